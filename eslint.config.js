@@ -1,0 +1,43 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'lib/**', 'node_modules/**', 'example/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' } },
+    rules: {
+      // The single exec wrapper is the only place allowed to start processes.
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'child_process', message: 'Start processes through src/exec.ts only.' },
+            { name: 'node:child_process', message: 'Start processes through src/exec.ts only.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/exec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'child_process', message: 'Start processes through src/exec.ts only.' },
+            { name: 'node:child_process', message: 'Start processes through src/exec.ts only.' },
+            { name: '@actions/exec', message: 'Start processes through src/exec.ts only.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['__tests__/**/*.ts', 'scripts/**/*.mjs', 'bench/**/*.mjs'],
+    rules: { 'no-restricted-imports': 'off' },
+  },
+);

@@ -1,0 +1,65 @@
+// Pure argv builder for `buildx build`: inputs in, argv out.
+import type { ConcreteDriver } from '../setup/builder.js';
+import type { Settings } from '../settings.js';
+import type { CacheEntries } from '../cache/refs.js';
+
+/**
+ * Where the image goes.
+ * - engine: into the engine's image store (docker driver), pushed afterwards
+ *   with `docker push`, so the pushed digest is the digest that was built.
+ * - registry: pushed by BuildKit itself (docker-container driver).
+ * - oci: an OCI layout tarball (docker-container driver, no push), which
+ *   still lets the action report sizes.
+ */
+export type OutputMode = { kind: 'engine' } | { kind: 'registry' } | { kind: 'oci'; dest: string };
+
+export function chooseOutput(driver: ConcreteDriver | string, push: boolean, ociDest: string): OutputMode {
+  if (driver === 'docker') return { kind: 'engine' };
+  return push ? { kind: 'registry' } : { kind: 'oci', dest: ociDest };
+}
+
+export interface BuildPlan {
+  builder: string;
+  driver: string;
+  settings: Pick<Settings, 'file' | 'context' | 'platforms' | 'tags' | 'buildArgs' | 'labels' | 'target' | 'network' | 'provenance' | 'sbom'>;
+  cache: CacheEntries;
+  /** id → path of the file holding the value */
+  secretFiles: { id: string; path: string }[];
+  metadataFile: string;
+  output: OutputMode;
+}
+
+export function outputArg(o: OutputMode): string {
+  switch (o.kind) {
+    case 'engine':
+      return 'type=image,push=false';
+    case 'registry':
+      return 'type=image,push=true';
+    case 'oci':
+      return `type=oci,dest=${o.dest}`;
+  }
+}
+
+export function buildArgs(p: BuildPlan): string[] {
+  const s = p.settings;
+  const argv = ['build', '--builder', p.builder, '--progress=rawjson', '--metadata-file', p.metadataFile, '--file', s.file];
+  argv.push('--platform', s.platforms.join(','));
+  for (const t of s.tags) argv.push('--tag', t);
+  for (const a of s.buildArgs) argv.push('--build-arg', a);
+  for (const l of s.labels) argv.push('--label', l);
+  for (const sec of p.secretFiles) argv.push('--secret', `id=${sec.id},src=${sec.path}`);
+  if (s.target) argv.push('--target', s.target);
+  if (s.network) {
+    argv.push('--network', s.network);
+    // The docker driver grants host networking itself; BuildKit in a container
+    // needs the entitlement asked for explicitly.
+    if (s.network === 'host' && p.driver !== 'docker') argv.push('--allow', 'network.host');
+  }
+  for (const c of p.cache.from) argv.push('--cache-from', c);
+  for (const c of p.cache.to) argv.push('--cache-to', c);
+  if (s.provenance !== undefined) argv.push(`--provenance=${s.provenance}`);
+  if (s.sbom !== undefined) argv.push(`--sbom=${s.sbom}`);
+  argv.push('--output', outputArg(p.output));
+  argv.push(s.context);
+  return argv;
+}

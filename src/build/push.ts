@@ -1,0 +1,26 @@
+// Pushes the image the engine holds, so the pushed digest is the one built
+// (and, later, smoke-tested). `docker push` of a multi-platform image from the
+// containerd store pushes the whole index unchanged.
+import * as core from '@actions/core';
+import { run } from '../exec.js';
+
+/** The digest from `docker push` output: "TAG: digest: sha256:... size: N". */
+export function parsePushDigest(stdout: string): string | undefined {
+  const m = /digest:\s*(sha256:[a-f0-9]{64})/.exec(stdout);
+  return m ? m[1] : undefined;
+}
+
+export async function pushTags(tags: string[], expectedDigest: string | undefined): Promise<void> {
+  for (const tag of tags) {
+    const res = await run('docker', ['push', tag], { allowFailure: true });
+    if (res.exitCode !== 0) {
+      const msg = (res.stderr || res.stdout).trim().split('\n').slice(-3).join(' ');
+      throw new Error(`Push of ${tag} failed: ${msg}`);
+    }
+    const digest = parsePushDigest(res.stdout);
+    core.info(`Pushed ${tag}${digest ? ` (${digest})` : ''}`);
+    if (expectedDigest && digest && digest !== expectedDigest) {
+      throw new Error(`Push of ${tag} produced digest ${digest}, but the build produced ${expectedDigest}`);
+    }
+  }
+}

@@ -1,0 +1,50 @@
+import * as fs from 'node:fs';
+import * as core from '@actions/core';
+import { run } from '../exec.js';
+import type { BuildxCommand } from '../state.js';
+import { args } from '../setup/buildx.js';
+import { ProgressPrinter } from './progress.js';
+import { type BuildMetadata, parseMetadata } from './metadata.js';
+import type { MergedVertex } from './rawjson.js';
+
+export interface BuildResult {
+  vertices: MergedVertex[];
+  metadata?: BuildMetadata;
+  warnings: string[];
+  seconds: number;
+}
+
+export class BuildError extends Error {
+  constructor(
+    message: string,
+    readonly vertices: MergedVertex[],
+  ) {
+    super(message);
+    this.name = 'BuildError';
+  }
+}
+
+export async function runBuild(buildx: BuildxCommand, argv: string[], metadataFile: string): Promise<BuildResult> {
+  const printer = new ProgressPrinter((line) => core.info(line));
+  const t0 = Date.now();
+  const res = await run(...args(buildx, ...argv), {
+    allowFailure: true,
+    onStderr: (chunk) => printer.write(chunk),
+  });
+  printer.end();
+  const seconds = (Date.now() - t0) / 1000;
+  const vertices = printer.table.all();
+  if (res.exitCode !== 0) {
+    const errorLine = [...printer.trailer].reverse().find((l) => l.startsWith('ERROR:'));
+    const failed = vertices.find((v) => v.error && v.error !== 'context canceled');
+    const why = errorLine ?? (failed ? `${failed.name}: ${failed.error}` : `buildx exited with code ${res.exitCode}`);
+    throw new BuildError(`Build failed: ${why.replace(/^ERROR:\s*/, '')}`, vertices);
+  }
+  let metadata: BuildMetadata | undefined;
+  try {
+    metadata = parseMetadata(fs.readFileSync(metadataFile, 'utf8'));
+  } catch (err) {
+    core.warning(`Could not read the build metadata file ${metadataFile}: ${(err as Error).message}`);
+  }
+  return { vertices, metadata, warnings: printer.warnings, seconds };
+}

@@ -1,0 +1,60 @@
+// Every input, output and state name lives here, so that action.yml, the
+// settings parser, the outputs writer and the post step cannot drift apart.
+
+export const Inputs = {
+  context: 'context',
+  file: 'file',
+  platforms: 'platforms',
+  tags: 'tags',
+  push: 'push',
+  buildArgs: 'build-args',
+  labels: 'labels',
+  secrets: 'secrets',
+  target: 'target',
+  network: 'network',
+  cacheRef: 'cache-ref',
+  cacheMode: 'cache-mode',
+  cacheFrom: 'cache-from',
+  cacheTo: 'cache-to',
+  cacheStrict: 'cache-strict',
+  driver: 'driver',
+  buildxVersion: 'buildx-version',
+  buildxDownloadUrl: 'buildx-download-url',
+  buildkitImage: 'buildkit-image',
+  builder: 'builder',
+  qemuImage: 'qemu-image',
+  provenance: 'provenance',
+  sbom: 'sbom',
+} as const;
+
+export const Outputs = {
+  digest: 'digest',
+  imageid: 'imageid',
+  metadata: 'metadata',
+  imageSize: 'image-size',
+  imageSizes: 'image-sizes',
+  cacheHitRate: 'cache-hit-rate',
+  cacheHits: 'cache-hits',
+  cacheSteps: 'cache-steps',
+  builder: 'builder',
+  driver: 'driver',
+  pushed: 'pushed',
+} as const;
+
+export const State = {
+  isPost: 'isPost',
+  createdBuilder: 'createdBuilder',
+  buildxCommand: 'buildxCommand',
+  tempDir: 'tempDir',
+} as const;
+
+/** Pinned buildx installed when none is found (rawjson progress needs >= 0.12). */
+export const PINNED_BUILDX_VERSION = '0.19.3';
+export const MIN_BUILDX_VERSION = '0.12.0';
+export const DEFAULT_BUILDX_DOWNLOAD_URL = 'https://github.com/docker/buildx/releases/download';
+export const DEFAULT_BUILDKIT_IMAGE = 'moby/buildkit:buildx-stable-1';
+export const DEFAULT_QEMU_IMAGE = 'tonistiigi/binfmt:latest';
+/** Tag used for the BuildKit layer cache when cache-ref names only a repository. */
+export const DEFAULT_CACHE_TAG = 'buildcache';
+/** Label on every container and builder the action starts, so strays can be found. */
+export const OWNER_LABEL = 'io.github.go-buildx-action';

@@ -1,0 +1,172 @@
+// Per-platform image sizes.
+// - compressed: the sum of layers[].size in that platform's manifest, found
+//   through the index. Attestation manifests (platform unknown/unknown) are
+//   skipped.
+// - uncompressed: what the engine reports for the unpacked image. `docker
+//   image inspect` cannot do that per platform before API 1.49, and with the
+//   containerd store its .Size is the content size (moby/moby#43862), so the
+//   action creates (never starts) a container per platform and reads
+//   SizeRootFs - SizeRw from `docker container inspect --size`.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { run } from '../exec.js';
+import { OWNER_LABEL } from '../constants.js';
+import type { BuildxCommand } from '../state.js';
+import { args } from '../setup/buildx.js';
+
+export interface OciDescriptor {
+  mediaType?: string;
+  digest: string;
+  size: number;
+  platform?: { os: string; architecture: string; variant?: string };
+  annotations?: Record<string, string>;
+}
+
+export interface OciIndex {
+  mediaType?: string;
+  manifests: OciDescriptor[];
+}
+
+export interface OciManifest {
+  mediaType?: string;
+  config: OciDescriptor;
+  layers: OciDescriptor[];
+}
+
+export interface PlatformSize {
+  compressed: number;
+  uncompressed: number | null;
+  layers: number;
+}
+
+export type ImageSizes = Record<string, PlatformSize>;
+
+export interface LayerInfo {
+  digest: string;
+  size: number;
+}
+
+export interface PlatformManifest {
+  platform: string;
+  digest: string;
+  manifest: OciManifest;
+}
+
+const isIndex = (o: OciIndex | OciManifest): o is OciIndex => Array.isArray((o as OciIndex).manifests);
+
+export function platformString(p: NonNullable<OciDescriptor['platform']>): string {
+  return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
+}
+
+export function isAttestation(d: OciDescriptor): boolean {
+  return d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest';
+}
+
+/** Walks an index (possibly nested, as in `docker save`'s index.json) to the platform manifests. */
+export async function platformManifests(
+  root: OciIndex | OciManifest,
+  fetch: (digest: string) => Promise<OciIndex | OciManifest>,
+  fallbackPlatform?: string,
+): Promise<PlatformManifest[]> {
+  if (!isIndex(root)) {
+    return fallbackPlatform ? [{ platform: fallbackPlatform, digest: '', manifest: root }] : [];
+  }
+  const out: PlatformManifest[] = [];
+  for (const d of root.manifests) {
+    if (isAttestation(d)) continue;
+    const child = await fetch(d.digest);
+    if (isIndex(child)) {
+      out.push(...(await platformManifests(child, fetch, fallbackPlatform)));
+    } else if (d.platform && d.platform.os !== 'unknown') {
+      out.push({ platform: platformString(d.platform), digest: d.digest, manifest: child });
+    }
+  }
+  return out;
+}
+
+export function compressedSize(m: OciManifest): number {
+  return m.layers.reduce((sum, l) => sum + l.size, 0);
+}
+
+export function largestLayers(m: OciManifest, n: number): LayerInfo[] {
+  return [...m.layers].sort((a, b) => b.size - a.size).slice(0, n).map((l) => ({ digest: l.digest, size: l.size }));
+}
+
+/** Parses "SizeRootFs SizeRw" as printed by the inspect template below. */
+export function parseContainerSize(text: string): number | null {
+  const [rootfs, rw] = text.trim().split(/\s+/).map(Number);
+  if (!Number.isFinite(rootfs)) return null;
+  return rootfs - (Number.isFinite(rw) ? rw : 0);
+}
+
+/** The size the engine reports for a platform's unpacked image, or null when it cannot tell. */
+export async function engineUncompressedSize(ref: string, platform: string): Promise<number | null> {
+  const created = await run('docker', ['create', '--pull', 'never', '--platform', platform, '--label', `${OWNER_LABEL}=size-probe`, ref], {
+    allowFailure: true,
+  });
+  if (created.exitCode !== 0) return null;
+  const id = created.stdout.trim();
+  try {
+    const res = await run('docker', ['container', 'inspect', '--size', '--format', '{{.SizeRootFs}} {{.SizeRw}}', id], { allowFailure: true });
+    return res.exitCode === 0 ? parseContainerSize(res.stdout) : null;
+  } finally {
+    await run('docker', ['rm', '-f', id], { allowFailure: true });
+  }
+}
+
+/** Manifests from an OCI layout directory (`docker save` or a type=oci export, unpacked). */
+export function layoutFetcher(dir: string): (digest: string) => Promise<OciIndex | OciManifest> {
+  return async (digest) => {
+    const [alg, hex] = digest.split(':');
+    return JSON.parse(fs.readFileSync(path.join(dir, 'blobs', alg, hex), 'utf8')) as OciIndex | OciManifest;
+  };
+}
+
+/** Unpacks only the JSON parts (index and manifests) of an OCI layout tarball. */
+export async function manifestsFromTar(tarPath: string, workDir: string): Promise<PlatformManifest[]> {
+  fs.mkdirSync(workDir, { recursive: true });
+  await run('tar', ['-xf', tarPath, '-C', workDir, 'index.json']);
+  const root = JSON.parse(fs.readFileSync(path.join(workDir, 'index.json'), 'utf8')) as OciIndex;
+  return platformManifests(root, async (digest) => {
+    const member = `blobs/${digest.replace(':', '/')}`;
+    await run('tar', ['-xf', tarPath, '-C', workDir, member]);
+    return layoutFetcher(workDir)(digest);
+  });
+}
+
+/** Manifests of an image in the engine, through `docker save` (no registry, no credentials). */
+export async function manifestsFromEngine(ref: string, workDir: string): Promise<PlatformManifest[]> {
+  fs.mkdirSync(workDir, { recursive: true });
+  const tar = path.join(workDir, 'image.tar');
+  await run('docker', ['save', '-o', tar, ref]);
+  try {
+    return await manifestsFromTar(tar, path.join(workDir, 'layout'));
+  } finally {
+    fs.rmSync(tar, { force: true });
+  }
+}
+
+/** Manifests of an image in a registry, through `buildx imagetools inspect --raw`. */
+export async function manifestsFromRegistry(buildx: BuildxCommand, ref: string): Promise<PlatformManifest[]> {
+  const repo = ref.replace(/@sha256:[a-f0-9]{64}$/, '').replace(/:[^:/]+$/, '');
+  const raw = async (r: string) => JSON.parse((await run(...args(buildx, 'imagetools', 'inspect', '--raw', r))).stdout) as OciIndex | OciManifest;
+  return platformManifests(await raw(ref), (digest) => raw(`${repo}@${digest}`));
+}
+
+export function summarize(manifests: PlatformManifest[], uncompressed: Record<string, number | null>): ImageSizes {
+  const out: ImageSizes = {};
+  for (const pm of manifests) {
+    out[pm.platform] = {
+      compressed: compressedSize(pm.manifest),
+      uncompressed: uncompressed[pm.platform] ?? null,
+      layers: pm.manifest.layers.length,
+    };
+  }
+  return out;
+}
+
+/** The platform whose size `image-size` reports: the runner's own, else the first built. */
+export function headlinePlatform(sizes: ImageSizes, requested: string[], native: string): string | undefined {
+  if (sizes[native]) return native;
+  return requested.find((p) => sizes[p]) ?? Object.keys(sizes)[0];
+}

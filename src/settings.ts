@@ -1,0 +1,328 @@
+// Parses and validates every input once. Nothing else in the action reads
+// inputs: the rest of the code receives a typed Settings object. Every error
+// names the input, the value given and what is accepted, and is thrown before
+// anything starts, so bad input never pushes anything.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse as parseCsv } from 'csv-parse/sync';
+import * as semver from 'semver';
+import {
+  DEFAULT_BUILDKIT_IMAGE,
+  DEFAULT_BUILDX_DOWNLOAD_URL,
+  DEFAULT_CACHE_TAG,
+  DEFAULT_QEMU_IMAGE,
+  Inputs,
+  MIN_BUILDX_VERSION,
+} from './constants.js';
+
+export type Driver = 'auto' | 'docker' | 'docker-container';
+export type CacheMode = 'min' | 'max';
+
+export interface ImageRef {
+  /** registry host and path, e.g. ghcr.io/acme/app-cache */
+  repository: string;
+  tag: string;
+}
+
+export interface Secret {
+  id: string;
+  value: string;
+}
+
+export interface Settings {
+  workspace: string;
+  context: string;
+  file: string;
+  platforms: string[];
+  tags: string[];
+  push: boolean;
+  buildArgs: string[];
+  labels: string[];
+  secrets: Secret[];
+  target?: string;
+  network?: string;
+  cacheRef?: ImageRef;
+  cacheMode: CacheMode;
+  cacheFrom: string[];
+  cacheTo: string[];
+  cacheStrict: boolean;
+  driver: Driver;
+  buildxVersion?: string;
+  buildxDownloadUrl: string;
+  buildkitImage: string;
+  builder?: string;
+  qemuImage: string;
+  provenance?: string;
+  sbom?: string;
+}
+
+export class InputError extends Error {
+  constructor(
+    readonly input: string,
+    readonly value: string,
+    readonly problem: string,
+    readonly accepted: string,
+  ) {
+    super(`Input "${input}" is invalid: ${JSON.stringify(value)} ${problem}. Accepted: ${accepted}.`);
+    this.name = 'InputError';
+  }
+}
+
+/** Platforms Go can target and BuildKit can name. */
+export const KNOWN_PLATFORMS = [
+  'linux/amd64',
+  'linux/amd64/v2',
+  'linux/amd64/v3',
+  'linux/amd64/v4',
+  'linux/arm64',
+  'linux/arm64/v8',
+  'linux/arm/v7',
+  'linux/arm/v6',
+  'linux/386',
+  'linux/ppc64le',
+  'linux/s390x',
+  'linux/riscv64',
+  'linux/mips64le',
+  'linux/loong64',
+] as const;
+
+export const DEFAULT_PLATFORMS = 'linux/amd64,linux/arm64';
+
+// docker/distribution reference grammar, reduced to what a tag or cache ref
+// may hold here: lowercase path components, optional host[:port], optional tag.
+const HOST = String.raw`(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?)`;
+const COMPONENT = String.raw`[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`;
+const TAG = String.raw`[\w][\w.-]{0,127}`;
+const REPO_RE = new RegExp(`^(?:${HOST}/)?${COMPONENT}(?:/${COMPONENT})*$`);
+const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const BUILDER_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const TAG_RE = new RegExp(`^${TAG}$`);
+
+type Reader = (name: string) => string;
+
+/** Splits a list input on newlines, and on commas unless commas may be part of an entry. */
+export function parseList(raw: string, opts: { commas: boolean }): string[] {
+  if (raw.trim() === '') return [];
+  if (!opts.commas) {
+    return raw
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l !== '');
+  }
+  const records: string[][] = parseCsv(raw, {
+    columns: false,
+    relax_column_count: true,
+    relax_quotes: true,
+    skip_empty_lines: true,
+    trim: true,
+  });
+  return records.flat().map((s) => s.trim());
+}
+
+/** Splits "repo[:tag]" where the repo may contain a host:port. */
+export function splitRef(ref: string): { repository: string; tag?: string } {
+  const slash = ref.lastIndexOf('/');
+  const colon = ref.lastIndexOf(':');
+  if (colon > slash) return { repository: ref.slice(0, colon), tag: ref.slice(colon + 1) };
+  return { repository: ref };
+}
+
+export function isValidImageRef(ref: string): boolean {
+  if (ref.includes('@')) {
+    const [name, digest] = ref.split('@', 2);
+    return /^sha256:[a-f0-9]{64}$/.test(digest) && isValidImageRef(name);
+  }
+  const { repository, tag } = splitRef(ref);
+  return REPO_RE.test(repository) && (tag === undefined || TAG_RE.test(tag));
+}
+
+function parseBool(read: Reader, name: string, dflt: boolean): boolean {
+  const raw = read(name).trim();
+  if (raw === '') return dflt;
+  if (/^(true|false)$/i.test(raw)) return raw.toLowerCase() === 'true';
+  throw new InputError(name, raw, 'is not a boolean', 'true or false');
+}
+
+function parseChoice<T extends string>(read: Reader, name: string, choices: readonly T[], dflt: T): T {
+  const raw = read(name).trim();
+  if (raw === '') return dflt;
+  if ((choices as readonly string[]).includes(raw)) return raw as T;
+  throw new InputError(name, raw, 'is not a known value', choices.join(', '));
+}
+
+function optional(read: Reader, name: string): string | undefined {
+  const raw = read(name).trim();
+  return raw === '' ? undefined : raw;
+}
+
+function parsePlatforms(read: Reader): string[] {
+  const raw = read(Inputs.platforms).trim() || DEFAULT_PLATFORMS;
+  const entries = parseList(raw, { commas: true });
+  const seen = new Set<string>();
+  for (const p of entries) {
+    if (p === '') {
+      throw new InputError(Inputs.platforms, raw, 'has an empty entry', 'a comma- or newline-separated list such as linux/amd64,linux/arm64');
+    }
+    if (!(KNOWN_PLATFORMS as readonly string[]).includes(p)) {
+      throw new InputError(Inputs.platforms, p, 'is not a known platform', KNOWN_PLATFORMS.join(', '));
+    }
+    if (seen.has(p)) throw new InputError(Inputs.platforms, p, 'is listed twice', 'each platform once');
+    seen.add(p);
+  }
+  if (entries.length === 0) {
+    throw new InputError(Inputs.platforms, raw, 'names no platform', KNOWN_PLATFORMS.join(', '));
+  }
+  return entries;
+}
+
+function parseTags(read: Reader): string[] {
+  const tags = parseList(read(Inputs.tags), { commas: true });
+  for (const t of tags) {
+    if (t === '' || !isValidImageRef(t)) {
+      throw new InputError(Inputs.tags, t, 'is not a valid image reference', 'lowercase [host[:port]/]name[:tag], e.g. ghcr.io/acme/app:1.2.3');
+    }
+  }
+  return tags;
+}
+
+function parseKeyValues(read: Reader, name: string, requireValue: boolean): string[] {
+  const entries = parseList(read(name), { commas: false });
+  for (const e of entries) {
+    const eq = e.indexOf('=');
+    const key = eq === -1 ? e : e.slice(0, eq);
+    if (eq === -1 && requireValue) {
+      throw new InputError(name, e, 'has no "="', 'one KEY=VALUE per line');
+    }
+    const keyOk = name === Inputs.labels ? /^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(key) : NAME_RE.test(key);
+    if (!keyOk) throw new InputError(name, e, `has an invalid key ${JSON.stringify(key)}`, 'one KEY=VALUE per line');
+  }
+  return entries;
+}
+
+function parseSecrets(read: Reader): Secret[] {
+  const entries = parseList(read(Inputs.secrets), { commas: false });
+  return entries.map((e) => {
+    const eq = e.indexOf('=');
+    // The value is never echoed: the error shows the id only.
+    if (eq <= 0) {
+      throw new InputError(Inputs.secrets, eq === -1 ? '<an entry without "=">' : '<an entry with an empty id>', 'is not of the form id=value', 'one id=value per line');
+    }
+    const id = e.slice(0, eq);
+    if (!/^[A-Za-z0-9_.-]+$/.test(id)) {
+      throw new InputError(Inputs.secrets, `${id}=***`, 'has an invalid id', 'ids of letters, digits, "_", "." and "-"');
+    }
+    return { id, value: e.slice(eq + 1) };
+  });
+}
+
+function parseCacheRef(read: Reader): ImageRef | undefined {
+  const raw = optional(read, Inputs.cacheRef);
+  if (raw === undefined) return undefined;
+  if (raw.includes('@') || !isValidImageRef(raw)) {
+    throw new InputError(Inputs.cacheRef, raw, 'is not a valid registry reference', 'lowercase [host[:port]/]name[:tag] without a digest, e.g. ghcr.io/acme/app-cache');
+  }
+  const { repository, tag } = splitRef(raw);
+  return { repository, tag: tag ?? DEFAULT_CACHE_TAG };
+}
+
+function resolveInside(workspace: string, p: string): string {
+  return path.resolve(workspace, p);
+}
+
+function isInside(parent: string, child: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env): Settings {
+  const workspace = path.resolve(env.GITHUB_WORKSPACE || process.cwd());
+
+  const contextRaw = read(Inputs.context).trim() || '.';
+  if (/^[a-z]+:\/\//i.test(contextRaw) || contextRaw.startsWith('git@')) {
+    throw new InputError(Inputs.context, contextRaw, 'is a remote context, which this action does not support', 'a directory in the workspace');
+  }
+  const context = resolveInside(workspace, contextRaw);
+  if (!fs.existsSync(context) || !fs.statSync(context).isDirectory()) {
+    throw new InputError(Inputs.context, contextRaw, `is not a directory (looked at ${context})`, 'a directory in the workspace');
+  }
+
+  const fileRaw = read(Inputs.file).trim();
+  const file = fileRaw ? resolveInside(workspace, fileRaw) : path.join(context, 'Dockerfile');
+  if (!isInside(workspace, file) && !isInside(context, file)) {
+    throw new InputError(Inputs.file, fileRaw, `is outside the workspace ${workspace}`, 'a Dockerfile inside the workspace');
+  }
+  if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
+    throw new InputError(Inputs.file, fileRaw || path.relative(workspace, file), `does not exist (looked at ${file})`, 'the path of a Dockerfile, relative to the workspace; default <context>/Dockerfile');
+  }
+
+  const platforms = parsePlatforms(read);
+  const tags = parseTags(read);
+  const push = parseBool(read, Inputs.push, false);
+  if (push && tags.length === 0) {
+    throw new InputError(Inputs.push, 'true', 'needs at least one entry in "tags"', 'push: true together with tags, or push: false');
+  }
+
+  const target = optional(read, Inputs.target);
+  if (target !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(target)) {
+    throw new InputError(Inputs.target, target, 'is not a stage name', 'the name of a stage in the Dockerfile');
+  }
+  const network = optional(read, Inputs.network);
+  if (network !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(network)) {
+    throw new InputError(Inputs.network, network, 'is not a network name', 'default, host, none, or a network name');
+  }
+
+  const buildxVersionRaw = optional(read, Inputs.buildxVersion);
+  let buildxVersion: string | undefined;
+  if (buildxVersionRaw !== undefined) {
+    const v = semver.valid(semver.clean(buildxVersionRaw));
+    if (!v) throw new InputError(Inputs.buildxVersion, buildxVersionRaw, 'is not a version', `a buildx release such as 0.19.3 (at least ${MIN_BUILDX_VERSION})`);
+    if (semver.lt(v, MIN_BUILDX_VERSION)) {
+      throw new InputError(Inputs.buildxVersion, buildxVersionRaw, `is older than ${MIN_BUILDX_VERSION}, which added --progress=rawjson`, `${MIN_BUILDX_VERSION} or newer`);
+    }
+    buildxVersion = v;
+  }
+  const buildxDownloadUrl = (optional(read, Inputs.buildxDownloadUrl) ?? DEFAULT_BUILDX_DOWNLOAD_URL).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^\s]+$/.test(buildxDownloadUrl)) {
+    throw new InputError(Inputs.buildxDownloadUrl, buildxDownloadUrl, 'is not an http(s) URL', 'a base URL under which v<version>/buildx-v<version>.<os>-<arch> is served');
+  }
+
+  const builder = optional(read, Inputs.builder);
+  if (builder !== undefined && !BUILDER_RE.test(builder)) {
+    throw new InputError(Inputs.builder, builder, 'is not a builder name', 'the name shown by docker buildx ls');
+  }
+  const buildkitImage = optional(read, Inputs.buildkitImage) ?? DEFAULT_BUILDKIT_IMAGE;
+  if (!isValidImageRef(buildkitImage)) {
+    throw new InputError(Inputs.buildkitImage, buildkitImage, 'is not a valid image reference', 'an image such as moby/buildkit:buildx-stable-1');
+  }
+  const qemuImage = optional(read, Inputs.qemuImage) ?? DEFAULT_QEMU_IMAGE;
+  if (!isValidImageRef(qemuImage)) {
+    throw new InputError(Inputs.qemuImage, qemuImage, 'is not a valid image reference', 'an image such as tonistiigi/binfmt:latest');
+  }
+
+  return {
+    workspace,
+    context,
+    file,
+    platforms,
+    tags,
+    push,
+    buildArgs: parseKeyValues(read, Inputs.buildArgs, false),
+    labels: parseKeyValues(read, Inputs.labels, false),
+    secrets: parseSecrets(read),
+    target,
+    network,
+    cacheRef: parseCacheRef(read),
+    cacheMode: parseChoice(read, Inputs.cacheMode, ['min', 'max'] as const, 'max'),
+    cacheFrom: parseList(read(Inputs.cacheFrom), { commas: false }),
+    cacheTo: parseList(read(Inputs.cacheTo), { commas: false }),
+    cacheStrict: parseBool(read, Inputs.cacheStrict, false),
+    driver: parseChoice(read, Inputs.driver, ['auto', 'docker', 'docker-container'] as const, 'auto'),
+    buildxVersion,
+    buildxDownloadUrl,
+    buildkitImage,
+    builder,
+    qemuImage,
+    provenance: optional(read, Inputs.provenance),
+    sbom: optional(read, Inputs.sbom),
+  };
+}

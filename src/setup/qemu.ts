@@ -1,0 +1,73 @@
+// Registers QEMU only for the platforms that need it: the ones the runner
+// cannot execute natively and that binfmt_misc does not already handle.
+// Builds that cross-compile from $BUILDPLATFORM need no emulation at all;
+// emulation is for RUN steps in target-platform stages and for the smoke test.
+import * as fs from 'node:fs';
+import * as core from '@actions/core';
+import { run } from '../exec.js';
+
+const QEMU_NAME: Record<string, string> = {
+  amd64: 'x86_64',
+  arm64: 'aarch64',
+  arm: 'arm',
+  '386': 'i386',
+  ppc64le: 'ppc64le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+  mips64le: 'mips64el',
+  loong64: 'loongarch64',
+};
+
+const NATIVE: Record<string, string[]> = {
+  x64: ['amd64', '386'],
+  arm64: ['arm64', 'arm'],
+};
+
+export function archOf(platform: string): string {
+  return platform.split('/')[1];
+}
+
+export function nativePlatform(nodeArch = process.arch): string {
+  return `linux/${NATIVE[nodeArch]?.[0] ?? nodeArch}`;
+}
+
+/** Architectures that need an emulator registered, given what is registered now. */
+export function emulatorsNeeded(platforms: string[], nodeArch: string, registered: (qemuName: string) => boolean): string[] {
+  const native = NATIVE[nodeArch] ?? [];
+  const out: string[] = [];
+  for (const p of platforms) {
+    const arch = archOf(p);
+    if (native.includes(arch) || out.includes(arch)) continue;
+    const q = QEMU_NAME[arch];
+    if (q && registered(q)) continue;
+    out.push(arch);
+  }
+  return out;
+}
+
+export function binfmtRegistered(qemuName: string): boolean {
+  try {
+    return fs.readFileSync(`/proc/sys/fs/binfmt_misc/qemu-${qemuName}`, 'utf8').startsWith('enabled');
+  } catch {
+    return false;
+  }
+}
+
+/** Returns the architectures still without an emulator (a warning has been written for them). */
+export async function ensureQemu(platforms: string[], image: string): Promise<string[]> {
+  const needed = emulatorsNeeded(platforms, process.arch, binfmtRegistered);
+  if (needed.length === 0) {
+    core.info('QEMU: not needed (every platform is native or already registered)');
+    return [];
+  }
+  core.info(`QEMU: registering ${needed.join(', ')} with ${image}`);
+  const res = await run('docker', ['run', '--rm', '--privileged', image, '--install', needed.join(',')], { allowFailure: true });
+  const missing = needed.filter((a) => !binfmtRegistered(QEMU_NAME[a] ?? a));
+  if (res.exitCode !== 0 || missing.length > 0) {
+    core.warning(
+      `QEMU could not be registered for ${missing.join(', ') || needed.join(', ')} (${(res.stderr || res.stdout).trim().split('\n').pop() ?? 'no output'}). ` +
+        'Dockerfile stages that RUN commands on those platforms will fail; cross-compiling from $BUILDPLATFORM avoids emulation.',
+    );
+  }
+  return missing;
+}
