@@ -36951,7 +36951,7 @@ function parseSecrets(read) {
         const eq = e.indexOf('=');
         // The value is never echoed: the error shows the id only.
         if (eq <= 0) {
-            throw new InputError(Inputs.secrets, eq === -1 ? '<an entry without "=">' : '<an entry with an empty id>', 'is not of the form id=value', 'one id=value per line');
+            throw new InputError(Inputs.secrets, eq === -1 ? '<an entry without an equals sign>' : '<an entry with an empty id>', 'is not of the form id=value', 'one id=value per line');
         }
         const id = e.slice(0, eq);
         if (!/^[A-Za-z0-9_.-]+$/.test(id)) {
@@ -37920,7 +37920,14 @@ function parseBuildxVersion(text) {
     return m ? m[1] : undefined;
 }
 function buildxDownloadUrl(base, version, platform = process.platform, arch = process.arch) {
-    const goArch = { x64: 'amd64', arm64: 'arm64', arm: 'arm-v7', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+    const goArch = {
+        x64: 'amd64',
+        arm64: 'arm64',
+        arm: 'arm-v7',
+        ppc64: 'ppc64le',
+        s390x: 's390x',
+        riscv64: 'riscv64',
+    };
     const os = platform === 'win32' ? 'windows' : platform;
     const ext = platform === 'win32' ? '.exe' : '';
     return `${base}/v${version}/buildx-v${version}.${os}-${goArch[arch] ?? arch}${ext}`;
@@ -38030,7 +38037,13 @@ async function inspect(buildx, name) {
 async function prepareBuilder(settings, buildx) {
     if (settings.builder) {
         const info = await inspect(buildx, settings.builder);
-        return { name: info.name || settings.builder, driver: info.driver, platforms: info.platforms, buildkitVersion: info.buildkitVersion, created: false };
+        return {
+            name: info.name || settings.builder,
+            driver: info.driver,
+            platforms: info.platforms,
+            buildkitVersion: info.buildkitVersion,
+            created: false,
+        };
     }
     const status = await run('docker', ['info', '--format', '{{json .DriverStatus}}']);
     const containerd = isContainerdStore(status.stdout.trim());
@@ -38475,7 +38488,12 @@ function parseMetadata(text) {
         imageId: str('containerimage.config.digest') ?? digest,
         descriptor: raw['containerimage.descriptor'],
         buildRef: str('buildx.build.ref'),
-        imageNames: names ? names.split(',').map((n) => n.trim()).filter(Boolean) : [],
+        imageNames: names
+            ? names
+                .split(',')
+                .map((n) => n.trim())
+                .filter(Boolean)
+            : [],
     };
 }
 
@@ -38627,7 +38645,10 @@ function compressedSize(m) {
     return m.layers.reduce((sum, l) => sum + l.size, 0);
 }
 function largestLayers(m, n) {
-    return [...m.layers].sort((a, b) => b.size - a.size).slice(0, n).map((l) => ({ digest: l.digest, size: l.size }));
+    return [...m.layers]
+        .sort((a, b) => b.size - a.size)
+        .slice(0, n)
+        .map((l) => ({ digest: l.digest, size: l.size }));
 }
 /** Parses "SizeRootFs SizeRw" as printed by the inspect template below. */
 function parseContainerSize(text) {
@@ -38645,7 +38666,9 @@ async function engineUncompressedSize(ref, platform) {
         return null;
     const id = created.stdout.trim();
     try {
-        const res = await run('docker', ['container', 'inspect', '--size', '--format', '{{.SizeRootFs}} {{.SizeRw}}', id], { allowFailure: true });
+        const res = await run('docker', ['container', 'inspect', '--size', '--format', '{{.SizeRootFs}} {{.SizeRw}}', id], {
+            allowFailure: true,
+        });
         return res.exitCode === 0 ? parseContainerSize(res.stdout) : null;
     }
     finally {

@@ -161,7 +161,12 @@ function parsePlatforms(read: Reader): string[] {
   const seen = new Set<string>();
   for (const p of entries) {
     if (p === '') {
-      throw new InputError(Inputs.platforms, raw, 'has an empty entry', 'a comma- or newline-separated list such as linux/amd64,linux/arm64');
+      throw new InputError(
+        Inputs.platforms,
+        raw,
+        'has an empty entry',
+        'a comma- or newline-separated list such as linux/amd64,linux/arm64',
+      );
     }
     if (!(KNOWN_PLATFORMS as readonly string[]).includes(p)) {
       throw new InputError(Inputs.platforms, p, 'is not a known platform', KNOWN_PLATFORMS.join(', '));
@@ -179,7 +184,12 @@ function parseTags(read: Reader): string[] {
   const tags = parseList(read(Inputs.tags), { commas: true });
   for (const t of tags) {
     if (t === '' || !isValidImageRef(t)) {
-      throw new InputError(Inputs.tags, t, 'is not a valid image reference', 'lowercase [host[:port]/]name[:tag], e.g. ghcr.io/acme/app:1.2.3');
+      throw new InputError(
+        Inputs.tags,
+        t,
+        'is not a valid image reference',
+        'lowercase [host[:port]/]name[:tag], e.g. ghcr.io/acme/app:1.2.3',
+      );
     }
   }
   return tags;
@@ -205,7 +215,12 @@ function parseSecrets(read: Reader): Secret[] {
     const eq = e.indexOf('=');
     // The value is never echoed: the error shows the id only.
     if (eq <= 0) {
-      throw new InputError(Inputs.secrets, eq === -1 ? '<an entry without "=">' : '<an entry with an empty id>', 'is not of the form id=value', 'one id=value per line');
+      throw new InputError(
+        Inputs.secrets,
+        eq === -1 ? '<an entry without an equals sign>' : '<an entry with an empty id>',
+        'is not of the form id=value',
+        'one id=value per line',
+      );
     }
     const id = e.slice(0, eq);
     if (!/^[A-Za-z0-9_.-]+$/.test(id)) {
@@ -219,7 +234,12 @@ function parseCacheRef(read: Reader): ImageRef | undefined {
   const raw = optional(read, Inputs.cacheRef);
   if (raw === undefined) return undefined;
   if (raw.includes('@') || !isValidImageRef(raw)) {
-    throw new InputError(Inputs.cacheRef, raw, 'is not a valid registry reference', 'lowercase [host[:port]/]name[:tag] without a digest, e.g. ghcr.io/acme/app-cache');
+    throw new InputError(
+      Inputs.cacheRef,
+      raw,
+      'is not a valid registry reference',
+      'lowercase [host[:port]/]name[:tag] without a digest, e.g. ghcr.io/acme/app-cache',
+    );
   }
   const { repository, tag } = splitRef(raw);
   return { repository, tag: tag ?? DEFAULT_CACHE_TAG };
@@ -239,7 +259,12 @@ export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env
 
   const contextRaw = read(Inputs.context).trim() || '.';
   if (/^[a-z]+:\/\//i.test(contextRaw) || contextRaw.startsWith('git@')) {
-    throw new InputError(Inputs.context, contextRaw, 'is a remote context, which this action does not support', 'a directory in the workspace');
+    throw new InputError(
+      Inputs.context,
+      contextRaw,
+      'is a remote context, which this action does not support',
+      'a directory in the workspace',
+    );
   }
   const context = resolveInside(workspace, contextRaw);
   if (!fs.existsSync(context) || !fs.statSync(context).isDirectory()) {
@@ -252,7 +277,12 @@ export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env
     throw new InputError(Inputs.file, fileRaw, `is outside the workspace ${workspace}`, 'a Dockerfile inside the workspace');
   }
   if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
-    throw new InputError(Inputs.file, fileRaw || path.relative(workspace, file), `does not exist (looked at ${file})`, 'the path of a Dockerfile, relative to the workspace; default <context>/Dockerfile');
+    throw new InputError(
+      Inputs.file,
+      fileRaw || path.relative(workspace, file),
+      `does not exist (looked at ${file})`,
+      'the path of a Dockerfile, relative to the workspace; default <context>/Dockerfile',
+    );
   }
 
   const platforms = parsePlatforms(read);
@@ -275,15 +305,31 @@ export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env
   let buildxVersion: string | undefined;
   if (buildxVersionRaw !== undefined) {
     const v = semver.valid(semver.clean(buildxVersionRaw));
-    if (!v) throw new InputError(Inputs.buildxVersion, buildxVersionRaw, 'is not a version', `a buildx release such as 0.19.3 (at least ${MIN_BUILDX_VERSION})`);
+    if (!v)
+      throw new InputError(
+        Inputs.buildxVersion,
+        buildxVersionRaw,
+        'is not a version',
+        `a buildx release such as 0.19.3 (at least ${MIN_BUILDX_VERSION})`,
+      );
     if (semver.lt(v, MIN_BUILDX_VERSION)) {
-      throw new InputError(Inputs.buildxVersion, buildxVersionRaw, `is older than ${MIN_BUILDX_VERSION}, which added --progress=rawjson`, `${MIN_BUILDX_VERSION} or newer`);
+      throw new InputError(
+        Inputs.buildxVersion,
+        buildxVersionRaw,
+        `is older than ${MIN_BUILDX_VERSION}, which added --progress=rawjson`,
+        `${MIN_BUILDX_VERSION} or newer`,
+      );
     }
     buildxVersion = v;
   }
   const buildxDownloadUrl = (optional(read, Inputs.buildxDownloadUrl) ?? DEFAULT_BUILDX_DOWNLOAD_URL).replace(/\/+$/, '');
   if (!/^https?:\/\/[^\s]+$/.test(buildxDownloadUrl)) {
-    throw new InputError(Inputs.buildxDownloadUrl, buildxDownloadUrl, 'is not an http(s) URL', 'a base URL under which v<version>/buildx-v<version>.<os>-<arch> is served');
+    throw new InputError(
+      Inputs.buildxDownloadUrl,
+      buildxDownloadUrl,
+      'is not an http(s) URL',
+      'a base URL under which v<version>/buildx-v<version>.<os>-<arch> is served',
+    );
   }
 
   const builder = optional(read, Inputs.builder);
@@ -292,7 +338,12 @@ export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env
   }
   const buildkitImage = optional(read, Inputs.buildkitImage) ?? DEFAULT_BUILDKIT_IMAGE;
   if (!isValidImageRef(buildkitImage)) {
-    throw new InputError(Inputs.buildkitImage, buildkitImage, 'is not a valid image reference', 'an image such as moby/buildkit:buildx-stable-1');
+    throw new InputError(
+      Inputs.buildkitImage,
+      buildkitImage,
+      'is not a valid image reference',
+      'an image such as moby/buildkit:buildx-stable-1',
+    );
   }
   const qemuImage = optional(read, Inputs.qemuImage) ?? DEFAULT_QEMU_IMAGE;
   if (!isValidImageRef(qemuImage)) {

@@ -21,7 +21,10 @@ export function chooseOutput(driver: ConcreteDriver | string, push: boolean, oci
 export interface BuildPlan {
   builder: string;
   driver: string;
-  settings: Pick<Settings, 'file' | 'context' | 'platforms' | 'tags' | 'buildArgs' | 'labels' | 'target' | 'network' | 'provenance' | 'sbom'>;
+  settings: Pick<
+    Settings,
+    'file' | 'context' | 'platforms' | 'tags' | 'buildArgs' | 'labels' | 'target' | 'network' | 'provenance' | 'sbom'
+  >;
   cache: CacheEntries;
   /** id → path of the file holding the value */
   secretFiles: { id: string; path: string }[];

@@ -30,6 +30,11 @@ export function parseMetadata(text: string): BuildMetadata {
     imageId: str('containerimage.config.digest') ?? digest,
     descriptor: raw['containerimage.descriptor'] as Descriptor | undefined,
     buildRef: str('buildx.build.ref'),
-    imageNames: names ? names.split(',').map((n) => n.trim()).filter(Boolean) : [],
+    imageNames: names
+      ? names
+          .split(',')
+          .map((n) => n.trim())
+          .filter(Boolean)
+      : [],
   };
 }

@@ -2,14 +2,7 @@
 // "#N [stage i/n] STEP", the step's own output, then "#N CACHED", "#N DONE 1.2s"
 // or "#N ERROR: ...". Plain text that follows the JSON (BuildKit's error
 // excerpt) is passed through unchanged.
-import {
-  decodeBase64,
-  durationSeconds,
-  type MergedVertex,
-  RawJsonDecoder,
-  type StreamItem,
-  VertexTable,
-} from './rawjson.js';
+import { decodeBase64, durationSeconds, type MergedVertex, RawJsonDecoder, type StreamItem, VertexTable } from './rawjson.js';
 
 export class ProgressPrinter {
   readonly table = new VertexTable();

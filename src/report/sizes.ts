@@ -89,7 +89,10 @@ export function compressedSize(m: OciManifest): number {
 }
 
 export function largestLayers(m: OciManifest, n: number): LayerInfo[] {
-  return [...m.layers].sort((a, b) => b.size - a.size).slice(0, n).map((l) => ({ digest: l.digest, size: l.size }));
+  return [...m.layers]
+    .sort((a, b) => b.size - a.size)
+    .slice(0, n)
+    .map((l) => ({ digest: l.digest, size: l.size }));
 }
 
 /** Parses "SizeRootFs SizeRw" as printed by the inspect template below. */
@@ -107,7 +110,9 @@ export async function engineUncompressedSize(ref: string, platform: string): Pro
   if (created.exitCode !== 0) return null;
   const id = created.stdout.trim();
   try {
-    const res = await run('docker', ['container', 'inspect', '--size', '--format', '{{.SizeRootFs}} {{.SizeRw}}', id], { allowFailure: true });
+    const res = await run('docker', ['container', 'inspect', '--size', '--format', '{{.SizeRootFs}} {{.SizeRw}}', id], {
+      allowFailure: true,
+    });
     return res.exitCode === 0 ? parseContainerSize(res.stdout) : null;
   } finally {
     await run('docker', ['rm', '-f', id], { allowFailure: true });
@@ -149,7 +154,8 @@ export async function manifestsFromEngine(ref: string, workDir: string): Promise
 /** Manifests of an image in a registry, through `buildx imagetools inspect --raw`. */
 export async function manifestsFromRegistry(buildx: BuildxCommand, ref: string): Promise<PlatformManifest[]> {
   const repo = ref.replace(/@sha256:[a-f0-9]{64}$/, '').replace(/:[^:/]+$/, '');
-  const raw = async (r: string) => JSON.parse((await run(...args(buildx, 'imagetools', 'inspect', '--raw', r))).stdout) as OciIndex | OciManifest;
+  const raw = async (r: string) =>
+    JSON.parse((await run(...args(buildx, 'imagetools', 'inspect', '--raw', r))).stdout) as OciIndex | OciManifest;
   return platformManifests(await raw(ref), (digest) => raw(`${repo}@${digest}`));
 }
 

@@ -95,12 +95,20 @@ async function inspect(buildx: BuildxCommand, name: string): Promise<InspectResu
 export async function prepareBuilder(settings: Settings, buildx: BuildxCommand): Promise<Builder> {
   if (settings.builder) {
     const info = await inspect(buildx, settings.builder);
-    return { name: info.name || settings.builder, driver: info.driver, platforms: info.platforms, buildkitVersion: info.buildkitVersion, created: false };
+    return {
+      name: info.name || settings.builder,
+      driver: info.driver,
+      platforms: info.platforms,
+      buildkitVersion: info.buildkitVersion,
+      created: false,
+    };
   }
   const status = await run('docker', ['info', '--format', '{{json .DriverStatus}}']);
   const containerd = isContainerdStore(status.stdout.trim());
   const driver = chooseDriver(settings.driver, containerd);
-  core.info(`Engine image store: ${containerd ? 'containerd' : 'classic'}; driver: ${driver}${settings.driver === 'auto' ? ' (auto)' : ''}`);
+  core.info(
+    `Engine image store: ${containerd ? 'containerd' : 'classic'}; driver: ${driver}${settings.driver === 'auto' ? ' (auto)' : ''}`,
+  );
   if (driver === 'docker') {
     if (!containerd) {
       core.warning(

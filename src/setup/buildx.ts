@@ -25,7 +25,14 @@ export function parseBuildxVersion(text: string): string | undefined {
 }
 
 export function buildxDownloadUrl(base: string, version: string, platform = process.platform, arch = process.arch): string {
-  const goArch: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm-v7', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+  const goArch: Record<string, string> = {
+    x64: 'amd64',
+    arm64: 'arm64',
+    arm: 'arm-v7',
+    ppc64: 'ppc64le',
+    s390x: 's390x',
+    riscv64: 'riscv64',
+  };
   const os = platform === 'win32' ? 'windows' : platform;
   const ext = platform === 'win32' ? '.exe' : '';
   return `${base}/v${version}/buildx-v${version}.${os}-${goArch[arch] ?? arch}${ext}`;
@@ -52,7 +59,12 @@ async function install(version: string, baseUrl: string, requested: boolean): Pr
       const status = (err as { httpStatusCode?: number }).httpStatusCode;
       const why = status ? `HTTP ${status}` : (err as Error).message;
       if (requested) {
-        throw new InputError(Inputs.buildxVersion, version, `could not be downloaded from ${url} (${why})`, `a released buildx version served under ${Inputs.buildxDownloadUrl}`);
+        throw new InputError(
+          Inputs.buildxVersion,
+          version,
+          `could not be downloaded from ${url} (${why})`,
+          `a released buildx version served under ${Inputs.buildxDownloadUrl}`,
+        );
       }
       throw new Error(`buildx ${version} could not be downloaded from ${url} (${why})`);
     }

@@ -1,0 +1,90 @@
+// Shared helpers for the e2e tests: engine detection (a hard failure in CI),
+// throwaway workspaces, and an independent view of the registry over HTTP.
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ROOT } from '../../scripts/run-action.mjs';
+
+export const REGISTRY = 'localhost:5000';
+export const REGISTRY_HTTP = 'http://127.0.0.1:5000';
+
+function probe(): string | undefined {
+  const info = spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], { encoding: 'utf8' });
+  if (info.status !== 0) return `docker info failed: ${(info.stderr || info.stdout).trim().split('\n').pop()}`;
+  const reg = spawnSync('curl', ['-sf', `${REGISTRY_HTTP}/v2/`]);
+  if (reg.status !== 0) return `no registry answers on ${REGISTRY_HTTP}`;
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'index.js'))) return 'dist/index.js is missing: run npm run build';
+  return undefined;
+}
+
+const why = probe();
+if (why && process.env.CI === 'true') {
+  // In CI an e2e test is never skipped: a missing engine fails the run.
+  throw new Error(`E2E tests need the engine (scripts/engine.sh up) and CI=true forbids skipping them: ${why}`);
+}
+if (why) {
+  const bar = '!'.repeat(100);
+  console.warn(`\n${bar}\n!!! E2E TESTS SKIPPED: ${why}\n!!! Bring the engine up with: sudo scripts/engine.sh up\n${bar}\n`);
+}
+export const engineUp = why === undefined;
+
+export function sh(cmd: string, args: string[], opts: { cwd?: string } = {}): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
+}
+
+/** A copy of the example service in a fresh workspace. */
+export function exampleWorkspace(): string {
+  const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-ws-'));
+  fs.cpSync(path.join(ROOT, 'example'), ws, { recursive: true });
+  return ws;
+}
+
+export function uniqueRepo(name: string): string {
+  return `${REGISTRY}/e2e-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}/${name}`;
+}
+
+const ACCEPT = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+].join(', ');
+
+/** GET a manifest from the registry; undefined on 404. */
+export async function registryManifest(repoWithHost: string, reference: string): Promise<{ digest: string; body: any } | undefined> {
+  const repo = repoWithHost.replace(/^[^/]+\//, '');
+  const res = await fetch(`${REGISTRY_HTTP}/v2/${repo}/manifests/${reference}`, { headers: { Accept: ACCEPT } });
+  if (res.status === 404) return undefined;
+  if (!res.ok) throw new Error(`registry answered ${res.status} for ${repo}:${reference}`);
+  return { digest: res.headers.get('docker-content-digest') ?? '', body: await res.json() };
+}
+
+export async function registryTags(repoWithHost: string): Promise<string[]> {
+  const repo = repoWithHost.replace(/^[^/]+\//, '');
+  const res = await fetch(`${REGISTRY_HTTP}/v2/${repo}/tags/list`);
+  if (res.status === 404) return [];
+  const body = (await res.json()) as { tags?: string[] | null };
+  return body.tags ?? [];
+}
+
+export function prune(): void {
+  sh('docker', ['buildx', 'prune', '-af']);
+}
+
+/** The Dockerfile steps the action's log marks CACHED, by name. */
+export function cachedStepsInLog(log: string): { cached: string[]; steps: string[] } {
+  const names = new Map<string, string>();
+  const steps = new Set<string>();
+  const cached = new Set<string>();
+  for (const line of log.split('\n')) {
+    const head = /^(#\d+) (\[.*)$/.exec(line);
+    if (head) {
+      names.set(head[1], head[2]);
+      if (/^\[[^\]]*\d+\/\d+\] (?!FROM )[A-Z]+/.test(head[2])) steps.add(head[1]);
+    }
+    const done = /^(#\d+) CACHED$/.exec(line);
+    if (done && steps.has(done[1])) cached.add(done[1]);
+  }
+  return { cached: [...cached].map((k) => names.get(k)!), steps: [...steps].map((k) => names.get(k)!) };
+}

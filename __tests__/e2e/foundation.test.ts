@@ -1,0 +1,153 @@
+// Issue 2: a real multi-arch build of the example through the bundled action,
+// with the registry layer cache, checked against the registry itself.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, runAction } from '../../scripts/run-action.mjs';
+import { cachedStepsInLog, engineUp, exampleWorkspace, prune, registryManifest, registryTags, sh, uniqueRepo } from './engine.js';
+
+describe.runIf(engineUp)('foundation: build, cache, push, outputs (real engine)', () => {
+  const image = uniqueRepo('hello');
+  const cacheRef = uniqueRepo('hello-cache');
+  let ws: string;
+
+  beforeAll(() => {
+    ws = exampleWorkspace();
+  });
+
+  it('cold build pushes a two-platform index whose sizes match the registry', async () => {
+    prune();
+    const r = await runAction({ tags: `${image}:cold`, push: 'true', 'cache-ref': cacheRef }, { workspace: ws });
+    expect(r.exitCode, r.log).toBe(0);
+    expect(r.post.exitCode).toBe(0);
+    expect(r.outputs.driver).toBe('docker');
+    expect(r.outputs.builder).toBe('default');
+
+    const index = await registryManifest(image, 'cold');
+    expect(index, 'the tag is in the registry').toBeDefined();
+    expect(index!.digest).toBe(r.outputs.digest);
+    const platforms = (index!.body.manifests as any[])
+      .filter((m) => m.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest')
+      .map((m) => ({ platform: `${m.platform.os}/${m.platform.architecture}`, digest: m.digest as string }));
+    expect(platforms.map((p) => p.platform).sort()).toEqual(['linux/amd64', 'linux/arm64']);
+
+    const sizes = JSON.parse(r.outputs['image-sizes']);
+    for (const p of platforms) {
+      const m = await registryManifest(image, p.digest);
+      const sum = (m!.body.layers as any[]).reduce((a, l) => a + l.size, 0);
+      expect(sizes[p.platform].compressed, p.platform).toBe(sum);
+      expect(sizes[p.platform].layers).toBe(m!.body.layers.length);
+      expect(sizes[p.platform].uncompressed).toBeGreaterThan(sum);
+    }
+    expect(Number(r.outputs['image-size'])).toBe(sizes['linux/amd64'].compressed);
+    expect(r.outputs['cache-hit-rate']).toMatch(/^\d{1,3}\.\d$/);
+    expect(Number(r.outputs['cache-hit-rate'])).toBeLessThan(100);
+    expect(JSON.parse(r.outputs.metadata)['containerimage.digest']).toBe(r.outputs.digest);
+  });
+
+  it('after buildx prune -af, the registry cache serves every step (100.0)', async () => {
+    prune();
+    const r = await runAction({ tags: `${image}:warm`, push: 'true', 'cache-ref': cacheRef }, { workspace: ws });
+    expect(r.exitCode, r.log).toBe(0);
+    expect(r.outputs['cache-hit-rate']).toBe('100.0');
+    const fromLog = cachedStepsInLog(r.log);
+    expect(Number(r.outputs['cache-steps'])).toBe(fromLog.steps.length);
+    expect(Number(r.outputs['cache-hits'])).toBe(fromLog.cached.length);
+    expect(fromLog.steps.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it('after a Go source change the rate drops, and hits/steps agree with the CACHED lines', async () => {
+    const main = path.join(ws, 'main.go');
+    fs.writeFileSync(main, fs.readFileSync(main, 'utf8').replace('"hello from %s\\n"', '"hello again from %s\\n"'));
+    prune();
+    const r = await runAction({ tags: `${image}:changed`, push: 'true', 'cache-ref': cacheRef }, { workspace: ws });
+    expect(r.exitCode, r.log).toBe(0);
+    const rate = Number(r.outputs['cache-hit-rate']);
+    expect(rate).toBeLessThan(100);
+    expect(rate).toBeGreaterThan(0);
+    const fromLog = cachedStepsInLog(r.log);
+    expect(Number(r.outputs['cache-hits'])).toBe(fromLog.cached.length);
+    expect(Number(r.outputs['cache-steps'])).toBe(fromLog.steps.length);
+    // The module steps stay cached; the compile does not.
+    expect(fromLog.cached.some((n) => /go mod download/.test(n))).toBe(true);
+    expect(fromLog.cached.some((n) => /go build/.test(n))).toBe(false);
+  });
+
+  it('the final image is no bigger than 1.05 x its binary', async () => {
+    const r = await runAction({ tags: `${image}:size`, platforms: 'linux/amd64,linux/arm64' }, { workspace: ws });
+    expect(r.exitCode, r.log).toBe(0);
+    const sizes = JSON.parse(r.outputs['image-sizes']);
+    for (const platform of ['linux/amd64', 'linux/arm64']) {
+      const id = sh('docker', ['create', '--platform', platform, `${image}:size`]).trim();
+      try {
+        // docker cp to stdout gives a tar whose header holds the file size.
+        const tar = execFileSync('docker', ['cp', `${id}:/hello`, '-'], { maxBuffer: 256 * 1024 * 1024 });
+        const binary = parseInt(tar.subarray(124, 136).toString('latin1').replace(/\0.*$/, '').trim(), 8);
+        expect(binary).toBeGreaterThan(1_000_000);
+        expect(sizes[platform].uncompressed, platform).toBeLessThanOrEqual(1.05 * binary);
+      } finally {
+        sh('docker', ['rm', '-f', id]);
+      }
+    }
+  });
+
+  it('bad input fails before anything runs and pushes nothing', async () => {
+    const r = await runAction({ tags: `${image}:bad`, push: 'true', platforms: 'linux/amd64,linux/amd65' }, { workspace: ws });
+    expect(r.exitCode).toBe(1);
+    expect(r.log).toContain('::error::Input "platforms" is invalid: "linux/amd65" is not a known platform');
+    expect(r.log).not.toContain('buildx build');
+    expect(await registryTags(image)).not.toContain('bad');
+  });
+
+  describe('registry for the cache is down', () => {
+    const port = 5001;
+    const dir = `/tmp/gba-registry-${port}-${process.pid}`;
+    afterAll(() => stopRegistry(dir));
+
+    it('still builds cold, with warnings for the import and the export', async () => {
+      sh('bash', [path.join(ROOT, 'scripts/engine.sh'), 'registry', String(port), dir]);
+      const ref = `localhost:${port}/hello-cache`;
+      const first = await runAction({ tags: `${image}:regdown-1`, 'cache-ref': ref }, { workspace: ws });
+      expect(first.exitCode, first.log).toBe(0);
+      stopRegistry(dir);
+      prune();
+      const r = await runAction({ tags: `${image}:regdown-2`, 'cache-ref': ref }, { workspace: ws });
+      expect(r.exitCode, r.log).toBe(0);
+      expect(r.log).toMatch(
+        /::warning::Cache import failed \(importing cache manifest from localhost:5001\/hello-cache:buildcache\):.*connection refused/,
+      );
+      expect(r.log).toMatch(/::warning::Cache export failed/);
+      expect(r.outputs.digest).toMatch(/^sha256:/);
+      // Nothing came from the registry: only BuildKit's in-build deduplication of
+      // identical steps across the two platforms can count as a hit.
+      expect(Number(r.outputs['cache-hit-rate'])).toBeLessThan(50);
+      expect(cachedStepsInLog(r.log).cached.some((n) => /go build/.test(n))).toBe(false);
+    });
+
+    it('with cache-strict: true the same outage fails the step', async () => {
+      const r = await runAction(
+        { tags: `${image}:regdown-3`, 'cache-ref': `localhost:${port}/hello-cache`, 'cache-strict': 'true' },
+        { workspace: ws },
+      );
+      expect(r.exitCode).toBe(1);
+      expect(r.log).toMatch(/::error::.*(cache-strict: true|failed to solve)/);
+    });
+  });
+});
+
+function stopRegistry(dir: string): void {
+  const pidFile = `${dir}.pid`;
+  if (!fs.existsSync(pidFile)) return;
+  const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
+  fs.rmSync(pidFile, { force: true });
+  // Wait until the port is really closed.
+  for (let i = 0; i < 40 && spawnSync('curl', ['-sf', 'http://127.0.0.1:5001/v2/']).status === 0; i++) {
+    spawnSync('sleep', ['0.25']);
+  }
+}

@@ -1,0 +1,181 @@
+import { describe, expect, it } from 'vitest';
+import { buildArgs, chooseOutput, type BuildPlan } from '../../src/build/args.js';
+import { cacheEntries } from '../../src/cache/refs.js';
+import { createBuilderArgs } from '../../src/setup/builder.js';
+
+const base: BuildPlan = {
+  builder: 'default',
+  driver: 'docker',
+  settings: { file: '/ws/Dockerfile', context: '/ws', platforms: ['linux/amd64', 'linux/arm64'], tags: [], buildArgs: [], labels: [] },
+  cache: { from: [], to: [] },
+  secretFiles: [],
+  metadataFile: '/tmp/m.json',
+  output: { kind: 'engine' },
+};
+const head = [
+  'build',
+  '--builder',
+  'default',
+  '--progress=rawjson',
+  '--metadata-file',
+  '/tmp/m.json',
+  '--file',
+  '/ws/Dockerfile',
+  '--platform',
+  'linux/amd64,linux/arm64',
+];
+
+describe('buildx build argv', () => {
+  it.each<[string, Partial<BuildPlan> & { s?: Partial<BuildPlan['settings']> }, string[]]>([
+    ['minimal, docker driver keeps the image in the engine', {}, [...head, '--output', 'type=image,push=false', '/ws']],
+    [
+      'tags, args, labels, target',
+      { s: { tags: ['r/a:1', 'r/a:2'], buildArgs: ['V=1'], labels: ['k=v'], target: 'final' } },
+      [
+        ...head,
+        '--tag',
+        'r/a:1',
+        '--tag',
+        'r/a:2',
+        '--build-arg',
+        'V=1',
+        '--label',
+        'k=v',
+        '--target',
+        'final',
+        '--output',
+        'type=image,push=false',
+        '/ws',
+      ],
+    ],
+    [
+      'secrets go by file, never by value',
+      { secretFiles: [{ id: 'netrc', path: '/tmp/s/secret-0' }] },
+      [...head, '--secret', 'id=netrc,src=/tmp/s/secret-0', '--output', 'type=image,push=false', '/ws'],
+    ],
+    [
+      'host network on the docker driver needs no entitlement',
+      { s: { network: 'host' } },
+      [...head, '--network', 'host', '--output', 'type=image,push=false', '/ws'],
+    ],
+    [
+      'host network on docker-container asks for network.host; push goes through BuildKit',
+      { driver: 'docker-container', s: { network: 'host' }, output: { kind: 'registry' } },
+      [...head, '--network', 'host', '--allow', 'network.host', '--output', 'type=image,push=true', '/ws'],
+    ],
+    [
+      'docker-container without push exports an OCI tarball',
+      { driver: 'docker-container', output: { kind: 'oci', dest: '/tmp/i.tar' } },
+      [...head, '--output', 'type=oci,dest=/tmp/i.tar', '/ws'],
+    ],
+    [
+      'cache entries and attestations',
+      { cache: { from: ['type=registry,ref=r/c:x'], to: ['type=registry,ref=r/c:x,mode=max'] }, s: { provenance: 'false', sbom: 'true' } },
+      [
+        ...head,
+        '--cache-from',
+        'type=registry,ref=r/c:x',
+        '--cache-to',
+        'type=registry,ref=r/c:x,mode=max',
+        '--provenance=false',
+        '--sbom=true',
+        '--output',
+        'type=image,push=false',
+        '/ws',
+      ],
+    ],
+  ])('%s', (_name, over, want) => {
+    const plan: BuildPlan = { ...base, ...over, settings: { ...base.settings, ...over.s } };
+    expect(buildArgs(plan)).toEqual(want);
+  });
+});
+
+describe('output choice', () => {
+  it.each([
+    ['docker', false, 'engine'],
+    ['docker', true, 'engine'],
+    ['docker-container', true, 'registry'],
+    ['docker-container', false, 'oci'],
+  ])('%s push=%s → %s', (driver, push, kind) => {
+    expect(chooseOutput(driver, push as boolean, '/tmp/x.tar').kind).toBe(kind);
+  });
+});
+
+describe('cache entries', () => {
+  const s = {
+    cacheRef: { repository: 'ghcr.io/acme/c', tag: 'buildcache' },
+    cacheMode: 'max' as const,
+    cacheFrom: [],
+    cacheTo: [],
+    cacheStrict: false,
+  };
+  it.each([
+    ['none without cache-ref', { ...s, cacheRef: undefined }, { from: [], to: [] }],
+    [
+      'import and export, export errors ignored',
+      s,
+      {
+        from: ['type=registry,ref=ghcr.io/acme/c:buildcache'],
+        to: ['type=registry,ref=ghcr.io/acme/c:buildcache,mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true'],
+      },
+    ],
+    [
+      'strict mode lets export errors fail the build; raw entries follow',
+      { ...s, cacheMode: 'min' as const, cacheStrict: true, cacheFrom: ['type=gha'], cacheTo: ['type=gha,mode=max'] },
+      {
+        from: ['type=registry,ref=ghcr.io/acme/c:buildcache', 'type=gha'],
+        to: [
+          'type=registry,ref=ghcr.io/acme/c:buildcache,mode=min,image-manifest=true,oci-mediatypes=true,ignore-error=false',
+          'type=gha,mode=max',
+        ],
+      },
+    ],
+  ])('%s', (_n, settings, want) => {
+    expect(cacheEntries(settings)).toEqual(want);
+  });
+});
+
+describe('buildx create argv', () => {
+  it.each([
+    [
+      'default network',
+      { name: 'gba-1', buildkitImage: 'moby/buildkit:buildx-stable-1', hostNetwork: false },
+      [
+        'create',
+        '--name',
+        'gba-1',
+        '--driver',
+        'docker-container',
+        '--driver-opt',
+        'image=moby/buildkit:buildx-stable-1',
+        '--buildkitd-flags',
+        '--allow-insecure-entitlement network.host --allow-insecure-entitlement security.insecure',
+        '--label',
+        'io.github.go-buildx-action=builder',
+        '--bootstrap',
+      ],
+    ],
+    [
+      'host network',
+      { name: 'gba-2', buildkitImage: 'mirror.local/buildkit:v0.16.0', hostNetwork: true },
+      [
+        'create',
+        '--name',
+        'gba-2',
+        '--driver',
+        'docker-container',
+        '--driver-opt',
+        'image=mirror.local/buildkit:v0.16.0',
+        '--driver-opt',
+        'network=host',
+        '--buildkitd-flags',
+        '--allow-insecure-entitlement network.host --allow-insecure-entitlement security.insecure',
+        '--label',
+        'io.github.go-buildx-action=builder',
+        '--bootstrap',
+      ],
+    ],
+  ])('%s', (_n, o, want) => {
+    expect(createBuilderArgs(o)).toEqual(want);
+  });
+});

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { chooseDriver, isContainerdStore, parseInspect } from '../../src/setup/builder.js';
+import { buildxDownloadUrl, parseBuildxVersion } from '../../src/setup/buildx.js';
+import { emulatorsNeeded, nativePlatform } from '../../src/setup/qemu.js';
+import { parsePushDigest } from '../../src/build/push.js';
+import { fixture } from './helpers.js';
+
+describe('engine and builder detection', () => {
+  it('recognises the containerd image store from docker info', () => {
+    expect(isContainerdStore(fixture('docker-info-driverstatus.json'))).toBe(true);
+    expect(
+      isContainerdStore(
+        '[["Backing Filesystem","extfs"],["Supports d_type","true"],["Using metacopy","false"],["Native Overlay Diff","true"],["userxattr","false"]]',
+      ),
+    ).toBe(false);
+    expect(isContainerdStore('null')).toBe(false);
+  });
+
+  it.each([
+    ['auto', true, 'docker'],
+    ['auto', false, 'docker-container'],
+    ['docker', false, 'docker'],
+    ['docker-container', true, 'docker-container'],
+  ] as const)('driver %s with containerd store=%s → %s', (req, store, want) => {
+    expect(chooseDriver(req, store)).toBe(want);
+  });
+
+  it('parses buildx inspect of the engine builder', () => {
+    expect(parseInspect(fixture('buildx-inspect-docker.txt'))).toEqual({
+      name: 'default',
+      driver: 'docker',
+      status: 'running',
+      platforms: ['linux/amd64', 'linux/amd64/v2', 'linux/amd64/v3', 'linux/arm64'],
+      buildkitVersion: 'v0.0.0+unknown',
+    });
+  });
+});
+
+describe('buildx version and download', () => {
+  it.each([
+    ['github.com/docker/buildx 0.13.1+ds1 0.13.1+ds1-3\n', '0.13.1'],
+    ['github.com/docker/buildx v0.19.3 48d6a39\n', '0.19.3'],
+    ['docker: unknown command: docker buildx', undefined],
+  ])('%j → %s', (text, want) => {
+    expect(parseBuildxVersion(text)).toBe(want);
+  });
+
+  it('builds the release asset URL', () => {
+    expect(buildxDownloadUrl('http://127.0.0.1:8123/rel', '0.13.1', 'linux', 'x64')).toBe(
+      'http://127.0.0.1:8123/rel/v0.13.1/buildx-v0.13.1.linux-amd64',
+    );
+    expect(buildxDownloadUrl('https://github.com/docker/buildx/releases/download', '0.19.3', 'linux', 'arm64')).toBe(
+      'https://github.com/docker/buildx/releases/download/v0.19.3/buildx-v0.19.3.linux-arm64',
+    );
+  });
+});
+
+describe('QEMU', () => {
+  const none = () => false;
+  it.each([
+    [['linux/amd64'], 'x64', none, []],
+    [['linux/amd64', 'linux/arm64'], 'x64', none, ['arm64']],
+    [['linux/amd64', 'linux/arm64'], 'x64', (q: string) => q === 'aarch64', []],
+    [['linux/arm/v7', 'linux/arm/v6', 'linux/s390x'], 'x64', none, ['arm', 's390x']],
+    [['linux/amd64', 'linux/arm64', 'linux/arm/v7'], 'arm64', none, ['amd64']],
+    [['linux/386'], 'x64', none, []],
+  ])('%j on %s', (platforms, arch, registered, want) => {
+    expect(emulatorsNeeded(platforms, arch, registered)).toEqual(want);
+  });
+  it('names the runner platform', () => {
+    expect(nativePlatform('x64')).toBe('linux/amd64');
+    expect(nativePlatform('arm64')).toBe('linux/arm64');
+  });
+});
+
+describe('push output', () => {
+  it('reads the pushed digest from real docker push output', () => {
+    expect(parsePushDigest(fixture('docker-push-output.txt'))).toBe(
+      'sha256:d7f7f6810ef47c8db6d752b5dad911917634871ec3208c2912fa8e163ad0cc98',
+    );
+    expect(parsePushDigest('denied: requested access to the resource is denied')).toBeUndefined();
+  });
+});
