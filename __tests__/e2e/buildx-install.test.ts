@@ -1,0 +1,92 @@
+// buildx-version: a real download through @actions/tool-cache from
+// buildx-download-url (a local server laid out like GitHub releases, serving
+// the engine's own buildx binary), then a build with that standalone binary.
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runAction } from '../../scripts/run-action.mjs';
+import { engineUp, exampleWorkspace, registryTags, sh, uniqueRepo } from './engine.js';
+
+const PLUGIN_PATHS = [
+  '/usr/local/lib/docker/cli-plugins/docker-buildx',
+  path.join(os.homedir(), '.docker/cli-plugins/docker-buildx'),
+  '/usr/libexec/docker/cli-plugins/docker-buildx',
+];
+
+describe.runIf(engineUp)('buildx-version installs through the tool cache', () => {
+  let server: http.Server;
+  let base: string;
+  let version: string;
+  const requests: string[] = [];
+  const toolCache = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-toolcache-'));
+
+  beforeAll(async () => {
+    const plugin = PLUGIN_PATHS.find((p) => fs.existsSync(p));
+    if (!plugin) throw new Error(`no buildx plugin found in ${PLUGIN_PATHS.join(', ')}`);
+    version = /buildx v?(\d+\.\d+\.\d+)/.exec(sh('docker', ['buildx', 'version']))![1];
+    server = http.createServer((req, res) => {
+      requests.push(req.url ?? '');
+      if (req.url === `/releases/v${version}/buildx-v${version}.linux-amd64`) {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        fs.createReadStream(plugin).pipe(res);
+      } else {
+        res.writeHead(404).end('Not Found');
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/releases`;
+  });
+  afterAll(() => {
+    server?.close();
+    fs.rmSync(toolCache, { recursive: true, force: true });
+  });
+
+  it('downloads, caches and uses the requested version; a second run hits the tool cache', async () => {
+    const ws = exampleWorkspace();
+    const image = uniqueRepo('hello');
+    const r = await runAction(
+      { 'buildx-version': `v${version}`, 'buildx-download-url': base, tags: `${image}:tc`, platforms: 'linux/amd64' },
+      { workspace: ws, toolCache },
+    );
+    expect(r.exitCode, r.log).toBe(0);
+    expect(requests).toEqual([`/releases/v${version}/buildx-v${version}.linux-amd64`]);
+    const cached = path.join(toolCache, 'buildx', version, 'x64', 'buildx');
+    expect(fs.existsSync(cached)).toBe(true);
+    // The build ran with the standalone binary from the tool cache, not the plugin.
+    expect(r.log).toContain(`::debug::exec: ["${cached}","build"`);
+
+    const again = await runAction(
+      { 'buildx-version': version, 'buildx-download-url': base, tags: `${image}:tc2`, platforms: 'linux/amd64' },
+      { workspace: ws, toolCache },
+    );
+    expect(again.exitCode, again.log).toBe(0);
+    expect(requests).toHaveLength(1);
+  });
+
+  it('a version that does not exist fails with a clear error and pushes nothing', async () => {
+    const ws = exampleWorkspace();
+    const image = uniqueRepo('hello');
+    const r = await runAction(
+      { 'buildx-version': '0.99.0', 'buildx-download-url': base, tags: `${image}:nope`, push: 'true' },
+      { workspace: ws, toolCache },
+    );
+    expect(r.exitCode).toBe(1);
+    expect(r.log).toMatch(
+      /::error::Input "buildx-version" is invalid: "0\.99\.0" could not be downloaded from http:\/\/127\.0\.0\.1:\d+\/releases\/v0\.99\.0\/buildx-v0\.99\.0\.linux-amd64 \(HTTP 404\)/,
+    );
+    expect(r.log).not.toContain('"build","--builder"');
+    expect(await registryTags(image)).toEqual([]);
+  });
+
+  it('uses an existing builder named by the builder input', async () => {
+    const ws = exampleWorkspace();
+    const r = await runAction({ builder: 'default', platforms: 'linux/amd64' }, { workspace: ws });
+    expect(r.exitCode, r.log).toBe(0);
+    expect(r.outputs.builder).toBe('default');
+    expect(r.outputs.driver).toBe('docker');
+    expect(r.state.createdBuilder ?? '').toBe('');
+  });
+});
