@@ -33301,7 +33301,7 @@ const _summary = new Summary();
  * @deprecated use `core.summary`
  */
 const markdownSummary = (/* unused pure expression or super */ null && (_summary));
-const summary = (/* unused pure expression or super */ null && (_summary));
+const summary = _summary;
 //# sourceMappingURL=summary.js.map
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
 
@@ -34877,6 +34877,19 @@ const Inputs = {
     qemuImage: 'qemu-image',
     provenance: 'provenance',
     sbom: 'sbom',
+    smokeTest: 'smoke-test',
+    healthPath: 'health-path',
+    healthPort: 'health-port',
+    healthStatus: 'health-status',
+    healthBody: 'health-body',
+    healthCmd: 'health-cmd',
+    smokeGrace: 'smoke-grace',
+    smokeTimeout: 'smoke-timeout',
+    smokeInterval: 'smoke-interval',
+    smokeEnv: 'smoke-env',
+    smokeArgs: 'smoke-args',
+    smokePlatforms: 'smoke-platforms',
+    smokeStrict: 'smoke-strict',
 };
 const Outputs = {
     digest: 'digest',
@@ -34890,12 +34903,15 @@ const Outputs = {
     builder: 'builder',
     driver: 'driver',
     pushed: 'pushed',
+    smokeResult: 'smoke-result',
+    smokePassed: 'smoke-passed',
 };
 const State = {
     isPost: 'isPost',
     createdBuilder: 'createdBuilder',
     buildxCommand: 'buildxCommand',
     tempDir: 'tempDir',
+    runKey: 'runKey',
 };
 /** Pinned buildx installed when none is found (rawjson progress needs >= 0.12). */
 const PINNED_BUILDX_VERSION = '0.19.3';
@@ -34907,6 +34923,8 @@ const DEFAULT_QEMU_IMAGE = 'tonistiigi/binfmt:latest';
 const DEFAULT_CACHE_TAG = 'buildcache';
 /** Label on every container and builder the action starts, so strays can be found. */
 const OWNER_LABEL = 'io.github.go-buildx-action';
+/** Label carrying the run key, so the post step removes exactly this run's strays. */
+const RUN_LABEL = `${OWNER_LABEL}.run`;
 
 ;// CONCATENATED MODULE: ./src/state.ts
 // The only channel from the main step to the post step.
@@ -34922,6 +34940,9 @@ function saveCreatedBuilder(name, buildx) {
 function saveTempDir(dir) {
     saveState(State.tempDir, dir);
 }
+function saveRunKey(key) {
+    saveState(State.runKey, key);
+}
 function loadState() {
     const buildx = getState(State.buildxCommand);
     return {
@@ -34929,9 +34950,12 @@ function loadState() {
         createdBuilder: getState(State.createdBuilder) || undefined,
         buildx: buildx ? JSON.parse(buildx) : undefined,
         tempDir: getState(State.tempDir) || undefined,
+        runKey: getState(State.runKey) || undefined,
     };
 }
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "node:os"
@@ -36977,6 +37001,83 @@ function isInside(parent, child) {
     const rel = external_node_path_namespaceObject.relative(parent, child);
     return rel === '' || (!rel.startsWith('..') && !external_node_path_namespaceObject.isAbsolute(rel));
 }
+/**
+ * A duration: "30", "30s", "1.5s", "250ms". A bare number is in `bareUnit`,
+ * the unit the input's default is written in.
+ */
+function parseDuration(read, name, dflt, bareUnit) {
+    const raw = read(name).trim() || dflt;
+    const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(raw);
+    if (!m) {
+        throw new InputError(name, raw, 'is not a duration', `a non-negative number of ${bareUnit === 's' ? 'seconds' : 'milliseconds'}, or a number with "s" or "ms", e.g. ${dflt}`);
+    }
+    const unit = m[2] ?? bareUnit;
+    return Math.round(Number(m[1]) * (unit === 's' ? 1000 : 1));
+}
+function parsePort(read, name) {
+    const raw = optional(read, name);
+    if (raw === undefined)
+        return undefined;
+    if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 65535) {
+        throw new InputError(name, raw, 'is not a TCP port', 'an integer from 1 to 65535');
+    }
+    return Number(raw);
+}
+/** "2xx", "200", "200,204", "200-299", combined with commas. */
+function parseStatus(read, name) {
+    const raw = read(name).trim() || '2xx';
+    const accepted = 'status codes such as 200, 2xx, 200-299 or 200,204';
+    return raw.split(',').map((part) => {
+        const p = part.trim().toLowerCase();
+        let r;
+        if (/^[1-5]xx$/.test(p))
+            r = [Number(p[0]) * 100, Number(p[0]) * 100 + 99];
+        else if (/^\d{3}$/.test(p))
+            r = [Number(p), Number(p)];
+        else if (/^\d{3}-\d{3}$/.test(p))
+            r = p.split('-').map(Number);
+        if (!r || r[0] < 100 || r[1] > 599 || r[0] > r[1])
+            throw new InputError(name, raw, 'is not a status list', accepted);
+        return r;
+    });
+}
+function parseSmoke(read, platforms) {
+    const healthPath = optional(read, Inputs.healthPath);
+    if (healthPath !== undefined && !/^\/[^\s]*$/.test(healthPath)) {
+        throw new InputError(Inputs.healthPath, healthPath, 'is not an absolute URL path', 'a path starting with "/", e.g. /healthz');
+    }
+    const smokePlatformsRaw = read(Inputs.smokePlatforms).trim();
+    let smokePlatforms;
+    if (smokePlatformsRaw !== '') {
+        smokePlatforms = parseList(smokePlatformsRaw, { commas: true });
+        for (const p of smokePlatforms) {
+            if (!platforms.includes(p)) {
+                throw new InputError(Inputs.smokePlatforms, p || smokePlatformsRaw, 'is not one of the built platforms', platforms.join(', '));
+            }
+        }
+    }
+    const timeoutMs = parseDuration(read, Inputs.smokeTimeout, '30', 's');
+    if (timeoutMs <= 0)
+        throw new InputError(Inputs.smokeTimeout, read(Inputs.smokeTimeout), 'must be more than zero', 'a positive number of seconds');
+    const intervalMs = parseDuration(read, Inputs.smokeInterval, '250', 'ms');
+    if (intervalMs < 10)
+        throw new InputError(Inputs.smokeInterval, read(Inputs.smokeInterval), 'is below 10 ms', 'at least 10 ms');
+    return {
+        enabled: parseBool(read, Inputs.smokeTest, true),
+        healthPath,
+        healthPort: parsePort(read, Inputs.healthPort),
+        healthStatus: parseStatus(read, Inputs.healthStatus),
+        healthBody: optional(read, Inputs.healthBody),
+        healthCmd: optional(read, Inputs.healthCmd),
+        graceMs: parseDuration(read, Inputs.smokeGrace, '3', 's'),
+        timeoutMs,
+        intervalMs,
+        env: parseKeyValues(read, Inputs.smokeEnv, false),
+        args: parseList(read(Inputs.smokeArgs), { commas: false }),
+        platforms: smokePlatforms,
+        strict: parseBool(read, Inputs.smokeStrict, false),
+    };
+}
 function parseSettings(read, env = process.env) {
     const workspace = external_node_path_namespaceObject.resolve(env.GITHUB_WORKSPACE || process.cwd());
     const contextRaw = read(Inputs.context).trim() || '.';
@@ -37061,6 +37162,7 @@ function parseSettings(read, env = process.env) {
         qemuImage,
         provenance: optional(read, Inputs.provenance),
         sbom: optional(read, Inputs.sbom),
+        smoke: parseSmoke(read, platforms),
     };
 }
 
@@ -38156,10 +38258,25 @@ function cacheEntries(settings) {
 }
 
 ;// CONCATENATED MODULE: ./src/build/args.ts
-function chooseOutput(driver, push, ociDest) {
+/**
+ * - stage: (docker-container, push, smoke test on) pushed by digest only, with
+ *   no tag, smoke-tested from there, and tagged only when it passes, so the
+ *   tags point at exactly the digest that was tested.
+ */
+function chooseOutput(driver, push, smoke, tags, ociDest) {
     if (driver === 'docker')
         return { kind: 'engine' };
-    return push ? { kind: 'registry' } : { kind: 'oci', dest: ociDest };
+    if (!push)
+        return { kind: 'oci', dest: ociDest };
+    if (smoke && tags.length > 0)
+        return { kind: 'stage', repository: repositoryOf(tags[0]) };
+    return { kind: 'registry' };
+}
+function repositoryOf(ref) {
+    const noDigest = ref.replace(/@sha256:[a-f0-9]{64}$/, '');
+    const slash = noDigest.lastIndexOf('/');
+    const colon = noDigest.lastIndexOf(':');
+    return colon > slash ? noDigest.slice(0, colon) : noDigest;
 }
 function outputArg(o) {
     switch (o.kind) {
@@ -38167,6 +38284,8 @@ function outputArg(o) {
             return 'type=image,push=false';
         case 'registry':
             return 'type=image,push=true';
+        case 'stage':
+            return `type=image,name=${o.repository},push-by-digest=true,name-canonical=true,push=true`;
         case 'oci':
             return `type=oci,dest=${o.dest}`;
     }
@@ -38175,8 +38294,10 @@ function buildArgs(p) {
     const s = p.settings;
     const argv = ['build', '--builder', p.builder, '--progress=rawjson', '--metadata-file', p.metadataFile, '--file', s.file];
     argv.push('--platform', s.platforms.join(','));
-    for (const t of s.tags)
-        argv.push('--tag', t);
+    // A staged image is named by the output, and tagged only after the smoke test.
+    if (p.output.kind !== 'stage')
+        for (const t of s.tags)
+            argv.push('--tag', t);
     for (const a of s.buildArgs)
         argv.push('--build-arg', a);
     for (const l of s.labels)
@@ -38563,6 +38684,29 @@ async function pushTags(tags, expectedDigest) {
         }
     }
 }
+/**
+ * Tags a staged (pushed-by-digest) image. With a single source, imagetools
+ * create writes the same manifest, so the tags get the tested digest.
+ */
+async function tagStaged(buildx, source, tags, expectedDigest) {
+    const argv = [...buildx.prefix, 'imagetools', 'create'];
+    for (const t of tags)
+        argv.push('--tag', t);
+    argv.push(source);
+    const res = await run(buildx.cmd, argv, { allowFailure: true });
+    if (res.exitCode !== 0)
+        throw new Error(`Tagging ${tags.join(', ')} failed: ${(res.stderr || res.stdout).trim().split('\n').slice(-3).join(' ')}`);
+    for (const tag of tags) {
+        const got = await run(buildx.cmd, [...buildx.prefix, 'imagetools', 'inspect', '--format', '{{json .Manifest.Digest}}', tag], {
+            allowFailure: true,
+        });
+        const digest = got.stdout.trim().replace(/"/g, '');
+        if (got.exitCode === 0 && digest && digest !== expectedDigest) {
+            throw new Error(`Tag ${tag} points at ${digest}, but the tested image is ${expectedDigest}`);
+        }
+        core_info(`Tagged ${tag} (${expectedDigest})`);
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/report/outputs.ts
 
@@ -38598,6 +38742,51 @@ function formatBytes(n) {
         i++;
     }
     return `${i === 0 ? v : v.toFixed(2)} ${units[i]}`;
+}
+
+;// CONCATENATED MODULE: ./src/report/summary.ts
+// The job summary: one table per run. A failure here is only a warning.
+
+
+
+function summaryRows(d) {
+    return d.platforms.map((p) => {
+        const size = d.sizes?.[p];
+        const smoke = d.smoke?.results[p];
+        const smokeCell = !smoke
+            ? 'not run'
+            : smoke.skipped
+                ? 'skipped'
+                : smoke.passed
+                    ? `passed in ${smoke.ms} ms (${smoke.probe})`
+                    : `FAILED (${smoke.probe})`;
+        return [
+            p,
+            formatBytes(size?.compressed ?? null),
+            formatBytes(size?.uncompressed ?? null),
+            size ? String(size.layers) : 'n/a',
+            smokeCell,
+        ];
+    });
+}
+async function writeSummary(d) {
+    summary.addHeading('go-buildx-action', 3);
+    if (d.tags.length > 0)
+        summary.addRaw(`Tags: ${d.tags.map((t) => `\`${t}\``).join(', ')}`, true);
+    if (d.digest)
+        summary.addRaw(`Digest: \`${d.digest}\``, true);
+    summary.addRaw(`Build: ${d.buildSeconds.toFixed(1)} s, cache ${d.stats.hits}/${d.stats.steps} steps (${formatRate(d.stats.rate)}%)`, true);
+    summary.addTable([
+        [
+            { data: 'platform', header: true },
+            { data: 'compressed', header: true },
+            { data: 'unpacked', header: true },
+            { data: 'layers', header: true },
+            { data: 'smoke test', header: true },
+        ],
+        ...summaryRows(d),
+    ]);
+    await summary.write();
 }
 
 ;// CONCATENATED MODULE: ./src/report/sizes.ts
@@ -38658,10 +38847,9 @@ function parseContainerSize(text) {
     return rootfs - (Number.isFinite(rw) ? rw : 0);
 }
 /** The size the engine reports for a platform's unpacked image, or null when it cannot tell. */
-async function engineUncompressedSize(ref, platform) {
-    const created = await run('docker', ['create', '--pull', 'never', '--platform', platform, '--label', `${OWNER_LABEL}=size-probe`, ref], {
-        allowFailure: true,
-    });
+async function engineUncompressedSize(ref, platform, runKey) {
+    const labels = ['--label', `${OWNER_LABEL}=size-probe`, '--label', `${RUN_LABEL}=${runKey}`];
+    const created = await run('docker', ['create', '--pull', 'never', '--platform', platform, ...labels, ref], { allowFailure: true });
     if (created.exitCode !== 0)
         return null;
     const id = created.stdout.trim();
@@ -38729,10 +38917,314 @@ function headlinePlatform(sizes, requested, native) {
     return requested.find((p) => sizes[p]) ?? Object.keys(sizes)[0];
 }
 
+;// CONCATENATED MODULE: ./src/smoke/probe.ts
+/** The Config of the first image in `docker image inspect` output. */
+function parseImageConfig(inspectJson) {
+    const [img] = JSON.parse(inspectJson);
+    const cfg = img?.Config ?? {};
+    const exposedPorts = Object.keys(cfg.ExposedPorts ?? {})
+        .filter((k) => k.endsWith('/tcp') || !k.includes('/'))
+        .map((k) => Number(k.split('/')[0]))
+        .filter((n) => Number.isInteger(n));
+    const test = cfg.Healthcheck?.Test;
+    return { exposedPorts, healthcheck: test && test.length > 0 && test[0] !== 'NONE' ? test : undefined, user: cfg.User || undefined };
+}
+/** The argv that runs a HEALTHCHECK test inside the container. */
+function healthcheckArgv(test) {
+    if (test[0] === 'CMD')
+        return test.slice(1);
+    if (test[0] === 'CMD-SHELL')
+        return ['/bin/sh', '-c', test.slice(1).join(' ')];
+    return undefined;
+}
+/** health-cmd: a JSON array is exec form; anything else runs through /bin/sh -c. */
+function commandArgv(cmd) {
+    if (cmd.trim().startsWith('[')) {
+        try {
+            const parsed = JSON.parse(cmd);
+            if (Array.isArray(parsed) && parsed.every((a) => typeof a === 'string') && parsed.length > 0)
+                return parsed;
+        }
+        catch {
+            // not JSON: shell form
+        }
+    }
+    return ['/bin/sh', '-c', cmd];
+}
+function defaultPort(config) {
+    return config && config.exposedPorts.length === 1 ? config.exposedPorts[0] : 8080;
+}
+function chooseProbe(s, config) {
+    if (s.healthPath) {
+        return { kind: 'http', path: s.healthPath, port: s.healthPort ?? defaultPort(config), status: s.healthStatus, body: s.healthBody };
+    }
+    if (s.healthCmd)
+        return { kind: 'cmd', argv: commandArgv(s.healthCmd) };
+    const hc = config?.healthcheck ? healthcheckArgv(config.healthcheck) : undefined;
+    if (hc)
+        return { kind: 'healthcheck', argv: hc };
+    return { kind: 'alive', graceMs: s.graceMs };
+}
+function describeProbe(p) {
+    switch (p.kind) {
+        case 'http':
+            return `http GET ${p.path} on port ${p.port}`;
+        case 'cmd':
+            return `health-cmd ${JSON.stringify(p.argv)}`;
+        case 'healthcheck':
+            return `HEALTHCHECK ${JSON.stringify(p.argv)}`;
+        case 'alive':
+            return `stays up for ${p.graceMs / 1000}s`;
+    }
+}
+function statusMatches(status, ranges) {
+    return ranges.some(([lo, hi]) => status >= lo && status <= hi);
+}
+/** The loopback address from `docker port ID PORT/tcp` (or the full `docker port ID` listing). */
+function parsePortOutput(text, port) {
+    for (const line of text.split('\n')) {
+        const m = /^(?:(\d+)\/tcp -> )?(127\.0\.0\.1|\[::1\]|0\.0\.0\.0):(\d+)$/.exec(line.trim());
+        if (!m)
+            continue;
+        if (port !== undefined && m[1] !== undefined && Number(m[1]) !== port)
+            continue;
+        return { host: m[2] === '0.0.0.0' ? '127.0.0.1' : m[2], port: Number(m[3]) };
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/smoke/run.ts
+// Runs one platform's container and probes it until it is healthy, it fails,
+// or smoke-timeout runs out. The container is always removed.
+
+
+
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** `pull`: "never" for an image the engine holds, "missing" for one staged in a registry. */
+function runArgs(ref, platform, probe, s, runKey, pull) {
+    const argv = [
+        'run',
+        '--detach',
+        '--platform',
+        platform,
+        '--pull',
+        pull,
+        '--label',
+        `${OWNER_LABEL}=smoke`,
+        '--label',
+        `${RUN_LABEL}=${runKey}`,
+    ];
+    // Loopback only, on a port the engine picks, so parallel jobs never collide.
+    if (probe.kind === 'http')
+        argv.push('--publish', `127.0.0.1::${probe.port}`);
+    for (const e of s.env)
+        argv.push('--env', e);
+    argv.push(ref, ...s.args);
+    return argv;
+}
+async function containerState(id) {
+    const res = await run('docker', ['inspect', '--format', '{{.State.Status}} {{.State.Running}} {{.State.ExitCode}}', id], {
+        allowFailure: true,
+    });
+    const [status, running, code] = res.stdout.trim().split(' ');
+    return { status: status ?? 'unknown', running: running === 'true', exitCode: Number(code ?? -1) };
+}
+async function httpAttempt(url, probe, timeoutMs) {
+    try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(Math.max(100, timeoutMs)), redirect: 'manual' });
+        const body = await res.text();
+        const excerpt = JSON.stringify(body.length > 200 ? `${body.slice(0, 200)}…` : body);
+        if (!statusMatches(res.status, probe.status))
+            return { ok: false, detail: `status ${res.status}, body ${excerpt}` };
+        if (probe.body && !body.includes(probe.body))
+            return { ok: false, detail: `status ${res.status}, but the body ${excerpt} lacks ${JSON.stringify(probe.body)}` };
+        return { ok: true, detail: `status ${res.status}` };
+    }
+    catch (err) {
+        const e = err;
+        return { ok: false, detail: e.name === 'TimeoutError' ? 'no answer (request timed out)' : `no answer (${e.cause?.code ?? e.message})` };
+    }
+}
+async function execAttempt(id, argv) {
+    const res = await run('docker', ['exec', id, ...argv], { allowFailure: true });
+    const out = (res.stderr || res.stdout).trim().split('\n').slice(-2).join(' ');
+    return res.exitCode === 0
+        ? { ok: true, detail: 'exit code 0' }
+        : { ok: false, detail: `exit code ${res.exitCode}${out ? `: ${out}` : ''}` };
+}
+async function smokePlatform(ref, platform, probe, s, runKey, pull) {
+    const result = { platform, passed: false, probe: describeProbe(probe), attempts: 0, ms: null, elapsedMs: 0 };
+    const begun = Date.now();
+    const started = await run('docker', runArgs(ref, platform, probe, s, runKey, pull), { allowFailure: true });
+    if (started.exitCode !== 0) {
+        result.detail = `the container did not start: ${(started.stderr || started.stdout).trim()}`;
+        result.elapsedMs = Date.now() - begun;
+        return result;
+    }
+    const id = started.stdout.trim();
+    const t0 = Date.now();
+    const deadline = t0 + s.timeoutMs;
+    try {
+        let url;
+        let last = { ok: false, detail: 'no attempt finished before the timeout' };
+        for (;;) {
+            const state = await containerState(id);
+            if (!state.running) {
+                last = { ok: false, detail: `the container exited with code ${state.exitCode} (${state.status})` };
+                break;
+            }
+            if (probe.kind === 'alive') {
+                if (Date.now() - t0 >= probe.graceMs) {
+                    last = { ok: true, detail: 'still running' };
+                    result.attempts++;
+                    break;
+                }
+            }
+            else {
+                result.attempts++;
+                if (probe.kind === 'http') {
+                    if (!url) {
+                        const port = await run('docker', ['port', id, `${probe.port}/tcp`], { allowFailure: true });
+                        const addr = parsePortOutput(port.stdout, probe.port);
+                        if (!addr) {
+                            last = { ok: false, detail: `port ${probe.port} was not published (${(port.stderr || port.stdout).trim()})` };
+                            break;
+                        }
+                        url = `http://${addr.host}:${addr.port}${probe.path}`;
+                        core_debug(`smoke ${platform}: probing ${url}`);
+                    }
+                    last = await httpAttempt(url, probe, Math.min(2000, deadline - Date.now()));
+                }
+                else {
+                    last = await execAttempt(id, probe.argv);
+                }
+                if (last.ok)
+                    break;
+            }
+            if (Date.now() + s.intervalMs > deadline) {
+                last = { ok: false, detail: `timed out after ${(s.timeoutMs / 1000).toFixed(1)}s; last attempt: ${last.detail}` };
+                break;
+            }
+            await sleep(s.intervalMs);
+        }
+        result.passed = last.ok;
+        if (last.ok)
+            result.ms = Date.now() - t0;
+        else {
+            result.detail = last.detail;
+            const logs = await run('docker', ['logs', '--tail', '100', id], { allowFailure: true });
+            result.logs = `${logs.stdout}${logs.stderr}`.trimEnd();
+        }
+        result.elapsedMs = Date.now() - begun;
+        return result;
+    }
+    finally {
+        await run('docker', ['rm', '--force', '--volumes', id], { allowFailure: true });
+    }
+}
+/** Removes every container this run labelled (used by main on the way out and by post). */
+async function removeRunContainers(runKey) {
+    const ls = await run('docker', ['ps', '--all', '--quiet', '--filter', `label=${RUN_LABEL}=${runKey}`], { allowFailure: true });
+    const ids = ls.stdout
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
+    if (ids.length > 0)
+        await run('docker', ['rm', '--force', '--volumes', ...ids], { allowFailure: true });
+    return ids.length;
+}
+
+;// CONCATENATED MODULE: ./src/smoke/index.ts
+// The smoke test phase: every selected platform's container must pass its
+// probe before anything is pushed. Platforms that cannot run here (no
+// emulator) are skipped with a warning, or fail the step with smoke-strict.
+
+
+
+
+
+class SmokeError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'SmokeError';
+    }
+}
+async function imageConfig(ref, pull) {
+    if (pull === 'missing')
+        await run('docker', ['pull', '--quiet', ref], { allowFailure: true });
+    const res = await run('docker', ['image', 'inspect', ref], { allowFailure: true });
+    return res.exitCode === 0 ? parseImageConfig(res.stdout) : undefined;
+}
+function resultJson(r) {
+    const out = {};
+    for (const [p, x] of Object.entries(r.results)) {
+        out[p] = {
+            passed: x.passed,
+            ...(x.skipped ? { skipped: true } : {}),
+            probe: x.probe,
+            attempts: x.attempts,
+            ms: x.ms,
+            elapsed_ms: x.elapsedMs,
+        };
+    }
+    return JSON.stringify(out);
+}
+async function smokeTest(ref, built, s, runKey, pull) {
+    const platforms = s.platforms ?? built;
+    const config = await imageConfig(ref, pull);
+    const probe = chooseProbe(s, config);
+    const id = await run('docker', ['image', 'inspect', '--format', '{{.Id}}', ref], { allowFailure: true });
+    core_info(`Testing ${ref} (image ${id.stdout.trim() || 'unknown'}) with probe: ${describeProbe(probe)}`);
+    const results = {};
+    const runnable = [];
+    for (const p of platforms) {
+        if (emulatorsNeeded([p], process.arch, binfmtRegistered).length === 0) {
+            runnable.push(p);
+            continue;
+        }
+        const msg = `Smoke test of ${p} skipped: no emulator for ${archOf(p)} is registered on this runner`;
+        if (s.strict)
+            throw new SmokeError(`${msg} (smoke-strict: true)`);
+        warning(msg);
+        results[p] = { platform: p, passed: false, skipped: true, probe: 'none', attempts: 0, ms: null, elapsedMs: 0, detail: 'no emulator' };
+    }
+    // Platforms run side by side: each container has its own random loopback port.
+    const done = await Promise.all(runnable.map((p) => smokePlatform(ref, p, probe, s, runKey, pull)));
+    for (const r of done) {
+        results[r.platform] = r;
+        if (r.passed)
+            core_info(`${r.platform}: passed (${r.probe}) after ${r.attempts} attempt(s), healthy in ${r.ms} ms`);
+        else
+            core_info(`${r.platform}: FAILED (${r.probe}) after ${r.attempts} attempt(s): ${r.detail}`);
+    }
+    const failed = done.filter((r) => !r.passed);
+    for (const r of failed) {
+        startGroup(`Last 100 log lines of the ${r.platform} container`);
+        core_info(r.logs || '(the container wrote nothing)');
+        endGroup();
+    }
+    return { passed: failed.length === 0, results };
+}
+function failureMessage(r) {
+    const lines = Object.values(r.results)
+        .filter((x) => !x.passed && !x.skipped)
+        .map((x) => {
+        const logTail = x.logs ? ` Container log (last lines): ${x.logs.split('\n').slice(-5).join(' | ')}` : '';
+        return `${x.platform}: probe ${x.probe} failed after ${x.attempts} attempt(s): ${x.detail}.${logTail}`;
+    });
+    return `Smoke test failed, nothing was pushed. ${lines.join(' ')}`;
+}
+
 ;// CONCATENATED MODULE: ./src/main.ts
-// The pipeline: settings → set up Buildx → build → push → report.
-// Only bad inputs, the build and the push fail the step; optional parts
-// (cache import/export, sizes) warn unless strict mode asks otherwise.
+// The pipeline: settings → set up Buildx → build → sizes → smoke test → push → report.
+// Only bad inputs, the build, the smoke test and the push fail the step;
+// optional parts (cache import/export, sizes, summary) warn unless strict mode
+// asks otherwise.
+
+
+
+
 
 
 
@@ -38764,8 +39256,10 @@ async function main() {
         core_setSecret(s.value);
     const tempDir = external_node_fs_namespaceObject.mkdtempSync(external_node_path_namespaceObject.join(process.env.RUNNER_TEMP || external_node_os_namespaceObject.tmpdir(), 'go-buildx-'));
     saveTempDir(tempDir);
+    const runKey = external_node_crypto_.randomUUID();
+    saveRunKey(runKey);
     try {
-        await pipeline(settings, tempDir);
+        await pipeline(settings, tempDir, runKey);
     }
     catch (err) {
         setFailed(err.message);
@@ -38773,13 +39267,15 @@ async function main() {
     finally {
         // Secret files must not outlive the build, whatever happens next.
         external_node_fs_namespaceObject.rmSync(external_node_path_namespaceObject.join(tempDir, 'secrets'), { recursive: true, force: true });
+        await removeRunContainers(runKey).catch(() => undefined);
     }
 }
-async function pipeline(settings, tempDir) {
+async function pipeline(settings, tempDir, runKey) {
     const { buildx, builder } = await group('Set up Buildx', async () => {
         const bx = await resolveBuildx(settings);
         core_info(`buildx ${bx.version}${bx.installed ? ` (installed at ${bx.command.cmd})` : ''}`);
-        await ensureQemu(settings.platforms, settings.qemuImage);
+        const smokePlatforms = settings.smoke.enabled ? (settings.smoke.platforms ?? settings.platforms) : [];
+        await ensureQemu([...new Set([...settings.platforms, ...smokePlatforms])], settings.qemuImage);
         const b = await prepareBuilder(settings, bx.command);
         if (b.created)
             saveCreatedBuilder(b.name, bx.command);
@@ -38794,60 +39290,102 @@ async function pipeline(settings, tempDir) {
         return { id: s.id, path: p };
     });
     const metadataFile = external_node_path_namespaceObject.join(tempDir, 'metadata.json');
-    const output = chooseOutput(builder.driver, settings.push, external_node_path_namespaceObject.join(tempDir, 'image-oci.tar'));
+    const output = chooseOutput(builder.driver, settings.push, settings.smoke.enabled, settings.tags, external_node_path_namespaceObject.join(tempDir, 'image-oci.tar'));
     const cache = cacheEntries(settings);
     const argv = buildArgs({ builder: builder.name, driver: builder.driver, settings, cache, secretFiles, metadataFile, output });
+    core_debug(`output: ${JSON.stringify(output)}`);
     core_debug(`cache entries: ${JSON.stringify(cache)}`);
     core_debug(`buildx build argv: ${JSON.stringify(argv)}`);
     const result = await group(`Build ${settings.platforms.join(', ')}`, () => runBuild(buildx, argv, metadataFile));
     const stats = cacheStats(result.vertices);
     core_info(`Built in ${result.seconds.toFixed(1)}s; cache: ${stats.hits}/${stats.steps} Dockerfile steps (${formatRate(stats.rate)}%)`);
     setBuildOutputs(builder, stats, result.metadata);
-    const problems = cacheProblems(result.vertices);
-    for (const p of problems) {
+    for (const p of cacheProblems(result.vertices)) {
         const msg = `Cache ${p.kind} failed (${p.vertex}): ${p.error}`;
         if (settings.cacheStrict)
             throw new Error(`${msg} (${Inputs.cacheStrict}: true)`);
         warning(`${msg}. The build went on${p.kind === 'import' ? ' without that cache' : '; the next run will start colder'}.`);
     }
-    if (settings.push && output.kind === 'engine') {
-        await group(`Push ${settings.tags.join(', ')}`, () => pushTags(settings.tags, result.metadata?.digest));
-    }
-    setOutput(Outputs.pushed, String(settings.push));
-    await group('Image sizes', async () => {
+    const digest = result.metadata?.digest;
+    // What the smoke test runs and the sizes are read from.
+    const localRef = output.kind === 'stage' ? (digest ? `${output.repository}@${digest}` : undefined) : (settings.tags[0] ?? digest);
+    const sizes = await group('Image sizes', async () => {
         try {
-            const sizes = await measureSizes(settings, buildx, output, result.metadata, tempDir);
-            if (!sizes)
-                return;
-            const headline = headlinePlatform(sizes, settings.platforms, nativePlatform());
-            setSizeOutputs(sizes, headline);
-            for (const [platform, s] of Object.entries(sizes)) {
-                core_info(`${platform}: ${formatBytes(s.compressed)} compressed, ${formatBytes(s.uncompressed)} unpacked, ${s.layers} layers`);
+            const s = await measureSizes(buildx, output, localRef, digest, tempDir, runKey);
+            if (!s)
+                return undefined;
+            setSizeOutputs(s, headlinePlatform(s, settings.platforms, nativePlatform()));
+            for (const [platform, x] of Object.entries(s)) {
+                core_info(`${platform}: ${formatBytes(x.compressed)} compressed, ${formatBytes(x.uncompressed)} unpacked, ${x.layers} layers`);
             }
+            return s;
         }
         catch (err) {
             warning(`Could not measure image sizes: ${err.message}`);
+            return undefined;
         }
     });
+    let smoke;
+    if (settings.smoke.enabled) {
+        smoke = await group('Smoke test', () => runSmoke(settings, output, localRef, runKey));
+        if (smoke) {
+            setOutput(Outputs.smokeResult, resultJson(smoke));
+            setOutput(Outputs.smokePassed, String(smoke.passed));
+        }
+    }
+    await summarySafely(settings, stats, sizes, smoke, result.seconds, digest);
+    if (smoke && !smoke.passed)
+        throw new SmokeError(failureMessage(smoke));
+    if (settings.push) {
+        if (output.kind === 'engine') {
+            await group(`Push ${settings.tags.join(', ')}`, () => pushTags(settings.tags, digest));
+        }
+        else if (output.kind === 'stage') {
+            if (!digest || !localRef)
+                throw new Error('The build reported no digest for the staged image, so it cannot be tagged');
+            await group(`Tag ${settings.tags.join(', ')}`, () => tagStaged(buildx, localRef, settings.tags, digest));
+        }
+    }
+    setOutput(Outputs.pushed, String(settings.push));
 }
-async function measureSizes(settings, buildx, output, metadata, tempDir) {
+async function runSmoke(settings, output, ref, runKey) {
+    if (output.kind === 'oci' || output.kind === 'registry' || !ref) {
+        const msg = 'Smoke test skipped: with the docker-container driver and push: false the image is not in the engine. ' +
+            'Use an engine with the containerd image store, or push: true (the image is then staged by digest and tested before it is tagged).';
+        if (settings.smoke.strict)
+            throw new SmokeError(`${msg} (smoke-strict: true)`);
+        warning(msg);
+        return undefined;
+    }
+    return smokeTest(ref, settings.platforms, settings.smoke, runKey, output.kind === 'stage' ? 'missing' : 'never');
+}
+async function measureSizes(buildx, output, ref, digest, tempDir, runKey) {
     let manifests;
-    const ref = settings.tags[0] ?? metadata?.digest;
-    if (!ref) {
+    if (output.kind === 'oci')
+        manifests = await manifestsFromTar(output.dest, external_node_path_namespaceObject.join(tempDir, 'sizes'));
+    else if (!ref) {
         warning('No tag and no digest from the build: image sizes are not reported');
         return undefined;
     }
-    if (output.kind === 'engine')
+    else if (output.kind === 'engine')
         manifests = await manifestsFromEngine(ref, external_node_path_namespaceObject.join(tempDir, 'sizes'));
-    else if (output.kind === 'oci')
-        manifests = await manifestsFromTar(output.dest, external_node_path_namespaceObject.join(tempDir, 'sizes'));
     else
-        manifests = await manifestsFromRegistry(buildx, metadata?.digest ? `${ref.replace(/:[^:/]+$/, '')}@${metadata.digest}` : ref);
+        manifests = await manifestsFromRegistry(buildx, digest && !ref.includes('@') ? `${ref.replace(/:[^:/]+$/, '')}@${digest}` : ref);
     const uncompressed = {};
     for (const pm of manifests) {
-        uncompressed[pm.platform] = output.kind === 'engine' ? await engineUncompressedSize(ref, pm.platform) : null;
+        uncompressed[pm.platform] = output.kind === 'engine' && ref ? await engineUncompressedSize(ref, pm.platform, runKey) : null;
     }
     return summarize(manifests, uncompressed);
+}
+async function summarySafely(settings, stats, sizes, smoke, buildSeconds, digest) {
+    if (!process.env.GITHUB_STEP_SUMMARY)
+        return;
+    try {
+        await writeSummary({ platforms: settings.platforms, stats, sizes, smoke, buildSeconds, digest, tags: settings.tags });
+    }
+    catch (err) {
+        warning(`Could not write the job summary: ${err.message}`);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/post.ts
@@ -38856,8 +39394,19 @@ async function measureSizes(settings, buildx, output, metadata, tempDir) {
 
 
 
+
 async function post() {
     const state = loadState();
+    try {
+        if (state.runKey) {
+            const n = await removeRunContainers(state.runKey);
+            if (n > 0)
+                core_info(`Removed ${n} leftover container(s) of this run`);
+        }
+    }
+    catch (err) {
+        warning(`Cleanup of containers failed: ${err.message}`);
+    }
     try {
         if (state.createdBuilder && state.buildx) {
             core_info(`Removing builder ${state.createdBuilder}`);

@@ -23,7 +23,16 @@ export declare function runAction(
     post?: boolean;
     echo?: boolean;
     signalAfterMs?: number;
+    /** Send the signal 1.5 s after this first returns true for the log so far. */
+    signalWhen?: (log: string) => boolean;
     signal?: NodeJS.Signals;
     toolCache?: string;
+    /** Called after the main step and before the post step. */
+    beforePost?: (main: {
+      exitCode: number;
+      log: string;
+      outputs: Record<string, string>;
+      state: Record<string, string>;
+    }) => Promise<void> | void;
   },
 ): Promise<ActionRun>;

@@ -31,14 +31,20 @@ export function parseFileCommands(text) {
   return out;
 }
 
-function spawnStep(env, { cwd, signalAfterMs, signal = 'SIGINT', echo }) {
+function spawnStep(env, { cwd, signalAfterMs, signalWhen, signal = 'SIGINT', echo }) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BUNDLE], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
+    let signalled = false;
     const onData = (b) => {
       const s = b.toString();
       log += s;
       if (echo) process.stdout.write(s);
+      // Signal once the log shows the moment the caller waits for (then a short pause).
+      if (signalWhen && !signalled && signalWhen(log)) {
+        signalled = true;
+        setTimeout(() => child.kill(signal), 1500);
+      }
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
@@ -54,7 +60,8 @@ function spawnStep(env, { cwd, signalAfterMs, signal = 'SIGINT', echo }) {
 /**
  * @param {Record<string,string>} inputs action inputs by their action.yml names
  * @param {{workspace?: string, env?: Record<string,string>, post?: boolean, echo?: boolean,
- *          signalAfterMs?: number, signal?: NodeJS.Signals, toolCache?: string}} [opts]
+ *          signalAfterMs?: number, signalWhen?: (log: string) => boolean, signal?: NodeJS.Signals, toolCache?: string,
+ *          beforePost?: (main: {exitCode: number, log: string, outputs: Record<string,string>, state: Record<string,string>}) => Promise<void> | void}} [opts]
  */
 export async function runAction(inputs, opts = {}) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-run-'));
@@ -89,12 +96,19 @@ export async function runAction(inputs, opts = {}) {
   }
 
   const t0 = Date.now();
-  const main = await spawnStep(env, { cwd: workspace, signalAfterMs: opts.signalAfterMs, signal: opts.signal, echo: opts.echo });
+  const main = await spawnStep(env, {
+    cwd: workspace,
+    signalAfterMs: opts.signalAfterMs,
+    signalWhen: opts.signalWhen,
+    signal: opts.signal,
+    echo: opts.echo,
+  });
   const seconds = (Date.now() - t0) / 1000;
   const outputs = parseFileCommands(fs.readFileSync(files.output, 'utf8'));
   const state = parseFileCommands(fs.readFileSync(files.state, 'utf8'));
   const summary = fs.readFileSync(files.summary, 'utf8');
 
+  if (opts.beforePost) await opts.beforePost({ exitCode: main.exitCode, log: main.log, outputs, state });
   let post = { exitCode: 0, log: '' };
   let postSeconds = 0;
   if (opts.post !== false) {

@@ -25,6 +25,19 @@ export const Inputs = {
   qemuImage: 'qemu-image',
   provenance: 'provenance',
   sbom: 'sbom',
+  smokeTest: 'smoke-test',
+  healthPath: 'health-path',
+  healthPort: 'health-port',
+  healthStatus: 'health-status',
+  healthBody: 'health-body',
+  healthCmd: 'health-cmd',
+  smokeGrace: 'smoke-grace',
+  smokeTimeout: 'smoke-timeout',
+  smokeInterval: 'smoke-interval',
+  smokeEnv: 'smoke-env',
+  smokeArgs: 'smoke-args',
+  smokePlatforms: 'smoke-platforms',
+  smokeStrict: 'smoke-strict',
 } as const;
 
 export const Outputs = {
@@ -39,6 +52,8 @@ export const Outputs = {
   builder: 'builder',
   driver: 'driver',
   pushed: 'pushed',
+  smokeResult: 'smoke-result',
+  smokePassed: 'smoke-passed',
 } as const;
 
 export const State = {
@@ -46,6 +61,7 @@ export const State = {
   createdBuilder: 'createdBuilder',
   buildxCommand: 'buildxCommand',
   tempDir: 'tempDir',
+  runKey: 'runKey',
 } as const;
 
 /** Pinned buildx installed when none is found (rawjson progress needs >= 0.12). */
@@ -58,3 +74,5 @@ export const DEFAULT_QEMU_IMAGE = 'tonistiigi/binfmt:latest';
 export const DEFAULT_CACHE_TAG = 'buildcache';
 /** Label on every container and builder the action starts, so strays can be found. */
 export const OWNER_LABEL = 'io.github.go-buildx-action';
+/** Label carrying the run key, so the post step removes exactly this run's strays. */
+export const RUN_LABEL = `${OWNER_LABEL}.run`;

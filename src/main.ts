@@ -1,33 +1,37 @@
-// The pipeline: settings → set up Buildx → build → push → report.
-// Only bad inputs, the build and the push fail the step; optional parts
-// (cache import/export, sizes) warn unless strict mode asks otherwise.
+// The pipeline: settings → set up Buildx → build → sizes → smoke test → push → report.
+// Only bad inputs, the build, the smoke test and the push fail the step;
+// optional parts (cache import/export, sizes, summary) warn unless strict mode
+// asks otherwise.
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as core from '@actions/core';
 import { Inputs, Outputs } from './constants.js';
 import { parseSettings, type Settings } from './settings.js';
-import { markMain, saveCreatedBuilder, saveTempDir } from './state.js';
+import { type BuildxCommand, markMain, saveCreatedBuilder, saveRunKey, saveTempDir } from './state.js';
 import { resolveBuildx } from './setup/buildx.js';
 import { prepareBuilder } from './setup/builder.js';
 import { ensureQemu, nativePlatform } from './setup/qemu.js';
 import { cacheEntries } from './cache/refs.js';
 import { buildArgs, chooseOutput, type OutputMode } from './build/args.js';
 import { runBuild } from './build/run.js';
-import { pushTags } from './build/push.js';
+import { pushTags, tagStaged } from './build/push.js';
 import { cacheProblems, cacheStats, formatRate } from './build/rawjson.js';
-import { setBuildOutputs, setSizeOutputs, formatBytes } from './report/outputs.js';
+import { formatBytes, setBuildOutputs, setSizeOutputs } from './report/outputs.js';
+import { writeSummary } from './report/summary.js';
 import {
   engineUncompressedSize,
   headlinePlatform,
+  type ImageSizes,
   manifestsFromEngine,
   manifestsFromRegistry,
   manifestsFromTar,
   type PlatformManifest,
   summarize,
 } from './report/sizes.js';
-import type { BuildxCommand } from './state.js';
-import type { BuildMetadata } from './build/metadata.js';
+import { failureMessage, resultJson, type SmokeReport, smokeTest, SmokeError } from './smoke/index.js';
+import { removeRunContainers } from './smoke/run.js';
 
 export async function main(): Promise<void> {
   markMain();
@@ -42,21 +46,25 @@ export async function main(): Promise<void> {
 
   const tempDir = fs.mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'go-buildx-'));
   saveTempDir(tempDir);
+  const runKey = crypto.randomUUID();
+  saveRunKey(runKey);
   try {
-    await pipeline(settings, tempDir);
+    await pipeline(settings, tempDir, runKey);
   } catch (err) {
     core.setFailed((err as Error).message);
   } finally {
     // Secret files must not outlive the build, whatever happens next.
     fs.rmSync(path.join(tempDir, 'secrets'), { recursive: true, force: true });
+    await removeRunContainers(runKey).catch(() => undefined);
   }
 }
 
-async function pipeline(settings: Settings, tempDir: string): Promise<void> {
+async function pipeline(settings: Settings, tempDir: string, runKey: string): Promise<void> {
   const { buildx, builder } = await core.group('Set up Buildx', async () => {
     const bx = await resolveBuildx(settings);
     core.info(`buildx ${bx.version}${bx.installed ? ` (installed at ${bx.command.cmd})` : ''}`);
-    await ensureQemu(settings.platforms, settings.qemuImage);
+    const smokePlatforms = settings.smoke.enabled ? (settings.smoke.platforms ?? settings.platforms) : [];
+    await ensureQemu([...new Set([...settings.platforms, ...smokePlatforms])], settings.qemuImage);
     const b = await prepareBuilder(settings, bx.command);
     if (b.created) saveCreatedBuilder(b.name, bx.command);
     core.info(`builder ${b.name} (driver ${b.driver}, BuildKit ${b.buildkitVersion ?? 'unknown'}), platforms ${b.platforms.join(', ')}`);
@@ -72,9 +80,10 @@ async function pipeline(settings: Settings, tempDir: string): Promise<void> {
   });
 
   const metadataFile = path.join(tempDir, 'metadata.json');
-  const output = chooseOutput(builder.driver, settings.push, path.join(tempDir, 'image-oci.tar'));
+  const output = chooseOutput(builder.driver, settings.push, settings.smoke.enabled, settings.tags, path.join(tempDir, 'image-oci.tar'));
   const cache = cacheEntries(settings);
   const argv = buildArgs({ builder: builder.name, driver: builder.driver, settings, cache, secretFiles, metadataFile, output });
+  core.debug(`output: ${JSON.stringify(output)}`);
   core.debug(`cache entries: ${JSON.stringify(cache)}`);
   core.debug(`buildx build argv: ${JSON.stringify(argv)}`);
 
@@ -83,52 +92,99 @@ async function pipeline(settings: Settings, tempDir: string): Promise<void> {
   core.info(`Built in ${result.seconds.toFixed(1)}s; cache: ${stats.hits}/${stats.steps} Dockerfile steps (${formatRate(stats.rate)}%)`);
   setBuildOutputs(builder, stats, result.metadata);
 
-  const problems = cacheProblems(result.vertices);
-  for (const p of problems) {
+  for (const p of cacheProblems(result.vertices)) {
     const msg = `Cache ${p.kind} failed (${p.vertex}): ${p.error}`;
     if (settings.cacheStrict) throw new Error(`${msg} (${Inputs.cacheStrict}: true)`);
     core.warning(`${msg}. The build went on${p.kind === 'import' ? ' without that cache' : '; the next run will start colder'}.`);
   }
 
-  if (settings.push && output.kind === 'engine') {
-    await core.group(`Push ${settings.tags.join(', ')}`, () => pushTags(settings.tags, result.metadata?.digest));
-  }
-  core.setOutput(Outputs.pushed, String(settings.push));
+  const digest = result.metadata?.digest;
+  // What the smoke test runs and the sizes are read from.
+  const localRef = output.kind === 'stage' ? (digest ? `${output.repository}@${digest}` : undefined) : (settings.tags[0] ?? digest);
 
-  await core.group('Image sizes', async () => {
+  const sizes = await core.group('Image sizes', async () => {
     try {
-      const sizes = await measureSizes(settings, buildx, output, result.metadata, tempDir);
-      if (!sizes) return;
-      const headline = headlinePlatform(sizes, settings.platforms, nativePlatform());
-      setSizeOutputs(sizes, headline);
-      for (const [platform, s] of Object.entries(sizes)) {
-        core.info(`${platform}: ${formatBytes(s.compressed)} compressed, ${formatBytes(s.uncompressed)} unpacked, ${s.layers} layers`);
+      const s = await measureSizes(buildx, output, localRef, digest, tempDir, runKey);
+      if (!s) return undefined;
+      setSizeOutputs(s, headlinePlatform(s, settings.platforms, nativePlatform()));
+      for (const [platform, x] of Object.entries(s)) {
+        core.info(`${platform}: ${formatBytes(x.compressed)} compressed, ${formatBytes(x.uncompressed)} unpacked, ${x.layers} layers`);
       }
+      return s;
     } catch (err) {
       core.warning(`Could not measure image sizes: ${(err as Error).message}`);
+      return undefined;
     }
   });
+
+  let smoke: SmokeReport | undefined;
+  if (settings.smoke.enabled) {
+    smoke = await core.group('Smoke test', () => runSmoke(settings, output, localRef, runKey));
+    if (smoke) {
+      core.setOutput(Outputs.smokeResult, resultJson(smoke));
+      core.setOutput(Outputs.smokePassed, String(smoke.passed));
+    }
+  }
+  await summarySafely(settings, stats, sizes, smoke, result.seconds, digest);
+  if (smoke && !smoke.passed) throw new SmokeError(failureMessage(smoke));
+
+  if (settings.push) {
+    if (output.kind === 'engine') {
+      await core.group(`Push ${settings.tags.join(', ')}`, () => pushTags(settings.tags, digest));
+    } else if (output.kind === 'stage') {
+      if (!digest || !localRef) throw new Error('The build reported no digest for the staged image, so it cannot be tagged');
+      await core.group(`Tag ${settings.tags.join(', ')}`, () => tagStaged(buildx, localRef, settings.tags, digest));
+    }
+  }
+  core.setOutput(Outputs.pushed, String(settings.push));
+}
+
+async function runSmoke(settings: Settings, output: OutputMode, ref: string | undefined, runKey: string): Promise<SmokeReport | undefined> {
+  if (output.kind === 'oci' || output.kind === 'registry' || !ref) {
+    const msg =
+      'Smoke test skipped: with the docker-container driver and push: false the image is not in the engine. ' +
+      'Use an engine with the containerd image store, or push: true (the image is then staged by digest and tested before it is tagged).';
+    if (settings.smoke.strict) throw new SmokeError(`${msg} (smoke-strict: true)`);
+    core.warning(msg);
+    return undefined;
+  }
+  return smokeTest(ref, settings.platforms, settings.smoke, runKey, output.kind === 'stage' ? 'missing' : 'never');
 }
 
 async function measureSizes(
-  settings: Settings,
   buildx: BuildxCommand,
   output: OutputMode,
-  metadata: BuildMetadata | undefined,
+  ref: string | undefined,
+  digest: string | undefined,
   tempDir: string,
-) {
+  runKey: string,
+): Promise<ImageSizes | undefined> {
   let manifests: PlatformManifest[];
-  const ref = settings.tags[0] ?? metadata?.digest;
-  if (!ref) {
+  if (output.kind === 'oci') manifests = await manifestsFromTar(output.dest, path.join(tempDir, 'sizes'));
+  else if (!ref) {
     core.warning('No tag and no digest from the build: image sizes are not reported');
     return undefined;
-  }
-  if (output.kind === 'engine') manifests = await manifestsFromEngine(ref, path.join(tempDir, 'sizes'));
-  else if (output.kind === 'oci') manifests = await manifestsFromTar(output.dest, path.join(tempDir, 'sizes'));
-  else manifests = await manifestsFromRegistry(buildx, metadata?.digest ? `${ref.replace(/:[^:/]+$/, '')}@${metadata.digest}` : ref);
+  } else if (output.kind === 'engine') manifests = await manifestsFromEngine(ref, path.join(tempDir, 'sizes'));
+  else manifests = await manifestsFromRegistry(buildx, digest && !ref.includes('@') ? `${ref.replace(/:[^:/]+$/, '')}@${digest}` : ref);
   const uncompressed: Record<string, number | null> = {};
   for (const pm of manifests) {
-    uncompressed[pm.platform] = output.kind === 'engine' ? await engineUncompressedSize(ref, pm.platform) : null;
+    uncompressed[pm.platform] = output.kind === 'engine' && ref ? await engineUncompressedSize(ref, pm.platform, runKey) : null;
   }
   return summarize(manifests, uncompressed);
+}
+
+async function summarySafely(
+  settings: Settings,
+  stats: ReturnType<typeof cacheStats>,
+  sizes: ImageSizes | undefined,
+  smoke: SmokeReport | undefined,
+  buildSeconds: number,
+  digest: string | undefined,
+): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return;
+  try {
+    await writeSummary({ platforms: settings.platforms, stats, sizes, smoke, buildSeconds, digest, tags: settings.tags });
+  } catch (err) {
+    core.warning(`Could not write the job summary: ${(err as Error).message}`);
+  }
 }

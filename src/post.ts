@@ -3,9 +3,18 @@ import * as fs from 'node:fs';
 import * as core from '@actions/core';
 import { loadState } from './state.js';
 import { removeBuilder } from './setup/builder.js';
+import { removeRunContainers } from './smoke/run.js';
 
 export async function post(): Promise<void> {
   const state = loadState();
+  try {
+    if (state.runKey) {
+      const n = await removeRunContainers(state.runKey);
+      if (n > 0) core.info(`Removed ${n} leftover container(s) of this run`);
+    }
+  } catch (err) {
+    core.warning(`Cleanup of containers failed: ${(err as Error).message}`);
+  }
   try {
     if (state.createdBuilder && state.buildx) {
       core.info(`Removing builder ${state.createdBuilder}`);

@@ -29,6 +29,26 @@ export interface Secret {
   value: string;
 }
 
+/** An inclusive range of accepted HTTP status codes. */
+export type StatusRange = [number, number];
+
+export interface SmokeSettings {
+  enabled: boolean;
+  healthPath?: string;
+  healthPort?: number;
+  healthStatus: StatusRange[];
+  healthBody?: string;
+  healthCmd?: string;
+  graceMs: number;
+  timeoutMs: number;
+  intervalMs: number;
+  env: string[];
+  args: string[];
+  /** undefined: every built platform */
+  platforms?: string[];
+  strict: boolean;
+}
+
 export interface Settings {
   workspace: string;
   context: string;
@@ -54,6 +74,7 @@ export interface Settings {
   qemuImage: string;
   provenance?: string;
   sbom?: string;
+  smoke: SmokeSettings;
 }
 
 export class InputError extends Error {
@@ -254,6 +275,86 @@ function isInside(parent: string, child: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
+/**
+ * A duration: "30", "30s", "1.5s", "250ms". A bare number is in `bareUnit`,
+ * the unit the input's default is written in.
+ */
+export function parseDuration(read: Reader, name: string, dflt: string, bareUnit: 's' | 'ms'): number {
+  const raw = read(name).trim() || dflt;
+  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(raw);
+  if (!m) {
+    throw new InputError(
+      name,
+      raw,
+      'is not a duration',
+      `a non-negative number of ${bareUnit === 's' ? 'seconds' : 'milliseconds'}, or a number with "s" or "ms", e.g. ${dflt}`,
+    );
+  }
+  const unit = m[2] ?? bareUnit;
+  return Math.round(Number(m[1]) * (unit === 's' ? 1000 : 1));
+}
+
+function parsePort(read: Reader, name: string): number | undefined {
+  const raw = optional(read, name);
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 65535) {
+    throw new InputError(name, raw, 'is not a TCP port', 'an integer from 1 to 65535');
+  }
+  return Number(raw);
+}
+
+/** "2xx", "200", "200,204", "200-299", combined with commas. */
+export function parseStatus(read: Reader, name: string): StatusRange[] {
+  const raw = read(name).trim() || '2xx';
+  const accepted = 'status codes such as 200, 2xx, 200-299 or 200,204';
+  return raw.split(',').map((part) => {
+    const p = part.trim().toLowerCase();
+    let r: StatusRange | undefined;
+    if (/^[1-5]xx$/.test(p)) r = [Number(p[0]) * 100, Number(p[0]) * 100 + 99];
+    else if (/^\d{3}$/.test(p)) r = [Number(p), Number(p)];
+    else if (/^\d{3}-\d{3}$/.test(p)) r = p.split('-').map(Number) as StatusRange;
+    if (!r || r[0] < 100 || r[1] > 599 || r[0] > r[1]) throw new InputError(name, raw, 'is not a status list', accepted);
+    return r;
+  });
+}
+
+function parseSmoke(read: Reader, platforms: string[]): SmokeSettings {
+  const healthPath = optional(read, Inputs.healthPath);
+  if (healthPath !== undefined && !/^\/[^\s]*$/.test(healthPath)) {
+    throw new InputError(Inputs.healthPath, healthPath, 'is not an absolute URL path', 'a path starting with "/", e.g. /healthz');
+  }
+  const smokePlatformsRaw = read(Inputs.smokePlatforms).trim();
+  let smokePlatforms: string[] | undefined;
+  if (smokePlatformsRaw !== '') {
+    smokePlatforms = parseList(smokePlatformsRaw, { commas: true });
+    for (const p of smokePlatforms) {
+      if (!platforms.includes(p)) {
+        throw new InputError(Inputs.smokePlatforms, p || smokePlatformsRaw, 'is not one of the built platforms', platforms.join(', '));
+      }
+    }
+  }
+  const timeoutMs = parseDuration(read, Inputs.smokeTimeout, '30', 's');
+  if (timeoutMs <= 0)
+    throw new InputError(Inputs.smokeTimeout, read(Inputs.smokeTimeout), 'must be more than zero', 'a positive number of seconds');
+  const intervalMs = parseDuration(read, Inputs.smokeInterval, '250', 'ms');
+  if (intervalMs < 10) throw new InputError(Inputs.smokeInterval, read(Inputs.smokeInterval), 'is below 10 ms', 'at least 10 ms');
+  return {
+    enabled: parseBool(read, Inputs.smokeTest, true),
+    healthPath,
+    healthPort: parsePort(read, Inputs.healthPort),
+    healthStatus: parseStatus(read, Inputs.healthStatus),
+    healthBody: optional(read, Inputs.healthBody),
+    healthCmd: optional(read, Inputs.healthCmd),
+    graceMs: parseDuration(read, Inputs.smokeGrace, '3', 's'),
+    timeoutMs,
+    intervalMs,
+    env: parseKeyValues(read, Inputs.smokeEnv, false),
+    args: parseList(read(Inputs.smokeArgs), { commas: false }),
+    platforms: smokePlatforms,
+    strict: parseBool(read, Inputs.smokeStrict, false),
+  };
+}
+
 export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env): Settings {
   const workspace = path.resolve(env.GITHUB_WORKSPACE || process.cwd());
 
@@ -375,5 +476,6 @@ export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env
     qemuImage,
     provenance: optional(read, Inputs.provenance),
     sbom: optional(read, Inputs.sbom),
+    smoke: parseSmoke(read, platforms),
   };
 }

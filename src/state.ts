@@ -16,6 +16,8 @@ export interface PostState {
   buildx?: BuildxCommand;
   /** A temporary directory this action created (secrets, metadata), to be removed in post. */
   tempDir?: string;
+  /** Label value on every container this run started; post removes strays by it. */
+  runKey?: string;
 }
 
 export function markMain(): void {
@@ -31,6 +33,10 @@ export function saveTempDir(dir: string): void {
   core.saveState(State.tempDir, dir);
 }
 
+export function saveRunKey(key: string): void {
+  core.saveState(State.runKey, key);
+}
+
 export function loadState(): PostState {
   const buildx = core.getState(State.buildxCommand);
   return {
@@ -38,5 +44,6 @@ export function loadState(): PostState {
     createdBuilder: core.getState(State.createdBuilder) || undefined,
     buildx: buildx ? (JSON.parse(buildx) as BuildxCommand) : undefined,
     tempDir: core.getState(State.tempDir) || undefined,
+    runKey: core.getState(State.runKey) || undefined,
   };
 }

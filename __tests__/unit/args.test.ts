@@ -92,12 +92,30 @@ describe('buildx build argv', () => {
 
 describe('output choice', () => {
   it.each([
-    ['docker', false, 'engine'],
-    ['docker', true, 'engine'],
-    ['docker-container', true, 'registry'],
-    ['docker-container', false, 'oci'],
-  ])('%s push=%s → %s', (driver, push, kind) => {
-    expect(chooseOutput(driver, push as boolean, '/tmp/x.tar').kind).toBe(kind);
+    ['docker', false, true, 'engine'],
+    ['docker', true, true, 'engine'],
+    ['docker-container', true, false, 'registry'],
+    ['docker-container', true, true, 'stage'],
+    ['docker-container', false, true, 'oci'],
+  ])('%s push=%s smoke=%s → %s', (driver, push, smoke, kind) => {
+    expect(
+      chooseOutput(driver, push as boolean, smoke as boolean, ['ghcr.io/acme/app:1', 'ghcr.io/acme/app:latest'], '/tmp/x.tar').kind,
+    ).toBe(kind);
+  });
+  it("stages in the first tag's repository, keeping a registry port", () => {
+    expect(chooseOutput('docker-container', true, true, ['localhost:5000/acme/app:1'], '/x')).toEqual({
+      kind: 'stage',
+      repository: 'localhost:5000/acme/app',
+    });
+  });
+  it('stages by digest with no tags in the build itself', () => {
+    const plan: BuildPlan = {
+      ...base,
+      driver: 'docker-container',
+      settings: { ...base.settings, tags: ['r/a:1'] },
+      output: { kind: 'stage', repository: 'r/a' },
+    };
+    expect(buildArgs(plan)).toEqual([...head, '--output', 'type=image,name=r/a,push-by-digest=true,name-canonical=true,push=true', '/ws']);
   });
 });
 

@@ -11,11 +11,25 @@ import type { CacheEntries } from '../cache/refs.js';
  * - oci: an OCI layout tarball (docker-container driver, no push), which
  *   still lets the action report sizes.
  */
-export type OutputMode = { kind: 'engine' } | { kind: 'registry' } | { kind: 'oci'; dest: string };
+export type OutputMode = { kind: 'engine' } | { kind: 'registry' } | { kind: 'stage'; repository: string } | { kind: 'oci'; dest: string };
 
-export function chooseOutput(driver: ConcreteDriver | string, push: boolean, ociDest: string): OutputMode {
+/**
+ * - stage: (docker-container, push, smoke test on) pushed by digest only, with
+ *   no tag, smoke-tested from there, and tagged only when it passes, so the
+ *   tags point at exactly the digest that was tested.
+ */
+export function chooseOutput(driver: ConcreteDriver | string, push: boolean, smoke: boolean, tags: string[], ociDest: string): OutputMode {
   if (driver === 'docker') return { kind: 'engine' };
-  return push ? { kind: 'registry' } : { kind: 'oci', dest: ociDest };
+  if (!push) return { kind: 'oci', dest: ociDest };
+  if (smoke && tags.length > 0) return { kind: 'stage', repository: repositoryOf(tags[0]) };
+  return { kind: 'registry' };
+}
+
+export function repositoryOf(ref: string): string {
+  const noDigest = ref.replace(/@sha256:[a-f0-9]{64}$/, '');
+  const slash = noDigest.lastIndexOf('/');
+  const colon = noDigest.lastIndexOf(':');
+  return colon > slash ? noDigest.slice(0, colon) : noDigest;
 }
 
 export interface BuildPlan {
@@ -38,6 +52,8 @@ export function outputArg(o: OutputMode): string {
       return 'type=image,push=false';
     case 'registry':
       return 'type=image,push=true';
+    case 'stage':
+      return `type=image,name=${o.repository},push-by-digest=true,name-canonical=true,push=true`;
     case 'oci':
       return `type=oci,dest=${o.dest}`;
   }
@@ -47,7 +63,8 @@ export function buildArgs(p: BuildPlan): string[] {
   const s = p.settings;
   const argv = ['build', '--builder', p.builder, '--progress=rawjson', '--metadata-file', p.metadataFile, '--file', s.file];
   argv.push('--platform', s.platforms.join(','));
-  for (const t of s.tags) argv.push('--tag', t);
+  // A staged image is named by the output, and tagged only after the smoke test.
+  if (p.output.kind !== 'stage') for (const t of s.tags) argv.push('--tag', t);
   for (const a of s.buildArgs) argv.push('--build-arg', a);
   for (const l of s.labels) argv.push('--label', l);
   for (const sec of p.secretFiles) argv.push('--secret', `id=${sec.id},src=${sec.path}`);

@@ -24,3 +24,31 @@ export async function pushTags(tags: string[], expectedDigest: string | undefine
     }
   }
 }
+
+/**
+ * Tags a staged (pushed-by-digest) image. With a single source, imagetools
+ * create writes the same manifest, so the tags get the tested digest.
+ */
+export async function tagStaged(
+  buildx: { cmd: string; prefix: string[] },
+  source: string,
+  tags: string[],
+  expectedDigest: string,
+): Promise<void> {
+  const argv = [...buildx.prefix, 'imagetools', 'create'];
+  for (const t of tags) argv.push('--tag', t);
+  argv.push(source);
+  const res = await run(buildx.cmd, argv, { allowFailure: true });
+  if (res.exitCode !== 0)
+    throw new Error(`Tagging ${tags.join(', ')} failed: ${(res.stderr || res.stdout).trim().split('\n').slice(-3).join(' ')}`);
+  for (const tag of tags) {
+    const got = await run(buildx.cmd, [...buildx.prefix, 'imagetools', 'inspect', '--format', '{{json .Manifest.Digest}}', tag], {
+      allowFailure: true,
+    });
+    const digest = got.stdout.trim().replace(/"/g, '');
+    if (got.exitCode === 0 && digest && digest !== expectedDigest) {
+      throw new Error(`Tag ${tag} points at ${digest}, but the tested image is ${expectedDigest}`);
+    }
+    core.info(`Tagged ${tag} (${expectedDigest})`);
+  }
+}

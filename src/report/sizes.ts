@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { run } from '../exec.js';
-import { OWNER_LABEL } from '../constants.js';
+import { OWNER_LABEL, RUN_LABEL } from '../constants.js';
 import type { BuildxCommand } from '../state.js';
 import { args } from '../setup/buildx.js';
 
@@ -103,10 +103,9 @@ export function parseContainerSize(text: string): number | null {
 }
 
 /** The size the engine reports for a platform's unpacked image, or null when it cannot tell. */
-export async function engineUncompressedSize(ref: string, platform: string): Promise<number | null> {
-  const created = await run('docker', ['create', '--pull', 'never', '--platform', platform, '--label', `${OWNER_LABEL}=size-probe`, ref], {
-    allowFailure: true,
-  });
+export async function engineUncompressedSize(ref: string, platform: string, runKey: string): Promise<number | null> {
+  const labels = ['--label', `${OWNER_LABEL}=size-probe`, '--label', `${RUN_LABEL}=${runKey}`];
+  const created = await run('docker', ['create', '--pull', 'never', '--platform', platform, ...labels, ref], { allowFailure: true });
   if (created.exitCode !== 0) return null;
   const id = created.stdout.trim();
   try {

@@ -1,0 +1,3 @@
+module example.com/smokefixture
+
+go 1.24

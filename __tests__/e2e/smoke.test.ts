@@ -1,0 +1,204 @@
+// Issue 4: the smoke test runs on every platform's container before anything
+// is pushed, against the real engine (arm64 under QEMU).
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, runAction } from '../../scripts/run-action.mjs';
+import { engineUp, exampleWorkspace, registryManifest, registryTags, sh, uniqueRepo } from './engine.js';
+
+const LABEL = 'io.github.go-buildx-action';
+
+function fixtureWorkspace(): string {
+  const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-smoke-'));
+  fs.cpSync(path.join(ROOT, '__tests__/e2e/smoke-fixture'), ws, { recursive: true });
+  return ws;
+}
+
+function leftoverContainers(): string[] {
+  return sh('docker', ['ps', '-a', '--filter', `label=${LABEL}`, '--format', '{{.ID}} {{.Labels}}'])
+    .split('\n')
+    .filter(Boolean);
+}
+
+describe.runIf(engineUp)('smoke test before push (real engine)', () => {
+  let fixture: string;
+  const repo = uniqueRepo('smoke');
+
+  beforeAll(() => {
+    fixture = fixtureWorkspace();
+  });
+
+  afterEach(() => {
+    expect(leftoverContainers(), 'no container with the action label is left behind').toEqual([]);
+  });
+
+  it('the example passes on amd64 and on arm64 under QEMU, with time-to-healthy, and the pushed digest is the tested one', async () => {
+    const ws = exampleWorkspace();
+    const image = uniqueRepo('hello');
+    const r = await runAction({ tags: `${image}:v1`, push: 'true', 'health-path': '/healthz', 'health-body': 'ok' }, { workspace: ws });
+    expect(r.exitCode, r.log).toBe(0);
+    const result = JSON.parse(r.outputs['smoke-result']);
+    expect(Object.keys(result).sort()).toEqual(['linux/amd64', 'linux/arm64']);
+    for (const p of ['linux/amd64', 'linux/arm64']) {
+      expect(result[p]).toMatchObject({ passed: true, probe: 'http GET /healthz on port 8080' });
+      expect(result[p].ms).toBeGreaterThan(0);
+      expect(result[p].attempts).toBeGreaterThanOrEqual(1);
+    }
+    expect(r.outputs['smoke-passed']).toBe('true');
+
+    // The image ID the smoke test ran equals the digest now in the registry.
+    const tested = /Testing \S+ \(image (sha256:[a-f0-9]{64})\)/.exec(r.log)?.[1];
+    expect(tested).toBeDefined();
+    const pushed = await registryManifest(image, 'v1');
+    expect(pushed!.digest).toBe(tested);
+    expect(r.outputs.digest).toBe(tested);
+    // Smoke ran before the push.
+    expect(r.log.indexOf('::group::Smoke test')).toBeLessThan(r.log.indexOf('::group::Push'));
+    expect(r.summary).toContain('passed in');
+  });
+
+  it('uses the image HEALTHCHECK when no probe is configured', async () => {
+    const ws = exampleWorkspace();
+    const r = await runAction({ tags: `${uniqueRepo('hello')}:hc`, platforms: 'linux/amd64' }, { workspace: ws });
+    expect(r.exitCode, r.log).toBe(0);
+    expect(JSON.parse(r.outputs['smoke-result'])['linux/amd64'].probe).toBe('HEALTHCHECK ["/hello","-healthcheck"]');
+  });
+
+  it('a health endpoint answering 500 fails the step, shows status, body and the container log, and pushes nothing', async () => {
+    const r = await runAction(
+      {
+        tags: `${repo}:health500`,
+        push: 'true',
+        platforms: 'linux/amd64',
+        'build-args': 'MODE=500',
+        'health-path': '/healthz',
+        'smoke-timeout': '4',
+      },
+      { workspace: fixture },
+    );
+    expect(r.exitCode).toBe(1);
+    expect(r.log).toMatch(
+      /::error::Smoke test failed, nothing was pushed\. linux\/amd64: probe http GET \/healthz on port 8080 failed .*status 500, body "database unreachable\\n"/,
+    );
+    expect(r.log).toContain('healthz: database unreachable');
+    expect(r.log).toContain('::group::Last 100 log lines of the linux/amd64 container');
+    expect(r.outputs['smoke-passed']).toBe('false');
+    expect(await registryTags(repo)).not.toContain('health500');
+  });
+
+  it('an image that exits at start fails at once with its exit code and its own log lines', async () => {
+    const r = await runAction(
+      { tags: `${repo}:exits`, push: 'true', platforms: 'linux/amd64,linux/arm64', 'build-args': 'MODE=exit', 'health-path': '/healthz' },
+      { workspace: fixture },
+    );
+    expect(r.exitCode).toBe(1);
+    expect(r.log).toMatch(
+      /linux\/amd64: probe http GET \/healthz on port 8080 failed after \d+ attempt\(s\): the container exited with code 3/,
+    );
+    expect(r.log).toMatch(/linux\/arm64: probe .* the container exited with code 3/);
+    expect(r.log).toContain('fatal: required setting DATABASE_URL is missing, exiting');
+    const result = JSON.parse(r.outputs['smoke-result']);
+    expect(result['linux/amd64'].elapsed_ms).toBeLessThan(10_000);
+    expect(await registryTags(repo)).not.toContain('exits');
+  });
+
+  it('an image that never listens fails within smoke-timeout + 2 s', async () => {
+    const timeout = 5;
+    const r = await runAction(
+      {
+        tags: `${repo}:silent`,
+        push: 'true',
+        platforms: 'linux/amd64',
+        'build-args': 'MODE=silent',
+        'health-path': '/healthz',
+        'smoke-timeout': String(timeout),
+      },
+      { workspace: fixture },
+    );
+    expect(r.exitCode).toBe(1);
+    expect(r.log).toMatch(/timed out after 5\.0s; last attempt: no answer/);
+    expect(r.log).toContain('warming up forever, never listening');
+    const result = JSON.parse(r.outputs['smoke-result']);
+    expect(result['linux/amd64'].elapsed_ms).toBeGreaterThanOrEqual(timeout * 1000 - 500);
+    expect(result['linux/amd64'].elapsed_ms).toBeLessThanOrEqual((timeout + 2) * 1000);
+    // Measured from outside too: the whole step (cached build + sizes + smoke) stays in bounds.
+    const built = Number(/Built in ([\d.]+)s/.exec(r.log)![1]);
+    expect(r.seconds - built).toBeLessThan(timeout + 2 + 3);
+    expect(await registryTags(repo)).not.toContain('silent');
+  });
+
+  it('with push: false the smoke test still runs', async () => {
+    const r = await runAction(
+      { tags: `${repo}:nopush`, platforms: 'linux/amd64', 'build-args': 'MODE=500', 'health-path': '/healthz', 'smoke-timeout': '2' },
+      { workspace: fixture },
+    );
+    expect(r.exitCode).toBe(1);
+    expect(r.outputs['smoke-passed']).toBe('false');
+  });
+
+  it('smoke-env and smoke-args reach the container; health-cmd runs inside it', async () => {
+    const ws = exampleWorkspace();
+    const r = await runAction(
+      {
+        platforms: 'linux/amd64',
+        tags: `${uniqueRepo('hello')}:args`,
+        'smoke-args': '-addr\n:9090',
+        'health-cmd': '["/hello","-healthcheck","-addr",":9090"]',
+      },
+      { workspace: ws },
+    );
+    expect(r.exitCode, r.log).toBe(0);
+    expect(JSON.parse(r.outputs['smoke-result'])['linux/amd64'].probe).toBe('health-cmd ["/hello","-healthcheck","-addr",":9090"]');
+
+    const env = await runAction(
+      {
+        platforms: 'linux/amd64',
+        tags: `${repo}:env`,
+        'health-path': '/healthz',
+        'health-body': 'ok from-env',
+        'smoke-env': 'GREETING=from-env',
+      },
+      { workspace: fixture },
+    );
+    expect(env.exitCode, env.log).toBe(0);
+  });
+
+  it('a run killed mid-smoke-test leaves a container that the post step removes', async () => {
+    let during: string[] = [];
+    const r = await runAction(
+      { tags: `${repo}:cancel`, platforms: 'linux/amd64', 'build-args': 'MODE=silent', 'health-path': '/healthz', 'smoke-timeout': '60' },
+      {
+        workspace: fixture,
+        signal: 'SIGKILL',
+        signalWhen: (log) => log.includes('probing http://127.0.0.1:'),
+        beforePost: () => {
+          during = leftoverContainers();
+        },
+      },
+    );
+    expect(r.exitCode).not.toBe(0);
+    expect(during.length, 'the killed main step left its smoke container behind').toBe(1);
+    expect(during[0]).toContain(`${LABEL}.run=${r.state.runKey}`);
+    expect(r.post.exitCode).toBe(0);
+    expect(r.post.log).toContain('Removed 1 leftover container(s) of this run');
+    // afterEach then checks that nothing with the label is left.
+  });
+
+  it('two smoke tests at the same time do not interfere', async () => {
+    const ws1 = exampleWorkspace();
+    const ws2 = exampleWorkspace();
+    const image = uniqueRepo('hello');
+    const [a, b] = await Promise.all([
+      runAction({ tags: `${image}:a`, push: 'true', 'health-path': '/healthz' }, { workspace: ws1 }),
+      runAction({ tags: `${image}:b`, push: 'true', 'health-path': '/healthz' }, { workspace: ws2 }),
+    ]);
+    expect(a.exitCode, a.log).toBe(0);
+    expect(b.exitCode, b.log).toBe(0);
+    const ports = (log: string) => [...log.matchAll(/probing http:\/\/127\.0\.0\.1:(\d+)\/healthz/g)].map((m) => m[1]);
+    const all = [...ports(a.log), ...ports(b.log)];
+    expect(all).toHaveLength(4);
+    expect(new Set(all).size).toBe(4);
+    expect((await registryTags(image)).sort()).toEqual(['a', 'b']);
+  });
+});

@@ -1,0 +1,182 @@
+import { describe, expect, it } from 'vitest';
+import { chooseProbe, commandArgv, healthcheckArgv, parseImageConfig, parsePortOutput, statusMatches } from '../../src/smoke/probe.js';
+import { runArgs } from '../../src/smoke/run.js';
+import { parseDuration, parseSettings, parseStatus, type SmokeSettings } from '../../src/settings.js';
+import { fixture } from './helpers.js';
+
+const base: SmokeSettings = {
+  enabled: true,
+  healthStatus: [[200, 299]],
+  graceMs: 3000,
+  timeoutMs: 30000,
+  intervalMs: 250,
+  env: [],
+  args: [],
+  strict: false,
+};
+
+describe('image config from docker image inspect', () => {
+  it('reads the example: one exposed port, a HEALTHCHECK, a non-root user', () => {
+    expect(parseImageConfig(fixture('image-inspect-hello.json'))).toEqual({
+      exposedPorts: [8080],
+      healthcheck: ['CMD', '/hello', '-healthcheck'],
+      user: '65532:65532',
+    });
+  });
+  it('reads an image with neither ports nor a HEALTHCHECK', () => {
+    expect(parseImageConfig(fixture('image-inspect-golang.json'))).toEqual({ exposedPorts: [], healthcheck: undefined, user: undefined });
+  });
+});
+
+describe('probe choice: the first that applies wins', () => {
+  const hello = parseImageConfig(fixture('image-inspect-hello.json'));
+  it.each<[string, Partial<SmokeSettings>, ReturnType<typeof parseImageConfig> | undefined, unknown]>([
+    [
+      'http on the single exposed port',
+      { healthPath: '/healthz' },
+      hello,
+      { kind: 'http', path: '/healthz', port: 8080, status: [[200, 299]], body: undefined },
+    ],
+    [
+      'http on an explicit port, with a body check',
+      { healthPath: '/ready', healthPort: 9000, healthBody: 'ok' },
+      hello,
+      { kind: 'http', path: '/ready', port: 9000, status: [[200, 299]], body: 'ok' },
+    ],
+    [
+      'http defaults to 8080 without a single exposed port',
+      { healthPath: '/' },
+      { exposedPorts: [80, 443] },
+      { kind: 'http', path: '/', port: 8080, status: [[200, 299]], body: undefined },
+    ],
+    [
+      'health-cmd beats the HEALTHCHECK',
+      { healthCmd: 'wget -q -O- localhost:8080' },
+      hello,
+      { kind: 'cmd', argv: ['/bin/sh', '-c', 'wget -q -O- localhost:8080'] },
+    ],
+    ['the HEALTHCHECK when nothing is configured', {}, hello, { kind: 'healthcheck', argv: ['/hello', '-healthcheck'] }],
+    ['stays up, otherwise', {}, parseImageConfig(fixture('image-inspect-golang.json')), { kind: 'alive', graceMs: 3000 }],
+  ])('%s', (_n, over, config, want) => {
+    expect(chooseProbe({ ...base, ...over }, config)).toEqual(want);
+  });
+
+  it.each([
+    [
+      ['CMD', '/hello', '-healthcheck'],
+      ['/hello', '-healthcheck'],
+    ],
+    [
+      ['CMD-SHELL', 'curl -f localhost || exit 1'],
+      ['/bin/sh', '-c', 'curl -f localhost || exit 1'],
+    ],
+    [['NONE'], undefined],
+  ])('HEALTHCHECK %j runs as %j', (test, want) => {
+    expect(healthcheckArgv(test)).toEqual(want);
+  });
+
+  it.each([
+    ['["/hello","-healthcheck"]', ['/hello', '-healthcheck']],
+    ['test -f /tmp/ready', ['/bin/sh', '-c', 'test -f /tmp/ready']],
+    ['[ -f /tmp/ready ]', ['/bin/sh', '-c', '[ -f /tmp/ready ]']],
+  ])('health-cmd %j runs as %j', (cmd, want) => {
+    expect(commandArgv(cmd)).toEqual(want);
+  });
+});
+
+describe('docker port output', () => {
+  it('finds each published port in the real listing', () => {
+    const text = fixture('docker-port-output.txt');
+    expect(parsePortOutput(text, 8080)).toEqual({ host: '127.0.0.1', port: 32770 });
+    expect(parsePortOutput(text, 9090)).toEqual({ host: '127.0.0.1', port: 32769 });
+    expect(parsePortOutput('127.0.0.1:32770\n', 8080)).toEqual({ host: '127.0.0.1', port: 32770 });
+    expect(parsePortOutput("Error: No public port '8081/tcp' published for abc", 8081)).toBeUndefined();
+  });
+});
+
+describe('docker run argv', () => {
+  it('publishes to loopback on a random port, labels the container, and passes env and args', () => {
+    const probe = { kind: 'http' as const, path: '/healthz', port: 8080, status: [[200, 299]] as [number, number][] };
+    expect(runArgs('r/a:1', 'linux/arm64', probe, { ...base, env: ['A=1'], args: ['-addr', ':8080'] }, 'key', 'never')).toEqual([
+      'run',
+      '--detach',
+      '--platform',
+      'linux/arm64',
+      '--pull',
+      'never',
+      '--label',
+      'io.github.go-buildx-action=smoke',
+      '--label',
+      'io.github.go-buildx-action.run=key',
+      '--publish',
+      '127.0.0.1::8080',
+      '--env',
+      'A=1',
+      'r/a:1',
+      '-addr',
+      ':8080',
+    ]);
+    expect(runArgs('r/a@sha256:x', 'linux/amd64', { kind: 'alive', graceMs: 1 }, base, 'k', 'missing')).not.toContain('--publish');
+  });
+});
+
+describe('smoke inputs', () => {
+  const read = (m: Record<string, string>) => (n: string) => m[n] ?? '';
+  it.each([
+    ['', 's', '30', 30000],
+    ['45', 's', '30', 45000],
+    ['1.5s', 's', '30', 1500],
+    ['500ms', 's', '30', 500],
+    ['100', 'ms', '250', 100],
+    ['2s', 'ms', '250', 2000],
+  ] as const)('duration %j (bare unit %s) → %d ms', (raw, unit, dflt, want) => {
+    expect(parseDuration(read({ x: raw }), 'x', dflt, unit)).toBe(want);
+  });
+  it.each(['-1', 'soon', '1m', '5 s'])('duration %j is rejected', (raw) => {
+    expect(() => parseDuration(read({ 'smoke-timeout': raw }), 'smoke-timeout', '30', 's')).toThrow(
+      /Input "smoke-timeout" is invalid: .* is not a duration\. Accepted: /,
+    );
+  });
+  it.each([
+    ['', [[200, 299]]],
+    ['200', [[200, 200]]],
+    [
+      '200,204',
+      [
+        [200, 200],
+        [204, 204],
+      ],
+    ],
+    [
+      '2xx,301-302',
+      [
+        [200, 299],
+        [301, 302],
+      ],
+    ],
+  ])('status %j', (raw, want) => {
+    expect(parseStatus(read({ s: raw }), 's')).toEqual(want);
+    expect(statusMatches(want[0][0], want as [number, number][])).toBe(true);
+    expect(statusMatches(500, want as [number, number][])).toBe(false);
+  });
+  it.each(['ok', '600', '299-200', '2xx,'])('status %j is rejected', (raw) => {
+    expect(() => parseStatus(read({ 'health-status': raw }), 'health-status')).toThrow(/Input "health-status" is invalid/);
+  });
+
+  it.each([
+    [{ 'health-port': '0' }, /"health-port" is invalid: "0" is not a TCP port/],
+    [{ 'health-port': '-8080' }, /"health-port" is invalid/],
+    [{ 'health-port': 'http' }, /"health-port" is invalid/],
+    [{ 'health-path': 'healthz' }, /"health-path" is invalid: "healthz" is not an absolute URL path/],
+    [
+      { 'smoke-platforms': 'linux/s390x' },
+      /"smoke-platforms" is invalid: "linux\/s390x" is not one of the built platforms\. Accepted: linux\/amd64, linux\/arm64/,
+    ],
+    [{ 'smoke-timeout': '0' }, /"smoke-timeout" is invalid: .* must be more than zero/],
+    [{ 'smoke-interval': '1' }, /"smoke-interval" is invalid/],
+    [{ 'smoke-test': 'maybe' }, /"smoke-test" is invalid: "maybe" is not a boolean/],
+    [{ 'smoke-env': 'NOT VALID=1' }, /"smoke-env" is invalid/],
+  ])('%j is rejected', (inputs, message) => {
+    expect(() => parseSettings(read(inputs), { GITHUB_WORKSPACE: process.cwd() + '/example' })).toThrow(message);
+  });
+});

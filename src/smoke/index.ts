@@ -1,0 +1,97 @@
+// The smoke test phase: every selected platform's container must pass its
+// probe before anything is pushed. Platforms that cannot run here (no
+// emulator) are skipped with a warning, or fail the step with smoke-strict.
+import * as core from '@actions/core';
+import { run } from '../exec.js';
+import type { SmokeSettings } from '../settings.js';
+import { archOf, binfmtRegistered, emulatorsNeeded } from '../setup/qemu.js';
+import { chooseProbe, describeProbe, type ImageConfig, parseImageConfig } from './probe.js';
+import { type PlatformSmoke, smokePlatform } from './run.js';
+
+export interface SmokeReport {
+  passed: boolean;
+  results: Record<string, PlatformSmoke>;
+}
+
+export class SmokeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SmokeError';
+  }
+}
+
+async function imageConfig(ref: string, pull: 'never' | 'missing'): Promise<ImageConfig | undefined> {
+  if (pull === 'missing') await run('docker', ['pull', '--quiet', ref], { allowFailure: true });
+  const res = await run('docker', ['image', 'inspect', ref], { allowFailure: true });
+  return res.exitCode === 0 ? parseImageConfig(res.stdout) : undefined;
+}
+
+export function resultJson(r: SmokeReport): string {
+  const out: Record<
+    string,
+    { passed: boolean; skipped?: boolean; probe: string; attempts: number; ms: number | null; elapsed_ms: number }
+  > = {};
+  for (const [p, x] of Object.entries(r.results)) {
+    out[p] = {
+      passed: x.passed,
+      ...(x.skipped ? { skipped: true } : {}),
+      probe: x.probe,
+      attempts: x.attempts,
+      ms: x.ms,
+      elapsed_ms: x.elapsedMs,
+    };
+  }
+  return JSON.stringify(out);
+}
+
+export async function smokeTest(
+  ref: string,
+  built: string[],
+  s: SmokeSettings,
+  runKey: string,
+  pull: 'never' | 'missing',
+): Promise<SmokeReport> {
+  const platforms = s.platforms ?? built;
+  const config = await imageConfig(ref, pull);
+  const probe = chooseProbe(s, config);
+  const id = await run('docker', ['image', 'inspect', '--format', '{{.Id}}', ref], { allowFailure: true });
+  core.info(`Testing ${ref} (image ${id.stdout.trim() || 'unknown'}) with probe: ${describeProbe(probe)}`);
+  const results: Record<string, PlatformSmoke> = {};
+
+  const runnable: string[] = [];
+  for (const p of platforms) {
+    if (emulatorsNeeded([p], process.arch, binfmtRegistered).length === 0) {
+      runnable.push(p);
+      continue;
+    }
+    const msg = `Smoke test of ${p} skipped: no emulator for ${archOf(p)} is registered on this runner`;
+    if (s.strict) throw new SmokeError(`${msg} (smoke-strict: true)`);
+    core.warning(msg);
+    results[p] = { platform: p, passed: false, skipped: true, probe: 'none', attempts: 0, ms: null, elapsedMs: 0, detail: 'no emulator' };
+  }
+
+  // Platforms run side by side: each container has its own random loopback port.
+  const done = await Promise.all(runnable.map((p) => smokePlatform(ref, p, probe, s, runKey, pull)));
+  for (const r of done) {
+    results[r.platform] = r;
+    if (r.passed) core.info(`${r.platform}: passed (${r.probe}) after ${r.attempts} attempt(s), healthy in ${r.ms} ms`);
+    else core.info(`${r.platform}: FAILED (${r.probe}) after ${r.attempts} attempt(s): ${r.detail}`);
+  }
+  const failed = done.filter((r) => !r.passed);
+  for (const r of failed) {
+    core.startGroup(`Last 100 log lines of the ${r.platform} container`);
+    core.info(r.logs || '(the container wrote nothing)');
+    core.endGroup();
+  }
+  return { passed: failed.length === 0, results };
+}
+
+export function failureMessage(r: SmokeReport): string {
+  const lines = Object.values(r.results)
+    .filter((x) => !x.passed && !x.skipped)
+    .map((x) => {
+      const logTail = x.logs ? ` Container log (last lines): ${x.logs.split('\n').slice(-5).join(' | ')}` : '';
+      return `${x.platform}: probe ${x.probe} failed after ${x.attempts} attempt(s): ${x.detail}.${logTail}`;
+    });
+  return `Smoke test failed, nothing was pushed. ${lines.join(' ')}`;
+}

@@ -1,0 +1,172 @@
+// Runs one platform's container and probes it until it is healthy, it fails,
+// or smoke-timeout runs out. The container is always removed.
+import * as core from '@actions/core';
+import { run } from '../exec.js';
+import { OWNER_LABEL, RUN_LABEL } from '../constants.js';
+import type { SmokeSettings } from '../settings.js';
+import { describeProbe, parsePortOutput, type Probe, statusMatches } from './probe.js';
+
+export interface PlatformSmoke {
+  platform: string;
+  passed: boolean;
+  skipped?: boolean;
+  probe: string;
+  attempts: number;
+  /** Milliseconds from container start to the first passing probe. */
+  ms: number | null;
+  /** Milliseconds spent on this platform, pass or fail. */
+  elapsedMs: number;
+  /** What the last failing attempt saw. */
+  detail?: string;
+  logs?: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** `pull`: "never" for an image the engine holds, "missing" for one staged in a registry. */
+export function runArgs(
+  ref: string,
+  platform: string,
+  probe: Probe,
+  s: SmokeSettings,
+  runKey: string,
+  pull: 'never' | 'missing',
+): string[] {
+  const argv = [
+    'run',
+    '--detach',
+    '--platform',
+    platform,
+    '--pull',
+    pull,
+    '--label',
+    `${OWNER_LABEL}=smoke`,
+    '--label',
+    `${RUN_LABEL}=${runKey}`,
+  ];
+  // Loopback only, on a port the engine picks, so parallel jobs never collide.
+  if (probe.kind === 'http') argv.push('--publish', `127.0.0.1::${probe.port}`);
+  for (const e of s.env) argv.push('--env', e);
+  argv.push(ref, ...s.args);
+  return argv;
+}
+
+interface Attempt {
+  ok: boolean;
+  detail: string;
+}
+
+async function containerState(id: string): Promise<{ running: boolean; exitCode: number; status: string }> {
+  const res = await run('docker', ['inspect', '--format', '{{.State.Status}} {{.State.Running}} {{.State.ExitCode}}', id], {
+    allowFailure: true,
+  });
+  const [status, running, code] = res.stdout.trim().split(' ');
+  return { status: status ?? 'unknown', running: running === 'true', exitCode: Number(code ?? -1) };
+}
+
+async function httpAttempt(url: string, probe: Extract<Probe, { kind: 'http' }>, timeoutMs: number): Promise<Attempt> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(Math.max(100, timeoutMs)), redirect: 'manual' });
+    const body = await res.text();
+    const excerpt = JSON.stringify(body.length > 200 ? `${body.slice(0, 200)}…` : body);
+    if (!statusMatches(res.status, probe.status)) return { ok: false, detail: `status ${res.status}, body ${excerpt}` };
+    if (probe.body && !body.includes(probe.body))
+      return { ok: false, detail: `status ${res.status}, but the body ${excerpt} lacks ${JSON.stringify(probe.body)}` };
+    return { ok: true, detail: `status ${res.status}` };
+  } catch (err) {
+    const e = err as Error & { cause?: { code?: string } };
+    return { ok: false, detail: e.name === 'TimeoutError' ? 'no answer (request timed out)' : `no answer (${e.cause?.code ?? e.message})` };
+  }
+}
+
+async function execAttempt(id: string, argv: string[]): Promise<Attempt> {
+  const res = await run('docker', ['exec', id, ...argv], { allowFailure: true });
+  const out = (res.stderr || res.stdout).trim().split('\n').slice(-2).join(' ');
+  return res.exitCode === 0
+    ? { ok: true, detail: 'exit code 0' }
+    : { ok: false, detail: `exit code ${res.exitCode}${out ? `: ${out}` : ''}` };
+}
+
+export async function smokePlatform(
+  ref: string,
+  platform: string,
+  probe: Probe,
+  s: SmokeSettings,
+  runKey: string,
+  pull: 'never' | 'missing',
+): Promise<PlatformSmoke> {
+  const result: PlatformSmoke = { platform, passed: false, probe: describeProbe(probe), attempts: 0, ms: null, elapsedMs: 0 };
+  const begun = Date.now();
+  const started = await run('docker', runArgs(ref, platform, probe, s, runKey, pull), { allowFailure: true });
+  if (started.exitCode !== 0) {
+    result.detail = `the container did not start: ${(started.stderr || started.stdout).trim()}`;
+    result.elapsedMs = Date.now() - begun;
+    return result;
+  }
+  const id = started.stdout.trim();
+  const t0 = Date.now();
+  const deadline = t0 + s.timeoutMs;
+  try {
+    let url: string | undefined;
+    let last: Attempt = { ok: false, detail: 'no attempt finished before the timeout' };
+    for (;;) {
+      const state = await containerState(id);
+      if (!state.running) {
+        last = { ok: false, detail: `the container exited with code ${state.exitCode} (${state.status})` };
+        break;
+      }
+      if (probe.kind === 'alive') {
+        if (Date.now() - t0 >= probe.graceMs) {
+          last = { ok: true, detail: 'still running' };
+          result.attempts++;
+          break;
+        }
+      } else {
+        result.attempts++;
+        if (probe.kind === 'http') {
+          if (!url) {
+            const port = await run('docker', ['port', id, `${probe.port}/tcp`], { allowFailure: true });
+            const addr = parsePortOutput(port.stdout, probe.port);
+            if (!addr) {
+              last = { ok: false, detail: `port ${probe.port} was not published (${(port.stderr || port.stdout).trim()})` };
+              break;
+            }
+            url = `http://${addr.host}:${addr.port}${probe.path}`;
+            core.debug(`smoke ${platform}: probing ${url}`);
+          }
+          last = await httpAttempt(url, probe, Math.min(2000, deadline - Date.now()));
+        } else {
+          last = await execAttempt(id, probe.argv);
+        }
+        if (last.ok) break;
+      }
+      if (Date.now() + s.intervalMs > deadline) {
+        last = { ok: false, detail: `timed out after ${(s.timeoutMs / 1000).toFixed(1)}s; last attempt: ${last.detail}` };
+        break;
+      }
+      await sleep(s.intervalMs);
+    }
+    result.passed = last.ok;
+    if (last.ok) result.ms = Date.now() - t0;
+    else {
+      result.detail = last.detail;
+      const logs = await run('docker', ['logs', '--tail', '100', id], { allowFailure: true });
+      result.logs = `${logs.stdout}${logs.stderr}`.trimEnd();
+    }
+    result.elapsedMs = Date.now() - begun;
+    return result;
+  } finally {
+    await run('docker', ['rm', '--force', '--volumes', id], { allowFailure: true });
+  }
+}
+
+/** Removes every container this run labelled (used by main on the way out and by post). */
+export async function removeRunContainers(runKey: string): Promise<number> {
+  const ls = await run('docker', ['ps', '--all', '--quiet', '--filter', `label=${RUN_LABEL}=${runKey}`], { allowFailure: true });
+  const ids = ls.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  if (ids.length > 0) await run('docker', ['rm', '--force', '--volumes', ...ids], { allowFailure: true });
+  return ids.length;
+}
