@@ -123,7 +123,10 @@ start_engine() {
     return 0
   fi
   export PATH="$PREFIX/bin:$PATH"
+  # A session that ended kills the daemons but leaves their pid and socket files.
+  pgrep -x dockerd >/dev/null || rm -f /var/run/docker.pid /var/run/docker.sock
   if ! pgrep -x containerd >/dev/null; then
+    rm -f /run/containerd/containerd.sock
     log "starting containerd"
     nohup containerd >"$LOGS/containerd.log" 2>&1 &
   fi
