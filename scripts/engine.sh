@@ -7,7 +7,8 @@
 # Idempotent: every piece is checked first and reused when already there,
 # including an engine that some other means already started.
 #
-#   scripts/engine.sh up                 everything above
+#   scripts/engine.sh up                 everything above, plus the Go module
+#                                        sources the GOPROXY fixture serves
 #   scripts/engine.sh registry PORT DIR  start an extra registry (tests use it)
 #   scripts/engine.sh down               stop what `up` started
 #
@@ -208,9 +209,18 @@ push_go_image() {
   docker tag "$GO_IMAGE" golang:1.24
 }
 
+# Real Go modules for the local GOPROXY fixture (scripts/goproxy.mjs): Gin,
+# logrus, Prometheus client_golang, uuid and their dependencies, as sources in
+# /usr/share/gocode/src. These are architecture-independent bookworm packages.
+install_go_module_sources() {
+  apt_install golang-github-gin-gonic-gin-dev golang-github-sirupsen-logrus-dev \
+    golang-github-prometheus-client-golang-dev golang-github-google-uuid-dev
+}
+
 up() {
   [ "$(id -u)" = 0 ] || die "run as root (apt-get, dockerd, binfmt)"
   local t0=$SECONDS
+  install_go_module_sources
   install_engine_binaries
   start_engine
   start_registry 5000 /var/lib/gba-registry

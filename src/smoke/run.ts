@@ -128,7 +128,11 @@ export async function smokePlatform(
             const port = await run('docker', ['port', id, `${probe.port}/tcp`], { allowFailure: true });
             const addr = parsePortOutput(port.stdout, probe.port);
             if (!addr) {
-              last = { ok: false, detail: `port ${probe.port} was not published (${(port.stderr || port.stdout).trim()})` };
+              // An exited container has no published ports: report the exit, not the port.
+              const now = await containerState(id);
+              last = now.running
+                ? { ok: false, detail: `port ${probe.port} was not published (${(port.stderr || port.stdout).trim()})` }
+                : { ok: false, detail: `the container exited with code ${now.exitCode} (${now.status})` };
               break;
             }
             url = `http://${addr.host}:${addr.port}${probe.path}`;
