@@ -39001,8 +39001,7 @@ function parsePortOutput(text, port) {
 
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-/** `pull`: "never" for an image the engine holds, "missing" for one staged in a registry. */
-function runArgs(ref, platform, probe, s, runKey, pull) {
+function runArgs({ ref, platform, probe, settings: s, runKey, pull }) {
     const argv = [
         'run',
         '--detach',
@@ -39053,10 +39052,11 @@ async function execAttempt(id, argv) {
         ? { ok: true, detail: 'exit code 0' }
         : { ok: false, detail: `exit code ${res.exitCode}${out ? `: ${out}` : ''}` };
 }
-async function smokePlatform(ref, platform, probe, s, runKey, pull) {
+async function smokePlatform(sr) {
+    const { platform, probe, settings: s } = sr;
     const result = { platform, passed: false, probe: describeProbe(probe), attempts: 0, ms: null, elapsedMs: 0 };
     const begun = Date.now();
-    const started = await run('docker', runArgs(ref, platform, probe, s, runKey, pull), { allowFailure: true });
+    const started = await run('docker', runArgs(sr), { allowFailure: true });
     if (started.exitCode !== 0) {
         result.detail = `the container did not start: ${(started.stderr || started.stdout).trim()}`;
         result.elapsedMs = Date.now() - begun;
@@ -39194,7 +39194,7 @@ async function smokeTest(ref, built, s, runKey, pull) {
         results[p] = { platform: p, passed: false, skipped: true, probe: 'none', attempts: 0, ms: null, elapsedMs: 0, detail: 'no emulator' };
     }
     // Platforms run side by side: each container has its own random loopback port.
-    const done = await Promise.all(runnable.map((p) => smokePlatform(ref, p, probe, s, runKey, pull)));
+    const done = await Promise.all(runnable.map((platform) => smokePlatform({ ref, platform, probe, settings: s, runKey, pull })));
     for (const r of done) {
         results[r.platform] = r;
         if (r.passed)

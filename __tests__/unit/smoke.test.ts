@@ -97,7 +97,16 @@ describe('docker port output', () => {
 describe('docker run argv', () => {
   it('publishes to loopback on a random port, labels the container, and passes env and args', () => {
     const probe = { kind: 'http' as const, path: '/healthz', port: 8080, status: [[200, 299]] as [number, number][] };
-    expect(runArgs('r/a:1', 'linux/arm64', probe, { ...base, env: ['A=1'], args: ['-addr', ':8080'] }, 'key', 'never')).toEqual([
+    expect(
+      runArgs({
+        ref: 'r/a:1',
+        platform: 'linux/arm64',
+        probe,
+        settings: { ...base, env: ['A=1'], args: ['-addr', ':8080'] },
+        runKey: 'key',
+        pull: 'never',
+      }),
+    ).toEqual([
       'run',
       '--detach',
       '--platform',
@@ -116,7 +125,16 @@ describe('docker run argv', () => {
       '-addr',
       ':8080',
     ]);
-    expect(runArgs('r/a@sha256:x', 'linux/amd64', { kind: 'alive', graceMs: 1 }, base, 'k', 'missing')).not.toContain('--publish');
+    expect(
+      runArgs({
+        ref: 'r/a@sha256:x',
+        platform: 'linux/amd64',
+        probe: { kind: 'alive', graceMs: 1 },
+        settings: base,
+        runKey: 'k',
+        pull: 'missing',
+      }),
+    ).not.toContain('--publish');
   });
 });
 

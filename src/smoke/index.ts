@@ -71,7 +71,7 @@ export async function smokeTest(
   }
 
   // Platforms run side by side: each container has its own random loopback port.
-  const done = await Promise.all(runnable.map((p) => smokePlatform(ref, p, probe, s, runKey, pull)));
+  const done = await Promise.all(runnable.map((platform) => smokePlatform({ ref, platform, probe, settings: s, runKey, pull })));
   for (const r of done) {
     results[r.platform] = r;
     if (r.passed) core.info(`${r.platform}: passed (${r.probe}) after ${r.attempts} attempt(s), healthy in ${r.ms} ms`);

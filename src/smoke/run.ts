@@ -23,15 +23,19 @@ export interface PlatformSmoke {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** `pull`: "never" for an image the engine holds, "missing" for one staged in a registry. */
-export function runArgs(
-  ref: string,
-  platform: string,
-  probe: Probe,
-  s: SmokeSettings,
-  runKey: string,
-  pull: 'never' | 'missing',
-): string[] {
+/** One platform's smoke test. */
+export interface SmokeRun {
+  ref: string;
+  platform: string;
+  probe: Probe;
+  settings: SmokeSettings;
+  /** Label value that marks this run's containers. */
+  runKey: string;
+  /** "never" for an image the engine holds, "missing" for one staged in a registry. */
+  pull: 'never' | 'missing';
+}
+
+export function runArgs({ ref, platform, probe, settings: s, runKey, pull }: SmokeRun): string[] {
   const argv = [
     'run',
     '--detach',
@@ -87,17 +91,11 @@ async function execAttempt(id: string, argv: string[]): Promise<Attempt> {
     : { ok: false, detail: `exit code ${res.exitCode}${out ? `: ${out}` : ''}` };
 }
 
-export async function smokePlatform(
-  ref: string,
-  platform: string,
-  probe: Probe,
-  s: SmokeSettings,
-  runKey: string,
-  pull: 'never' | 'missing',
-): Promise<PlatformSmoke> {
+export async function smokePlatform(sr: SmokeRun): Promise<PlatformSmoke> {
+  const { platform, probe, settings: s } = sr;
   const result: PlatformSmoke = { platform, passed: false, probe: describeProbe(probe), attempts: 0, ms: null, elapsedMs: 0 };
   const begun = Date.now();
-  const started = await run('docker', runArgs(ref, platform, probe, s, runKey, pull), { allowFailure: true });
+  const started = await run('docker', runArgs(sr), { allowFailure: true });
   if (started.exitCode !== 0) {
     result.detail = `the container did not start: ${(started.stderr || started.stdout).trim()}`;
     result.elapsedMs = Date.now() - begun;
