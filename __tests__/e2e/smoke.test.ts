@@ -185,6 +185,45 @@ describe.runIf(engineUp)('smoke test before push (real engine)', () => {
     // afterEach then checks that nothing with the label is left.
   });
 
+  it('a platform without an emulator is skipped with a warning, or fails the step with smoke-strict', async () => {
+    // Only aarch64 is registered here, so s390x cannot run. It still builds: the
+    // example cross-compiles. The binfmt image is named in the local registry,
+    // where it does not exist, so the attempt to register QEMU fails without
+    // any traffic beyond loopback.
+    expect(fs.existsSync('/proc/sys/fs/binfmt_misc/qemu-s390x')).toBe(false);
+    const ws = exampleWorkspace();
+    const image = uniqueRepo('hello');
+    const qemu = { 'qemu-image': 'localhost:5000/absent/binfmt:none' };
+    const r = await runAction(
+      { tags: `${image}:s390x`, push: 'true', platforms: 'linux/amd64,linux/s390x', 'health-path': '/healthz', ...qemu },
+      { workspace: ws },
+    );
+    expect(r.exitCode, r.log).toBe(0);
+    expect(r.log).toMatch(/::warning::QEMU could not be registered for s390x/);
+    expect(r.log).toContain('::warning::Smoke test of linux/s390x skipped: no emulator for s390x is registered on this runner');
+    const result = JSON.parse(r.outputs['smoke-result']);
+    expect(result['linux/s390x']).toMatchObject({ passed: false, skipped: true });
+    expect(result['linux/amd64']).toMatchObject({ passed: true });
+    expect(await registryTags(image)).toEqual(['s390x']);
+
+    const strict = await runAction(
+      {
+        tags: `${image}:strict`,
+        push: 'true',
+        platforms: 'linux/amd64,linux/s390x',
+        'health-path': '/healthz',
+        'smoke-strict': 'true',
+        ...qemu,
+      },
+      { workspace: ws },
+    );
+    expect(strict.exitCode).toBe(1);
+    expect(strict.log).toContain(
+      '::error::Smoke test of linux/s390x skipped: no emulator for s390x is registered on this runner (smoke-strict: true)',
+    );
+    expect(await registryTags(image)).toEqual(['s390x']);
+  });
+
   it('two smoke tests at the same time do not interfere', async () => {
     const ws1 = exampleWorkspace();
     const ws2 = exampleWorkspace();
