@@ -34411,14 +34411,14 @@ var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arg
  */
 function exec_exec(commandLine, args, options) {
     return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = argStringToArray(commandLine);
+        const commandArgs = tr.argStringToArray(commandLine);
         if (commandArgs.length === 0) {
             throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
         }
         // Path to tool to execute should be first arg
         const toolPath = commandArgs[0];
         args = commandArgs.slice(1).concat(args || []);
-        const runner = new ToolRunner(toolPath, args, options);
+        const runner = new tr.ToolRunner(toolPath, args, options);
         return runner.exec();
     });
 }
@@ -34438,8 +34438,8 @@ function getExecOutput(commandLine, args, options) {
         let stdout = '';
         let stderr = '';
         //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new external_string_decoder_.StringDecoder('utf8');
-        const stderrDecoder = new external_string_decoder_.StringDecoder('utf8');
+        const stdoutDecoder = new StringDecoder('utf8');
+        const stderrDecoder = new StringDecoder('utf8');
         const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
         const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
         const stdErrListener = (data) => {
@@ -34890,6 +34890,9 @@ const Inputs = {
     smokeArgs: 'smoke-args',
     smokePlatforms: 'smoke-platforms',
     smokeStrict: 'smoke-strict',
+    retries: 'retries',
+    goPrivate: 'go-private',
+    goNetrc: 'go-netrc',
 };
 const Outputs = {
     digest: 'digest',
@@ -34921,6 +34924,8 @@ const DEFAULT_BUILDKIT_IMAGE = 'moby/buildkit:buildx-stable-1';
 const DEFAULT_QEMU_IMAGE = 'tonistiigi/binfmt:latest';
 /** Tag used for the BuildKit layer cache when cache-ref names only a repository. */
 const DEFAULT_CACHE_TAG = 'buildcache';
+/** BuildKit secret id that carries go-netrc; mount it at /root/.netrc in the Dockerfile. */
+const NETRC_SECRET_ID = 'netrc';
 /** Label on every container and builder the action starts, so strays can be found. */
 const OWNER_LABEL = 'io.github.go-buildx-action';
 /** Label carrying the run key, so the post step removes exactly this run's strays. */
@@ -34962,6 +34967,921 @@ const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/exec.ts
+// The one place that starts processes. Every command is logged at debug level
+// with its argv; failures carry the command, exit code and stderr tail. Live
+// children are tracked so that a cancelled run can stop them (a buildx client
+// that outlives the action would keep the build running).
+
+
+class ExecError extends Error {
+    command;
+    result;
+    constructor(command, result) {
+        const tail = lastLines(result.stderr || result.stdout, 20);
+        super(`${command} failed with exit code ${result.exitCode}${tail ? `:\n${tail}` : ''}`);
+        this.command = command;
+        this.result = result;
+        this.name = 'ExecError';
+    }
+}
+function lastLines(text, n) {
+    return text.trimEnd().split('\n').slice(-n).join('\n');
+}
+const live = new Set();
+/** Signals every running child; returns how many there were. */
+function signalChildren(signal) {
+    for (const c of live)
+        c.kill(signal);
+    return live.size;
+}
+function run(cmd, args, opts = {}) {
+    const display = [cmd, ...args].join(' ');
+    core_debug(`exec: ${JSON.stringify([cmd, ...args])}`);
+    return new Promise((resolve, reject) => {
+        let stdout = '';
+        let stderr = '';
+        const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, {
+            cwd: opts.cwd,
+            env: opts.env ? { ...process.env, ...opts.env } : process.env,
+            stdio: ['pipe', 'pipe', 'pipe'],
+        });
+        live.add(child);
+        child.stdout.setEncoding('utf8');
+        child.stderr.setEncoding('utf8');
+        child.stdout.on('data', (s) => {
+            stdout += s;
+            opts.onStdout?.(s);
+            if (opts.echo)
+                process.stdout.write(s);
+        });
+        child.stderr.on('data', (s) => {
+            stderr += s;
+            opts.onStderr?.(s);
+            if (opts.echo)
+                process.stdout.write(s);
+        });
+        let spawnError;
+        child.on('error', (err) => {
+            spawnError = err;
+        });
+        child.on('close', (code, signal) => {
+            live.delete(child);
+            const exitCode = spawnError ? 127 : (code ?? 128 + (signal ? 15 : 0));
+            const result = { exitCode, stdout, stderr: spawnError ? `${stderr}${spawnError.message}` : stderr };
+            if (exitCode !== 0 && !opts.allowFailure)
+                reject(new ExecError(display, result));
+            else
+                resolve(result);
+        });
+        child.stdin.on('error', () => undefined); // a child that exits before reading its input
+        child.stdin.end(opts.input ?? '');
+    });
+}
+
+;// CONCATENATED MODULE: ./src/build/retry.ts
+const GO_STEP = /\bgo (mod|build|get|install|list|generate|test|vet|work)\b/;
+const PERMANENT = [
+    [/\b404 Not Found\b/, 'a module is not found (404)'],
+    [/\b410 Gone\b/, 'a module is gone (410)'],
+    [/\b401 Unauthorized\b/, 'the module proxy refused the credentials (401)'],
+    [/\b403 Forbidden\b/, 'the module proxy forbids access (403)'],
+    [/checksum mismatch|SECURITY ERROR/, 'a checksum does not match go.sum'],
+    [/unknown revision|invalid version/, 'a required version does not exist'],
+];
+const TRANSIENT = [
+    [/\b(500 Internal Server Error|502 Bad Gateway|503 Service Unavailable|504 Gateway Timeout)\b/, ''],
+    [/connection reset by peer/, 'connection reset by peer'],
+    [/connection refused/, 'connection refused'],
+    [/i\/o timeout|TLS handshake timeout|Client\.Timeout exceeded/, 'timeout'],
+    [/unexpected EOF/, 'unexpected EOF'],
+    [/temporary failure in name resolution|server misbehaving/i, 'DNS failure'],
+];
+function classifyFailure(step) {
+    if (!step)
+        return { retry: false, reason: 'no failed step was reported' };
+    if (!GO_STEP.test(step.name))
+        return { retry: false, reason: 'the failed step does not run a Go command that fetches modules' };
+    const text = [...step.logs, step.error].join('\n');
+    for (const [re, why] of PERMANENT)
+        if (re.test(text))
+            return { retry: false, reason: `permanent: ${why}` };
+    for (const [re, why] of TRANSIENT) {
+        const m = re.exec(text);
+        if (m) {
+            const line = step.logs.find((l) => re.test(l));
+            return { retry: true, reason: `transient: ${why || m[1] || m[0]}${line ? ` (${line.trim()})` : ''}` };
+        }
+    }
+    return { retry: false, reason: 'not a network failure' };
+}
+/** Seconds to wait before retry `attempt` (1-based): 1, 2, 4, ... capped at 30. */
+function backoffSeconds(attempt, base = 1) {
+    return Math.min(30, base * 2 ** (attempt - 1));
+}
+
+// EXTERNAL MODULE: ./node_modules/semver/index.js
+var node_modules_semver = __nccwpck_require__(2088);
+;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/manifest.js
+var manifest_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+// Internal object for testability (allows mocking in ESM)
+const _internal = {
+    readLinuxVersionFile() {
+        const lsbReleaseFile = '/etc/lsb-release';
+        const osReleaseFile = '/etc/os-release';
+        let contents = '';
+        if (external_fs_namespaceObject.existsSync(lsbReleaseFile)) {
+            contents = external_fs_namespaceObject.readFileSync(lsbReleaseFile).toString();
+        }
+        else if (external_fs_namespaceObject.existsSync(osReleaseFile)) {
+            contents = external_fs_namespaceObject.readFileSync(osReleaseFile).toString();
+        }
+        return contents;
+    }
+};
+function _findMatch(versionSpec, stable, candidates, archFilter) {
+    return manifest_awaiter(this, void 0, void 0, function* () {
+        const platFilter = os.platform();
+        let result;
+        let match;
+        let file;
+        for (const candidate of candidates) {
+            const version = candidate.version;
+            debug(`check ${version} satisfies ${versionSpec}`);
+            if (semver.satisfies(version, versionSpec) &&
+                (!stable || candidate.stable === stable)) {
+                file = candidate.files.find(item => {
+                    debug(`${item.arch}===${archFilter} && ${item.platform}===${platFilter}`);
+                    let chk = item.arch === archFilter && item.platform === platFilter;
+                    if (chk && item.platform_version) {
+                        const osVersion = _getOsVersion();
+                        if (osVersion === item.platform_version) {
+                            chk = true;
+                        }
+                        else {
+                            chk = semver.satisfies(osVersion, item.platform_version);
+                        }
+                    }
+                    return chk;
+                });
+                if (file) {
+                    debug(`matched ${candidate.version}`);
+                    match = candidate;
+                    break;
+                }
+            }
+        }
+        if (match && file) {
+            // clone since we're mutating the file list to be only the file that matches
+            result = Object.assign({}, match);
+            result.files = [file];
+        }
+        return result;
+    });
+}
+function _getOsVersion() {
+    // TODO: add windows and other linux, arm variants
+    // right now filtering on version is only an ubuntu and macos scenario for tools we build for hosted (python)
+    const plat = os.platform();
+    let version = '';
+    if (plat === 'darwin') {
+        version = cp.execSync('sw_vers -productVersion').toString();
+    }
+    else if (plat === 'linux') {
+        // lsb_release process not in some containers, readfile
+        // Run cat /etc/lsb-release
+        // DISTRIB_ID=Ubuntu
+        // DISTRIB_RELEASE=18.04
+        // DISTRIB_CODENAME=bionic
+        // DISTRIB_DESCRIPTION="Ubuntu 18.04.4 LTS"
+        const lsbContents = _internal.readLinuxVersionFile();
+        if (lsbContents) {
+            const lines = lsbContents.split('\n');
+            for (const line of lines) {
+                const parts = line.split('=');
+                if (parts.length === 2 &&
+                    (parts[0].trim() === 'VERSION_ID' ||
+                        parts[0].trim() === 'DISTRIB_RELEASE')) {
+                    version = parts[1].trim().replace(/^"/, '').replace(/"$/, '');
+                    break;
+                }
+            }
+        }
+    }
+    return version;
+}
+// Alias for backwards compatibility
+function _readLinuxVersionFile() {
+    return _internal.readLinuxVersionFile();
+}
+//# sourceMappingURL=manifest.js.map
+;// CONCATENATED MODULE: external "stream"
+const external_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
+// EXTERNAL MODULE: external "util"
+var external_util_ = __nccwpck_require__(9023);
+;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/retry-helper.js
+var retry_helper_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+/**
+ * Internal class for retries
+ */
+class RetryHelper {
+    constructor(maxAttempts, minSeconds, maxSeconds) {
+        if (maxAttempts < 1) {
+            throw new Error('max attempts should be greater than or equal to 1');
+        }
+        this.maxAttempts = maxAttempts;
+        this.minSeconds = Math.floor(minSeconds);
+        this.maxSeconds = Math.floor(maxSeconds);
+        if (this.minSeconds > this.maxSeconds) {
+            throw new Error('min seconds should be less than or equal to max seconds');
+        }
+    }
+    execute(action, isRetryable) {
+        return retry_helper_awaiter(this, void 0, void 0, function* () {
+            let attempt = 1;
+            while (attempt < this.maxAttempts) {
+                // Try
+                try {
+                    return yield action();
+                }
+                catch (err) {
+                    if (isRetryable && !isRetryable(err)) {
+                        throw err;
+                    }
+                    core_info(err.message);
+                }
+                // Sleep
+                const seconds = this.getSleepAmount();
+                core_info(`Waiting ${seconds} seconds before trying again`);
+                yield this.sleep(seconds);
+                attempt++;
+            }
+            // Last attempt
+            return yield action();
+        });
+    }
+    getSleepAmount() {
+        return (Math.floor(Math.random() * (this.maxSeconds - this.minSeconds + 1)) +
+            this.minSeconds);
+    }
+    sleep(seconds) {
+        return retry_helper_awaiter(this, void 0, void 0, function* () {
+            return new Promise(resolve => setTimeout(resolve, seconds * 1000));
+        });
+    }
+}
+//# sourceMappingURL=retry-helper.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/tool-cache.js
+var tool_cache_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+class HTTPError extends Error {
+    constructor(httpStatusCode) {
+        super(`Unexpected HTTP response: ${httpStatusCode}`);
+        this.httpStatusCode = httpStatusCode;
+        Object.setPrototypeOf(this, new.target.prototype);
+    }
+}
+const tool_cache_IS_WINDOWS = process.platform === 'win32';
+const IS_MAC = process.platform === 'darwin';
+const userAgent = 'actions/tool-cache';
+/**
+ * Download a tool from an url and stream it into a file
+ *
+ * @param url       url of tool to download
+ * @param dest      path to download tool
+ * @param auth      authorization header
+ * @param headers   other headers
+ * @returns         path to downloaded tool
+ */
+function downloadTool(url, dest, auth, headers) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        dest = dest || external_path_namespaceObject.join(_getTempDirectory(), external_crypto_namespaceObject.randomUUID());
+        yield mkdirP(external_path_namespaceObject.dirname(dest));
+        core_debug(`Downloading ${url}`);
+        core_debug(`Destination ${dest}`);
+        const maxAttempts = 3;
+        const minSeconds = _getGlobal('TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS', 10);
+        const maxSeconds = _getGlobal('TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS', 20);
+        const retryHelper = new RetryHelper(maxAttempts, minSeconds, maxSeconds);
+        return yield retryHelper.execute(() => tool_cache_awaiter(this, void 0, void 0, function* () {
+            return yield downloadToolAttempt(url, dest || '', auth, headers);
+        }), (err) => {
+            if (err instanceof HTTPError && err.httpStatusCode) {
+                // Don't retry anything less than 500, except 408 Request Timeout and 429 Too Many Requests
+                if (err.httpStatusCode < 500 &&
+                    err.httpStatusCode !== 408 &&
+                    err.httpStatusCode !== 429) {
+                    return false;
+                }
+            }
+            // Otherwise retry
+            return true;
+        });
+    });
+}
+function downloadToolAttempt(url, dest, auth, headers) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        if (external_fs_namespaceObject.existsSync(dest)) {
+            throw new Error(`Destination file path ${dest} already exists`);
+        }
+        // Get the response headers
+        const http = new lib_HttpClient(userAgent, [], {
+            allowRetries: false
+        });
+        if (auth) {
+            core_debug('set auth');
+            if (headers === undefined) {
+                headers = {};
+            }
+            headers.authorization = auth;
+        }
+        const response = yield http.get(url, headers);
+        if (response.message.statusCode !== 200) {
+            const err = new HTTPError(response.message.statusCode);
+            core_debug(`Failed to download from "${url}". Code(${response.message.statusCode}) Message(${response.message.statusMessage})`);
+            throw err;
+        }
+        // Download the response body
+        const pipeline = external_util_.promisify(external_stream_namespaceObject.pipeline);
+        const responseMessageFactory = _getGlobal('TEST_DOWNLOAD_TOOL_RESPONSE_MESSAGE_FACTORY', () => response.message);
+        const readStream = responseMessageFactory();
+        let succeeded = false;
+        try {
+            yield pipeline(readStream, external_fs_namespaceObject.createWriteStream(dest));
+            core_debug('download complete');
+            succeeded = true;
+            return dest;
+        }
+        finally {
+            // Error, delete dest before retry
+            if (!succeeded) {
+                core_debug('download failed');
+                try {
+                    yield rmRF(dest);
+                }
+                catch (err) {
+                    core_debug(`Failed to delete '${dest}'. ${err.message}`);
+                }
+            }
+        }
+    });
+}
+/**
+ * Extract a .7z file
+ *
+ * @param file     path to the .7z file
+ * @param dest     destination directory. Optional.
+ * @param _7zPath  path to 7zr.exe. Optional, for long path support. Most .7z archives do not have this
+ * problem. If your .7z archive contains very long paths, you can pass the path to 7zr.exe which will
+ * gracefully handle long paths. By default 7zdec.exe is used because it is a very small program and is
+ * bundled with the tool lib. However it does not support long paths. 7zr.exe is the reduced command line
+ * interface, it is smaller than the full command line interface, and it does support long paths. At the
+ * time of this writing, it is freely available from the LZMA SDK that is available on the 7zip website.
+ * Be sure to check the current license agreement. If 7zr.exe is bundled with your action, then the path
+ * to 7zr.exe can be pass to this function.
+ * @returns        path to the destination directory
+ */
+function extract7z(file, dest, _7zPath) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        ok(tool_cache_IS_WINDOWS, 'extract7z() not supported on current OS');
+        ok(file, 'parameter "file" is required');
+        dest = yield _createExtractFolder(dest);
+        const originalCwd = process.cwd();
+        process.chdir(dest);
+        if (_7zPath) {
+            try {
+                const logLevel = core.isDebug() ? '-bb1' : '-bb0';
+                const args = [
+                    'x', // eXtract files with full paths
+                    logLevel, // -bb[0-3] : set output log level
+                    '-bd', // disable progress indicator
+                    '-sccUTF-8', // set charset for for console input/output
+                    file
+                ];
+                const options = {
+                    silent: true
+                };
+                yield exec(`"${_7zPath}"`, args, options);
+            }
+            finally {
+                process.chdir(originalCwd);
+            }
+        }
+        else {
+            const escapedScript = path
+                .join(__dirname, '..', 'scripts', 'Invoke-7zdec.ps1')
+                .replace(/'/g, "''")
+                .replace(/"|\n|\r/g, ''); // double-up single quotes, remove double quotes and newlines
+            const escapedFile = file.replace(/'/g, "''").replace(/"|\n|\r/g, '');
+            const escapedTarget = dest.replace(/'/g, "''").replace(/"|\n|\r/g, '');
+            const command = `& '${escapedScript}' -Source '${escapedFile}' -Target '${escapedTarget}'`;
+            const args = [
+                '-NoLogo',
+                '-Sta',
+                '-NoProfile',
+                '-NonInteractive',
+                '-ExecutionPolicy',
+                'Unrestricted',
+                '-Command',
+                command
+            ];
+            const options = {
+                silent: true
+            };
+            try {
+                const powershellPath = yield io.which('powershell', true);
+                yield exec(`"${powershellPath}"`, args, options);
+            }
+            finally {
+                process.chdir(originalCwd);
+            }
+        }
+        return dest;
+    });
+}
+/**
+ * Extract a compressed tar archive
+ *
+ * @param file     path to the tar
+ * @param dest     destination directory. Optional.
+ * @param flags    flags for the tar command to use for extraction. Defaults to 'xz' (extracting gzipped tars). Optional.
+ * @returns        path to the destination directory
+ */
+function extractTar(file_1, dest_1) {
+    return tool_cache_awaiter(this, arguments, void 0, function* (file, dest, flags = 'xz') {
+        if (!file) {
+            throw new Error("parameter 'file' is required");
+        }
+        // Create dest
+        dest = yield _createExtractFolder(dest);
+        // Determine whether GNU tar
+        core.debug('Checking tar --version');
+        let versionOutput = '';
+        yield exec('tar --version', [], {
+            ignoreReturnCode: true,
+            silent: true,
+            listeners: {
+                stdout: (data) => (versionOutput += data.toString()),
+                stderr: (data) => (versionOutput += data.toString())
+            }
+        });
+        core.debug(versionOutput.trim());
+        const isGnuTar = versionOutput.toUpperCase().includes('GNU TAR');
+        // Initialize args
+        let args;
+        if (flags instanceof Array) {
+            args = flags;
+        }
+        else {
+            args = [flags];
+        }
+        if (core.isDebug() && !flags.includes('v')) {
+            args.push('-v');
+        }
+        let destArg = dest;
+        let fileArg = file;
+        if (tool_cache_IS_WINDOWS && isGnuTar) {
+            args.push('--force-local');
+            destArg = dest.replace(/\\/g, '/');
+            // Technically only the dest needs to have `/` but for aesthetic consistency
+            // convert slashes in the file arg too.
+            fileArg = file.replace(/\\/g, '/');
+        }
+        if (isGnuTar) {
+            // Suppress warnings when using GNU tar to extract archives created by BSD tar
+            args.push('--warning=no-unknown-keyword');
+            args.push('--overwrite');
+        }
+        args.push('-C', destArg, '-f', fileArg);
+        yield exec(`tar`, args);
+        return dest;
+    });
+}
+/**
+ * Extract a xar compatible archive
+ *
+ * @param file     path to the archive
+ * @param dest     destination directory. Optional.
+ * @param flags    flags for the xar. Optional.
+ * @returns        path to the destination directory
+ */
+function extractXar(file_1, dest_1) {
+    return tool_cache_awaiter(this, arguments, void 0, function* (file, dest, flags = []) {
+        ok(IS_MAC, 'extractXar() not supported on current OS');
+        ok(file, 'parameter "file" is required');
+        dest = yield _createExtractFolder(dest);
+        let args;
+        if (flags instanceof Array) {
+            args = flags;
+        }
+        else {
+            args = [flags];
+        }
+        args.push('-x', '-C', dest, '-f', file);
+        if (core.isDebug()) {
+            args.push('-v');
+        }
+        const xarPath = yield io.which('xar', true);
+        yield exec(`"${xarPath}"`, _unique(args));
+        return dest;
+    });
+}
+/**
+ * Extract a zip
+ *
+ * @param file     path to the zip
+ * @param dest     destination directory. Optional.
+ * @returns        path to the destination directory
+ */
+function extractZip(file, dest) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        if (!file) {
+            throw new Error("parameter 'file' is required");
+        }
+        dest = yield _createExtractFolder(dest);
+        if (tool_cache_IS_WINDOWS) {
+            yield extractZipWin(file, dest);
+        }
+        else {
+            yield extractZipNix(file, dest);
+        }
+        return dest;
+    });
+}
+function extractZipWin(file, dest) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        // build the powershell command
+        const escapedFile = file.replace(/'/g, "''").replace(/"|\n|\r/g, ''); // double-up single quotes, remove double quotes and newlines
+        const escapedDest = dest.replace(/'/g, "''").replace(/"|\n|\r/g, '');
+        const pwshPath = yield io.which('pwsh', false);
+        //To match the file overwrite behavior on nix systems, we use the overwrite = true flag for ExtractToDirectory
+        //and the -Force flag for Expand-Archive as a fallback
+        if (pwshPath) {
+            //attempt to use pwsh with ExtractToDirectory, if this fails attempt Expand-Archive
+            const pwshCommand = [
+                `$ErrorActionPreference = 'Stop' ;`,
+                `try { Add-Type -AssemblyName System.IO.Compression.ZipFile } catch { } ;`,
+                `try { [System.IO.Compression.ZipFile]::ExtractToDirectory('${escapedFile}', '${escapedDest}', $true) }`,
+                `catch { if (($_.Exception.GetType().FullName -eq 'System.Management.Automation.MethodException') -or ($_.Exception.GetType().FullName -eq 'System.Management.Automation.RuntimeException') ){ Expand-Archive -LiteralPath '${escapedFile}' -DestinationPath '${escapedDest}' -Force } else { throw $_ } } ;`
+            ].join(' ');
+            const args = [
+                '-NoLogo',
+                '-NoProfile',
+                '-NonInteractive',
+                '-ExecutionPolicy',
+                'Unrestricted',
+                '-Command',
+                pwshCommand
+            ];
+            core.debug(`Using pwsh at path: ${pwshPath}`);
+            yield exec(`"${pwshPath}"`, args);
+        }
+        else {
+            const powershellCommand = [
+                `$ErrorActionPreference = 'Stop' ;`,
+                `try { Add-Type -AssemblyName System.IO.Compression.FileSystem } catch { } ;`,
+                `if ((Get-Command -Name Expand-Archive -Module Microsoft.PowerShell.Archive -ErrorAction Ignore)) { Expand-Archive -LiteralPath '${escapedFile}' -DestinationPath '${escapedDest}' -Force }`,
+                `else {[System.IO.Compression.ZipFile]::ExtractToDirectory('${escapedFile}', '${escapedDest}', $true) }`
+            ].join(' ');
+            const args = [
+                '-NoLogo',
+                '-Sta',
+                '-NoProfile',
+                '-NonInteractive',
+                '-ExecutionPolicy',
+                'Unrestricted',
+                '-Command',
+                powershellCommand
+            ];
+            const powershellPath = yield io.which('powershell', true);
+            core.debug(`Using powershell at path: ${powershellPath}`);
+            yield exec(`"${powershellPath}"`, args);
+        }
+    });
+}
+function extractZipNix(file, dest) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        const unzipPath = yield io.which('unzip', true);
+        const args = [file];
+        if (!core.isDebug()) {
+            args.unshift('-q');
+        }
+        args.unshift('-o'); //overwrite with -o, otherwise a prompt is shown which freezes the run
+        yield exec(`"${unzipPath}"`, args, { cwd: dest });
+    });
+}
+/**
+ * Caches a directory and installs it into the tool cacheDir
+ *
+ * @param sourceDir    the directory to cache into tools
+ * @param tool          tool name
+ * @param version       version of the tool.  semver format
+ * @param arch          architecture of the tool.  Optional.  Defaults to machine architecture
+ */
+function cacheDir(sourceDir, tool, version, arch) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        version = semver.clean(version) || version;
+        arch = arch || os.arch();
+        core.debug(`Caching tool ${tool} ${version} ${arch}`);
+        core.debug(`source dir: ${sourceDir}`);
+        if (!fs.statSync(sourceDir).isDirectory()) {
+            throw new Error('sourceDir is not a directory');
+        }
+        // Create the tool dir
+        const destPath = yield _createToolPath(tool, version, arch);
+        // copy each child item. do not move. move can fail on Windows
+        // due to anti-virus software having an open handle on a file.
+        for (const itemName of fs.readdirSync(sourceDir)) {
+            const s = path.join(sourceDir, itemName);
+            yield io.cp(s, destPath, { recursive: true });
+        }
+        // write .complete
+        _completeToolPath(tool, version, arch);
+        return destPath;
+    });
+}
+/**
+ * Caches a downloaded file (GUID) and installs it
+ * into the tool cache with a given targetName
+ *
+ * @param sourceFile    the file to cache into tools.  Typically a result of downloadTool which is a guid.
+ * @param targetFile    the name of the file name in the tools directory
+ * @param tool          tool name
+ * @param version       version of the tool.  semver format
+ * @param arch          architecture of the tool.  Optional.  Defaults to machine architecture
+ */
+function cacheFile(sourceFile, targetFile, tool, version, arch) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        version = node_modules_semver.clean(version) || version;
+        arch = arch || external_os_namespaceObject.arch();
+        core_debug(`Caching tool ${tool} ${version} ${arch}`);
+        core_debug(`source file: ${sourceFile}`);
+        if (!external_fs_namespaceObject.statSync(sourceFile).isFile()) {
+            throw new Error('sourceFile is not a file');
+        }
+        // create the tool dir
+        const destFolder = yield _createToolPath(tool, version, arch);
+        // copy instead of move. move can fail on Windows due to
+        // anti-virus software having an open handle on a file.
+        const destPath = external_path_namespaceObject.join(destFolder, targetFile);
+        core_debug(`destination file ${destPath}`);
+        yield io_cp(sourceFile, destPath);
+        // write .complete
+        _completeToolPath(tool, version, arch);
+        return destFolder;
+    });
+}
+/**
+ * Finds the path to a tool version in the local installed tool cache
+ *
+ * @param toolName      name of the tool
+ * @param versionSpec   version of the tool
+ * @param arch          optional arch.  defaults to arch of computer
+ */
+function find(toolName, versionSpec, arch) {
+    if (!toolName) {
+        throw new Error('toolName parameter is required');
+    }
+    if (!versionSpec) {
+        throw new Error('versionSpec parameter is required');
+    }
+    arch = arch || external_os_namespaceObject.arch();
+    // attempt to resolve an explicit version
+    if (!isExplicitVersion(versionSpec)) {
+        const localVersions = findAllVersions(toolName, arch);
+        const match = evaluateVersions(localVersions, versionSpec);
+        versionSpec = match;
+    }
+    // check for the explicit version in the cache
+    let toolPath = '';
+    if (versionSpec) {
+        versionSpec = node_modules_semver.clean(versionSpec) || '';
+        const cachePath = external_path_namespaceObject.join(_getCacheDirectory(), toolName, versionSpec, arch);
+        core_debug(`checking cache: ${cachePath}`);
+        if (external_fs_namespaceObject.existsSync(cachePath) && external_fs_namespaceObject.existsSync(`${cachePath}.complete`)) {
+            core_debug(`Found tool in cache ${toolName} ${versionSpec} ${arch}`);
+            toolPath = cachePath;
+        }
+        else {
+            core_debug('not found');
+        }
+    }
+    return toolPath;
+}
+/**
+ * Finds the paths to all versions of a tool that are installed in the local tool cache
+ *
+ * @param toolName  name of the tool
+ * @param arch      optional arch.  defaults to arch of computer
+ */
+function findAllVersions(toolName, arch) {
+    const versions = [];
+    arch = arch || external_os_namespaceObject.arch();
+    const toolPath = external_path_namespaceObject.join(_getCacheDirectory(), toolName);
+    if (external_fs_namespaceObject.existsSync(toolPath)) {
+        const children = external_fs_namespaceObject.readdirSync(toolPath);
+        for (const child of children) {
+            if (isExplicitVersion(child)) {
+                const fullPath = external_path_namespaceObject.join(toolPath, child, arch || '');
+                if (external_fs_namespaceObject.existsSync(fullPath) && external_fs_namespaceObject.existsSync(`${fullPath}.complete`)) {
+                    versions.push(child);
+                }
+            }
+        }
+    }
+    return versions;
+}
+function getManifestFromRepo(owner_1, repo_1, auth_1) {
+    return tool_cache_awaiter(this, arguments, void 0, function* (owner, repo, auth, branch = 'master') {
+        let releases = [];
+        const treeUrl = `https://api.github.com/repos/${owner}/${repo}/git/trees/${branch}`;
+        const http = new httpm.HttpClient('tool-cache');
+        const headers = {};
+        if (auth) {
+            core.debug('set auth');
+            headers.authorization = auth;
+        }
+        const response = yield http.getJson(treeUrl, headers);
+        if (!response.result) {
+            return releases;
+        }
+        let manifestUrl = '';
+        for (const item of response.result.tree) {
+            if (item.path === 'versions-manifest.json') {
+                manifestUrl = item.url;
+                break;
+            }
+        }
+        headers['accept'] = 'application/vnd.github.VERSION.raw';
+        let versionsRaw = yield (yield http.get(manifestUrl, headers)).readBody();
+        if (versionsRaw) {
+            // shouldn't be needed but protects against invalid json saved with BOM
+            versionsRaw = versionsRaw.replace(/^\uFEFF/, '');
+            try {
+                releases = JSON.parse(versionsRaw);
+            }
+            catch (_a) {
+                core.debug('Invalid json');
+            }
+        }
+        return releases;
+    });
+}
+function findFromManifest(versionSpec_1, stable_1, manifest_1) {
+    return tool_cache_awaiter(this, arguments, void 0, function* (versionSpec, stable, manifest, archFilter = os.arch()) {
+        // wrap the internal impl
+        const match = yield mm._findMatch(versionSpec, stable, manifest, archFilter);
+        return match;
+    });
+}
+function _createExtractFolder(dest) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        if (!dest) {
+            // create a temp dir
+            dest = path.join(_getTempDirectory(), crypto.randomUUID());
+        }
+        yield io.mkdirP(dest);
+        return dest;
+    });
+}
+function _createToolPath(tool, version, arch) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        const folderPath = external_path_namespaceObject.join(_getCacheDirectory(), tool, node_modules_semver.clean(version) || version, arch || '');
+        core_debug(`destination ${folderPath}`);
+        const markerPath = `${folderPath}.complete`;
+        yield rmRF(folderPath);
+        yield rmRF(markerPath);
+        yield mkdirP(folderPath);
+        return folderPath;
+    });
+}
+function _completeToolPath(tool, version, arch) {
+    const folderPath = external_path_namespaceObject.join(_getCacheDirectory(), tool, node_modules_semver.clean(version) || version, arch || '');
+    const markerPath = `${folderPath}.complete`;
+    external_fs_namespaceObject.writeFileSync(markerPath, '');
+    core_debug('finished caching tool');
+}
+/**
+ * Check if version string is explicit
+ *
+ * @param versionSpec      version string to check
+ */
+function isExplicitVersion(versionSpec) {
+    const c = node_modules_semver.clean(versionSpec) || '';
+    core_debug(`isExplicit: ${c}`);
+    const valid = node_modules_semver.valid(c) != null;
+    core_debug(`explicit? ${valid}`);
+    return valid;
+}
+/**
+ * Get the highest satisfiying semantic version in `versions` which satisfies `versionSpec`
+ *
+ * @param versions        array of versions to evaluate
+ * @param versionSpec     semantic version spec to satisfy
+ */
+function evaluateVersions(versions, versionSpec) {
+    let version = '';
+    core_debug(`evaluating ${versions.length} versions`);
+    versions = versions.sort((a, b) => {
+        if (node_modules_semver.gt(a, b)) {
+            return 1;
+        }
+        return -1;
+    });
+    for (let i = versions.length - 1; i >= 0; i--) {
+        const potential = versions[i];
+        const satisfied = node_modules_semver.satisfies(potential, versionSpec);
+        if (satisfied) {
+            version = potential;
+            break;
+        }
+    }
+    if (version) {
+        core_debug(`matched: ${version}`);
+    }
+    else {
+        core_debug('match not found');
+    }
+    return version;
+}
+/**
+ * Gets RUNNER_TOOL_CACHE
+ */
+function _getCacheDirectory() {
+    const cacheDirectory = process.env['RUNNER_TOOL_CACHE'] || '';
+    (0,external_assert_.ok)(cacheDirectory, 'Expected RUNNER_TOOL_CACHE to be defined');
+    return cacheDirectory;
+}
+/**
+ * Gets RUNNER_TEMP
+ */
+function _getTempDirectory() {
+    const tempDirectory = process.env['RUNNER_TEMP'] || '';
+    (0,external_assert_.ok)(tempDirectory, 'Expected RUNNER_TEMP to be defined');
+    return tempDirectory;
+}
+/**
+ * Gets a global variable
+ */
+function _getGlobal(key, defaultValue) {
+    /* eslint-disable @typescript-eslint/no-explicit-any */
+    const value = global[key];
+    /* eslint-enable @typescript-eslint/no-explicit-any */
+    return value !== undefined ? value : defaultValue;
+}
+/**
+ * Returns an array of unique values.
+ * @param values Values to make unique.
+ */
+function _unique(values) {
+    return Array.from(new Set(values));
+}
+//# sourceMappingURL=tool-cache.js.map
 ;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/api/CsvError.js
 class CsvError extends Error {
   constructor(code, message, options, ...contexts) {
@@ -36818,8 +37738,6 @@ const parse = function (data, opts = {}) {
 
 
 
-// EXTERNAL MODULE: ./node_modules/semver/index.js
-var node_modules_semver = __nccwpck_require__(2088);
 ;// CONCATENATED MODULE: ./src/settings.ts
 // Parses and validates every input once. Nothing else in the action reads
 // inputs: the rest of the code receives a typed Settings object. Every error
@@ -37014,6 +37932,14 @@ function parseDuration(read, name, dflt, bareUnit) {
     const unit = m[2] ?? bareUnit;
     return Math.round(Number(m[1]) * (unit === 's' ? 1000 : 1));
 }
+function parseCount(read, name, dflt, max) {
+    const raw = read(name).trim();
+    if (raw === '')
+        return dflt;
+    if (!/^\d+$/.test(raw) || Number(raw) > max)
+        throw new InputError(name, raw, 'is not a whole number in range', `0 to ${max}`);
+    return Number(raw);
+}
 function parsePort(read, name) {
     const raw = optional(read, name);
     if (raw === undefined)
@@ -37163,845 +38089,32 @@ function parseSettings(read, env = process.env) {
         provenance: optional(read, Inputs.provenance),
         sbom: optional(read, Inputs.sbom),
         smoke: parseSmoke(read, platforms),
+        retries: parseCount(read, Inputs.retries, 2, 10),
+        goPrivate: parseGoPrivate(read),
+        goNetrc: parseNetrc(read),
     };
 }
-
-;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/manifest.js
-var manifest_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-// Internal object for testability (allows mocking in ESM)
-const _internal = {
-    readLinuxVersionFile() {
-        const lsbReleaseFile = '/etc/lsb-release';
-        const osReleaseFile = '/etc/os-release';
-        let contents = '';
-        if (external_fs_namespaceObject.existsSync(lsbReleaseFile)) {
-            contents = external_fs_namespaceObject.readFileSync(lsbReleaseFile).toString();
-        }
-        else if (external_fs_namespaceObject.existsSync(osReleaseFile)) {
-            contents = external_fs_namespaceObject.readFileSync(osReleaseFile).toString();
-        }
-        return contents;
-    }
-};
-function _findMatch(versionSpec, stable, candidates, archFilter) {
-    return manifest_awaiter(this, void 0, void 0, function* () {
-        const platFilter = os.platform();
-        let result;
-        let match;
-        let file;
-        for (const candidate of candidates) {
-            const version = candidate.version;
-            debug(`check ${version} satisfies ${versionSpec}`);
-            if (semver.satisfies(version, versionSpec) &&
-                (!stable || candidate.stable === stable)) {
-                file = candidate.files.find(item => {
-                    debug(`${item.arch}===${archFilter} && ${item.platform}===${platFilter}`);
-                    let chk = item.arch === archFilter && item.platform === platFilter;
-                    if (chk && item.platform_version) {
-                        const osVersion = _getOsVersion();
-                        if (osVersion === item.platform_version) {
-                            chk = true;
-                        }
-                        else {
-                            chk = semver.satisfies(osVersion, item.platform_version);
-                        }
-                    }
-                    return chk;
-                });
-                if (file) {
-                    debug(`matched ${candidate.version}`);
-                    match = candidate;
-                    break;
-                }
-            }
-        }
-        if (match && file) {
-            // clone since we're mutating the file list to be only the file that matches
-            result = Object.assign({}, match);
-            result.files = [file];
-        }
-        return result;
-    });
-}
-function _getOsVersion() {
-    // TODO: add windows and other linux, arm variants
-    // right now filtering on version is only an ubuntu and macos scenario for tools we build for hosted (python)
-    const plat = os.platform();
-    let version = '';
-    if (plat === 'darwin') {
-        version = cp.execSync('sw_vers -productVersion').toString();
-    }
-    else if (plat === 'linux') {
-        // lsb_release process not in some containers, readfile
-        // Run cat /etc/lsb-release
-        // DISTRIB_ID=Ubuntu
-        // DISTRIB_RELEASE=18.04
-        // DISTRIB_CODENAME=bionic
-        // DISTRIB_DESCRIPTION="Ubuntu 18.04.4 LTS"
-        const lsbContents = _internal.readLinuxVersionFile();
-        if (lsbContents) {
-            const lines = lsbContents.split('\n');
-            for (const line of lines) {
-                const parts = line.split('=');
-                if (parts.length === 2 &&
-                    (parts[0].trim() === 'VERSION_ID' ||
-                        parts[0].trim() === 'DISTRIB_RELEASE')) {
-                    version = parts[1].trim().replace(/^"/, '').replace(/"$/, '');
-                    break;
-                }
-            }
+function parseGoPrivate(read) {
+    const raw = optional(read, Inputs.goPrivate);
+    if (raw === undefined)
+        return undefined;
+    const patterns = parseList(raw, { commas: true });
+    for (const p of patterns) {
+        if (!/^[A-Za-z0-9.*?_\-[\]/]+$/.test(p)) {
+            throw new InputError(Inputs.goPrivate, p, 'is not a module path pattern', 'comma-separated glob patterns of module path prefixes, e.g. github.com/acme/*');
         }
     }
-    return version;
+    return patterns.join(',');
 }
-// Alias for backwards compatibility
-function _readLinuxVersionFile() {
-    return _internal.readLinuxVersionFile();
-}
-//# sourceMappingURL=manifest.js.map
-;// CONCATENATED MODULE: external "stream"
-const external_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
-// EXTERNAL MODULE: external "util"
-var external_util_ = __nccwpck_require__(9023);
-;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/retry-helper.js
-var retry_helper_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-/**
- * Internal class for retries
- */
-class RetryHelper {
-    constructor(maxAttempts, minSeconds, maxSeconds) {
-        if (maxAttempts < 1) {
-            throw new Error('max attempts should be greater than or equal to 1');
-        }
-        this.maxAttempts = maxAttempts;
-        this.minSeconds = Math.floor(minSeconds);
-        this.maxSeconds = Math.floor(maxSeconds);
-        if (this.minSeconds > this.maxSeconds) {
-            throw new Error('min seconds should be less than or equal to max seconds');
-        }
+function parseNetrc(read) {
+    const raw = read(Inputs.goNetrc);
+    if (raw.trim() === '')
+        return undefined;
+    // The value is never echoed: it holds a password.
+    if (!/\bmachine\s+\S+/.test(raw) || !/\bpassword\s+\S+/.test(raw)) {
+        throw new InputError(Inputs.goNetrc, '<hidden>', 'is not netrc content', 'lines like "machine HOST login USER password TOKEN"');
     }
-    execute(action, isRetryable) {
-        return retry_helper_awaiter(this, void 0, void 0, function* () {
-            let attempt = 1;
-            while (attempt < this.maxAttempts) {
-                // Try
-                try {
-                    return yield action();
-                }
-                catch (err) {
-                    if (isRetryable && !isRetryable(err)) {
-                        throw err;
-                    }
-                    core_info(err.message);
-                }
-                // Sleep
-                const seconds = this.getSleepAmount();
-                core_info(`Waiting ${seconds} seconds before trying again`);
-                yield this.sleep(seconds);
-                attempt++;
-            }
-            // Last attempt
-            return yield action();
-        });
-    }
-    getSleepAmount() {
-        return (Math.floor(Math.random() * (this.maxSeconds - this.minSeconds + 1)) +
-            this.minSeconds);
-    }
-    sleep(seconds) {
-        return retry_helper_awaiter(this, void 0, void 0, function* () {
-            return new Promise(resolve => setTimeout(resolve, seconds * 1000));
-        });
-    }
-}
-//# sourceMappingURL=retry-helper.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/tool-cache.js
-var tool_cache_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-class HTTPError extends Error {
-    constructor(httpStatusCode) {
-        super(`Unexpected HTTP response: ${httpStatusCode}`);
-        this.httpStatusCode = httpStatusCode;
-        Object.setPrototypeOf(this, new.target.prototype);
-    }
-}
-const tool_cache_IS_WINDOWS = process.platform === 'win32';
-const IS_MAC = process.platform === 'darwin';
-const userAgent = 'actions/tool-cache';
-/**
- * Download a tool from an url and stream it into a file
- *
- * @param url       url of tool to download
- * @param dest      path to download tool
- * @param auth      authorization header
- * @param headers   other headers
- * @returns         path to downloaded tool
- */
-function downloadTool(url, dest, auth, headers) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        dest = dest || external_path_namespaceObject.join(_getTempDirectory(), external_crypto_namespaceObject.randomUUID());
-        yield mkdirP(external_path_namespaceObject.dirname(dest));
-        core_debug(`Downloading ${url}`);
-        core_debug(`Destination ${dest}`);
-        const maxAttempts = 3;
-        const minSeconds = _getGlobal('TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS', 10);
-        const maxSeconds = _getGlobal('TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS', 20);
-        const retryHelper = new RetryHelper(maxAttempts, minSeconds, maxSeconds);
-        return yield retryHelper.execute(() => tool_cache_awaiter(this, void 0, void 0, function* () {
-            return yield downloadToolAttempt(url, dest || '', auth, headers);
-        }), (err) => {
-            if (err instanceof HTTPError && err.httpStatusCode) {
-                // Don't retry anything less than 500, except 408 Request Timeout and 429 Too Many Requests
-                if (err.httpStatusCode < 500 &&
-                    err.httpStatusCode !== 408 &&
-                    err.httpStatusCode !== 429) {
-                    return false;
-                }
-            }
-            // Otherwise retry
-            return true;
-        });
-    });
-}
-function downloadToolAttempt(url, dest, auth, headers) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        if (external_fs_namespaceObject.existsSync(dest)) {
-            throw new Error(`Destination file path ${dest} already exists`);
-        }
-        // Get the response headers
-        const http = new lib_HttpClient(userAgent, [], {
-            allowRetries: false
-        });
-        if (auth) {
-            core_debug('set auth');
-            if (headers === undefined) {
-                headers = {};
-            }
-            headers.authorization = auth;
-        }
-        const response = yield http.get(url, headers);
-        if (response.message.statusCode !== 200) {
-            const err = new HTTPError(response.message.statusCode);
-            core_debug(`Failed to download from "${url}". Code(${response.message.statusCode}) Message(${response.message.statusMessage})`);
-            throw err;
-        }
-        // Download the response body
-        const pipeline = external_util_.promisify(external_stream_namespaceObject.pipeline);
-        const responseMessageFactory = _getGlobal('TEST_DOWNLOAD_TOOL_RESPONSE_MESSAGE_FACTORY', () => response.message);
-        const readStream = responseMessageFactory();
-        let succeeded = false;
-        try {
-            yield pipeline(readStream, external_fs_namespaceObject.createWriteStream(dest));
-            core_debug('download complete');
-            succeeded = true;
-            return dest;
-        }
-        finally {
-            // Error, delete dest before retry
-            if (!succeeded) {
-                core_debug('download failed');
-                try {
-                    yield rmRF(dest);
-                }
-                catch (err) {
-                    core_debug(`Failed to delete '${dest}'. ${err.message}`);
-                }
-            }
-        }
-    });
-}
-/**
- * Extract a .7z file
- *
- * @param file     path to the .7z file
- * @param dest     destination directory. Optional.
- * @param _7zPath  path to 7zr.exe. Optional, for long path support. Most .7z archives do not have this
- * problem. If your .7z archive contains very long paths, you can pass the path to 7zr.exe which will
- * gracefully handle long paths. By default 7zdec.exe is used because it is a very small program and is
- * bundled with the tool lib. However it does not support long paths. 7zr.exe is the reduced command line
- * interface, it is smaller than the full command line interface, and it does support long paths. At the
- * time of this writing, it is freely available from the LZMA SDK that is available on the 7zip website.
- * Be sure to check the current license agreement. If 7zr.exe is bundled with your action, then the path
- * to 7zr.exe can be pass to this function.
- * @returns        path to the destination directory
- */
-function extract7z(file, dest, _7zPath) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        ok(tool_cache_IS_WINDOWS, 'extract7z() not supported on current OS');
-        ok(file, 'parameter "file" is required');
-        dest = yield _createExtractFolder(dest);
-        const originalCwd = process.cwd();
-        process.chdir(dest);
-        if (_7zPath) {
-            try {
-                const logLevel = core.isDebug() ? '-bb1' : '-bb0';
-                const args = [
-                    'x', // eXtract files with full paths
-                    logLevel, // -bb[0-3] : set output log level
-                    '-bd', // disable progress indicator
-                    '-sccUTF-8', // set charset for for console input/output
-                    file
-                ];
-                const options = {
-                    silent: true
-                };
-                yield exec(`"${_7zPath}"`, args, options);
-            }
-            finally {
-                process.chdir(originalCwd);
-            }
-        }
-        else {
-            const escapedScript = path
-                .join(__dirname, '..', 'scripts', 'Invoke-7zdec.ps1')
-                .replace(/'/g, "''")
-                .replace(/"|\n|\r/g, ''); // double-up single quotes, remove double quotes and newlines
-            const escapedFile = file.replace(/'/g, "''").replace(/"|\n|\r/g, '');
-            const escapedTarget = dest.replace(/'/g, "''").replace(/"|\n|\r/g, '');
-            const command = `& '${escapedScript}' -Source '${escapedFile}' -Target '${escapedTarget}'`;
-            const args = [
-                '-NoLogo',
-                '-Sta',
-                '-NoProfile',
-                '-NonInteractive',
-                '-ExecutionPolicy',
-                'Unrestricted',
-                '-Command',
-                command
-            ];
-            const options = {
-                silent: true
-            };
-            try {
-                const powershellPath = yield io.which('powershell', true);
-                yield exec(`"${powershellPath}"`, args, options);
-            }
-            finally {
-                process.chdir(originalCwd);
-            }
-        }
-        return dest;
-    });
-}
-/**
- * Extract a compressed tar archive
- *
- * @param file     path to the tar
- * @param dest     destination directory. Optional.
- * @param flags    flags for the tar command to use for extraction. Defaults to 'xz' (extracting gzipped tars). Optional.
- * @returns        path to the destination directory
- */
-function extractTar(file_1, dest_1) {
-    return tool_cache_awaiter(this, arguments, void 0, function* (file, dest, flags = 'xz') {
-        if (!file) {
-            throw new Error("parameter 'file' is required");
-        }
-        // Create dest
-        dest = yield _createExtractFolder(dest);
-        // Determine whether GNU tar
-        core.debug('Checking tar --version');
-        let versionOutput = '';
-        yield exec('tar --version', [], {
-            ignoreReturnCode: true,
-            silent: true,
-            listeners: {
-                stdout: (data) => (versionOutput += data.toString()),
-                stderr: (data) => (versionOutput += data.toString())
-            }
-        });
-        core.debug(versionOutput.trim());
-        const isGnuTar = versionOutput.toUpperCase().includes('GNU TAR');
-        // Initialize args
-        let args;
-        if (flags instanceof Array) {
-            args = flags;
-        }
-        else {
-            args = [flags];
-        }
-        if (core.isDebug() && !flags.includes('v')) {
-            args.push('-v');
-        }
-        let destArg = dest;
-        let fileArg = file;
-        if (tool_cache_IS_WINDOWS && isGnuTar) {
-            args.push('--force-local');
-            destArg = dest.replace(/\\/g, '/');
-            // Technically only the dest needs to have `/` but for aesthetic consistency
-            // convert slashes in the file arg too.
-            fileArg = file.replace(/\\/g, '/');
-        }
-        if (isGnuTar) {
-            // Suppress warnings when using GNU tar to extract archives created by BSD tar
-            args.push('--warning=no-unknown-keyword');
-            args.push('--overwrite');
-        }
-        args.push('-C', destArg, '-f', fileArg);
-        yield exec(`tar`, args);
-        return dest;
-    });
-}
-/**
- * Extract a xar compatible archive
- *
- * @param file     path to the archive
- * @param dest     destination directory. Optional.
- * @param flags    flags for the xar. Optional.
- * @returns        path to the destination directory
- */
-function extractXar(file_1, dest_1) {
-    return tool_cache_awaiter(this, arguments, void 0, function* (file, dest, flags = []) {
-        ok(IS_MAC, 'extractXar() not supported on current OS');
-        ok(file, 'parameter "file" is required');
-        dest = yield _createExtractFolder(dest);
-        let args;
-        if (flags instanceof Array) {
-            args = flags;
-        }
-        else {
-            args = [flags];
-        }
-        args.push('-x', '-C', dest, '-f', file);
-        if (core.isDebug()) {
-            args.push('-v');
-        }
-        const xarPath = yield io.which('xar', true);
-        yield exec(`"${xarPath}"`, _unique(args));
-        return dest;
-    });
-}
-/**
- * Extract a zip
- *
- * @param file     path to the zip
- * @param dest     destination directory. Optional.
- * @returns        path to the destination directory
- */
-function extractZip(file, dest) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        if (!file) {
-            throw new Error("parameter 'file' is required");
-        }
-        dest = yield _createExtractFolder(dest);
-        if (tool_cache_IS_WINDOWS) {
-            yield extractZipWin(file, dest);
-        }
-        else {
-            yield extractZipNix(file, dest);
-        }
-        return dest;
-    });
-}
-function extractZipWin(file, dest) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        // build the powershell command
-        const escapedFile = file.replace(/'/g, "''").replace(/"|\n|\r/g, ''); // double-up single quotes, remove double quotes and newlines
-        const escapedDest = dest.replace(/'/g, "''").replace(/"|\n|\r/g, '');
-        const pwshPath = yield io.which('pwsh', false);
-        //To match the file overwrite behavior on nix systems, we use the overwrite = true flag for ExtractToDirectory
-        //and the -Force flag for Expand-Archive as a fallback
-        if (pwshPath) {
-            //attempt to use pwsh with ExtractToDirectory, if this fails attempt Expand-Archive
-            const pwshCommand = [
-                `$ErrorActionPreference = 'Stop' ;`,
-                `try { Add-Type -AssemblyName System.IO.Compression.ZipFile } catch { } ;`,
-                `try { [System.IO.Compression.ZipFile]::ExtractToDirectory('${escapedFile}', '${escapedDest}', $true) }`,
-                `catch { if (($_.Exception.GetType().FullName -eq 'System.Management.Automation.MethodException') -or ($_.Exception.GetType().FullName -eq 'System.Management.Automation.RuntimeException') ){ Expand-Archive -LiteralPath '${escapedFile}' -DestinationPath '${escapedDest}' -Force } else { throw $_ } } ;`
-            ].join(' ');
-            const args = [
-                '-NoLogo',
-                '-NoProfile',
-                '-NonInteractive',
-                '-ExecutionPolicy',
-                'Unrestricted',
-                '-Command',
-                pwshCommand
-            ];
-            core.debug(`Using pwsh at path: ${pwshPath}`);
-            yield exec(`"${pwshPath}"`, args);
-        }
-        else {
-            const powershellCommand = [
-                `$ErrorActionPreference = 'Stop' ;`,
-                `try { Add-Type -AssemblyName System.IO.Compression.FileSystem } catch { } ;`,
-                `if ((Get-Command -Name Expand-Archive -Module Microsoft.PowerShell.Archive -ErrorAction Ignore)) { Expand-Archive -LiteralPath '${escapedFile}' -DestinationPath '${escapedDest}' -Force }`,
-                `else {[System.IO.Compression.ZipFile]::ExtractToDirectory('${escapedFile}', '${escapedDest}', $true) }`
-            ].join(' ');
-            const args = [
-                '-NoLogo',
-                '-Sta',
-                '-NoProfile',
-                '-NonInteractive',
-                '-ExecutionPolicy',
-                'Unrestricted',
-                '-Command',
-                powershellCommand
-            ];
-            const powershellPath = yield io.which('powershell', true);
-            core.debug(`Using powershell at path: ${powershellPath}`);
-            yield exec(`"${powershellPath}"`, args);
-        }
-    });
-}
-function extractZipNix(file, dest) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        const unzipPath = yield io.which('unzip', true);
-        const args = [file];
-        if (!core.isDebug()) {
-            args.unshift('-q');
-        }
-        args.unshift('-o'); //overwrite with -o, otherwise a prompt is shown which freezes the run
-        yield exec(`"${unzipPath}"`, args, { cwd: dest });
-    });
-}
-/**
- * Caches a directory and installs it into the tool cacheDir
- *
- * @param sourceDir    the directory to cache into tools
- * @param tool          tool name
- * @param version       version of the tool.  semver format
- * @param arch          architecture of the tool.  Optional.  Defaults to machine architecture
- */
-function cacheDir(sourceDir, tool, version, arch) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        version = semver.clean(version) || version;
-        arch = arch || os.arch();
-        core.debug(`Caching tool ${tool} ${version} ${arch}`);
-        core.debug(`source dir: ${sourceDir}`);
-        if (!fs.statSync(sourceDir).isDirectory()) {
-            throw new Error('sourceDir is not a directory');
-        }
-        // Create the tool dir
-        const destPath = yield _createToolPath(tool, version, arch);
-        // copy each child item. do not move. move can fail on Windows
-        // due to anti-virus software having an open handle on a file.
-        for (const itemName of fs.readdirSync(sourceDir)) {
-            const s = path.join(sourceDir, itemName);
-            yield io.cp(s, destPath, { recursive: true });
-        }
-        // write .complete
-        _completeToolPath(tool, version, arch);
-        return destPath;
-    });
-}
-/**
- * Caches a downloaded file (GUID) and installs it
- * into the tool cache with a given targetName
- *
- * @param sourceFile    the file to cache into tools.  Typically a result of downloadTool which is a guid.
- * @param targetFile    the name of the file name in the tools directory
- * @param tool          tool name
- * @param version       version of the tool.  semver format
- * @param arch          architecture of the tool.  Optional.  Defaults to machine architecture
- */
-function cacheFile(sourceFile, targetFile, tool, version, arch) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        version = node_modules_semver.clean(version) || version;
-        arch = arch || external_os_namespaceObject.arch();
-        core_debug(`Caching tool ${tool} ${version} ${arch}`);
-        core_debug(`source file: ${sourceFile}`);
-        if (!external_fs_namespaceObject.statSync(sourceFile).isFile()) {
-            throw new Error('sourceFile is not a file');
-        }
-        // create the tool dir
-        const destFolder = yield _createToolPath(tool, version, arch);
-        // copy instead of move. move can fail on Windows due to
-        // anti-virus software having an open handle on a file.
-        const destPath = external_path_namespaceObject.join(destFolder, targetFile);
-        core_debug(`destination file ${destPath}`);
-        yield io_cp(sourceFile, destPath);
-        // write .complete
-        _completeToolPath(tool, version, arch);
-        return destFolder;
-    });
-}
-/**
- * Finds the path to a tool version in the local installed tool cache
- *
- * @param toolName      name of the tool
- * @param versionSpec   version of the tool
- * @param arch          optional arch.  defaults to arch of computer
- */
-function find(toolName, versionSpec, arch) {
-    if (!toolName) {
-        throw new Error('toolName parameter is required');
-    }
-    if (!versionSpec) {
-        throw new Error('versionSpec parameter is required');
-    }
-    arch = arch || external_os_namespaceObject.arch();
-    // attempt to resolve an explicit version
-    if (!isExplicitVersion(versionSpec)) {
-        const localVersions = findAllVersions(toolName, arch);
-        const match = evaluateVersions(localVersions, versionSpec);
-        versionSpec = match;
-    }
-    // check for the explicit version in the cache
-    let toolPath = '';
-    if (versionSpec) {
-        versionSpec = node_modules_semver.clean(versionSpec) || '';
-        const cachePath = external_path_namespaceObject.join(_getCacheDirectory(), toolName, versionSpec, arch);
-        core_debug(`checking cache: ${cachePath}`);
-        if (external_fs_namespaceObject.existsSync(cachePath) && external_fs_namespaceObject.existsSync(`${cachePath}.complete`)) {
-            core_debug(`Found tool in cache ${toolName} ${versionSpec} ${arch}`);
-            toolPath = cachePath;
-        }
-        else {
-            core_debug('not found');
-        }
-    }
-    return toolPath;
-}
-/**
- * Finds the paths to all versions of a tool that are installed in the local tool cache
- *
- * @param toolName  name of the tool
- * @param arch      optional arch.  defaults to arch of computer
- */
-function findAllVersions(toolName, arch) {
-    const versions = [];
-    arch = arch || external_os_namespaceObject.arch();
-    const toolPath = external_path_namespaceObject.join(_getCacheDirectory(), toolName);
-    if (external_fs_namespaceObject.existsSync(toolPath)) {
-        const children = external_fs_namespaceObject.readdirSync(toolPath);
-        for (const child of children) {
-            if (isExplicitVersion(child)) {
-                const fullPath = external_path_namespaceObject.join(toolPath, child, arch || '');
-                if (external_fs_namespaceObject.existsSync(fullPath) && external_fs_namespaceObject.existsSync(`${fullPath}.complete`)) {
-                    versions.push(child);
-                }
-            }
-        }
-    }
-    return versions;
-}
-function getManifestFromRepo(owner_1, repo_1, auth_1) {
-    return tool_cache_awaiter(this, arguments, void 0, function* (owner, repo, auth, branch = 'master') {
-        let releases = [];
-        const treeUrl = `https://api.github.com/repos/${owner}/${repo}/git/trees/${branch}`;
-        const http = new httpm.HttpClient('tool-cache');
-        const headers = {};
-        if (auth) {
-            core.debug('set auth');
-            headers.authorization = auth;
-        }
-        const response = yield http.getJson(treeUrl, headers);
-        if (!response.result) {
-            return releases;
-        }
-        let manifestUrl = '';
-        for (const item of response.result.tree) {
-            if (item.path === 'versions-manifest.json') {
-                manifestUrl = item.url;
-                break;
-            }
-        }
-        headers['accept'] = 'application/vnd.github.VERSION.raw';
-        let versionsRaw = yield (yield http.get(manifestUrl, headers)).readBody();
-        if (versionsRaw) {
-            // shouldn't be needed but protects against invalid json saved with BOM
-            versionsRaw = versionsRaw.replace(/^\uFEFF/, '');
-            try {
-                releases = JSON.parse(versionsRaw);
-            }
-            catch (_a) {
-                core.debug('Invalid json');
-            }
-        }
-        return releases;
-    });
-}
-function findFromManifest(versionSpec_1, stable_1, manifest_1) {
-    return tool_cache_awaiter(this, arguments, void 0, function* (versionSpec, stable, manifest, archFilter = os.arch()) {
-        // wrap the internal impl
-        const match = yield mm._findMatch(versionSpec, stable, manifest, archFilter);
-        return match;
-    });
-}
-function _createExtractFolder(dest) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        if (!dest) {
-            // create a temp dir
-            dest = path.join(_getTempDirectory(), crypto.randomUUID());
-        }
-        yield io.mkdirP(dest);
-        return dest;
-    });
-}
-function _createToolPath(tool, version, arch) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        const folderPath = external_path_namespaceObject.join(_getCacheDirectory(), tool, node_modules_semver.clean(version) || version, arch || '');
-        core_debug(`destination ${folderPath}`);
-        const markerPath = `${folderPath}.complete`;
-        yield rmRF(folderPath);
-        yield rmRF(markerPath);
-        yield mkdirP(folderPath);
-        return folderPath;
-    });
-}
-function _completeToolPath(tool, version, arch) {
-    const folderPath = external_path_namespaceObject.join(_getCacheDirectory(), tool, node_modules_semver.clean(version) || version, arch || '');
-    const markerPath = `${folderPath}.complete`;
-    external_fs_namespaceObject.writeFileSync(markerPath, '');
-    core_debug('finished caching tool');
-}
-/**
- * Check if version string is explicit
- *
- * @param versionSpec      version string to check
- */
-function isExplicitVersion(versionSpec) {
-    const c = node_modules_semver.clean(versionSpec) || '';
-    core_debug(`isExplicit: ${c}`);
-    const valid = node_modules_semver.valid(c) != null;
-    core_debug(`explicit? ${valid}`);
-    return valid;
-}
-/**
- * Get the highest satisfiying semantic version in `versions` which satisfies `versionSpec`
- *
- * @param versions        array of versions to evaluate
- * @param versionSpec     semantic version spec to satisfy
- */
-function evaluateVersions(versions, versionSpec) {
-    let version = '';
-    core_debug(`evaluating ${versions.length} versions`);
-    versions = versions.sort((a, b) => {
-        if (node_modules_semver.gt(a, b)) {
-            return 1;
-        }
-        return -1;
-    });
-    for (let i = versions.length - 1; i >= 0; i--) {
-        const potential = versions[i];
-        const satisfied = node_modules_semver.satisfies(potential, versionSpec);
-        if (satisfied) {
-            version = potential;
-            break;
-        }
-    }
-    if (version) {
-        core_debug(`matched: ${version}`);
-    }
-    else {
-        core_debug('match not found');
-    }
-    return version;
-}
-/**
- * Gets RUNNER_TOOL_CACHE
- */
-function _getCacheDirectory() {
-    const cacheDirectory = process.env['RUNNER_TOOL_CACHE'] || '';
-    (0,external_assert_.ok)(cacheDirectory, 'Expected RUNNER_TOOL_CACHE to be defined');
-    return cacheDirectory;
-}
-/**
- * Gets RUNNER_TEMP
- */
-function _getTempDirectory() {
-    const tempDirectory = process.env['RUNNER_TEMP'] || '';
-    (0,external_assert_.ok)(tempDirectory, 'Expected RUNNER_TEMP to be defined');
-    return tempDirectory;
-}
-/**
- * Gets a global variable
- */
-function _getGlobal(key, defaultValue) {
-    /* eslint-disable @typescript-eslint/no-explicit-any */
-    const value = global[key];
-    /* eslint-enable @typescript-eslint/no-explicit-any */
-    return value !== undefined ? value : defaultValue;
-}
-/**
- * Returns an array of unique values.
- * @param values Values to make unique.
- */
-function _unique(values) {
-    return Array.from(new Set(values));
-}
-//# sourceMappingURL=tool-cache.js.map
-;// CONCATENATED MODULE: ./src/exec.ts
-// The one place that starts processes. Every command is logged at debug level
-// with its argv, and failures carry the command, exit code and stderr tail.
-
-
-class ExecError extends Error {
-    command;
-    result;
-    constructor(command, result) {
-        const tail = lastLines(result.stderr || result.stdout, 20);
-        super(`${command} failed with exit code ${result.exitCode}${tail ? `:\n${tail}` : ''}`);
-        this.command = command;
-        this.result = result;
-        this.name = 'ExecError';
-    }
-}
-function lastLines(text, n) {
-    return text.trimEnd().split('\n').slice(-n).join('\n');
-}
-async function run(cmd, args, opts = {}) {
-    const display = [cmd, ...args].join(' ');
-    core_debug(`exec: ${JSON.stringify([cmd, ...args])}`);
-    const env = opts.env ? { ...process.env, ...opts.env } : undefined;
-    const result = await getExecOutput(cmd, args, {
-        cwd: opts.cwd,
-        env,
-        input: opts.input !== undefined ? Buffer.from(opts.input) : undefined,
-        silent: !opts.echo,
-        ignoreReturnCode: true,
-        listeners: {
-            stdout: opts.onStdout ? (b) => opts.onStdout(b.toString('utf8')) : undefined,
-            stderr: opts.onStderr ? (b) => opts.onStderr(b.toString('utf8')) : undefined,
-        },
-    });
-    if (result.exitCode !== 0 && !opts.allowFailure) {
-        throw new ExecError(display, result);
-    }
-    return result;
+    return raw.endsWith('\n') ? raw : `${raw}\n`;
 }
 
 ;// CONCATENATED MODULE: ./src/setup/buildx.ts
@@ -38078,6 +38191,354 @@ async function resolveBuildx(settings) {
         ? `Installed buildx ${found} is older than ${MIN_BUILDX_VERSION}; installing ${PINNED_BUILDX_VERSION}`
         : `No buildx found; installing ${PINNED_BUILDX_VERSION}`);
     return install(PINNED_BUILDX_VERSION, settings.buildxDownloadUrl, false);
+}
+
+;// CONCATENATED MODULE: ./src/build/rawjson.ts
+// Parses `buildx build --progress=rawjson` output: a stream of SolveStatus
+// JSON objects on stderr. Up to buildx 0.14 each object is pretty-printed over
+// many lines, from 0.15 each is on one line, and after a failure plain text
+// follows (a Dockerfile excerpt and "ERROR: ..."), which may itself contain
+// braces such as ${VERSION}. So this is a small streaming scanner, not a line
+// splitter: a "{" at the top level starts an object only when the next
+// non-blank character is '"' or '}'; anything else is plain text.
+class RawJsonDecoder {
+    buf = '';
+    /** Feeds a chunk; returns every item completed by it. */
+    push(chunk) {
+        this.buf += chunk;
+        return this.drain(false);
+    }
+    /** Returns whatever is left at the end of the stream. */
+    end() {
+        return this.drain(true);
+    }
+    drain(final) {
+        const out = [];
+        let i = 0;
+        const s = this.buf;
+        while (i < s.length) {
+            const c = s[i];
+            if (c === ' ' || c === '\n' || c === '\r' || c === '\t') {
+                i++;
+                continue;
+            }
+            if (c === '{' && this.looksLikeObject(s, i)) {
+                const end = scanObject(s, i);
+                if (end === -1) {
+                    if (!final)
+                        break; // incomplete: wait for more input
+                    out.push({ kind: 'text', text: s.slice(i) });
+                    i = s.length;
+                    break;
+                }
+                const raw = s.slice(i, end + 1);
+                try {
+                    out.push({ kind: 'status', status: JSON.parse(raw) });
+                }
+                catch {
+                    out.push(...textLines(raw));
+                }
+                i = end + 1;
+                continue;
+            }
+            const nl = s.indexOf('\n', i);
+            if (nl === -1) {
+                if (!final)
+                    break;
+                out.push({ kind: 'text', text: s.slice(i) });
+                i = s.length;
+                break;
+            }
+            out.push({ kind: 'text', text: s.slice(i, nl).replace(/\r$/, '') });
+            i = nl + 1;
+        }
+        this.buf = s.slice(i);
+        return out;
+    }
+    looksLikeObject(s, i) {
+        let j = i + 1;
+        while (j < s.length && /\s/.test(s[j]))
+            j++;
+        if (j >= s.length)
+            return true; // undecided yet; scanObject waits for more
+        return s[j] === '"' || s[j] === '}';
+    }
+}
+function textLines(raw) {
+    return raw.split('\n').map((text) => ({ kind: 'text', text }));
+}
+/** Index of the brace closing the object that opens at `start`, or -1 if not yet complete. */
+function scanObject(s, start) {
+    let depth = 0;
+    let inString = false;
+    let escaped = false;
+    for (let i = start; i < s.length; i++) {
+        const c = s[i];
+        if (inString) {
+            if (escaped)
+                escaped = false;
+            else if (c === '\\')
+                escaped = true;
+            else if (c === '"')
+                inString = false;
+            continue;
+        }
+        if (c === '"')
+            inString = true;
+        else if (c === '{')
+            depth++;
+        else if (c === '}') {
+            depth--;
+            if (depth === 0)
+                return i;
+        }
+    }
+    return -1;
+}
+function decodeAll(text) {
+    const d = new RawJsonDecoder();
+    return [...d.push(text), ...d.end()];
+}
+/** Merges vertex updates by digest. A vertex counts as cached if any update said so. */
+class VertexTable {
+    byDigest = new Map();
+    update(v) {
+        const prev = this.byDigest.get(v.digest);
+        if (!prev) {
+            const merged = { ...v, seq: this.byDigest.size + 1, cached: v.cached === true };
+            this.byDigest.set(v.digest, merged);
+            return { vertex: merged, isNew: true };
+        }
+        const merged = {
+            ...prev,
+            ...stripUndefined(v),
+            seq: prev.seq,
+            cached: prev.cached || v.cached === true,
+        };
+        this.byDigest.set(v.digest, merged);
+        return { vertex: merged, isNew: false };
+    }
+    get(digest) {
+        return this.byDigest.get(digest);
+    }
+    all() {
+        return [...this.byDigest.values()].sort((a, b) => a.seq - b.seq);
+    }
+}
+function stripUndefined(o) {
+    return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}
+// "[linux/amd64->arm64 builder 6/6] RUN ...", "[stage-1 2/2] COPY ...", "[3/4] RUN ..."
+const STEP_RE = /^\[(?:(.*?)\s+)?(\d+)\/(\d+)\]\s+([A-Z]+)\b/;
+function parseStepName(name) {
+    if (!name)
+        return undefined;
+    const m = STEP_RE.exec(name);
+    if (!m)
+        return undefined;
+    return { label: m[1] ?? '', index: Number(m[2]), count: Number(m[3]), instruction: m[4] };
+}
+/** True for the Dockerfile steps that count towards the hit rate (FROM excluded). */
+function isCountedStep(name) {
+    const step = parseStepName(name);
+    return step !== undefined && step.instruction !== 'FROM';
+}
+function cacheStats(vertices) {
+    const steps = vertices.filter((v) => isCountedStep(v.name));
+    const hits = steps.filter((v) => v.cached).length;
+    const rate = steps.length === 0 ? 0 : Math.round((hits / steps.length) * 1000) / 10;
+    return { hits, steps: steps.length, rate };
+}
+function formatRate(rate) {
+    return rate.toFixed(1);
+}
+/** Errors on BuildKit's cache import/export vertices, which do not fail the build. */
+function cacheProblems(vertices) {
+    const out = [];
+    for (const v of vertices) {
+        if (!v.error || !v.name)
+            continue;
+        if (v.name.startsWith('importing cache manifest from'))
+            out.push({ kind: 'import', vertex: v.name, error: v.error });
+        else if (v.name.startsWith('exporting cache'))
+            out.push({ kind: 'export', vertex: v.name, error: v.error });
+    }
+    return out;
+}
+function durationSeconds(v) {
+    if (!v.started || !v.completed)
+        return undefined;
+    return (Date.parse(v.completed) - Date.parse(v.started)) / 1000;
+}
+function decodeBase64(data) {
+    return data ? Buffer.from(data, 'base64').toString('utf8') : '';
+}
+
+;// CONCATENATED MODULE: ./src/build/progress.ts
+// Turns the rawjson stream into the log a person reads when a build fails:
+// "#N [stage i/n] STEP", the step's own output, then "#N CACHED", "#N DONE 1.2s"
+// or "#N ERROR: ...". Plain text that follows the JSON (BuildKit's error
+// excerpt) is passed through unchanged.
+
+class ProgressPrinter {
+    sink;
+    table = new VertexTable();
+    warnings = [];
+    trailer = [];
+    decoder = new RawJsonDecoder();
+    announced = new Set();
+    finished = new Set();
+    partial = new Map();
+    /** The last lines each step printed, kept for failure diagnosis. */
+    stepLogs = new Map();
+    constructor(sink) {
+        this.sink = sink;
+    }
+    write(chunk) {
+        for (const item of this.decoder.push(chunk))
+            this.handle(item);
+    }
+    end() {
+        for (const item of this.decoder.end())
+            this.handle(item);
+        for (const digest of this.partial.keys())
+            this.flushPartial(digest);
+    }
+    handle(item) {
+        if (item.kind === 'text') {
+            if (item.text.trim() !== '')
+                this.trailer.push(item.text);
+            this.sink(item.text);
+            return;
+        }
+        const st = item.status;
+        for (const v of st.vertexes ?? []) {
+            const { vertex } = this.table.update(v);
+            this.announce(vertex);
+            if ((vertex.completed || vertex.error) && !this.finished.has(vertex.digest)) {
+                this.flushPartial(vertex.digest);
+                this.finished.add(vertex.digest);
+                this.sink(`#${vertex.seq} ${finishWord(vertex)}`);
+            }
+        }
+        for (const log of st.logs ?? []) {
+            const vertex = this.table.get(log.vertex);
+            if (!vertex)
+                continue;
+            this.announce(vertex);
+            const text = (this.partial.get(log.vertex) ?? '') + decodeBase64(log.data);
+            const lines = text.split('\n');
+            this.partial.set(log.vertex, lines.pop() ?? '');
+            for (const line of lines)
+                this.emitLog(vertex, line.replace(/\r$/, ''));
+        }
+        for (const w of st.warnings ?? []) {
+            const text = decodeBase64(w.short);
+            this.warnings.push(text);
+            this.sink(`WARNING: ${text}`);
+        }
+    }
+    announce(v) {
+        if (this.announced.has(v.digest) || !v.name)
+            return;
+        if (!v.started && !v.cached && !v.completed)
+            return;
+        this.announced.add(v.digest);
+        this.sink(`#${v.seq} ${v.name}`);
+    }
+    flushPartial(digest) {
+        const rest = this.partial.get(digest);
+        const vertex = this.table.get(digest);
+        if (rest && vertex)
+            this.emitLog(vertex, rest);
+        this.partial.delete(digest);
+    }
+    emitLog(vertex, line) {
+        const kept = this.stepLogs.get(vertex.digest) ?? [];
+        kept.push(line);
+        if (kept.length > 50)
+            kept.shift();
+        this.stepLogs.set(vertex.digest, kept);
+        this.sink(`#${vertex.seq} ${line}`);
+    }
+}
+function finishWord(v) {
+    if (v.error)
+        return `ERROR: ${v.error}`;
+    if (v.cached)
+        return 'CACHED';
+    const s = durationSeconds(v);
+    return s === undefined ? 'DONE' : `DONE ${s.toFixed(1)}s`;
+}
+
+;// CONCATENATED MODULE: ./src/build/metadata.ts
+function parseMetadata(text) {
+    const raw = JSON.parse(text);
+    const str = (k) => (typeof raw[k] === 'string' ? raw[k] : undefined);
+    const digest = str('containerimage.digest');
+    const names = str('image.name');
+    return {
+        raw,
+        digest,
+        // With the containerd image store buildx drops containerimage.config.digest,
+        // and the engine's image ID is then the index digest (docker image inspect
+        // .Id shows it), so that is what imageid falls back to.
+        imageId: str('containerimage.config.digest') ?? digest,
+        descriptor: raw['containerimage.descriptor'],
+        buildRef: str('buildx.build.ref'),
+        imageNames: names
+            ? names
+                .split(',')
+                .map((n) => n.trim())
+                .filter(Boolean)
+            : [],
+    };
+}
+
+;// CONCATENATED MODULE: ./src/build/run.ts
+
+
+
+
+
+
+class BuildError extends Error {
+    vertices;
+    failedStep;
+    constructor(message, vertices, failedStep) {
+        super(message);
+        this.vertices = vertices;
+        this.failedStep = failedStep;
+        this.name = 'BuildError';
+    }
+}
+async function runBuild(buildx, argv, metadataFile) {
+    const printer = new ProgressPrinter((line) => core_info(line));
+    const t0 = Date.now();
+    const res = await run(...args(buildx, ...argv), {
+        allowFailure: true,
+        onStderr: (chunk) => printer.write(chunk),
+    });
+    printer.end();
+    const seconds = (Date.now() - t0) / 1000;
+    const vertices = printer.table.all();
+    if (res.exitCode !== 0) {
+        const errorLine = [...printer.trailer].reverse().find((l) => l.startsWith('ERROR:'));
+        const failed = vertices.find((v) => v.error && v.error !== 'context canceled');
+        const why = errorLine ?? (failed ? `${failed.name}: ${failed.error}` : `buildx exited with code ${res.exitCode}`);
+        const failedStep = failed
+            ? { name: failed.name ?? '', error: failed.error ?? '', logs: printer.stepLogs.get(failed.digest) ?? [] }
+            : undefined;
+        throw new BuildError(`Build failed: ${why.replace(/^ERROR:\s*/, '').replace(/^failed to solve:\s*/, '')}`, vertices, failedStep);
+    }
+    let metadata;
+    try {
+        metadata = parseMetadata(external_node_fs_namespaceObject.readFileSync(metadataFile, 'utf8'));
+    }
+    catch (err) {
+        warning(`Could not read the build metadata file ${metadataFile}: ${err.message}`);
+    }
+    return { vertices, metadata, warnings: printer.warnings, seconds };
 }
 
 ;// CONCATENATED MODULE: ./src/setup/builder.ts
@@ -38324,339 +38785,6 @@ function buildArgs(p) {
     argv.push('--output', outputArg(p.output));
     argv.push(s.context);
     return argv;
-}
-
-;// CONCATENATED MODULE: ./src/build/rawjson.ts
-// Parses `buildx build --progress=rawjson` output: a stream of SolveStatus
-// JSON objects on stderr. Up to buildx 0.14 each object is pretty-printed over
-// many lines, from 0.15 each is on one line, and after a failure plain text
-// follows (a Dockerfile excerpt and "ERROR: ..."), which may itself contain
-// braces such as ${VERSION}. So this is a small streaming scanner, not a line
-// splitter: a "{" at the top level starts an object only when the next
-// non-blank character is '"' or '}'; anything else is plain text.
-class RawJsonDecoder {
-    buf = '';
-    /** Feeds a chunk; returns every item completed by it. */
-    push(chunk) {
-        this.buf += chunk;
-        return this.drain(false);
-    }
-    /** Returns whatever is left at the end of the stream. */
-    end() {
-        return this.drain(true);
-    }
-    drain(final) {
-        const out = [];
-        let i = 0;
-        const s = this.buf;
-        while (i < s.length) {
-            const c = s[i];
-            if (c === ' ' || c === '\n' || c === '\r' || c === '\t') {
-                i++;
-                continue;
-            }
-            if (c === '{' && this.looksLikeObject(s, i)) {
-                const end = scanObject(s, i);
-                if (end === -1) {
-                    if (!final)
-                        break; // incomplete: wait for more input
-                    out.push({ kind: 'text', text: s.slice(i) });
-                    i = s.length;
-                    break;
-                }
-                const raw = s.slice(i, end + 1);
-                try {
-                    out.push({ kind: 'status', status: JSON.parse(raw) });
-                }
-                catch {
-                    out.push(...textLines(raw));
-                }
-                i = end + 1;
-                continue;
-            }
-            const nl = s.indexOf('\n', i);
-            if (nl === -1) {
-                if (!final)
-                    break;
-                out.push({ kind: 'text', text: s.slice(i) });
-                i = s.length;
-                break;
-            }
-            out.push({ kind: 'text', text: s.slice(i, nl).replace(/\r$/, '') });
-            i = nl + 1;
-        }
-        this.buf = s.slice(i);
-        return out;
-    }
-    looksLikeObject(s, i) {
-        let j = i + 1;
-        while (j < s.length && /\s/.test(s[j]))
-            j++;
-        if (j >= s.length)
-            return true; // undecided yet; scanObject waits for more
-        return s[j] === '"' || s[j] === '}';
-    }
-}
-function textLines(raw) {
-    return raw.split('\n').map((text) => ({ kind: 'text', text }));
-}
-/** Index of the brace closing the object that opens at `start`, or -1 if not yet complete. */
-function scanObject(s, start) {
-    let depth = 0;
-    let inString = false;
-    let escaped = false;
-    for (let i = start; i < s.length; i++) {
-        const c = s[i];
-        if (inString) {
-            if (escaped)
-                escaped = false;
-            else if (c === '\\')
-                escaped = true;
-            else if (c === '"')
-                inString = false;
-            continue;
-        }
-        if (c === '"')
-            inString = true;
-        else if (c === '{')
-            depth++;
-        else if (c === '}') {
-            depth--;
-            if (depth === 0)
-                return i;
-        }
-    }
-    return -1;
-}
-function decodeAll(text) {
-    const d = new RawJsonDecoder();
-    return [...d.push(text), ...d.end()];
-}
-/** Merges vertex updates by digest. A vertex counts as cached if any update said so. */
-class VertexTable {
-    byDigest = new Map();
-    update(v) {
-        const prev = this.byDigest.get(v.digest);
-        if (!prev) {
-            const merged = { ...v, seq: this.byDigest.size + 1, cached: v.cached === true };
-            this.byDigest.set(v.digest, merged);
-            return { vertex: merged, isNew: true };
-        }
-        const merged = {
-            ...prev,
-            ...stripUndefined(v),
-            seq: prev.seq,
-            cached: prev.cached || v.cached === true,
-        };
-        this.byDigest.set(v.digest, merged);
-        return { vertex: merged, isNew: false };
-    }
-    get(digest) {
-        return this.byDigest.get(digest);
-    }
-    all() {
-        return [...this.byDigest.values()].sort((a, b) => a.seq - b.seq);
-    }
-}
-function stripUndefined(o) {
-    return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-}
-// "[linux/amd64->arm64 builder 6/6] RUN ...", "[stage-1 2/2] COPY ...", "[3/4] RUN ..."
-const STEP_RE = /^\[(?:(.*?)\s+)?(\d+)\/(\d+)\]\s+([A-Z]+)\b/;
-function parseStepName(name) {
-    if (!name)
-        return undefined;
-    const m = STEP_RE.exec(name);
-    if (!m)
-        return undefined;
-    return { label: m[1] ?? '', index: Number(m[2]), count: Number(m[3]), instruction: m[4] };
-}
-/** True for the Dockerfile steps that count towards the hit rate (FROM excluded). */
-function isCountedStep(name) {
-    const step = parseStepName(name);
-    return step !== undefined && step.instruction !== 'FROM';
-}
-function cacheStats(vertices) {
-    const steps = vertices.filter((v) => isCountedStep(v.name));
-    const hits = steps.filter((v) => v.cached).length;
-    const rate = steps.length === 0 ? 0 : Math.round((hits / steps.length) * 1000) / 10;
-    return { hits, steps: steps.length, rate };
-}
-function formatRate(rate) {
-    return rate.toFixed(1);
-}
-/** Errors on BuildKit's cache import/export vertices, which do not fail the build. */
-function cacheProblems(vertices) {
-    const out = [];
-    for (const v of vertices) {
-        if (!v.error || !v.name)
-            continue;
-        if (v.name.startsWith('importing cache manifest from'))
-            out.push({ kind: 'import', vertex: v.name, error: v.error });
-        else if (v.name.startsWith('exporting cache'))
-            out.push({ kind: 'export', vertex: v.name, error: v.error });
-    }
-    return out;
-}
-function durationSeconds(v) {
-    if (!v.started || !v.completed)
-        return undefined;
-    return (Date.parse(v.completed) - Date.parse(v.started)) / 1000;
-}
-function decodeBase64(data) {
-    return data ? Buffer.from(data, 'base64').toString('utf8') : '';
-}
-
-;// CONCATENATED MODULE: ./src/build/progress.ts
-// Turns the rawjson stream into the log a person reads when a build fails:
-// "#N [stage i/n] STEP", the step's own output, then "#N CACHED", "#N DONE 1.2s"
-// or "#N ERROR: ...". Plain text that follows the JSON (BuildKit's error
-// excerpt) is passed through unchanged.
-
-class ProgressPrinter {
-    sink;
-    table = new VertexTable();
-    warnings = [];
-    trailer = [];
-    decoder = new RawJsonDecoder();
-    announced = new Set();
-    finished = new Set();
-    partial = new Map();
-    constructor(sink) {
-        this.sink = sink;
-    }
-    write(chunk) {
-        for (const item of this.decoder.push(chunk))
-            this.handle(item);
-    }
-    end() {
-        for (const item of this.decoder.end())
-            this.handle(item);
-        for (const digest of this.partial.keys())
-            this.flushPartial(digest);
-    }
-    handle(item) {
-        if (item.kind === 'text') {
-            if (item.text.trim() !== '')
-                this.trailer.push(item.text);
-            this.sink(item.text);
-            return;
-        }
-        const st = item.status;
-        for (const v of st.vertexes ?? []) {
-            const { vertex } = this.table.update(v);
-            this.announce(vertex);
-            if ((vertex.completed || vertex.error) && !this.finished.has(vertex.digest)) {
-                this.flushPartial(vertex.digest);
-                this.finished.add(vertex.digest);
-                this.sink(`#${vertex.seq} ${finishWord(vertex)}`);
-            }
-        }
-        for (const log of st.logs ?? []) {
-            const vertex = this.table.get(log.vertex);
-            if (!vertex)
-                continue;
-            this.announce(vertex);
-            const text = (this.partial.get(log.vertex) ?? '') + decodeBase64(log.data);
-            const lines = text.split('\n');
-            this.partial.set(log.vertex, lines.pop() ?? '');
-            for (const line of lines)
-                this.sink(`#${vertex.seq} ${line.replace(/\r$/, '')}`);
-        }
-        for (const w of st.warnings ?? []) {
-            const text = decodeBase64(w.short);
-            this.warnings.push(text);
-            this.sink(`WARNING: ${text}`);
-        }
-    }
-    announce(v) {
-        if (this.announced.has(v.digest) || !v.name)
-            return;
-        if (!v.started && !v.cached && !v.completed)
-            return;
-        this.announced.add(v.digest);
-        this.sink(`#${v.seq} ${v.name}`);
-    }
-    flushPartial(digest) {
-        const rest = this.partial.get(digest);
-        const vertex = this.table.get(digest);
-        if (rest && vertex)
-            this.sink(`#${vertex.seq} ${rest}`);
-        this.partial.delete(digest);
-    }
-}
-function finishWord(v) {
-    if (v.error)
-        return `ERROR: ${v.error}`;
-    if (v.cached)
-        return 'CACHED';
-    const s = durationSeconds(v);
-    return s === undefined ? 'DONE' : `DONE ${s.toFixed(1)}s`;
-}
-
-;// CONCATENATED MODULE: ./src/build/metadata.ts
-function parseMetadata(text) {
-    const raw = JSON.parse(text);
-    const str = (k) => (typeof raw[k] === 'string' ? raw[k] : undefined);
-    const digest = str('containerimage.digest');
-    const names = str('image.name');
-    return {
-        raw,
-        digest,
-        // With the containerd image store buildx drops containerimage.config.digest,
-        // and the engine's image ID is then the index digest (docker image inspect
-        // .Id shows it), so that is what imageid falls back to.
-        imageId: str('containerimage.config.digest') ?? digest,
-        descriptor: raw['containerimage.descriptor'],
-        buildRef: str('buildx.build.ref'),
-        imageNames: names
-            ? names
-                .split(',')
-                .map((n) => n.trim())
-                .filter(Boolean)
-            : [],
-    };
-}
-
-;// CONCATENATED MODULE: ./src/build/run.ts
-
-
-
-
-
-
-class BuildError extends Error {
-    vertices;
-    constructor(message, vertices) {
-        super(message);
-        this.vertices = vertices;
-        this.name = 'BuildError';
-    }
-}
-async function runBuild(buildx, argv, metadataFile) {
-    const printer = new ProgressPrinter((line) => core_info(line));
-    const t0 = Date.now();
-    const res = await run(...args(buildx, ...argv), {
-        allowFailure: true,
-        onStderr: (chunk) => printer.write(chunk),
-    });
-    printer.end();
-    const seconds = (Date.now() - t0) / 1000;
-    const vertices = printer.table.all();
-    if (res.exitCode !== 0) {
-        const errorLine = [...printer.trailer].reverse().find((l) => l.startsWith('ERROR:'));
-        const failed = vertices.find((v) => v.error && v.error !== 'context canceled');
-        const why = errorLine ?? (failed ? `${failed.name}: ${failed.error}` : `buildx exited with code ${res.exitCode}`);
-        throw new BuildError(`Build failed: ${why.replace(/^ERROR:\s*/, '')}`, vertices);
-    }
-    let metadata;
-    try {
-        metadata = parseMetadata(external_node_fs_namespaceObject.readFileSync(metadataFile, 'utf8'));
-    }
-    catch (err) {
-        warning(`Could not read the build metadata file ${metadataFile}: ${err.message}`);
-    }
-    return { vertices, metadata, warnings: printer.warnings, seconds };
 }
 
 ;// CONCATENATED MODULE: ./src/build/push.ts
@@ -39246,6 +39374,9 @@ function failureMessage(r) {
 
 
 
+
+
+
 async function main() {
     markMain();
     let settings;
@@ -39256,12 +39387,12 @@ async function main() {
         setFailed(err.message);
         return;
     }
-    for (const s of settings.secrets)
-        core_setSecret(s.value);
+    maskSecrets(settings);
     const tempDir = external_node_fs_namespaceObject.mkdtempSync(external_node_path_namespaceObject.join(process.env.RUNNER_TEMP || external_node_os_namespaceObject.tmpdir(), 'go-buildx-'));
     saveTempDir(tempDir);
     const runKey = external_node_crypto_.randomUUID();
     saveRunKey(runKey);
+    onCancel(tempDir, runKey);
     try {
         await pipeline(settings, tempDir, runKey);
     }
@@ -39272,6 +39403,59 @@ async function main() {
         // Secret files must not outlive the build, whatever happens next.
         external_node_fs_namespaceObject.rmSync(external_node_path_namespaceObject.join(tempDir, 'secrets'), { recursive: true, force: true });
         await removeRunContainers(runKey).catch(() => undefined);
+    }
+}
+/** Every secret value, and each line and password of a netrc, so no part of it shows in the log. */
+function maskSecrets(settings) {
+    for (const s of settings.secrets)
+        core_setSecret(s.value);
+    if (settings.goNetrc) {
+        core_setSecret(settings.goNetrc);
+        for (const line of settings.goNetrc.split('\n'))
+            if (line.trim())
+                core_setSecret(line.trim());
+        for (const m of settings.goNetrc.matchAll(/\bpassword\s+(\S+)/g))
+            core_setSecret(m[1]);
+    }
+}
+/**
+ * On cancellation (the runner sends SIGINT, then SIGTERM), stop the buildx
+ * client so the build stops too, remove the secret files at once, and leave
+ * the rest (containers, builder, temp dir) to the post step.
+ */
+function onCancel(tempDir, runKey) {
+    const handler = (signal) => {
+        const n = signalChildren('SIGINT');
+        external_node_fs_namespaceObject.rmSync(external_node_path_namespaceObject.join(tempDir, 'secrets'), { recursive: true, force: true });
+        setFailed(`Cancelled by ${signal}; stopped ${n} running command(s). The post step removes what this run started.`);
+        const exit = () => process.exit(signal === 'SIGINT' ? 130 : 143);
+        // Give the containers a moment to go, but never hang a cancelled job.
+        void removeRunContainers(runKey).finally(exit);
+        setTimeout(exit, 5000).unref();
+    };
+    process.once('SIGINT', handler);
+    process.once('SIGTERM', handler);
+}
+/** Runs the build, retrying transient module-download failures; a retry re-runs only the failed step. */
+async function buildWithRetries(settings, buildx, argv, metadataFile) {
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await runBuild(buildx, argv, metadataFile);
+        }
+        catch (err) {
+            if (!(err instanceof BuildError))
+                throw err;
+            const verdict = classifyFailure(err.failedStep);
+            core_info(`Build attempt ${attempt} failed: ${verdict.reason}`);
+            if (!verdict.retry || attempt > settings.retries) {
+                if (verdict.retry)
+                    core_info(`No retries left (${Inputs.retries}: ${settings.retries})`);
+                throw err;
+            }
+            const wait = backoffSeconds(attempt);
+            warning(`Retrying the build (attempt ${attempt + 1} of ${settings.retries + 1}) in ${wait}s after a ${verdict.reason}`);
+            await new Promise((r) => setTimeout(r, wait * 1000));
+        }
     }
 }
 async function pipeline(settings, tempDir, runKey) {
@@ -39288,19 +39472,32 @@ async function pipeline(settings, tempDir, runKey) {
     });
     const secretsDir = external_node_path_namespaceObject.join(tempDir, 'secrets');
     external_node_fs_namespaceObject.mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
-    const secretFiles = settings.secrets.map((s, i) => {
+    const secrets = [...settings.secrets, ...(settings.goNetrc ? [{ id: NETRC_SECRET_ID, value: settings.goNetrc }] : [])];
+    const secretFiles = secrets.map((s, i) => {
         const p = external_node_path_namespaceObject.join(secretsDir, `secret-${i}`);
         external_node_fs_namespaceObject.writeFileSync(p, s.value, { mode: 0o600 });
         return { id: s.id, path: p };
     });
+    // GOPRIVATE is not a secret; the credentials for it travel as the netrc secret.
+    const buildSettings = settings.goPrivate && !settings.buildArgs.some((a) => a.startsWith('GOPRIVATE='))
+        ? { ...settings, buildArgs: [...settings.buildArgs, `GOPRIVATE=${settings.goPrivate}`] }
+        : settings;
     const metadataFile = external_node_path_namespaceObject.join(tempDir, 'metadata.json');
     const output = chooseOutput(builder.driver, settings.push, settings.smoke.enabled, settings.tags, external_node_path_namespaceObject.join(tempDir, 'image-oci.tar'));
     const cache = cacheEntries(settings);
-    const argv = buildArgs({ builder: builder.name, driver: builder.driver, settings, cache, secretFiles, metadataFile, output });
+    const argv = buildArgs({
+        builder: builder.name,
+        driver: builder.driver,
+        settings: buildSettings,
+        cache,
+        secretFiles,
+        metadataFile,
+        output,
+    });
     core_debug(`output: ${JSON.stringify(output)}`);
     core_debug(`cache entries: ${JSON.stringify(cache)}`);
     core_debug(`buildx build argv: ${JSON.stringify(argv)}`);
-    const result = await group(`Build ${settings.platforms.join(', ')}`, () => runBuild(buildx, argv, metadataFile));
+    const result = await group(`Build ${settings.platforms.join(', ')}`, () => buildWithRetries(settings, buildx, argv, metadataFile));
     const stats = cacheStats(result.vertices);
     core_info(`Built in ${result.seconds.toFixed(1)}s; cache: ${stats.hits}/${stats.steps} Dockerfile steps (${formatRate(stats.rate)}%)`);
     setBuildOutputs(builder, stats, result.metadata);

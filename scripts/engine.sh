@@ -9,7 +9,8 @@
 #
 #   scripts/engine.sh up                 everything above, plus the Go module
 #                                        sources the GOPROXY fixture serves
-#   scripts/engine.sh registry PORT DIR  start an extra registry (tests use it)
+#   scripts/engine.sh registry PORT DIR [HTPASSWD]
+#                                        start an extra registry (tests use it)
 #   scripts/engine.sh down               stop what `up` started
 #
 # Facts behind the choices: ../shared/notes/engine-facts.md
@@ -140,9 +141,10 @@ start_engine() {
   log "engine up: $(docker version --format '{{.Server.Version}}'), driver $(docker info --format '{{.Driver}}')"
 }
 
-# start_registry PORT DIR: a plain-HTTP distribution registry on loopback.
+# start_registry PORT DIR [HTPASSWD]: a plain-HTTP distribution registry on
+# loopback, with basic auth when an htpasswd file (bcrypt) is given.
 start_registry() {
-  local port=$1 dir=$2
+  local port=$1 dir=$2 htpasswd=${3:-}
   apt_install docker-registry
   if curl -sf "http://127.0.0.1:$port/v2/" >/dev/null 2>&1; then return 0; fi
   mkdir -p "$dir" "$LOGS"
@@ -158,10 +160,14 @@ storage:
 http:
   addr: 127.0.0.1:$port
 YML
+  if [ -n "$htpasswd" ]; then
+    printf 'auth:\n  htpasswd:\n    realm: gba-test\n    path: %s\n' "$htpasswd" >>"$dir.yml"
+  fi
   log "starting registry on 127.0.0.1:$port"
   nohup docker-registry serve "$dir.yml" >"$LOGS/registry-$port.log" 2>&1 &
   echo $! >"$dir.pid"
-  wait_for 20 "registry on $port" curl -sf "http://127.0.0.1:$port/v2/"
+  # An auth-protected registry answers /v2/ with 401, which still means it is up.
+  wait_for 20 "registry on $port" sh -c "curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$port/v2/ | grep -qE '200|401'"
 }
 
 setup_qemu() {
@@ -175,11 +181,29 @@ setup_qemu() {
   grep -q enabled /proc/sys/fs/binfmt_misc/qemu-aarch64 || die "qemu-aarch64 binfmt is not enabled"
 }
 
-# A golang builder image from Debian's Go 1.24, with busybox for /bin/sh.
-# Single-platform (amd64) on purpose: builder stages run on $BUILDPLATFORM.
+# A test CA and a certificate for 127.0.0.1, so the local Go module proxy can
+# serve HTTPS: the go command sends netrc credentials only over HTTPS.
+TEST_CA="$STATE/test-ca"
+make_test_ca() {
+  [ -s "$TEST_CA/proxy.crt" ] && return 0
+  log "creating the test CA in $TEST_CA"
+  mkdir -p "$TEST_CA"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
+    -subj '/CN=go-buildx-action test CA' -keyout "$TEST_CA/ca.key" -out "$TEST_CA/ca.crt" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj '/CN=127.0.0.1' \
+    -keyout "$TEST_CA/proxy.key" -out "$TEST_CA/proxy.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$TEST_CA/san.ext"
+  openssl x509 -req -in "$TEST_CA/proxy.csr" -CA "$TEST_CA/ca.crt" -CAkey "$TEST_CA/ca.key" -CAcreateserial \
+    -days 3650 -extfile "$TEST_CA/san.ext" -out "$TEST_CA/proxy.crt" 2>/dev/null
+  chmod 0644 "$TEST_CA"/*.crt "$TEST_CA"/*.key
+}
+
+# A golang builder image from Debian's Go 1.24, with busybox for /bin/sh and
+# the test CA in its trust bundle. Single-platform (amd64) on purpose: builder
+# stages run on $BUILDPLATFORM. The "-gba2" tag marks this recipe's version.
 push_go_image() {
   if curl -sf -o /dev/null -H 'Accept: application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' \
-    "http://$REGISTRY_ADDR/v2/library/golang/manifests/1.24"; then
+    "http://$REGISTRY_ADDR/v2/library/golang/manifests/1.24-gba2"; then
     return 0
   fi
   apt_install busybox-static ca-certificates
@@ -197,7 +221,7 @@ push_go_image() {
   done
   ln -sf ../lib/go-1.24/bin/go "$root/usr/bin/go"
   ln -sf ../lib/go-1.24/bin/gofmt "$root/usr/bin/gofmt"
-  cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
+  cat /etc/ssl/certs/ca-certificates.crt "$TEST_CA/ca.crt" >"$root/etc/ssl/certs/ca-certificates.crt"
   printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$root/etc/passwd"
   printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
   printf 'hosts: files dns\n' >"$root/etc/nsswitch.conf"
@@ -206,6 +230,8 @@ push_go_image() {
     --change 'ENV GOPATH=/go' --change 'ENV GOTOOLCHAIN=local' --change 'WORKDIR /go' \
     --change 'CMD ["/bin/sh"]' - "$GO_IMAGE" >/dev/null
   docker push -q "$GO_IMAGE" >/dev/null
+  docker tag "$GO_IMAGE" "$GO_IMAGE-gba2"
+  docker push -q "$GO_IMAGE-gba2" >/dev/null
   docker tag "$GO_IMAGE" golang:1.24
 }
 
@@ -225,6 +251,7 @@ up() {
   start_engine
   start_registry 5000 /var/lib/gba-registry
   setup_qemu
+  make_test_ca
   push_go_image
   docker buildx version >/dev/null || die "buildx plugin missing"
   log "ready in $((SECONDS - t0))s: $(docker buildx version | head -1)"
@@ -240,7 +267,7 @@ down() {
 
 case "${1:-up}" in
   up) up ;;
-  registry) start_registry "${2:?port}" "${3:?dir}" ;;
+  registry) start_registry "${2:?port}" "${3:?dir}" "${4:-}" ;;
   down) down ;;
   *) die "usage: $0 up|registry PORT DIR|down" ;;
 esac

@@ -1,4 +1,5 @@
 export declare const GOCODE: string;
+export declare const TEST_CA_DIR: string;
 export declare function debToSemver(deb: string): string;
 export declare function legacyModulePath(importPath: string): string;
 export declare function requiredModules(goMod: string): string[];
@@ -33,4 +34,6 @@ export declare function startGoProxy(opts?: {
   auth?: string;
   failFirst?: number;
   failStatus?: number;
+  /** Serve HTTPS with the test CA's certificate (scripts/engine.sh makes it). */
+  tls?: boolean;
 }): Promise<GoProxy>;

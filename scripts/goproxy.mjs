@@ -10,11 +10,14 @@
 //   node scripts/goproxy.mjs [--port 3000] [--root /usr/share/gocode/src]
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const GOCODE = '/usr/share/gocode/src';
+/** Made by scripts/engine.sh; the golang:1.24 stand-in trusts its CA. */
+export const TEST_CA_DIR = process.env.GBA_ENGINE_STATE ? `${process.env.GBA_ENGINE_STATE}/test-ca` : '/var/lib/gba-engine/test-ca';
 
 /** Debian version → Go semver: "1:0.7.0+dfsg-1" → v0.7.0, "0.0~git20211218.b94a6e3-1" → pseudo-version. */
 export function debToSemver(deb) {
@@ -170,13 +173,17 @@ export function moduleZip(mod, version, dir, otherModules = new Set()) {
 // Module paths are case-encoded in URLs: "!a" stands for "A".
 const decodePath = (p) => p.replace(/!([a-z])/g, (_, c) => c.toUpperCase());
 
-export function startGoProxy({ port = 0, root = GOCODE, auth, failFirst = 0, failStatus = 503 } = {}) {
+/**
+ * tls: serve HTTPS with the test CA's certificate for 127.0.0.1. The go command
+ * sends netrc credentials only over HTTPS, so private-module tests need it.
+ */
+export function startGoProxy({ port = 0, root = GOCODE, auth, failFirst = 0, failStatus = 503, tls = false } = {}) {
   const modules = indexModules(root);
   const zips = new Map();
   const stats = { requests: 0, failed: 0, zips: {}, mods: {}, infos: 0, lists: 0, unauthorized: 0 };
   const faults = { remaining: failFirst, status: failStatus, auth };
 
-  const server = http.createServer((req, res) => {
+  const handler = (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname.startsWith('/_')) return control(url, req, res);
     stats.requests++;
@@ -228,7 +235,10 @@ export function startGoProxy({ port = 0, root = GOCODE, auth, failFirst = 0, fai
       zips.set(key, moduleZip(mod, version, entry.dir, others));
     }
     res.writeHead(200, { 'Content-Type': 'application/zip' }).end(zips.get(key));
-  });
+  };
+  const server = tls
+    ? https.createServer({ cert: fs.readFileSync(`${TEST_CA_DIR}/proxy.crt`), key: fs.readFileSync(`${TEST_CA_DIR}/proxy.key`) }, handler)
+    : http.createServer(handler);
 
   // Modules that some go.mod requires: only these may be found by directory.
   const required = new Set([...modules.values()].flatMap((e) => requiredModules(e.goMod)));
@@ -264,7 +274,7 @@ export function startGoProxy({ port = 0, root = GOCODE, auth, failFirst = 0, fai
     server.listen(port, '127.0.0.1', () => {
       const addr = server.address();
       resolve({
-        url: `http://127.0.0.1:${addr.port}`,
+        url: `${tls ? 'https' : 'http'}://127.0.0.1:${addr.port}`,
         port: addr.port,
         modules,
         stats: () => ({ ...stats, zipDownloads: Object.values(stats.zips).reduce((a, b) => a + b, 0) }),
@@ -297,6 +307,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     auth: arg('auth', undefined),
     failFirst: Number(arg('fail-first', '0')),
     failStatus: Number(arg('fail-status', '503')),
+    tls: process.argv.includes('--tls'),
   });
   console.log(`goproxy: ${p.modules.size} modules from ${arg('root', GOCODE)}, listening on ${p.url}`);
 }

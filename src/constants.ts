@@ -38,6 +38,9 @@ export const Inputs = {
   smokeArgs: 'smoke-args',
   smokePlatforms: 'smoke-platforms',
   smokeStrict: 'smoke-strict',
+  retries: 'retries',
+  goPrivate: 'go-private',
+  goNetrc: 'go-netrc',
 } as const;
 
 export const Outputs = {
@@ -72,6 +75,8 @@ export const DEFAULT_BUILDKIT_IMAGE = 'moby/buildkit:buildx-stable-1';
 export const DEFAULT_QEMU_IMAGE = 'tonistiigi/binfmt:latest';
 /** Tag used for the BuildKit layer cache when cache-ref names only a repository. */
 export const DEFAULT_CACHE_TAG = 'buildcache';
+/** BuildKit secret id that carries go-netrc; mount it at /root/.netrc in the Dockerfile. */
+export const NETRC_SECRET_ID = 'netrc';
 /** Label on every container and builder the action starts, so strays can be found. */
 export const OWNER_LABEL = 'io.github.go-buildx-action';
 /** Label carrying the run key, so the post step removes exactly this run's strays. */

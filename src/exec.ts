@@ -1,6 +1,8 @@
 // The one place that starts processes. Every command is logged at debug level
-// with its argv, and failures carry the command, exit code and stderr tail.
-import * as actionsExec from '@actions/exec';
+// with its argv; failures carry the command, exit code and stderr tail. Live
+// children are tracked so that a cancelled run can stop them (a buildx client
+// that outlives the action would keep the build running).
+import { type ChildProcess, spawn } from 'node:child_process';
 import * as core from '@actions/core';
 
 export interface RunOptions {
@@ -8,9 +10,9 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Text written to the child's stdin. */
   input?: string;
-  /** Do not echo output to the log (the default: callers decide what to show). */
+  /** Echo output to the log (by default callers decide what to show). */
   echo?: boolean;
-  /** Return the result instead of throwing on a non-zero exit. */
+  /** Return the result instead of throwing on a non-zero exit or a missing command. */
   allowFailure?: boolean;
   onStdout?: (chunk: string) => void;
   onStderr?: (chunk: string) => void;
@@ -37,23 +39,50 @@ export function lastLines(text: string, n: number): string {
   return text.trimEnd().split('\n').slice(-n).join('\n');
 }
 
-export async function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+const live = new Set<ChildProcess>();
+
+/** Signals every running child; returns how many there were. */
+export function signalChildren(signal: NodeJS.Signals): number {
+  for (const c of live) c.kill(signal);
+  return live.size;
+}
+
+export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   const display = [cmd, ...args].join(' ');
   core.debug(`exec: ${JSON.stringify([cmd, ...args])}`);
-  const env = opts.env ? { ...(process.env as Record<string, string>), ...opts.env } : undefined;
-  const result = await actionsExec.getExecOutput(cmd, args, {
-    cwd: opts.cwd,
-    env,
-    input: opts.input !== undefined ? Buffer.from(opts.input) : undefined,
-    silent: !opts.echo,
-    ignoreReturnCode: true,
-    listeners: {
-      stdout: opts.onStdout ? (b: Buffer) => opts.onStdout!(b.toString('utf8')) : undefined,
-      stderr: opts.onStderr ? (b: Buffer) => opts.onStderr!(b.toString('utf8')) : undefined,
-    },
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    const child = spawn(cmd, args, {
+      cwd: opts.cwd,
+      env: opts.env ? { ...process.env, ...opts.env } : process.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    live.add(child);
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (s: string) => {
+      stdout += s;
+      opts.onStdout?.(s);
+      if (opts.echo) process.stdout.write(s);
+    });
+    child.stderr.on('data', (s: string) => {
+      stderr += s;
+      opts.onStderr?.(s);
+      if (opts.echo) process.stdout.write(s);
+    });
+    let spawnError: Error | undefined;
+    child.on('error', (err) => {
+      spawnError = err;
+    });
+    child.on('close', (code, signal) => {
+      live.delete(child);
+      const exitCode = spawnError ? 127 : (code ?? 128 + (signal ? 15 : 0));
+      const result = { exitCode, stdout, stderr: spawnError ? `${stderr}${spawnError.message}` : stderr };
+      if (exitCode !== 0 && !opts.allowFailure) reject(new ExecError(display, result));
+      else resolve(result);
+    });
+    child.stdin.on('error', () => undefined); // a child that exits before reading its input
+    child.stdin.end(opts.input ?? '');
   });
-  if (result.exitCode !== 0 && !opts.allowFailure) {
-    throw new ExecError(display, result);
-  }
-  return result;
 }

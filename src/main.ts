@@ -7,7 +7,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as core from '@actions/core';
-import { Inputs, Outputs } from './constants.js';
+import { Inputs, NETRC_SECRET_ID, Outputs } from './constants.js';
+import { signalChildren } from './exec.js';
+import { backoffSeconds, classifyFailure } from './build/retry.js';
+import { BuildError, type BuildResult } from './build/run.js';
 import { parseSettings, type Settings } from './settings.js';
 import { type BuildxCommand, markMain, saveCreatedBuilder, saveRunKey, saveTempDir } from './state.js';
 import { resolveBuildx } from './setup/buildx.js';
@@ -42,12 +45,13 @@ export async function main(): Promise<void> {
     core.setFailed((err as Error).message);
     return;
   }
-  for (const s of settings.secrets) core.setSecret(s.value);
+  maskSecrets(settings);
 
   const tempDir = fs.mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'go-buildx-'));
   saveTempDir(tempDir);
   const runKey = crypto.randomUUID();
   saveRunKey(runKey);
+  onCancel(tempDir, runKey);
   try {
     await pipeline(settings, tempDir, runKey);
   } catch (err) {
@@ -56,6 +60,55 @@ export async function main(): Promise<void> {
     // Secret files must not outlive the build, whatever happens next.
     fs.rmSync(path.join(tempDir, 'secrets'), { recursive: true, force: true });
     await removeRunContainers(runKey).catch(() => undefined);
+  }
+}
+
+/** Every secret value, and each line and password of a netrc, so no part of it shows in the log. */
+function maskSecrets(settings: Settings): void {
+  for (const s of settings.secrets) core.setSecret(s.value);
+  if (settings.goNetrc) {
+    core.setSecret(settings.goNetrc);
+    for (const line of settings.goNetrc.split('\n')) if (line.trim()) core.setSecret(line.trim());
+    for (const m of settings.goNetrc.matchAll(/\bpassword\s+(\S+)/g)) core.setSecret(m[1]);
+  }
+}
+
+/**
+ * On cancellation (the runner sends SIGINT, then SIGTERM), stop the buildx
+ * client so the build stops too, remove the secret files at once, and leave
+ * the rest (containers, builder, temp dir) to the post step.
+ */
+function onCancel(tempDir: string, runKey: string): void {
+  const handler = (signal: NodeJS.Signals) => {
+    const n = signalChildren('SIGINT');
+    fs.rmSync(path.join(tempDir, 'secrets'), { recursive: true, force: true });
+    core.setFailed(`Cancelled by ${signal}; stopped ${n} running command(s). The post step removes what this run started.`);
+    const exit = () => process.exit(signal === 'SIGINT' ? 130 : 143);
+    // Give the containers a moment to go, but never hang a cancelled job.
+    void removeRunContainers(runKey).finally(exit);
+    setTimeout(exit, 5000).unref();
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+}
+
+/** Runs the build, retrying transient module-download failures; a retry re-runs only the failed step. */
+async function buildWithRetries(settings: Settings, buildx: BuildxCommand, argv: string[], metadataFile: string): Promise<BuildResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runBuild(buildx, argv, metadataFile);
+    } catch (err) {
+      if (!(err instanceof BuildError)) throw err;
+      const verdict = classifyFailure(err.failedStep);
+      core.info(`Build attempt ${attempt} failed: ${verdict.reason}`);
+      if (!verdict.retry || attempt > settings.retries) {
+        if (verdict.retry) core.info(`No retries left (${Inputs.retries}: ${settings.retries})`);
+        throw err;
+      }
+      const wait = backoffSeconds(attempt);
+      core.warning(`Retrying the build (attempt ${attempt + 1} of ${settings.retries + 1}) in ${wait}s after a ${verdict.reason}`);
+      await new Promise((r) => setTimeout(r, wait * 1000));
+    }
   }
 }
 
@@ -73,21 +126,35 @@ async function pipeline(settings: Settings, tempDir: string, runKey: string): Pr
 
   const secretsDir = path.join(tempDir, 'secrets');
   fs.mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
-  const secretFiles = settings.secrets.map((s, i) => {
+  const secrets = [...settings.secrets, ...(settings.goNetrc ? [{ id: NETRC_SECRET_ID, value: settings.goNetrc }] : [])];
+  const secretFiles = secrets.map((s, i) => {
     const p = path.join(secretsDir, `secret-${i}`);
     fs.writeFileSync(p, s.value, { mode: 0o600 });
     return { id: s.id, path: p };
   });
+  // GOPRIVATE is not a secret; the credentials for it travel as the netrc secret.
+  const buildSettings =
+    settings.goPrivate && !settings.buildArgs.some((a) => a.startsWith('GOPRIVATE='))
+      ? { ...settings, buildArgs: [...settings.buildArgs, `GOPRIVATE=${settings.goPrivate}`] }
+      : settings;
 
   const metadataFile = path.join(tempDir, 'metadata.json');
   const output = chooseOutput(builder.driver, settings.push, settings.smoke.enabled, settings.tags, path.join(tempDir, 'image-oci.tar'));
   const cache = cacheEntries(settings);
-  const argv = buildArgs({ builder: builder.name, driver: builder.driver, settings, cache, secretFiles, metadataFile, output });
+  const argv = buildArgs({
+    builder: builder.name,
+    driver: builder.driver,
+    settings: buildSettings,
+    cache,
+    secretFiles,
+    metadataFile,
+    output,
+  });
   core.debug(`output: ${JSON.stringify(output)}`);
   core.debug(`cache entries: ${JSON.stringify(cache)}`);
   core.debug(`buildx build argv: ${JSON.stringify(argv)}`);
 
-  const result = await core.group(`Build ${settings.platforms.join(', ')}`, () => runBuild(buildx, argv, metadataFile));
+  const result = await core.group(`Build ${settings.platforms.join(', ')}`, () => buildWithRetries(settings, buildx, argv, metadataFile));
   const stats = cacheStats(result.vertices);
   core.info(`Built in ${result.seconds.toFixed(1)}s; cache: ${stats.hits}/${stats.steps} Dockerfile steps (${formatRate(stats.rate)}%)`);
   setBuildOutputs(builder, stats, result.metadata);

@@ -75,6 +75,12 @@ export interface Settings {
   provenance?: string;
   sbom?: string;
   smoke: SmokeSettings;
+  /** Extra attempts after a transient module-download failure. */
+  retries: number;
+  /** GOPRIVATE, passed as a build arg (it is not a secret). */
+  goPrivate?: string;
+  /** netrc credentials for private modules, passed only as a BuildKit secret. */
+  goNetrc?: string;
 }
 
 export class InputError extends Error {
@@ -294,6 +300,13 @@ export function parseDuration(read: Reader, name: string, dflt: string, bareUnit
   return Math.round(Number(m[1]) * (unit === 's' ? 1000 : 1));
 }
 
+function parseCount(read: Reader, name: string, dflt: number, max: number): number {
+  const raw = read(name).trim();
+  if (raw === '') return dflt;
+  if (!/^\d+$/.test(raw) || Number(raw) > max) throw new InputError(name, raw, 'is not a whole number in range', `0 to ${max}`);
+  return Number(raw);
+}
+
 function parsePort(read: Reader, name: string): number | undefined {
   const raw = optional(read, name);
   if (raw === undefined) return undefined;
@@ -477,5 +490,35 @@ export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env
     provenance: optional(read, Inputs.provenance),
     sbom: optional(read, Inputs.sbom),
     smoke: parseSmoke(read, platforms),
+    retries: parseCount(read, Inputs.retries, 2, 10),
+    goPrivate: parseGoPrivate(read),
+    goNetrc: parseNetrc(read),
   };
+}
+
+function parseGoPrivate(read: Reader): string | undefined {
+  const raw = optional(read, Inputs.goPrivate);
+  if (raw === undefined) return undefined;
+  const patterns = parseList(raw, { commas: true });
+  for (const p of patterns) {
+    if (!/^[A-Za-z0-9.*?_\-[\]/]+$/.test(p)) {
+      throw new InputError(
+        Inputs.goPrivate,
+        p,
+        'is not a module path pattern',
+        'comma-separated glob patterns of module path prefixes, e.g. github.com/acme/*',
+      );
+    }
+  }
+  return patterns.join(',');
+}
+
+function parseNetrc(read: Reader): string | undefined {
+  const raw = read(Inputs.goNetrc);
+  if (raw.trim() === '') return undefined;
+  // The value is never echoed: it holds a password.
+  if (!/\bmachine\s+\S+/.test(raw) || !/\bpassword\s+\S+/.test(raw)) {
+    throw new InputError(Inputs.goNetrc, '<hidden>', 'is not netrc content', 'lines like "machine HOST login USER password TOKEN"');
+  }
+  return raw.endsWith('\n') ? raw : `${raw}\n`;
 }

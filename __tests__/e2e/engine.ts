@@ -4,6 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { ROOT } from '../../scripts/run-action.mjs';
 
 export const REGISTRY = 'localhost:5000';
@@ -87,4 +88,40 @@ export function cachedStepsInLog(log: string): { cached: string[]; steps: string
     if (done && steps.has(done[1])) cached.add(done[1]);
   }
   return { cached: [...cached].map((k) => names.get(k)!), steps: [...steps].map((k) => names.get(k)!) };
+}
+
+/** Starts an extra registry on loopback (with basic auth when htpasswd is given). */
+export function startRegistry(port: number, dir: string, htpasswd?: string): void {
+  sh('bash', [path.join(ROOT, 'scripts/engine.sh'), 'registry', String(port), dir, ...(htpasswd ? [htpasswd] : [])]);
+}
+
+export function stopRegistry(port: number, dir: string): void {
+  const pidFile = `${dir}.pid`;
+  if (!fs.existsSync(pidFile)) return;
+  try {
+    process.kill(Number(fs.readFileSync(pidFile, 'utf8')), 'SIGTERM');
+  } catch {
+    // already gone
+  }
+  fs.rmSync(pidFile, { force: true });
+  for (let i = 0; i < 40 && spawnSync('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${port}/v2/`]).status === 0; i++) {
+    spawnSync('sleep', ['0.25']);
+  }
+}
+
+/** Blob bytes from the local registry, gunzipped when they are gzip. */
+export async function registryBlob(repoWithHost: string, digest: string): Promise<Buffer> {
+  const repo = repoWithHost.replace(/^[^/]+\//, '');
+  const res = await fetch(`${REGISTRY_HTTP}/v2/${repo}/blobs/${digest}`);
+  if (!res.ok) throw new Error(`blob ${digest}: ${res.status}`);
+  const buf = Buffer.from(await res.arrayBuffer());
+  return buf[0] === 0x1f && buf[1] === 0x8b ? gunzipSync(buf) : buf;
+}
+
+/** Occurrences of needle in buf. */
+export function occurrences(buf: Buffer | string, needle: string): number {
+  const hay = Buffer.isBuffer(buf) ? buf : Buffer.from(buf);
+  let n = 0;
+  for (let i = hay.indexOf(needle); i !== -1; i = hay.indexOf(needle, i + 1)) n++;
+  return n;
 }

@@ -2,10 +2,21 @@
 // with the registry layer cache, checked against the registry itself.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, runAction } from '../../scripts/run-action.mjs';
-import { cachedStepsInLog, engineUp, exampleWorkspace, prune, registryManifest, registryTags, sh, uniqueRepo } from './engine.js';
+import { runAction } from '../../scripts/run-action.mjs';
+import {
+  cachedStepsInLog,
+  engineUp,
+  exampleWorkspace,
+  prune,
+  registryManifest,
+  registryTags,
+  sh,
+  startRegistry,
+  stopRegistry,
+  uniqueRepo,
+} from './engine.js';
 
 describe.runIf(engineUp)('foundation: build, cache, push, outputs (real engine)', () => {
   const image = uniqueRepo('hello');
@@ -103,14 +114,14 @@ describe.runIf(engineUp)('foundation: build, cache, push, outputs (real engine)'
   describe('registry for the cache is down', () => {
     const port = 5001;
     const dir = `/tmp/gba-registry-${port}-${process.pid}`;
-    afterAll(() => stopRegistry(dir));
+    afterAll(() => stopRegistry(port, dir));
 
     it('still builds cold, with warnings for the import and the export', async () => {
-      sh('bash', [path.join(ROOT, 'scripts/engine.sh'), 'registry', String(port), dir]);
+      startRegistry(port, dir);
       const ref = `localhost:${port}/hello-cache`;
       const first = await runAction({ tags: `${image}:regdown-1`, 'cache-ref': ref }, { workspace: ws });
       expect(first.exitCode, first.log).toBe(0);
-      stopRegistry(dir);
+      stopRegistry(port, dir);
       prune();
       const r = await runAction({ tags: `${image}:regdown-2`, 'cache-ref': ref }, { workspace: ws });
       expect(r.exitCode, r.log).toBe(0);
@@ -135,19 +146,3 @@ describe.runIf(engineUp)('foundation: build, cache, push, outputs (real engine)'
     });
   });
 });
-
-function stopRegistry(dir: string): void {
-  const pidFile = `${dir}.pid`;
-  if (!fs.existsSync(pidFile)) return;
-  const pid = Number(fs.readFileSync(pidFile, 'utf8'));
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    // already gone
-  }
-  fs.rmSync(pidFile, { force: true });
-  // Wait until the port is really closed.
-  for (let i = 0; i < 40 && spawnSync('curl', ['-sf', 'http://127.0.0.1:5001/v2/']).status === 0; i++) {
-    spawnSync('sleep', ['0.25']);
-  }
-}

@@ -66,7 +66,7 @@ describe.runIf(engineUp)('fixture service through the local GOPROXY (real engine
     expect(r.exitCode, r.log).toBe(0);
     // The `go mod download` layer is CACHED from the registry, but the cache
     // mount `go build` reads is empty (moby/buildkit#1512).
-    expect(r.log).toMatch(/#\d+ \[builder 4\/6\] RUN --mount=type=cache,id=gomod,target=\/go\/pkg\/mod\s+go mod download\n#\d+ CACHED/);
+    expect(r.log).toMatch(/#\d+ \[builder 4\/6\] RUN --mount=type=cache,id=gomod[^\n]*go mod download\n#\d+ CACHED/);
     // `go build` fetches the modules that provide packages it compiles: 25 of the 28 here.
     const again = proxy.stats().zips;
     expect(Object.keys(again).every((m) => required.includes(m))).toBe(true);

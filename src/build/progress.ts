@@ -12,6 +12,8 @@ export class ProgressPrinter {
   private readonly announced = new Set<string>();
   private readonly finished = new Set<string>();
   private readonly partial = new Map<string, string>();
+  /** The last lines each step printed, kept for failure diagnosis. */
+  readonly stepLogs = new Map<string, string[]>();
 
   constructor(private readonly sink: (line: string) => void) {}
 
@@ -47,7 +49,7 @@ export class ProgressPrinter {
       const text = (this.partial.get(log.vertex) ?? '') + decodeBase64(log.data);
       const lines = text.split('\n');
       this.partial.set(log.vertex, lines.pop() ?? '');
-      for (const line of lines) this.sink(`#${vertex.seq} ${line.replace(/\r$/, '')}`);
+      for (const line of lines) this.emitLog(vertex, line.replace(/\r$/, ''));
     }
     for (const w of st.warnings ?? []) {
       const text = decodeBase64(w.short);
@@ -66,8 +68,16 @@ export class ProgressPrinter {
   private flushPartial(digest: string): void {
     const rest = this.partial.get(digest);
     const vertex = this.table.get(digest);
-    if (rest && vertex) this.sink(`#${vertex.seq} ${rest}`);
+    if (rest && vertex) this.emitLog(vertex, rest);
     this.partial.delete(digest);
+  }
+
+  private emitLog(vertex: MergedVertex, line: string): void {
+    const kept = this.stepLogs.get(vertex.digest) ?? [];
+    kept.push(line);
+    if (kept.length > 50) kept.shift();
+    this.stepLogs.set(vertex.digest, kept);
+    this.sink(`#${vertex.seq} ${line}`);
   }
 }
 

@@ -14,10 +14,18 @@ export interface BuildResult {
   seconds: number;
 }
 
+export interface FailedStep {
+  name: string;
+  error: string;
+  /** The step's last output lines. */
+  logs: string[];
+}
+
 export class BuildError extends Error {
   constructor(
     message: string,
     readonly vertices: MergedVertex[],
+    readonly failedStep?: FailedStep,
   ) {
     super(message);
     this.name = 'BuildError';
@@ -38,7 +46,10 @@ export async function runBuild(buildx: BuildxCommand, argv: string[], metadataFi
     const errorLine = [...printer.trailer].reverse().find((l) => l.startsWith('ERROR:'));
     const failed = vertices.find((v) => v.error && v.error !== 'context canceled');
     const why = errorLine ?? (failed ? `${failed.name}: ${failed.error}` : `buildx exited with code ${res.exitCode}`);
-    throw new BuildError(`Build failed: ${why.replace(/^ERROR:\s*/, '')}`, vertices);
+    const failedStep = failed
+      ? { name: failed.name ?? '', error: failed.error ?? '', logs: printer.stepLogs.get(failed.digest) ?? [] }
+      : undefined;
+    throw new BuildError(`Build failed: ${why.replace(/^ERROR:\s*/, '').replace(/^failed to solve:\s*/, '')}`, vertices, failedStep);
   }
   let metadata: BuildMetadata | undefined;
   try {

@@ -1,0 +1,48 @@
+// Which build failures are worth a retry. Module downloads fail transiently
+// (a proxy or VCS host answering 5xx, resets, timeouts); a retry re-runs only
+// the failed step, because every step before it is cached. Missing modules
+// (404/410) and refused credentials (401/403) fail the same way every time.
+import type { FailedStep } from './run.js';
+
+export interface Verdict {
+  retry: boolean;
+  reason: string;
+}
+
+const GO_STEP = /\bgo (mod|build|get|install|list|generate|test|vet|work)\b/;
+const PERMANENT: [RegExp, string][] = [
+  [/\b404 Not Found\b/, 'a module is not found (404)'],
+  [/\b410 Gone\b/, 'a module is gone (410)'],
+  [/\b401 Unauthorized\b/, 'the module proxy refused the credentials (401)'],
+  [/\b403 Forbidden\b/, 'the module proxy forbids access (403)'],
+  [/checksum mismatch|SECURITY ERROR/, 'a checksum does not match go.sum'],
+  [/unknown revision|invalid version/, 'a required version does not exist'],
+];
+const TRANSIENT: [RegExp, string][] = [
+  [/\b(500 Internal Server Error|502 Bad Gateway|503 Service Unavailable|504 Gateway Timeout)\b/, ''],
+  [/connection reset by peer/, 'connection reset by peer'],
+  [/connection refused/, 'connection refused'],
+  [/i\/o timeout|TLS handshake timeout|Client\.Timeout exceeded/, 'timeout'],
+  [/unexpected EOF/, 'unexpected EOF'],
+  [/temporary failure in name resolution|server misbehaving/i, 'DNS failure'],
+];
+
+export function classifyFailure(step: FailedStep | undefined): Verdict {
+  if (!step) return { retry: false, reason: 'no failed step was reported' };
+  if (!GO_STEP.test(step.name)) return { retry: false, reason: 'the failed step does not run a Go command that fetches modules' };
+  const text = [...step.logs, step.error].join('\n');
+  for (const [re, why] of PERMANENT) if (re.test(text)) return { retry: false, reason: `permanent: ${why}` };
+  for (const [re, why] of TRANSIENT) {
+    const m = re.exec(text);
+    if (m) {
+      const line = step.logs.find((l) => re.test(l));
+      return { retry: true, reason: `transient: ${why || m[1] || m[0]}${line ? ` (${line.trim()})` : ''}` };
+    }
+  }
+  return { retry: false, reason: 'not a network failure' };
+}
+
+/** Seconds to wait before retry `attempt` (1-based): 1, 2, 4, ... capped at 30. */
+export function backoffSeconds(attempt: number, base = 1): number {
+  return Math.min(30, base * 2 ** (attempt - 1));
+}
