@@ -27,6 +27,12 @@ describe('action.yml', () => {
       expect(v.description, name).toMatch(/\w/);
     }
   });
+  it('the README documents every input and output', () => {
+    const readme = fs.readFileSync(path.join(FIXTURES, '..', '..', 'README.md'), 'utf8');
+    const missing = [...Object.keys(action.inputs), ...Object.keys(action.outputs)].filter((n) => !readme.includes(`\`${n}\``));
+    expect(missing).toEqual([]);
+  });
+
   it('keeps the docker/build-push-action names', () => {
     for (const name of [
       'context',
