@@ -34893,6 +34893,7 @@ const Inputs = {
     retries: 'retries',
     goPrivate: 'go-private',
     goNetrc: 'go-netrc',
+    maxImageSize: 'max-image-size',
 };
 const Outputs = {
     digest: 'digest',
@@ -38092,7 +38093,35 @@ function parseSettings(read, env = process.env) {
         retries: parseCount(read, Inputs.retries, 2, 10),
         goPrivate: parseGoPrivate(read),
         goNetrc: parseNetrc(read),
+        maxImageSize: parseMaxImageSize(read),
     };
+}
+const SIZE_UNITS = {
+    b: 1,
+    kb: 1e3,
+    mb: 1e6,
+    gb: 1e9,
+    kib: 1024,
+    mib: 1024 ** 2,
+    gib: 1024 ** 3,
+};
+/** "20MB" (10^6), "20MiB" (2^20), "1.5GB", "500kB", or bytes. */
+function parseSize(raw) {
+    const m = /^(\d+(?:\.\d+)?)\s*([kmg]i?b|b)?$/i.exec(raw.trim());
+    if (!m)
+        return undefined;
+    const bytes = Number(m[1]) * SIZE_UNITS[(m[2] ?? 'b').toLowerCase()];
+    return Number.isFinite(bytes) && bytes > 0 ? Math.floor(bytes) : undefined;
+}
+function parseMaxImageSize(read) {
+    const raw = optional(read, Inputs.maxImageSize);
+    if (raw === undefined)
+        return undefined;
+    const bytes = parseSize(raw);
+    if (bytes === undefined) {
+        throw new InputError(Inputs.maxImageSize, raw, 'is not a size', 'a positive number with an optional unit: B, kB, MB, GB (powers of 1000) or KiB, MiB, GiB (powers of 1024), e.g. 20MB');
+    }
+    return bytes;
 }
 function parseGoPrivate(read) {
     const raw = optional(read, Inputs.goPrivate);
@@ -39045,6 +39074,25 @@ function headlinePlatform(sizes, requested, native) {
     return requested.find((p) => sizes[p]) ?? Object.keys(sizes)[0];
 }
 
+;// CONCATENATED MODULE: ./src/report/budget.ts
+
+
+function budgetViolations(sizes, manifests, budget) {
+    return Object.entries(sizes)
+        .filter(([, s]) => s.compressed > budget)
+        .map(([platform, s]) => {
+        const pm = manifests.find((m) => m.platform === platform);
+        return { platform, compressed: s.compressed, largest: pm ? largestLayers(pm.manifest, 3) : [] };
+    });
+}
+function budgetMessage(violations, budget) {
+    const parts = violations.map((v) => {
+        const layers = v.largest.map((l) => `${l.digest.slice(7, 19)} ${formatBytes(l.size)}`).join(', ');
+        return `${v.platform} is ${formatBytes(v.compressed)} (${v.compressed} bytes) compressed, over the budget of ${formatBytes(budget)} (${budget} bytes); largest layers: ${layers}`;
+    });
+    return `Image over max-image-size, nothing was pushed: ${parts.join('; ')}`;
+}
+
 ;// CONCATENATED MODULE: ./src/smoke/probe.ts
 /** The Config of the first image in `docker image inspect` output. */
 function parseImageConfig(inspectJson) {
@@ -39377,6 +39425,7 @@ function failureMessage(r) {
 
 
 
+
 async function main() {
     markMain();
     let settings;
@@ -39445,6 +39494,10 @@ async function buildWithRetries(settings, buildx, argv, metadataFile) {
         catch (err) {
             if (!(err instanceof BuildError))
                 throw err;
+            // In strict mode BuildKit itself fails on a cache export error: say so plainly.
+            const cacheFailure = settings.cacheStrict ? cacheProblems(err.vertices)[0] : undefined;
+            if (cacheFailure)
+                throw new Error(`Cache ${cacheFailure.kind} failed (${cacheFailure.vertex}): ${cacheFailure.error} (${Inputs.cacheStrict}: true)`);
             const verdict = classifyFailure(err.failedStep);
             core_info(`Build attempt ${attempt} failed: ${verdict.reason}`);
             if (!verdict.retry || attempt > settings.retries) {
@@ -39510,22 +39563,32 @@ async function pipeline(settings, tempDir, runKey) {
     const digest = result.metadata?.digest;
     // What the smoke test runs and the sizes are read from.
     const localRef = output.kind === 'stage' ? (digest ? `${output.repository}@${digest}` : undefined) : (settings.tags[0] ?? digest);
-    const sizes = await group('Image sizes', async () => {
+    const measured = await group('Image sizes', async () => {
         try {
-            const s = await measureSizes(buildx, output, localRef, digest, tempDir, runKey);
-            if (!s)
+            const m = await measureSizes(buildx, output, localRef, digest, tempDir, runKey);
+            if (!m)
                 return undefined;
-            setSizeOutputs(s, headlinePlatform(s, settings.platforms, nativePlatform()));
-            for (const [platform, x] of Object.entries(s)) {
+            setSizeOutputs(m.sizes, headlinePlatform(m.sizes, settings.platforms, nativePlatform()));
+            for (const [platform, x] of Object.entries(m.sizes)) {
                 core_info(`${platform}: ${formatBytes(x.compressed)} compressed, ${formatBytes(x.uncompressed)} unpacked, ${x.layers} layers`);
             }
-            return s;
+            return m;
         }
         catch (err) {
             warning(`Could not measure image sizes: ${err.message}`);
             return undefined;
         }
     });
+    const sizes = measured?.sizes;
+    if (settings.maxImageSize !== undefined) {
+        // The user asked for a budget: an image whose size is unknown is not pushed.
+        if (!measured)
+            throw new Error(`${Inputs.maxImageSize} is set, but the image sizes could not be measured, so nothing was pushed`);
+        const over = budgetViolations(measured.sizes, measured.manifests, settings.maxImageSize);
+        if (over.length > 0)
+            throw new Error(budgetMessage(over, settings.maxImageSize));
+        core_info(`Every platform is within ${Inputs.maxImageSize} (${formatBytes(settings.maxImageSize)})`);
+    }
     let smoke;
     if (settings.smoke.enabled) {
         smoke = await group('Smoke test', () => runSmoke(settings, output, localRef, runKey));
@@ -39576,7 +39639,7 @@ async function measureSizes(buildx, output, ref, digest, tempDir, runKey) {
     for (const pm of manifests) {
         uncompressed[pm.platform] = output.kind === 'engine' && ref ? await engineUncompressedSize(ref, pm.platform, runKey) : null;
     }
-    return summarize(manifests, uncompressed);
+    return { sizes: summarize(manifests, uncompressed), manifests };
 }
 async function summarySafely(settings, stats, sizes, smoke, buildSeconds, digest) {
     if (!process.env.GITHUB_STEP_SUMMARY)

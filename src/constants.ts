@@ -41,6 +41,7 @@ export const Inputs = {
   retries: 'retries',
   goPrivate: 'go-private',
   goNetrc: 'go-netrc',
+  maxImageSize: 'max-image-size',
 } as const;
 
 export const Outputs = {

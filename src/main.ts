@@ -23,6 +23,7 @@ import { pushTags, tagStaged } from './build/push.js';
 import { cacheProblems, cacheStats, formatRate } from './build/rawjson.js';
 import { formatBytes, setBuildOutputs, setSizeOutputs } from './report/outputs.js';
 import { writeSummary } from './report/summary.js';
+import { budgetMessage, budgetViolations } from './report/budget.js';
 import {
   engineUncompressedSize,
   headlinePlatform,
@@ -99,6 +100,10 @@ async function buildWithRetries(settings: Settings, buildx: BuildxCommand, argv:
       return await runBuild(buildx, argv, metadataFile);
     } catch (err) {
       if (!(err instanceof BuildError)) throw err;
+      // In strict mode BuildKit itself fails on a cache export error: say so plainly.
+      const cacheFailure = settings.cacheStrict ? cacheProblems(err.vertices)[0] : undefined;
+      if (cacheFailure)
+        throw new Error(`Cache ${cacheFailure.kind} failed (${cacheFailure.vertex}): ${cacheFailure.error} (${Inputs.cacheStrict}: true)`);
       const verdict = classifyFailure(err.failedStep);
       core.info(`Build attempt ${attempt} failed: ${verdict.reason}`);
       if (!verdict.retry || attempt > settings.retries) {
@@ -169,20 +174,28 @@ async function pipeline(settings: Settings, tempDir: string, runKey: string): Pr
   // What the smoke test runs and the sizes are read from.
   const localRef = output.kind === 'stage' ? (digest ? `${output.repository}@${digest}` : undefined) : (settings.tags[0] ?? digest);
 
-  const sizes = await core.group('Image sizes', async () => {
+  const measured = await core.group('Image sizes', async () => {
     try {
-      const s = await measureSizes(buildx, output, localRef, digest, tempDir, runKey);
-      if (!s) return undefined;
-      setSizeOutputs(s, headlinePlatform(s, settings.platforms, nativePlatform()));
-      for (const [platform, x] of Object.entries(s)) {
+      const m = await measureSizes(buildx, output, localRef, digest, tempDir, runKey);
+      if (!m) return undefined;
+      setSizeOutputs(m.sizes, headlinePlatform(m.sizes, settings.platforms, nativePlatform()));
+      for (const [platform, x] of Object.entries(m.sizes)) {
         core.info(`${platform}: ${formatBytes(x.compressed)} compressed, ${formatBytes(x.uncompressed)} unpacked, ${x.layers} layers`);
       }
-      return s;
+      return m;
     } catch (err) {
       core.warning(`Could not measure image sizes: ${(err as Error).message}`);
       return undefined;
     }
   });
+  const sizes = measured?.sizes;
+  if (settings.maxImageSize !== undefined) {
+    // The user asked for a budget: an image whose size is unknown is not pushed.
+    if (!measured) throw new Error(`${Inputs.maxImageSize} is set, but the image sizes could not be measured, so nothing was pushed`);
+    const over = budgetViolations(measured.sizes, measured.manifests, settings.maxImageSize);
+    if (over.length > 0) throw new Error(budgetMessage(over, settings.maxImageSize));
+    core.info(`Every platform is within ${Inputs.maxImageSize} (${formatBytes(settings.maxImageSize)})`);
+  }
 
   let smoke: SmokeReport | undefined;
   if (settings.smoke.enabled) {
@@ -225,7 +238,7 @@ async function measureSizes(
   digest: string | undefined,
   tempDir: string,
   runKey: string,
-): Promise<ImageSizes | undefined> {
+): Promise<{ sizes: ImageSizes; manifests: PlatformManifest[] } | undefined> {
   let manifests: PlatformManifest[];
   if (output.kind === 'oci') manifests = await manifestsFromTar(output.dest, path.join(tempDir, 'sizes'));
   else if (!ref) {
@@ -237,7 +250,7 @@ async function measureSizes(
   for (const pm of manifests) {
     uncompressed[pm.platform] = output.kind === 'engine' && ref ? await engineUncompressedSize(ref, pm.platform, runKey) : null;
   }
-  return summarize(manifests, uncompressed);
+  return { sizes: summarize(manifests, uncompressed), manifests };
 }
 
 async function summarySafely(

@@ -81,6 +81,8 @@ export interface Settings {
   goPrivate?: string;
   /** netrc credentials for private modules, passed only as a BuildKit secret. */
   goNetrc?: string;
+  /** Budget for each platform's compressed size, in bytes. */
+  maxImageSize?: number;
 }
 
 export class InputError extends Error {
@@ -493,7 +495,41 @@ export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env
     retries: parseCount(read, Inputs.retries, 2, 10),
     goPrivate: parseGoPrivate(read),
     goNetrc: parseNetrc(read),
+    maxImageSize: parseMaxImageSize(read),
   };
+}
+
+const SIZE_UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+};
+
+/** "20MB" (10^6), "20MiB" (2^20), "1.5GB", "500kB", or bytes. */
+export function parseSize(raw: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]i?b|b)?$/i.exec(raw.trim());
+  if (!m) return undefined;
+  const bytes = Number(m[1]) * SIZE_UNITS[(m[2] ?? 'b').toLowerCase()];
+  return Number.isFinite(bytes) && bytes > 0 ? Math.floor(bytes) : undefined;
+}
+
+function parseMaxImageSize(read: Reader): number | undefined {
+  const raw = optional(read, Inputs.maxImageSize);
+  if (raw === undefined) return undefined;
+  const bytes = parseSize(raw);
+  if (bytes === undefined) {
+    throw new InputError(
+      Inputs.maxImageSize,
+      raw,
+      'is not a size',
+      'a positive number with an optional unit: B, kB, MB, GB (powers of 1000) or KiB, MiB, GiB (powers of 1024), e.g. 20MB',
+    );
+  }
+  return bytes;
 }
 
 function parseGoPrivate(read: Reader): string | undefined {

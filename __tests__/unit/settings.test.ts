@@ -106,6 +106,10 @@ const BAD: [string, string, RegExp, Record<string, string>?][] = [
   ['builder', 'my builder', /"builder" is invalid/],
   ['buildkit-image', 'Moby/BuildKit', /"buildkit-image" is invalid/],
   ['qemu-image', 'tonistiigi/binfmt:bad tag', /"qemu-image" is invalid/],
+  ['max-image-size', '20 megabytes', /"max-image-size" is invalid: "20 megabytes" is not a size\. Accepted: a positive number/],
+  ['max-image-size', '-1MB', /"max-image-size" is invalid/],
+  ['max-image-size', '0', /"max-image-size" is invalid/],
+  ['max-image-size', 'MB', /"max-image-size" is invalid/],
 ];
 
 describe('bad inputs', () => {

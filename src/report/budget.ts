@@ -1,0 +1,28 @@
+// The size budget: checked after the build and before the smoke test and the
+// push, so an image over budget is never pushed.
+import type { ImageSizes, PlatformManifest } from './sizes.js';
+import { largestLayers } from './sizes.js';
+import { formatBytes } from './outputs.js';
+
+export interface BudgetViolation {
+  platform: string;
+  compressed: number;
+  largest: { digest: string; size: number }[];
+}
+
+export function budgetViolations(sizes: ImageSizes, manifests: PlatformManifest[], budget: number): BudgetViolation[] {
+  return Object.entries(sizes)
+    .filter(([, s]) => s.compressed > budget)
+    .map(([platform, s]) => {
+      const pm = manifests.find((m) => m.platform === platform);
+      return { platform, compressed: s.compressed, largest: pm ? largestLayers(pm.manifest, 3) : [] };
+    });
+}
+
+export function budgetMessage(violations: BudgetViolation[], budget: number): string {
+  const parts = violations.map((v) => {
+    const layers = v.largest.map((l) => `${l.digest.slice(7, 19)} ${formatBytes(l.size)}`).join(', ');
+    return `${v.platform} is ${formatBytes(v.compressed)} (${v.compressed} bytes) compressed, over the budget of ${formatBytes(budget)} (${budget} bytes); largest layers: ${layers}`;
+  });
+  return `Image over max-image-size, nothing was pushed: ${parts.join('; ')}`;
+}
