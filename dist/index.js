@@ -35042,45 +35042,185 @@ function run(cmd, args, opts = {}) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/build/retry.ts
-const GO_STEP = /\bgo (mod|build|get|install|list|generate|test|vet|work)\b/;
-const PERMANENT = [
-    [/\b404 Not Found\b/, 'a module is not found (404)'],
-    [/\b410 Gone\b/, 'a module is gone (410)'],
-    [/\b401 Unauthorized\b/, 'the module proxy refused the credentials (401)'],
-    [/\b403 Forbidden\b/, 'the module proxy forbids access (403)'],
-    [/checksum mismatch|SECURITY ERROR/, 'a checksum does not match go.sum'],
-    [/unknown revision|invalid version/, 'a required version does not exist'],
-];
-const TRANSIENT = [
-    [/\b(500 Internal Server Error|502 Bad Gateway|503 Service Unavailable|504 Gateway Timeout)\b/, ''],
-    [/connection reset by peer/, 'connection reset by peer'],
-    [/connection refused/, 'connection refused'],
-    [/i\/o timeout|TLS handshake timeout|Client\.Timeout exceeded/, 'timeout'],
-    [/unexpected EOF/, 'unexpected EOF'],
-    [/temporary failure in name resolution|server misbehaving/i, 'DNS failure'],
-];
-function classifyFailure(step) {
-    if (!step)
-        return { retry: false, reason: 'no failed step was reported' };
-    if (!GO_STEP.test(step.name))
-        return { retry: false, reason: 'the failed step does not run a Go command that fetches modules' };
-    const text = [...step.logs, step.error].join('\n');
-    for (const [re, why] of PERMANENT)
-        if (re.test(text))
-            return { retry: false, reason: `permanent: ${why}` };
-    for (const [re, why] of TRANSIENT) {
-        const m = re.exec(text);
-        if (m) {
-            const line = step.logs.find((l) => re.test(l));
-            return { retry: true, reason: `transient: ${why || m[1] || m[0]}${line ? ` (${line.trim()})` : ''}` };
+;// CONCATENATED MODULE: ./src/build/rawjson.ts
+// Parses `buildx build --progress=rawjson` output: a stream of SolveStatus
+// JSON objects on stderr. Up to buildx 0.14 each object is pretty-printed over
+// many lines, from 0.15 each is on one line, and after a failure plain text
+// follows (a Dockerfile excerpt and "ERROR: ..."), which may itself contain
+// braces such as ${VERSION}. So this is a small streaming scanner, not a line
+// splitter: a "{" at the top level starts an object only when the next
+// non-blank character is '"' or '}'; anything else is plain text.
+class RawJsonDecoder {
+    buf = '';
+    /** Feeds a chunk; returns every item completed by it. */
+    push(chunk) {
+        this.buf += chunk;
+        return this.drain(false);
+    }
+    /** Returns whatever is left at the end of the stream. */
+    end() {
+        return this.drain(true);
+    }
+    drain(final) {
+        const out = [];
+        let i = 0;
+        const s = this.buf;
+        while (i < s.length) {
+            const c = s[i];
+            if (c === ' ' || c === '\n' || c === '\r' || c === '\t') {
+                i++;
+                continue;
+            }
+            if (c === '{' && this.looksLikeObject(s, i)) {
+                const end = scanObject(s, i);
+                if (end === -1) {
+                    if (!final)
+                        break; // incomplete: wait for more input
+                    out.push({ kind: 'text', text: s.slice(i) });
+                    i = s.length;
+                    break;
+                }
+                const raw = s.slice(i, end + 1);
+                try {
+                    out.push({ kind: 'status', status: JSON.parse(raw) });
+                }
+                catch {
+                    out.push(...textLines(raw));
+                }
+                i = end + 1;
+                continue;
+            }
+            const nl = s.indexOf('\n', i);
+            if (nl === -1) {
+                if (!final)
+                    break;
+                out.push({ kind: 'text', text: s.slice(i) });
+                i = s.length;
+                break;
+            }
+            out.push({ kind: 'text', text: s.slice(i, nl).replace(/\r$/, '') });
+            i = nl + 1;
+        }
+        this.buf = s.slice(i);
+        return out;
+    }
+    looksLikeObject(s, i) {
+        let j = i + 1;
+        while (j < s.length && /\s/.test(s[j]))
+            j++;
+        if (j >= s.length)
+            return true; // undecided yet; scanObject waits for more
+        return s[j] === '"' || s[j] === '}';
+    }
+}
+function textLines(raw) {
+    return raw.split('\n').map((text) => ({ kind: 'text', text }));
+}
+/** Index of the brace closing the object that opens at `start`, or -1 if not yet complete. */
+function scanObject(s, start) {
+    let depth = 0;
+    let inString = false;
+    let escaped = false;
+    for (let i = start; i < s.length; i++) {
+        const c = s[i];
+        if (inString) {
+            if (escaped)
+                escaped = false;
+            else if (c === '\\')
+                escaped = true;
+            else if (c === '"')
+                inString = false;
+            continue;
+        }
+        if (c === '"')
+            inString = true;
+        else if (c === '{')
+            depth++;
+        else if (c === '}') {
+            depth--;
+            if (depth === 0)
+                return i;
         }
     }
-    return { retry: false, reason: 'not a network failure' };
+    return -1;
 }
-/** Seconds to wait before retry `attempt` (1-based): 1, 2, 4, ... capped at 30. */
-function backoffSeconds(attempt, base = 1) {
-    return Math.min(30, base * 2 ** (attempt - 1));
+function decodeAll(text) {
+    const d = new RawJsonDecoder();
+    return [...d.push(text), ...d.end()];
+}
+/** Merges vertex updates by digest. A vertex counts as cached if any update said so. */
+class VertexTable {
+    byDigest = new Map();
+    update(v) {
+        const prev = this.byDigest.get(v.digest);
+        if (!prev) {
+            const merged = { ...v, seq: this.byDigest.size + 1, cached: v.cached === true };
+            this.byDigest.set(v.digest, merged);
+            return { vertex: merged, isNew: true };
+        }
+        const merged = {
+            ...prev,
+            ...stripUndefined(v),
+            seq: prev.seq,
+            cached: prev.cached || v.cached === true,
+        };
+        this.byDigest.set(v.digest, merged);
+        return { vertex: merged, isNew: false };
+    }
+    get(digest) {
+        return this.byDigest.get(digest);
+    }
+    all() {
+        return [...this.byDigest.values()].sort((a, b) => a.seq - b.seq);
+    }
+}
+function stripUndefined(o) {
+    return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}
+// "[linux/amd64->arm64 builder 6/6] RUN ...", "[stage-1 2/2] COPY ...", "[3/4] RUN ..."
+const STEP_RE = /^\[(?:(.*?)\s+)?(\d+)\/(\d+)\]\s+([A-Z]+)\b/;
+function parseStepName(name) {
+    if (!name)
+        return undefined;
+    const m = STEP_RE.exec(name);
+    if (!m)
+        return undefined;
+    return { label: m[1] ?? '', index: Number(m[2]), count: Number(m[3]), instruction: m[4] };
+}
+/** True for the Dockerfile steps that count towards the hit rate (FROM excluded). */
+function isCountedStep(name) {
+    const step = parseStepName(name);
+    return step !== undefined && step.instruction !== 'FROM';
+}
+function cacheStats(vertices) {
+    const steps = vertices.filter((v) => isCountedStep(v.name));
+    const hits = steps.filter((v) => v.cached).length;
+    const rate = steps.length === 0 ? 0 : Math.round((hits / steps.length) * 1000) / 10;
+    return { hits, steps: steps.length, rate };
+}
+function formatRate(rate) {
+    return rate.toFixed(1);
+}
+/** Errors on BuildKit's cache import/export vertices, which do not fail the build. */
+function cacheProblems(vertices) {
+    const out = [];
+    for (const v of vertices) {
+        if (!v.error || !v.name)
+            continue;
+        if (v.name.startsWith('importing cache manifest from'))
+            out.push({ kind: 'import', vertex: v.name, error: v.error });
+        else if (v.name.startsWith('exporting cache'))
+            out.push({ kind: 'export', vertex: v.name, error: v.error });
+    }
+    return out;
+}
+function durationSeconds(v) {
+    if (!v.started || !v.completed)
+        return undefined;
+    return (Date.parse(v.completed) - Date.parse(v.started)) / 1000;
+}
+function decodeBase64(data) {
+    return data ? Buffer.from(data, 'base64').toString('utf8') : '';
 }
 
 // EXTERNAL MODULE: ./node_modules/semver/index.js
@@ -38222,187 +38362,6 @@ async function resolveBuildx(settings) {
     return install(PINNED_BUILDX_VERSION, settings.buildxDownloadUrl, false);
 }
 
-;// CONCATENATED MODULE: ./src/build/rawjson.ts
-// Parses `buildx build --progress=rawjson` output: a stream of SolveStatus
-// JSON objects on stderr. Up to buildx 0.14 each object is pretty-printed over
-// many lines, from 0.15 each is on one line, and after a failure plain text
-// follows (a Dockerfile excerpt and "ERROR: ..."), which may itself contain
-// braces such as ${VERSION}. So this is a small streaming scanner, not a line
-// splitter: a "{" at the top level starts an object only when the next
-// non-blank character is '"' or '}'; anything else is plain text.
-class RawJsonDecoder {
-    buf = '';
-    /** Feeds a chunk; returns every item completed by it. */
-    push(chunk) {
-        this.buf += chunk;
-        return this.drain(false);
-    }
-    /** Returns whatever is left at the end of the stream. */
-    end() {
-        return this.drain(true);
-    }
-    drain(final) {
-        const out = [];
-        let i = 0;
-        const s = this.buf;
-        while (i < s.length) {
-            const c = s[i];
-            if (c === ' ' || c === '\n' || c === '\r' || c === '\t') {
-                i++;
-                continue;
-            }
-            if (c === '{' && this.looksLikeObject(s, i)) {
-                const end = scanObject(s, i);
-                if (end === -1) {
-                    if (!final)
-                        break; // incomplete: wait for more input
-                    out.push({ kind: 'text', text: s.slice(i) });
-                    i = s.length;
-                    break;
-                }
-                const raw = s.slice(i, end + 1);
-                try {
-                    out.push({ kind: 'status', status: JSON.parse(raw) });
-                }
-                catch {
-                    out.push(...textLines(raw));
-                }
-                i = end + 1;
-                continue;
-            }
-            const nl = s.indexOf('\n', i);
-            if (nl === -1) {
-                if (!final)
-                    break;
-                out.push({ kind: 'text', text: s.slice(i) });
-                i = s.length;
-                break;
-            }
-            out.push({ kind: 'text', text: s.slice(i, nl).replace(/\r$/, '') });
-            i = nl + 1;
-        }
-        this.buf = s.slice(i);
-        return out;
-    }
-    looksLikeObject(s, i) {
-        let j = i + 1;
-        while (j < s.length && /\s/.test(s[j]))
-            j++;
-        if (j >= s.length)
-            return true; // undecided yet; scanObject waits for more
-        return s[j] === '"' || s[j] === '}';
-    }
-}
-function textLines(raw) {
-    return raw.split('\n').map((text) => ({ kind: 'text', text }));
-}
-/** Index of the brace closing the object that opens at `start`, or -1 if not yet complete. */
-function scanObject(s, start) {
-    let depth = 0;
-    let inString = false;
-    let escaped = false;
-    for (let i = start; i < s.length; i++) {
-        const c = s[i];
-        if (inString) {
-            if (escaped)
-                escaped = false;
-            else if (c === '\\')
-                escaped = true;
-            else if (c === '"')
-                inString = false;
-            continue;
-        }
-        if (c === '"')
-            inString = true;
-        else if (c === '{')
-            depth++;
-        else if (c === '}') {
-            depth--;
-            if (depth === 0)
-                return i;
-        }
-    }
-    return -1;
-}
-function decodeAll(text) {
-    const d = new RawJsonDecoder();
-    return [...d.push(text), ...d.end()];
-}
-/** Merges vertex updates by digest. A vertex counts as cached if any update said so. */
-class VertexTable {
-    byDigest = new Map();
-    update(v) {
-        const prev = this.byDigest.get(v.digest);
-        if (!prev) {
-            const merged = { ...v, seq: this.byDigest.size + 1, cached: v.cached === true };
-            this.byDigest.set(v.digest, merged);
-            return { vertex: merged, isNew: true };
-        }
-        const merged = {
-            ...prev,
-            ...stripUndefined(v),
-            seq: prev.seq,
-            cached: prev.cached || v.cached === true,
-        };
-        this.byDigest.set(v.digest, merged);
-        return { vertex: merged, isNew: false };
-    }
-    get(digest) {
-        return this.byDigest.get(digest);
-    }
-    all() {
-        return [...this.byDigest.values()].sort((a, b) => a.seq - b.seq);
-    }
-}
-function stripUndefined(o) {
-    return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-}
-// "[linux/amd64->arm64 builder 6/6] RUN ...", "[stage-1 2/2] COPY ...", "[3/4] RUN ..."
-const STEP_RE = /^\[(?:(.*?)\s+)?(\d+)\/(\d+)\]\s+([A-Z]+)\b/;
-function parseStepName(name) {
-    if (!name)
-        return undefined;
-    const m = STEP_RE.exec(name);
-    if (!m)
-        return undefined;
-    return { label: m[1] ?? '', index: Number(m[2]), count: Number(m[3]), instruction: m[4] };
-}
-/** True for the Dockerfile steps that count towards the hit rate (FROM excluded). */
-function isCountedStep(name) {
-    const step = parseStepName(name);
-    return step !== undefined && step.instruction !== 'FROM';
-}
-function cacheStats(vertices) {
-    const steps = vertices.filter((v) => isCountedStep(v.name));
-    const hits = steps.filter((v) => v.cached).length;
-    const rate = steps.length === 0 ? 0 : Math.round((hits / steps.length) * 1000) / 10;
-    return { hits, steps: steps.length, rate };
-}
-function formatRate(rate) {
-    return rate.toFixed(1);
-}
-/** Errors on BuildKit's cache import/export vertices, which do not fail the build. */
-function cacheProblems(vertices) {
-    const out = [];
-    for (const v of vertices) {
-        if (!v.error || !v.name)
-            continue;
-        if (v.name.startsWith('importing cache manifest from'))
-            out.push({ kind: 'import', vertex: v.name, error: v.error });
-        else if (v.name.startsWith('exporting cache'))
-            out.push({ kind: 'export', vertex: v.name, error: v.error });
-    }
-    return out;
-}
-function durationSeconds(v) {
-    if (!v.started || !v.completed)
-        return undefined;
-    return (Date.parse(v.completed) - Date.parse(v.started)) / 1000;
-}
-function decodeBase64(data) {
-    return data ? Buffer.from(data, 'base64').toString('utf8') : '';
-}
-
 ;// CONCATENATED MODULE: ./src/build/progress.ts
 // Turns the rawjson stream into the log a person reads when a build fails:
 // "#N [stage i/n] STEP", the step's own output, then "#N CACHED", "#N DONE 1.2s"
@@ -38568,6 +38527,81 @@ async function runBuild(buildx, argv, metadataFile) {
         warning(`Could not read the build metadata file ${metadataFile}: ${err.message}`);
     }
     return { vertices, metadata, warnings: printer.warnings, seconds };
+}
+
+;// CONCATENATED MODULE: ./src/build/retry.ts
+// Which build failures are worth a retry. Module downloads fail transiently
+// (a proxy or VCS host answering 5xx, resets, timeouts); a retry re-runs only
+// the failed step, because every step before it is cached. Missing modules
+// (404/410) and refused credentials (401/403) fail the same way every time.
+
+
+
+
+const GO_STEP = /\bgo (mod|build|get|install|list|generate|test|vet|work)\b/;
+const PERMANENT = [
+    [/\b404 Not Found\b/, 'a module is not found (404)'],
+    [/\b410 Gone\b/, 'a module is gone (410)'],
+    [/\b401 Unauthorized\b/, 'the module proxy refused the credentials (401)'],
+    [/\b403 Forbidden\b/, 'the module proxy forbids access (403)'],
+    [/checksum mismatch|SECURITY ERROR/, 'a checksum does not match go.sum'],
+    [/unknown revision|invalid version/, 'a required version does not exist'],
+];
+const TRANSIENT = [
+    [/\b(500 Internal Server Error|502 Bad Gateway|503 Service Unavailable|504 Gateway Timeout)\b/, ''],
+    [/connection reset by peer/, 'connection reset by peer'],
+    [/connection refused/, 'connection refused'],
+    [/i\/o timeout|TLS handshake timeout|Client\.Timeout exceeded/, 'timeout'],
+    [/unexpected EOF/, 'unexpected EOF'],
+    [/temporary failure in name resolution|server misbehaving/i, 'DNS failure'],
+];
+function classifyFailure(step) {
+    if (!step)
+        return { retry: false, reason: 'no failed step was reported' };
+    if (!GO_STEP.test(step.name))
+        return { retry: false, reason: 'the failed step does not run a Go command that fetches modules' };
+    const text = [...step.logs, step.error].join('\n');
+    for (const [re, why] of PERMANENT)
+        if (re.test(text))
+            return { retry: false, reason: `permanent: ${why}` };
+    for (const [re, why] of TRANSIENT) {
+        const m = re.exec(text);
+        if (m) {
+            const line = step.logs.find((l) => re.test(l));
+            return { retry: true, reason: `transient: ${why || m[1] || m[0]}${line ? ` (${line.trim()})` : ''}` };
+        }
+    }
+    return { retry: false, reason: 'not a network failure' };
+}
+/** Seconds to wait before retry `attempt` (1-based): 1, 2, 4, ... capped at 30. */
+function backoffSeconds(attempt, base = 1) {
+    return Math.min(30, base * 2 ** (attempt - 1));
+}
+/** Runs the build, retrying transient module-download failures; a retry re-runs only the failed step. */
+async function buildWithRetries(buildx, argv, metadataFile, settings) {
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await runBuild(buildx, argv, metadataFile);
+        }
+        catch (err) {
+            if (!(err instanceof BuildError))
+                throw err;
+            // In strict mode BuildKit itself fails on a cache export error: say so plainly.
+            const cacheFailure = settings.cacheStrict ? cacheProblems(err.vertices)[0] : undefined;
+            if (cacheFailure)
+                throw new Error(`Cache ${cacheFailure.kind} failed (${cacheFailure.vertex}): ${cacheFailure.error} (${Inputs.cacheStrict}: true)`);
+            const verdict = classifyFailure(err.failedStep);
+            core_info(`Build attempt ${attempt} failed: ${verdict.reason}`);
+            if (!verdict.retry || attempt > settings.retries) {
+                if (verdict.retry)
+                    core_info(`No retries left (${Inputs.retries}: ${settings.retries})`);
+                throw err;
+            }
+            const wait = backoffSeconds(attempt);
+            warning(`Retrying the build (attempt ${attempt + 1} of ${settings.retries + 1}) in ${wait}s after a ${verdict.reason}`);
+            await new Promise((r) => setTimeout(r, wait * 1000));
+        }
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/setup/builder.ts
@@ -38961,6 +38995,7 @@ async function writeSummary(d) {
 
 
 
+
 const isIndex = (o) => Array.isArray(o.manifests);
 function platformString(p) {
     return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
@@ -39072,6 +39107,25 @@ function headlinePlatform(sizes, requested, native) {
     if (sizes[native])
         return native;
     return requested.find((p) => sizes[p]) ?? Object.keys(sizes)[0];
+}
+/** Per-platform sizes of what the build produced, wherever it went. */
+async function measureSizes(buildx, output, ref, digest, tempDir, runKey) {
+    let manifests;
+    if (output.kind === 'oci')
+        manifests = await manifestsFromTar(output.dest, external_node_path_namespaceObject.join(tempDir, 'sizes'));
+    else if (!ref) {
+        warning('No tag and no digest from the build: image sizes are not reported');
+        return undefined;
+    }
+    else if (output.kind === 'engine')
+        manifests = await manifestsFromEngine(ref, external_node_path_namespaceObject.join(tempDir, 'sizes'));
+    else
+        manifests = await manifestsFromRegistry(buildx, digest && !ref.includes('@') ? `${ref.replace(/:[^:/]+$/, '')}@${digest}` : ref);
+    const uncompressed = {};
+    for (const pm of manifests) {
+        uncompressed[pm.platform] = output.kind === 'engine' && ref ? await engineUncompressedSize(ref, pm.platform, runKey) : null;
+    }
+    return { sizes: summarize(manifests, uncompressed), manifests };
 }
 
 ;// CONCATENATED MODULE: ./src/report/budget.ts
@@ -39424,8 +39478,6 @@ function failureMessage(r) {
 
 
 
-
-
 async function main() {
     markMain();
     let settings;
@@ -39485,32 +39537,6 @@ function onCancel(tempDir, runKey) {
     process.once('SIGINT', handler);
     process.once('SIGTERM', handler);
 }
-/** Runs the build, retrying transient module-download failures; a retry re-runs only the failed step. */
-async function buildWithRetries(settings, buildx, argv, metadataFile) {
-    for (let attempt = 1;; attempt++) {
-        try {
-            return await runBuild(buildx, argv, metadataFile);
-        }
-        catch (err) {
-            if (!(err instanceof BuildError))
-                throw err;
-            // In strict mode BuildKit itself fails on a cache export error: say so plainly.
-            const cacheFailure = settings.cacheStrict ? cacheProblems(err.vertices)[0] : undefined;
-            if (cacheFailure)
-                throw new Error(`Cache ${cacheFailure.kind} failed (${cacheFailure.vertex}): ${cacheFailure.error} (${Inputs.cacheStrict}: true)`);
-            const verdict = classifyFailure(err.failedStep);
-            core_info(`Build attempt ${attempt} failed: ${verdict.reason}`);
-            if (!verdict.retry || attempt > settings.retries) {
-                if (verdict.retry)
-                    core_info(`No retries left (${Inputs.retries}: ${settings.retries})`);
-                throw err;
-            }
-            const wait = backoffSeconds(attempt);
-            warning(`Retrying the build (attempt ${attempt + 1} of ${settings.retries + 1}) in ${wait}s after a ${verdict.reason}`);
-            await new Promise((r) => setTimeout(r, wait * 1000));
-        }
-    }
-}
 async function pipeline(settings, tempDir, runKey) {
     const { buildx, builder } = await group('Set up Buildx', async () => {
         const bx = await resolveBuildx(settings);
@@ -39550,7 +39576,7 @@ async function pipeline(settings, tempDir, runKey) {
     core_debug(`output: ${JSON.stringify(output)}`);
     core_debug(`cache entries: ${JSON.stringify(cache)}`);
     core_debug(`buildx build argv: ${JSON.stringify(argv)}`);
-    const result = await group(`Build ${settings.platforms.join(', ')}`, () => buildWithRetries(settings, buildx, argv, metadataFile));
+    const result = await group(`Build ${settings.platforms.join(', ')}`, () => buildWithRetries(buildx, argv, metadataFile, settings));
     const stats = cacheStats(result.vertices);
     core_info(`Built in ${result.seconds.toFixed(1)}s; cache: ${stats.hits}/${stats.steps} Dockerfile steps (${formatRate(stats.rate)}%)`);
     setBuildOutputs(builder, stats, result.metadata);
@@ -39622,24 +39648,6 @@ async function runSmoke(settings, output, ref, runKey) {
         return undefined;
     }
     return smokeTest(ref, settings.platforms, settings.smoke, runKey, output.kind === 'stage' ? 'missing' : 'never');
-}
-async function measureSizes(buildx, output, ref, digest, tempDir, runKey) {
-    let manifests;
-    if (output.kind === 'oci')
-        manifests = await manifestsFromTar(output.dest, external_node_path_namespaceObject.join(tempDir, 'sizes'));
-    else if (!ref) {
-        warning('No tag and no digest from the build: image sizes are not reported');
-        return undefined;
-    }
-    else if (output.kind === 'engine')
-        manifests = await manifestsFromEngine(ref, external_node_path_namespaceObject.join(tempDir, 'sizes'));
-    else
-        manifests = await manifestsFromRegistry(buildx, digest && !ref.includes('@') ? `${ref.replace(/:[^:/]+$/, '')}@${digest}` : ref);
-    const uncompressed = {};
-    for (const pm of manifests) {
-        uncompressed[pm.platform] = output.kind === 'engine' && ref ? await engineUncompressedSize(ref, pm.platform, runKey) : null;
-    }
-    return { sizes: summarize(manifests, uncompressed), manifests };
 }
 async function summarySafely(settings, stats, sizes, smoke, buildSeconds, digest) {
     if (!process.env.GITHUB_STEP_SUMMARY)

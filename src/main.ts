@@ -9,31 +9,20 @@ import * as path from 'node:path';
 import * as core from '@actions/core';
 import { Inputs, NETRC_SECRET_ID, Outputs } from './constants.js';
 import { signalChildren } from './exec.js';
-import { backoffSeconds, classifyFailure } from './build/retry.js';
-import { BuildError, type BuildResult } from './build/run.js';
+import { buildWithRetries } from './build/retry.js';
 import { parseSettings, type Settings } from './settings.js';
-import { type BuildxCommand, markMain, saveCreatedBuilder, saveRunKey, saveTempDir } from './state.js';
+import { markMain, saveCreatedBuilder, saveRunKey, saveTempDir } from './state.js';
 import { resolveBuildx } from './setup/buildx.js';
 import { prepareBuilder } from './setup/builder.js';
 import { ensureQemu, nativePlatform } from './setup/qemu.js';
 import { cacheEntries } from './cache/refs.js';
 import { buildArgs, chooseOutput, type OutputMode } from './build/args.js';
-import { runBuild } from './build/run.js';
 import { pushTags, tagStaged } from './build/push.js';
 import { cacheProblems, cacheStats, formatRate } from './build/rawjson.js';
 import { formatBytes, setBuildOutputs, setSizeOutputs } from './report/outputs.js';
 import { writeSummary } from './report/summary.js';
 import { budgetMessage, budgetViolations } from './report/budget.js';
-import {
-  engineUncompressedSize,
-  headlinePlatform,
-  type ImageSizes,
-  manifestsFromEngine,
-  manifestsFromRegistry,
-  manifestsFromTar,
-  type PlatformManifest,
-  summarize,
-} from './report/sizes.js';
+import { headlinePlatform, type ImageSizes, measureSizes } from './report/sizes.js';
 import { failureMessage, resultJson, type SmokeReport, smokeTest, SmokeError } from './smoke/index.js';
 import { removeRunContainers } from './smoke/run.js';
 
@@ -93,30 +82,6 @@ function onCancel(tempDir: string, runKey: string): void {
   process.once('SIGTERM', handler);
 }
 
-/** Runs the build, retrying transient module-download failures; a retry re-runs only the failed step. */
-async function buildWithRetries(settings: Settings, buildx: BuildxCommand, argv: string[], metadataFile: string): Promise<BuildResult> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await runBuild(buildx, argv, metadataFile);
-    } catch (err) {
-      if (!(err instanceof BuildError)) throw err;
-      // In strict mode BuildKit itself fails on a cache export error: say so plainly.
-      const cacheFailure = settings.cacheStrict ? cacheProblems(err.vertices)[0] : undefined;
-      if (cacheFailure)
-        throw new Error(`Cache ${cacheFailure.kind} failed (${cacheFailure.vertex}): ${cacheFailure.error} (${Inputs.cacheStrict}: true)`);
-      const verdict = classifyFailure(err.failedStep);
-      core.info(`Build attempt ${attempt} failed: ${verdict.reason}`);
-      if (!verdict.retry || attempt > settings.retries) {
-        if (verdict.retry) core.info(`No retries left (${Inputs.retries}: ${settings.retries})`);
-        throw err;
-      }
-      const wait = backoffSeconds(attempt);
-      core.warning(`Retrying the build (attempt ${attempt + 1} of ${settings.retries + 1}) in ${wait}s after a ${verdict.reason}`);
-      await new Promise((r) => setTimeout(r, wait * 1000));
-    }
-  }
-}
-
 async function pipeline(settings: Settings, tempDir: string, runKey: string): Promise<void> {
   const { buildx, builder } = await core.group('Set up Buildx', async () => {
     const bx = await resolveBuildx(settings);
@@ -159,7 +124,7 @@ async function pipeline(settings: Settings, tempDir: string, runKey: string): Pr
   core.debug(`cache entries: ${JSON.stringify(cache)}`);
   core.debug(`buildx build argv: ${JSON.stringify(argv)}`);
 
-  const result = await core.group(`Build ${settings.platforms.join(', ')}`, () => buildWithRetries(settings, buildx, argv, metadataFile));
+  const result = await core.group(`Build ${settings.platforms.join(', ')}`, () => buildWithRetries(buildx, argv, metadataFile, settings));
   const stats = cacheStats(result.vertices);
   core.info(`Built in ${result.seconds.toFixed(1)}s; cache: ${stats.hits}/${stats.steps} Dockerfile steps (${formatRate(stats.rate)}%)`);
   setBuildOutputs(builder, stats, result.metadata);
@@ -229,28 +194,6 @@ async function runSmoke(settings: Settings, output: OutputMode, ref: string | un
     return undefined;
   }
   return smokeTest(ref, settings.platforms, settings.smoke, runKey, output.kind === 'stage' ? 'missing' : 'never');
-}
-
-async function measureSizes(
-  buildx: BuildxCommand,
-  output: OutputMode,
-  ref: string | undefined,
-  digest: string | undefined,
-  tempDir: string,
-  runKey: string,
-): Promise<{ sizes: ImageSizes; manifests: PlatformManifest[] } | undefined> {
-  let manifests: PlatformManifest[];
-  if (output.kind === 'oci') manifests = await manifestsFromTar(output.dest, path.join(tempDir, 'sizes'));
-  else if (!ref) {
-    core.warning('No tag and no digest from the build: image sizes are not reported');
-    return undefined;
-  } else if (output.kind === 'engine') manifests = await manifestsFromEngine(ref, path.join(tempDir, 'sizes'));
-  else manifests = await manifestsFromRegistry(buildx, digest && !ref.includes('@') ? `${ref.replace(/:[^:/]+$/, '')}@${digest}` : ref);
-  const uncompressed: Record<string, number | null> = {};
-  for (const pm of manifests) {
-    uncompressed[pm.platform] = output.kind === 'engine' && ref ? await engineUncompressedSize(ref, pm.platform, runKey) : null;
-  }
-  return { sizes: summarize(manifests, uncompressed), manifests };
 }
 
 async function summarySafely(

@@ -2,7 +2,12 @@
 // (a proxy or VCS host answering 5xx, resets, timeouts); a retry re-runs only
 // the failed step, because every step before it is cached. Missing modules
 // (404/410) and refused credentials (401/403) fail the same way every time.
-import type { FailedStep } from './run.js';
+import * as core from '@actions/core';
+import { Inputs } from '../constants.js';
+import type { Settings } from '../settings.js';
+import type { BuildxCommand } from '../state.js';
+import { cacheProblems } from './rawjson.js';
+import { BuildError, type BuildResult, type FailedStep, runBuild } from './run.js';
 
 export interface Verdict {
   retry: boolean;
@@ -45,4 +50,33 @@ export function classifyFailure(step: FailedStep | undefined): Verdict {
 /** Seconds to wait before retry `attempt` (1-based): 1, 2, 4, ... capped at 30. */
 export function backoffSeconds(attempt: number, base = 1): number {
   return Math.min(30, base * 2 ** (attempt - 1));
+}
+
+/** Runs the build, retrying transient module-download failures; a retry re-runs only the failed step. */
+export async function buildWithRetries(
+  buildx: BuildxCommand,
+  argv: string[],
+  metadataFile: string,
+  settings: Pick<Settings, 'retries' | 'cacheStrict'>,
+): Promise<BuildResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runBuild(buildx, argv, metadataFile);
+    } catch (err) {
+      if (!(err instanceof BuildError)) throw err;
+      // In strict mode BuildKit itself fails on a cache export error: say so plainly.
+      const cacheFailure = settings.cacheStrict ? cacheProblems(err.vertices)[0] : undefined;
+      if (cacheFailure)
+        throw new Error(`Cache ${cacheFailure.kind} failed (${cacheFailure.vertex}): ${cacheFailure.error} (${Inputs.cacheStrict}: true)`);
+      const verdict = classifyFailure(err.failedStep);
+      core.info(`Build attempt ${attempt} failed: ${verdict.reason}`);
+      if (!verdict.retry || attempt > settings.retries) {
+        if (verdict.retry) core.info(`No retries left (${Inputs.retries}: ${settings.retries})`);
+        throw err;
+      }
+      const wait = backoffSeconds(attempt);
+      core.warning(`Retrying the build (attempt ${attempt + 1} of ${settings.retries + 1}) in ${wait}s after a ${verdict.reason}`);
+      await new Promise((r) => setTimeout(r, wait * 1000));
+    }
+  }
 }

@@ -10,7 +10,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { run } from '../exec.js';
+import * as core from '@actions/core';
 import { OWNER_LABEL, RUN_LABEL } from '../constants.js';
+import type { OutputMode } from '../build/args.js';
 import type { BuildxCommand } from '../state.js';
 import { args } from '../setup/buildx.js';
 
@@ -174,4 +176,27 @@ export function summarize(manifests: PlatformManifest[], uncompressed: Record<st
 export function headlinePlatform(sizes: ImageSizes, requested: string[], native: string): string | undefined {
   if (sizes[native]) return native;
   return requested.find((p) => sizes[p]) ?? Object.keys(sizes)[0];
+}
+
+/** Per-platform sizes of what the build produced, wherever it went. */
+export async function measureSizes(
+  buildx: BuildxCommand,
+  output: OutputMode,
+  ref: string | undefined,
+  digest: string | undefined,
+  tempDir: string,
+  runKey: string,
+): Promise<{ sizes: ImageSizes; manifests: PlatformManifest[] } | undefined> {
+  let manifests: PlatformManifest[];
+  if (output.kind === 'oci') manifests = await manifestsFromTar(output.dest, path.join(tempDir, 'sizes'));
+  else if (!ref) {
+    core.warning('No tag and no digest from the build: image sizes are not reported');
+    return undefined;
+  } else if (output.kind === 'engine') manifests = await manifestsFromEngine(ref, path.join(tempDir, 'sizes'));
+  else manifests = await manifestsFromRegistry(buildx, digest && !ref.includes('@') ? `${ref.replace(/:[^:/]+$/, '')}@${digest}` : ref);
+  const uncompressed: Record<string, number | null> = {};
+  for (const pm of manifests) {
+    uncompressed[pm.platform] = output.kind === 'engine' && ref ? await engineUncompressedSize(ref, pm.platform, runKey) : null;
+  }
+  return { sizes: summarize(manifests, uncompressed), manifests };
 }
