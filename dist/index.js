@@ -37957,6 +37957,10 @@ function splitRef(ref) {
         return { repository: ref.slice(0, colon), tag: ref.slice(colon + 1) };
     return { repository: ref };
 }
+/** The repository of an image reference: host and path, without tag or digest. */
+function repositoryOf(ref) {
+    return splitRef(ref.replace(/@sha256:[a-f0-9]{64}$/, '')).repository;
+}
 function isValidImageRef(ref) {
     if (ref.includes('@')) {
         const [name, digest] = ref.split('@', 2);
@@ -38782,6 +38786,7 @@ function cacheEntries(settings) {
 }
 
 ;// CONCATENATED MODULE: ./src/build/args.ts
+
 /**
  * - stage: (docker-container, push, smoke test on) pushed by digest only, with
  *   no tag, smoke-tested from there, and tagged only when it passes, so the
@@ -38795,12 +38800,6 @@ function chooseOutput(driver, push, smoke, tags, ociDest) {
     if (smoke && tags.length > 0)
         return { kind: 'stage', repository: repositoryOf(tags[0]) };
     return { kind: 'registry' };
-}
-function repositoryOf(ref) {
-    const noDigest = ref.replace(/@sha256:[a-f0-9]{64}$/, '');
-    const slash = noDigest.lastIndexOf('/');
-    const colon = noDigest.lastIndexOf(':');
-    return colon > slash ? noDigest.slice(0, colon) : noDigest;
 }
 function outputArg(o) {
     switch (o.kind) {
@@ -38996,6 +38995,7 @@ async function writeSummary(d) {
 
 
 
+
 const isIndex = (o) => Array.isArray(o.manifests);
 function platformString(p) {
     return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
@@ -39087,7 +39087,7 @@ async function manifestsFromEngine(ref, workDir) {
 }
 /** Manifests of an image in a registry, through `buildx imagetools inspect --raw`. */
 async function manifestsFromRegistry(buildx, ref) {
-    const repo = ref.replace(/@sha256:[a-f0-9]{64}$/, '').replace(/:[^:/]+$/, '');
+    const repo = repositoryOf(ref);
     const raw = async (r) => JSON.parse((await run(...args(buildx, 'imagetools', 'inspect', '--raw', r))).stdout);
     return platformManifests(await raw(ref), (digest) => raw(`${repo}@${digest}`));
 }
@@ -39120,7 +39120,7 @@ async function measureSizes(buildx, output, ref, digest, tempDir, runKey) {
     else if (output.kind === 'engine')
         manifests = await manifestsFromEngine(ref, external_node_path_namespaceObject.join(tempDir, 'sizes'));
     else
-        manifests = await manifestsFromRegistry(buildx, digest && !ref.includes('@') ? `${ref.replace(/:[^:/]+$/, '')}@${digest}` : ref);
+        manifests = await manifestsFromRegistry(buildx, digest && !ref.includes('@') ? `${repositoryOf(ref)}@${digest}` : ref);
     const uncompressed = {};
     for (const pm of manifests) {
         uncompressed[pm.platform] = output.kind === 'engine' && ref ? await engineUncompressedSize(ref, pm.platform, runKey) : null;

@@ -156,6 +156,11 @@ export function splitRef(ref: string): { repository: string; tag?: string } {
   return { repository: ref };
 }
 
+/** The repository of an image reference: host and path, without tag or digest. */
+export function repositoryOf(ref: string): string {
+  return splitRef(ref.replace(/@sha256:[a-f0-9]{64}$/, '')).repository;
+}
+
 export function isValidImageRef(ref: string): boolean {
   if (ref.includes('@')) {
     const [name, digest] = ref.split('@', 2);

@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { ROOT } from '../../scripts/run-action.mjs';
+import { OWNER_LABEL } from '../../src/constants.js';
 
 export const REGISTRY = 'localhost:5000';
 export const REGISTRY_HTTP = 'http://127.0.0.1:5000';
@@ -124,4 +125,11 @@ export function occurrences(buf: Buffer | string, needle: string): number {
   let n = 0;
   for (let i = hay.indexOf(needle); i !== -1; i = hay.indexOf(needle, i + 1)) n++;
   return n;
+}
+
+/** Containers carrying the action's label: "ID labels" per line. */
+export function leftoverContainers(): string[] {
+  return sh('docker', ['ps', '-a', '--filter', `label=${OWNER_LABEL}`, '--format', '{{.ID}} {{.Labels}}'])
+    .split('\n')
+    .filter(Boolean);
 }

@@ -11,18 +11,16 @@ import { type GoProxy, startGoProxy } from '../../scripts/goproxy.mjs';
 import {
   engineUp,
   exampleWorkspace,
+  leftoverContainers,
   occurrences,
   prune,
   registryBlob,
   registryManifest,
   registryTags,
-  sh,
   startRegistry,
   stopRegistry,
   uniqueRepo,
 } from './engine.js';
-
-const LABEL = 'io.github.go-buildx-action';
 
 describe.runIf(engineUp)('faults, private modules and cancellation (real engine)', () => {
   let proxy: GoProxy;
@@ -238,7 +236,7 @@ describe.runIf(engineUp)('faults, private modules and cancellation (real engine)
     expect(fs.existsSync(tempDir)).toBe(false);
     // The buildx client was stopped with the action, so its build is gone too.
     expect(spawnSync('pgrep', ['-f', tempDir]).status).not.toBe(0);
-    expect(sh('docker', ['ps', '-a', '--filter', `label=${LABEL}`, '--format', '{{.ID}}']).trim()).toBe('');
+    expect(leftoverContainers()).toEqual([]);
     expect(await registryTags(repo)).not.toContain('cancel');
   });
 

@@ -5,20 +5,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runAction } from '../../scripts/run-action.mjs';
-import { engineUp, exampleWorkspace, registryManifest, registryTags, sh, uniqueRepo } from './engine.js';
-
-const LABEL = 'io.github.go-buildx-action';
+import { OWNER_LABEL } from '../../src/constants.js';
+import { engineUp, exampleWorkspace, leftoverContainers, registryManifest, registryTags, uniqueRepo } from './engine.js';
 
 function fixtureWorkspace(): string {
   const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-smoke-'));
   fs.cpSync(path.join(ROOT, '__tests__/e2e/smoke-fixture'), ws, { recursive: true });
   return ws;
-}
-
-function leftoverContainers(): string[] {
-  return sh('docker', ['ps', '-a', '--filter', `label=${LABEL}`, '--format', '{{.ID}} {{.Labels}}'])
-    .split('\n')
-    .filter(Boolean);
 }
 
 describe.runIf(engineUp)('smoke test before push (real engine)', () => {
@@ -179,7 +172,7 @@ describe.runIf(engineUp)('smoke test before push (real engine)', () => {
     );
     expect(r.exitCode).not.toBe(0);
     expect(during.length, 'the killed main step left its smoke container behind').toBe(1);
-    expect(during[0]).toContain(`${LABEL}.run=${r.state.runKey}`);
+    expect(during[0]).toContain(`${OWNER_LABEL}.run=${r.state.runKey}`);
     expect(r.post.exitCode).toBe(0);
     expect(r.post.log).toContain('Removed 1 leftover container(s) of this run');
     // afterEach then checks that nothing with the label is left.

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { InputError, parseList, parseSettings } from '../../src/settings.js';
+import { InputError, parseList, parseSettings, repositoryOf } from '../../src/settings.js';
 
 let ws: string;
 beforeAll(() => {
@@ -60,6 +60,15 @@ describe('defaults', () => {
   it('keeps an explicit cache tag and a registry port', () => {
     expect(parse({ 'cache-ref': 'localhost:5000/cache:main' }).cacheRef).toEqual({ repository: 'localhost:5000/cache', tag: 'main' });
     expect(parse({ 'cache-ref': 'localhost:5000/cache' }).cacheRef).toEqual({ repository: 'localhost:5000/cache', tag: 'buildcache' });
+  });
+
+  it.each([
+    ['localhost:5000/acme/app:1.2.3', 'localhost:5000/acme/app'],
+    ['localhost:5000/acme/app', 'localhost:5000/acme/app'],
+    ['ghcr.io/acme/app@sha256:' + 'a'.repeat(64), 'ghcr.io/acme/app'],
+    ['acme/app:latest', 'acme/app'],
+  ])('repository of %s is %s', (ref, want) => {
+    expect(repositoryOf(ref)).toBe(want);
   });
 
   it('parseList keeps empty entries for the caller to reject', () => {

@@ -1,6 +1,6 @@
 // Pure argv builder for `buildx build`: inputs in, argv out.
 import type { ConcreteDriver } from '../setup/builder.js';
-import type { Settings } from '../settings.js';
+import { repositoryOf, type Settings } from '../settings.js';
 import type { CacheEntries } from '../cache/refs.js';
 
 /**
@@ -23,13 +23,6 @@ export function chooseOutput(driver: ConcreteDriver | string, push: boolean, smo
   if (!push) return { kind: 'oci', dest: ociDest };
   if (smoke && tags.length > 0) return { kind: 'stage', repository: repositoryOf(tags[0]) };
   return { kind: 'registry' };
-}
-
-export function repositoryOf(ref: string): string {
-  const noDigest = ref.replace(/@sha256:[a-f0-9]{64}$/, '');
-  const slash = noDigest.lastIndexOf('/');
-  const colon = noDigest.lastIndexOf(':');
-  return colon > slash ? noDigest.slice(0, colon) : noDigest;
 }
 
 export interface BuildPlan {

@@ -13,6 +13,7 @@ import { run } from '../exec.js';
 import * as core from '@actions/core';
 import { OWNER_LABEL, RUN_LABEL } from '../constants.js';
 import type { OutputMode } from '../build/args.js';
+import { repositoryOf } from '../settings.js';
 import type { BuildxCommand } from '../state.js';
 import { args } from '../setup/buildx.js';
 
@@ -154,7 +155,7 @@ export async function manifestsFromEngine(ref: string, workDir: string): Promise
 
 /** Manifests of an image in a registry, through `buildx imagetools inspect --raw`. */
 export async function manifestsFromRegistry(buildx: BuildxCommand, ref: string): Promise<PlatformManifest[]> {
-  const repo = ref.replace(/@sha256:[a-f0-9]{64}$/, '').replace(/:[^:/]+$/, '');
+  const repo = repositoryOf(ref);
   const raw = async (r: string) =>
     JSON.parse((await run(...args(buildx, 'imagetools', 'inspect', '--raw', r))).stdout) as OciIndex | OciManifest;
   return platformManifests(await raw(ref), (digest) => raw(`${repo}@${digest}`));
@@ -193,7 +194,7 @@ export async function measureSizes(
     core.warning('No tag and no digest from the build: image sizes are not reported');
     return undefined;
   } else if (output.kind === 'engine') manifests = await manifestsFromEngine(ref, path.join(tempDir, 'sizes'));
-  else manifests = await manifestsFromRegistry(buildx, digest && !ref.includes('@') ? `${ref.replace(/:[^:/]+$/, '')}@${digest}` : ref);
+  else manifests = await manifestsFromRegistry(buildx, digest && !ref.includes('@') ? `${repositoryOf(ref)}@${digest}` : ref);
   const uncompressed: Record<string, number | null> = {};
   for (const pm of manifests) {
     uncompressed[pm.platform] = output.kind === 'engine' && ref ? await engineUncompressedSize(ref, pm.platform, runKey) : null;
