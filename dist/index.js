@@ -31616,10 +31616,38 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("assert");
 
 /***/ }),
 
+/***/ 181:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("buffer");
+
+/***/ }),
+
+/***/ 5317:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
+
+/***/ }),
+
+/***/ 6982:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
+
+/***/ }),
+
 /***/ 4434:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("events");
+
+/***/ }),
+
+/***/ 9896:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
 
 /***/ }),
 
@@ -31700,6 +31728,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events"
 
 /***/ }),
 
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+
+/***/ }),
+
 /***/ 7067:
 /***/ ((module) => {
 
@@ -31714,6 +31749,20 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2")
 
 /***/ }),
 
+/***/ 4708:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+
+/***/ }),
+
+/***/ 8995:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
+
+/***/ }),
+
 /***/ 7030:
 /***/ ((module) => {
 
@@ -31721,10 +31770,31 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
 
 /***/ }),
 
+/***/ 8161:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+
+/***/ }),
+
+/***/ 6760:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+
+/***/ }),
+
 /***/ 643:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:perf_hooks");
+
+/***/ }),
+
+/***/ 1708:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:process");
 
 /***/ }),
 
@@ -31784,6 +31854,27 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:zlib");
 
 /***/ }),
 
+/***/ 857:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
+
+/***/ }),
+
+/***/ 6928:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
+
+/***/ }),
+
+/***/ 2203:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
+
+/***/ }),
+
 /***/ 3193:
 /***/ ((module) => {
 
@@ -31798,113 +31889,54 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tls");
 
 /***/ }),
 
+/***/ 2018:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("tty");
+
+/***/ }),
+
+/***/ 7016:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("url");
+
+/***/ }),
+
 /***/ 9023:
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 
-/***/ })
+/***/ }),
 
-/******/ });
-/************************************************************************/
-/******/ // The module cache
-/******/ var __webpack_module_cache__ = {};
-/******/ 
-/******/ // The require function
-/******/ function __nccwpck_require__(moduleId) {
-/******/ 	// Check if module is in cache
-/******/ 	var cachedModule = __webpack_module_cache__[moduleId];
-/******/ 	if (cachedModule !== undefined) {
-/******/ 		return cachedModule.exports;
-/******/ 	}
-/******/ 	// Create a new module (and put it into the cache)
-/******/ 	var module = __webpack_module_cache__[moduleId] = {
-/******/ 		// no module.id needed
-/******/ 		// no module.loaded needed
-/******/ 		exports: {}
-/******/ 	};
-/******/ 
-/******/ 	// Execute the module function
-/******/ 	var threw = true;
-/******/ 	try {
-/******/ 		__webpack_modules__[moduleId](module, module.exports, __nccwpck_require__);
-/******/ 		threw = false;
-/******/ 	} finally {
-/******/ 		if(threw) delete __webpack_module_cache__[moduleId];
-/******/ 	}
-/******/ 
-/******/ 	// Return the exports of the module
-/******/ 	return module.exports;
-/******/ }
-/******/ 
-/************************************************************************/
-/******/ /* webpack/runtime/create fake namespace object */
-/******/ (() => {
-/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
-/******/ 	var leafPrototypes;
-/******/ 	// create a fake namespace object
-/******/ 	// mode & 1: value is a module id, require it
-/******/ 	// mode & 2: merge all properties of value into the ns
-/******/ 	// mode & 4: return value when already ns object
-/******/ 	// mode & 16: return value when it's Promise-like
-/******/ 	// mode & 8|1: behave like require
-/******/ 	__nccwpck_require__.t = function(value, mode) {
-/******/ 		if(mode & 1) value = this(value);
-/******/ 		if(mode & 8) return value;
-/******/ 		if(typeof value === 'object' && value) {
-/******/ 			if((mode & 4) && value.__esModule) return value;
-/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
-/******/ 		}
-/******/ 		var ns = Object.create(null);
-/******/ 		__nccwpck_require__.r(ns);
-/******/ 		var def = {};
-/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
-/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
-/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
-/******/ 		}
-/******/ 		def['default'] = () => (value);
-/******/ 		__nccwpck_require__.d(ns, def);
-/******/ 		return ns;
-/******/ 	};
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/define property getters */
-/******/ (() => {
-/******/ 	// define getter functions for harmony exports
-/******/ 	__nccwpck_require__.d = (exports, definition) => {
-/******/ 		for(var key in definition) {
-/******/ 			if(__nccwpck_require__.o(definition, key) && !__nccwpck_require__.o(exports, key)) {
-/******/ 				Object.defineProperty(exports, key, { enumerable: true, get: definition[key] });
-/******/ 			}
-/******/ 		}
-/******/ 	};
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/hasOwnProperty shorthand */
-/******/ (() => {
-/******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/make namespace object */
-/******/ (() => {
-/******/ 	// define __esModule on exports
-/******/ 	__nccwpck_require__.r = (exports) => {
-/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
-/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
-/******/ 		}
-/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
-/******/ 	};
-/******/ })();
-/******/ 
-/******/ /* webpack/runtime/compat */
-/******/ 
-/******/ if (typeof __nccwpck_require__ !== 'undefined') __nccwpck_require__.ab = new URL('.', import.meta.url).pathname.slice(import.meta.url.match(/^file:\/\/\/\w:/) ? 1 : 0, -1) + "/";
-/******/ 
-/************************************************************************/
-var __webpack_exports__ = {};
+/***/ 3838:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
-;// CONCATENATED MODULE: external "os"
-const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Yz: () => (/* binding */ core_debug),
+  N4: () => (/* binding */ endGroup),
+  z3: () => (/* binding */ error),
+  V4: () => (/* binding */ getInput),
+  Gu: () => (/* binding */ getState),
+  Os: () => (/* binding */ group),
+  pq: () => (/* binding */ info),
+  _o: () => (/* binding */ isDebug),
+  LZ: () => (/* binding */ saveState),
+  C1: () => (/* binding */ setFailed),
+  uH: () => (/* binding */ setOutput),
+  Pq: () => (/* binding */ core_setSecret),
+  Oh: () => (/* binding */ startGroup),
+  z: () => (/* reexport */ summary),
+  $e: () => (/* binding */ warning)
+});
+
+// UNUSED EXPORTS: ExitCode, addPath, exportVariable, getBooleanInput, getIDToken, getMultilineInput, markdownSummary, notice, platform, setCommandEcho, toPlatformPath, toPosixPath, toWin32Path
+
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -31979,7 +32011,7 @@ function utils_toCommandProperties(annotationProperties) {
  */
 function command_issueCommand(command, properties, message) {
     const cmd = new Command(command, properties, message);
-    process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
+    process.stdout.write(cmd.toString() + external_os_.EOL);
 }
 function command_issue(name, message = '') {
     command_issueCommand(name, {}, message);
@@ -32033,10 +32065,10 @@ function escapeProperty(s) {
         .replace(/,/g, '%2C');
 }
 //# sourceMappingURL=command.js.map
-;// CONCATENATED MODULE: external "crypto"
-const external_crypto_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("crypto");
-;// CONCATENATED MODULE: external "fs"
-const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("fs");
+// EXTERNAL MODULE: external "crypto"
+var external_crypto_ = __nccwpck_require__(6982);
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(9896);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
 // For internal use, subject to change.
 // We use any as a valid input type
@@ -32050,15 +32082,15 @@ function file_command_issueFileCommand(command, message) {
     if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
     }
-    if (!external_fs_namespaceObject.existsSync(filePath)) {
+    if (!external_fs_.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    external_fs_namespaceObject.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
+    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_.EOL}`, {
         encoding: 'utf8'
     });
 }
 function file_command_prepareKeyValueMessage(key, value) {
-    const delimiter = `ghadelimiter_${external_crypto_namespaceObject.randomUUID()}`;
+    const delimiter = `ghadelimiter_${external_crypto_.randomUUID()}`;
     const convertedValue = utils_toCommandValue(value);
     // These should realistically never happen, but just in case someone finds a
     // way to exploit uuid generation let's not allow keys or values that contain
@@ -32069,11 +32101,1588 @@ function file_command_prepareKeyValueMessage(key, value) {
     if (convertedValue.includes(delimiter)) {
         throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
     }
-    return `${key}<<${delimiter}${external_os_namespaceObject.EOL}${convertedValue}${external_os_namespaceObject.EOL}${delimiter}`;
+    return `${key}<<${delimiter}${external_os_.EOL}${convertedValue}${external_os_.EOL}${delimiter}`;
 }
 //# sourceMappingURL=file-command.js.map
-;// CONCATENATED MODULE: external "path"
-const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
+// EXTERNAL MODULE: external "path"
+var external_path_ = __nccwpck_require__(6928);
+// EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
+var lib = __nccwpck_require__(4942);
+// EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/auth.js
+var auth = __nccwpck_require__(2145);
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+class oidc_utils_OidcClient {
+    static createHttpClient(allowRetry = true, maxRetry = 10) {
+        const requestOptions = {
+            allowRetries: allowRetry,
+            maxRetries: maxRetry
+        };
+        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
+    }
+    static getRequestToken() {
+        const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
+        if (!token) {
+            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
+        }
+        return token;
+    }
+    static getIDTokenUrl() {
+        const runtimeUrl = process.env['ACTIONS_ID_TOKEN_REQUEST_URL'];
+        if (!runtimeUrl) {
+            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
+        }
+        return runtimeUrl;
+    }
+    static getCall(id_token_url) {
+        return __awaiter(this, void 0, void 0, function* () {
+            var _a;
+            const httpclient = oidc_utils_OidcClient.createHttpClient();
+            const res = yield httpclient
+                .getJson(id_token_url)
+                .catch(error => {
+                throw new Error(`Failed to get ID Token. \n 
+        Error Code : ${error.statusCode}\n 
+        Error Message: ${error.message}`);
+            });
+            const id_token = (_a = res.result) === null || _a === void 0 ? void 0 : _a.value;
+            if (!id_token) {
+                throw new Error('Response json body do not have ID Token field');
+            }
+            return id_token;
+        });
+    }
+    static getIDToken(audience) {
+        return __awaiter(this, void 0, void 0, function* () {
+            try {
+                // New ID Token is requested from action service
+                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
+                if (audience) {
+                    const encodedAudience = encodeURIComponent(audience);
+                    id_token_url = `${id_token_url}&audience=${encodedAudience}`;
+                }
+                debug(`ID token url is ${id_token_url}`);
+                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
+                setSecret(id_token);
+                return id_token;
+            }
+            catch (error) {
+                throw new Error(`Error message: ${error.message}`);
+            }
+        });
+    }
+}
+//# sourceMappingURL=oidc-utils.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
+var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const { access, appendFile, writeFile } = external_fs_.promises;
+const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
+const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
+class Summary {
+    constructor() {
+        this._buffer = '';
+    }
+    /**
+     * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
+     * Also checks r/w permissions.
+     *
+     * @returns step summary file path
+     */
+    filePath() {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            if (this._filePath) {
+                return this._filePath;
+            }
+            const pathFromEnv = process.env[SUMMARY_ENV_VAR];
+            if (!pathFromEnv) {
+                throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
+            }
+            try {
+                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
+            }
+            catch (_a) {
+                throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
+            }
+            this._filePath = pathFromEnv;
+            return this._filePath;
+        });
+    }
+    /**
+     * Wraps content in an HTML tag, adding any HTML attributes
+     *
+     * @param {string} tag HTML tag to wrap
+     * @param {string | null} content content within the tag
+     * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
+     *
+     * @returns {string} content wrapped in HTML element
+     */
+    wrap(tag, content, attrs = {}) {
+        const htmlAttrs = Object.entries(attrs)
+            .map(([key, value]) => ` ${key}="${value}"`)
+            .join('');
+        if (!content) {
+            return `<${tag}${htmlAttrs}>`;
+        }
+        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
+    }
+    /**
+     * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
+     *
+     * @param {SummaryWriteOptions} [options] (optional) options for write operation
+     *
+     * @returns {Promise<Summary>} summary instance
+     */
+    write(options) {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
+            const filePath = yield this.filePath();
+            const writeFunc = overwrite ? writeFile : appendFile;
+            yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
+            return this.emptyBuffer();
+        });
+    }
+    /**
+     * Clears the summary buffer and wipes the summary file
+     *
+     * @returns {Summary} summary instance
+     */
+    clear() {
+        return summary_awaiter(this, void 0, void 0, function* () {
+            return this.emptyBuffer().write({ overwrite: true });
+        });
+    }
+    /**
+     * Returns the current summary buffer as a string
+     *
+     * @returns {string} string of summary buffer
+     */
+    stringify() {
+        return this._buffer;
+    }
+    /**
+     * If the summary buffer is empty
+     *
+     * @returns {boolen} true if the buffer is empty
+     */
+    isEmptyBuffer() {
+        return this._buffer.length === 0;
+    }
+    /**
+     * Resets the summary buffer without writing to summary file
+     *
+     * @returns {Summary} summary instance
+     */
+    emptyBuffer() {
+        this._buffer = '';
+        return this;
+    }
+    /**
+     * Adds raw text to the summary buffer
+     *
+     * @param {string} text content to add
+     * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
+     *
+     * @returns {Summary} summary instance
+     */
+    addRaw(text, addEOL = false) {
+        this._buffer += text;
+        return addEOL ? this.addEOL() : this;
+    }
+    /**
+     * Adds the operating system-specific end-of-line marker to the buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addEOL() {
+        return this.addRaw(external_os_.EOL);
+    }
+    /**
+     * Adds an HTML codeblock to the summary buffer
+     *
+     * @param {string} code content to render within fenced code block
+     * @param {string} lang (optional) language to syntax highlight code
+     *
+     * @returns {Summary} summary instance
+     */
+    addCodeBlock(code, lang) {
+        const attrs = Object.assign({}, (lang && { lang }));
+        const element = this.wrap('pre', this.wrap('code', code), attrs);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML list to the summary buffer
+     *
+     * @param {string[]} items list of items to render
+     * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
+     *
+     * @returns {Summary} summary instance
+     */
+    addList(items, ordered = false) {
+        const tag = ordered ? 'ol' : 'ul';
+        const listItems = items.map(item => this.wrap('li', item)).join('');
+        const element = this.wrap(tag, listItems);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML table to the summary buffer
+     *
+     * @param {SummaryTableCell[]} rows table rows
+     *
+     * @returns {Summary} summary instance
+     */
+    addTable(rows) {
+        const tableBody = rows
+            .map(row => {
+            const cells = row
+                .map(cell => {
+                if (typeof cell === 'string') {
+                    return this.wrap('td', cell);
+                }
+                const { header, data, colspan, rowspan } = cell;
+                const tag = header ? 'th' : 'td';
+                const attrs = Object.assign(Object.assign({}, (colspan && { colspan })), (rowspan && { rowspan }));
+                return this.wrap(tag, data, attrs);
+            })
+                .join('');
+            return this.wrap('tr', cells);
+        })
+            .join('');
+        const element = this.wrap('table', tableBody);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds a collapsable HTML details element to the summary buffer
+     *
+     * @param {string} label text for the closed state
+     * @param {string} content collapsable content
+     *
+     * @returns {Summary} summary instance
+     */
+    addDetails(label, content) {
+        const element = this.wrap('details', this.wrap('summary', label) + content);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML image tag to the summary buffer
+     *
+     * @param {string} src path to the image you to embed
+     * @param {string} alt text description of the image
+     * @param {SummaryImageOptions} options (optional) addition image attributes
+     *
+     * @returns {Summary} summary instance
+     */
+    addImage(src, alt, options) {
+        const { width, height } = options || {};
+        const attrs = Object.assign(Object.assign({}, (width && { width })), (height && { height }));
+        const element = this.wrap('img', null, Object.assign({ src, alt }, attrs));
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML section heading element
+     *
+     * @param {string} text heading text
+     * @param {number | string} [level=1] (optional) the heading level, default: 1
+     *
+     * @returns {Summary} summary instance
+     */
+    addHeading(text, level) {
+        const tag = `h${level}`;
+        const allowedTag = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].includes(tag)
+            ? tag
+            : 'h1';
+        const element = this.wrap(allowedTag, text);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML thematic break (<hr>) to the summary buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addSeparator() {
+        const element = this.wrap('hr', null);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML line break (<br>) to the summary buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addBreak() {
+        const element = this.wrap('br', null);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML blockquote to the summary buffer
+     *
+     * @param {string} text quote text
+     * @param {string} cite (optional) citation url
+     *
+     * @returns {Summary} summary instance
+     */
+    addQuote(text, cite) {
+        const attrs = Object.assign({}, (cite && { cite }));
+        const element = this.wrap('blockquote', text, attrs);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML anchor tag to the summary buffer
+     *
+     * @param {string} text link text/content
+     * @param {string} href hyperlink
+     *
+     * @returns {Summary} summary instance
+     */
+    addLink(text, href) {
+        const element = this.wrap('a', text, { href });
+        return this.addRaw(element).addEOL();
+    }
+}
+const _summary = new Summary();
+/**
+ * @deprecated use `core.summary`
+ */
+const markdownSummary = (/* unused pure expression or super */ null && (_summary));
+const summary = _summary;
+//# sourceMappingURL=summary.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
+
+/**
+ * toPosixPath converts the given path to the posix form. On Windows, \\ will be
+ * replaced with /.
+ *
+ * @param pth. Path to transform.
+ * @return string Posix path.
+ */
+function toPosixPath(pth) {
+    return pth.replace(/[\\]/g, '/');
+}
+/**
+ * toWin32Path converts the given path to the win32 form. On Linux, / will be
+ * replaced with \\.
+ *
+ * @param pth. Path to transform.
+ * @return string Win32 path.
+ */
+function toWin32Path(pth) {
+    return pth.replace(/[/]/g, '\\');
+}
+/**
+ * toPlatformPath converts the given path to a platform-specific path. It does
+ * this by replacing instances of / and \ with the platform-specific path
+ * separator.
+ *
+ * @param pth The path to platformize.
+ * @return string The platform-specific path.
+ */
+function toPlatformPath(pth) {
+    return pth.replace(/[/\\]/g, path.sep);
+}
+//# sourceMappingURL=path-utils.js.map
+// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 2 modules
+var lib_exec = __nccwpck_require__(5260);
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
+var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
+        silent: true
+    });
+    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
+        silent: true
+    });
+    return {
+        name: name.trim(),
+        version: version.trim()
+    };
+});
+const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    var _a, _b, _c, _d;
+    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
+        silent: true
+    });
+    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
+    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
+    return {
+        name,
+        version
+    };
+});
+const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
+        silent: true
+    });
+    const [name, version] = stdout.trim().split('\n');
+    return {
+        name,
+        version
+    };
+});
+const platform = external_os_.platform();
+const arch = external_os_.arch();
+const isWindows = platform === 'win32';
+const isMacOS = platform === 'darwin';
+const isLinux = platform === 'linux';
+function getDetails() {
+    return platform_awaiter(this, void 0, void 0, function* () {
+        return Object.assign(Object.assign({}, (yield (isWindows
+            ? getWindowsInfo()
+            : isMacOS
+                ? getMacOsInfo()
+                : getLinuxInfo()))), { platform,
+            arch,
+            isWindows,
+            isMacOS,
+            isLinux });
+    });
+}
+//# sourceMappingURL=platform.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
+var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+/**
+ * The code to exit an action
+ */
+var ExitCode;
+(function (ExitCode) {
+    /**
+     * A code indicating that the action was successful
+     */
+    ExitCode[ExitCode["Success"] = 0] = "Success";
+    /**
+     * A code indicating that the action was a failure
+     */
+    ExitCode[ExitCode["Failure"] = 1] = "Failure";
+})(ExitCode || (ExitCode = {}));
+//-----------------------------------------------------------------------
+// Variables
+//-----------------------------------------------------------------------
+/**
+ * Sets env variable for this action and future actions in the job
+ * @param name the name of the variable to set
+ * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function exportVariable(name, val) {
+    const convertedVal = toCommandValue(val);
+    process.env[name] = convertedVal;
+    const filePath = process.env['GITHUB_ENV'] || '';
+    if (filePath) {
+        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
+    }
+    issueCommand('set-env', { name }, convertedVal);
+}
+/**
+ * Registers a secret which will get masked from logs
+ *
+ * @param secret - Value of the secret to be masked
+ * @remarks
+ * This function instructs the Actions runner to mask the specified value in any
+ * logs produced during the workflow run. Once registered, the secret value will
+ * be replaced with asterisks (***) whenever it appears in console output, logs,
+ * or error messages.
+ *
+ * This is useful for protecting sensitive information such as:
+ * - API keys
+ * - Access tokens
+ * - Authentication credentials
+ * - URL parameters containing signatures (SAS tokens)
+ *
+ * Note that masking only affects future logs; any previous appearances of the
+ * secret in logs before calling this function will remain unmasked.
+ *
+ * @example
+ * ```typescript
+ * // Register an API token as a secret
+ * const apiToken = "abc123xyz456";
+ * setSecret(apiToken);
+ *
+ * // Now any logs containing this value will show *** instead
+ * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
+ * ```
+ */
+function core_setSecret(secret) {
+    command_issueCommand('add-mask', {}, secret);
+}
+/**
+ * Prepends inputPath to the PATH (for this action and future actions)
+ * @param inputPath
+ */
+function addPath(inputPath) {
+    const filePath = process.env['GITHUB_PATH'] || '';
+    if (filePath) {
+        issueFileCommand('PATH', inputPath);
+    }
+    else {
+        issueCommand('add-path', {}, inputPath);
+    }
+    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
+}
+/**
+ * Gets the value of an input.
+ * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
+ * Returns an empty string if the value is not defined.
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   string
+ */
+function getInput(name, options) {
+    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
+    if (options && options.required && !val) {
+        throw new Error(`Input required and not supplied: ${name}`);
+    }
+    if (options && options.trimWhitespace === false) {
+        return val;
+    }
+    return val.trim();
+}
+/**
+ * Gets the values of an multiline input.  Each value is also trimmed.
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   string[]
+ *
+ */
+function getMultilineInput(name, options) {
+    const inputs = getInput(name, options)
+        .split('\n')
+        .filter(x => x !== '');
+    if (options && options.trimWhitespace === false) {
+        return inputs;
+    }
+    return inputs.map(input => input.trim());
+}
+/**
+ * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
+ * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
+ * The return value is also in boolean type.
+ * ref: https://yaml.org/spec/1.2/spec.html#id2804923
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   boolean
+ */
+function getBooleanInput(name, options) {
+    const trueValue = ['true', 'True', 'TRUE'];
+    const falseValue = ['false', 'False', 'FALSE'];
+    const val = getInput(name, options);
+    if (trueValue.includes(val))
+        return true;
+    if (falseValue.includes(val))
+        return false;
+    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
+        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
+}
+/**
+ * Sets the value of an output.
+ *
+ * @param     name     name of the output to set
+ * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function setOutput(name, value) {
+    const filePath = process.env['GITHUB_OUTPUT'] || '';
+    if (filePath) {
+        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
+    }
+    process.stdout.write(external_os_.EOL);
+    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
+}
+/**
+ * Enables or disables the echoing of commands into stdout for the rest of the step.
+ * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
+ *
+ */
+function setCommandEcho(enabled) {
+    issue('echo', enabled ? 'on' : 'off');
+}
+//-----------------------------------------------------------------------
+// Results
+//-----------------------------------------------------------------------
+/**
+ * Sets the action status to failed.
+ * When the action exits it will be with an exit code of 1
+ * @param message add error issue message
+ */
+function setFailed(message) {
+    process.exitCode = ExitCode.Failure;
+    error(message);
+}
+//-----------------------------------------------------------------------
+// Logging Commands
+//-----------------------------------------------------------------------
+/**
+ * Gets whether Actions Step Debug is on or not
+ */
+function isDebug() {
+    return process.env['RUNNER_DEBUG'] === '1';
+}
+/**
+ * Writes debug message to user log
+ * @param message debug message
+ */
+function core_debug(message) {
+    command_issueCommand('debug', {}, message);
+}
+/**
+ * Adds an error issue
+ * @param message error issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function error(message, properties = {}) {
+    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Adds a warning issue
+ * @param message warning issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function warning(message, properties = {}) {
+    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Adds a notice issue
+ * @param message notice issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function notice(message, properties = {}) {
+    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Writes info to log with console.log.
+ * @param message info message
+ */
+function info(message) {
+    process.stdout.write(message + external_os_.EOL);
+}
+/**
+ * Begin an output group.
+ *
+ * Output until the next `groupEnd` will be foldable in this group
+ *
+ * @param name The name of the output group
+ */
+function startGroup(name) {
+    command_issue('group', name);
+}
+/**
+ * End an output group.
+ */
+function endGroup() {
+    command_issue('endgroup');
+}
+/**
+ * Wrap an asynchronous function call in a group.
+ *
+ * Returns the same type as the function itself.
+ *
+ * @param name The name of the group
+ * @param fn The function to wrap in the group
+ */
+function group(name, fn) {
+    return core_awaiter(this, void 0, void 0, function* () {
+        startGroup(name);
+        let result;
+        try {
+            result = yield fn();
+        }
+        finally {
+            endGroup();
+        }
+        return result;
+    });
+}
+//-----------------------------------------------------------------------
+// Wrapper action state
+//-----------------------------------------------------------------------
+/**
+ * Saves state for current action, the state can only be retrieved by this action's post job execution.
+ *
+ * @param     name     name of the state to store
+ * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function saveState(name, value) {
+    const filePath = process.env['GITHUB_STATE'] || '';
+    if (filePath) {
+        return file_command_issueFileCommand('STATE', file_command_prepareKeyValueMessage(name, value));
+    }
+    command_issueCommand('save-state', { name }, utils_toCommandValue(value));
+}
+/**
+ * Gets the value of an state set by this action's main execution.
+ *
+ * @param     name     name of the state to get
+ * @returns   string
+ */
+function getState(name) {
+    return process.env[`STATE_${name}`] || '';
+}
+function getIDToken(aud) {
+    return core_awaiter(this, void 0, void 0, function* () {
+        return yield OidcClient.getIDToken(aud);
+    });
+}
+/**
+ * Summary exports
+ */
+
+/**
+ * @deprecated use core.summary
+ */
+
+/**
+ * Path exports
+ */
+
+/**
+ * Platform utilities exports
+ */
+
+//# sourceMappingURL=core.js.map
+
+/***/ }),
+
+/***/ 5260:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  m: () => (/* binding */ exec)
+});
+
+// UNUSED EXPORTS: getExecOutput
+
+// EXTERNAL MODULE: external "string_decoder"
+var external_string_decoder_ = __nccwpck_require__(3193);
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
+// EXTERNAL MODULE: external "events"
+var external_events_ = __nccwpck_require__(4434);
+// EXTERNAL MODULE: external "child_process"
+var external_child_process_ = __nccwpck_require__(5317);
+// EXTERNAL MODULE: external "path"
+var external_path_ = __nccwpck_require__(6928);
+// EXTERNAL MODULE: ./node_modules/@actions/io/lib/io.js
+var io = __nccwpck_require__(8701);
+// EXTERNAL MODULE: ./node_modules/@actions/io/lib/io-util.js
+var io_util = __nccwpck_require__(90);
+;// CONCATENATED MODULE: external "timers"
+const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+
+/* eslint-disable @typescript-eslint/unbound-method */
+const IS_WINDOWS = process.platform === 'win32';
+/*
+ * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
+ */
+class ToolRunner extends external_events_.EventEmitter {
+    constructor(toolPath, args, options) {
+        super();
+        if (!toolPath) {
+            throw new Error("Parameter 'toolPath' cannot be null or empty.");
+        }
+        this.toolPath = toolPath;
+        this.args = args || [];
+        this.options = options || {};
+    }
+    _debug(message) {
+        if (this.options.listeners && this.options.listeners.debug) {
+            this.options.listeners.debug(message);
+        }
+    }
+    _getCommandString(options, noPrefix) {
+        const toolPath = this._getSpawnFileName();
+        const args = this._getSpawnArgs(options);
+        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
+        if (IS_WINDOWS) {
+            // Windows + cmd file
+            if (this._isCmdFile()) {
+                cmd += toolPath;
+                for (const a of args) {
+                    cmd += ` ${a}`;
+                }
+            }
+            // Windows + verbatim
+            else if (options.windowsVerbatimArguments) {
+                cmd += `"${toolPath}"`;
+                for (const a of args) {
+                    cmd += ` ${a}`;
+                }
+            }
+            // Windows (regular)
+            else {
+                cmd += this._windowsQuoteCmdArg(toolPath);
+                for (const a of args) {
+                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
+                }
+            }
+        }
+        else {
+            // OSX/Linux - this can likely be improved with some form of quoting.
+            // creating processes on Unix is fundamentally different than Windows.
+            // on Unix, execvp() takes an arg array.
+            cmd += toolPath;
+            for (const a of args) {
+                cmd += ` ${a}`;
+            }
+        }
+        return cmd;
+    }
+    _processLineBuffer(data, strBuffer, onLine) {
+        try {
+            let s = strBuffer + data.toString();
+            let n = s.indexOf(external_os_.EOL);
+            while (n > -1) {
+                const line = s.substring(0, n);
+                onLine(line);
+                // the rest of the string ...
+                s = s.substring(n + external_os_.EOL.length);
+                n = s.indexOf(external_os_.EOL);
+            }
+            return s;
+        }
+        catch (err) {
+            // streaming lines to console is best effort.  Don't fail a build.
+            this._debug(`error processing line. Failed with error ${err}`);
+            return '';
+        }
+    }
+    _getSpawnFileName() {
+        if (IS_WINDOWS) {
+            if (this._isCmdFile()) {
+                return process.env['COMSPEC'] || 'cmd.exe';
+            }
+        }
+        return this.toolPath;
+    }
+    _getSpawnArgs(options) {
+        if (IS_WINDOWS) {
+            if (this._isCmdFile()) {
+                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
+                for (const a of this.args) {
+                    argline += ' ';
+                    argline += options.windowsVerbatimArguments
+                        ? a
+                        : this._windowsQuoteCmdArg(a);
+                }
+                argline += '"';
+                return [argline];
+            }
+        }
+        return this.args;
+    }
+    _endsWith(str, end) {
+        return str.endsWith(end);
+    }
+    _isCmdFile() {
+        const upperToolPath = this.toolPath.toUpperCase();
+        return (this._endsWith(upperToolPath, '.CMD') ||
+            this._endsWith(upperToolPath, '.BAT'));
+    }
+    _windowsQuoteCmdArg(arg) {
+        // for .exe, apply the normal quoting rules that libuv applies
+        if (!this._isCmdFile()) {
+            return this._uvQuoteCmdArg(arg);
+        }
+        // otherwise apply quoting rules specific to the cmd.exe command line parser.
+        // the libuv rules are generic and are not designed specifically for cmd.exe
+        // command line parser.
+        //
+        // for a detailed description of the cmd.exe command line parser, refer to
+        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
+        // need quotes for empty arg
+        if (!arg) {
+            return '""';
+        }
+        // determine whether the arg needs to be quoted
+        const cmdSpecialChars = [
+            ' ',
+            '\t',
+            '&',
+            '(',
+            ')',
+            '[',
+            ']',
+            '{',
+            '}',
+            '^',
+            '=',
+            ';',
+            '!',
+            "'",
+            '+',
+            ',',
+            '`',
+            '~',
+            '|',
+            '<',
+            '>',
+            '"'
+        ];
+        let needsQuotes = false;
+        for (const char of arg) {
+            if (cmdSpecialChars.some(x => x === char)) {
+                needsQuotes = true;
+                break;
+            }
+        }
+        // short-circuit if quotes not needed
+        if (!needsQuotes) {
+            return arg;
+        }
+        // the following quoting rules are very similar to the rules that by libuv applies.
+        //
+        // 1) wrap the string in quotes
+        //
+        // 2) double-up quotes - i.e. " => ""
+        //
+        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
+        //    doesn't work well with a cmd.exe command line.
+        //
+        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
+        //    for example, the command line:
+        //          foo.exe "myarg:""my val"""
+        //    is parsed by a .NET console app into an arg array:
+        //          [ "myarg:\"my val\"" ]
+        //    which is the same end result when applying libuv quoting rules. although the actual
+        //    command line from libuv quoting rules would look like:
+        //          foo.exe "myarg:\"my val\""
+        //
+        // 3) double-up slashes that precede a quote,
+        //    e.g.  hello \world    => "hello \world"
+        //          hello\"world    => "hello\\""world"
+        //          hello\\"world   => "hello\\\\""world"
+        //          hello world\    => "hello world\\"
+        //
+        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
+        //    the reasons for including this as a .cmd quoting rule are:
+        //
+        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
+        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
+        //
+        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
+        //       haven't heard any complaints about that aspect.
+        //
+        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
+        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
+        // by using %%.
+        //
+        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
+        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
+        //
+        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
+        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
+        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
+        // to an external program.
+        //
+        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
+        // % can be escaped within a .cmd file.
+        let reverse = '"';
+        let quoteHit = true;
+        for (let i = arg.length; i > 0; i--) {
+            // walk the string in reverse
+            reverse += arg[i - 1];
+            if (quoteHit && arg[i - 1] === '\\') {
+                reverse += '\\'; // double the slash
+            }
+            else if (arg[i - 1] === '"') {
+                quoteHit = true;
+                reverse += '"'; // double the quote
+            }
+            else {
+                quoteHit = false;
+            }
+        }
+        reverse += '"';
+        return reverse.split('').reverse().join('');
+    }
+    _uvQuoteCmdArg(arg) {
+        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
+        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
+        // is used.
+        //
+        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
+        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
+        // pasting copyright notice from Node within this function:
+        //
+        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
+        //
+        //      Permission is hereby granted, free of charge, to any person obtaining a copy
+        //      of this software and associated documentation files (the "Software"), to
+        //      deal in the Software without restriction, including without limitation the
+        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
+        //      sell copies of the Software, and to permit persons to whom the Software is
+        //      furnished to do so, subject to the following conditions:
+        //
+        //      The above copyright notice and this permission notice shall be included in
+        //      all copies or substantial portions of the Software.
+        //
+        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
+        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
+        //      IN THE SOFTWARE.
+        if (!arg) {
+            // Need double quotation for empty argument
+            return '""';
+        }
+        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
+            // No quotation needed
+            return arg;
+        }
+        if (!arg.includes('"') && !arg.includes('\\')) {
+            // No embedded double quotes or backslashes, so I can just wrap
+            // quote marks around the whole thing.
+            return `"${arg}"`;
+        }
+        // Expected input/output:
+        //   input : hello"world
+        //   output: "hello\"world"
+        //   input : hello""world
+        //   output: "hello\"\"world"
+        //   input : hello\world
+        //   output: hello\world
+        //   input : hello\\world
+        //   output: hello\\world
+        //   input : hello\"world
+        //   output: "hello\\\"world"
+        //   input : hello\\"world
+        //   output: "hello\\\\\"world"
+        //   input : hello world\
+        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
+        //                             but it appears the comment is wrong, it should be "hello world\\"
+        let reverse = '"';
+        let quoteHit = true;
+        for (let i = arg.length; i > 0; i--) {
+            // walk the string in reverse
+            reverse += arg[i - 1];
+            if (quoteHit && arg[i - 1] === '\\') {
+                reverse += '\\';
+            }
+            else if (arg[i - 1] === '"') {
+                quoteHit = true;
+                reverse += '\\';
+            }
+            else {
+                quoteHit = false;
+            }
+        }
+        reverse += '"';
+        return reverse.split('').reverse().join('');
+    }
+    _cloneExecOptions(options) {
+        options = options || {};
+        const result = {
+            cwd: options.cwd || process.cwd(),
+            env: options.env || process.env,
+            silent: options.silent || false,
+            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
+            failOnStdErr: options.failOnStdErr || false,
+            ignoreReturnCode: options.ignoreReturnCode || false,
+            delay: options.delay || 10000
+        };
+        result.outStream = options.outStream || process.stdout;
+        result.errStream = options.errStream || process.stderr;
+        return result;
+    }
+    _getSpawnOptions(options, toolPath) {
+        options = options || {};
+        const result = {};
+        result.cwd = options.cwd;
+        result.env = options.env;
+        result['windowsVerbatimArguments'] =
+            options.windowsVerbatimArguments || this._isCmdFile();
+        if (options.windowsVerbatimArguments) {
+            result.argv0 = `"${toolPath}"`;
+        }
+        return result;
+    }
+    /**
+     * Exec a tool.
+     * Output will be streamed to the live console.
+     * Returns promise with return code
+     *
+     * @param     tool     path to tool to exec
+     * @param     options  optional exec options.  See ExecOptions
+     * @returns   number
+     */
+    exec() {
+        return __awaiter(this, void 0, void 0, function* () {
+            // root the tool path if it is unrooted and contains relative pathing
+            if (!io_util/* isRooted */.Qh(this.toolPath) &&
+                (this.toolPath.includes('/') ||
+                    (IS_WINDOWS && this.toolPath.includes('\\')))) {
+                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
+                this.toolPath = external_path_.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
+            }
+            // if the tool is only a file name, then resolve it from the PATH
+            // otherwise verify it exists (add extension on Windows if necessary)
+            this.toolPath = yield io/* which */.K7(this.toolPath, true);
+            return new Promise((resolve, reject) => __awaiter(this, void 0, void 0, function* () {
+                this._debug(`exec tool: ${this.toolPath}`);
+                this._debug('arguments:');
+                for (const arg of this.args) {
+                    this._debug(`   ${arg}`);
+                }
+                const optionsNonNull = this._cloneExecOptions(this.options);
+                if (!optionsNonNull.silent && optionsNonNull.outStream) {
+                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_.EOL);
+                }
+                const state = new ExecState(optionsNonNull, this.toolPath);
+                state.on('debug', (message) => {
+                    this._debug(message);
+                });
+                if (this.options.cwd && !(yield io_util/* exists */.t2(this.options.cwd))) {
+                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
+                }
+                const fileName = this._getSpawnFileName();
+                const cp = external_child_process_.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
+                let stdbuffer = '';
+                if (cp.stdout) {
+                    cp.stdout.on('data', (data) => {
+                        if (this.options.listeners && this.options.listeners.stdout) {
+                            this.options.listeners.stdout(data);
+                        }
+                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
+                            optionsNonNull.outStream.write(data);
+                        }
+                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
+                            if (this.options.listeners && this.options.listeners.stdline) {
+                                this.options.listeners.stdline(line);
+                            }
+                        });
+                    });
+                }
+                let errbuffer = '';
+                if (cp.stderr) {
+                    cp.stderr.on('data', (data) => {
+                        state.processStderr = true;
+                        if (this.options.listeners && this.options.listeners.stderr) {
+                            this.options.listeners.stderr(data);
+                        }
+                        if (!optionsNonNull.silent &&
+                            optionsNonNull.errStream &&
+                            optionsNonNull.outStream) {
+                            const s = optionsNonNull.failOnStdErr
+                                ? optionsNonNull.errStream
+                                : optionsNonNull.outStream;
+                            s.write(data);
+                        }
+                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
+                            if (this.options.listeners && this.options.listeners.errline) {
+                                this.options.listeners.errline(line);
+                            }
+                        });
+                    });
+                }
+                cp.on('error', (err) => {
+                    state.processError = err.message;
+                    state.processExited = true;
+                    state.processClosed = true;
+                    state.CheckComplete();
+                });
+                cp.on('exit', (code) => {
+                    state.processExitCode = code;
+                    state.processExited = true;
+                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
+                    state.CheckComplete();
+                });
+                cp.on('close', (code) => {
+                    state.processExitCode = code;
+                    state.processExited = true;
+                    state.processClosed = true;
+                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
+                    state.CheckComplete();
+                });
+                state.on('done', (error, exitCode) => {
+                    if (stdbuffer.length > 0) {
+                        this.emit('stdline', stdbuffer);
+                    }
+                    if (errbuffer.length > 0) {
+                        this.emit('errline', errbuffer);
+                    }
+                    cp.removeAllListeners();
+                    if (error) {
+                        reject(error);
+                    }
+                    else {
+                        resolve(exitCode);
+                    }
+                });
+                if (this.options.input) {
+                    if (!cp.stdin) {
+                        throw new Error('child process missing stdin');
+                    }
+                    cp.stdin.end(this.options.input);
+                }
+            }));
+        });
+    }
+}
+/**
+ * Convert an arg string to an array of args. Handles escaping
+ *
+ * @param    argString   string of arguments
+ * @returns  string[]    array of arguments
+ */
+function argStringToArray(argString) {
+    const args = [];
+    let inQuotes = false;
+    let escaped = false;
+    let arg = '';
+    function append(c) {
+        // we only escape double quotes.
+        if (escaped && c !== '"') {
+            arg += '\\';
+        }
+        arg += c;
+        escaped = false;
+    }
+    for (let i = 0; i < argString.length; i++) {
+        const c = argString.charAt(i);
+        if (c === '"') {
+            if (!escaped) {
+                inQuotes = !inQuotes;
+            }
+            else {
+                append(c);
+            }
+            continue;
+        }
+        if (c === '\\' && escaped) {
+            append(c);
+            continue;
+        }
+        if (c === '\\' && inQuotes) {
+            escaped = true;
+            continue;
+        }
+        if (c === ' ' && !inQuotes) {
+            if (arg.length > 0) {
+                args.push(arg);
+                arg = '';
+            }
+            continue;
+        }
+        append(c);
+    }
+    if (arg.length > 0) {
+        args.push(arg.trim());
+    }
+    return args;
+}
+class ExecState extends external_events_.EventEmitter {
+    constructor(options, toolPath) {
+        super();
+        this.processClosed = false; // tracks whether the process has exited and stdio is closed
+        this.processError = '';
+        this.processExitCode = 0;
+        this.processExited = false; // tracks whether the process has exited
+        this.processStderr = false; // tracks whether stderr was written to
+        this.delay = 10000; // 10 seconds
+        this.done = false;
+        this.timeout = null;
+        if (!toolPath) {
+            throw new Error('toolPath must not be empty');
+        }
+        this.options = options;
+        this.toolPath = toolPath;
+        if (options.delay) {
+            this.delay = options.delay;
+        }
+    }
+    CheckComplete() {
+        if (this.done) {
+            return;
+        }
+        if (this.processClosed) {
+            this._setResult();
+        }
+        else if (this.processExited) {
+            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
+        }
+    }
+    _debug(message) {
+        this.emit('debug', message);
+    }
+    _setResult() {
+        // determine whether there is an error
+        let error;
+        if (this.processExited) {
+            if (this.processError) {
+                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
+            }
+            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
+                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
+            }
+            else if (this.processStderr && this.options.failOnStdErr) {
+                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
+            }
+        }
+        // clear the timeout
+        if (this.timeout) {
+            clearTimeout(this.timeout);
+            this.timeout = null;
+        }
+        this.done = true;
+        this.emit('done', error, this.processExitCode);
+    }
+    static HandleTimeout(state) {
+        if (state.done) {
+            return;
+        }
+        if (!state.processClosed && state.processExited) {
+            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
+            state._debug(message);
+        }
+        state._setResult();
+    }
+}
+//# sourceMappingURL=toolrunner.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
+var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+/**
+ * Exec a command.
+ * Output will be streamed to the live console.
+ * Returns promise with return code
+ *
+ * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
+ * @param     args               optional arguments for tool. Escaping is handled by the lib.
+ * @param     options            optional exec options.  See ExecOptions
+ * @returns   Promise<number>    exit code
+ */
+function exec(commandLine, args, options) {
+    return exec_awaiter(this, void 0, void 0, function* () {
+        const commandArgs = argStringToArray(commandLine);
+        if (commandArgs.length === 0) {
+            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
+        }
+        // Path to tool to execute should be first arg
+        const toolPath = commandArgs[0];
+        args = commandArgs.slice(1).concat(args || []);
+        const runner = new ToolRunner(toolPath, args, options);
+        return runner.exec();
+    });
+}
+/**
+ * Exec a command and get the output.
+ * Output will be streamed to the live console.
+ * Returns promise with the exit code and collected stdout and stderr
+ *
+ * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
+ * @param     args                  optional arguments for tool. Escaping is handled by the lib.
+ * @param     options               optional exec options.  See ExecOptions
+ * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
+ */
+function getExecOutput(commandLine, args, options) {
+    return exec_awaiter(this, void 0, void 0, function* () {
+        var _a, _b;
+        let stdout = '';
+        let stderr = '';
+        //Using string decoder covers the case where a mult-byte character is split
+        const stdoutDecoder = new StringDecoder('utf8');
+        const stderrDecoder = new StringDecoder('utf8');
+        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
+        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
+        const stdErrListener = (data) => {
+            stderr += stderrDecoder.write(data);
+            if (originalStdErrListener) {
+                originalStdErrListener(data);
+            }
+        };
+        const stdOutListener = (data) => {
+            stdout += stdoutDecoder.write(data);
+            if (originalStdoutListener) {
+                originalStdoutListener(data);
+            }
+        };
+        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
+        const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+        //flush any remaining characters
+        stdout += stdoutDecoder.end();
+        stderr += stderrDecoder.end();
+        return {
+            exitCode,
+            stdout,
+            stderr
+        };
+    });
+}
+//# sourceMappingURL=exec.js.map
+
+/***/ }),
+
+/***/ 2145:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   tZ: () => (/* binding */ BearerCredentialHandler)
+/* harmony export */ });
+/* unused harmony exports BasicCredentialHandler, PersonalAccessTokenCredentialHandler */
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+class BasicCredentialHandler {
+    constructor(username, password) {
+        this.username = username;
+        this.password = password;
+    }
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return __awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+class BearerCredentialHandler {
+    constructor(token) {
+        this.token = token;
+    }
+    // currently implements pre-authorization
+    // TODO: support preAuth = false where it hooks on 401
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Bearer ${this.token}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return __awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+class PersonalAccessTokenCredentialHandler {
+    constructor(token) {
+        this.token = token;
+    }
+    // currently implements pre-authorization
+    // TODO: support preAuth = false where it hooks on 401
+    prepareRequest(options) {
+        if (!options.headers) {
+            throw Error('The request has no headers');
+        }
+        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
+    }
+    // This handler cannot handle 401
+    canHandleAuthentication() {
+        return false;
+    }
+    handleAuthentication() {
+        return __awaiter(this, void 0, void 0, function* () {
+            throw new Error('not implemented');
+        });
+    }
+}
+//# sourceMappingURL=auth.js.map
+
+/***/ }),
+
+/***/ 4942:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Qq: () => (/* binding */ HttpClient),
+  Kg: () => (/* binding */ HttpClientError),
+  Hv: () => (/* binding */ HttpCodes)
+});
+
+// UNUSED EXPORTS: Headers, HttpClientResponse, MediaTypes, getProxyUrl, isHttps
+
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(8611);
 var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
@@ -32296,7 +33905,7 @@ function isHttps(requestUrl) {
     const parsedUrl = new URL(requestUrl);
     return parsedUrl.protocol === 'https:';
 }
-class lib_HttpClient {
+class HttpClient {
     constructor(userAgent, handlers, requestOptions) {
         this._ignoreSslError = false;
         this._allowRedirects = true;
@@ -32872,84 +34481,32 @@ class lib_HttpClient {
 }
 const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCase()] = obj[k]), c), {});
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/auth.js
-var auth_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-class BasicCredentialHandler {
-    constructor(username, password) {
-        this.username = username;
-        this.password = password;
-    }
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`${this.username}:${this.password}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class auth_BearerCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Bearer ${this.token}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-class PersonalAccessTokenCredentialHandler {
-    constructor(token) {
-        this.token = token;
-    }
-    // currently implements pre-authorization
-    // TODO: support preAuth = false where it hooks on 401
-    prepareRequest(options) {
-        if (!options.headers) {
-            throw Error('The request has no headers');
-        }
-        options.headers['Authorization'] = `Basic ${Buffer.from(`PAT:${this.token}`).toString('base64')}`;
-    }
-    // This handler cannot handle 401
-    canHandleAuthentication() {
-        return false;
-    }
-    handleAuthentication() {
-        return auth_awaiter(this, void 0, void 0, function* () {
-            throw new Error('not implemented');
-        });
-    }
-}
-//# sourceMappingURL=auth.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
-var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+
+/***/ }),
+
+/***/ 90:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $1: () => (/* binding */ lstat),
+/* harmony export */   Ck: () => (/* binding */ mkdir),
+/* harmony export */   Cy: () => (/* binding */ readdir),
+/* harmony export */   H8: () => (/* binding */ IS_WINDOWS),
+/* harmony export */   Qh: () => (/* binding */ isRooted),
+/* harmony export */   YN: () => (/* binding */ symlink),
+/* harmony export */   dJ: () => (/* binding */ stat),
+/* harmony export */   h_: () => (/* binding */ readlink),
+/* harmony export */   k6: () => (/* binding */ chmod),
+/* harmony export */   m3: () => (/* binding */ copyFile),
+/* harmony export */   rm: () => (/* binding */ rm),
+/* harmony export */   t2: () => (/* binding */ exists),
+/* harmony export */   vr: () => (/* binding */ tryGetExecutablePath),
+/* harmony export */   y1: () => (/* binding */ unlink)
+/* harmony export */ });
+/* unused harmony exports open, rename, rmdir, UV_FS_O_EXLOCK, READONLY, isDirectory, getCmdPath */
+/* harmony import */ var fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9896);
+/* harmony import */ var path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6928);
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
         function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
@@ -32960,404 +34517,7 @@ var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg
 };
 
 
-
-class oidc_utils_OidcClient {
-    static createHttpClient(allowRetry = true, maxRetry = 10) {
-        const requestOptions = {
-            allowRetries: allowRetry,
-            maxRetries: maxRetry
-        };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
-    }
-    static getRequestToken() {
-        const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
-        if (!token) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_TOKEN env variable');
-        }
-        return token;
-    }
-    static getIDTokenUrl() {
-        const runtimeUrl = process.env['ACTIONS_ID_TOKEN_REQUEST_URL'];
-        if (!runtimeUrl) {
-            throw new Error('Unable to get ACTIONS_ID_TOKEN_REQUEST_URL env variable');
-        }
-        return runtimeUrl;
-    }
-    static getCall(id_token_url) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
-            var _a;
-            const httpclient = oidc_utils_OidcClient.createHttpClient();
-            const res = yield httpclient
-                .getJson(id_token_url)
-                .catch(error => {
-                throw new Error(`Failed to get ID Token. \n 
-        Error Code : ${error.statusCode}\n 
-        Error Message: ${error.message}`);
-            });
-            const id_token = (_a = res.result) === null || _a === void 0 ? void 0 : _a.value;
-            if (!id_token) {
-                throw new Error('Response json body do not have ID Token field');
-            }
-            return id_token;
-        });
-    }
-    static getIDToken(audience) {
-        return oidc_utils_awaiter(this, void 0, void 0, function* () {
-            try {
-                // New ID Token is requested from action service
-                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
-                if (audience) {
-                    const encodedAudience = encodeURIComponent(audience);
-                    id_token_url = `${id_token_url}&audience=${encodedAudience}`;
-                }
-                debug(`ID token url is ${id_token_url}`);
-                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
-                setSecret(id_token);
-                return id_token;
-            }
-            catch (error) {
-                throw new Error(`Error message: ${error.message}`);
-            }
-        });
-    }
-}
-//# sourceMappingURL=oidc-utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
-var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { access, appendFile, writeFile } = external_fs_namespaceObject.promises;
-const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
-const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
-class Summary {
-    constructor() {
-        this._buffer = '';
-    }
-    /**
-     * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
-     * Also checks r/w permissions.
-     *
-     * @returns step summary file path
-     */
-    filePath() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            if (this._filePath) {
-                return this._filePath;
-            }
-            const pathFromEnv = process.env[SUMMARY_ENV_VAR];
-            if (!pathFromEnv) {
-                throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
-            }
-            try {
-                yield access(pathFromEnv, external_fs_namespaceObject.constants.R_OK | external_fs_namespaceObject.constants.W_OK);
-            }
-            catch (_a) {
-                throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
-            }
-            this._filePath = pathFromEnv;
-            return this._filePath;
-        });
-    }
-    /**
-     * Wraps content in an HTML tag, adding any HTML attributes
-     *
-     * @param {string} tag HTML tag to wrap
-     * @param {string | null} content content within the tag
-     * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
-     *
-     * @returns {string} content wrapped in HTML element
-     */
-    wrap(tag, content, attrs = {}) {
-        const htmlAttrs = Object.entries(attrs)
-            .map(([key, value]) => ` ${key}="${value}"`)
-            .join('');
-        if (!content) {
-            return `<${tag}${htmlAttrs}>`;
-        }
-        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
-    }
-    /**
-     * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
-     *
-     * @param {SummaryWriteOptions} [options] (optional) options for write operation
-     *
-     * @returns {Promise<Summary>} summary instance
-     */
-    write(options) {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
-            const filePath = yield this.filePath();
-            const writeFunc = overwrite ? writeFile : appendFile;
-            yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
-            return this.emptyBuffer();
-        });
-    }
-    /**
-     * Clears the summary buffer and wipes the summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    clear() {
-        return summary_awaiter(this, void 0, void 0, function* () {
-            return this.emptyBuffer().write({ overwrite: true });
-        });
-    }
-    /**
-     * Returns the current summary buffer as a string
-     *
-     * @returns {string} string of summary buffer
-     */
-    stringify() {
-        return this._buffer;
-    }
-    /**
-     * If the summary buffer is empty
-     *
-     * @returns {boolen} true if the buffer is empty
-     */
-    isEmptyBuffer() {
-        return this._buffer.length === 0;
-    }
-    /**
-     * Resets the summary buffer without writing to summary file
-     *
-     * @returns {Summary} summary instance
-     */
-    emptyBuffer() {
-        this._buffer = '';
-        return this;
-    }
-    /**
-     * Adds raw text to the summary buffer
-     *
-     * @param {string} text content to add
-     * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addRaw(text, addEOL = false) {
-        this._buffer += text;
-        return addEOL ? this.addEOL() : this;
-    }
-    /**
-     * Adds the operating system-specific end-of-line marker to the buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addEOL() {
-        return this.addRaw(external_os_namespaceObject.EOL);
-    }
-    /**
-     * Adds an HTML codeblock to the summary buffer
-     *
-     * @param {string} code content to render within fenced code block
-     * @param {string} lang (optional) language to syntax highlight code
-     *
-     * @returns {Summary} summary instance
-     */
-    addCodeBlock(code, lang) {
-        const attrs = Object.assign({}, (lang && { lang }));
-        const element = this.wrap('pre', this.wrap('code', code), attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML list to the summary buffer
-     *
-     * @param {string[]} items list of items to render
-     * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
-     *
-     * @returns {Summary} summary instance
-     */
-    addList(items, ordered = false) {
-        const tag = ordered ? 'ol' : 'ul';
-        const listItems = items.map(item => this.wrap('li', item)).join('');
-        const element = this.wrap(tag, listItems);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML table to the summary buffer
-     *
-     * @param {SummaryTableCell[]} rows table rows
-     *
-     * @returns {Summary} summary instance
-     */
-    addTable(rows) {
-        const tableBody = rows
-            .map(row => {
-            const cells = row
-                .map(cell => {
-                if (typeof cell === 'string') {
-                    return this.wrap('td', cell);
-                }
-                const { header, data, colspan, rowspan } = cell;
-                const tag = header ? 'th' : 'td';
-                const attrs = Object.assign(Object.assign({}, (colspan && { colspan })), (rowspan && { rowspan }));
-                return this.wrap(tag, data, attrs);
-            })
-                .join('');
-            return this.wrap('tr', cells);
-        })
-            .join('');
-        const element = this.wrap('table', tableBody);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds a collapsable HTML details element to the summary buffer
-     *
-     * @param {string} label text for the closed state
-     * @param {string} content collapsable content
-     *
-     * @returns {Summary} summary instance
-     */
-    addDetails(label, content) {
-        const element = this.wrap('details', this.wrap('summary', label) + content);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML image tag to the summary buffer
-     *
-     * @param {string} src path to the image you to embed
-     * @param {string} alt text description of the image
-     * @param {SummaryImageOptions} options (optional) addition image attributes
-     *
-     * @returns {Summary} summary instance
-     */
-    addImage(src, alt, options) {
-        const { width, height } = options || {};
-        const attrs = Object.assign(Object.assign({}, (width && { width })), (height && { height }));
-        const element = this.wrap('img', null, Object.assign({ src, alt }, attrs));
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML section heading element
-     *
-     * @param {string} text heading text
-     * @param {number | string} [level=1] (optional) the heading level, default: 1
-     *
-     * @returns {Summary} summary instance
-     */
-    addHeading(text, level) {
-        const tag = `h${level}`;
-        const allowedTag = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].includes(tag)
-            ? tag
-            : 'h1';
-        const element = this.wrap(allowedTag, text);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML thematic break (<hr>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addSeparator() {
-        const element = this.wrap('hr', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML line break (<br>) to the summary buffer
-     *
-     * @returns {Summary} summary instance
-     */
-    addBreak() {
-        const element = this.wrap('br', null);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML blockquote to the summary buffer
-     *
-     * @param {string} text quote text
-     * @param {string} cite (optional) citation url
-     *
-     * @returns {Summary} summary instance
-     */
-    addQuote(text, cite) {
-        const attrs = Object.assign({}, (cite && { cite }));
-        const element = this.wrap('blockquote', text, attrs);
-        return this.addRaw(element).addEOL();
-    }
-    /**
-     * Adds an HTML anchor tag to the summary buffer
-     *
-     * @param {string} text link text/content
-     * @param {string} href hyperlink
-     *
-     * @returns {Summary} summary instance
-     */
-    addLink(text, href) {
-        const element = this.wrap('a', text, { href });
-        return this.addRaw(element).addEOL();
-    }
-}
-const _summary = new Summary();
-/**
- * @deprecated use `core.summary`
- */
-const markdownSummary = (/* unused pure expression or super */ null && (_summary));
-const summary = _summary;
-//# sourceMappingURL=summary.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
-
-/**
- * toPosixPath converts the given path to the posix form. On Windows, \\ will be
- * replaced with /.
- *
- * @param pth. Path to transform.
- * @return string Posix path.
- */
-function toPosixPath(pth) {
-    return pth.replace(/[\\]/g, '/');
-}
-/**
- * toWin32Path converts the given path to the win32 form. On Linux, / will be
- * replaced with \\.
- *
- * @param pth. Path to transform.
- * @return string Win32 path.
- */
-function toWin32Path(pth) {
-    return pth.replace(/[/]/g, '\\');
-}
-/**
- * toPlatformPath converts the given path to a platform-specific path. It does
- * this by replacing instances of / and \ with the platform-specific path
- * separator.
- *
- * @param pth The path to platformize.
- * @return string The platform-specific path.
- */
-function toPlatformPath(pth) {
-    return pth.replace(/[/\\]/g, path.sep);
-}
-//# sourceMappingURL=path-utils.js.map
-// EXTERNAL MODULE: external "string_decoder"
-var external_string_decoder_ = __nccwpck_require__(3193);
-// EXTERNAL MODULE: external "events"
-var external_events_ = __nccwpck_require__(4434);
-;// CONCATENATED MODULE: external "child_process"
-const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
-// EXTERNAL MODULE: external "assert"
-var external_assert_ = __nccwpck_require__(2613);
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
-var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const { chmod, copyFile, lstat, mkdir, open: io_util_open, readdir, rename, rm, rmdir, stat, symlink, unlink } = external_fs_namespaceObject.promises;
+const { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, rmdir, stat, symlink, unlink } = fs__WEBPACK_IMPORTED_MODULE_0__.promises;
 // export const {open} = 'fs'
 const IS_WINDOWS = process.platform === 'win32';
 /**
@@ -33372,8 +34532,8 @@ const IS_WINDOWS = process.platform === 'win32';
  * backslash to all junction results on Windows.
  */
 function readlink(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
-        const result = yield external_fs_namespaceObject.promises.readlink(fsPath);
+    return __awaiter(this, void 0, void 0, function* () {
+        const result = yield fs__WEBPACK_IMPORTED_MODULE_0__.promises.readlink(fsPath);
         // On Windows, restore Node 20 behavior: add trailing backslash to all results
         // since junctions on Windows are always directory links
         if (IS_WINDOWS && !result.endsWith('\\')) {
@@ -33384,9 +34544,9 @@ function readlink(fsPath) {
 }
 // See https://github.com/nodejs/node/blob/d0153aee367422d0858105abec186da4dff0a0c5/deps/uv/include/uv/win.h#L691
 const UV_FS_O_EXLOCK = 0x10000000;
-const READONLY = external_fs_namespaceObject.constants.O_RDONLY;
+const READONLY = fs__WEBPACK_IMPORTED_MODULE_0__.constants.O_RDONLY;
 function exists(fsPath) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
+    return __awaiter(this, void 0, void 0, function* () {
         try {
             yield stat(fsPath);
         }
@@ -33400,7 +34560,7 @@ function exists(fsPath) {
     });
 }
 function isDirectory(fsPath_1) {
-    return io_util_awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
+    return __awaiter(this, arguments, void 0, function* (fsPath, useStat = false) {
         const stats = useStat ? yield stat(fsPath) : yield lstat(fsPath);
         return stats.isDirectory();
     });
@@ -33427,7 +34587,7 @@ function isRooted(p) {
  * @return if file exists and is executable, returns the file path. otherwise empty string.
  */
 function tryGetExecutablePath(filePath, extensions) {
-    return io_util_awaiter(this, void 0, void 0, function* () {
+    return __awaiter(this, void 0, void 0, function* () {
         let stats = undefined;
         try {
             // test file exists
@@ -33442,7 +34602,7 @@ function tryGetExecutablePath(filePath, extensions) {
         if (stats && stats.isFile()) {
             if (IS_WINDOWS) {
                 // on Windows, test for valid extension
-                const upperExt = external_path_namespaceObject.extname(filePath).toUpperCase();
+                const upperExt = path__WEBPACK_IMPORTED_MODULE_1__.extname(filePath).toUpperCase();
                 if (extensions.some(validExt => validExt.toUpperCase() === upperExt)) {
                     return filePath;
                 }
@@ -33471,11 +34631,11 @@ function tryGetExecutablePath(filePath, extensions) {
                 if (IS_WINDOWS) {
                     // preserve the case of the actual file (since an extension was appended)
                     try {
-                        const directory = external_path_namespaceObject.dirname(filePath);
-                        const upperName = external_path_namespaceObject.basename(filePath).toUpperCase();
+                        const directory = path__WEBPACK_IMPORTED_MODULE_1__.dirname(filePath);
+                        const upperName = path__WEBPACK_IMPORTED_MODULE_1__.basename(filePath).toUpperCase();
                         for (const actualName of yield readdir(directory)) {
                             if (upperName === actualName.toUpperCase()) {
-                                filePath = external_path_namespaceObject.join(directory, actualName);
+                                filePath = path__WEBPACK_IMPORTED_MODULE_1__.join(directory, actualName);
                                 break;
                             }
                         }
@@ -33525,8 +34685,23 @@ function getCmdPath() {
     return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
 }
 //# sourceMappingURL=io-util.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
-var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+
+/***/ }),
+
+/***/ 8701:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   K7: () => (/* binding */ which),
+/* harmony export */   U$: () => (/* binding */ mkdirP),
+/* harmony export */   Yz: () => (/* binding */ rmRF),
+/* harmony export */   cp: () => (/* binding */ cp)
+/* harmony export */ });
+/* unused harmony exports mv, findInPath */
+/* harmony import */ var assert__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2613);
+/* harmony import */ var path__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6928);
+/* harmony import */ var _io_util_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(90);
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
         function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
@@ -33546,22 +34721,22 @@ var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _argum
  * @param     dest      destination path
  * @param     options   optional. See CopyOptions.
  */
-function io_cp(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+function cp(source_1, dest_1) {
+    return __awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
         const { force, recursive, copySourceDirectory } = readCopyOptions(options);
-        const destStat = (yield exists(dest)) ? yield stat(dest) : null;
+        const destStat = (yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .exists */ .t2(dest)) ? yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .stat */ .dJ(dest) : null;
         // Dest is an existing file, but not forcing
         if (destStat && destStat.isFile() && !force) {
             return;
         }
         // If dest is an existing directory, should copy inside.
         const newDest = destStat && destStat.isDirectory() && copySourceDirectory
-            ? external_path_namespaceObject.join(dest, external_path_namespaceObject.basename(source))
+            ? path__WEBPACK_IMPORTED_MODULE_1__.join(dest, path__WEBPACK_IMPORTED_MODULE_1__.basename(source))
             : dest;
-        if (!(yield exists(source))) {
+        if (!(yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .exists */ .t2(source))) {
             throw new Error(`no such file or directory: ${source}`);
         }
-        const sourceStat = yield stat(source);
+        const sourceStat = yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .stat */ .dJ(source);
         if (sourceStat.isDirectory()) {
             if (!recursive) {
                 throw new Error(`Failed to copy. ${source} is a directory, but tried to copy without recursive flag.`);
@@ -33571,11 +34746,11 @@ function io_cp(source_1, dest_1) {
             }
         }
         else {
-            if (external_path_namespaceObject.relative(source, newDest) === '') {
+            if (path__WEBPACK_IMPORTED_MODULE_1__.relative(source, newDest) === '') {
                 // a file cannot be copied to itself
                 throw new Error(`'${newDest}' and '${source}' are the same file`);
             }
-            yield io_copyFile(source, newDest, force);
+            yield copyFile(source, newDest, force);
         }
     });
 }
@@ -33587,7 +34762,7 @@ function io_cp(source_1, dest_1) {
  * @param     options   optional. See MoveOptions.
  */
 function mv(source_1, dest_1) {
-    return io_awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
+    return __awaiter(this, arguments, void 0, function* (source, dest, options = {}) {
         if (yield ioUtil.exists(dest)) {
             let destExists = true;
             if (yield ioUtil.isDirectory(dest)) {
@@ -33614,8 +34789,8 @@ function mv(source_1, dest_1) {
  * @param inputPath path to remove
  */
 function rmRF(inputPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if (IS_WINDOWS) {
+    return __awaiter(this, void 0, void 0, function* () {
+        if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .IS_WINDOWS */ .H8) {
             // Check for invalid characters
             // https://docs.microsoft.com/en-us/windows/win32/fileio/naming-a-file
             if (/[*"<>|]/.test(inputPath)) {
@@ -33624,7 +34799,7 @@ function rmRF(inputPath) {
         }
         try {
             // note if path does not exist, error is silent
-            yield rm(inputPath, {
+            yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__.rm(inputPath, {
                 force: true,
                 maxRetries: 3,
                 recursive: true,
@@ -33644,9 +34819,9 @@ function rmRF(inputPath) {
  * @returns Promise<void>
  */
 function mkdirP(fsPath) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        (0,external_assert_.ok)(fsPath, 'a path argument must be provided');
-        yield mkdir(fsPath, { recursive: true });
+    return __awaiter(this, void 0, void 0, function* () {
+        (0,assert__WEBPACK_IMPORTED_MODULE_0__.ok)(fsPath, 'a path argument must be provided');
+        yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .mkdir */ .Ck(fsPath, { recursive: true });
     });
 }
 /**
@@ -33658,7 +34833,7 @@ function mkdirP(fsPath) {
  * @returns   Promise<string>   path to tool
  */
 function which(tool, check) {
-    return io_awaiter(this, void 0, void 0, function* () {
+    return __awaiter(this, void 0, void 0, function* () {
         if (!tool) {
             throw new Error("parameter 'tool' is required");
         }
@@ -33666,7 +34841,7 @@ function which(tool, check) {
         if (check) {
             const result = yield which(tool, false);
             if (!result) {
-                if (IS_WINDOWS) {
+                if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .IS_WINDOWS */ .H8) {
                     throw new Error(`Unable to locate executable file: ${tool}. Please verify either the file path exists or the file can be found within a directory specified by the PATH environment variable. Also verify the file has a valid extension for an executable file.`);
                 }
                 else {
@@ -33688,29 +34863,29 @@ function which(tool, check) {
  * @returns   Promise<string[]>  the paths of the tool
  */
 function findInPath(tool) {
-    return io_awaiter(this, void 0, void 0, function* () {
+    return __awaiter(this, void 0, void 0, function* () {
         if (!tool) {
             throw new Error("parameter 'tool' is required");
         }
         // build the list of extensions to try
         const extensions = [];
-        if (IS_WINDOWS && process.env['PATHEXT']) {
-            for (const extension of process.env['PATHEXT'].split(external_path_namespaceObject.delimiter)) {
+        if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .IS_WINDOWS */ .H8 && process.env['PATHEXT']) {
+            for (const extension of process.env['PATHEXT'].split(path__WEBPACK_IMPORTED_MODULE_1__.delimiter)) {
                 if (extension) {
                     extensions.push(extension);
                 }
             }
         }
         // if it's rooted, return it if exists. otherwise return empty.
-        if (isRooted(tool)) {
-            const filePath = yield tryGetExecutablePath(tool, extensions);
+        if (_io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .isRooted */ .Qh(tool)) {
+            const filePath = yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .tryGetExecutablePath */ .vr(tool, extensions);
             if (filePath) {
                 return [filePath];
             }
             return [];
         }
         // if any path separators, return empty
-        if (tool.includes(external_path_namespaceObject.sep)) {
+        if (tool.includes(path__WEBPACK_IMPORTED_MODULE_1__.sep)) {
             return [];
         }
         // build the list of directories
@@ -33721,7 +34896,7 @@ function findInPath(tool) {
         // across platforms.
         const directories = [];
         if (process.env.PATH) {
-            for (const p of process.env.PATH.split(external_path_namespaceObject.delimiter)) {
+            for (const p of process.env.PATH.split(path__WEBPACK_IMPORTED_MODULE_1__.delimiter)) {
                 if (p) {
                     directories.push(p);
                 }
@@ -33730,7 +34905,7 @@ function findInPath(tool) {
         // find all matches
         const matches = [];
         for (const directory of directories) {
-            const filePath = yield tryGetExecutablePath(external_path_namespaceObject.join(directory, tool), extensions);
+            const filePath = yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .tryGetExecutablePath */ .vr(path__WEBPACK_IMPORTED_MODULE_1__.join(directory, tool), extensions);
             if (filePath) {
                 matches.push(filePath);
             }
@@ -33747,1109 +34922,247 @@ function readCopyOptions(options) {
     return { force, recursive, copySourceDirectory };
 }
 function cpDirRecursive(sourceDir, destDir, currentDepth, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
+    return __awaiter(this, void 0, void 0, function* () {
         // Ensure there is not a run away recursive copy
         if (currentDepth >= 255)
             return;
         currentDepth++;
         yield mkdirP(destDir);
-        const files = yield readdir(sourceDir);
+        const files = yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .readdir */ .Cy(sourceDir);
         for (const fileName of files) {
             const srcFile = `${sourceDir}/${fileName}`;
             const destFile = `${destDir}/${fileName}`;
-            const srcFileStat = yield lstat(srcFile);
+            const srcFileStat = yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .lstat */ .$1(srcFile);
             if (srcFileStat.isDirectory()) {
                 // Recurse
                 yield cpDirRecursive(srcFile, destFile, currentDepth, force);
             }
             else {
-                yield io_copyFile(srcFile, destFile, force);
+                yield copyFile(srcFile, destFile, force);
             }
         }
         // Change the mode for the newly created directory
-        yield chmod(destDir, (yield stat(sourceDir)).mode);
+        yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .chmod */ .k6(destDir, (yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .stat */ .dJ(sourceDir)).mode);
     });
 }
 // Buffered file copy
-function io_copyFile(srcFile, destFile, force) {
-    return io_awaiter(this, void 0, void 0, function* () {
-        if ((yield lstat(srcFile)).isSymbolicLink()) {
+function copyFile(srcFile, destFile, force) {
+    return __awaiter(this, void 0, void 0, function* () {
+        if ((yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .lstat */ .$1(srcFile)).isSymbolicLink()) {
             // unlink/re-link it
             try {
-                yield lstat(destFile);
-                yield unlink(destFile);
+                yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .lstat */ .$1(destFile);
+                yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .unlink */ .y1(destFile);
             }
             catch (e) {
                 // Try to override file permission
                 if (e.code === 'EPERM') {
-                    yield chmod(destFile, '0666');
-                    yield unlink(destFile);
+                    yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .chmod */ .k6(destFile, '0666');
+                    yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .unlink */ .y1(destFile);
                 }
                 // other errors = it doesn't exist, no work to do
             }
             // Copy over symlink
-            const symlinkFull = yield readlink(srcFile);
-            yield symlink(symlinkFull, destFile, IS_WINDOWS ? 'junction' : null);
+            const symlinkFull = yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .readlink */ .h_(srcFile);
+            yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .symlink */ .YN(symlinkFull, destFile, _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .IS_WINDOWS */ .H8 ? 'junction' : null);
         }
-        else if (!(yield exists(destFile)) || force) {
-            yield copyFile(srcFile, destFile);
+        else if (!(yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .exists */ .t2(destFile)) || force) {
+            yield _io_util_js__WEBPACK_IMPORTED_MODULE_2__/* .copyFile */ .m3(srcFile, destFile);
         }
     });
 }
 //# sourceMappingURL=io.js.map
-;// CONCATENATED MODULE: external "timers"
-const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
-var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
 
+/***/ })
 
+/******/ });
+/************************************************************************/
+/******/ // The module cache
+/******/ var __webpack_module_cache__ = {};
+/******/ 
+/******/ // The require function
+/******/ function __nccwpck_require__(moduleId) {
+/******/ 	// Check if module is in cache
+/******/ 	var cachedModule = __webpack_module_cache__[moduleId];
+/******/ 	if (cachedModule !== undefined) {
+/******/ 		return cachedModule.exports;
+/******/ 	}
+/******/ 	// Create a new module (and put it into the cache)
+/******/ 	var module = __webpack_module_cache__[moduleId] = {
+/******/ 		// no module.id needed
+/******/ 		// no module.loaded needed
+/******/ 		exports: {}
+/******/ 	};
+/******/ 
+/******/ 	// Execute the module function
+/******/ 	var threw = true;
+/******/ 	try {
+/******/ 		__webpack_modules__[moduleId].call(module.exports, module, module.exports, __nccwpck_require__);
+/******/ 		threw = false;
+/******/ 	} finally {
+/******/ 		if(threw) delete __webpack_module_cache__[moduleId];
+/******/ 	}
+/******/ 
+/******/ 	// Return the exports of the module
+/******/ 	return module.exports;
+/******/ }
+/******/ 
+/******/ // expose the modules object (__webpack_modules__)
+/******/ __nccwpck_require__.m = __webpack_modules__;
+/******/ 
+/************************************************************************/
+/******/ /* webpack/runtime/create fake namespace object */
+/******/ (() => {
+/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
+/******/ 	var leafPrototypes;
+/******/ 	// create a fake namespace object
+/******/ 	// mode & 1: value is a module id, require it
+/******/ 	// mode & 2: merge all properties of value into the ns
+/******/ 	// mode & 4: return value when already ns object
+/******/ 	// mode & 16: return value when it's Promise-like
+/******/ 	// mode & 8|1: behave like require
+/******/ 	__nccwpck_require__.t = function(value, mode) {
+/******/ 		if(mode & 1) value = this(value);
+/******/ 		if(mode & 8) return value;
+/******/ 		if(typeof value === 'object' && value) {
+/******/ 			if((mode & 4) && value.__esModule) return value;
+/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
+/******/ 		}
+/******/ 		var ns = Object.create(null);
+/******/ 		__nccwpck_require__.r(ns);
+/******/ 		var def = {};
+/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
+/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
+/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
+/******/ 		}
+/******/ 		def['default'] = () => (value);
+/******/ 		__nccwpck_require__.d(ns, def);
+/******/ 		return ns;
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/define property getters */
+/******/ (() => {
+/******/ 	// define getter functions for harmony exports
+/******/ 	__nccwpck_require__.d = (exports, definition) => {
+/******/ 		for(var key in definition) {
+/******/ 			if(__nccwpck_require__.o(definition, key) && !__nccwpck_require__.o(exports, key)) {
+/******/ 				Object.defineProperty(exports, key, { enumerable: true, get: definition[key] });
+/******/ 			}
+/******/ 		}
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/ensure chunk */
+/******/ (() => {
+/******/ 	__nccwpck_require__.f = {};
+/******/ 	// This file contains only the entry chunk.
+/******/ 	// The chunk loading function for additional chunks
+/******/ 	__nccwpck_require__.e = (chunkId) => {
+/******/ 		return Promise.all(Object.keys(__nccwpck_require__.f).reduce((promises, key) => {
+/******/ 			__nccwpck_require__.f[key](chunkId, promises);
+/******/ 			return promises;
+/******/ 		}, []));
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/get javascript chunk filename */
+/******/ (() => {
+/******/ 	// This function allow to reference async chunks
+/******/ 	__nccwpck_require__.u = (chunkId) => {
+/******/ 		// return url for filenames based on template
+/******/ 		return "" + chunkId + ".index.js";
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/hasOwnProperty shorthand */
+/******/ (() => {
+/******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/make namespace object */
+/******/ (() => {
+/******/ 	// define __esModule on exports
+/******/ 	__nccwpck_require__.r = (exports) => {
+/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 		}
+/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/compat */
+/******/ 
+/******/ if (typeof __nccwpck_require__ !== 'undefined') __nccwpck_require__.ab = new URL('.', import.meta.url).pathname.slice(import.meta.url.match(/^file:\/\/\/\w:/) ? 1 : 0, -1) + "/";
+/******/ 
+/******/ /* webpack/runtime/import chunk loading */
+/******/ (() => {
+/******/ 	// no baseURI
+/******/ 	
+/******/ 	// object to store loaded and loading chunks
+/******/ 	// undefined = chunk not loaded, null = chunk preloaded/prefetched
+/******/ 	// [resolve, Promise] = chunk loading, 0 = chunk loaded
+/******/ 	var installedChunks = {
+/******/ 		792: 0
+/******/ 	};
+/******/ 	
+/******/ 	var installChunk = (data) => {
+/******/ 		var {ids, modules, runtime} = data;
+/******/ 		// add "modules" to the modules object,
+/******/ 		// then flag all "ids" as loaded and fire callback
+/******/ 		var moduleId, chunkId, i = 0;
+/******/ 		for(moduleId in modules) {
+/******/ 			if(__nccwpck_require__.o(modules, moduleId)) {
+/******/ 				__nccwpck_require__.m[moduleId] = modules[moduleId];
+/******/ 			}
+/******/ 		}
+/******/ 		if(runtime) runtime(__nccwpck_require__);
+/******/ 		for(;i < ids.length; i++) {
+/******/ 			chunkId = ids[i];
+/******/ 			if(__nccwpck_require__.o(installedChunks, chunkId) && installedChunks[chunkId]) {
+/******/ 				installedChunks[chunkId][0]();
+/******/ 			}
+/******/ 			installedChunks[ids[i]] = 0;
+/******/ 		}
+/******/ 	
+/******/ 	}
+/******/ 	
+/******/ 	__nccwpck_require__.f.j = (chunkId, promises) => {
+/******/ 			// import() chunk loading for javascript
+/******/ 			var installedChunkData = __nccwpck_require__.o(installedChunks, chunkId) ? installedChunks[chunkId] : undefined;
+/******/ 			if(installedChunkData !== 0) { // 0 means "already installed".
+/******/ 	
+/******/ 				// a Promise means "currently loading".
+/******/ 				if(installedChunkData) {
+/******/ 					promises.push(installedChunkData[1]);
+/******/ 				} else {
+/******/ 					if(true) { // all chunks have JS
+/******/ 						// setup Promise in chunk cache
+/******/ 						var promise = import("./" + __nccwpck_require__.u(chunkId)).then(installChunk, (e) => {
+/******/ 							if(installedChunks[chunkId] !== 0) installedChunks[chunkId] = undefined;
+/******/ 							throw e;
+/******/ 						});
+/******/ 						var promise = Promise.race([promise, new Promise((resolve) => (installedChunkData = installedChunks[chunkId] = [resolve]))])
+/******/ 						promises.push(installedChunkData[1] = promise);
+/******/ 					}
+/******/ 				}
+/******/ 			}
+/******/ 	};
+/******/ 	
+/******/ 	// no prefetching
+/******/ 	
+/******/ 	// no preloaded
+/******/ 	
+/******/ 	// no external install chunk
+/******/ 	
+/******/ 	// no on chunks loaded
+/******/ })();
+/******/ 
+/************************************************************************/
+var __webpack_exports__ = {};
 
-
-
-
-
-/* eslint-disable @typescript-eslint/unbound-method */
-const toolrunner_IS_WINDOWS = process.platform === 'win32';
-/*
- * Class for running command line tools. Handles quoting and arg parsing in a platform agnostic way.
- */
-class ToolRunner extends external_events_.EventEmitter {
-    constructor(toolPath, args, options) {
-        super();
-        if (!toolPath) {
-            throw new Error("Parameter 'toolPath' cannot be null or empty.");
-        }
-        this.toolPath = toolPath;
-        this.args = args || [];
-        this.options = options || {};
-    }
-    _debug(message) {
-        if (this.options.listeners && this.options.listeners.debug) {
-            this.options.listeners.debug(message);
-        }
-    }
-    _getCommandString(options, noPrefix) {
-        const toolPath = this._getSpawnFileName();
-        const args = this._getSpawnArgs(options);
-        let cmd = noPrefix ? '' : '[command]'; // omit prefix when piped to a second tool
-        if (toolrunner_IS_WINDOWS) {
-            // Windows + cmd file
-            if (this._isCmdFile()) {
-                cmd += toolPath;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows + verbatim
-            else if (options.windowsVerbatimArguments) {
-                cmd += `"${toolPath}"`;
-                for (const a of args) {
-                    cmd += ` ${a}`;
-                }
-            }
-            // Windows (regular)
-            else {
-                cmd += this._windowsQuoteCmdArg(toolPath);
-                for (const a of args) {
-                    cmd += ` ${this._windowsQuoteCmdArg(a)}`;
-                }
-            }
-        }
-        else {
-            // OSX/Linux - this can likely be improved with some form of quoting.
-            // creating processes on Unix is fundamentally different than Windows.
-            // on Unix, execvp() takes an arg array.
-            cmd += toolPath;
-            for (const a of args) {
-                cmd += ` ${a}`;
-            }
-        }
-        return cmd;
-    }
-    _processLineBuffer(data, strBuffer, onLine) {
-        try {
-            let s = strBuffer + data.toString();
-            let n = s.indexOf(external_os_namespaceObject.EOL);
-            while (n > -1) {
-                const line = s.substring(0, n);
-                onLine(line);
-                // the rest of the string ...
-                s = s.substring(n + external_os_namespaceObject.EOL.length);
-                n = s.indexOf(external_os_namespaceObject.EOL);
-            }
-            return s;
-        }
-        catch (err) {
-            // streaming lines to console is best effort.  Don't fail a build.
-            this._debug(`error processing line. Failed with error ${err}`);
-            return '';
-        }
-    }
-    _getSpawnFileName() {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                return process.env['COMSPEC'] || 'cmd.exe';
-            }
-        }
-        return this.toolPath;
-    }
-    _getSpawnArgs(options) {
-        if (toolrunner_IS_WINDOWS) {
-            if (this._isCmdFile()) {
-                let argline = `/D /S /C "${this._windowsQuoteCmdArg(this.toolPath)}`;
-                for (const a of this.args) {
-                    argline += ' ';
-                    argline += options.windowsVerbatimArguments
-                        ? a
-                        : this._windowsQuoteCmdArg(a);
-                }
-                argline += '"';
-                return [argline];
-            }
-        }
-        return this.args;
-    }
-    _endsWith(str, end) {
-        return str.endsWith(end);
-    }
-    _isCmdFile() {
-        const upperToolPath = this.toolPath.toUpperCase();
-        return (this._endsWith(upperToolPath, '.CMD') ||
-            this._endsWith(upperToolPath, '.BAT'));
-    }
-    _windowsQuoteCmdArg(arg) {
-        // for .exe, apply the normal quoting rules that libuv applies
-        if (!this._isCmdFile()) {
-            return this._uvQuoteCmdArg(arg);
-        }
-        // otherwise apply quoting rules specific to the cmd.exe command line parser.
-        // the libuv rules are generic and are not designed specifically for cmd.exe
-        // command line parser.
-        //
-        // for a detailed description of the cmd.exe command line parser, refer to
-        // http://stackoverflow.com/questions/4094699/how-does-the-windows-command-interpreter-cmd-exe-parse-scripts/7970912#7970912
-        // need quotes for empty arg
-        if (!arg) {
-            return '""';
-        }
-        // determine whether the arg needs to be quoted
-        const cmdSpecialChars = [
-            ' ',
-            '\t',
-            '&',
-            '(',
-            ')',
-            '[',
-            ']',
-            '{',
-            '}',
-            '^',
-            '=',
-            ';',
-            '!',
-            "'",
-            '+',
-            ',',
-            '`',
-            '~',
-            '|',
-            '<',
-            '>',
-            '"'
-        ];
-        let needsQuotes = false;
-        for (const char of arg) {
-            if (cmdSpecialChars.some(x => x === char)) {
-                needsQuotes = true;
-                break;
-            }
-        }
-        // short-circuit if quotes not needed
-        if (!needsQuotes) {
-            return arg;
-        }
-        // the following quoting rules are very similar to the rules that by libuv applies.
-        //
-        // 1) wrap the string in quotes
-        //
-        // 2) double-up quotes - i.e. " => ""
-        //
-        //    this is different from the libuv quoting rules. libuv replaces " with \", which unfortunately
-        //    doesn't work well with a cmd.exe command line.
-        //
-        //    note, replacing " with "" also works well if the arg is passed to a downstream .NET console app.
-        //    for example, the command line:
-        //          foo.exe "myarg:""my val"""
-        //    is parsed by a .NET console app into an arg array:
-        //          [ "myarg:\"my val\"" ]
-        //    which is the same end result when applying libuv quoting rules. although the actual
-        //    command line from libuv quoting rules would look like:
-        //          foo.exe "myarg:\"my val\""
-        //
-        // 3) double-up slashes that precede a quote,
-        //    e.g.  hello \world    => "hello \world"
-        //          hello\"world    => "hello\\""world"
-        //          hello\\"world   => "hello\\\\""world"
-        //          hello world\    => "hello world\\"
-        //
-        //    technically this is not required for a cmd.exe command line, or the batch argument parser.
-        //    the reasons for including this as a .cmd quoting rule are:
-        //
-        //    a) this is optimized for the scenario where the argument is passed from the .cmd file to an
-        //       external program. many programs (e.g. .NET console apps) rely on the slash-doubling rule.
-        //
-        //    b) it's what we've been doing previously (by deferring to node default behavior) and we
-        //       haven't heard any complaints about that aspect.
-        //
-        // note, a weakness of the quoting rules chosen here, is that % is not escaped. in fact, % cannot be
-        // escaped when used on the command line directly - even though within a .cmd file % can be escaped
-        // by using %%.
-        //
-        // the saving grace is, on the command line, %var% is left as-is if var is not defined. this contrasts
-        // the line parsing rules within a .cmd file, where if var is not defined it is replaced with nothing.
-        //
-        // one option that was explored was replacing % with ^% - i.e. %var% => ^%var^%. this hack would
-        // often work, since it is unlikely that var^ would exist, and the ^ character is removed when the
-        // variable is used. the problem, however, is that ^ is not removed when %* is used to pass the args
-        // to an external program.
-        //
-        // an unexplored potential solution for the % escaping problem, is to create a wrapper .cmd file.
-        // % can be escaped within a .cmd file.
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\'; // double the slash
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '"'; // double the quote
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _uvQuoteCmdArg(arg) {
-        // Tool runner wraps child_process.spawn() and needs to apply the same quoting as
-        // Node in certain cases where the undocumented spawn option windowsVerbatimArguments
-        // is used.
-        //
-        // Since this function is a port of quote_cmd_arg from Node 4.x (technically, lib UV,
-        // see https://github.com/nodejs/node/blob/v4.x/deps/uv/src/win/process.c for details),
-        // pasting copyright notice from Node within this function:
-        //
-        //      Copyright Joyent, Inc. and other Node contributors. All rights reserved.
-        //
-        //      Permission is hereby granted, free of charge, to any person obtaining a copy
-        //      of this software and associated documentation files (the "Software"), to
-        //      deal in the Software without restriction, including without limitation the
-        //      rights to use, copy, modify, merge, publish, distribute, sublicense, and/or
-        //      sell copies of the Software, and to permit persons to whom the Software is
-        //      furnished to do so, subject to the following conditions:
-        //
-        //      The above copyright notice and this permission notice shall be included in
-        //      all copies or substantial portions of the Software.
-        //
-        //      THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
-        //      IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
-        //      FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
-        //      AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
-        //      LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING
-        //      FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
-        //      IN THE SOFTWARE.
-        if (!arg) {
-            // Need double quotation for empty argument
-            return '""';
-        }
-        if (!arg.includes(' ') && !arg.includes('\t') && !arg.includes('"')) {
-            // No quotation needed
-            return arg;
-        }
-        if (!arg.includes('"') && !arg.includes('\\')) {
-            // No embedded double quotes or backslashes, so I can just wrap
-            // quote marks around the whole thing.
-            return `"${arg}"`;
-        }
-        // Expected input/output:
-        //   input : hello"world
-        //   output: "hello\"world"
-        //   input : hello""world
-        //   output: "hello\"\"world"
-        //   input : hello\world
-        //   output: hello\world
-        //   input : hello\\world
-        //   output: hello\\world
-        //   input : hello\"world
-        //   output: "hello\\\"world"
-        //   input : hello\\"world
-        //   output: "hello\\\\\"world"
-        //   input : hello world\
-        //   output: "hello world\\" - note the comment in libuv actually reads "hello world\"
-        //                             but it appears the comment is wrong, it should be "hello world\\"
-        let reverse = '"';
-        let quoteHit = true;
-        for (let i = arg.length; i > 0; i--) {
-            // walk the string in reverse
-            reverse += arg[i - 1];
-            if (quoteHit && arg[i - 1] === '\\') {
-                reverse += '\\';
-            }
-            else if (arg[i - 1] === '"') {
-                quoteHit = true;
-                reverse += '\\';
-            }
-            else {
-                quoteHit = false;
-            }
-        }
-        reverse += '"';
-        return reverse.split('').reverse().join('');
-    }
-    _cloneExecOptions(options) {
-        options = options || {};
-        const result = {
-            cwd: options.cwd || process.cwd(),
-            env: options.env || process.env,
-            silent: options.silent || false,
-            windowsVerbatimArguments: options.windowsVerbatimArguments || false,
-            failOnStdErr: options.failOnStdErr || false,
-            ignoreReturnCode: options.ignoreReturnCode || false,
-            delay: options.delay || 10000
-        };
-        result.outStream = options.outStream || process.stdout;
-        result.errStream = options.errStream || process.stderr;
-        return result;
-    }
-    _getSpawnOptions(options, toolPath) {
-        options = options || {};
-        const result = {};
-        result.cwd = options.cwd;
-        result.env = options.env;
-        result['windowsVerbatimArguments'] =
-            options.windowsVerbatimArguments || this._isCmdFile();
-        if (options.windowsVerbatimArguments) {
-            result.argv0 = `"${toolPath}"`;
-        }
-        return result;
-    }
-    /**
-     * Exec a tool.
-     * Output will be streamed to the live console.
-     * Returns promise with return code
-     *
-     * @param     tool     path to tool to exec
-     * @param     options  optional exec options.  See ExecOptions
-     * @returns   number
-     */
-    exec() {
-        return toolrunner_awaiter(this, void 0, void 0, function* () {
-            // root the tool path if it is unrooted and contains relative pathing
-            if (!isRooted(this.toolPath) &&
-                (this.toolPath.includes('/') ||
-                    (toolrunner_IS_WINDOWS && this.toolPath.includes('\\')))) {
-                // prefer options.cwd if it is specified, however options.cwd may also need to be rooted
-                this.toolPath = external_path_namespaceObject.resolve(process.cwd(), this.options.cwd || process.cwd(), this.toolPath);
-            }
-            // if the tool is only a file name, then resolve it from the PATH
-            // otherwise verify it exists (add extension on Windows if necessary)
-            this.toolPath = yield which(this.toolPath, true);
-            return new Promise((resolve, reject) => toolrunner_awaiter(this, void 0, void 0, function* () {
-                this._debug(`exec tool: ${this.toolPath}`);
-                this._debug('arguments:');
-                for (const arg of this.args) {
-                    this._debug(`   ${arg}`);
-                }
-                const optionsNonNull = this._cloneExecOptions(this.options);
-                if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                    optionsNonNull.outStream.write(this._getCommandString(optionsNonNull) + external_os_namespaceObject.EOL);
-                }
-                const state = new ExecState(optionsNonNull, this.toolPath);
-                state.on('debug', (message) => {
-                    this._debug(message);
-                });
-                if (this.options.cwd && !(yield exists(this.options.cwd))) {
-                    return reject(new Error(`The cwd: ${this.options.cwd} does not exist!`));
-                }
-                const fileName = this._getSpawnFileName();
-                const cp = external_child_process_namespaceObject.spawn(fileName, this._getSpawnArgs(optionsNonNull), this._getSpawnOptions(this.options, fileName));
-                let stdbuffer = '';
-                if (cp.stdout) {
-                    cp.stdout.on('data', (data) => {
-                        if (this.options.listeners && this.options.listeners.stdout) {
-                            this.options.listeners.stdout(data);
-                        }
-                        if (!optionsNonNull.silent && optionsNonNull.outStream) {
-                            optionsNonNull.outStream.write(data);
-                        }
-                        stdbuffer = this._processLineBuffer(data, stdbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.stdline) {
-                                this.options.listeners.stdline(line);
-                            }
-                        });
-                    });
-                }
-                let errbuffer = '';
-                if (cp.stderr) {
-                    cp.stderr.on('data', (data) => {
-                        state.processStderr = true;
-                        if (this.options.listeners && this.options.listeners.stderr) {
-                            this.options.listeners.stderr(data);
-                        }
-                        if (!optionsNonNull.silent &&
-                            optionsNonNull.errStream &&
-                            optionsNonNull.outStream) {
-                            const s = optionsNonNull.failOnStdErr
-                                ? optionsNonNull.errStream
-                                : optionsNonNull.outStream;
-                            s.write(data);
-                        }
-                        errbuffer = this._processLineBuffer(data, errbuffer, (line) => {
-                            if (this.options.listeners && this.options.listeners.errline) {
-                                this.options.listeners.errline(line);
-                            }
-                        });
-                    });
-                }
-                cp.on('error', (err) => {
-                    state.processError = err.message;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    state.CheckComplete();
-                });
-                cp.on('exit', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    this._debug(`Exit code ${code} received from tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                cp.on('close', (code) => {
-                    state.processExitCode = code;
-                    state.processExited = true;
-                    state.processClosed = true;
-                    this._debug(`STDIO streams have closed for tool '${this.toolPath}'`);
-                    state.CheckComplete();
-                });
-                state.on('done', (error, exitCode) => {
-                    if (stdbuffer.length > 0) {
-                        this.emit('stdline', stdbuffer);
-                    }
-                    if (errbuffer.length > 0) {
-                        this.emit('errline', errbuffer);
-                    }
-                    cp.removeAllListeners();
-                    if (error) {
-                        reject(error);
-                    }
-                    else {
-                        resolve(exitCode);
-                    }
-                });
-                if (this.options.input) {
-                    if (!cp.stdin) {
-                        throw new Error('child process missing stdin');
-                    }
-                    cp.stdin.end(this.options.input);
-                }
-            }));
-        });
-    }
-}
-/**
- * Convert an arg string to an array of args. Handles escaping
- *
- * @param    argString   string of arguments
- * @returns  string[]    array of arguments
- */
-function argStringToArray(argString) {
-    const args = [];
-    let inQuotes = false;
-    let escaped = false;
-    let arg = '';
-    function append(c) {
-        // we only escape double quotes.
-        if (escaped && c !== '"') {
-            arg += '\\';
-        }
-        arg += c;
-        escaped = false;
-    }
-    for (let i = 0; i < argString.length; i++) {
-        const c = argString.charAt(i);
-        if (c === '"') {
-            if (!escaped) {
-                inQuotes = !inQuotes;
-            }
-            else {
-                append(c);
-            }
-            continue;
-        }
-        if (c === '\\' && escaped) {
-            append(c);
-            continue;
-        }
-        if (c === '\\' && inQuotes) {
-            escaped = true;
-            continue;
-        }
-        if (c === ' ' && !inQuotes) {
-            if (arg.length > 0) {
-                args.push(arg);
-                arg = '';
-            }
-            continue;
-        }
-        append(c);
-    }
-    if (arg.length > 0) {
-        args.push(arg.trim());
-    }
-    return args;
-}
-class ExecState extends external_events_.EventEmitter {
-    constructor(options, toolPath) {
-        super();
-        this.processClosed = false; // tracks whether the process has exited and stdio is closed
-        this.processError = '';
-        this.processExitCode = 0;
-        this.processExited = false; // tracks whether the process has exited
-        this.processStderr = false; // tracks whether stderr was written to
-        this.delay = 10000; // 10 seconds
-        this.done = false;
-        this.timeout = null;
-        if (!toolPath) {
-            throw new Error('toolPath must not be empty');
-        }
-        this.options = options;
-        this.toolPath = toolPath;
-        if (options.delay) {
-            this.delay = options.delay;
-        }
-    }
-    CheckComplete() {
-        if (this.done) {
-            return;
-        }
-        if (this.processClosed) {
-            this._setResult();
-        }
-        else if (this.processExited) {
-            this.timeout = (0,external_timers_namespaceObject.setTimeout)(ExecState.HandleTimeout, this.delay, this);
-        }
-    }
-    _debug(message) {
-        this.emit('debug', message);
-    }
-    _setResult() {
-        // determine whether there is an error
-        let error;
-        if (this.processExited) {
-            if (this.processError) {
-                error = new Error(`There was an error when attempting to execute the process '${this.toolPath}'. This may indicate the process failed to start. Error: ${this.processError}`);
-            }
-            else if (this.processExitCode !== 0 && !this.options.ignoreReturnCode) {
-                error = new Error(`The process '${this.toolPath}' failed with exit code ${this.processExitCode}`);
-            }
-            else if (this.processStderr && this.options.failOnStdErr) {
-                error = new Error(`The process '${this.toolPath}' failed because one or more lines were written to the STDERR stream`);
-            }
-        }
-        // clear the timeout
-        if (this.timeout) {
-            clearTimeout(this.timeout);
-            this.timeout = null;
-        }
-        this.done = true;
-        this.emit('done', error, this.processExitCode);
-    }
-    static HandleTimeout(state) {
-        if (state.done) {
-            return;
-        }
-        if (!state.processClosed && state.processExited) {
-            const message = `The STDIO streams did not close within ${state.delay / 1000} seconds of the exit event from process '${state.toolPath}'. This may indicate a child process inherited the STDIO streams and has not yet exited.`;
-            state._debug(message);
-        }
-        state._setResult();
-    }
-}
-//# sourceMappingURL=toolrunner.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
-var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-/**
- * Exec a command.
- * Output will be streamed to the live console.
- * Returns promise with return code
- *
- * @param     commandLine        command to execute (can include additional args). Must be correctly escaped.
- * @param     args               optional arguments for tool. Escaping is handled by the lib.
- * @param     options            optional exec options.  See ExecOptions
- * @returns   Promise<number>    exit code
- */
-function exec_exec(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = tr.argStringToArray(commandLine);
-        if (commandArgs.length === 0) {
-            throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
-        }
-        // Path to tool to execute should be first arg
-        const toolPath = commandArgs[0];
-        args = commandArgs.slice(1).concat(args || []);
-        const runner = new tr.ToolRunner(toolPath, args, options);
-        return runner.exec();
-    });
-}
-/**
- * Exec a command and get the output.
- * Output will be streamed to the live console.
- * Returns promise with the exit code and collected stdout and stderr
- *
- * @param     commandLine           command to execute (can include additional args). Must be correctly escaped.
- * @param     args                  optional arguments for tool. Escaping is handled by the lib.
- * @param     options               optional exec options.  See ExecOptions
- * @returns   Promise<ExecOutput>   exit code, stdout, and stderr
- */
-function getExecOutput(commandLine, args, options) {
-    return exec_awaiter(this, void 0, void 0, function* () {
-        var _a, _b;
-        let stdout = '';
-        let stderr = '';
-        //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new StringDecoder('utf8');
-        const stderrDecoder = new StringDecoder('utf8');
-        const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
-        const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
-        const stdErrListener = (data) => {
-            stderr += stderrDecoder.write(data);
-            if (originalStdErrListener) {
-                originalStdErrListener(data);
-            }
-        };
-        const stdOutListener = (data) => {
-            stdout += stdoutDecoder.write(data);
-            if (originalStdoutListener) {
-                originalStdoutListener(data);
-            }
-        };
-        const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
-        //flush any remaining characters
-        stdout += stdoutDecoder.end();
-        stderr += stderrDecoder.end();
-        return {
-            exitCode,
-            stdout,
-            stderr
-        };
-    });
-}
-//# sourceMappingURL=exec.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
-var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
-        silent: true
-    });
-    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
-        silent: true
-    });
-    return {
-        name: name.trim(),
-        version: version.trim()
-    };
-});
-const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    var _a, _b, _c, _d;
-    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
-        silent: true
-    });
-    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
-    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
-    return {
-        name,
-        version
-    };
-});
-const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
-        silent: true
-    });
-    const [name, version] = stdout.trim().split('\n');
-    return {
-        name,
-        version
-    };
-});
-const platform = external_os_namespaceObject.platform();
-const arch = external_os_namespaceObject.arch();
-const isWindows = platform === 'win32';
-const isMacOS = platform === 'darwin';
-const isLinux = platform === 'linux';
-function getDetails() {
-    return platform_awaiter(this, void 0, void 0, function* () {
-        return Object.assign(Object.assign({}, (yield (isWindows
-            ? getWindowsInfo()
-            : isMacOS
-                ? getMacOsInfo()
-                : getLinuxInfo()))), { platform,
-            arch,
-            isWindows,
-            isMacOS,
-            isLinux });
-    });
-}
-//# sourceMappingURL=platform.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
-var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-/**
- * The code to exit an action
- */
-var ExitCode;
-(function (ExitCode) {
-    /**
-     * A code indicating that the action was successful
-     */
-    ExitCode[ExitCode["Success"] = 0] = "Success";
-    /**
-     * A code indicating that the action was a failure
-     */
-    ExitCode[ExitCode["Failure"] = 1] = "Failure";
-})(ExitCode || (ExitCode = {}));
-//-----------------------------------------------------------------------
-// Variables
-//-----------------------------------------------------------------------
-/**
- * Sets env variable for this action and future actions in the job
- * @param name the name of the variable to set
- * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function exportVariable(name, val) {
-    const convertedVal = toCommandValue(val);
-    process.env[name] = convertedVal;
-    const filePath = process.env['GITHUB_ENV'] || '';
-    if (filePath) {
-        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
-    }
-    issueCommand('set-env', { name }, convertedVal);
-}
-/**
- * Registers a secret which will get masked from logs
- *
- * @param secret - Value of the secret to be masked
- * @remarks
- * This function instructs the Actions runner to mask the specified value in any
- * logs produced during the workflow run. Once registered, the secret value will
- * be replaced with asterisks (***) whenever it appears in console output, logs,
- * or error messages.
- *
- * This is useful for protecting sensitive information such as:
- * - API keys
- * - Access tokens
- * - Authentication credentials
- * - URL parameters containing signatures (SAS tokens)
- *
- * Note that masking only affects future logs; any previous appearances of the
- * secret in logs before calling this function will remain unmasked.
- *
- * @example
- * ```typescript
- * // Register an API token as a secret
- * const apiToken = "abc123xyz456";
- * setSecret(apiToken);
- *
- * // Now any logs containing this value will show *** instead
- * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
- * ```
- */
-function core_setSecret(secret) {
-    command_issueCommand('add-mask', {}, secret);
-}
-/**
- * Prepends inputPath to the PATH (for this action and future actions)
- * @param inputPath
- */
-function addPath(inputPath) {
-    const filePath = process.env['GITHUB_PATH'] || '';
-    if (filePath) {
-        issueFileCommand('PATH', inputPath);
-    }
-    else {
-        issueCommand('add-path', {}, inputPath);
-    }
-    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
-}
-/**
- * Gets the value of an input.
- * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
- * Returns an empty string if the value is not defined.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string
- */
-function getInput(name, options) {
-    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
-    if (options && options.required && !val) {
-        throw new Error(`Input required and not supplied: ${name}`);
-    }
-    if (options && options.trimWhitespace === false) {
-        return val;
-    }
-    return val.trim();
-}
-/**
- * Gets the values of an multiline input.  Each value is also trimmed.
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   string[]
- *
- */
-function getMultilineInput(name, options) {
-    const inputs = getInput(name, options)
-        .split('\n')
-        .filter(x => x !== '');
-    if (options && options.trimWhitespace === false) {
-        return inputs;
-    }
-    return inputs.map(input => input.trim());
-}
-/**
- * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
- * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
- * The return value is also in boolean type.
- * ref: https://yaml.org/spec/1.2/spec.html#id2804923
- *
- * @param     name     name of the input to get
- * @param     options  optional. See InputOptions.
- * @returns   boolean
- */
-function getBooleanInput(name, options) {
-    const trueValue = ['true', 'True', 'TRUE'];
-    const falseValue = ['false', 'False', 'FALSE'];
-    const val = getInput(name, options);
-    if (trueValue.includes(val))
-        return true;
-    if (falseValue.includes(val))
-        return false;
-    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
-        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
-}
-/**
- * Sets the value of an output.
- *
- * @param     name     name of the output to set
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function setOutput(name, value) {
-    const filePath = process.env['GITHUB_OUTPUT'] || '';
-    if (filePath) {
-        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
-    }
-    process.stdout.write(external_os_namespaceObject.EOL);
-    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
-}
-/**
- * Enables or disables the echoing of commands into stdout for the rest of the step.
- * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
- *
- */
-function setCommandEcho(enabled) {
-    issue('echo', enabled ? 'on' : 'off');
-}
-//-----------------------------------------------------------------------
-// Results
-//-----------------------------------------------------------------------
-/**
- * Sets the action status to failed.
- * When the action exits it will be with an exit code of 1
- * @param message add error issue message
- */
-function setFailed(message) {
-    process.exitCode = ExitCode.Failure;
-    error(message);
-}
-//-----------------------------------------------------------------------
-// Logging Commands
-//-----------------------------------------------------------------------
-/**
- * Gets whether Actions Step Debug is on or not
- */
-function isDebug() {
-    return process.env['RUNNER_DEBUG'] === '1';
-}
-/**
- * Writes debug message to user log
- * @param message debug message
- */
-function core_debug(message) {
-    command_issueCommand('debug', {}, message);
-}
-/**
- * Adds an error issue
- * @param message error issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a warning issue
- * @param message warning issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Adds a notice issue
- * @param message notice issue message. Errors will be converted to string via toString()
- * @param properties optional properties to add to the annotation.
- */
-function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
-}
-/**
- * Writes info to log with console.log.
- * @param message info message
- */
-function core_info(message) {
-    process.stdout.write(message + external_os_namespaceObject.EOL);
-}
-/**
- * Begin an output group.
- *
- * Output until the next `groupEnd` will be foldable in this group
- *
- * @param name The name of the output group
- */
-function startGroup(name) {
-    command_issue('group', name);
-}
-/**
- * End an output group.
- */
-function endGroup() {
-    command_issue('endgroup');
-}
-/**
- * Wrap an asynchronous function call in a group.
- *
- * Returns the same type as the function itself.
- *
- * @param name The name of the group
- * @param fn The function to wrap in the group
- */
-function group(name, fn) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        startGroup(name);
-        let result;
-        try {
-            result = yield fn();
-        }
-        finally {
-            endGroup();
-        }
-        return result;
-    });
-}
-//-----------------------------------------------------------------------
-// Wrapper action state
-//-----------------------------------------------------------------------
-/**
- * Saves state for current action, the state can only be retrieved by this action's post job execution.
- *
- * @param     name     name of the state to store
- * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function saveState(name, value) {
-    const filePath = process.env['GITHUB_STATE'] || '';
-    if (filePath) {
-        return file_command_issueFileCommand('STATE', file_command_prepareKeyValueMessage(name, value));
-    }
-    command_issueCommand('save-state', { name }, utils_toCommandValue(value));
-}
-/**
- * Gets the value of an state set by this action's main execution.
- *
- * @param     name     name of the state to get
- * @returns   string
- */
-function getState(name) {
-    return process.env[`STATE_${name}`] || '';
-}
-function getIDToken(aud) {
-    return core_awaiter(this, void 0, void 0, function* () {
-        return yield OidcClient.getIDToken(aud);
-    });
-}
-/**
- * Summary exports
- */
-
-/**
- * @deprecated use core.summary
- */
-
-/**
- * Path exports
- */
-
-/**
- * Platform utilities exports
- */
-
-//# sourceMappingURL=core.js.map
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
+var lib_core = __nccwpck_require__(3838);
 ;// CONCATENATED MODULE: ./src/constants.ts
 // Every input, output and state name lives here, so that action.yml, the
 // settings parser, the outputs writer and the post step cannot drift apart.
@@ -34894,6 +35207,23 @@ const Inputs = {
     goPrivate: 'go-private',
     goNetrc: 'go-netrc',
     maxImageSize: 'max-image-size',
+    goCache: 'go-cache',
+    goCacheBackend: 'go-cache-backend',
+    goCacheMounts: 'go-cache-mounts',
+    goCacheMaxSize: 'go-cache-max-size',
+    goCacheImage: 'go-cache-image',
+    saveOn: 'save-on',
+    image: 'image',
+    pushByDigest: 'push-by-digest',
+    merge: 'merge',
+    digests: 'digests',
+    goMain: 'go-main',
+    goVersion: 'go-version',
+    baseImage: 'base-image',
+    ldflags: 'ldflags',
+    cgo: 'cgo',
+    printDockerfile: 'print-dockerfile',
+    lint: 'lint',
 };
 const Outputs = {
     digest: 'digest',
@@ -34909,6 +35239,10 @@ const Outputs = {
     pushed: 'pushed',
     smokeResult: 'smoke-result',
     smokePassed: 'smoke-passed',
+    goCacheHit: 'go-cache-hit',
+    goCacheRestored: 'go-cache-restored',
+    tags: 'tags',
+    lintFindings: 'lint-findings',
 };
 const State = {
     isPost: 'isPost',
@@ -34916,6 +35250,8 @@ const State = {
     buildxCommand: 'buildxCommand',
     tempDir: 'tempDir',
     runKey: 'runKey',
+    goCachePlan: 'goCachePlan',
+    localTag: 'localTag',
 };
 /** Pinned buildx installed when none is found (rawjson progress needs >= 0.12). */
 const PINNED_BUILDX_VERSION = '0.19.3';
@@ -34937,37 +35273,55 @@ const RUN_LABEL = `${OWNER_LABEL}.run`;
 
 
 function markMain() {
-    saveState(State.isPost, 'true');
+    lib_core/* saveState */.LZ(State.isPost, 'true');
 }
 function saveCreatedBuilder(name, buildx) {
-    saveState(State.createdBuilder, name);
-    saveState(State.buildxCommand, JSON.stringify(buildx));
+    lib_core/* saveState */.LZ(State.createdBuilder, name);
+    lib_core/* saveState */.LZ(State.buildxCommand, JSON.stringify(buildx));
 }
 function saveTempDir(dir) {
-    saveState(State.tempDir, dir);
+    lib_core/* saveState */.LZ(State.tempDir, dir);
 }
 function saveRunKey(key) {
-    saveState(State.runKey, key);
+    lib_core/* saveState */.LZ(State.runKey, key);
+}
+function saveGoCacheState(s) {
+    lib_core/* saveState */.LZ(State.goCachePlan, JSON.stringify(s));
+}
+function saveLocalTag(tag) {
+    lib_core/* saveState */.LZ(State.localTag, tag);
 }
 function loadState() {
-    const buildx = getState(State.buildxCommand);
+    const buildx = lib_core/* getState */.Gu(State.buildxCommand);
     return {
-        isPost: getState(State.isPost) === 'true',
-        createdBuilder: getState(State.createdBuilder) || undefined,
+        isPost: lib_core/* getState */.Gu(State.isPost) === 'true',
+        createdBuilder: lib_core/* getState */.Gu(State.createdBuilder) || undefined,
         buildx: buildx ? JSON.parse(buildx) : undefined,
-        tempDir: getState(State.tempDir) || undefined,
-        runKey: getState(State.runKey) || undefined,
+        tempDir: lib_core/* getState */.Gu(State.tempDir) || undefined,
+        runKey: lib_core/* getState */.Gu(State.runKey) || undefined,
+        goCache: parseJson(lib_core/* getState */.Gu(State.goCachePlan)),
+        localTag: lib_core/* getState */.Gu(State.localTag) || undefined,
     };
+}
+function parseJson(raw) {
+    if (!raw)
+        return undefined;
+    try {
+        return JSON.parse(raw);
+    }
+    catch {
+        return undefined;
+    }
 }
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: ./src/exec.ts
@@ -35000,7 +35354,7 @@ function signalChildren(signal) {
 }
 function run(cmd, args, opts = {}) {
     const display = [cmd, ...args].join(' ');
-    core_debug(`exec: ${JSON.stringify([cmd, ...args])}`);
+    lib_core/* debug */.Yz(`exec: ${JSON.stringify([cmd, ...args])}`);
     return new Promise((resolve, reject) => {
         let stdout = '';
         let stderr = '';
@@ -35223,10 +35577,20 @@ function decodeBase64(data) {
     return data ? Buffer.from(data, 'base64').toString('utf8') : '';
 }
 
+// EXTERNAL MODULE: ./node_modules/@actions/io/lib/io.js
+var lib_io = __nccwpck_require__(8701);
+// EXTERNAL MODULE: external "crypto"
+var external_crypto_ = __nccwpck_require__(6982);
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(9896);
 // EXTERNAL MODULE: ./node_modules/semver/index.js
 var node_modules_semver = __nccwpck_require__(2088);
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
+// EXTERNAL MODULE: external "child_process"
+var external_child_process_ = __nccwpck_require__(5317);
 ;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/manifest.js
-var manifest_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
         function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
@@ -35246,17 +35610,17 @@ const _internal = {
         const lsbReleaseFile = '/etc/lsb-release';
         const osReleaseFile = '/etc/os-release';
         let contents = '';
-        if (external_fs_namespaceObject.existsSync(lsbReleaseFile)) {
-            contents = external_fs_namespaceObject.readFileSync(lsbReleaseFile).toString();
+        if (external_fs_.existsSync(lsbReleaseFile)) {
+            contents = external_fs_.readFileSync(lsbReleaseFile).toString();
         }
-        else if (external_fs_namespaceObject.existsSync(osReleaseFile)) {
-            contents = external_fs_namespaceObject.readFileSync(osReleaseFile).toString();
+        else if (external_fs_.existsSync(osReleaseFile)) {
+            contents = external_fs_.readFileSync(osReleaseFile).toString();
         }
         return contents;
     }
 };
 function _findMatch(versionSpec, stable, candidates, archFilter) {
-    return manifest_awaiter(this, void 0, void 0, function* () {
+    return __awaiter(this, void 0, void 0, function* () {
         const platFilter = os.platform();
         let result;
         let match;
@@ -35331,10 +35695,18 @@ function _readLinuxVersionFile() {
     return _internal.readLinuxVersionFile();
 }
 //# sourceMappingURL=manifest.js.map
-;// CONCATENATED MODULE: external "stream"
-const external_stream_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("stream");
+// EXTERNAL MODULE: external "path"
+var external_path_ = __nccwpck_require__(6928);
+// EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
+var lib = __nccwpck_require__(4942);
+// EXTERNAL MODULE: external "stream"
+var external_stream_ = __nccwpck_require__(2203);
 // EXTERNAL MODULE: external "util"
 var external_util_ = __nccwpck_require__(9023);
+// EXTERNAL MODULE: external "assert"
+var external_assert_ = __nccwpck_require__(2613);
+// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 2 modules
+var lib_exec = __nccwpck_require__(5260);
 ;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/retry-helper.js
 var retry_helper_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -35373,11 +35745,11 @@ class RetryHelper {
                     if (isRetryable && !isRetryable(err)) {
                         throw err;
                     }
-                    core_info(err.message);
+                    lib_core/* info */.pq(err.message);
                 }
                 // Sleep
                 const seconds = this.getSleepAmount();
-                core_info(`Waiting ${seconds} seconds before trying again`);
+                lib_core/* info */.pq(`Waiting ${seconds} seconds before trying again`);
                 yield this.sleep(seconds);
                 attempt++;
             }
@@ -35427,7 +35799,7 @@ class HTTPError extends Error {
         Object.setPrototypeOf(this, new.target.prototype);
     }
 }
-const tool_cache_IS_WINDOWS = process.platform === 'win32';
+const IS_WINDOWS = process.platform === 'win32';
 const IS_MAC = process.platform === 'darwin';
 const userAgent = 'actions/tool-cache';
 /**
@@ -35441,10 +35813,10 @@ const userAgent = 'actions/tool-cache';
  */
 function downloadTool(url, dest, auth, headers) {
     return tool_cache_awaiter(this, void 0, void 0, function* () {
-        dest = dest || external_path_namespaceObject.join(_getTempDirectory(), external_crypto_namespaceObject.randomUUID());
-        yield mkdirP(external_path_namespaceObject.dirname(dest));
-        core_debug(`Downloading ${url}`);
-        core_debug(`Destination ${dest}`);
+        dest = dest || external_path_.join(_getTempDirectory(), external_crypto_.randomUUID());
+        yield lib_io/* mkdirP */.U$(external_path_.dirname(dest));
+        lib_core/* debug */.Yz(`Downloading ${url}`);
+        lib_core/* debug */.Yz(`Destination ${dest}`);
         const maxAttempts = 3;
         const minSeconds = _getGlobal('TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS', 10);
         const maxSeconds = _getGlobal('TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS', 20);
@@ -35467,15 +35839,15 @@ function downloadTool(url, dest, auth, headers) {
 }
 function downloadToolAttempt(url, dest, auth, headers) {
     return tool_cache_awaiter(this, void 0, void 0, function* () {
-        if (external_fs_namespaceObject.existsSync(dest)) {
+        if (external_fs_.existsSync(dest)) {
             throw new Error(`Destination file path ${dest} already exists`);
         }
         // Get the response headers
-        const http = new lib_HttpClient(userAgent, [], {
+        const http = new lib/* HttpClient */.Qq(userAgent, [], {
             allowRetries: false
         });
         if (auth) {
-            core_debug('set auth');
+            lib_core/* debug */.Yz('set auth');
             if (headers === undefined) {
                 headers = {};
             }
@@ -35484,29 +35856,29 @@ function downloadToolAttempt(url, dest, auth, headers) {
         const response = yield http.get(url, headers);
         if (response.message.statusCode !== 200) {
             const err = new HTTPError(response.message.statusCode);
-            core_debug(`Failed to download from "${url}". Code(${response.message.statusCode}) Message(${response.message.statusMessage})`);
+            lib_core/* debug */.Yz(`Failed to download from "${url}". Code(${response.message.statusCode}) Message(${response.message.statusMessage})`);
             throw err;
         }
         // Download the response body
-        const pipeline = external_util_.promisify(external_stream_namespaceObject.pipeline);
+        const pipeline = external_util_.promisify(external_stream_.pipeline);
         const responseMessageFactory = _getGlobal('TEST_DOWNLOAD_TOOL_RESPONSE_MESSAGE_FACTORY', () => response.message);
         const readStream = responseMessageFactory();
         let succeeded = false;
         try {
-            yield pipeline(readStream, external_fs_namespaceObject.createWriteStream(dest));
-            core_debug('download complete');
+            yield pipeline(readStream, external_fs_.createWriteStream(dest));
+            lib_core/* debug */.Yz('download complete');
             succeeded = true;
             return dest;
         }
         finally {
             // Error, delete dest before retry
             if (!succeeded) {
-                core_debug('download failed');
+                lib_core/* debug */.Yz('download failed');
                 try {
-                    yield rmRF(dest);
+                    yield lib_io/* rmRF */.Yz(dest);
                 }
                 catch (err) {
-                    core_debug(`Failed to delete '${dest}'. ${err.message}`);
+                    lib_core/* debug */.Yz(`Failed to delete '${dest}'. ${err.message}`);
                 }
             }
         }
@@ -35529,7 +35901,7 @@ function downloadToolAttempt(url, dest, auth, headers) {
  */
 function extract7z(file, dest, _7zPath) {
     return tool_cache_awaiter(this, void 0, void 0, function* () {
-        ok(tool_cache_IS_WINDOWS, 'extract7z() not supported on current OS');
+        ok(IS_WINDOWS, 'extract7z() not supported on current OS');
         ok(file, 'parameter "file" is required');
         dest = yield _createExtractFolder(dest);
         const originalCwd = process.cwd();
@@ -35626,7 +35998,7 @@ function extractTar(file_1, dest_1) {
         }
         let destArg = dest;
         let fileArg = file;
-        if (tool_cache_IS_WINDOWS && isGnuTar) {
+        if (IS_WINDOWS && isGnuTar) {
             args.push('--force-local');
             destArg = dest.replace(/\\/g, '/');
             // Technically only the dest needs to have `/` but for aesthetic consistency
@@ -35685,7 +36057,7 @@ function extractZip(file, dest) {
             throw new Error("parameter 'file' is required");
         }
         dest = yield _createExtractFolder(dest);
-        if (tool_cache_IS_WINDOWS) {
+        if (IS_WINDOWS) {
             yield extractZipWin(file, dest);
         }
         else {
@@ -35799,19 +36171,19 @@ function cacheDir(sourceDir, tool, version, arch) {
 function cacheFile(sourceFile, targetFile, tool, version, arch) {
     return tool_cache_awaiter(this, void 0, void 0, function* () {
         version = node_modules_semver.clean(version) || version;
-        arch = arch || external_os_namespaceObject.arch();
-        core_debug(`Caching tool ${tool} ${version} ${arch}`);
-        core_debug(`source file: ${sourceFile}`);
-        if (!external_fs_namespaceObject.statSync(sourceFile).isFile()) {
+        arch = arch || external_os_.arch();
+        lib_core/* debug */.Yz(`Caching tool ${tool} ${version} ${arch}`);
+        lib_core/* debug */.Yz(`source file: ${sourceFile}`);
+        if (!external_fs_.statSync(sourceFile).isFile()) {
             throw new Error('sourceFile is not a file');
         }
         // create the tool dir
         const destFolder = yield _createToolPath(tool, version, arch);
         // copy instead of move. move can fail on Windows due to
         // anti-virus software having an open handle on a file.
-        const destPath = external_path_namespaceObject.join(destFolder, targetFile);
-        core_debug(`destination file ${destPath}`);
-        yield io_cp(sourceFile, destPath);
+        const destPath = external_path_.join(destFolder, targetFile);
+        lib_core/* debug */.Yz(`destination file ${destPath}`);
+        yield lib_io.cp(sourceFile, destPath);
         // write .complete
         _completeToolPath(tool, version, arch);
         return destFolder;
@@ -35831,7 +36203,7 @@ function find(toolName, versionSpec, arch) {
     if (!versionSpec) {
         throw new Error('versionSpec parameter is required');
     }
-    arch = arch || external_os_namespaceObject.arch();
+    arch = arch || external_os_.arch();
     // attempt to resolve an explicit version
     if (!isExplicitVersion(versionSpec)) {
         const localVersions = findAllVersions(toolName, arch);
@@ -35842,14 +36214,14 @@ function find(toolName, versionSpec, arch) {
     let toolPath = '';
     if (versionSpec) {
         versionSpec = node_modules_semver.clean(versionSpec) || '';
-        const cachePath = external_path_namespaceObject.join(_getCacheDirectory(), toolName, versionSpec, arch);
-        core_debug(`checking cache: ${cachePath}`);
-        if (external_fs_namespaceObject.existsSync(cachePath) && external_fs_namespaceObject.existsSync(`${cachePath}.complete`)) {
-            core_debug(`Found tool in cache ${toolName} ${versionSpec} ${arch}`);
+        const cachePath = external_path_.join(_getCacheDirectory(), toolName, versionSpec, arch);
+        lib_core/* debug */.Yz(`checking cache: ${cachePath}`);
+        if (external_fs_.existsSync(cachePath) && external_fs_.existsSync(`${cachePath}.complete`)) {
+            lib_core/* debug */.Yz(`Found tool in cache ${toolName} ${versionSpec} ${arch}`);
             toolPath = cachePath;
         }
         else {
-            core_debug('not found');
+            lib_core/* debug */.Yz('not found');
         }
     }
     return toolPath;
@@ -35862,14 +36234,14 @@ function find(toolName, versionSpec, arch) {
  */
 function findAllVersions(toolName, arch) {
     const versions = [];
-    arch = arch || external_os_namespaceObject.arch();
-    const toolPath = external_path_namespaceObject.join(_getCacheDirectory(), toolName);
-    if (external_fs_namespaceObject.existsSync(toolPath)) {
-        const children = external_fs_namespaceObject.readdirSync(toolPath);
+    arch = arch || external_os_.arch();
+    const toolPath = external_path_.join(_getCacheDirectory(), toolName);
+    if (external_fs_.existsSync(toolPath)) {
+        const children = external_fs_.readdirSync(toolPath);
         for (const child of children) {
             if (isExplicitVersion(child)) {
-                const fullPath = external_path_namespaceObject.join(toolPath, child, arch || '');
-                if (external_fs_namespaceObject.existsSync(fullPath) && external_fs_namespaceObject.existsSync(`${fullPath}.complete`)) {
+                const fullPath = external_path_.join(toolPath, child, arch || '');
+                if (external_fs_.existsSync(fullPath) && external_fs_.existsSync(`${fullPath}.complete`)) {
                     versions.push(child);
                 }
             }
@@ -35932,20 +36304,20 @@ function _createExtractFolder(dest) {
 }
 function _createToolPath(tool, version, arch) {
     return tool_cache_awaiter(this, void 0, void 0, function* () {
-        const folderPath = external_path_namespaceObject.join(_getCacheDirectory(), tool, node_modules_semver.clean(version) || version, arch || '');
-        core_debug(`destination ${folderPath}`);
+        const folderPath = external_path_.join(_getCacheDirectory(), tool, node_modules_semver.clean(version) || version, arch || '');
+        lib_core/* debug */.Yz(`destination ${folderPath}`);
         const markerPath = `${folderPath}.complete`;
-        yield rmRF(folderPath);
-        yield rmRF(markerPath);
-        yield mkdirP(folderPath);
+        yield lib_io/* rmRF */.Yz(folderPath);
+        yield lib_io/* rmRF */.Yz(markerPath);
+        yield lib_io/* mkdirP */.U$(folderPath);
         return folderPath;
     });
 }
 function _completeToolPath(tool, version, arch) {
-    const folderPath = external_path_namespaceObject.join(_getCacheDirectory(), tool, node_modules_semver.clean(version) || version, arch || '');
+    const folderPath = external_path_.join(_getCacheDirectory(), tool, node_modules_semver.clean(version) || version, arch || '');
     const markerPath = `${folderPath}.complete`;
-    external_fs_namespaceObject.writeFileSync(markerPath, '');
-    core_debug('finished caching tool');
+    external_fs_.writeFileSync(markerPath, '');
+    lib_core/* debug */.Yz('finished caching tool');
 }
 /**
  * Check if version string is explicit
@@ -35954,9 +36326,9 @@ function _completeToolPath(tool, version, arch) {
  */
 function isExplicitVersion(versionSpec) {
     const c = node_modules_semver.clean(versionSpec) || '';
-    core_debug(`isExplicit: ${c}`);
+    lib_core/* debug */.Yz(`isExplicit: ${c}`);
     const valid = node_modules_semver.valid(c) != null;
-    core_debug(`explicit? ${valid}`);
+    lib_core/* debug */.Yz(`explicit? ${valid}`);
     return valid;
 }
 /**
@@ -35967,7 +36339,7 @@ function isExplicitVersion(versionSpec) {
  */
 function evaluateVersions(versions, versionSpec) {
     let version = '';
-    core_debug(`evaluating ${versions.length} versions`);
+    lib_core/* debug */.Yz(`evaluating ${versions.length} versions`);
     versions = versions.sort((a, b) => {
         if (node_modules_semver.gt(a, b)) {
             return 1;
@@ -35983,10 +36355,10 @@ function evaluateVersions(versions, versionSpec) {
         }
     }
     if (version) {
-        core_debug(`matched: ${version}`);
+        lib_core/* debug */.Yz(`matched: ${version}`);
     }
     else {
-        core_debug('match not found');
+        lib_core/* debug */.Yz('match not found');
     }
     return version;
 }
@@ -37879,11 +38251,268 @@ const parse = function (data, opts = {}) {
 
 
 
+;// CONCATENATED MODULE: ./src/cache/keys.ts
+// Cache keys and registry refs. Pure functions of their inputs, so the exact
+// ref scheme documented in the README is what the unit tests pin down.
+
+
+
+/** A tag-safe slug of a branch name, at most 48 characters. */
+function slug(name) {
+    let s = name
+        .toLowerCase()
+        .replace(/[^a-z0-9._-]+/g, '-')
+        .replace(/-{2,}/g, '-')
+        .replace(/^[.-]+|[.-]+$/g, '');
+    if (s.length > 48)
+        s = `${s.slice(0, 39)}-${sha(name).slice(0, 8)}`;
+    return s || 'none';
+}
+function sha(text) {
+    return external_node_crypto_.createHash('sha256').update(text).digest('hex');
+}
+/** "linux/amd64,linux/arm64" → "linux-amd64_linux-arm64"; order does not matter. */
+function platformSlug(platforms) {
+    const s = [...platforms]
+        .sort()
+        .map((p) => p.replace(/\//g, '-'))
+        .join('_');
+    return s.length <= 40 ? s : `p${sha(s).slice(0, 12)}`;
+}
+/** The branch a run belongs to: the PR's head branch, else the pushed ref's name. */
+function branchOf(env, defaultBranch) {
+    if (env.GITHUB_HEAD_REF)
+        return env.GITHUB_HEAD_REF;
+    if (env.GITHUB_REF?.startsWith('refs/heads/'))
+        return env.GITHUB_REF.slice('refs/heads/'.length);
+    // Tags and other refs read and write the default branch's caches.
+    return defaultBranch;
+}
+/** The repository's default branch from the event payload, else "main". */
+function defaultBranchOf(env) {
+    try {
+        if (env.GITHUB_EVENT_PATH) {
+            const event = JSON.parse(external_node_fs_.readFileSync(env.GITHUB_EVENT_PATH, 'utf8'));
+            if (event.repository?.default_branch)
+                return event.repository.default_branch;
+        }
+    }
+    catch {
+        // An unreadable payload is no reason to fail a build; fall through.
+    }
+    return 'main';
+}
+/** The files that decide the module set: go.work, go.work.sum and every go.sum in use, relative to the context. */
+function moduleFiles(context) {
+    const work = external_node_path_.join(context, 'go.work');
+    const found = [];
+    if (external_node_fs_.existsSync(work)) {
+        found.push('go.work');
+        if (external_node_fs_.existsSync(external_node_path_.join(context, 'go.work.sum')))
+            found.push('go.work.sum');
+        for (const dir of workUses(external_node_fs_.readFileSync(work, 'utf8'))) {
+            const sum = external_node_path_.normalize(external_node_path_.join(dir, 'go.sum'));
+            if (external_node_fs_.existsSync(external_node_path_.join(context, sum)))
+                found.push(sum);
+        }
+    }
+    else if (external_node_fs_.existsSync(external_node_path_.join(context, 'go.sum'))) {
+        found.push('go.sum');
+    }
+    else if (external_node_fs_.existsSync(external_node_path_.join(context, 'go.mod'))) {
+        // A module without dependencies has no go.sum; its go.mod still names the Go version.
+        found.push('go.mod');
+    }
+    return [...new Set(found)].sort();
+}
+/** The directories a go.work file uses: `use ./a` and `use ( ./a ./b )`. */
+function workUses(text) {
+    const noComments = text.replace(/\/\/.*$/gm, '');
+    const out = [];
+    for (const m of noComments.matchAll(/^\s*use\s+(?:\(([^)]*)\)|(\S+))/gm)) {
+        const list = m[1] !== undefined ? m[1].split(/\s+/) : [m[2]];
+        for (const d of list)
+            if (d.trim())
+                out.push(d.trim().replace(/^"(.*)"$/, '$1'));
+    }
+    return out;
+}
+/** The `go` and `toolchain` lines of a go.mod, which the Go version in the keys includes. */
+function goDirective(goMod) {
+    const go = /^go\s+(\S+)/m.exec(goMod)?.[1] ?? '';
+    const toolchain = /^toolchain\s+(\S+)/m.exec(goMod)?.[1];
+    return toolchain ? `${go}+${toolchain}` : go;
+}
+/** GOMODCACHE: the module files and the Go version. GOCACHE: the Go version and the platform set. */
+function cacheKeys(k) {
+    const go = `${k.goImage}\n${k.goDirective}`;
+    const files = Object.keys(k.moduleFiles)
+        .sort()
+        .map((f) => `${f}\n${sha(k.moduleFiles[f])}`)
+        .join('\n');
+    return {
+        mod: sha(`gomod\n${go}\n${files}`).slice(0, 16),
+        build: sha(`gobuild\n${go}\n${[...k.platforms].sort().join(',')}`).slice(0, 16),
+    };
+}
+function dedupe(c) {
+    const seen = new Set();
+    return c.filter((x) => (seen.has(x.ref) ? false : (seen.add(x.ref), true)));
+}
+/** BuildKit layer cache: written to the job's own ref (platform set + branch), read from it and then the default branch's. */
+function layerCacheRefs(s) {
+    const ref = (branch) => `${s.repository}:${s.prefix}-${platformSlug(s.platforms)}-${slug(branch)}`;
+    return { write: ref(s.branch), read: [...new Set([ref(s.branch), ref(s.defaultBranch)])] };
+}
+/**
+ * Go caches:
+ * - mod:   exact `<prefix>-gomod-<key>` (content-addressed, shared by branches), then the newest of
+ *          the branch `<prefix>-gomod-<branch>`, then the default branch's.
+ * - build: `<prefix>-gobuild-<key>-<branch>`, then the same key on the default branch.
+ */
+function goCacheRefs(s, kind, key) {
+    const t = (tag) => `${s.repository}:${s.prefix}-${tag}`;
+    if (kind === 'mod') {
+        return {
+            write: [t(`gomod-${key}`), t(`gomod-${slug(s.branch)}`)],
+            read: dedupe([
+                { ref: t(`gomod-${key}`), match: 'exact' },
+                { ref: t(`gomod-${slug(s.branch)}`), match: 'branch' },
+                { ref: t(`gomod-${slug(s.defaultBranch)}`), match: 'default-branch' },
+            ]),
+        };
+    }
+    return {
+        write: [t(`gobuild-${key}-${slug(s.branch)}`)],
+        read: dedupe([
+            { ref: t(`gobuild-${key}-${slug(s.branch)}`), match: 'exact' },
+            { ref: t(`gobuild-${key}-${slug(s.defaultBranch)}`), match: 'default-branch' },
+        ]),
+    };
+}
+/** actions/cache keys for the gha backend: same keys, branch scoping comes from the cache service itself. */
+// actions/cache matches restore keys by prefix, newest first, in the run's
+// branch and then the default branch, which is the fallback order wanted here.
+function ghaKeys(kind, key, runId) {
+    if (kind === 'mod') {
+        return {
+            write: [`go-buildx-gomod-${key}`],
+            read: [
+                { ref: `go-buildx-gomod-${key}`, match: 'exact' },
+                { ref: 'go-buildx-gomod-', match: 'branch' },
+            ],
+        };
+    }
+    // A GOCACHE grows with every code change, and actions/cache entries are immutable: each save is a new entry.
+    return { write: [`go-buildx-gobuild-${key}-${runId}`], read: [{ ref: `go-buildx-gobuild-${key}-`, match: 'exact' }] };
+}
+
+;// CONCATENATED MODULE: ./src/build/zeroconfig.ts
+// The built-in Dockerfile for a Go module that has none. It follows every
+// practice the action recommends, and passes its own lint:
+// - the Go stage runs on $BUILDPLATFORM and cross-compiles (no QEMU), unless
+//   cgo is on, which needs the target's C toolchain
+// - go.mod/go.sum first, `go mod download` with the module cache mounted
+// - CGO_ENABLED=0, -trimpath, -ldflags "-s -w", the version stamped with -X
+// - the final stage: by default scratch plus CA certificates, the Go
+//   toolchain's own zoneinfo.zip and a non-root user (a distroless-style
+//   static image assembled here, so nothing else has to be pulled)
+// - GOPROXY, GOPRIVATE, GOFLAGS, GOSUMDB as build args; private-module
+//   credentials only through the BuildKit secret "netrc"
+
+
+
+/** "go 1.24.3" / "toolchain go1.25.0" → the Go version for the golang image tag: the toolchain line wins. */
+function goVersionFromMod(goMod) {
+    const toolchain = /^toolchain\s+go(\d+\.\d+(?:\.\d+)?)/m.exec(goMod)?.[1];
+    const go = /^go\s+(\d+\.\d+(?:\.\d+)?)/m.exec(goMod)?.[1];
+    const v = toolchain ?? go;
+    if (!v)
+        return undefined;
+    // "go 1.21" names a language version; "1.21.0" the first release. Images are tagged both ways.
+    return v;
+}
+const BUILTIN_USER = '65532:65532';
+function builtinDockerfile(o) {
+    const platform = o.cgo ? '' : '--platform=$BUILDPLATFORM ';
+    const lines = [
+        '# The built-in Dockerfile of go-buildx-action (print-dockerfile: true prints it; save it as your own to change it).',
+        `ARG GO_VERSION=${o.goVersion}`,
+        `FROM ${platform}golang:\${GO_VERSION} AS build`,
+        'WORKDIR /src',
+        'ARG GOPROXY',
+        'ARG GOPRIVATE',
+        'ARG GOSUMDB',
+        'ARG GOFLAGS',
+        `ENV CGO_ENABLED=${o.cgo ? '1' : '0'}`,
+        'COPY go.mod go.sum* ./',
+        'RUN --mount=type=cache,id=gomod,target=/go/pkg/mod \\',
+        '    --mount=type=secret,id=netrc,target=/root/.netrc \\',
+        '    go mod download',
+        'COPY . .',
+        'ARG TARGETOS TARGETARCH TARGETVARIANT',
+        'ARG VERSION=dev',
+        'ARG LDFLAGS',
+        'RUN --mount=type=cache,id=gomod,target=/go/pkg/mod \\',
+        '    --mount=type=cache,id=gobuild,target=/root/.cache/go-build \\',
+        '    --mount=type=secret,id=netrc,target=/root/.netrc \\',
+        '    GOOS=$TARGETOS GOARCH=$TARGETARCH GOARM=${TARGETVARIANT#v} \\',
+        `    go build -trimpath -ldflags "-s -w -X main.version=\${VERSION} \${LDFLAGS}" -o /out/app ${shellWord(o.goMain)}`,
+        'RUN mkdir -p /out/rootfs/etc/ssl/certs \\',
+        ' && cp /etc/ssl/certs/ca-certificates.crt /out/rootfs/etc/ssl/certs/ \\',
+        ' && cp "$(go env GOROOT)/lib/time/zoneinfo.zip" /out/rootfs/zoneinfo.zip \\',
+        " && echo 'nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin' > /out/rootfs/etc/passwd \\",
+        " && echo 'nonroot:x:65532:' > /out/rootfs/etc/group",
+        '',
+    ];
+    if (o.baseImage === undefined) {
+        lines.push('FROM scratch', 'COPY --from=build /out/rootfs/ /', 'ENV ZONEINFO=/zoneinfo.zip');
+    }
+    else if (o.baseImage === 'scratch') {
+        lines.push('FROM scratch', 'COPY --from=build /out/rootfs/etc/passwd /out/rootfs/etc/group /etc/');
+    }
+    else {
+        lines.push(`FROM ${o.baseImage}`);
+    }
+    lines.push('COPY --from=build /out/app /app', `USER ${BUILTIN_USER}`, 'ENTRYPOINT ["/app"]', '');
+    return lines.join('\n');
+}
+function shellWord(s) {
+    return /^[A-Za-z0-9_./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+/** What the built-in Dockerfile's directory gets as <name>.dockerignore when the context has no .dockerignore of its own. */
+const BUILTIN_DOCKERIGNORE = ['.git', '.github', '**/*_test.go', '**/testdata', 'Dockerfile*', '*.md', ''].join('\n');
+/** With no Dockerfile and a go.mod, the built-in Dockerfile goes into the temp dir and the build uses it. */
+function useBuiltinDockerfile(settings, tempDir, version) {
+    const z = settings.zeroConfig;
+    if (!z)
+        return settings;
+    const dir = external_node_path_.join(tempDir, 'builtin');
+    external_node_fs_.mkdirSync(dir, { recursive: true });
+    const file = external_node_path_.join(dir, 'Dockerfile');
+    const text = builtinDockerfile(z);
+    external_node_fs_.writeFileSync(file, text);
+    // BuildKit reads <Dockerfile>.dockerignore next to the Dockerfile when the context has no .dockerignore.
+    if (!external_node_fs_.existsSync(external_node_path_.join(settings.context, '.dockerignore')))
+        external_node_fs_.writeFileSync(`${file}.dockerignore`, BUILTIN_DOCKERIGNORE);
+    lib_core/* info */.pq(`No Dockerfile in ${external_node_path_.relative(settings.workspace, settings.context) || '.'}: using the built-in one for Go ${z.goVersion}, package ${z.goMain}`);
+    if (settings.printDockerfile)
+        lib_core/* info */.pq(`The built-in Dockerfile (save it as your own to change it):\n${text}`);
+    const own = new Set(settings.buildArgs.map((a) => a.split('=')[0]));
+    const extra = [
+        ...(own.has('VERSION') ? [] : [`VERSION=${version || 'dev'}`]),
+        ...(own.has('LDFLAGS') || !z.ldflags ? [] : [`LDFLAGS=${z.ldflags}`]),
+    ];
+    return { ...settings, file, buildArgs: [...settings.buildArgs, ...extra] };
+}
+
 ;// CONCATENATED MODULE: ./src/settings.ts
 // Parses and validates every input once. Nothing else in the action reads
 // inputs: the rest of the code receives a typed Settings object. Every error
 // names the input, the value given and what is accepted, and is thrown before
 // anything starts, so bad input never pushes anything.
+
+
 
 
 
@@ -38058,11 +38687,11 @@ function parseCacheRef(read) {
     return { repository, tag: tag ?? DEFAULT_CACHE_TAG };
 }
 function resolveInside(workspace, p) {
-    return external_node_path_namespaceObject.resolve(workspace, p);
+    return external_node_path_.resolve(workspace, p);
 }
 function isInside(parent, child) {
-    const rel = external_node_path_namespaceObject.relative(parent, child);
-    return rel === '' || (!rel.startsWith('..') && !external_node_path_namespaceObject.isAbsolute(rel));
+    const rel = external_node_path_.relative(parent, child);
+    return rel === '' || (!rel.startsWith('..') && !external_node_path_.isAbsolute(rel));
 }
 /**
  * A duration: "30", "30s", "1.5s", "250ms". A bare number is in `bareUnit`,
@@ -38150,28 +38779,57 @@ function parseSmoke(read, platforms) {
     };
 }
 function parseSettings(read, env = process.env) {
-    const workspace = external_node_path_namespaceObject.resolve(env.GITHUB_WORKSPACE || process.cwd());
+    const workspace = external_node_path_.resolve(env.GITHUB_WORKSPACE || process.cwd());
+    const merge = parseBool(read, Inputs.merge, false);
     const contextRaw = read(Inputs.context).trim() || '.';
     if (/^[a-z]+:\/\//i.test(contextRaw) || contextRaw.startsWith('git@')) {
         throw new InputError(Inputs.context, contextRaw, 'is a remote context, which this action does not support', 'a directory in the workspace');
     }
     const context = resolveInside(workspace, contextRaw);
-    if (!external_node_fs_namespaceObject.existsSync(context) || !external_node_fs_namespaceObject.statSync(context).isDirectory()) {
+    if (!merge && (!external_node_fs_.existsSync(context) || !external_node_fs_.statSync(context).isDirectory())) {
         throw new InputError(Inputs.context, contextRaw, `is not a directory (looked at ${context})`, 'a directory in the workspace');
     }
     const fileRaw = read(Inputs.file).trim();
-    const file = fileRaw ? resolveInside(workspace, fileRaw) : external_node_path_namespaceObject.join(context, 'Dockerfile');
+    const file = fileRaw ? resolveInside(workspace, fileRaw) : external_node_path_.join(context, 'Dockerfile');
     if (!isInside(workspace, file) && !isInside(context, file)) {
         throw new InputError(Inputs.file, fileRaw, `is outside the workspace ${workspace}`, 'a Dockerfile inside the workspace');
     }
-    if (!external_node_fs_namespaceObject.existsSync(file) || !external_node_fs_namespaceObject.statSync(file).isFile()) {
-        throw new InputError(Inputs.file, fileRaw || external_node_path_namespaceObject.relative(workspace, file), `does not exist (looked at ${file})`, 'the path of a Dockerfile, relative to the workspace; default <context>/Dockerfile');
+    // No Dockerfile but a Go module: the built-in Dockerfile.
+    const zeroConfig = !merge && !fileRaw && !external_node_fs_.existsSync(file) && external_node_fs_.existsSync(external_node_path_.join(context, 'go.mod')) ? parseZeroConfig(read, context) : undefined;
+    if (!merge && !zeroConfig && (!external_node_fs_.existsSync(file) || !external_node_fs_.statSync(file).isFile())) {
+        throw new InputError(Inputs.file, fileRaw || external_node_path_.relative(workspace, file), `does not exist (looked at ${file})`, 'the path of a Dockerfile, relative to the workspace; default <context>/Dockerfile, or none at all when the context holds a go.mod (the built-in Dockerfile is used)');
     }
     const platforms = parsePlatforms(read);
     const tags = parseTags(read);
     const push = parseBool(read, Inputs.push, false);
-    if (push && tags.length === 0) {
-        throw new InputError(Inputs.push, 'true', 'needs at least one entry in "tags"', 'push: true together with tags, or push: false');
+    const image = optional(read, Inputs.image);
+    if (image !== undefined && (!isValidImageRef(image) || splitRef(image).tag !== undefined || image.includes('@'))) {
+        throw new InputError(Inputs.image, image, 'is not a repository name', 'lowercase [host[:port]/]name without a tag, e.g. ghcr.io/acme/api');
+    }
+    if (push && tags.length === 0 && !image) {
+        throw new InputError(Inputs.push, 'true', 'needs at least one entry in "tags", or an "image" name for default tags', 'push: true together with tags or image, or push: false');
+    }
+    const pushByDigest = parseBool(read, Inputs.pushByDigest, false);
+    if (pushByDigest && merge) {
+        throw new InputError(Inputs.pushByDigest, 'true', 'cannot be combined with merge: true (a job either pushes one platform by digest, or merges the digests)', 'push-by-digest in the build jobs, merge in the final job');
+    }
+    if (pushByDigest && !push) {
+        throw new InputError(Inputs.pushByDigest, 'true', 'needs push: true, since pushing by digest is a kind of push', 'push: true with push-by-digest: true');
+    }
+    const digests = parseList(read(Inputs.digests), { commas: true });
+    for (const d of digests) {
+        if (!/^sha256:[a-f0-9]{64}$/.test(d) && !(d.includes('@') && isValidImageRef(d))) {
+            throw new InputError(Inputs.digests, d, 'is not a digest', 'sha256:<64 hex digits> or <repository>@sha256:<64 hex digits>, one per line or comma');
+        }
+    }
+    if (merge && digests.length === 0) {
+        throw new InputError(Inputs.merge, 'true', 'needs the per-platform digests in "digests"', 'the digest outputs of the push-by-digest jobs');
+    }
+    if (!merge && digests.length > 0) {
+        throw new InputError(Inputs.digests, digests[0], 'is only used with merge: true', 'merge: true with digests, or no digests');
+    }
+    if (merge && tags.length === 0 && !image) {
+        throw new InputError(Inputs.merge, 'true', 'needs "tags" (or an "image" name for default tags) for the merged index', 'merge: true with tags or image');
     }
     const target = optional(read, Inputs.target);
     if (target !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(target)) {
@@ -38204,6 +38862,9 @@ function parseSettings(read, env = process.env) {
     if (!isValidImageRef(buildkitImage)) {
         throw new InputError(Inputs.buildkitImage, buildkitImage, 'is not a valid image reference', 'an image such as moby/buildkit:buildx-stable-1');
     }
+    const cacheRef = parseCacheRef(read);
+    const goCache = parseGoCache(read, cacheRef);
+    const defaultBranch = defaultBranchOf(env);
     const qemuImage = optional(read, Inputs.qemuImage) ?? DEFAULT_QEMU_IMAGE;
     if (!isValidImageRef(qemuImage)) {
         throw new InputError(Inputs.qemuImage, qemuImage, 'is not a valid image reference', 'an image such as tonistiigi/binfmt:latest');
@@ -38220,7 +38881,7 @@ function parseSettings(read, env = process.env) {
         secrets: parseSecrets(read),
         target,
         network,
-        cacheRef: parseCacheRef(read),
+        cacheRef,
         cacheMode: parseChoice(read, Inputs.cacheMode, ['min', 'max'], 'max'),
         cacheFrom: parseList(read(Inputs.cacheFrom), { commas: false }),
         cacheTo: parseList(read(Inputs.cacheTo), { commas: false }),
@@ -38231,14 +38892,87 @@ function parseSettings(read, env = process.env) {
         buildkitImage,
         builder,
         qemuImage,
-        provenance: optional(read, Inputs.provenance),
+        // Pushed by digest for a merge, the job's digest must be the platform manifest itself, not a
+        // one-platform index around it with an attestation, so that the merged index lists exactly it.
+        provenance: optional(read, Inputs.provenance) ?? (pushByDigest ? 'false' : undefined),
         sbom: optional(read, Inputs.sbom),
         smoke: parseSmoke(read, platforms),
         retries: parseCount(read, Inputs.retries, 2, 10),
         goPrivate: parseGoPrivate(read),
         goNetrc: parseNetrc(read),
         maxImageSize: parseMaxImageSize(read),
+        goCache,
+        saveOn: parseChoice(read, Inputs.saveOn, ['all', 'default-branch'], 'all'),
+        branch: branchOf(env, defaultBranch),
+        defaultBranch,
+        runId: `${env.GITHUB_RUN_ID ?? Date.now()}-${env.GITHUB_RUN_ATTEMPT ?? '1'}`,
+        image,
+        pushByDigest,
+        merge,
+        digests,
+        zeroConfig,
+        printDockerfile: parseBool(read, Inputs.printDockerfile, false),
+        lint: parseLint(read),
     };
+}
+function parseLint(read) {
+    const raw = read(Inputs.lint).trim();
+    if (raw === '' || raw === 'true')
+        return 'warn';
+    if (raw === 'false')
+        return 'off';
+    return parseChoice(read, Inputs.lint, ['off', 'warn', 'strict'], 'warn');
+}
+function parseZeroConfig(read, context) {
+    const goMod = external_node_fs_.readFileSync(external_node_path_.join(context, 'go.mod'), 'utf8');
+    const versionRaw = optional(read, Inputs.goVersion);
+    const goVersion = versionRaw ?? goVersionFromMod(goMod);
+    if (!goVersion || !/^\d+\.\d+(\.\d+)?([a-z0-9.-]*)$/.test(goVersion)) {
+        throw new InputError(Inputs.goVersion, versionRaw ?? '<none in go.mod>', versionRaw ? 'is not a Go version' : 'is needed: go.mod has no go or toolchain line', 'a version such as 1.24 or 1.24.3 (the golang image tag)');
+    }
+    const goMain = optional(read, Inputs.goMain) ?? '.';
+    if (!/^[A-Za-z0-9_./-]+$/.test(goMain) || goMain.split('/').includes('..')) {
+        throw new InputError(Inputs.goMain, goMain, 'is not a package path inside the module', 'a package such as . or ./cmd/server');
+    }
+    const base = optional(read, Inputs.baseImage);
+    if (base !== undefined && base !== 'static' && base !== 'scratch' && !isValidImageRef(base)) {
+        throw new InputError(Inputs.baseImage, base, 'is not an image', 'static (the default), scratch, or an image such as gcr.io/distroless/static-debian12:nonroot');
+    }
+    const cgo = parseBool(read, Inputs.cgo, false);
+    if (cgo && (base === undefined || base === 'static' || base === 'scratch')) {
+        throw new InputError(Inputs.baseImage, base ?? 'static', 'has no C library, which a cgo binary needs', 'an image with glibc for cgo: true, e.g. gcr.io/distroless/base-debian12:nonroot');
+    }
+    return { goVersion, goMain, cgo, baseImage: base === 'static' ? undefined : base, ldflags: read(Inputs.ldflags).trim() };
+}
+function parseGoCache(read, cacheRef) {
+    const explicit = read(Inputs.goCache).trim() !== '';
+    const wanted = parseBool(read, Inputs.goCache, true);
+    const backend = parseChoice(read, Inputs.goCacheBackend, ['registry', 'gha'], 'registry');
+    if (explicit && wanted && backend === 'registry' && !cacheRef) {
+        throw new InputError(Inputs.goCache, 'true', `needs "${Inputs.cacheRef}" with ${Inputs.goCacheBackend}: registry, since the caches are stored next to the layer cache`, `set ${Inputs.cacheRef}, or ${Inputs.goCacheBackend}: gha, or ${Inputs.goCache}: false`);
+    }
+    let mounts;
+    const mountsRaw = read(Inputs.goCacheMounts).trim();
+    if (mountsRaw !== '') {
+        mounts = {};
+        for (const entry of parseList(mountsRaw, { commas: true })) {
+            const m = /^(mod|build)=(\S+)$/.exec(entry);
+            if (!m) {
+                throw new InputError(Inputs.goCacheMounts, entry, 'is not of the form mod=<target or id> or build=<target or id>', 'e.g. mod=/go/pkg/mod,build=/root/.cache/go-build');
+            }
+            mounts[m[1]] = m[2];
+        }
+    }
+    const sizeRaw = read(Inputs.goCacheMaxSize).trim() || '2GB';
+    const maxBytes = parseSize(sizeRaw);
+    if (maxBytes === undefined) {
+        throw new InputError(Inputs.goCacheMaxSize, sizeRaw, 'is not a size', 'a positive size such as 500MB or 2GB');
+    }
+    const image = optional(read, Inputs.goCacheImage);
+    if (image !== undefined && !isValidImageRef(image)) {
+        throw new InputError(Inputs.goCacheImage, image, 'is not a valid image reference', 'an image with /bin/sh and tar, e.g. golang:1.24');
+    }
+    return { enabled: wanted && (backend === 'gha' || cacheRef !== undefined), backend, mounts, maxBytes, image };
 }
 const SIZE_UNITS = {
     b: 1,
@@ -38331,7 +39065,7 @@ async function install(version, baseUrl, requested) {
     let dir = find('buildx', version);
     if (!dir) {
         const url = buildxDownloadUrl(baseUrl, version);
-        core_info(`Downloading buildx ${version} from ${url}`);
+        lib_core/* info */.pq(`Downloading buildx ${version} from ${url}`);
         let file;
         try {
             file = await downloadTool(url);
@@ -38347,7 +39081,7 @@ async function install(version, baseUrl, requested) {
         dir = await cacheFile(file, 'buildx', 'buildx', version);
     }
     const bin = `${dir}/buildx`;
-    external_node_fs_namespaceObject.chmodSync(bin, 0o755);
+    external_node_fs_.chmodSync(bin, 0o755);
     const command = { cmd: bin, prefix: [] };
     const got = await versionOf(command);
     if (!got)
@@ -38360,7 +39094,7 @@ async function resolveBuildx(settings) {
     const found = await versionOf(PLUGIN);
     if (found && node_modules_semver.gte(found, MIN_BUILDX_VERSION))
         return { command: PLUGIN, version: found, installed: false };
-    core_info(found
+    lib_core/* info */.pq(found
         ? `Installed buildx ${found} is older than ${MIN_BUILDX_VERSION}; installing ${PINNED_BUILDX_VERSION}`
         : `No buildx found; installing ${PINNED_BUILDX_VERSION}`);
     return install(PINNED_BUILDX_VERSION, settings.buildxDownloadUrl, false);
@@ -38505,7 +39239,7 @@ class BuildError extends Error {
     }
 }
 async function runBuild(buildx, argv, metadataFile) {
-    const printer = new ProgressPrinter((line) => core_info(line));
+    const printer = new ProgressPrinter((line) => lib_core/* info */.pq(line));
     const t0 = Date.now();
     const res = await run(...args(buildx, ...argv), {
         allowFailure: true,
@@ -38525,10 +39259,10 @@ async function runBuild(buildx, argv, metadataFile) {
     }
     let metadata;
     try {
-        metadata = parseMetadata(external_node_fs_namespaceObject.readFileSync(metadataFile, 'utf8'));
+        metadata = parseMetadata(external_node_fs_.readFileSync(metadataFile, 'utf8'));
     }
     catch (err) {
-        warning(`Could not read the build metadata file ${metadataFile}: ${err.message}`);
+        lib_core/* warning */.$e(`Could not read the build metadata file ${metadataFile}: ${err.message}`);
     }
     return { vertices, metadata, warnings: printer.warnings, seconds };
 }
@@ -38595,14 +39329,14 @@ async function buildWithRetries(buildx, argv, metadataFile, settings) {
             if (cacheFailure)
                 throw new Error(`Cache ${cacheFailure.kind} failed (${cacheFailure.vertex}): ${cacheFailure.error} (${Inputs.cacheStrict}: true)`);
             const verdict = classifyFailure(err.failedStep);
-            core_info(`Build attempt ${attempt} failed: ${verdict.reason}`);
+            lib_core/* info */.pq(`Build attempt ${attempt} failed: ${verdict.reason}`);
             if (!verdict.retry || attempt > settings.retries) {
                 if (verdict.retry)
-                    core_info(`No retries left (${Inputs.retries}: ${settings.retries})`);
+                    lib_core/* info */.pq(`No retries left (${Inputs.retries}: ${settings.retries})`);
                 throw err;
             }
             const wait = backoffSeconds(attempt);
-            warning(`Retrying the build (attempt ${attempt + 1} of ${settings.retries + 1}) in ${wait}s after a ${verdict.reason}`);
+            lib_core/* warning */.$e(`Retrying the build (attempt ${attempt + 1} of ${settings.retries + 1}) in ${wait}s after a ${verdict.reason}`);
             await new Promise((r) => setTimeout(r, wait * 1000));
         }
     }
@@ -38678,10 +39412,10 @@ async function prepareBuilder(settings, buildx) {
     const status = await run('docker', ['info', '--format', '{{json .DriverStatus}}']);
     const containerd = isContainerdStore(status.stdout.trim());
     const driver = chooseDriver(settings.driver, containerd);
-    core_info(`Engine image store: ${containerd ? 'containerd' : 'classic'}; driver: ${driver}${settings.driver === 'auto' ? ' (auto)' : ''}`);
+    lib_core/* info */.pq(`Engine image store: ${containerd ? 'containerd' : 'classic'}; driver: ${driver}${settings.driver === 'auto' ? ' (auto)' : ''}`);
     if (driver === 'docker') {
         if (!containerd) {
-            warning('driver: docker without the containerd image store cannot export registry cache or keep multi-platform images; consider driver: docker-container');
+            lib_core/* warning */.$e('driver: docker without the containerd image store cannot export registry cache or keep multi-platform images; consider driver: docker-container');
         }
         const ctx = (await run('docker', ['context', 'show'])).stdout.trim() || 'default';
         const info = await inspect(buildx, ctx);
@@ -38689,7 +39423,7 @@ async function prepareBuilder(settings, buildx) {
     }
     const name = builderName();
     const argv = createBuilderArgs({ name, buildkitImage: settings.buildkitImage, hostNetwork: settings.network === 'host' });
-    core_debug(`buildx create argv: ${JSON.stringify(argv)}`);
+    lib_core/* debug */.Yz(`buildx create argv: ${JSON.stringify(argv)}`);
     await run(...args(buildx, ...argv), { echo: true });
     const info = await inspect(buildx, name);
     return { name, driver: info.driver, platforms: info.platforms, buildkitVersion: info.buildkitVersion, created: true };
@@ -38744,7 +39478,7 @@ function emulatorsNeeded(platforms, nodeArch, registered) {
 }
 function binfmtRegistered(qemuName) {
     try {
-        return external_node_fs_namespaceObject.readFileSync(`/proc/sys/fs/binfmt_misc/qemu-${qemuName}`, 'utf8').startsWith('enabled');
+        return external_node_fs_.readFileSync(`/proc/sys/fs/binfmt_misc/qemu-${qemuName}`, 'utf8').startsWith('enabled');
     }
     catch {
         return false;
@@ -38754,148 +39488,457 @@ function binfmtRegistered(qemuName) {
 async function ensureQemu(platforms, image) {
     const needed = emulatorsNeeded(platforms, process.arch, binfmtRegistered);
     if (needed.length === 0) {
-        core_info('QEMU: not needed (every platform is native or already registered)');
+        lib_core/* info */.pq('QEMU: not needed (every platform is native or already registered)');
         return [];
     }
-    core_info(`QEMU: registering ${needed.join(', ')} with ${image}`);
+    lib_core/* info */.pq(`QEMU: registering ${needed.join(', ')} with ${image}`);
     const res = await run('docker', ['run', '--rm', '--privileged', image, '--install', needed.join(',')], { allowFailure: true });
     const missing = needed.filter((a) => !binfmtRegistered(QEMU_NAME[a] ?? a));
     if (res.exitCode !== 0 || missing.length > 0) {
-        warning(`QEMU could not be registered for ${missing.join(', ') || needed.join(', ')} (${(res.stderr || res.stdout).trim().split('\n').pop() ?? 'no output'}). ` +
+        lib_core/* warning */.$e(`QEMU could not be registered for ${missing.join(', ') || needed.join(', ')} (${(res.stderr || res.stdout).trim().split('\n').pop() ?? 'no output'}). ` +
             'Dockerfile stages that RUN commands on those platforms will fail; cross-compiling from $BUILDPLATFORM avoids emulation.');
     }
     return missing;
 }
 
 ;// CONCATENATED MODULE: ./src/cache/refs.ts
-function cacheRefString(settings) {
-    return settings.cacheRef ? `${settings.cacheRef.repository}:${settings.cacheRef.tag}` : undefined;
+// The BuildKit layer cache through registry refs. Each job writes its own ref
+// (platform set + branch), so matrix jobs with different platforms, and
+// branches, stop overwriting each other's cache; it reads its own ref first,
+// then the default branch's.
+
+
+function refScheme(settings) {
+    if (!settings.cacheRef)
+        return undefined;
+    return {
+        repository: settings.cacheRef.repository,
+        prefix: settings.cacheRef.tag,
+        platforms: settings.platforms,
+        branch: settings.branch,
+        defaultBranch: settings.defaultBranch,
+    };
+}
+/** Whether this run may write caches, and if not, why. */
+function saveAllowed(settings) {
+    if (settings.saveOn === 'default-branch' && settings.branch !== settings.defaultBranch) {
+        return { ok: false, why: `${Inputs.saveOn}: default-branch, and this run is on ${settings.branch}, not ${settings.defaultBranch}` };
+    }
+    return { ok: true };
 }
 function cacheEntries(settings) {
     const from = [];
     const to = [];
-    const ref = cacheRefString(settings);
-    if (ref) {
-        from.push(`type=registry,ref=${ref}`);
+    const scheme = refScheme(settings);
+    if (scheme) {
+        const refs = layerCacheRefs(scheme);
+        for (const r of refs.read)
+            from.push(`type=registry,ref=${r}`);
         // image-manifest + OCI media types store the cache as an ordinary image
         // manifest, which registries that reject cache manifest lists accept.
         // A failed export is a warning unless the user asked for strict mode.
-        to.push(`type=registry,ref=${ref},mode=${settings.cacheMode},image-manifest=true,oci-mediatypes=true,ignore-error=${!settings.cacheStrict}`);
+        if (saveAllowed(settings).ok) {
+            to.push(`type=registry,ref=${refs.write},mode=${settings.cacheMode},image-manifest=true,oci-mediatypes=true,ignore-error=${!settings.cacheStrict}`);
+        }
     }
     return { from: [...from, ...settings.cacheFrom], to: [...to, ...settings.cacheTo] };
 }
 
-;// CONCATENATED MODULE: ./src/build/args.ts
-
+;// CONCATENATED MODULE: ./src/cache/dockerfile.ts
+// Finds the Go module and build cache mounts in a Dockerfile: the
+// `RUN --mount=type=cache,...` flags, with the stage they are in and that
+// stage's base image. Pure: text in, description out.
+/** Joins continuation lines and drops comments; heredoc bodies are kept as text of their instruction. */
+function instructions(text) {
+    const lines = text.split(/\r?\n/);
+    const out = [];
+    let current;
+    for (let i = 0; i < lines.length; i++) {
+        const raw = lines[i];
+        const trimmed = raw.trim();
+        if (!current && (trimmed === '' || trimmed.startsWith('#')))
+            continue;
+        if (current && trimmed.startsWith('#'))
+            continue;
+        const cont = /\\\s*$/.test(raw);
+        const piece = cont ? raw.replace(/\\\s*$/, '') : raw;
+        if (current)
+            current.text += ` ${piece.trim()}`;
+        else
+            current = { text: piece.trim(), line: i + 1 };
+        if (!cont) {
+            const m = /^(\S+)\s*(.*)$/s.exec(current.text);
+            if (m)
+                out.push({ keyword: m[1].toUpperCase(), rest: m[2], line: current.line });
+            current = undefined;
+        }
+    }
+    if (current) {
+        const m = /^(\S+)\s*(.*)$/s.exec(current.text);
+        if (m)
+            out.push({ keyword: m[1].toUpperCase(), rest: m[2], line: current.line });
+    }
+    return out;
+}
+/** Substitutes $VAR, ${VAR} and ${VAR:-default} from vars; unknown variables stay as written. */
+function substitute(s, vars) {
+    return s.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (all, a, dflt, b) => {
+        const name = (a ?? b);
+        if (vars[name] !== undefined && vars[name] !== '')
+            return vars[name];
+        if (dflt !== undefined)
+            return dflt;
+        return all;
+    });
+}
+function parseArgDecl(rest) {
+    return rest
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((d) => {
+        const eq = d.indexOf('=');
+        return eq === -1 ? [d, undefined] : [d.slice(0, eq), d.slice(eq + 1).replace(/^"(.*)"$/, '$1')];
+    });
+}
+function parseEnv(rest) {
+    const out = {};
+    if (!rest.includes('=')) {
+        const m = /^(\S+)\s+(.*)$/.exec(rest);
+        if (m)
+            out[m[1]] = m[2].trim();
+        return out;
+    }
+    for (const m of rest.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S*)/g))
+        out[m[1]] = m[2].replace(/^"(.*)"$/, '$1');
+    return out;
+}
+/** Options of one --mount flag: "type=cache,id=x,target=/y" → map. */
+function mountOptions(spec) {
+    const out = new Map();
+    for (const part of spec.split(',')) {
+        const eq = part.indexOf('=');
+        if (eq === -1)
+            out.set(part.trim().toLowerCase(), 'true');
+        else
+            out.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1).trim());
+    }
+    return out;
+}
 /**
- * - stage: (docker-container, push, smoke test on) pushed by digest only, with
- *   no tag, smoke-tested from there, and tagged only when it passes, so the
- *   tags point at exactly the digest that was tested.
+ * What kind of Go cache a mount target is: the stage's GOMODCACHE/GOCACHE if
+ * set, else the Go defaults ($GOPATH/pkg/mod, ~/.cache/go-build).
  */
-function chooseOutput(driver, push, smoke, tags, ociDest) {
-    if (driver === 'docker')
-        return { kind: 'engine' };
-    if (!push)
-        return { kind: 'oci', dest: ociDest };
-    if (smoke && tags.length > 0)
-        return { kind: 'stage', repository: repositoryOf(tags[0]) };
-    return { kind: 'registry' };
+function classify(target, env) {
+    const clean = target.replace(/\/+$/, '');
+    if (env.GOMODCACHE && clean === env.GOMODCACHE.replace(/\/+$/, ''))
+        return 'mod';
+    if (env.GOCACHE && clean === env.GOCACHE.replace(/\/+$/, ''))
+        return 'build';
+    if (clean.endsWith('/pkg/mod'))
+        return 'mod';
+    if (clean.endsWith('/go-build'))
+        return 'build';
+    return undefined;
 }
-function outputArg(o) {
-    switch (o.kind) {
-        case 'engine':
-            return 'type=image,push=false';
-        case 'registry':
-            return 'type=image,push=true';
-        case 'stage':
-            return `type=image,name=${o.repository},push-by-digest=true,name-canonical=true,push=true`;
-        case 'oci':
-            return `type=oci,dest=${o.dest}`;
+/**
+ * explicit: mount targets or ids named by the go-cache-mounts input, which
+ * replace the guess from paths.
+ */
+function findGoCacheMounts(text, buildArgs, explicit) {
+    const globalArgs = {};
+    let stageBase = '';
+    let stageVars = {};
+    let env = {};
+    const byId = new Map();
+    const skipped = [];
+    let inStage = false;
+    for (const ins of instructions(text)) {
+        if (ins.keyword === 'ARG') {
+            for (const [k, v] of parseArgDecl(ins.rest)) {
+                const value = buildArgs[k] ?? (v !== undefined ? substitute(v, inStage ? stageVars : globalArgs) : undefined);
+                if (inStage)
+                    stageVars[k] = value ?? globalArgs[k] ?? '';
+                else
+                    globalArgs[k] = value ?? '';
+            }
+        }
+        else if (ins.keyword === 'FROM') {
+            inStage = true;
+            const words = ins.rest.split(/\s+/).filter((w) => !w.startsWith('--'));
+            stageBase = substitute(words[0] ?? '', globalArgs);
+            stageVars = {};
+            env = {};
+        }
+        else if (ins.keyword === 'ENV') {
+            for (const [k, v] of Object.entries(parseEnv(ins.rest)))
+                env[k] = substitute(v, { ...globalArgs, ...stageVars, ...env });
+        }
+        else if (ins.keyword === 'RUN') {
+            for (const m of ins.rest.matchAll(/--mount=(\S+)/g)) {
+                const spec = m[1].replace(/^"(.*)"$/, '$1');
+                const opts = mountOptions(spec);
+                if (opts.get('type') !== 'cache')
+                    continue;
+                const rawTarget = opts.get('target') ?? opts.get('dst') ?? opts.get('destination');
+                if (!rawTarget)
+                    continue;
+                const vars = { ...globalArgs, ...stageVars, ...env };
+                const target = substitute(rawTarget, vars);
+                const id = substitute(opts.get('id') ?? rawTarget, vars);
+                let kind;
+                if (explicit?.mod !== undefined || explicit?.build !== undefined) {
+                    if (explicit.mod === target || explicit.mod === id)
+                        kind = 'mod';
+                    else if (explicit.build === target || explicit.build === id)
+                        kind = 'build';
+                }
+                else {
+                    kind = classify(target, env);
+                }
+                if (!kind)
+                    continue;
+                if (/\$/.test(id) || /\$/.test(target)) {
+                    skipped.push({ target: rawTarget, line: ins.line, reason: 'its id or target depends on a variable only known per platform' });
+                    continue;
+                }
+                if (opts.has('from') || opts.has('source')) {
+                    skipped.push({ target, line: ins.line, reason: 'it is seeded from another stage (from=)' });
+                    continue;
+                }
+                if (byId.has(id))
+                    continue;
+                const kept = [...opts.entries()]
+                    .filter(([k]) => !['from', 'source', 'src'].includes(k))
+                    .map(([k, v]) => `${k}=${k === 'id' ? id : k === 'target' || k === 'dst' || k === 'destination' ? target : v}`)
+                    .join(',');
+                byId.set(id, { kind, id, target, options: kept, line: ins.line, stageBase });
+            }
+        }
     }
+    // One mount per kind: the first one found.
+    const mounts = [];
+    for (const kind of ['mod', 'build']) {
+        const first = [...byId.values()].find((x) => x.kind === kind);
+        if (first)
+            mounts.push(first);
+    }
+    return { mounts, skipped };
 }
-function buildArgs(p) {
-    const s = p.settings;
-    const argv = ['build', '--builder', p.builder, '--progress=rawjson', '--metadata-file', p.metadataFile, '--file', s.file];
-    argv.push('--platform', s.platforms.join(','));
-    // A staged image is named by the output, and tagged only after the smoke test.
-    if (p.output.kind !== 'stage')
-        for (const t of s.tags)
-            argv.push('--tag', t);
-    for (const a of s.buildArgs)
+
+;// CONCATENATED MODULE: ./src/cache/gocache.ts
+// Go module and build caches live in `RUN --mount=type=cache` mounts, which
+// BuildKit never exports with cache-to (moby/buildkit#1512). They are carried
+// across runs here with two throwaway builds on the same builder:
+// - restore: before the build, a RUN that mounts the same cache (same id,
+//   target, sharing, uid/gid) untars the saved copy into it;
+// - save: after the build (in the post step), a RUN that mounts it tars its
+//   contents into a one-layer image that goes to the registry (or to
+//   actions/cache).
+// Both are ordinary builds, so they work with the docker and docker-container
+// drivers alike and need no access to the builder's filesystem (no sudo).
+//
+// Never pass --no-cache to these builds: BuildKit then hands out fresh, empty
+// cache mounts, and the next build loses the real ones. A nonce build arg
+// makes the RUN execute every time instead.
+
+
+
+
+
+
+const TAR_NAME = { mod: 'gomod.tar', build: 'gobuild.tar' };
+/** Of GOMODCACHE only the downloaded zips and go.mod files are kept; Go re-extracts sources from them without the network. */
+const SAVED_PATHS = { mod: 'cache/download', build: '.' };
+const KIND_LABEL = { mod: 'GOMODCACHE', build: 'GOCACHE' };
+function shellQuote(s) {
+    return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+/** The restore Dockerfile: one RUN that mounts every cache and its saved copy, and untars. */
+function restoreDockerfile(helperImage, sources) {
+    const mounts = [];
+    const cmds = [];
+    for (const s of sources) {
+        const src = `/.go-buildx-restore/${s.entry.kind}`;
+        mounts.push(`--mount=${s.entry.mount.options}`, `--mount=type=bind,from=${s.from},target=${src}`);
+        cmds.push(`tar -xf ${src}/${TAR_NAME[s.entry.kind]} -C ${shellQuote(s.entry.mount.target)}`);
+    }
+    return [
+        `FROM --platform=$BUILDPLATFORM ${helperImage}`,
+        'ARG GO_BUILDX_NONCE',
+        `RUN ${mounts.join(' \\\n    ')} \\\n    : "$GO_BUILDX_NONCE" && ${cmds.join(' && ')}`,
+        '',
+    ].join('\n');
+}
+/**
+ * The save Dockerfile for one cache: tar its contents, newest files first when
+ * over the cap (the oldest are dropped from a staged copy, never from the
+ * mount itself), into a one-layer image.
+ */
+function extractDockerfile(helperImage, entry, maxBytes) {
+    const t = shellQuote(entry.mount.target);
+    const p = SAVED_PATHS[entry.kind];
+    const out = `/.go-buildx-out/${TAR_NAME[entry.kind]}`;
+    const script = [
+        'set -e',
+        'mkdir -p /.go-buildx-out',
+        `cd ${t}`,
+        `mkdir -p ${p}`,
+        `total=$(find ${p} -type f -exec stat -c %s {} + | awk '{t+=$1} END {print t+0}')`,
+        `if [ "$total" -gt ${maxBytes} ]; then`,
+        `  mkdir -p /.go-buildx-stage && tar -cf - ${p} | tar -xf - -C /.go-buildx-stage && cd /.go-buildx-stage`,
+        `  find ${p} -type f -exec stat -c '%Y %s %n' {} + | sort -rn | awk -v cap=${maxBytes} '{t+=$2; if (t>cap) {sub(/^[0-9]+ [0-9]+ /,""); print}}' | xargs -r rm -f`,
+        'fi',
+        `kept=$(find ${p} -type f -exec stat -c %s {} + | awk '{t+=$1} END {print t+0}')`,
+        `tar -cf ${out} ${p}`,
+        `echo "go-buildx-stats kind=${entry.kind} total=$total kept=$kept"`,
+    ].join('\n');
+    return [
+        `FROM --platform=$BUILDPLATFORM ${helperImage} AS extract`,
+        'ARG GO_BUILDX_NONCE',
+        `RUN --mount=${entry.mount.options} <<'GO_BUILDX_EOF'`,
+        `: "$GO_BUILDX_NONCE"`,
+        script,
+        'GO_BUILDX_EOF',
+        'FROM scratch',
+        `COPY --from=extract /.go-buildx-out/ /`,
+        '',
+    ].join('\n');
+}
+function helperBuildArgv(o) {
+    const argv = ['build', '--builder', o.builder, '--progress=plain', '--provenance=false', '--file', o.dockerfile];
+    argv.push('--build-arg', `GO_BUILDX_NONCE=${o.nonce}`);
+    for (const a of o.buildArgs)
         argv.push('--build-arg', a);
-    for (const l of s.labels)
-        argv.push('--label', l);
-    for (const sec of p.secretFiles)
-        argv.push('--secret', `id=${sec.id},src=${sec.path}`);
-    if (s.target)
-        argv.push('--target', s.target);
-    if (s.network) {
-        argv.push('--network', s.network);
-        // The docker driver grants host networking itself; BuildKit in a container
-        // needs the entitlement asked for explicitly.
-        if (s.network === 'host' && p.driver !== 'docker')
-            argv.push('--allow', 'network.host');
-    }
-    for (const c of p.cache.from)
-        argv.push('--cache-from', c);
-    for (const c of p.cache.to)
-        argv.push('--cache-to', c);
-    if (s.provenance !== undefined)
-        argv.push(`--provenance=${s.provenance}`);
-    if (s.sbom !== undefined)
-        argv.push(`--sbom=${s.sbom}`);
-    argv.push('--output', outputArg(p.output));
-    argv.push(s.context);
+    for (const c of o.buildContexts ?? [])
+        argv.push('--build-context', `${c.name}=${c.dir}`);
+    argv.push('--output', o.output, o.contextDir);
     return argv;
 }
-
-;// CONCATENATED MODULE: ./src/build/push.ts
-// Pushes the image the engine holds, so the pushed digest is the one built
-// (and, later, smoke-tested). `docker push` of a multi-platform image from the
-// containerd store pushes the whole index unchanged.
-
-
-/** The digest from `docker push` output: "TAG: digest: sha256:... size: N". */
-function parsePushDigest(stdout) {
-    const m = /digest:\s*(sha256:[a-f0-9]{64})/.exec(stdout);
-    return m ? m[1] : undefined;
+/** The registry output of a save: both tags at once, zstd (fast to write and to unpack). */
+function registryOutput(refs) {
+    return `type=image,"name=${refs.join(',')}",push=true,compression=zstd,force-compression=true,oci-mediatypes=true`;
 }
-async function pushTags(tags, expectedDigest) {
-    for (const tag of tags) {
-        const res = await run('docker', ['push', tag], { allowFailure: true });
-        if (res.exitCode !== 0) {
-            const msg = (res.stderr || res.stdout).trim().split('\n').slice(-3).join(' ');
-            throw new Error(`Push of ${tag} failed: ${msg}`);
-        }
-        const digest = parsePushDigest(res.stdout);
-        core_info(`Pushed ${tag}${digest ? ` (${digest})` : ''}`);
-        if (expectedDigest && digest && digest !== expectedDigest) {
-            throw new Error(`Push of ${tag} produced digest ${digest}, but the build produced ${expectedDigest}`);
-        }
-    }
+/** "go-buildx-stats kind=build total=123 kept=100" lines from a save build's plain progress. */
+function parseStats(log) {
+    const m = /go-buildx-stats kind=\w+ total=(\d+) kept=(\d+)/.exec(log);
+    return m ? { total: Number(m[1]), kept: Number(m[2]) } : undefined;
 }
 /**
- * Tags a staged (pushed-by-digest) image. With a single source, imagetools
- * create writes the same manifest, so the tags get the tested digest.
+ * Which caches to save. A cache restored from its exact key is saved again
+ * only if a step that mounts it ran (was not CACHED) in this build: for the
+ * module cache the key already pins its content, for the build cache a run
+ * step may have added entries.
  */
-async function tagStaged(buildx, source, tags, expectedDigest) {
-    const argv = [...buildx.prefix, 'imagetools', 'create'];
-    for (const t of tags)
-        argv.push('--tag', t);
-    argv.push(source);
-    const res = await run(buildx.cmd, argv, { allowFailure: true });
-    if (res.exitCode !== 0)
-        throw new Error(`Tagging ${tags.join(', ')} failed: ${(res.stderr || res.stdout).trim().split('\n').slice(-3).join(' ')}`);
-    for (const tag of tags) {
-        const got = await run(buildx.cmd, [...buildx.prefix, 'imagetools', 'inspect', '--format', '{{json .Manifest.Digest}}', tag], {
-            allowFailure: true,
-        });
-        const digest = got.stdout.trim().replace(/"/g, '');
-        if (got.exitCode === 0 && digest && digest !== expectedDigest) {
-            throw new Error(`Tag ${tag} points at ${digest}, but the tested image is ${expectedDigest}`);
-        }
-        core_info(`Tagged ${tag} (${expectedDigest})`);
+function decideSaves(plan, vertices, saveAllowed) {
+    const entries = plan.entries.map((e) => {
+        if (!saveAllowed.ok)
+            return { ...e, save: false, skipReason: saveAllowed.why };
+        if (e.restored?.match !== 'exact')
+            return { ...e, save: true, skipReason: undefined };
+        if (e.kind === 'mod')
+            return { ...e, save: false, skipReason: 'restored from its exact key' };
+        const ran = vertices.filter((v) => !v.cached && v.completed && mountsCache(v.name, e.mount));
+        return ran.length > 0
+            ? { ...e, save: true, skipReason: undefined }
+            : { ...e, save: false, skipReason: 'restored from its exact key and no step that uses it ran' };
+    });
+    return { ...plan, entries };
+}
+/** True for a RUN step whose name shows this cache mount. */
+function mountsCache(name, mount) {
+    if (!name || !/\]\s+RUN\s/.test(name))
+        return false;
+    for (const m of name.matchAll(/--mount=(\S+)/g)) {
+        const o = m[1];
+        if (!/type=cache/.test(o))
+            continue;
+        const id = /(?:^|,)id=([^,]+)/.exec(o)?.[1];
+        const target = /(?:^|,)(?:target|dst|destination)=([^,]+)/.exec(o)?.[1];
+        if ((id ?? target) === mount.id || (!id && target === mount.target))
+            return true;
     }
+    return false;
+}
+async function restoreGoCaches(buildx, builder, plan, store, tempDir) {
+    const t0 = Date.now();
+    const warnings = [];
+    const entries = [...plan.entries];
+    const sources = [];
+    for (let i = 0; i < entries.length; i++) {
+        const e = entries[i];
+        lib_core/* debug */.Yz(`${KIND_LABEL[e.kind]} key ${e.key}; candidates ${JSON.stringify(e.read)}`);
+        try {
+            const found = await store.find(e);
+            if (found) {
+                entries[i] = { ...e, restored: found.restored };
+                sources.push({ ...found.source, entry: entries[i] });
+            }
+        }
+        catch (err) {
+            warnings.push(`Looking up the ${KIND_LABEL[e.kind]} cache failed: ${err.message}`);
+        }
+    }
+    if (sources.length > 0) {
+        const dir = external_node_path_.join(tempDir, 'go-cache', 'restore');
+        external_node_fs_.mkdirSync(dir, { recursive: true });
+        const dockerfile = external_node_path_.join(dir, 'Dockerfile');
+        external_node_fs_.writeFileSync(dockerfile, restoreDockerfile(plan.helperImage, sources));
+        const argv = helperBuildArgv({
+            builder,
+            dockerfile,
+            contextDir: dir,
+            buildArgs: plan.buildArgs,
+            buildContexts: sources.flatMap((s) => (s.buildContext ? [s.buildContext] : [])),
+            output: 'type=cacheonly',
+            nonce: external_node_crypto_.randomUUID(),
+        });
+        lib_core/* debug */.Yz(`restore argv: ${JSON.stringify(argv)}`);
+        const res = await run(...args(buildx, ...argv), { allowFailure: true });
+        if (res.exitCode !== 0) {
+            warnings.push(`Restoring the Go caches failed: ${lastError(res.stderr)}`);
+            for (let i = 0; i < entries.length; i++)
+                entries[i] = { ...entries[i], restored: undefined };
+        }
+    }
+    return { entries, seconds: (Date.now() - t0) / 1000, warnings };
+}
+async function saveGoCache(buildx, builder, plan, entry, store, tempDir) {
+    const t0 = Date.now();
+    const base = { kind: entry.kind, refs: entry.write };
+    if (!entry.save)
+        return { ...base, saved: false, seconds: 0, skipReason: entry.skipReason };
+    const dir = external_node_path_.join(tempDir, 'go-cache', `save-${entry.kind}`);
+    external_node_fs_.mkdirSync(dir, { recursive: true });
+    const dockerfile = external_node_path_.join(dir, 'Dockerfile');
+    external_node_fs_.writeFileSync(dockerfile, extractDockerfile(plan.helperImage, entry, plan.maxBytes));
+    const ctx = external_node_path_.join(dir, 'context');
+    external_node_fs_.mkdirSync(ctx, { recursive: true });
+    const argv = helperBuildArgv({
+        builder,
+        dockerfile,
+        contextDir: ctx,
+        buildArgs: plan.buildArgs,
+        output: store.output(entry),
+        nonce: external_node_crypto_.randomUUID(),
+    });
+    lib_core/* debug */.Yz(`save ${entry.kind} argv: ${JSON.stringify(argv)}`);
+    const res = await run(...args(buildx, ...argv), { allowFailure: true });
+    if (res.exitCode !== 0) {
+        return { ...base, saved: false, seconds: (Date.now() - t0) / 1000, error: lastError(res.stderr) };
+    }
+    const stats = parseStats(res.stderr + res.stdout);
+    let stored;
+    try {
+        stored = await store.finish(entry);
+    }
+    catch (err) {
+        return { ...base, saved: false, seconds: (Date.now() - t0) / 1000, error: err.message, ...stats };
+    }
+    return { ...base, saved: true, seconds: (Date.now() - t0) / 1000, stored, ...stats };
+}
+function lastError(stderr) {
+    const lines = stderr.trimEnd().split('\n');
+    return (lines.reverse().find((l) => /ERROR|error/.test(l)) ?? lines[0] ?? '').trim();
 }
 
 ;// CONCATENATED MODULE: ./src/report/outputs.ts
@@ -38903,23 +39946,23 @@ async function tagStaged(buildx, source, tags, expectedDigest) {
 
 
 function setBuildOutputs(builder, stats, metadata) {
-    setOutput(Outputs.builder, builder.name);
-    setOutput(Outputs.driver, builder.driver);
-    setOutput(Outputs.cacheHitRate, formatRate(stats.rate));
-    setOutput(Outputs.cacheHits, String(stats.hits));
-    setOutput(Outputs.cacheSteps, String(stats.steps));
+    lib_core/* setOutput */.uH(Outputs.builder, builder.name);
+    lib_core/* setOutput */.uH(Outputs.driver, builder.driver);
+    lib_core/* setOutput */.uH(Outputs.cacheHitRate, formatRate(stats.rate));
+    lib_core/* setOutput */.uH(Outputs.cacheHits, String(stats.hits));
+    lib_core/* setOutput */.uH(Outputs.cacheSteps, String(stats.steps));
     if (metadata) {
-        setOutput(Outputs.metadata, JSON.stringify(metadata.raw));
+        lib_core/* setOutput */.uH(Outputs.metadata, JSON.stringify(metadata.raw));
         if (metadata.digest)
-            setOutput(Outputs.digest, metadata.digest);
+            lib_core/* setOutput */.uH(Outputs.digest, metadata.digest);
         if (metadata.imageId)
-            setOutput(Outputs.imageid, metadata.imageId);
+            lib_core/* setOutput */.uH(Outputs.imageid, metadata.imageId);
     }
 }
 function setSizeOutputs(sizes, headline) {
-    setOutput(Outputs.imageSizes, JSON.stringify(sizes));
+    lib_core/* setOutput */.uH(Outputs.imageSizes, JSON.stringify(sizes));
     if (headline && sizes[headline])
-        setOutput(Outputs.imageSize, String(sizes[headline].compressed));
+        lib_core/* setOutput */.uH(Outputs.imageSize, String(sizes[headline].compressed));
 }
 function formatBytes(n) {
     if (n === null)
@@ -38932,51 +39975,6 @@ function formatBytes(n) {
         i++;
     }
     return `${i === 0 ? v : v.toFixed(2)} ${units[i]}`;
-}
-
-;// CONCATENATED MODULE: ./src/report/summary.ts
-// The job summary: one table per run. A failure here is only a warning.
-
-
-
-function summaryRows(d) {
-    return d.platforms.map((p) => {
-        const size = d.sizes?.[p];
-        const smoke = d.smoke?.results[p];
-        const smokeCell = !smoke
-            ? 'not run'
-            : smoke.skipped
-                ? 'skipped'
-                : smoke.passed
-                    ? `passed in ${smoke.ms} ms (${smoke.probe})`
-                    : `FAILED (${smoke.probe})`;
-        return [
-            p,
-            formatBytes(size?.compressed ?? null),
-            formatBytes(size?.uncompressed ?? null),
-            size ? String(size.layers) : 'n/a',
-            smokeCell,
-        ];
-    });
-}
-async function writeSummary(d) {
-    summary.addHeading('go-buildx-action', 3);
-    if (d.tags.length > 0)
-        summary.addRaw(`Tags: ${d.tags.map((t) => `\`${t}\``).join(', ')}`, true);
-    if (d.digest)
-        summary.addRaw(`Digest: \`${d.digest}\``, true);
-    summary.addRaw(`Build: ${d.buildSeconds.toFixed(1)} s, cache ${d.stats.hits}/${d.stats.steps} steps (${formatRate(d.stats.rate)}%)`, true);
-    summary.addTable([
-        [
-            { data: 'platform', header: true },
-            { data: 'compressed', header: true },
-            { data: 'unpacked', header: true },
-            { data: 'layers', header: true },
-            { data: 'smoke test', header: true },
-        ],
-        ...summaryRows(d),
-    ]);
-    await summary.write();
 }
 
 ;// CONCATENATED MODULE: ./src/report/sizes.ts
@@ -39059,14 +40057,14 @@ async function engineUncompressedSize(ref, platform, runKey) {
 function layoutFetcher(dir) {
     return async (digest) => {
         const [alg, hex] = digest.split(':');
-        return JSON.parse(external_node_fs_namespaceObject.readFileSync(external_node_path_namespaceObject.join(dir, 'blobs', alg, hex), 'utf8'));
+        return JSON.parse(external_node_fs_.readFileSync(external_node_path_.join(dir, 'blobs', alg, hex), 'utf8'));
     };
 }
 /** Unpacks only the JSON parts (index and manifests) of an OCI layout tarball. */
 async function manifestsFromTar(tarPath, workDir) {
-    external_node_fs_namespaceObject.mkdirSync(workDir, { recursive: true });
+    external_node_fs_.mkdirSync(workDir, { recursive: true });
     await run('tar', ['-xf', tarPath, '-C', workDir, 'index.json']);
-    const root = JSON.parse(external_node_fs_namespaceObject.readFileSync(external_node_path_namespaceObject.join(workDir, 'index.json'), 'utf8'));
+    const root = JSON.parse(external_node_fs_.readFileSync(external_node_path_.join(workDir, 'index.json'), 'utf8'));
     return platformManifests(root, async (digest) => {
         const member = `blobs/${digest.replace(':', '/')}`;
         await run('tar', ['-xf', tarPath, '-C', workDir, member]);
@@ -39075,14 +40073,14 @@ async function manifestsFromTar(tarPath, workDir) {
 }
 /** Manifests of an image in the engine, through `docker save` (no registry, no credentials). */
 async function manifestsFromEngine(ref, workDir) {
-    external_node_fs_namespaceObject.mkdirSync(workDir, { recursive: true });
-    const tar = external_node_path_namespaceObject.join(workDir, 'image.tar');
+    external_node_fs_.mkdirSync(workDir, { recursive: true });
+    const tar = external_node_path_.join(workDir, 'image.tar');
     await run('docker', ['save', '-o', tar, ref]);
     try {
-        return await manifestsFromTar(tar, external_node_path_namespaceObject.join(workDir, 'layout'));
+        return await manifestsFromTar(tar, external_node_path_.join(workDir, 'layout'));
     }
     finally {
-        external_node_fs_namespaceObject.rmSync(tar, { force: true });
+        external_node_fs_.rmSync(tar, { force: true });
     }
 }
 /** Manifests of an image in a registry, through `buildx imagetools inspect --raw`. */
@@ -39112,13 +40110,13 @@ function headlinePlatform(sizes, requested, native) {
 async function measureSizes(buildx, output, ref, digest, tempDir, runKey) {
     let manifests;
     if (output.kind === 'oci')
-        manifests = await manifestsFromTar(output.dest, external_node_path_namespaceObject.join(tempDir, 'sizes'));
+        manifests = await manifestsFromTar(output.dest, external_node_path_.join(tempDir, 'sizes'));
     else if (!ref) {
-        warning('No tag and no digest from the build: image sizes are not reported');
+        lib_core/* warning */.$e('No tag and no digest from the build: image sizes are not reported');
         return undefined;
     }
     else if (output.kind === 'engine')
-        manifests = await manifestsFromEngine(ref, external_node_path_namespaceObject.join(tempDir, 'sizes'));
+        manifests = await manifestsFromEngine(ref, external_node_path_.join(tempDir, 'sizes'));
     else
         manifests = await manifestsFromRegistry(buildx, digest && !ref.includes('@') ? `${repositoryOf(ref)}@${digest}` : ref);
     const uncompressed = {};
@@ -39126,6 +40124,529 @@ async function measureSizes(buildx, output, ref, digest, tempDir, runKey) {
         uncompressed[pm.platform] = output.kind === 'engine' && ref ? await engineUncompressedSize(ref, pm.platform, runKey) : null;
     }
     return { sizes: summarize(manifests, uncompressed), manifests };
+}
+
+;// CONCATENATED MODULE: ./src/cache/stores.ts
+// Where saved Go caches live: registry images (default) or actions/cache.
+
+
+
+
+
+
+
+/** A tag that does not exist, as opposed to a registry that cannot be read. */
+function isNotFound(stderr) {
+    return /not found|manifest unknown|name unknown|404/i.test(stderr);
+}
+class RegistryStore {
+    buildx;
+    driver;
+    name = 'registry';
+    constructor(buildx, 
+    /** The docker driver also keeps every image it pushes in the engine; those copies are removed. */
+    driver) {
+        this.buildx = buildx;
+        this.driver = driver;
+    }
+    async find(entry) {
+        let lastError;
+        for (const c of entry.read) {
+            const res = await run(...args(this.buildx, 'imagetools', 'inspect', c.ref, '--format', '{{json .Manifest}}'), { allowFailure: true });
+            if (res.exitCode !== 0) {
+                if (!isNotFound(res.stderr))
+                    lastError = res.stderr.trim().split('\n').pop();
+                continue;
+            }
+            const m = JSON.parse(res.stdout);
+            const repo = repositoryOf(c.ref);
+            let digest = m.digest;
+            if (m.manifests) {
+                const child = m.manifests.find((d) => !isAttestation(d));
+                if (!child)
+                    continue;
+                digest = child.digest;
+            }
+            const raw = await run(...args(this.buildx, 'imagetools', 'inspect', '--raw', `${repo}@${digest}`));
+            const layers = JSON.parse(raw.stdout).layers;
+            const bytes = (layers ?? []).reduce((s, l) => s + l.size, 0);
+            return { restored: { ref: c.ref, match: c.match, bytes }, source: { entry, from: `${repo}@${digest}` } };
+        }
+        if (lastError)
+            throw new Error(lastError);
+        return undefined;
+    }
+    output(entry) {
+        return registryOutput(entry.write);
+    }
+    async finish(entry) {
+        if (this.driver === 'docker')
+            await run('docker', ['image', 'rm', ...entry.write], { allowFailure: true });
+        const res = await run(...args(this.buildx, 'imagetools', 'inspect', '--raw', entry.write[0]), { allowFailure: true });
+        if (res.exitCode !== 0)
+            return undefined;
+        const m = JSON.parse(res.stdout);
+        return (m.layers ?? []).reduce((s, l) => s + l.size, 0);
+    }
+}
+async function actionsCacheClient() {
+    // Loaded only for this backend: it is the largest dependency by far.
+    const cache = await __nccwpck_require__.e(/* import() */ 641).then(__nccwpck_require__.bind(__nccwpck_require__, 2641));
+    if (!cache.isFeatureAvailable()) {
+        throw new Error('the GitHub Actions cache service is not available to this job (no ACTIONS_RESULTS_URL or ACTIONS_CACHE_URL)');
+    }
+    return { restoreCache: (p, k, r) => cache.restoreCache(p, k, r), saveCache: (p, k) => cache.saveCache(p, k) };
+}
+/**
+ * actions/cache: restored into a local directory that the restore build reads
+ * as a named build context; saved from a type=local export of the save build.
+ */
+class GhaStore {
+    client;
+    root;
+    name = 'gha';
+    /**
+     * root: a fixed directory. actions/cache versions entries by their paths,
+     * so restore and save must name the same path on every run.
+     */
+    constructor(client, root) {
+        this.client = client;
+        this.root = root;
+    }
+    dir(entry) {
+        return external_node_path_.join(this.root, entry.kind);
+    }
+    async find(entry) {
+        const workDir = this.dir(entry);
+        external_node_fs_.mkdirSync(workDir, { recursive: true });
+        const [primary, ...rest] = entry.read.map((c) => c.ref);
+        const hit = await this.client.restoreCache([workDir], primary, [primary, ...rest]);
+        const tar = external_node_path_.join(workDir, TAR_NAME[entry.kind]);
+        if (!hit || !external_node_fs_.existsSync(tar))
+            return undefined;
+        const c = entry.read.find((x) => hit === x.ref || hit.startsWith(x.ref)) ?? entry.read[entry.read.length - 1];
+        const name = `go-buildx-${entry.kind}`;
+        return {
+            restored: { ref: hit, match: c.match, bytes: external_node_fs_.statSync(tar).size },
+            source: { entry, from: name, buildContext: { name, dir: workDir } },
+        };
+    }
+    output(entry) {
+        external_node_fs_.rmSync(this.dir(entry), { recursive: true, force: true });
+        return `type=local,dest=${this.dir(entry)}`;
+    }
+    async finish(entry) {
+        try {
+            await this.client.saveCache([this.dir(entry)], entry.write[0]);
+            return external_node_fs_.statSync(external_node_path_.join(this.dir(entry), TAR_NAME[entry.kind])).size;
+        }
+        finally {
+            external_node_fs_.rmSync(this.dir(entry), { recursive: true, force: true });
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/cache/go.ts
+// The Go cache phases as the pipeline sees them: plan (pure, from the
+// settings and the files), restore before the build, decide what to save
+// after it, save in the post step. Every failure here is a warning unless
+// cache-strict asks otherwise.
+
+
+
+
+
+
+
+
+
+
+
+/** Build args as a map, for substituting ARGs in the Dockerfile. */
+function buildArgMap(buildArgs) {
+    const out = {};
+    for (const a of buildArgs) {
+        const eq = a.indexOf('=');
+        if (eq === -1)
+            out[a] = process.env[a] ?? '';
+        else
+            out[a.slice(0, eq)] = a.slice(eq + 1);
+    }
+    return out;
+}
+function planGoCache(settings) {
+    if (!settings.goCache.enabled)
+        return { note: 'Go cache persistence is off (it needs cache-ref, or go-cache-backend: gha)' };
+    const argMap = buildArgMap(settings.buildArgs);
+    const found = findGoCacheMounts(external_node_fs_.readFileSync(settings.file, 'utf8'), argMap, settings.goCache.mounts);
+    for (const s of found.skipped)
+        lib_core/* warning */.$e(`The cache mount ${s.target} (line ${s.line}) is not carried across runs: ${s.reason}`);
+    if (found.mounts.length === 0) {
+        return { note: 'No Go cache mounts (RUN --mount=type=cache with GOMODCACHE or GOCACHE as target) in the Dockerfile' };
+    }
+    const files = {};
+    for (const f of moduleFiles(settings.context))
+        files[f] = external_node_fs_.readFileSync(external_node_path_.join(settings.context, f), 'utf8');
+    const goMod = external_node_path_.join(settings.context, 'go.mod');
+    const keys = cacheKeys({
+        goImage: found.mounts[0].stageBase,
+        goDirective: external_node_fs_.existsSync(goMod) ? goDirective(external_node_fs_.readFileSync(goMod, 'utf8')) : '',
+        platforms: settings.platforms,
+        moduleFiles: files,
+    });
+    const helperImage = settings.goCache.image ?? found.mounts[0].stageBase;
+    if (!helperImage || helperImage.includes('$') || helperImage === 'scratch') {
+        return {
+            note: `The Go stage's base image (${helperImage || 'none'}) cannot run the restore and save steps; name one with go-cache-image`,
+        };
+    }
+    const scheme = refScheme(settings);
+    const entries = found.mounts.map((mount) => {
+        const refs = settings.goCache.backend === 'gha' || !scheme
+            ? ghaKeys(mount.kind, keys[mount.kind], settings.runId)
+            : goCacheRefs(scheme, mount.kind, keys[mount.kind]);
+        return { kind: mount.kind, mount, key: keys[mount.kind], read: refs.read, write: refs.write, save: false };
+    });
+    const ns = settings.buildArgs.filter((a) => a.startsWith('BUILDKIT_CACHE_MOUNT_NS='));
+    return {
+        plan: {
+            backend: settings.goCache.backend,
+            helperImage,
+            maxBytes: settings.goCache.maxBytes,
+            buildArgs: ns,
+            entries,
+            strict: settings.cacheStrict,
+        },
+        note: `${entries.map((e) => `${KIND_LABEL[e.kind]} at ${e.mount.target} (line ${e.mount.line})`).join(', ')}; helper image ${helperImage}`,
+    };
+}
+/** Where the gha backend keeps its files; a fixed path, because actions/cache versions entries by path. */
+function ghaRoot() {
+    return external_node_path_.join(process.env.RUNNER_TEMP || external_node_os_.tmpdir(), 'go-buildx-gha-cache');
+}
+async function storeFor(backend, buildx, driver) {
+    return backend === 'gha' ? new GhaStore(await actionsCacheClient(), ghaRoot()) : new RegistryStore(buildx, driver);
+}
+function describeSave(r, fmt) {
+    const what = KIND_LABEL[r.kind];
+    if (r.error)
+        return `${what}: save failed after ${r.seconds.toFixed(1)}s: ${r.error}`;
+    if (!r.saved)
+        return `${what}: not saved (${r.skipReason ?? 'nothing to save'})`;
+    const trimmed = r.total !== undefined && r.kept !== undefined && r.kept < r.total ? `, trimmed from ${fmt(r.total)}` : '';
+    const size = r.kept !== undefined ? `${fmt(r.kept)}${trimmed}` : 'size unknown';
+    const stored = r.stored !== undefined ? `, ${fmt(r.stored)} stored` : '';
+    return `${what}: saved ${size}${stored} in ${r.seconds.toFixed(1)}s to ${r.refs.join(', ')}`;
+}
+/** The post step's save: every cache in parallel; each failure is a warning. */
+async function saveGoCaches(buildx, builder, driver, plan, tempDir) {
+    const store = await storeFor(plan.backend, buildx, driver);
+    return Promise.all(plan.entries.map((e) => saveGoCache(buildx, builder, plan, e, store, tempDir)));
+}
+/** Restores the Go caches; returns the plan for the save, or undefined when there is nothing to carry. */
+async function restoreGoStep(settings, buildx, builder, tempDir) {
+    let planned;
+    try {
+        planned = planGoCache(settings);
+    }
+    catch (err) {
+        return goCacheProblem(settings, `Planning the Go caches failed: ${err.message}`);
+    }
+    lib_core/* info */.pq(planned.note);
+    if (!planned.plan)
+        return undefined;
+    for (const e of planned.plan.entries)
+        lib_core/* debug */.Yz(`${KIND_LABEL[e.kind]} key ${e.key}, writes ${JSON.stringify(e.write)}`);
+    let report;
+    try {
+        const store = await storeFor(planned.plan.backend, buildx, builder.driver);
+        report = await restoreGoCaches(buildx, builder.name, planned.plan, store, tempDir);
+    }
+    catch (err) {
+        goCacheProblem(settings, `Restoring the Go caches failed: ${err.message}`);
+        return planned.plan;
+    }
+    for (const w of report.warnings)
+        goCacheProblem(settings, w);
+    const restored = {};
+    for (const e of report.entries) {
+        const r = e.restored;
+        lib_core/* info */.pq(r
+            ? `${KIND_LABEL[e.kind]}: restored ${formatBytes(r.bytes)} from ${r.ref} (${r.match} match)`
+            : `${KIND_LABEL[e.kind]}: no saved cache found (tried ${e.read.map((c) => c.ref).join(', ')})`);
+        restored[e.kind] = r ? { ref: r.ref, match: r.match, bytes: r.bytes } : null;
+    }
+    lib_core/* info */.pq(`Go cache restore took ${report.seconds.toFixed(1)}s`);
+    const hit = report.entries.every((e) => e.restored?.match === 'exact');
+    lib_core/* setOutput */.uH(Outputs.goCacheHit, String(hit));
+    lib_core/* setOutput */.uH(Outputs.goCacheRestored, JSON.stringify({ ...restored, seconds: Math.round(report.seconds * 10) / 10 }));
+    return { ...planned.plan, entries: report.entries };
+}
+/** A Go cache failure is a warning, unless cache-strict makes it an error. */
+function goCacheProblem(settings, msg) {
+    if (settings.cacheStrict)
+        throw new Error(`${msg} (${Inputs.cacheStrict}: true)`);
+    lib_core/* warning */.$e(`${msg}. The build goes on without it.`);
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/build/args.ts
+
+/**
+ * - stage: (docker-container, push, smoke test on) pushed by digest only, with
+ *   no tag, smoke-tested from there, and tagged only when it passes, so the
+ *   tags point at exactly the digest that was tested.
+ */
+function chooseOutput(driver, push, smoke, tags, ociDest, 
+/** push-by-digest: the repository. docker-container pushes by digest itself; the docker driver cannot, so the image goes to the engine first. */
+byDigest) {
+    if (byDigest && push && driver !== 'docker')
+        return { kind: 'stage', repository: byDigest };
+    if (driver === 'docker')
+        return { kind: 'engine' };
+    if (!push)
+        return { kind: 'oci', dest: ociDest };
+    if (smoke && tags.length > 0)
+        return { kind: 'stage', repository: repositoryOf(tags[0]) };
+    return { kind: 'registry' };
+}
+function outputArg(o) {
+    switch (o.kind) {
+        case 'engine':
+            return 'type=image,push=false';
+        case 'registry':
+            return 'type=image,push=true';
+        case 'stage':
+            return `type=image,name=${o.repository},push-by-digest=true,name-canonical=true,push=true`;
+        case 'oci':
+            return `type=oci,dest=${o.dest}`;
+    }
+}
+function buildArgs(p) {
+    const s = p.settings;
+    const argv = ['build', '--builder', p.builder, '--progress=rawjson', '--metadata-file', p.metadataFile, '--file', s.file];
+    argv.push('--platform', s.platforms.join(','));
+    // A staged image is named by the output, and tagged only after the smoke test.
+    if (p.output.kind !== 'stage')
+        for (const t of s.tags)
+            argv.push('--tag', t);
+    for (const a of s.buildArgs)
+        argv.push('--build-arg', a);
+    for (const l of s.labels)
+        argv.push('--label', l);
+    for (const sec of p.secretFiles)
+        argv.push('--secret', `id=${sec.id},src=${sec.path}`);
+    if (s.target)
+        argv.push('--target', s.target);
+    if (s.network) {
+        argv.push('--network', s.network);
+        // The docker driver grants host networking itself; BuildKit in a container
+        // needs the entitlement asked for explicitly.
+        if (s.network === 'host' && p.driver !== 'docker')
+            argv.push('--allow', 'network.host');
+    }
+    for (const c of p.cache.from)
+        argv.push('--cache-from', c);
+    for (const c of p.cache.to)
+        argv.push('--cache-to', c);
+    if (s.provenance !== undefined)
+        argv.push(`--provenance=${s.provenance}`);
+    if (s.sbom !== undefined)
+        argv.push(`--sbom=${s.sbom}`);
+    argv.push('--output', outputArg(p.output));
+    argv.push(s.context);
+    return argv;
+}
+
+;// CONCATENATED MODULE: ./src/build/push.ts
+// Pushes the image the engine holds, so the pushed digest is the one built
+// (and, later, smoke-tested). `docker push` of a multi-platform image from the
+// containerd store pushes the whole index unchanged.
+
+
+/** The digest from `docker push` output: "TAG: digest: sha256:... size: N". */
+function parsePushDigest(stdout) {
+    const m = /digest:\s*(sha256:[a-f0-9]{64})/.exec(stdout);
+    return m ? m[1] : undefined;
+}
+async function pushTags(tags, expectedDigest) {
+    for (const tag of tags) {
+        const res = await run('docker', ['push', tag], { allowFailure: true });
+        if (res.exitCode !== 0) {
+            const msg = (res.stderr || res.stdout).trim().split('\n').slice(-3).join(' ');
+            throw new Error(`Push of ${tag} failed: ${msg}`);
+        }
+        const digest = parsePushDigest(res.stdout);
+        lib_core/* info */.pq(`Pushed ${tag}${digest ? ` (${digest})` : ''}`);
+        if (expectedDigest && digest && digest !== expectedDigest) {
+            throw new Error(`Push of ${tag} produced digest ${digest}, but the build produced ${expectedDigest}`);
+        }
+    }
+}
+/**
+ * Tags a staged (pushed-by-digest) image. With a single source, imagetools
+ * create writes the same manifest, so the tags get the tested digest.
+ */
+async function tagStaged(buildx, source, tags, expectedDigest) {
+    const argv = [...buildx.prefix, 'imagetools', 'create'];
+    for (const t of tags)
+        argv.push('--tag', t);
+    argv.push(source);
+    const res = await run(buildx.cmd, argv, { allowFailure: true });
+    if (res.exitCode !== 0)
+        throw new Error(`Tagging ${tags.join(', ')} failed: ${(res.stderr || res.stdout).trim().split('\n').slice(-3).join(' ')}`);
+    for (const tag of tags) {
+        const got = await run(buildx.cmd, [...buildx.prefix, 'imagetools', 'inspect', '--format', '{{json .Manifest.Digest}}', tag], {
+            allowFailure: true,
+        });
+        const digest = got.stdout.trim().replace(/"/g, '');
+        if (got.exitCode === 0 && digest && digest !== expectedDigest) {
+            throw new Error(`Tag ${tag} points at ${digest}, but the tested image is ${expectedDigest}`);
+        }
+        lib_core/* info */.pq(`Tagged ${tag} (${expectedDigest})`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/report/summary.ts
+// The job summary: one table per run (per platform: sizes, layers, cache,
+// smoke test, durations), a mermaid timeline of the slowest build steps with
+// the cached ones marked, and the size change against the image the tag
+// pointed at before. A failure here is only a warning.
+
+
+
+/** The platform a step belongs to, from its label: "linux/amd64 builder", "linux/amd64->arm64 builder"; undefined when shared. */
+function stepPlatform(label) {
+    const first = label.split(/\s+/)[0] ?? '';
+    const cross = /^(\w+)\/[\w/]+->([\w/]+)$/.exec(first);
+    if (cross)
+        return `${cross[1]}/${cross[2]}`;
+    return /^\w+\/\w+/.test(first) ? first : undefined;
+}
+/** Cache hits and busy time per platform; a step with no platform in its label counts for every platform. */
+function perPlatform(vertices, platforms) {
+    const out = Object.fromEntries(platforms.map((p) => [p, { hits: 0, steps: 0, seconds: 0 }]));
+    for (const v of vertices) {
+        const step = parseStepName(v.name);
+        if (!step || step.instruction === 'FROM')
+            continue;
+        const p = stepPlatform(step.label);
+        for (const target of p && out[p] ? [p] : platforms) {
+            out[target].steps++;
+            if (v.cached)
+                out[target].hits++;
+            else
+                out[target].seconds += durationSeconds(v) ?? 0;
+        }
+    }
+    return out;
+}
+function delta(now, before) {
+    if (now === undefined || before === undefined)
+        return '';
+    const d = now - before;
+    const pct = before > 0 ? ` (${d >= 0 ? '+' : ''}${((d / before) * 100).toFixed(1)}%)` : '';
+    return `${d >= 0 ? '+' : '−'}${formatBytes(Math.abs(d))}${pct}`;
+}
+function summaryRows(d) {
+    const builds = perPlatform(d.vertices ?? [], d.platforms);
+    return d.platforms.map((p) => {
+        const size = d.sizes?.[p];
+        const smoke = d.smoke?.results[p];
+        const smokeCell = !smoke
+            ? 'not run'
+            : smoke.skipped
+                ? 'skipped'
+                : smoke.passed
+                    ? `passed in ${smoke.ms} ms (${smoke.probe})`
+                    : `FAILED (${smoke.probe})`;
+        const b = builds[p];
+        return [
+            p,
+            formatBytes(size?.compressed ?? null),
+            d.previous ? delta(size?.compressed, d.previous[p]?.compressed) || 'new platform' : 'no previous image',
+            formatBytes(size?.uncompressed ?? null),
+            size ? String(size.layers) : 'n/a',
+            b && b.steps > 0 ? `${b.hits}/${b.steps}` : 'n/a',
+            b ? `${b.seconds.toFixed(1)} s` : 'n/a',
+            smokeCell,
+        ];
+    });
+}
+/** Mermaid's gantt syntax gives ":" "#" and ";" a meaning; keep names plain and short. */
+function taskName(v) {
+    const step = parseStepName(v.name);
+    const text = (v.name ?? '')
+        .replace(/^\[[^\]]*\]\s*/, '')
+        .replace(/--mount=\S+\s*/g, '')
+        .replace(/[:#;]/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim();
+    const where = step ? `${stepPlatform(step.label) ?? 'all'} ${step.index}/${step.count}` : '';
+    const short = text.length > 48 ? `${text.slice(0, 47)}…` : text;
+    return `${where} ${short}${v.cached ? ' (cached)' : ''}`.trim();
+}
+/**
+ * A gantt of the slowest Dockerfile steps on the build's own timeline
+ * (milliseconds from its first step). Cached steps are tagged "done", which
+ * mermaid draws in grey.
+ */
+function mermaidTimeline(vertices, limit = 10) {
+    const steps = vertices.filter((v) => {
+        const s = parseStepName(v.name);
+        return s && s.instruction !== 'FROM' && v.started && v.completed;
+    });
+    if (steps.length === 0)
+        return undefined;
+    const t0 = Math.min(...steps.map((v) => Date.parse(v.started)));
+    const slowest = [...steps].sort((a, b) => (durationSeconds(b) ?? 0) - (durationSeconds(a) ?? 0)).slice(0, limit);
+    slowest.sort((a, b) => Date.parse(a.started) - Date.parse(b.started));
+    const span = Math.max(...slowest.map((v) => Date.parse(v.completed) - t0));
+    // Seconds with milliseconds for short builds, minutes:seconds for long ones.
+    const axis = span < 20_000 ? '%S.%L s' : '%M:%S';
+    const lines = ['gantt', '  title Slowest build steps (grey: cached)', '  dateFormat x', `  axisFormat ${axis}`];
+    slowest.forEach((v, i) => {
+        const start = Date.parse(v.started) - t0;
+        const end = Math.max(Date.parse(v.completed) - t0, start + 1);
+        lines.push(`  ${taskName(v)} :${v.cached ? 'done, ' : ''}s${i}, ${start}, ${end}`);
+    });
+    return lines.join('\n');
+}
+const HEADERS = ['platform', 'compressed', 'change', 'unpacked', 'layers', 'cache hits', 'build time', 'smoke test'];
+/** The summary as markdown with one HTML table; blank lines keep markdown and HTML blocks apart, as GitHub renders them. */
+function summaryMarkdown(d) {
+    const head = [
+        ...(d.tags.length > 0 ? [`Tags: ${d.tags.map((t) => `\`${t}\``).join(', ')}`] : []),
+        ...(d.digest ? [`Digest: \`${d.digest}\``] : []),
+        `Build: ${d.buildSeconds.toFixed(1)} s, cache ${d.stats.hits}/${d.stats.steps} steps (${formatRate(d.stats.rate)}%)`,
+    ];
+    const cell = (tag, x) => `<${tag}>${x.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</${tag}>`;
+    const table = [
+        '<table>',
+        `<tr>${HEADERS.map((h) => cell('th', h)).join('')}</tr>`,
+        ...summaryRows(d).map((r) => `<tr>${r.map((x) => cell('td', x)).join('')}</tr>`),
+        '</table>',
+    ].join('\n');
+    const chart = mermaidTimeline(d.vertices ?? []);
+    return ['### go-buildx-action', head.join('  \n'), table, ...(chart ? [`\`\`\`mermaid\n${chart}\n\`\`\``] : []), ''].join('\n\n');
+}
+async function writeSummary(d) {
+    await lib_core/* summary */.z.addRaw(summaryMarkdown(d)).write();
+}
+async function writeMergeSummary(d) {
+    lib_core/* summary */.z.addHeading('go-buildx-action: merged index', 3);
+    lib_core/* summary */.z.addRaw(`Tags: ${d.tags.map((t) => `\`${t}\``).join(', ')}`, true);
+    lib_core/* summary */.z.addRaw(`Index: \`${d.digest}\``, true);
+    lib_core/* summary */.z.addTable([
+        ['platform', 'manifest', 'compressed', 'layers'].map((h) => ({ data: h, header: true })),
+        ...d.manifests.map((m) => [
+            m.platform,
+            `\`${m.digest}\``,
+            formatBytes(d.sizes[m.platform].compressed),
+            String(d.sizes[m.platform].layers),
+        ]),
+    ]);
+    await lib_core/* summary */.z.write();
 }
 
 ;// CONCATENATED MODULE: ./src/report/budget.ts
@@ -39326,7 +40847,7 @@ async function smokePlatform(sr) {
                             break;
                         }
                         url = `http://${addr.host}:${addr.port}${probe.path}`;
-                        core_debug(`smoke ${platform}: probing ${url}`);
+                        lib_core/* debug */.Yz(`smoke ${platform}: probing ${url}`);
                     }
                     last = await httpAttempt(url, probe, Math.min(2000, deadline - Date.now()));
                 }
@@ -39409,7 +40930,7 @@ async function smokeTest(ref, built, s, runKey, pull) {
     const config = await imageConfig(ref, pull);
     const probe = chooseProbe(s, config);
     const id = await run('docker', ['image', 'inspect', '--format', '{{.Id}}', ref], { allowFailure: true });
-    core_info(`Testing ${ref} (image ${id.stdout.trim() || 'unknown'}) with probe: ${describeProbe(probe)}`);
+    lib_core/* info */.pq(`Testing ${ref} (image ${id.stdout.trim() || 'unknown'}) with probe: ${describeProbe(probe)}`);
     const results = {};
     const runnable = [];
     for (const p of platforms) {
@@ -39420,7 +40941,7 @@ async function smokeTest(ref, built, s, runKey, pull) {
         const msg = `Smoke test of ${p} skipped: no emulator for ${archOf(p)} is registered on this runner`;
         if (s.strict)
             throw new SmokeError(`${msg} (smoke-strict: true)`);
-        warning(msg);
+        lib_core/* warning */.$e(msg);
         results[p] = { platform: p, passed: false, skipped: true, probe: 'none', attempts: 0, ms: null, elapsedMs: 0, detail: 'no emulator' };
     }
     // Platforms run side by side: each container has its own random loopback port.
@@ -39428,15 +40949,15 @@ async function smokeTest(ref, built, s, runKey, pull) {
     for (const r of done) {
         results[r.platform] = r;
         if (r.passed)
-            core_info(`${r.platform}: passed (${r.probe}) after ${r.attempts} attempt(s), healthy in ${r.ms} ms`);
+            lib_core/* info */.pq(`${r.platform}: passed (${r.probe}) after ${r.attempts} attempt(s), healthy in ${r.ms} ms`);
         else
-            core_info(`${r.platform}: FAILED (${r.probe}) after ${r.attempts} attempt(s): ${r.detail}`);
+            lib_core/* info */.pq(`${r.platform}: FAILED (${r.probe}) after ${r.attempts} attempt(s): ${r.detail}`);
     }
     const failed = done.filter((r) => !r.passed);
     for (const r of failed) {
-        startGroup(`Last 100 log lines of the ${r.platform} container`);
-        core_info(r.logs || '(the container wrote nothing)');
-        endGroup();
+        lib_core/* startGroup */.Oh(`Last 100 log lines of the ${r.platform} container`);
+        lib_core/* info */.pq(r.logs || '(the container wrote nothing)');
+        lib_core/* endGroup */.N4();
     }
     return { passed: failed.length === 0, results };
 }
@@ -39448,6 +40969,524 @@ function failureMessage(r) {
         return `${x.platform}: probe ${x.probe} failed after ${x.attempts} attempt(s): ${x.detail}.${logTail}`;
     });
     return `Smoke test failed, nothing was pushed. ${lines.join(' ')}`;
+}
+
+;// CONCATENATED MODULE: ./src/build/meta.ts
+// Default tags and OCI labels from the workflow context, for users who give
+// an `image` name and no `tags`. Pure functions, and the step that applies them.
+
+
+
+
+
+function contextFrom(env) {
+    let payload = {};
+    try {
+        if (env.GITHUB_EVENT_PATH)
+            payload = JSON.parse(external_node_fs_.readFileSync(env.GITHUB_EVENT_PATH, 'utf8'));
+    }
+    catch {
+        // No payload (a local run): tags and labels come from the environment alone.
+    }
+    return {
+        eventName: env.GITHUB_EVENT_NAME ?? '',
+        ref: env.GITHUB_REF ?? '',
+        sha: env.GITHUB_SHA ?? '',
+        serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com',
+        repository: env.GITHUB_REPOSITORY ?? '',
+        payload,
+    };
+}
+/** A Docker tag from any text: [a-z0-9_.-], no leading "." or "-", at most 128 characters. */
+function tagSlug(s) {
+    return s
+        .toLowerCase()
+        .replace(/[^a-z0-9_.-]+/g, '-')
+        .replace(/^[.-]+/, '')
+        .slice(0, 128);
+}
+/**
+ * - branch push: the branch, slugged, and sha-<7>
+ * - pull request: pr-<number> and sha-<7> of the head commit (GITHUB_SHA is the merge commit)
+ * - tag vX.Y.Z: X.Y.Z, X.Y, X (not for 0.x) and latest when no known release is newer;
+ *   a pre-release gets only its full version
+ * knownTags: the repository's git tags, to tell whether this release is the newest.
+ */
+function defaultTags(image, ctx, knownTags) {
+    const short = (sha) => (sha ? [`sha-${sha.slice(0, 7)}`] : []);
+    const tag = (t) => `${image}:${t}`;
+    const pr = /^refs\/pull\/(\d+)\//.exec(ctx.ref);
+    if (pr || ctx.payload.pull_request?.number) {
+        const n = pr?.[1] ?? String(ctx.payload.pull_request?.number);
+        const names = [`pr-${n}`, ...short(ctx.payload.pull_request?.head?.sha ?? ctx.sha)];
+        return { tags: names.map(tag), version: `pr-${n}` };
+    }
+    if (ctx.ref.startsWith('refs/tags/')) {
+        const name = ctx.ref.slice('refs/tags/'.length);
+        const v = node_modules_semver.valid(node_modules_semver.clean(name) ?? '');
+        if (!v)
+            return { tags: [tagSlug(name), ...short(ctx.sha)].map(tag), version: tagSlug(name) };
+        const parsed = node_modules_semver.parse(v);
+        const names = [v];
+        if (parsed.prerelease.length === 0) {
+            names.push(`${parsed.major}.${parsed.minor}`);
+            if (parsed.major > 0)
+                names.push(String(parsed.major));
+            const newer = knownTags
+                .map((t) => node_modules_semver.valid(node_modules_semver.clean(t) ?? ''))
+                .filter((t) => !!t && node_modules_semver.prerelease(t) === null);
+            if (newer.every((t) => node_modules_semver.lte(t, v)))
+                names.push('latest');
+        }
+        return { tags: [...names, ...short(ctx.sha)].map(tag), version: v };
+    }
+    const branch = ctx.ref.startsWith('refs/heads/') ? ctx.ref.slice('refs/heads/'.length) : '';
+    const names = [...(branch ? [tagSlug(branch)] : []), ...short(ctx.sha)];
+    return { tags: names.map(tag), version: branch ? tagSlug(branch) : ctx.sha.slice(0, 7) };
+}
+/** org.opencontainers.image.* labels; the user's labels (KEY=VALUE) override them. */
+function ociLabels(ctx, version, created) {
+    const repo = ctx.payload.repository;
+    const url = repo?.html_url ?? (ctx.repository ? `${ctx.serverUrl}/${ctx.repository}` : undefined);
+    const labels = { 'org.opencontainers.image.created': created.toISOString() };
+    const title = repo?.name ?? ctx.repository.split('/')[1];
+    if (title)
+        labels['org.opencontainers.image.title'] = title;
+    if (repo?.description)
+        labels['org.opencontainers.image.description'] = repo.description;
+    if (url) {
+        labels['org.opencontainers.image.url'] = url;
+        labels['org.opencontainers.image.source'] = url;
+    }
+    if (version)
+        labels['org.opencontainers.image.version'] = version;
+    if (ctx.sha)
+        labels['org.opencontainers.image.revision'] = ctx.sha;
+    const spdx = repo?.license?.spdx_id;
+    if (spdx && spdx !== 'NOASSERTION')
+        labels['org.opencontainers.image.licenses'] = spdx;
+    return labels;
+}
+function mergeLabels(defaults, user) {
+    const out = new Map(Object.entries(defaults));
+    for (const l of user) {
+        const eq = l.indexOf('=');
+        out.set(eq === -1 ? l : l.slice(0, eq), eq === -1 ? '' : l.slice(eq + 1));
+    }
+    return [...out].map(([k, v]) => `${k}=${v}`);
+}
+/**
+ * Default tags (when only `image` is given) and the OCI labels, from the
+ * workflow context. Whether a release is the newest is judged against the
+ * checkout's own git tags; without them it counts as the newest.
+ */
+async function resolveTagsAndLabels(settings) {
+    const ctx = contextFrom(process.env);
+    let known = [];
+    if (settings.image && settings.tags.length === 0 && ctx.ref.startsWith('refs/tags/')) {
+        const res = await run('git', ['-C', settings.workspace, 'tag', '--list'], { allowFailure: true });
+        if (res.exitCode === 0)
+            known = res.stdout.split('\n').filter(Boolean);
+        else
+            lib_core/* debug */.Yz(`git tag --list failed (${res.exitCode}); this release counts as the newest`);
+    }
+    const plan = defaultTags(settings.image ?? 'image', ctx, known);
+    const tags = settings.tags.length === 0 && settings.image ? plan.tags : settings.tags;
+    if (tags !== settings.tags)
+        lib_core/* info */.pq(`Default tags from the ${ctx.eventName || 'local'} context: ${tags.join(', ')}`);
+    const labels = mergeLabels(ociLabels(ctx, plan.version, new Date()), settings.labels);
+    lib_core/* debug */.Yz(`labels: ${JSON.stringify(labels)}`);
+    lib_core/* setOutput */.uH(Outputs.tags, tags.join('\n'));
+    return { settings: { ...settings, tags, labels }, version: plan.version };
+}
+
+;// CONCATENATED MODULE: ./src/build/lint.ts
+// A Dockerfile lint for the pitfalls that make Go images slow to build, big,
+// or unsafe. lintDockerfile is pure (text in, findings out); annotateLint
+// turns the findings into annotations on the Dockerfile's lines.
+
+
+
+
+
+const STATIC_BASE = /^(scratch|gcr\.io\/distroless\/static[^:@]*)(?:[:@].*)?$/;
+const NONROOT_BASE = /[:-]nonroot(?:$|[-@])/;
+function stages(text, buildArgs) {
+    const out = [];
+    const global = {};
+    for (const i of instructions(text)) {
+        const cur = out[out.length - 1];
+        if (i.keyword === 'FROM') {
+            const flags = [...i.rest.matchAll(/--(\w+)=(\S+)/g)];
+            const words = i.rest.split(/\s+/).filter((w) => w && !w.startsWith('--'));
+            out.push({
+                line: i.line,
+                base: substitute(words[0] ?? '', global),
+                name: words[1]?.toUpperCase() === 'AS' ? words[2] : undefined,
+                platformFlag: flags.find((f) => f[1] === 'platform')?.[2],
+                ins: [],
+                vars: { ...global },
+            });
+            continue;
+        }
+        if (i.keyword === 'ARG') {
+            for (const d of i.rest.split(/\s+/).filter(Boolean)) {
+                const eq = d.indexOf('=');
+                const k = eq === -1 ? d : d.slice(0, eq);
+                const v = buildArgs[k] ?? (eq === -1 ? (cur ? global[k] : undefined) : d.slice(eq + 1).replace(/^"(.*)"$/, '$1'));
+                if (cur)
+                    cur.vars[k] = v ?? '';
+                else
+                    global[k] = v ?? '';
+            }
+        }
+        if (i.keyword === 'ENV' && cur) {
+            for (const m of i.rest.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S*)/g))
+                cur.vars[m[1]] = m[2].replace(/^"(.*)"$/, '$1');
+        }
+        if (cur)
+            cur.ins.push({ ...i, text: substitute(i.rest, cur.vars) });
+    }
+    return out;
+}
+const isGoBuild = (s) => /\bgo\s+build\b/.test(s);
+/** A flag given to go build, as written or through GOFLAGS. */
+function hasFlag(run, flag) {
+    return flag.test(run);
+}
+function lintDockerfile(text, o) {
+    const all = stages(text, o.buildArgs);
+    const findings = [];
+    const names = new Set(all.map((s) => s.name).filter(Boolean));
+    const add = (rule, line, message) => findings.push({ rule, line, message });
+    if (!o.hasDockerignore) {
+        add('no-dockerignore', 1, 'No .dockerignore: .git, build output and local secrets are sent to the builder and can invalidate COPY . . on every run');
+    }
+    for (const s of all) {
+        if (s.base !== 'scratch' && !names.has(s.base) && !s.base.includes('$')) {
+            const ref = s.base.includes('@') ? undefined : s.base.slice(s.base.lastIndexOf('/') + 1);
+            if (ref !== undefined && (!ref.includes(':') || ref.endsWith(':latest'))) {
+                add('unpinned-base', s.line, `Base image ${s.base} is ${ref.includes(':') ? ':latest' : 'untagged'}; pin a version (or a digest) so builds are repeatable`);
+            }
+        }
+        const download = s.ins.findIndex((i) => i.keyword === 'RUN' && /\bgo\s+mod\s+download\b/.test(i.text));
+        const copyAll = s.ins.findIndex((i) => i.keyword === 'COPY' && !/--from=/.test(i.rest) && copiesContext(i.rest));
+        if (copyAll !== -1 && download !== -1 && copyAll < download) {
+            add('copy-before-download', s.ins[copyAll].line, 'COPY . . before go mod download: every code change invalidates the module download. Copy go.mod and go.sum, download, then copy the rest');
+        }
+        for (const i of s.ins) {
+            if (i.keyword === 'ADD' && !/(https?:\/\/|git@|\.git\b)/.test(i.rest)) {
+                add('add-local', i.line, 'ADD for local files: use COPY, which does only that (ADD also unpacks archives and fetches URLs)');
+            }
+            if (i.keyword === 'RUN' && isGoBuild(i.text)) {
+                const goflags = s.vars.GOFLAGS ?? '';
+                const run = `${i.text} ${goflags}`;
+                if (!hasFlag(run, /-trimpath\b/))
+                    add('go-build-flags', i.line, 'go build without -trimpath: local paths end up in the binary and builds are not reproducible');
+                const ldflags = /-ldflags[= ]+("[^"]*"|'[^']*'|\S+)/.exec(run)?.[1] ?? '';
+                if (!/(^|["'\s])-s(\s|["']|$)/.test(ldflags) || !/(^|["'\s])-w(\s|["']|$)/.test(ldflags)) {
+                    add('go-build-flags', i.line, 'go build without -ldflags "-s -w": the symbol table and DWARF data make the binary about 30% bigger');
+                }
+            }
+        }
+    }
+    const builders = all.filter((s) => s.ins.some((i) => i.keyword === 'RUN' && isGoBuild(i.text)));
+    if (o.multiPlatform) {
+        for (const b of builders) {
+            if (!/\$\{?BUILDPLATFORM\}?/.test(b.platformFlag ?? '')) {
+                add('builder-platform', b.line, 'Multi-platform build whose Go stage lacks --platform=$BUILDPLATFORM: it compiles under QEMU, several times slower. Cross-compile with GOOS/GOARCH from TARGETOS/TARGETARCH');
+            }
+        }
+    }
+    const final = all[all.length - 1];
+    if (final) {
+        if (STATIC_BASE.test(final.base) && builders.length > 0) {
+            const cgoOff = builders.every((b) => b.vars.CGO_ENABLED === '0' || b.ins.some((i) => i.keyword === 'RUN' && isGoBuild(i.text) && /CGO_ENABLED=0/.test(i.text)));
+            if (!cgoOff) {
+                add('cgo-static', final.line, `Final stage ${final.base} has no libc, and the Go build does not set CGO_ENABLED=0: the binary may not start`);
+            }
+        }
+        const users = final.ins.filter((i) => i.keyword === 'USER');
+        const last = users[users.length - 1];
+        if (!last) {
+            if (!NONROOT_BASE.test(final.base))
+                add('root-user', final.line, 'The final stage sets no USER, so the container runs as root; add USER 65532:65532 (or a named non-root user)');
+        }
+        else if (/^(root|0)(:|$)/.test(last.text.trim())) {
+            add('root-user', last.line, 'The final stage runs as root; use a non-root user such as 65532:65532');
+        }
+    }
+    return findings.sort((a, b) => a.line - b.line || a.rule.localeCompare(b.rule));
+}
+/** COPY . . / COPY ./ /src / COPY --chown=x . . : the whole context. */
+function copiesContext(rest) {
+    const words = rest.split(/\s+/).filter((w) => w && !w.startsWith('--'));
+    return words.slice(0, -1).some((w) => w === '.' || w === './');
+}
+/** Findings become annotations on the Dockerfile: warnings, or errors that stop the step with lint: strict. */
+function annotateLint(settings) {
+    if (settings.lint === 'off')
+        return;
+    const dockerignore = external_node_fs_.existsSync(external_node_path_.join(settings.context, '.dockerignore')) || external_node_fs_.existsSync(`${settings.file}.dockerignore`);
+    const args = {};
+    for (const a of settings.buildArgs) {
+        const eq = a.indexOf('=');
+        if (eq > 0)
+            args[a.slice(0, eq)] = a.slice(eq + 1);
+    }
+    const findings = lintDockerfile(external_node_fs_.readFileSync(settings.file, 'utf8'), {
+        multiPlatform: settings.platforms.length > 1,
+        hasDockerignore: dockerignore,
+        buildArgs: args,
+    });
+    lib_core/* setOutput */.uH(Outputs.lintFindings, JSON.stringify(findings));
+    const file = external_node_path_.relative(settings.workspace, settings.file);
+    for (const f of findings) {
+        const props = { title: `Dockerfile lint ${f.rule}`, file, startLine: f.line };
+        if (settings.lint === 'strict')
+            lib_core/* error */.z3(f.message, props);
+        else
+            lib_core/* warning */.$e(f.message, props);
+    }
+    lib_core/* info */.pq(`Dockerfile lint: ${findings.length} finding(s)`);
+    if (settings.lint === 'strict' && findings.length > 0) {
+        throw new Error(`${findings.length} Dockerfile lint finding(s) with ${Inputs.lint}: strict; nothing was built or pushed`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/build/merge.ts
+// merge: true — the last job of a matrix: no build, one multi-platform index
+// made with `buildx imagetools create` from the digests the build jobs pushed.
+
+
+
+
+
+
+
+
+/** repo@sha256:… for each digest; a bare digest lives in the image's repository. */
+function mergeSources(digests, repository) {
+    return digests.map((d) => (d.includes('@') ? d : `${repository}@${d}`));
+}
+function mergeArgv(tags, sources) {
+    const argv = ['imagetools', 'create'];
+    for (const t of tags)
+        argv.push('--tag', t);
+    return [...argv, ...sources];
+}
+async function mergeDigests(settings) {
+    const bx = await resolveBuildx(settings);
+    const repository = settings.image ?? repositoryOf(settings.tags[0]);
+    const sources = mergeSources(settings.digests, repository);
+    const argv = mergeArgv(settings.tags, sources);
+    lib_core/* debug */.Yz(`imagetools argv: ${JSON.stringify(argv)}`);
+    await lib_core/* group */.Os(`Merge ${sources.length} digest(s) into ${settings.tags.join(', ')}`, async () => {
+        const res = await run(...args(bx.command, ...argv), { allowFailure: true });
+        if (res.exitCode !== 0) {
+            throw new Error(`Merging the digests failed: ${(res.stderr || res.stdout).trim().split('\n').slice(-3).join(' ')}`);
+        }
+    });
+    const inspected = await run(...args(bx.command, 'imagetools', 'inspect', settings.tags[0], '--format', '{{json .Manifest}}'));
+    const digest = JSON.parse(inspected.stdout).digest;
+    lib_core/* setOutput */.uH(Outputs.digest, digest);
+    lib_core/* setOutput */.uH(Outputs.pushed, 'true');
+    lib_core/* info */.pq(`Index ${digest} with ${sources.length} source(s) under ${settings.tags.join(', ')}`);
+    try {
+        const manifests = await manifestsFromRegistry(bx.command, `${repository}@${digest}`);
+        const platforms = manifests.map((m) => m.platform);
+        if (new Set(platforms).size !== platforms.length)
+            lib_core/* warning */.$e(`The merged index names a platform twice: ${platforms.join(', ')}`);
+        const sizes = summarize(manifests, {});
+        setSizeOutputs(sizes, platforms[0]);
+        for (const m of manifests)
+            lib_core/* info */.pq(`${m.platform}: ${m.digest} ${formatBytes(sizes[m.platform].compressed)} compressed`);
+        if (process.env.GITHUB_STEP_SUMMARY)
+            await writeMergeSummary({ tags: settings.tags, digest, manifests, sizes });
+    }
+    catch (err) {
+        lib_core/* warning */.$e(`Could not report the merged image's sizes: ${err.message}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/build/pushdigest.ts
+// push-by-digest for the docker driver. Moby's BuildKit refuses it ("push-by-
+// digest is currently not implemented for docker driver"), and `docker push`
+// always pushes a tag. So the image the engine holds, once smoke-tested, is
+// uploaded here through the registry API: every blob, then the manifests by
+// digest, children first, and no tag. The pushed digest is the engine's own,
+// so it is exactly the image that was tested.
+
+
+
+
+
+
+/** Everything under a root descriptor, in upload order: blobs, then manifests children-first, the root last. */
+function uploadPlan(rootDigest, read) {
+    const blobs = new Set();
+    const manifests = [];
+    const visit = (digest, mediaType) => {
+        const doc = read(digest);
+        if ('manifests' in doc && Array.isArray(doc.manifests)) {
+            for (const d of doc.manifests)
+                visit(d.digest, d.mediaType ?? '');
+        }
+        else {
+            const m = doc;
+            blobs.add(m.config.digest);
+            for (const l of m.layers ?? [])
+                blobs.add(l.digest);
+        }
+        if (!manifests.some((x) => x.digest === digest))
+            manifests.push({ digest, mediaType: doc.mediaType ?? mediaType });
+    };
+    visit(rootDigest, '');
+    return { blobs: [...blobs], manifests };
+}
+/** "ghcr.io/acme/api" → registry host and repository path; Docker Hub names get their defaults. */
+function registryOf(repository) {
+    const first = repository.split('/')[0];
+    const isHost = repository.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+    const host = isHost ? first : 'registry-1.docker.io';
+    let p = isHost ? repository.slice(first.length + 1) : repository;
+    if (!isHost && !p.includes('/'))
+        p = `library/${p}`;
+    // Plain HTTP only for the loopback registry, as the docker CLI does.
+    const plain = /^(localhost|127\.0\.0\.1)(:\d+)?$/.test(host);
+    return { host, path: p, base: `${plain ? 'http' : 'https'}://${host}` };
+}
+/** Credentials the docker CLI would use for a host: config.json auths, or a credential helper. */
+async function credentialsFor(host) {
+    const dir = process.env.DOCKER_CONFIG || external_node_path_.join(external_node_os_.homedir(), '.docker');
+    let config = {};
+    try {
+        config = JSON.parse(external_node_fs_.readFileSync(external_node_path_.join(dir, 'config.json'), 'utf8'));
+    }
+    catch {
+        return undefined;
+    }
+    const key = host === 'registry-1.docker.io' ? 'https://index.docker.io/v1/' : host;
+    const helper = config.credHelpers?.[key] ?? config.credsStore;
+    if (helper) {
+        const res = await run(`docker-credential-${helper}`, ['get'], { input: key, allowFailure: true });
+        if (res.exitCode === 0) {
+            const c = JSON.parse(res.stdout);
+            return { username: c.Username, password: c.Secret };
+        }
+    }
+    const entry = config.auths?.[key] ?? config.auths?.[`https://${key}`];
+    if (entry?.auth) {
+        const [username, ...rest] = Buffer.from(entry.auth, 'base64').toString('utf8').split(':');
+        return { username, password: rest.join(':') };
+    }
+    return undefined;
+}
+class RegistryClient {
+    reg;
+    creds;
+    token;
+    constructor(reg, creds) {
+        this.reg = reg;
+        this.creds = creds;
+    }
+    async request(method, url, body, headers = {}) {
+        const send = () => fetch(url, {
+            method,
+            body: body ? new Uint8Array(body) : undefined,
+            redirect: 'follow',
+            headers: { ...headers, ...(this.token ? { Authorization: this.token } : {}) },
+        });
+        let res = await send();
+        if (res.status === 401 && !this.token) {
+            await this.authenticate(res.headers.get('www-authenticate') ?? '');
+            res = await send();
+        }
+        return res;
+    }
+    /** Basic auth, or the bearer token flow (realm, service, scope) that ghcr.io and Docker Hub use. */
+    async authenticate(challenge) {
+        const basic = this.creds ? `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password}`).toString('base64')}` : undefined;
+        if (/^basic/i.test(challenge)) {
+            this.token = basic;
+            return;
+        }
+        const params = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+        if (!params.realm)
+            throw new Error(`the registry ${this.reg.host} asked for authentication it did not describe: ${challenge}`);
+        const url = new URL(params.realm);
+        if (params.service)
+            url.searchParams.set('service', params.service);
+        url.searchParams.set('scope', `repository:${this.reg.path}:pull,push`);
+        const res = await fetch(url, { headers: basic ? { Authorization: basic } : {} });
+        if (!res.ok)
+            throw new Error(`getting a token from ${url.origin} failed: ${res.status}`);
+        const body = (await res.json());
+        this.token = `Bearer ${body.token ?? body.access_token}`;
+    }
+    url(p) {
+        return `${this.reg.base}/v2/${this.reg.path}/${p}`;
+    }
+    async hasBlob(digest) {
+        const res = await this.request('HEAD', this.url(`blobs/${digest}`));
+        return res.ok;
+    }
+    async putBlob(digest, data) {
+        const start = await this.request('POST', this.url('blobs/uploads/'));
+        if (start.status !== 202)
+            throw new Error(`starting the upload of ${digest} failed: ${start.status} ${await start.text()}`);
+        const location = new URL(start.headers.get('location') ?? '', this.reg.base);
+        location.searchParams.set('digest', digest);
+        const done = await this.request('PUT', location.toString(), data, { 'Content-Type': 'application/octet-stream' });
+        if (done.status !== 201)
+            throw new Error(`uploading ${digest} failed: ${done.status} ${await done.text()}`);
+    }
+    async putManifest(digest, mediaType, data) {
+        const res = await this.request('PUT', this.url(`manifests/${digest}`), data, { 'Content-Type': mediaType });
+        if (res.status !== 201)
+            throw new Error(`pushing manifest ${digest} failed: ${res.status} ${await res.text()}`);
+        return res.headers.get('docker-content-digest');
+    }
+}
+/** Uploads the engine's image `ref` to `repository` by digest; returns the root digest. */
+async function pushEngineImageByDigest(ref, repository, workDir) {
+    external_node_fs_.mkdirSync(workDir, { recursive: true });
+    const tar = external_node_path_.join(workDir, 'image.tar');
+    const dir = external_node_path_.join(workDir, 'layout');
+    external_node_fs_.mkdirSync(dir, { recursive: true });
+    try {
+        await run('docker', ['save', '-o', tar, ref]);
+        await run('tar', ['-xf', tar, '-C', dir]);
+    }
+    finally {
+        external_node_fs_.rmSync(tar, { force: true });
+    }
+    const blobPath = (d) => external_node_path_.join(dir, 'blobs', ...d.split(':'));
+    const index = JSON.parse(external_node_fs_.readFileSync(external_node_path_.join(dir, 'index.json'), 'utf8'));
+    const root = index.manifests.find((d) => !isAttestation(d));
+    if (!root)
+        throw new Error(`docker save ${ref} holds no image`);
+    const plan = uploadPlan(root.digest, (d) => JSON.parse(external_node_fs_.readFileSync(blobPath(d), 'utf8')));
+    const reg = registryOf(repository);
+    const client = new RegistryClient(reg, await credentialsFor(reg.host));
+    let uploaded = 0;
+    for (const b of plan.blobs) {
+        if (await client.hasBlob(b))
+            continue;
+        // A platform the engine does not hold (docker save skips it) cannot be pushed.
+        if (!external_node_fs_.existsSync(blobPath(b)))
+            throw new Error(`blob ${b} is not in the engine's copy of ${ref}`);
+        await client.putBlob(b, external_node_fs_.readFileSync(blobPath(b)));
+        uploaded++;
+    }
+    for (const m of plan.manifests) {
+        const got = await client.putManifest(m.digest, m.mediaType, external_node_fs_.readFileSync(blobPath(m.digest)));
+        if (got && got !== m.digest)
+            throw new Error(`the registry stored manifest ${m.digest} as ${got}`);
+    }
+    lib_core/* info */.pq(`Uploaded ${uploaded} of ${plan.blobs.length} blob(s) and ${plan.manifests.length} manifest(s) to ${repository} by digest`);
+    external_node_fs_.rmSync(dir, { recursive: true, force: true });
+    return root.digest;
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
@@ -39478,45 +41517,57 @@ function failureMessage(r) {
 
 
 
+
+
+
+
+
+
+
 async function main() {
     markMain();
     let settings;
     try {
-        settings = parseSettings((name) => getInput(name));
+        settings = parseSettings((name) => lib_core/* getInput */.V4(name));
     }
     catch (err) {
-        setFailed(err.message);
+        lib_core/* setFailed */.C1(err.message);
         return;
     }
     maskSecrets(settings);
-    const tempDir = external_node_fs_namespaceObject.mkdtempSync(external_node_path_namespaceObject.join(process.env.RUNNER_TEMP || external_node_os_namespaceObject.tmpdir(), 'go-buildx-'));
+    const tempDir = external_node_fs_.mkdtempSync(external_node_path_.join(process.env.RUNNER_TEMP || external_node_os_.tmpdir(), 'go-buildx-'));
     saveTempDir(tempDir);
     const runKey = external_node_crypto_.randomUUID();
     saveRunKey(runKey);
     onCancel(tempDir, runKey);
     try {
-        await pipeline(settings, tempDir, runKey);
+        const meta = await resolveTagsAndLabels(settings);
+        settings = meta.settings;
+        if (settings.merge)
+            await mergeDigests(settings);
+        else
+            await pipeline(useBuiltinDockerfile(settings, tempDir, meta.version), tempDir, runKey);
     }
     catch (err) {
-        setFailed(err.message);
+        lib_core/* setFailed */.C1(err.message);
     }
     finally {
         // Secret files must not outlive the build, whatever happens next.
-        external_node_fs_namespaceObject.rmSync(external_node_path_namespaceObject.join(tempDir, 'secrets'), { recursive: true, force: true });
+        external_node_fs_.rmSync(external_node_path_.join(tempDir, 'secrets'), { recursive: true, force: true });
         await removeRunContainers(runKey).catch(() => undefined);
     }
 }
 /** Every secret value, and each line and password of a netrc, so no part of it shows in the log. */
 function maskSecrets(settings) {
     for (const s of settings.secrets)
-        core_setSecret(s.value);
+        lib_core/* setSecret */.Pq(s.value);
     if (settings.goNetrc) {
-        core_setSecret(settings.goNetrc);
+        lib_core/* setSecret */.Pq(settings.goNetrc);
         for (const line of settings.goNetrc.split('\n'))
             if (line.trim())
-                core_setSecret(line.trim());
+                lib_core/* setSecret */.Pq(line.trim());
         for (const m of settings.goNetrc.matchAll(/\bpassword\s+(\S+)/g))
-            core_setSecret(m[1]);
+            lib_core/* setSecret */.Pq(m[1]);
     }
 }
 /**
@@ -39527,8 +41578,8 @@ function maskSecrets(settings) {
 function onCancel(tempDir, runKey) {
     const handler = (signal) => {
         const n = signalChildren('SIGINT');
-        external_node_fs_namespaceObject.rmSync(external_node_path_namespaceObject.join(tempDir, 'secrets'), { recursive: true, force: true });
-        setFailed(`Cancelled by ${signal}; stopped ${n} running command(s). The post step removes what this run started.`);
+        external_node_fs_.rmSync(external_node_path_.join(tempDir, 'secrets'), { recursive: true, force: true });
+        lib_core/* setFailed */.C1(`Cancelled by ${signal}; stopped ${n} running command(s). The post step removes what this run started.`);
         const exit = () => process.exit(signal === 'SIGINT' ? 130 : 143);
         // Give the containers a moment to go, but never hang a cancelled job.
         void removeRunContainers(runKey).finally(exit);
@@ -39537,32 +41588,41 @@ function onCancel(tempDir, runKey) {
     process.once('SIGINT', handler);
     process.once('SIGTERM', handler);
 }
-async function pipeline(settings, tempDir, runKey) {
-    const { buildx, builder } = await group('Set up Buildx', async () => {
+async function pipeline(input, tempDir, runKey) {
+    let settings = input;
+    annotateLint(settings);
+    const { buildx, builder } = await lib_core/* group */.Os('Set up Buildx', async () => {
         const bx = await resolveBuildx(settings);
-        core_info(`buildx ${bx.version}${bx.installed ? ` (installed at ${bx.command.cmd})` : ''}`);
+        lib_core/* info */.pq(`buildx ${bx.version}${bx.installed ? ` (installed at ${bx.command.cmd})` : ''}`);
         const smokePlatforms = settings.smoke.enabled ? (settings.smoke.platforms ?? settings.platforms) : [];
         await ensureQemu([...new Set([...settings.platforms, ...smokePlatforms])], settings.qemuImage);
         const b = await prepareBuilder(settings, bx.command);
         if (b.created)
             saveCreatedBuilder(b.name, bx.command);
-        core_info(`builder ${b.name} (driver ${b.driver}, BuildKit ${b.buildkitVersion ?? 'unknown'}), platforms ${b.platforms.join(', ')}`);
+        lib_core/* info */.pq(`builder ${b.name} (driver ${b.driver}, BuildKit ${b.buildkitVersion ?? 'unknown'}), platforms ${b.platforms.join(', ')}`);
         return { buildx: bx.command, builder: b };
     });
-    const secretsDir = external_node_path_namespaceObject.join(tempDir, 'secrets');
-    external_node_fs_namespaceObject.mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
+    const byDigest = settings.pushByDigest ? (settings.image ?? repositoryOf(settings.tags[0])) : undefined;
+    if (byDigest && builder.driver === 'docker') {
+        // The docker driver cannot push by digest: the engine keeps the image under
+        // a local tag that is never pushed, and build/pushdigest.ts uploads it by digest after the smoke test.
+        settings = { ...settings, tags: [`${byDigest}:go-buildx-${runKey.slice(0, 8)}`] };
+        saveLocalTag(settings.tags[0]);
+    }
+    const secretsDir = external_node_path_.join(tempDir, 'secrets');
+    external_node_fs_.mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
     const secrets = [...settings.secrets, ...(settings.goNetrc ? [{ id: NETRC_SECRET_ID, value: settings.goNetrc }] : [])];
     const secretFiles = secrets.map((s, i) => {
-        const p = external_node_path_namespaceObject.join(secretsDir, `secret-${i}`);
-        external_node_fs_namespaceObject.writeFileSync(p, s.value, { mode: 0o600 });
+        const p = external_node_path_.join(secretsDir, `secret-${i}`);
+        external_node_fs_.writeFileSync(p, s.value, { mode: 0o600 });
         return { id: s.id, path: p };
     });
     // GOPRIVATE is not a secret; the credentials for it travel as the netrc secret.
     const buildSettings = settings.goPrivate && !settings.buildArgs.some((a) => a.startsWith('GOPRIVATE='))
         ? { ...settings, buildArgs: [...settings.buildArgs, `GOPRIVATE=${settings.goPrivate}`] }
         : settings;
-    const metadataFile = external_node_path_namespaceObject.join(tempDir, 'metadata.json');
-    const output = chooseOutput(builder.driver, settings.push, settings.smoke.enabled, settings.tags, external_node_path_namespaceObject.join(tempDir, 'image-oci.tar'));
+    const metadataFile = external_node_path_.join(tempDir, 'metadata.json');
+    const output = chooseOutput(builder.driver, settings.push, settings.smoke.enabled, settings.tags, external_node_path_.join(tempDir, 'image-oci.tar'), byDigest);
     const cache = cacheEntries(settings);
     const argv = buildArgs({
         builder: builder.name,
@@ -39573,35 +41633,43 @@ async function pipeline(settings, tempDir, runKey) {
         metadataFile,
         output,
     });
-    core_debug(`output: ${JSON.stringify(output)}`);
-    core_debug(`cache entries: ${JSON.stringify(cache)}`);
-    core_debug(`buildx build argv: ${JSON.stringify(argv)}`);
-    const result = await group(`Build ${settings.platforms.join(', ')}`, () => buildWithRetries(buildx, argv, metadataFile, settings));
+    lib_core/* debug */.Yz(`output: ${JSON.stringify(output)}`);
+    lib_core/* debug */.Yz(`cache entries: ${JSON.stringify(cache)}`);
+    lib_core/* debug */.Yz(`buildx build argv: ${JSON.stringify(argv)}`);
+    const goPlan = await lib_core/* group */.Os('Restore Go caches', () => restoreGoStep(settings, buildx, builder, tempDir));
+    const result = await lib_core/* group */.Os(`Build ${settings.platforms.join(', ')}`, () => buildWithRetries(buildx, argv, metadataFile, settings));
+    if (goPlan) {
+        // The post step saves what this build added to the cache mounts.
+        const decided = decideSaves(goPlan, result.vertices, saveAllowed(settings));
+        for (const e of decided.entries)
+            lib_core/* info */.pq(`${KIND_LABEL[e.kind]}: ${e.save ? `will be saved in the post step to ${e.write.join(', ')}` : `no save (${e.skipReason})`}`);
+        saveGoCacheState({ plan: decided, builder: builder.name, driver: builder.driver, buildx });
+    }
     const stats = cacheStats(result.vertices);
-    core_info(`Built in ${result.seconds.toFixed(1)}s; cache: ${stats.hits}/${stats.steps} Dockerfile steps (${formatRate(stats.rate)}%)`);
+    lib_core/* info */.pq(`Built in ${result.seconds.toFixed(1)}s; cache: ${stats.hits}/${stats.steps} Dockerfile steps (${formatRate(stats.rate)}%)`);
     setBuildOutputs(builder, stats, result.metadata);
     for (const p of cacheProblems(result.vertices)) {
         const msg = `Cache ${p.kind} failed (${p.vertex}): ${p.error}`;
         if (settings.cacheStrict)
             throw new Error(`${msg} (${Inputs.cacheStrict}: true)`);
-        warning(`${msg}. The build went on${p.kind === 'import' ? ' without that cache' : '; the next run will start colder'}.`);
+        lib_core/* warning */.$e(`${msg}. The build went on${p.kind === 'import' ? ' without that cache' : '; the next run will start colder'}.`);
     }
     const digest = result.metadata?.digest;
     // What the smoke test runs and the sizes are read from.
     const localRef = output.kind === 'stage' ? (digest ? `${output.repository}@${digest}` : undefined) : (settings.tags[0] ?? digest);
-    const measured = await group('Image sizes', async () => {
+    const measured = await lib_core/* group */.Os('Image sizes', async () => {
         try {
             const m = await measureSizes(buildx, output, localRef, digest, tempDir, runKey);
             if (!m)
                 return undefined;
             setSizeOutputs(m.sizes, headlinePlatform(m.sizes, settings.platforms, nativePlatform()));
             for (const [platform, x] of Object.entries(m.sizes)) {
-                core_info(`${platform}: ${formatBytes(x.compressed)} compressed, ${formatBytes(x.uncompressed)} unpacked, ${x.layers} layers`);
+                lib_core/* info */.pq(`${platform}: ${formatBytes(x.compressed)} compressed, ${formatBytes(x.uncompressed)} unpacked, ${x.layers} layers`);
             }
             return m;
         }
         catch (err) {
-            warning(`Could not measure image sizes: ${err.message}`);
+            lib_core/* warning */.$e(`Could not measure image sizes: ${err.message}`);
             return undefined;
         }
     });
@@ -39613,30 +41681,49 @@ async function pipeline(settings, tempDir, runKey) {
         const over = budgetViolations(measured.sizes, measured.manifests, settings.maxImageSize);
         if (over.length > 0)
             throw new Error(budgetMessage(over, settings.maxImageSize));
-        core_info(`Every platform is within ${Inputs.maxImageSize} (${formatBytes(settings.maxImageSize)})`);
+        lib_core/* info */.pq(`Every platform is within ${Inputs.maxImageSize} (${formatBytes(settings.maxImageSize)})`);
     }
     let smoke;
     if (settings.smoke.enabled) {
-        smoke = await group('Smoke test', () => runSmoke(settings, output, localRef, runKey));
+        smoke = await lib_core/* group */.Os('Smoke test', () => runSmoke(settings, output, localRef, runKey));
         if (smoke) {
-            setOutput(Outputs.smokeResult, resultJson(smoke));
-            setOutput(Outputs.smokePassed, String(smoke.passed));
+            lib_core/* setOutput */.uH(Outputs.smokeResult, resultJson(smoke));
+            lib_core/* setOutput */.uH(Outputs.smokePassed, String(smoke.passed));
         }
     }
-    await summarySafely(settings, stats, sizes, smoke, result.seconds, digest);
+    await summarySafely(settings, buildx, result, stats, sizes, smoke, digest);
     if (smoke && !smoke.passed)
         throw new SmokeError(failureMessage(smoke));
     if (settings.push) {
-        if (output.kind === 'engine') {
-            await group(`Push ${settings.tags.join(', ')}`, () => pushTags(settings.tags, digest));
+        if (output.kind === 'engine' && byDigest && localRef) {
+            const pushed = await lib_core/* group */.Os(`Push ${byDigest} by digest`, async () => {
+                try {
+                    return await pushEngineImageByDigest(localRef, byDigest, external_node_path_.join(tempDir, 'push'));
+                }
+                finally {
+                    await run('docker', ['image', 'rm', localRef], { allowFailure: true });
+                }
+            });
+            if (digest && pushed !== digest)
+                throw new Error(`Pushed ${pushed}, but the build produced ${digest}`);
+            lib_core/* setOutput */.uH(Outputs.digest, pushed);
+            lib_core/* info */.pq(`Pushed ${byDigest}@${pushed} by digest, with no tag; pass the digest output to the merge job`);
+        }
+        else if (output.kind === 'engine') {
+            await lib_core/* group */.Os(`Push ${settings.tags.join(', ')}`, () => pushTags(settings.tags, digest));
+        }
+        else if (output.kind === 'stage' && settings.pushByDigest) {
+            if (!digest)
+                throw new Error('The build reported no digest for the image pushed by digest');
+            lib_core/* info */.pq(`Pushed ${output.repository}@${digest} by digest, with no tag; pass the digest output to the merge job`);
         }
         else if (output.kind === 'stage') {
             if (!digest || !localRef)
                 throw new Error('The build reported no digest for the staged image, so it cannot be tagged');
-            await group(`Tag ${settings.tags.join(', ')}`, () => tagStaged(buildx, localRef, settings.tags, digest));
+            await lib_core/* group */.Os(`Tag ${settings.tags.join(', ')}`, () => tagStaged(buildx, localRef, settings.tags, digest));
         }
     }
-    setOutput(Outputs.pushed, String(settings.push));
+    lib_core/* setOutput */.uH(Outputs.pushed, String(settings.push));
 }
 async function runSmoke(settings, output, ref, runKey) {
     if (output.kind === 'oci' || output.kind === 'registry' || !ref) {
@@ -39644,24 +41731,48 @@ async function runSmoke(settings, output, ref, runKey) {
             'Use an engine with the containerd image store, or push: true (the image is then staged by digest and tested before it is tagged).';
         if (settings.smoke.strict)
             throw new SmokeError(`${msg} (smoke-strict: true)`);
-        warning(msg);
+        lib_core/* warning */.$e(msg);
         return undefined;
     }
     return smokeTest(ref, settings.platforms, settings.smoke, runKey, output.kind === 'stage' ? 'missing' : 'never');
 }
-async function summarySafely(settings, stats, sizes, smoke, buildSeconds, digest) {
+async function summarySafely(settings, buildx, result, stats, sizes, smoke, digest) {
     if (!process.env.GITHUB_STEP_SUMMARY)
         return;
     try {
-        await writeSummary({ platforms: settings.platforms, stats, sizes, smoke, buildSeconds, digest, tags: settings.tags });
+        const previous = settings.push && settings.tags[0] ? await previousSizes(buildx, settings.tags[0]) : undefined;
+        await writeSummary({
+            platforms: settings.platforms,
+            stats,
+            vertices: result.vertices,
+            sizes,
+            previous,
+            smoke,
+            buildSeconds: result.seconds,
+            digest,
+            tags: settings.tags,
+        });
     }
     catch (err) {
-        warning(`Could not write the job summary: ${err.message}`);
+        lib_core/* warning */.$e(`Could not write the job summary: ${err.message}`);
+    }
+}
+/** Sizes of what the tag points at in the registry now, before this run pushes; undefined when there is nothing. */
+async function previousSizes(buildx, tag) {
+    try {
+        return summarize(await manifestsFromRegistry(buildx, tag), {});
+    }
+    catch (err) {
+        lib_core/* debug */.Yz(`no previous image at ${tag}: ${err.message}`);
+        return undefined;
     }
 }
 
 ;// CONCATENATED MODULE: ./src/post.ts
 // The post step: removes what main created. It never fails the job.
+
+
+
 
 
 
@@ -39673,27 +41784,56 @@ async function post() {
         if (state.runKey) {
             const n = await removeRunContainers(state.runKey);
             if (n > 0)
-                core_info(`Removed ${n} leftover container(s) of this run`);
+                lib_core/* info */.pq(`Removed ${n} leftover container(s) of this run`);
         }
     }
     catch (err) {
-        warning(`Cleanup of containers failed: ${err.message}`);
+        lib_core/* warning */.$e(`Cleanup of containers failed: ${err.message}`);
+    }
+    // Before the builder goes: the cache mounts live in it.
+    if (state.goCache && state.goCache.plan.entries.some((e) => e.save)) {
+        await lib_core/* group */.Os('Save Go caches', async () => {
+            try {
+                const { plan, builder, driver, buildx } = state.goCache;
+                const t0 = Date.now();
+                const reports = await saveGoCaches(buildx, builder, driver, plan, state.tempDir ?? ghaRoot());
+                for (const r of reports) {
+                    const line = describeSave(r, formatBytes);
+                    if (r.error)
+                        lib_core/* warning */.$e(line);
+                    else
+                        lib_core/* info */.pq(line);
+                }
+                lib_core/* info */.pq(`Go cache save took ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+            }
+            catch (err) {
+                lib_core/* warning */.$e(`Saving the Go caches failed: ${err.message}`);
+            }
+        });
+    }
+    else if (state.goCache) {
+        for (const e of state.goCache.plan.entries)
+            lib_core/* info */.pq(`Go cache ${e.kind}: not saved (${e.skipReason ?? 'nothing to save'})`);
     }
     try {
         if (state.createdBuilder && state.buildx) {
-            core_info(`Removing builder ${state.createdBuilder}`);
+            lib_core/* info */.pq(`Removing builder ${state.createdBuilder}`);
             await removeBuilder(state.buildx, state.createdBuilder);
         }
     }
     catch (err) {
-        warning(`Cleanup of builder ${state.createdBuilder} failed: ${err.message}`);
+        lib_core/* warning */.$e(`Cleanup of builder ${state.createdBuilder} failed: ${err.message}`);
     }
+    if (state.localTag)
+        await run('docker', ['image', 'rm', state.localTag], { allowFailure: true }).catch(() => undefined);
     try {
         if (state.tempDir)
-            external_node_fs_namespaceObject.rmSync(state.tempDir, { recursive: true, force: true });
+            external_node_fs_.rmSync(state.tempDir, { recursive: true, force: true });
+        if (state.goCache?.plan.backend === 'gha')
+            external_node_fs_.rmSync(ghaRoot(), { recursive: true, force: true });
     }
     catch (err) {
-        warning(`Cleanup of ${state.tempDir} failed: ${err.message}`);
+        lib_core/* warning */.$e(`Cleanup of ${state.tempDir} failed: ${err.message}`);
     }
 }
 

@@ -73,7 +73,7 @@ install_engine_binaries() {
   if [ -x "$PREFIX/bin/dockerd" ] && [ -x "$PREFIX/bin/containerd" ] && [ -x "$PLUGIN_DIR/docker-buildx" ]; then
     return 0
   fi
-  apt_install runc iptables ca-certificates curl
+  apt_install runc iptables ca-certificates curl zstd
   local debs="$STATE/debs"
   log "downloading docker.io, containerd, tini, docker-buildx from trixie"
   trixie_download "$debs" docker.io containerd tini docker-buildx

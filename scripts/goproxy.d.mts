@@ -37,3 +37,4 @@ export declare function startGoProxy(opts?: {
   /** Serve HTTPS with the test CA's certificate (scripts/engine.sh makes it). */
   tls?: boolean;
 }): Promise<GoProxy>;
+export declare function goGetArgs(ws: string, proxyUrl: string, module: string): string[];

@@ -311,3 +311,31 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   });
   console.log(`goproxy: ${p.modules.size} modules from ${arg('root', GOCODE)}, listening on ${p.url}`);
 }
+
+/**
+ * `docker run` arguments for `go get MODULE` in the Go stand-in, in workspace
+ * `ws`, through the proxy at `proxyUrl`: a go.sum change made the way a
+ * developer makes it. Run it asynchronously when the proxy lives in the same process.
+ */
+export function goGetArgs(ws, proxyUrl, module) {
+  return [
+    'run',
+    '--rm',
+    '--network',
+    'host',
+    '-v',
+    `${ws}:/src`,
+    '-w',
+    '/src',
+    '-e',
+    `GOPROXY=${proxyUrl}`,
+    '-e',
+    'GOSUMDB=off',
+    '-e',
+    'GOFLAGS=-mod=mod',
+    'localhost:5000/library/golang:1.24',
+    'go',
+    'get',
+    module,
+  ];
+}

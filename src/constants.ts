@@ -42,6 +42,23 @@ export const Inputs = {
   goPrivate: 'go-private',
   goNetrc: 'go-netrc',
   maxImageSize: 'max-image-size',
+  goCache: 'go-cache',
+  goCacheBackend: 'go-cache-backend',
+  goCacheMounts: 'go-cache-mounts',
+  goCacheMaxSize: 'go-cache-max-size',
+  goCacheImage: 'go-cache-image',
+  saveOn: 'save-on',
+  image: 'image',
+  pushByDigest: 'push-by-digest',
+  merge: 'merge',
+  digests: 'digests',
+  goMain: 'go-main',
+  goVersion: 'go-version',
+  baseImage: 'base-image',
+  ldflags: 'ldflags',
+  cgo: 'cgo',
+  printDockerfile: 'print-dockerfile',
+  lint: 'lint',
 } as const;
 
 export const Outputs = {
@@ -58,6 +75,10 @@ export const Outputs = {
   pushed: 'pushed',
   smokeResult: 'smoke-result',
   smokePassed: 'smoke-passed',
+  goCacheHit: 'go-cache-hit',
+  goCacheRestored: 'go-cache-restored',
+  tags: 'tags',
+  lintFindings: 'lint-findings',
 } as const;
 
 export const State = {
@@ -66,6 +87,8 @@ export const State = {
   buildxCommand: 'buildxCommand',
   tempDir: 'tempDir',
   runKey: 'runKey',
+  goCachePlan: 'goCachePlan',
+  localTag: 'localTag',
 } as const;
 
 /** Pinned buildx installed when none is found (rawjson progress needs >= 0.12). */

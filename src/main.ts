@@ -8,23 +8,30 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as core from '@actions/core';
 import { Inputs, NETRC_SECRET_ID, Outputs } from './constants.js';
-import { signalChildren } from './exec.js';
+import { run, signalChildren } from './exec.js';
 import { buildWithRetries } from './build/retry.js';
-import { parseSettings, type Settings } from './settings.js';
-import { markMain, saveCreatedBuilder, saveRunKey, saveTempDir } from './state.js';
+import { parseSettings, repositoryOf, type Settings } from './settings.js';
+import { type BuildxCommand, markMain, saveCreatedBuilder, saveGoCacheState, saveLocalTag, saveRunKey, saveTempDir } from './state.js';
 import { resolveBuildx } from './setup/buildx.js';
 import { prepareBuilder } from './setup/builder.js';
 import { ensureQemu, nativePlatform } from './setup/qemu.js';
-import { cacheEntries } from './cache/refs.js';
+import { cacheEntries, saveAllowed } from './cache/refs.js';
+import { restoreGoStep } from './cache/go.js';
+import { decideSaves, KIND_LABEL } from './cache/gocache.js';
 import { buildArgs, chooseOutput, type OutputMode } from './build/args.js';
 import { pushTags, tagStaged } from './build/push.js';
-import { cacheProblems, cacheStats, formatRate } from './build/rawjson.js';
+import { cacheProblems, cacheStats, formatRate, type MergedVertex } from './build/rawjson.js';
 import { formatBytes, setBuildOutputs, setSizeOutputs } from './report/outputs.js';
 import { writeSummary } from './report/summary.js';
 import { budgetMessage, budgetViolations } from './report/budget.js';
-import { headlinePlatform, type ImageSizes, measureSizes } from './report/sizes.js';
+import { headlinePlatform, type ImageSizes, manifestsFromRegistry, measureSizes, summarize } from './report/sizes.js';
 import { failureMessage, resultJson, type SmokeReport, smokeTest, SmokeError } from './smoke/index.js';
 import { removeRunContainers } from './smoke/run.js';
+import { resolveTagsAndLabels } from './build/meta.js';
+import { useBuiltinDockerfile } from './build/zeroconfig.js';
+import { annotateLint } from './build/lint.js';
+import { mergeDigests } from './build/merge.js';
+import { pushEngineImageByDigest } from './build/pushdigest.js';
 
 export async function main(): Promise<void> {
   markMain();
@@ -43,7 +50,10 @@ export async function main(): Promise<void> {
   saveRunKey(runKey);
   onCancel(tempDir, runKey);
   try {
-    await pipeline(settings, tempDir, runKey);
+    const meta = await resolveTagsAndLabels(settings);
+    settings = meta.settings;
+    if (settings.merge) await mergeDigests(settings);
+    else await pipeline(useBuiltinDockerfile(settings, tempDir, meta.version), tempDir, runKey);
   } catch (err) {
     core.setFailed((err as Error).message);
   } finally {
@@ -82,7 +92,10 @@ function onCancel(tempDir: string, runKey: string): void {
   process.once('SIGTERM', handler);
 }
 
-async function pipeline(settings: Settings, tempDir: string, runKey: string): Promise<void> {
+async function pipeline(input: Settings, tempDir: string, runKey: string): Promise<void> {
+  let settings = input;
+  annotateLint(settings);
+
   const { buildx, builder } = await core.group('Set up Buildx', async () => {
     const bx = await resolveBuildx(settings);
     core.info(`buildx ${bx.version}${bx.installed ? ` (installed at ${bx.command.cmd})` : ''}`);
@@ -93,6 +106,14 @@ async function pipeline(settings: Settings, tempDir: string, runKey: string): Pr
     core.info(`builder ${b.name} (driver ${b.driver}, BuildKit ${b.buildkitVersion ?? 'unknown'}), platforms ${b.platforms.join(', ')}`);
     return { buildx: bx.command, builder: b };
   });
+
+  const byDigest = settings.pushByDigest ? (settings.image ?? repositoryOf(settings.tags[0])) : undefined;
+  if (byDigest && builder.driver === 'docker') {
+    // The docker driver cannot push by digest: the engine keeps the image under
+    // a local tag that is never pushed, and build/pushdigest.ts uploads it by digest after the smoke test.
+    settings = { ...settings, tags: [`${byDigest}:go-buildx-${runKey.slice(0, 8)}`] };
+    saveLocalTag(settings.tags[0]);
+  }
 
   const secretsDir = path.join(tempDir, 'secrets');
   fs.mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
@@ -109,7 +130,14 @@ async function pipeline(settings: Settings, tempDir: string, runKey: string): Pr
       : settings;
 
   const metadataFile = path.join(tempDir, 'metadata.json');
-  const output = chooseOutput(builder.driver, settings.push, settings.smoke.enabled, settings.tags, path.join(tempDir, 'image-oci.tar'));
+  const output = chooseOutput(
+    builder.driver,
+    settings.push,
+    settings.smoke.enabled,
+    settings.tags,
+    path.join(tempDir, 'image-oci.tar'),
+    byDigest,
+  );
   const cache = cacheEntries(settings);
   const argv = buildArgs({
     builder: builder.name,
@@ -124,7 +152,18 @@ async function pipeline(settings: Settings, tempDir: string, runKey: string): Pr
   core.debug(`cache entries: ${JSON.stringify(cache)}`);
   core.debug(`buildx build argv: ${JSON.stringify(argv)}`);
 
+  const goPlan = await core.group('Restore Go caches', () => restoreGoStep(settings, buildx, builder, tempDir));
+
   const result = await core.group(`Build ${settings.platforms.join(', ')}`, () => buildWithRetries(buildx, argv, metadataFile, settings));
+  if (goPlan) {
+    // The post step saves what this build added to the cache mounts.
+    const decided = decideSaves(goPlan, result.vertices, saveAllowed(settings));
+    for (const e of decided.entries)
+      core.info(
+        `${KIND_LABEL[e.kind]}: ${e.save ? `will be saved in the post step to ${e.write.join(', ')}` : `no save (${e.skipReason})`}`,
+      );
+    saveGoCacheState({ plan: decided, builder: builder.name, driver: builder.driver, buildx });
+  }
   const stats = cacheStats(result.vertices);
   core.info(`Built in ${result.seconds.toFixed(1)}s; cache: ${stats.hits}/${stats.steps} Dockerfile steps (${formatRate(stats.rate)}%)`);
   setBuildOutputs(builder, stats, result.metadata);
@@ -170,12 +209,26 @@ async function pipeline(settings: Settings, tempDir: string, runKey: string): Pr
       core.setOutput(Outputs.smokePassed, String(smoke.passed));
     }
   }
-  await summarySafely(settings, stats, sizes, smoke, result.seconds, digest);
+  await summarySafely(settings, buildx, result, stats, sizes, smoke, digest);
   if (smoke && !smoke.passed) throw new SmokeError(failureMessage(smoke));
 
   if (settings.push) {
-    if (output.kind === 'engine') {
+    if (output.kind === 'engine' && byDigest && localRef) {
+      const pushed = await core.group(`Push ${byDigest} by digest`, async () => {
+        try {
+          return await pushEngineImageByDigest(localRef, byDigest, path.join(tempDir, 'push'));
+        } finally {
+          await run('docker', ['image', 'rm', localRef], { allowFailure: true });
+        }
+      });
+      if (digest && pushed !== digest) throw new Error(`Pushed ${pushed}, but the build produced ${digest}`);
+      core.setOutput(Outputs.digest, pushed);
+      core.info(`Pushed ${byDigest}@${pushed} by digest, with no tag; pass the digest output to the merge job`);
+    } else if (output.kind === 'engine') {
       await core.group(`Push ${settings.tags.join(', ')}`, () => pushTags(settings.tags, digest));
+    } else if (output.kind === 'stage' && settings.pushByDigest) {
+      if (!digest) throw new Error('The build reported no digest for the image pushed by digest');
+      core.info(`Pushed ${output.repository}@${digest} by digest, with no tag; pass the digest output to the merge job`);
     } else if (output.kind === 'stage') {
       if (!digest || !localRef) throw new Error('The build reported no digest for the staged image, so it cannot be tagged');
       await core.group(`Tag ${settings.tags.join(', ')}`, () => tagStaged(buildx, localRef, settings.tags, digest));
@@ -198,16 +251,38 @@ async function runSmoke(settings: Settings, output: OutputMode, ref: string | un
 
 async function summarySafely(
   settings: Settings,
+  buildx: BuildxCommand,
+  result: { vertices: MergedVertex[]; seconds: number },
   stats: ReturnType<typeof cacheStats>,
   sizes: ImageSizes | undefined,
   smoke: SmokeReport | undefined,
-  buildSeconds: number,
   digest: string | undefined,
 ): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return;
   try {
-    await writeSummary({ platforms: settings.platforms, stats, sizes, smoke, buildSeconds, digest, tags: settings.tags });
+    const previous = settings.push && settings.tags[0] ? await previousSizes(buildx, settings.tags[0]) : undefined;
+    await writeSummary({
+      platforms: settings.platforms,
+      stats,
+      vertices: result.vertices,
+      sizes,
+      previous,
+      smoke,
+      buildSeconds: result.seconds,
+      digest,
+      tags: settings.tags,
+    });
   } catch (err) {
     core.warning(`Could not write the job summary: ${(err as Error).message}`);
+  }
+}
+
+/** Sizes of what the tag points at in the registry now, before this run pushes; undefined when there is nothing. */
+async function previousSizes(buildx: BuildxCommand, tag: string): Promise<ImageSizes | undefined> {
+  try {
+    return summarize(await manifestsFromRegistry(buildx, tag), {});
+  } catch (err) {
+    core.debug(`no previous image at ${tag}: ${(err as Error).message}`);
+    return undefined;
   }
 }

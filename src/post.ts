@@ -2,8 +2,11 @@
 import * as fs from 'node:fs';
 import * as core from '@actions/core';
 import { loadState } from './state.js';
+import { run } from './exec.js';
 import { removeBuilder } from './setup/builder.js';
 import { removeRunContainers } from './smoke/run.js';
+import { describeSave, ghaRoot, saveGoCaches } from './cache/go.js';
+import { formatBytes } from './report/outputs.js';
 
 export async function post(): Promise<void> {
   const state = loadState();
@@ -15,6 +18,26 @@ export async function post(): Promise<void> {
   } catch (err) {
     core.warning(`Cleanup of containers failed: ${(err as Error).message}`);
   }
+  // Before the builder goes: the cache mounts live in it.
+  if (state.goCache && state.goCache.plan.entries.some((e) => e.save)) {
+    await core.group('Save Go caches', async () => {
+      try {
+        const { plan, builder, driver, buildx } = state.goCache!;
+        const t0 = Date.now();
+        const reports = await saveGoCaches(buildx, builder, driver, plan, state.tempDir ?? ghaRoot());
+        for (const r of reports) {
+          const line = describeSave(r, formatBytes);
+          if (r.error) core.warning(line);
+          else core.info(line);
+        }
+        core.info(`Go cache save took ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+      } catch (err) {
+        core.warning(`Saving the Go caches failed: ${(err as Error).message}`);
+      }
+    });
+  } else if (state.goCache) {
+    for (const e of state.goCache.plan.entries) core.info(`Go cache ${e.kind}: not saved (${e.skipReason ?? 'nothing to save'})`);
+  }
   try {
     if (state.createdBuilder && state.buildx) {
       core.info(`Removing builder ${state.createdBuilder}`);
@@ -23,8 +46,10 @@ export async function post(): Promise<void> {
   } catch (err) {
     core.warning(`Cleanup of builder ${state.createdBuilder} failed: ${(err as Error).message}`);
   }
+  if (state.localTag) await run('docker', ['image', 'rm', state.localTag], { allowFailure: true }).catch(() => undefined);
   try {
     if (state.tempDir) fs.rmSync(state.tempDir, { recursive: true, force: true });
+    if (state.goCache?.plan.backend === 'gha') fs.rmSync(ghaRoot(), { recursive: true, force: true });
   } catch (err) {
     core.warning(`Cleanup of ${state.tempDir} failed: ${(err as Error).message}`);
   }

@@ -14,6 +14,8 @@ import {
   Inputs,
   MIN_BUILDX_VERSION,
 } from './constants.js';
+import { branchOf, defaultBranchOf } from './cache/keys.js';
+import { goVersionFromMod, type ZeroConfigOptions } from './build/zeroconfig.js';
 
 export type Driver = 'auto' | 'docker' | 'docker-container';
 export type CacheMode = 'min' | 'max';
@@ -83,6 +85,35 @@ export interface Settings {
   goNetrc?: string;
   /** Budget for each platform's compressed size, in bytes. */
   maxImageSize?: number;
+  goCache: GoCacheSettings;
+  /** Where caches (layer cache export and Go caches) are saved. */
+  saveOn: 'all' | 'default-branch';
+  /** The branch this run belongs to and the repository's default branch, for cache refs. */
+  branch: string;
+  defaultBranch: string;
+  /** Unique per run attempt; names actions/cache entries that must not collide. */
+  runId: string;
+  /** Repository for default tags and push-by-digest, e.g. ghcr.io/acme/api. */
+  image?: string;
+  pushByDigest: boolean;
+  /** Merge mode: no build; an index of these digests under the tags. */
+  merge: boolean;
+  digests: string[];
+  /** Set when the context has a go.mod and no Dockerfile: the built-in Dockerfile is used. */
+  zeroConfig?: ZeroConfigOptions & { ldflags: string };
+  printDockerfile: boolean;
+  lint: 'off' | 'warn' | 'strict';
+}
+
+export interface GoCacheSettings {
+  enabled: boolean;
+  backend: 'registry' | 'gha';
+  /** Mount targets or ids named by go-cache-mounts, instead of the guess from paths. */
+  mounts?: { mod?: string; build?: string };
+  /** Cap on each saved cache, in bytes. */
+  maxBytes: number;
+  /** Image with a shell and tar for the restore/save builds; default the Go stage's own base. */
+  image?: string;
 }
 
 export class InputError extends Error {
@@ -378,6 +409,7 @@ function parseSmoke(read: Reader, platforms: string[]): SmokeSettings {
 export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env): Settings {
   const workspace = path.resolve(env.GITHUB_WORKSPACE || process.cwd());
 
+  const merge = parseBool(read, Inputs.merge, false);
   const contextRaw = read(Inputs.context).trim() || '.';
   if (/^[a-z]+:\/\//i.test(contextRaw) || contextRaw.startsWith('git@')) {
     throw new InputError(
@@ -388,7 +420,7 @@ export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env
     );
   }
   const context = resolveInside(workspace, contextRaw);
-  if (!fs.existsSync(context) || !fs.statSync(context).isDirectory()) {
+  if (!merge && (!fs.existsSync(context) || !fs.statSync(context).isDirectory())) {
     throw new InputError(Inputs.context, contextRaw, `is not a directory (looked at ${context})`, 'a directory in the workspace');
   }
 
@@ -397,20 +429,84 @@ export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env
   if (!isInside(workspace, file) && !isInside(context, file)) {
     throw new InputError(Inputs.file, fileRaw, `is outside the workspace ${workspace}`, 'a Dockerfile inside the workspace');
   }
-  if (!fs.existsSync(file) || !fs.statSync(file).isFile()) {
+  // No Dockerfile but a Go module: the built-in Dockerfile.
+  const zeroConfig =
+    !merge && !fileRaw && !fs.existsSync(file) && fs.existsSync(path.join(context, 'go.mod')) ? parseZeroConfig(read, context) : undefined;
+  if (!merge && !zeroConfig && (!fs.existsSync(file) || !fs.statSync(file).isFile())) {
     throw new InputError(
       Inputs.file,
       fileRaw || path.relative(workspace, file),
       `does not exist (looked at ${file})`,
-      'the path of a Dockerfile, relative to the workspace; default <context>/Dockerfile',
+      'the path of a Dockerfile, relative to the workspace; default <context>/Dockerfile, or none at all when the context holds a go.mod (the built-in Dockerfile is used)',
     );
   }
 
   const platforms = parsePlatforms(read);
   const tags = parseTags(read);
   const push = parseBool(read, Inputs.push, false);
-  if (push && tags.length === 0) {
-    throw new InputError(Inputs.push, 'true', 'needs at least one entry in "tags"', 'push: true together with tags, or push: false');
+  const image = optional(read, Inputs.image);
+  if (image !== undefined && (!isValidImageRef(image) || splitRef(image).tag !== undefined || image.includes('@'))) {
+    throw new InputError(
+      Inputs.image,
+      image,
+      'is not a repository name',
+      'lowercase [host[:port]/]name without a tag, e.g. ghcr.io/acme/api',
+    );
+  }
+  if (push && tags.length === 0 && !image) {
+    throw new InputError(
+      Inputs.push,
+      'true',
+      'needs at least one entry in "tags", or an "image" name for default tags',
+      'push: true together with tags or image, or push: false',
+    );
+  }
+  const pushByDigest = parseBool(read, Inputs.pushByDigest, false);
+  if (pushByDigest && merge) {
+    throw new InputError(
+      Inputs.pushByDigest,
+      'true',
+      'cannot be combined with merge: true (a job either pushes one platform by digest, or merges the digests)',
+      'push-by-digest in the build jobs, merge in the final job',
+    );
+  }
+  if (pushByDigest && !push) {
+    throw new InputError(
+      Inputs.pushByDigest,
+      'true',
+      'needs push: true, since pushing by digest is a kind of push',
+      'push: true with push-by-digest: true',
+    );
+  }
+  const digests = parseList(read(Inputs.digests), { commas: true });
+  for (const d of digests) {
+    if (!/^sha256:[a-f0-9]{64}$/.test(d) && !(d.includes('@') && isValidImageRef(d))) {
+      throw new InputError(
+        Inputs.digests,
+        d,
+        'is not a digest',
+        'sha256:<64 hex digits> or <repository>@sha256:<64 hex digits>, one per line or comma',
+      );
+    }
+  }
+  if (merge && digests.length === 0) {
+    throw new InputError(
+      Inputs.merge,
+      'true',
+      'needs the per-platform digests in "digests"',
+      'the digest outputs of the push-by-digest jobs',
+    );
+  }
+  if (!merge && digests.length > 0) {
+    throw new InputError(Inputs.digests, digests[0], 'is only used with merge: true', 'merge: true with digests, or no digests');
+  }
+  if (merge && tags.length === 0 && !image) {
+    throw new InputError(
+      Inputs.merge,
+      'true',
+      'needs "tags" (or an "image" name for default tags) for the merged index',
+      'merge: true with tags or image',
+    );
   }
 
   const target = optional(read, Inputs.target);
@@ -466,6 +562,9 @@ export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env
       'an image such as moby/buildkit:buildx-stable-1',
     );
   }
+  const cacheRef = parseCacheRef(read);
+  const goCache = parseGoCache(read, cacheRef);
+  const defaultBranch = defaultBranchOf(env);
   const qemuImage = optional(read, Inputs.qemuImage) ?? DEFAULT_QEMU_IMAGE;
   if (!isValidImageRef(qemuImage)) {
     throw new InputError(Inputs.qemuImage, qemuImage, 'is not a valid image reference', 'an image such as tonistiigi/binfmt:latest');
@@ -483,7 +582,7 @@ export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env
     secrets: parseSecrets(read),
     target,
     network,
-    cacheRef: parseCacheRef(read),
+    cacheRef,
     cacheMode: parseChoice(read, Inputs.cacheMode, ['min', 'max'] as const, 'max'),
     cacheFrom: parseList(read(Inputs.cacheFrom), { commas: false }),
     cacheTo: parseList(read(Inputs.cacheTo), { commas: false }),
@@ -494,14 +593,113 @@ export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env
     buildkitImage,
     builder,
     qemuImage,
-    provenance: optional(read, Inputs.provenance),
+    // Pushed by digest for a merge, the job's digest must be the platform manifest itself, not a
+    // one-platform index around it with an attestation, so that the merged index lists exactly it.
+    provenance: optional(read, Inputs.provenance) ?? (pushByDigest ? 'false' : undefined),
     sbom: optional(read, Inputs.sbom),
     smoke: parseSmoke(read, platforms),
     retries: parseCount(read, Inputs.retries, 2, 10),
     goPrivate: parseGoPrivate(read),
     goNetrc: parseNetrc(read),
     maxImageSize: parseMaxImageSize(read),
+    goCache,
+    saveOn: parseChoice(read, Inputs.saveOn, ['all', 'default-branch'] as const, 'all'),
+    branch: branchOf(env, defaultBranch),
+    defaultBranch,
+    runId: `${env.GITHUB_RUN_ID ?? Date.now()}-${env.GITHUB_RUN_ATTEMPT ?? '1'}`,
+    image,
+    pushByDigest,
+    merge,
+    digests,
+    zeroConfig,
+    printDockerfile: parseBool(read, Inputs.printDockerfile, false),
+    lint: parseLint(read),
   };
+}
+
+function parseLint(read: Reader): Settings['lint'] {
+  const raw = read(Inputs.lint).trim();
+  if (raw === '' || raw === 'true') return 'warn';
+  if (raw === 'false') return 'off';
+  return parseChoice(read, Inputs.lint, ['off', 'warn', 'strict'] as const, 'warn');
+}
+
+function parseZeroConfig(read: Reader, context: string): ZeroConfigOptions & { ldflags: string } {
+  const goMod = fs.readFileSync(path.join(context, 'go.mod'), 'utf8');
+  const versionRaw = optional(read, Inputs.goVersion);
+  const goVersion = versionRaw ?? goVersionFromMod(goMod);
+  if (!goVersion || !/^\d+\.\d+(\.\d+)?([a-z0-9.-]*)$/.test(goVersion)) {
+    throw new InputError(
+      Inputs.goVersion,
+      versionRaw ?? '<none in go.mod>',
+      versionRaw ? 'is not a Go version' : 'is needed: go.mod has no go or toolchain line',
+      'a version such as 1.24 or 1.24.3 (the golang image tag)',
+    );
+  }
+  const goMain = optional(read, Inputs.goMain) ?? '.';
+  if (!/^[A-Za-z0-9_./-]+$/.test(goMain) || goMain.split('/').includes('..')) {
+    throw new InputError(Inputs.goMain, goMain, 'is not a package path inside the module', 'a package such as . or ./cmd/server');
+  }
+  const base = optional(read, Inputs.baseImage);
+  if (base !== undefined && base !== 'static' && base !== 'scratch' && !isValidImageRef(base)) {
+    throw new InputError(
+      Inputs.baseImage,
+      base,
+      'is not an image',
+      'static (the default), scratch, or an image such as gcr.io/distroless/static-debian12:nonroot',
+    );
+  }
+  const cgo = parseBool(read, Inputs.cgo, false);
+  if (cgo && (base === undefined || base === 'static' || base === 'scratch')) {
+    throw new InputError(
+      Inputs.baseImage,
+      base ?? 'static',
+      'has no C library, which a cgo binary needs',
+      'an image with glibc for cgo: true, e.g. gcr.io/distroless/base-debian12:nonroot',
+    );
+  }
+  return { goVersion, goMain, cgo, baseImage: base === 'static' ? undefined : base, ldflags: read(Inputs.ldflags).trim() };
+}
+
+function parseGoCache(read: Reader, cacheRef: ImageRef | undefined): GoCacheSettings {
+  const explicit = read(Inputs.goCache).trim() !== '';
+  const wanted = parseBool(read, Inputs.goCache, true);
+  const backend = parseChoice(read, Inputs.goCacheBackend, ['registry', 'gha'] as const, 'registry');
+  if (explicit && wanted && backend === 'registry' && !cacheRef) {
+    throw new InputError(
+      Inputs.goCache,
+      'true',
+      `needs "${Inputs.cacheRef}" with ${Inputs.goCacheBackend}: registry, since the caches are stored next to the layer cache`,
+      `set ${Inputs.cacheRef}, or ${Inputs.goCacheBackend}: gha, or ${Inputs.goCache}: false`,
+    );
+  }
+  let mounts: GoCacheSettings['mounts'];
+  const mountsRaw = read(Inputs.goCacheMounts).trim();
+  if (mountsRaw !== '') {
+    mounts = {};
+    for (const entry of parseList(mountsRaw, { commas: true })) {
+      const m = /^(mod|build)=(\S+)$/.exec(entry);
+      if (!m) {
+        throw new InputError(
+          Inputs.goCacheMounts,
+          entry,
+          'is not of the form mod=<target or id> or build=<target or id>',
+          'e.g. mod=/go/pkg/mod,build=/root/.cache/go-build',
+        );
+      }
+      mounts[m[1] as 'mod' | 'build'] = m[2];
+    }
+  }
+  const sizeRaw = read(Inputs.goCacheMaxSize).trim() || '2GB';
+  const maxBytes = parseSize(sizeRaw);
+  if (maxBytes === undefined) {
+    throw new InputError(Inputs.goCacheMaxSize, sizeRaw, 'is not a size', 'a positive size such as 500MB or 2GB');
+  }
+  const image = optional(read, Inputs.goCacheImage);
+  if (image !== undefined && !isValidImageRef(image)) {
+    throw new InputError(Inputs.goCacheImage, image, 'is not a valid image reference', 'an image with /bin/sh and tar, e.g. golang:1.24');
+  }
+  return { enabled: wanted && (backend === 'gha' || cacheRef !== undefined), backend, mounts, maxBytes, image };
 }
 
 const SIZE_UNITS: Record<string, number> = {

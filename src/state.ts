@@ -1,6 +1,7 @@
 // The only channel from the main step to the post step.
 import * as core from '@actions/core';
 import { State } from './constants.js';
+import type { GoCachePlan } from './cache/gocache.js';
 
 export interface BuildxCommand {
   /** "docker" for the CLI plugin, or the path of a standalone buildx binary */
@@ -18,6 +19,17 @@ export interface PostState {
   tempDir?: string;
   /** Label value on every container this run started; post removes strays by it. */
   runKey?: string;
+  /** The Go caches to save, and the builder that holds them. */
+  goCache?: GoCacheState;
+  /** A tag that exists only in the engine (push-by-digest with the docker driver), removed in post. */
+  localTag?: string;
+}
+
+export interface GoCacheState {
+  plan: GoCachePlan;
+  builder: string;
+  driver: string;
+  buildx: BuildxCommand;
 }
 
 export function markMain(): void {
@@ -37,6 +49,14 @@ export function saveRunKey(key: string): void {
   core.saveState(State.runKey, key);
 }
 
+export function saveGoCacheState(s: GoCacheState): void {
+  core.saveState(State.goCachePlan, JSON.stringify(s));
+}
+
+export function saveLocalTag(tag: string): void {
+  core.saveState(State.localTag, tag);
+}
+
 export function loadState(): PostState {
   const buildx = core.getState(State.buildxCommand);
   return {
@@ -45,5 +65,16 @@ export function loadState(): PostState {
     buildx: buildx ? (JSON.parse(buildx) as BuildxCommand) : undefined,
     tempDir: core.getState(State.tempDir) || undefined,
     runKey: core.getState(State.runKey) || undefined,
+    goCache: parseJson<GoCacheState>(core.getState(State.goCachePlan)),
+    localTag: core.getState(State.localTag) || undefined,
   };
+}
+
+function parseJson<T>(raw: string): T | undefined {
+  if (!raw) return undefined;
+  try {
+    return JSON.parse(raw) as T;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,6 +1,6 @@
 // Shared helpers for the e2e tests: engine detection (a hard failure in CI),
 // throwaway workspaces, and an independent view of the registry over HTTP.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -116,7 +116,10 @@ export async function registryBlob(repoWithHost: string, digest: string): Promis
   const res = await fetch(`${REGISTRY_HTTP}/v2/${repo}/blobs/${digest}`);
   if (!res.ok) throw new Error(`blob ${digest}: ${res.status}`);
   const buf = Buffer.from(await res.arrayBuffer());
-  return buf[0] === 0x1f && buf[1] === 0x8b ? gunzipSync(buf) : buf;
+  if (buf[0] === 0x1f && buf[1] === 0x8b) return gunzipSync(buf);
+  // zstd (the Go cache images): Node 20's zlib has no zstd, the CLI does.
+  if (buf.readUInt32LE(0) === 0xfd2fb528) return execFileSync('zstd', ['-dc'], { input: buf, maxBuffer: 2 * 1024 ** 3 });
+  return buf;
 }
 
 /** Occurrences of needle in buf. */
@@ -132,4 +135,24 @@ export function leftoverContainers(): string[] {
   return sh('docker', ['ps', '-a', '--filter', `label=${OWNER_LABEL}`, '--format', '{{.ID}} {{.Labels}}'])
     .split('\n')
     .filter(Boolean);
+}
+
+/** Wall seconds of each step whose name matches, from the action's log ("#N [label] RUN ..." then "#N DONE 1.2s"). */
+export function stepDurations(log: string, pattern: RegExp): { label: string; seconds: number }[] {
+  const out: { label: string; seconds: number }[] = [];
+  for (const m of log.matchAll(/^#(\d+) \[([^\]]*)\] (.*)$/gm)) {
+    if (!pattern.test(m[3])) continue;
+    const done = new RegExp(`^#${m[1]} DONE (\\d+(?:\\.\\d+)?)s$`, 'm').exec(log);
+    if (done) out.push({ label: m[2], seconds: Number(done[1]) });
+  }
+  return out;
+}
+
+/** Like sh, but async: the only way to run a command that talks to a server living in this same process. */
+export function shAsync(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${cmd} ${args.join(' ')} failed: ${stderr || err.message}`)) : resolve(stdout),
+    );
+  });
 }

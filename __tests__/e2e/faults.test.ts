@@ -142,12 +142,32 @@ describe.runIf(engineUp)('faults, private modules and cancellation (real engine)
           control += occurrences(blob, 'nonroot:x:65532');
         }
       }
-      const cache = await registryManifest(cacheRef, 'buildcache');
-      expect(cache, 'the cache image was exported').toBeDefined();
-      found['cache manifest'] = occurrences(JSON.stringify(cache!.body), secret);
-      if (cache!.body.config) found['cache config'] = occurrences(await registryBlob(cacheRef, cache!.body.config.digest), secret);
-      for (const l of cache!.body.layers ?? [])
-        found[`cache layer ${l.digest.slice(0, 19)}`] = occurrences(await registryBlob(cacheRef, l.digest), secret);
+      // Every image under the cache ref: the layer cache and the Go module and build caches.
+      const cacheTags = await registryTags(cacheRef);
+      expect(
+        cacheTags.some((t) => t.startsWith('buildcache-linux-amd64-')),
+        'the layer cache was exported',
+      ).toBe(true);
+      expect(
+        cacheTags.some((t) => t.startsWith('buildcache-gomod-')),
+        'the module cache was saved',
+      ).toBe(true);
+      expect(
+        cacheTags.some((t) => t.startsWith('buildcache-gobuild-')),
+        'the build cache was saved',
+      ).toBe(true);
+      let modZips = 0;
+      for (const t of cacheTags) {
+        const cache = await registryManifest(cacheRef, t);
+        found[`cache ${t} manifest`] = occurrences(JSON.stringify(cache!.body), secret);
+        if (cache!.body.config) found[`cache ${t} config`] = occurrences(await registryBlob(cacheRef, cache!.body.config.digest), secret);
+        for (const l of cache!.body.layers ?? []) {
+          const blob = await registryBlob(cacheRef, l.digest);
+          found[`cache ${t} layer ${l.digest.slice(0, 19)}`] = occurrences(blob, secret);
+          if (t.startsWith('buildcache-gomod-')) modZips += occurrences(blob, '.zip');
+        }
+      }
+      expect(modZips, 'the scan reads the module cache: it finds module zips in it').toBeGreaterThan(0);
 
       expect(control, 'the scan finds the /etc/passwd entry it knows is in a layer').toBeGreaterThan(0);
       const total = Object.values(found).reduce((a, b) => a + b, 0);

@@ -1,7 +1,8 @@
 // The fixture for Go-aware caching: a Gin + Prometheus service whose 28
 // modules come from the local proxy (Debian's sources), built through the
-// action with network: host. These tests pin down today's behaviour; issue 3
-// (Go cache persistence through the registry) changes the last one.
+// action with network: host. The last test pins down what a registry layer
+// cache alone does (go-cache: false); gocache.test.ts shows what the Go cache
+// persistence changes.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -25,9 +26,10 @@ describe.runIf(engineUp)('fixture service through the local GOPROXY (real engine
   });
   afterAll(() => proxy?.close());
 
-  const build = (tag: string) =>
+  const build = (tag: string, extra: Record<string, string> = {}) =>
     runAction(
       {
+        ...extra,
         tags: `${image}:${tag}`,
         platforms: 'linux/amd64',
         network: 'host',
@@ -62,7 +64,7 @@ describe.runIf(engineUp)('fixture service through the local GOPROXY (real engine
     fs.appendFileSync(path.join(ws, 'main.go'), '\n// change 2\n');
     prune();
     proxy.reset();
-    const r = await build('fresh-builder');
+    const r = await build('fresh-builder', { 'go-cache': 'false' });
     expect(r.exitCode, r.log).toBe(0);
     // The `go mod download` layer is CACHED from the registry, but the cache
     // mount `go build` reads is empty (moby/buildkit#1512).

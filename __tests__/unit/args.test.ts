@@ -119,33 +119,58 @@ describe('output choice', () => {
   });
 });
 
-describe('cache entries', () => {
+describe('cache entries: per platform set and branch', () => {
   const s = {
     cacheRef: { repository: 'ghcr.io/acme/c', tag: 'buildcache' },
     cacheMode: 'max' as const,
     cacheFrom: [],
     cacheTo: [],
     cacheStrict: false,
+    platforms: ['linux/arm64', 'linux/amd64'],
+    branch: 'main',
+    defaultBranch: 'main',
+    saveOn: 'all' as const,
   };
+  const own = 'ghcr.io/acme/c:buildcache-linux-amd64_linux-arm64';
   it.each([
     ['none without cache-ref', { ...s, cacheRef: undefined }, { from: [], to: [] }],
     [
-      'import and export, export errors ignored',
+      'default branch: one ref read and written, export errors ignored',
       s,
       {
-        from: ['type=registry,ref=ghcr.io/acme/c:buildcache'],
-        to: ['type=registry,ref=ghcr.io/acme/c:buildcache,mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true'],
+        from: [`type=registry,ref=${own}-main`],
+        to: [`type=registry,ref=${own}-main,mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true`],
       },
+    ],
+    [
+      'feature branch: own ref first, then the default branch; writes its own',
+      { ...s, branch: 'feat/Login Page' },
+      {
+        from: [`type=registry,ref=${own}-feat-login-page`, `type=registry,ref=${own}-main`],
+        to: [`type=registry,ref=${own}-feat-login-page,mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true`],
+      },
+    ],
+    [
+      'a matrix job with one platform has its own ref',
+      { ...s, platforms: ['linux/arm64'] },
+      {
+        from: ['type=registry,ref=ghcr.io/acme/c:buildcache-linux-arm64-main'],
+        to: [
+          'type=registry,ref=ghcr.io/acme/c:buildcache-linux-arm64-main,mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true',
+        ],
+      },
+    ],
+    [
+      'save-on: default-branch reads but does not write on other branches',
+      { ...s, branch: 'dev', saveOn: 'default-branch' as const },
+      { from: [`type=registry,ref=${own}-dev`, `type=registry,ref=${own}-main`], to: [] },
     ],
     [
       'strict mode lets export errors fail the build; raw entries follow',
       { ...s, cacheMode: 'min' as const, cacheStrict: true, cacheFrom: ['type=gha'], cacheTo: ['type=gha,mode=max'] },
       {
-        from: ['type=registry,ref=ghcr.io/acme/c:buildcache', 'type=gha'],
-        to: [
-          'type=registry,ref=ghcr.io/acme/c:buildcache,mode=min,image-manifest=true,oci-mediatypes=true,ignore-error=false',
-          'type=gha,mode=max',
-        ],
+        from: [`type=registry,ref=${own}-main`, 'type=gha'],
+        to: [`type=registry,ref=${own}-main,mode=min,image-manifest=true,oci-mediatypes=true,ignore-error=false`, 'type=gha,mode=max'],
       },
     ],
   ])('%s', (_n, settings, want) => {

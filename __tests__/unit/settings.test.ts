@@ -119,6 +119,27 @@ const BAD: [string, string, RegExp, Record<string, string>?][] = [
   ['max-image-size', '-1MB', /"max-image-size" is invalid/],
   ['max-image-size', '0', /"max-image-size" is invalid/],
   ['max-image-size', 'MB', /"max-image-size" is invalid/],
+  ['go-cache', 'yes', /"go-cache" is invalid: "yes" is not a boolean/],
+  ['go-cache', 'true', /"go-cache" is invalid: "true" needs "cache-ref" with go-cache-backend: registry/],
+  ['go-cache-backend', 's3', /"go-cache-backend" is invalid: "s3" is not a known value\. Accepted: registry, gha/],
+  ['go-cache-mounts', '/go/pkg/mod', /"go-cache-mounts" is invalid: "\/go\/pkg\/mod" is not of the form mod=/],
+  ['go-cache-mounts', 'mod=/a,test=/b', /"go-cache-mounts" is invalid: "test=\/b"/],
+  ['go-cache-max-size', 'lots', /"go-cache-max-size" is invalid: "lots" is not a size/],
+  ['go-cache-image', 'Busybox', /"go-cache-image" is invalid/],
+  ['save-on', 'main', /"save-on" is invalid: "main" is not a known value\. Accepted: all, default-branch/],
+  ['image', 'ghcr.io/acme/api:1.0', /"image" is invalid: "ghcr.io\/acme\/api:1.0" is not a repository name/],
+  ['push-by-digest', 'true', /"push-by-digest" is invalid: "true" needs push: true/, { image: 'r/app' }],
+  [
+    'push-by-digest',
+    'true',
+    /cannot be combined with merge: true/,
+    { push: 'true', image: 'r/app', merge: 'true', digests: `sha256:${'a'.repeat(64)}` },
+  ],
+  ['merge', 'true', /"merge" is invalid: "true" needs the per-platform digests/, { tags: 'r/app:1' }],
+  ['merge', 'true', /needs "tags" \(or an "image" name/, { digests: `sha256:${'a'.repeat(64)}` }],
+  ['digests', 'sha256:abc', /"digests" is invalid: "sha256:abc" is not a digest/, { merge: 'true', tags: 'r/app:1' }],
+  ['digests', `sha256:${'a'.repeat(64)}`, /is only used with merge: true/],
+  ['lint', 'loud', /"lint" is invalid: "loud" is not a known value\. Accepted: off, warn, strict/],
 ];
 
 describe('bad inputs', () => {
@@ -146,5 +167,65 @@ describe('bad inputs', () => {
     } catch (e) {
       expect((e as Error).message).not.toContain('sup3rs3cret');
     }
+  });
+});
+
+describe('Go cache settings', () => {
+  it.each([
+    ['off without cache-ref', {}, { enabled: false, backend: 'registry', maxBytes: 2e9 }],
+    ['on with cache-ref', { 'cache-ref': 'ghcr.io/acme/c' }, { enabled: true, backend: 'registry' }],
+    ['off when asked, even with cache-ref', { 'cache-ref': 'ghcr.io/acme/c', 'go-cache': 'false' }, { enabled: false }],
+    ['gha needs no cache-ref', { 'go-cache-backend': 'gha' }, { enabled: true, backend: 'gha' }],
+    [
+      'explicit mounts and cap',
+      { 'cache-ref': 'r/c', 'go-cache-mounts': 'mod=/go/pkg/mod,build=gobuild', 'go-cache-max-size': '500MiB' },
+      { mounts: { mod: '/go/pkg/mod', build: 'gobuild' }, maxBytes: 500 * 1024 ** 2 },
+    ],
+  ])('%s', (_n, inputs, want) => {
+    expect(parse(inputs).goCache).toMatchObject(want);
+  });
+
+  it('branch, default branch and run id come from the workflow context', () => {
+    const s = parseSettings((n) => ({ 'save-on': 'default-branch' })[n] ?? '', {
+      GITHUB_WORKSPACE: ws,
+      GITHUB_REF: 'refs/heads/dev',
+      GITHUB_RUN_ID: '99',
+      GITHUB_RUN_ATTEMPT: '2',
+    });
+    expect([s.branch, s.defaultBranch, s.runId, s.saveOn]).toEqual(['dev', 'main', '99-2', 'default-branch']);
+  });
+});
+
+describe('no Dockerfile and a go.mod: the built-in Dockerfile', () => {
+  const module = (goMod: string) => {
+    const dir = fs.mkdtempSync(path.join(ws, 'mod-'));
+    fs.writeFileSync(path.join(dir, 'go.mod'), goMod);
+    return path.relative(ws, dir);
+  };
+  it.each([
+    ['go line', 'module x\n\ngo 1.24\n', {}, { goVersion: '1.24', goMain: '.', cgo: false, baseImage: undefined, ldflags: '' }],
+    ['toolchain line wins', 'module x\n\ngo 1.23\ntoolchain go1.24.3\n', {}, { goVersion: '1.24.3' }],
+    [
+      'inputs',
+      'module x\n\ngo 1.24\n',
+      { 'go-version': '1.25', 'go-main': './cmd/api', 'base-image': 'scratch', ldflags: '-X main.commit=abc' },
+      { goVersion: '1.25', goMain: './cmd/api', baseImage: 'scratch', ldflags: '-X main.commit=abc' },
+    ],
+    ['static is the default', 'module x\n\ngo 1.24\n', { 'base-image': 'static' }, { baseImage: undefined }],
+  ])('%s', (_n, goMod, inputs, want) => {
+    expect(parse({ context: module(goMod), ...inputs }).zeroConfig).toMatchObject(want);
+  });
+
+  it.each([
+    ['no go line', 'module x\n', {}, /"go-version" is invalid: "<none in go.mod>" is needed/],
+    ['a package outside the module', 'module x\ngo 1.24\n', { 'go-main': '../other' }, /"go-main" is invalid/],
+    ['cgo on a base without libc', 'module x\ngo 1.24\n', { cgo: 'true' }, /"base-image" is invalid: "static" has no C library/],
+    ['a bad base image', 'module x\ngo 1.24\n', { 'base-image': 'Not An Image' }, /"base-image" is invalid/],
+  ])('%s is rejected', (_n, goMod, inputs, message) => {
+    expect(() => parse({ context: module(goMod), ...inputs })).toThrow(message);
+  });
+
+  it('a Dockerfile in the context, or a file input, is used as it is', () => {
+    expect(parse({ context: 'svc' }).zeroConfig).toBeUndefined();
   });
 });

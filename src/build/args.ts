@@ -18,7 +18,16 @@ export type OutputMode = { kind: 'engine' } | { kind: 'registry' } | { kind: 'st
  *   no tag, smoke-tested from there, and tagged only when it passes, so the
  *   tags point at exactly the digest that was tested.
  */
-export function chooseOutput(driver: ConcreteDriver | string, push: boolean, smoke: boolean, tags: string[], ociDest: string): OutputMode {
+export function chooseOutput(
+  driver: ConcreteDriver | string,
+  push: boolean,
+  smoke: boolean,
+  tags: string[],
+  ociDest: string,
+  /** push-by-digest: the repository. docker-container pushes by digest itself; the docker driver cannot, so the image goes to the engine first. */
+  byDigest?: string,
+): OutputMode {
+  if (byDigest && push && driver !== 'docker') return { kind: 'stage', repository: byDigest };
   if (driver === 'docker') return { kind: 'engine' };
   if (!push) return { kind: 'oci', dest: ociDest };
   if (smoke && tags.length > 0) return { kind: 'stage', repository: repositoryOf(tags[0]) };

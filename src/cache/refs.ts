@@ -1,27 +1,54 @@
-// The BuildKit layer cache through registry refs.
+// The BuildKit layer cache through registry refs. Each job writes its own ref
+// (platform set + branch), so matrix jobs with different platforms, and
+// branches, stop overwriting each other's cache; it reads its own ref first,
+// then the default branch's.
+import { Inputs } from '../constants.js';
 import type { Settings } from '../settings.js';
+import { layerCacheRefs, type RefScheme } from './keys.js';
 
 export interface CacheEntries {
   from: string[];
   to: string[];
 }
 
-export function cacheRefString(settings: Pick<Settings, 'cacheRef'>): string | undefined {
-  return settings.cacheRef ? `${settings.cacheRef.repository}:${settings.cacheRef.tag}` : undefined;
+type RefSettings = Pick<Settings, 'cacheRef' | 'platforms' | 'branch' | 'defaultBranch'>;
+
+export function refScheme(settings: RefSettings): RefScheme | undefined {
+  if (!settings.cacheRef) return undefined;
+  return {
+    repository: settings.cacheRef.repository,
+    prefix: settings.cacheRef.tag,
+    platforms: settings.platforms,
+    branch: settings.branch,
+    defaultBranch: settings.defaultBranch,
+  };
 }
 
-export function cacheEntries(settings: Pick<Settings, 'cacheRef' | 'cacheMode' | 'cacheFrom' | 'cacheTo' | 'cacheStrict'>): CacheEntries {
+/** Whether this run may write caches, and if not, why. */
+export function saveAllowed(settings: Pick<Settings, 'saveOn' | 'branch' | 'defaultBranch'>): { ok: boolean; why?: string } {
+  if (settings.saveOn === 'default-branch' && settings.branch !== settings.defaultBranch) {
+    return { ok: false, why: `${Inputs.saveOn}: default-branch, and this run is on ${settings.branch}, not ${settings.defaultBranch}` };
+  }
+  return { ok: true };
+}
+
+export function cacheEntries(
+  settings: RefSettings & Pick<Settings, 'cacheMode' | 'cacheFrom' | 'cacheTo' | 'cacheStrict' | 'saveOn'>,
+): CacheEntries {
   const from: string[] = [];
   const to: string[] = [];
-  const ref = cacheRefString(settings);
-  if (ref) {
-    from.push(`type=registry,ref=${ref}`);
+  const scheme = refScheme(settings);
+  if (scheme) {
+    const refs = layerCacheRefs(scheme);
+    for (const r of refs.read) from.push(`type=registry,ref=${r}`);
     // image-manifest + OCI media types store the cache as an ordinary image
     // manifest, which registries that reject cache manifest lists accept.
     // A failed export is a warning unless the user asked for strict mode.
-    to.push(
-      `type=registry,ref=${ref},mode=${settings.cacheMode},image-manifest=true,oci-mediatypes=true,ignore-error=${!settings.cacheStrict}`,
-    );
+    if (saveAllowed(settings).ok) {
+      to.push(
+        `type=registry,ref=${refs.write},mode=${settings.cacheMode},image-manifest=true,oci-mediatypes=true,ignore-error=${!settings.cacheStrict}`,
+      );
+    }
   }
   return { from: [...from, ...settings.cacheFrom], to: [...to, ...settings.cacheTo] };
 }

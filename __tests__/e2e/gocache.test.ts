@@ -1,0 +1,275 @@
+// Go cache persistence (issue 3) against the real engine, registry and QEMU:
+// the fixture service's 28 modules come from the local proxy, which counts
+// every download, and `buildx prune -af` between runs plays a fresh runner.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, runAction } from '../../scripts/run-action.mjs';
+import { goGetArgs, type GoProxy, startGoProxy } from '../../scripts/goproxy.mjs';
+import { engineUp, prune, registryTags, shAsync, stepDurations, uniqueRepo } from './engine.js';
+
+describe.runIf(engineUp)('Go module and build caches survive a fresh builder through the registry (real engine)', () => {
+  let proxy: GoProxy;
+  let ws: string;
+  const image = uniqueRepo('gocache');
+  const cacheRef = uniqueRepo('gocache-cache');
+  let coldGoBuild: { label: string; seconds: number }[] = [];
+
+  beforeAll(async () => {
+    proxy = await startGoProxy();
+    ws = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-gocache-'));
+    fs.cpSync(path.join(ROOT, '__tests__/e2e/goservice'), ws, { recursive: true });
+  });
+  afterAll(() => proxy?.close());
+
+  const build = (extra: Record<string, string> = {}, env: Record<string, string> = {}) =>
+    runAction(
+      {
+        tags: `${image}:t`,
+        platforms: 'linux/amd64,linux/arm64',
+        network: 'host',
+        'build-args': `GOPROXY=${proxy.url}\nGOSUMDB=off`,
+        'cache-ref': cacheRef,
+        'health-path': '/healthz',
+        ...extra,
+      },
+      { workspace: ws, env: { GITHUB_REF: 'refs/heads/main', ...env } },
+    );
+
+  it('cold: every module downloaded once; the post step saves both caches', async () => {
+    prune();
+    proxy.reset();
+    const r = await build();
+    expect(r.exitCode, r.log).toBe(0);
+    expect(proxy.stats().zipDownloads).toBe(28);
+    expect(r.outputs['go-cache-hit']).toBe('false');
+    expect(JSON.parse(r.outputs['go-cache-restored'])).toMatchObject({ mod: null, build: null });
+    expect(r.post.exitCode).toBe(0);
+    expect(r.post.log).toMatch(/GOMODCACHE: saved [\d.]+ MB, [\d.]+ MB stored in [\d.]+s/);
+    expect(r.post.log).toMatch(/GOCACHE: saved [\d.]+ MB, [\d.]+ MB stored in [\d.]+s/);
+    const tags = await registryTags(cacheRef);
+    expect(tags.filter((t) => t.startsWith('buildcache-gomod-')).length).toBe(2); // exact key + branch
+    expect(tags.filter((t) => t.startsWith('buildcache-gobuild-')).length).toBe(1);
+    expect(tags).toContain('buildcache-linux-amd64_linux-arm64-main');
+    coldGoBuild = stepDurations(r.log, /go build/);
+    expect(coldGoBuild.length).toBe(2);
+  });
+
+  it('code-only change on a fresh builder: 0 downloads, and go build compiles incrementally on both platforms', async () => {
+    fs.appendFileSync(path.join(ws, 'main.go'), '\n// a code-only change\n');
+    prune();
+    proxy.reset();
+    const r = await build();
+    expect(r.exitCode, r.log).toBe(0);
+    expect(proxy.stats().zipDownloads).toBe(0);
+    expect(r.outputs['go-cache-hit']).toBe('true');
+    const restored = JSON.parse(r.outputs['go-cache-restored']);
+    expect(restored.mod.match).toBe('exact');
+    expect(restored.build.match).toBe('exact');
+    expect(restored.build.bytes).toBeGreaterThan(1e6);
+    const warm = stepDurations(r.log, /go build/);
+    expect(warm.map((s) => s.label).sort()).toEqual(coldGoBuild.map((s) => s.label).sort());
+    for (const w of warm) {
+      const cold = coldGoBuild.find((c) => c.label === w.label)!;
+      console.log(`go build ${w.label}: cold ${cold.seconds}s, after restore ${w.seconds}s`);
+      // A full compile of Gin + Prometheus takes tens of seconds; reusing the build cache, about one.
+      expect(w.seconds).toBeLessThan(cold.seconds * 0.3);
+    }
+    // The module cache was restored from its exact key and is not saved again; the build cache grew and is.
+    expect(r.post.log).toContain('GOMODCACHE: not saved (restored from its exact key)');
+    expect(r.post.log).toMatch(/GOCACHE: saved /);
+  });
+
+  it('no change: the post step saves nothing', async () => {
+    prune();
+    const r = await build();
+    expect(r.exitCode, r.log).toBe(0);
+    expect(r.outputs['cache-hit-rate']).toBe('100.0');
+    expect(r.log).toContain('GOCACHE: no save (restored from its exact key and no step that uses it ran)');
+    expect(r.post.log).not.toMatch(/saved .* stored/);
+  });
+
+  it('go.sum change: only the new module is downloaded', async () => {
+    // `go get` in the Go stand-in, through the same proxy, as a developer would.
+    await shAsync('docker', goGetArgs(ws, proxy.url, 'github.com/pkg/errors'));
+    expect(fs.readFileSync(path.join(ws, 'go.sum'), 'utf8')).toContain('github.com/pkg/errors');
+    prune();
+    proxy.reset();
+    const r = await build();
+    expect(r.exitCode, r.log).toBe(0);
+    const restored = JSON.parse(r.outputs['go-cache-restored']);
+    // The new go.sum has no saved cache: the branch's newest one stands in.
+    expect(restored.mod.match).toBe('branch');
+    expect(Object.keys(proxy.stats().zips)).toEqual([expect.stringMatching(/^github\.com\/pkg\/errors@v/)]);
+    expect(proxy.stats().zipDownloads).toBe(1);
+    expect(r.post.log).toMatch(/GOMODCACHE: saved /);
+  });
+
+  it('another branch reads the default branch caches and writes its own', async () => {
+    prune();
+    proxy.reset();
+    const r = await build({}, { GITHUB_REF: 'refs/heads/feature/x' });
+    expect(r.exitCode, r.log).toBe(0);
+    expect(proxy.stats().zipDownloads).toBe(0);
+    const restored = JSON.parse(r.outputs['go-cache-restored']);
+    expect(restored.build.match).toBe('default-branch');
+    const tags = await registryTags(cacheRef);
+    expect(tags).toContain('buildcache-linux-amd64_linux-arm64-feature-x');
+    expect(tags.some((t) => /^buildcache-gobuild-[0-9a-f]{16}-feature-x$/.test(t))).toBe(true);
+  });
+
+  it('save-on: default-branch keeps other branches from writing', async () => {
+    prune();
+    const before = await registryTags(cacheRef);
+    const r = await build({ 'save-on': 'default-branch' }, { GITHUB_REF: 'refs/heads/other' });
+    expect(r.exitCode, r.log).toBe(0);
+    expect(r.log).toContain('no save (save-on: default-branch, and this run is on other, not main)');
+    expect((await registryTags(cacheRef)).sort()).toEqual(before.sort());
+  });
+});
+
+describe.runIf(engineUp)('matrix: one job per platform with the same cache-ref (real engine)', () => {
+  let proxy: GoProxy;
+  let ws: string;
+  const cacheRef = uniqueRepo('matrix-cache');
+  beforeAll(async () => {
+    proxy = await startGoProxy();
+    ws = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-matrix-'));
+    fs.cpSync(path.join(ROOT, '__tests__/e2e/goservice'), ws, { recursive: true });
+  });
+  afterAll(() => proxy?.close());
+
+  const job = (platform: string) =>
+    runAction(
+      {
+        tags: `${uniqueRepo('matrix')}:t`,
+        platforms: platform,
+        network: 'host',
+        'build-args': `GOPROXY=${proxy.url}\nGOSUMDB=off`,
+        'cache-ref': cacheRef,
+        'smoke-test': 'false',
+      },
+      { workspace: ws, env: { GITHUB_REF: 'refs/heads/main' } },
+    );
+
+  it('each job keeps its own caches: after both ran, a rerun of each reads 100.0 and downloads nothing', async () => {
+    prune();
+    for (const p of ['linux/amd64', 'linux/arm64']) expect((await job(p)).exitCode).toBe(0);
+    const tags = await registryTags(cacheRef);
+    expect(tags).toEqual(expect.arrayContaining(['buildcache-linux-amd64-main', 'buildcache-linux-arm64-main']));
+    expect(tags.filter((t) => t.startsWith('buildcache-gobuild-')).length).toBe(2);
+    for (const p of ['linux/amd64', 'linux/arm64']) {
+      prune();
+      proxy.reset();
+      const r = await job(p);
+      expect(r.exitCode, r.log).toBe(0);
+      expect(r.outputs['cache-hit-rate'], p).toBe('100.0');
+      expect(r.outputs['go-cache-hit'], p).toBe('true');
+      expect(proxy.stats().zipDownloads).toBe(0);
+    }
+  });
+});
+
+// The gha backend up to our boundary: the real restore and save builds, the
+// real local export and build-context import; only the transfer to GitHub's
+// cache service (which cannot be reached here) is a directory. The service
+// itself is exercised by the go-cache-backend: gha job in e2e.yml.
+describe.runIf(engineUp)('go-cache-backend: gha, up to the @actions/cache calls (real engine)', () => {
+  let proxy: GoProxy;
+  let ws: string;
+  const saved = new Map<string, string>();
+  const store = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-fake-actions-cache-'));
+  const calls: string[] = [];
+  const client = {
+    async restoreCache(paths: string[], primaryKey: string, restoreKeys: string[] = []) {
+      calls.push(`restore ${primaryKey} [${restoreKeys.join(' ')}]`);
+      const key = saved.has(primaryKey) ? primaryKey : [...saved.keys()].reverse().find((k) => restoreKeys.some((p) => k.startsWith(p)));
+      if (!key) return undefined;
+      fs.cpSync(saved.get(key)!, paths[0], { recursive: true });
+      return key;
+    },
+    async saveCache(paths: string[], key: string) {
+      calls.push(`save ${key}`);
+      const dir = path.join(store, String(saved.size));
+      fs.cpSync(paths[0], dir, { recursive: true });
+      saved.set(key, dir);
+      return 1;
+    },
+  };
+  beforeAll(async () => {
+    proxy = await startGoProxy();
+    ws = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-gha-'));
+    fs.cpSync(path.join(ROOT, '__tests__/e2e/goservice'), ws, { recursive: true });
+  });
+  afterAll(() => proxy?.close());
+
+  const build = () =>
+    runAction(
+      {
+        platforms: 'linux/amd64',
+        network: 'host',
+        'build-args': `GOPROXY=${proxy.url}\nGOSUMDB=off`,
+        'go-cache': 'false',
+        'smoke-test': 'false',
+      },
+      { workspace: ws },
+    );
+
+  it('saves to and restores from actions/cache, and a fresh builder then downloads nothing', async () => {
+    const { planGoCache } = await import('../../src/cache/go.js');
+    const { restoreGoCaches, saveGoCache, decideSaves } = await import('../../src/cache/gocache.js');
+    const { GhaStore } = await import('../../src/cache/stores.js');
+    const { parseSettings } = await import('../../src/settings.js');
+    const inputs: Record<string, string> = { platforms: 'linux/amd64', 'go-cache-backend': 'gha', 'build-args': 'GOSUMDB=off' };
+    const settings = parseSettings((n) => inputs[n] ?? '', { GITHUB_WORKSPACE: ws, GITHUB_RUN_ID: '42', GITHUB_REF: 'refs/heads/main' });
+    const planned = planGoCache(settings);
+    expect(planned.plan?.entries.map((e) => e.kind)).toEqual(['mod', 'build']);
+    const buildx = { cmd: 'docker', prefix: ['buildx'] };
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-gha-tmp-'));
+    const gha = new GhaStore(client, path.join(tmp, 'root'));
+
+    prune();
+    proxy.reset();
+    expect((await build()).exitCode).toBe(0);
+    expect(proxy.stats().zipDownloads).toBe(28);
+    const plan = decideSaves(planned.plan!, [], { ok: true });
+    for (const e of plan.entries) {
+      const rep = await saveGoCache(buildx, 'default', plan, e, gha, tmp);
+      expect(rep.error).toBeUndefined();
+      expect(rep.saved).toBe(true);
+      expect(rep.kept).toBeGreaterThan(1e6);
+    }
+    expect(calls).toEqual([
+      expect.stringMatching(/^save go-buildx-gomod-[0-9a-f]{16}$/),
+      expect.stringMatching(/^save go-buildx-gobuild-[0-9a-f]{16}-42-1$/),
+    ]);
+
+    prune();
+    const restored = await restoreGoCaches(buildx, 'default', planned.plan!, gha, tmp);
+    expect(restored.warnings).toEqual([]);
+    expect(restored.entries.map((e) => e.restored?.match)).toEqual(['exact', 'exact']);
+    fs.appendFileSync(path.join(ws, 'main.go'), '\n// change\n');
+    proxy.reset();
+    const r = await build();
+    expect(r.exitCode, r.log).toBe(0);
+    expect(proxy.stats().zipDownloads).toBe(0);
+  });
+
+  it('without the GitHub cache service (as here), the real backend warns and the build goes on', async () => {
+    prune();
+    const r = await runAction(
+      {
+        platforms: 'linux/amd64',
+        network: 'host',
+        'build-args': `GOPROXY=${proxy.url}\nGOSUMDB=off`,
+        'go-cache-backend': 'gha',
+        'smoke-test': 'false',
+      },
+      { workspace: ws },
+    );
+    expect(r.exitCode, r.log).toBe(0);
+    expect(r.log).toMatch(/::warning::(Looking up the GOMODCACHE cache failed|Restoring the Go caches failed)/);
+    expect(r.post.exitCode).toBe(0);
+  });
+});

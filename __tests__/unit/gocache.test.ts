@@ -1,0 +1,326 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { findGoCacheMounts, instructions, substitute } from '../../src/cache/dockerfile.js';
+import {
+  branchOf,
+  cacheKeys,
+  defaultBranchOf,
+  ghaKeys,
+  goCacheRefs,
+  goDirective,
+  moduleFiles,
+  platformSlug,
+  slug,
+  workUses,
+} from '../../src/cache/keys.js';
+import {
+  decideSaves,
+  extractDockerfile,
+  type GoCachePlan,
+  helperBuildArgv,
+  mountsCache,
+  parseStats,
+  registryOutput,
+  restoreDockerfile,
+} from '../../src/cache/gocache.js';
+import { isNotFound } from '../../src/cache/stores.js';
+import { FIXTURES, vertices } from './helpers.js';
+
+const dockerfile = (name: string) => fs.readFileSync(path.join(FIXTURES, 'dockerfiles', name), 'utf8');
+
+describe('Dockerfile cache mounts', () => {
+  it('finds the fixture service mounts, with the stage base and the options as written', () => {
+    const info = findGoCacheMounts(dockerfile('goservice.Dockerfile'), {});
+    expect(info.skipped).toEqual([]);
+    expect(info.mounts).toEqual([
+      {
+        kind: 'mod',
+        id: 'gomod',
+        target: '/go/pkg/mod',
+        options: 'type=cache,id=gomod,target=/go/pkg/mod',
+        line: 12,
+        stageBase: 'golang:1.24',
+      },
+      {
+        kind: 'build',
+        id: 'gobuild',
+        target: '/root/.cache/go-build',
+        options: 'type=cache,id=gobuild,target=/root/.cache/go-build',
+        line: 17,
+        stageBase: 'golang:1.24',
+      },
+    ]);
+  });
+
+  it('follows ENV GOMODCACHE/GOCACHE, ARG defaults, build args and sharing; skips per-platform ids and non-Go caches', () => {
+    const info = findGoCacheMounts(dockerfile('variants.Dockerfile'), {});
+    expect(info.mounts).toEqual([
+      {
+        kind: 'mod',
+        id: '/cache/mod',
+        target: '/cache/mod',
+        options: 'type=cache,target=/cache/mod,sharing=locked',
+        line: 6,
+        stageBase: 'golang:1.23-alpine',
+      },
+    ]);
+    expect(info.skipped).toEqual([{ target: '/cache/build', line: 9, reason: expect.stringContaining('per platform') }]);
+    expect(findGoCacheMounts(dockerfile('variants.Dockerfile'), { GO_VERSION: '1.24' }).mounts[0].stageBase).toBe('golang:1.24-alpine');
+  });
+
+  it('go-cache-mounts names the mounts explicitly, by target or id', () => {
+    const info = findGoCacheMounts(dockerfile('goservice.Dockerfile'), {}, { mod: 'gobuild', build: '/go/pkg/mod' });
+    expect(info.mounts.map((m) => [m.kind, m.id])).toEqual([
+      ['mod', 'gobuild'],
+      ['build', 'gomod'],
+    ]);
+  });
+
+  it('joins continuation lines and keeps the first line number', () => {
+    const ins = instructions('FROM a\n# c\nRUN x \\\n  # inner comment\n  y\n');
+    expect(ins).toEqual([
+      { keyword: 'FROM', rest: 'a', line: 1 },
+      { keyword: 'RUN', rest: 'x y', line: 3 },
+    ]);
+    expect(substitute('${A}-$B-${C:-c}-$D', { A: 'a', B: 'b' })).toBe('a-b-c-$D');
+  });
+});
+
+describe('keys and refs', () => {
+  it.each([
+    ['main', 'main'],
+    ['feature/Login Page', 'feature-login-page'],
+    ['-x-', 'x'],
+    ['a'.repeat(60), `${'a'.repeat(39)}-`],
+  ])('slug(%j)', (input, want) => {
+    expect(slug(input).startsWith(want)).toBe(true);
+    expect(slug(input).length).toBeLessThanOrEqual(48);
+  });
+
+  it('platform slugs ignore order', () => {
+    expect(platformSlug(['linux/arm64', 'linux/amd64'])).toBe('linux-amd64_linux-arm64');
+    expect(platformSlug(['linux/amd64', 'linux/arm64', 'linux/arm/v7', 'linux/386'])).toMatch(/^p[0-9a-f]{12}$/);
+  });
+
+  it.each([
+    ['a pull request uses its head branch', { GITHUB_HEAD_REF: 'fix', GITHUB_REF: 'refs/pull/1/merge' }, 'fix'],
+    ['a branch push', { GITHUB_REF: 'refs/heads/dev' }, 'dev'],
+    ['a tag counts as the default branch', { GITHUB_REF: 'refs/tags/v1.0.0' }, 'main'],
+    ['no context at all', {}, 'main'],
+  ])('branch: %s', (_n, env, want) => {
+    expect(branchOf(env, 'main')).toBe(want);
+  });
+
+  it('the default branch comes from the event payload', () => {
+    const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gba-ev-')), 'event.json');
+    fs.writeFileSync(f, JSON.stringify({ repository: { default_branch: 'trunk' } }));
+    expect(defaultBranchOf({ GITHUB_EVENT_PATH: f })).toBe('trunk');
+    expect(defaultBranchOf({})).toBe('main');
+  });
+
+  it('module keys change with go.sum and the Go image, build keys with the platform set, not with go.sum', () => {
+    const base = { goImage: 'golang:1.24', goDirective: '1.24', platforms: ['linux/amd64'], moduleFiles: { 'go.sum': 'a h1:x\n' } };
+    const k = cacheKeys(base);
+    expect(k.mod).toMatch(/^[0-9a-f]{16}$/);
+    expect(cacheKeys({ ...base, moduleFiles: { 'go.sum': 'b h1:y\n' } }).mod).not.toBe(k.mod);
+    expect(cacheKeys({ ...base, moduleFiles: { 'go.sum': 'b h1:y\n' } }).build).toBe(k.build);
+    expect(cacheKeys({ ...base, goImage: 'golang:1.25' }).mod).not.toBe(k.mod);
+    expect(cacheKeys({ ...base, platforms: ['linux/arm64'] }).build).not.toBe(k.build);
+    expect(cacheKeys({ ...base, platforms: ['linux/amd64'] })).toEqual(k);
+  });
+
+  it('go.work: every go.sum in use, go.work and go.work.sum', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-work-'));
+    fs.writeFileSync(path.join(dir, 'go.work'), 'go 1.24\n\nuse (\n\t./api // the API\n\t./worker\n)\nuse ./tools\n');
+    fs.writeFileSync(path.join(dir, 'go.work.sum'), '');
+    for (const d of ['api', 'worker', 'tools']) {
+      fs.mkdirSync(path.join(dir, d));
+      if (d !== 'tools') fs.writeFileSync(path.join(dir, d, 'go.sum'), `${d}\n`);
+    }
+    expect(workUses(fs.readFileSync(path.join(dir, 'go.work'), 'utf8'))).toEqual(['./api', './worker', './tools']);
+    expect(moduleFiles(dir)).toEqual(['api/go.sum', 'go.work', 'go.work.sum', 'worker/go.sum']);
+    expect(moduleFiles(path.join(FIXTURES, '..', 'e2e', 'goservice'))).toEqual(['go.sum']);
+    expect(goDirective('module x\n\ngo 1.24.0\n\ntoolchain go1.24.3\n')).toBe('1.24.0+go1.24.3');
+  });
+
+  const scheme = {
+    repository: 'ghcr.io/acme/app-cache',
+    prefix: 'buildcache',
+    platforms: ['linux/amd64'],
+    branch: 'dev',
+    defaultBranch: 'main',
+  };
+  it('registry refs: the scheme documented in the README', () => {
+    expect(goCacheRefs(scheme, 'mod', 'k1')).toEqual({
+      write: ['ghcr.io/acme/app-cache:buildcache-gomod-k1', 'ghcr.io/acme/app-cache:buildcache-gomod-dev'],
+      read: [
+        { ref: 'ghcr.io/acme/app-cache:buildcache-gomod-k1', match: 'exact' },
+        { ref: 'ghcr.io/acme/app-cache:buildcache-gomod-dev', match: 'branch' },
+        { ref: 'ghcr.io/acme/app-cache:buildcache-gomod-main', match: 'default-branch' },
+      ],
+    });
+    expect(goCacheRefs(scheme, 'build', 'k2')).toEqual({
+      write: ['ghcr.io/acme/app-cache:buildcache-gobuild-k2-dev'],
+      read: [
+        { ref: 'ghcr.io/acme/app-cache:buildcache-gobuild-k2-dev', match: 'exact' },
+        { ref: 'ghcr.io/acme/app-cache:buildcache-gobuild-k2-main', match: 'default-branch' },
+      ],
+    });
+    // On the default branch the fallbacks collapse into one.
+    expect(goCacheRefs({ ...scheme, branch: 'main' }, 'build', 'k2').read).toHaveLength(1);
+  });
+
+  it('actions/cache keys: immutable entries, prefixes for the fallback', () => {
+    expect(ghaKeys('mod', 'k1', '7-1')).toEqual({
+      write: ['go-buildx-gomod-k1'],
+      read: [
+        { ref: 'go-buildx-gomod-k1', match: 'exact' },
+        { ref: 'go-buildx-gomod-', match: 'branch' },
+      ],
+    });
+    expect(ghaKeys('build', 'k2', '7-1')).toEqual({
+      write: ['go-buildx-gobuild-k2-7-1'],
+      read: [{ ref: 'go-buildx-gobuild-k2-', match: 'exact' }],
+    });
+  });
+});
+
+describe('restore and save builds', () => {
+  const [mod, build] = findGoCacheMounts(dockerfile('goservice.Dockerfile'), {}).mounts;
+  const entry = (m: typeof mod) => ({ kind: m.kind, mount: m, key: 'k', read: [], write: ['r:a', 'r:b'], save: true });
+
+  it('restore: one RUN mounting each cache and its saved copy', () => {
+    const text = restoreDockerfile('golang:1.24', [
+      { entry: entry(mod), from: 'r@sha256:aa' },
+      { entry: entry(build), from: 'go-buildx-build' },
+    ]);
+    expect(text).toBe(
+      [
+        'FROM --platform=$BUILDPLATFORM golang:1.24',
+        'ARG GO_BUILDX_NONCE',
+        'RUN --mount=type=cache,id=gomod,target=/go/pkg/mod \\',
+        '    --mount=type=bind,from=r@sha256:aa,target=/.go-buildx-restore/mod \\',
+        '    --mount=type=cache,id=gobuild,target=/root/.cache/go-build \\',
+        '    --mount=type=bind,from=go-buildx-build,target=/.go-buildx-restore/build \\',
+        "    : \"$GO_BUILDX_NONCE\" && tar -xf /.go-buildx-restore/mod/gomod.tar -C '/go/pkg/mod' && tar -xf /.go-buildx-restore/build/gobuild.tar -C '/root/.cache/go-build'",
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('save: module cache keeps only cache/download; the cap is applied to a staged copy', () => {
+    const text = extractDockerfile('golang:1.24', entry(mod), 1000);
+    expect(text).toContain('RUN --mount=type=cache,id=gomod,target=/go/pkg/mod <<');
+    expect(text).toContain('tar -cf /.go-buildx-out/gomod.tar cache/download');
+    expect(text).toContain('if [ "$total" -gt 1000 ]; then');
+    expect(text).toMatch(/FROM scratch\nCOPY --from=extract \/.go-buildx-out\/ \/\n$/);
+    expect(extractDockerfile('golang:1.24', entry(build), 5)).toContain('tar -cf /.go-buildx-out/gobuild.tar .');
+  });
+
+  it.each([
+    [
+      'registry save',
+      { builder: 'b', dockerfile: '/t/D', contextDir: '/t/c', buildArgs: [], output: registryOutput(['r:a', 'r:b']), nonce: 'n' },
+      [
+        'build',
+        '--builder',
+        'b',
+        '--progress=plain',
+        '--provenance=false',
+        '--file',
+        '/t/D',
+        '--build-arg',
+        'GO_BUILDX_NONCE=n',
+        '--output',
+        'type=image,"name=r:a,r:b",push=true,compression=zstd,force-compression=true,oci-mediatypes=true',
+        '/t/c',
+      ],
+    ],
+    [
+      'gha restore with a named context and the mount namespace',
+      {
+        builder: 'b',
+        dockerfile: '/t/D',
+        contextDir: '/t/c',
+        buildArgs: ['BUILDKIT_CACHE_MOUNT_NS=x'],
+        buildContexts: [{ name: 'go-buildx-mod', dir: '/d' }],
+        output: 'type=cacheonly',
+        nonce: 'n',
+      },
+      [
+        'build',
+        '--builder',
+        'b',
+        '--progress=plain',
+        '--provenance=false',
+        '--file',
+        '/t/D',
+        '--build-arg',
+        'GO_BUILDX_NONCE=n',
+        '--build-arg',
+        'BUILDKIT_CACHE_MOUNT_NS=x',
+        '--build-context',
+        'go-buildx-mod=/d',
+        '--output',
+        'type=cacheonly',
+        '/t/c',
+      ],
+    ],
+  ])('argv: %s', (_n, input, want) => {
+    expect(helperBuildArgv(input)).toEqual(want);
+  });
+
+  it('parses the stats line of a save build and tells a missing tag from an outage', () => {
+    expect(parseStats('#5 0.9 go-buildx-stats kind=build total=341 kept=300\n')).toEqual({ total: 341, kept: 300 });
+    expect(parseStats('nothing')).toBeUndefined();
+    expect(isNotFound('ERROR: localhost:5000/exp/gocache:nonexist: not found')).toBe(true);
+    expect(isNotFound('ERROR: dial tcp 127.0.0.1:5001: connect: connection refused')).toBe(false);
+  });
+});
+
+describe('what to save, from the build that just ran (captured rawjson of the example)', () => {
+  const [mod, build] = findGoCacheMounts(fs.readFileSync(path.join(FIXTURES, '..', '..', 'example', 'Dockerfile'), 'utf8'), {}).mounts;
+  const plan = (match?: 'exact' | 'branch'): GoCachePlan => ({
+    backend: 'registry',
+    helperImage: 'golang:1.24',
+    maxBytes: 1,
+    buildArgs: [],
+    strict: false,
+    entries: [mod, build].map((m) => ({
+      kind: m.kind,
+      mount: m,
+      key: 'k',
+      read: [],
+      write: [],
+      save: false,
+      restored: match ? { ref: 'r', match, bytes: 1 } : undefined,
+    })),
+  });
+
+  it('finds the go build step by its mounts', () => {
+    const names = vertices('rawjson-change.txt')
+      .filter((v) => mountsCache(v.name, build))
+      .map((v) => v.name);
+    expect(names.length).toBe(2);
+    expect(names.every((n) => /go build/.test(n!))).toBe(true);
+  });
+
+  it.each([
+    ['nothing restored: save both', 'rawjson-cold.txt', undefined, [true, true]],
+    ['exact hit and a code change: the build cache only', 'rawjson-change.txt', 'exact', [false, true]],
+    ['exact hit and everything CACHED: nothing', 'rawjson-warm.txt', 'exact', [false, false]],
+    ['fallback hit: save both under the new keys', 'rawjson-warm.txt', 'branch', [true, true]],
+  ] as const)('%s', (_n, fx, match, want) => {
+    expect(decideSaves(plan(match), vertices(fx), { ok: true }).entries.map((e) => e.save)).toEqual(want);
+  });
+
+  it('save-on forbids it: nothing, with the reason', () => {
+    const d = decideSaves(plan(), vertices('rawjson-cold.txt'), { ok: false, why: 'not the default branch' });
+    expect(d.entries.map((e) => [e.save, e.skipReason])).toEqual([
+      [false, 'not the default branch'],
+      [false, 'not the default branch'],
+    ]);
+  });
+});

@@ -1,0 +1,58 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { lintDockerfile } from '../../src/build/lint.js';
+import { builtinDockerfile } from '../../src/build/zeroconfig.js';
+import { FIXTURES } from './helpers.js';
+
+const read = (p: string) => fs.readFileSync(p, 'utf8');
+const opts = { multiPlatform: true, hasDockerignore: true, buildArgs: {} };
+
+describe('Dockerfile lint', () => {
+  it('reports each pitfall at its line', () => {
+    const f = lintDockerfile(read(path.join(FIXTURES, 'dockerfiles', 'pitfalls.Dockerfile')), { ...opts, hasDockerignore: false });
+    expect(f.map((x) => [x.line, x.rule])).toEqual([
+      [1, 'builder-platform'],
+      [1, 'no-dockerignore'],
+      [1, 'unpinned-base'],
+      [3, 'copy-before-download'],
+      [5, 'go-build-flags'],
+      [5, 'go-build-flags'],
+      [7, 'unpinned-base'],
+      [8, 'add-local'],
+      [10, 'cgo-static'],
+      [10, 'root-user'],
+    ]);
+    expect(f.find((x) => x.rule === 'go-build-flags')!.message).toMatch(/-trimpath/);
+    expect(f.find((x) => x.line === 7)!.message).toMatch(/alpine:latest is :latest/);
+  });
+
+  it('USER root is reported at its line; a :nonroot base needs no USER; one platform needs no $BUILDPLATFORM', () => {
+    const text = 'FROM golang:1.24 AS b\nENV CGO_ENABLED=0\nRUN go build -trimpath -ldflags="-s -w" -o /a .\nFROM scratch\nUSER root\n';
+    expect(lintDockerfile(text, opts).map((x) => [x.line, x.rule])).toEqual([
+      [1, 'builder-platform'],
+      [5, 'root-user'],
+    ]);
+    expect(
+      lintDockerfile(text.replace('FROM scratch\nUSER root', 'FROM gcr.io/distroless/static-debian12:nonroot'), {
+        ...opts,
+        multiPlatform: false,
+      }),
+    ).toEqual([]);
+  });
+
+  it.each([
+    ['the example', path.join(FIXTURES, '..', '..', 'example', 'Dockerfile')],
+    ['the fixture service', path.join(FIXTURES, 'dockerfiles', 'goservice.Dockerfile')],
+  ])('reports nothing on %s', (_n, file) => {
+    expect(lintDockerfile(read(file), opts)).toEqual([]);
+  });
+
+  it.each([
+    ['defaults', {}],
+    ['scratch', { baseImage: 'scratch' }],
+    ['a distroless base', { baseImage: 'gcr.io/distroless/static-debian12:nonroot' }],
+  ])('reports nothing on the built-in Dockerfile (%s)', (_n, o) => {
+    expect(lintDockerfile(builtinDockerfile({ goVersion: '1.24', goMain: '.', cgo: false, ...o }), opts)).toEqual([]);
+  });
+});

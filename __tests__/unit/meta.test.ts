@@ -1,0 +1,56 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { contextFrom, defaultTags, mergeLabels, ociLabels, tagSlug } from '../../src/build/meta.js';
+import { FIXTURES } from './helpers.js';
+
+const contexts = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'events', 'contexts.json'), 'utf8')) as Record<
+  string,
+  { payload: string; env: Record<string, string> }
+>;
+const ctx = (name: string) => {
+  const c = contexts[name];
+  return contextFrom({ ...c.env, GITHUB_EVENT_PATH: path.join(FIXTURES, 'events', c.payload) });
+};
+const image = 'ghcr.io/codertocat/hello-world';
+
+describe('default tags on recorded event contexts', () => {
+  it.each([
+    ['branch push', [], ['master', 'sha-6113728'], 'master'],
+    ['pull request', [], ['pr-2', 'sha-ec26c3e'], 'pr-2'],
+    ['tag v1.2.3', ['v1.0.0', 'v1.2.2', 'v2.0.0-rc.1'], ['1.2.3', '1.2', '1', 'latest', 'sha-6113728'], '1.2.3'],
+    ['tag v1.2.3', ['v1.2.3', 'v1.3.0'], ['1.2.3', '1.2', '1', 'sha-6113728'], '1.2.3'],
+    ['release 0.0.1', [], ['0.0.1', '0.0', 'latest', 'sha-6113728'], '0.0.1'],
+  ])('%s (known tags %j)', (name, known, want, version) => {
+    const plan = defaultTags(image, ctx(name), known);
+    expect(plan.tags).toEqual(want.map((t) => `${image}:${t}`));
+    expect(plan.version).toBe(version);
+  });
+
+  it('a pre-release gets its full version only; other tags and branches are slugged', () => {
+    const c = ctx('tag v1.2.3');
+    expect(defaultTags(image, { ...c, ref: 'refs/tags/v2.0.0-rc.1' }, []).tags).toEqual([`${image}:2.0.0-rc.1`, `${image}:sha-6113728`]);
+    expect(defaultTags(image, { ...c, ref: 'refs/tags/nightly' }, []).tags[0]).toBe(`${image}:nightly`);
+    expect(defaultTags(image, { ...c, ref: 'refs/heads/feature/Login' }, []).tags[0]).toBe(`${image}:feature-login`);
+    expect(tagSlug('-.Weird Name!')).toBe('weird-name-');
+  });
+});
+
+describe('OCI labels', () => {
+  it('come from the payload and the environment; user labels override them', () => {
+    const created = new Date('2026-11-23T10:00:00Z');
+    const labels = ociLabels(ctx('tag v1.2.3'), '1.2.3', created);
+    expect(labels).toEqual({
+      'org.opencontainers.image.created': '2026-11-23T10:00:00.000Z',
+      'org.opencontainers.image.title': 'Hello-World',
+      'org.opencontainers.image.url': 'https://github.com/Codertocat/Hello-World',
+      'org.opencontainers.image.source': 'https://github.com/Codertocat/Hello-World',
+      'org.opencontainers.image.version': '1.2.3',
+      'org.opencontainers.image.revision': '6113728f27ae82c7b1a177c8d03f9e96e0adf246',
+    });
+    const merged = mergeLabels(labels, ['org.opencontainers.image.title=Greeter', 'team=core']);
+    expect(merged).toContain('org.opencontainers.image.title=Greeter');
+    expect(merged).toContain('team=core');
+    expect(merged.filter((l) => l.startsWith('org.opencontainers.image.title='))).toHaveLength(1);
+  });
+});

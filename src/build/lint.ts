@@ -1,0 +1,207 @@
+// A Dockerfile lint for the pitfalls that make Go images slow to build, big,
+// or unsafe. lintDockerfile is pure (text in, findings out); annotateLint
+// turns the findings into annotations on the Dockerfile's lines.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as core from '@actions/core';
+import { Inputs, Outputs } from '../constants.js';
+import type { Settings } from '../settings.js';
+import { instructions, substitute } from '../cache/dockerfile.js';
+
+export interface Finding {
+  rule: string;
+  line: number;
+  message: string;
+}
+
+export interface LintOptions {
+  multiPlatform: boolean;
+  /** A .dockerignore (or <Dockerfile>.dockerignore) is in place. */
+  hasDockerignore: boolean;
+  buildArgs: Record<string, string>;
+}
+
+interface Stage {
+  line: number;
+  base: string;
+  name?: string;
+  platformFlag?: string;
+  ins: { keyword: string; rest: string; line: number; text: string }[];
+  vars: Record<string, string>;
+}
+
+const STATIC_BASE = /^(scratch|gcr\.io\/distroless\/static[^:@]*)(?:[:@].*)?$/;
+const NONROOT_BASE = /[:-]nonroot(?:$|[-@])/;
+
+function stages(text: string, buildArgs: Record<string, string>): Stage[] {
+  const out: Stage[] = [];
+  const global: Record<string, string> = {};
+  for (const i of instructions(text)) {
+    const cur = out[out.length - 1];
+    if (i.keyword === 'FROM') {
+      const flags = [...i.rest.matchAll(/--(\w+)=(\S+)/g)];
+      const words = i.rest.split(/\s+/).filter((w) => w && !w.startsWith('--'));
+      out.push({
+        line: i.line,
+        base: substitute(words[0] ?? '', global),
+        name: words[1]?.toUpperCase() === 'AS' ? words[2] : undefined,
+        platformFlag: flags.find((f) => f[1] === 'platform')?.[2],
+        ins: [],
+        vars: { ...global },
+      });
+      continue;
+    }
+    if (i.keyword === 'ARG') {
+      for (const d of i.rest.split(/\s+/).filter(Boolean)) {
+        const eq = d.indexOf('=');
+        const k = eq === -1 ? d : d.slice(0, eq);
+        const v = buildArgs[k] ?? (eq === -1 ? (cur ? global[k] : undefined) : d.slice(eq + 1).replace(/^"(.*)"$/, '$1'));
+        if (cur) cur.vars[k] = v ?? '';
+        else global[k] = v ?? '';
+      }
+    }
+    if (i.keyword === 'ENV' && cur) {
+      for (const m of i.rest.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S*)/g)) cur.vars[m[1]] = m[2].replace(/^"(.*)"$/, '$1');
+    }
+    if (cur) cur.ins.push({ ...i, text: substitute(i.rest, cur.vars) });
+  }
+  return out;
+}
+
+const isGoBuild = (s: string) => /\bgo\s+build\b/.test(s);
+
+/** A flag given to go build, as written or through GOFLAGS. */
+function hasFlag(run: string, flag: RegExp): boolean {
+  return flag.test(run);
+}
+
+export function lintDockerfile(text: string, o: LintOptions): Finding[] {
+  const all = stages(text, o.buildArgs);
+  const findings: Finding[] = [];
+  const names = new Set(all.map((s) => s.name).filter(Boolean));
+  const add = (rule: string, line: number, message: string) => findings.push({ rule, line, message });
+
+  if (!o.hasDockerignore) {
+    add(
+      'no-dockerignore',
+      1,
+      'No .dockerignore: .git, build output and local secrets are sent to the builder and can invalidate COPY . . on every run',
+    );
+  }
+
+  for (const s of all) {
+    if (s.base !== 'scratch' && !names.has(s.base) && !s.base.includes('$')) {
+      const ref = s.base.includes('@') ? undefined : s.base.slice(s.base.lastIndexOf('/') + 1);
+      if (ref !== undefined && (!ref.includes(':') || ref.endsWith(':latest'))) {
+        add(
+          'unpinned-base',
+          s.line,
+          `Base image ${s.base} is ${ref.includes(':') ? ':latest' : 'untagged'}; pin a version (or a digest) so builds are repeatable`,
+        );
+      }
+    }
+    const download = s.ins.findIndex((i) => i.keyword === 'RUN' && /\bgo\s+mod\s+download\b/.test(i.text));
+    const copyAll = s.ins.findIndex((i) => i.keyword === 'COPY' && !/--from=/.test(i.rest) && copiesContext(i.rest));
+    if (copyAll !== -1 && download !== -1 && copyAll < download) {
+      add(
+        'copy-before-download',
+        s.ins[copyAll].line,
+        'COPY . . before go mod download: every code change invalidates the module download. Copy go.mod and go.sum, download, then copy the rest',
+      );
+    }
+    for (const i of s.ins) {
+      if (i.keyword === 'ADD' && !/(https?:\/\/|git@|\.git\b)/.test(i.rest)) {
+        add('add-local', i.line, 'ADD for local files: use COPY, which does only that (ADD also unpacks archives and fetches URLs)');
+      }
+      if (i.keyword === 'RUN' && isGoBuild(i.text)) {
+        const goflags = s.vars.GOFLAGS ?? '';
+        const run = `${i.text} ${goflags}`;
+        if (!hasFlag(run, /-trimpath\b/))
+          add('go-build-flags', i.line, 'go build without -trimpath: local paths end up in the binary and builds are not reproducible');
+        const ldflags = /-ldflags[= ]+("[^"]*"|'[^']*'|\S+)/.exec(run)?.[1] ?? '';
+        if (!/(^|["'\s])-s(\s|["']|$)/.test(ldflags) || !/(^|["'\s])-w(\s|["']|$)/.test(ldflags)) {
+          add(
+            'go-build-flags',
+            i.line,
+            'go build without -ldflags "-s -w": the symbol table and DWARF data make the binary about 30% bigger',
+          );
+        }
+      }
+    }
+  }
+
+  const builders = all.filter((s) => s.ins.some((i) => i.keyword === 'RUN' && isGoBuild(i.text)));
+  if (o.multiPlatform) {
+    for (const b of builders) {
+      if (!/\$\{?BUILDPLATFORM\}?/.test(b.platformFlag ?? '')) {
+        add(
+          'builder-platform',
+          b.line,
+          'Multi-platform build whose Go stage lacks --platform=$BUILDPLATFORM: it compiles under QEMU, several times slower. Cross-compile with GOOS/GOARCH from TARGETOS/TARGETARCH',
+        );
+      }
+    }
+  }
+
+  const final = all[all.length - 1];
+  if (final) {
+    if (STATIC_BASE.test(final.base) && builders.length > 0) {
+      const cgoOff = builders.every(
+        (b) => b.vars.CGO_ENABLED === '0' || b.ins.some((i) => i.keyword === 'RUN' && isGoBuild(i.text) && /CGO_ENABLED=0/.test(i.text)),
+      );
+      if (!cgoOff) {
+        add(
+          'cgo-static',
+          final.line,
+          `Final stage ${final.base} has no libc, and the Go build does not set CGO_ENABLED=0: the binary may not start`,
+        );
+      }
+    }
+    const users = final.ins.filter((i) => i.keyword === 'USER');
+    const last = users[users.length - 1];
+    if (!last) {
+      if (!NONROOT_BASE.test(final.base))
+        add(
+          'root-user',
+          final.line,
+          'The final stage sets no USER, so the container runs as root; add USER 65532:65532 (or a named non-root user)',
+        );
+    } else if (/^(root|0)(:|$)/.test(last.text.trim())) {
+      add('root-user', last.line, 'The final stage runs as root; use a non-root user such as 65532:65532');
+    }
+  }
+  return findings.sort((a, b) => a.line - b.line || a.rule.localeCompare(b.rule));
+}
+
+/** COPY . . / COPY ./ /src / COPY --chown=x . . : the whole context. */
+function copiesContext(rest: string): boolean {
+  const words = rest.split(/\s+/).filter((w) => w && !w.startsWith('--'));
+  return words.slice(0, -1).some((w) => w === '.' || w === './');
+}
+
+/** Findings become annotations on the Dockerfile: warnings, or errors that stop the step with lint: strict. */
+export function annotateLint(settings: Settings): void {
+  if (settings.lint === 'off') return;
+  const dockerignore = fs.existsSync(path.join(settings.context, '.dockerignore')) || fs.existsSync(`${settings.file}.dockerignore`);
+  const args: Record<string, string> = {};
+  for (const a of settings.buildArgs) {
+    const eq = a.indexOf('=');
+    if (eq > 0) args[a.slice(0, eq)] = a.slice(eq + 1);
+  }
+  const findings = lintDockerfile(fs.readFileSync(settings.file, 'utf8'), {
+    multiPlatform: settings.platforms.length > 1,
+    hasDockerignore: dockerignore,
+    buildArgs: args,
+  });
+  core.setOutput(Outputs.lintFindings, JSON.stringify(findings));
+  const file = path.relative(settings.workspace, settings.file);
+  for (const f of findings) {
+    const props = { title: `Dockerfile lint ${f.rule}`, file, startLine: f.line };
+    if (settings.lint === 'strict') core.error(f.message, props);
+    else core.warning(f.message, props);
+  }
+  core.info(`Dockerfile lint: ${findings.length} finding(s)`);
+  if (settings.lint === 'strict' && findings.length > 0) {
+    throw new Error(`${findings.length} Dockerfile lint finding(s) with ${Inputs.lint}: strict; nothing was built or pushed`);
+  }
+}

@@ -1,0 +1,51 @@
+// merge: true — the last job of a matrix: no build, one multi-platform index
+// made with `buildx imagetools create` from the digests the build jobs pushed.
+import * as core from '@actions/core';
+import { Outputs } from '../constants.js';
+import { run } from '../exec.js';
+import { repositoryOf, type Settings } from '../settings.js';
+import { args, resolveBuildx } from '../setup/buildx.js';
+import { manifestsFromRegistry, summarize } from '../report/sizes.js';
+import { formatBytes, setSizeOutputs } from '../report/outputs.js';
+import { writeMergeSummary } from '../report/summary.js';
+
+/** repo@sha256:… for each digest; a bare digest lives in the image's repository. */
+export function mergeSources(digests: string[], repository: string): string[] {
+  return digests.map((d) => (d.includes('@') ? d : `${repository}@${d}`));
+}
+
+export function mergeArgv(tags: string[], sources: string[]): string[] {
+  const argv = ['imagetools', 'create'];
+  for (const t of tags) argv.push('--tag', t);
+  return [...argv, ...sources];
+}
+
+export async function mergeDigests(settings: Settings): Promise<void> {
+  const bx = await resolveBuildx(settings);
+  const repository = settings.image ?? repositoryOf(settings.tags[0]);
+  const sources = mergeSources(settings.digests, repository);
+  const argv = mergeArgv(settings.tags, sources);
+  core.debug(`imagetools argv: ${JSON.stringify(argv)}`);
+  await core.group(`Merge ${sources.length} digest(s) into ${settings.tags.join(', ')}`, async () => {
+    const res = await run(...args(bx.command, ...argv), { allowFailure: true });
+    if (res.exitCode !== 0) {
+      throw new Error(`Merging the digests failed: ${(res.stderr || res.stdout).trim().split('\n').slice(-3).join(' ')}`);
+    }
+  });
+  const inspected = await run(...args(bx.command, 'imagetools', 'inspect', settings.tags[0], '--format', '{{json .Manifest}}'));
+  const digest = (JSON.parse(inspected.stdout) as { digest: string }).digest;
+  core.setOutput(Outputs.digest, digest);
+  core.setOutput(Outputs.pushed, 'true');
+  core.info(`Index ${digest} with ${sources.length} source(s) under ${settings.tags.join(', ')}`);
+  try {
+    const manifests = await manifestsFromRegistry(bx.command, `${repository}@${digest}`);
+    const platforms = manifests.map((m) => m.platform);
+    if (new Set(platforms).size !== platforms.length) core.warning(`The merged index names a platform twice: ${platforms.join(', ')}`);
+    const sizes = summarize(manifests, {});
+    setSizeOutputs(sizes, platforms[0]);
+    for (const m of manifests) core.info(`${m.platform}: ${m.digest} ${formatBytes(sizes[m.platform].compressed)} compressed`);
+    if (process.env.GITHUB_STEP_SUMMARY) await writeMergeSummary({ tags: settings.tags, digest, manifests, sizes });
+  } catch (err) {
+    core.warning(`Could not report the merged image's sizes: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,150 @@
+// Default tags and OCI labels from the workflow context, for users who give
+// an `image` name and no `tags`. Pure functions, and the step that applies them.
+import * as fs from 'node:fs';
+import * as core from '@actions/core';
+import * as semver from 'semver';
+import { Outputs } from '../constants.js';
+import { run } from '../exec.js';
+import type { Settings } from '../settings.js';
+
+export interface WorkflowContext {
+  eventName: string;
+  /** refs/heads/main, refs/pull/2/merge, refs/tags/v1.2.3 */
+  ref: string;
+  sha: string;
+  serverUrl: string;
+  /** owner/name */
+  repository: string;
+  payload: EventPayload;
+}
+
+export interface EventPayload {
+  repository?: {
+    name?: string;
+    html_url?: string;
+    description?: string | null;
+    default_branch?: string;
+    license?: { spdx_id?: string } | null;
+  };
+  pull_request?: { number?: number; head?: { ref?: string; sha?: string } };
+  release?: { tag_name?: string; prerelease?: boolean };
+}
+
+export function contextFrom(env: NodeJS.ProcessEnv): WorkflowContext {
+  let payload: EventPayload = {};
+  try {
+    if (env.GITHUB_EVENT_PATH) payload = JSON.parse(fs.readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) as EventPayload;
+  } catch {
+    // No payload (a local run): tags and labels come from the environment alone.
+  }
+  return {
+    eventName: env.GITHUB_EVENT_NAME ?? '',
+    ref: env.GITHUB_REF ?? '',
+    sha: env.GITHUB_SHA ?? '',
+    serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com',
+    repository: env.GITHUB_REPOSITORY ?? '',
+    payload,
+  };
+}
+
+/** A Docker tag from any text: [a-z0-9_.-], no leading "." or "-", at most 128 characters. */
+export function tagSlug(s: string): string {
+  return s
+    .toLowerCase()
+    .replace(/[^a-z0-9_.-]+/g, '-')
+    .replace(/^[.-]+/, '')
+    .slice(0, 128);
+}
+
+export interface TagPlan {
+  tags: string[];
+  /** What org.opencontainers.image.version says. */
+  version: string;
+}
+
+/**
+ * - branch push: the branch, slugged, and sha-<7>
+ * - pull request: pr-<number> and sha-<7> of the head commit (GITHUB_SHA is the merge commit)
+ * - tag vX.Y.Z: X.Y.Z, X.Y, X (not for 0.x) and latest when no known release is newer;
+ *   a pre-release gets only its full version
+ * knownTags: the repository's git tags, to tell whether this release is the newest.
+ */
+export function defaultTags(image: string, ctx: WorkflowContext, knownTags: string[]): TagPlan {
+  const short = (sha: string | undefined) => (sha ? [`sha-${sha.slice(0, 7)}`] : []);
+  const tag = (t: string) => `${image}:${t}`;
+  const pr = /^refs\/pull\/(\d+)\//.exec(ctx.ref);
+  if (pr || ctx.payload.pull_request?.number) {
+    const n = pr?.[1] ?? String(ctx.payload.pull_request?.number);
+    const names = [`pr-${n}`, ...short(ctx.payload.pull_request?.head?.sha ?? ctx.sha)];
+    return { tags: names.map(tag), version: `pr-${n}` };
+  }
+  if (ctx.ref.startsWith('refs/tags/')) {
+    const name = ctx.ref.slice('refs/tags/'.length);
+    const v = semver.valid(semver.clean(name) ?? '');
+    if (!v) return { tags: [tagSlug(name), ...short(ctx.sha)].map(tag), version: tagSlug(name) };
+    const parsed = semver.parse(v)!;
+    const names = [v];
+    if (parsed.prerelease.length === 0) {
+      names.push(`${parsed.major}.${parsed.minor}`);
+      if (parsed.major > 0) names.push(String(parsed.major));
+      const newer = knownTags
+        .map((t) => semver.valid(semver.clean(t) ?? ''))
+        .filter((t): t is string => !!t && semver.prerelease(t) === null);
+      if (newer.every((t) => semver.lte(t, v))) names.push('latest');
+    }
+    return { tags: [...names, ...short(ctx.sha)].map(tag), version: v };
+  }
+  const branch = ctx.ref.startsWith('refs/heads/') ? ctx.ref.slice('refs/heads/'.length) : '';
+  const names = [...(branch ? [tagSlug(branch)] : []), ...short(ctx.sha)];
+  return { tags: names.map(tag), version: branch ? tagSlug(branch) : ctx.sha.slice(0, 7) };
+}
+
+/** org.opencontainers.image.* labels; the user's labels (KEY=VALUE) override them. */
+export function ociLabels(ctx: WorkflowContext, version: string, created: Date): Record<string, string> {
+  const repo = ctx.payload.repository;
+  const url = repo?.html_url ?? (ctx.repository ? `${ctx.serverUrl}/${ctx.repository}` : undefined);
+  const labels: Record<string, string> = { 'org.opencontainers.image.created': created.toISOString() };
+  const title = repo?.name ?? ctx.repository.split('/')[1];
+  if (title) labels['org.opencontainers.image.title'] = title;
+  if (repo?.description) labels['org.opencontainers.image.description'] = repo.description;
+  if (url) {
+    labels['org.opencontainers.image.url'] = url;
+    labels['org.opencontainers.image.source'] = url;
+  }
+  if (version) labels['org.opencontainers.image.version'] = version;
+  if (ctx.sha) labels['org.opencontainers.image.revision'] = ctx.sha;
+  const spdx = repo?.license?.spdx_id;
+  if (spdx && spdx !== 'NOASSERTION') labels['org.opencontainers.image.licenses'] = spdx;
+  return labels;
+}
+
+export function mergeLabels(defaults: Record<string, string>, user: string[]): string[] {
+  const out = new Map(Object.entries(defaults));
+  for (const l of user) {
+    const eq = l.indexOf('=');
+    out.set(eq === -1 ? l : l.slice(0, eq), eq === -1 ? '' : l.slice(eq + 1));
+  }
+  return [...out].map(([k, v]) => `${k}=${v}`);
+}
+
+/**
+ * Default tags (when only `image` is given) and the OCI labels, from the
+ * workflow context. Whether a release is the newest is judged against the
+ * checkout's own git tags; without them it counts as the newest.
+ */
+export async function resolveTagsAndLabels(settings: Settings): Promise<{ settings: Settings; version: string }> {
+  const ctx = contextFrom(process.env);
+  let known: string[] = [];
+  if (settings.image && settings.tags.length === 0 && ctx.ref.startsWith('refs/tags/')) {
+    const res = await run('git', ['-C', settings.workspace, 'tag', '--list'], { allowFailure: true });
+    if (res.exitCode === 0) known = res.stdout.split('\n').filter(Boolean);
+    else core.debug(`git tag --list failed (${res.exitCode}); this release counts as the newest`);
+  }
+  const plan = defaultTags(settings.image ?? 'image', ctx, known);
+  const tags = settings.tags.length === 0 && settings.image ? plan.tags : settings.tags;
+  if (tags !== settings.tags) core.info(`Default tags from the ${ctx.eventName || 'local'} context: ${tags.join(', ')}`);
+  const labels = mergeLabels(ociLabels(ctx, plan.version, new Date()), settings.labels);
+  core.debug(`labels: ${JSON.stringify(labels)}`);
+  core.setOutput(Outputs.tags, tags.join('\n'));
+  return { settings: { ...settings, tags, labels }, version: plan.version };
+}

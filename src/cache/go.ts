@@ -1,0 +1,152 @@
+// The Go cache phases as the pipeline sees them: plan (pure, from the
+// settings and the files), restore before the build, decide what to save
+// after it, save in the post step. Every failure here is a warning unless
+// cache-strict asks otherwise.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as core from '@actions/core';
+import type { Settings } from '../settings.js';
+import type { BuildxCommand } from '../state.js';
+import { findGoCacheMounts } from './dockerfile.js';
+import { cacheKeys, ghaKeys, goCacheRefs, goDirective, moduleFiles } from './keys.js';
+import { refScheme } from './refs.js';
+import { type GoCachePlan, type GoCacheStore, KIND_LABEL, restoreGoCaches, type SaveReport, saveGoCache } from './gocache.js';
+import { Inputs, Outputs } from '../constants.js';
+import { formatBytes } from '../report/outputs.js';
+import { actionsCacheClient, GhaStore, RegistryStore } from './stores.js';
+
+/** Build args as a map, for substituting ARGs in the Dockerfile. */
+function buildArgMap(buildArgs: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const a of buildArgs) {
+    const eq = a.indexOf('=');
+    if (eq === -1) out[a] = process.env[a] ?? '';
+    else out[a.slice(0, eq)] = a.slice(eq + 1);
+  }
+  return out;
+}
+
+export function planGoCache(
+  settings: Pick<
+    Settings,
+    'file' | 'context' | 'buildArgs' | 'platforms' | 'goCache' | 'cacheRef' | 'branch' | 'defaultBranch' | 'runId' | 'cacheStrict'
+  >,
+): { plan?: GoCachePlan; note: string } {
+  if (!settings.goCache.enabled) return { note: 'Go cache persistence is off (it needs cache-ref, or go-cache-backend: gha)' };
+  const argMap = buildArgMap(settings.buildArgs);
+  const found = findGoCacheMounts(fs.readFileSync(settings.file, 'utf8'), argMap, settings.goCache.mounts);
+  for (const s of found.skipped) core.warning(`The cache mount ${s.target} (line ${s.line}) is not carried across runs: ${s.reason}`);
+  if (found.mounts.length === 0) {
+    return { note: 'No Go cache mounts (RUN --mount=type=cache with GOMODCACHE or GOCACHE as target) in the Dockerfile' };
+  }
+  const files: Record<string, string> = {};
+  for (const f of moduleFiles(settings.context)) files[f] = fs.readFileSync(path.join(settings.context, f), 'utf8');
+  const goMod = path.join(settings.context, 'go.mod');
+  const keys = cacheKeys({
+    goImage: found.mounts[0].stageBase,
+    goDirective: fs.existsSync(goMod) ? goDirective(fs.readFileSync(goMod, 'utf8')) : '',
+    platforms: settings.platforms,
+    moduleFiles: files,
+  });
+  const helperImage = settings.goCache.image ?? found.mounts[0].stageBase;
+  if (!helperImage || helperImage.includes('$') || helperImage === 'scratch') {
+    return {
+      note: `The Go stage's base image (${helperImage || 'none'}) cannot run the restore and save steps; name one with go-cache-image`,
+    };
+  }
+  const scheme = refScheme(settings);
+  const entries = found.mounts.map((mount) => {
+    const refs =
+      settings.goCache.backend === 'gha' || !scheme
+        ? ghaKeys(mount.kind, keys[mount.kind], settings.runId)
+        : goCacheRefs(scheme, mount.kind, keys[mount.kind]);
+    return { kind: mount.kind, mount, key: keys[mount.kind], read: refs.read, write: refs.write, save: false };
+  });
+  const ns = settings.buildArgs.filter((a) => a.startsWith('BUILDKIT_CACHE_MOUNT_NS='));
+  return {
+    plan: {
+      backend: settings.goCache.backend,
+      helperImage,
+      maxBytes: settings.goCache.maxBytes,
+      buildArgs: ns,
+      entries,
+      strict: settings.cacheStrict,
+    },
+    note: `${entries.map((e) => `${KIND_LABEL[e.kind]} at ${e.mount.target} (line ${e.mount.line})`).join(', ')}; helper image ${helperImage}`,
+  };
+}
+
+/** Where the gha backend keeps its files; a fixed path, because actions/cache versions entries by path. */
+export function ghaRoot(): string {
+  return path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'go-buildx-gha-cache');
+}
+
+export async function storeFor(backend: GoCachePlan['backend'], buildx: BuildxCommand, driver: string): Promise<GoCacheStore> {
+  return backend === 'gha' ? new GhaStore(await actionsCacheClient(), ghaRoot()) : new RegistryStore(buildx, driver);
+}
+
+export function describeSave(r: SaveReport, fmt: (n: number) => string): string {
+  const what = KIND_LABEL[r.kind];
+  if (r.error) return `${what}: save failed after ${r.seconds.toFixed(1)}s: ${r.error}`;
+  if (!r.saved) return `${what}: not saved (${r.skipReason ?? 'nothing to save'})`;
+  const trimmed = r.total !== undefined && r.kept !== undefined && r.kept < r.total ? `, trimmed from ${fmt(r.total)}` : '';
+  const size = r.kept !== undefined ? `${fmt(r.kept)}${trimmed}` : 'size unknown';
+  const stored = r.stored !== undefined ? `, ${fmt(r.stored)} stored` : '';
+  return `${what}: saved ${size}${stored} in ${r.seconds.toFixed(1)}s to ${r.refs.join(', ')}`;
+}
+
+/** The post step's save: every cache in parallel; each failure is a warning. */
+export async function saveGoCaches(buildx: BuildxCommand, builder: string, driver: string, plan: GoCachePlan, tempDir: string) {
+  const store = await storeFor(plan.backend, buildx, driver);
+  return Promise.all(plan.entries.map((e) => saveGoCache(buildx, builder, plan, e, store, tempDir)));
+}
+
+/** Restores the Go caches; returns the plan for the save, or undefined when there is nothing to carry. */
+export async function restoreGoStep(
+  settings: Settings,
+  buildx: BuildxCommand,
+  builder: { name: string; driver: string },
+  tempDir: string,
+): Promise<GoCachePlan | undefined> {
+  let planned: ReturnType<typeof planGoCache>;
+  try {
+    planned = planGoCache(settings);
+  } catch (err) {
+    return goCacheProblem(settings, `Planning the Go caches failed: ${(err as Error).message}`);
+  }
+  core.info(planned.note);
+  if (!planned.plan) return undefined;
+  for (const e of planned.plan.entries) core.debug(`${KIND_LABEL[e.kind]} key ${e.key}, writes ${JSON.stringify(e.write)}`);
+  let report: Awaited<ReturnType<typeof restoreGoCaches>>;
+  try {
+    const store = await storeFor(planned.plan.backend, buildx, builder.driver);
+    report = await restoreGoCaches(buildx, builder.name, planned.plan, store, tempDir);
+  } catch (err) {
+    goCacheProblem(settings, `Restoring the Go caches failed: ${(err as Error).message}`);
+    return planned.plan;
+  }
+  for (const w of report.warnings) goCacheProblem(settings, w);
+  const restored: Record<string, unknown> = {};
+  for (const e of report.entries) {
+    const r = e.restored;
+    core.info(
+      r
+        ? `${KIND_LABEL[e.kind]}: restored ${formatBytes(r.bytes)} from ${r.ref} (${r.match} match)`
+        : `${KIND_LABEL[e.kind]}: no saved cache found (tried ${e.read.map((c) => c.ref).join(', ')})`,
+    );
+    restored[e.kind] = r ? { ref: r.ref, match: r.match, bytes: r.bytes } : null;
+  }
+  core.info(`Go cache restore took ${report.seconds.toFixed(1)}s`);
+  const hit = report.entries.every((e) => e.restored?.match === 'exact');
+  core.setOutput(Outputs.goCacheHit, String(hit));
+  core.setOutput(Outputs.goCacheRestored, JSON.stringify({ ...restored, seconds: Math.round(report.seconds * 10) / 10 }));
+  return { ...planned.plan, entries: report.entries };
+}
+
+/** A Go cache failure is a warning, unless cache-strict makes it an error. */
+function goCacheProblem(settings: Settings, msg: string): undefined {
+  if (settings.cacheStrict) throw new Error(`${msg} (${Inputs.cacheStrict}: true)`);
+  core.warning(`${msg}. The build goes on without it.`);
+  return undefined;
+}

@@ -1,0 +1,304 @@
+// Go module and build caches live in `RUN --mount=type=cache` mounts, which
+// BuildKit never exports with cache-to (moby/buildkit#1512). They are carried
+// across runs here with two throwaway builds on the same builder:
+// - restore: before the build, a RUN that mounts the same cache (same id,
+//   target, sharing, uid/gid) untars the saved copy into it;
+// - save: after the build (in the post step), a RUN that mounts it tars its
+//   contents into a one-layer image that goes to the registry (or to
+//   actions/cache).
+// Both are ordinary builds, so they work with the docker and docker-container
+// drivers alike and need no access to the builder's filesystem (no sudo).
+//
+// Never pass --no-cache to these builds: BuildKit then hands out fresh, empty
+// cache mounts, and the next build loses the real ones. A nonce build arg
+// makes the RUN execute every time instead.
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as core from '@actions/core';
+import { run } from '../exec.js';
+import type { BuildxCommand } from '../state.js';
+import { args } from '../setup/buildx.js';
+import type { MergedVertex } from '../build/rawjson.js';
+import { type CacheMount, type GoCacheKind } from './dockerfile.js';
+import type { Candidate, Match } from './keys.js';
+
+export const TAR_NAME: Record<GoCacheKind, string> = { mod: 'gomod.tar', build: 'gobuild.tar' };
+/** Of GOMODCACHE only the downloaded zips and go.mod files are kept; Go re-extracts sources from them without the network. */
+const SAVED_PATHS: Record<GoCacheKind, string> = { mod: 'cache/download', build: '.' };
+export const KIND_LABEL: Record<GoCacheKind, string> = { mod: 'GOMODCACHE', build: 'GOCACHE' };
+
+export interface Restored {
+  ref: string;
+  match: Match;
+  /** Compressed bytes transferred. */
+  bytes: number;
+}
+
+export interface PlanEntry {
+  kind: GoCacheKind;
+  mount: CacheMount;
+  key: string;
+  read: Candidate[];
+  write: string[];
+  restored?: Restored;
+  save: boolean;
+  skipReason?: string;
+}
+
+export interface GoCachePlan {
+  backend: 'registry' | 'gha';
+  helperImage: string;
+  maxBytes: number;
+  /** Build args the helper builds need to address the same mounts (BUILDKIT_CACHE_MOUNT_NS). */
+  buildArgs: string[];
+  entries: PlanEntry[];
+  strict: boolean;
+}
+
+/** Where the restore build mounts a saved copy from: an image ref, or a named build context (a local directory). */
+export interface Source {
+  entry: PlanEntry;
+  from: string;
+  buildContext?: { name: string; dir: string };
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The restore Dockerfile: one RUN that mounts every cache and its saved copy, and untars. */
+export function restoreDockerfile(helperImage: string, sources: Source[]): string {
+  const mounts: string[] = [];
+  const cmds: string[] = [];
+  for (const s of sources) {
+    const src = `/.go-buildx-restore/${s.entry.kind}`;
+    mounts.push(`--mount=${s.entry.mount.options}`, `--mount=type=bind,from=${s.from},target=${src}`);
+    cmds.push(`tar -xf ${src}/${TAR_NAME[s.entry.kind]} -C ${shellQuote(s.entry.mount.target)}`);
+  }
+  return [
+    `FROM --platform=$BUILDPLATFORM ${helperImage}`,
+    'ARG GO_BUILDX_NONCE',
+    `RUN ${mounts.join(' \\\n    ')} \\\n    : "$GO_BUILDX_NONCE" && ${cmds.join(' && ')}`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * The save Dockerfile for one cache: tar its contents, newest files first when
+ * over the cap (the oldest are dropped from a staged copy, never from the
+ * mount itself), into a one-layer image.
+ */
+export function extractDockerfile(helperImage: string, entry: PlanEntry, maxBytes: number): string {
+  const t = shellQuote(entry.mount.target);
+  const p = SAVED_PATHS[entry.kind];
+  const out = `/.go-buildx-out/${TAR_NAME[entry.kind]}`;
+  const script = [
+    'set -e',
+    'mkdir -p /.go-buildx-out',
+    `cd ${t}`,
+    `mkdir -p ${p}`,
+    `total=$(find ${p} -type f -exec stat -c %s {} + | awk '{t+=$1} END {print t+0}')`,
+    `if [ "$total" -gt ${maxBytes} ]; then`,
+    `  mkdir -p /.go-buildx-stage && tar -cf - ${p} | tar -xf - -C /.go-buildx-stage && cd /.go-buildx-stage`,
+    `  find ${p} -type f -exec stat -c '%Y %s %n' {} + | sort -rn | awk -v cap=${maxBytes} '{t+=$2; if (t>cap) {sub(/^[0-9]+ [0-9]+ /,""); print}}' | xargs -r rm -f`,
+    'fi',
+    `kept=$(find ${p} -type f -exec stat -c %s {} + | awk '{t+=$1} END {print t+0}')`,
+    `tar -cf ${out} ${p}`,
+    `echo "go-buildx-stats kind=${entry.kind} total=$total kept=$kept"`,
+  ].join('\n');
+  return [
+    `FROM --platform=$BUILDPLATFORM ${helperImage} AS extract`,
+    'ARG GO_BUILDX_NONCE',
+    `RUN --mount=${entry.mount.options} <<'GO_BUILDX_EOF'`,
+    `: "$GO_BUILDX_NONCE"`,
+    script,
+    'GO_BUILDX_EOF',
+    'FROM scratch',
+    `COPY --from=extract /.go-buildx-out/ /`,
+    '',
+  ].join('\n');
+}
+
+export function helperBuildArgv(o: {
+  builder: string;
+  dockerfile: string;
+  contextDir: string;
+  buildArgs: string[];
+  buildContexts?: { name: string; dir: string }[];
+  output: string;
+  nonce: string;
+}): string[] {
+  const argv = ['build', '--builder', o.builder, '--progress=plain', '--provenance=false', '--file', o.dockerfile];
+  argv.push('--build-arg', `GO_BUILDX_NONCE=${o.nonce}`);
+  for (const a of o.buildArgs) argv.push('--build-arg', a);
+  for (const c of o.buildContexts ?? []) argv.push('--build-context', `${c.name}=${c.dir}`);
+  argv.push('--output', o.output, o.contextDir);
+  return argv;
+}
+
+/** The registry output of a save: both tags at once, zstd (fast to write and to unpack). */
+export function registryOutput(refs: string[]): string {
+  return `type=image,"name=${refs.join(',')}",push=true,compression=zstd,force-compression=true,oci-mediatypes=true`;
+}
+
+/** "go-buildx-stats kind=build total=123 kept=100" lines from a save build's plain progress. */
+export function parseStats(log: string): { total: number; kept: number } | undefined {
+  const m = /go-buildx-stats kind=\w+ total=(\d+) kept=(\d+)/.exec(log);
+  return m ? { total: Number(m[1]), kept: Number(m[2]) } : undefined;
+}
+
+/**
+ * Which caches to save. A cache restored from its exact key is saved again
+ * only if a step that mounts it ran (was not CACHED) in this build: for the
+ * module cache the key already pins its content, for the build cache a run
+ * step may have added entries.
+ */
+export function decideSaves(plan: GoCachePlan, vertices: MergedVertex[], saveAllowed: { ok: boolean; why?: string }): GoCachePlan {
+  const entries = plan.entries.map((e) => {
+    if (!saveAllowed.ok) return { ...e, save: false, skipReason: saveAllowed.why };
+    if (e.restored?.match !== 'exact') return { ...e, save: true, skipReason: undefined };
+    if (e.kind === 'mod') return { ...e, save: false, skipReason: 'restored from its exact key' };
+    const ran = vertices.filter((v) => !v.cached && v.completed && mountsCache(v.name, e.mount));
+    return ran.length > 0
+      ? { ...e, save: true, skipReason: undefined }
+      : { ...e, save: false, skipReason: 'restored from its exact key and no step that uses it ran' };
+  });
+  return { ...plan, entries };
+}
+
+/** True for a RUN step whose name shows this cache mount. */
+export function mountsCache(name: string | undefined, mount: CacheMount): boolean {
+  if (!name || !/\]\s+RUN\s/.test(name)) return false;
+  for (const m of name.matchAll(/--mount=(\S+)/g)) {
+    const o = m[1];
+    if (!/type=cache/.test(o)) continue;
+    const id = /(?:^|,)id=([^,]+)/.exec(o)?.[1];
+    const target = /(?:^|,)(?:target|dst|destination)=([^,]+)/.exec(o)?.[1];
+    if ((id ?? target) === mount.id || (!id && target === mount.target)) return true;
+  }
+  return false;
+}
+
+export interface GoCacheStore {
+  readonly name: string;
+  /** The first candidate that exists, as a source the restore build can mount. */
+  find(entry: PlanEntry): Promise<{ restored: Restored; source: Source } | undefined>;
+  /** The --output of the save build for this entry. */
+  output(entry: PlanEntry): string;
+  /** Called after the save build; returns the compressed bytes stored, when known. */
+  finish(entry: PlanEntry): Promise<number | undefined>;
+}
+
+export interface RestoreReport {
+  entries: PlanEntry[];
+  seconds: number;
+  warnings: string[];
+}
+
+export async function restoreGoCaches(
+  buildx: BuildxCommand,
+  builder: string,
+  plan: GoCachePlan,
+  store: GoCacheStore,
+  tempDir: string,
+): Promise<RestoreReport> {
+  const t0 = Date.now();
+  const warnings: string[] = [];
+  const entries = [...plan.entries];
+  const sources: Source[] = [];
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i];
+    core.debug(`${KIND_LABEL[e.kind]} key ${e.key}; candidates ${JSON.stringify(e.read)}`);
+    try {
+      const found = await store.find(e);
+      if (found) {
+        entries[i] = { ...e, restored: found.restored };
+        sources.push({ ...found.source, entry: entries[i] });
+      }
+    } catch (err) {
+      warnings.push(`Looking up the ${KIND_LABEL[e.kind]} cache failed: ${(err as Error).message}`);
+    }
+  }
+  if (sources.length > 0) {
+    const dir = path.join(tempDir, 'go-cache', 'restore');
+    fs.mkdirSync(dir, { recursive: true });
+    const dockerfile = path.join(dir, 'Dockerfile');
+    fs.writeFileSync(dockerfile, restoreDockerfile(plan.helperImage, sources));
+    const argv = helperBuildArgv({
+      builder,
+      dockerfile,
+      contextDir: dir,
+      buildArgs: plan.buildArgs,
+      buildContexts: sources.flatMap((s) => (s.buildContext ? [s.buildContext] : [])),
+      output: 'type=cacheonly',
+      nonce: crypto.randomUUID(),
+    });
+    core.debug(`restore argv: ${JSON.stringify(argv)}`);
+    const res = await run(...args(buildx, ...argv), { allowFailure: true });
+    if (res.exitCode !== 0) {
+      warnings.push(`Restoring the Go caches failed: ${lastError(res.stderr)}`);
+      for (let i = 0; i < entries.length; i++) entries[i] = { ...entries[i], restored: undefined };
+    }
+  }
+  return { entries, seconds: (Date.now() - t0) / 1000, warnings };
+}
+
+export interface SaveReport {
+  kind: GoCacheKind;
+  saved: boolean;
+  refs: string[];
+  /** Bytes in the cache before trimming, and kept after it. */
+  total?: number;
+  kept?: number;
+  /** Compressed bytes stored. */
+  stored?: number;
+  seconds: number;
+  skipReason?: string;
+  error?: string;
+}
+
+export async function saveGoCache(
+  buildx: BuildxCommand,
+  builder: string,
+  plan: GoCachePlan,
+  entry: PlanEntry,
+  store: GoCacheStore,
+  tempDir: string,
+): Promise<SaveReport> {
+  const t0 = Date.now();
+  const base = { kind: entry.kind, refs: entry.write };
+  if (!entry.save) return { ...base, saved: false, seconds: 0, skipReason: entry.skipReason };
+  const dir = path.join(tempDir, 'go-cache', `save-${entry.kind}`);
+  fs.mkdirSync(dir, { recursive: true });
+  const dockerfile = path.join(dir, 'Dockerfile');
+  fs.writeFileSync(dockerfile, extractDockerfile(plan.helperImage, entry, plan.maxBytes));
+  const ctx = path.join(dir, 'context');
+  fs.mkdirSync(ctx, { recursive: true });
+  const argv = helperBuildArgv({
+    builder,
+    dockerfile,
+    contextDir: ctx,
+    buildArgs: plan.buildArgs,
+    output: store.output(entry),
+    nonce: crypto.randomUUID(),
+  });
+  core.debug(`save ${entry.kind} argv: ${JSON.stringify(argv)}`);
+  const res = await run(...args(buildx, ...argv), { allowFailure: true });
+  if (res.exitCode !== 0) {
+    return { ...base, saved: false, seconds: (Date.now() - t0) / 1000, error: lastError(res.stderr) };
+  }
+  const stats = parseStats(res.stderr + res.stdout);
+  let stored: number | undefined;
+  try {
+    stored = await store.finish(entry);
+  } catch (err) {
+    return { ...base, saved: false, seconds: (Date.now() - t0) / 1000, error: (err as Error).message, ...stats };
+  }
+  return { ...base, saved: true, seconds: (Date.now() - t0) / 1000, stored, ...stats };
+}
+
+function lastError(stderr: string): string {
+  const lines = stderr.trimEnd().split('\n');
+  return (lines.reverse().find((l) => /ERROR|error/.test(l)) ?? lines[0] ?? '').trim();
+}

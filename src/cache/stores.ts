@@ -1,0 +1,132 @@
+// Where saved Go caches live: registry images (default) or actions/cache.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { run } from '../exec.js';
+import type { BuildxCommand } from '../state.js';
+import { args } from '../setup/buildx.js';
+import { repositoryOf } from '../settings.js';
+import type { OciIndex, OciManifest } from '../report/sizes.js';
+import { isAttestation } from '../report/sizes.js';
+import { type GoCacheStore, type PlanEntry, registryOutput, TAR_NAME } from './gocache.js';
+
+interface InspectedManifest {
+  digest: string;
+  mediaType?: string;
+  layers?: { size: number }[];
+  manifests?: OciIndex['manifests'];
+}
+
+/** A tag that does not exist, as opposed to a registry that cannot be read. */
+export function isNotFound(stderr: string): boolean {
+  return /not found|manifest unknown|name unknown|404/i.test(stderr);
+}
+
+export class RegistryStore implements GoCacheStore {
+  readonly name = 'registry';
+  constructor(
+    private readonly buildx: BuildxCommand,
+    /** The docker driver also keeps every image it pushes in the engine; those copies are removed. */
+    private readonly driver: string,
+  ) {}
+
+  async find(entry: PlanEntry) {
+    let lastError: string | undefined;
+    for (const c of entry.read) {
+      const res = await run(...args(this.buildx, 'imagetools', 'inspect', c.ref, '--format', '{{json .Manifest}}'), { allowFailure: true });
+      if (res.exitCode !== 0) {
+        if (!isNotFound(res.stderr)) lastError = res.stderr.trim().split('\n').pop();
+        continue;
+      }
+      const m = JSON.parse(res.stdout) as InspectedManifest;
+      const repo = repositoryOf(c.ref);
+      let digest = m.digest;
+      if (m.manifests) {
+        const child = m.manifests.find((d) => !isAttestation(d));
+        if (!child) continue;
+        digest = child.digest;
+      }
+      const raw = await run(...args(this.buildx, 'imagetools', 'inspect', '--raw', `${repo}@${digest}`));
+      const layers = (JSON.parse(raw.stdout) as OciManifest).layers;
+      const bytes = (layers ?? []).reduce((s, l) => s + l.size, 0);
+      return { restored: { ref: c.ref, match: c.match, bytes }, source: { entry, from: `${repo}@${digest}` } };
+    }
+    if (lastError) throw new Error(lastError);
+    return undefined;
+  }
+
+  output(entry: PlanEntry): string {
+    return registryOutput(entry.write);
+  }
+
+  async finish(entry: PlanEntry): Promise<number | undefined> {
+    if (this.driver === 'docker') await run('docker', ['image', 'rm', ...entry.write], { allowFailure: true });
+    const res = await run(...args(this.buildx, 'imagetools', 'inspect', '--raw', entry.write[0]), { allowFailure: true });
+    if (res.exitCode !== 0) return undefined;
+    const m = JSON.parse(res.stdout) as OciManifest;
+    return (m.layers ?? []).reduce((s, l) => s + l.size, 0);
+  }
+}
+
+/** The slice of @actions/cache this backend uses; a test passes its own. */
+export interface CacheClient {
+  restoreCache(paths: string[], primaryKey: string, restoreKeys?: string[]): Promise<string | undefined>;
+  saveCache(paths: string[], key: string): Promise<number>;
+}
+
+export async function actionsCacheClient(): Promise<CacheClient> {
+  // Loaded only for this backend: it is the largest dependency by far.
+  const cache = await import('@actions/cache');
+  if (!cache.isFeatureAvailable()) {
+    throw new Error('the GitHub Actions cache service is not available to this job (no ACTIONS_RESULTS_URL or ACTIONS_CACHE_URL)');
+  }
+  return { restoreCache: (p, k, r) => cache.restoreCache(p, k, r), saveCache: (p, k) => cache.saveCache(p, k) };
+}
+
+/**
+ * actions/cache: restored into a local directory that the restore build reads
+ * as a named build context; saved from a type=local export of the save build.
+ */
+export class GhaStore implements GoCacheStore {
+  readonly name = 'gha';
+  /**
+   * root: a fixed directory. actions/cache versions entries by their paths,
+   * so restore and save must name the same path on every run.
+   */
+  constructor(
+    private readonly client: CacheClient,
+    private readonly root: string,
+  ) {}
+
+  private dir(entry: PlanEntry): string {
+    return path.join(this.root, entry.kind);
+  }
+
+  async find(entry: PlanEntry) {
+    const workDir = this.dir(entry);
+    fs.mkdirSync(workDir, { recursive: true });
+    const [primary, ...rest] = entry.read.map((c) => c.ref);
+    const hit = await this.client.restoreCache([workDir], primary, [primary, ...rest]);
+    const tar = path.join(workDir, TAR_NAME[entry.kind]);
+    if (!hit || !fs.existsSync(tar)) return undefined;
+    const c = entry.read.find((x) => hit === x.ref || hit.startsWith(x.ref)) ?? entry.read[entry.read.length - 1];
+    const name = `go-buildx-${entry.kind}`;
+    return {
+      restored: { ref: hit, match: c.match, bytes: fs.statSync(tar).size },
+      source: { entry, from: name, buildContext: { name, dir: workDir } },
+    };
+  }
+
+  output(entry: PlanEntry): string {
+    fs.rmSync(this.dir(entry), { recursive: true, force: true });
+    return `type=local,dest=${this.dir(entry)}`;
+  }
+
+  async finish(entry: PlanEntry): Promise<number | undefined> {
+    try {
+      await this.client.saveCache([this.dir(entry)], entry.write[0]);
+      return fs.statSync(path.join(this.dir(entry), TAR_NAME[entry.kind])).size;
+    } finally {
+      fs.rmSync(this.dir(entry), { recursive: true, force: true });
+    }
+  }
+}
