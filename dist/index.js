@@ -41382,6 +41382,7 @@ async function credentialsFor(host) {
     }
     return undefined;
 }
+const REQUEST_TIMEOUT_MS = 5 * 60 * 1000;
 class RegistryClient {
     reg;
     creds;
@@ -41395,6 +41396,8 @@ class RegistryClient {
             method,
             body: body ? new Uint8Array(body) : undefined,
             redirect: 'follow',
+            // A registry that stops answering must fail the push, not hang the job.
+            signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
             headers: { ...headers, ...(this.token ? { Authorization: this.token } : {}) },
         });
         let res = await send();
@@ -41418,7 +41421,7 @@ class RegistryClient {
         if (params.service)
             url.searchParams.set('service', params.service);
         url.searchParams.set('scope', `repository:${this.reg.path}:pull,push`);
-        const res = await fetch(url, { headers: basic ? { Authorization: basic } : {} });
+        const res = await fetch(url, { headers: basic ? { Authorization: basic } : {}, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
         if (!res.ok)
             throw new Error(`getting a token from ${url.origin} failed: ${res.status}`);
         const body = (await res.json());

@@ -81,6 +81,8 @@ export async function credentialsFor(host: string): Promise<{ username: string; 
   return undefined;
 }
 
+const REQUEST_TIMEOUT_MS = 5 * 60 * 1000;
+
 class RegistryClient {
   private token?: string;
   constructor(
@@ -94,6 +96,8 @@ class RegistryClient {
         method,
         body: body ? new Uint8Array(body) : undefined,
         redirect: 'follow',
+        // A registry that stops answering must fail the push, not hang the job.
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
         headers: { ...headers, ...(this.token ? { Authorization: this.token } : {}) },
       });
     let res = await send();
@@ -116,7 +120,7 @@ class RegistryClient {
     const url = new URL(params.realm);
     if (params.service) url.searchParams.set('service', params.service);
     url.searchParams.set('scope', `repository:${this.reg.path}:pull,push`);
-    const res = await fetch(url, { headers: basic ? { Authorization: basic } : {} });
+    const res = await fetch(url, { headers: basic ? { Authorization: basic } : {}, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     if (!res.ok) throw new Error(`getting a token from ${url.origin} failed: ${res.status}`);
     const body = (await res.json()) as { token?: string; access_token?: string };
     this.token = `Bearer ${body.token ?? body.access_token}`;
