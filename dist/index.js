@@ -35342,6 +35342,12 @@ class ExecError extends Error {
         this.name = 'ExecError';
     }
 }
+/** The last lines of a failed command's output, on one line, for an error message. */
+function failureTail(res, n = 3) {
+    return lastLines(res.stderr || res.stdout, n)
+        .split('\n')
+        .join(' ');
+}
 function lastLines(text, n) {
     return text.trimEnd().split('\n').slice(-n).join('\n');
 }
@@ -38257,15 +38263,19 @@ const parse = function (data, opts = {}) {
 
 
 
-/** A tag-safe slug of a branch name, at most 48 characters. */
-function slug(name) {
+/**
+ * A Docker-tag-safe slug ([a-z0-9._-], no leading or trailing "." or "-") of
+ * at most `max` characters; a longer one ends in 8 hex digits of its hash so
+ * that names sharing a prefix stay apart. 48 leaves room in a cache tag.
+ */
+function slug(name, max = 48) {
     let s = name
         .toLowerCase()
         .replace(/[^a-z0-9._-]+/g, '-')
         .replace(/-{2,}/g, '-')
         .replace(/^[.-]+|[.-]+$/g, '');
-    if (s.length > 48)
-        s = `${s.slice(0, 39)}-${sha(name).slice(0, 8)}`;
+    if (s.length > max)
+        s = `${s.slice(0, max - 9)}-${sha(name).slice(0, 8)}`;
     return s || 'none';
 }
 function sha(text) {
@@ -38407,6 +38417,117 @@ function ghaKeys(kind, key, runId) {
     return { write: [`go-buildx-gobuild-${key}-${runId}`], read: [{ ref: `go-buildx-gobuild-${key}-`, match: 'exact' }] };
 }
 
+;// CONCATENATED MODULE: ./src/build/dockerfile.ts
+// The one Dockerfile reader: instructions (continuations joined, comments
+// dropped) grouped into stages, with the ARG and ENV values in effect at each
+// instruction. The Go cache mount finder and the lint both read through it.
+// Pure: text in, stages out.
+/** Joins continuation lines and drops comments; heredoc bodies are kept as text of their instruction. */
+function instructions(text) {
+    const lines = text.split(/\r?\n/);
+    const out = [];
+    let current;
+    const flush = () => {
+        const m = current && /^(\S+)\s*(.*)$/s.exec(current.text);
+        if (m && current)
+            out.push({ keyword: m[1].toUpperCase(), rest: m[2], line: current.line });
+        current = undefined;
+    };
+    for (let i = 0; i < lines.length; i++) {
+        const raw = lines[i];
+        const trimmed = raw.trim();
+        if (trimmed.startsWith('#') || (!current && trimmed === ''))
+            continue;
+        const cont = /\\\s*$/.test(raw);
+        const piece = cont ? raw.replace(/\\\s*$/, '') : raw;
+        if (current)
+            current.text += ` ${piece.trim()}`;
+        else
+            current = { text: piece.trim(), line: i + 1 };
+        if (!cont)
+            flush();
+    }
+    flush();
+    return out;
+}
+/** Substitutes $VAR, ${VAR} and ${VAR:-default} from vars; unknown or empty variables stay as written. */
+function substitute(s, vars) {
+    return s.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (all, a, dflt, b) => {
+        const name = (a ?? b);
+        if (vars[name] !== undefined && vars[name] !== '')
+            return vars[name];
+        if (dflt !== undefined)
+            return dflt;
+        return all;
+    });
+}
+function parseArgDecl(rest) {
+    return rest
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((d) => {
+        const eq = d.indexOf('=');
+        return eq === -1 ? [d, undefined] : [d.slice(0, eq), d.slice(eq + 1).replace(/^"(.*)"$/, '$1')];
+    });
+}
+/** ENV KEY=VALUE ..., or the legacy ENV KEY VALUE. */
+function parseEnv(rest) {
+    const out = {};
+    if (!rest.includes('=')) {
+        const m = /^(\S+)\s+(.*)$/.exec(rest);
+        if (m)
+            out[m[1]] = m[2].trim();
+        return out;
+    }
+    for (const m of rest.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S*)/g))
+        out[m[1]] = m[2].replace(/^"(.*)"$/, '$1');
+    return out;
+}
+function stages(text, buildArgs) {
+    const out = [];
+    const global = {};
+    for (const i of instructions(text)) {
+        const cur = out[out.length - 1];
+        if (i.keyword === 'FROM') {
+            const words = i.rest.split(/\s+/).filter((w) => w && !w.startsWith('--'));
+            out.push({
+                line: i.line,
+                base: substitute(words[0] ?? '', global),
+                name: words[1]?.toUpperCase() === 'AS' ? words[2] : undefined,
+                platformFlag: /--platform=(\S+)/.exec(i.rest)?.[1],
+                vars: { ...global },
+                ins: [],
+            });
+            continue;
+        }
+        const scope = cur ? cur.vars : global;
+        if (i.keyword === 'ARG') {
+            for (const [k, v] of parseArgDecl(i.rest)) {
+                scope[k] = buildArgs[k] ?? (v !== undefined ? substitute(v, scope) : cur ? global[k] : undefined) ?? '';
+            }
+        }
+        else if (i.keyword === 'ENV' && cur) {
+            for (const [k, v] of Object.entries(parseEnv(i.rest)))
+                cur.vars[k] = substitute(v, cur.vars);
+        }
+        if (cur)
+            cur.ins.push({ ...i, vars: { ...cur.vars } });
+    }
+    return out;
+}
+/** Build args (KEY=VALUE; a bare KEY takes the environment's value, as buildx does) as a map. */
+function buildArgMap(buildArgs, env = process.env) {
+    const out = {};
+    for (const a of buildArgs) {
+        const eq = a.indexOf('=');
+        if (eq === -1)
+            out[a] = env[a] ?? '';
+        else
+            out[a.slice(0, eq)] = a.slice(eq + 1);
+    }
+    return out;
+}
+
 ;// CONCATENATED MODULE: ./src/build/zeroconfig.ts
 // The built-in Dockerfile for a Go module that has none. It follows every
 // practice the action recommends, and passes its own lint:
@@ -38419,6 +38540,7 @@ function ghaKeys(kind, key, runId) {
 //   static image assembled here, so nothing else has to be pulled)
 // - GOPROXY, GOPRIVATE, GOFLAGS, GOSUMDB as build args; private-module
 //   credentials only through the BuildKit secret "netrc"
+
 
 
 
@@ -38498,7 +38620,7 @@ function useBuiltinDockerfile(settings, tempDir, version) {
     lib_core/* info */.pq(`No Dockerfile in ${external_node_path_.relative(settings.workspace, settings.context) || '.'}: using the built-in one for Go ${z.goVersion}, package ${z.goMain}`);
     if (settings.printDockerfile)
         lib_core/* info */.pq(`The built-in Dockerfile (save it as your own to change it):\n${text}`);
-    const own = new Set(settings.buildArgs.map((a) => a.split('=')[0]));
+    const own = new Set(Object.keys(buildArgMap(settings.buildArgs)));
     const extra = [
         ...(own.has('VERSION') ? [] : [`VERSION=${version || 'dev'}`]),
         ...(own.has('LDFLAGS') || !z.ldflags ? [] : [`LDFLAGS=${z.ldflags}`]),
@@ -39548,70 +39670,7 @@ function cacheEntries(settings) {
 // Finds the Go module and build cache mounts in a Dockerfile: the
 // `RUN --mount=type=cache,...` flags, with the stage they are in and that
 // stage's base image. Pure: text in, description out.
-/** Joins continuation lines and drops comments; heredoc bodies are kept as text of their instruction. */
-function instructions(text) {
-    const lines = text.split(/\r?\n/);
-    const out = [];
-    let current;
-    for (let i = 0; i < lines.length; i++) {
-        const raw = lines[i];
-        const trimmed = raw.trim();
-        if (!current && (trimmed === '' || trimmed.startsWith('#')))
-            continue;
-        if (current && trimmed.startsWith('#'))
-            continue;
-        const cont = /\\\s*$/.test(raw);
-        const piece = cont ? raw.replace(/\\\s*$/, '') : raw;
-        if (current)
-            current.text += ` ${piece.trim()}`;
-        else
-            current = { text: piece.trim(), line: i + 1 };
-        if (!cont) {
-            const m = /^(\S+)\s*(.*)$/s.exec(current.text);
-            if (m)
-                out.push({ keyword: m[1].toUpperCase(), rest: m[2], line: current.line });
-            current = undefined;
-        }
-    }
-    if (current) {
-        const m = /^(\S+)\s*(.*)$/s.exec(current.text);
-        if (m)
-            out.push({ keyword: m[1].toUpperCase(), rest: m[2], line: current.line });
-    }
-    return out;
-}
-/** Substitutes $VAR, ${VAR} and ${VAR:-default} from vars; unknown variables stay as written. */
-function substitute(s, vars) {
-    return s.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (all, a, dflt, b) => {
-        const name = (a ?? b);
-        if (vars[name] !== undefined && vars[name] !== '')
-            return vars[name];
-        if (dflt !== undefined)
-            return dflt;
-        return all;
-    });
-}
-function parseArgDecl(rest) {
-    return rest
-        .split(/\s+/)
-        .filter(Boolean)
-        .map((d) => {
-        const eq = d.indexOf('=');
-        return eq === -1 ? [d, undefined] : [d.slice(0, eq), d.slice(eq + 1).replace(/^"(.*)"$/, '$1')];
-    });
-}
-function parseEnv(rest) {
-    const out = {};
-    if (!rest.includes('=')) {
-        const m = /^(\S+)\s+(.*)$/.exec(rest);
-        if (m)
-            out[m[1]] = m[2].trim();
-        return out;
-    }
-    for (const m of rest.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S*)/g))
-        out[m[1]] = m[2].replace(/^"(.*)"$/, '$1');
-    return out;
-}
+
 /** Options of one --mount flag: "type=cache,id=x,target=/y" → map. */
 function mountOptions(spec) {
     const out = new Map();
@@ -39628,11 +39687,11 @@ function mountOptions(spec) {
  * What kind of Go cache a mount target is: the stage's GOMODCACHE/GOCACHE if
  * set, else the Go defaults ($GOPATH/pkg/mod, ~/.cache/go-build).
  */
-function classify(target, env) {
+function classify(target, vars) {
     const clean = target.replace(/\/+$/, '');
-    if (env.GOMODCACHE && clean === env.GOMODCACHE.replace(/\/+$/, ''))
+    if (vars.GOMODCACHE && clean === vars.GOMODCACHE.replace(/\/+$/, ''))
         return 'mod';
-    if (env.GOCACHE && clean === env.GOCACHE.replace(/\/+$/, ''))
+    if (vars.GOCACHE && clean === vars.GOCACHE.replace(/\/+$/, ''))
         return 'build';
     if (clean.endsWith('/pkg/mod'))
         return 'mod';
@@ -39645,46 +39704,21 @@ function classify(target, env) {
  * replace the guess from paths.
  */
 function findGoCacheMounts(text, buildArgs, explicit) {
-    const globalArgs = {};
-    let stageBase = '';
-    let stageVars = {};
-    let env = {};
     const byId = new Map();
     const skipped = [];
-    let inStage = false;
-    for (const ins of instructions(text)) {
-        if (ins.keyword === 'ARG') {
-            for (const [k, v] of parseArgDecl(ins.rest)) {
-                const value = buildArgs[k] ?? (v !== undefined ? substitute(v, inStage ? stageVars : globalArgs) : undefined);
-                if (inStage)
-                    stageVars[k] = value ?? globalArgs[k] ?? '';
-                else
-                    globalArgs[k] = value ?? '';
-            }
-        }
-        else if (ins.keyword === 'FROM') {
-            inStage = true;
-            const words = ins.rest.split(/\s+/).filter((w) => !w.startsWith('--'));
-            stageBase = substitute(words[0] ?? '', globalArgs);
-            stageVars = {};
-            env = {};
-        }
-        else if (ins.keyword === 'ENV') {
-            for (const [k, v] of Object.entries(parseEnv(ins.rest)))
-                env[k] = substitute(v, { ...globalArgs, ...stageVars, ...env });
-        }
-        else if (ins.keyword === 'RUN') {
+    for (const stage of stages(text, buildArgs)) {
+        for (const ins of stage.ins) {
+            if (ins.keyword !== 'RUN')
+                continue;
             for (const m of ins.rest.matchAll(/--mount=(\S+)/g)) {
-                const spec = m[1].replace(/^"(.*)"$/, '$1');
-                const opts = mountOptions(spec);
+                const opts = mountOptions(m[1].replace(/^"(.*)"$/, '$1'));
                 if (opts.get('type') !== 'cache')
                     continue;
                 const rawTarget = opts.get('target') ?? opts.get('dst') ?? opts.get('destination');
                 if (!rawTarget)
                     continue;
-                const vars = { ...globalArgs, ...stageVars, ...env };
-                const target = substitute(rawTarget, vars);
-                const id = substitute(opts.get('id') ?? rawTarget, vars);
+                const target = substitute(rawTarget, ins.vars);
+                const id = substitute(opts.get('id') ?? rawTarget, ins.vars);
                 let kind;
                 if (explicit?.mod !== undefined || explicit?.build !== undefined) {
                     if (explicit.mod === target || explicit.mod === id)
@@ -39693,7 +39727,7 @@ function findGoCacheMounts(text, buildArgs, explicit) {
                         kind = 'build';
                 }
                 else {
-                    kind = classify(target, env);
+                    kind = classify(target, ins.vars);
                 }
                 if (!kind)
                     continue;
@@ -39711,7 +39745,7 @@ function findGoCacheMounts(text, buildArgs, explicit) {
                     .filter(([k]) => !['from', 'source', 'src'].includes(k))
                     .map(([k, v]) => `${k}=${k === 'id' ? id : k === 'target' || k === 'dst' || k === 'destination' ? target : v}`)
                     .join(',');
-                byId.set(id, { kind, id, target, options: kept, line: ins.line, stageBase });
+                byId.set(id, { kind, id, target, options: kept, line: ins.line, stageBase: stage.base });
             }
         }
     }
@@ -40168,8 +40202,7 @@ class RegistryStore {
                 digest = child.digest;
             }
             const raw = await run(...args(this.buildx, 'imagetools', 'inspect', '--raw', `${repo}@${digest}`));
-            const layers = JSON.parse(raw.stdout).layers;
-            const bytes = (layers ?? []).reduce((s, l) => s + l.size, 0);
+            const bytes = compressedSize(JSON.parse(raw.stdout));
             return { restored: { ref: c.ref, match: c.match, bytes }, source: { entry, from: `${repo}@${digest}` } };
         }
         if (lastError)
@@ -40186,7 +40219,7 @@ class RegistryStore {
         if (res.exitCode !== 0)
             return undefined;
         const m = JSON.parse(res.stdout);
-        return (m.layers ?? []).reduce((s, l) => s + l.size, 0);
+        return compressedSize(m);
     }
 }
 async function actionsCacheClient() {
@@ -40262,23 +40295,11 @@ class GhaStore {
 
 
 
-/** Build args as a map, for substituting ARGs in the Dockerfile. */
-function buildArgMap(buildArgs) {
-    const out = {};
-    for (const a of buildArgs) {
-        const eq = a.indexOf('=');
-        if (eq === -1)
-            out[a] = process.env[a] ?? '';
-        else
-            out[a.slice(0, eq)] = a.slice(eq + 1);
-    }
-    return out;
-}
+
 function planGoCache(settings) {
     if (!settings.goCache.enabled)
         return { note: 'Go cache persistence is off (it needs cache-ref, or go-cache-backend: gha)' };
-    const argMap = buildArgMap(settings.buildArgs);
-    const found = findGoCacheMounts(external_node_fs_.readFileSync(settings.file, 'utf8'), argMap, settings.goCache.mounts);
+    const found = findGoCacheMounts(external_node_fs_.readFileSync(settings.file, 'utf8'), buildArgMap(settings.buildArgs), settings.goCache.mounts);
     for (const s of found.skipped)
         lib_core/* warning */.$e(`The cache mount ${s.target} (line ${s.line}) is not carried across runs: ${s.reason}`);
     if (found.mounts.length === 0) {
@@ -40473,7 +40494,7 @@ async function pushTags(tags, expectedDigest) {
     for (const tag of tags) {
         const res = await run('docker', ['push', tag], { allowFailure: true });
         if (res.exitCode !== 0) {
-            const msg = (res.stderr || res.stdout).trim().split('\n').slice(-3).join(' ');
+            const msg = failureTail(res);
             throw new Error(`Push of ${tag} failed: ${msg}`);
         }
         const digest = parsePushDigest(res.stdout);
@@ -40494,7 +40515,7 @@ async function tagStaged(buildx, source, tags, expectedDigest) {
     argv.push(source);
     const res = await run(buildx.cmd, argv, { allowFailure: true });
     if (res.exitCode !== 0)
-        throw new Error(`Tagging ${tags.join(', ')} failed: ${(res.stderr || res.stdout).trim().split('\n').slice(-3).join(' ')}`);
+        throw new Error(`Tagging ${tags.join(', ')} failed: ${failureTail(res)}`);
     for (const tag of tags) {
         const got = await run(buildx.cmd, [...buildx.prefix, 'imagetools', 'inspect', '--format', '{{json .Manifest.Digest}}', tag], {
             allowFailure: true,
@@ -40979,6 +41000,7 @@ function failureMessage(r) {
 
 
 
+
 function contextFrom(env) {
     let payload = {};
     try {
@@ -40997,14 +41019,8 @@ function contextFrom(env) {
         payload,
     };
 }
-/** A Docker tag from any text: [a-z0-9_.-], no leading "." or "-", at most 128 characters. */
-function tagSlug(s) {
-    return s
-        .toLowerCase()
-        .replace(/[^a-z0-9_.-]+/g, '-')
-        .replace(/^[.-]+/, '')
-        .slice(0, 128);
-}
+/** A Docker tag (at most 128 characters) from a branch or git tag name. */
+const tagSlug = (s) => slug(s, 128);
 /**
  * - branch push: the branch, slugged, and sha-<7>
  * - pull request: pr-<number> and sha-<7> of the head commit (GITHUB_SHA is the merge commit)
@@ -41111,51 +41127,10 @@ async function resolveTagsAndLabels(settings) {
 
 const STATIC_BASE = /^(scratch|gcr\.io\/distroless\/static[^:@]*)(?:[:@].*)?$/;
 const NONROOT_BASE = /[:-]nonroot(?:$|[-@])/;
-function stages(text, buildArgs) {
-    const out = [];
-    const global = {};
-    for (const i of instructions(text)) {
-        const cur = out[out.length - 1];
-        if (i.keyword === 'FROM') {
-            const flags = [...i.rest.matchAll(/--(\w+)=(\S+)/g)];
-            const words = i.rest.split(/\s+/).filter((w) => w && !w.startsWith('--'));
-            out.push({
-                line: i.line,
-                base: substitute(words[0] ?? '', global),
-                name: words[1]?.toUpperCase() === 'AS' ? words[2] : undefined,
-                platformFlag: flags.find((f) => f[1] === 'platform')?.[2],
-                ins: [],
-                vars: { ...global },
-            });
-            continue;
-        }
-        if (i.keyword === 'ARG') {
-            for (const d of i.rest.split(/\s+/).filter(Boolean)) {
-                const eq = d.indexOf('=');
-                const k = eq === -1 ? d : d.slice(0, eq);
-                const v = buildArgs[k] ?? (eq === -1 ? (cur ? global[k] : undefined) : d.slice(eq + 1).replace(/^"(.*)"$/, '$1'));
-                if (cur)
-                    cur.vars[k] = v ?? '';
-                else
-                    global[k] = v ?? '';
-            }
-        }
-        if (i.keyword === 'ENV' && cur) {
-            for (const m of i.rest.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S*)/g))
-                cur.vars[m[1]] = m[2].replace(/^"(.*)"$/, '$1');
-        }
-        if (cur)
-            cur.ins.push({ ...i, text: substitute(i.rest, cur.vars) });
-    }
-    return out;
-}
 const isGoBuild = (s) => /\bgo\s+build\b/.test(s);
-/** A flag given to go build, as written or through GOFLAGS. */
-function hasFlag(run, flag) {
-    return flag.test(run);
-}
 function lintDockerfile(text, o) {
-    const all = stages(text, o.buildArgs);
+    // Each instruction's text with the ARG and ENV values in effect substituted.
+    const all = stages(text, o.buildArgs).map((st) => ({ ...st, ins: st.ins.map((i) => ({ ...i, text: substitute(i.rest, i.vars) })) }));
     const findings = [];
     const names = new Set(all.map((s) => s.name).filter(Boolean));
     const add = (rule, line, message) => findings.push({ rule, line, message });
@@ -41181,7 +41156,7 @@ function lintDockerfile(text, o) {
             if (i.keyword === 'RUN' && isGoBuild(i.text)) {
                 const goflags = s.vars.GOFLAGS ?? '';
                 const run = `${i.text} ${goflags}`;
-                if (!hasFlag(run, /-trimpath\b/))
+                if (!/-trimpath\b/.test(run))
                     add('go-build-flags', i.line, 'go build without -trimpath: local paths end up in the binary and builds are not reproducible');
                 const ldflags = /-ldflags[= ]+("[^"]*"|'[^']*'|\S+)/.exec(run)?.[1] ?? '';
                 if (!/(^|["'\s])-s(\s|["']|$)/.test(ldflags) || !/(^|["'\s])-w(\s|["']|$)/.test(ldflags)) {
@@ -41228,16 +41203,10 @@ function annotateLint(settings) {
     if (settings.lint === 'off')
         return;
     const dockerignore = external_node_fs_.existsSync(external_node_path_.join(settings.context, '.dockerignore')) || external_node_fs_.existsSync(`${settings.file}.dockerignore`);
-    const args = {};
-    for (const a of settings.buildArgs) {
-        const eq = a.indexOf('=');
-        if (eq > 0)
-            args[a.slice(0, eq)] = a.slice(eq + 1);
-    }
     const findings = lintDockerfile(external_node_fs_.readFileSync(settings.file, 'utf8'), {
         multiPlatform: settings.platforms.length > 1,
         hasDockerignore: dockerignore,
-        buildArgs: args,
+        buildArgs: buildArgMap(settings.buildArgs),
     });
     lib_core/* setOutput */.uH(Outputs.lintFindings, JSON.stringify(findings));
     const file = external_node_path_.relative(settings.workspace, settings.file);
@@ -41284,7 +41253,7 @@ async function mergeDigests(settings) {
     await lib_core/* group */.Os(`Merge ${sources.length} digest(s) into ${settings.tags.join(', ')}`, async () => {
         const res = await run(...args(bx.command, ...argv), { allowFailure: true });
         if (res.exitCode !== 0) {
-            throw new Error(`Merging the digests failed: ${(res.stderr || res.stdout).trim().split('\n').slice(-3).join(' ')}`);
+            throw new Error(`Merging the digests failed: ${failureTail(res)}`);
         }
     });
     const inspected = await run(...args(bx.command, 'imagetools', 'inspect', settings.tags[0], '--format', '{{json .Manifest}}'));

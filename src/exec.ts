@@ -35,6 +35,13 @@ export class ExecError extends Error {
   }
 }
 
+/** The last lines of a failed command's output, on one line, for an error message. */
+export function failureTail(res: RunResult, n = 3): string {
+  return lastLines(res.stderr || res.stdout, n)
+    .split('\n')
+    .join(' ');
+}
+
 export function lastLines(text: string, n: number): string {
   return text.trimEnd().split('\n').slice(-n).join('\n');
 }

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findGoCacheMounts, instructions, substitute } from '../../src/cache/dockerfile.js';
+import { findGoCacheMounts } from '../../src/cache/dockerfile.js';
+import { buildArgMap, instructions, substitute } from '../../src/build/dockerfile.js';
 import {
   branchOf,
   cacheKeys,
@@ -85,6 +86,8 @@ describe('Dockerfile cache mounts', () => {
       { keyword: 'RUN', rest: 'x y', line: 3 },
     ]);
     expect(substitute('${A}-$B-${C:-c}-$D', { A: 'a', B: 'b' })).toBe('a-b-c-$D');
+    // A bare KEY takes the environment's value, as buildx does.
+    expect(buildArgMap(['A=1', 'B', 'C=x=y'], { B: 'from-env' })).toEqual({ A: '1', B: 'from-env', C: 'x=y' });
   });
 });
 

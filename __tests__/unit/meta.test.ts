@@ -32,7 +32,8 @@ describe('default tags on recorded event contexts', () => {
     expect(defaultTags(image, { ...c, ref: 'refs/tags/v2.0.0-rc.1' }, []).tags).toEqual([`${image}:2.0.0-rc.1`, `${image}:sha-6113728`]);
     expect(defaultTags(image, { ...c, ref: 'refs/tags/nightly' }, []).tags[0]).toBe(`${image}:nightly`);
     expect(defaultTags(image, { ...c, ref: 'refs/heads/feature/Login' }, []).tags[0]).toBe(`${image}:feature-login`);
-    expect(tagSlug('-.Weird Name!')).toBe('weird-name-');
+    expect(tagSlug('-.Weird Name!')).toBe('weird-name');
+    expect(tagSlug('x'.repeat(200))).toMatch(/^x{119}-[0-9a-f]{8}$/);
   });
 });
 

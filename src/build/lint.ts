@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as core from '@actions/core';
 import { Inputs, Outputs } from '../constants.js';
 import type { Settings } from '../settings.js';
-import { instructions, substitute } from '../cache/dockerfile.js';
+import { buildArgMap, stages, substitute } from './dockerfile.js';
 
 export interface Finding {
   rule: string;
@@ -21,62 +21,14 @@ export interface LintOptions {
   buildArgs: Record<string, string>;
 }
 
-interface Stage {
-  line: number;
-  base: string;
-  name?: string;
-  platformFlag?: string;
-  ins: { keyword: string; rest: string; line: number; text: string }[];
-  vars: Record<string, string>;
-}
-
 const STATIC_BASE = /^(scratch|gcr\.io\/distroless\/static[^:@]*)(?:[:@].*)?$/;
 const NONROOT_BASE = /[:-]nonroot(?:$|[-@])/;
 
-function stages(text: string, buildArgs: Record<string, string>): Stage[] {
-  const out: Stage[] = [];
-  const global: Record<string, string> = {};
-  for (const i of instructions(text)) {
-    const cur = out[out.length - 1];
-    if (i.keyword === 'FROM') {
-      const flags = [...i.rest.matchAll(/--(\w+)=(\S+)/g)];
-      const words = i.rest.split(/\s+/).filter((w) => w && !w.startsWith('--'));
-      out.push({
-        line: i.line,
-        base: substitute(words[0] ?? '', global),
-        name: words[1]?.toUpperCase() === 'AS' ? words[2] : undefined,
-        platformFlag: flags.find((f) => f[1] === 'platform')?.[2],
-        ins: [],
-        vars: { ...global },
-      });
-      continue;
-    }
-    if (i.keyword === 'ARG') {
-      for (const d of i.rest.split(/\s+/).filter(Boolean)) {
-        const eq = d.indexOf('=');
-        const k = eq === -1 ? d : d.slice(0, eq);
-        const v = buildArgs[k] ?? (eq === -1 ? (cur ? global[k] : undefined) : d.slice(eq + 1).replace(/^"(.*)"$/, '$1'));
-        if (cur) cur.vars[k] = v ?? '';
-        else global[k] = v ?? '';
-      }
-    }
-    if (i.keyword === 'ENV' && cur) {
-      for (const m of i.rest.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S*)/g)) cur.vars[m[1]] = m[2].replace(/^"(.*)"$/, '$1');
-    }
-    if (cur) cur.ins.push({ ...i, text: substitute(i.rest, cur.vars) });
-  }
-  return out;
-}
-
 const isGoBuild = (s: string) => /\bgo\s+build\b/.test(s);
 
-/** A flag given to go build, as written or through GOFLAGS. */
-function hasFlag(run: string, flag: RegExp): boolean {
-  return flag.test(run);
-}
-
 export function lintDockerfile(text: string, o: LintOptions): Finding[] {
-  const all = stages(text, o.buildArgs);
+  // Each instruction's text with the ARG and ENV values in effect substituted.
+  const all = stages(text, o.buildArgs).map((st) => ({ ...st, ins: st.ins.map((i) => ({ ...i, text: substitute(i.rest, i.vars) })) }));
   const findings: Finding[] = [];
   const names = new Set(all.map((s) => s.name).filter(Boolean));
   const add = (rule: string, line: number, message: string) => findings.push({ rule, line, message });
@@ -116,7 +68,7 @@ export function lintDockerfile(text: string, o: LintOptions): Finding[] {
       if (i.keyword === 'RUN' && isGoBuild(i.text)) {
         const goflags = s.vars.GOFLAGS ?? '';
         const run = `${i.text} ${goflags}`;
-        if (!hasFlag(run, /-trimpath\b/))
+        if (!/-trimpath\b/.test(run))
           add('go-build-flags', i.line, 'go build without -trimpath: local paths end up in the binary and builds are not reproducible');
         const ldflags = /-ldflags[= ]+("[^"]*"|'[^']*'|\S+)/.exec(run)?.[1] ?? '';
         if (!/(^|["'\s])-s(\s|["']|$)/.test(ldflags) || !/(^|["'\s])-w(\s|["']|$)/.test(ldflags)) {
@@ -183,15 +135,10 @@ function copiesContext(rest: string): boolean {
 export function annotateLint(settings: Settings): void {
   if (settings.lint === 'off') return;
   const dockerignore = fs.existsSync(path.join(settings.context, '.dockerignore')) || fs.existsSync(`${settings.file}.dockerignore`);
-  const args: Record<string, string> = {};
-  for (const a of settings.buildArgs) {
-    const eq = a.indexOf('=');
-    if (eq > 0) args[a.slice(0, eq)] = a.slice(eq + 1);
-  }
   const findings = lintDockerfile(fs.readFileSync(settings.file, 'utf8'), {
     multiPlatform: settings.platforms.length > 1,
     hasDockerignore: dockerignore,
-    buildArgs: args,
+    buildArgs: buildArgMap(settings.buildArgs),
   });
   core.setOutput(Outputs.lintFindings, JSON.stringify(findings));
   const file = path.relative(settings.workspace, settings.file);

@@ -2,7 +2,7 @@
 // made with `buildx imagetools create` from the digests the build jobs pushed.
 import * as core from '@actions/core';
 import { Outputs } from '../constants.js';
-import { run } from '../exec.js';
+import { failureTail, run } from '../exec.js';
 import { repositoryOf, type Settings } from '../settings.js';
 import { args, resolveBuildx } from '../setup/buildx.js';
 import { manifestsFromRegistry, summarize } from '../report/sizes.js';
@@ -29,7 +29,7 @@ export async function mergeDigests(settings: Settings): Promise<void> {
   await core.group(`Merge ${sources.length} digest(s) into ${settings.tags.join(', ')}`, async () => {
     const res = await run(...args(bx.command, ...argv), { allowFailure: true });
     if (res.exitCode !== 0) {
-      throw new Error(`Merging the digests failed: ${(res.stderr || res.stdout).trim().split('\n').slice(-3).join(' ')}`);
+      throw new Error(`Merging the digests failed: ${failureTail(res)}`);
     }
   });
   const inspected = await run(...args(bx.command, 'imagetools', 'inspect', settings.tags[0], '--format', '{{json .Manifest}}'));

@@ -6,6 +6,7 @@ import * as semver from 'semver';
 import { Outputs } from '../constants.js';
 import { run } from '../exec.js';
 import type { Settings } from '../settings.js';
+import { slug } from '../cache/keys.js';
 
 export interface WorkflowContext {
   eventName: string;
@@ -47,14 +48,8 @@ export function contextFrom(env: NodeJS.ProcessEnv): WorkflowContext {
   };
 }
 
-/** A Docker tag from any text: [a-z0-9_.-], no leading "." or "-", at most 128 characters. */
-export function tagSlug(s: string): string {
-  return s
-    .toLowerCase()
-    .replace(/[^a-z0-9_.-]+/g, '-')
-    .replace(/^[.-]+/, '')
-    .slice(0, 128);
-}
+/** A Docker tag (at most 128 characters) from a branch or git tag name. */
+export const tagSlug = (s: string): string => slug(s, 128);
 
 export interface TagPlan {
   tags: string[];

@@ -2,7 +2,7 @@
 // (and, later, smoke-tested). `docker push` of a multi-platform image from the
 // containerd store pushes the whole index unchanged.
 import * as core from '@actions/core';
-import { run } from '../exec.js';
+import { failureTail, run } from '../exec.js';
 
 /** The digest from `docker push` output: "TAG: digest: sha256:... size: N". */
 export function parsePushDigest(stdout: string): string | undefined {
@@ -14,7 +14,7 @@ export async function pushTags(tags: string[], expectedDigest: string | undefine
   for (const tag of tags) {
     const res = await run('docker', ['push', tag], { allowFailure: true });
     if (res.exitCode !== 0) {
-      const msg = (res.stderr || res.stdout).trim().split('\n').slice(-3).join(' ');
+      const msg = failureTail(res);
       throw new Error(`Push of ${tag} failed: ${msg}`);
     }
     const digest = parsePushDigest(res.stdout);
@@ -39,8 +39,7 @@ export async function tagStaged(
   for (const t of tags) argv.push('--tag', t);
   argv.push(source);
   const res = await run(buildx.cmd, argv, { allowFailure: true });
-  if (res.exitCode !== 0)
-    throw new Error(`Tagging ${tags.join(', ')} failed: ${(res.stderr || res.stdout).trim().split('\n').slice(-3).join(' ')}`);
+  if (res.exitCode !== 0) throw new Error(`Tagging ${tags.join(', ')} failed: ${failureTail(res)}`);
   for (const tag of tags) {
     const got = await run(buildx.cmd, [...buildx.prefix, 'imagetools', 'inspect', '--format', '{{json .Manifest.Digest}}', tag], {
       allowFailure: true,

@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as core from '@actions/core';
 import type { Settings } from '../settings.js';
+import { buildArgMap } from './dockerfile.js';
 
 export interface ZeroConfigOptions {
   /** e.g. 1.24, from go.mod unless given */
@@ -101,7 +102,7 @@ export function useBuiltinDockerfile(settings: Settings, tempDir: string, versio
     `No Dockerfile in ${path.relative(settings.workspace, settings.context) || '.'}: using the built-in one for Go ${z.goVersion}, package ${z.goMain}`,
   );
   if (settings.printDockerfile) core.info(`The built-in Dockerfile (save it as your own to change it):\n${text}`);
-  const own = new Set(settings.buildArgs.map((a) => a.split('=')[0]));
+  const own = new Set(Object.keys(buildArgMap(settings.buildArgs)));
   const extra = [
     ...(own.has('VERSION') ? [] : [`VERSION=${version || 'dev'}`]),
     ...(own.has('LDFLAGS') || !z.ldflags ? [] : [`LDFLAGS=${z.ldflags}`]),

@@ -2,6 +2,8 @@
 // `RUN --mount=type=cache,...` flags, with the stage they are in and that
 // stage's base image. Pure: text in, description out.
 
+import { stages, substitute } from '../build/dockerfile.js';
+
 export type GoCacheKind = 'mod' | 'build';
 
 export interface CacheMount {
@@ -23,70 +25,6 @@ export interface DockerfileCacheInfo {
   skipped: { target: string; line: number; reason: string }[];
 }
 
-interface Instruction {
-  keyword: string;
-  rest: string;
-  line: number;
-}
-
-/** Joins continuation lines and drops comments; heredoc bodies are kept as text of their instruction. */
-export function instructions(text: string): Instruction[] {
-  const lines = text.split(/\r?\n/);
-  const out: Instruction[] = [];
-  let current: { text: string; line: number } | undefined;
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i];
-    const trimmed = raw.trim();
-    if (!current && (trimmed === '' || trimmed.startsWith('#'))) continue;
-    if (current && trimmed.startsWith('#')) continue;
-    const cont = /\\\s*$/.test(raw);
-    const piece = cont ? raw.replace(/\\\s*$/, '') : raw;
-    if (current) current.text += ` ${piece.trim()}`;
-    else current = { text: piece.trim(), line: i + 1 };
-    if (!cont) {
-      const m = /^(\S+)\s*(.*)$/s.exec(current.text);
-      if (m) out.push({ keyword: m[1].toUpperCase(), rest: m[2], line: current.line });
-      current = undefined;
-    }
-  }
-  if (current) {
-    const m = /^(\S+)\s*(.*)$/s.exec(current.text);
-    if (m) out.push({ keyword: m[1].toUpperCase(), rest: m[2], line: current.line });
-  }
-  return out;
-}
-
-/** Substitutes $VAR, ${VAR} and ${VAR:-default} from vars; unknown variables stay as written. */
-export function substitute(s: string, vars: Record<string, string>): string {
-  return s.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (all, a, dflt, b) => {
-    const name = (a ?? b) as string;
-    if (vars[name] !== undefined && vars[name] !== '') return vars[name];
-    if (dflt !== undefined) return dflt as string;
-    return all;
-  });
-}
-
-function parseArgDecl(rest: string): [string, string | undefined][] {
-  return rest
-    .split(/\s+/)
-    .filter(Boolean)
-    .map((d) => {
-      const eq = d.indexOf('=');
-      return eq === -1 ? [d, undefined] : [d.slice(0, eq), d.slice(eq + 1).replace(/^"(.*)"$/, '$1')];
-    });
-}
-
-function parseEnv(rest: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!rest.includes('=')) {
-    const m = /^(\S+)\s+(.*)$/.exec(rest);
-    if (m) out[m[1]] = m[2].trim();
-    return out;
-  }
-  for (const m of rest.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S*)/g)) out[m[1]] = m[2].replace(/^"(.*)"$/, '$1');
-  return out;
-}
-
 /** Options of one --mount flag: "type=cache,id=x,target=/y" → map. */
 export function mountOptions(spec: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -102,10 +40,10 @@ export function mountOptions(spec: string): Map<string, string> {
  * What kind of Go cache a mount target is: the stage's GOMODCACHE/GOCACHE if
  * set, else the Go defaults ($GOPATH/pkg/mod, ~/.cache/go-build).
  */
-function classify(target: string, env: Record<string, string>): GoCacheKind | undefined {
+function classify(target: string, vars: Record<string, string>): GoCacheKind | undefined {
   const clean = target.replace(/\/+$/, '');
-  if (env.GOMODCACHE && clean === env.GOMODCACHE.replace(/\/+$/, '')) return 'mod';
-  if (env.GOCACHE && clean === env.GOCACHE.replace(/\/+$/, '')) return 'build';
+  if (vars.GOMODCACHE && clean === vars.GOMODCACHE.replace(/\/+$/, '')) return 'mod';
+  if (vars.GOCACHE && clean === vars.GOCACHE.replace(/\/+$/, '')) return 'build';
   if (clean.endsWith('/pkg/mod')) return 'mod';
   if (clean.endsWith('/go-build')) return 'build';
   return undefined;
@@ -120,45 +58,24 @@ export function findGoCacheMounts(
   buildArgs: Record<string, string>,
   explicit?: Partial<Record<GoCacheKind, string>>,
 ): DockerfileCacheInfo {
-  const globalArgs: Record<string, string> = {};
-  let stageBase = '';
-  let stageVars: Record<string, string> = {};
-  let env: Record<string, string> = {};
   const byId = new Map<string, CacheMount>();
   const skipped: DockerfileCacheInfo['skipped'] = [];
-  let inStage = false;
-
-  for (const ins of instructions(text)) {
-    if (ins.keyword === 'ARG') {
-      for (const [k, v] of parseArgDecl(ins.rest)) {
-        const value = buildArgs[k] ?? (v !== undefined ? substitute(v, inStage ? stageVars : globalArgs) : undefined);
-        if (inStage) stageVars[k] = value ?? globalArgs[k] ?? '';
-        else globalArgs[k] = value ?? '';
-      }
-    } else if (ins.keyword === 'FROM') {
-      inStage = true;
-      const words = ins.rest.split(/\s+/).filter((w) => !w.startsWith('--'));
-      stageBase = substitute(words[0] ?? '', globalArgs);
-      stageVars = {};
-      env = {};
-    } else if (ins.keyword === 'ENV') {
-      for (const [k, v] of Object.entries(parseEnv(ins.rest))) env[k] = substitute(v, { ...globalArgs, ...stageVars, ...env });
-    } else if (ins.keyword === 'RUN') {
+  for (const stage of stages(text, buildArgs)) {
+    for (const ins of stage.ins) {
+      if (ins.keyword !== 'RUN') continue;
       for (const m of ins.rest.matchAll(/--mount=(\S+)/g)) {
-        const spec = m[1].replace(/^"(.*)"$/, '$1');
-        const opts = mountOptions(spec);
+        const opts = mountOptions(m[1].replace(/^"(.*)"$/, '$1'));
         if (opts.get('type') !== 'cache') continue;
         const rawTarget = opts.get('target') ?? opts.get('dst') ?? opts.get('destination');
         if (!rawTarget) continue;
-        const vars = { ...globalArgs, ...stageVars, ...env };
-        const target = substitute(rawTarget, vars);
-        const id = substitute(opts.get('id') ?? rawTarget, vars);
+        const target = substitute(rawTarget, ins.vars);
+        const id = substitute(opts.get('id') ?? rawTarget, ins.vars);
         let kind: GoCacheKind | undefined;
         if (explicit?.mod !== undefined || explicit?.build !== undefined) {
           if (explicit.mod === target || explicit.mod === id) kind = 'mod';
           else if (explicit.build === target || explicit.build === id) kind = 'build';
         } else {
-          kind = classify(target, env);
+          kind = classify(target, ins.vars);
         }
         if (!kind) continue;
         if (/\$/.test(id) || /\$/.test(target)) {
@@ -174,7 +91,7 @@ export function findGoCacheMounts(
           .filter(([k]) => !['from', 'source', 'src'].includes(k))
           .map(([k, v]) => `${k}=${k === 'id' ? id : k === 'target' || k === 'dst' || k === 'destination' ? target : v}`)
           .join(',');
-        byId.set(id, { kind, id, target, options: kept, line: ins.line, stageBase });
+        byId.set(id, { kind, id, target, options: kept, line: ins.line, stageBase: stage.base });
       }
     }
   }

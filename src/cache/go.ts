@@ -9,23 +9,13 @@ import * as core from '@actions/core';
 import type { Settings } from '../settings.js';
 import type { BuildxCommand } from '../state.js';
 import { findGoCacheMounts } from './dockerfile.js';
+import { buildArgMap } from '../build/dockerfile.js';
 import { cacheKeys, ghaKeys, goCacheRefs, goDirective, moduleFiles } from './keys.js';
 import { refScheme } from './refs.js';
 import { type GoCachePlan, type GoCacheStore, KIND_LABEL, restoreGoCaches, type SaveReport, saveGoCache } from './gocache.js';
 import { Inputs, Outputs } from '../constants.js';
 import { formatBytes } from '../report/outputs.js';
 import { actionsCacheClient, GhaStore, RegistryStore } from './stores.js';
-
-/** Build args as a map, for substituting ARGs in the Dockerfile. */
-function buildArgMap(buildArgs: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const a of buildArgs) {
-    const eq = a.indexOf('=');
-    if (eq === -1) out[a] = process.env[a] ?? '';
-    else out[a.slice(0, eq)] = a.slice(eq + 1);
-  }
-  return out;
-}
 
 export function planGoCache(
   settings: Pick<
@@ -34,8 +24,7 @@ export function planGoCache(
   >,
 ): { plan?: GoCachePlan; note: string } {
   if (!settings.goCache.enabled) return { note: 'Go cache persistence is off (it needs cache-ref, or go-cache-backend: gha)' };
-  const argMap = buildArgMap(settings.buildArgs);
-  const found = findGoCacheMounts(fs.readFileSync(settings.file, 'utf8'), argMap, settings.goCache.mounts);
+  const found = findGoCacheMounts(fs.readFileSync(settings.file, 'utf8'), buildArgMap(settings.buildArgs), settings.goCache.mounts);
   for (const s of found.skipped) core.warning(`The cache mount ${s.target} (line ${s.line}) is not carried across runs: ${s.reason}`);
   if (found.mounts.length === 0) {
     return { note: 'No Go cache mounts (RUN --mount=type=cache with GOMODCACHE or GOCACHE as target) in the Dockerfile' };

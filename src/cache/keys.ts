@@ -5,14 +5,18 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { GoCacheKind } from './dockerfile.js';
 
-/** A tag-safe slug of a branch name, at most 48 characters. */
-export function slug(name: string): string {
+/**
+ * A Docker-tag-safe slug ([a-z0-9._-], no leading or trailing "." or "-") of
+ * at most `max` characters; a longer one ends in 8 hex digits of its hash so
+ * that names sharing a prefix stay apart. 48 leaves room in a cache tag.
+ */
+export function slug(name: string, max = 48): string {
   let s = name
     .toLowerCase()
     .replace(/[^a-z0-9._-]+/g, '-')
     .replace(/-{2,}/g, '-')
     .replace(/^[.-]+|[.-]+$/g, '');
-  if (s.length > 48) s = `${s.slice(0, 39)}-${sha(name).slice(0, 8)}`;
+  if (s.length > max) s = `${s.slice(0, max - 9)}-${sha(name).slice(0, 8)}`;
   return s || 'none';
 }
 

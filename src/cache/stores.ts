@@ -6,13 +6,12 @@ import type { BuildxCommand } from '../state.js';
 import { args } from '../setup/buildx.js';
 import { repositoryOf } from '../settings.js';
 import type { OciIndex, OciManifest } from '../report/sizes.js';
-import { isAttestation } from '../report/sizes.js';
+import { compressedSize, isAttestation } from '../report/sizes.js';
 import { type GoCacheStore, type PlanEntry, registryOutput, TAR_NAME } from './gocache.js';
 
 interface InspectedManifest {
   digest: string;
   mediaType?: string;
-  layers?: { size: number }[];
   manifests?: OciIndex['manifests'];
 }
 
@@ -46,8 +45,7 @@ export class RegistryStore implements GoCacheStore {
         digest = child.digest;
       }
       const raw = await run(...args(this.buildx, 'imagetools', 'inspect', '--raw', `${repo}@${digest}`));
-      const layers = (JSON.parse(raw.stdout) as OciManifest).layers;
-      const bytes = (layers ?? []).reduce((s, l) => s + l.size, 0);
+      const bytes = compressedSize(JSON.parse(raw.stdout) as OciManifest);
       return { restored: { ref: c.ref, match: c.match, bytes }, source: { entry, from: `${repo}@${digest}` } };
     }
     if (lastError) throw new Error(lastError);
@@ -63,7 +61,7 @@ export class RegistryStore implements GoCacheStore {
     const res = await run(...args(this.buildx, 'imagetools', 'inspect', '--raw', entry.write[0]), { allowFailure: true });
     if (res.exitCode !== 0) return undefined;
     const m = JSON.parse(res.stdout) as OciManifest;
-    return (m.layers ?? []).reduce((s, l) => s + l.size, 0);
+    return compressedSize(m);
   }
 }
 
