@@ -35251,7 +35251,7 @@ const State = {
     tempDir: 'tempDir',
     runKey: 'runKey',
     goCachePlan: 'goCachePlan',
-    localTag: 'localTag',
+    engineImages: 'engineImages',
 };
 /** Pinned buildx installed when none is found (rawjson progress needs >= 0.12). */
 const PINNED_BUILDX_VERSION = '0.19.3';
@@ -35288,8 +35288,12 @@ function saveRunKey(key) {
 function saveGoCacheState(s) {
     lib_core/* saveState */.LZ(State.goCachePlan, JSON.stringify(s));
 }
-function saveLocalTag(tag) {
-    lib_core/* saveState */.LZ(State.localTag, tag);
+const engineImages = [];
+/** Records an image the action is about to put into the engine, before it does, so post removes it whatever happens. */
+function saveEngineImage(ref) {
+    if (!engineImages.includes(ref))
+        engineImages.push(ref);
+    lib_core/* saveState */.LZ(State.engineImages, JSON.stringify(engineImages));
 }
 function loadState() {
     const buildx = lib_core/* getState */.Gu(State.buildxCommand);
@@ -35300,7 +35304,7 @@ function loadState() {
         tempDir: lib_core/* getState */.Gu(State.tempDir) || undefined,
         runKey: lib_core/* getState */.Gu(State.runKey) || undefined,
         goCache: parseJson(lib_core/* getState */.Gu(State.goCachePlan)),
-        localTag: lib_core/* getState */.Gu(State.localTag) || undefined,
+        engineImages: parseJson(lib_core/* getState */.Gu(State.engineImages)) ?? [],
     };
 }
 function parseJson(raw) {
@@ -35324,11 +35328,33 @@ var external_node_os_ = __nccwpck_require__(8161);
 var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/untrusted.ts
+// Text that comes from the build or the image (step output, container logs,
+// a probe's answer) is untrusted: a line such as `::add-mask::…`,
+// `::error::…` or `::stop-commands::X` in it would be obeyed by the runner.
+// It is printed inside a `::stop-commands::TOKEN` … `::TOKEN::` block, the
+// runner's own way to print such text, with a fresh random token that the
+// text cannot know. No workflow command of the action's own may be written
+// while a block is open, so each block is opened and closed in one write.
+
+
+function untrustedBlock(lines, token = external_node_crypto_.randomBytes(16).toString('hex')) {
+    return [`::stop-commands::${token}`, ...lines, `::${token}::`, ''].join(external_node_os_.EOL);
+}
+/** Prints untrusted lines (or text, split into lines) so that the runner sees no command in them. */
+function printUntrusted(text) {
+    const lines = Array.isArray(text) ? text : text.split(/\r?\n/);
+    if (lines.length === 0 || (lines.length === 1 && lines[0] === ''))
+        return;
+    process.stdout.write(untrustedBlock(lines));
+}
+
 ;// CONCATENATED MODULE: ./src/exec.ts
 // The one place that starts processes. Every command is logged at debug level
 // with its argv; failures carry the command, exit code and stderr tail. Live
 // children are tracked so that a cancelled run can stop them (a buildx client
 // that outlives the action would keep the build running).
+
 
 
 class ExecError extends Error {
@@ -35376,13 +35402,13 @@ function run(cmd, args, opts = {}) {
             stdout += s;
             opts.onStdout?.(s);
             if (opts.echo)
-                process.stdout.write(s);
+                printUntrusted(s.replace(/\r?\n$/, ''));
         });
         child.stderr.on('data', (s) => {
             stderr += s;
             opts.onStderr?.(s);
             if (opts.echo)
-                process.stdout.write(s);
+                printUntrusted(s.replace(/\r?\n$/, ''));
         });
         let spawnError;
         child.on('error', (err) => {
@@ -35561,6 +35587,10 @@ function cacheStats(vertices) {
 function formatRate(rate) {
     return rate.toFixed(1);
 }
+/** BuildKit's words for a cache ref that does not exist (as opposed to a registry it cannot reach or that refuses it). */
+function isMissingRef(error) {
+    return /: not found$|manifest unknown|name unknown|\b404\b/i.test(error);
+}
 /** Errors on BuildKit's cache import/export vertices, which do not fail the build. */
 function cacheProblems(vertices) {
     const out = [];
@@ -35568,9 +35598,9 @@ function cacheProblems(vertices) {
         if (!v.error || !v.name)
             continue;
         if (v.name.startsWith('importing cache manifest from'))
-            out.push({ kind: 'import', vertex: v.name, error: v.error });
+            out.push({ kind: 'import', vertex: v.name, error: v.error, missing: isMissingRef(v.error) });
         else if (v.name.startsWith('exporting cache'))
-            out.push({ kind: 'export', vertex: v.name, error: v.error });
+            out.push({ kind: 'export', vertex: v.name, error: v.error, missing: false });
     }
     return out;
 }
@@ -38257,6 +38287,100 @@ const parse = function (data, opts = {}) {
 
 
 
+;// CONCATENATED MODULE: ./src/context.ts
+// The workflow context, read once from the runner's environment and the event
+// payload: which event, which ref, which branch the run belongs to, and the
+// cache scope it may read and write.
+
+const PR_EVENTS = new Set(['pull_request', 'pull_request_target', 'pull_request_review', 'pull_request_review_comment']);
+function readPayload(env) {
+    try {
+        if (env.GITHUB_EVENT_PATH)
+            return JSON.parse(external_node_fs_.readFileSync(env.GITHUB_EVENT_PATH, 'utf8'));
+    }
+    catch {
+        // No payload (a local run): the context comes from the environment alone.
+    }
+    return {};
+}
+function workflowContext(env = process.env) {
+    const payload = readPayload(env);
+    const eventName = env.GITHUB_EVENT_NAME ?? '';
+    const ref = env.GITHUB_REF ?? '';
+    const defaultBranch = payload.repository?.default_branch || 'main';
+    const prFromRef = /^refs\/pull\/(\d+)\//.exec(ref)?.[1];
+    const prNumber = payload.pull_request?.number ?? (prFromRef ? Number(prFromRef) : undefined);
+    const pullRequest = PR_EVENTS.has(eventName) || prFromRef ? prNumber : undefined;
+    let scope;
+    if (pullRequest !== undefined)
+        scope = `pr-${pullRequest}`;
+    else if (ref.startsWith('refs/heads/'))
+        scope = ref.slice('refs/heads/'.length);
+    else
+        scope = defaultBranch;
+    return {
+        eventName,
+        ref,
+        sha: env.GITHUB_SHA ?? '',
+        serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com',
+        repository: env.GITHUB_REPOSITORY ?? '',
+        payload,
+        defaultBranch,
+        pullRequest,
+        scope,
+        trusted: scope === defaultBranch,
+        runId: `${env.GITHUB_RUN_ID ?? Date.now()}-${env.GITHUB_RUN_ATTEMPT ?? '1'}`,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/ref.ts
+// The image-reference grammar: what a tag, a cache ref or an image name may
+// hold, how it splits into repository and tag, and which registry host it
+// lives on (with Docker Hub's own rules).
+// docker/distribution reference grammar, reduced to what a tag or cache ref
+// may hold here: lowercase path components, optional host[:port], optional tag.
+const HOST = String.raw `(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?)`;
+const COMPONENT = String.raw `[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`;
+const TAG = String.raw `[\w][\w.-]{0,127}`;
+const REPO_RE = new RegExp(`^(?:${HOST}/)?${COMPONENT}(?:/${COMPONENT})*$`);
+const TAG_RE = new RegExp(`^${TAG}$`);
+/** Splits "repo[:tag]" where the repo may contain a host:port. */
+function splitRef(ref) {
+    const slash = ref.lastIndexOf('/');
+    const colon = ref.lastIndexOf(':');
+    if (colon > slash)
+        return { repository: ref.slice(0, colon), tag: ref.slice(colon + 1) };
+    return { repository: ref };
+}
+/** The repository of an image reference: host and path, without tag or digest. */
+function repositoryOf(ref) {
+    return splitRef(ref.replace(/@sha256:[a-f0-9]{64}$/, '')).repository;
+}
+function isValidImageRef(ref) {
+    if (ref.includes('@')) {
+        const [name, digest] = ref.split('@', 2);
+        return /^sha256:[a-f0-9]{64}$/.test(digest) && isValidImageRef(name);
+    }
+    const { repository, tag } = splitRef(ref);
+    return REPO_RE.test(repository) && (tag === undefined || TAG_RE.test(tag));
+}
+/** Docker Hub's API host, and the key its credentials are stored under in config.json. */
+const DOCKER_HUB_HOST = 'registry-1.docker.io';
+const DOCKER_HUB_AUTH_KEY = 'https://index.docker.io/v1/';
+/** "ghcr.io/acme/api" → host and path; "acme/api", "docker.io/acme/api" and "index.docker.io/acme/api" are Docker Hub. */
+function registryOf(repository) {
+    const first = repository.split('/')[0];
+    const hasHost = repository.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+    const named = hasHost ? first : 'docker.io';
+    const hub = named === 'docker.io' || named === 'index.docker.io' || named === DOCKER_HUB_HOST;
+    let p = hasHost ? repository.slice(first.length + 1) : repository;
+    if (hub && !p.includes('/'))
+        p = `library/${p}`;
+    const host = hub ? DOCKER_HUB_HOST : named;
+    const plain = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(host);
+    return { host, path: p, base: `${plain ? 'http' : 'https'}://${host}`, authKey: hub ? DOCKER_HUB_AUTH_KEY : host };
+}
+
 ;// CONCATENATED MODULE: ./src/cache/keys.ts
 // Cache keys and registry refs. Pure functions of their inputs, so the exact
 // ref scheme documented in the README is what the unit tests pin down.
@@ -38288,29 +38412,6 @@ function platformSlug(platforms) {
         .map((p) => p.replace(/\//g, '-'))
         .join('_');
     return s.length <= 40 ? s : `p${sha(s).slice(0, 12)}`;
-}
-/** The branch a run belongs to: the PR's head branch, else the pushed ref's name. */
-function branchOf(env, defaultBranch) {
-    if (env.GITHUB_HEAD_REF)
-        return env.GITHUB_HEAD_REF;
-    if (env.GITHUB_REF?.startsWith('refs/heads/'))
-        return env.GITHUB_REF.slice('refs/heads/'.length);
-    // Tags and other refs read and write the default branch's caches.
-    return defaultBranch;
-}
-/** The repository's default branch from the event payload, else "main". */
-function defaultBranchOf(env) {
-    try {
-        if (env.GITHUB_EVENT_PATH) {
-            const event = JSON.parse(external_node_fs_.readFileSync(env.GITHUB_EVENT_PATH, 'utf8'));
-            if (event.repository?.default_branch)
-                return event.repository.default_branch;
-        }
-    }
-    catch {
-        // An unreadable payload is no reason to fail a build; fall through.
-    }
-    return 'main';
 }
 /** The files that decide the module set: go.work, go.work.sum and every go.sum in use, relative to the context. */
 function moduleFiles(context) {
@@ -38353,7 +38454,14 @@ function goDirective(goMod) {
     const toolchain = /^toolchain\s+(\S+)/m.exec(goMod)?.[1];
     return toolchain ? `${go}+${toolchain}` : go;
 }
-/** GOMODCACHE: the module files and the Go version. GOCACHE: the Go version and the platform set. */
+/** A short id of what is built, so services, targets and Dockerfiles that share a cache-ref keep apart. */
+function buildId(context, file, target) {
+    return sha(`${context}\n${file}\n${target ?? ''}`).slice(0, 8);
+}
+/**
+ * GOMODCACHE: the module files and the Go version (shared by whatever builds
+ * the same modules). GOCACHE: the Go version, the platform set and what is built.
+ */
 function cacheKeys(k) {
     const go = `${k.goImage}\n${k.goDirective}`;
     const files = Object.keys(k.moduleFiles)
@@ -38362,47 +38470,64 @@ function cacheKeys(k) {
         .join('\n');
     return {
         mod: sha(`gomod\n${go}\n${files}`).slice(0, 16),
-        build: sha(`gobuild\n${go}\n${[...k.platforms].sort().join(',')}`).slice(0, 16),
+        build: sha(`gobuild\n${go}\n${[...k.platforms].sort().join(',')}\n${k.buildId}`).slice(0, 16),
     };
 }
 function dedupe(c) {
     const seen = new Set();
     return c.filter((x) => (seen.has(x.ref) ? false : (seen.add(x.ref), true)));
 }
-/** BuildKit layer cache: written to the job's own ref (platform set + branch), read from it and then the default branch's. */
+/**
+ * Every ref is scoped by who wrote it, as actions/cache scopes its entries:
+ * a run reads its own scope, then the default branch's, and writes only its
+ * own. The default branch (and tags, which build from it) therefore reads
+ * only what default-branch runs wrote, never what a branch or a fork's pull
+ * request could have planted.
+ */
+function scopes(s) {
+    return [...new Set([slug(s.scope), slug(s.defaultBranch)])];
+}
+/** BuildKit layer cache: `<prefix>-<platforms>-<build id>-<scope>`, read from the run's scope, then the default branch's. */
 function layerCacheRefs(s) {
-    const ref = (branch) => `${s.repository}:${s.prefix}-${platformSlug(s.platforms)}-${slug(branch)}`;
-    return { write: ref(s.branch), read: [...new Set([ref(s.branch), ref(s.defaultBranch)])] };
+    const ref = (scope) => `${s.repository}:${s.prefix}-${platformSlug(s.platforms)}-${s.buildId}-${scope}`;
+    const [own, ...others] = scopes(s);
+    return { write: ref(own), read: [ref(own), ...others.map(ref)] };
 }
 /**
  * Go caches:
- * - mod:   exact `<prefix>-gomod-<key>` (content-addressed, shared by branches), then the newest of
- *          the branch `<prefix>-gomod-<branch>`, then the default branch's.
- * - build: `<prefix>-gobuild-<key>-<branch>`, then the same key on the default branch.
+ * - mod:   `<prefix>-gomod-<key>-<scope>` (the exact module set), then the newest of this build in
+ *          the scope `<prefix>-gomod-<build id>-<scope>`; each in the run's scope, then the default branch's.
+ * - build: `<prefix>-gobuild-<key>-<scope>`, then the same key in the default branch's scope.
  */
 function goCacheRefs(s, kind, key) {
     const t = (tag) => `${s.repository}:${s.prefix}-${tag}`;
+    const [own, ...others] = scopes(s);
     if (kind === 'mod') {
         return {
-            write: [t(`gomod-${key}`), t(`gomod-${slug(s.branch)}`)],
+            write: [t(`gomod-${key}-${own}`), t(`gomod-${s.buildId}-${own}`)],
             read: dedupe([
-                { ref: t(`gomod-${key}`), match: 'exact' },
-                { ref: t(`gomod-${slug(s.branch)}`), match: 'branch' },
-                { ref: t(`gomod-${slug(s.defaultBranch)}`), match: 'default-branch' },
+                { ref: t(`gomod-${key}-${own}`), match: 'exact' },
+                ...others.map((o) => ({ ref: t(`gomod-${key}-${o}`), match: 'exact' })),
+                { ref: t(`gomod-${s.buildId}-${own}`), match: 'branch' },
+                ...others.map((o) => ({ ref: t(`gomod-${s.buildId}-${o}`), match: 'default-branch' })),
             ]),
         };
     }
     return {
-        write: [t(`gobuild-${key}-${slug(s.branch)}`)],
+        write: [t(`gobuild-${key}-${own}`)],
         read: dedupe([
-            { ref: t(`gobuild-${key}-${slug(s.branch)}`), match: 'exact' },
-            { ref: t(`gobuild-${key}-${slug(s.defaultBranch)}`), match: 'default-branch' },
+            { ref: t(`gobuild-${key}-${own}`), match: 'exact' },
+            ...others.map((o) => ({ ref: t(`gobuild-${key}-${o}`), match: 'default-branch' })),
         ]),
     };
 }
-/** actions/cache keys for the gha backend: same keys, branch scoping comes from the cache service itself. */
-// actions/cache matches restore keys by prefix, newest first, in the run's
-// branch and then the default branch, which is the fallback order wanted here.
+/**
+ * actions/cache keys for the gha backend. The service scopes entries itself
+ * (a run reads its own branch's, then the default branch's; pull requests
+ * their own), which is the trust model wanted here.
+ */
+// Restore keys match by prefix, newest first. Only a restore of the primary
+// key itself is an exact hit; a prefix match is a fallback.
 function ghaKeys(kind, key, runId) {
     if (kind === 'mod') {
         return {
@@ -38414,7 +38539,13 @@ function ghaKeys(kind, key, runId) {
         };
     }
     // A GOCACHE grows with every code change, and actions/cache entries are immutable: each save is a new entry.
-    return { write: [`go-buildx-gobuild-${key}-${runId}`], read: [{ ref: `go-buildx-gobuild-${key}-`, match: 'exact' }] };
+    return {
+        write: [`go-buildx-gobuild-${key}-${runId}`],
+        read: [
+            { ref: `go-buildx-gobuild-${key}-${runId}`, match: 'exact' },
+            { ref: `go-buildx-gobuild-${key}-`, match: 'branch' },
+        ],
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/build/dockerfile.ts
@@ -38490,9 +38621,13 @@ function stages(text, buildArgs) {
         const cur = out[out.length - 1];
         if (i.keyword === 'FROM') {
             const words = i.rest.split(/\s+/).filter((w) => w && !w.startsWith('--'));
+            const base = substitute(words[0] ?? '', global);
+            // Stage names are case-insensitive; a name refers to an earlier stage only.
+            const earlier = out.find((st) => st.name !== undefined && st.name.toLowerCase() === base.toLowerCase());
             out.push({
                 line: i.line,
-                base: substitute(words[0] ?? '', global),
+                base,
+                image: earlier ? earlier.image : base,
                 name: words[1]?.toUpperCase() === 'AS' ? words[2] : undefined,
                 platformFlag: /--platform=(\S+)/.exec(i.rest)?.[1],
                 vars: { ...global },
@@ -38640,6 +38775,8 @@ function useBuiltinDockerfile(settings, tempDir, version) {
 
 
 
+
+
 class InputError extends Error {
     input;
     value;
@@ -38672,53 +38809,40 @@ const KNOWN_PLATFORMS = [
     'linux/loong64',
 ];
 const DEFAULT_PLATFORMS = 'linux/amd64,linux/arm64';
-// docker/distribution reference grammar, reduced to what a tag or cache ref
-// may hold here: lowercase path components, optional host[:port], optional tag.
-const HOST = String.raw `(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?)`;
-const COMPONENT = String.raw `[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`;
-const TAG = String.raw `[\w][\w.-]{0,127}`;
-const REPO_RE = new RegExp(`^(?:${HOST}/)?${COMPONENT}(?:/${COMPONENT})*$`);
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const BUILDER_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-const TAG_RE = new RegExp(`^${TAG}$`);
-/** Splits a list input on newlines, and on commas unless commas may be part of an entry. */
+/**
+ * Splits a list input the way docker/build-push-action does: CSV records over
+ * the whole text (so a quoted entry may hold commas and span lines), one
+ * entry per line. With commas, every comma separates entries (empty ones are
+ * kept for the caller to reject); without, the columns of a record are one
+ * entry again (KEY=a,b stays whole) and empty entries are dropped.
+ */
 function parseList(raw, opts) {
     if (raw.trim() === '')
         return [];
-    if (!opts.commas) {
-        return raw
-            .split(/\r?\n/)
-            .map((l) => l.trim())
-            .filter((l) => l !== '');
-    }
     const records = parse(raw, {
         columns: false,
         relax_column_count: true,
         relax_quotes: true,
         skip_empty_lines: true,
-        trim: true,
     });
-    return records.flat().map((s) => s.trim());
+    if (opts.commas)
+        return records.flat().map((s) => s.trim());
+    return records.map((r) => r.join(',').trim()).filter((s) => s !== '');
 }
-/** Splits "repo[:tag]" where the repo may contain a host:port. */
-function splitRef(ref) {
-    const slash = ref.lastIndexOf('/');
-    const colon = ref.lastIndexOf(':');
-    if (colon > slash)
-        return { repository: ref.slice(0, colon), tag: ref.slice(colon + 1) };
-    return { repository: ref };
-}
-/** The repository of an image reference: host and path, without tag or digest. */
-function repositoryOf(ref) {
-    return splitRef(ref.replace(/@sha256:[a-f0-9]{64}$/, '')).repository;
-}
-function isValidImageRef(ref) {
-    if (ref.includes('@')) {
-        const [name, digest] = ref.split('@', 2);
-        return /^sha256:[a-f0-9]{64}$/.test(digest) && isValidImageRef(name);
+/** https, or http to a loopback host (a local mirror); anything else could be tampered with on the way. */
+function isSecureUrl(raw) {
+    let u;
+    try {
+        u = new URL(raw);
     }
-    const { repository, tag } = splitRef(ref);
-    return REPO_RE.test(repository) && (tag === undefined || TAG_RE.test(tag));
+    catch {
+        return false;
+    }
+    if (u.protocol === 'https:')
+        return true;
+    return u.protocol === 'http:' && /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(u.hostname);
 }
 function parseBool(read, name, dflt) {
     const raw = read(name).trim();
@@ -38783,17 +38907,36 @@ function parseKeyValues(read, name, requireValue) {
     }
     return entries;
 }
-function parseSecrets(read) {
+/** Masks a secret value and each of its lines, so that no part of it shows in the log. */
+function maskValue(mask, value) {
+    // One or two characters are no secret, and masking them would blank them out all over the log.
+    if (value.trim().length < 3)
+        return;
+    mask(value);
+    const lines = value.split(/\r?\n/).map((l) => l.trim());
+    // Short lines (a PEM's "-----END-----" aside) would mask ordinary words all over the log.
+    if (lines.length > 1)
+        for (const l of lines)
+            if (l.length >= 8)
+                mask(l);
+}
+function parseSecrets(read, mask) {
     const entries = parseList(read(Inputs.secrets), { commas: false });
-    return entries.map((e) => {
+    // Every value is masked before anything is checked, and no error shows any part of an entry.
+    for (const e of entries) {
+        maskValue(mask, e);
+        if (e.includes('='))
+            maskValue(mask, e.slice(e.indexOf('=') + 1));
+    }
+    return entries.map((e, i) => {
+        const where = `<entry ${i + 1} of ${entries.length}>`;
         const eq = e.indexOf('=');
-        // The value is never echoed: the error shows the id only.
         if (eq <= 0) {
-            throw new InputError(Inputs.secrets, eq === -1 ? '<an entry without an equals sign>' : '<an entry with an empty id>', 'is not of the form id=value', 'one id=value per line');
+            throw new InputError(Inputs.secrets, where, eq === -1 ? 'has no "=" between id and value' : 'has an empty id', 'one id=value per line; quote a value that spans lines, e.g. "id=-----BEGIN …"');
         }
         const id = e.slice(0, eq);
         if (!/^[A-Za-z0-9_.-]+$/.test(id)) {
-            throw new InputError(Inputs.secrets, `${id}=***`, 'has an invalid id', 'ids of letters, digits, "_", "." and "-"');
+            throw new InputError(Inputs.secrets, where, 'has an id with characters other than letters, digits, "_", "." and "-"', 'one id=value per line');
         }
         return { id, value: e.slice(eq + 1) };
     });
@@ -38808,12 +38951,23 @@ function parseCacheRef(read) {
     const { repository, tag } = splitRef(raw);
     return { repository, tag: tag ?? DEFAULT_CACHE_TAG };
 }
-function resolveInside(workspace, p) {
-    return external_node_path_.resolve(workspace, p);
-}
 function isInside(parent, child) {
     const rel = external_node_path_.relative(parent, child);
     return rel === '' || (!rel.startsWith('..') && !external_node_path_.isAbsolute(rel));
+}
+/** The path with every symlink resolved, as far as it exists (a missing tail is kept as written). */
+function realPath(p) {
+    try {
+        return external_node_fs_.realpathSync(p);
+    }
+    catch {
+        const parent = external_node_path_.dirname(p);
+        return parent === p ? p : external_node_path_.join(realPath(parent), external_node_path_.basename(p));
+    }
+}
+/** True when p, with symlinks resolved, is inside the workspace (also resolved). */
+function inWorkspace(workspace, p) {
+    return isInside(realPath(workspace), realPath(p));
 }
 /**
  * A duration: "30", "30s", "1.5s", "250ms". A bare number is in `bareUnit`,
@@ -38900,21 +39054,27 @@ function parseSmoke(read, platforms) {
         strict: parseBool(read, Inputs.smokeStrict, false),
     };
 }
-function parseSettings(read, env = process.env) {
+function parseSettings(read, env = process.env, mask = () => undefined) {
     const workspace = external_node_path_.resolve(env.GITHUB_WORKSPACE || process.cwd());
     const merge = parseBool(read, Inputs.merge, false);
     const contextRaw = read(Inputs.context).trim() || '.';
     if (/^[a-z]+:\/\//i.test(contextRaw) || contextRaw.startsWith('git@')) {
         throw new InputError(Inputs.context, contextRaw, 'is a remote context, which this action does not support', 'a directory in the workspace');
     }
-    const context = resolveInside(workspace, contextRaw);
+    // The context and the Dockerfile must be inside the workspace, symlinks
+    // resolved: the lint, the Go cache keys and the sizes read them, and a
+    // workflow input must not point the action at the runner's other files.
+    const context = external_node_path_.resolve(workspace, contextRaw);
+    if (!merge && !inWorkspace(workspace, context)) {
+        throw new InputError(Inputs.context, contextRaw, `is outside the workspace ${workspace}`, 'a directory in the workspace');
+    }
     if (!merge && (!external_node_fs_.existsSync(context) || !external_node_fs_.statSync(context).isDirectory())) {
         throw new InputError(Inputs.context, contextRaw, `is not a directory (looked at ${context})`, 'a directory in the workspace');
     }
     const fileRaw = read(Inputs.file).trim();
-    const file = fileRaw ? resolveInside(workspace, fileRaw) : external_node_path_.join(context, 'Dockerfile');
-    if (!isInside(workspace, file) && !isInside(context, file)) {
-        throw new InputError(Inputs.file, fileRaw, `is outside the workspace ${workspace}`, 'a Dockerfile inside the workspace');
+    const file = fileRaw ? external_node_path_.resolve(workspace, fileRaw) : external_node_path_.join(context, 'Dockerfile');
+    if (!merge && !inWorkspace(workspace, file)) {
+        throw new InputError(Inputs.file, fileRaw || external_node_path_.relative(workspace, file), `is outside the workspace ${workspace}`, 'a Dockerfile inside the workspace');
     }
     // No Dockerfile but a Go module: the built-in Dockerfile.
     const zeroConfig = !merge && !fileRaw && !external_node_fs_.existsSync(file) && external_node_fs_.existsSync(external_node_path_.join(context, 'go.mod')) ? parseZeroConfig(read, context) : undefined;
@@ -38924,7 +39084,8 @@ function parseSettings(read, env = process.env) {
     const platforms = parsePlatforms(read);
     const tags = parseTags(read);
     const push = parseBool(read, Inputs.push, false);
-    const image = optional(read, Inputs.image);
+    // docker/metadata-action lowercases the image name, so ghcr.io/${{ github.repository }} works as written.
+    const image = optional(read, Inputs.image)?.toLowerCase();
     if (image !== undefined && (!isValidImageRef(image) || splitRef(image).tag !== undefined || image.includes('@'))) {
         throw new InputError(Inputs.image, image, 'is not a repository name', 'lowercase [host[:port]/]name without a tag, e.g. ghcr.io/acme/api');
     }
@@ -38973,8 +39134,8 @@ function parseSettings(read, env = process.env) {
         buildxVersion = v;
     }
     const buildxDownloadUrl = (optional(read, Inputs.buildxDownloadUrl) ?? DEFAULT_BUILDX_DOWNLOAD_URL).replace(/\/+$/, '');
-    if (!/^https?:\/\/[^\s]+$/.test(buildxDownloadUrl)) {
-        throw new InputError(Inputs.buildxDownloadUrl, buildxDownloadUrl, 'is not an http(s) URL', 'a base URL under which v<version>/buildx-v<version>.<os>-<arch> is served');
+    if (!isSecureUrl(buildxDownloadUrl)) {
+        throw new InputError(Inputs.buildxDownloadUrl, buildxDownloadUrl, 'is not an https URL (plain http is accepted only for a loopback host)', 'an https base URL under which v<version>/buildx-v<version>.<os>-<arch> and v<version>/checksums.txt are served');
     }
     const builder = optional(read, Inputs.builder);
     if (builder !== undefined && !BUILDER_RE.test(builder)) {
@@ -38986,7 +39147,6 @@ function parseSettings(read, env = process.env) {
     }
     const cacheRef = parseCacheRef(read);
     const goCache = parseGoCache(read, cacheRef);
-    const defaultBranch = defaultBranchOf(env);
     const qemuImage = optional(read, Inputs.qemuImage) ?? DEFAULT_QEMU_IMAGE;
     if (!isValidImageRef(qemuImage)) {
         throw new InputError(Inputs.qemuImage, qemuImage, 'is not a valid image reference', 'an image such as tonistiigi/binfmt:latest');
@@ -39000,7 +39160,7 @@ function parseSettings(read, env = process.env) {
         push,
         buildArgs: parseKeyValues(read, Inputs.buildArgs, false),
         labels: parseKeyValues(read, Inputs.labels, false),
-        secrets: parseSecrets(read),
+        secrets: parseSecrets(read, mask),
         target,
         network,
         cacheRef,
@@ -39021,13 +39181,12 @@ function parseSettings(read, env = process.env) {
         smoke: parseSmoke(read, platforms),
         retries: parseCount(read, Inputs.retries, 2, 10),
         goPrivate: parseGoPrivate(read),
-        goNetrc: parseNetrc(read),
+        goNetrc: parseNetrc(read, mask),
         maxImageSize: parseMaxImageSize(read),
         goCache,
         saveOn: parseChoice(read, Inputs.saveOn, ['all', 'default-branch'], 'all'),
-        branch: branchOf(env, defaultBranch),
-        defaultBranch,
-        runId: `${env.GITHUB_RUN_ID ?? Date.now()}-${env.GITHUB_RUN_ATTEMPT ?? '1'}`,
+        workflow: workflowContext(env),
+        buildId: buildId(external_node_path_.relative(workspace, context), external_node_path_.relative(workspace, file), target),
         image,
         pushByDigest,
         merge,
@@ -39067,12 +39226,16 @@ function parseZeroConfig(read, context) {
     return { goVersion, goMain, cgo, baseImage: base === 'static' ? undefined : base, ldflags: read(Inputs.ldflags).trim() };
 }
 function parseGoCache(read, cacheRef) {
-    const explicit = read(Inputs.goCache).trim() !== '';
+    // The runner passes go-cache: true whether or not the workflow set it, so
+    // true means "carry the Go caches when there is a store for them": with the
+    // registry backend and no cache-ref they are off, and the plan says why.
     const wanted = parseBool(read, Inputs.goCache, true);
     const backend = parseChoice(read, Inputs.goCacheBackend, ['registry', 'gha'], 'registry');
-    if (explicit && wanted && backend === 'registry' && !cacheRef) {
-        throw new InputError(Inputs.goCache, 'true', `needs "${Inputs.cacheRef}" with ${Inputs.goCacheBackend}: registry, since the caches are stored next to the layer cache`, `set ${Inputs.cacheRef}, or ${Inputs.goCacheBackend}: gha, or ${Inputs.goCache}: false`);
-    }
+    const off = !wanted
+        ? `${Inputs.goCache}: false`
+        : backend === 'registry' && !cacheRef
+            ? `no ${Inputs.cacheRef} to store them next to (set ${Inputs.cacheRef}, or ${Inputs.goCacheBackend}: gha)`
+            : undefined;
     let mounts;
     const mountsRaw = read(Inputs.goCacheMounts).trim();
     if (mountsRaw !== '') {
@@ -39094,7 +39257,7 @@ function parseGoCache(read, cacheRef) {
     if (image !== undefined && !isValidImageRef(image)) {
         throw new InputError(Inputs.goCacheImage, image, 'is not a valid image reference', 'an image with /bin/sh and tar, e.g. golang:1.24');
     }
-    return { enabled: wanted && (backend === 'gha' || cacheRef !== undefined), backend, mounts, maxBytes, image };
+    return { enabled: off === undefined, offReason: off, backend, mounts, maxBytes, image };
 }
 const SIZE_UNITS = {
     b: 1,
@@ -39135,10 +39298,13 @@ function parseGoPrivate(read) {
     }
     return patterns.join(',');
 }
-function parseNetrc(read) {
+function parseNetrc(read, mask) {
     const raw = read(Inputs.goNetrc);
     if (raw.trim() === '')
         return undefined;
+    maskValue(mask, raw);
+    for (const m of raw.matchAll(/\bpassword\s+(\S+)/g))
+        mask(m[1]);
     // The value is never echoed: it holds a password.
     if (!/\bmachine\s+\S+/.test(raw) || !/\bpassword\s+\S+/.test(raw)) {
         throw new InputError(Inputs.goNetrc, '<hidden>', 'is not netrc content', 'lines like "machine HOST login USER password TOKEN"');
@@ -39150,6 +39316,7 @@ function parseNetrc(read) {
 // Finds a usable buildx, or installs a pinned one with @actions/tool-cache.
 // An installed binary is run standalone (`buildx build ...`), which needs no
 // change to the user's ~/.docker/cli-plugins.
+
 
 
 
@@ -39176,12 +39343,39 @@ function buildxDownloadUrl(base, version, platform = process.platform, arch = pr
     const ext = platform === 'win32' ? '.exe' : '';
     return `${base}/v${version}/buildx-v${version}.${os}-${goArch[arch] ?? arch}${ext}`;
 }
+/** The sha256 that a release's checksums.txt ("HEX  name" or "HEX *name" per line) gives for a file name. */
+function checksumFor(checksums, name) {
+    for (const line of checksums.split('\n')) {
+        const m = /^([a-f0-9]{64})\s+\*?(\S+)\s*$/i.exec(line.trim());
+        if (m && m[2] === name)
+            return m[1].toLowerCase();
+    }
+    return undefined;
+}
 function args(buildx, ...rest) {
     return [buildx.cmd, [...buildx.prefix, ...rest]];
 }
 async function versionOf(buildx) {
     const res = await run(...args(buildx, 'version'), { allowFailure: true });
     return res.exitCode === 0 ? parseBuildxVersion(res.stdout) : undefined;
+}
+/** Checks a downloaded release binary against the release's own checksums.txt, next to it. */
+async function verifyChecksum(file, url) {
+    const name = url.slice(url.lastIndexOf('/') + 1);
+    const sumsUrl = `${url.slice(0, url.lastIndexOf('/'))}/checksums.txt`;
+    let want;
+    try {
+        want = checksumFor(external_node_fs_.readFileSync(await downloadTool(sumsUrl), 'utf8'), name);
+    }
+    catch (err) {
+        throw new Error(`buildx from ${url} cannot be verified: ${sumsUrl} could not be read (${err.message})`);
+    }
+    if (!want)
+        throw new Error(`buildx from ${url} cannot be verified: ${sumsUrl} lists no ${name}`);
+    const got = external_node_crypto_.createHash('sha256').update(external_node_fs_.readFileSync(file)).digest('hex');
+    if (got !== want)
+        throw new Error(`buildx from ${url} has sha256 ${got}, but ${sumsUrl} says ${want}; it was not used`);
+    lib_core/* info */.pq(`buildx ${name}: sha256 ${got} matches ${sumsUrl}`);
 }
 async function install(version, baseUrl, requested) {
     let dir = find('buildx', version);
@@ -39200,6 +39394,7 @@ async function install(version, baseUrl, requested) {
             }
             throw new Error(`buildx ${version} could not be downloaded from ${url} (${why})`);
         }
+        await verifyChecksum(file, url);
         dir = await cacheFile(file, 'buildx', 'buildx', version);
     }
     const bin = `${dir}/buildx`;
@@ -39350,6 +39545,7 @@ function parseMetadata(text) {
 
 
 
+
 class BuildError extends Error {
     vertices;
     failedStep;
@@ -39361,13 +39557,23 @@ class BuildError extends Error {
     }
 }
 async function runBuild(buildx, argv, metadataFile) {
-    const printer = new ProgressPrinter((line) => lib_core/* info */.pq(line));
+    // The build's own output (step names, RUN output, BuildKit's error excerpt) is untrusted.
+    let batch = [];
+    const printer = new ProgressPrinter((line) => batch.push(line));
+    const flush = () => {
+        printUntrusted(batch);
+        batch = [];
+    };
     const t0 = Date.now();
     const res = await run(...args(buildx, ...argv), {
         allowFailure: true,
-        onStderr: (chunk) => printer.write(chunk),
+        onStderr: (chunk) => {
+            printer.write(chunk);
+            flush();
+        },
     });
     printer.end();
+    flush();
     const seconds = (Date.now() - t0) / 1000;
     const vertices = printer.table.all();
     if (res.exitCode !== 0) {
@@ -39386,7 +39592,7 @@ async function runBuild(buildx, argv, metadataFile) {
     catch (err) {
         lib_core/* warning */.$e(`Could not read the build metadata file ${metadataFile}: ${err.message}`);
     }
-    return { vertices, metadata, warnings: printer.warnings, seconds };
+    return { vertices, metadata, seconds };
 }
 
 ;// CONCATENATED MODULE: ./src/build/retry.ts
@@ -39394,6 +39600,7 @@ async function runBuild(buildx, argv, metadataFile) {
 // (a proxy or VCS host answering 5xx, resets, timeouts); a retry re-runs only
 // the failed step, because every step before it is cached. Missing modules
 // (404/410) and refused credentials (401/403) fail the same way every time.
+
 
 
 
@@ -39415,6 +39622,13 @@ const TRANSIENT = [
     [/unexpected EOF/, 'unexpected EOF'],
     [/temporary failure in name resolution|server misbehaving/i, 'DNS failure'],
 ];
+/**
+ * A line where Go reports fetching a module: "go: M@V: reading URL: ...",
+ * "verifying M@V: ...", a proxy path (/@v/, /@latest) or the checksum
+ * database. A network word anywhere else (a compile error's "unexpected EOF",
+ * a test's "connection refused") is not a download failure.
+ */
+const FETCH_LINE = /(^|\s)go: [^\s@]+@[^\s:]+: |verifying [^\s@]+@|reading https?:\/\/|\/@v\/|\/@latest|sum\.golang\.org|^\s*go: downloading /;
 function classifyFailure(step) {
     if (!step)
         return { retry: false, reason: 'no failed step was reported' };
@@ -39424,14 +39638,15 @@ function classifyFailure(step) {
     for (const [re, why] of PERMANENT)
         if (re.test(text))
             return { retry: false, reason: `permanent: ${why}` };
+    const fetchLines = step.logs.filter((l) => FETCH_LINE.test(l));
     for (const [re, why] of TRANSIENT) {
-        const m = re.exec(text);
-        if (m) {
-            const line = step.logs.find((l) => re.test(l));
-            return { retry: true, reason: `transient: ${why || m[1] || m[0]}${line ? ` (${line.trim()})` : ''}` };
+        const line = fetchLines.find((l) => re.test(l));
+        if (line) {
+            const m = re.exec(line);
+            return { retry: true, reason: `transient: ${why || m[1] || m[0]} (${line.trim()})` };
         }
     }
-    return { retry: false, reason: 'not a network failure' };
+    return { retry: false, reason: 'not a module download failure' };
 }
 /** Seconds to wait before retry `attempt` (1-based): 1, 2, 4, ... capped at 30. */
 function backoffSeconds(attempt, base = 1) {
@@ -39447,11 +39662,12 @@ async function buildWithRetries(buildx, argv, metadataFile, settings) {
             if (!(err instanceof BuildError))
                 throw err;
             // In strict mode BuildKit itself fails on a cache export error: say so plainly.
-            const cacheFailure = settings.cacheStrict ? cacheProblems(err.vertices)[0] : undefined;
+            const cacheFailure = settings.cacheStrict ? cacheProblems(err.vertices).find((p) => !p.missing) : undefined;
             if (cacheFailure)
                 throw new Error(`Cache ${cacheFailure.kind} failed (${cacheFailure.vertex}): ${cacheFailure.error} (${Inputs.cacheStrict}: true)`);
             const verdict = classifyFailure(err.failedStep);
-            lib_core/* info */.pq(`Build attempt ${attempt} failed: ${verdict.reason}`);
+            // The reason quotes the build's own output.
+            printUntrusted(`Build attempt ${attempt} failed: ${verdict.reason}`);
             if (!verdict.retry || attempt > settings.retries) {
                 if (verdict.retry)
                     lib_core/* info */.pq(`No retries left (${Inputs.retries}: ${settings.retries})`);
@@ -39520,7 +39736,12 @@ async function inspect(buildx, name) {
     const res = await run(...args(buildx, 'inspect', '--bootstrap', name));
     return parseInspect(res.stdout);
 }
-async function prepareBuilder(settings, buildx) {
+/**
+ * record: called with the name of a builder this action is about to create,
+ * before `buildx create` runs, so the post step removes it even when create
+ * or bootstrap fails half-way.
+ */
+async function prepareBuilder(settings, buildx, record) {
     if (settings.builder) {
         const info = await inspect(buildx, settings.builder);
         return {
@@ -39546,6 +39767,7 @@ async function prepareBuilder(settings, buildx) {
     const name = builderName();
     const argv = createBuilderArgs({ name, buildkitImage: settings.buildkitImage, hostNetwork: settings.network === 'host' });
     lib_core/* debug */.Yz(`buildx create argv: ${JSON.stringify(argv)}`);
+    record(name);
     await run(...args(buildx, ...argv), { echo: true });
     const info = await inspect(buildx, name);
     return { name, driver: info.driver, platforms: info.platforms, buildkitVersion: info.buildkitVersion, created: true };
@@ -39573,9 +39795,13 @@ const QEMU_NAME = {
     mips64le: 'mips64el',
     loong64: 'loongarch64',
 };
+// 32-bit Arm is not counted as native on arm64: many arm64 CPUs (Graviton,
+// Ampere, Apple silicon, recent Cortex cores) have no AArch32 mode at all, and
+// the kernel cannot tell a process whether it would run one. Registering
+// qemu-arm where the CPU could run it natively costs speed, never correctness.
 const NATIVE = {
     x64: ['amd64', '386'],
-    arm64: ['arm64', 'arm'],
+    arm64: ['arm64'],
 };
 function archOf(platform) {
     return platform.split('/')[1];
@@ -39625,9 +39851,9 @@ async function ensureQemu(platforms, image) {
 
 ;// CONCATENATED MODULE: ./src/cache/refs.ts
 // The BuildKit layer cache through registry refs. Each job writes its own ref
-// (platform set + branch), so matrix jobs with different platforms, and
-// branches, stop overwriting each other's cache; it reads its own ref first,
-// then the default branch's.
+// (platform set, what is built, and its scope), so matrix jobs over platforms
+// or services, and branches, stop overwriting each other's cache; it reads
+// its own ref first, then the default branch's.
 
 
 function refScheme(settings) {
@@ -39637,14 +39863,17 @@ function refScheme(settings) {
         repository: settings.cacheRef.repository,
         prefix: settings.cacheRef.tag,
         platforms: settings.platforms,
-        branch: settings.branch,
-        defaultBranch: settings.defaultBranch,
+        buildId: settings.buildId,
+        scope: settings.workflow.scope,
+        defaultBranch: settings.workflow.defaultBranch,
     };
 }
 /** Whether this run may write caches, and if not, why. */
 function saveAllowed(settings) {
-    if (settings.saveOn === 'default-branch' && settings.branch !== settings.defaultBranch) {
-        return { ok: false, why: `${Inputs.saveOn}: default-branch, and this run is on ${settings.branch}, not ${settings.defaultBranch}` };
+    const w = settings.workflow;
+    if (settings.saveOn === 'default-branch' && !w.trusted) {
+        const where = w.pullRequest !== undefined ? `pull request #${w.pullRequest}` : w.scope;
+        return { ok: false, why: `${Inputs.saveOn}: default-branch, and this run is for ${where}, not ${w.defaultBranch}` };
     }
     return { ok: true };
 }
@@ -39671,6 +39900,7 @@ function cacheEntries(settings) {
 // `RUN --mount=type=cache,...` flags, with the stage they are in and that
 // stage's base image. Pure: text in, description out.
 
+const MODULE_FILE = /^go\.(mod|sum|work|work\.sum)$/;
 /** Options of one --mount flag: "type=cache,id=x,target=/y" → map. */
 function mountOptions(spec) {
     const out = new Map();
@@ -39745,7 +39975,7 @@ function findGoCacheMounts(text, buildArgs, explicit) {
                     .filter(([k]) => !['from', 'source', 'src'].includes(k))
                     .map(([k, v]) => `${k}=${k === 'id' ? id : k === 'target' || k === 'dst' || k === 'destination' ? target : v}`)
                     .join(',');
-                byId.set(id, { kind, id, target, options: kept, line: ins.line, stageBase: stage.base });
+                byId.set(id, { kind, id, target, options: kept, line: ins.line, stageBase: stage.image });
             }
         }
     }
@@ -39757,6 +39987,57 @@ function findGoCacheMounts(text, buildArgs, explicit) {
             mounts.push(first);
     }
     return { mounts, skipped };
+}
+/** The source arguments of a COPY/ADD (shell or JSON form), without flags and the destination. */
+function copySources(rest) {
+    const flagsOff = rest.replace(/^(\s*--\S+)+\s*/, '');
+    let words;
+    if (flagsOff.trim().startsWith('[')) {
+        try {
+            words = JSON.parse(flagsOff);
+        }
+        catch {
+            return [];
+        }
+    }
+    else {
+        words = flagsOff.split(/\s+/).filter(Boolean);
+    }
+    return words.slice(0, -1);
+}
+/** A glob of one path segment (*, ?) as a regular expression. */
+function segmentRe(glob) {
+    return new RegExp(`^${glob
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\?/g, '[^/]')}$`);
+}
+/**
+ * The go.mod, go.sum, go.work and go.work.sum files the Dockerfile copies from
+ * the build context (COPY without --from), as context-relative paths that
+ * match `existing` — e.g. svc/go.sum in a monorepo built from the root. Globs
+ * in the file name (go.sum*, go.*) are expanded against the names listDir
+ * gives for that directory of the context.
+ */
+function copiedModuleFiles(text, buildArgs, listDir) {
+    const out = new Set();
+    for (const stage of stages(text, buildArgs)) {
+        for (const ins of stage.ins) {
+            if ((ins.keyword !== 'COPY' && ins.keyword !== 'ADD') || /--from=/.test(ins.rest))
+                continue;
+            for (const raw of copySources(substitute(ins.rest, ins.vars))) {
+                const src = raw.replace(/^\.\//, '').replace(/^\/+/, '');
+                const dir = src.includes('/') ? src.slice(0, src.lastIndexOf('/') + 1) : '';
+                const re = segmentRe(src.slice(dir.length));
+                if (dir.split('/').includes('..'))
+                    continue;
+                for (const name of listDir(dir))
+                    if (MODULE_FILE.test(name) && re.test(name))
+                        out.add(`${dir}${name}`);
+            }
+        }
+    }
+    return [...out].sort();
 }
 
 ;// CONCATENATED MODULE: ./src/cache/gocache.ts
@@ -39858,23 +40139,23 @@ function parseStats(log) {
     return m ? { total: Number(m[1]), kept: Number(m[2]) } : undefined;
 }
 /**
- * Which caches to save. A cache restored from its exact key is saved again
- * only if a step that mounts it ran (was not CACHED) in this build: for the
- * module cache the key already pins its content, for the build cache a run
- * step may have added entries.
+ * Which caches to save. Only a cache that a step of this build used can hold
+ * anything new: when every step that mounts it came from the layer cache, the
+ * mount is what was restored (or, on a fresh builder with nothing restored,
+ * empty, and saving that would plant an empty cache under a real key). The
+ * module cache restored from its exact key is never saved again: the key
+ * pins its content.
  */
 function decideSaves(plan, vertices, saveAllowed) {
     const entries = plan.entries.map((e) => {
         if (!saveAllowed.ok)
             return { ...e, save: false, skipReason: saveAllowed.why };
-        if (e.restored?.match !== 'exact')
-            return { ...e, save: true, skipReason: undefined };
-        if (e.kind === 'mod')
+        if (e.kind === 'mod' && e.restored?.match === 'exact')
             return { ...e, save: false, skipReason: 'restored from its exact key' };
-        const ran = vertices.filter((v) => !v.cached && v.completed && mountsCache(v.name, e.mount));
-        return ran.length > 0
-            ? { ...e, save: true, skipReason: undefined }
-            : { ...e, save: false, skipReason: 'restored from its exact key and no step that uses it ran' };
+        const ran = vertices.some((v) => !v.cached && v.completed && mountsCache(v.name, e.mount));
+        if (!ran)
+            return { ...e, save: false, skipReason: 'no step that uses it ran' };
+        return { ...e, save: true, skipReason: undefined };
     });
     return { ...plan, entries };
 }
@@ -40038,6 +40319,7 @@ function isAttestation(d) {
 /** Walks an index (possibly nested, as in `docker save`'s index.json) to the platform manifests. */
 async function platformManifests(root, fetch, fallbackPlatform) {
     if (!isIndex(root)) {
+        // A single-platform build without attestations is one manifest, not an index.
         return fallbackPlatform ? [{ platform: fallbackPlatform, digest: '', manifest: root }] : [];
     }
     const out = [];
@@ -40050,6 +40332,10 @@ async function platformManifests(root, fetch, fallbackPlatform) {
         }
         else if (d.platform && d.platform.os !== 'unknown') {
             out.push({ platform: platformString(d.platform), digest: d.digest, manifest: child });
+        }
+        else if (!d.platform && fallbackPlatform) {
+            // `docker save`'s index.json names a single-manifest image without a platform.
+            out.push({ platform: fallbackPlatform, digest: d.digest, manifest: child });
         }
     }
     return out;
@@ -40095,7 +40381,7 @@ function layoutFetcher(dir) {
     };
 }
 /** Unpacks only the JSON parts (index and manifests) of an OCI layout tarball. */
-async function manifestsFromTar(tarPath, workDir) {
+async function manifestsFromTar(tarPath, workDir, fallbackPlatform) {
     external_node_fs_.mkdirSync(workDir, { recursive: true });
     await run('tar', ['-xf', tarPath, '-C', workDir, 'index.json']);
     const root = JSON.parse(external_node_fs_.readFileSync(external_node_path_.join(workDir, 'index.json'), 'utf8'));
@@ -40103,25 +40389,25 @@ async function manifestsFromTar(tarPath, workDir) {
         const member = `blobs/${digest.replace(':', '/')}`;
         await run('tar', ['-xf', tarPath, '-C', workDir, member]);
         return layoutFetcher(workDir)(digest);
-    });
+    }, fallbackPlatform);
 }
 /** Manifests of an image in the engine, through `docker save` (no registry, no credentials). */
-async function manifestsFromEngine(ref, workDir) {
+async function manifestsFromEngine(ref, workDir, fallbackPlatform) {
     external_node_fs_.mkdirSync(workDir, { recursive: true });
     const tar = external_node_path_.join(workDir, 'image.tar');
     await run('docker', ['save', '-o', tar, ref]);
     try {
-        return await manifestsFromTar(tar, external_node_path_.join(workDir, 'layout'));
+        return await manifestsFromTar(tar, external_node_path_.join(workDir, 'layout'), fallbackPlatform);
     }
     finally {
         external_node_fs_.rmSync(tar, { force: true });
     }
 }
 /** Manifests of an image in a registry, through `buildx imagetools inspect --raw`. */
-async function manifestsFromRegistry(buildx, ref) {
+async function manifestsFromRegistry(buildx, ref, fallbackPlatform) {
     const repo = repositoryOf(ref);
     const raw = async (r) => JSON.parse((await run(...args(buildx, 'imagetools', 'inspect', '--raw', r))).stdout);
-    return platformManifests(await raw(ref), (digest) => raw(`${repo}@${digest}`));
+    return platformManifests(await raw(ref), (digest) => raw(`${repo}@${digest}`), fallbackPlatform);
 }
 function summarize(manifests, uncompressed) {
     const out = {};
@@ -40141,18 +40427,21 @@ function headlinePlatform(sizes, requested, native) {
     return requested.find((p) => sizes[p]) ?? Object.keys(sizes)[0];
 }
 /** Per-platform sizes of what the build produced, wherever it went. */
-async function measureSizes(buildx, output, ref, digest, tempDir, runKey) {
+async function measureSizes(buildx, output, ref, digest, tempDir, runKey, 
+/** The platforms built: a build of one platform may be a single manifest, which names none. */
+platforms) {
+    const single = platforms.length === 1 ? platforms[0] : undefined;
     let manifests;
     if (output.kind === 'oci')
-        manifests = await manifestsFromTar(output.dest, external_node_path_.join(tempDir, 'sizes'));
+        manifests = await manifestsFromTar(output.dest, external_node_path_.join(tempDir, 'sizes'), single);
     else if (!ref) {
         lib_core/* warning */.$e('No tag and no digest from the build: image sizes are not reported');
         return undefined;
     }
     else if (output.kind === 'engine')
-        manifests = await manifestsFromEngine(ref, external_node_path_.join(tempDir, 'sizes'));
+        manifests = await manifestsFromEngine(ref, external_node_path_.join(tempDir, 'sizes'), single);
     else
-        manifests = await manifestsFromRegistry(buildx, digest && !ref.includes('@') ? `${repositoryOf(ref)}@${digest}` : ref);
+        manifests = await manifestsFromRegistry(buildx, digest && !ref.includes('@') ? `${repositoryOf(ref)}@${digest}` : ref, single);
     const uncompressed = {};
     for (const pm of manifests) {
         uncompressed[pm.platform] = output.kind === 'engine' && ref ? await engineUncompressedSize(ref, pm.platform, runKey) : null;
@@ -40171,12 +40460,11 @@ async function measureSizes(buildx, output, ref, digest, tempDir, runKey) {
 
 /** A tag that does not exist, as opposed to a registry that cannot be read. */
 function isNotFound(stderr) {
-    return /not found|manifest unknown|name unknown|404/i.test(stderr);
+    return /not found|manifest unknown|name unknown|\b404\b/i.test(stderr);
 }
 class RegistryStore {
     buildx;
     driver;
-    name = 'registry';
     constructor(buildx, 
     /** The docker driver also keeps every image it pushes in the engine; those copies are removed. */
     driver) {
@@ -40237,7 +40525,6 @@ async function actionsCacheClient() {
 class GhaStore {
     client;
     root;
-    name = 'gha';
     /**
      * root: a fixed directory. actions/cache versions entries by their paths,
      * so restore and save must name the same path on every run.
@@ -40257,7 +40544,10 @@ class GhaStore {
         const tar = external_node_path_.join(workDir, TAR_NAME[entry.kind]);
         if (!hit || !external_node_fs_.existsSync(tar))
             return undefined;
-        const c = entry.read.find((x) => hit === x.ref || hit.startsWith(x.ref)) ?? entry.read[entry.read.length - 1];
+        // Only the primary key itself is an exact hit; a restore key matches by prefix.
+        const c = entry.read.find((x) => hit === x.ref) ??
+            entry.read.find((x) => x.match !== 'exact' && hit.startsWith(x.ref)) ??
+            entry.read[entry.read.length - 1];
         const name = `go-buildx-${entry.kind}`;
         return {
             restored: { ref: hit, match: c.match, bytes: external_node_fs_.statSync(tar).size },
@@ -40270,7 +40560,10 @@ class GhaStore {
     }
     async finish(entry) {
         try {
-            await this.client.saveCache([this.dir(entry)], entry.write[0]);
+            // saveCache reports a reserve conflict or a denied write as -1, not as an error.
+            const id = await this.client.saveCache([this.dir(entry)], entry.write[0]);
+            if (id === -1)
+                throw new Error(`actions/cache did not store ${entry.write[0]} (another job is saving that key, or this job may not write caches)`);
             return external_node_fs_.statSync(external_node_path_.join(this.dir(entry), TAR_NAME[entry.kind])).size;
         }
         finally {
@@ -40298,23 +40591,31 @@ class GhaStore {
 
 function planGoCache(settings) {
     if (!settings.goCache.enabled)
-        return { note: 'Go cache persistence is off (it needs cache-ref, or go-cache-backend: gha)' };
-    const found = findGoCacheMounts(external_node_fs_.readFileSync(settings.file, 'utf8'), buildArgMap(settings.buildArgs), settings.goCache.mounts);
+        return { note: `Go caches are not carried across runs: ${settings.goCache.offReason ?? 'off'}` };
+    const dockerfile = external_node_fs_.readFileSync(settings.file, 'utf8');
+    const args = buildArgMap(settings.buildArgs);
+    const found = findGoCacheMounts(dockerfile, args, settings.goCache.mounts);
     for (const s of found.skipped)
         lib_core/* warning */.$e(`The cache mount ${s.target} (line ${s.line}) is not carried across runs: ${s.reason}`);
     if (found.mounts.length === 0) {
         return { note: 'No Go cache mounts (RUN --mount=type=cache with GOMODCACHE or GOCACHE as target) in the Dockerfile' };
     }
+    // The module files the Dockerfile copies decide the module set (svc/go.sum in a
+    // monorepo built from the root); without such COPY lines, the context's own.
+    const copied = copiedModuleFiles(dockerfile, args, (dir) => listDir(external_node_path_.join(settings.context, dir)));
     const files = {};
-    for (const f of moduleFiles(settings.context))
+    for (const f of copied.length > 0 ? copied : moduleFiles(settings.context))
         files[f] = external_node_fs_.readFileSync(external_node_path_.join(settings.context, f), 'utf8');
-    const goMod = external_node_path_.join(settings.context, 'go.mod');
+    const goModName = Object.keys(files).find((f) => external_node_path_.basename(f) === 'go.mod') ?? 'go.mod';
+    const goMod = external_node_path_.join(settings.context, goModName);
     const keys = cacheKeys({
         goImage: found.mounts[0].stageBase,
         goDirective: external_node_fs_.existsSync(goMod) ? goDirective(external_node_fs_.readFileSync(goMod, 'utf8')) : '',
         platforms: settings.platforms,
         moduleFiles: files,
+        buildId: settings.buildId,
     });
+    lib_core/* debug */.Yz(`Go cache keys from ${JSON.stringify(Object.keys(files))}: ${JSON.stringify(keys)}`);
     const helperImage = settings.goCache.image ?? found.mounts[0].stageBase;
     if (!helperImage || helperImage.includes('$') || helperImage === 'scratch') {
         return {
@@ -40324,7 +40625,7 @@ function planGoCache(settings) {
     const scheme = refScheme(settings);
     const entries = found.mounts.map((mount) => {
         const refs = settings.goCache.backend === 'gha' || !scheme
-            ? ghaKeys(mount.kind, keys[mount.kind], settings.runId)
+            ? ghaKeys(mount.kind, keys[mount.kind], settings.workflow.runId)
             : goCacheRefs(scheme, mount.kind, keys[mount.kind]);
         return { kind: mount.kind, mount, key: keys[mount.kind], read: refs.read, write: refs.write, save: false };
     });
@@ -40336,10 +40637,17 @@ function planGoCache(settings) {
             maxBytes: settings.goCache.maxBytes,
             buildArgs: ns,
             entries,
-            strict: settings.cacheStrict,
         },
         note: `${entries.map((e) => `${KIND_LABEL[e.kind]} at ${e.mount.target} (line ${e.mount.line})`).join(', ')}; helper image ${helperImage}`,
     };
+}
+function listDir(dir) {
+    try {
+        return external_node_fs_.readdirSync(dir);
+    }
+    catch {
+        return [];
+    }
 }
 /** Where the gha backend keeps its files; a fixed path, because actions/cache versions entries by path. */
 function ghaRoot() {
@@ -40413,12 +40721,19 @@ function goCacheProblem(settings, msg) {
 
 ;// CONCATENATED MODULE: ./src/build/args.ts
 
+/** Whether a gate (the smoke test, a size budget) must pass before any tag may move. */
+function hasGate(s) {
+    return s.smoke.enabled || s.maxImageSize !== undefined;
+}
 /**
- * - stage: (docker-container, push, smoke test on) pushed by digest only, with
- *   no tag, smoke-tested from there, and tagged only when it passes, so the
- *   tags point at exactly the digest that was tested.
+ * - stage: (docker-container, push, and a gate: the smoke test or a size
+ *   budget) pushed by digest only, with no tag, checked from there, and
+ *   tagged only when every gate passed, so no tag moves before that and the
+ *   tags point at exactly the digest that was checked.
  */
-function chooseOutput(driver, push, smoke, tags, ociDest, 
+function chooseOutput(driver, push, 
+/** A gate (smoke test, size budget) must pass before any tag moves. */
+gated, tags, ociDest, 
 /** push-by-digest: the repository. docker-container pushes by digest itself; the docker driver cannot, so the image goes to the engine first. */
 byDigest) {
     if (byDigest && push && driver !== 'docker')
@@ -40427,7 +40742,7 @@ byDigest) {
         return { kind: 'engine' };
     if (!push)
         return { kind: 'oci', dest: ociDest };
-    if (smoke && tags.length > 0)
+    if (gated && tags.length > 0)
         return { kind: 'stage', repository: repositoryOf(tags[0]) };
     return { kind: 'registry' };
 }
@@ -40479,10 +40794,224 @@ function buildArgs(p) {
     return argv;
 }
 
+;// CONCATENATED MODULE: ./src/build/pushdigest.ts
+// push-by-digest for the docker driver. Moby's BuildKit refuses it ("push-by-
+// digest is currently not implemented for docker driver"), and `docker push`
+// always pushes a tag. So the image the engine holds, once smoke-tested, is
+// uploaded here through the registry API: every blob, then the manifests by
+// digest, children first, and no tag. The pushed digest is the engine's own,
+// so it is exactly the image that was tested.
+
+
+
+
+
+
+
+/** Everything under a root descriptor, in upload order: blobs, then manifests children-first, the root last. */
+function uploadPlan(rootDigest, read) {
+    const blobs = new Set();
+    const manifests = [];
+    const visit = (digest, mediaType) => {
+        const doc = read(digest);
+        if ('manifests' in doc && Array.isArray(doc.manifests)) {
+            for (const d of doc.manifests)
+                visit(d.digest, d.mediaType ?? '');
+        }
+        else {
+            const m = doc;
+            blobs.add(m.config.digest);
+            for (const l of m.layers ?? [])
+                blobs.add(l.digest);
+        }
+        if (!manifests.some((x) => x.digest === digest))
+            manifests.push({ digest, mediaType: doc.mediaType ?? mediaType });
+    };
+    visit(rootDigest, '');
+    return { blobs: [...blobs], manifests };
+}
+/** Credentials the docker CLI would use for a host: config.json auths, or a credential helper. */
+async function credentialsFor(reg) {
+    const dir = process.env.DOCKER_CONFIG || external_node_path_.join(external_node_os_.homedir(), '.docker');
+    let config = {};
+    try {
+        config = JSON.parse(external_node_fs_.readFileSync(external_node_path_.join(dir, 'config.json'), 'utf8'));
+    }
+    catch {
+        return undefined;
+    }
+    const key = reg.authKey;
+    const helper = config.credHelpers?.[key] ?? config.credsStore;
+    if (helper) {
+        const res = await run(`docker-credential-${helper}`, ['get'], { input: key, allowFailure: true });
+        if (res.exitCode === 0) {
+            const c = JSON.parse(res.stdout);
+            return { username: c.Username, password: c.Secret };
+        }
+    }
+    const entry = config.auths?.[key] ?? config.auths?.[`https://${key}`];
+    if (entry?.auth) {
+        const [username, ...rest] = Buffer.from(entry.auth, 'base64').toString('utf8').split(':');
+        return { username, password: rest.join(':') };
+    }
+    return undefined;
+}
+const REQUEST_TIMEOUT_MS = 5 * 60 * 1000;
+const MANIFEST_TYPES = [
+    'application/vnd.oci.image.index.v1+json',
+    'application/vnd.oci.image.manifest.v1+json',
+    'application/vnd.docker.distribution.manifest.list.v2+json',
+    'application/vnd.docker.distribution.manifest.v2+json',
+].join(', ');
+/** A client for `repository` with the credentials the docker CLI would use. */
+async function registryClient(repository) {
+    const reg = registryOf(repository);
+    return new RegistryClient(reg, await credentialsFor(reg));
+}
+/** The tags already in a repository. */
+async function registryTags(repository) {
+    return (await registryClient(repository)).tags();
+}
+class RegistryClient {
+    reg;
+    creds;
+    token;
+    constructor(reg, creds) {
+        this.reg = reg;
+        this.creds = creds;
+    }
+    async request(method, url, body, headers = {}) {
+        const send = () => fetch(url, {
+            method,
+            body: body ? new Uint8Array(body) : undefined,
+            redirect: 'follow',
+            // A registry that stops answering must fail the push, not hang the job.
+            signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+            headers: { ...headers, ...(this.token ? { Authorization: this.token } : {}) },
+        });
+        let res = await send();
+        if (res.status === 401 && !this.token) {
+            await this.authenticate(res.headers.get('www-authenticate') ?? '');
+            res = await send();
+        }
+        return res;
+    }
+    /** Basic auth, or the bearer token flow (realm, service, scope) that ghcr.io and Docker Hub use. */
+    async authenticate(challenge) {
+        const basic = this.creds ? `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password}`).toString('base64')}` : undefined;
+        if (/^basic/i.test(challenge)) {
+            this.token = basic;
+            return;
+        }
+        const params = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+        if (!params.realm)
+            throw new Error(`the registry ${this.reg.host} asked for authentication it did not describe: ${challenge}`);
+        const url = new URL(params.realm);
+        if (params.service)
+            url.searchParams.set('service', params.service);
+        url.searchParams.set('scope', `repository:${this.reg.path}:pull,push`);
+        const res = await fetch(url, { headers: basic ? { Authorization: basic } : {}, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+        if (!res.ok)
+            throw new Error(`getting a token from ${url.origin} failed: ${res.status}`);
+        const body = (await res.json());
+        this.token = `Bearer ${body.token ?? body.access_token}`;
+    }
+    url(p) {
+        return `${this.reg.base}/v2/${this.reg.path}/${p}`;
+    }
+    /** Every tag of the repository (following the Link header's pages). */
+    async tags() {
+        const out = [];
+        let next = this.url('tags/list?n=1000');
+        for (let page = 0; next && page < 50; page++) {
+            const res = await this.request('GET', next);
+            if (res.status === 404)
+                return out;
+            if (!res.ok)
+                throw new Error(`listing the tags of ${this.reg.host}/${this.reg.path} failed: ${res.status}`);
+            out.push(...((await res.json()).tags ?? []));
+            const link = /<([^>]+)>;\s*rel="next"/.exec(res.headers.get('link') ?? '')?.[1];
+            next = link ? new URL(link, this.reg.base).toString() : undefined;
+        }
+        return out;
+    }
+    /** The digest a tag points at now, as the registry computes it; undefined when the tag does not exist. */
+    async manifestDigest(reference) {
+        const res = await this.request('HEAD', this.url(`manifests/${reference}`), undefined, { Accept: MANIFEST_TYPES });
+        if (res.status === 404)
+            return undefined;
+        if (!res.ok)
+            throw new Error(`reading ${this.reg.host}/${this.reg.path}:${reference} failed: ${res.status}`);
+        return res.headers.get('docker-content-digest') ?? undefined;
+    }
+    async hasBlob(digest) {
+        const res = await this.request('HEAD', this.url(`blobs/${digest}`));
+        return res.ok;
+    }
+    async putBlob(digest, data) {
+        const start = await this.request('POST', this.url('blobs/uploads/'));
+        if (start.status !== 202)
+            throw new Error(`starting the upload of ${digest} failed: ${start.status} ${await start.text()}`);
+        const location = new URL(start.headers.get('location') ?? '', this.reg.base);
+        location.searchParams.set('digest', digest);
+        const done = await this.request('PUT', location.toString(), data, { 'Content-Type': 'application/octet-stream' });
+        if (done.status !== 201)
+            throw new Error(`uploading ${digest} failed: ${done.status} ${await done.text()}`);
+    }
+    async putManifest(digest, mediaType, data) {
+        const res = await this.request('PUT', this.url(`manifests/${digest}`), data, { 'Content-Type': mediaType });
+        if (res.status !== 201)
+            throw new Error(`pushing manifest ${digest} failed: ${res.status} ${await res.text()}`);
+        return res.headers.get('docker-content-digest');
+    }
+}
+/** Uploads the engine's image `ref` to `repository` by digest; returns the root digest. */
+async function pushEngineImageByDigest(ref, repository, workDir) {
+    external_node_fs_.mkdirSync(workDir, { recursive: true });
+    const tar = external_node_path_.join(workDir, 'image.tar');
+    const dir = external_node_path_.join(workDir, 'layout');
+    external_node_fs_.mkdirSync(dir, { recursive: true });
+    try {
+        await run('docker', ['save', '-o', tar, ref]);
+        await run('tar', ['-xf', tar, '-C', dir]);
+    }
+    finally {
+        external_node_fs_.rmSync(tar, { force: true });
+    }
+    const blobPath = (d) => external_node_path_.join(dir, 'blobs', ...d.split(':'));
+    const index = JSON.parse(external_node_fs_.readFileSync(external_node_path_.join(dir, 'index.json'), 'utf8'));
+    const root = index.manifests.find((d) => !isAttestation(d));
+    if (!root)
+        throw new Error(`docker save ${ref} holds no image`);
+    const plan = uploadPlan(root.digest, (d) => JSON.parse(external_node_fs_.readFileSync(blobPath(d), 'utf8')));
+    const client = await registryClient(repository);
+    let uploaded = 0;
+    for (const b of plan.blobs) {
+        if (await client.hasBlob(b))
+            continue;
+        // A platform the engine does not hold (docker save skips it) cannot be pushed.
+        if (!external_node_fs_.existsSync(blobPath(b)))
+            throw new Error(`blob ${b} is not in the engine's copy of ${ref}`);
+        await client.putBlob(b, external_node_fs_.readFileSync(blobPath(b)));
+        uploaded++;
+    }
+    for (const m of plan.manifests) {
+        const got = await client.putManifest(m.digest, m.mediaType, external_node_fs_.readFileSync(blobPath(m.digest)));
+        if (got && got !== m.digest)
+            throw new Error(`the registry stored manifest ${m.digest} as ${got}`);
+    }
+    lib_core/* info */.pq(`Uploaded ${uploaded} of ${plan.blobs.length} blob(s) and ${plan.manifests.length} manifest(s) to ${repository} by digest`);
+    external_node_fs_.rmSync(dir, { recursive: true, force: true });
+    return root.digest;
+}
+
 ;// CONCATENATED MODULE: ./src/build/push.ts
 // Pushes the image the engine holds, so the pushed digest is the one built
 // (and, later, smoke-tested). `docker push` of a multi-platform image from the
 // containerd store pushes the whole index unchanged.
+
+
+
 
 
 /** The digest from `docker push` output: "TAG: digest: sha256:... size: N". */
@@ -40490,40 +41019,49 @@ function parsePushDigest(stdout) {
     const m = /digest:\s*(sha256:[a-f0-9]{64})/.exec(stdout);
     return m ? m[1] : undefined;
 }
+/** What a tag points at in the registry now, asked of the registry itself. */
+async function digestInRegistry(tag) {
+    const { repository, tag: name } = splitRef(tag);
+    return (await registryClient(repository)).manifestDigest(name ?? 'latest');
+}
 async function pushTags(tags, expectedDigest) {
     for (const tag of tags) {
         const res = await run('docker', ['push', tag], { allowFailure: true });
-        if (res.exitCode !== 0) {
-            const msg = failureTail(res);
-            throw new Error(`Push of ${tag} failed: ${msg}`);
-        }
-        const digest = parsePushDigest(res.stdout);
-        lib_core/* info */.pq(`Pushed ${tag}${digest ? ` (${digest})` : ''}`);
-        if (expectedDigest && digest && digest !== expectedDigest) {
+        if (res.exitCode !== 0)
+            throw new Error(`Push of ${tag} failed: ${failureTail(res)}`);
+        // The CLI's own line when it has one; the registry's answer when it does not (other CLI versions word it differently).
+        const digest = parsePushDigest(res.stdout) ?? (await digestInRegistry(tag));
+        if (!digest)
+            throw new Error(`Pushed ${tag}, but neither docker push nor the registry tells its digest`);
+        lib_core/* info */.pq(`Pushed ${tag} (${digest})`);
+        if (expectedDigest && digest !== expectedDigest) {
             throw new Error(`Push of ${tag} produced digest ${digest}, but the build produced ${expectedDigest}`);
         }
     }
 }
-/**
- * Tags a staged (pushed-by-digest) image. With a single source, imagetools
- * create writes the same manifest, so the tags get the tested digest.
- */
-async function tagStaged(buildx, source, tags, expectedDigest) {
-    const argv = [...buildx.prefix, 'imagetools', 'create'];
+/** The argv that tags a staged image: with a single source, the copy keeps its exact manifest (and digest). */
+function tagArgv(source, tags, preferIndexFlag) {
+    const argv = ['imagetools', 'create'];
+    // From buildx 0.14 a single manifest is wrapped in a new index unless --prefer-index=false; older
+    // releases copy it as it is and do not know the flag.
+    if (preferIndexFlag)
+        argv.push('--prefer-index=false');
     for (const t of tags)
         argv.push('--tag', t);
-    argv.push(source);
-    const res = await run(buildx.cmd, argv, { allowFailure: true });
+    return [...argv, source];
+}
+/** Tags a staged (pushed-by-digest, tested) image with exactly its digest, and checks each tag in the registry. */
+async function tagStaged(buildx, source, tags, expectedDigest) {
+    const help = await run(...args(buildx, 'imagetools', 'create', '--help'), { allowFailure: true });
+    const argv = tagArgv(source, tags, help.stdout.includes('--prefer-index'));
+    lib_core/* debug */.Yz(`tag argv: ${JSON.stringify(argv)}`);
+    const res = await run(...args(buildx, ...argv), { allowFailure: true });
     if (res.exitCode !== 0)
         throw new Error(`Tagging ${tags.join(', ')} failed: ${failureTail(res)}`);
     for (const tag of tags) {
-        const got = await run(buildx.cmd, [...buildx.prefix, 'imagetools', 'inspect', '--format', '{{json .Manifest.Digest}}', tag], {
-            allowFailure: true,
-        });
-        const digest = got.stdout.trim().replace(/"/g, '');
-        if (got.exitCode === 0 && digest && digest !== expectedDigest) {
-            throw new Error(`Tag ${tag} points at ${digest}, but the tested image is ${expectedDigest}`);
-        }
+        const digest = await digestInRegistry(tag);
+        if (digest !== expectedDigest)
+            throw new Error(`Tag ${tag} points at ${digest ?? 'nothing'}, but the tested image is ${expectedDigest}`);
         lib_core/* info */.pq(`Tagged ${tag} (${expectedDigest})`);
     }
 }
@@ -40680,6 +41218,13 @@ function budgetViolations(sizes, manifests, budget) {
         const pm = manifests.find((m) => m.platform === platform);
         return { platform, compressed: s.compressed, largest: pm ? largestLayers(pm.manifest, 3) : [] };
     });
+}
+/** Built platforms whose size is unknown: a budget never passes on those. */
+function unmeasured(sizes, platforms) {
+    return platforms.filter((p) => !sizes?.[p]);
+}
+function unmeasuredMessage(platforms) {
+    return `max-image-size is set, but the size of ${platforms.join(', ')} could not be measured, so nothing was pushed`;
 }
 function budgetMessage(violations, budget) {
     const parts = violations.map((v) => {
@@ -40920,6 +41465,7 @@ async function removeRunContainers(runKey) {
 
 
 
+
 class SmokeError extends Error {
     constructor(message) {
         super(message);
@@ -40971,13 +41517,17 @@ async function smokeTest(ref, built, s, runKey, pull) {
         results[r.platform] = r;
         if (r.passed)
             lib_core/* info */.pq(`${r.platform}: passed (${r.probe}) after ${r.attempts} attempt(s), healthy in ${r.ms} ms`);
+        // The detail quotes what the container answered: untrusted.
         else
-            lib_core/* info */.pq(`${r.platform}: FAILED (${r.probe}) after ${r.attempts} attempt(s): ${r.detail}`);
+            printUntrusted(`${r.platform}: FAILED (${r.probe}) after ${r.attempts} attempt(s): ${r.detail}`);
     }
     const failed = done.filter((r) => !r.passed);
     for (const r of failed) {
         lib_core/* startGroup */.Oh(`Last 100 log lines of the ${r.platform} container`);
-        lib_core/* info */.pq(r.logs || '(the container wrote nothing)');
+        if (r.logs)
+            printUntrusted(r.logs);
+        else
+            lib_core/* info */.pq('(the container wrote nothing)');
         lib_core/* endGroup */.N4();
     }
     return { passed: failed.length === 0, results };
@@ -41001,24 +41551,7 @@ function failureMessage(r) {
 
 
 
-function contextFrom(env) {
-    let payload = {};
-    try {
-        if (env.GITHUB_EVENT_PATH)
-            payload = JSON.parse(external_node_fs_.readFileSync(env.GITHUB_EVENT_PATH, 'utf8'));
-    }
-    catch {
-        // No payload (a local run): tags and labels come from the environment alone.
-    }
-    return {
-        eventName: env.GITHUB_EVENT_NAME ?? '',
-        ref: env.GITHUB_REF ?? '',
-        sha: env.GITHUB_SHA ?? '',
-        serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com',
-        repository: env.GITHUB_REPOSITORY ?? '',
-        payload,
-    };
-}
+
 /** A Docker tag (at most 128 characters) from a branch or git tag name. */
 const tagSlug = (s) => slug(s, 128);
 /**
@@ -41045,13 +41578,17 @@ function defaultTags(image, ctx, knownTags) {
         const parsed = node_modules_semver.parse(v);
         const names = [v];
         if (parsed.prerelease.length === 0) {
-            names.push(`${parsed.major}.${parsed.minor}`);
-            if (parsed.major > 0)
-                names.push(String(parsed.major));
-            const newer = knownTags
+            // A release moves X.Y, X and latest only when no known release in that line is newer:
+            // a backport (v1.2.5 after v1.3.0) must not take X or latest back.
+            const releases = knownTags
                 .map((t) => node_modules_semver.valid(node_modules_semver.clean(t) ?? ''))
                 .filter((t) => !!t && node_modules_semver.prerelease(t) === null);
-            if (newer.every((t) => node_modules_semver.lte(t, v)))
+            const newest = (inLine) => releases.every((r) => !inLine(node_modules_semver.parse(r)) || node_modules_semver.lte(r, v));
+            if (newest((r) => r.major === parsed.major && r.minor === parsed.minor))
+                names.push(`${parsed.major}.${parsed.minor}`);
+            if (parsed.major > 0 && newest((r) => r.major === parsed.major))
+                names.push(String(parsed.major));
+            if (newest(() => true))
                 names.push('latest');
         }
         return { tags: [...names, ...short(ctx.sha)].map(tag), version: v };
@@ -41092,22 +41629,42 @@ function mergeLabels(defaults, user) {
     return [...out].map(([k, v]) => `${k}=${v}`);
 }
 /**
+ * The releases a tag push is compared with: the checkout's git tags (a
+ * shallow checkout has only its own) and the tags already in the registry.
+ * Either source may be missing; then the other decides.
+ */
+async function knownReleases(workspace, image) {
+    const known = [];
+    const git = await run('git', ['-C', workspace, 'tag', '--list'], { allowFailure: true });
+    if (git.exitCode === 0)
+        known.push(...git.stdout.split('\n').filter(Boolean));
+    else
+        lib_core/* debug */.Yz(`git tag --list failed (${git.exitCode})`);
+    try {
+        const inRegistry = await registryTags(image);
+        lib_core/* debug */.Yz(`${inRegistry.length} tag(s) already in ${image}`);
+        known.push(...inRegistry);
+    }
+    catch (err) {
+        lib_core/* info */.pq(`Could not list the tags in ${image} (${err.message}); only the checkout's git tags decide whether this release is the newest`);
+    }
+    return known;
+}
+/**
  * Default tags (when only `image` is given) and the OCI labels, from the
  * workflow context. Whether a release is the newest is judged against the
  * checkout's own git tags; without them it counts as the newest.
  */
 async function resolveTagsAndLabels(settings) {
-    const ctx = contextFrom(process.env);
+    const ctx = settings.workflow;
     let known = [];
-    if (settings.image && settings.tags.length === 0 && ctx.ref.startsWith('refs/tags/')) {
-        const res = await run('git', ['-C', settings.workspace, 'tag', '--list'], { allowFailure: true });
-        if (res.exitCode === 0)
-            known = res.stdout.split('\n').filter(Boolean);
-        else
-            lib_core/* debug */.Yz(`git tag --list failed (${res.exitCode}); this release counts as the newest`);
-    }
+    if (settings.image && settings.tags.length === 0 && ctx.ref.startsWith('refs/tags/'))
+        known = await knownReleases(settings.workspace, settings.image);
     const plan = defaultTags(settings.image ?? 'image', ctx, known);
     const tags = settings.tags.length === 0 && settings.image ? plan.tags : settings.tags;
+    if (settings.image && tags.length === 0) {
+        throw new InputError(Inputs.image, settings.image, `gives no default tags: the run has no branch, tag or commit (GITHUB_REF ${JSON.stringify(ctx.ref)}, GITHUB_SHA ${JSON.stringify(ctx.sha)})`, 'tags, or a run started by a push, a tag or a pull request');
+    }
     if (tags !== settings.tags)
         lib_core/* info */.pq(`Default tags from the ${ctx.eventName || 'local'} context: ${tags.join(', ')}`);
     const labels = mergeLabels(ociLabels(ctx, plan.version, new Date()), settings.labels);
@@ -41278,189 +41835,6 @@ async function mergeDigests(settings) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/build/pushdigest.ts
-// push-by-digest for the docker driver. Moby's BuildKit refuses it ("push-by-
-// digest is currently not implemented for docker driver"), and `docker push`
-// always pushes a tag. So the image the engine holds, once smoke-tested, is
-// uploaded here through the registry API: every blob, then the manifests by
-// digest, children first, and no tag. The pushed digest is the engine's own,
-// so it is exactly the image that was tested.
-
-
-
-
-
-
-/** Everything under a root descriptor, in upload order: blobs, then manifests children-first, the root last. */
-function uploadPlan(rootDigest, read) {
-    const blobs = new Set();
-    const manifests = [];
-    const visit = (digest, mediaType) => {
-        const doc = read(digest);
-        if ('manifests' in doc && Array.isArray(doc.manifests)) {
-            for (const d of doc.manifests)
-                visit(d.digest, d.mediaType ?? '');
-        }
-        else {
-            const m = doc;
-            blobs.add(m.config.digest);
-            for (const l of m.layers ?? [])
-                blobs.add(l.digest);
-        }
-        if (!manifests.some((x) => x.digest === digest))
-            manifests.push({ digest, mediaType: doc.mediaType ?? mediaType });
-    };
-    visit(rootDigest, '');
-    return { blobs: [...blobs], manifests };
-}
-/** "ghcr.io/acme/api" → registry host and repository path; Docker Hub names get their defaults. */
-function registryOf(repository) {
-    const first = repository.split('/')[0];
-    const isHost = repository.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
-    const host = isHost ? first : 'registry-1.docker.io';
-    let p = isHost ? repository.slice(first.length + 1) : repository;
-    if (!isHost && !p.includes('/'))
-        p = `library/${p}`;
-    // Plain HTTP only for the loopback registry, as the docker CLI does.
-    const plain = /^(localhost|127\.0\.0\.1)(:\d+)?$/.test(host);
-    return { host, path: p, base: `${plain ? 'http' : 'https'}://${host}` };
-}
-/** Credentials the docker CLI would use for a host: config.json auths, or a credential helper. */
-async function credentialsFor(host) {
-    const dir = process.env.DOCKER_CONFIG || external_node_path_.join(external_node_os_.homedir(), '.docker');
-    let config = {};
-    try {
-        config = JSON.parse(external_node_fs_.readFileSync(external_node_path_.join(dir, 'config.json'), 'utf8'));
-    }
-    catch {
-        return undefined;
-    }
-    const key = host === 'registry-1.docker.io' ? 'https://index.docker.io/v1/' : host;
-    const helper = config.credHelpers?.[key] ?? config.credsStore;
-    if (helper) {
-        const res = await run(`docker-credential-${helper}`, ['get'], { input: key, allowFailure: true });
-        if (res.exitCode === 0) {
-            const c = JSON.parse(res.stdout);
-            return { username: c.Username, password: c.Secret };
-        }
-    }
-    const entry = config.auths?.[key] ?? config.auths?.[`https://${key}`];
-    if (entry?.auth) {
-        const [username, ...rest] = Buffer.from(entry.auth, 'base64').toString('utf8').split(':');
-        return { username, password: rest.join(':') };
-    }
-    return undefined;
-}
-const REQUEST_TIMEOUT_MS = 5 * 60 * 1000;
-class RegistryClient {
-    reg;
-    creds;
-    token;
-    constructor(reg, creds) {
-        this.reg = reg;
-        this.creds = creds;
-    }
-    async request(method, url, body, headers = {}) {
-        const send = () => fetch(url, {
-            method,
-            body: body ? new Uint8Array(body) : undefined,
-            redirect: 'follow',
-            // A registry that stops answering must fail the push, not hang the job.
-            signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-            headers: { ...headers, ...(this.token ? { Authorization: this.token } : {}) },
-        });
-        let res = await send();
-        if (res.status === 401 && !this.token) {
-            await this.authenticate(res.headers.get('www-authenticate') ?? '');
-            res = await send();
-        }
-        return res;
-    }
-    /** Basic auth, or the bearer token flow (realm, service, scope) that ghcr.io and Docker Hub use. */
-    async authenticate(challenge) {
-        const basic = this.creds ? `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password}`).toString('base64')}` : undefined;
-        if (/^basic/i.test(challenge)) {
-            this.token = basic;
-            return;
-        }
-        const params = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-        if (!params.realm)
-            throw new Error(`the registry ${this.reg.host} asked for authentication it did not describe: ${challenge}`);
-        const url = new URL(params.realm);
-        if (params.service)
-            url.searchParams.set('service', params.service);
-        url.searchParams.set('scope', `repository:${this.reg.path}:pull,push`);
-        const res = await fetch(url, { headers: basic ? { Authorization: basic } : {}, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-        if (!res.ok)
-            throw new Error(`getting a token from ${url.origin} failed: ${res.status}`);
-        const body = (await res.json());
-        this.token = `Bearer ${body.token ?? body.access_token}`;
-    }
-    url(p) {
-        return `${this.reg.base}/v2/${this.reg.path}/${p}`;
-    }
-    async hasBlob(digest) {
-        const res = await this.request('HEAD', this.url(`blobs/${digest}`));
-        return res.ok;
-    }
-    async putBlob(digest, data) {
-        const start = await this.request('POST', this.url('blobs/uploads/'));
-        if (start.status !== 202)
-            throw new Error(`starting the upload of ${digest} failed: ${start.status} ${await start.text()}`);
-        const location = new URL(start.headers.get('location') ?? '', this.reg.base);
-        location.searchParams.set('digest', digest);
-        const done = await this.request('PUT', location.toString(), data, { 'Content-Type': 'application/octet-stream' });
-        if (done.status !== 201)
-            throw new Error(`uploading ${digest} failed: ${done.status} ${await done.text()}`);
-    }
-    async putManifest(digest, mediaType, data) {
-        const res = await this.request('PUT', this.url(`manifests/${digest}`), data, { 'Content-Type': mediaType });
-        if (res.status !== 201)
-            throw new Error(`pushing manifest ${digest} failed: ${res.status} ${await res.text()}`);
-        return res.headers.get('docker-content-digest');
-    }
-}
-/** Uploads the engine's image `ref` to `repository` by digest; returns the root digest. */
-async function pushEngineImageByDigest(ref, repository, workDir) {
-    external_node_fs_.mkdirSync(workDir, { recursive: true });
-    const tar = external_node_path_.join(workDir, 'image.tar');
-    const dir = external_node_path_.join(workDir, 'layout');
-    external_node_fs_.mkdirSync(dir, { recursive: true });
-    try {
-        await run('docker', ['save', '-o', tar, ref]);
-        await run('tar', ['-xf', tar, '-C', dir]);
-    }
-    finally {
-        external_node_fs_.rmSync(tar, { force: true });
-    }
-    const blobPath = (d) => external_node_path_.join(dir, 'blobs', ...d.split(':'));
-    const index = JSON.parse(external_node_fs_.readFileSync(external_node_path_.join(dir, 'index.json'), 'utf8'));
-    const root = index.manifests.find((d) => !isAttestation(d));
-    if (!root)
-        throw new Error(`docker save ${ref} holds no image`);
-    const plan = uploadPlan(root.digest, (d) => JSON.parse(external_node_fs_.readFileSync(blobPath(d), 'utf8')));
-    const reg = registryOf(repository);
-    const client = new RegistryClient(reg, await credentialsFor(reg.host));
-    let uploaded = 0;
-    for (const b of plan.blobs) {
-        if (await client.hasBlob(b))
-            continue;
-        // A platform the engine does not hold (docker save skips it) cannot be pushed.
-        if (!external_node_fs_.existsSync(blobPath(b)))
-            throw new Error(`blob ${b} is not in the engine's copy of ${ref}`);
-        await client.putBlob(b, external_node_fs_.readFileSync(blobPath(b)));
-        uploaded++;
-    }
-    for (const m of plan.manifests) {
-        const got = await client.putManifest(m.digest, m.mediaType, external_node_fs_.readFileSync(blobPath(m.digest)));
-        if (got && got !== m.digest)
-            throw new Error(`the registry stored manifest ${m.digest} as ${got}`);
-    }
-    lib_core/* info */.pq(`Uploaded ${uploaded} of ${plan.blobs.length} blob(s) and ${plan.manifests.length} manifest(s) to ${repository} by digest`);
-    external_node_fs_.rmSync(dir, { recursive: true, force: true });
-    return root.digest;
-}
-
 ;// CONCATENATED MODULE: ./src/main.ts
 // The pipeline: settings → set up Buildx → build → sizes → smoke test → push → report.
 // Only bad inputs, the build, the smoke test and the push fail the step;
@@ -41496,17 +41870,18 @@ async function pushEngineImageByDigest(ref, repository, workDir) {
 
 
 
+
 async function main() {
     markMain();
     let settings;
     try {
-        settings = parseSettings((name) => lib_core/* getInput */.V4(name));
+        // Secret inputs are masked inside, before anything is checked or could be printed.
+        settings = parseSettings((name) => lib_core/* getInput */.V4(name), process.env, (value) => lib_core/* setSecret */.Pq(value));
     }
     catch (err) {
         lib_core/* setFailed */.C1(err.message);
         return;
     }
-    maskSecrets(settings);
     const tempDir = external_node_fs_.mkdtempSync(external_node_path_.join(process.env.RUNNER_TEMP || external_node_os_.tmpdir(), 'go-buildx-'));
     saveTempDir(tempDir);
     const runKey = external_node_crypto_.randomUUID();
@@ -41527,19 +41902,6 @@ async function main() {
         // Secret files must not outlive the build, whatever happens next.
         external_node_fs_.rmSync(external_node_path_.join(tempDir, 'secrets'), { recursive: true, force: true });
         await removeRunContainers(runKey).catch(() => undefined);
-    }
-}
-/** Every secret value, and each line and password of a netrc, so no part of it shows in the log. */
-function maskSecrets(settings) {
-    for (const s of settings.secrets)
-        lib_core/* setSecret */.Pq(s.value);
-    if (settings.goNetrc) {
-        lib_core/* setSecret */.Pq(settings.goNetrc);
-        for (const line of settings.goNetrc.split('\n'))
-            if (line.trim())
-                lib_core/* setSecret */.Pq(line.trim());
-        for (const m of settings.goNetrc.matchAll(/\bpassword\s+(\S+)/g))
-            lib_core/* setSecret */.Pq(m[1]);
     }
 }
 /**
@@ -41568,9 +41930,7 @@ async function pipeline(input, tempDir, runKey) {
         lib_core/* info */.pq(`buildx ${bx.version}${bx.installed ? ` (installed at ${bx.command.cmd})` : ''}`);
         const smokePlatforms = settings.smoke.enabled ? (settings.smoke.platforms ?? settings.platforms) : [];
         await ensureQemu([...new Set([...settings.platforms, ...smokePlatforms])], settings.qemuImage);
-        const b = await prepareBuilder(settings, bx.command);
-        if (b.created)
-            saveCreatedBuilder(b.name, bx.command);
+        const b = await prepareBuilder(settings, bx.command, (name) => saveCreatedBuilder(name, bx.command));
         lib_core/* info */.pq(`builder ${b.name} (driver ${b.driver}, BuildKit ${b.buildkitVersion ?? 'unknown'}), platforms ${b.platforms.join(', ')}`);
         return { buildx: bx.command, builder: b };
     });
@@ -41579,7 +41939,7 @@ async function pipeline(input, tempDir, runKey) {
         // The docker driver cannot push by digest: the engine keeps the image under
         // a local tag that is never pushed, and build/pushdigest.ts uploads it by digest after the smoke test.
         settings = { ...settings, tags: [`${byDigest}:go-buildx-${runKey.slice(0, 8)}`] };
-        saveLocalTag(settings.tags[0]);
+        saveEngineImage(settings.tags[0]);
     }
     const secretsDir = external_node_path_.join(tempDir, 'secrets');
     external_node_fs_.mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
@@ -41594,7 +41954,7 @@ async function pipeline(input, tempDir, runKey) {
         ? { ...settings, buildArgs: [...settings.buildArgs, `GOPRIVATE=${settings.goPrivate}`] }
         : settings;
     const metadataFile = external_node_path_.join(tempDir, 'metadata.json');
-    const output = chooseOutput(builder.driver, settings.push, settings.smoke.enabled, settings.tags, external_node_path_.join(tempDir, 'image-oci.tar'), byDigest);
+    const output = chooseOutput(builder.driver, settings.push, hasGate(settings), settings.tags, external_node_path_.join(tempDir, 'image-oci.tar'), byDigest);
     const cache = cacheEntries(settings);
     const argv = buildArgs({
         builder: builder.name,
@@ -41621,6 +41981,11 @@ async function pipeline(input, tempDir, runKey) {
     lib_core/* info */.pq(`Built in ${result.seconds.toFixed(1)}s; cache: ${stats.hits}/${stats.steps} Dockerfile steps (${formatRate(stats.rate)}%)`);
     setBuildOutputs(builder, stats, result.metadata);
     for (const p of cacheProblems(result.vertices)) {
+        if (p.missing) {
+            // The first run of a branch or a new cache-ref: nothing to import yet.
+            lib_core/* info */.pq(`No layer cache yet at ${p.vertex.replace(/^importing cache manifest from /, '')}: a cold start`);
+            continue;
+        }
         const msg = `Cache ${p.kind} failed (${p.vertex}): ${p.error}`;
         if (settings.cacheStrict)
             throw new Error(`${msg} (${Inputs.cacheStrict}: true)`);
@@ -41631,7 +41996,7 @@ async function pipeline(input, tempDir, runKey) {
     const localRef = output.kind === 'stage' ? (digest ? `${output.repository}@${digest}` : undefined) : (settings.tags[0] ?? digest);
     const measured = await lib_core/* group */.Os('Image sizes', async () => {
         try {
-            const m = await measureSizes(buildx, output, localRef, digest, tempDir, runKey);
+            const m = await measureSizes(buildx, output, localRef, digest, tempDir, runKey, settings.platforms);
             if (!m)
                 return undefined;
             setSizeOutputs(m.sizes, headlinePlatform(m.sizes, settings.platforms, nativePlatform()));
@@ -41648,8 +42013,9 @@ async function pipeline(input, tempDir, runKey) {
     const sizes = measured?.sizes;
     if (settings.maxImageSize !== undefined) {
         // The user asked for a budget: an image whose size is unknown is not pushed.
-        if (!measured)
-            throw new Error(`${Inputs.maxImageSize} is set, but the image sizes could not be measured, so nothing was pushed`);
+        const unknown = unmeasured(measured?.sizes, settings.platforms);
+        if (!measured || unknown.length > 0)
+            throw new Error(unmeasuredMessage(unknown.length > 0 ? unknown : settings.platforms));
         const over = budgetViolations(measured.sizes, measured.manifests, settings.maxImageSize);
         if (over.length > 0)
             throw new Error(budgetMessage(over, settings.maxImageSize));
@@ -41706,7 +42072,16 @@ async function runSmoke(settings, output, ref, runKey) {
         lib_core/* warning */.$e(msg);
         return undefined;
     }
-    return smokeTest(ref, settings.platforms, settings.smoke, runKey, output.kind === 'stage' ? 'missing' : 'never');
+    if (output.kind !== 'stage')
+        return smokeTest(ref, settings.platforms, settings.smoke, runKey, 'never');
+    // The staged image is pulled into the engine to run it; it goes again afterwards (and in post, if this run is cut short).
+    saveEngineImage(ref);
+    try {
+        return await smokeTest(ref, settings.platforms, settings.smoke, runKey, 'missing');
+    }
+    finally {
+        await run('docker', ['image', 'rm', ref], { allowFailure: true });
+    }
 }
 async function summarySafely(settings, buildx, result, stats, sizes, smoke, digest) {
     if (!process.env.GITHUB_STEP_SUMMARY)
@@ -41796,8 +42171,8 @@ async function post() {
     catch (err) {
         lib_core/* warning */.$e(`Cleanup of builder ${state.createdBuilder} failed: ${err.message}`);
     }
-    if (state.localTag)
-        await run('docker', ['image', 'rm', state.localTag], { allowFailure: true }).catch(() => undefined);
+    for (const ref of state.engineImages)
+        await run('docker', ['image', 'rm', ref], { allowFailure: true }).catch(() => undefined);
     try {
         if (state.tempDir)
             external_node_fs_.rmSync(state.tempDir, { recursive: true, force: true });

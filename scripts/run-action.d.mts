@@ -1,10 +1,22 @@
 export declare const ROOT: string;
 export declare const BUNDLE: string;
 export declare function parseFileCommands(text: string): Record<string, string>;
+export declare function actionDefaults(file?: string): Record<string, string>;
+export interface WorkflowCommand {
+  name: string;
+  props: Record<string, string>;
+  message: string;
+}
+export type EventSpec =
+  | { kind: 'push'; branch?: string }
+  | { kind: 'tag'; tag?: string }
+  | { kind: 'pull_request'; number?: number; headRef?: string; fork?: boolean }
+  | { kind: 'workflow_dispatch'; branch?: string };
 export interface StepRun {
   exitCode: number;
   log: string;
   seconds: number;
+  commands: WorkflowCommand[];
 }
 export interface ActionRun {
   exitCode: number;
@@ -13,26 +25,37 @@ export interface ActionRun {
   state: Record<string, string>;
   summary: string;
   seconds: number;
+  /** Workflow commands the runner would obey in the main step's output. */
+  commands: WorkflowCommand[];
+  /** Commands the action did not mean to send (only non-empty with allowUnintended). */
+  unintended: WorkflowCommand[];
+  exported: { env: Record<string, string>; path: string };
+  eventPayload: Record<string, unknown>;
   post: StepRun;
 }
-export declare function runAction(
-  inputs: Record<string, string>,
-  opts?: {
-    workspace?: string;
-    env?: Record<string, string>;
-    post?: boolean;
-    echo?: boolean;
-    signalAfterMs?: number;
-    /** Send the signal 1.5 s after this first returns true for the log so far. */
-    signalWhen?: (log: string) => boolean;
-    signal?: NodeJS.Signals;
-    toolCache?: string;
-    /** Called after the main step and before the post step. */
-    beforePost?: (main: {
-      exitCode: number;
-      log: string;
-      outputs: Record<string, string>;
-      state: Record<string, string>;
-    }) => Promise<void> | void;
-  },
-): Promise<ActionRun>;
+export interface RunOptions {
+  workspace?: string;
+  /** The event the run starts from; default a push to the default branch (or the branch/tag in env.GITHUB_REF). */
+  event?: EventSpec;
+  /** Environment over the runner's own (use event for the GITHUB_* context). */
+  env?: Record<string, string>;
+  runId?: string | number;
+  runAttempt?: number;
+  post?: boolean;
+  echo?: boolean;
+  signalAfterMs?: number;
+  /** Send the signal 1.5 s after this first returns true for the log so far. */
+  signalWhen?: (log: string) => boolean;
+  signal?: NodeJS.Signals;
+  toolCache?: string;
+  /** Return unintended workflow commands instead of throwing on them. */
+  allowUnintended?: boolean;
+  /** Called after the main step and before the post step. */
+  beforePost?: (main: {
+    exitCode: number;
+    log: string;
+    outputs: Record<string, string>;
+    state: Record<string, string>;
+  }) => Promise<void> | void;
+}
+export declare function runAction(inputs: Record<string, string>, opts?: RunOptions): Promise<ActionRun>;

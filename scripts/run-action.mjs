@@ -1,15 +1,34 @@
-// Runs the bundled action the way a GitHub runner does: INPUT_* variables,
-// GITHUB_OUTPUT / GITHUB_STATE / GITHUB_STEP_SUMMARY files, `node dist/index.js`,
-// then the post step with the saved state as STATE_* variables.
+// Runs the bundled action the way a GitHub runner does:
+// - every input: the workflow's `with:` values over every `default:` in
+//   action.yml (the runner always passes the defaults, as INPUT_<NAME>);
+// - the GITHUB_* and RUNNER_* environment, with GITHUB_EVENT_PATH holding a
+//   real payload for the event (scripts/runner-events.mjs);
+// - the file commands (GITHUB_OUTPUT, GITHUB_STATE, GITHUB_ENV, GITHUB_PATH,
+//   GITHUB_STEP_SUMMARY), `node dist/index.js` in the workspace, then the post
+//   step with the saved state as STATE_* variables;
+// - stdout and stderr read line by line for workflow commands, as the runner
+//   reads them. A command the action did not mean to send fails the run
+//   (unless the test asks to see them with allowUnintended).
 // Used by the e2e tests, `npm run demo` and `npm run bench`.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+import { eventOf } from './runner-events.mjs';
+import { unintendedCommands, workflowCommands } from './workflow-commands.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BUNDLE = path.join(ROOT, 'dist', 'index.js');
+
+/** Every input's default from action.yml, as the runner passes it (an input without one is ''). */
+export function actionDefaults(file = path.join(ROOT, 'action.yml')) {
+  const action = YAML.parse(fs.readFileSync(file, 'utf8'));
+  const out = {};
+  for (const [name, spec] of Object.entries(action.inputs ?? {})) out[name] = spec?.default === undefined ? '' : String(spec.default);
+  return out;
+}
 
 /** Parses the runner's file-command format: name<<DELIM\nvalue\nDELIM (and legacy name=value). */
 export function parseFileCommands(text) {
@@ -57,17 +76,24 @@ function spawnStep(env, { cwd, signalAfterMs, signalWhen, signal = 'SIGINT', ech
   });
 }
 
+/** An event spec from a bare GITHUB_REF override, so older call sites still get a matching payload. */
+function eventFromRef(ref) {
+  if (ref?.startsWith('refs/tags/')) return { kind: 'tag', tag: ref.slice('refs/tags/'.length) };
+  if (ref?.startsWith('refs/heads/')) return { kind: 'push', branch: ref.slice('refs/heads/'.length) };
+  return { kind: 'push' };
+}
+
 /**
- * @param {Record<string,string>} inputs action inputs by their action.yml names
- * @param {{workspace?: string, env?: Record<string,string>, post?: boolean, echo?: boolean,
- *          signalAfterMs?: number, signalWhen?: (log: string) => boolean, signal?: NodeJS.Signals, toolCache?: string,
- *          beforePost?: (main: {exitCode: number, log: string, outputs: Record<string,string>, state: Record<string,string>}) => Promise<void> | void}} [opts]
+ * @param {Record<string,string>} inputs the workflow's `with:` block, by action.yml names
+ * @param {import('./run-action.d.mts').RunOptions} [opts]
  */
 export async function runAction(inputs, opts = {}) {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-run-'));
   const files = {
     output: path.join(home, 'output'),
     state: path.join(home, 'state'),
+    env: path.join(home, 'env'),
+    path: path.join(home, 'path'),
     summary: path.join(home, 'summary.md'),
   };
   for (const f of Object.values(files)) fs.writeFileSync(f, '');
@@ -77,21 +103,54 @@ export async function runAction(inputs, opts = {}) {
   fs.mkdirSync(toolCache, { recursive: true });
   const workspace = opts.workspace ?? ROOT;
 
+  const spec = opts.event ?? eventFromRef(opts.env?.GITHUB_REF);
+  const event = eventOf(spec);
+  const eventPath = path.join(home, 'event.json');
+  fs.writeFileSync(eventPath, JSON.stringify(event.payload, null, 2));
+
   const base = { ...process.env };
-  for (const k of Object.keys(base)) if (k.startsWith('INPUT_') || k.startsWith('STATE_')) delete base[k];
+  for (const k of Object.keys(base)) {
+    if (k.startsWith('INPUT_') || k.startsWith('STATE_') || k.startsWith('GITHUB_') || k.startsWith('RUNNER_')) delete base[k];
+  }
+  const runId = String(opts.runId ?? process.pid);
   const env = {
     ...base,
+    CI: 'true',
     GITHUB_ACTIONS: 'true',
+    GITHUB_ACTION: '__acme_go-buildx-action',
+    GITHUB_ACTION_PATH: ROOT,
+    GITHUB_ACTION_REPOSITORY: 'acme/go-buildx-action',
+    GITHUB_ACTION_REF: 'v0',
+    GITHUB_ACTOR: 'octocat',
+    GITHUB_API_URL: 'https://api.github.com',
+    GITHUB_GRAPHQL_URL: 'https://api.github.com/graphql',
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_JOB: 'build',
+    GITHUB_WORKFLOW: 'build',
+    GITHUB_WORKFLOW_REF: 'acme/hello/.github/workflows/build.yml@refs/heads/main',
+    GITHUB_RUN_ID: runId,
+    GITHUB_RUN_NUMBER: '1',
+    GITHUB_RUN_ATTEMPT: String(opts.runAttempt ?? 1),
+    GITHUB_RETENTION_DAYS: '90',
+    GITHUB_EVENT_PATH: eventPath,
     GITHUB_WORKSPACE: workspace,
     GITHUB_OUTPUT: files.output,
     GITHUB_STATE: files.state,
+    GITHUB_ENV: files.env,
+    GITHUB_PATH: files.path,
     GITHUB_STEP_SUMMARY: files.summary,
+    RUNNER_OS: 'Linux',
+    RUNNER_ARCH: process.arch === 'arm64' ? 'ARM64' : 'X64',
+    RUNNER_NAME: 'GitHub Actions 1',
+    RUNNER_ENVIRONMENT: 'github-hosted',
     RUNNER_TEMP: runnerTemp,
     RUNNER_TOOL_CACHE: toolCache,
-    GITHUB_RUN_ID: base.GITHUB_RUN_ID ?? String(process.pid),
+    RUNNER_WORKSPACE: path.dirname(workspace),
+    ...event.env,
     ...opts.env,
   };
-  for (const [name, value] of Object.entries(inputs)) {
+  const withDefaults = { ...actionDefaults(), ...inputs };
+  for (const [name, value] of Object.entries(withDefaults)) {
     env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
   }
 
@@ -118,6 +177,29 @@ export async function runAction(inputs, opts = {}) {
     post = await spawnStep(postEnv, { cwd: workspace, echo: opts.echo });
     postSeconds = (Date.now() - p0) / 1000;
   }
+  const exported = { env: parseFileCommands(fs.readFileSync(files.env, 'utf8')), path: fs.readFileSync(files.path, 'utf8') };
   fs.rmSync(home, { recursive: true, force: true });
-  return { exitCode: main.exitCode, log: main.log, outputs, state, summary, seconds, post: { ...post, seconds: postSeconds } };
+
+  const commands = workflowCommands(main.log);
+  const postCommands = workflowCommands(post.log);
+  const inputValues = Object.values(withDefaults).filter(Boolean);
+  const unintended = [...unintendedCommands(commands, inputValues), ...unintendedCommands(postCommands, inputValues)];
+  if (unintended.length > 0 && !opts.allowUnintended) {
+    throw new Error(
+      `The action sent workflow commands it did not mean to send:\n${unintended.map((c) => JSON.stringify(c)).join('\n')}\n--- main log ---\n${main.log}\n--- post log ---\n${post.log}`,
+    );
+  }
+  return {
+    exitCode: main.exitCode,
+    log: main.log,
+    outputs,
+    state,
+    summary,
+    seconds,
+    commands,
+    unintended,
+    exported,
+    eventPayload: event.payload,
+    post: { ...post, seconds: postSeconds, commands: postCommands },
+  };
 }

@@ -88,7 +88,7 @@ export const State = {
   tempDir: 'tempDir',
   runKey: 'runKey',
   goCachePlan: 'goCachePlan',
-  localTag: 'localTag',
+  engineImages: 'engineImages',
 } as const;
 
 /** Pinned buildx installed when none is found (rawjson progress needs >= 0.12). */

@@ -4,13 +4,14 @@
 // that outlives the action would keep the build running).
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as core from '@actions/core';
+import { printUntrusted } from './untrusted.js';
 
 export interface RunOptions {
   cwd?: string;
   env?: Record<string, string>;
   /** Text written to the child's stdin. */
   input?: string;
-  /** Echo output to the log (by default callers decide what to show). */
+  /** Echo output to the log, as untrusted text (by default callers decide what to show). */
   echo?: boolean;
   /** Return the result instead of throwing on a non-zero exit or a missing command. */
   allowFailure?: boolean;
@@ -71,12 +72,12 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
     child.stdout.on('data', (s: string) => {
       stdout += s;
       opts.onStdout?.(s);
-      if (opts.echo) process.stdout.write(s);
+      if (opts.echo) printUntrusted(s.replace(/\r?\n$/, ''));
     });
     child.stderr.on('data', (s: string) => {
       stderr += s;
       opts.onStderr?.(s);
-      if (opts.echo) process.stdout.write(s);
+      if (opts.echo) printUntrusted(s.replace(/\r?\n$/, ''));
     });
     let spawnError: Error | undefined;
     child.on('error', (err) => {

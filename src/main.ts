@@ -10,20 +10,21 @@ import * as core from '@actions/core';
 import { Inputs, NETRC_SECRET_ID, Outputs } from './constants.js';
 import { run, signalChildren } from './exec.js';
 import { buildWithRetries } from './build/retry.js';
-import { parseSettings, repositoryOf, type Settings } from './settings.js';
-import { type BuildxCommand, markMain, saveCreatedBuilder, saveGoCacheState, saveLocalTag, saveRunKey, saveTempDir } from './state.js';
+import { parseSettings, type Settings } from './settings.js';
+import { repositoryOf } from './ref.js';
+import { type BuildxCommand, markMain, saveCreatedBuilder, saveEngineImage, saveGoCacheState, saveRunKey, saveTempDir } from './state.js';
 import { resolveBuildx } from './setup/buildx.js';
 import { prepareBuilder } from './setup/builder.js';
 import { ensureQemu, nativePlatform } from './setup/qemu.js';
 import { cacheEntries, saveAllowed } from './cache/refs.js';
 import { restoreGoStep } from './cache/go.js';
 import { decideSaves, KIND_LABEL } from './cache/gocache.js';
-import { buildArgs, chooseOutput, type OutputMode } from './build/args.js';
+import { buildArgs, chooseOutput, hasGate, type OutputMode } from './build/args.js';
 import { pushTags, tagStaged } from './build/push.js';
 import { cacheProblems, cacheStats, formatRate, type MergedVertex } from './build/rawjson.js';
 import { formatBytes, setBuildOutputs, setSizeOutputs } from './report/outputs.js';
 import { writeSummary } from './report/summary.js';
-import { budgetMessage, budgetViolations } from './report/budget.js';
+import { budgetMessage, budgetViolations, unmeasured, unmeasuredMessage } from './report/budget.js';
 import { headlinePlatform, type ImageSizes, manifestsFromRegistry, measureSizes, summarize } from './report/sizes.js';
 import { failureMessage, resultJson, type SmokeReport, smokeTest, SmokeError } from './smoke/index.js';
 import { removeRunContainers } from './smoke/run.js';
@@ -37,12 +38,16 @@ export async function main(): Promise<void> {
   markMain();
   let settings: Settings;
   try {
-    settings = parseSettings((name) => core.getInput(name));
+    // Secret inputs are masked inside, before anything is checked or could be printed.
+    settings = parseSettings(
+      (name) => core.getInput(name),
+      process.env,
+      (value) => core.setSecret(value),
+    );
   } catch (err) {
     core.setFailed((err as Error).message);
     return;
   }
-  maskSecrets(settings);
 
   const tempDir = fs.mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'go-buildx-'));
   saveTempDir(tempDir);
@@ -60,16 +65,6 @@ export async function main(): Promise<void> {
     // Secret files must not outlive the build, whatever happens next.
     fs.rmSync(path.join(tempDir, 'secrets'), { recursive: true, force: true });
     await removeRunContainers(runKey).catch(() => undefined);
-  }
-}
-
-/** Every secret value, and each line and password of a netrc, so no part of it shows in the log. */
-function maskSecrets(settings: Settings): void {
-  for (const s of settings.secrets) core.setSecret(s.value);
-  if (settings.goNetrc) {
-    core.setSecret(settings.goNetrc);
-    for (const line of settings.goNetrc.split('\n')) if (line.trim()) core.setSecret(line.trim());
-    for (const m of settings.goNetrc.matchAll(/\bpassword\s+(\S+)/g)) core.setSecret(m[1]);
   }
 }
 
@@ -101,8 +96,7 @@ async function pipeline(input: Settings, tempDir: string, runKey: string): Promi
     core.info(`buildx ${bx.version}${bx.installed ? ` (installed at ${bx.command.cmd})` : ''}`);
     const smokePlatforms = settings.smoke.enabled ? (settings.smoke.platforms ?? settings.platforms) : [];
     await ensureQemu([...new Set([...settings.platforms, ...smokePlatforms])], settings.qemuImage);
-    const b = await prepareBuilder(settings, bx.command);
-    if (b.created) saveCreatedBuilder(b.name, bx.command);
+    const b = await prepareBuilder(settings, bx.command, (name) => saveCreatedBuilder(name, bx.command));
     core.info(`builder ${b.name} (driver ${b.driver}, BuildKit ${b.buildkitVersion ?? 'unknown'}), platforms ${b.platforms.join(', ')}`);
     return { buildx: bx.command, builder: b };
   });
@@ -112,7 +106,7 @@ async function pipeline(input: Settings, tempDir: string, runKey: string): Promi
     // The docker driver cannot push by digest: the engine keeps the image under
     // a local tag that is never pushed, and build/pushdigest.ts uploads it by digest after the smoke test.
     settings = { ...settings, tags: [`${byDigest}:go-buildx-${runKey.slice(0, 8)}`] };
-    saveLocalTag(settings.tags[0]);
+    saveEngineImage(settings.tags[0]);
   }
 
   const secretsDir = path.join(tempDir, 'secrets');
@@ -133,7 +127,7 @@ async function pipeline(input: Settings, tempDir: string, runKey: string): Promi
   const output = chooseOutput(
     builder.driver,
     settings.push,
-    settings.smoke.enabled,
+    hasGate(settings),
     settings.tags,
     path.join(tempDir, 'image-oci.tar'),
     byDigest,
@@ -169,6 +163,11 @@ async function pipeline(input: Settings, tempDir: string, runKey: string): Promi
   setBuildOutputs(builder, stats, result.metadata);
 
   for (const p of cacheProblems(result.vertices)) {
+    if (p.missing) {
+      // The first run of a branch or a new cache-ref: nothing to import yet.
+      core.info(`No layer cache yet at ${p.vertex.replace(/^importing cache manifest from /, '')}: a cold start`);
+      continue;
+    }
     const msg = `Cache ${p.kind} failed (${p.vertex}): ${p.error}`;
     if (settings.cacheStrict) throw new Error(`${msg} (${Inputs.cacheStrict}: true)`);
     core.warning(`${msg}. The build went on${p.kind === 'import' ? ' without that cache' : '; the next run will start colder'}.`);
@@ -180,7 +179,7 @@ async function pipeline(input: Settings, tempDir: string, runKey: string): Promi
 
   const measured = await core.group('Image sizes', async () => {
     try {
-      const m = await measureSizes(buildx, output, localRef, digest, tempDir, runKey);
+      const m = await measureSizes(buildx, output, localRef, digest, tempDir, runKey, settings.platforms);
       if (!m) return undefined;
       setSizeOutputs(m.sizes, headlinePlatform(m.sizes, settings.platforms, nativePlatform()));
       for (const [platform, x] of Object.entries(m.sizes)) {
@@ -195,7 +194,8 @@ async function pipeline(input: Settings, tempDir: string, runKey: string): Promi
   const sizes = measured?.sizes;
   if (settings.maxImageSize !== undefined) {
     // The user asked for a budget: an image whose size is unknown is not pushed.
-    if (!measured) throw new Error(`${Inputs.maxImageSize} is set, but the image sizes could not be measured, so nothing was pushed`);
+    const unknown = unmeasured(measured?.sizes, settings.platforms);
+    if (!measured || unknown.length > 0) throw new Error(unmeasuredMessage(unknown.length > 0 ? unknown : settings.platforms));
     const over = budgetViolations(measured.sizes, measured.manifests, settings.maxImageSize);
     if (over.length > 0) throw new Error(budgetMessage(over, settings.maxImageSize));
     core.info(`Every platform is within ${Inputs.maxImageSize} (${formatBytes(settings.maxImageSize)})`);
@@ -246,7 +246,14 @@ async function runSmoke(settings: Settings, output: OutputMode, ref: string | un
     core.warning(msg);
     return undefined;
   }
-  return smokeTest(ref, settings.platforms, settings.smoke, runKey, output.kind === 'stage' ? 'missing' : 'never');
+  if (output.kind !== 'stage') return smokeTest(ref, settings.platforms, settings.smoke, runKey, 'never');
+  // The staged image is pulled into the engine to run it; it goes again afterwards (and in post, if this run is cut short).
+  saveEngineImage(ref);
+  try {
+    return await smokeTest(ref, settings.platforms, settings.smoke, runKey, 'missing');
+  } finally {
+    await run('docker', ['image', 'rm', ref], { allowFailure: true });
+  }
 }
 
 async function summarySafely(

@@ -46,7 +46,7 @@ export async function post(): Promise<void> {
   } catch (err) {
     core.warning(`Cleanup of builder ${state.createdBuilder} failed: ${(err as Error).message}`);
   }
-  if (state.localTag) await run('docker', ['image', 'rm', state.localTag], { allowFailure: true }).catch(() => undefined);
+  for (const ref of state.engineImages) await run('docker', ['image', 'rm', ref], { allowFailure: true }).catch(() => undefined);
   try {
     if (state.tempDir) fs.rmSync(state.tempDir, { recursive: true, force: true });
     if (state.goCache?.plan.backend === 'gha') fs.rmSync(ghaRoot(), { recursive: true, force: true });

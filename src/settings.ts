@@ -14,7 +14,9 @@ import {
   Inputs,
   MIN_BUILDX_VERSION,
 } from './constants.js';
-import { branchOf, defaultBranchOf } from './cache/keys.js';
+import { type WorkflowContext, workflowContext } from './context.js';
+import { isValidImageRef, splitRef } from './ref.js';
+import { buildId } from './cache/keys.js';
 import { goVersionFromMod, type ZeroConfigOptions } from './build/zeroconfig.js';
 
 export type Driver = 'auto' | 'docker' | 'docker-container';
@@ -88,11 +90,10 @@ export interface Settings {
   goCache: GoCacheSettings;
   /** Where caches (layer cache export and Go caches) are saved. */
   saveOn: 'all' | 'default-branch';
-  /** The branch this run belongs to and the repository's default branch, for cache refs. */
-  branch: string;
-  defaultBranch: string;
-  /** Unique per run attempt; names actions/cache entries that must not collide. */
-  runId: string;
+  /** The workflow context: event, ref, cache scope, default branch, run id. */
+  workflow: WorkflowContext;
+  /** A short id of the context, Dockerfile and target, which cache refs carry. */
+  buildId: string;
   /** Repository for default tags and push-by-digest, e.g. ghcr.io/acme/api. */
   image?: string;
   pushByDigest: boolean;
@@ -107,6 +108,8 @@ export interface Settings {
 
 export interface GoCacheSettings {
   enabled: boolean;
+  /** Why the Go caches are not carried, when they are not. */
+  offReason?: string;
   backend: 'registry' | 'gha';
   /** Mount targets or ids named by go-cache-mounts, instead of the guess from paths. */
   mounts?: { mod?: string; build?: string };
@@ -148,57 +151,42 @@ export const KNOWN_PLATFORMS = [
 
 export const DEFAULT_PLATFORMS = 'linux/amd64,linux/arm64';
 
-// docker/distribution reference grammar, reduced to what a tag or cache ref
-// may hold here: lowercase path components, optional host[:port], optional tag.
-const HOST = String.raw`(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?)`;
-const COMPONENT = String.raw`[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`;
-const TAG = String.raw`[\w][\w.-]{0,127}`;
-const REPO_RE = new RegExp(`^(?:${HOST}/)?${COMPONENT}(?:/${COMPONENT})*$`);
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const BUILDER_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-const TAG_RE = new RegExp(`^${TAG}$`);
 
 type Reader = (name: string) => string;
+/** Registers a value with the runner's log masking (core.setSecret in the action). */
+export type Mask = (value: string) => void;
 
-/** Splits a list input on newlines, and on commas unless commas may be part of an entry. */
+/**
+ * Splits a list input the way docker/build-push-action does: CSV records over
+ * the whole text (so a quoted entry may hold commas and span lines), one
+ * entry per line. With commas, every comma separates entries (empty ones are
+ * kept for the caller to reject); without, the columns of a record are one
+ * entry again (KEY=a,b stays whole) and empty entries are dropped.
+ */
 export function parseList(raw: string, opts: { commas: boolean }): string[] {
   if (raw.trim() === '') return [];
-  if (!opts.commas) {
-    return raw
-      .split(/\r?\n/)
-      .map((l) => l.trim())
-      .filter((l) => l !== '');
-  }
   const records: string[][] = parseCsv(raw, {
     columns: false,
     relax_column_count: true,
     relax_quotes: true,
     skip_empty_lines: true,
-    trim: true,
   });
-  return records.flat().map((s) => s.trim());
+  if (opts.commas) return records.flat().map((s) => s.trim());
+  return records.map((r) => r.join(',').trim()).filter((s) => s !== '');
 }
 
-/** Splits "repo[:tag]" where the repo may contain a host:port. */
-export function splitRef(ref: string): { repository: string; tag?: string } {
-  const slash = ref.lastIndexOf('/');
-  const colon = ref.lastIndexOf(':');
-  if (colon > slash) return { repository: ref.slice(0, colon), tag: ref.slice(colon + 1) };
-  return { repository: ref };
-}
-
-/** The repository of an image reference: host and path, without tag or digest. */
-export function repositoryOf(ref: string): string {
-  return splitRef(ref.replace(/@sha256:[a-f0-9]{64}$/, '')).repository;
-}
-
-export function isValidImageRef(ref: string): boolean {
-  if (ref.includes('@')) {
-    const [name, digest] = ref.split('@', 2);
-    return /^sha256:[a-f0-9]{64}$/.test(digest) && isValidImageRef(name);
+/** https, or http to a loopback host (a local mirror); anything else could be tampered with on the way. */
+export function isSecureUrl(raw: string): boolean {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    return false;
   }
-  const { repository, tag } = splitRef(ref);
-  return REPO_RE.test(repository) && (tag === undefined || TAG_RE.test(tag));
+  if (u.protocol === 'https:') return true;
+  return u.protocol === 'http:' && /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/.test(u.hostname);
 }
 
 function parseBool(read: Reader, name: string, dflt: boolean): boolean {
@@ -274,22 +262,42 @@ function parseKeyValues(read: Reader, name: string, requireValue: boolean): stri
   return entries;
 }
 
-function parseSecrets(read: Reader): Secret[] {
+/** Masks a secret value and each of its lines, so that no part of it shows in the log. */
+function maskValue(mask: Mask, value: string): void {
+  // One or two characters are no secret, and masking them would blank them out all over the log.
+  if (value.trim().length < 3) return;
+  mask(value);
+  const lines = value.split(/\r?\n/).map((l) => l.trim());
+  // Short lines (a PEM's "-----END-----" aside) would mask ordinary words all over the log.
+  if (lines.length > 1) for (const l of lines) if (l.length >= 8) mask(l);
+}
+
+function parseSecrets(read: Reader, mask: Mask): Secret[] {
   const entries = parseList(read(Inputs.secrets), { commas: false });
-  return entries.map((e) => {
+  // Every value is masked before anything is checked, and no error shows any part of an entry.
+  for (const e of entries) {
+    maskValue(mask, e);
+    if (e.includes('=')) maskValue(mask, e.slice(e.indexOf('=') + 1));
+  }
+  return entries.map((e, i) => {
+    const where = `<entry ${i + 1} of ${entries.length}>`;
     const eq = e.indexOf('=');
-    // The value is never echoed: the error shows the id only.
     if (eq <= 0) {
       throw new InputError(
         Inputs.secrets,
-        eq === -1 ? '<an entry without an equals sign>' : '<an entry with an empty id>',
-        'is not of the form id=value',
-        'one id=value per line',
+        where,
+        eq === -1 ? 'has no "=" between id and value' : 'has an empty id',
+        'one id=value per line; quote a value that spans lines, e.g. "id=-----BEGIN …"',
       );
     }
     const id = e.slice(0, eq);
     if (!/^[A-Za-z0-9_.-]+$/.test(id)) {
-      throw new InputError(Inputs.secrets, `${id}=***`, 'has an invalid id', 'ids of letters, digits, "_", "." and "-"');
+      throw new InputError(
+        Inputs.secrets,
+        where,
+        'has an id with characters other than letters, digits, "_", "." and "-"',
+        'one id=value per line',
+      );
     }
     return { id, value: e.slice(eq + 1) };
   });
@@ -310,13 +318,24 @@ function parseCacheRef(read: Reader): ImageRef | undefined {
   return { repository, tag: tag ?? DEFAULT_CACHE_TAG };
 }
 
-function resolveInside(workspace: string, p: string): string {
-  return path.resolve(workspace, p);
-}
-
 function isInside(parent: string, child: string): boolean {
   const rel = path.relative(parent, child);
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/** The path with every symlink resolved, as far as it exists (a missing tail is kept as written). */
+function realPath(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    const parent = path.dirname(p);
+    return parent === p ? p : path.join(realPath(parent), path.basename(p));
+  }
+}
+
+/** True when p, with symlinks resolved, is inside the workspace (also resolved). */
+function inWorkspace(workspace: string, p: string): boolean {
+  return isInside(realPath(workspace), realPath(p));
 }
 
 /**
@@ -406,7 +425,7 @@ function parseSmoke(read: Reader, platforms: string[]): SmokeSettings {
   };
 }
 
-export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env): Settings {
+export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env, mask: Mask = () => undefined): Settings {
   const workspace = path.resolve(env.GITHUB_WORKSPACE || process.cwd());
 
   const merge = parseBool(read, Inputs.merge, false);
@@ -419,15 +438,26 @@ export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env
       'a directory in the workspace',
     );
   }
-  const context = resolveInside(workspace, contextRaw);
+  // The context and the Dockerfile must be inside the workspace, symlinks
+  // resolved: the lint, the Go cache keys and the sizes read them, and a
+  // workflow input must not point the action at the runner's other files.
+  const context = path.resolve(workspace, contextRaw);
+  if (!merge && !inWorkspace(workspace, context)) {
+    throw new InputError(Inputs.context, contextRaw, `is outside the workspace ${workspace}`, 'a directory in the workspace');
+  }
   if (!merge && (!fs.existsSync(context) || !fs.statSync(context).isDirectory())) {
     throw new InputError(Inputs.context, contextRaw, `is not a directory (looked at ${context})`, 'a directory in the workspace');
   }
 
   const fileRaw = read(Inputs.file).trim();
-  const file = fileRaw ? resolveInside(workspace, fileRaw) : path.join(context, 'Dockerfile');
-  if (!isInside(workspace, file) && !isInside(context, file)) {
-    throw new InputError(Inputs.file, fileRaw, `is outside the workspace ${workspace}`, 'a Dockerfile inside the workspace');
+  const file = fileRaw ? path.resolve(workspace, fileRaw) : path.join(context, 'Dockerfile');
+  if (!merge && !inWorkspace(workspace, file)) {
+    throw new InputError(
+      Inputs.file,
+      fileRaw || path.relative(workspace, file),
+      `is outside the workspace ${workspace}`,
+      'a Dockerfile inside the workspace',
+    );
   }
   // No Dockerfile but a Go module: the built-in Dockerfile.
   const zeroConfig =
@@ -444,7 +474,8 @@ export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env
   const platforms = parsePlatforms(read);
   const tags = parseTags(read);
   const push = parseBool(read, Inputs.push, false);
-  const image = optional(read, Inputs.image);
+  // docker/metadata-action lowercases the image name, so ghcr.io/${{ github.repository }} works as written.
+  const image = optional(read, Inputs.image)?.toLowerCase();
   if (image !== undefined && (!isValidImageRef(image) || splitRef(image).tag !== undefined || image.includes('@'))) {
     throw new InputError(
       Inputs.image,
@@ -540,12 +571,12 @@ export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env
     buildxVersion = v;
   }
   const buildxDownloadUrl = (optional(read, Inputs.buildxDownloadUrl) ?? DEFAULT_BUILDX_DOWNLOAD_URL).replace(/\/+$/, '');
-  if (!/^https?:\/\/[^\s]+$/.test(buildxDownloadUrl)) {
+  if (!isSecureUrl(buildxDownloadUrl)) {
     throw new InputError(
       Inputs.buildxDownloadUrl,
       buildxDownloadUrl,
-      'is not an http(s) URL',
-      'a base URL under which v<version>/buildx-v<version>.<os>-<arch> is served',
+      'is not an https URL (plain http is accepted only for a loopback host)',
+      'an https base URL under which v<version>/buildx-v<version>.<os>-<arch> and v<version>/checksums.txt are served',
     );
   }
 
@@ -564,7 +595,6 @@ export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env
   }
   const cacheRef = parseCacheRef(read);
   const goCache = parseGoCache(read, cacheRef);
-  const defaultBranch = defaultBranchOf(env);
   const qemuImage = optional(read, Inputs.qemuImage) ?? DEFAULT_QEMU_IMAGE;
   if (!isValidImageRef(qemuImage)) {
     throw new InputError(Inputs.qemuImage, qemuImage, 'is not a valid image reference', 'an image such as tonistiigi/binfmt:latest');
@@ -579,7 +609,7 @@ export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env
     push,
     buildArgs: parseKeyValues(read, Inputs.buildArgs, false),
     labels: parseKeyValues(read, Inputs.labels, false),
-    secrets: parseSecrets(read),
+    secrets: parseSecrets(read, mask),
     target,
     network,
     cacheRef,
@@ -600,13 +630,12 @@ export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env
     smoke: parseSmoke(read, platforms),
     retries: parseCount(read, Inputs.retries, 2, 10),
     goPrivate: parseGoPrivate(read),
-    goNetrc: parseNetrc(read),
+    goNetrc: parseNetrc(read, mask),
     maxImageSize: parseMaxImageSize(read),
     goCache,
     saveOn: parseChoice(read, Inputs.saveOn, ['all', 'default-branch'] as const, 'all'),
-    branch: branchOf(env, defaultBranch),
-    defaultBranch,
-    runId: `${env.GITHUB_RUN_ID ?? Date.now()}-${env.GITHUB_RUN_ATTEMPT ?? '1'}`,
+    workflow: workflowContext(env),
+    buildId: buildId(path.relative(workspace, context), path.relative(workspace, file), target),
     image,
     pushByDigest,
     merge,
@@ -662,17 +691,16 @@ function parseZeroConfig(read: Reader, context: string): ZeroConfigOptions & { l
 }
 
 function parseGoCache(read: Reader, cacheRef: ImageRef | undefined): GoCacheSettings {
-  const explicit = read(Inputs.goCache).trim() !== '';
+  // The runner passes go-cache: true whether or not the workflow set it, so
+  // true means "carry the Go caches when there is a store for them": with the
+  // registry backend and no cache-ref they are off, and the plan says why.
   const wanted = parseBool(read, Inputs.goCache, true);
   const backend = parseChoice(read, Inputs.goCacheBackend, ['registry', 'gha'] as const, 'registry');
-  if (explicit && wanted && backend === 'registry' && !cacheRef) {
-    throw new InputError(
-      Inputs.goCache,
-      'true',
-      `needs "${Inputs.cacheRef}" with ${Inputs.goCacheBackend}: registry, since the caches are stored next to the layer cache`,
-      `set ${Inputs.cacheRef}, or ${Inputs.goCacheBackend}: gha, or ${Inputs.goCache}: false`,
-    );
-  }
+  const off = !wanted
+    ? `${Inputs.goCache}: false`
+    : backend === 'registry' && !cacheRef
+      ? `no ${Inputs.cacheRef} to store them next to (set ${Inputs.cacheRef}, or ${Inputs.goCacheBackend}: gha)`
+      : undefined;
   let mounts: GoCacheSettings['mounts'];
   const mountsRaw = read(Inputs.goCacheMounts).trim();
   if (mountsRaw !== '') {
@@ -699,7 +727,7 @@ function parseGoCache(read: Reader, cacheRef: ImageRef | undefined): GoCacheSett
   if (image !== undefined && !isValidImageRef(image)) {
     throw new InputError(Inputs.goCacheImage, image, 'is not a valid image reference', 'an image with /bin/sh and tar, e.g. golang:1.24');
   }
-  return { enabled: wanted && (backend === 'gha' || cacheRef !== undefined), backend, mounts, maxBytes, image };
+  return { enabled: off === undefined, offReason: off, backend, mounts, maxBytes, image };
 }
 
 const SIZE_UNITS: Record<string, number> = {
@@ -752,9 +780,11 @@ function parseGoPrivate(read: Reader): string | undefined {
   return patterns.join(',');
 }
 
-function parseNetrc(read: Reader): string | undefined {
+function parseNetrc(read: Reader, mask: Mask): string | undefined {
   const raw = read(Inputs.goNetrc);
   if (raw.trim() === '') return undefined;
+  maskValue(mask, raw);
+  for (const m of raw.matchAll(/\bpassword\s+(\S+)/g)) mask(m[1]);
   // The value is never echoed: it holds a password.
   if (!/\bmachine\s+\S+/.test(raw) || !/\bpassword\s+\S+/.test(raw)) {
     throw new InputError(Inputs.goNetrc, '<hidden>', 'is not netrc content', 'lines like "machine HOST login USER password TOKEN"');

@@ -21,8 +21,8 @@ export interface PostState {
   runKey?: string;
   /** The Go caches to save, and the builder that holds them. */
   goCache?: GoCacheState;
-  /** A tag that exists only in the engine (push-by-digest with the docker driver), removed in post. */
-  localTag?: string;
+  /** Images the action put into the engine (a local tag for push-by-digest, a staged image pulled for the smoke test); post removes them. */
+  engineImages: string[];
 }
 
 export interface GoCacheState {
@@ -53,8 +53,12 @@ export function saveGoCacheState(s: GoCacheState): void {
   core.saveState(State.goCachePlan, JSON.stringify(s));
 }
 
-export function saveLocalTag(tag: string): void {
-  core.saveState(State.localTag, tag);
+const engineImages: string[] = [];
+
+/** Records an image the action is about to put into the engine, before it does, so post removes it whatever happens. */
+export function saveEngineImage(ref: string): void {
+  if (!engineImages.includes(ref)) engineImages.push(ref);
+  core.saveState(State.engineImages, JSON.stringify(engineImages));
 }
 
 export function loadState(): PostState {
@@ -66,7 +70,7 @@ export function loadState(): PostState {
     tempDir: core.getState(State.tempDir) || undefined,
     runKey: core.getState(State.runKey) || undefined,
     goCache: parseJson<GoCacheState>(core.getState(State.goCachePlan)),
-    localTag: core.getState(State.localTag) || undefined,
+    engineImages: parseJson<string[]>(core.getState(State.engineImages)) ?? [],
   };
 }
 

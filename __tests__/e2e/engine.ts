@@ -37,9 +37,7 @@ export function sh(cmd: string, args: string[], opts: { cwd?: string } = {}): st
 
 /** A copy of the example service in a fresh workspace. */
 export function exampleWorkspace(): string {
-  const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-ws-'));
-  fs.cpSync(path.join(ROOT, 'example'), ws, { recursive: true });
-  return ws;
+  return workspace('example');
 }
 
 export function uniqueRepo(name: string): string {
@@ -155,4 +153,23 @@ export function shAsync(cmd: string, args: string[]): Promise<string> {
       err ? reject(new Error(`${cmd} ${args.join(' ')} failed: ${stderr || err.message}`)) : resolve(stdout),
     );
   });
+}
+
+/**
+ * A fresh workspace: a copy of `from` (a folder of this repository, e.g.
+ * 'example'), if given, with `files` (relative path → content) written over it.
+ */
+export function workspace(from?: string, files: Record<string, string> = {}): string {
+  const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-ws-'));
+  if (from) fs.cpSync(path.join(ROOT, from), ws, { recursive: true });
+  for (const [rel, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(ws, rel)), { recursive: true });
+    fs.writeFileSync(path.join(ws, rel), text);
+  }
+  return ws;
+}
+
+/** Copies a folder of this repository into a workspace under `dest`. */
+export function copyInto(ws: string, from: string, dest: string): void {
+  fs.cpSync(path.join(ROOT, from), path.join(ws, dest), { recursive: true });
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { buildArgs, chooseOutput, type BuildPlan } from '../../src/build/args.js';
+import { buildArgs, chooseOutput, hasGate, type BuildPlan } from '../../src/build/args.js';
+import { workflowContext } from '../../src/context.js';
+import { buildId } from '../../src/cache/keys.js';
 import { cacheEntries } from '../../src/cache/refs.js';
 import { createBuilderArgs } from '../../src/setup/builder.js';
 
@@ -97,10 +99,18 @@ describe('output choice', () => {
     ['docker-container', true, false, 'registry'],
     ['docker-container', true, true, 'stage'],
     ['docker-container', false, true, 'oci'],
-  ])('%s push=%s smoke=%s → %s', (driver, push, smoke, kind) => {
+  ])('%s push=%s gated=%s → %s', (driver, push, smoke, kind) => {
     expect(
       chooseOutput(driver, push as boolean, smoke as boolean, ['ghcr.io/acme/app:1', 'ghcr.io/acme/app:latest'], '/tmp/x.tar').kind,
     ).toBe(kind);
+  });
+  it('a size budget alone is a gate: with the smoke test off, the image is still staged, so no tag moves before the budget passed', () => {
+    const off = { smoke: { enabled: false } };
+    expect(chooseOutput('docker-container', true, hasGate({ ...off, maxImageSize: 20e6 }), ['ghcr.io/acme/app:1'], '/x').kind).toBe(
+      'stage',
+    );
+    expect(chooseOutput('docker-container', true, hasGate(off), ['ghcr.io/acme/app:1'], '/x').kind).toBe('registry');
+    expect(hasGate({ smoke: { enabled: true } })).toBe(true);
   });
   it("stages in the first tag's repository, keeping a registry port", () => {
     expect(chooseOutput('docker-container', true, true, ['localhost:5000/acme/app:1'], '/x')).toEqual({
@@ -119,7 +129,8 @@ describe('output choice', () => {
   });
 });
 
-describe('cache entries: per platform set and branch', () => {
+describe('cache entries: per platform set, build and scope', () => {
+  const onMain = workflowContext({ GITHUB_REF: 'refs/heads/main' });
   const s = {
     cacheRef: { repository: 'ghcr.io/acme/c', tag: 'buildcache' },
     cacheMode: 'max' as const,
@@ -127,11 +138,12 @@ describe('cache entries: per platform set and branch', () => {
     cacheTo: [],
     cacheStrict: false,
     platforms: ['linux/arm64', 'linux/amd64'],
-    branch: 'main',
-    defaultBranch: 'main',
+    workflow: onMain,
+    buildId: 'b1d',
     saveOn: 'all' as const,
   };
-  const own = 'ghcr.io/acme/c:buildcache-linux-amd64_linux-arm64';
+  const own = 'ghcr.io/acme/c:buildcache-linux-amd64_linux-arm64-b1d';
+  const fork = workflowContext({ GITHUB_EVENT_NAME: 'pull_request', GITHUB_REF: 'refs/pull/7/merge', GITHUB_HEAD_REF: 'main' });
   it.each([
     ['none without cache-ref', { ...s, cacheRef: undefined }, { from: [], to: [] }],
     [
@@ -144,26 +156,59 @@ describe('cache entries: per platform set and branch', () => {
     ],
     [
       'feature branch: own ref first, then the default branch; writes its own',
-      { ...s, branch: 'feat/Login Page' },
+      { ...s, workflow: workflowContext({ GITHUB_REF: 'refs/heads/feat/Login Page' }) },
       {
         from: [`type=registry,ref=${own}-feat-login-page`, `type=registry,ref=${own}-main`],
         to: [`type=registry,ref=${own}-feat-login-page,mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true`],
       },
     ],
     [
+      'a pull request from a fork whose head is main: its own pr-7 scope, never main',
+      { ...s, workflow: fork },
+      {
+        from: [`type=registry,ref=${own}-pr-7`, `type=registry,ref=${own}-main`],
+        to: [`type=registry,ref=${own}-pr-7,mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true`],
+      },
+    ],
+    [
+      'the same pull request with save-on: default-branch writes nothing',
+      { ...s, workflow: fork, saveOn: 'default-branch' as const },
+      { from: [`type=registry,ref=${own}-pr-7`, `type=registry,ref=${own}-main`], to: [] },
+    ],
+    [
       'a matrix job with one platform has its own ref',
       { ...s, platforms: ['linux/arm64'] },
       {
-        from: ['type=registry,ref=ghcr.io/acme/c:buildcache-linux-arm64-main'],
+        from: ['type=registry,ref=ghcr.io/acme/c:buildcache-linux-arm64-b1d-main'],
         to: [
-          'type=registry,ref=ghcr.io/acme/c:buildcache-linux-arm64-main,mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true',
+          'type=registry,ref=ghcr.io/acme/c:buildcache-linux-arm64-b1d-main,mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true',
+        ],
+      },
+    ],
+    [
+      'another service (context, Dockerfile, target) on the same cache-ref has its own ref',
+      { ...s, buildId: buildId('worker', 'worker/Dockerfile', undefined) },
+      {
+        from: [
+          `type=registry,ref=ghcr.io/acme/c:buildcache-linux-amd64_linux-arm64-${buildId('worker', 'worker/Dockerfile', undefined)}-main`,
+        ],
+        to: [
+          `type=registry,ref=ghcr.io/acme/c:buildcache-linux-amd64_linux-arm64-${buildId('worker', 'worker/Dockerfile', undefined)}-main,mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true`,
         ],
       },
     ],
     [
       'save-on: default-branch reads but does not write on other branches',
-      { ...s, branch: 'dev', saveOn: 'default-branch' as const },
+      { ...s, workflow: workflowContext({ GITHUB_REF: 'refs/heads/dev' }), saveOn: 'default-branch' as const },
       { from: [`type=registry,ref=${own}-dev`, `type=registry,ref=${own}-main`], to: [] },
+    ],
+    [
+      'a tag push reads and writes the default branch scope',
+      { ...s, workflow: workflowContext({ GITHUB_REF: 'refs/tags/v1.2.3' }), saveOn: 'default-branch' as const },
+      {
+        from: [`type=registry,ref=${own}-main`],
+        to: [`type=registry,ref=${own}-main,mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true`],
+      },
     ],
     [
       'strict mode lets export errors fail the build; raw entries follow',
@@ -175,6 +220,15 @@ describe('cache entries: per platform set and branch', () => {
     ],
   ])('%s', (_n, settings, want) => {
     expect(cacheEntries(settings)).toEqual(want);
+  });
+  it('buildId changes with the context, the Dockerfile and the target', () => {
+    const ids = new Set([
+      buildId('.', 'Dockerfile', undefined),
+      buildId('svc', 'svc/Dockerfile', undefined),
+      buildId('.', 'Dockerfile.dev', undefined),
+      buildId('.', 'Dockerfile', 'debug'),
+    ]);
+    expect(ids.size).toBe(4);
   });
 });
 

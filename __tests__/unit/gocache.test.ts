@@ -5,12 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { findGoCacheMounts } from '../../src/cache/dockerfile.js';
 import { buildArgMap, instructions, substitute } from '../../src/build/dockerfile.js';
 import {
-  branchOf,
+  buildId,
   cacheKeys,
-  defaultBranchOf,
   ghaKeys,
   goCacheRefs,
   goDirective,
+  layerCacheRefs,
   moduleFiles,
   platformSlug,
   slug,
@@ -107,25 +107,17 @@ describe('keys and refs', () => {
     expect(platformSlug(['linux/amd64', 'linux/arm64', 'linux/arm/v7', 'linux/386'])).toMatch(/^p[0-9a-f]{12}$/);
   });
 
-  it.each([
-    ['a pull request uses its head branch', { GITHUB_HEAD_REF: 'fix', GITHUB_REF: 'refs/pull/1/merge' }, 'fix'],
-    ['a branch push', { GITHUB_REF: 'refs/heads/dev' }, 'dev'],
-    ['a tag counts as the default branch', { GITHUB_REF: 'refs/tags/v1.0.0' }, 'main'],
-    ['no context at all', {}, 'main'],
-  ])('branch: %s', (_n, env, want) => {
-    expect(branchOf(env, 'main')).toBe(want);
-  });
-
-  it('the default branch comes from the event payload', () => {
-    const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gba-ev-')), 'event.json');
-    fs.writeFileSync(f, JSON.stringify({ repository: { default_branch: 'trunk' } }));
-    expect(defaultBranchOf({ GITHUB_EVENT_PATH: f })).toBe('trunk');
-    expect(defaultBranchOf({})).toBe('main');
-  });
-
-  it('module keys change with go.sum and the Go image, build keys with the platform set, not with go.sum', () => {
-    const base = { goImage: 'golang:1.24', goDirective: '1.24', platforms: ['linux/amd64'], moduleFiles: { 'go.sum': 'a h1:x\n' } };
+  it('module keys change with go.sum and the Go image, build keys with the platform set and what is built, not with go.sum', () => {
+    const base = {
+      goImage: 'golang:1.24',
+      goDirective: '1.24',
+      platforms: ['linux/amd64'],
+      moduleFiles: { 'go.sum': 'a h1:x\n' },
+      buildId: buildId('svc', 'svc/Dockerfile', undefined),
+    };
     const k = cacheKeys(base);
+    expect(cacheKeys({ ...base, buildId: buildId('worker', 'worker/Dockerfile', undefined) }).build).not.toBe(k.build);
+    expect(cacheKeys({ ...base, buildId: buildId('worker', 'worker/Dockerfile', undefined) }).mod).toBe(k.mod);
     expect(k.mod).toMatch(/^[0-9a-f]{16}$/);
     expect(cacheKeys({ ...base, moduleFiles: { 'go.sum': 'b h1:y\n' } }).mod).not.toBe(k.mod);
     expect(cacheKeys({ ...base, moduleFiles: { 'go.sum': 'b h1:y\n' } }).build).toBe(k.build);
@@ -152,30 +144,54 @@ describe('keys and refs', () => {
     repository: 'ghcr.io/acme/app-cache',
     prefix: 'buildcache',
     platforms: ['linux/amd64'],
-    branch: 'dev',
+    buildId: 'b1d',
+    scope: 'dev',
     defaultBranch: 'main',
   };
-  it('registry refs: the scheme documented in the README', () => {
+  const R = (t: string) => `ghcr.io/acme/app-cache:buildcache-${t}`;
+  it('registry refs: the scheme documented in the README; a branch reads its own scope, then the default branch', () => {
     expect(goCacheRefs(scheme, 'mod', 'k1')).toEqual({
-      write: ['ghcr.io/acme/app-cache:buildcache-gomod-k1', 'ghcr.io/acme/app-cache:buildcache-gomod-dev'],
+      write: [R('gomod-k1-dev'), R('gomod-b1d-dev')],
       read: [
-        { ref: 'ghcr.io/acme/app-cache:buildcache-gomod-k1', match: 'exact' },
-        { ref: 'ghcr.io/acme/app-cache:buildcache-gomod-dev', match: 'branch' },
-        { ref: 'ghcr.io/acme/app-cache:buildcache-gomod-main', match: 'default-branch' },
+        { ref: R('gomod-k1-dev'), match: 'exact' },
+        { ref: R('gomod-k1-main'), match: 'exact' },
+        { ref: R('gomod-b1d-dev'), match: 'branch' },
+        { ref: R('gomod-b1d-main'), match: 'default-branch' },
       ],
     });
     expect(goCacheRefs(scheme, 'build', 'k2')).toEqual({
-      write: ['ghcr.io/acme/app-cache:buildcache-gobuild-k2-dev'],
+      write: [R('gobuild-k2-dev')],
       read: [
-        { ref: 'ghcr.io/acme/app-cache:buildcache-gobuild-k2-dev', match: 'exact' },
-        { ref: 'ghcr.io/acme/app-cache:buildcache-gobuild-k2-main', match: 'default-branch' },
+        { ref: R('gobuild-k2-dev'), match: 'exact' },
+        { ref: R('gobuild-k2-main'), match: 'default-branch' },
       ],
     });
-    // On the default branch the fallbacks collapse into one.
-    expect(goCacheRefs({ ...scheme, branch: 'main' }, 'build', 'k2').read).toHaveLength(1);
+    expect(layerCacheRefs(scheme)).toEqual({
+      write: R('linux-amd64-b1d-dev'),
+      read: [R('linux-amd64-b1d-dev'), R('linux-amd64-b1d-main')],
+    });
   });
 
-  it('actions/cache keys: immutable entries, prefixes for the fallback', () => {
+  it('the default branch (and tags) reads only what the default branch wrote', () => {
+    const main = { ...scheme, scope: 'main' };
+    for (const kind of ['mod', 'build'] as const) {
+      const refs = goCacheRefs(main, kind, 'k');
+      expect(
+        [...refs.read.map((c) => c.ref), ...refs.write].every((r) => r.endsWith('-main')),
+        kind,
+      ).toBe(true);
+    }
+    expect(layerCacheRefs(main).read).toEqual([R('linux-amd64-b1d-main')]);
+  });
+
+  it('a pull request (pr-7) writes only its own scope', () => {
+    const pr = { ...scheme, scope: 'pr-7' };
+    expect(goCacheRefs(pr, 'mod', 'k').write.every((r) => r.endsWith('-pr-7'))).toBe(true);
+    expect(goCacheRefs(pr, 'build', 'k').write).toEqual([R('gobuild-k-pr-7')]);
+    expect(layerCacheRefs(pr).write).toBe(R('linux-amd64-b1d-pr-7'));
+  });
+
+  it('actions/cache keys: immutable entries; only the primary key is an exact hit', () => {
     expect(ghaKeys('mod', 'k1', '7-1')).toEqual({
       write: ['go-buildx-gomod-k1'],
       read: [
@@ -185,7 +201,10 @@ describe('keys and refs', () => {
     });
     expect(ghaKeys('build', 'k2', '7-1')).toEqual({
       write: ['go-buildx-gobuild-k2-7-1'],
-      read: [{ ref: 'go-buildx-gobuild-k2-', match: 'exact' }],
+      read: [
+        { ref: 'go-buildx-gobuild-k2-7-1', match: 'exact' },
+        { ref: 'go-buildx-gobuild-k2-', match: 'branch' },
+      ],
     });
   });
 });
@@ -290,7 +309,6 @@ describe('what to save, from the build that just ran (captured rawjson of the ex
     helperImage: 'golang:1.24',
     maxBytes: 1,
     buildArgs: [],
-    strict: false,
     entries: [mod, build].map((m) => ({
       kind: m.kind,
       mount: m,
@@ -314,7 +332,10 @@ describe('what to save, from the build that just ran (captured rawjson of the ex
     ['nothing restored: save both', 'rawjson-cold.txt', undefined, [true, true]],
     ['exact hit and a code change: the build cache only', 'rawjson-change.txt', 'exact', [false, true]],
     ['exact hit and everything CACHED: nothing', 'rawjson-warm.txt', 'exact', [false, false]],
-    ['fallback hit: save both under the new keys', 'rawjson-warm.txt', 'branch', [true, true]],
+    ['fallback hit and everything CACHED: nothing (the mounts hold what was restored)', 'rawjson-warm.txt', 'branch', [false, false]],
+    ['fallback hit and a code change: both (go build mounts the module cache too)', 'rawjson-change.txt', 'branch', [true, true]],
+    // A fresh builder whose layer cache served every step: the mounts are empty, and saving them would plant an empty cache.
+    ['nothing restored and everything CACHED: nothing', 'rawjson-warm.txt', undefined, [false, false]],
   ] as const)('%s', (_n, fx, match, want) => {
     expect(decideSaves(plan(match), vertices(fx), { ok: true }).entries.map((e) => e.save)).toEqual(want);
   });

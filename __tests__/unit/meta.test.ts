@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { contextFrom, defaultTags, mergeLabels, ociLabels, tagSlug } from '../../src/build/meta.js';
+import { defaultTags, mergeLabels, ociLabels, tagSlug } from '../../src/build/meta.js';
+import { workflowContext } from '../../src/context.js';
 import { FIXTURES } from './helpers.js';
 
 const contexts = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'events', 'contexts.json'), 'utf8')) as Record<
@@ -10,7 +11,7 @@ const contexts = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'events', 'conte
 >;
 const ctx = (name: string) => {
   const c = contexts[name];
-  return contextFrom({ ...c.env, GITHUB_EVENT_PATH: path.join(FIXTURES, 'events', c.payload) });
+  return workflowContext({ ...c.env, GITHUB_EVENT_PATH: path.join(FIXTURES, 'events', c.payload) });
 };
 const image = 'ghcr.io/codertocat/hello-world';
 
@@ -19,7 +20,12 @@ describe('default tags on recorded event contexts', () => {
     ['branch push', [], ['master', 'sha-6113728'], 'master'],
     ['pull request', [], ['pr-2', 'sha-ec26c3e'], 'pr-2'],
     ['tag v1.2.3', ['v1.0.0', 'v1.2.2', 'v2.0.0-rc.1'], ['1.2.3', '1.2', '1', 'latest', 'sha-6113728'], '1.2.3'],
-    ['tag v1.2.3', ['v1.2.3', 'v1.3.0'], ['1.2.3', '1.2', '1', 'sha-6113728'], '1.2.3'],
+    // A backport: 1.2 moves, but 1 and latest stay with 1.3.0.
+    ['tag v1.2.3', ['v1.2.3', 'v1.3.0'], ['1.2.3', '1.2', 'sha-6113728'], '1.2.3'],
+    // A patch of an old line: 1.2.3 after 1.2.4 moves nothing but its own version.
+    ['tag v1.2.3', ['v1.2.4', '1.3.0', 'latest', 'sha-1234567'], ['1.2.3', 'sha-6113728'], '1.2.3'],
+    // A new major's first release does not hold back the old major's line.
+    ['tag v1.2.3', ['v2.0.0'], ['1.2.3', '1.2', '1', 'sha-6113728'], '1.2.3'],
     ['release 0.0.1', [], ['0.0.1', '0.0', 'latest', 'sha-6113728'], '0.0.1'],
   ])('%s (known tags %j)', (name, known, want, version) => {
     const plan = defaultTags(image, ctx(name), known);

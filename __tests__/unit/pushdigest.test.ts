@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { credentialsFor, registryOf, uploadPlan } from '../../src/build/pushdigest.js';
+import { credentialsFor, uploadPlan } from '../../src/build/pushdigest.js';
+import { registryOf } from '../../src/ref.js';
 import { FIXTURES } from './helpers.js';
 
 const layout = path.join(FIXTURES, 'oci-layout-hello');
@@ -25,11 +26,35 @@ describe('push by digest from the engine', () => {
   });
 
   it.each([
-    ['ghcr.io/acme/api', { host: 'ghcr.io', path: 'acme/api', base: 'https://ghcr.io' }],
-    ['localhost:5000/e2e/app', { host: 'localhost:5000', path: 'e2e/app', base: 'http://localhost:5000' }],
-    ['127.0.0.1:5000/app', { host: '127.0.0.1:5000', path: 'app', base: 'http://127.0.0.1:5000' }],
-    ['acme/api', { host: 'registry-1.docker.io', path: 'acme/api', base: 'https://registry-1.docker.io' }],
-    ['nginx', { host: 'registry-1.docker.io', path: 'library/nginx', base: 'https://registry-1.docker.io' }],
+    ['ghcr.io/acme/api', { host: 'ghcr.io', path: 'acme/api', base: 'https://ghcr.io', authKey: 'ghcr.io' }],
+    ['localhost:5000/e2e/app', { host: 'localhost:5000', path: 'e2e/app', base: 'http://localhost:5000', authKey: 'localhost:5000' }],
+    ['127.0.0.1:5000/app', { host: '127.0.0.1:5000', path: 'app', base: 'http://127.0.0.1:5000', authKey: '127.0.0.1:5000' }],
+    [
+      'acme/api',
+      { host: 'registry-1.docker.io', path: 'acme/api', base: 'https://registry-1.docker.io', authKey: 'https://index.docker.io/v1/' },
+    ],
+    [
+      'nginx',
+      { host: 'registry-1.docker.io', path: 'library/nginx', base: 'https://registry-1.docker.io', authKey: 'https://index.docker.io/v1/' },
+    ],
+    // Docker Hub written with its name: the API is on registry-1.docker.io, the credentials under index.docker.io/v1/.
+    [
+      'docker.io/acme/api',
+      { host: 'registry-1.docker.io', path: 'acme/api', base: 'https://registry-1.docker.io', authKey: 'https://index.docker.io/v1/' },
+    ],
+    [
+      'docker.io/alpine',
+      {
+        host: 'registry-1.docker.io',
+        path: 'library/alpine',
+        base: 'https://registry-1.docker.io',
+        authKey: 'https://index.docker.io/v1/',
+      },
+    ],
+    [
+      'index.docker.io/acme/api',
+      { host: 'registry-1.docker.io', path: 'acme/api', base: 'https://registry-1.docker.io', authKey: 'https://index.docker.io/v1/' },
+    ],
   ])('registry of %s', (repo, want) => {
     expect(registryOf(repo)).toEqual(want);
   });
@@ -51,8 +76,9 @@ describe('push by digest from the engine', () => {
       }),
     );
     process.env.DOCKER_CONFIG = dir;
-    expect(await credentialsFor('ghcr.io')).toEqual({ username: 'bot', password: 'tok:en' });
-    expect(await credentialsFor('registry-1.docker.io')).toEqual({ username: 'hub', password: 'pw' });
-    expect(await credentialsFor('quay.io')).toBeUndefined();
+    expect(await credentialsFor(registryOf('ghcr.io/acme/api'))).toEqual({ username: 'bot', password: 'tok:en' });
+    expect(await credentialsFor(registryOf('docker.io/acme/api'))).toEqual({ username: 'hub', password: 'pw' });
+    expect(await credentialsFor(registryOf('acme/api'))).toEqual({ username: 'hub', password: 'pw' });
+    expect(await credentialsFor(registryOf('quay.io/acme/api'))).toBeUndefined();
   });
 });

@@ -3,7 +3,7 @@ import { ProgressPrinter } from '../../src/build/progress.js';
 import { backoffSeconds, classifyFailure } from '../../src/build/retry.js';
 import type { FailedStep } from '../../src/build/run.js';
 import { parseSettings } from '../../src/settings.js';
-import { fixture } from './helpers.js';
+import { fixture, runnerInputs } from './helpers.js';
 
 /** The failed step of a captured build, as runBuild hands it to the classifier. */
 function failedStep(name: string): FailedStep | undefined {
@@ -35,7 +35,25 @@ describe('build failure classification on captured go mod download failures', ()
   });
   it('does not retry a compile error', () => {
     const v = classifyFailure(failedStep('rawjson-fail.txt'));
-    expect(v).toEqual({ retry: false, reason: 'not a network failure' });
+    expect(v).toEqual({ retry: false, reason: 'not a module download failure' });
+  });
+  it('does not retry a compile error that says "unexpected EOF" (captured)', () => {
+    const step = failedStep('rawjson-compile-eof.txt');
+    expect(step?.logs.join('\n')).toMatch(/syntax error: unexpected EOF/);
+    expect(classifyFailure(step)).toEqual({ retry: false, reason: 'not a module download failure' });
+  });
+  it('does not retry a test that gets "connection refused" from its own server (captured)', () => {
+    const step = failedStep('rawjson-test-refused.txt');
+    expect(step?.logs.join('\n')).toMatch(/connection refused/);
+    expect(classifyFailure(step)).toEqual({ retry: false, reason: 'not a module download failure' });
+  });
+  it("retries a refused connection to the module proxy, judged on Go's fetch line", () => {
+    const line =
+      'go: github.com/gin-gonic/gin@v1.8.1: Get "https://proxy.golang.org/github.com/gin-gonic/gin/@v/v1.8.1.mod": dial tcp 127.0.0.1:443: connect: connection refused';
+    expect(classifyFailure({ name: '[builder 4/6] RUN go mod download', error: 'exit code: 1', logs: [line] })).toEqual({
+      retry: true,
+      reason: `transient: connection refused (${line})`,
+    });
   });
   it('does not retry a failing step that runs no Go command', () => {
     expect(
@@ -53,7 +71,7 @@ describe('build failure classification on captured go mod download failures', ()
 
 describe('retry and private-module inputs', () => {
   const ws = { GITHUB_WORKSPACE: process.cwd() + '/example' };
-  const read = (m: Record<string, string>) => (n: string) => m[n] ?? '';
+  const read = runnerInputs;
   it('defaults to 2 retries and no private modules', () => {
     expect(parseSettings(read({}), ws)).toMatchObject({ retries: 2, goPrivate: undefined, goNetrc: undefined });
   });

@@ -2,7 +2,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { InputError, parseList, parseSettings, repositoryOf } from '../../src/settings.js';
+import { InputError, parseList, parseSettings } from '../../src/settings.js';
+import { repositoryOf } from '../../src/ref.js';
+import { ACTION_DEFAULTS, runnerInputs } from './helpers.js';
 
 let ws: string;
 beforeAll(() => {
@@ -12,11 +14,23 @@ beforeAll(() => {
   fs.writeFileSync(path.join(ws, 'Dockerfile'), 'FROM scratch\n');
 });
 
-function parse(inputs: Record<string, string>) {
-  return parseSettings((name) => inputs[name] ?? '', { GITHUB_WORKSPACE: ws });
+/** Parses the inputs as a runner passes them: every action.yml default, then these. */
+function parse(inputs: Record<string, string>, env: NodeJS.ProcessEnv = {}, mask?: (v: string) => void) {
+  return parseSettings(runnerInputs(inputs), { GITHUB_WORKSPACE: ws, ...env }, mask);
 }
 
 describe('defaults', () => {
+  it('the defaults a runner passes for every input, plus only tags, parse (no cache-ref, go-cache: true)', () => {
+    expect(ACTION_DEFAULTS['go-cache']).toBe('true');
+    expect(ACTION_DEFAULTS['cache-ref']).toBe('');
+    const s = parse({ tags: 'ghcr.io/acme/api:1' });
+    expect(s.tags).toEqual(['ghcr.io/acme/api:1']);
+    expect(s.goCache).toMatchObject({
+      enabled: false,
+      offReason: 'no cache-ref to store them next to (set cache-ref, or go-cache-backend: gha)',
+    });
+  });
+
   it('needs no input at all', () => {
     const s = parse({});
     expect(s).toMatchObject({
@@ -105,8 +119,14 @@ const BAD: [string, string, RegExp, Record<string, string>?][] = [
   ['file', '../outside/Dockerfile', /is outside the workspace/],
   ['buildx-version', 'latest-ish', /"buildx-version" is invalid: "latest-ish" is not a version/],
   ['buildx-version', '0.11.2', /older than 0\.12\.0/],
-  ['buildx-download-url', 'ftp://example.invalid/buildx', /not an http\(s\) URL/],
-  ['secrets', 'JUSTATOKEN', /"secrets" is invalid: "<an entry without an equals sign>" is not of the form id=value/],
+  ['buildx-download-url', 'ftp://example.invalid/buildx', /not an https URL/],
+  [
+    'buildx-download-url',
+    'http://mirror.example/buildx',
+    /"buildx-download-url" is invalid: "http:\/\/mirror\.example\/buildx" is not an https URL \(plain http is accepted only for a loopback host\)/,
+  ],
+  ['secrets', 'JUSTATOKEN', /"secrets" is invalid: "<entry 1 of 1>" has no "=" between id and value/],
+  ['context', '../..', /"context" is invalid: "\.\.\/\.\." is outside the workspace/],
   ['secrets', '=value', /empty id/],
   ['build-args', '1BAD=x', /"build-args" is invalid: "1BAD=x" has an invalid key/],
   ['labels', '=x', /"labels" is invalid/],
@@ -120,7 +140,6 @@ const BAD: [string, string, RegExp, Record<string, string>?][] = [
   ['max-image-size', '0', /"max-image-size" is invalid/],
   ['max-image-size', 'MB', /"max-image-size" is invalid/],
   ['go-cache', 'yes', /"go-cache" is invalid: "yes" is not a boolean/],
-  ['go-cache', 'true', /"go-cache" is invalid: "true" needs "cache-ref" with go-cache-backend: registry/],
   ['go-cache-backend', 's3', /"go-cache-backend" is invalid: "s3" is not a known value\. Accepted: registry, gha/],
   ['go-cache-mounts', '/go/pkg/mod', /"go-cache-mounts" is invalid: "\/go\/pkg\/mod" is not of the form mod=/],
   ['go-cache-mounts', 'mod=/a,test=/b', /"go-cache-mounts" is invalid: "test=\/b"/],
@@ -160,6 +179,20 @@ describe('bad inputs', () => {
     expect((err as Error).message).toMatch(/Accepted: /);
   });
 
+  it('masks every secret value (and each line of a multi-line one) before it rejects anything, and names no part of it', () => {
+    const masked: string[] = [];
+    let err: Error | undefined;
+    try {
+      parse({ secrets: 'ok=val-one\n-----BEGIN KEY-----\nMIIBsup3rs3cretLINE==\n-----END KEY-----' }, {}, (v) => masked.push(v));
+    } catch (e) {
+      err = e as Error;
+    }
+    expect(err).toBeInstanceOf(InputError);
+    expect(err!.message).toMatch(/"<entry 2 of 4>" has no "=" between id and value/);
+    for (const part of ['val-one', 'MIIBsup3rs3cret', 'BEGIN KEY']) expect(err!.message).not.toContain(part);
+    expect(masked).toEqual(expect.arrayContaining(['val-one', 'MIIBsup3rs3cretLINE==']));
+  });
+
   it('never echoes a secret value in the error', () => {
     expect(() => parse({ secrets: 'ok=1\nsup3rs3cret' })).toThrow(InputError);
     try {
@@ -167,6 +200,37 @@ describe('bad inputs', () => {
     } catch (e) {
       expect((e as Error).message).not.toContain('sup3rs3cret');
     }
+  });
+});
+
+describe('secrets as docker/build-push-action takes them', () => {
+  const pem =
+    '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ==\nAAAAC3NzaC1lZDI1NTE5AAAAIK\n-----END OPENSSH PRIVATE KEY-----';
+  it('a quoted entry whose value spans lines is one secret, masked whole and line by line', () => {
+    const masked: string[] = [];
+    const s = parse({ secrets: `"ssh_key=${pem}"\nGIT_AUTH_TOKEN=abc123def` }, {}, (v) => masked.push(v));
+    expect(s.secrets).toEqual([
+      { id: 'ssh_key', value: pem },
+      { id: 'GIT_AUTH_TOKEN', value: 'abc123def' },
+    ]);
+    expect(masked).toEqual(expect.arrayContaining([pem, 'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ==', 'abc123def']));
+  });
+  it('a value with commas and "=" stays whole', () => {
+    expect(parse({ secrets: 'conn=host=a,port=5,user=b' }).secrets).toEqual([{ id: 'conn', value: 'host=a,port=5,user=b' }]);
+  });
+});
+
+describe('workspace paths', () => {
+  it('a context or Dockerfile reached through a symlink out of the workspace is rejected', () => {
+    const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-outside-'));
+    fs.writeFileSync(path.join(outside, 'Dockerfile'), 'FROM scratch\n');
+    const link = `link-${path.basename(outside)}`;
+    fs.symlinkSync(outside, path.join(ws, link));
+    expect(() => parse({ context: link })).toThrow(/"context" is invalid: .* is outside the workspace/);
+    expect(() => parse({ file: `${link}/Dockerfile` })).toThrow(/"file" is invalid: .* is outside the workspace/);
+  });
+  it('an image name is lowercased, as docker/metadata-action does', () => {
+    expect(parse({ image: 'ghcr.io/Acme/API' }).image).toBe('ghcr.io/acme/api');
   });
 });
 
@@ -185,14 +249,9 @@ describe('Go cache settings', () => {
     expect(parse(inputs).goCache).toMatchObject(want);
   });
 
-  it('branch, default branch and run id come from the workflow context', () => {
-    const s = parseSettings((n) => ({ 'save-on': 'default-branch' })[n] ?? '', {
-      GITHUB_WORKSPACE: ws,
-      GITHUB_REF: 'refs/heads/dev',
-      GITHUB_RUN_ID: '99',
-      GITHUB_RUN_ATTEMPT: '2',
-    });
-    expect([s.branch, s.defaultBranch, s.runId, s.saveOn]).toEqual(['dev', 'main', '99-2', 'default-branch']);
+  it('scope, default branch and run id come from the workflow context', () => {
+    const s = parse({ 'save-on': 'default-branch' }, { GITHUB_REF: 'refs/heads/dev', GITHUB_RUN_ID: '99', GITHUB_RUN_ATTEMPT: '2' });
+    expect([s.workflow.scope, s.workflow.defaultBranch, s.workflow.runId, s.saveOn]).toEqual(['dev', 'main', '99-2', 'default-branch']);
   });
 });
 

@@ -62,7 +62,10 @@ describe('QEMU', () => {
     [['linux/amd64', 'linux/arm64'], 'x64', none, ['arm64']],
     [['linux/amd64', 'linux/arm64'], 'x64', (q: string) => q === 'aarch64', []],
     [['linux/arm/v7', 'linux/arm/v6', 'linux/s390x'], 'x64', none, ['arm', 's390x']],
-    [['linux/amd64', 'linux/arm64', 'linux/arm/v7'], 'arm64', none, ['amd64']],
+    // Many arm64 CPUs have no 32-bit mode: arm/v6 and arm/v7 get QEMU there too.
+    [['linux/amd64', 'linux/arm64', 'linux/arm/v7'], 'arm64', none, ['amd64', 'arm']],
+    [['linux/arm/v6', 'linux/arm/v7'], 'arm64', none, ['arm']],
+    [['linux/arm/v7'], 'arm64', (q: string) => q === 'arm', []],
     [['linux/386'], 'x64', none, []],
   ])('%j on %s', (platforms, arch, registered, want) => {
     expect(emulatorsNeeded(platforms, arch, registered)).toEqual(want);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { chooseProbe, commandArgv, healthcheckArgv, parseImageConfig, parsePortOutput, statusMatches } from '../../src/smoke/probe.js';
 import { runArgs } from '../../src/smoke/run.js';
 import { parseDuration, parseSettings, parseStatus, type SmokeSettings } from '../../src/settings.js';
-import { fixture } from './helpers.js';
+import { fixture, runnerInputs } from './helpers.js';
 
 const base: SmokeSettings = {
   enabled: true,
@@ -139,7 +139,7 @@ describe('docker run argv', () => {
 });
 
 describe('smoke inputs', () => {
-  const read = (m: Record<string, string>) => (n: string) => m[n] ?? '';
+  const read = runnerInputs;
   it.each([
     ['', 's', '30', 30000],
     ['45', 's', '30', 45000],

@@ -1,6 +1,7 @@
 // Pure argv builder for `buildx build`: inputs in, argv out.
 import type { ConcreteDriver } from '../setup/builder.js';
-import { repositoryOf, type Settings } from '../settings.js';
+import type { Settings } from '../settings.js';
+import { repositoryOf } from '../ref.js';
 import type { CacheEntries } from '../cache/refs.js';
 
 /**
@@ -13,15 +14,22 @@ import type { CacheEntries } from '../cache/refs.js';
  */
 export type OutputMode = { kind: 'engine' } | { kind: 'registry' } | { kind: 'stage'; repository: string } | { kind: 'oci'; dest: string };
 
+/** Whether a gate (the smoke test, a size budget) must pass before any tag may move. */
+export function hasGate(s: { smoke: { enabled: boolean }; maxImageSize?: number }): boolean {
+  return s.smoke.enabled || s.maxImageSize !== undefined;
+}
+
 /**
- * - stage: (docker-container, push, smoke test on) pushed by digest only, with
- *   no tag, smoke-tested from there, and tagged only when it passes, so the
- *   tags point at exactly the digest that was tested.
+ * - stage: (docker-container, push, and a gate: the smoke test or a size
+ *   budget) pushed by digest only, with no tag, checked from there, and
+ *   tagged only when every gate passed, so no tag moves before that and the
+ *   tags point at exactly the digest that was checked.
  */
 export function chooseOutput(
   driver: ConcreteDriver | string,
   push: boolean,
-  smoke: boolean,
+  /** A gate (smoke test, size budget) must pass before any tag moves. */
+  gated: boolean,
   tags: string[],
   ociDest: string,
   /** push-by-digest: the repository. docker-container pushes by digest itself; the docker driver cannot, so the image goes to the engine first. */
@@ -30,7 +38,7 @@ export function chooseOutput(
   if (byDigest && push && driver !== 'docker') return { kind: 'stage', repository: byDigest };
   if (driver === 'docker') return { kind: 'engine' };
   if (!push) return { kind: 'oci', dest: ociDest };
-  if (smoke && tags.length > 0) return { kind: 'stage', repository: repositoryOf(tags[0]) };
+  if (gated && tags.length > 0) return { kind: 'stage', repository: repositoryOf(tags[0]) };
   return { kind: 'registry' };
 }
 

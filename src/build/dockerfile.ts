@@ -17,8 +17,10 @@ export interface StageInstruction extends Instruction {
 
 export interface Stage {
   line: number;
-  /** The base image, with ARG defaults and build args substituted. */
+  /** The base image, with ARG defaults and build args substituted: an image, or an earlier stage's name. */
   base: string;
+  /** The image the stage really starts from: earlier stages followed to theirs. */
+  image: string;
   name?: string;
   /** The --platform= flag of FROM, as written. */
   platformFlag?: string;
@@ -90,9 +92,13 @@ export function stages(text: string, buildArgs: Record<string, string>): Stage[]
     const cur = out[out.length - 1];
     if (i.keyword === 'FROM') {
       const words = i.rest.split(/\s+/).filter((w) => w && !w.startsWith('--'));
+      const base = substitute(words[0] ?? '', global);
+      // Stage names are case-insensitive; a name refers to an earlier stage only.
+      const earlier = out.find((st) => st.name !== undefined && st.name.toLowerCase() === base.toLowerCase());
       out.push({
         line: i.line,
-        base: substitute(words[0] ?? '', global),
+        base,
+        image: earlier ? earlier.image : base,
         name: words[1]?.toUpperCase() === 'AS' ? words[2] : undefined,
         platformFlag: /--platform=(\S+)/.exec(i.rest)?.[1],
         vars: { ...global },

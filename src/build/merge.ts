@@ -3,7 +3,8 @@
 import * as core from '@actions/core';
 import { Outputs } from '../constants.js';
 import { failureTail, run } from '../exec.js';
-import { repositoryOf, type Settings } from '../settings.js';
+import type { Settings } from '../settings.js';
+import { repositoryOf } from '../ref.js';
 import { args, resolveBuildx } from '../setup/buildx.js';
 import { manifestsFromRegistry, summarize } from '../report/sizes.js';
 import { formatBytes, setSizeOutputs } from '../report/outputs.js';

@@ -1,52 +1,13 @@
 // Default tags and OCI labels from the workflow context, for users who give
 // an `image` name and no `tags`. Pure functions, and the step that applies them.
-import * as fs from 'node:fs';
 import * as core from '@actions/core';
 import * as semver from 'semver';
-import { Outputs } from '../constants.js';
+import { Inputs, Outputs } from '../constants.js';
+import { registryTags } from './pushdigest.js';
 import { run } from '../exec.js';
-import type { Settings } from '../settings.js';
+import { InputError, type Settings } from '../settings.js';
+import type { WorkflowContext } from '../context.js';
 import { slug } from '../cache/keys.js';
-
-export interface WorkflowContext {
-  eventName: string;
-  /** refs/heads/main, refs/pull/2/merge, refs/tags/v1.2.3 */
-  ref: string;
-  sha: string;
-  serverUrl: string;
-  /** owner/name */
-  repository: string;
-  payload: EventPayload;
-}
-
-export interface EventPayload {
-  repository?: {
-    name?: string;
-    html_url?: string;
-    description?: string | null;
-    default_branch?: string;
-    license?: { spdx_id?: string } | null;
-  };
-  pull_request?: { number?: number; head?: { ref?: string; sha?: string } };
-  release?: { tag_name?: string; prerelease?: boolean };
-}
-
-export function contextFrom(env: NodeJS.ProcessEnv): WorkflowContext {
-  let payload: EventPayload = {};
-  try {
-    if (env.GITHUB_EVENT_PATH) payload = JSON.parse(fs.readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) as EventPayload;
-  } catch {
-    // No payload (a local run): tags and labels come from the environment alone.
-  }
-  return {
-    eventName: env.GITHUB_EVENT_NAME ?? '',
-    ref: env.GITHUB_REF ?? '',
-    sha: env.GITHUB_SHA ?? '',
-    serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com',
-    repository: env.GITHUB_REPOSITORY ?? '',
-    payload,
-  };
-}
 
 /** A Docker tag (at most 128 characters) from a branch or git tag name. */
 export const tagSlug = (s: string): string => slug(s, 128);
@@ -80,12 +41,15 @@ export function defaultTags(image: string, ctx: WorkflowContext, knownTags: stri
     const parsed = semver.parse(v)!;
     const names = [v];
     if (parsed.prerelease.length === 0) {
-      names.push(`${parsed.major}.${parsed.minor}`);
-      if (parsed.major > 0) names.push(String(parsed.major));
-      const newer = knownTags
+      // A release moves X.Y, X and latest only when no known release in that line is newer:
+      // a backport (v1.2.5 after v1.3.0) must not take X or latest back.
+      const releases = knownTags
         .map((t) => semver.valid(semver.clean(t) ?? ''))
         .filter((t): t is string => !!t && semver.prerelease(t) === null);
-      if (newer.every((t) => semver.lte(t, v))) names.push('latest');
+      const newest = (inLine: (r: semver.SemVer) => boolean) => releases.every((r) => !inLine(semver.parse(r)!) || semver.lte(r, v));
+      if (newest((r) => r.major === parsed.major && r.minor === parsed.minor)) names.push(`${parsed.major}.${parsed.minor}`);
+      if (parsed.major > 0 && newest((r) => r.major === parsed.major)) names.push(String(parsed.major));
+      if (newest(() => true)) names.push('latest');
     }
     return { tags: [...names, ...short(ctx.sha)].map(tag), version: v };
   }
@@ -123,20 +87,47 @@ export function mergeLabels(defaults: Record<string, string>, user: string[]): s
 }
 
 /**
+ * The releases a tag push is compared with: the checkout's git tags (a
+ * shallow checkout has only its own) and the tags already in the registry.
+ * Either source may be missing; then the other decides.
+ */
+async function knownReleases(workspace: string, image: string): Promise<string[]> {
+  const known: string[] = [];
+  const git = await run('git', ['-C', workspace, 'tag', '--list'], { allowFailure: true });
+  if (git.exitCode === 0) known.push(...git.stdout.split('\n').filter(Boolean));
+  else core.debug(`git tag --list failed (${git.exitCode})`);
+  try {
+    const inRegistry = await registryTags(image);
+    core.debug(`${inRegistry.length} tag(s) already in ${image}`);
+    known.push(...inRegistry);
+  } catch (err) {
+    core.info(
+      `Could not list the tags in ${image} (${(err as Error).message}); only the checkout's git tags decide whether this release is the newest`,
+    );
+  }
+  return known;
+}
+
+/**
  * Default tags (when only `image` is given) and the OCI labels, from the
  * workflow context. Whether a release is the newest is judged against the
  * checkout's own git tags; without them it counts as the newest.
  */
 export async function resolveTagsAndLabels(settings: Settings): Promise<{ settings: Settings; version: string }> {
-  const ctx = contextFrom(process.env);
+  const ctx = settings.workflow;
   let known: string[] = [];
-  if (settings.image && settings.tags.length === 0 && ctx.ref.startsWith('refs/tags/')) {
-    const res = await run('git', ['-C', settings.workspace, 'tag', '--list'], { allowFailure: true });
-    if (res.exitCode === 0) known = res.stdout.split('\n').filter(Boolean);
-    else core.debug(`git tag --list failed (${res.exitCode}); this release counts as the newest`);
-  }
+  if (settings.image && settings.tags.length === 0 && ctx.ref.startsWith('refs/tags/'))
+    known = await knownReleases(settings.workspace, settings.image);
   const plan = defaultTags(settings.image ?? 'image', ctx, known);
   const tags = settings.tags.length === 0 && settings.image ? plan.tags : settings.tags;
+  if (settings.image && tags.length === 0) {
+    throw new InputError(
+      Inputs.image,
+      settings.image,
+      `gives no default tags: the run has no branch, tag or commit (GITHUB_REF ${JSON.stringify(ctx.ref)}, GITHUB_SHA ${JSON.stringify(ctx.sha)})`,
+      'tags, or a run started by a push, a tag or a pull request',
+    );
+  }
   if (tags !== settings.tags) core.info(`Default tags from the ${ctx.eventName || 'local'} context: ${tags.join(', ')}`);
   const labels = mergeLabels(ociLabels(ctx, plan.version, new Date()), settings.labels);
   core.debug(`labels: ${JSON.stringify(labels)}`);

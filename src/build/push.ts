@@ -3,6 +3,10 @@
 // containerd store pushes the whole index unchanged.
 import * as core from '@actions/core';
 import { failureTail, run } from '../exec.js';
+import type { BuildxCommand } from '../state.js';
+import { args } from '../setup/buildx.js';
+import { registryClient } from './pushdigest.js';
+import { splitRef } from '../ref.js';
 
 /** The digest from `docker push` output: "TAG: digest: sha256:... size: N". */
 export function parsePushDigest(stdout: string): string | undefined {
@@ -10,44 +14,47 @@ export function parsePushDigest(stdout: string): string | undefined {
   return m ? m[1] : undefined;
 }
 
+/** What a tag points at in the registry now, asked of the registry itself. */
+export async function digestInRegistry(tag: string): Promise<string | undefined> {
+  const { repository, tag: name } = splitRef(tag);
+  return (await registryClient(repository)).manifestDigest(name ?? 'latest');
+}
+
 export async function pushTags(tags: string[], expectedDigest: string | undefined): Promise<void> {
   for (const tag of tags) {
     const res = await run('docker', ['push', tag], { allowFailure: true });
-    if (res.exitCode !== 0) {
-      const msg = failureTail(res);
-      throw new Error(`Push of ${tag} failed: ${msg}`);
-    }
-    const digest = parsePushDigest(res.stdout);
-    core.info(`Pushed ${tag}${digest ? ` (${digest})` : ''}`);
-    if (expectedDigest && digest && digest !== expectedDigest) {
+    if (res.exitCode !== 0) throw new Error(`Push of ${tag} failed: ${failureTail(res)}`);
+    // The CLI's own line when it has one; the registry's answer when it does not (other CLI versions word it differently).
+    const digest = parsePushDigest(res.stdout) ?? (await digestInRegistry(tag));
+    if (!digest) throw new Error(`Pushed ${tag}, but neither docker push nor the registry tells its digest`);
+    core.info(`Pushed ${tag} (${digest})`);
+    if (expectedDigest && digest !== expectedDigest) {
       throw new Error(`Push of ${tag} produced digest ${digest}, but the build produced ${expectedDigest}`);
     }
   }
 }
 
-/**
- * Tags a staged (pushed-by-digest) image. With a single source, imagetools
- * create writes the same manifest, so the tags get the tested digest.
- */
-export async function tagStaged(
-  buildx: { cmd: string; prefix: string[] },
-  source: string,
-  tags: string[],
-  expectedDigest: string,
-): Promise<void> {
-  const argv = [...buildx.prefix, 'imagetools', 'create'];
+/** The argv that tags a staged image: with a single source, the copy keeps its exact manifest (and digest). */
+export function tagArgv(source: string, tags: string[], preferIndexFlag: boolean): string[] {
+  const argv = ['imagetools', 'create'];
+  // From buildx 0.14 a single manifest is wrapped in a new index unless --prefer-index=false; older
+  // releases copy it as it is and do not know the flag.
+  if (preferIndexFlag) argv.push('--prefer-index=false');
   for (const t of tags) argv.push('--tag', t);
-  argv.push(source);
-  const res = await run(buildx.cmd, argv, { allowFailure: true });
+  return [...argv, source];
+}
+
+/** Tags a staged (pushed-by-digest, tested) image with exactly its digest, and checks each tag in the registry. */
+export async function tagStaged(buildx: BuildxCommand, source: string, tags: string[], expectedDigest: string): Promise<void> {
+  const help = await run(...args(buildx, 'imagetools', 'create', '--help'), { allowFailure: true });
+  const argv = tagArgv(source, tags, help.stdout.includes('--prefer-index'));
+  core.debug(`tag argv: ${JSON.stringify(argv)}`);
+  const res = await run(...args(buildx, ...argv), { allowFailure: true });
   if (res.exitCode !== 0) throw new Error(`Tagging ${tags.join(', ')} failed: ${failureTail(res)}`);
   for (const tag of tags) {
-    const got = await run(buildx.cmd, [...buildx.prefix, 'imagetools', 'inspect', '--format', '{{json .Manifest.Digest}}', tag], {
-      allowFailure: true,
-    });
-    const digest = got.stdout.trim().replace(/"/g, '');
-    if (got.exitCode === 0 && digest && digest !== expectedDigest) {
-      throw new Error(`Tag ${tag} points at ${digest}, but the tested image is ${expectedDigest}`);
-    }
+    const digest = await digestInRegistry(tag);
+    if (digest !== expectedDigest)
+      throw new Error(`Tag ${tag} points at ${digest ?? 'nothing'}, but the tested image is ${expectedDigest}`);
     core.info(`Tagged ${tag} (${expectedDigest})`);
   }
 }

@@ -10,11 +10,7 @@ import * as path from 'node:path';
 import * as core from '@actions/core';
 import { run } from '../exec.js';
 import { isAttestation, type OciIndex, type OciManifest } from '../report/sizes.js';
-
-export interface Blob {
-  digest: string;
-  mediaType: string;
-}
+import { type Registry, registryOf } from '../ref.js';
 
 /** Everything under a root descriptor, in upload order: blobs, then manifests children-first, the root last. */
 export function uploadPlan(
@@ -39,20 +35,8 @@ export function uploadPlan(
   return { blobs: [...blobs], manifests };
 }
 
-/** "ghcr.io/acme/api" → registry host and repository path; Docker Hub names get their defaults. */
-export function registryOf(repository: string): { host: string; path: string; base: string } {
-  const first = repository.split('/')[0];
-  const isHost = repository.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
-  const host = isHost ? first : 'registry-1.docker.io';
-  let p = isHost ? repository.slice(first.length + 1) : repository;
-  if (!isHost && !p.includes('/')) p = `library/${p}`;
-  // Plain HTTP only for the loopback registry, as the docker CLI does.
-  const plain = /^(localhost|127\.0\.0\.1)(:\d+)?$/.test(host);
-  return { host, path: p, base: `${plain ? 'http' : 'https'}://${host}` };
-}
-
 /** Credentials the docker CLI would use for a host: config.json auths, or a credential helper. */
-export async function credentialsFor(host: string): Promise<{ username: string; password: string } | undefined> {
+export async function credentialsFor(reg: Pick<Registry, 'authKey'>): Promise<{ username: string; password: string } | undefined> {
   const dir = process.env.DOCKER_CONFIG || path.join(os.homedir(), '.docker');
   let config: {
     auths?: Record<string, { auth?: string; identitytoken?: string }>;
@@ -64,7 +48,7 @@ export async function credentialsFor(host: string): Promise<{ username: string; 
   } catch {
     return undefined;
   }
-  const key = host === 'registry-1.docker.io' ? 'https://index.docker.io/v1/' : host;
+  const key = reg.authKey;
   const helper = config.credHelpers?.[key] ?? config.credsStore;
   if (helper) {
     const res = await run(`docker-credential-${helper}`, ['get'], { input: key, allowFailure: true });
@@ -82,11 +66,28 @@ export async function credentialsFor(host: string): Promise<{ username: string; 
 }
 
 const REQUEST_TIMEOUT_MS = 5 * 60 * 1000;
+const MANIFEST_TYPES = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+].join(', ');
 
-class RegistryClient {
+/** A client for `repository` with the credentials the docker CLI would use. */
+export async function registryClient(repository: string): Promise<RegistryClient> {
+  const reg = registryOf(repository);
+  return new RegistryClient(reg, await credentialsFor(reg));
+}
+
+/** The tags already in a repository. */
+export async function registryTags(repository: string): Promise<string[]> {
+  return (await registryClient(repository)).tags();
+}
+
+export class RegistryClient {
   private token?: string;
   constructor(
-    private readonly reg: { host: string; path: string; base: string },
+    private readonly reg: Registry,
     private readonly creds?: { username: string; password: string },
   ) {}
 
@@ -130,6 +131,29 @@ class RegistryClient {
     return `${this.reg.base}/v2/${this.reg.path}/${p}`;
   }
 
+  /** Every tag of the repository (following the Link header's pages). */
+  async tags(): Promise<string[]> {
+    const out: string[] = [];
+    let next: string | undefined = this.url('tags/list?n=1000');
+    for (let page = 0; next && page < 50; page++) {
+      const res = await this.request('GET', next);
+      if (res.status === 404) return out;
+      if (!res.ok) throw new Error(`listing the tags of ${this.reg.host}/${this.reg.path} failed: ${res.status}`);
+      out.push(...(((await res.json()) as { tags?: string[] | null }).tags ?? []));
+      const link = /<([^>]+)>;\s*rel="next"/.exec(res.headers.get('link') ?? '')?.[1];
+      next = link ? new URL(link, this.reg.base).toString() : undefined;
+    }
+    return out;
+  }
+
+  /** The digest a tag points at now, as the registry computes it; undefined when the tag does not exist. */
+  async manifestDigest(reference: string): Promise<string | undefined> {
+    const res = await this.request('HEAD', this.url(`manifests/${reference}`), undefined, { Accept: MANIFEST_TYPES });
+    if (res.status === 404) return undefined;
+    if (!res.ok) throw new Error(`reading ${this.reg.host}/${this.reg.path}:${reference} failed: ${res.status}`);
+    return res.headers.get('docker-content-digest') ?? undefined;
+  }
+
   async hasBlob(digest: string): Promise<boolean> {
     const res = await this.request('HEAD', this.url(`blobs/${digest}`));
     return res.ok;
@@ -168,8 +192,7 @@ export async function pushEngineImageByDigest(ref: string, repository: string, w
   const root = index.manifests.find((d) => !isAttestation(d));
   if (!root) throw new Error(`docker save ${ref} holds no image`);
   const plan = uploadPlan(root.digest, (d) => JSON.parse(fs.readFileSync(blobPath(d), 'utf8')) as OciIndex | OciManifest);
-  const reg = registryOf(repository);
-  const client = new RegistryClient(reg, await credentialsFor(reg.host));
+  const client = await registryClient(repository);
   let uploaded = 0;
   for (const b of plan.blobs) {
     if (await client.hasBlob(b)) continue;

@@ -236,6 +236,13 @@ export interface CacheProblem {
   kind: CacheProblemKind;
   vertex: string;
   error: string;
+  /** An import of a ref that does not exist yet: a cold start, not a failure. */
+  missing: boolean;
+}
+
+/** BuildKit's words for a cache ref that does not exist (as opposed to a registry it cannot reach or that refuses it). */
+export function isMissingRef(error: string): boolean {
+  return /: not found$|manifest unknown|name unknown|\b404\b/i.test(error);
 }
 
 /** Errors on BuildKit's cache import/export vertices, which do not fail the build. */
@@ -243,8 +250,9 @@ export function cacheProblems(vertices: MergedVertex[]): CacheProblem[] {
   const out: CacheProblem[] = [];
   for (const v of vertices) {
     if (!v.error || !v.name) continue;
-    if (v.name.startsWith('importing cache manifest from')) out.push({ kind: 'import', vertex: v.name, error: v.error });
-    else if (v.name.startsWith('exporting cache')) out.push({ kind: 'export', vertex: v.name, error: v.error });
+    if (v.name.startsWith('importing cache manifest from'))
+      out.push({ kind: 'import', vertex: v.name, error: v.error, missing: isMissingRef(v.error) });
+    else if (v.name.startsWith('exporting cache')) out.push({ kind: 'export', vertex: v.name, error: v.error, missing: false });
   }
   return out;
 }

@@ -7,6 +7,7 @@ import { Inputs } from '../constants.js';
 import type { Settings } from '../settings.js';
 import type { BuildxCommand } from '../state.js';
 import { cacheProblems } from './rawjson.js';
+import { printUntrusted } from '../untrusted.js';
 import { BuildError, type BuildResult, type FailedStep, runBuild } from './run.js';
 
 export interface Verdict {
@@ -32,19 +33,29 @@ const TRANSIENT: [RegExp, string][] = [
   [/temporary failure in name resolution|server misbehaving/i, 'DNS failure'],
 ];
 
+/**
+ * A line where Go reports fetching a module: "go: M@V: reading URL: ...",
+ * "verifying M@V: ...", a proxy path (/@v/, /@latest) or the checksum
+ * database. A network word anywhere else (a compile error's "unexpected EOF",
+ * a test's "connection refused") is not a download failure.
+ */
+const FETCH_LINE =
+  /(^|\s)go: [^\s@]+@[^\s:]+: |verifying [^\s@]+@|reading https?:\/\/|\/@v\/|\/@latest|sum\.golang\.org|^\s*go: downloading /;
+
 export function classifyFailure(step: FailedStep | undefined): Verdict {
   if (!step) return { retry: false, reason: 'no failed step was reported' };
   if (!GO_STEP.test(step.name)) return { retry: false, reason: 'the failed step does not run a Go command that fetches modules' };
   const text = [...step.logs, step.error].join('\n');
   for (const [re, why] of PERMANENT) if (re.test(text)) return { retry: false, reason: `permanent: ${why}` };
+  const fetchLines = step.logs.filter((l) => FETCH_LINE.test(l));
   for (const [re, why] of TRANSIENT) {
-    const m = re.exec(text);
-    if (m) {
-      const line = step.logs.find((l) => re.test(l));
-      return { retry: true, reason: `transient: ${why || m[1] || m[0]}${line ? ` (${line.trim()})` : ''}` };
+    const line = fetchLines.find((l) => re.test(l));
+    if (line) {
+      const m = re.exec(line)!;
+      return { retry: true, reason: `transient: ${why || m[1] || m[0]} (${line.trim()})` };
     }
   }
-  return { retry: false, reason: 'not a network failure' };
+  return { retry: false, reason: 'not a module download failure' };
 }
 
 /** Seconds to wait before retry `attempt` (1-based): 1, 2, 4, ... capped at 30. */
@@ -65,11 +76,12 @@ export async function buildWithRetries(
     } catch (err) {
       if (!(err instanceof BuildError)) throw err;
       // In strict mode BuildKit itself fails on a cache export error: say so plainly.
-      const cacheFailure = settings.cacheStrict ? cacheProblems(err.vertices)[0] : undefined;
+      const cacheFailure = settings.cacheStrict ? cacheProblems(err.vertices).find((p) => !p.missing) : undefined;
       if (cacheFailure)
         throw new Error(`Cache ${cacheFailure.kind} failed (${cacheFailure.vertex}): ${cacheFailure.error} (${Inputs.cacheStrict}: true)`);
       const verdict = classifyFailure(err.failedStep);
-      core.info(`Build attempt ${attempt} failed: ${verdict.reason}`);
+      // The reason quotes the build's own output.
+      printUntrusted(`Build attempt ${attempt} failed: ${verdict.reason}`);
       if (!verdict.retry || attempt > settings.retries) {
         if (verdict.retry) core.info(`No retries left (${Inputs.retries}: ${settings.retries})`);
         throw err;

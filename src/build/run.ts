@@ -4,13 +4,13 @@ import { run } from '../exec.js';
 import type { BuildxCommand } from '../state.js';
 import { args } from '../setup/buildx.js';
 import { ProgressPrinter } from './progress.js';
+import { printUntrusted } from '../untrusted.js';
 import { type BuildMetadata, parseMetadata } from './metadata.js';
 import type { MergedVertex } from './rawjson.js';
 
 export interface BuildResult {
   vertices: MergedVertex[];
   metadata?: BuildMetadata;
-  warnings: string[];
   seconds: number;
 }
 
@@ -33,13 +33,23 @@ export class BuildError extends Error {
 }
 
 export async function runBuild(buildx: BuildxCommand, argv: string[], metadataFile: string): Promise<BuildResult> {
-  const printer = new ProgressPrinter((line) => core.info(line));
+  // The build's own output (step names, RUN output, BuildKit's error excerpt) is untrusted.
+  let batch: string[] = [];
+  const printer = new ProgressPrinter((line) => batch.push(line));
+  const flush = () => {
+    printUntrusted(batch);
+    batch = [];
+  };
   const t0 = Date.now();
   const res = await run(...args(buildx, ...argv), {
     allowFailure: true,
-    onStderr: (chunk) => printer.write(chunk),
+    onStderr: (chunk) => {
+      printer.write(chunk);
+      flush();
+    },
   });
   printer.end();
+  flush();
   const seconds = (Date.now() - t0) / 1000;
   const vertices = printer.table.all();
   if (res.exitCode !== 0) {
@@ -57,5 +67,5 @@ export async function runBuild(buildx: BuildxCommand, argv: string[], metadataFi
   } catch (err) {
     core.warning(`Could not read the build metadata file ${metadataFile}: ${(err as Error).message}`);
   }
-  return { vertices, metadata, warnings: printer.warnings, seconds };
+  return { vertices, metadata, seconds };
 }

@@ -4,6 +4,8 @@
 
 import { stages, substitute } from '../build/dockerfile.js';
 
+const MODULE_FILE = /^go\.(mod|sum|work|work\.sum)$/;
+
 export type GoCacheKind = 'mod' | 'build';
 
 export interface CacheMount {
@@ -15,7 +17,7 @@ export interface CacheMount {
   options: string;
   /** 1-based line of the RUN instruction that first mounts it. */
   line: number;
-  /** Base image of the stage that mounts it, with ARG defaults and build args substituted. */
+  /** The image the stage that mounts it starts from (earlier stages followed), ARGs substituted. */
   stageBase: string;
 }
 
@@ -91,7 +93,7 @@ export function findGoCacheMounts(
           .filter(([k]) => !['from', 'source', 'src'].includes(k))
           .map(([k, v]) => `${k}=${k === 'id' ? id : k === 'target' || k === 'dst' || k === 'destination' ? target : v}`)
           .join(',');
-        byId.set(id, { kind, id, target, options: kept, line: ins.line, stageBase: stage.base });
+        byId.set(id, { kind, id, target, options: kept, line: ins.line, stageBase: stage.image });
       }
     }
   }
@@ -102,4 +104,54 @@ export function findGoCacheMounts(
     if (first) mounts.push(first);
   }
   return { mounts, skipped };
+}
+
+/** The source arguments of a COPY/ADD (shell or JSON form), without flags and the destination. */
+function copySources(rest: string): string[] {
+  const flagsOff = rest.replace(/^(\s*--\S+)+\s*/, '');
+  let words: string[];
+  if (flagsOff.trim().startsWith('[')) {
+    try {
+      words = JSON.parse(flagsOff) as string[];
+    } catch {
+      return [];
+    }
+  } else {
+    words = flagsOff.split(/\s+/).filter(Boolean);
+  }
+  return words.slice(0, -1);
+}
+
+/** A glob of one path segment (*, ?) as a regular expression. */
+function segmentRe(glob: string): RegExp {
+  return new RegExp(
+    `^${glob
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '[^/]*')
+      .replace(/\?/g, '[^/]')}$`,
+  );
+}
+
+/**
+ * The go.mod, go.sum, go.work and go.work.sum files the Dockerfile copies from
+ * the build context (COPY without --from), as context-relative paths that
+ * match `existing` — e.g. svc/go.sum in a monorepo built from the root. Globs
+ * in the file name (go.sum*, go.*) are expanded against the names listDir
+ * gives for that directory of the context.
+ */
+export function copiedModuleFiles(text: string, buildArgs: Record<string, string>, listDir: (dir: string) => string[]): string[] {
+  const out = new Set<string>();
+  for (const stage of stages(text, buildArgs)) {
+    for (const ins of stage.ins) {
+      if ((ins.keyword !== 'COPY' && ins.keyword !== 'ADD') || /--from=/.test(ins.rest)) continue;
+      for (const raw of copySources(substitute(ins.rest, ins.vars))) {
+        const src = raw.replace(/^\.\//, '').replace(/^\/+/, '');
+        const dir = src.includes('/') ? src.slice(0, src.lastIndexOf('/') + 1) : '';
+        const re = segmentRe(src.slice(dir.length));
+        if (dir.split('/').includes('..')) continue;
+        for (const name of listDir(dir)) if (MODULE_FILE.test(name) && re.test(name)) out.add(`${dir}${name}`);
+      }
+    }
+  }
+  return [...out].sort();
 }

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as core from '@actions/core';
 import type { Settings } from '../settings.js';
 import type { BuildxCommand } from '../state.js';
-import { findGoCacheMounts } from './dockerfile.js';
+import { copiedModuleFiles, findGoCacheMounts } from './dockerfile.js';
 import { buildArgMap } from '../build/dockerfile.js';
 import { cacheKeys, ghaKeys, goCacheRefs, goDirective, moduleFiles } from './keys.js';
 import { refScheme } from './refs.js';
@@ -18,26 +18,32 @@ import { formatBytes } from '../report/outputs.js';
 import { actionsCacheClient, GhaStore, RegistryStore } from './stores.js';
 
 export function planGoCache(
-  settings: Pick<
-    Settings,
-    'file' | 'context' | 'buildArgs' | 'platforms' | 'goCache' | 'cacheRef' | 'branch' | 'defaultBranch' | 'runId' | 'cacheStrict'
-  >,
+  settings: Pick<Settings, 'file' | 'context' | 'buildArgs' | 'platforms' | 'goCache' | 'cacheRef' | 'workflow' | 'buildId'>,
 ): { plan?: GoCachePlan; note: string } {
-  if (!settings.goCache.enabled) return { note: 'Go cache persistence is off (it needs cache-ref, or go-cache-backend: gha)' };
-  const found = findGoCacheMounts(fs.readFileSync(settings.file, 'utf8'), buildArgMap(settings.buildArgs), settings.goCache.mounts);
+  if (!settings.goCache.enabled) return { note: `Go caches are not carried across runs: ${settings.goCache.offReason ?? 'off'}` };
+  const dockerfile = fs.readFileSync(settings.file, 'utf8');
+  const args = buildArgMap(settings.buildArgs);
+  const found = findGoCacheMounts(dockerfile, args, settings.goCache.mounts);
   for (const s of found.skipped) core.warning(`The cache mount ${s.target} (line ${s.line}) is not carried across runs: ${s.reason}`);
   if (found.mounts.length === 0) {
     return { note: 'No Go cache mounts (RUN --mount=type=cache with GOMODCACHE or GOCACHE as target) in the Dockerfile' };
   }
+  // The module files the Dockerfile copies decide the module set (svc/go.sum in a
+  // monorepo built from the root); without such COPY lines, the context's own.
+  const copied = copiedModuleFiles(dockerfile, args, (dir) => listDir(path.join(settings.context, dir)));
   const files: Record<string, string> = {};
-  for (const f of moduleFiles(settings.context)) files[f] = fs.readFileSync(path.join(settings.context, f), 'utf8');
-  const goMod = path.join(settings.context, 'go.mod');
+  for (const f of copied.length > 0 ? copied : moduleFiles(settings.context))
+    files[f] = fs.readFileSync(path.join(settings.context, f), 'utf8');
+  const goModName = Object.keys(files).find((f) => path.basename(f) === 'go.mod') ?? 'go.mod';
+  const goMod = path.join(settings.context, goModName);
   const keys = cacheKeys({
     goImage: found.mounts[0].stageBase,
     goDirective: fs.existsSync(goMod) ? goDirective(fs.readFileSync(goMod, 'utf8')) : '',
     platforms: settings.platforms,
     moduleFiles: files,
+    buildId: settings.buildId,
   });
+  core.debug(`Go cache keys from ${JSON.stringify(Object.keys(files))}: ${JSON.stringify(keys)}`);
   const helperImage = settings.goCache.image ?? found.mounts[0].stageBase;
   if (!helperImage || helperImage.includes('$') || helperImage === 'scratch') {
     return {
@@ -48,7 +54,7 @@ export function planGoCache(
   const entries = found.mounts.map((mount) => {
     const refs =
       settings.goCache.backend === 'gha' || !scheme
-        ? ghaKeys(mount.kind, keys[mount.kind], settings.runId)
+        ? ghaKeys(mount.kind, keys[mount.kind], settings.workflow.runId)
         : goCacheRefs(scheme, mount.kind, keys[mount.kind]);
     return { kind: mount.kind, mount, key: keys[mount.kind], read: refs.read, write: refs.write, save: false };
   });
@@ -60,10 +66,17 @@ export function planGoCache(
       maxBytes: settings.goCache.maxBytes,
       buildArgs: ns,
       entries,
-      strict: settings.cacheStrict,
     },
     note: `${entries.map((e) => `${KIND_LABEL[e.kind]} at ${e.mount.target} (line ${e.mount.line})`).join(', ')}; helper image ${helperImage}`,
   };
+}
+
+function listDir(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
 }
 
 /** Where the gha backend keeps its files; a fixed path, because actions/cache versions entries by path. */

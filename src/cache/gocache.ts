@@ -53,7 +53,6 @@ export interface GoCachePlan {
   /** Build args the helper builds need to address the same mounts (BUILDKIT_CACHE_MOUNT_NS). */
   buildArgs: string[];
   entries: PlanEntry[];
-  strict: boolean;
 }
 
 /** Where the restore build mounts a saved copy from: an image ref, or a named build context (a local directory). */
@@ -149,20 +148,20 @@ export function parseStats(log: string): { total: number; kept: number } | undef
 }
 
 /**
- * Which caches to save. A cache restored from its exact key is saved again
- * only if a step that mounts it ran (was not CACHED) in this build: for the
- * module cache the key already pins its content, for the build cache a run
- * step may have added entries.
+ * Which caches to save. Only a cache that a step of this build used can hold
+ * anything new: when every step that mounts it came from the layer cache, the
+ * mount is what was restored (or, on a fresh builder with nothing restored,
+ * empty, and saving that would plant an empty cache under a real key). The
+ * module cache restored from its exact key is never saved again: the key
+ * pins its content.
  */
 export function decideSaves(plan: GoCachePlan, vertices: MergedVertex[], saveAllowed: { ok: boolean; why?: string }): GoCachePlan {
   const entries = plan.entries.map((e) => {
     if (!saveAllowed.ok) return { ...e, save: false, skipReason: saveAllowed.why };
-    if (e.restored?.match !== 'exact') return { ...e, save: true, skipReason: undefined };
-    if (e.kind === 'mod') return { ...e, save: false, skipReason: 'restored from its exact key' };
-    const ran = vertices.filter((v) => !v.cached && v.completed && mountsCache(v.name, e.mount));
-    return ran.length > 0
-      ? { ...e, save: true, skipReason: undefined }
-      : { ...e, save: false, skipReason: 'restored from its exact key and no step that uses it ran' };
+    if (e.kind === 'mod' && e.restored?.match === 'exact') return { ...e, save: false, skipReason: 'restored from its exact key' };
+    const ran = vertices.some((v) => !v.cached && v.completed && mountsCache(v.name, e.mount));
+    if (!ran) return { ...e, save: false, skipReason: 'no step that uses it ran' };
+    return { ...e, save: true, skipReason: undefined };
   });
   return { ...plan, entries };
 }
@@ -181,7 +180,6 @@ export function mountsCache(name: string | undefined, mount: CacheMount): boolea
 }
 
 export interface GoCacheStore {
-  readonly name: string;
   /** The first candidate that exists, as a source the restore build can mount. */
   find(entry: PlanEntry): Promise<{ restored: Restored; source: Source } | undefined>;
   /** The --output of the save build for this entry. */

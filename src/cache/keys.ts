@@ -33,27 +33,6 @@ export function platformSlug(platforms: string[]): string {
   return s.length <= 40 ? s : `p${sha(s).slice(0, 12)}`;
 }
 
-/** The branch a run belongs to: the PR's head branch, else the pushed ref's name. */
-export function branchOf(env: NodeJS.ProcessEnv, defaultBranch: string): string {
-  if (env.GITHUB_HEAD_REF) return env.GITHUB_HEAD_REF;
-  if (env.GITHUB_REF?.startsWith('refs/heads/')) return env.GITHUB_REF.slice('refs/heads/'.length);
-  // Tags and other refs read and write the default branch's caches.
-  return defaultBranch;
-}
-
-/** The repository's default branch from the event payload, else "main". */
-export function defaultBranchOf(env: NodeJS.ProcessEnv): string {
-  try {
-    if (env.GITHUB_EVENT_PATH) {
-      const event = JSON.parse(fs.readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) as { repository?: { default_branch?: string } };
-      if (event.repository?.default_branch) return event.repository.default_branch;
-    }
-  } catch {
-    // An unreadable payload is no reason to fail a build; fall through.
-  }
-  return 'main';
-}
-
 /** The files that decide the module set: go.work, go.work.sum and every go.sum in use, relative to the context. */
 export function moduleFiles(context: string): string[] {
   const work = path.join(context, 'go.work');
@@ -93,16 +72,26 @@ export function goDirective(goMod: string): string {
 }
 
 export interface KeyInputs {
-  /** The base image of the stage that runs Go, e.g. golang:1.24, which fixes the toolchain. */
+  /** The real image the stage that runs Go is built on (earlier stages followed), e.g. golang:1.24. */
   goImage: string;
   /** The go.mod `go` (and toolchain) directive. */
   goDirective: string;
   platforms: string[];
-  /** relative path → content of each file from moduleFiles() */
+  /** relative path → content of each file that decides the module set */
   moduleFiles: Record<string, string>;
+  /** What is built: buildId() of the context, Dockerfile and target. */
+  buildId: string;
 }
 
-/** GOMODCACHE: the module files and the Go version. GOCACHE: the Go version and the platform set. */
+/** A short id of what is built, so services, targets and Dockerfiles that share a cache-ref keep apart. */
+export function buildId(context: string, file: string, target: string | undefined): string {
+  return sha(`${context}\n${file}\n${target ?? ''}`).slice(0, 8);
+}
+
+/**
+ * GOMODCACHE: the module files and the Go version (shared by whatever builds
+ * the same modules). GOCACHE: the Go version, the platform set and what is built.
+ */
 export function cacheKeys(k: KeyInputs): Record<GoCacheKind, string> {
   const go = `${k.goImage}\n${k.goDirective}`;
   const files = Object.keys(k.moduleFiles)
@@ -111,7 +100,7 @@ export function cacheKeys(k: KeyInputs): Record<GoCacheKind, string> {
     .join('\n');
   return {
     mod: sha(`gomod\n${go}\n${files}`).slice(0, 16),
-    build: sha(`gobuild\n${go}\n${[...k.platforms].sort().join(',')}`).slice(0, 16),
+    build: sha(`gobuild\n${go}\n${[...k.platforms].sort().join(',')}\n${k.buildId}`).slice(0, 16),
   };
 }
 
@@ -120,7 +109,10 @@ export interface RefScheme {
   /** The tag written in cache-ref (default buildcache), used as the prefix of every tag. */
   prefix: string;
   platforms: string[];
-  branch: string;
+  /** buildId() of what is built. */
+  buildId: string;
+  /** Whose caches this run writes: the branch, pr-<n>, or the default branch for tags. */
+  scope: string;
   defaultBranch: string;
 }
 
@@ -136,42 +128,60 @@ function dedupe(c: Candidate[]): Candidate[] {
   return c.filter((x) => (seen.has(x.ref) ? false : (seen.add(x.ref), true)));
 }
 
-/** BuildKit layer cache: written to the job's own ref (platform set + branch), read from it and then the default branch's. */
+/**
+ * Every ref is scoped by who wrote it, as actions/cache scopes its entries:
+ * a run reads its own scope, then the default branch's, and writes only its
+ * own. The default branch (and tags, which build from it) therefore reads
+ * only what default-branch runs wrote, never what a branch or a fork's pull
+ * request could have planted.
+ */
+function scopes(s: RefScheme): string[] {
+  return [...new Set([slug(s.scope), slug(s.defaultBranch)])];
+}
+
+/** BuildKit layer cache: `<prefix>-<platforms>-<build id>-<scope>`, read from the run's scope, then the default branch's. */
 export function layerCacheRefs(s: RefScheme): { write: string; read: string[] } {
-  const ref = (branch: string) => `${s.repository}:${s.prefix}-${platformSlug(s.platforms)}-${slug(branch)}`;
-  return { write: ref(s.branch), read: [...new Set([ref(s.branch), ref(s.defaultBranch)])] };
+  const ref = (scope: string) => `${s.repository}:${s.prefix}-${platformSlug(s.platforms)}-${s.buildId}-${scope}`;
+  const [own, ...others] = scopes(s);
+  return { write: ref(own), read: [ref(own), ...others.map(ref)] };
 }
 
 /**
  * Go caches:
- * - mod:   exact `<prefix>-gomod-<key>` (content-addressed, shared by branches), then the newest of
- *          the branch `<prefix>-gomod-<branch>`, then the default branch's.
- * - build: `<prefix>-gobuild-<key>-<branch>`, then the same key on the default branch.
+ * - mod:   `<prefix>-gomod-<key>-<scope>` (the exact module set), then the newest of this build in
+ *          the scope `<prefix>-gomod-<build id>-<scope>`; each in the run's scope, then the default branch's.
+ * - build: `<prefix>-gobuild-<key>-<scope>`, then the same key in the default branch's scope.
  */
 export function goCacheRefs(s: RefScheme, kind: GoCacheKind, key: string): { write: string[]; read: Candidate[] } {
   const t = (tag: string) => `${s.repository}:${s.prefix}-${tag}`;
+  const [own, ...others] = scopes(s);
   if (kind === 'mod') {
     return {
-      write: [t(`gomod-${key}`), t(`gomod-${slug(s.branch)}`)],
+      write: [t(`gomod-${key}-${own}`), t(`gomod-${s.buildId}-${own}`)],
       read: dedupe([
-        { ref: t(`gomod-${key}`), match: 'exact' },
-        { ref: t(`gomod-${slug(s.branch)}`), match: 'branch' },
-        { ref: t(`gomod-${slug(s.defaultBranch)}`), match: 'default-branch' },
+        { ref: t(`gomod-${key}-${own}`), match: 'exact' },
+        ...others.map((o): Candidate => ({ ref: t(`gomod-${key}-${o}`), match: 'exact' })),
+        { ref: t(`gomod-${s.buildId}-${own}`), match: 'branch' },
+        ...others.map((o): Candidate => ({ ref: t(`gomod-${s.buildId}-${o}`), match: 'default-branch' })),
       ]),
     };
   }
   return {
-    write: [t(`gobuild-${key}-${slug(s.branch)}`)],
+    write: [t(`gobuild-${key}-${own}`)],
     read: dedupe([
-      { ref: t(`gobuild-${key}-${slug(s.branch)}`), match: 'exact' },
-      { ref: t(`gobuild-${key}-${slug(s.defaultBranch)}`), match: 'default-branch' },
+      { ref: t(`gobuild-${key}-${own}`), match: 'exact' },
+      ...others.map((o): Candidate => ({ ref: t(`gobuild-${key}-${o}`), match: 'default-branch' })),
     ]),
   };
 }
 
-/** actions/cache keys for the gha backend: same keys, branch scoping comes from the cache service itself. */
-// actions/cache matches restore keys by prefix, newest first, in the run's
-// branch and then the default branch, which is the fallback order wanted here.
+/**
+ * actions/cache keys for the gha backend. The service scopes entries itself
+ * (a run reads its own branch's, then the default branch's; pull requests
+ * their own), which is the trust model wanted here.
+ */
+// Restore keys match by prefix, newest first. Only a restore of the primary
+// key itself is an exact hit; a prefix match is a fallback.
 export function ghaKeys(kind: GoCacheKind, key: string, runId: string): { write: string[]; read: Candidate[] } {
   if (kind === 'mod') {
     return {
@@ -183,5 +193,11 @@ export function ghaKeys(kind: GoCacheKind, key: string, runId: string): { write:
     };
   }
   // A GOCACHE grows with every code change, and actions/cache entries are immutable: each save is a new entry.
-  return { write: [`go-buildx-gobuild-${key}-${runId}`], read: [{ ref: `go-buildx-gobuild-${key}-`, match: 'exact' }] };
+  return {
+    write: [`go-buildx-gobuild-${key}-${runId}`],
+    read: [
+      { ref: `go-buildx-gobuild-${key}-${runId}`, match: 'exact' },
+      { ref: `go-buildx-gobuild-${key}-`, match: 'branch' },
+    ],
+  };
 }

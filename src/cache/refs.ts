@@ -1,7 +1,7 @@
 // The BuildKit layer cache through registry refs. Each job writes its own ref
-// (platform set + branch), so matrix jobs with different platforms, and
-// branches, stop overwriting each other's cache; it reads its own ref first,
-// then the default branch's.
+// (platform set, what is built, and its scope), so matrix jobs over platforms
+// or services, and branches, stop overwriting each other's cache; it reads
+// its own ref first, then the default branch's.
 import { Inputs } from '../constants.js';
 import type { Settings } from '../settings.js';
 import { layerCacheRefs, type RefScheme } from './keys.js';
@@ -11,7 +11,7 @@ export interface CacheEntries {
   to: string[];
 }
 
-type RefSettings = Pick<Settings, 'cacheRef' | 'platforms' | 'branch' | 'defaultBranch'>;
+type RefSettings = Pick<Settings, 'cacheRef' | 'platforms' | 'workflow' | 'buildId'>;
 
 export function refScheme(settings: RefSettings): RefScheme | undefined {
   if (!settings.cacheRef) return undefined;
@@ -19,15 +19,18 @@ export function refScheme(settings: RefSettings): RefScheme | undefined {
     repository: settings.cacheRef.repository,
     prefix: settings.cacheRef.tag,
     platforms: settings.platforms,
-    branch: settings.branch,
-    defaultBranch: settings.defaultBranch,
+    buildId: settings.buildId,
+    scope: settings.workflow.scope,
+    defaultBranch: settings.workflow.defaultBranch,
   };
 }
 
 /** Whether this run may write caches, and if not, why. */
-export function saveAllowed(settings: Pick<Settings, 'saveOn' | 'branch' | 'defaultBranch'>): { ok: boolean; why?: string } {
-  if (settings.saveOn === 'default-branch' && settings.branch !== settings.defaultBranch) {
-    return { ok: false, why: `${Inputs.saveOn}: default-branch, and this run is on ${settings.branch}, not ${settings.defaultBranch}` };
+export function saveAllowed(settings: Pick<Settings, 'saveOn' | 'workflow'>): { ok: boolean; why?: string } {
+  const w = settings.workflow;
+  if (settings.saveOn === 'default-branch' && !w.trusted) {
+    const where = w.pullRequest !== undefined ? `pull request #${w.pullRequest}` : w.scope;
+    return { ok: false, why: `${Inputs.saveOn}: default-branch, and this run is for ${where}, not ${w.defaultBranch}` };
   }
   return { ok: true };
 }

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { run } from '../exec.js';
 import type { BuildxCommand } from '../state.js';
 import { args } from '../setup/buildx.js';
-import { repositoryOf } from '../settings.js';
+import { repositoryOf } from '../ref.js';
 import type { OciIndex, OciManifest } from '../report/sizes.js';
 import { compressedSize, isAttestation } from '../report/sizes.js';
 import { type GoCacheStore, type PlanEntry, registryOutput, TAR_NAME } from './gocache.js';
@@ -17,11 +17,10 @@ interface InspectedManifest {
 
 /** A tag that does not exist, as opposed to a registry that cannot be read. */
 export function isNotFound(stderr: string): boolean {
-  return /not found|manifest unknown|name unknown|404/i.test(stderr);
+  return /not found|manifest unknown|name unknown|\b404\b/i.test(stderr);
 }
 
 export class RegistryStore implements GoCacheStore {
-  readonly name = 'registry';
   constructor(
     private readonly buildx: BuildxCommand,
     /** The docker driver also keeps every image it pushes in the engine; those copies are removed. */
@@ -85,7 +84,6 @@ export async function actionsCacheClient(): Promise<CacheClient> {
  * as a named build context; saved from a type=local export of the save build.
  */
 export class GhaStore implements GoCacheStore {
-  readonly name = 'gha';
   /**
    * root: a fixed directory. actions/cache versions entries by their paths,
    * so restore and save must name the same path on every run.
@@ -106,7 +104,11 @@ export class GhaStore implements GoCacheStore {
     const hit = await this.client.restoreCache([workDir], primary, [primary, ...rest]);
     const tar = path.join(workDir, TAR_NAME[entry.kind]);
     if (!hit || !fs.existsSync(tar)) return undefined;
-    const c = entry.read.find((x) => hit === x.ref || hit.startsWith(x.ref)) ?? entry.read[entry.read.length - 1];
+    // Only the primary key itself is an exact hit; a restore key matches by prefix.
+    const c =
+      entry.read.find((x) => hit === x.ref) ??
+      entry.read.find((x) => x.match !== 'exact' && hit.startsWith(x.ref)) ??
+      entry.read[entry.read.length - 1];
     const name = `go-buildx-${entry.kind}`;
     return {
       restored: { ref: hit, match: c.match, bytes: fs.statSync(tar).size },
@@ -121,7 +123,10 @@ export class GhaStore implements GoCacheStore {
 
   async finish(entry: PlanEntry): Promise<number | undefined> {
     try {
-      await this.client.saveCache([this.dir(entry)], entry.write[0]);
+      // saveCache reports a reserve conflict or a denied write as -1, not as an error.
+      const id = await this.client.saveCache([this.dir(entry)], entry.write[0]);
+      if (id === -1)
+        throw new Error(`actions/cache did not store ${entry.write[0]} (another job is saving that key, or this job may not write caches)`);
       return fs.statSync(path.join(this.dir(entry), TAR_NAME[entry.kind])).size;
     } finally {
       fs.rmSync(this.dir(entry), { recursive: true, force: true });

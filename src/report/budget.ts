@@ -19,6 +19,15 @@ export function budgetViolations(sizes: ImageSizes, manifests: PlatformManifest[
     });
 }
 
+/** Built platforms whose size is unknown: a budget never passes on those. */
+export function unmeasured(sizes: ImageSizes | undefined, platforms: string[]): string[] {
+  return platforms.filter((p) => !sizes?.[p]);
+}
+
+export function unmeasuredMessage(platforms: string[]): string {
+  return `max-image-size is set, but the size of ${platforms.join(', ')} could not be measured, so nothing was pushed`;
+}
+
 export function budgetMessage(violations: BudgetViolation[], budget: number): string {
   const parts = violations.map((v) => {
     const layers = v.largest.map((l) => `${l.digest.slice(7, 19)} ${formatBytes(l.size)}`).join(', ');

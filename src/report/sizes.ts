@@ -13,7 +13,7 @@ import { run } from '../exec.js';
 import * as core from '@actions/core';
 import { OWNER_LABEL, RUN_LABEL } from '../constants.js';
 import type { OutputMode } from '../build/args.js';
-import { repositoryOf } from '../settings.js';
+import { repositoryOf } from '../ref.js';
 import type { BuildxCommand } from '../state.js';
 import { args } from '../setup/buildx.js';
 
@@ -72,6 +72,7 @@ export async function platformManifests(
   fallbackPlatform?: string,
 ): Promise<PlatformManifest[]> {
   if (!isIndex(root)) {
+    // A single-platform build without attestations is one manifest, not an index.
     return fallbackPlatform ? [{ platform: fallbackPlatform, digest: '', manifest: root }] : [];
   }
   const out: PlatformManifest[] = [];
@@ -82,6 +83,9 @@ export async function platformManifests(
       out.push(...(await platformManifests(child, fetch, fallbackPlatform)));
     } else if (d.platform && d.platform.os !== 'unknown') {
       out.push({ platform: platformString(d.platform), digest: d.digest, manifest: child });
+    } else if (!d.platform && fallbackPlatform) {
+      // `docker save`'s index.json names a single-manifest image without a platform.
+      out.push({ platform: fallbackPlatform, digest: d.digest, manifest: child });
     }
   }
   return out;
@@ -130,35 +134,39 @@ export function layoutFetcher(dir: string): (digest: string) => Promise<OciIndex
 }
 
 /** Unpacks only the JSON parts (index and manifests) of an OCI layout tarball. */
-export async function manifestsFromTar(tarPath: string, workDir: string): Promise<PlatformManifest[]> {
+export async function manifestsFromTar(tarPath: string, workDir: string, fallbackPlatform?: string): Promise<PlatformManifest[]> {
   fs.mkdirSync(workDir, { recursive: true });
   await run('tar', ['-xf', tarPath, '-C', workDir, 'index.json']);
   const root = JSON.parse(fs.readFileSync(path.join(workDir, 'index.json'), 'utf8')) as OciIndex;
-  return platformManifests(root, async (digest) => {
-    const member = `blobs/${digest.replace(':', '/')}`;
-    await run('tar', ['-xf', tarPath, '-C', workDir, member]);
-    return layoutFetcher(workDir)(digest);
-  });
+  return platformManifests(
+    root,
+    async (digest) => {
+      const member = `blobs/${digest.replace(':', '/')}`;
+      await run('tar', ['-xf', tarPath, '-C', workDir, member]);
+      return layoutFetcher(workDir)(digest);
+    },
+    fallbackPlatform,
+  );
 }
 
 /** Manifests of an image in the engine, through `docker save` (no registry, no credentials). */
-export async function manifestsFromEngine(ref: string, workDir: string): Promise<PlatformManifest[]> {
+export async function manifestsFromEngine(ref: string, workDir: string, fallbackPlatform?: string): Promise<PlatformManifest[]> {
   fs.mkdirSync(workDir, { recursive: true });
   const tar = path.join(workDir, 'image.tar');
   await run('docker', ['save', '-o', tar, ref]);
   try {
-    return await manifestsFromTar(tar, path.join(workDir, 'layout'));
+    return await manifestsFromTar(tar, path.join(workDir, 'layout'), fallbackPlatform);
   } finally {
     fs.rmSync(tar, { force: true });
   }
 }
 
 /** Manifests of an image in a registry, through `buildx imagetools inspect --raw`. */
-export async function manifestsFromRegistry(buildx: BuildxCommand, ref: string): Promise<PlatformManifest[]> {
+export async function manifestsFromRegistry(buildx: BuildxCommand, ref: string, fallbackPlatform?: string): Promise<PlatformManifest[]> {
   const repo = repositoryOf(ref);
   const raw = async (r: string) =>
     JSON.parse((await run(...args(buildx, 'imagetools', 'inspect', '--raw', r))).stdout) as OciIndex | OciManifest;
-  return platformManifests(await raw(ref), (digest) => raw(`${repo}@${digest}`));
+  return platformManifests(await raw(ref), (digest) => raw(`${repo}@${digest}`), fallbackPlatform);
 }
 
 export function summarize(manifests: PlatformManifest[], uncompressed: Record<string, number | null>): ImageSizes {
@@ -187,14 +195,17 @@ export async function measureSizes(
   digest: string | undefined,
   tempDir: string,
   runKey: string,
+  /** The platforms built: a build of one platform may be a single manifest, which names none. */
+  platforms: string[],
 ): Promise<{ sizes: ImageSizes; manifests: PlatformManifest[] } | undefined> {
+  const single = platforms.length === 1 ? platforms[0] : undefined;
   let manifests: PlatformManifest[];
-  if (output.kind === 'oci') manifests = await manifestsFromTar(output.dest, path.join(tempDir, 'sizes'));
+  if (output.kind === 'oci') manifests = await manifestsFromTar(output.dest, path.join(tempDir, 'sizes'), single);
   else if (!ref) {
     core.warning('No tag and no digest from the build: image sizes are not reported');
     return undefined;
-  } else if (output.kind === 'engine') manifests = await manifestsFromEngine(ref, path.join(tempDir, 'sizes'));
-  else manifests = await manifestsFromRegistry(buildx, digest && !ref.includes('@') ? `${repositoryOf(ref)}@${digest}` : ref);
+  } else if (output.kind === 'engine') manifests = await manifestsFromEngine(ref, path.join(tempDir, 'sizes'), single);
+  else manifests = await manifestsFromRegistry(buildx, digest && !ref.includes('@') ? `${repositoryOf(ref)}@${digest}` : ref, single);
   const uncompressed: Record<string, number | null> = {};
   for (const pm of manifests) {
     uncompressed[pm.platform] = output.kind === 'engine' && ref ? await engineUncompressedSize(ref, pm.platform, runKey) : null;

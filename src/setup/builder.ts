@@ -92,7 +92,12 @@ async function inspect(buildx: BuildxCommand, name: string): Promise<InspectResu
   return parseInspect(res.stdout);
 }
 
-export async function prepareBuilder(settings: Settings, buildx: BuildxCommand): Promise<Builder> {
+/**
+ * record: called with the name of a builder this action is about to create,
+ * before `buildx create` runs, so the post step removes it even when create
+ * or bootstrap fails half-way.
+ */
+export async function prepareBuilder(settings: Settings, buildx: BuildxCommand, record: (name: string) => void): Promise<Builder> {
   if (settings.builder) {
     const info = await inspect(buildx, settings.builder);
     return {
@@ -122,6 +127,7 @@ export async function prepareBuilder(settings: Settings, buildx: BuildxCommand):
   const name = builderName();
   const argv = createBuilderArgs({ name, buildkitImage: settings.buildkitImage, hostNetwork: settings.network === 'host' });
   core.debug(`buildx create argv: ${JSON.stringify(argv)}`);
+  record(name);
   await run(...args(buildx, ...argv), { echo: true });
   const info = await inspect(buildx, name);
   return { name, driver: info.driver, platforms: info.platforms, buildkitVersion: info.buildkitVersion, created: true };

@@ -18,9 +18,13 @@ const QEMU_NAME: Record<string, string> = {
   loong64: 'loongarch64',
 };
 
+// 32-bit Arm is not counted as native on arm64: many arm64 CPUs (Graviton,
+// Ampere, Apple silicon, recent Cortex cores) have no AArch32 mode at all, and
+// the kernel cannot tell a process whether it would run one. Registering
+// qemu-arm where the CPU could run it natively costs speed, never correctness.
 const NATIVE: Record<string, string[]> = {
   x64: ['amd64', '386'],
-  arm64: ['arm64', 'arm'],
+  arm64: ['arm64'],
 };
 
 export function archOf(platform: string): string {

@@ -7,6 +7,7 @@ import type { SmokeSettings } from '../settings.js';
 import { archOf, binfmtRegistered, emulatorsNeeded } from '../setup/qemu.js';
 import { chooseProbe, describeProbe, type ImageConfig, parseImageConfig } from './probe.js';
 import { type PlatformSmoke, smokePlatform } from './run.js';
+import { printUntrusted } from '../untrusted.js';
 
 export interface SmokeReport {
   passed: boolean;
@@ -75,12 +76,14 @@ export async function smokeTest(
   for (const r of done) {
     results[r.platform] = r;
     if (r.passed) core.info(`${r.platform}: passed (${r.probe}) after ${r.attempts} attempt(s), healthy in ${r.ms} ms`);
-    else core.info(`${r.platform}: FAILED (${r.probe}) after ${r.attempts} attempt(s): ${r.detail}`);
+    // The detail quotes what the container answered: untrusted.
+    else printUntrusted(`${r.platform}: FAILED (${r.probe}) after ${r.attempts} attempt(s): ${r.detail}`);
   }
   const failed = done.filter((r) => !r.passed);
   for (const r of failed) {
     core.startGroup(`Last 100 log lines of the ${r.platform} container`);
-    core.info(r.logs || '(the container wrote nothing)');
+    if (r.logs) printUntrusted(r.logs);
+    else core.info('(the container wrote nothing)');
     core.endGroup();
   }
   return { passed: failed.length === 0, results };

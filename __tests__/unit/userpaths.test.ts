@@ -1,0 +1,195 @@
+// Issue 10: the pure pieces behind the user-path fixes, on captured output
+// where there is any. The e2e file of the same name runs the user stories.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { workflowContext } from '../../src/context.js';
+import { untrustedBlock } from '../../src/untrusted.js';
+import { parseCommandLine, unintendedCommands, workflowCommands } from '../../scripts/workflow-commands.mjs';
+import { eventOf } from '../../scripts/runner-events.mjs';
+import { layoutFetcher, platformManifests, summarize } from '../../src/report/sizes.js';
+import { unmeasured, unmeasuredMessage } from '../../src/report/budget.js';
+import { tagArgv } from '../../src/build/push.js';
+import { checksumFor } from '../../src/setup/buildx.js';
+import { copiedModuleFiles, findGoCacheMounts } from '../../src/cache/dockerfile.js';
+import { stages } from '../../src/build/dockerfile.js';
+import { cacheProblems } from '../../src/build/rawjson.js';
+import { isSecureUrl } from '../../src/settings.js';
+import { FIXTURES, fixture, vertices } from './helpers.js';
+
+function eventFile(payload: object): string {
+  const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gba-ev-')), 'event.json');
+  fs.writeFileSync(f, JSON.stringify(payload));
+  return f;
+}
+
+describe('j. the cache scope of a run', () => {
+  it.each([
+    ['push to the default branch', { kind: 'push' as const }, 'main', true],
+    ['push to a feature branch', { kind: 'push' as const, branch: 'feature/x' }, 'feature/x', false],
+    ['tag push: the default branch (a release builds from it)', { kind: 'tag' as const }, 'main', true],
+    [
+      'a pull request from a fork whose head branch is main',
+      { kind: 'pull_request' as const, number: 7, headRef: 'main', fork: true },
+      'pr-7',
+      false,
+    ],
+    ['workflow_dispatch on main', { kind: 'workflow_dispatch' as const }, 'main', true],
+    ['workflow_dispatch on a branch', { kind: 'workflow_dispatch' as const, branch: 'dev' }, 'dev', false],
+  ])('%s', (_n, spec, scope, trusted) => {
+    const ev = eventOf(spec);
+    const ctx = workflowContext({ ...ev.env, GITHUB_EVENT_PATH: eventFile(ev.payload) });
+    expect([ctx.scope, ctx.trusted, ctx.defaultBranch]).toEqual([scope, trusted, 'main']);
+  });
+  it('the default branch comes from the payload; pull_request_target is a pull request too', () => {
+    const ctx = workflowContext({
+      GITHUB_EVENT_NAME: 'pull_request_target',
+      GITHUB_REF: 'refs/heads/trunk',
+      GITHUB_HEAD_REF: 'trunk',
+      GITHUB_EVENT_PATH: eventFile({ number: 3, pull_request: { number: 3 }, repository: { default_branch: 'trunk' } }),
+    });
+    expect([ctx.scope, ctx.trusted, ctx.pullRequest]).toEqual(['pr-3', false, 3]);
+  });
+});
+
+describe('e. untrusted text never reaches the runner as a command', () => {
+  const hostile = [
+    '::error::INJECTED error',
+    '  ::add-mask::INJECTED-mask',
+    '::set-output name=digest::INJECTED',
+    'text\r::warning::INJECTED after a carriage return',
+    '::stop-commands::guessed',
+    '::guessed::',
+    '##[error]INJECTED legacy',
+  ];
+  it('the runner sees the hostile lines as commands when printed raw (the parser is not blind)', () => {
+    const seen = workflowCommands(hostile.join('\n'));
+    expect(seen.map((c) => c.name)).toEqual(['error', 'add-mask', 'set-output', 'warning', 'stop-commands', 'error']);
+  });
+  it('inside a stop-commands block with a random token, none of them is obeyed, and commands after it are', () => {
+    const out = `${untrustedBlock(hostile)}::warning::ours\n`;
+    const seen = workflowCommands(out);
+    expect(seen.filter((c) => c.message.includes('INJECTED'))).toEqual([]);
+    expect(seen.map((c) => c.name)).toEqual(['stop-commands', 'warning']);
+    expect(seen[1].message).toBe('ours');
+  });
+  it('parses properties and escapes as the runner does', () => {
+    expect(parseCommandLine('::error file=Dockerfile,line=3,title=Dockerfile lint x::a%0Ab %25')).toEqual({
+      name: 'error',
+      props: { file: 'Dockerfile', line: '3', title: 'Dockerfile lint x' },
+      message: 'a\nb %',
+    });
+  });
+  it('flags what the action never means to send: set-output, and a mask of a value no input holds', () => {
+    const cmds = workflowCommands('::add-mask::s3cret\n::add-mask::planted\n::set-output name=x::y\n::debug::ok\n');
+    expect(unintendedCommands(cmds, ['id=s3cret']).map((c) => `${c.name}:${c.message}`)).toEqual(['add-mask:planted', 'set-output:y']);
+  });
+});
+
+describe('b. sizes of a single-manifest image (one platform, provenance: false)', () => {
+  const dir = path.join(FIXTURES, 'oci-layout-single');
+  const index = JSON.parse(fixture('oci-layout-single/index.json'));
+  it('docker save names the manifest with no platform: it is the one platform built', async () => {
+    expect(await platformManifests(index, layoutFetcher(dir))).toEqual([]);
+    const ms = await platformManifests(index, layoutFetcher(dir), 'linux/amd64');
+    expect(summarize(ms, {})).toEqual({ 'linux/amd64': { compressed: 202 + 2693286, uncompressed: null, layers: 2 } });
+  });
+  it('a registry root that is a manifest, not an index (captured imagetools --raw)', async () => {
+    const root = JSON.parse(fixture('imagetools-manifest-arm64-raw.json'));
+    const ms = await platformManifests(
+      root,
+      async () => {
+        throw new Error('a manifest has no children');
+      },
+      'linux/arm64',
+    );
+    expect(ms.map((m) => m.platform)).toEqual(['linux/arm64']);
+    expect(summarize(ms, {})['linux/arm64'].compressed).toBeGreaterThan(1e6);
+  });
+  it('a budget never passes on an unknown size', () => {
+    expect(unmeasured({}, ['linux/amd64'])).toEqual(['linux/amd64']);
+    expect(unmeasured(undefined, ['linux/amd64', 'linux/arm64'])).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(unmeasured({ 'linux/amd64': { compressed: 1, uncompressed: null, layers: 1 } }, ['linux/amd64'])).toEqual([]);
+    expect(unmeasuredMessage(['linux/amd64'])).toBe(
+      'max-image-size is set, but the size of linux/amd64 could not be measured, so nothing was pushed',
+    );
+  });
+});
+
+describe('d. tagging a staged image keeps its digest', () => {
+  it('asks buildx for a carbon copy when it knows --prefer-index', () => {
+    expect(tagArgv('r/a@sha256:aa', ['r/a:1', 'r/a:latest'], true)).toEqual([
+      'imagetools',
+      'create',
+      '--prefer-index=false',
+      '--tag',
+      'r/a:1',
+      '--tag',
+      'r/a:latest',
+      'r/a@sha256:aa',
+    ]);
+    expect(tagArgv('r/a@sha256:aa', ['r/a:1'], false)).toEqual(['imagetools', 'create', '--tag', 'r/a:1', 'r/a@sha256:aa']);
+  });
+});
+
+describe('s. the buildx download is checked against the release checksums', () => {
+  const sums = [
+    'a'.repeat(64) + '  buildx-v0.19.3.darwin-arm64',
+    'B'.repeat(64) + ' *buildx-v0.19.3.linux-amd64',
+    'c'.repeat(64) + '  buildx-v0.19.3.linux-amd64.sbom.json',
+  ].join('\n');
+  it('finds the line for the file, in either sha256sum format', () => {
+    expect(checksumFor(sums, 'buildx-v0.19.3.linux-amd64')).toBe('b'.repeat(64));
+    expect(checksumFor(sums, 'buildx-v0.19.3.linux-arm64')).toBeUndefined();
+  });
+  it.each([
+    ['https://github.com/docker/buildx/releases/download', true],
+    ['http://127.0.0.1:8080/releases', true],
+    ['http://localhost/releases', true],
+    ['http://mirror.example.com/releases', false],
+    ['ftp://example.com/x', false],
+    ['not a url', false],
+  ])('%s is %s', (url, ok) => {
+    expect(isSecureUrl(url)).toBe(ok);
+  });
+});
+
+describe('g, h. what the Go cache keys read from the Dockerfile', () => {
+  const monorepo = [
+    'FROM --platform=$BUILDPLATFORM golang:1.24 AS base',
+    'WORKDIR /src',
+    'FROM base AS build',
+    'COPY svc/go.mod svc/go.sum* ./',
+    'COPY ["lib/go.mod", "./lib/"]',
+    'RUN --mount=type=cache,target=/go/pkg/mod go mod download',
+    'COPY . .',
+    'RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build go build ./svc',
+    'FROM scratch',
+    'COPY --from=build /out/app /app',
+  ].join('\n');
+  const tree: Record<string, string[]> = { 'svc/': ['go.mod', 'go.sum', 'main.go'], 'lib/': ['go.mod'], '': ['Dockerfile', 'svc', 'lib'] };
+  it('the go.mod and go.sum files the Dockerfile copies, globs expanded', () => {
+    expect(copiedModuleFiles(monorepo, {}, (d) => tree[d] ?? [])).toEqual(['lib/go.mod', 'svc/go.mod', 'svc/go.sum']);
+    expect(copiedModuleFiles('FROM golang:1.24\nCOPY . .\nRUN go build .\n', {}, (d) => tree[d] ?? [])).toEqual([]);
+    expect(copiedModuleFiles('FROM golang:1.24\nCOPY --from=x go.mod go.sum ./\n', {}, () => ['go.mod', 'go.sum'])).toEqual([]);
+  });
+  it('a stage built FROM an earlier stage resolves to the real image', () => {
+    expect(stages(monorepo, {}).map((s) => [s.base, s.image])).toEqual([
+      ['golang:1.24', 'golang:1.24'],
+      ['base', 'golang:1.24'],
+      ['scratch', 'scratch'],
+    ]);
+    expect(findGoCacheMounts(monorepo, {}).mounts.map((m) => m.stageBase)).toEqual(['golang:1.24', 'golang:1.24']);
+  });
+});
+
+describe('k. a cache ref that does not exist yet is a cold start, not a failure (captured)', () => {
+  it('tells a missing ref from a registry that cannot be reached', () => {
+    const problems = cacheProblems(vertices('rawjson-cache-missing.txt'));
+    expect(problems.map((p) => [p.vertex, p.missing])).toEqual([
+      ['importing cache manifest from localhost:5000/nonexistent/cache:x', true],
+      ['importing cache manifest from localhost:5999/down:x', false],
+    ]);
+  });
+});

@@ -1,0 +1,122 @@
+// The events a workflow run starts from, as the runner presents them: the
+// GITHUB_* environment and the payload file at GITHUB_EVENT_PATH. Payloads are
+// GitHub's own recorded samples (__tests__/fixtures/events, see SOURCE.md),
+// with the fields that differ per event set the way GitHub sets them.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SAMPLES = path.join(ROOT, '__tests__', 'fixtures', 'events');
+const sample = (name) => JSON.parse(fs.readFileSync(path.join(SAMPLES, name), 'utf8'));
+
+export const DEFAULT_BRANCH = 'main';
+const OWNER = 'acme';
+const REPO = 'hello';
+const SHA = '6113728f27ae82c7b1a177c8d03f9e96e0adf246';
+const HEAD_SHA = 'ec26c3e57ca3a959ca5aad62de7213c562f8c821';
+
+/**
+ * @typedef {{ kind: 'push', branch?: string }
+ *   | { kind: 'tag', tag?: string }
+ *   | { kind: 'pull_request', number?: number, headRef?: string, fork?: boolean }
+ *   | { kind: 'workflow_dispatch', branch?: string }} EventSpec
+ */
+
+function repository(base) {
+  return {
+    ...base,
+    name: REPO,
+    full_name: `${OWNER}/${REPO}`,
+    html_url: `https://github.com/${OWNER}/${REPO}`,
+    default_branch: DEFAULT_BRANCH,
+    owner: { ...base.owner, login: OWNER },
+  };
+}
+
+/**
+ * The payload and environment of one event.
+ * @param {EventSpec} spec
+ * @returns {{ payload: object, env: Record<string, string> }}
+ */
+export function eventOf(spec) {
+  const common = { GITHUB_REPOSITORY: `${OWNER}/${REPO}`, GITHUB_REPOSITORY_OWNER: OWNER, GITHUB_HEAD_REF: '', GITHUB_BASE_REF: '' };
+  if (spec.kind === 'push' || spec.kind === 'tag') {
+    const p = sample('push.payload.json');
+    const ref = spec.kind === 'tag' ? `refs/tags/${spec.tag ?? 'v1.2.3'}` : `refs/heads/${spec.branch ?? DEFAULT_BRANCH}`;
+    const payload = { ...p, ref, after: SHA, head_commit: { ...p.head_commit, id: SHA }, repository: repository(p.repository) };
+    return {
+      payload,
+      env: {
+        ...common,
+        GITHUB_EVENT_NAME: 'push',
+        GITHUB_REF: ref,
+        GITHUB_REF_NAME: ref.replace(/^refs\/(heads|tags)\//, ''),
+        GITHUB_REF_TYPE: spec.kind === 'tag' ? 'tag' : 'branch',
+        GITHUB_SHA: SHA,
+      },
+    };
+  }
+  if (spec.kind === 'pull_request') {
+    const p = sample('pull_request.payload.json');
+    const number = spec.number ?? 7;
+    const headRef = spec.headRef ?? 'feature/login';
+    const base = repository(p.repository);
+    const headRepo = spec.fork
+      ? {
+          ...p.pull_request.head.repo,
+          full_name: `forker/${REPO}`,
+          fork: true,
+          owner: { ...p.pull_request.head.repo.owner, login: 'forker' },
+        }
+      : base;
+    const payload = {
+      ...p,
+      number,
+      repository: base,
+      pull_request: {
+        ...p.pull_request,
+        number,
+        merge_commit_sha: SHA,
+        head: { ...p.pull_request.head, ref: headRef, sha: HEAD_SHA, repo: headRepo, label: `${headRepo.owner.login}:${headRef}` },
+        base: { ...p.pull_request.base, ref: DEFAULT_BRANCH, repo: base },
+      },
+    };
+    return {
+      payload,
+      env: {
+        ...common,
+        GITHUB_EVENT_NAME: 'pull_request',
+        GITHUB_REF: `refs/pull/${number}/merge`,
+        GITHUB_REF_NAME: `${number}/merge`,
+        GITHUB_REF_TYPE: 'branch',
+        GITHUB_HEAD_REF: headRef,
+        GITHUB_BASE_REF: DEFAULT_BRANCH,
+        GITHUB_SHA: SHA,
+      },
+    };
+  }
+  if (spec.kind === 'workflow_dispatch') {
+    const p = sample('push.payload.json');
+    const branch = spec.branch ?? DEFAULT_BRANCH;
+    const payload = {
+      inputs: {},
+      ref: `refs/heads/${branch}`,
+      repository: repository(p.repository),
+      sender: p.sender,
+      workflow: '.github/workflows/build.yml',
+    };
+    return {
+      payload,
+      env: {
+        ...common,
+        GITHUB_EVENT_NAME: 'workflow_dispatch',
+        GITHUB_REF: `refs/heads/${branch}`,
+        GITHUB_REF_NAME: branch,
+        GITHUB_REF_TYPE: 'branch',
+        GITHUB_SHA: SHA,
+      },
+    };
+  }
+  throw new Error(`unknown event kind ${JSON.stringify(spec)}`);
+}
