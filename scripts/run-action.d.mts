@@ -2,6 +2,8 @@ export declare const ROOT: string;
 export declare const BUNDLE: string;
 export declare function parseFileCommands(text: string): Record<string, string>;
 export declare function actionDefaults(file?: string): Record<string, string>;
+/** The log as the runner shows it: stop-commands block markers removed. */
+export declare function displayedLog(raw: string): string;
 export interface WorkflowCommand {
   name: string;
   props: Record<string, string>;
@@ -20,7 +22,10 @@ export interface StepRun {
 }
 export interface ActionRun {
   exitCode: number;
+  /** The main step's output as the runner shows it (stop-commands markers removed). */
   log: string;
+  /** Exactly what the main step printed. */
+  rawLog: string;
   outputs: Record<string, string>;
   state: Record<string, string>;
   summary: string;

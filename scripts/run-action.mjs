@@ -76,6 +76,31 @@ function spawnStep(env, { cwd, signalAfterMs, signalWhen, signal = 'SIGINT', ech
   });
 }
 
+/**
+ * The log as the runner shows it: the lines that open and close a
+ * stop-commands block are processed, not printed. Every other line stays,
+ * workflow commands included, for the tests to read.
+ */
+export function displayedLog(raw) {
+  const out = [];
+  let token;
+  for (const line of raw.split('\n')) {
+    const t = line.trimStart();
+    if (token === undefined) {
+      const m = /^::stop-commands::(.+)$/.exec(t);
+      if (m) {
+        token = m[1].trim();
+        continue;
+      }
+    } else if (t.trim() === `::${token}::`) {
+      token = undefined;
+      continue;
+    }
+    out.push(line);
+  }
+  return out.join('\n');
+}
+
 /** An event spec from a bare GITHUB_REF override, so older call sites still get a matching payload. */
 function eventFromRef(ref) {
   if (ref?.startsWith('refs/tags/')) return { kind: 'tag', tag: ref.slice('refs/tags/'.length) };
@@ -167,7 +192,7 @@ export async function runAction(inputs, opts = {}) {
   const state = parseFileCommands(fs.readFileSync(files.state, 'utf8'));
   const summary = fs.readFileSync(files.summary, 'utf8');
 
-  if (opts.beforePost) await opts.beforePost({ exitCode: main.exitCode, log: main.log, outputs, state });
+  if (opts.beforePost) await opts.beforePost({ exitCode: main.exitCode, log: displayedLog(main.log), outputs, state });
   let post = { exitCode: 0, log: '' };
   let postSeconds = 0;
   if (opts.post !== false) {
@@ -191,7 +216,8 @@ export async function runAction(inputs, opts = {}) {
   }
   return {
     exitCode: main.exitCode,
-    log: main.log,
+    log: displayedLog(main.log),
+    rawLog: main.log,
     outputs,
     state,
     summary,
@@ -200,6 +226,6 @@ export async function runAction(inputs, opts = {}) {
     unintended,
     exported,
     eventPayload: event.payload,
-    post: { ...post, seconds: postSeconds, commands: postCommands },
+    post: { ...post, log: displayedLog(post.log), seconds: postSeconds, commands: postCommands },
   };
 }

@@ -1,6 +1,7 @@
 // buildx-version: a real download through @actions/tool-cache from
 // buildx-download-url (a local server laid out like GitHub releases, serving
 // the engine's own buildx binary), then a build with that standalone binary.
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
@@ -27,11 +28,21 @@ describe.runIf(engineUp)('buildx-version installs through the tool cache', () =>
     const plugin = PLUGIN_PATHS.find((p) => fs.existsSync(p));
     if (!plugin) throw new Error(`no buildx plugin found in ${PLUGIN_PATHS.join(', ')}`);
     version = /buildx v?(\d+\.\d+\.\d+)/.exec(sh('docker', ['buildx', 'version']))![1];
+    const sha = crypto.createHash('sha256').update(fs.readFileSync(plugin)).digest('hex');
     server = http.createServer((req, res) => {
       requests.push(req.url ?? '');
-      if (req.url === `/releases/v${version}/buildx-v${version}.linux-amd64`) {
+      if (
+        req.url === `/releases/v${version}/buildx-v${version}.linux-amd64` ||
+        req.url === '/releases/v0.98.0/buildx-v0.98.0.linux-amd64'
+      ) {
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
         fs.createReadStream(plugin).pipe(res);
+      } else if (req.url === `/releases/v${version}/checksums.txt`) {
+        // The release's own format: sha256sum lines for every artifact.
+        res.writeHead(200).end(`${'0'.repeat(64)}  buildx-v${version}.darwin-arm64\n${sha}  buildx-v${version}.linux-amd64\n`);
+      } else if (req.url === '/releases/v0.98.0/checksums.txt') {
+        // A tampered (or corrupted) download: the release says something else.
+        res.writeHead(200).end(`${'f'.repeat(64)}  buildx-v0.98.0.linux-amd64\n`);
       } else {
         res.writeHead(404).end('Not Found');
       }
@@ -52,7 +63,8 @@ describe.runIf(engineUp)('buildx-version installs through the tool cache', () =>
       { workspace: ws, toolCache },
     );
     expect(r.exitCode, r.log).toBe(0);
-    expect(requests).toEqual([`/releases/v${version}/buildx-v${version}.linux-amd64`]);
+    expect(requests).toEqual([`/releases/v${version}/buildx-v${version}.linux-amd64`, `/releases/v${version}/checksums.txt`]);
+    expect(r.log).toMatch(new RegExp(`buildx buildx-v${version}\\.linux-amd64: sha256 [0-9a-f]{64} matches`));
     const cached = path.join(toolCache, 'buildx', version, 'x64', 'buildx');
     expect(fs.existsSync(cached)).toBe(true);
     // The build ran with the standalone binary from the tool cache, not the plugin.
@@ -63,7 +75,7 @@ describe.runIf(engineUp)('buildx-version installs through the tool cache', () =>
       { workspace: ws, toolCache },
     );
     expect(again.exitCode, again.log).toBe(0);
-    expect(requests).toHaveLength(1);
+    expect(requests).toHaveLength(2);
   });
 
   it('a version that does not exist fails with a clear error and pushes nothing', async () => {
@@ -78,6 +90,20 @@ describe.runIf(engineUp)('buildx-version installs through the tool cache', () =>
       /::error::Input "buildx-version" is invalid: "0\.99\.0" could not be downloaded from http:\/\/127\.0\.0\.1:\d+\/releases\/v0\.99\.0\/buildx-v0\.99\.0\.linux-amd64 \(HTTP 404\)/,
     );
     expect(r.log).not.toContain('"build","--builder"');
+    expect(await registryTags(image)).toEqual([]);
+  });
+
+  it('a download whose sha256 differs from the release checksums is not used, and nothing is pushed', async () => {
+    const image = uniqueRepo('hello');
+    const r = await runAction(
+      { 'buildx-version': '0.98.0', 'buildx-download-url': base, tags: `${image}:bad`, push: 'true' },
+      { workspace: exampleWorkspace(), toolCache },
+    );
+    expect(r.exitCode).toBe(1);
+    expect(r.log).toMatch(
+      /::error::buildx from http:\/\/127\.0\.0\.1:\d+\/releases\/v0\.98\.0\/buildx-v0\.98\.0\.linux-amd64 has sha256 [0-9a-f]{64}, but .*checksums\.txt says f{64}; it was not used/,
+    );
+    expect(fs.existsSync(path.join(toolCache, 'buildx', '0.98.0'))).toBe(false);
     expect(await registryTags(image)).toEqual([]);
   });
 

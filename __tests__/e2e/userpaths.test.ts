@@ -8,7 +8,18 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runAction } from '../../scripts/run-action.mjs';
 import { type GoProxy, startGoProxy } from '../../scripts/goproxy.mjs';
-import { copyInto, engineUp, exampleWorkspace, occurrences, prune, registryTags, uniqueRepo, workspace } from './engine.js';
+import {
+  copyInto,
+  engineUp,
+  exampleWorkspace,
+  occurrences,
+  prune,
+  registryManifest,
+  registryTags,
+  sh,
+  uniqueRepo,
+  workspace,
+} from './engine.js';
 
 const AMD64 = 'linux/amd64';
 
@@ -251,6 +262,63 @@ describe.runIf(engineUp)('user paths through the runner-faithful harness (real e
     const masks = r.commands.filter((c) => c.name === 'add-mask').map((c) => c.message);
     expect(masks).toEqual(expect.arrayContaining([pem, 'abcdef123456', pem.split('\n')[1]]));
     for (const line of pem.split('\n').slice(1, 3)) expect(occurrences(r.log.replace(/^::add-mask::.*$/gm, ''), line)).toBe(0);
+  });
+
+  it('p. a backport release compares with the tags already in the registry: 1.2 moves, 1 and latest do not', async () => {
+    const image = uniqueRepo('backport');
+    const ws = exampleWorkspace();
+    // An earlier release pipeline pushed 1.3.0, 1.3, 1 and latest.
+    const first = await runAction(
+      { image, push: 'true', platforms: AMD64, 'smoke-test': 'false' },
+      { workspace: ws, event: { kind: 'tag', tag: 'v1.3.0' } },
+    );
+    expect(first.exitCode, first.log).toBe(0);
+    expect((await registryTags(image)).sort()).toEqual(['1', '1.3', '1.3.0', 'latest', 'sha-6113728']);
+    // The backport's shallow checkout has no git tags at all.
+    const r = await runAction(
+      { image, push: 'true', platforms: AMD64, 'smoke-test': 'false' },
+      { workspace: ws, event: { kind: 'tag', tag: 'v1.2.5' } },
+    );
+    expect(r.exitCode, r.log).toBe(0);
+    expect(r.outputs.tags.split('\n')).toEqual([`${image}:1.2.5`, `${image}:1.2`, `${image}:sha-6113728`]);
+    const latest = await registryManifest(image, 'latest');
+    const v130 = await registryManifest(image, '1.3.0');
+    expect(latest!.digest).toBe(v130!.digest);
+  });
+
+  it('p. an image and no branch, tag or commit to name tags after: an error on image, before anything runs', async () => {
+    const r = await runAction(
+      { image: uniqueRepo('noref'), push: 'true' },
+      { workspace: exampleWorkspace(), env: { GITHUB_REF: '', GITHUB_SHA: '' } },
+    );
+    expect(r.exitCode).toBe(1);
+    expect(r.log).toMatch(/::error::Input "image" is invalid: ".*noref" gives no default tags: the run has no branch, tag or commit/);
+    expect(r.log).not.toContain('--progress=rawjson');
+  });
+
+  it('r. the pushed digest is read from the registry itself', async () => {
+    const image = uniqueRepo('digest');
+    const r = await runAction(
+      { tags: `${image}:1`, push: 'true', platforms: AMD64, 'smoke-test': 'false' },
+      { workspace: exampleWorkspace() },
+    );
+    expect(r.exitCode, r.log).toBe(0);
+    const { digestInRegistry } = await import('../../src/build/push.js');
+    expect(await digestInRegistry(`${image}:1`)).toBe(r.outputs.digest);
+    expect(await digestInRegistry(`${image}:nope`)).toBeUndefined();
+  });
+
+  it('t. a builder whose create fails is recorded first, so the post step removes it', async () => {
+    const r = await runAction(
+      // A BuildKit image that is not there (on the loopback registry, so nothing leaves the machine).
+      { driver: 'docker-container', 'buildkit-image': `${uniqueRepo('no-buildkit')}:1`, platforms: AMD64 },
+      { workspace: exampleWorkspace() },
+    );
+    expect(r.exitCode).toBe(1);
+    const name = r.state.createdBuilder;
+    expect(name).toMatch(/^gba-/);
+    expect(r.post.log).toContain(`Removing builder ${name}`);
+    expect(sh('docker', ['buildx', 'ls'])).not.toContain(name);
   });
 
   it('o. a compile error is built once: no retry', async () => {

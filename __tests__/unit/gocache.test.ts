@@ -26,7 +26,7 @@ import {
   registryOutput,
   restoreDockerfile,
 } from '../../src/cache/gocache.js';
-import { isNotFound } from '../../src/cache/stores.js';
+import { GhaStore, isNotFound } from '../../src/cache/stores.js';
 import { FIXTURES, vertices } from './helpers.js';
 
 const dockerfile = (name: string) => fs.readFileSync(path.join(FIXTURES, 'dockerfiles', name), 'utf8');
@@ -346,5 +346,44 @@ describe('what to save, from the build that just ran (captured rawjson of the ex
       [false, 'not the default branch'],
       [false, 'not the default branch'],
     ]);
+  });
+});
+
+describe('q. actions/cache backend', () => {
+  const [mod, build] = findGoCacheMounts(dockerfile('goservice.Dockerfile'), {}).mounts;
+  const entry = (m: typeof mod, read: { ref: string; match: 'exact' | 'branch' }[], write: string[]) => ({
+    kind: m.kind,
+    mount: m,
+    key: 'k',
+    read,
+    write,
+    save: true,
+  });
+  function store(hitKey: string | undefined, saveId: number) {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-gha-unit-'));
+    return new GhaStore(
+      {
+        async restoreCache(paths) {
+          if (hitKey) fs.writeFileSync(path.join(paths[0], hitKey.includes('gomod') ? 'gomod.tar' : 'gobuild.tar'), 'x');
+          return hitKey;
+        },
+        async saveCache() {
+          return saveId;
+        },
+      },
+      root,
+    );
+  }
+  it('a save the service refuses (-1: reserve conflict, write denied) is an error, not "saved"', async () => {
+    const e = entry(build, [], ['go-buildx-gobuild-k-7-1']);
+    await expect(store(undefined, -1).finish(e)).rejects.toThrow(/actions\/cache did not store go-buildx-gobuild-k-7-1/);
+  });
+  it('a restore by the GOCACHE prefix is a "branch" match: only the primary key is exact', async () => {
+    const keys = ghaKeys('build', 'k2', '7-1');
+    const found = await store('go-buildx-gobuild-k2-6-1', 1).find(entry(build, keys.read, keys.write));
+    expect(found?.restored.match).toBe('branch');
+    const mk = ghaKeys('mod', 'k1', '7-1');
+    expect((await store('go-buildx-gomod-k1', 1).find(entry(mod, mk.read, mk.write)))?.restored.match).toBe('exact');
+    expect((await store('go-buildx-gomod-k0', 1).find(entry(mod, mk.read, mk.write)))?.restored.match).toBe('branch');
   });
 });
