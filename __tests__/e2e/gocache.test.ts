@@ -109,6 +109,8 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
   });
 
   it('another branch reads the default branch caches and writes its own', async () => {
+    // The branch changes code, so its go build runs and its GOCACHE has something of its own to save.
+    fs.appendFileSync(path.join(ws, 'main.go'), '\n// a change on feature/x\n');
     prune();
     proxy.reset();
     const r = await build({}, { GITHUB_REF: 'refs/heads/feature/x' });
@@ -252,8 +254,12 @@ describe.runIf(engineUp)('go-cache-backend: gha, up to the @actions/cache calls 
       expect.stringMatching(/^save go-buildx-gobuild-[0-9a-f]{16}-42-1$/),
     ]);
 
+    // The next run (another run id) restores them.
     prune();
-    const restored = await restoreGoCaches(buildx, 'default', planned.plan!, gha, tmp);
+    const next = planGoCache(
+      parseSettings(runnerInputs(inputs), { GITHUB_WORKSPACE: ws, GITHUB_RUN_ID: '43', GITHUB_REF: 'refs/heads/main' }),
+    );
+    const restored = await restoreGoCaches(buildx, 'default', next.plan!, gha, tmp);
     expect(restored.warnings).toEqual([]);
     // The module cache by its exact key; the build cache by the key's prefix (each run saves a new entry).
     expect(restored.entries.map((e) => e.restored?.match)).toEqual(['exact', 'branch']);

@@ -6,6 +6,7 @@ import { findGoCacheMounts } from '../../src/cache/dockerfile.js';
 import { buildArgMap, instructions, substitute } from '../../src/build/dockerfile.js';
 import {
   buildId,
+  type Candidate,
   cacheKeys,
   ghaKeys,
   goCacheRefs,
@@ -351,7 +352,7 @@ describe('what to save, from the build that just ran (captured rawjson of the ex
 
 describe('q. actions/cache backend', () => {
   const [mod, build] = findGoCacheMounts(dockerfile('goservice.Dockerfile'), {}).mounts;
-  const entry = (m: typeof mod, read: { ref: string; match: 'exact' | 'branch' }[], write: string[]) => ({
+  const entry = (m: typeof mod, read: Candidate[], write: string[]) => ({
     kind: m.kind,
     mount: m,
     key: 'k',
