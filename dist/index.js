@@ -35613,824 +35613,448 @@ function decodeBase64(data) {
     return data ? Buffer.from(data, 'base64').toString('utf8') : '';
 }
 
-// EXTERNAL MODULE: ./node_modules/@actions/io/lib/io.js
-var lib_io = __nccwpck_require__(8701);
-// EXTERNAL MODULE: external "crypto"
-var external_crypto_ = __nccwpck_require__(6982);
-// EXTERNAL MODULE: external "fs"
-var external_fs_ = __nccwpck_require__(9896);
-// EXTERNAL MODULE: ./node_modules/semver/index.js
-var node_modules_semver = __nccwpck_require__(2088);
-// EXTERNAL MODULE: external "os"
-var external_os_ = __nccwpck_require__(857);
-// EXTERNAL MODULE: external "child_process"
-var external_child_process_ = __nccwpck_require__(5317);
-;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/manifest.js
-var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
+;// CONCATENATED MODULE: ./src/buildx/command.ts
+// How buildx is invoked: as the docker CLI plugin, or as a standalone binary
+// from the tool cache. Every buildx argv goes through args().
+const PLUGIN = { cmd: 'docker', prefix: ['buildx'] };
+/** The command and argv that run `buildx <rest>`. */
+function args(buildx, ...rest) {
+    return [buildx.cmd, [...buildx.prefix, ...rest]];
+}
 
+;// CONCATENATED MODULE: ./src/build/progress.ts
+// Turns the rawjson stream into the log a person reads when a build fails:
+// "#N [stage i/n] STEP", the step's own output, then "#N CACHED", "#N DONE 1.2s"
+// or "#N ERROR: ...". Plain text that follows the JSON (BuildKit's error
+// excerpt) is passed through unchanged.
 
-
-
-
-// Internal object for testability (allows mocking in ESM)
-const _internal = {
-    readLinuxVersionFile() {
-        const lsbReleaseFile = '/etc/lsb-release';
-        const osReleaseFile = '/etc/os-release';
-        let contents = '';
-        if (external_fs_.existsSync(lsbReleaseFile)) {
-            contents = external_fs_.readFileSync(lsbReleaseFile).toString();
-        }
-        else if (external_fs_.existsSync(osReleaseFile)) {
-            contents = external_fs_.readFileSync(osReleaseFile).toString();
-        }
-        return contents;
+class ProgressPrinter {
+    sink;
+    table = new VertexTable();
+    warnings = [];
+    trailer = [];
+    decoder = new RawJsonDecoder();
+    announced = new Set();
+    finished = new Set();
+    partial = new Map();
+    /** The last lines each step printed, kept for failure diagnosis. */
+    stepLogs = new Map();
+    constructor(sink) {
+        this.sink = sink;
     }
-};
-function _findMatch(versionSpec, stable, candidates, archFilter) {
-    return __awaiter(this, void 0, void 0, function* () {
-        const platFilter = os.platform();
-        let result;
-        let match;
-        let file;
-        for (const candidate of candidates) {
-            const version = candidate.version;
-            debug(`check ${version} satisfies ${versionSpec}`);
-            if (semver.satisfies(version, versionSpec) &&
-                (!stable || candidate.stable === stable)) {
-                file = candidate.files.find(item => {
-                    debug(`${item.arch}===${archFilter} && ${item.platform}===${platFilter}`);
-                    let chk = item.arch === archFilter && item.platform === platFilter;
-                    if (chk && item.platform_version) {
-                        const osVersion = _getOsVersion();
-                        if (osVersion === item.platform_version) {
-                            chk = true;
-                        }
-                        else {
-                            chk = semver.satisfies(osVersion, item.platform_version);
-                        }
-                    }
-                    return chk;
-                });
-                if (file) {
-                    debug(`matched ${candidate.version}`);
-                    match = candidate;
-                    break;
-                }
+    write(chunk) {
+        for (const item of this.decoder.push(chunk))
+            this.handle(item);
+    }
+    end() {
+        for (const item of this.decoder.end())
+            this.handle(item);
+        for (const digest of this.partial.keys())
+            this.flushPartial(digest);
+    }
+    handle(item) {
+        if (item.kind === 'text') {
+            if (item.text.trim() !== '')
+                this.trailer.push(item.text);
+            this.sink(item.text);
+            return;
+        }
+        const st = item.status;
+        for (const v of st.vertexes ?? []) {
+            const { vertex } = this.table.update(v);
+            this.announce(vertex);
+            if ((vertex.completed || vertex.error) && !this.finished.has(vertex.digest)) {
+                this.flushPartial(vertex.digest);
+                this.finished.add(vertex.digest);
+                this.sink(`#${vertex.seq} ${finishWord(vertex)}`);
             }
         }
-        if (match && file) {
-            // clone since we're mutating the file list to be only the file that matches
-            result = Object.assign({}, match);
-            result.files = [file];
+        for (const log of st.logs ?? []) {
+            const vertex = this.table.get(log.vertex);
+            if (!vertex)
+                continue;
+            this.announce(vertex);
+            const text = (this.partial.get(log.vertex) ?? '') + decodeBase64(log.data);
+            const lines = text.split('\n');
+            this.partial.set(log.vertex, lines.pop() ?? '');
+            for (const line of lines)
+                this.emitLog(vertex, line.replace(/\r$/, ''));
         }
-        return result;
-    });
-}
-function _getOsVersion() {
-    // TODO: add windows and other linux, arm variants
-    // right now filtering on version is only an ubuntu and macos scenario for tools we build for hosted (python)
-    const plat = os.platform();
-    let version = '';
-    if (plat === 'darwin') {
-        version = cp.execSync('sw_vers -productVersion').toString();
-    }
-    else if (plat === 'linux') {
-        // lsb_release process not in some containers, readfile
-        // Run cat /etc/lsb-release
-        // DISTRIB_ID=Ubuntu
-        // DISTRIB_RELEASE=18.04
-        // DISTRIB_CODENAME=bionic
-        // DISTRIB_DESCRIPTION="Ubuntu 18.04.4 LTS"
-        const lsbContents = _internal.readLinuxVersionFile();
-        if (lsbContents) {
-            const lines = lsbContents.split('\n');
-            for (const line of lines) {
-                const parts = line.split('=');
-                if (parts.length === 2 &&
-                    (parts[0].trim() === 'VERSION_ID' ||
-                        parts[0].trim() === 'DISTRIB_RELEASE')) {
-                    version = parts[1].trim().replace(/^"/, '').replace(/"$/, '');
-                    break;
-                }
-            }
+        for (const w of st.warnings ?? []) {
+            const text = decodeBase64(w.short);
+            this.warnings.push(text);
+            this.sink(`WARNING: ${text}`);
         }
     }
-    return version;
+    announce(v) {
+        if (this.announced.has(v.digest) || !v.name)
+            return;
+        if (!v.started && !v.cached && !v.completed)
+            return;
+        this.announced.add(v.digest);
+        this.sink(`#${v.seq} ${v.name}`);
+    }
+    flushPartial(digest) {
+        const rest = this.partial.get(digest);
+        const vertex = this.table.get(digest);
+        if (rest && vertex)
+            this.emitLog(vertex, rest);
+        this.partial.delete(digest);
+    }
+    emitLog(vertex, line) {
+        const kept = this.stepLogs.get(vertex.digest) ?? [];
+        kept.push(line);
+        if (kept.length > 50)
+            kept.shift();
+        this.stepLogs.set(vertex.digest, kept);
+        this.sink(`#${vertex.seq} ${line}`);
+    }
 }
-// Alias for backwards compatibility
-function _readLinuxVersionFile() {
-    return _internal.readLinuxVersionFile();
+function finishWord(v) {
+    if (v.error)
+        return `ERROR: ${v.error}`;
+    if (v.cached)
+        return 'CACHED';
+    const s = durationSeconds(v);
+    return s === undefined ? 'DONE' : `DONE ${s.toFixed(1)}s`;
 }
-//# sourceMappingURL=manifest.js.map
-// EXTERNAL MODULE: external "path"
-var external_path_ = __nccwpck_require__(6928);
-// EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
-var lib = __nccwpck_require__(4942);
-// EXTERNAL MODULE: external "stream"
-var external_stream_ = __nccwpck_require__(2203);
-// EXTERNAL MODULE: external "util"
-var external_util_ = __nccwpck_require__(9023);
-// EXTERNAL MODULE: external "assert"
-var external_assert_ = __nccwpck_require__(2613);
-// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 2 modules
-var lib_exec = __nccwpck_require__(5260);
-;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/retry-helper.js
-var retry_helper_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
 
+;// CONCATENATED MODULE: ./src/build/metadata.ts
+function parseMetadata(text) {
+    const raw = JSON.parse(text);
+    const str = (k) => (typeof raw[k] === 'string' ? raw[k] : undefined);
+    const digest = str('containerimage.digest');
+    const names = str('image.name');
+    return {
+        raw,
+        digest,
+        // With the containerd image store buildx drops containerimage.config.digest,
+        // and the engine's image ID is then the index digest (docker image inspect
+        // .Id shows it), so that is what imageid falls back to.
+        imageId: str('containerimage.config.digest') ?? digest,
+        descriptor: raw['containerimage.descriptor'],
+        buildRef: str('buildx.build.ref'),
+        imageNames: names
+            ? names
+                .split(',')
+                .map((n) => n.trim())
+                .filter(Boolean)
+            : [],
+    };
+}
+
+;// CONCATENATED MODULE: ./src/build/runner.ts
+
+
+
+
+
+
+
+class BuildError extends Error {
+    vertices;
+    failedStep;
+    constructor(message, vertices, failedStep) {
+        super(message);
+        this.vertices = vertices;
+        this.failedStep = failedStep;
+        this.name = 'BuildError';
+    }
+}
+async function runBuild(buildx, argv, metadataFile) {
+    // The build's own output (step names, RUN output, BuildKit's error excerpt) is untrusted.
+    let batch = [];
+    const printer = new ProgressPrinter((line) => batch.push(line));
+    const flush = () => {
+        printUntrusted(batch);
+        batch = [];
+    };
+    const t0 = Date.now();
+    const res = await run(...args(buildx, ...argv), {
+        allowFailure: true,
+        onStderr: (chunk) => {
+            printer.write(chunk);
+            flush();
+        },
+    });
+    printer.end();
+    flush();
+    const seconds = (Date.now() - t0) / 1000;
+    const vertices = printer.table.all();
+    if (res.exitCode !== 0) {
+        const errorLine = [...printer.trailer].reverse().find((l) => l.startsWith('ERROR:'));
+        const failed = vertices.find((v) => v.error && v.error !== 'context canceled');
+        const why = errorLine ?? (failed ? `${failed.name}: ${failed.error}` : `buildx exited with code ${res.exitCode}`);
+        const failedStep = failed
+            ? { name: failed.name ?? '', error: failed.error ?? '', logs: printer.stepLogs.get(failed.digest) ?? [] }
+            : undefined;
+        throw new BuildError(`Build failed: ${why.replace(/^ERROR:\s*/, '').replace(/^failed to solve:\s*/, '')}`, vertices, failedStep);
+    }
+    let metadata;
+    try {
+        metadata = parseMetadata(external_node_fs_.readFileSync(metadataFile, 'utf8'));
+    }
+    catch (err) {
+        lib_core/* warning */.$e(`Could not read the build metadata file ${metadataFile}: ${err.message}`);
+    }
+    return { vertices, metadata, seconds };
+}
+
+;// CONCATENATED MODULE: ./src/build/retry.ts
+// Which build failures are worth a retry. Module downloads fail transiently
+// (a proxy or VCS host answering 5xx, resets, timeouts); a retry re-runs only
+// the failed step, because every step before it is cached. Missing modules
+// (404/410) and refused credentials (401/403) fail the same way every time.
+
+
+
+
+
+const GO_STEP = /\bgo (mod|build|get|install|list|generate|test|vet|work)\b/;
+const PERMANENT = [
+    [/\b404 Not Found\b/, 'a module is not found (404)'],
+    [/\b410 Gone\b/, 'a module is gone (410)'],
+    [/\b401 Unauthorized\b/, 'the module proxy refused the credentials (401)'],
+    [/\b403 Forbidden\b/, 'the module proxy forbids access (403)'],
+    [/checksum mismatch|SECURITY ERROR/, 'a checksum does not match go.sum'],
+    [/unknown revision|invalid version/, 'a required version does not exist'],
+];
+const TRANSIENT = [
+    [/\b(500 Internal Server Error|502 Bad Gateway|503 Service Unavailable|504 Gateway Timeout)\b/, ''],
+    [/connection reset by peer/, 'connection reset by peer'],
+    [/connection refused/, 'connection refused'],
+    [/i\/o timeout|TLS handshake timeout|Client\.Timeout exceeded/, 'timeout'],
+    [/unexpected EOF/, 'unexpected EOF'],
+    [/temporary failure in name resolution|server misbehaving/i, 'DNS failure'],
+];
 /**
- * Internal class for retries
+ * A line where Go reports fetching a module: "go: M@V: reading URL: ...",
+ * "verifying M@V: ...", a proxy path (/@v/, /@latest) or the checksum
+ * database. A network word anywhere else (a compile error's "unexpected EOF",
+ * a test's "connection refused") is not a download failure.
  */
-class RetryHelper {
-    constructor(maxAttempts, minSeconds, maxSeconds) {
-        if (maxAttempts < 1) {
-            throw new Error('max attempts should be greater than or equal to 1');
+const FETCH_LINE = /(^|\s)go: [^\s@]+@[^\s:]+: |verifying [^\s@]+@|reading https?:\/\/|\/@v\/|\/@latest|sum\.golang\.org|^\s*go: downloading /;
+function classifyFailure(step) {
+    if (!step)
+        return { retry: false, reason: 'no failed step was reported' };
+    if (!GO_STEP.test(step.name))
+        return { retry: false, reason: 'the failed step does not run a Go command that fetches modules' };
+    const text = [...step.logs, step.error].join('\n');
+    for (const [re, why] of PERMANENT)
+        if (re.test(text))
+            return { retry: false, reason: `permanent: ${why}` };
+    const fetchLines = step.logs.filter((l) => FETCH_LINE.test(l));
+    for (const [re, why] of TRANSIENT) {
+        const line = fetchLines.find((l) => re.test(l));
+        if (line) {
+            const m = re.exec(line);
+            return { retry: true, reason: `transient: ${why || m[1] || m[0]} (${line.trim()})` };
         }
-        this.maxAttempts = maxAttempts;
-        this.minSeconds = Math.floor(minSeconds);
-        this.maxSeconds = Math.floor(maxSeconds);
-        if (this.minSeconds > this.maxSeconds) {
-            throw new Error('min seconds should be less than or equal to max seconds');
-        }
     }
-    execute(action, isRetryable) {
-        return retry_helper_awaiter(this, void 0, void 0, function* () {
-            let attempt = 1;
-            while (attempt < this.maxAttempts) {
-                // Try
-                try {
-                    return yield action();
-                }
-                catch (err) {
-                    if (isRetryable && !isRetryable(err)) {
-                        throw err;
-                    }
-                    lib_core/* info */.pq(err.message);
-                }
-                // Sleep
-                const seconds = this.getSleepAmount();
-                lib_core/* info */.pq(`Waiting ${seconds} seconds before trying again`);
-                yield this.sleep(seconds);
-                attempt++;
-            }
-            // Last attempt
-            return yield action();
-        });
-    }
-    getSleepAmount() {
-        return (Math.floor(Math.random() * (this.maxSeconds - this.minSeconds + 1)) +
-            this.minSeconds);
-    }
-    sleep(seconds) {
-        return retry_helper_awaiter(this, void 0, void 0, function* () {
-            return new Promise(resolve => setTimeout(resolve, seconds * 1000));
-        });
-    }
+    return { retry: false, reason: 'not a module download failure' };
 }
-//# sourceMappingURL=retry-helper.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/tool-cache.js
-var tool_cache_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
-    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
-    return new (P || (P = Promise))(function (resolve, reject) {
-        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
-        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
-        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
-        step((generator = generator.apply(thisArg, _arguments || [])).next());
-    });
-};
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-class HTTPError extends Error {
-    constructor(httpStatusCode) {
-        super(`Unexpected HTTP response: ${httpStatusCode}`);
-        this.httpStatusCode = httpStatusCode;
-        Object.setPrototypeOf(this, new.target.prototype);
-    }
+/** Seconds to wait before retry `attempt` (1-based): 1, 2, 4, ... capped at 30. */
+function backoffSeconds(attempt, base = 1) {
+    return Math.min(30, base * 2 ** (attempt - 1));
 }
-const IS_WINDOWS = process.platform === 'win32';
-const IS_MAC = process.platform === 'darwin';
-const userAgent = 'actions/tool-cache';
-/**
- * Download a tool from an url and stream it into a file
- *
- * @param url       url of tool to download
- * @param dest      path to download tool
- * @param auth      authorization header
- * @param headers   other headers
- * @returns         path to downloaded tool
- */
-function downloadTool(url, dest, auth, headers) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        dest = dest || external_path_.join(_getTempDirectory(), external_crypto_.randomUUID());
-        yield lib_io/* mkdirP */.U$(external_path_.dirname(dest));
-        lib_core/* debug */.Yz(`Downloading ${url}`);
-        lib_core/* debug */.Yz(`Destination ${dest}`);
-        const maxAttempts = 3;
-        const minSeconds = _getGlobal('TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS', 10);
-        const maxSeconds = _getGlobal('TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS', 20);
-        const retryHelper = new RetryHelper(maxAttempts, minSeconds, maxSeconds);
-        return yield retryHelper.execute(() => tool_cache_awaiter(this, void 0, void 0, function* () {
-            return yield downloadToolAttempt(url, dest || '', auth, headers);
-        }), (err) => {
-            if (err instanceof HTTPError && err.httpStatusCode) {
-                // Don't retry anything less than 500, except 408 Request Timeout and 429 Too Many Requests
-                if (err.httpStatusCode < 500 &&
-                    err.httpStatusCode !== 408 &&
-                    err.httpStatusCode !== 429) {
-                    return false;
-                }
-            }
-            // Otherwise retry
-            return true;
-        });
-    });
-}
-function downloadToolAttempt(url, dest, auth, headers) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        if (external_fs_.existsSync(dest)) {
-            throw new Error(`Destination file path ${dest} already exists`);
-        }
-        // Get the response headers
-        const http = new lib/* HttpClient */.Qq(userAgent, [], {
-            allowRetries: false
-        });
-        if (auth) {
-            lib_core/* debug */.Yz('set auth');
-            if (headers === undefined) {
-                headers = {};
-            }
-            headers.authorization = auth;
-        }
-        const response = yield http.get(url, headers);
-        if (response.message.statusCode !== 200) {
-            const err = new HTTPError(response.message.statusCode);
-            lib_core/* debug */.Yz(`Failed to download from "${url}". Code(${response.message.statusCode}) Message(${response.message.statusMessage})`);
-            throw err;
-        }
-        // Download the response body
-        const pipeline = external_util_.promisify(external_stream_.pipeline);
-        const responseMessageFactory = _getGlobal('TEST_DOWNLOAD_TOOL_RESPONSE_MESSAGE_FACTORY', () => response.message);
-        const readStream = responseMessageFactory();
-        let succeeded = false;
+/** Runs the build, retrying transient module-download failures; a retry re-runs only the failed step. */
+async function buildWithRetries(buildx, argv, metadataFile, settings) {
+    for (let attempt = 1;; attempt++) {
         try {
-            yield pipeline(readStream, external_fs_.createWriteStream(dest));
-            lib_core/* debug */.Yz('download complete');
-            succeeded = true;
-            return dest;
+            return await runBuild(buildx, argv, metadataFile);
         }
-        finally {
-            // Error, delete dest before retry
-            if (!succeeded) {
-                lib_core/* debug */.Yz('download failed');
-                try {
-                    yield lib_io/* rmRF */.Yz(dest);
-                }
-                catch (err) {
-                    lib_core/* debug */.Yz(`Failed to delete '${dest}'. ${err.message}`);
-                }
+        catch (err) {
+            if (!(err instanceof BuildError))
+                throw err;
+            // In strict mode BuildKit itself fails on a cache export error: say so plainly.
+            const cacheFailure = settings.cacheStrict ? cacheProblems(err.vertices).find((p) => !p.missing) : undefined;
+            if (cacheFailure)
+                throw new Error(`Cache ${cacheFailure.kind} failed (${cacheFailure.vertex}): ${cacheFailure.error} (${Inputs.cacheStrict}: true)`);
+            const verdict = classifyFailure(err.failedStep);
+            // The reason quotes the build's own output.
+            printUntrusted(`Build attempt ${attempt} failed: ${verdict.reason}`);
+            if (!verdict.retry || attempt > settings.retries) {
+                if (verdict.retry)
+                    lib_core/* info */.pq(`No retries left (${Inputs.retries}: ${settings.retries})`);
+                throw err;
             }
-        }
-    });
-}
-/**
- * Extract a .7z file
- *
- * @param file     path to the .7z file
- * @param dest     destination directory. Optional.
- * @param _7zPath  path to 7zr.exe. Optional, for long path support. Most .7z archives do not have this
- * problem. If your .7z archive contains very long paths, you can pass the path to 7zr.exe which will
- * gracefully handle long paths. By default 7zdec.exe is used because it is a very small program and is
- * bundled with the tool lib. However it does not support long paths. 7zr.exe is the reduced command line
- * interface, it is smaller than the full command line interface, and it does support long paths. At the
- * time of this writing, it is freely available from the LZMA SDK that is available on the 7zip website.
- * Be sure to check the current license agreement. If 7zr.exe is bundled with your action, then the path
- * to 7zr.exe can be pass to this function.
- * @returns        path to the destination directory
- */
-function extract7z(file, dest, _7zPath) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        ok(IS_WINDOWS, 'extract7z() not supported on current OS');
-        ok(file, 'parameter "file" is required');
-        dest = yield _createExtractFolder(dest);
-        const originalCwd = process.cwd();
-        process.chdir(dest);
-        if (_7zPath) {
-            try {
-                const logLevel = core.isDebug() ? '-bb1' : '-bb0';
-                const args = [
-                    'x', // eXtract files with full paths
-                    logLevel, // -bb[0-3] : set output log level
-                    '-bd', // disable progress indicator
-                    '-sccUTF-8', // set charset for for console input/output
-                    file
-                ];
-                const options = {
-                    silent: true
-                };
-                yield exec(`"${_7zPath}"`, args, options);
-            }
-            finally {
-                process.chdir(originalCwd);
-            }
-        }
-        else {
-            const escapedScript = path
-                .join(__dirname, '..', 'scripts', 'Invoke-7zdec.ps1')
-                .replace(/'/g, "''")
-                .replace(/"|\n|\r/g, ''); // double-up single quotes, remove double quotes and newlines
-            const escapedFile = file.replace(/'/g, "''").replace(/"|\n|\r/g, '');
-            const escapedTarget = dest.replace(/'/g, "''").replace(/"|\n|\r/g, '');
-            const command = `& '${escapedScript}' -Source '${escapedFile}' -Target '${escapedTarget}'`;
-            const args = [
-                '-NoLogo',
-                '-Sta',
-                '-NoProfile',
-                '-NonInteractive',
-                '-ExecutionPolicy',
-                'Unrestricted',
-                '-Command',
-                command
-            ];
-            const options = {
-                silent: true
-            };
-            try {
-                const powershellPath = yield io.which('powershell', true);
-                yield exec(`"${powershellPath}"`, args, options);
-            }
-            finally {
-                process.chdir(originalCwd);
-            }
-        }
-        return dest;
-    });
-}
-/**
- * Extract a compressed tar archive
- *
- * @param file     path to the tar
- * @param dest     destination directory. Optional.
- * @param flags    flags for the tar command to use for extraction. Defaults to 'xz' (extracting gzipped tars). Optional.
- * @returns        path to the destination directory
- */
-function extractTar(file_1, dest_1) {
-    return tool_cache_awaiter(this, arguments, void 0, function* (file, dest, flags = 'xz') {
-        if (!file) {
-            throw new Error("parameter 'file' is required");
-        }
-        // Create dest
-        dest = yield _createExtractFolder(dest);
-        // Determine whether GNU tar
-        core.debug('Checking tar --version');
-        let versionOutput = '';
-        yield exec('tar --version', [], {
-            ignoreReturnCode: true,
-            silent: true,
-            listeners: {
-                stdout: (data) => (versionOutput += data.toString()),
-                stderr: (data) => (versionOutput += data.toString())
-            }
-        });
-        core.debug(versionOutput.trim());
-        const isGnuTar = versionOutput.toUpperCase().includes('GNU TAR');
-        // Initialize args
-        let args;
-        if (flags instanceof Array) {
-            args = flags;
-        }
-        else {
-            args = [flags];
-        }
-        if (core.isDebug() && !flags.includes('v')) {
-            args.push('-v');
-        }
-        let destArg = dest;
-        let fileArg = file;
-        if (IS_WINDOWS && isGnuTar) {
-            args.push('--force-local');
-            destArg = dest.replace(/\\/g, '/');
-            // Technically only the dest needs to have `/` but for aesthetic consistency
-            // convert slashes in the file arg too.
-            fileArg = file.replace(/\\/g, '/');
-        }
-        if (isGnuTar) {
-            // Suppress warnings when using GNU tar to extract archives created by BSD tar
-            args.push('--warning=no-unknown-keyword');
-            args.push('--overwrite');
-        }
-        args.push('-C', destArg, '-f', fileArg);
-        yield exec(`tar`, args);
-        return dest;
-    });
-}
-/**
- * Extract a xar compatible archive
- *
- * @param file     path to the archive
- * @param dest     destination directory. Optional.
- * @param flags    flags for the xar. Optional.
- * @returns        path to the destination directory
- */
-function extractXar(file_1, dest_1) {
-    return tool_cache_awaiter(this, arguments, void 0, function* (file, dest, flags = []) {
-        ok(IS_MAC, 'extractXar() not supported on current OS');
-        ok(file, 'parameter "file" is required');
-        dest = yield _createExtractFolder(dest);
-        let args;
-        if (flags instanceof Array) {
-            args = flags;
-        }
-        else {
-            args = [flags];
-        }
-        args.push('-x', '-C', dest, '-f', file);
-        if (core.isDebug()) {
-            args.push('-v');
-        }
-        const xarPath = yield io.which('xar', true);
-        yield exec(`"${xarPath}"`, _unique(args));
-        return dest;
-    });
-}
-/**
- * Extract a zip
- *
- * @param file     path to the zip
- * @param dest     destination directory. Optional.
- * @returns        path to the destination directory
- */
-function extractZip(file, dest) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        if (!file) {
-            throw new Error("parameter 'file' is required");
-        }
-        dest = yield _createExtractFolder(dest);
-        if (IS_WINDOWS) {
-            yield extractZipWin(file, dest);
-        }
-        else {
-            yield extractZipNix(file, dest);
-        }
-        return dest;
-    });
-}
-function extractZipWin(file, dest) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        // build the powershell command
-        const escapedFile = file.replace(/'/g, "''").replace(/"|\n|\r/g, ''); // double-up single quotes, remove double quotes and newlines
-        const escapedDest = dest.replace(/'/g, "''").replace(/"|\n|\r/g, '');
-        const pwshPath = yield io.which('pwsh', false);
-        //To match the file overwrite behavior on nix systems, we use the overwrite = true flag for ExtractToDirectory
-        //and the -Force flag for Expand-Archive as a fallback
-        if (pwshPath) {
-            //attempt to use pwsh with ExtractToDirectory, if this fails attempt Expand-Archive
-            const pwshCommand = [
-                `$ErrorActionPreference = 'Stop' ;`,
-                `try { Add-Type -AssemblyName System.IO.Compression.ZipFile } catch { } ;`,
-                `try { [System.IO.Compression.ZipFile]::ExtractToDirectory('${escapedFile}', '${escapedDest}', $true) }`,
-                `catch { if (($_.Exception.GetType().FullName -eq 'System.Management.Automation.MethodException') -or ($_.Exception.GetType().FullName -eq 'System.Management.Automation.RuntimeException') ){ Expand-Archive -LiteralPath '${escapedFile}' -DestinationPath '${escapedDest}' -Force } else { throw $_ } } ;`
-            ].join(' ');
-            const args = [
-                '-NoLogo',
-                '-NoProfile',
-                '-NonInteractive',
-                '-ExecutionPolicy',
-                'Unrestricted',
-                '-Command',
-                pwshCommand
-            ];
-            core.debug(`Using pwsh at path: ${pwshPath}`);
-            yield exec(`"${pwshPath}"`, args);
-        }
-        else {
-            const powershellCommand = [
-                `$ErrorActionPreference = 'Stop' ;`,
-                `try { Add-Type -AssemblyName System.IO.Compression.FileSystem } catch { } ;`,
-                `if ((Get-Command -Name Expand-Archive -Module Microsoft.PowerShell.Archive -ErrorAction Ignore)) { Expand-Archive -LiteralPath '${escapedFile}' -DestinationPath '${escapedDest}' -Force }`,
-                `else {[System.IO.Compression.ZipFile]::ExtractToDirectory('${escapedFile}', '${escapedDest}', $true) }`
-            ].join(' ');
-            const args = [
-                '-NoLogo',
-                '-Sta',
-                '-NoProfile',
-                '-NonInteractive',
-                '-ExecutionPolicy',
-                'Unrestricted',
-                '-Command',
-                powershellCommand
-            ];
-            const powershellPath = yield io.which('powershell', true);
-            core.debug(`Using powershell at path: ${powershellPath}`);
-            yield exec(`"${powershellPath}"`, args);
-        }
-    });
-}
-function extractZipNix(file, dest) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        const unzipPath = yield io.which('unzip', true);
-        const args = [file];
-        if (!core.isDebug()) {
-            args.unshift('-q');
-        }
-        args.unshift('-o'); //overwrite with -o, otherwise a prompt is shown which freezes the run
-        yield exec(`"${unzipPath}"`, args, { cwd: dest });
-    });
-}
-/**
- * Caches a directory and installs it into the tool cacheDir
- *
- * @param sourceDir    the directory to cache into tools
- * @param tool          tool name
- * @param version       version of the tool.  semver format
- * @param arch          architecture of the tool.  Optional.  Defaults to machine architecture
- */
-function cacheDir(sourceDir, tool, version, arch) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        version = semver.clean(version) || version;
-        arch = arch || os.arch();
-        core.debug(`Caching tool ${tool} ${version} ${arch}`);
-        core.debug(`source dir: ${sourceDir}`);
-        if (!fs.statSync(sourceDir).isDirectory()) {
-            throw new Error('sourceDir is not a directory');
-        }
-        // Create the tool dir
-        const destPath = yield _createToolPath(tool, version, arch);
-        // copy each child item. do not move. move can fail on Windows
-        // due to anti-virus software having an open handle on a file.
-        for (const itemName of fs.readdirSync(sourceDir)) {
-            const s = path.join(sourceDir, itemName);
-            yield io.cp(s, destPath, { recursive: true });
-        }
-        // write .complete
-        _completeToolPath(tool, version, arch);
-        return destPath;
-    });
-}
-/**
- * Caches a downloaded file (GUID) and installs it
- * into the tool cache with a given targetName
- *
- * @param sourceFile    the file to cache into tools.  Typically a result of downloadTool which is a guid.
- * @param targetFile    the name of the file name in the tools directory
- * @param tool          tool name
- * @param version       version of the tool.  semver format
- * @param arch          architecture of the tool.  Optional.  Defaults to machine architecture
- */
-function cacheFile(sourceFile, targetFile, tool, version, arch) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        version = node_modules_semver.clean(version) || version;
-        arch = arch || external_os_.arch();
-        lib_core/* debug */.Yz(`Caching tool ${tool} ${version} ${arch}`);
-        lib_core/* debug */.Yz(`source file: ${sourceFile}`);
-        if (!external_fs_.statSync(sourceFile).isFile()) {
-            throw new Error('sourceFile is not a file');
-        }
-        // create the tool dir
-        const destFolder = yield _createToolPath(tool, version, arch);
-        // copy instead of move. move can fail on Windows due to
-        // anti-virus software having an open handle on a file.
-        const destPath = external_path_.join(destFolder, targetFile);
-        lib_core/* debug */.Yz(`destination file ${destPath}`);
-        yield lib_io.cp(sourceFile, destPath);
-        // write .complete
-        _completeToolPath(tool, version, arch);
-        return destFolder;
-    });
-}
-/**
- * Finds the path to a tool version in the local installed tool cache
- *
- * @param toolName      name of the tool
- * @param versionSpec   version of the tool
- * @param arch          optional arch.  defaults to arch of computer
- */
-function find(toolName, versionSpec, arch) {
-    if (!toolName) {
-        throw new Error('toolName parameter is required');
-    }
-    if (!versionSpec) {
-        throw new Error('versionSpec parameter is required');
-    }
-    arch = arch || external_os_.arch();
-    // attempt to resolve an explicit version
-    if (!isExplicitVersion(versionSpec)) {
-        const localVersions = findAllVersions(toolName, arch);
-        const match = evaluateVersions(localVersions, versionSpec);
-        versionSpec = match;
-    }
-    // check for the explicit version in the cache
-    let toolPath = '';
-    if (versionSpec) {
-        versionSpec = node_modules_semver.clean(versionSpec) || '';
-        const cachePath = external_path_.join(_getCacheDirectory(), toolName, versionSpec, arch);
-        lib_core/* debug */.Yz(`checking cache: ${cachePath}`);
-        if (external_fs_.existsSync(cachePath) && external_fs_.existsSync(`${cachePath}.complete`)) {
-            lib_core/* debug */.Yz(`Found tool in cache ${toolName} ${versionSpec} ${arch}`);
-            toolPath = cachePath;
-        }
-        else {
-            lib_core/* debug */.Yz('not found');
+            const wait = backoffSeconds(attempt);
+            lib_core/* warning */.$e(`Retrying the build (attempt ${attempt + 1} of ${settings.retries + 1}) in ${wait}s after a ${verdict.reason}`);
+            await new Promise((r) => setTimeout(r, wait * 1000));
         }
     }
-    return toolPath;
 }
-/**
- * Finds the paths to all versions of a tool that are installed in the local tool cache
- *
- * @param toolName  name of the tool
- * @param arch      optional arch.  defaults to arch of computer
- */
-function findAllVersions(toolName, arch) {
-    const versions = [];
-    arch = arch || external_os_.arch();
-    const toolPath = external_path_.join(_getCacheDirectory(), toolName);
-    if (external_fs_.existsSync(toolPath)) {
-        const children = external_fs_.readdirSync(toolPath);
-        for (const child of children) {
-            if (isExplicitVersion(child)) {
-                const fullPath = external_path_.join(toolPath, child, arch || '');
-                if (external_fs_.existsSync(fullPath) && external_fs_.existsSync(`${fullPath}.complete`)) {
-                    versions.push(child);
-                }
-            }
-        }
+
+;// CONCATENATED MODULE: ./src/context.ts
+// The workflow context, read once from the runner's environment and the event
+// payload: which event, which ref, which branch the run belongs to, and the
+// cache scope it may read and write.
+
+const PR_EVENTS = new Set(['pull_request', 'pull_request_target', 'pull_request_review', 'pull_request_review_comment']);
+function readPayload(env) {
+    try {
+        if (env.GITHUB_EVENT_PATH)
+            return JSON.parse(external_node_fs_.readFileSync(env.GITHUB_EVENT_PATH, 'utf8'));
     }
-    return versions;
-}
-function getManifestFromRepo(owner_1, repo_1, auth_1) {
-    return tool_cache_awaiter(this, arguments, void 0, function* (owner, repo, auth, branch = 'master') {
-        let releases = [];
-        const treeUrl = `https://api.github.com/repos/${owner}/${repo}/git/trees/${branch}`;
-        const http = new httpm.HttpClient('tool-cache');
-        const headers = {};
-        if (auth) {
-            core.debug('set auth');
-            headers.authorization = auth;
-        }
-        const response = yield http.getJson(treeUrl, headers);
-        if (!response.result) {
-            return releases;
-        }
-        let manifestUrl = '';
-        for (const item of response.result.tree) {
-            if (item.path === 'versions-manifest.json') {
-                manifestUrl = item.url;
-                break;
-            }
-        }
-        headers['accept'] = 'application/vnd.github.VERSION.raw';
-        let versionsRaw = yield (yield http.get(manifestUrl, headers)).readBody();
-        if (versionsRaw) {
-            // shouldn't be needed but protects against invalid json saved with BOM
-            versionsRaw = versionsRaw.replace(/^\uFEFF/, '');
-            try {
-                releases = JSON.parse(versionsRaw);
-            }
-            catch (_a) {
-                core.debug('Invalid json');
-            }
-        }
-        return releases;
-    });
-}
-function findFromManifest(versionSpec_1, stable_1, manifest_1) {
-    return tool_cache_awaiter(this, arguments, void 0, function* (versionSpec, stable, manifest, archFilter = os.arch()) {
-        // wrap the internal impl
-        const match = yield mm._findMatch(versionSpec, stable, manifest, archFilter);
-        return match;
-    });
-}
-function _createExtractFolder(dest) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        if (!dest) {
-            // create a temp dir
-            dest = path.join(_getTempDirectory(), crypto.randomUUID());
-        }
-        yield io.mkdirP(dest);
-        return dest;
-    });
-}
-function _createToolPath(tool, version, arch) {
-    return tool_cache_awaiter(this, void 0, void 0, function* () {
-        const folderPath = external_path_.join(_getCacheDirectory(), tool, node_modules_semver.clean(version) || version, arch || '');
-        lib_core/* debug */.Yz(`destination ${folderPath}`);
-        const markerPath = `${folderPath}.complete`;
-        yield lib_io/* rmRF */.Yz(folderPath);
-        yield lib_io/* rmRF */.Yz(markerPath);
-        yield lib_io/* mkdirP */.U$(folderPath);
-        return folderPath;
-    });
-}
-function _completeToolPath(tool, version, arch) {
-    const folderPath = external_path_.join(_getCacheDirectory(), tool, node_modules_semver.clean(version) || version, arch || '');
-    const markerPath = `${folderPath}.complete`;
-    external_fs_.writeFileSync(markerPath, '');
-    lib_core/* debug */.Yz('finished caching tool');
-}
-/**
- * Check if version string is explicit
- *
- * @param versionSpec      version string to check
- */
-function isExplicitVersion(versionSpec) {
-    const c = node_modules_semver.clean(versionSpec) || '';
-    lib_core/* debug */.Yz(`isExplicit: ${c}`);
-    const valid = node_modules_semver.valid(c) != null;
-    lib_core/* debug */.Yz(`explicit? ${valid}`);
-    return valid;
-}
-/**
- * Get the highest satisfiying semantic version in `versions` which satisfies `versionSpec`
- *
- * @param versions        array of versions to evaluate
- * @param versionSpec     semantic version spec to satisfy
- */
-function evaluateVersions(versions, versionSpec) {
-    let version = '';
-    lib_core/* debug */.Yz(`evaluating ${versions.length} versions`);
-    versions = versions.sort((a, b) => {
-        if (node_modules_semver.gt(a, b)) {
-            return 1;
-        }
-        return -1;
-    });
-    for (let i = versions.length - 1; i >= 0; i--) {
-        const potential = versions[i];
-        const satisfied = node_modules_semver.satisfies(potential, versionSpec);
-        if (satisfied) {
-            version = potential;
-            break;
-        }
+    catch {
+        // No payload (a local run): the context comes from the environment alone.
     }
-    if (version) {
-        lib_core/* debug */.Yz(`matched: ${version}`);
+    return {};
+}
+function workflowContext(env = process.env) {
+    const payload = readPayload(env);
+    const eventName = env.GITHUB_EVENT_NAME ?? '';
+    const ref = env.GITHUB_REF ?? '';
+    const defaultBranch = payload.repository?.default_branch || 'main';
+    const prFromRef = /^refs\/pull\/(\d+)\//.exec(ref)?.[1];
+    const prNumber = payload.pull_request?.number ?? (prFromRef ? Number(prFromRef) : undefined);
+    const pullRequest = PR_EVENTS.has(eventName) || prFromRef ? prNumber : undefined;
+    let scope;
+    if (pullRequest !== undefined)
+        scope = `pr-${pullRequest}`;
+    else if (ref.startsWith('refs/heads/'))
+        scope = ref.slice('refs/heads/'.length);
+    else
+        scope = defaultBranch;
+    return {
+        eventName,
+        ref,
+        sha: env.GITHUB_SHA ?? '',
+        serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com',
+        repository: env.GITHUB_REPOSITORY ?? '',
+        payload,
+        defaultBranch,
+        pullRequest,
+        scope,
+        trusted: scope === defaultBranch,
+        runId: `${env.GITHUB_RUN_ID ?? Date.now()}-${env.GITHUB_RUN_ATTEMPT ?? '1'}`,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/cache/keys.ts
+// Cache keys and registry refs. Pure functions of their inputs, so the exact
+// ref scheme documented in the README is what the unit tests pin down.
+
+/**
+ * A Docker-tag-safe slug ([a-z0-9._-], no leading or trailing "." or "-") of
+ * at most `max` characters; a longer one ends in 8 hex digits of its hash so
+ * that names sharing a prefix stay apart. 48 leaves room in a cache tag.
+ */
+function slug(name, max = 48) {
+    let s = name
+        .toLowerCase()
+        .replace(/[^a-z0-9._-]+/g, '-')
+        .replace(/-{2,}/g, '-')
+        .replace(/^[.-]+|[.-]+$/g, '');
+    if (s.length > max)
+        s = `${s.slice(0, max - 9)}-${sha(name).slice(0, 8)}`;
+    return s || 'none';
+}
+function sha(text) {
+    return external_node_crypto_.createHash('sha256').update(text).digest('hex');
+}
+/** "linux/amd64,linux/arm64" → "linux-amd64_linux-arm64"; order does not matter. */
+function platformSlug(platforms) {
+    const s = [...platforms]
+        .sort()
+        .map((p) => p.replace(/\//g, '-'))
+        .join('_');
+    return s.length <= 40 ? s : `p${sha(s).slice(0, 12)}`;
+}
+/** A short id of what is built, so services, targets and Dockerfiles that share a cache-ref keep apart. */
+function buildId(context, file, target) {
+    return sha(`${context}\n${file}\n${target ?? ''}`).slice(0, 8);
+}
+/**
+ * GOMODCACHE: the module files and the Go version (shared by whatever builds
+ * the same modules). GOCACHE: the Go version, the platform set and what is built.
+ */
+function cacheKeys(k) {
+    const go = `${k.goImage}\n${k.goDirective}`;
+    const files = Object.keys(k.moduleFiles)
+        .sort()
+        .map((f) => `${f}\n${sha(k.moduleFiles[f])}`)
+        .join('\n');
+    return {
+        mod: sha(`gomod\n${go}\n${files}`).slice(0, 16),
+        build: sha(`gobuild\n${go}\n${[...k.platforms].sort().join(',')}\n${k.buildId}`).slice(0, 16),
+    };
+}
+function dedupe(c) {
+    const seen = new Set();
+    return c.filter((x) => (seen.has(x.ref) ? false : (seen.add(x.ref), true)));
+}
+/**
+ * Every ref is scoped by who wrote it, as actions/cache scopes its entries:
+ * a run reads its own scope, then the default branch's, and writes only its
+ * own. The default branch (and tags, which build from it) therefore reads
+ * only what default-branch runs wrote, never what a branch or a fork's pull
+ * request could have planted.
+ */
+function scopes(s) {
+    return [...new Set([slug(s.scope), slug(s.defaultBranch)])];
+}
+/** BuildKit layer cache: `<prefix>-<platforms>-<build id>-<scope>`, read from the run's scope, then the default branch's. */
+function layerCacheRefs(s) {
+    const ref = (scope) => `${s.repository}:${s.prefix}-${platformSlug(s.platforms)}-${s.buildId}-${scope}`;
+    const [own, ...others] = scopes(s);
+    return { write: ref(own), read: [ref(own), ...others.map(ref)] };
+}
+/**
+ * Go caches:
+ * - mod:   `<prefix>-gomod-<key>-<scope>` (the exact module set), then the newest of this build in
+ *          the scope `<prefix>-gomod-<build id>-<scope>`; each in the run's scope, then the default branch's.
+ * - build: `<prefix>-gobuild-<key>-<scope>`, then the same key in the default branch's scope.
+ */
+function goCacheRefs(s, kind, key) {
+    const t = (tag) => `${s.repository}:${s.prefix}-${tag}`;
+    const [own, ...others] = scopes(s);
+    if (kind === 'mod') {
+        return {
+            write: [t(`gomod-${key}-${own}`), t(`gomod-${s.buildId}-${own}`)],
+            read: dedupe([
+                { ref: t(`gomod-${key}-${own}`), match: 'exact' },
+                ...others.map((o) => ({ ref: t(`gomod-${key}-${o}`), match: 'exact' })),
+                { ref: t(`gomod-${s.buildId}-${own}`), match: 'branch' },
+                ...others.map((o) => ({ ref: t(`gomod-${s.buildId}-${o}`), match: 'default-branch' })),
+            ]),
+        };
     }
-    else {
-        lib_core/* debug */.Yz('match not found');
+    return {
+        write: [t(`gobuild-${key}-${own}`)],
+        read: dedupe([
+            { ref: t(`gobuild-${key}-${own}`), match: 'exact' },
+            ...others.map((o) => ({ ref: t(`gobuild-${key}-${o}`), match: 'default-branch' })),
+        ]),
+    };
+}
+/**
+ * actions/cache keys for the gha backend. The service scopes entries itself
+ * (a run reads its own branch's, then the default branch's; pull requests
+ * their own), which is the trust model wanted here.
+ */
+// Restore keys match by prefix, newest first. Only a restore of the primary
+// key itself is an exact hit; a prefix match is a fallback.
+function ghaKeys(kind, key, runId) {
+    if (kind === 'mod') {
+        return {
+            write: [`go-buildx-gomod-${key}`],
+            read: [
+                { ref: `go-buildx-gomod-${key}`, match: 'exact' },
+                { ref: 'go-buildx-gomod-', match: 'branch' },
+            ],
+        };
     }
-    return version;
+    // A GOCACHE grows with every code change, and actions/cache entries are immutable: each save is a new entry.
+    return {
+        write: [`go-buildx-gobuild-${key}-${runId}`],
+        read: [
+            { ref: `go-buildx-gobuild-${key}-${runId}`, match: 'exact' },
+            { ref: `go-buildx-gobuild-${key}-`, match: 'branch' },
+        ],
+    };
 }
-/**
- * Gets RUNNER_TOOL_CACHE
- */
-function _getCacheDirectory() {
-    const cacheDirectory = process.env['RUNNER_TOOL_CACHE'] || '';
-    (0,external_assert_.ok)(cacheDirectory, 'Expected RUNNER_TOOL_CACHE to be defined');
-    return cacheDirectory;
-}
-/**
- * Gets RUNNER_TEMP
- */
-function _getTempDirectory() {
-    const tempDirectory = process.env['RUNNER_TEMP'] || '';
-    (0,external_assert_.ok)(tempDirectory, 'Expected RUNNER_TEMP to be defined');
-    return tempDirectory;
-}
-/**
- * Gets a global variable
- */
-function _getGlobal(key, defaultValue) {
-    /* eslint-disable @typescript-eslint/no-explicit-any */
-    const value = global[key];
-    /* eslint-enable @typescript-eslint/no-explicit-any */
-    return value !== undefined ? value : defaultValue;
-}
-/**
- * Returns an array of unique values.
- * @param values Values to make unique.
- */
-function _unique(values) {
-    return Array.from(new Set(values));
-}
-//# sourceMappingURL=tool-cache.js.map
+
 ;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/api/CsvError.js
 class CsvError extends Error {
   constructor(code, message, options, ...contexts) {
@@ -38287,496 +37911,7 @@ const parse = function (data, opts = {}) {
 
 
 
-;// CONCATENATED MODULE: ./src/context.ts
-// The workflow context, read once from the runner's environment and the event
-// payload: which event, which ref, which branch the run belongs to, and the
-// cache scope it may read and write.
-
-const PR_EVENTS = new Set(['pull_request', 'pull_request_target', 'pull_request_review', 'pull_request_review_comment']);
-function readPayload(env) {
-    try {
-        if (env.GITHUB_EVENT_PATH)
-            return JSON.parse(external_node_fs_.readFileSync(env.GITHUB_EVENT_PATH, 'utf8'));
-    }
-    catch {
-        // No payload (a local run): the context comes from the environment alone.
-    }
-    return {};
-}
-function workflowContext(env = process.env) {
-    const payload = readPayload(env);
-    const eventName = env.GITHUB_EVENT_NAME ?? '';
-    const ref = env.GITHUB_REF ?? '';
-    const defaultBranch = payload.repository?.default_branch || 'main';
-    const prFromRef = /^refs\/pull\/(\d+)\//.exec(ref)?.[1];
-    const prNumber = payload.pull_request?.number ?? (prFromRef ? Number(prFromRef) : undefined);
-    const pullRequest = PR_EVENTS.has(eventName) || prFromRef ? prNumber : undefined;
-    let scope;
-    if (pullRequest !== undefined)
-        scope = `pr-${pullRequest}`;
-    else if (ref.startsWith('refs/heads/'))
-        scope = ref.slice('refs/heads/'.length);
-    else
-        scope = defaultBranch;
-    return {
-        eventName,
-        ref,
-        sha: env.GITHUB_SHA ?? '',
-        serverUrl: env.GITHUB_SERVER_URL ?? 'https://github.com',
-        repository: env.GITHUB_REPOSITORY ?? '',
-        payload,
-        defaultBranch,
-        pullRequest,
-        scope,
-        trusted: scope === defaultBranch,
-        runId: `${env.GITHUB_RUN_ID ?? Date.now()}-${env.GITHUB_RUN_ATTEMPT ?? '1'}`,
-    };
-}
-
-;// CONCATENATED MODULE: ./src/ref.ts
-// The image-reference grammar: what a tag, a cache ref or an image name may
-// hold, how it splits into repository and tag, and which registry host it
-// lives on (with Docker Hub's own rules).
-// docker/distribution reference grammar, reduced to what a tag or cache ref
-// may hold here: lowercase path components, optional host[:port], optional tag.
-const HOST = String.raw `(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?)`;
-const COMPONENT = String.raw `[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`;
-const TAG = String.raw `[\w][\w.-]{0,127}`;
-const REPO_RE = new RegExp(`^(?:${HOST}/)?${COMPONENT}(?:/${COMPONENT})*$`);
-const TAG_RE = new RegExp(`^${TAG}$`);
-/** Splits "repo[:tag]" where the repo may contain a host:port. */
-function splitRef(ref) {
-    const slash = ref.lastIndexOf('/');
-    const colon = ref.lastIndexOf(':');
-    if (colon > slash)
-        return { repository: ref.slice(0, colon), tag: ref.slice(colon + 1) };
-    return { repository: ref };
-}
-/** The repository of an image reference: host and path, without tag or digest. */
-function repositoryOf(ref) {
-    return splitRef(ref.replace(/@sha256:[a-f0-9]{64}$/, '')).repository;
-}
-function isValidImageRef(ref) {
-    if (ref.includes('@')) {
-        const [name, digest] = ref.split('@', 2);
-        return /^sha256:[a-f0-9]{64}$/.test(digest) && isValidImageRef(name);
-    }
-    const { repository, tag } = splitRef(ref);
-    return REPO_RE.test(repository) && (tag === undefined || TAG_RE.test(tag));
-}
-/** Docker Hub's API host, and the key its credentials are stored under in config.json. */
-const DOCKER_HUB_HOST = 'registry-1.docker.io';
-const DOCKER_HUB_AUTH_KEY = 'https://index.docker.io/v1/';
-/** "ghcr.io/acme/api" → host and path; "acme/api", "docker.io/acme/api" and "index.docker.io/acme/api" are Docker Hub. */
-function registryOf(repository) {
-    const first = repository.split('/')[0];
-    const hasHost = repository.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
-    const named = hasHost ? first : 'docker.io';
-    const hub = named === 'docker.io' || named === 'index.docker.io' || named === DOCKER_HUB_HOST;
-    let p = hasHost ? repository.slice(first.length + 1) : repository;
-    if (hub && !p.includes('/'))
-        p = `library/${p}`;
-    const host = hub ? DOCKER_HUB_HOST : named;
-    const plain = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(host);
-    return { host, path: p, base: `${plain ? 'http' : 'https'}://${host}`, authKey: hub ? DOCKER_HUB_AUTH_KEY : host };
-}
-
-;// CONCATENATED MODULE: ./src/cache/keys.ts
-// Cache keys and registry refs. Pure functions of their inputs, so the exact
-// ref scheme documented in the README is what the unit tests pin down.
-
-
-
-/**
- * A Docker-tag-safe slug ([a-z0-9._-], no leading or trailing "." or "-") of
- * at most `max` characters; a longer one ends in 8 hex digits of its hash so
- * that names sharing a prefix stay apart. 48 leaves room in a cache tag.
- */
-function slug(name, max = 48) {
-    let s = name
-        .toLowerCase()
-        .replace(/[^a-z0-9._-]+/g, '-')
-        .replace(/-{2,}/g, '-')
-        .replace(/^[.-]+|[.-]+$/g, '');
-    if (s.length > max)
-        s = `${s.slice(0, max - 9)}-${sha(name).slice(0, 8)}`;
-    return s || 'none';
-}
-function sha(text) {
-    return external_node_crypto_.createHash('sha256').update(text).digest('hex');
-}
-/** "linux/amd64,linux/arm64" → "linux-amd64_linux-arm64"; order does not matter. */
-function platformSlug(platforms) {
-    const s = [...platforms]
-        .sort()
-        .map((p) => p.replace(/\//g, '-'))
-        .join('_');
-    return s.length <= 40 ? s : `p${sha(s).slice(0, 12)}`;
-}
-/** The files that decide the module set: go.work, go.work.sum and every go.sum in use, relative to the context. */
-function moduleFiles(context) {
-    const work = external_node_path_.join(context, 'go.work');
-    const found = [];
-    if (external_node_fs_.existsSync(work)) {
-        found.push('go.work');
-        if (external_node_fs_.existsSync(external_node_path_.join(context, 'go.work.sum')))
-            found.push('go.work.sum');
-        for (const dir of workUses(external_node_fs_.readFileSync(work, 'utf8'))) {
-            const sum = external_node_path_.normalize(external_node_path_.join(dir, 'go.sum'));
-            if (external_node_fs_.existsSync(external_node_path_.join(context, sum)))
-                found.push(sum);
-        }
-    }
-    else if (external_node_fs_.existsSync(external_node_path_.join(context, 'go.sum'))) {
-        found.push('go.sum');
-    }
-    else if (external_node_fs_.existsSync(external_node_path_.join(context, 'go.mod'))) {
-        // A module without dependencies has no go.sum; its go.mod still names the Go version.
-        found.push('go.mod');
-    }
-    return [...new Set(found)].sort();
-}
-/** The directories a go.work file uses: `use ./a` and `use ( ./a ./b )`. */
-function workUses(text) {
-    const noComments = text.replace(/\/\/.*$/gm, '');
-    const out = [];
-    for (const m of noComments.matchAll(/^\s*use\s+(?:\(([^)]*)\)|(\S+))/gm)) {
-        const list = m[1] !== undefined ? m[1].split(/\s+/) : [m[2]];
-        for (const d of list)
-            if (d.trim())
-                out.push(d.trim().replace(/^"(.*)"$/, '$1'));
-    }
-    return out;
-}
-/** The `go` and `toolchain` lines of a go.mod, which the Go version in the keys includes. */
-function goDirective(goMod) {
-    const go = /^go\s+(\S+)/m.exec(goMod)?.[1] ?? '';
-    const toolchain = /^toolchain\s+(\S+)/m.exec(goMod)?.[1];
-    return toolchain ? `${go}+${toolchain}` : go;
-}
-/** A short id of what is built, so services, targets and Dockerfiles that share a cache-ref keep apart. */
-function buildId(context, file, target) {
-    return sha(`${context}\n${file}\n${target ?? ''}`).slice(0, 8);
-}
-/**
- * GOMODCACHE: the module files and the Go version (shared by whatever builds
- * the same modules). GOCACHE: the Go version, the platform set and what is built.
- */
-function cacheKeys(k) {
-    const go = `${k.goImage}\n${k.goDirective}`;
-    const files = Object.keys(k.moduleFiles)
-        .sort()
-        .map((f) => `${f}\n${sha(k.moduleFiles[f])}`)
-        .join('\n');
-    return {
-        mod: sha(`gomod\n${go}\n${files}`).slice(0, 16),
-        build: sha(`gobuild\n${go}\n${[...k.platforms].sort().join(',')}\n${k.buildId}`).slice(0, 16),
-    };
-}
-function dedupe(c) {
-    const seen = new Set();
-    return c.filter((x) => (seen.has(x.ref) ? false : (seen.add(x.ref), true)));
-}
-/**
- * Every ref is scoped by who wrote it, as actions/cache scopes its entries:
- * a run reads its own scope, then the default branch's, and writes only its
- * own. The default branch (and tags, which build from it) therefore reads
- * only what default-branch runs wrote, never what a branch or a fork's pull
- * request could have planted.
- */
-function scopes(s) {
-    return [...new Set([slug(s.scope), slug(s.defaultBranch)])];
-}
-/** BuildKit layer cache: `<prefix>-<platforms>-<build id>-<scope>`, read from the run's scope, then the default branch's. */
-function layerCacheRefs(s) {
-    const ref = (scope) => `${s.repository}:${s.prefix}-${platformSlug(s.platforms)}-${s.buildId}-${scope}`;
-    const [own, ...others] = scopes(s);
-    return { write: ref(own), read: [ref(own), ...others.map(ref)] };
-}
-/**
- * Go caches:
- * - mod:   `<prefix>-gomod-<key>-<scope>` (the exact module set), then the newest of this build in
- *          the scope `<prefix>-gomod-<build id>-<scope>`; each in the run's scope, then the default branch's.
- * - build: `<prefix>-gobuild-<key>-<scope>`, then the same key in the default branch's scope.
- */
-function goCacheRefs(s, kind, key) {
-    const t = (tag) => `${s.repository}:${s.prefix}-${tag}`;
-    const [own, ...others] = scopes(s);
-    if (kind === 'mod') {
-        return {
-            write: [t(`gomod-${key}-${own}`), t(`gomod-${s.buildId}-${own}`)],
-            read: dedupe([
-                { ref: t(`gomod-${key}-${own}`), match: 'exact' },
-                ...others.map((o) => ({ ref: t(`gomod-${key}-${o}`), match: 'exact' })),
-                { ref: t(`gomod-${s.buildId}-${own}`), match: 'branch' },
-                ...others.map((o) => ({ ref: t(`gomod-${s.buildId}-${o}`), match: 'default-branch' })),
-            ]),
-        };
-    }
-    return {
-        write: [t(`gobuild-${key}-${own}`)],
-        read: dedupe([
-            { ref: t(`gobuild-${key}-${own}`), match: 'exact' },
-            ...others.map((o) => ({ ref: t(`gobuild-${key}-${o}`), match: 'default-branch' })),
-        ]),
-    };
-}
-/**
- * actions/cache keys for the gha backend. The service scopes entries itself
- * (a run reads its own branch's, then the default branch's; pull requests
- * their own), which is the trust model wanted here.
- */
-// Restore keys match by prefix, newest first. Only a restore of the primary
-// key itself is an exact hit; a prefix match is a fallback.
-function ghaKeys(kind, key, runId) {
-    if (kind === 'mod') {
-        return {
-            write: [`go-buildx-gomod-${key}`],
-            read: [
-                { ref: `go-buildx-gomod-${key}`, match: 'exact' },
-                { ref: 'go-buildx-gomod-', match: 'branch' },
-            ],
-        };
-    }
-    // A GOCACHE grows with every code change, and actions/cache entries are immutable: each save is a new entry.
-    return {
-        write: [`go-buildx-gobuild-${key}-${runId}`],
-        read: [
-            { ref: `go-buildx-gobuild-${key}-${runId}`, match: 'exact' },
-            { ref: `go-buildx-gobuild-${key}-`, match: 'branch' },
-        ],
-    };
-}
-
-;// CONCATENATED MODULE: ./src/build/dockerfile.ts
-// The one Dockerfile reader: instructions (continuations joined, comments
-// dropped) grouped into stages, with the ARG and ENV values in effect at each
-// instruction. The Go cache mount finder and the lint both read through it.
-// Pure: text in, stages out.
-/** Joins continuation lines and drops comments; heredoc bodies are kept as text of their instruction. */
-function instructions(text) {
-    const lines = text.split(/\r?\n/);
-    const out = [];
-    let current;
-    const flush = () => {
-        const m = current && /^(\S+)\s*(.*)$/s.exec(current.text);
-        if (m && current)
-            out.push({ keyword: m[1].toUpperCase(), rest: m[2], line: current.line });
-        current = undefined;
-    };
-    for (let i = 0; i < lines.length; i++) {
-        const raw = lines[i];
-        const trimmed = raw.trim();
-        if (trimmed.startsWith('#') || (!current && trimmed === ''))
-            continue;
-        const cont = /\\\s*$/.test(raw);
-        const piece = cont ? raw.replace(/\\\s*$/, '') : raw;
-        if (current)
-            current.text += ` ${piece.trim()}`;
-        else
-            current = { text: piece.trim(), line: i + 1 };
-        if (!cont)
-            flush();
-    }
-    flush();
-    return out;
-}
-/** Substitutes $VAR, ${VAR} and ${VAR:-default} from vars; unknown or empty variables stay as written. */
-function substitute(s, vars) {
-    return s.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (all, a, dflt, b) => {
-        const name = (a ?? b);
-        if (vars[name] !== undefined && vars[name] !== '')
-            return vars[name];
-        if (dflt !== undefined)
-            return dflt;
-        return all;
-    });
-}
-function parseArgDecl(rest) {
-    return rest
-        .split(/\s+/)
-        .filter(Boolean)
-        .map((d) => {
-        const eq = d.indexOf('=');
-        return eq === -1 ? [d, undefined] : [d.slice(0, eq), d.slice(eq + 1).replace(/^"(.*)"$/, '$1')];
-    });
-}
-/** ENV KEY=VALUE ..., or the legacy ENV KEY VALUE. */
-function parseEnv(rest) {
-    const out = {};
-    if (!rest.includes('=')) {
-        const m = /^(\S+)\s+(.*)$/.exec(rest);
-        if (m)
-            out[m[1]] = m[2].trim();
-        return out;
-    }
-    for (const m of rest.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S*)/g))
-        out[m[1]] = m[2].replace(/^"(.*)"$/, '$1');
-    return out;
-}
-function stages(text, buildArgs) {
-    const out = [];
-    const global = {};
-    for (const i of instructions(text)) {
-        const cur = out[out.length - 1];
-        if (i.keyword === 'FROM') {
-            const words = i.rest.split(/\s+/).filter((w) => w && !w.startsWith('--'));
-            const base = substitute(words[0] ?? '', global);
-            // Stage names are case-insensitive; a name refers to an earlier stage only.
-            const earlier = out.find((st) => st.name !== undefined && st.name.toLowerCase() === base.toLowerCase());
-            out.push({
-                line: i.line,
-                base,
-                image: earlier ? earlier.image : base,
-                name: words[1]?.toUpperCase() === 'AS' ? words[2] : undefined,
-                platformFlag: /--platform=(\S+)/.exec(i.rest)?.[1],
-                vars: { ...global },
-                ins: [],
-            });
-            continue;
-        }
-        const scope = cur ? cur.vars : global;
-        if (i.keyword === 'ARG') {
-            for (const [k, v] of parseArgDecl(i.rest)) {
-                scope[k] = buildArgs[k] ?? (v !== undefined ? substitute(v, scope) : cur ? global[k] : undefined) ?? '';
-            }
-        }
-        else if (i.keyword === 'ENV' && cur) {
-            for (const [k, v] of Object.entries(parseEnv(i.rest)))
-                cur.vars[k] = substitute(v, cur.vars);
-        }
-        if (cur)
-            cur.ins.push({ ...i, vars: { ...cur.vars } });
-    }
-    return out;
-}
-/** Build args (KEY=VALUE; a bare KEY takes the environment's value, as buildx does) as a map. */
-function buildArgMap(buildArgs, env = process.env) {
-    const out = {};
-    for (const a of buildArgs) {
-        const eq = a.indexOf('=');
-        if (eq === -1)
-            out[a] = env[a] ?? '';
-        else
-            out[a.slice(0, eq)] = a.slice(eq + 1);
-    }
-    return out;
-}
-
-;// CONCATENATED MODULE: ./src/build/zeroconfig.ts
-// The built-in Dockerfile for a Go module that has none. It follows every
-// practice the action recommends, and passes its own lint:
-// - the Go stage runs on $BUILDPLATFORM and cross-compiles (no QEMU), unless
-//   cgo is on, which needs the target's C toolchain
-// - go.mod/go.sum first, `go mod download` with the module cache mounted
-// - CGO_ENABLED=0, -trimpath, -ldflags "-s -w", the version stamped with -X
-// - the final stage: by default scratch plus CA certificates, the Go
-//   toolchain's own zoneinfo.zip and a non-root user (a distroless-style
-//   static image assembled here, so nothing else has to be pulled)
-// - GOPROXY, GOPRIVATE, GOFLAGS, GOSUMDB as build args; private-module
-//   credentials only through the BuildKit secret "netrc"
-
-
-
-
-/** "go 1.24.3" / "toolchain go1.25.0" → the Go version for the golang image tag: the toolchain line wins. */
-function goVersionFromMod(goMod) {
-    const toolchain = /^toolchain\s+go(\d+\.\d+(?:\.\d+)?)/m.exec(goMod)?.[1];
-    const go = /^go\s+(\d+\.\d+(?:\.\d+)?)/m.exec(goMod)?.[1];
-    const v = toolchain ?? go;
-    if (!v)
-        return undefined;
-    // "go 1.21" names a language version; "1.21.0" the first release. Images are tagged both ways.
-    return v;
-}
-const BUILTIN_USER = '65532:65532';
-function builtinDockerfile(o) {
-    const platform = o.cgo ? '' : '--platform=$BUILDPLATFORM ';
-    const lines = [
-        '# The built-in Dockerfile of go-buildx-action (print-dockerfile: true prints it; save it as your own to change it).',
-        `ARG GO_VERSION=${o.goVersion}`,
-        `FROM ${platform}golang:\${GO_VERSION} AS build`,
-        'WORKDIR /src',
-        'ARG GOPROXY',
-        'ARG GOPRIVATE',
-        'ARG GOSUMDB',
-        'ARG GOFLAGS',
-        `ENV CGO_ENABLED=${o.cgo ? '1' : '0'}`,
-        'COPY go.mod go.sum* ./',
-        'RUN --mount=type=cache,id=gomod,target=/go/pkg/mod \\',
-        '    --mount=type=secret,id=netrc,target=/root/.netrc \\',
-        '    go mod download',
-        'COPY . .',
-        'ARG TARGETOS TARGETARCH TARGETVARIANT',
-        'ARG VERSION=dev',
-        'ARG LDFLAGS',
-        'RUN --mount=type=cache,id=gomod,target=/go/pkg/mod \\',
-        '    --mount=type=cache,id=gobuild,target=/root/.cache/go-build \\',
-        '    --mount=type=secret,id=netrc,target=/root/.netrc \\',
-        '    GOOS=$TARGETOS GOARCH=$TARGETARCH GOARM=${TARGETVARIANT#v} \\',
-        `    go build -trimpath -ldflags "-s -w -X main.version=\${VERSION} \${LDFLAGS}" -o /out/app ${shellWord(o.goMain)}`,
-        'RUN mkdir -p /out/rootfs/etc/ssl/certs \\',
-        ' && cp /etc/ssl/certs/ca-certificates.crt /out/rootfs/etc/ssl/certs/ \\',
-        ' && cp "$(go env GOROOT)/lib/time/zoneinfo.zip" /out/rootfs/zoneinfo.zip \\',
-        " && echo 'nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin' > /out/rootfs/etc/passwd \\",
-        " && echo 'nonroot:x:65532:' > /out/rootfs/etc/group",
-        '',
-    ];
-    if (o.baseImage === undefined) {
-        lines.push('FROM scratch', 'COPY --from=build /out/rootfs/ /', 'ENV ZONEINFO=/zoneinfo.zip');
-    }
-    else if (o.baseImage === 'scratch') {
-        lines.push('FROM scratch', 'COPY --from=build /out/rootfs/etc/passwd /out/rootfs/etc/group /etc/');
-    }
-    else {
-        lines.push(`FROM ${o.baseImage}`);
-    }
-    lines.push('COPY --from=build /out/app /app', `USER ${BUILTIN_USER}`, 'ENTRYPOINT ["/app"]', '');
-    return lines.join('\n');
-}
-function shellWord(s) {
-    return /^[A-Za-z0-9_./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-/** What the built-in Dockerfile's directory gets as <name>.dockerignore when the context has no .dockerignore of its own. */
-const BUILTIN_DOCKERIGNORE = ['.git', '.github', '**/*_test.go', '**/testdata', 'Dockerfile*', '*.md', ''].join('\n');
-/** With no Dockerfile and a go.mod, the built-in Dockerfile goes into the temp dir and the build uses it. */
-function useBuiltinDockerfile(settings, tempDir, version) {
-    const z = settings.zeroConfig;
-    if (!z)
-        return settings;
-    const dir = external_node_path_.join(tempDir, 'builtin');
-    external_node_fs_.mkdirSync(dir, { recursive: true });
-    const file = external_node_path_.join(dir, 'Dockerfile');
-    const text = builtinDockerfile(z);
-    external_node_fs_.writeFileSync(file, text);
-    // BuildKit reads <Dockerfile>.dockerignore next to the Dockerfile when the context has no .dockerignore.
-    if (!external_node_fs_.existsSync(external_node_path_.join(settings.context, '.dockerignore')))
-        external_node_fs_.writeFileSync(`${file}.dockerignore`, BUILTIN_DOCKERIGNORE);
-    lib_core/* info */.pq(`No Dockerfile in ${external_node_path_.relative(settings.workspace, settings.context) || '.'}: using the built-in one for Go ${z.goVersion}, package ${z.goMain}`);
-    if (settings.printDockerfile)
-        lib_core/* info */.pq(`The built-in Dockerfile (save it as your own to change it):\n${text}`);
-    const own = new Set(Object.keys(buildArgMap(settings.buildArgs)));
-    const extra = [
-        ...(own.has('VERSION') ? [] : [`VERSION=${version || 'dev'}`]),
-        ...(own.has('LDFLAGS') || !z.ldflags ? [] : [`LDFLAGS=${z.ldflags}`]),
-    ];
-    return { ...settings, file, buildArgs: [...settings.buildArgs, ...extra] };
-}
-
-;// CONCATENATED MODULE: ./src/settings.ts
-// Parses and validates every input once. Nothing else in the action reads
-// inputs: the rest of the code receives a typed Settings object. Every error
-// names the input, the value given and what is accepted, and is thrown before
-// anything starts, so bad input never pushes anything.
-
-
-
-
-
-
-
-
-
+;// CONCATENATED MODULE: ./src/settings/types.ts
 class InputError extends Error {
     input;
     value;
@@ -38809,8 +37944,14 @@ const KNOWN_PLATFORMS = [
     'linux/loong64',
 ];
 const DEFAULT_PLATFORMS = 'linux/amd64,linux/arm64';
+
+;// CONCATENATED MODULE: ./src/settings/values.ts
+// The value grammar every input shares: lists (as docker/build-push-action
+// splits them), booleans, choices, durations, sizes, status ranges, URLs.
+
+
+
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const BUILDER_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 /**
  * Splits a list input the way docker/build-push-action does: CSV records over
  * the whole text (so a quoted entry may hold commas and span lines), one
@@ -38864,35 +38005,6 @@ function optional(read, name) {
     const raw = read(name).trim();
     return raw === '' ? undefined : raw;
 }
-function parsePlatforms(read) {
-    const raw = read(Inputs.platforms).trim() || DEFAULT_PLATFORMS;
-    const entries = parseList(raw, { commas: true });
-    const seen = new Set();
-    for (const p of entries) {
-        if (p === '') {
-            throw new InputError(Inputs.platforms, raw, 'has an empty entry', 'a comma- or newline-separated list such as linux/amd64,linux/arm64');
-        }
-        if (!KNOWN_PLATFORMS.includes(p)) {
-            throw new InputError(Inputs.platforms, p, 'is not a known platform', KNOWN_PLATFORMS.join(', '));
-        }
-        if (seen.has(p))
-            throw new InputError(Inputs.platforms, p, 'is listed twice', 'each platform once');
-        seen.add(p);
-    }
-    if (entries.length === 0) {
-        throw new InputError(Inputs.platforms, raw, 'names no platform', KNOWN_PLATFORMS.join(', '));
-    }
-    return entries;
-}
-function parseTags(read) {
-    const tags = parseList(read(Inputs.tags), { commas: true });
-    for (const t of tags) {
-        if (t === '' || !isValidImageRef(t)) {
-            throw new InputError(Inputs.tags, t, 'is not a valid image reference', 'lowercase [host[:port]/]name[:tag], e.g. ghcr.io/acme/app:1.2.3');
-        }
-    }
-    return tags;
-}
 function parseKeyValues(read, name, requireValue) {
     const entries = parseList(read(name), { commas: false });
     for (const e of entries) {
@@ -38919,55 +38031,6 @@ function maskValue(mask, value) {
         for (const l of lines)
             if (l.length >= 8)
                 mask(l);
-}
-function parseSecrets(read, mask) {
-    const entries = parseList(read(Inputs.secrets), { commas: false });
-    // Every value is masked before anything is checked, and no error shows any part of an entry.
-    for (const e of entries) {
-        maskValue(mask, e);
-        if (e.includes('='))
-            maskValue(mask, e.slice(e.indexOf('=') + 1));
-    }
-    return entries.map((e, i) => {
-        const where = `<entry ${i + 1} of ${entries.length}>`;
-        const eq = e.indexOf('=');
-        if (eq <= 0) {
-            throw new InputError(Inputs.secrets, where, eq === -1 ? 'has no "=" between id and value' : 'has an empty id', 'one id=value per line; quote a value that spans lines, e.g. "id=-----BEGIN …"');
-        }
-        const id = e.slice(0, eq);
-        if (!/^[A-Za-z0-9_.-]+$/.test(id)) {
-            throw new InputError(Inputs.secrets, where, 'has an id with characters other than letters, digits, "_", "." and "-"', 'one id=value per line');
-        }
-        return { id, value: e.slice(eq + 1) };
-    });
-}
-function parseCacheRef(read) {
-    const raw = optional(read, Inputs.cacheRef);
-    if (raw === undefined)
-        return undefined;
-    if (raw.includes('@') || !isValidImageRef(raw)) {
-        throw new InputError(Inputs.cacheRef, raw, 'is not a valid registry reference', 'lowercase [host[:port]/]name[:tag] without a digest, e.g. ghcr.io/acme/app-cache');
-    }
-    const { repository, tag } = splitRef(raw);
-    return { repository, tag: tag ?? DEFAULT_CACHE_TAG };
-}
-function isInside(parent, child) {
-    const rel = external_node_path_.relative(parent, child);
-    return rel === '' || (!rel.startsWith('..') && !external_node_path_.isAbsolute(rel));
-}
-/** The path with every symlink resolved, as far as it exists (a missing tail is kept as written). */
-function realPath(p) {
-    try {
-        return external_node_fs_.realpathSync(p);
-    }
-    catch {
-        const parent = external_node_path_.dirname(p);
-        return parent === p ? p : external_node_path_.join(realPath(parent), external_node_path_.basename(p));
-    }
-}
-/** True when p, with symlinks resolved, is inside the workspace (also resolved). */
-function inWorkspace(workspace, p) {
-    return isInside(realPath(workspace), realPath(p));
 }
 /**
  * A duration: "30", "30s", "1.5s", "250ms". A bare number is in `bareUnit`,
@@ -39017,6 +38080,203 @@ function parseStatus(read, name) {
         return r;
     });
 }
+const SIZE_UNITS = {
+    b: 1,
+    kb: 1e3,
+    mb: 1e6,
+    gb: 1e9,
+    kib: 1024,
+    mib: 1024 ** 2,
+    gib: 1024 ** 3,
+};
+/** "20MB" (10^6), "20MiB" (2^20), "1.5GB", "500kB", or bytes. */
+function parseSize(raw) {
+    const m = /^(\d+(?:\.\d+)?)\s*([kmg]i?b|b)?$/i.exec(raw.trim());
+    if (!m)
+        return undefined;
+    const bytes = Number(m[1]) * SIZE_UNITS[(m[2] ?? 'b').toLowerCase()];
+    return Number.isFinite(bytes) && bytes > 0 ? Math.floor(bytes) : undefined;
+}
+
+// EXTERNAL MODULE: ./node_modules/semver/index.js
+var node_modules_semver = __nccwpck_require__(2088);
+;// CONCATENATED MODULE: ./src/ref.ts
+// The image-reference grammar: what a tag, a cache ref or an image name may
+// hold, how it splits into repository and tag, and which registry host it
+// lives on (with Docker Hub's own rules).
+// docker/distribution reference grammar, reduced to what a tag or cache ref
+// may hold here: lowercase path components, optional host[:port], optional tag.
+const HOST = String.raw `(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?)`;
+const COMPONENT = String.raw `[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*`;
+const TAG = String.raw `[\w][\w.-]{0,127}`;
+const REPO_RE = new RegExp(`^(?:${HOST}/)?${COMPONENT}(?:/${COMPONENT})*$`);
+const TAG_RE = new RegExp(`^${TAG}$`);
+/** Splits "repo[:tag]" where the repo may contain a host:port. */
+function splitRef(ref) {
+    const slash = ref.lastIndexOf('/');
+    const colon = ref.lastIndexOf(':');
+    if (colon > slash)
+        return { repository: ref.slice(0, colon), tag: ref.slice(colon + 1) };
+    return { repository: ref };
+}
+/** The repository of an image reference: host and path, without tag or digest. */
+function repositoryOf(ref) {
+    return splitRef(ref.replace(/@sha256:[a-f0-9]{64}$/, '')).repository;
+}
+function isValidImageRef(ref) {
+    if (ref.includes('@')) {
+        const [name, digest] = ref.split('@', 2);
+        return /^sha256:[a-f0-9]{64}$/.test(digest) && isValidImageRef(name);
+    }
+    const { repository, tag } = splitRef(ref);
+    return REPO_RE.test(repository) && (tag === undefined || TAG_RE.test(tag));
+}
+/** Docker Hub's API host, and the key its credentials are stored under in config.json. */
+const DOCKER_HUB_HOST = 'registry-1.docker.io';
+const DOCKER_HUB_AUTH_KEY = 'https://index.docker.io/v1/';
+/** "ghcr.io/acme/api" → host and path; "acme/api", "docker.io/acme/api" and "index.docker.io/acme/api" are Docker Hub. */
+function registryOf(repository) {
+    const first = repository.split('/')[0];
+    const hasHost = repository.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+    const named = hasHost ? first : 'docker.io';
+    const hub = named === 'docker.io' || named === 'index.docker.io' || named === DOCKER_HUB_HOST;
+    let p = hasHost ? repository.slice(first.length + 1) : repository;
+    if (hub && !p.includes('/'))
+        p = `library/${p}`;
+    const host = hub ? DOCKER_HUB_HOST : named;
+    const plain = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(host);
+    return { host, path: p, base: `${plain ? 'http' : 'https'}://${host}`, authKey: hub ? DOCKER_HUB_AUTH_KEY : host };
+}
+
+;// CONCATENATED MODULE: ./src/gomod.ts
+// Reading go.mod and go.work: the Go version they ask for, and the files
+// that decide the module set. Used by the Go cache keys and the built-in
+// Dockerfile.
+
+
+/** The `go` and `toolchain` lines of a go.mod: "go 1.24.0", "toolchain go1.24.3". */
+function goLines(goMod) {
+    return { go: /^go\s+(\S+)/m.exec(goMod)?.[1], toolchain: /^toolchain\s+(\S+)/m.exec(goMod)?.[1] };
+}
+/** The Go version for the golang image tag: the toolchain line wins ("go 1.21" is a language version; images are tagged both ways). */
+function goVersionFromMod(goMod) {
+    const { go, toolchain } = goLines(goMod);
+    const v = toolchain?.replace(/^go/, '') ?? go;
+    return v && /^\d+\.\d+(\.\d+)?/.test(v) ? /^\d+\.\d+(?:\.\d+)?/.exec(v)[0] : undefined;
+}
+/** The files that decide the module set: go.work, go.work.sum and every go.sum in use, relative to the context. */
+function moduleFiles(context) {
+    const work = external_node_path_.join(context, 'go.work');
+    const found = [];
+    if (external_node_fs_.existsSync(work)) {
+        found.push('go.work');
+        if (external_node_fs_.existsSync(external_node_path_.join(context, 'go.work.sum')))
+            found.push('go.work.sum');
+        for (const dir of workUses(external_node_fs_.readFileSync(work, 'utf8'))) {
+            const sum = external_node_path_.normalize(external_node_path_.join(dir, 'go.sum'));
+            if (external_node_fs_.existsSync(external_node_path_.join(context, sum)))
+                found.push(sum);
+        }
+    }
+    else if (external_node_fs_.existsSync(external_node_path_.join(context, 'go.sum'))) {
+        found.push('go.sum');
+    }
+    else if (external_node_fs_.existsSync(external_node_path_.join(context, 'go.mod'))) {
+        // A module without dependencies has no go.sum; its go.mod still names the Go version.
+        found.push('go.mod');
+    }
+    return [...new Set(found)].sort();
+}
+/** The directories a go.work file uses: `use ./a` and `use ( ./a ./b )`. */
+function workUses(text) {
+    const noComments = text.replace(/\/\/.*$/gm, '');
+    const out = [];
+    for (const m of noComments.matchAll(/^\s*use\s+(?:\(([^)]*)\)|(\S+))/gm)) {
+        const list = m[1] !== undefined ? m[1].split(/\s+/) : [m[2]];
+        for (const d of list)
+            if (d.trim())
+                out.push(d.trim().replace(/^"(.*)"$/, '$1'));
+    }
+    return out;
+}
+/** The `go` and `toolchain` lines as one string for a cache key: "1.24.0+go1.24.3". */
+function goDirective(goMod) {
+    const { go, toolchain } = goLines(goMod);
+    return toolchain ? `${go ?? ''}+${toolchain}` : (go ?? '');
+}
+
+;// CONCATENATED MODULE: ./src/settings/inputs.ts
+// One parser per input (or per small group of inputs that form one value):
+// each reads its input, validates it, and throws an InputError naming the
+// input, the value and what is accepted. Rules between inputs are in rules.ts.
+
+
+
+
+
+
+
+
+function parsePlatforms(read) {
+    const raw = read(Inputs.platforms).trim() || DEFAULT_PLATFORMS;
+    const entries = parseList(raw, { commas: true });
+    const seen = new Set();
+    for (const p of entries) {
+        if (p === '') {
+            throw new InputError(Inputs.platforms, raw, 'has an empty entry', 'a comma- or newline-separated list such as linux/amd64,linux/arm64');
+        }
+        if (!KNOWN_PLATFORMS.includes(p)) {
+            throw new InputError(Inputs.platforms, p, 'is not a known platform', KNOWN_PLATFORMS.join(', '));
+        }
+        if (seen.has(p))
+            throw new InputError(Inputs.platforms, p, 'is listed twice', 'each platform once');
+        seen.add(p);
+    }
+    if (entries.length === 0) {
+        throw new InputError(Inputs.platforms, raw, 'names no platform', KNOWN_PLATFORMS.join(', '));
+    }
+    return entries;
+}
+function parseTags(read) {
+    const tags = parseList(read(Inputs.tags), { commas: true });
+    for (const t of tags) {
+        if (t === '' || !isValidImageRef(t)) {
+            throw new InputError(Inputs.tags, t, 'is not a valid image reference', 'lowercase [host[:port]/]name[:tag], e.g. ghcr.io/acme/app:1.2.3');
+        }
+    }
+    return tags;
+}
+function parseSecrets(read, mask) {
+    const entries = parseList(read(Inputs.secrets), { commas: false });
+    // Every value is masked before anything is checked, and no error shows any part of an entry.
+    for (const e of entries) {
+        maskValue(mask, e);
+        if (e.includes('='))
+            maskValue(mask, e.slice(e.indexOf('=') + 1));
+    }
+    return entries.map((e, i) => {
+        const where = `<entry ${i + 1} of ${entries.length}>`;
+        const eq = e.indexOf('=');
+        if (eq <= 0) {
+            throw new InputError(Inputs.secrets, where, eq === -1 ? 'has no "=" between id and value' : 'has an empty id', 'one id=value per line; quote a value that spans lines, e.g. "id=-----BEGIN …"');
+        }
+        const id = e.slice(0, eq);
+        if (!/^[A-Za-z0-9_.-]+$/.test(id)) {
+            throw new InputError(Inputs.secrets, where, 'has an id with characters other than letters, digits, "_", "." and "-"', 'one id=value per line');
+        }
+        return { id, value: e.slice(eq + 1) };
+    });
+}
+function parseCacheRef(read) {
+    const raw = optional(read, Inputs.cacheRef);
+    if (raw === undefined)
+        return undefined;
+    if (raw.includes('@') || !isValidImageRef(raw)) {
+        throw new InputError(Inputs.cacheRef, raw, 'is not a valid registry reference', 'lowercase [host[:port]/]name[:tag] without a digest, e.g. ghcr.io/acme/app-cache');
+    }
+    const { repository, tag } = splitRef(raw);
+    return { repository, tag: tag ?? DEFAULT_CACHE_TAG };
+}
 function parseSmoke(read, platforms) {
     const healthPath = optional(read, Inputs.healthPath);
     if (healthPath !== undefined && !/^\/[^\s]*$/.test(healthPath)) {
@@ -39052,148 +38312,6 @@ function parseSmoke(read, platforms) {
         args: parseList(read(Inputs.smokeArgs), { commas: false }),
         platforms: smokePlatforms,
         strict: parseBool(read, Inputs.smokeStrict, false),
-    };
-}
-function parseSettings(read, env = process.env, mask = () => undefined) {
-    const workspace = external_node_path_.resolve(env.GITHUB_WORKSPACE || process.cwd());
-    const merge = parseBool(read, Inputs.merge, false);
-    const contextRaw = read(Inputs.context).trim() || '.';
-    if (/^[a-z]+:\/\//i.test(contextRaw) || contextRaw.startsWith('git@')) {
-        throw new InputError(Inputs.context, contextRaw, 'is a remote context, which this action does not support', 'a directory in the workspace');
-    }
-    // The context and the Dockerfile must be inside the workspace, symlinks
-    // resolved: the lint, the Go cache keys and the sizes read them, and a
-    // workflow input must not point the action at the runner's other files.
-    const context = external_node_path_.resolve(workspace, contextRaw);
-    if (!merge && !inWorkspace(workspace, context)) {
-        throw new InputError(Inputs.context, contextRaw, `is outside the workspace ${workspace}`, 'a directory in the workspace');
-    }
-    if (!merge && (!external_node_fs_.existsSync(context) || !external_node_fs_.statSync(context).isDirectory())) {
-        throw new InputError(Inputs.context, contextRaw, `is not a directory (looked at ${context})`, 'a directory in the workspace');
-    }
-    const fileRaw = read(Inputs.file).trim();
-    const file = fileRaw ? external_node_path_.resolve(workspace, fileRaw) : external_node_path_.join(context, 'Dockerfile');
-    if (!merge && !inWorkspace(workspace, file)) {
-        throw new InputError(Inputs.file, fileRaw || external_node_path_.relative(workspace, file), `is outside the workspace ${workspace}`, 'a Dockerfile inside the workspace');
-    }
-    // No Dockerfile but a Go module: the built-in Dockerfile.
-    const zeroConfig = !merge && !fileRaw && !external_node_fs_.existsSync(file) && external_node_fs_.existsSync(external_node_path_.join(context, 'go.mod')) ? parseZeroConfig(read, context) : undefined;
-    if (!merge && !zeroConfig && (!external_node_fs_.existsSync(file) || !external_node_fs_.statSync(file).isFile())) {
-        throw new InputError(Inputs.file, fileRaw || external_node_path_.relative(workspace, file), `does not exist (looked at ${file})`, 'the path of a Dockerfile, relative to the workspace; default <context>/Dockerfile, or none at all when the context holds a go.mod (the built-in Dockerfile is used)');
-    }
-    const platforms = parsePlatforms(read);
-    const tags = parseTags(read);
-    const push = parseBool(read, Inputs.push, false);
-    // docker/metadata-action lowercases the image name, so ghcr.io/${{ github.repository }} works as written.
-    const image = optional(read, Inputs.image)?.toLowerCase();
-    if (image !== undefined && (!isValidImageRef(image) || splitRef(image).tag !== undefined || image.includes('@'))) {
-        throw new InputError(Inputs.image, image, 'is not a repository name', 'lowercase [host[:port]/]name without a tag, e.g. ghcr.io/acme/api');
-    }
-    if (push && tags.length === 0 && !image) {
-        throw new InputError(Inputs.push, 'true', 'needs at least one entry in "tags", or an "image" name for default tags', 'push: true together with tags or image, or push: false');
-    }
-    const pushByDigest = parseBool(read, Inputs.pushByDigest, false);
-    if (pushByDigest && merge) {
-        throw new InputError(Inputs.pushByDigest, 'true', 'cannot be combined with merge: true (a job either pushes one platform by digest, or merges the digests)', 'push-by-digest in the build jobs, merge in the final job');
-    }
-    if (pushByDigest && !push) {
-        throw new InputError(Inputs.pushByDigest, 'true', 'needs push: true, since pushing by digest is a kind of push', 'push: true with push-by-digest: true');
-    }
-    const digests = parseList(read(Inputs.digests), { commas: true });
-    for (const d of digests) {
-        if (!/^sha256:[a-f0-9]{64}$/.test(d) && !(d.includes('@') && isValidImageRef(d))) {
-            throw new InputError(Inputs.digests, d, 'is not a digest', 'sha256:<64 hex digits> or <repository>@sha256:<64 hex digits>, one per line or comma');
-        }
-    }
-    if (merge && digests.length === 0) {
-        throw new InputError(Inputs.merge, 'true', 'needs the per-platform digests in "digests"', 'the digest outputs of the push-by-digest jobs');
-    }
-    if (!merge && digests.length > 0) {
-        throw new InputError(Inputs.digests, digests[0], 'is only used with merge: true', 'merge: true with digests, or no digests');
-    }
-    if (merge && tags.length === 0 && !image) {
-        throw new InputError(Inputs.merge, 'true', 'needs "tags" (or an "image" name for default tags) for the merged index', 'merge: true with tags or image');
-    }
-    const target = optional(read, Inputs.target);
-    if (target !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(target)) {
-        throw new InputError(Inputs.target, target, 'is not a stage name', 'the name of a stage in the Dockerfile');
-    }
-    const network = optional(read, Inputs.network);
-    if (network !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(network)) {
-        throw new InputError(Inputs.network, network, 'is not a network name', 'default, host, none, or a network name');
-    }
-    const buildxVersionRaw = optional(read, Inputs.buildxVersion);
-    let buildxVersion;
-    if (buildxVersionRaw !== undefined) {
-        const v = node_modules_semver.valid(node_modules_semver.clean(buildxVersionRaw));
-        if (!v)
-            throw new InputError(Inputs.buildxVersion, buildxVersionRaw, 'is not a version', `a buildx release such as 0.19.3 (at least ${MIN_BUILDX_VERSION})`);
-        if (node_modules_semver.lt(v, MIN_BUILDX_VERSION)) {
-            throw new InputError(Inputs.buildxVersion, buildxVersionRaw, `is older than ${MIN_BUILDX_VERSION}, which added --progress=rawjson`, `${MIN_BUILDX_VERSION} or newer`);
-        }
-        buildxVersion = v;
-    }
-    const buildxDownloadUrl = (optional(read, Inputs.buildxDownloadUrl) ?? DEFAULT_BUILDX_DOWNLOAD_URL).replace(/\/+$/, '');
-    if (!isSecureUrl(buildxDownloadUrl)) {
-        throw new InputError(Inputs.buildxDownloadUrl, buildxDownloadUrl, 'is not an https URL (plain http is accepted only for a loopback host)', 'an https base URL under which v<version>/buildx-v<version>.<os>-<arch> and v<version>/checksums.txt are served');
-    }
-    const builder = optional(read, Inputs.builder);
-    if (builder !== undefined && !BUILDER_RE.test(builder)) {
-        throw new InputError(Inputs.builder, builder, 'is not a builder name', 'the name shown by docker buildx ls');
-    }
-    const buildkitImage = optional(read, Inputs.buildkitImage) ?? DEFAULT_BUILDKIT_IMAGE;
-    if (!isValidImageRef(buildkitImage)) {
-        throw new InputError(Inputs.buildkitImage, buildkitImage, 'is not a valid image reference', 'an image such as moby/buildkit:buildx-stable-1');
-    }
-    const cacheRef = parseCacheRef(read);
-    const goCache = parseGoCache(read, cacheRef);
-    const qemuImage = optional(read, Inputs.qemuImage) ?? DEFAULT_QEMU_IMAGE;
-    if (!isValidImageRef(qemuImage)) {
-        throw new InputError(Inputs.qemuImage, qemuImage, 'is not a valid image reference', 'an image such as tonistiigi/binfmt:latest');
-    }
-    return {
-        workspace,
-        context,
-        file,
-        platforms,
-        tags,
-        push,
-        buildArgs: parseKeyValues(read, Inputs.buildArgs, false),
-        labels: parseKeyValues(read, Inputs.labels, false),
-        secrets: parseSecrets(read, mask),
-        target,
-        network,
-        cacheRef,
-        cacheMode: parseChoice(read, Inputs.cacheMode, ['min', 'max'], 'max'),
-        cacheFrom: parseList(read(Inputs.cacheFrom), { commas: false }),
-        cacheTo: parseList(read(Inputs.cacheTo), { commas: false }),
-        cacheStrict: parseBool(read, Inputs.cacheStrict, false),
-        driver: parseChoice(read, Inputs.driver, ['auto', 'docker', 'docker-container'], 'auto'),
-        buildxVersion,
-        buildxDownloadUrl,
-        buildkitImage,
-        builder,
-        qemuImage,
-        // Pushed by digest for a merge, the job's digest must be the platform manifest itself, not a
-        // one-platform index around it with an attestation, so that the merged index lists exactly it.
-        provenance: optional(read, Inputs.provenance) ?? (pushByDigest ? 'false' : undefined),
-        sbom: optional(read, Inputs.sbom),
-        smoke: parseSmoke(read, platforms),
-        retries: parseCount(read, Inputs.retries, 2, 10),
-        goPrivate: parseGoPrivate(read),
-        goNetrc: parseNetrc(read, mask),
-        maxImageSize: parseMaxImageSize(read),
-        goCache,
-        saveOn: parseChoice(read, Inputs.saveOn, ['all', 'default-branch'], 'all'),
-        workflow: workflowContext(env),
-        buildId: buildId(external_node_path_.relative(workspace, context), external_node_path_.relative(workspace, file), target),
-        image,
-        pushByDigest,
-        merge,
-        digests,
-        zeroConfig,
-        printDockerfile: parseBool(read, Inputs.printDockerfile, false),
-        lint: parseLint(read),
     };
 }
 function parseLint(read) {
@@ -39259,23 +38377,6 @@ function parseGoCache(read, cacheRef) {
     }
     return { enabled: off === undefined, offReason: off, backend, mounts, maxBytes, image };
 }
-const SIZE_UNITS = {
-    b: 1,
-    kb: 1e3,
-    mb: 1e6,
-    gb: 1e9,
-    kib: 1024,
-    mib: 1024 ** 2,
-    gib: 1024 ** 3,
-};
-/** "20MB" (10^6), "20MiB" (2^20), "1.5GB", "500kB", or bytes. */
-function parseSize(raw) {
-    const m = /^(\d+(?:\.\d+)?)\s*([kmg]i?b|b)?$/i.exec(raw.trim());
-    if (!m)
-        return undefined;
-    const bytes = Number(m[1]) * SIZE_UNITS[(m[2] ?? 'b').toLowerCase()];
-    return Number.isFinite(bytes) && bytes > 0 ? Math.floor(bytes) : undefined;
-}
 function parseMaxImageSize(read) {
     const raw = optional(read, Inputs.maxImageSize);
     if (raw === undefined)
@@ -39311,8 +38412,1041 @@ function parseNetrc(read, mask) {
     }
     return raw.endsWith('\n') ? raw : `${raw}\n`;
 }
+/** image: a repository name, lowercased as docker/metadata-action does, so ghcr.io/${{ github.repository }} works as written. */
+function parseImage(read) {
+    const image = optional(read, Inputs.image)?.toLowerCase();
+    if (image !== undefined && (!isValidImageRef(image) || splitRef(image).tag !== undefined || image.includes('@'))) {
+        throw new InputError(Inputs.image, image, 'is not a repository name', 'lowercase [host[:port]/]name without a tag, e.g. ghcr.io/acme/api');
+    }
+    return image;
+}
+function parseDigests(read) {
+    const digests = parseList(read(Inputs.digests), { commas: true });
+    for (const d of digests) {
+        if (!/^sha256:[a-f0-9]{64}$/.test(d) && !(d.includes('@') && isValidImageRef(d))) {
+            throw new InputError(Inputs.digests, d, 'is not a digest', 'sha256:<64 hex digits> or <repository>@sha256:<64 hex digits>, one per line or comma');
+        }
+    }
+    return digests;
+}
+/** An input that names something (a stage, a network, a builder): letters, digits, "_", "." and "-". */
+function parseName(read, name, what, accepted) {
+    const value = optional(read, name);
+    if (value !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(value))
+        throw new InputError(name, value, `is not a ${what}`, accepted);
+    return value;
+}
+/** An image reference input with a default, e.g. buildkit-image. */
+function parseImageRef(read, name, dflt) {
+    const value = optional(read, name) ?? dflt;
+    if (!isValidImageRef(value))
+        throw new InputError(name, value, 'is not a valid image reference', `an image such as ${dflt}`);
+    return value;
+}
+function parseBuildxVersion(read) {
+    const raw = optional(read, Inputs.buildxVersion);
+    if (raw === undefined)
+        return undefined;
+    const v = node_modules_semver.valid(node_modules_semver.clean(raw));
+    if (!v)
+        throw new InputError(Inputs.buildxVersion, raw, 'is not a version', `a buildx release such as 0.19.3 (at least ${MIN_BUILDX_VERSION})`);
+    if (node_modules_semver.lt(v, MIN_BUILDX_VERSION)) {
+        throw new InputError(Inputs.buildxVersion, raw, `is older than ${MIN_BUILDX_VERSION}, which added --progress=rawjson`, `${MIN_BUILDX_VERSION} or newer`);
+    }
+    return v;
+}
+function parseBuildxDownloadUrl(read) {
+    const url = (optional(read, Inputs.buildxDownloadUrl) ?? DEFAULT_BUILDX_DOWNLOAD_URL).replace(/\/+$/, '');
+    if (!isSecureUrl(url)) {
+        throw new InputError(Inputs.buildxDownloadUrl, url, 'is not an https URL (plain http is accepted only for a loopback host)', 'an https base URL under which v<version>/buildx-v<version>.<os>-<arch> and v<version>/checksums.txt are served');
+    }
+    return url;
+}
 
-;// CONCATENATED MODULE: ./src/setup/buildx.ts
+;// CONCATENATED MODULE: ./src/settings/paths.ts
+// Where the build reads from: the context and the Dockerfile (or the built-in
+// one), both inside the workspace with symlinks resolved.
+
+
+
+
+
+function isInside(parent, child) {
+    const rel = external_node_path_.relative(parent, child);
+    return rel === '' || (!rel.startsWith('..') && !external_node_path_.isAbsolute(rel));
+}
+/** The path with every symlink resolved, as far as it exists (a missing tail is kept as written). */
+function realPath(p) {
+    try {
+        return external_node_fs_.realpathSync(p);
+    }
+    catch {
+        const parent = external_node_path_.dirname(p);
+        return parent === p ? p : external_node_path_.join(realPath(parent), external_node_path_.basename(p));
+    }
+}
+/** True when p, with symlinks resolved, is inside the workspace (also resolved). */
+function inWorkspace(workspace, p) {
+    return isInside(realPath(workspace), realPath(p));
+}
+/**
+ * context and file, inside the workspace (symlinks resolved): the lint, the Go
+ * cache keys and the sizes read them, and a workflow input must not point the
+ * action at the runner's other files. No Dockerfile but a go.mod: the built-in one.
+ */
+function parseSource(read, workspace, merge) {
+    const contextRaw = read(Inputs.context).trim() || '.';
+    if (/^[a-z]+:\/\//i.test(contextRaw) || contextRaw.startsWith('git@')) {
+        throw new InputError(Inputs.context, contextRaw, 'is a remote context, which this action does not support', 'a directory in the workspace');
+    }
+    const context = external_node_path_.resolve(workspace, contextRaw);
+    const fileRaw = read(Inputs.file).trim();
+    const file = fileRaw ? external_node_path_.resolve(workspace, fileRaw) : external_node_path_.join(context, 'Dockerfile');
+    // A merge builds nothing: its context and file are never read.
+    if (merge)
+        return { workspace, context, file };
+    if (!inWorkspace(workspace, context)) {
+        throw new InputError(Inputs.context, contextRaw, `is outside the workspace ${workspace}`, 'a directory in the workspace');
+    }
+    if (!external_node_fs_.existsSync(context) || !external_node_fs_.statSync(context).isDirectory()) {
+        throw new InputError(Inputs.context, contextRaw, `is not a directory (looked at ${context})`, 'a directory in the workspace');
+    }
+    const shown = fileRaw || external_node_path_.relative(workspace, file);
+    if (!inWorkspace(workspace, file)) {
+        throw new InputError(Inputs.file, shown, `is outside the workspace ${workspace}`, 'a Dockerfile inside the workspace');
+    }
+    const zeroConfig = !fileRaw && !external_node_fs_.existsSync(file) && external_node_fs_.existsSync(external_node_path_.join(context, 'go.mod')) ? parseZeroConfig(read, context) : undefined;
+    if (!zeroConfig && (!external_node_fs_.existsSync(file) || !external_node_fs_.statSync(file).isFile())) {
+        throw new InputError(Inputs.file, shown, `does not exist (looked at ${file})`, 'the path of a Dockerfile, relative to the workspace; default <context>/Dockerfile, or none at all when the context holds a go.mod (the built-in Dockerfile is used)');
+    }
+    return { workspace, context, file, zeroConfig };
+}
+
+;// CONCATENATED MODULE: ./src/settings/rules.ts
+// The rules between inputs: combinations that each input allows alone but
+// that cannot work together. Each throws an InputError naming the input that
+// has to change.
+
+
+function checkPublishing(p) {
+    const named = p.tags.length > 0 || p.image !== undefined;
+    if (p.push && !named) {
+        throw new InputError(Inputs.push, 'true', 'needs at least one entry in "tags", or an "image" name for default tags', 'push: true together with tags or image, or push: false');
+    }
+    if (p.pushByDigest && p.merge) {
+        throw new InputError(Inputs.pushByDigest, 'true', 'cannot be combined with merge: true (a job either pushes one platform by digest, or merges the digests)', 'push-by-digest in the build jobs, merge in the final job');
+    }
+    if (p.pushByDigest && !p.push) {
+        throw new InputError(Inputs.pushByDigest, 'true', 'needs push: true, since pushing by digest is a kind of push', 'push: true with push-by-digest: true');
+    }
+    if (p.merge && p.digests.length === 0) {
+        throw new InputError(Inputs.merge, 'true', 'needs the per-platform digests in "digests"', 'the digest outputs of the push-by-digest jobs');
+    }
+    if (!p.merge && p.digests.length > 0) {
+        throw new InputError(Inputs.digests, p.digests[0], 'is only used with merge: true', 'merge: true with digests, or no digests');
+    }
+    if (p.merge && !named) {
+        throw new InputError(Inputs.merge, 'true', 'needs "tags" (or an "image" name for default tags) for the merged index', 'merge: true with tags or image');
+    }
+}
+
+;// CONCATENATED MODULE: ./src/settings/parse.ts
+// Parses and validates every input once. Nothing else in the action reads
+// inputs: the rest of the code receives a typed Settings object. Every error
+// names the input, the value given and what is accepted, and is thrown before
+// anything starts, so bad input never pushes anything.
+
+
+
+
+
+
+
+
+function parseSettings(read, env = process.env, mask = () => undefined) {
+    // Secret inputs first: every value is masked before anything else can fail or print.
+    const secrets = parseSecrets(read, mask);
+    const goNetrc = parseNetrc(read, mask);
+    const workspace = external_node_path_.resolve(env.GITHUB_WORKSPACE || process.cwd());
+    const publishing = parsePublishing(read);
+    const source = parseSource(read, workspace, publishing.merge);
+    const target = parseName(read, Inputs.target, 'stage name', 'the name of a stage in the Dockerfile');
+    const platforms = parsePlatforms(read);
+    const cacheRef = parseCacheRef(read);
+    return {
+        ...source,
+        ...publishing,
+        ...parseBuilderInputs(read),
+        platforms,
+        target,
+        secrets,
+        goNetrc,
+        buildArgs: parseKeyValues(read, Inputs.buildArgs, false),
+        labels: parseKeyValues(read, Inputs.labels, false),
+        network: parseName(read, Inputs.network, 'network name', 'default, host, none, or a network name'),
+        cacheRef,
+        cacheMode: parseChoice(read, Inputs.cacheMode, ['min', 'max'], 'max'),
+        cacheFrom: parseList(read(Inputs.cacheFrom), { commas: false }),
+        cacheTo: parseList(read(Inputs.cacheTo), { commas: false }),
+        cacheStrict: parseBool(read, Inputs.cacheStrict, false),
+        // Pushed by digest for a merge, the job's digest must be the platform manifest itself, not a
+        // one-platform index around it with an attestation, so that the merged index lists exactly it.
+        provenance: optional(read, Inputs.provenance) ?? (publishing.pushByDigest ? 'false' : undefined),
+        sbom: optional(read, Inputs.sbom),
+        smoke: parseSmoke(read, platforms),
+        retries: parseCount(read, Inputs.retries, 2, 10),
+        goPrivate: parseGoPrivate(read),
+        maxImageSize: parseMaxImageSize(read),
+        goCache: parseGoCache(read, cacheRef),
+        saveOn: parseChoice(read, Inputs.saveOn, ['all', 'default-branch'], 'all'),
+        workflow: workflowContext(env),
+        buildId: buildId(external_node_path_.relative(workspace, source.context), external_node_path_.relative(workspace, source.file), target),
+        printDockerfile: parseBool(read, Inputs.printDockerfile, false),
+        lint: parseLint(read),
+    };
+}
+/** Where the image goes: tags, push, image, push-by-digest, merge and digests, and the rules between them. */
+function parsePublishing(read) {
+    const p = {
+        tags: parseTags(read),
+        push: parseBool(read, Inputs.push, false),
+        image: parseImage(read),
+        pushByDigest: parseBool(read, Inputs.pushByDigest, false),
+        merge: parseBool(read, Inputs.merge, false),
+        digests: parseDigests(read),
+    };
+    checkPublishing(p);
+    return p;
+}
+/** Which buildx, which builder, which images for BuildKit and QEMU. */
+function parseBuilderInputs(read) {
+    return {
+        driver: parseChoice(read, Inputs.driver, ['auto', 'docker', 'docker-container'], 'auto'),
+        buildxVersion: parseBuildxVersion(read),
+        buildxDownloadUrl: parseBuildxDownloadUrl(read),
+        buildkitImage: parseImageRef(read, Inputs.buildkitImage, DEFAULT_BUILDKIT_IMAGE),
+        builder: parseName(read, Inputs.builder, 'builder name', 'the name shown by docker buildx ls'),
+        qemuImage: parseImageRef(read, Inputs.qemuImage, DEFAULT_QEMU_IMAGE),
+    };
+}
+
+// EXTERNAL MODULE: ./node_modules/@actions/io/lib/io.js
+var lib_io = __nccwpck_require__(8701);
+// EXTERNAL MODULE: external "crypto"
+var external_crypto_ = __nccwpck_require__(6982);
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(9896);
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
+// EXTERNAL MODULE: external "child_process"
+var external_child_process_ = __nccwpck_require__(5317);
+;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/manifest.js
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+// Internal object for testability (allows mocking in ESM)
+const _internal = {
+    readLinuxVersionFile() {
+        const lsbReleaseFile = '/etc/lsb-release';
+        const osReleaseFile = '/etc/os-release';
+        let contents = '';
+        if (external_fs_.existsSync(lsbReleaseFile)) {
+            contents = external_fs_.readFileSync(lsbReleaseFile).toString();
+        }
+        else if (external_fs_.existsSync(osReleaseFile)) {
+            contents = external_fs_.readFileSync(osReleaseFile).toString();
+        }
+        return contents;
+    }
+};
+function _findMatch(versionSpec, stable, candidates, archFilter) {
+    return __awaiter(this, void 0, void 0, function* () {
+        const platFilter = os.platform();
+        let result;
+        let match;
+        let file;
+        for (const candidate of candidates) {
+            const version = candidate.version;
+            debug(`check ${version} satisfies ${versionSpec}`);
+            if (semver.satisfies(version, versionSpec) &&
+                (!stable || candidate.stable === stable)) {
+                file = candidate.files.find(item => {
+                    debug(`${item.arch}===${archFilter} && ${item.platform}===${platFilter}`);
+                    let chk = item.arch === archFilter && item.platform === platFilter;
+                    if (chk && item.platform_version) {
+                        const osVersion = _getOsVersion();
+                        if (osVersion === item.platform_version) {
+                            chk = true;
+                        }
+                        else {
+                            chk = semver.satisfies(osVersion, item.platform_version);
+                        }
+                    }
+                    return chk;
+                });
+                if (file) {
+                    debug(`matched ${candidate.version}`);
+                    match = candidate;
+                    break;
+                }
+            }
+        }
+        if (match && file) {
+            // clone since we're mutating the file list to be only the file that matches
+            result = Object.assign({}, match);
+            result.files = [file];
+        }
+        return result;
+    });
+}
+function _getOsVersion() {
+    // TODO: add windows and other linux, arm variants
+    // right now filtering on version is only an ubuntu and macos scenario for tools we build for hosted (python)
+    const plat = os.platform();
+    let version = '';
+    if (plat === 'darwin') {
+        version = cp.execSync('sw_vers -productVersion').toString();
+    }
+    else if (plat === 'linux') {
+        // lsb_release process not in some containers, readfile
+        // Run cat /etc/lsb-release
+        // DISTRIB_ID=Ubuntu
+        // DISTRIB_RELEASE=18.04
+        // DISTRIB_CODENAME=bionic
+        // DISTRIB_DESCRIPTION="Ubuntu 18.04.4 LTS"
+        const lsbContents = _internal.readLinuxVersionFile();
+        if (lsbContents) {
+            const lines = lsbContents.split('\n');
+            for (const line of lines) {
+                const parts = line.split('=');
+                if (parts.length === 2 &&
+                    (parts[0].trim() === 'VERSION_ID' ||
+                        parts[0].trim() === 'DISTRIB_RELEASE')) {
+                    version = parts[1].trim().replace(/^"/, '').replace(/"$/, '');
+                    break;
+                }
+            }
+        }
+    }
+    return version;
+}
+// Alias for backwards compatibility
+function _readLinuxVersionFile() {
+    return _internal.readLinuxVersionFile();
+}
+//# sourceMappingURL=manifest.js.map
+// EXTERNAL MODULE: external "path"
+var external_path_ = __nccwpck_require__(6928);
+// EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
+var lib = __nccwpck_require__(4942);
+// EXTERNAL MODULE: external "stream"
+var external_stream_ = __nccwpck_require__(2203);
+// EXTERNAL MODULE: external "util"
+var external_util_ = __nccwpck_require__(9023);
+// EXTERNAL MODULE: external "assert"
+var external_assert_ = __nccwpck_require__(2613);
+// EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 2 modules
+var lib_exec = __nccwpck_require__(5260);
+;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/retry-helper.js
+var retry_helper_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+/**
+ * Internal class for retries
+ */
+class RetryHelper {
+    constructor(maxAttempts, minSeconds, maxSeconds) {
+        if (maxAttempts < 1) {
+            throw new Error('max attempts should be greater than or equal to 1');
+        }
+        this.maxAttempts = maxAttempts;
+        this.minSeconds = Math.floor(minSeconds);
+        this.maxSeconds = Math.floor(maxSeconds);
+        if (this.minSeconds > this.maxSeconds) {
+            throw new Error('min seconds should be less than or equal to max seconds');
+        }
+    }
+    execute(action, isRetryable) {
+        return retry_helper_awaiter(this, void 0, void 0, function* () {
+            let attempt = 1;
+            while (attempt < this.maxAttempts) {
+                // Try
+                try {
+                    return yield action();
+                }
+                catch (err) {
+                    if (isRetryable && !isRetryable(err)) {
+                        throw err;
+                    }
+                    lib_core/* info */.pq(err.message);
+                }
+                // Sleep
+                const seconds = this.getSleepAmount();
+                lib_core/* info */.pq(`Waiting ${seconds} seconds before trying again`);
+                yield this.sleep(seconds);
+                attempt++;
+            }
+            // Last attempt
+            return yield action();
+        });
+    }
+    getSleepAmount() {
+        return (Math.floor(Math.random() * (this.maxSeconds - this.minSeconds + 1)) +
+            this.minSeconds);
+    }
+    sleep(seconds) {
+        return retry_helper_awaiter(this, void 0, void 0, function* () {
+            return new Promise(resolve => setTimeout(resolve, seconds * 1000));
+        });
+    }
+}
+//# sourceMappingURL=retry-helper.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/tool-cache/lib/tool-cache.js
+var tool_cache_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+class HTTPError extends Error {
+    constructor(httpStatusCode) {
+        super(`Unexpected HTTP response: ${httpStatusCode}`);
+        this.httpStatusCode = httpStatusCode;
+        Object.setPrototypeOf(this, new.target.prototype);
+    }
+}
+const IS_WINDOWS = process.platform === 'win32';
+const IS_MAC = process.platform === 'darwin';
+const userAgent = 'actions/tool-cache';
+/**
+ * Download a tool from an url and stream it into a file
+ *
+ * @param url       url of tool to download
+ * @param dest      path to download tool
+ * @param auth      authorization header
+ * @param headers   other headers
+ * @returns         path to downloaded tool
+ */
+function downloadTool(url, dest, auth, headers) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        dest = dest || external_path_.join(_getTempDirectory(), external_crypto_.randomUUID());
+        yield lib_io/* mkdirP */.U$(external_path_.dirname(dest));
+        lib_core/* debug */.Yz(`Downloading ${url}`);
+        lib_core/* debug */.Yz(`Destination ${dest}`);
+        const maxAttempts = 3;
+        const minSeconds = _getGlobal('TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS', 10);
+        const maxSeconds = _getGlobal('TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS', 20);
+        const retryHelper = new RetryHelper(maxAttempts, minSeconds, maxSeconds);
+        return yield retryHelper.execute(() => tool_cache_awaiter(this, void 0, void 0, function* () {
+            return yield downloadToolAttempt(url, dest || '', auth, headers);
+        }), (err) => {
+            if (err instanceof HTTPError && err.httpStatusCode) {
+                // Don't retry anything less than 500, except 408 Request Timeout and 429 Too Many Requests
+                if (err.httpStatusCode < 500 &&
+                    err.httpStatusCode !== 408 &&
+                    err.httpStatusCode !== 429) {
+                    return false;
+                }
+            }
+            // Otherwise retry
+            return true;
+        });
+    });
+}
+function downloadToolAttempt(url, dest, auth, headers) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        if (external_fs_.existsSync(dest)) {
+            throw new Error(`Destination file path ${dest} already exists`);
+        }
+        // Get the response headers
+        const http = new lib/* HttpClient */.Qq(userAgent, [], {
+            allowRetries: false
+        });
+        if (auth) {
+            lib_core/* debug */.Yz('set auth');
+            if (headers === undefined) {
+                headers = {};
+            }
+            headers.authorization = auth;
+        }
+        const response = yield http.get(url, headers);
+        if (response.message.statusCode !== 200) {
+            const err = new HTTPError(response.message.statusCode);
+            lib_core/* debug */.Yz(`Failed to download from "${url}". Code(${response.message.statusCode}) Message(${response.message.statusMessage})`);
+            throw err;
+        }
+        // Download the response body
+        const pipeline = external_util_.promisify(external_stream_.pipeline);
+        const responseMessageFactory = _getGlobal('TEST_DOWNLOAD_TOOL_RESPONSE_MESSAGE_FACTORY', () => response.message);
+        const readStream = responseMessageFactory();
+        let succeeded = false;
+        try {
+            yield pipeline(readStream, external_fs_.createWriteStream(dest));
+            lib_core/* debug */.Yz('download complete');
+            succeeded = true;
+            return dest;
+        }
+        finally {
+            // Error, delete dest before retry
+            if (!succeeded) {
+                lib_core/* debug */.Yz('download failed');
+                try {
+                    yield lib_io/* rmRF */.Yz(dest);
+                }
+                catch (err) {
+                    lib_core/* debug */.Yz(`Failed to delete '${dest}'. ${err.message}`);
+                }
+            }
+        }
+    });
+}
+/**
+ * Extract a .7z file
+ *
+ * @param file     path to the .7z file
+ * @param dest     destination directory. Optional.
+ * @param _7zPath  path to 7zr.exe. Optional, for long path support. Most .7z archives do not have this
+ * problem. If your .7z archive contains very long paths, you can pass the path to 7zr.exe which will
+ * gracefully handle long paths. By default 7zdec.exe is used because it is a very small program and is
+ * bundled with the tool lib. However it does not support long paths. 7zr.exe is the reduced command line
+ * interface, it is smaller than the full command line interface, and it does support long paths. At the
+ * time of this writing, it is freely available from the LZMA SDK that is available on the 7zip website.
+ * Be sure to check the current license agreement. If 7zr.exe is bundled with your action, then the path
+ * to 7zr.exe can be pass to this function.
+ * @returns        path to the destination directory
+ */
+function extract7z(file, dest, _7zPath) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        ok(IS_WINDOWS, 'extract7z() not supported on current OS');
+        ok(file, 'parameter "file" is required');
+        dest = yield _createExtractFolder(dest);
+        const originalCwd = process.cwd();
+        process.chdir(dest);
+        if (_7zPath) {
+            try {
+                const logLevel = core.isDebug() ? '-bb1' : '-bb0';
+                const args = [
+                    'x', // eXtract files with full paths
+                    logLevel, // -bb[0-3] : set output log level
+                    '-bd', // disable progress indicator
+                    '-sccUTF-8', // set charset for for console input/output
+                    file
+                ];
+                const options = {
+                    silent: true
+                };
+                yield exec(`"${_7zPath}"`, args, options);
+            }
+            finally {
+                process.chdir(originalCwd);
+            }
+        }
+        else {
+            const escapedScript = path
+                .join(__dirname, '..', 'scripts', 'Invoke-7zdec.ps1')
+                .replace(/'/g, "''")
+                .replace(/"|\n|\r/g, ''); // double-up single quotes, remove double quotes and newlines
+            const escapedFile = file.replace(/'/g, "''").replace(/"|\n|\r/g, '');
+            const escapedTarget = dest.replace(/'/g, "''").replace(/"|\n|\r/g, '');
+            const command = `& '${escapedScript}' -Source '${escapedFile}' -Target '${escapedTarget}'`;
+            const args = [
+                '-NoLogo',
+                '-Sta',
+                '-NoProfile',
+                '-NonInteractive',
+                '-ExecutionPolicy',
+                'Unrestricted',
+                '-Command',
+                command
+            ];
+            const options = {
+                silent: true
+            };
+            try {
+                const powershellPath = yield io.which('powershell', true);
+                yield exec(`"${powershellPath}"`, args, options);
+            }
+            finally {
+                process.chdir(originalCwd);
+            }
+        }
+        return dest;
+    });
+}
+/**
+ * Extract a compressed tar archive
+ *
+ * @param file     path to the tar
+ * @param dest     destination directory. Optional.
+ * @param flags    flags for the tar command to use for extraction. Defaults to 'xz' (extracting gzipped tars). Optional.
+ * @returns        path to the destination directory
+ */
+function extractTar(file_1, dest_1) {
+    return tool_cache_awaiter(this, arguments, void 0, function* (file, dest, flags = 'xz') {
+        if (!file) {
+            throw new Error("parameter 'file' is required");
+        }
+        // Create dest
+        dest = yield _createExtractFolder(dest);
+        // Determine whether GNU tar
+        core.debug('Checking tar --version');
+        let versionOutput = '';
+        yield exec('tar --version', [], {
+            ignoreReturnCode: true,
+            silent: true,
+            listeners: {
+                stdout: (data) => (versionOutput += data.toString()),
+                stderr: (data) => (versionOutput += data.toString())
+            }
+        });
+        core.debug(versionOutput.trim());
+        const isGnuTar = versionOutput.toUpperCase().includes('GNU TAR');
+        // Initialize args
+        let args;
+        if (flags instanceof Array) {
+            args = flags;
+        }
+        else {
+            args = [flags];
+        }
+        if (core.isDebug() && !flags.includes('v')) {
+            args.push('-v');
+        }
+        let destArg = dest;
+        let fileArg = file;
+        if (IS_WINDOWS && isGnuTar) {
+            args.push('--force-local');
+            destArg = dest.replace(/\\/g, '/');
+            // Technically only the dest needs to have `/` but for aesthetic consistency
+            // convert slashes in the file arg too.
+            fileArg = file.replace(/\\/g, '/');
+        }
+        if (isGnuTar) {
+            // Suppress warnings when using GNU tar to extract archives created by BSD tar
+            args.push('--warning=no-unknown-keyword');
+            args.push('--overwrite');
+        }
+        args.push('-C', destArg, '-f', fileArg);
+        yield exec(`tar`, args);
+        return dest;
+    });
+}
+/**
+ * Extract a xar compatible archive
+ *
+ * @param file     path to the archive
+ * @param dest     destination directory. Optional.
+ * @param flags    flags for the xar. Optional.
+ * @returns        path to the destination directory
+ */
+function extractXar(file_1, dest_1) {
+    return tool_cache_awaiter(this, arguments, void 0, function* (file, dest, flags = []) {
+        ok(IS_MAC, 'extractXar() not supported on current OS');
+        ok(file, 'parameter "file" is required');
+        dest = yield _createExtractFolder(dest);
+        let args;
+        if (flags instanceof Array) {
+            args = flags;
+        }
+        else {
+            args = [flags];
+        }
+        args.push('-x', '-C', dest, '-f', file);
+        if (core.isDebug()) {
+            args.push('-v');
+        }
+        const xarPath = yield io.which('xar', true);
+        yield exec(`"${xarPath}"`, _unique(args));
+        return dest;
+    });
+}
+/**
+ * Extract a zip
+ *
+ * @param file     path to the zip
+ * @param dest     destination directory. Optional.
+ * @returns        path to the destination directory
+ */
+function extractZip(file, dest) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        if (!file) {
+            throw new Error("parameter 'file' is required");
+        }
+        dest = yield _createExtractFolder(dest);
+        if (IS_WINDOWS) {
+            yield extractZipWin(file, dest);
+        }
+        else {
+            yield extractZipNix(file, dest);
+        }
+        return dest;
+    });
+}
+function extractZipWin(file, dest) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        // build the powershell command
+        const escapedFile = file.replace(/'/g, "''").replace(/"|\n|\r/g, ''); // double-up single quotes, remove double quotes and newlines
+        const escapedDest = dest.replace(/'/g, "''").replace(/"|\n|\r/g, '');
+        const pwshPath = yield io.which('pwsh', false);
+        //To match the file overwrite behavior on nix systems, we use the overwrite = true flag for ExtractToDirectory
+        //and the -Force flag for Expand-Archive as a fallback
+        if (pwshPath) {
+            //attempt to use pwsh with ExtractToDirectory, if this fails attempt Expand-Archive
+            const pwshCommand = [
+                `$ErrorActionPreference = 'Stop' ;`,
+                `try { Add-Type -AssemblyName System.IO.Compression.ZipFile } catch { } ;`,
+                `try { [System.IO.Compression.ZipFile]::ExtractToDirectory('${escapedFile}', '${escapedDest}', $true) }`,
+                `catch { if (($_.Exception.GetType().FullName -eq 'System.Management.Automation.MethodException') -or ($_.Exception.GetType().FullName -eq 'System.Management.Automation.RuntimeException') ){ Expand-Archive -LiteralPath '${escapedFile}' -DestinationPath '${escapedDest}' -Force } else { throw $_ } } ;`
+            ].join(' ');
+            const args = [
+                '-NoLogo',
+                '-NoProfile',
+                '-NonInteractive',
+                '-ExecutionPolicy',
+                'Unrestricted',
+                '-Command',
+                pwshCommand
+            ];
+            core.debug(`Using pwsh at path: ${pwshPath}`);
+            yield exec(`"${pwshPath}"`, args);
+        }
+        else {
+            const powershellCommand = [
+                `$ErrorActionPreference = 'Stop' ;`,
+                `try { Add-Type -AssemblyName System.IO.Compression.FileSystem } catch { } ;`,
+                `if ((Get-Command -Name Expand-Archive -Module Microsoft.PowerShell.Archive -ErrorAction Ignore)) { Expand-Archive -LiteralPath '${escapedFile}' -DestinationPath '${escapedDest}' -Force }`,
+                `else {[System.IO.Compression.ZipFile]::ExtractToDirectory('${escapedFile}', '${escapedDest}', $true) }`
+            ].join(' ');
+            const args = [
+                '-NoLogo',
+                '-Sta',
+                '-NoProfile',
+                '-NonInteractive',
+                '-ExecutionPolicy',
+                'Unrestricted',
+                '-Command',
+                powershellCommand
+            ];
+            const powershellPath = yield io.which('powershell', true);
+            core.debug(`Using powershell at path: ${powershellPath}`);
+            yield exec(`"${powershellPath}"`, args);
+        }
+    });
+}
+function extractZipNix(file, dest) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        const unzipPath = yield io.which('unzip', true);
+        const args = [file];
+        if (!core.isDebug()) {
+            args.unshift('-q');
+        }
+        args.unshift('-o'); //overwrite with -o, otherwise a prompt is shown which freezes the run
+        yield exec(`"${unzipPath}"`, args, { cwd: dest });
+    });
+}
+/**
+ * Caches a directory and installs it into the tool cacheDir
+ *
+ * @param sourceDir    the directory to cache into tools
+ * @param tool          tool name
+ * @param version       version of the tool.  semver format
+ * @param arch          architecture of the tool.  Optional.  Defaults to machine architecture
+ */
+function cacheDir(sourceDir, tool, version, arch) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        version = semver.clean(version) || version;
+        arch = arch || os.arch();
+        core.debug(`Caching tool ${tool} ${version} ${arch}`);
+        core.debug(`source dir: ${sourceDir}`);
+        if (!fs.statSync(sourceDir).isDirectory()) {
+            throw new Error('sourceDir is not a directory');
+        }
+        // Create the tool dir
+        const destPath = yield _createToolPath(tool, version, arch);
+        // copy each child item. do not move. move can fail on Windows
+        // due to anti-virus software having an open handle on a file.
+        for (const itemName of fs.readdirSync(sourceDir)) {
+            const s = path.join(sourceDir, itemName);
+            yield io.cp(s, destPath, { recursive: true });
+        }
+        // write .complete
+        _completeToolPath(tool, version, arch);
+        return destPath;
+    });
+}
+/**
+ * Caches a downloaded file (GUID) and installs it
+ * into the tool cache with a given targetName
+ *
+ * @param sourceFile    the file to cache into tools.  Typically a result of downloadTool which is a guid.
+ * @param targetFile    the name of the file name in the tools directory
+ * @param tool          tool name
+ * @param version       version of the tool.  semver format
+ * @param arch          architecture of the tool.  Optional.  Defaults to machine architecture
+ */
+function cacheFile(sourceFile, targetFile, tool, version, arch) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        version = node_modules_semver.clean(version) || version;
+        arch = arch || external_os_.arch();
+        lib_core/* debug */.Yz(`Caching tool ${tool} ${version} ${arch}`);
+        lib_core/* debug */.Yz(`source file: ${sourceFile}`);
+        if (!external_fs_.statSync(sourceFile).isFile()) {
+            throw new Error('sourceFile is not a file');
+        }
+        // create the tool dir
+        const destFolder = yield _createToolPath(tool, version, arch);
+        // copy instead of move. move can fail on Windows due to
+        // anti-virus software having an open handle on a file.
+        const destPath = external_path_.join(destFolder, targetFile);
+        lib_core/* debug */.Yz(`destination file ${destPath}`);
+        yield lib_io.cp(sourceFile, destPath);
+        // write .complete
+        _completeToolPath(tool, version, arch);
+        return destFolder;
+    });
+}
+/**
+ * Finds the path to a tool version in the local installed tool cache
+ *
+ * @param toolName      name of the tool
+ * @param versionSpec   version of the tool
+ * @param arch          optional arch.  defaults to arch of computer
+ */
+function find(toolName, versionSpec, arch) {
+    if (!toolName) {
+        throw new Error('toolName parameter is required');
+    }
+    if (!versionSpec) {
+        throw new Error('versionSpec parameter is required');
+    }
+    arch = arch || external_os_.arch();
+    // attempt to resolve an explicit version
+    if (!isExplicitVersion(versionSpec)) {
+        const localVersions = findAllVersions(toolName, arch);
+        const match = evaluateVersions(localVersions, versionSpec);
+        versionSpec = match;
+    }
+    // check for the explicit version in the cache
+    let toolPath = '';
+    if (versionSpec) {
+        versionSpec = node_modules_semver.clean(versionSpec) || '';
+        const cachePath = external_path_.join(_getCacheDirectory(), toolName, versionSpec, arch);
+        lib_core/* debug */.Yz(`checking cache: ${cachePath}`);
+        if (external_fs_.existsSync(cachePath) && external_fs_.existsSync(`${cachePath}.complete`)) {
+            lib_core/* debug */.Yz(`Found tool in cache ${toolName} ${versionSpec} ${arch}`);
+            toolPath = cachePath;
+        }
+        else {
+            lib_core/* debug */.Yz('not found');
+        }
+    }
+    return toolPath;
+}
+/**
+ * Finds the paths to all versions of a tool that are installed in the local tool cache
+ *
+ * @param toolName  name of the tool
+ * @param arch      optional arch.  defaults to arch of computer
+ */
+function findAllVersions(toolName, arch) {
+    const versions = [];
+    arch = arch || external_os_.arch();
+    const toolPath = external_path_.join(_getCacheDirectory(), toolName);
+    if (external_fs_.existsSync(toolPath)) {
+        const children = external_fs_.readdirSync(toolPath);
+        for (const child of children) {
+            if (isExplicitVersion(child)) {
+                const fullPath = external_path_.join(toolPath, child, arch || '');
+                if (external_fs_.existsSync(fullPath) && external_fs_.existsSync(`${fullPath}.complete`)) {
+                    versions.push(child);
+                }
+            }
+        }
+    }
+    return versions;
+}
+function getManifestFromRepo(owner_1, repo_1, auth_1) {
+    return tool_cache_awaiter(this, arguments, void 0, function* (owner, repo, auth, branch = 'master') {
+        let releases = [];
+        const treeUrl = `https://api.github.com/repos/${owner}/${repo}/git/trees/${branch}`;
+        const http = new httpm.HttpClient('tool-cache');
+        const headers = {};
+        if (auth) {
+            core.debug('set auth');
+            headers.authorization = auth;
+        }
+        const response = yield http.getJson(treeUrl, headers);
+        if (!response.result) {
+            return releases;
+        }
+        let manifestUrl = '';
+        for (const item of response.result.tree) {
+            if (item.path === 'versions-manifest.json') {
+                manifestUrl = item.url;
+                break;
+            }
+        }
+        headers['accept'] = 'application/vnd.github.VERSION.raw';
+        let versionsRaw = yield (yield http.get(manifestUrl, headers)).readBody();
+        if (versionsRaw) {
+            // shouldn't be needed but protects against invalid json saved with BOM
+            versionsRaw = versionsRaw.replace(/^\uFEFF/, '');
+            try {
+                releases = JSON.parse(versionsRaw);
+            }
+            catch (_a) {
+                core.debug('Invalid json');
+            }
+        }
+        return releases;
+    });
+}
+function findFromManifest(versionSpec_1, stable_1, manifest_1) {
+    return tool_cache_awaiter(this, arguments, void 0, function* (versionSpec, stable, manifest, archFilter = os.arch()) {
+        // wrap the internal impl
+        const match = yield mm._findMatch(versionSpec, stable, manifest, archFilter);
+        return match;
+    });
+}
+function _createExtractFolder(dest) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        if (!dest) {
+            // create a temp dir
+            dest = path.join(_getTempDirectory(), crypto.randomUUID());
+        }
+        yield io.mkdirP(dest);
+        return dest;
+    });
+}
+function _createToolPath(tool, version, arch) {
+    return tool_cache_awaiter(this, void 0, void 0, function* () {
+        const folderPath = external_path_.join(_getCacheDirectory(), tool, node_modules_semver.clean(version) || version, arch || '');
+        lib_core/* debug */.Yz(`destination ${folderPath}`);
+        const markerPath = `${folderPath}.complete`;
+        yield lib_io/* rmRF */.Yz(folderPath);
+        yield lib_io/* rmRF */.Yz(markerPath);
+        yield lib_io/* mkdirP */.U$(folderPath);
+        return folderPath;
+    });
+}
+function _completeToolPath(tool, version, arch) {
+    const folderPath = external_path_.join(_getCacheDirectory(), tool, node_modules_semver.clean(version) || version, arch || '');
+    const markerPath = `${folderPath}.complete`;
+    external_fs_.writeFileSync(markerPath, '');
+    lib_core/* debug */.Yz('finished caching tool');
+}
+/**
+ * Check if version string is explicit
+ *
+ * @param versionSpec      version string to check
+ */
+function isExplicitVersion(versionSpec) {
+    const c = node_modules_semver.clean(versionSpec) || '';
+    lib_core/* debug */.Yz(`isExplicit: ${c}`);
+    const valid = node_modules_semver.valid(c) != null;
+    lib_core/* debug */.Yz(`explicit? ${valid}`);
+    return valid;
+}
+/**
+ * Get the highest satisfiying semantic version in `versions` which satisfies `versionSpec`
+ *
+ * @param versions        array of versions to evaluate
+ * @param versionSpec     semantic version spec to satisfy
+ */
+function evaluateVersions(versions, versionSpec) {
+    let version = '';
+    lib_core/* debug */.Yz(`evaluating ${versions.length} versions`);
+    versions = versions.sort((a, b) => {
+        if (node_modules_semver.gt(a, b)) {
+            return 1;
+        }
+        return -1;
+    });
+    for (let i = versions.length - 1; i >= 0; i--) {
+        const potential = versions[i];
+        const satisfied = node_modules_semver.satisfies(potential, versionSpec);
+        if (satisfied) {
+            version = potential;
+            break;
+        }
+    }
+    if (version) {
+        lib_core/* debug */.Yz(`matched: ${version}`);
+    }
+    else {
+        lib_core/* debug */.Yz('match not found');
+    }
+    return version;
+}
+/**
+ * Gets RUNNER_TOOL_CACHE
+ */
+function _getCacheDirectory() {
+    const cacheDirectory = process.env['RUNNER_TOOL_CACHE'] || '';
+    (0,external_assert_.ok)(cacheDirectory, 'Expected RUNNER_TOOL_CACHE to be defined');
+    return cacheDirectory;
+}
+/**
+ * Gets RUNNER_TEMP
+ */
+function _getTempDirectory() {
+    const tempDirectory = process.env['RUNNER_TEMP'] || '';
+    (0,external_assert_.ok)(tempDirectory, 'Expected RUNNER_TEMP to be defined');
+    return tempDirectory;
+}
+/**
+ * Gets a global variable
+ */
+function _getGlobal(key, defaultValue) {
+    /* eslint-disable @typescript-eslint/no-explicit-any */
+    const value = global[key];
+    /* eslint-enable @typescript-eslint/no-explicit-any */
+    return value !== undefined ? value : defaultValue;
+}
+/**
+ * Returns an array of unique values.
+ * @param values Values to make unique.
+ */
+function _unique(values) {
+    return Array.from(new Set(values));
+}
+//# sourceMappingURL=tool-cache.js.map
+;// CONCATENATED MODULE: ./src/buildx/install.ts
 // Finds a usable buildx, or installs a pinned one with @actions/tool-cache.
 // An installed binary is run standalone (`buildx build ...`), which needs no
 // change to the user's ~/.docker/cli-plugins.
@@ -39324,9 +39458,9 @@ function parseNetrc(read, mask) {
 
 
 
-const PLUGIN = { cmd: 'docker', prefix: ['buildx'] };
+
 /** Reads the version from `buildx version`, e.g. "github.com/docker/buildx v0.19.3 48d6a39" or Debian's "0.13.1+ds1". */
-function parseBuildxVersion(text) {
+function install_parseBuildxVersion(text) {
     const m = /buildx\s+v?(\d+\.\d+\.\d+)/.exec(text);
     return m ? m[1] : undefined;
 }
@@ -39352,12 +39486,9 @@ function checksumFor(checksums, name) {
     }
     return undefined;
 }
-function args(buildx, ...rest) {
-    return [buildx.cmd, [...buildx.prefix, ...rest]];
-}
 async function versionOf(buildx) {
     const res = await run(...args(buildx, 'version'), { allowFailure: true });
-    return res.exitCode === 0 ? parseBuildxVersion(res.stdout) : undefined;
+    return res.exitCode === 0 ? install_parseBuildxVersion(res.stdout) : undefined;
 }
 /** Checks a downloaded release binary against the release's own checksums.txt, next to it. */
 async function verifyChecksum(file, url) {
@@ -39417,270 +39548,7 @@ async function resolveBuildx(settings) {
     return install(PINNED_BUILDX_VERSION, settings.buildxDownloadUrl, false);
 }
 
-;// CONCATENATED MODULE: ./src/build/progress.ts
-// Turns the rawjson stream into the log a person reads when a build fails:
-// "#N [stage i/n] STEP", the step's own output, then "#N CACHED", "#N DONE 1.2s"
-// or "#N ERROR: ...". Plain text that follows the JSON (BuildKit's error
-// excerpt) is passed through unchanged.
-
-class ProgressPrinter {
-    sink;
-    table = new VertexTable();
-    warnings = [];
-    trailer = [];
-    decoder = new RawJsonDecoder();
-    announced = new Set();
-    finished = new Set();
-    partial = new Map();
-    /** The last lines each step printed, kept for failure diagnosis. */
-    stepLogs = new Map();
-    constructor(sink) {
-        this.sink = sink;
-    }
-    write(chunk) {
-        for (const item of this.decoder.push(chunk))
-            this.handle(item);
-    }
-    end() {
-        for (const item of this.decoder.end())
-            this.handle(item);
-        for (const digest of this.partial.keys())
-            this.flushPartial(digest);
-    }
-    handle(item) {
-        if (item.kind === 'text') {
-            if (item.text.trim() !== '')
-                this.trailer.push(item.text);
-            this.sink(item.text);
-            return;
-        }
-        const st = item.status;
-        for (const v of st.vertexes ?? []) {
-            const { vertex } = this.table.update(v);
-            this.announce(vertex);
-            if ((vertex.completed || vertex.error) && !this.finished.has(vertex.digest)) {
-                this.flushPartial(vertex.digest);
-                this.finished.add(vertex.digest);
-                this.sink(`#${vertex.seq} ${finishWord(vertex)}`);
-            }
-        }
-        for (const log of st.logs ?? []) {
-            const vertex = this.table.get(log.vertex);
-            if (!vertex)
-                continue;
-            this.announce(vertex);
-            const text = (this.partial.get(log.vertex) ?? '') + decodeBase64(log.data);
-            const lines = text.split('\n');
-            this.partial.set(log.vertex, lines.pop() ?? '');
-            for (const line of lines)
-                this.emitLog(vertex, line.replace(/\r$/, ''));
-        }
-        for (const w of st.warnings ?? []) {
-            const text = decodeBase64(w.short);
-            this.warnings.push(text);
-            this.sink(`WARNING: ${text}`);
-        }
-    }
-    announce(v) {
-        if (this.announced.has(v.digest) || !v.name)
-            return;
-        if (!v.started && !v.cached && !v.completed)
-            return;
-        this.announced.add(v.digest);
-        this.sink(`#${v.seq} ${v.name}`);
-    }
-    flushPartial(digest) {
-        const rest = this.partial.get(digest);
-        const vertex = this.table.get(digest);
-        if (rest && vertex)
-            this.emitLog(vertex, rest);
-        this.partial.delete(digest);
-    }
-    emitLog(vertex, line) {
-        const kept = this.stepLogs.get(vertex.digest) ?? [];
-        kept.push(line);
-        if (kept.length > 50)
-            kept.shift();
-        this.stepLogs.set(vertex.digest, kept);
-        this.sink(`#${vertex.seq} ${line}`);
-    }
-}
-function finishWord(v) {
-    if (v.error)
-        return `ERROR: ${v.error}`;
-    if (v.cached)
-        return 'CACHED';
-    const s = durationSeconds(v);
-    return s === undefined ? 'DONE' : `DONE ${s.toFixed(1)}s`;
-}
-
-;// CONCATENATED MODULE: ./src/build/metadata.ts
-function parseMetadata(text) {
-    const raw = JSON.parse(text);
-    const str = (k) => (typeof raw[k] === 'string' ? raw[k] : undefined);
-    const digest = str('containerimage.digest');
-    const names = str('image.name');
-    return {
-        raw,
-        digest,
-        // With the containerd image store buildx drops containerimage.config.digest,
-        // and the engine's image ID is then the index digest (docker image inspect
-        // .Id shows it), so that is what imageid falls back to.
-        imageId: str('containerimage.config.digest') ?? digest,
-        descriptor: raw['containerimage.descriptor'],
-        buildRef: str('buildx.build.ref'),
-        imageNames: names
-            ? names
-                .split(',')
-                .map((n) => n.trim())
-                .filter(Boolean)
-            : [],
-    };
-}
-
-;// CONCATENATED MODULE: ./src/build/run.ts
-
-
-
-
-
-
-
-class BuildError extends Error {
-    vertices;
-    failedStep;
-    constructor(message, vertices, failedStep) {
-        super(message);
-        this.vertices = vertices;
-        this.failedStep = failedStep;
-        this.name = 'BuildError';
-    }
-}
-async function runBuild(buildx, argv, metadataFile) {
-    // The build's own output (step names, RUN output, BuildKit's error excerpt) is untrusted.
-    let batch = [];
-    const printer = new ProgressPrinter((line) => batch.push(line));
-    const flush = () => {
-        printUntrusted(batch);
-        batch = [];
-    };
-    const t0 = Date.now();
-    const res = await run(...args(buildx, ...argv), {
-        allowFailure: true,
-        onStderr: (chunk) => {
-            printer.write(chunk);
-            flush();
-        },
-    });
-    printer.end();
-    flush();
-    const seconds = (Date.now() - t0) / 1000;
-    const vertices = printer.table.all();
-    if (res.exitCode !== 0) {
-        const errorLine = [...printer.trailer].reverse().find((l) => l.startsWith('ERROR:'));
-        const failed = vertices.find((v) => v.error && v.error !== 'context canceled');
-        const why = errorLine ?? (failed ? `${failed.name}: ${failed.error}` : `buildx exited with code ${res.exitCode}`);
-        const failedStep = failed
-            ? { name: failed.name ?? '', error: failed.error ?? '', logs: printer.stepLogs.get(failed.digest) ?? [] }
-            : undefined;
-        throw new BuildError(`Build failed: ${why.replace(/^ERROR:\s*/, '').replace(/^failed to solve:\s*/, '')}`, vertices, failedStep);
-    }
-    let metadata;
-    try {
-        metadata = parseMetadata(external_node_fs_.readFileSync(metadataFile, 'utf8'));
-    }
-    catch (err) {
-        lib_core/* warning */.$e(`Could not read the build metadata file ${metadataFile}: ${err.message}`);
-    }
-    return { vertices, metadata, seconds };
-}
-
-;// CONCATENATED MODULE: ./src/build/retry.ts
-// Which build failures are worth a retry. Module downloads fail transiently
-// (a proxy or VCS host answering 5xx, resets, timeouts); a retry re-runs only
-// the failed step, because every step before it is cached. Missing modules
-// (404/410) and refused credentials (401/403) fail the same way every time.
-
-
-
-
-
-const GO_STEP = /\bgo (mod|build|get|install|list|generate|test|vet|work)\b/;
-const PERMANENT = [
-    [/\b404 Not Found\b/, 'a module is not found (404)'],
-    [/\b410 Gone\b/, 'a module is gone (410)'],
-    [/\b401 Unauthorized\b/, 'the module proxy refused the credentials (401)'],
-    [/\b403 Forbidden\b/, 'the module proxy forbids access (403)'],
-    [/checksum mismatch|SECURITY ERROR/, 'a checksum does not match go.sum'],
-    [/unknown revision|invalid version/, 'a required version does not exist'],
-];
-const TRANSIENT = [
-    [/\b(500 Internal Server Error|502 Bad Gateway|503 Service Unavailable|504 Gateway Timeout)\b/, ''],
-    [/connection reset by peer/, 'connection reset by peer'],
-    [/connection refused/, 'connection refused'],
-    [/i\/o timeout|TLS handshake timeout|Client\.Timeout exceeded/, 'timeout'],
-    [/unexpected EOF/, 'unexpected EOF'],
-    [/temporary failure in name resolution|server misbehaving/i, 'DNS failure'],
-];
-/**
- * A line where Go reports fetching a module: "go: M@V: reading URL: ...",
- * "verifying M@V: ...", a proxy path (/@v/, /@latest) or the checksum
- * database. A network word anywhere else (a compile error's "unexpected EOF",
- * a test's "connection refused") is not a download failure.
- */
-const FETCH_LINE = /(^|\s)go: [^\s@]+@[^\s:]+: |verifying [^\s@]+@|reading https?:\/\/|\/@v\/|\/@latest|sum\.golang\.org|^\s*go: downloading /;
-function classifyFailure(step) {
-    if (!step)
-        return { retry: false, reason: 'no failed step was reported' };
-    if (!GO_STEP.test(step.name))
-        return { retry: false, reason: 'the failed step does not run a Go command that fetches modules' };
-    const text = [...step.logs, step.error].join('\n');
-    for (const [re, why] of PERMANENT)
-        if (re.test(text))
-            return { retry: false, reason: `permanent: ${why}` };
-    const fetchLines = step.logs.filter((l) => FETCH_LINE.test(l));
-    for (const [re, why] of TRANSIENT) {
-        const line = fetchLines.find((l) => re.test(l));
-        if (line) {
-            const m = re.exec(line);
-            return { retry: true, reason: `transient: ${why || m[1] || m[0]} (${line.trim()})` };
-        }
-    }
-    return { retry: false, reason: 'not a module download failure' };
-}
-/** Seconds to wait before retry `attempt` (1-based): 1, 2, 4, ... capped at 30. */
-function backoffSeconds(attempt, base = 1) {
-    return Math.min(30, base * 2 ** (attempt - 1));
-}
-/** Runs the build, retrying transient module-download failures; a retry re-runs only the failed step. */
-async function buildWithRetries(buildx, argv, metadataFile, settings) {
-    for (let attempt = 1;; attempt++) {
-        try {
-            return await runBuild(buildx, argv, metadataFile);
-        }
-        catch (err) {
-            if (!(err instanceof BuildError))
-                throw err;
-            // In strict mode BuildKit itself fails on a cache export error: say so plainly.
-            const cacheFailure = settings.cacheStrict ? cacheProblems(err.vertices).find((p) => !p.missing) : undefined;
-            if (cacheFailure)
-                throw new Error(`Cache ${cacheFailure.kind} failed (${cacheFailure.vertex}): ${cacheFailure.error} (${Inputs.cacheStrict}: true)`);
-            const verdict = classifyFailure(err.failedStep);
-            // The reason quotes the build's own output.
-            printUntrusted(`Build attempt ${attempt} failed: ${verdict.reason}`);
-            if (!verdict.retry || attempt > settings.retries) {
-                if (verdict.retry)
-                    lib_core/* info */.pq(`No retries left (${Inputs.retries}: ${settings.retries})`);
-                throw err;
-            }
-            const wait = backoffSeconds(attempt);
-            lib_core/* warning */.$e(`Retrying the build (attempt ${attempt + 1} of ${settings.retries + 1}) in ${wait}s after a ${verdict.reason}`);
-            await new Promise((r) => setTimeout(r, wait * 1000));
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./src/setup/builder.ts
+;// CONCATENATED MODULE: ./src/buildx/builder.ts
 // Chooses and prepares the builder. With the containerd image store the
 // engine's own builder (docker driver) can build multi-platform images, keep
 // them in the engine for the smoke test, and export registry cache, so `auto`
@@ -39895,7 +39763,122 @@ function cacheEntries(settings) {
     return { from: [...from, ...settings.cacheFrom], to: [...to, ...settings.cacheTo] };
 }
 
-;// CONCATENATED MODULE: ./src/cache/dockerfile.ts
+;// CONCATENATED MODULE: ./src/dockerfile/reader.ts
+// The one Dockerfile reader: instructions (continuations joined, comments
+// dropped) grouped into stages, with the ARG and ENV values in effect at each
+// instruction. The Go cache mount finder and the lint both read through it.
+// Pure: text in, stages out.
+/** Joins continuation lines and drops comments; heredoc bodies are kept as text of their instruction. */
+function instructions(text) {
+    const lines = text.split(/\r?\n/);
+    const out = [];
+    let current;
+    const flush = () => {
+        const m = current && /^(\S+)\s*(.*)$/s.exec(current.text);
+        if (m && current)
+            out.push({ keyword: m[1].toUpperCase(), rest: m[2], line: current.line });
+        current = undefined;
+    };
+    for (let i = 0; i < lines.length; i++) {
+        const raw = lines[i];
+        const trimmed = raw.trim();
+        if (trimmed.startsWith('#') || (!current && trimmed === ''))
+            continue;
+        const cont = /\\\s*$/.test(raw);
+        const piece = cont ? raw.replace(/\\\s*$/, '') : raw;
+        if (current)
+            current.text += ` ${piece.trim()}`;
+        else
+            current = { text: piece.trim(), line: i + 1 };
+        if (!cont)
+            flush();
+    }
+    flush();
+    return out;
+}
+/** Substitutes $VAR, ${VAR} and ${VAR:-default} from vars; unknown or empty variables stay as written. */
+function substitute(s, vars) {
+    return s.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (all, a, dflt, b) => {
+        const name = (a ?? b);
+        if (vars[name] !== undefined && vars[name] !== '')
+            return vars[name];
+        if (dflt !== undefined)
+            return dflt;
+        return all;
+    });
+}
+function parseArgDecl(rest) {
+    return rest
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((d) => {
+        const eq = d.indexOf('=');
+        return eq === -1 ? [d, undefined] : [d.slice(0, eq), d.slice(eq + 1).replace(/^"(.*)"$/, '$1')];
+    });
+}
+/** ENV KEY=VALUE ..., or the legacy ENV KEY VALUE. */
+function parseEnv(rest) {
+    const out = {};
+    if (!rest.includes('=')) {
+        const m = /^(\S+)\s+(.*)$/.exec(rest);
+        if (m)
+            out[m[1]] = m[2].trim();
+        return out;
+    }
+    for (const m of rest.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S*)/g))
+        out[m[1]] = m[2].replace(/^"(.*)"$/, '$1');
+    return out;
+}
+function stages(text, buildArgs) {
+    const out = [];
+    const global = {};
+    for (const i of instructions(text)) {
+        const cur = out[out.length - 1];
+        if (i.keyword === 'FROM') {
+            const words = i.rest.split(/\s+/).filter((w) => w && !w.startsWith('--'));
+            const base = substitute(words[0] ?? '', global);
+            // Stage names are case-insensitive; a name refers to an earlier stage only.
+            const earlier = out.find((st) => st.name !== undefined && st.name.toLowerCase() === base.toLowerCase());
+            out.push({
+                line: i.line,
+                base,
+                image: earlier ? earlier.image : base,
+                name: words[1]?.toUpperCase() === 'AS' ? words[2] : undefined,
+                platformFlag: /--platform=(\S+)/.exec(i.rest)?.[1],
+                vars: { ...global },
+                ins: [],
+            });
+            continue;
+        }
+        const scope = cur ? cur.vars : global;
+        if (i.keyword === 'ARG') {
+            for (const [k, v] of parseArgDecl(i.rest)) {
+                scope[k] = buildArgs[k] ?? (v !== undefined ? substitute(v, scope) : cur ? global[k] : undefined) ?? '';
+            }
+        }
+        else if (i.keyword === 'ENV' && cur) {
+            for (const [k, v] of Object.entries(parseEnv(i.rest)))
+                cur.vars[k] = substitute(v, cur.vars);
+        }
+        if (cur)
+            cur.ins.push({ ...i, vars: { ...cur.vars } });
+    }
+    return out;
+}
+/** Build args (KEY=VALUE; a bare KEY takes the environment's value, as buildx does) as a map. */
+function buildArgMap(buildArgs, env = process.env) {
+    const out = {};
+    for (const a of buildArgs) {
+        const eq = a.indexOf('=');
+        if (eq === -1)
+            out[a] = env[a] ?? '';
+        else
+            out[a.slice(0, eq)] = a.slice(eq + 1);
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/dockerfile/gomounts.ts
 // Finds the Go module and build cache mounts in a Dockerfile: the
 // `RUN --mount=type=cache,...` flags, with the stage they are in and that
 // stage's base image. Pure: text in, description out.
@@ -40040,7 +40023,7 @@ function copiedModuleFiles(text, buildArgs, listDir) {
     return [...out].sort();
 }
 
-;// CONCATENATED MODULE: ./src/cache/gocache.ts
+;// CONCATENATED MODULE: ./src/cache/transfer.ts
 // Go module and build caches live in `RUN --mount=type=cache` mounts, which
 // BuildKit never exports with cache-to (moby/buildkit#1512). They are carried
 // across runs here with two throwaway builds on the same builder:
@@ -40572,11 +40555,12 @@ class GhaStore {
     }
 }
 
-;// CONCATENATED MODULE: ./src/cache/go.ts
+;// CONCATENATED MODULE: ./src/cache/phases.ts
 // The Go cache phases as the pipeline sees them: plan (pure, from the
 // settings and the files), restore before the build, decide what to save
 // after it, save in the post step. Every failure here is a warning unless
 // cache-strict asks otherwise.
+
 
 
 
@@ -40794,7 +40778,7 @@ function buildArgs(p) {
     return argv;
 }
 
-;// CONCATENATED MODULE: ./src/build/pushdigest.ts
+;// CONCATENATED MODULE: ./src/publish/registry.ts
 // push-by-digest for the docker driver. Moby's BuildKit refuses it ("push-by-
 // digest is currently not implemented for docker driver"), and `docker push`
 // always pushes a tag. So the image the engine holds, once smoke-tested, is
@@ -41005,7 +40989,7 @@ async function pushEngineImageByDigest(ref, repository, workDir) {
     return root.digest;
 }
 
-;// CONCATENATED MODULE: ./src/build/push.ts
+;// CONCATENATED MODULE: ./src/publish/push.ts
 // Pushes the image the engine holds, so the pushed digest is the one built
 // (and, later, smoke-tested). `docker push` of a multi-platform image from the
 // containerd store pushes the whole index unchanged.
@@ -41310,7 +41294,7 @@ function parsePortOutput(text, port) {
     return undefined;
 }
 
-;// CONCATENATED MODULE: ./src/smoke/run.ts
+;// CONCATENATED MODULE: ./src/smoke/container.ts
 // Runs one platform's container and probes it until it is healthy, it fails,
 // or smoke-timeout runs out. The container is always removed.
 
@@ -41456,7 +41440,7 @@ async function removeRunContainers(runKey) {
     return ids.length;
 }
 
-;// CONCATENATED MODULE: ./src/smoke/index.ts
+;// CONCATENATED MODULE: ./src/smoke/test.ts
 // The smoke test phase: every selected platform's container must pass its
 // probe before anything is pushed. Platforms that cannot run here (no
 // emulator) are skipped with a warning, or fail the step with smoke-strict.
@@ -41542,7 +41526,7 @@ function failureMessage(r) {
     return `Smoke test failed, nothing was pushed. ${lines.join(' ')}`;
 }
 
-;// CONCATENATED MODULE: ./src/build/meta.ts
+;// CONCATENATED MODULE: ./src/publish/tags.ts
 // Default tags and OCI labels from the workflow context, for users who give
 // an `image` name and no `tags`. Pure functions, and the step that applies them.
 
@@ -41673,7 +41657,97 @@ async function resolveTagsAndLabels(settings) {
     return { settings: { ...settings, tags, labels }, version: plan.version };
 }
 
-;// CONCATENATED MODULE: ./src/build/lint.ts
+;// CONCATENATED MODULE: ./src/dockerfile/builtin.ts
+// The built-in Dockerfile for a Go module that has none. It follows every
+// practice the action recommends, and passes its own lint:
+// - the Go stage runs on $BUILDPLATFORM and cross-compiles (no QEMU), unless
+//   cgo is on, which needs the target's C toolchain
+// - go.mod/go.sum first, `go mod download` with the module cache mounted
+// - CGO_ENABLED=0, -trimpath, -ldflags "-s -w", the version stamped with -X
+// - the final stage: by default scratch plus CA certificates, the Go
+//   toolchain's own zoneinfo.zip and a non-root user (a distroless-style
+//   static image assembled here, so nothing else has to be pulled)
+// - GOPROXY, GOPRIVATE, GOFLAGS, GOSUMDB as build args; private-module
+//   credentials only through the BuildKit secret "netrc"
+
+
+
+
+const BUILTIN_USER = '65532:65532';
+function builtinDockerfile(o) {
+    const platform = o.cgo ? '' : '--platform=$BUILDPLATFORM ';
+    const lines = [
+        '# The built-in Dockerfile of go-buildx-action (print-dockerfile: true prints it; save it as your own to change it).',
+        `ARG GO_VERSION=${o.goVersion}`,
+        `FROM ${platform}golang:\${GO_VERSION} AS build`,
+        'WORKDIR /src',
+        'ARG GOPROXY',
+        'ARG GOPRIVATE',
+        'ARG GOSUMDB',
+        'ARG GOFLAGS',
+        `ENV CGO_ENABLED=${o.cgo ? '1' : '0'}`,
+        'COPY go.mod go.sum* ./',
+        'RUN --mount=type=cache,id=gomod,target=/go/pkg/mod \\',
+        '    --mount=type=secret,id=netrc,target=/root/.netrc \\',
+        '    go mod download',
+        'COPY . .',
+        'ARG TARGETOS TARGETARCH TARGETVARIANT',
+        'ARG VERSION=dev',
+        'ARG LDFLAGS',
+        'RUN --mount=type=cache,id=gomod,target=/go/pkg/mod \\',
+        '    --mount=type=cache,id=gobuild,target=/root/.cache/go-build \\',
+        '    --mount=type=secret,id=netrc,target=/root/.netrc \\',
+        '    GOOS=$TARGETOS GOARCH=$TARGETARCH GOARM=${TARGETVARIANT#v} \\',
+        `    go build -trimpath -ldflags "-s -w -X main.version=\${VERSION} \${LDFLAGS}" -o /out/app ${shellWord(o.goMain)}`,
+        'RUN mkdir -p /out/rootfs/etc/ssl/certs \\',
+        ' && cp /etc/ssl/certs/ca-certificates.crt /out/rootfs/etc/ssl/certs/ \\',
+        ' && cp "$(go env GOROOT)/lib/time/zoneinfo.zip" /out/rootfs/zoneinfo.zip \\',
+        " && echo 'nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin' > /out/rootfs/etc/passwd \\",
+        " && echo 'nonroot:x:65532:' > /out/rootfs/etc/group",
+        '',
+    ];
+    if (o.baseImage === undefined) {
+        lines.push('FROM scratch', 'COPY --from=build /out/rootfs/ /', 'ENV ZONEINFO=/zoneinfo.zip');
+    }
+    else if (o.baseImage === 'scratch') {
+        lines.push('FROM scratch', 'COPY --from=build /out/rootfs/etc/passwd /out/rootfs/etc/group /etc/');
+    }
+    else {
+        lines.push(`FROM ${o.baseImage}`);
+    }
+    lines.push('COPY --from=build /out/app /app', `USER ${BUILTIN_USER}`, 'ENTRYPOINT ["/app"]', '');
+    return lines.join('\n');
+}
+function shellWord(s) {
+    return /^[A-Za-z0-9_./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+/** What the built-in Dockerfile's directory gets as <name>.dockerignore when the context has no .dockerignore of its own. */
+const BUILTIN_DOCKERIGNORE = ['.git', '.github', '**/*_test.go', '**/testdata', 'Dockerfile*', '*.md', ''].join('\n');
+/** With no Dockerfile and a go.mod, the built-in Dockerfile goes into the temp dir and the build uses it. */
+function useBuiltinDockerfile(settings, tempDir, version) {
+    const z = settings.zeroConfig;
+    if (!z)
+        return settings;
+    const dir = external_node_path_.join(tempDir, 'builtin');
+    external_node_fs_.mkdirSync(dir, { recursive: true });
+    const file = external_node_path_.join(dir, 'Dockerfile');
+    const text = builtinDockerfile(z);
+    external_node_fs_.writeFileSync(file, text);
+    // BuildKit reads <Dockerfile>.dockerignore next to the Dockerfile when the context has no .dockerignore.
+    if (!external_node_fs_.existsSync(external_node_path_.join(settings.context, '.dockerignore')))
+        external_node_fs_.writeFileSync(`${file}.dockerignore`, BUILTIN_DOCKERIGNORE);
+    lib_core/* info */.pq(`No Dockerfile in ${external_node_path_.relative(settings.workspace, settings.context) || '.'}: using the built-in one for Go ${z.goVersion}, package ${z.goMain}`);
+    if (settings.printDockerfile)
+        lib_core/* info */.pq(`The built-in Dockerfile (save it as your own to change it):\n${text}`);
+    const own = new Set(Object.keys(buildArgMap(settings.buildArgs)));
+    const extra = [
+        ...(own.has('VERSION') ? [] : [`VERSION=${version || 'dev'}`]),
+        ...(own.has('LDFLAGS') || !z.ldflags ? [] : [`LDFLAGS=${z.ldflags}`]),
+    ];
+    return { ...settings, file, buildArgs: [...settings.buildArgs, ...extra] };
+}
+
+;// CONCATENATED MODULE: ./src/dockerfile/lint.ts
 // A Dockerfile lint for the pitfalls that make Go images slow to build, big,
 // or unsafe. lintDockerfile is pure (text in, findings out); annotateLint
 // turns the findings into annotations on the Dockerfile's lines.
@@ -41780,9 +41854,10 @@ function annotateLint(settings) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/build/merge.ts
+;// CONCATENATED MODULE: ./src/publish/merge.ts
 // merge: true — the last job of a matrix: no build, one multi-platform index
 // made with `buildx imagetools create` from the digests the build jobs pushed.
+
 
 
 

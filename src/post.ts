@@ -3,9 +3,9 @@ import * as fs from 'node:fs';
 import * as core from '@actions/core';
 import { loadState } from './state.js';
 import { run } from './exec.js';
-import { removeBuilder } from './setup/builder.js';
-import { removeRunContainers } from './smoke/run.js';
-import { describeSave, ghaRoot, saveGoCaches } from './cache/go.js';
+import { removeBuilder } from './buildx/builder.js';
+import { removeRunContainers } from './smoke/container.js';
+import { describeSave, ghaRoot, saveGoCaches } from './cache/phases.js';
 import { formatBytes } from './report/outputs.js';
 
 export async function post(): Promise<void> {

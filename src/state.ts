@@ -1,14 +1,8 @@
 // The only channel from the main step to the post step.
 import * as core from '@actions/core';
 import { State } from './constants.js';
-import type { GoCachePlan } from './cache/gocache.js';
-
-export interface BuildxCommand {
-  /** "docker" for the CLI plugin, or the path of a standalone buildx binary */
-  cmd: string;
-  /** ["buildx"] for the plugin, [] for a standalone binary */
-  prefix: string[];
-}
+import type { GoCachePlan } from './cache/transfer.js';
+import type { BuildxCommand } from './buildx/command.js';
 
 export interface PostState {
   isPost: boolean;

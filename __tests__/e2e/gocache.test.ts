@@ -225,10 +225,10 @@ describe.runIf(engineUp)('go-cache-backend: gha, up to the @actions/cache calls 
     );
 
   it('saves to and restores from actions/cache, and a fresh builder then downloads nothing', async () => {
-    const { planGoCache } = await import('../../src/cache/go.js');
-    const { restoreGoCaches, saveGoCache } = await import('../../src/cache/gocache.js');
+    const { planGoCache } = await import('../../src/cache/phases.js');
+    const { restoreGoCaches, saveGoCache } = await import('../../src/cache/transfer.js');
     const { GhaStore } = await import('../../src/cache/stores.js');
-    const { parseSettings } = await import('../../src/settings.js');
+    const { parseSettings } = await import('../../src/settings/parse.js');
     const inputs: Record<string, string> = { platforms: 'linux/amd64', 'go-cache-backend': 'gha', 'build-args': 'GOSUMDB=off' };
     const settings = parseSettings(runnerInputs(inputs), { GITHUB_WORKSPACE: ws, GITHUB_RUN_ID: '42', GITHUB_REF: 'refs/heads/main' });
     const planned = planGoCache(settings);

@@ -303,7 +303,7 @@ describe.runIf(engineUp)('user paths through the runner-faithful harness (real e
       { workspace: exampleWorkspace() },
     );
     expect(r.exitCode, r.log).toBe(0);
-    const { digestInRegistry } = await import('../../src/build/push.js');
+    const { digestInRegistry } = await import('../../src/publish/push.js');
     expect(await digestInRegistry(`${image}:1`)).toBe(r.outputs.digest);
     expect(await digestInRegistry(`${image}:nope`)).toBeUndefined();
   });

@@ -3,7 +3,7 @@ import { buildArgs, chooseOutput, hasGate, type BuildPlan } from '../../src/buil
 import { workflowContext } from '../../src/context.js';
 import { buildId } from '../../src/cache/keys.js';
 import { cacheEntries } from '../../src/cache/refs.js';
-import { createBuilderArgs } from '../../src/setup/builder.js';
+import { createBuilderArgs } from '../../src/buildx/builder.js';
 
 const base: BuildPlan = {
   builder: 'default',

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { budgetMessage, budgetViolations } from '../../src/report/budget.js';
 import { layoutFetcher, type OciIndex, platformManifests, summarize } from '../../src/report/sizes.js';
-import { parseSize } from '../../src/settings.js';
+import { parseSize } from '../../src/settings/values.js';
 import { FIXTURES, fixture } from './helpers.js';
 
 describe('max-image-size', () => {

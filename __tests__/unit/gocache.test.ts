@@ -2,21 +2,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findGoCacheMounts } from '../../src/cache/dockerfile.js';
-import { buildArgMap, instructions, substitute } from '../../src/build/dockerfile.js';
-import {
-  buildId,
-  type Candidate,
-  cacheKeys,
-  ghaKeys,
-  goCacheRefs,
-  goDirective,
-  layerCacheRefs,
-  moduleFiles,
-  platformSlug,
-  slug,
-  workUses,
-} from '../../src/cache/keys.js';
+import { findGoCacheMounts } from '../../src/dockerfile/gomounts.js';
+import { buildArgMap, instructions, substitute } from '../../src/dockerfile/reader.js';
+import { buildId, type Candidate, cacheKeys, ghaKeys, goCacheRefs, layerCacheRefs, platformSlug, slug } from '../../src/cache/keys.js';
+import { goDirective, moduleFiles, workUses } from '../../src/gomod.js';
 import {
   decideSaves,
   extractDockerfile,
@@ -26,7 +15,7 @@ import {
   parseStats,
   registryOutput,
   restoreDockerfile,
-} from '../../src/cache/gocache.js';
+} from '../../src/cache/transfer.js';
 import { GhaStore, isNotFound } from '../../src/cache/stores.js';
 import { FIXTURES, vertices } from './helpers.js';
 

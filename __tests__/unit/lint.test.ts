@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lintDockerfile } from '../../src/build/lint.js';
-import { builtinDockerfile } from '../../src/build/zeroconfig.js';
+import { lintDockerfile } from '../../src/dockerfile/lint.js';
+import { builtinDockerfile } from '../../src/dockerfile/builtin.js';
 import { FIXTURES } from './helpers.js';
 
 const read = (p: string) => fs.readFileSync(p, 'utf8');

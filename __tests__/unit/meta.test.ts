@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultTags, mergeLabels, ociLabels, tagSlug } from '../../src/build/meta.js';
+import { defaultTags, mergeLabels, ociLabels, tagSlug } from '../../src/publish/tags.js';
 import { workflowContext } from '../../src/context.js';
 import { FIXTURES } from './helpers.js';
 

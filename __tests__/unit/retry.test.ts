@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ProgressPrinter } from '../../src/build/progress.js';
 import { backoffSeconds, classifyFailure } from '../../src/build/retry.js';
-import type { FailedStep } from '../../src/build/run.js';
-import { parseSettings } from '../../src/settings.js';
+import type { FailedStep } from '../../src/build/runner.js';
+import { parseSettings } from '../../src/settings/parse.js';
 import { fixture, runnerInputs } from './helpers.js';
 
 /** The failed step of a captured build, as runBuild hands it to the classifier. */

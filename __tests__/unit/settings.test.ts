@@ -2,7 +2,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { InputError, parseList, parseSettings } from '../../src/settings.js';
+import { InputError } from '../../src/settings/types.js';
+import { parseList } from '../../src/settings/values.js';
+import { parseSettings } from '../../src/settings/parse.js';
 import { repositoryOf } from '../../src/ref.js';
 import { ACTION_DEFAULTS, runnerInputs } from './helpers.js';
 

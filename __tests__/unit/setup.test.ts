@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { chooseDriver, isContainerdStore, parseInspect } from '../../src/setup/builder.js';
-import { buildxDownloadUrl, parseBuildxVersion } from '../../src/setup/buildx.js';
+import { chooseDriver, isContainerdStore, parseInspect } from '../../src/buildx/builder.js';
+import { buildxDownloadUrl, parseBuildxVersion } from '../../src/buildx/install.js';
 import { emulatorsNeeded, nativePlatform } from '../../src/setup/qemu.js';
-import { parsePushDigest } from '../../src/build/push.js';
+import { parsePushDigest } from '../../src/publish/push.js';
 import { fixture } from './helpers.js';
 
 describe('engine and builder detection', () => {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { chooseProbe, commandArgv, healthcheckArgv, parseImageConfig, parsePortOutput, statusMatches } from '../../src/smoke/probe.js';
-import { runArgs } from '../../src/smoke/run.js';
-import { parseDuration, parseSettings, parseStatus, type SmokeSettings } from '../../src/settings.js';
+import { runArgs } from '../../src/smoke/container.js';
+import { parseDuration, parseStatus } from '../../src/settings/values.js';
+import { parseSettings } from '../../src/settings/parse.js';
+import { type SmokeSettings } from '../../src/settings/types.js';
 import { fixture, runnerInputs } from './helpers.js';
 
 const base: SmokeSettings = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { mermaidTimeline, perPlatform, stepPlatform, summaryRows } from '../../src/report/summary.js';
-import { mergeArgv, mergeSources } from '../../src/build/merge.js';
+import { mergeArgv, mergeSources } from '../../src/publish/merge.js';
 import { vertices } from './helpers.js';
 
 const platforms = ['linux/amd64', 'linux/arm64'];

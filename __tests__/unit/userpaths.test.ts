@@ -10,12 +10,12 @@ import { parseCommandLine, unintendedCommands, workflowCommands } from '../../sc
 import { eventOf } from '../../scripts/runner-events.mjs';
 import { layoutFetcher, platformManifests, summarize } from '../../src/report/sizes.js';
 import { unmeasured, unmeasuredMessage } from '../../src/report/budget.js';
-import { tagArgv } from '../../src/build/push.js';
-import { checksumFor } from '../../src/setup/buildx.js';
-import { copiedModuleFiles, findGoCacheMounts } from '../../src/cache/dockerfile.js';
-import { stages } from '../../src/build/dockerfile.js';
+import { tagArgv } from '../../src/publish/push.js';
+import { checksumFor } from '../../src/buildx/install.js';
+import { copiedModuleFiles, findGoCacheMounts } from '../../src/dockerfile/gomounts.js';
+import { stages } from '../../src/dockerfile/reader.js';
 import { cacheProblems } from '../../src/build/rawjson.js';
-import { isSecureUrl } from '../../src/settings.js';
+import { isSecureUrl } from '../../src/settings/values.js';
 import { FIXTURES, fixture, vertices } from './helpers.js';
 
 function eventFile(payload: object): string {

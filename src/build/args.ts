@@ -1,6 +1,6 @@
 // Pure argv builder for `buildx build`: inputs in, argv out.
-import type { ConcreteDriver } from '../setup/builder.js';
-import type { Settings } from '../settings.js';
+import type { ConcreteDriver } from '../buildx/builder.js';
+import type { Settings } from '../settings/types.js';
 import { repositoryOf } from '../ref.js';
 import type { CacheEntries } from '../cache/refs.js';
 

@@ -4,11 +4,11 @@
 // (404/410) and refused credentials (401/403) fail the same way every time.
 import * as core from '@actions/core';
 import { Inputs } from '../constants.js';
-import type { Settings } from '../settings.js';
-import type { BuildxCommand } from '../state.js';
+import type { Settings } from '../settings/types.js';
+import type { BuildxCommand } from '../buildx/command.js';
 import { cacheProblems } from './rawjson.js';
 import { printUntrusted } from '../untrusted.js';
-import { BuildError, type BuildResult, type FailedStep, runBuild } from './run.js';
+import { BuildError, type BuildResult, type FailedStep, runBuild } from './runner.js';
 
 export interface Verdict {
   retry: boolean;

@@ -1,9 +1,7 @@
 // Cache keys and registry refs. Pure functions of their inputs, so the exact
 // ref scheme documented in the README is what the unit tests pin down.
 import * as crypto from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import type { GoCacheKind } from './dockerfile.js';
+import type { GoCacheKind } from '../dockerfile/gomounts.js';
 
 /**
  * A Docker-tag-safe slug ([a-z0-9._-], no leading or trailing "." or "-") of
@@ -31,44 +29,6 @@ export function platformSlug(platforms: string[]): string {
     .map((p) => p.replace(/\//g, '-'))
     .join('_');
   return s.length <= 40 ? s : `p${sha(s).slice(0, 12)}`;
-}
-
-/** The files that decide the module set: go.work, go.work.sum and every go.sum in use, relative to the context. */
-export function moduleFiles(context: string): string[] {
-  const work = path.join(context, 'go.work');
-  const found: string[] = [];
-  if (fs.existsSync(work)) {
-    found.push('go.work');
-    if (fs.existsSync(path.join(context, 'go.work.sum'))) found.push('go.work.sum');
-    for (const dir of workUses(fs.readFileSync(work, 'utf8'))) {
-      const sum = path.normalize(path.join(dir, 'go.sum'));
-      if (fs.existsSync(path.join(context, sum))) found.push(sum);
-    }
-  } else if (fs.existsSync(path.join(context, 'go.sum'))) {
-    found.push('go.sum');
-  } else if (fs.existsSync(path.join(context, 'go.mod'))) {
-    // A module without dependencies has no go.sum; its go.mod still names the Go version.
-    found.push('go.mod');
-  }
-  return [...new Set(found)].sort();
-}
-
-/** The directories a go.work file uses: `use ./a` and `use ( ./a ./b )`. */
-export function workUses(text: string): string[] {
-  const noComments = text.replace(/\/\/.*$/gm, '');
-  const out: string[] = [];
-  for (const m of noComments.matchAll(/^\s*use\s+(?:\(([^)]*)\)|(\S+))/gm)) {
-    const list = m[1] !== undefined ? m[1].split(/\s+/) : [m[2]];
-    for (const d of list) if (d.trim()) out.push(d.trim().replace(/^"(.*)"$/, '$1'));
-  }
-  return out;
-}
-
-/** The `go` and `toolchain` lines of a go.mod, which the Go version in the keys includes. */
-export function goDirective(goMod: string): string {
-  const go = /^go\s+(\S+)/m.exec(goMod)?.[1] ?? '';
-  const toolchain = /^toolchain\s+(\S+)/m.exec(goMod)?.[1];
-  return toolchain ? `${go}+${toolchain}` : go;
 }
 
 export interface KeyInputs {

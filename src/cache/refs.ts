@@ -3,7 +3,7 @@
 // or services, and branches, stop overwriting each other's cache; it reads
 // its own ref first, then the default branch's.
 import { Inputs } from '../constants.js';
-import type { Settings } from '../settings.js';
+import type { Settings } from '../settings/types.js';
 import { layerCacheRefs, type RefScheme } from './keys.js';
 
 export interface CacheEntries {

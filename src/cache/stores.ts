@@ -2,12 +2,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { run } from '../exec.js';
-import type { BuildxCommand } from '../state.js';
-import { args } from '../setup/buildx.js';
+import { args, type BuildxCommand } from '../buildx/command.js';
 import { repositoryOf } from '../ref.js';
 import type { OciIndex, OciManifest } from '../report/sizes.js';
 import { compressedSize, isAttestation } from '../report/sizes.js';
-import { type GoCacheStore, type PlanEntry, registryOutput, TAR_NAME } from './gocache.js';
+import { type GoCacheStore, type PlanEntry, registryOutput, TAR_NAME } from './transfer.js';
 
 interface InspectedManifest {
   digest: string;

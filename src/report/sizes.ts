@@ -14,8 +14,7 @@ import * as core from '@actions/core';
 import { OWNER_LABEL, RUN_LABEL } from '../constants.js';
 import type { OutputMode } from '../build/args.js';
 import { repositoryOf } from '../ref.js';
-import type { BuildxCommand } from '../state.js';
-import { args } from '../setup/buildx.js';
+import { args, type BuildxCommand } from '../buildx/command.js';
 
 export interface OciDescriptor {
   mediaType?: string;

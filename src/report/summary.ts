@@ -5,7 +5,7 @@
 import * as core from '@actions/core';
 import type { CacheStats, MergedVertex } from '../build/rawjson.js';
 import { durationSeconds, formatRate, parseStepName } from '../build/rawjson.js';
-import type { SmokeReport } from '../smoke/index.js';
+import type { SmokeReport } from '../smoke/test.js';
 import type { ImageSizes, PlatformManifest } from './sizes.js';
 import { formatBytes } from './outputs.js';
 

@@ -2,7 +2,7 @@
 // image's own config. The first that applies wins: HTTP (health-path), a
 // command (health-cmd), the image's HEALTHCHECK, then "stays up for
 // smoke-grace".
-import type { SmokeSettings, StatusRange } from '../settings.js';
+import type { SmokeSettings, StatusRange } from '../settings/types.js';
 
 export interface ImageConfig {
   exposedPorts: number[];

@@ -3,9 +3,10 @@
 import * as core from '@actions/core';
 import { Outputs } from '../constants.js';
 import { failureTail, run } from '../exec.js';
-import type { Settings } from '../settings.js';
+import type { Settings } from '../settings/types.js';
 import { repositoryOf } from '../ref.js';
-import { args, resolveBuildx } from '../setup/buildx.js';
+import { args } from '../buildx/command.js';
+import { resolveBuildx } from '../buildx/install.js';
 import { manifestsFromRegistry, summarize } from '../report/sizes.js';
 import { formatBytes, setSizeOutputs } from '../report/outputs.js';
 import { writeMergeSummary } from '../report/summary.js';

@@ -1,8 +1,7 @@
 import * as fs from 'node:fs';
 import * as core from '@actions/core';
 import { run } from '../exec.js';
-import type { BuildxCommand } from '../state.js';
-import { args } from '../setup/buildx.js';
+import { args, type BuildxCommand } from '../buildx/command.js';
 import { ProgressPrinter } from './progress.js';
 import { printUntrusted } from '../untrusted.js';
 import { type BuildMetadata, parseMetadata } from './metadata.js';

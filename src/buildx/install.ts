@@ -8,10 +8,8 @@ import * as tc from '@actions/tool-cache';
 import * as semver from 'semver';
 import { run } from '../exec.js';
 import { Inputs, MIN_BUILDX_VERSION, PINNED_BUILDX_VERSION } from '../constants.js';
-import { InputError, type Settings } from '../settings.js';
-import type { BuildxCommand } from '../state.js';
-
-export const PLUGIN: BuildxCommand = { cmd: 'docker', prefix: ['buildx'] };
+import { InputError, type Settings } from '../settings/types.js';
+import { args, type BuildxCommand, PLUGIN } from './command.js';
 
 export interface ResolvedBuildx {
   command: BuildxCommand;
@@ -46,10 +44,6 @@ export function checksumFor(checksums: string, name: string): string | undefined
     if (m && m[2] === name) return m[1].toLowerCase();
   }
   return undefined;
-}
-
-export function args(buildx: BuildxCommand, ...rest: string[]): [string, string[]] {
-  return [buildx.cmd, [...buildx.prefix, ...rest]];
 }
 
 async function versionOf(buildx: BuildxCommand): Promise<string | undefined> {

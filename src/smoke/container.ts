@@ -3,7 +3,7 @@
 import * as core from '@actions/core';
 import { run } from '../exec.js';
 import { OWNER_LABEL, RUN_LABEL } from '../constants.js';
-import type { SmokeSettings } from '../settings.js';
+import type { SmokeSettings } from '../settings/types.js';
 import { describeProbe, parsePortOutput, type Probe, statusMatches } from './probe.js';
 
 export interface PlatformSmoke {

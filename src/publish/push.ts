@@ -3,9 +3,8 @@
 // containerd store pushes the whole index unchanged.
 import * as core from '@actions/core';
 import { failureTail, run } from '../exec.js';
-import type { BuildxCommand } from '../state.js';
-import { args } from '../setup/buildx.js';
-import { registryClient } from './pushdigest.js';
+import { args, type BuildxCommand } from '../buildx/command.js';
+import { registryClient } from './registry.js';
 import { splitRef } from '../ref.js';
 
 /** The digest from `docker push` output: "TAG: digest: sha256:... size: N". */

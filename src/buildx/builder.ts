@@ -5,9 +5,8 @@
 import * as core from '@actions/core';
 import { run } from '../exec.js';
 import { OWNER_LABEL } from '../constants.js';
-import type { Settings } from '../settings.js';
-import type { BuildxCommand } from '../state.js';
-import { args } from './buildx.js';
+import type { Settings } from '../settings/types.js';
+import { args, type BuildxCommand } from './command.js';
 
 export type ConcreteDriver = 'docker' | 'docker-container';
 

@@ -17,10 +17,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as core from '@actions/core';
 import { run } from '../exec.js';
-import type { BuildxCommand } from '../state.js';
-import { args } from '../setup/buildx.js';
+import { args, type BuildxCommand } from '../buildx/command.js';
 import type { MergedVertex } from '../build/rawjson.js';
-import { type CacheMount, type GoCacheKind } from './dockerfile.js';
+import { type CacheMount, type GoCacheKind } from '../dockerfile/gomounts.js';
 import type { Candidate, Match } from './keys.js';
 
 export const TAR_NAME: Record<GoCacheKind, string> = { mod: 'gomod.tar', build: 'gobuild.tar' };

@@ -12,32 +12,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as core from '@actions/core';
-import type { Settings } from '../settings.js';
-import { buildArgMap } from './dockerfile.js';
-
-export interface ZeroConfigOptions {
-  /** e.g. 1.24, from go.mod unless given */
-  goVersion: string;
-  /** the package to build, default "." */
-  goMain: string;
-  cgo: boolean;
-  /** undefined: the built-in static image; "scratch": the binary alone; else an image to copy the binary onto */
-  baseImage?: string;
-}
-
-/** "go 1.24.3" / "toolchain go1.25.0" → the Go version for the golang image tag: the toolchain line wins. */
-export function goVersionFromMod(goMod: string): string | undefined {
-  const toolchain = /^toolchain\s+go(\d+\.\d+(?:\.\d+)?)/m.exec(goMod)?.[1];
-  const go = /^go\s+(\d+\.\d+(?:\.\d+)?)/m.exec(goMod)?.[1];
-  const v = toolchain ?? go;
-  if (!v) return undefined;
-  // "go 1.21" names a language version; "1.21.0" the first release. Images are tagged both ways.
-  return v;
-}
+import type { Settings, ZeroConfigOptions } from '../settings/types.js';
+import { buildArgMap } from './reader.js';
 
 export const BUILTIN_USER = '65532:65532';
 
-export function builtinDockerfile(o: ZeroConfigOptions): string {
+export function builtinDockerfile(o: Omit<ZeroConfigOptions, 'ldflags'>): string {
   const platform = o.cgo ? '' : '--platform=$BUILDPLATFORM ';
   const lines = [
     '# The built-in Dockerfile of go-buildx-action (print-dockerfile: true prints it; save it as your own to change it).',

@@ -2,7 +2,7 @@
 // `RUN --mount=type=cache,...` flags, with the stage they are in and that
 // stage's base image. Pure: text in, description out.
 
-import { stages, substitute } from '../build/dockerfile.js';
+import { stages, substitute } from './reader.js';
 
 const MODULE_FILE = /^go\.(mod|sum|work|work\.sum)$/;
 

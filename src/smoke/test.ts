@@ -3,10 +3,10 @@
 // emulator) are skipped with a warning, or fail the step with smoke-strict.
 import * as core from '@actions/core';
 import { run } from '../exec.js';
-import type { SmokeSettings } from '../settings.js';
+import type { SmokeSettings } from '../settings/types.js';
 import { archOf, binfmtRegistered, emulatorsNeeded } from '../setup/qemu.js';
 import { chooseProbe, describeProbe, type ImageConfig, parseImageConfig } from './probe.js';
-import { type PlatformSmoke, smokePlatform } from './run.js';
+import { type PlatformSmoke, smokePlatform } from './container.js';
 import { printUntrusted } from '../untrusted.js';
 
 export interface SmokeReport {

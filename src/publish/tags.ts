@@ -3,9 +3,9 @@
 import * as core from '@actions/core';
 import * as semver from 'semver';
 import { Inputs, Outputs } from '../constants.js';
-import { registryTags } from './pushdigest.js';
+import { registryTags } from './registry.js';
 import { run } from '../exec.js';
-import { InputError, type Settings } from '../settings.js';
+import { InputError, type Settings } from '../settings/types.js';
 import type { WorkflowContext } from '../context.js';
 import { slug } from '../cache/keys.js';
 

@@ -5,8 +5,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as core from '@actions/core';
 import { Inputs, Outputs } from '../constants.js';
-import type { Settings } from '../settings.js';
-import { buildArgMap, stages, substitute } from './dockerfile.js';
+import type { Settings } from '../settings/types.js';
+import { buildArgMap, stages, substitute } from './reader.js';
 
 export interface Finding {
   rule: string;

@@ -1,0 +1,101 @@
+// Parses and validates every input once. Nothing else in the action reads
+// inputs: the rest of the code receives a typed Settings object. Every error
+// names the input, the value given and what is accepted, and is thrown before
+// anything starts, so bad input never pushes anything.
+import * as path from 'node:path';
+import { DEFAULT_BUILDKIT_IMAGE, DEFAULT_QEMU_IMAGE, Inputs } from '../constants.js';
+import { workflowContext } from '../context.js';
+import { buildId } from '../cache/keys.js';
+import type { Mask, Reader, Settings } from './types.js';
+import { optional, parseBool, parseChoice, parseCount, parseKeyValues, parseList } from './values.js';
+import {
+  parseBuildxDownloadUrl,
+  parseBuildxVersion,
+  parseCacheRef,
+  parseDigests,
+  parseGoCache,
+  parseGoPrivate,
+  parseImage,
+  parseImageRef,
+  parseLint,
+  parseMaxImageSize,
+  parseName,
+  parseNetrc,
+  parsePlatforms,
+  parseSecrets,
+  parseSmoke,
+  parseTags,
+} from './inputs.js';
+import { parseSource } from './paths.js';
+import { checkPublishing, type Publishing } from './rules.js';
+
+export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env, mask: Mask = () => undefined): Settings {
+  // Secret inputs first: every value is masked before anything else can fail or print.
+  const secrets = parseSecrets(read, mask);
+  const goNetrc = parseNetrc(read, mask);
+  const workspace = path.resolve(env.GITHUB_WORKSPACE || process.cwd());
+  const publishing = parsePublishing(read);
+  const source = parseSource(read, workspace, publishing.merge);
+  const target = parseName(read, Inputs.target, 'stage name', 'the name of a stage in the Dockerfile');
+  const platforms = parsePlatforms(read);
+  const cacheRef = parseCacheRef(read);
+  return {
+    ...source,
+    ...publishing,
+    ...parseBuilderInputs(read),
+    platforms,
+    target,
+    secrets,
+    goNetrc,
+    buildArgs: parseKeyValues(read, Inputs.buildArgs, false),
+    labels: parseKeyValues(read, Inputs.labels, false),
+    network: parseName(read, Inputs.network, 'network name', 'default, host, none, or a network name'),
+    cacheRef,
+    cacheMode: parseChoice(read, Inputs.cacheMode, ['min', 'max'] as const, 'max'),
+    cacheFrom: parseList(read(Inputs.cacheFrom), { commas: false }),
+    cacheTo: parseList(read(Inputs.cacheTo), { commas: false }),
+    cacheStrict: parseBool(read, Inputs.cacheStrict, false),
+    // Pushed by digest for a merge, the job's digest must be the platform manifest itself, not a
+    // one-platform index around it with an attestation, so that the merged index lists exactly it.
+    provenance: optional(read, Inputs.provenance) ?? (publishing.pushByDigest ? 'false' : undefined),
+    sbom: optional(read, Inputs.sbom),
+    smoke: parseSmoke(read, platforms),
+    retries: parseCount(read, Inputs.retries, 2, 10),
+    goPrivate: parseGoPrivate(read),
+    maxImageSize: parseMaxImageSize(read),
+    goCache: parseGoCache(read, cacheRef),
+    saveOn: parseChoice(read, Inputs.saveOn, ['all', 'default-branch'] as const, 'all'),
+    workflow: workflowContext(env),
+    buildId: buildId(path.relative(workspace, source.context), path.relative(workspace, source.file), target),
+    printDockerfile: parseBool(read, Inputs.printDockerfile, false),
+    lint: parseLint(read),
+  };
+}
+
+/** Where the image goes: tags, push, image, push-by-digest, merge and digests, and the rules between them. */
+function parsePublishing(read: Reader): Publishing {
+  const p: Publishing = {
+    tags: parseTags(read),
+    push: parseBool(read, Inputs.push, false),
+    image: parseImage(read),
+    pushByDigest: parseBool(read, Inputs.pushByDigest, false),
+    merge: parseBool(read, Inputs.merge, false),
+    digests: parseDigests(read),
+  };
+  checkPublishing(p);
+  return p;
+}
+
+/** Which buildx, which builder, which images for BuildKit and QEMU. */
+function parseBuilderInputs(
+  read: Reader,
+): Pick<Settings, 'driver' | 'buildxVersion' | 'buildxDownloadUrl' | 'buildkitImage' | 'builder' | 'qemuImage'> {
+  return {
+    driver: parseChoice(read, Inputs.driver, ['auto', 'docker', 'docker-container'] as const, 'auto'),
+    buildxVersion: parseBuildxVersion(read),
+    buildxDownloadUrl: parseBuildxDownloadUrl(read),
+    buildkitImage: parseImageRef(read, Inputs.buildkitImage, DEFAULT_BUILDKIT_IMAGE),
+    builder: parseName(read, Inputs.builder, 'builder name', 'the name shown by docker buildx ls'),
+    qemuImage: parseImageRef(read, Inputs.qemuImage, DEFAULT_QEMU_IMAGE),
+  };
+}

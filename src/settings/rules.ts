@@ -1,0 +1,61 @@
+// The rules between inputs: combinations that each input allows alone but
+// that cannot work together. Each throws an InputError naming the input that
+// has to change.
+import { Inputs } from '../constants.js';
+import { InputError } from './types.js';
+
+export interface Publishing {
+  tags: string[];
+  push: boolean;
+  image?: string;
+  pushByDigest: boolean;
+  merge: boolean;
+  digests: string[];
+}
+
+export function checkPublishing(p: Publishing): void {
+  const named = p.tags.length > 0 || p.image !== undefined;
+  if (p.push && !named) {
+    throw new InputError(
+      Inputs.push,
+      'true',
+      'needs at least one entry in "tags", or an "image" name for default tags',
+      'push: true together with tags or image, or push: false',
+    );
+  }
+  if (p.pushByDigest && p.merge) {
+    throw new InputError(
+      Inputs.pushByDigest,
+      'true',
+      'cannot be combined with merge: true (a job either pushes one platform by digest, or merges the digests)',
+      'push-by-digest in the build jobs, merge in the final job',
+    );
+  }
+  if (p.pushByDigest && !p.push) {
+    throw new InputError(
+      Inputs.pushByDigest,
+      'true',
+      'needs push: true, since pushing by digest is a kind of push',
+      'push: true with push-by-digest: true',
+    );
+  }
+  if (p.merge && p.digests.length === 0) {
+    throw new InputError(
+      Inputs.merge,
+      'true',
+      'needs the per-platform digests in "digests"',
+      'the digest outputs of the push-by-digest jobs',
+    );
+  }
+  if (!p.merge && p.digests.length > 0) {
+    throw new InputError(Inputs.digests, p.digests[0], 'is only used with merge: true', 'merge: true with digests, or no digests');
+  }
+  if (p.merge && !named) {
+    throw new InputError(
+      Inputs.merge,
+      'true',
+      'needs "tags" (or an "image" name for default tags) for the merged index',
+      'merge: true with tags or image',
+    );
+  }
+}
