@@ -35428,461 +35428,266 @@ function run(cmd, args, opts = {}) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/build/rawjson.ts
-// Parses `buildx build --progress=rawjson` output: a stream of SolveStatus
-// JSON objects on stderr. Up to buildx 0.14 each object is pretty-printed over
-// many lines, from 0.15 each is on one line, and after a failure plain text
-// follows (a Dockerfile excerpt and "ERROR: ..."), which may itself contain
-// braces such as ${VERSION}. So this is a small streaming scanner, not a line
-// splitter: a "{" at the top level starts an object only when the next
-// non-blank character is '"' or '}'; anything else is plain text.
-class RawJsonDecoder {
-    buf = '';
-    /** Feeds a chunk; returns every item completed by it. */
-    push(chunk) {
-        this.buf += chunk;
-        return this.drain(false);
-    }
-    /** Returns whatever is left at the end of the stream. */
-    end() {
-        return this.drain(true);
-    }
-    drain(final) {
-        const out = [];
-        let i = 0;
-        const s = this.buf;
-        while (i < s.length) {
-            const c = s[i];
-            if (c === ' ' || c === '\n' || c === '\r' || c === '\t') {
-                i++;
-                continue;
-            }
-            if (c === '{' && this.looksLikeObject(s, i)) {
-                const end = scanObject(s, i);
-                if (end === -1) {
-                    if (!final)
-                        break; // incomplete: wait for more input
-                    out.push({ kind: 'text', text: s.slice(i) });
-                    i = s.length;
-                    break;
-                }
-                const raw = s.slice(i, end + 1);
-                try {
-                    out.push({ kind: 'status', status: JSON.parse(raw) });
-                }
-                catch {
-                    out.push(...textLines(raw));
-                }
-                i = end + 1;
-                continue;
-            }
-            const nl = s.indexOf('\n', i);
-            if (nl === -1) {
-                if (!final)
-                    break;
-                out.push({ kind: 'text', text: s.slice(i) });
-                i = s.length;
-                break;
-            }
-            out.push({ kind: 'text', text: s.slice(i, nl).replace(/\r$/, '') });
-            i = nl + 1;
+;// CONCATENATED MODULE: ./src/smoke/probe.ts
+/** The Config of the first image in `docker image inspect` output. */
+function parseImageConfig(inspectJson) {
+    const [img] = JSON.parse(inspectJson);
+    const cfg = img?.Config ?? {};
+    const exposedPorts = Object.keys(cfg.ExposedPorts ?? {})
+        .filter((k) => k.endsWith('/tcp') || !k.includes('/'))
+        .map((k) => Number(k.split('/')[0]))
+        .filter((n) => Number.isInteger(n));
+    const test = cfg.Healthcheck?.Test;
+    return { exposedPorts, healthcheck: test && test.length > 0 && test[0] !== 'NONE' ? test : undefined, user: cfg.User || undefined };
+}
+/** The argv that runs a HEALTHCHECK test inside the container. */
+function healthcheckArgv(test) {
+    if (test[0] === 'CMD')
+        return test.slice(1);
+    if (test[0] === 'CMD-SHELL')
+        return ['/bin/sh', '-c', test.slice(1).join(' ')];
+    return undefined;
+}
+/** health-cmd: a JSON array is exec form; anything else runs through /bin/sh -c. */
+function commandArgv(cmd) {
+    if (cmd.trim().startsWith('[')) {
+        try {
+            const parsed = JSON.parse(cmd);
+            if (Array.isArray(parsed) && parsed.every((a) => typeof a === 'string') && parsed.length > 0)
+                return parsed;
         }
-        this.buf = s.slice(i);
-        return out;
+        catch {
+            // not JSON: shell form
+        }
     }
-    looksLikeObject(s, i) {
-        let j = i + 1;
-        while (j < s.length && /\s/.test(s[j]))
-            j++;
-        if (j >= s.length)
-            return true; // undecided yet; scanObject waits for more
-        return s[j] === '"' || s[j] === '}';
+    return ['/bin/sh', '-c', cmd];
+}
+function defaultPort(config) {
+    return config && config.exposedPorts.length === 1 ? config.exposedPorts[0] : 8080;
+}
+function chooseProbe(s, config) {
+    if (s.healthPath) {
+        return { kind: 'http', path: s.healthPath, port: s.healthPort ?? defaultPort(config), status: s.healthStatus, body: s.healthBody };
+    }
+    if (s.healthCmd)
+        return { kind: 'cmd', argv: commandArgv(s.healthCmd) };
+    const hc = config?.healthcheck ? healthcheckArgv(config.healthcheck) : undefined;
+    if (hc)
+        return { kind: 'healthcheck', argv: hc };
+    return { kind: 'alive', graceMs: s.graceMs };
+}
+function describeProbe(p) {
+    switch (p.kind) {
+        case 'http':
+            return `http GET ${p.path} on port ${p.port}`;
+        case 'cmd':
+            return `health-cmd ${JSON.stringify(p.argv)}`;
+        case 'healthcheck':
+            return `HEALTHCHECK ${JSON.stringify(p.argv)}`;
+        case 'alive':
+            return `stays up for ${p.graceMs / 1000}s`;
     }
 }
-function textLines(raw) {
-    return raw.split('\n').map((text) => ({ kind: 'text', text }));
+function statusMatches(status, ranges) {
+    return ranges.some(([lo, hi]) => status >= lo && status <= hi);
 }
-/** Index of the brace closing the object that opens at `start`, or -1 if not yet complete. */
-function scanObject(s, start) {
-    let depth = 0;
-    let inString = false;
-    let escaped = false;
-    for (let i = start; i < s.length; i++) {
-        const c = s[i];
-        if (inString) {
-            if (escaped)
-                escaped = false;
-            else if (c === '\\')
-                escaped = true;
-            else if (c === '"')
-                inString = false;
+/** The loopback address from `docker port ID PORT/tcp` (or the full `docker port ID` listing). */
+function parsePortOutput(text, port) {
+    for (const line of text.split('\n')) {
+        const m = /^(?:(\d+)\/tcp -> )?(127\.0\.0\.1|\[::1\]|0\.0\.0\.0):(\d+)$/.exec(line.trim());
+        if (!m)
             continue;
-        }
-        if (c === '"')
-            inString = true;
-        else if (c === '{')
-            depth++;
-        else if (c === '}') {
-            depth--;
-            if (depth === 0)
-                return i;
-        }
-    }
-    return -1;
-}
-function decodeAll(text) {
-    const d = new RawJsonDecoder();
-    return [...d.push(text), ...d.end()];
-}
-/** Merges vertex updates by digest. A vertex counts as cached if any update said so. */
-class VertexTable {
-    byDigest = new Map();
-    update(v) {
-        const prev = this.byDigest.get(v.digest);
-        if (!prev) {
-            const merged = { ...v, seq: this.byDigest.size + 1, cached: v.cached === true };
-            this.byDigest.set(v.digest, merged);
-            return { vertex: merged, isNew: true };
-        }
-        const merged = {
-            ...prev,
-            ...stripUndefined(v),
-            seq: prev.seq,
-            cached: prev.cached || v.cached === true,
-        };
-        this.byDigest.set(v.digest, merged);
-        return { vertex: merged, isNew: false };
-    }
-    get(digest) {
-        return this.byDigest.get(digest);
-    }
-    all() {
-        return [...this.byDigest.values()].sort((a, b) => a.seq - b.seq);
-    }
-}
-function stripUndefined(o) {
-    return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-}
-// "[linux/amd64->arm64 builder 6/6] RUN ...", "[stage-1 2/2] COPY ...", "[3/4] RUN ..."
-const STEP_RE = /^\[(?:(.*?)\s+)?(\d+)\/(\d+)\]\s+([A-Z]+)\b/;
-function parseStepName(name) {
-    if (!name)
-        return undefined;
-    const m = STEP_RE.exec(name);
-    if (!m)
-        return undefined;
-    return { label: m[1] ?? '', index: Number(m[2]), count: Number(m[3]), instruction: m[4] };
-}
-/** True for the Dockerfile steps that count towards the hit rate (FROM excluded). */
-function isCountedStep(name) {
-    const step = parseStepName(name);
-    return step !== undefined && step.instruction !== 'FROM';
-}
-function cacheStats(vertices) {
-    const steps = vertices.filter((v) => isCountedStep(v.name));
-    const hits = steps.filter((v) => v.cached).length;
-    const rate = steps.length === 0 ? 0 : Math.round((hits / steps.length) * 1000) / 10;
-    return { hits, steps: steps.length, rate };
-}
-function formatRate(rate) {
-    return rate.toFixed(1);
-}
-/** BuildKit's words for a cache ref that does not exist (as opposed to a registry it cannot reach or that refuses it). */
-function isMissingRef(error) {
-    return /: not found$|manifest unknown|name unknown|\b404\b/i.test(error);
-}
-/** Errors on BuildKit's cache import/export vertices, which do not fail the build. */
-function cacheProblems(vertices) {
-    const out = [];
-    for (const v of vertices) {
-        if (!v.error || !v.name)
+        if (port !== undefined && m[1] !== undefined && Number(m[1]) !== port)
             continue;
-        if (v.name.startsWith('importing cache manifest from'))
-            out.push({ kind: 'import', vertex: v.name, error: v.error, missing: isMissingRef(v.error) });
-        else if (v.name.startsWith('exporting cache'))
-            out.push({ kind: 'export', vertex: v.name, error: v.error, missing: false });
+        return { host: m[2] === '0.0.0.0' ? '127.0.0.1' : m[2], port: Number(m[3]) };
     }
-    return out;
-}
-function durationSeconds(v) {
-    if (!v.started || !v.completed)
-        return undefined;
-    return (Date.parse(v.completed) - Date.parse(v.started)) / 1000;
-}
-function decodeBase64(data) {
-    return data ? Buffer.from(data, 'base64').toString('utf8') : '';
+    return undefined;
 }
 
-;// CONCATENATED MODULE: ./src/buildx/command.ts
-// How buildx is invoked: as the docker CLI plugin, or as a standalone binary
-// from the tool cache. Every buildx argv goes through args().
-const PLUGIN = { cmd: 'docker', prefix: ['buildx'] };
-/** The command and argv that run `buildx <rest>`. */
-function args(buildx, ...rest) {
-    return [buildx.cmd, [...buildx.prefix, ...rest]];
+;// CONCATENATED MODULE: ./src/smoke/container.ts
+// Runs one platform's container and probes it until it is healthy, it fails,
+// or smoke-timeout runs out. The container is always removed.
+
+
+
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+function runArgs({ ref, platform, probe, settings: s, runKey, pull }) {
+    const argv = [
+        'run',
+        '--detach',
+        '--platform',
+        platform,
+        '--pull',
+        pull,
+        '--label',
+        `${OWNER_LABEL}=smoke`,
+        '--label',
+        `${RUN_LABEL}=${runKey}`,
+    ];
+    // Loopback only, on a port the engine picks, so parallel jobs never collide.
+    if (probe.kind === 'http')
+        argv.push('--publish', `127.0.0.1::${probe.port}`);
+    for (const e of s.env)
+        argv.push('--env', e);
+    argv.push(ref, ...s.args);
+    return argv;
 }
-
-;// CONCATENATED MODULE: ./src/build/progress.ts
-// Turns the rawjson stream into the log a person reads when a build fails:
-// "#N [stage i/n] STEP", the step's own output, then "#N CACHED", "#N DONE 1.2s"
-// or "#N ERROR: ...". Plain text that follows the JSON (BuildKit's error
-// excerpt) is passed through unchanged.
-
-class ProgressPrinter {
-    sink;
-    table = new VertexTable();
-    warnings = [];
-    trailer = [];
-    decoder = new RawJsonDecoder();
-    announced = new Set();
-    finished = new Set();
-    partial = new Map();
-    /** The last lines each step printed, kept for failure diagnosis. */
-    stepLogs = new Map();
-    constructor(sink) {
-        this.sink = sink;
-    }
-    write(chunk) {
-        for (const item of this.decoder.push(chunk))
-            this.handle(item);
-    }
-    end() {
-        for (const item of this.decoder.end())
-            this.handle(item);
-        for (const digest of this.partial.keys())
-            this.flushPartial(digest);
-    }
-    handle(item) {
-        if (item.kind === 'text') {
-            if (item.text.trim() !== '')
-                this.trailer.push(item.text);
-            this.sink(item.text);
-            return;
-        }
-        const st = item.status;
-        for (const v of st.vertexes ?? []) {
-            const { vertex } = this.table.update(v);
-            this.announce(vertex);
-            if ((vertex.completed || vertex.error) && !this.finished.has(vertex.digest)) {
-                this.flushPartial(vertex.digest);
-                this.finished.add(vertex.digest);
-                this.sink(`#${vertex.seq} ${finishWord(vertex)}`);
-            }
-        }
-        for (const log of st.logs ?? []) {
-            const vertex = this.table.get(log.vertex);
-            if (!vertex)
-                continue;
-            this.announce(vertex);
-            const text = (this.partial.get(log.vertex) ?? '') + decodeBase64(log.data);
-            const lines = text.split('\n');
-            this.partial.set(log.vertex, lines.pop() ?? '');
-            for (const line of lines)
-                this.emitLog(vertex, line.replace(/\r$/, ''));
-        }
-        for (const w of st.warnings ?? []) {
-            const text = decodeBase64(w.short);
-            this.warnings.push(text);
-            this.sink(`WARNING: ${text}`);
-        }
-    }
-    announce(v) {
-        if (this.announced.has(v.digest) || !v.name)
-            return;
-        if (!v.started && !v.cached && !v.completed)
-            return;
-        this.announced.add(v.digest);
-        this.sink(`#${v.seq} ${v.name}`);
-    }
-    flushPartial(digest) {
-        const rest = this.partial.get(digest);
-        const vertex = this.table.get(digest);
-        if (rest && vertex)
-            this.emitLog(vertex, rest);
-        this.partial.delete(digest);
-    }
-    emitLog(vertex, line) {
-        const kept = this.stepLogs.get(vertex.digest) ?? [];
-        kept.push(line);
-        if (kept.length > 50)
-            kept.shift();
-        this.stepLogs.set(vertex.digest, kept);
-        this.sink(`#${vertex.seq} ${line}`);
-    }
-}
-function finishWord(v) {
-    if (v.error)
-        return `ERROR: ${v.error}`;
-    if (v.cached)
-        return 'CACHED';
-    const s = durationSeconds(v);
-    return s === undefined ? 'DONE' : `DONE ${s.toFixed(1)}s`;
-}
-
-;// CONCATENATED MODULE: ./src/build/metadata.ts
-function parseMetadata(text) {
-    const raw = JSON.parse(text);
-    const str = (k) => (typeof raw[k] === 'string' ? raw[k] : undefined);
-    const digest = str('containerimage.digest');
-    const names = str('image.name');
-    return {
-        raw,
-        digest,
-        // With the containerd image store buildx drops containerimage.config.digest,
-        // and the engine's image ID is then the index digest (docker image inspect
-        // .Id shows it), so that is what imageid falls back to.
-        imageId: str('containerimage.config.digest') ?? digest,
-        descriptor: raw['containerimage.descriptor'],
-        buildRef: str('buildx.build.ref'),
-        imageNames: names
-            ? names
-                .split(',')
-                .map((n) => n.trim())
-                .filter(Boolean)
-            : [],
-    };
-}
-
-;// CONCATENATED MODULE: ./src/build/runner.ts
-
-
-
-
-
-
-
-class BuildError extends Error {
-    vertices;
-    failedStep;
-    constructor(message, vertices, failedStep) {
-        super(message);
-        this.vertices = vertices;
-        this.failedStep = failedStep;
-        this.name = 'BuildError';
-    }
-}
-async function runBuild(buildx, argv, metadataFile) {
-    // The build's own output (step names, RUN output, BuildKit's error excerpt) is untrusted.
-    let batch = [];
-    const printer = new ProgressPrinter((line) => batch.push(line));
-    const flush = () => {
-        printUntrusted(batch);
-        batch = [];
-    };
-    const t0 = Date.now();
-    const res = await run(...args(buildx, ...argv), {
+async function containerState(id) {
+    const res = await run('docker', ['inspect', '--format', '{{.State.Status}} {{.State.Running}} {{.State.ExitCode}}', id], {
         allowFailure: true,
-        onStderr: (chunk) => {
-            printer.write(chunk);
-            flush();
-        },
     });
-    printer.end();
-    flush();
-    const seconds = (Date.now() - t0) / 1000;
-    const vertices = printer.table.all();
-    if (res.exitCode !== 0) {
-        const errorLine = [...printer.trailer].reverse().find((l) => l.startsWith('ERROR:'));
-        const failed = vertices.find((v) => v.error && v.error !== 'context canceled');
-        const why = errorLine ?? (failed ? `${failed.name}: ${failed.error}` : `buildx exited with code ${res.exitCode}`);
-        const failedStep = failed
-            ? { name: failed.name ?? '', error: failed.error ?? '', logs: printer.stepLogs.get(failed.digest) ?? [] }
-            : undefined;
-        throw new BuildError(`Build failed: ${why.replace(/^ERROR:\s*/, '').replace(/^failed to solve:\s*/, '')}`, vertices, failedStep);
-    }
-    let metadata;
+    const [status, running, code] = res.stdout.trim().split(' ');
+    return { status: status ?? 'unknown', running: running === 'true', exitCode: Number(code ?? -1) };
+}
+async function httpAttempt(url, probe, timeoutMs) {
     try {
-        metadata = parseMetadata(external_node_fs_.readFileSync(metadataFile, 'utf8'));
+        const res = await fetch(url, { signal: AbortSignal.timeout(Math.max(100, timeoutMs)), redirect: 'manual' });
+        const body = await res.text();
+        const excerpt = JSON.stringify(body.length > 200 ? `${body.slice(0, 200)}…` : body);
+        if (!statusMatches(res.status, probe.status))
+            return { ok: false, detail: `status ${res.status}, body ${excerpt}` };
+        if (probe.body && !body.includes(probe.body))
+            return { ok: false, detail: `status ${res.status}, but the body ${excerpt} lacks ${JSON.stringify(probe.body)}` };
+        return { ok: true, detail: `status ${res.status}` };
     }
     catch (err) {
-        lib_core/* warning */.$e(`Could not read the build metadata file ${metadataFile}: ${err.message}`);
+        const e = err;
+        return { ok: false, detail: e.name === 'TimeoutError' ? 'no answer (request timed out)' : `no answer (${e.cause?.code ?? e.message})` };
     }
-    return { vertices, metadata, seconds };
 }
-
-;// CONCATENATED MODULE: ./src/build/retry.ts
-// Which build failures are worth a retry. Module downloads fail transiently
-// (a proxy or VCS host answering 5xx, resets, timeouts); a retry re-runs only
-// the failed step, because every step before it is cached. Missing modules
-// (404/410) and refused credentials (401/403) fail the same way every time.
-
-
-
-
-
-const GO_STEP = /\bgo (mod|build|get|install|list|generate|test|vet|work)\b/;
-const PERMANENT = [
-    [/\b404 Not Found\b/, 'a module is not found (404)'],
-    [/\b410 Gone\b/, 'a module is gone (410)'],
-    [/\b401 Unauthorized\b/, 'the module proxy refused the credentials (401)'],
-    [/\b403 Forbidden\b/, 'the module proxy forbids access (403)'],
-    [/checksum mismatch|SECURITY ERROR/, 'a checksum does not match go.sum'],
-    [/unknown revision|invalid version/, 'a required version does not exist'],
-];
-const TRANSIENT = [
-    [/\b(500 Internal Server Error|502 Bad Gateway|503 Service Unavailable|504 Gateway Timeout)\b/, ''],
-    [/connection reset by peer/, 'connection reset by peer'],
-    [/connection refused/, 'connection refused'],
-    [/i\/o timeout|TLS handshake timeout|Client\.Timeout exceeded/, 'timeout'],
-    [/unexpected EOF/, 'unexpected EOF'],
-    [/temporary failure in name resolution|server misbehaving/i, 'DNS failure'],
-];
-/**
- * A line where Go reports fetching a module: "go: M@V: reading URL: ...",
- * "verifying M@V: ...", a proxy path (/@v/, /@latest) or the checksum
- * database. A network word anywhere else (a compile error's "unexpected EOF",
- * a test's "connection refused") is not a download failure.
- */
-const FETCH_LINE = /(^|\s)go: [^\s@]+@[^\s:]+: |verifying [^\s@]+@|reading https?:\/\/|\/@v\/|\/@latest|sum\.golang\.org|^\s*go: downloading /;
-function classifyFailure(step) {
-    if (!step)
-        return { retry: false, reason: 'no failed step was reported' };
-    if (!GO_STEP.test(step.name))
-        return { retry: false, reason: 'the failed step does not run a Go command that fetches modules' };
-    const text = [...step.logs, step.error].join('\n');
-    for (const [re, why] of PERMANENT)
-        if (re.test(text))
-            return { retry: false, reason: `permanent: ${why}` };
-    const fetchLines = step.logs.filter((l) => FETCH_LINE.test(l));
-    for (const [re, why] of TRANSIENT) {
-        const line = fetchLines.find((l) => re.test(l));
-        if (line) {
-            const m = re.exec(line);
-            return { retry: true, reason: `transient: ${why || m[1] || m[0]} (${line.trim()})` };
-        }
+async function execAttempt(id, argv) {
+    const res = await run('docker', ['exec', id, ...argv], { allowFailure: true });
+    const out = (res.stderr || res.stdout).trim().split('\n').slice(-2).join(' ');
+    return res.exitCode === 0
+        ? { ok: true, detail: 'exit code 0' }
+        : { ok: false, detail: `exit code ${res.exitCode}${out ? `: ${out}` : ''}` };
+}
+async function smokePlatform(sr) {
+    const { platform, probe, settings: s } = sr;
+    const result = { platform, passed: false, probe: describeProbe(probe), attempts: 0, ms: null, elapsedMs: 0 };
+    const begun = Date.now();
+    const started = await run('docker', runArgs(sr), { allowFailure: true });
+    if (started.exitCode !== 0) {
+        result.detail = `the container did not start: ${(started.stderr || started.stdout).trim()}`;
+        result.elapsedMs = Date.now() - begun;
+        return result;
     }
-    return { retry: false, reason: 'not a module download failure' };
-}
-/** Seconds to wait before retry `attempt` (1-based): 1, 2, 4, ... capped at 30. */
-function backoffSeconds(attempt, base = 1) {
-    return Math.min(30, base * 2 ** (attempt - 1));
-}
-/** Runs the build, retrying transient module-download failures; a retry re-runs only the failed step. */
-async function buildWithRetries(buildx, argv, metadataFile, settings) {
-    for (let attempt = 1;; attempt++) {
-        try {
-            return await runBuild(buildx, argv, metadataFile);
-        }
-        catch (err) {
-            if (!(err instanceof BuildError))
-                throw err;
-            // In strict mode BuildKit itself fails on a cache export error: say so plainly.
-            const cacheFailure = settings.cacheStrict ? cacheProblems(err.vertices).find((p) => !p.missing) : undefined;
-            if (cacheFailure)
-                throw new Error(`Cache ${cacheFailure.kind} failed (${cacheFailure.vertex}): ${cacheFailure.error} (${Inputs.cacheStrict}: true)`);
-            const verdict = classifyFailure(err.failedStep);
-            // The reason quotes the build's own output.
-            printUntrusted(`Build attempt ${attempt} failed: ${verdict.reason}`);
-            if (!verdict.retry || attempt > settings.retries) {
-                if (verdict.retry)
-                    lib_core/* info */.pq(`No retries left (${Inputs.retries}: ${settings.retries})`);
-                throw err;
+    const id = started.stdout.trim();
+    const t0 = Date.now();
+    const deadline = t0 + s.timeoutMs;
+    try {
+        let url;
+        let last = { ok: false, detail: 'no attempt finished before the timeout' };
+        for (;;) {
+            const state = await containerState(id);
+            if (!state.running) {
+                last = { ok: false, detail: `the container exited with code ${state.exitCode} (${state.status})` };
+                break;
             }
-            const wait = backoffSeconds(attempt);
-            lib_core/* warning */.$e(`Retrying the build (attempt ${attempt + 1} of ${settings.retries + 1}) in ${wait}s after a ${verdict.reason}`);
-            await new Promise((r) => setTimeout(r, wait * 1000));
+            if (probe.kind === 'alive') {
+                if (Date.now() - t0 >= probe.graceMs) {
+                    last = { ok: true, detail: 'still running' };
+                    result.attempts++;
+                    break;
+                }
+            }
+            else {
+                result.attempts++;
+                if (probe.kind === 'http') {
+                    if (!url) {
+                        const port = await run('docker', ['port', id, `${probe.port}/tcp`], { allowFailure: true });
+                        const addr = parsePortOutput(port.stdout, probe.port);
+                        if (!addr) {
+                            // An exited container has no published ports: report the exit, not the port.
+                            const now = await containerState(id);
+                            last = now.running
+                                ? { ok: false, detail: `port ${probe.port} was not published (${(port.stderr || port.stdout).trim()})` }
+                                : { ok: false, detail: `the container exited with code ${now.exitCode} (${now.status})` };
+                            break;
+                        }
+                        url = `http://${addr.host}:${addr.port}${probe.path}`;
+                        lib_core/* debug */.Yz(`smoke ${platform}: probing ${url}`);
+                    }
+                    last = await httpAttempt(url, probe, Math.min(2000, deadline - Date.now()));
+                }
+                else {
+                    last = await execAttempt(id, probe.argv);
+                }
+                if (last.ok)
+                    break;
+            }
+            if (Date.now() + s.intervalMs > deadline) {
+                last = { ok: false, detail: `timed out after ${(s.timeoutMs / 1000).toFixed(1)}s; last attempt: ${last.detail}` };
+                break;
+            }
+            await sleep(s.intervalMs);
         }
+        result.passed = last.ok;
+        if (last.ok)
+            result.ms = Date.now() - t0;
+        else {
+            result.detail = last.detail;
+            const logs = await run('docker', ['logs', '--tail', '100', id], { allowFailure: true });
+            result.logs = `${logs.stdout}${logs.stderr}`.trimEnd();
+        }
+        result.elapsedMs = Date.now() - begun;
+        return result;
     }
+    finally {
+        await run('docker', ['rm', '--force', '--volumes', id], { allowFailure: true });
+    }
+}
+/** Removes every container this run labelled (used by main on the way out and by post). */
+async function removeRunContainers(runKey) {
+    const ls = await run('docker', ['ps', '--all', '--quiet', '--filter', `label=${RUN_LABEL}=${runKey}`], { allowFailure: true });
+    const ids = ls.stdout
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
+    if (ids.length > 0)
+        await run('docker', ['rm', '--force', '--volumes', ...ids], { allowFailure: true });
+    return ids.length;
+}
+
+;// CONCATENATED MODULE: ./src/lifecycle.ts
+// A run's own resources: its temporary directory and the key that labels
+// every container it starts, both handed to the post step at once. On
+// cancellation (the runner sends SIGINT, then SIGTERM) the buildx client is
+// stopped, which stops the build, the secret files go at once, and the rest
+// (containers, builder, temp dir) is left to the post step.
+
+
+
+
+
+
+
+
+function secretsDir(run) {
+    return external_node_path_.join(run.tempDir, 'secrets');
+}
+function startRun() {
+    const run = { tempDir: external_node_fs_.mkdtempSync(external_node_path_.join(process.env.RUNNER_TEMP || external_node_os_.tmpdir(), 'go-buildx-')), runKey: external_node_crypto_.randomUUID() };
+    saveTempDir(run.tempDir);
+    saveRunKey(run.runKey);
+    const handler = (signal) => {
+        const n = signalChildren('SIGINT');
+        external_node_fs_.rmSync(secretsDir(run), { recursive: true, force: true });
+        lib_core/* setFailed */.C1(`Cancelled by ${signal}; stopped ${n} running command(s). The post step removes what this run started.`);
+        const exit = () => process.exit(signal === 'SIGINT' ? 130 : 143);
+        // Give the containers a moment to go, but never hang a cancelled job.
+        void removeRunContainers(run.runKey).finally(exit);
+        setTimeout(exit, 5000).unref();
+    };
+    process.once('SIGINT', handler);
+    process.once('SIGTERM', handler);
+    return run;
+}
+/** What main removes on the way out, whatever happened: the secret files and this run's containers. */
+async function endRun(run) {
+    external_node_fs_.rmSync(secretsDir(run), { recursive: true, force: true });
+    await removeRunContainers(run.runKey).catch(() => undefined);
 }
 
 ;// CONCATENATED MODULE: ./src/context.ts
@@ -38310,7 +38115,7 @@ function parseSmoke(read, platforms) {
         intervalMs,
         env: parseKeyValues(read, Inputs.smokeEnv, false),
         args: parseList(read(Inputs.smokeArgs), { commas: false }),
-        platforms: smokePlatforms,
+        platforms: smokePlatforms ?? platforms,
         strict: parseBool(read, Inputs.smokeStrict, false),
     };
 }
@@ -38563,6 +38368,11 @@ function checkPublishing(p) {
 
 
 
+
+/** The settings from the action's own inputs; secret inputs are masked before anything is checked or could be printed. */
+function settingsFromInputs() {
+    return parseSettings((name) => lib_core/* getInput */.V4(name), process.env, (value) => lib_core/* setSecret */.Pq(value));
+}
 function parseSettings(read, env = process.env, mask = () => undefined) {
     // Secret inputs first: every value is masked before anything else can fail or print.
     const secrets = parseSecrets(read, mask);
@@ -38628,6 +38438,79 @@ function parseBuilderInputs(read) {
         builder: parseName(read, Inputs.builder, 'builder name', 'the name shown by docker buildx ls'),
         qemuImage: parseImageRef(read, Inputs.qemuImage, DEFAULT_QEMU_IMAGE),
     };
+}
+
+;// CONCATENATED MODULE: ./src/setup/qemu.ts
+// Registers QEMU only for the platforms that need it: the ones the runner
+// cannot execute natively and that binfmt_misc does not already handle.
+// Builds that cross-compile from $BUILDPLATFORM need no emulation at all;
+// emulation is for RUN steps in target-platform stages and for the smoke test.
+
+
+
+const QEMU_NAME = {
+    amd64: 'x86_64',
+    arm64: 'aarch64',
+    arm: 'arm',
+    '386': 'i386',
+    ppc64le: 'ppc64le',
+    s390x: 's390x',
+    riscv64: 'riscv64',
+    mips64le: 'mips64el',
+    loong64: 'loongarch64',
+};
+// 32-bit Arm is not counted as native on arm64: many arm64 CPUs (Graviton,
+// Ampere, Apple silicon, recent Cortex cores) have no AArch32 mode at all, and
+// the kernel cannot tell a process whether it would run one. Registering
+// qemu-arm where the CPU could run it natively costs speed, never correctness.
+const NATIVE = {
+    x64: ['amd64', '386'],
+    arm64: ['arm64'],
+};
+function archOf(platform) {
+    return platform.split('/')[1];
+}
+function nativePlatform(nodeArch = process.arch) {
+    return `linux/${NATIVE[nodeArch]?.[0] ?? nodeArch}`;
+}
+/** Architectures that need an emulator registered, given what is registered now. */
+function emulatorsNeeded(platforms, nodeArch, registered) {
+    const native = NATIVE[nodeArch] ?? [];
+    const out = [];
+    for (const p of platforms) {
+        const arch = archOf(p);
+        if (native.includes(arch) || out.includes(arch))
+            continue;
+        const q = QEMU_NAME[arch];
+        if (q && registered(q))
+            continue;
+        out.push(arch);
+    }
+    return out;
+}
+function binfmtRegistered(qemuName) {
+    try {
+        return external_node_fs_.readFileSync(`/proc/sys/fs/binfmt_misc/qemu-${qemuName}`, 'utf8').startsWith('enabled');
+    }
+    catch {
+        return false;
+    }
+}
+/** Returns the architectures still without an emulator (a warning has been written for them). */
+async function ensureQemu(platforms, image) {
+    const needed = emulatorsNeeded(platforms, process.arch, binfmtRegistered);
+    if (needed.length === 0) {
+        lib_core/* info */.pq('QEMU: not needed (every platform is native or already registered)');
+        return [];
+    }
+    lib_core/* info */.pq(`QEMU: registering ${needed.join(', ')} with ${image}`);
+    const res = await run('docker', ['run', '--rm', '--privileged', image, '--install', needed.join(',')], { allowFailure: true });
+    const missing = needed.filter((a) => !binfmtRegistered(QEMU_NAME[a] ?? a));
+    if (res.exitCode !== 0 || missing.length > 0) {
+        lib_core/* warning */.$e(`QEMU could not be registered for ${missing.join(', ') || needed.join(', ')} (${(res.stderr || res.stdout).trim().split('\n').pop() ?? 'no output'}). ` +
+            'Dockerfile stages that RUN commands on those platforms will fail; cross-compiling from $BUILDPLATFORM avoids emulation.');
+    }
+    return missing;
 }
 
 // EXTERNAL MODULE: ./node_modules/@actions/io/lib/io.js
@@ -39446,6 +39329,15 @@ function _unique(values) {
     return Array.from(new Set(values));
 }
 //# sourceMappingURL=tool-cache.js.map
+;// CONCATENATED MODULE: ./src/buildx/command.ts
+// How buildx is invoked: as the docker CLI plugin, or as a standalone binary
+// from the tool cache. Every buildx argv goes through args().
+const PLUGIN = { cmd: 'docker', prefix: ['buildx'] };
+/** The command and argv that run `buildx <rest>`. */
+function args(buildx, ...rest) {
+    return [buildx.cmd, [...buildx.prefix, ...rest]];
+}
+
 ;// CONCATENATED MODULE: ./src/buildx/install.ts
 // Finds a usable buildx, or installs a pinned one with @actions/tool-cache.
 // An installed binary is run standalone (`buildx build ...`), which needs no
@@ -39644,77 +39536,21 @@ async function removeBuilder(buildx, name) {
     await run(...args(buildx, 'rm', '--force', name), { allowFailure: true });
 }
 
-;// CONCATENATED MODULE: ./src/setup/qemu.ts
-// Registers QEMU only for the platforms that need it: the ones the runner
-// cannot execute natively and that binfmt_misc does not already handle.
-// Builds that cross-compile from $BUILDPLATFORM need no emulation at all;
-// emulation is for RUN steps in target-platform stages and for the smoke test.
+;// CONCATENATED MODULE: ./src/buildx/setup.ts
+// Phase 1: buildx found or installed, QEMU where a platform needs it, and the builder.
 
 
 
-const QEMU_NAME = {
-    amd64: 'x86_64',
-    arm64: 'aarch64',
-    arm: 'arm',
-    '386': 'i386',
-    ppc64le: 'ppc64le',
-    s390x: 's390x',
-    riscv64: 'riscv64',
-    mips64le: 'mips64el',
-    loong64: 'loongarch64',
-};
-// 32-bit Arm is not counted as native on arm64: many arm64 CPUs (Graviton,
-// Ampere, Apple silicon, recent Cortex cores) have no AArch32 mode at all, and
-// the kernel cannot tell a process whether it would run one. Registering
-// qemu-arm where the CPU could run it natively costs speed, never correctness.
-const NATIVE = {
-    x64: ['amd64', '386'],
-    arm64: ['arm64'],
-};
-function archOf(platform) {
-    return platform.split('/')[1];
-}
-function nativePlatform(nodeArch = process.arch) {
-    return `linux/${NATIVE[nodeArch]?.[0] ?? nodeArch}`;
-}
-/** Architectures that need an emulator registered, given what is registered now. */
-function emulatorsNeeded(platforms, nodeArch, registered) {
-    const native = NATIVE[nodeArch] ?? [];
-    const out = [];
-    for (const p of platforms) {
-        const arch = archOf(p);
-        if (native.includes(arch) || out.includes(arch))
-            continue;
-        const q = QEMU_NAME[arch];
-        if (q && registered(q))
-            continue;
-        out.push(arch);
-    }
-    return out;
-}
-function binfmtRegistered(qemuName) {
-    try {
-        return external_node_fs_.readFileSync(`/proc/sys/fs/binfmt_misc/qemu-${qemuName}`, 'utf8').startsWith('enabled');
-    }
-    catch {
-        return false;
-    }
-}
-/** Returns the architectures still without an emulator (a warning has been written for them). */
-async function ensureQemu(platforms, image) {
-    const needed = emulatorsNeeded(platforms, process.arch, binfmtRegistered);
-    if (needed.length === 0) {
-        lib_core/* info */.pq('QEMU: not needed (every platform is native or already registered)');
-        return [];
-    }
-    lib_core/* info */.pq(`QEMU: registering ${needed.join(', ')} with ${image}`);
-    const res = await run('docker', ['run', '--rm', '--privileged', image, '--install', needed.join(',')], { allowFailure: true });
-    const missing = needed.filter((a) => !binfmtRegistered(QEMU_NAME[a] ?? a));
-    if (res.exitCode !== 0 || missing.length > 0) {
-        lib_core/* warning */.$e(`QEMU could not be registered for ${missing.join(', ') || needed.join(', ')} (${(res.stderr || res.stdout).trim().split('\n').pop() ?? 'no output'}). ` +
-            'Dockerfile stages that RUN commands on those platforms will fail; cross-compiling from $BUILDPLATFORM avoids emulation.');
-    }
-    return missing;
+
+
+async function setupBuildx(settings) {
+    const bx = await resolveBuildx(settings);
+    lib_core/* info */.pq(`buildx ${bx.version}${bx.installed ? ` (installed at ${bx.command.cmd})` : ''}`);
+    // Smoke-tested platforms are a subset of the built ones (settings check that).
+    const unemulated = await ensureQemu(settings.platforms, settings.qemuImage);
+    const builder = await prepareBuilder(settings, bx.command, (name) => saveCreatedBuilder(name, bx.command));
+    lib_core/* info */.pq(`builder ${builder.name} (driver ${builder.driver}, BuildKit ${builder.buildkitVersion ?? 'unknown'}), platforms ${builder.platforms.join(', ')}`);
+    return { buildx: bx.command, builder, unemulated };
 }
 
 ;// CONCATENATED MODULE: ./src/cache/refs.ts
@@ -39876,6 +39712,1285 @@ function buildArgMap(buildArgs, env = process.env) {
             out[a.slice(0, eq)] = a.slice(eq + 1);
     }
     return out;
+}
+
+;// CONCATENATED MODULE: ./src/dockerfile/builtin.ts
+// The built-in Dockerfile for a Go module that has none. It follows every
+// practice the action recommends, and passes its own lint:
+// - the Go stage runs on $BUILDPLATFORM and cross-compiles (no QEMU), unless
+//   cgo is on, which needs the target's C toolchain
+// - go.mod/go.sum first, `go mod download` with the module cache mounted
+// - CGO_ENABLED=0, -trimpath, -ldflags "-s -w", the version stamped with -X
+// - the final stage: by default scratch plus CA certificates, the Go
+//   toolchain's own zoneinfo.zip and a non-root user (a distroless-style
+//   static image assembled here, so nothing else has to be pulled)
+// - GOPROXY, GOPRIVATE, GOFLAGS, GOSUMDB as build args; private-module
+//   credentials only through the BuildKit secret "netrc"
+
+
+
+
+const BUILTIN_USER = '65532:65532';
+function builtinDockerfile(o) {
+    const platform = o.cgo ? '' : '--platform=$BUILDPLATFORM ';
+    const lines = [
+        '# The built-in Dockerfile of go-buildx-action (print-dockerfile: true prints it; save it as your own to change it).',
+        `ARG GO_VERSION=${o.goVersion}`,
+        `FROM ${platform}golang:\${GO_VERSION} AS build`,
+        'WORKDIR /src',
+        'ARG GOPROXY',
+        'ARG GOPRIVATE',
+        'ARG GOSUMDB',
+        'ARG GOFLAGS',
+        `ENV CGO_ENABLED=${o.cgo ? '1' : '0'}`,
+        'COPY go.mod go.sum* ./',
+        'RUN --mount=type=cache,id=gomod,target=/go/pkg/mod \\',
+        '    --mount=type=secret,id=netrc,target=/root/.netrc \\',
+        '    go mod download',
+        'COPY . .',
+        'ARG TARGETOS TARGETARCH TARGETVARIANT',
+        'ARG VERSION=dev',
+        'ARG LDFLAGS',
+        'RUN --mount=type=cache,id=gomod,target=/go/pkg/mod \\',
+        '    --mount=type=cache,id=gobuild,target=/root/.cache/go-build \\',
+        '    --mount=type=secret,id=netrc,target=/root/.netrc \\',
+        '    GOOS=$TARGETOS GOARCH=$TARGETARCH GOARM=${TARGETVARIANT#v} \\',
+        `    go build -trimpath -ldflags "-s -w -X main.version=\${VERSION} \${LDFLAGS}" -o /out/app ${shellWord(o.goMain)}`,
+        'RUN mkdir -p /out/rootfs/etc/ssl/certs \\',
+        ' && cp /etc/ssl/certs/ca-certificates.crt /out/rootfs/etc/ssl/certs/ \\',
+        ' && cp "$(go env GOROOT)/lib/time/zoneinfo.zip" /out/rootfs/zoneinfo.zip \\',
+        " && echo 'nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin' > /out/rootfs/etc/passwd \\",
+        " && echo 'nonroot:x:65532:' > /out/rootfs/etc/group",
+        '',
+    ];
+    if (o.baseImage === undefined) {
+        lines.push('FROM scratch', 'COPY --from=build /out/rootfs/ /', 'ENV ZONEINFO=/zoneinfo.zip');
+    }
+    else if (o.baseImage === 'scratch') {
+        lines.push('FROM scratch', 'COPY --from=build /out/rootfs/etc/passwd /out/rootfs/etc/group /etc/');
+    }
+    else {
+        lines.push(`FROM ${o.baseImage}`);
+    }
+    lines.push('COPY --from=build /out/app /app', `USER ${BUILTIN_USER}`, 'ENTRYPOINT ["/app"]', '');
+    return lines.join('\n');
+}
+function shellWord(s) {
+    return /^[A-Za-z0-9_./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+/** What the built-in Dockerfile's directory gets as <name>.dockerignore when the context has no .dockerignore of its own. */
+const BUILTIN_DOCKERIGNORE = ['.git', '.github', '**/*_test.go', '**/testdata', 'Dockerfile*', '*.md', ''].join('\n');
+/** With no Dockerfile and a go.mod, the built-in Dockerfile goes into the temp dir and the build uses it. */
+function useBuiltinDockerfile(settings, tempDir, version) {
+    const z = settings.zeroConfig;
+    if (!z)
+        return settings;
+    const dir = external_node_path_.join(tempDir, 'builtin');
+    external_node_fs_.mkdirSync(dir, { recursive: true });
+    const file = external_node_path_.join(dir, 'Dockerfile');
+    const text = builtinDockerfile(z);
+    external_node_fs_.writeFileSync(file, text);
+    // BuildKit reads <Dockerfile>.dockerignore next to the Dockerfile when the context has no .dockerignore.
+    if (!external_node_fs_.existsSync(external_node_path_.join(settings.context, '.dockerignore')))
+        external_node_fs_.writeFileSync(`${file}.dockerignore`, BUILTIN_DOCKERIGNORE);
+    lib_core/* info */.pq(`No Dockerfile in ${external_node_path_.relative(settings.workspace, settings.context) || '.'}: using the built-in one for Go ${z.goVersion}, package ${z.goMain}`);
+    if (settings.printDockerfile)
+        lib_core/* info */.pq(`The built-in Dockerfile (save it as your own to change it):\n${text}`);
+    const own = new Set(Object.keys(buildArgMap(settings.buildArgs)));
+    const extra = [
+        ...(own.has('VERSION') ? [] : [`VERSION=${version || 'dev'}`]),
+        ...(own.has('LDFLAGS') || !z.ldflags ? [] : [`LDFLAGS=${z.ldflags}`]),
+    ];
+    return { ...settings, file, buildArgs: [...settings.buildArgs, ...extra] };
+}
+
+;// CONCATENATED MODULE: ./src/dockerfile/lint.ts
+// A Dockerfile lint for the pitfalls that make Go images slow to build, big,
+// or unsafe. lintDockerfile is pure (text in, findings out); annotateLint
+// turns the findings into annotations on the Dockerfile's lines.
+
+
+
+
+
+const STATIC_BASE = /^(scratch|gcr\.io\/distroless\/static[^:@]*)(?:[:@].*)?$/;
+const NONROOT_BASE = /[:-]nonroot(?:$|[-@])/;
+const isGoBuild = (s) => /\bgo\s+build\b/.test(s);
+function lintDockerfile(text, o) {
+    // Each instruction's text with the ARG and ENV values in effect substituted.
+    const all = stages(text, o.buildArgs).map((st) => ({ ...st, ins: st.ins.map((i) => ({ ...i, text: substitute(i.rest, i.vars) })) }));
+    const findings = [];
+    const names = new Set(all.map((s) => s.name).filter(Boolean));
+    const add = (rule, line, message) => findings.push({ rule, line, message });
+    if (!o.hasDockerignore) {
+        add('no-dockerignore', 1, 'No .dockerignore: .git, build output and local secrets are sent to the builder and can invalidate COPY . . on every run');
+    }
+    for (const s of all) {
+        if (s.base !== 'scratch' && !names.has(s.base) && !s.base.includes('$')) {
+            const ref = s.base.includes('@') ? undefined : s.base.slice(s.base.lastIndexOf('/') + 1);
+            if (ref !== undefined && (!ref.includes(':') || ref.endsWith(':latest'))) {
+                add('unpinned-base', s.line, `Base image ${s.base} is ${ref.includes(':') ? ':latest' : 'untagged'}; pin a version (or a digest) so builds are repeatable`);
+            }
+        }
+        const download = s.ins.findIndex((i) => i.keyword === 'RUN' && /\bgo\s+mod\s+download\b/.test(i.text));
+        const copyAll = s.ins.findIndex((i) => i.keyword === 'COPY' && !/--from=/.test(i.rest) && copiesContext(i.rest));
+        if (copyAll !== -1 && download !== -1 && copyAll < download) {
+            add('copy-before-download', s.ins[copyAll].line, 'COPY . . before go mod download: every code change invalidates the module download. Copy go.mod and go.sum, download, then copy the rest');
+        }
+        for (const i of s.ins) {
+            if (i.keyword === 'ADD' && !/(https?:\/\/|git@|\.git\b)/.test(i.rest)) {
+                add('add-local', i.line, 'ADD for local files: use COPY, which does only that (ADD also unpacks archives and fetches URLs)');
+            }
+            if (i.keyword === 'RUN' && isGoBuild(i.text)) {
+                const goflags = s.vars.GOFLAGS ?? '';
+                const run = `${i.text} ${goflags}`;
+                if (!/-trimpath\b/.test(run))
+                    add('go-build-flags', i.line, 'go build without -trimpath: local paths end up in the binary and builds are not reproducible');
+                const ldflags = /-ldflags[= ]+("[^"]*"|'[^']*'|\S+)/.exec(run)?.[1] ?? '';
+                if (!/(^|["'\s])-s(\s|["']|$)/.test(ldflags) || !/(^|["'\s])-w(\s|["']|$)/.test(ldflags)) {
+                    add('go-build-flags', i.line, 'go build without -ldflags "-s -w": the symbol table and DWARF data make the binary about 30% bigger');
+                }
+            }
+        }
+    }
+    const builders = all.filter((s) => s.ins.some((i) => i.keyword === 'RUN' && isGoBuild(i.text)));
+    if (o.multiPlatform) {
+        for (const b of builders) {
+            if (!/\$\{?BUILDPLATFORM\}?/.test(b.platformFlag ?? '')) {
+                add('builder-platform', b.line, 'Multi-platform build whose Go stage lacks --platform=$BUILDPLATFORM: it compiles under QEMU, several times slower. Cross-compile with GOOS/GOARCH from TARGETOS/TARGETARCH');
+            }
+        }
+    }
+    const final = all[all.length - 1];
+    if (final) {
+        if (STATIC_BASE.test(final.base) && builders.length > 0) {
+            const cgoOff = builders.every((b) => b.vars.CGO_ENABLED === '0' || b.ins.some((i) => i.keyword === 'RUN' && isGoBuild(i.text) && /CGO_ENABLED=0/.test(i.text)));
+            if (!cgoOff) {
+                add('cgo-static', final.line, `Final stage ${final.base} has no libc, and the Go build does not set CGO_ENABLED=0: the binary may not start`);
+            }
+        }
+        const users = final.ins.filter((i) => i.keyword === 'USER');
+        const last = users[users.length - 1];
+        if (!last) {
+            if (!NONROOT_BASE.test(final.base))
+                add('root-user', final.line, 'The final stage sets no USER, so the container runs as root; add USER 65532:65532 (or a named non-root user)');
+        }
+        else if (/^(root|0)(:|$)/.test(last.text.trim())) {
+            add('root-user', last.line, 'The final stage runs as root; use a non-root user such as 65532:65532');
+        }
+    }
+    return findings.sort((a, b) => a.line - b.line || a.rule.localeCompare(b.rule));
+}
+/** COPY . . / COPY ./ /src / COPY --chown=x . . : the whole context. */
+function copiesContext(rest) {
+    const words = rest.split(/\s+/).filter((w) => w && !w.startsWith('--'));
+    return words.slice(0, -1).some((w) => w === '.' || w === './');
+}
+/** Findings become annotations on the Dockerfile: warnings, or errors that stop the step with lint: strict. */
+function annotateLint(settings) {
+    if (settings.lint === 'off')
+        return;
+    const dockerignore = external_node_fs_.existsSync(external_node_path_.join(settings.context, '.dockerignore')) || external_node_fs_.existsSync(`${settings.file}.dockerignore`);
+    const findings = lintDockerfile(external_node_fs_.readFileSync(settings.file, 'utf8'), {
+        multiPlatform: settings.platforms.length > 1,
+        hasDockerignore: dockerignore,
+        buildArgs: buildArgMap(settings.buildArgs),
+    });
+    lib_core/* setOutput */.uH(Outputs.lintFindings, JSON.stringify(findings));
+    const file = external_node_path_.relative(settings.workspace, settings.file);
+    for (const f of findings) {
+        const props = { title: `Dockerfile lint ${f.rule}`, file, startLine: f.line };
+        if (settings.lint === 'strict')
+            lib_core/* error */.z3(f.message, props);
+        else
+            lib_core/* warning */.$e(f.message, props);
+    }
+    lib_core/* info */.pq(`Dockerfile lint: ${findings.length} finding(s)`);
+    if (settings.lint === 'strict' && findings.length > 0) {
+        throw new Error(`${findings.length} Dockerfile lint finding(s) with ${Inputs.lint}: strict; nothing was built or pushed`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/report/sizes.ts
+// Per-platform image sizes.
+// - compressed: the sum of layers[].size in that platform's manifest, found
+//   through the index. Attestation manifests (platform unknown/unknown) are
+//   skipped.
+// - uncompressed: what the engine reports for the unpacked image. `docker
+//   image inspect` cannot do that per platform before API 1.49, and with the
+//   containerd store its .Size is the content size (moby/moby#43862), so the
+//   action creates (never starts) a container per platform and reads
+//   SizeRootFs - SizeRw from `docker container inspect --size`.
+
+
+
+
+
+
+
+const isIndex = (o) => Array.isArray(o.manifests);
+function platformString(p) {
+    return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
+}
+function isAttestation(d) {
+    return d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest';
+}
+/** Walks an index (possibly nested, as in `docker save`'s index.json) to the platform manifests. */
+async function platformManifests(root, fetch, fallbackPlatform) {
+    if (!isIndex(root)) {
+        // A single-platform build without attestations is one manifest, not an index.
+        return fallbackPlatform ? [{ platform: fallbackPlatform, digest: '', manifest: root }] : [];
+    }
+    const out = [];
+    for (const d of root.manifests) {
+        if (isAttestation(d))
+            continue;
+        const child = await fetch(d.digest);
+        if (isIndex(child)) {
+            out.push(...(await platformManifests(child, fetch, fallbackPlatform)));
+        }
+        else if (d.platform && d.platform.os !== 'unknown') {
+            out.push({ platform: platformString(d.platform), digest: d.digest, manifest: child });
+        }
+        else if (!d.platform && fallbackPlatform) {
+            // `docker save`'s index.json names a single-manifest image without a platform.
+            out.push({ platform: fallbackPlatform, digest: d.digest, manifest: child });
+        }
+    }
+    return out;
+}
+function compressedSize(m) {
+    return m.layers.reduce((sum, l) => sum + l.size, 0);
+}
+function largestLayers(m, n) {
+    return [...m.layers]
+        .sort((a, b) => b.size - a.size)
+        .slice(0, n)
+        .map((l) => ({ digest: l.digest, size: l.size }));
+}
+/** Parses "SizeRootFs SizeRw" as printed by the inspect template below. */
+function parseContainerSize(text) {
+    const [rootfs, rw] = text.trim().split(/\s+/).map(Number);
+    if (!Number.isFinite(rootfs))
+        return null;
+    return rootfs - (Number.isFinite(rw) ? rw : 0);
+}
+/** The size the engine reports for a platform's unpacked image, or null when it cannot tell. */
+async function engineUncompressedSize(ref, platform, runKey) {
+    const labels = ['--label', `${OWNER_LABEL}=size-probe`, '--label', `${RUN_LABEL}=${runKey}`];
+    const created = await run('docker', ['create', '--pull', 'never', '--platform', platform, ...labels, ref], { allowFailure: true });
+    if (created.exitCode !== 0)
+        return null;
+    const id = created.stdout.trim();
+    try {
+        const res = await run('docker', ['container', 'inspect', '--size', '--format', '{{.SizeRootFs}} {{.SizeRw}}', id], {
+            allowFailure: true,
+        });
+        return res.exitCode === 0 ? parseContainerSize(res.stdout) : null;
+    }
+    finally {
+        await run('docker', ['rm', '-f', id], { allowFailure: true });
+    }
+}
+/** Manifests from an OCI layout directory (`docker save` or a type=oci export, unpacked). */
+function layoutFetcher(dir) {
+    return async (digest) => {
+        const [alg, hex] = digest.split(':');
+        return JSON.parse(external_node_fs_.readFileSync(external_node_path_.join(dir, 'blobs', alg, hex), 'utf8'));
+    };
+}
+/** Unpacks only the JSON parts (index and manifests) of an OCI layout tarball. */
+async function manifestsFromTar(tarPath, workDir, fallbackPlatform) {
+    external_node_fs_.mkdirSync(workDir, { recursive: true });
+    await run('tar', ['-xf', tarPath, '-C', workDir, 'index.json']);
+    const root = JSON.parse(external_node_fs_.readFileSync(external_node_path_.join(workDir, 'index.json'), 'utf8'));
+    return platformManifests(root, async (digest) => {
+        const member = `blobs/${digest.replace(':', '/')}`;
+        await run('tar', ['-xf', tarPath, '-C', workDir, member]);
+        return layoutFetcher(workDir)(digest);
+    }, fallbackPlatform);
+}
+/** Manifests of an image in the engine, through `docker save` (no registry, no credentials). */
+async function manifestsFromEngine(ref, workDir, fallbackPlatform) {
+    external_node_fs_.mkdirSync(workDir, { recursive: true });
+    const tar = external_node_path_.join(workDir, 'image.tar');
+    await run('docker', ['save', '-o', tar, ref]);
+    try {
+        return await manifestsFromTar(tar, external_node_path_.join(workDir, 'layout'), fallbackPlatform);
+    }
+    finally {
+        external_node_fs_.rmSync(tar, { force: true });
+    }
+}
+/** Manifests of an image in a registry, through `buildx imagetools inspect --raw`. */
+async function manifestsFromRegistry(buildx, ref, fallbackPlatform) {
+    const repo = repositoryOf(ref);
+    const raw = async (r) => JSON.parse((await run(...args(buildx, 'imagetools', 'inspect', '--raw', r))).stdout);
+    return platformManifests(await raw(ref), (digest) => raw(`${repo}@${digest}`), fallbackPlatform);
+}
+function summarize(manifests, uncompressed) {
+    const out = {};
+    for (const pm of manifests) {
+        out[pm.platform] = {
+            compressed: compressedSize(pm.manifest),
+            uncompressed: uncompressed[pm.platform] ?? null,
+            layers: pm.manifest.layers.length,
+        };
+    }
+    return out;
+}
+/** The platform whose size `image-size` reports: the runner's own, else the first built. */
+function headlinePlatform(sizes, requested, native) {
+    if (sizes[native])
+        return native;
+    return requested.find((p) => sizes[p]) ?? Object.keys(sizes)[0];
+}
+/** Per-platform sizes of what the build produced, wherever it went. */
+async function measureSizes(buildx, output, ref, digest, tempDir, runKey, 
+/** The platforms built: a build of one platform may be a single manifest, which names none. */
+platforms) {
+    const single = platforms.length === 1 ? platforms[0] : undefined;
+    let manifests;
+    if (output.kind === 'oci')
+        manifests = await manifestsFromTar(output.dest, external_node_path_.join(tempDir, 'sizes'), single);
+    else if (!ref) {
+        lib_core/* warning */.$e('No tag and no digest from the build: image sizes are not reported');
+        return undefined;
+    }
+    else if (output.kind === 'engine')
+        manifests = await manifestsFromEngine(ref, external_node_path_.join(tempDir, 'sizes'), single);
+    else
+        manifests = await manifestsFromRegistry(buildx, digest && !ref.includes('@') ? `${repositoryOf(ref)}@${digest}` : ref, single);
+    const uncompressed = {};
+    for (const pm of manifests) {
+        uncompressed[pm.platform] = output.kind === 'engine' && ref ? await engineUncompressedSize(ref, pm.platform, runKey) : null;
+    }
+    return { sizes: summarize(manifests, uncompressed), manifests };
+}
+
+;// CONCATENATED MODULE: ./src/publish/registry.ts
+// push-by-digest for the docker driver. Moby's BuildKit refuses it ("push-by-
+// digest is currently not implemented for docker driver"), and `docker push`
+// always pushes a tag. So the image the engine holds, once smoke-tested, is
+// uploaded here through the registry API: every blob, then the manifests by
+// digest, children first, and no tag. The pushed digest is the engine's own,
+// so it is exactly the image that was tested.
+
+
+
+
+
+
+
+/** Everything under a root descriptor, in upload order: blobs, then manifests children-first, the root last. */
+function uploadPlan(rootDigest, read) {
+    const blobs = new Set();
+    const manifests = [];
+    const visit = (digest, mediaType) => {
+        const doc = read(digest);
+        if ('manifests' in doc && Array.isArray(doc.manifests)) {
+            for (const d of doc.manifests)
+                visit(d.digest, d.mediaType ?? '');
+        }
+        else {
+            const m = doc;
+            blobs.add(m.config.digest);
+            for (const l of m.layers ?? [])
+                blobs.add(l.digest);
+        }
+        if (!manifests.some((x) => x.digest === digest))
+            manifests.push({ digest, mediaType: doc.mediaType ?? mediaType });
+    };
+    visit(rootDigest, '');
+    return { blobs: [...blobs], manifests };
+}
+/** Credentials the docker CLI would use for a host: config.json auths, or a credential helper. */
+async function credentialsFor(reg) {
+    const dir = process.env.DOCKER_CONFIG || external_node_path_.join(external_node_os_.homedir(), '.docker');
+    let config = {};
+    try {
+        config = JSON.parse(external_node_fs_.readFileSync(external_node_path_.join(dir, 'config.json'), 'utf8'));
+    }
+    catch {
+        return undefined;
+    }
+    const key = reg.authKey;
+    const helper = config.credHelpers?.[key] ?? config.credsStore;
+    if (helper) {
+        const res = await run(`docker-credential-${helper}`, ['get'], { input: key, allowFailure: true });
+        if (res.exitCode === 0) {
+            const c = JSON.parse(res.stdout);
+            return { username: c.Username, password: c.Secret };
+        }
+    }
+    const entry = config.auths?.[key] ?? config.auths?.[`https://${key}`];
+    if (entry?.auth) {
+        const [username, ...rest] = Buffer.from(entry.auth, 'base64').toString('utf8').split(':');
+        return { username, password: rest.join(':') };
+    }
+    return undefined;
+}
+const REQUEST_TIMEOUT_MS = 5 * 60 * 1000;
+const MANIFEST_TYPES = [
+    'application/vnd.oci.image.index.v1+json',
+    'application/vnd.oci.image.manifest.v1+json',
+    'application/vnd.docker.distribution.manifest.list.v2+json',
+    'application/vnd.docker.distribution.manifest.v2+json',
+].join(', ');
+/** A client for `repository` with the credentials the docker CLI would use. */
+async function registryClient(repository) {
+    const reg = registryOf(repository);
+    return new RegistryClient(reg, await credentialsFor(reg));
+}
+/** The tags already in a repository. */
+async function registryTags(repository) {
+    return (await registryClient(repository)).tags();
+}
+class RegistryClient {
+    reg;
+    creds;
+    token;
+    constructor(reg, creds) {
+        this.reg = reg;
+        this.creds = creds;
+    }
+    async request(method, url, body, headers = {}) {
+        const send = () => fetch(url, {
+            method,
+            body: body ? new Uint8Array(body) : undefined,
+            redirect: 'follow',
+            // A registry that stops answering must fail the push, not hang the job.
+            signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+            headers: { ...headers, ...(this.token ? { Authorization: this.token } : {}) },
+        });
+        let res = await send();
+        if (res.status === 401 && !this.token) {
+            await this.authenticate(res.headers.get('www-authenticate') ?? '');
+            res = await send();
+        }
+        return res;
+    }
+    /** Basic auth, or the bearer token flow (realm, service, scope) that ghcr.io and Docker Hub use. */
+    async authenticate(challenge) {
+        const basic = this.creds ? `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password}`).toString('base64')}` : undefined;
+        if (/^basic/i.test(challenge)) {
+            this.token = basic;
+            return;
+        }
+        const params = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+        if (!params.realm)
+            throw new Error(`the registry ${this.reg.host} asked for authentication it did not describe: ${challenge}`);
+        const url = new URL(params.realm);
+        if (params.service)
+            url.searchParams.set('service', params.service);
+        url.searchParams.set('scope', `repository:${this.reg.path}:pull,push`);
+        const res = await fetch(url, { headers: basic ? { Authorization: basic } : {}, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+        if (!res.ok)
+            throw new Error(`getting a token from ${url.origin} failed: ${res.status}`);
+        const body = (await res.json());
+        this.token = `Bearer ${body.token ?? body.access_token}`;
+    }
+    url(p) {
+        return `${this.reg.base}/v2/${this.reg.path}/${p}`;
+    }
+    /** Every tag of the repository (following the Link header's pages). */
+    async tags() {
+        const out = [];
+        let next = this.url('tags/list?n=1000');
+        for (let page = 0; next && page < 50; page++) {
+            const res = await this.request('GET', next);
+            if (res.status === 404)
+                return out;
+            if (!res.ok)
+                throw new Error(`listing the tags of ${this.reg.host}/${this.reg.path} failed: ${res.status}`);
+            out.push(...((await res.json()).tags ?? []));
+            const link = /<([^>]+)>;\s*rel="next"/.exec(res.headers.get('link') ?? '')?.[1];
+            next = link ? new URL(link, this.reg.base).toString() : undefined;
+        }
+        return out;
+    }
+    /** The digest a tag points at now, as the registry computes it; undefined when the tag does not exist. */
+    async manifestDigest(reference) {
+        const res = await this.request('HEAD', this.url(`manifests/${reference}`), undefined, { Accept: MANIFEST_TYPES });
+        if (res.status === 404)
+            return undefined;
+        if (!res.ok)
+            throw new Error(`reading ${this.reg.host}/${this.reg.path}:${reference} failed: ${res.status}`);
+        return res.headers.get('docker-content-digest') ?? undefined;
+    }
+    async hasBlob(digest) {
+        const res = await this.request('HEAD', this.url(`blobs/${digest}`));
+        return res.ok;
+    }
+    async putBlob(digest, data) {
+        const start = await this.request('POST', this.url('blobs/uploads/'));
+        if (start.status !== 202)
+            throw new Error(`starting the upload of ${digest} failed: ${start.status} ${await start.text()}`);
+        const location = new URL(start.headers.get('location') ?? '', this.reg.base);
+        location.searchParams.set('digest', digest);
+        const done = await this.request('PUT', location.toString(), data, { 'Content-Type': 'application/octet-stream' });
+        if (done.status !== 201)
+            throw new Error(`uploading ${digest} failed: ${done.status} ${await done.text()}`);
+    }
+    async putManifest(digest, mediaType, data) {
+        const res = await this.request('PUT', this.url(`manifests/${digest}`), data, { 'Content-Type': mediaType });
+        if (res.status !== 201)
+            throw new Error(`pushing manifest ${digest} failed: ${res.status} ${await res.text()}`);
+        return res.headers.get('docker-content-digest');
+    }
+}
+/** Uploads the engine's image `ref` to `repository` by digest; returns the root digest. */
+async function pushEngineImageByDigest(ref, repository, workDir) {
+    external_node_fs_.mkdirSync(workDir, { recursive: true });
+    const tar = external_node_path_.join(workDir, 'image.tar');
+    const dir = external_node_path_.join(workDir, 'layout');
+    external_node_fs_.mkdirSync(dir, { recursive: true });
+    try {
+        await run('docker', ['save', '-o', tar, ref]);
+        await run('tar', ['-xf', tar, '-C', dir]);
+    }
+    finally {
+        external_node_fs_.rmSync(tar, { force: true });
+    }
+    const blobPath = (d) => external_node_path_.join(dir, 'blobs', ...d.split(':'));
+    const index = JSON.parse(external_node_fs_.readFileSync(external_node_path_.join(dir, 'index.json'), 'utf8'));
+    const root = index.manifests.find((d) => !isAttestation(d));
+    if (!root)
+        throw new Error(`docker save ${ref} holds no image`);
+    const plan = uploadPlan(root.digest, (d) => JSON.parse(external_node_fs_.readFileSync(blobPath(d), 'utf8')));
+    const client = await registryClient(repository);
+    let uploaded = 0;
+    for (const b of plan.blobs) {
+        if (await client.hasBlob(b))
+            continue;
+        // A platform the engine does not hold (docker save skips it) cannot be pushed.
+        if (!external_node_fs_.existsSync(blobPath(b)))
+            throw new Error(`blob ${b} is not in the engine's copy of ${ref}`);
+        await client.putBlob(b, external_node_fs_.readFileSync(blobPath(b)));
+        uploaded++;
+    }
+    for (const m of plan.manifests) {
+        const got = await client.putManifest(m.digest, m.mediaType, external_node_fs_.readFileSync(blobPath(m.digest)));
+        if (got && got !== m.digest)
+            throw new Error(`the registry stored manifest ${m.digest} as ${got}`);
+    }
+    lib_core/* info */.pq(`Uploaded ${uploaded} of ${plan.blobs.length} blob(s) and ${plan.manifests.length} manifest(s) to ${repository} by digest`);
+    external_node_fs_.rmSync(dir, { recursive: true, force: true });
+    return root.digest;
+}
+
+;// CONCATENATED MODULE: ./src/publish/tags.ts
+// Default tags and OCI labels from the workflow context, for users who give
+// an `image` name and no `tags`. Pure functions, and the step that applies them.
+
+
+
+
+
+
+
+/** A Docker tag (at most 128 characters) from a branch or git tag name. */
+const tagSlug = (s) => slug(s, 128);
+/**
+ * - branch push: the branch, slugged, and sha-<7>
+ * - pull request: pr-<number> and sha-<7> of the head commit (GITHUB_SHA is the merge commit)
+ * - tag vX.Y.Z: X.Y.Z, X.Y, X (not for 0.x) and latest when no known release is newer;
+ *   a pre-release gets only its full version
+ * knownTags: the repository's git tags, to tell whether this release is the newest.
+ */
+function defaultTags(image, ctx, knownTags) {
+    const short = (sha) => (sha ? [`sha-${sha.slice(0, 7)}`] : []);
+    const tag = (t) => `${image}:${t}`;
+    const pr = /^refs\/pull\/(\d+)\//.exec(ctx.ref);
+    if (pr || ctx.payload.pull_request?.number) {
+        const n = pr?.[1] ?? String(ctx.payload.pull_request?.number);
+        const names = [`pr-${n}`, ...short(ctx.payload.pull_request?.head?.sha ?? ctx.sha)];
+        return { tags: names.map(tag), version: `pr-${n}` };
+    }
+    if (ctx.ref.startsWith('refs/tags/')) {
+        const name = ctx.ref.slice('refs/tags/'.length);
+        const v = node_modules_semver.valid(node_modules_semver.clean(name) ?? '');
+        if (!v)
+            return { tags: [tagSlug(name), ...short(ctx.sha)].map(tag), version: tagSlug(name) };
+        const parsed = node_modules_semver.parse(v);
+        const names = [v];
+        if (parsed.prerelease.length === 0) {
+            // A release moves X.Y, X and latest only when no known release in that line is newer:
+            // a backport (v1.2.5 after v1.3.0) must not take X or latest back.
+            const releases = knownTags
+                .map((t) => node_modules_semver.valid(node_modules_semver.clean(t) ?? ''))
+                .filter((t) => !!t && node_modules_semver.prerelease(t) === null);
+            const newest = (inLine) => releases.every((r) => !inLine(node_modules_semver.parse(r)) || node_modules_semver.lte(r, v));
+            if (newest((r) => r.major === parsed.major && r.minor === parsed.minor))
+                names.push(`${parsed.major}.${parsed.minor}`);
+            if (parsed.major > 0 && newest((r) => r.major === parsed.major))
+                names.push(String(parsed.major));
+            if (newest(() => true))
+                names.push('latest');
+        }
+        return { tags: [...names, ...short(ctx.sha)].map(tag), version: v };
+    }
+    const branch = ctx.ref.startsWith('refs/heads/') ? ctx.ref.slice('refs/heads/'.length) : '';
+    const names = [...(branch ? [tagSlug(branch)] : []), ...short(ctx.sha)];
+    return { tags: names.map(tag), version: branch ? tagSlug(branch) : ctx.sha.slice(0, 7) };
+}
+/** org.opencontainers.image.* labels; the user's labels (KEY=VALUE) override them. */
+function ociLabels(ctx, version, created) {
+    const repo = ctx.payload.repository;
+    const url = repo?.html_url ?? (ctx.repository ? `${ctx.serverUrl}/${ctx.repository}` : undefined);
+    const labels = { 'org.opencontainers.image.created': created.toISOString() };
+    const title = repo?.name ?? ctx.repository.split('/')[1];
+    if (title)
+        labels['org.opencontainers.image.title'] = title;
+    if (repo?.description)
+        labels['org.opencontainers.image.description'] = repo.description;
+    if (url) {
+        labels['org.opencontainers.image.url'] = url;
+        labels['org.opencontainers.image.source'] = url;
+    }
+    if (version)
+        labels['org.opencontainers.image.version'] = version;
+    if (ctx.sha)
+        labels['org.opencontainers.image.revision'] = ctx.sha;
+    const spdx = repo?.license?.spdx_id;
+    if (spdx && spdx !== 'NOASSERTION')
+        labels['org.opencontainers.image.licenses'] = spdx;
+    return labels;
+}
+function mergeLabels(defaults, user) {
+    const out = new Map(Object.entries(defaults));
+    for (const l of user) {
+        const eq = l.indexOf('=');
+        out.set(eq === -1 ? l : l.slice(0, eq), eq === -1 ? '' : l.slice(eq + 1));
+    }
+    return [...out].map(([k, v]) => `${k}=${v}`);
+}
+/**
+ * The releases a tag push is compared with: the checkout's git tags (a
+ * shallow checkout has only its own) and the tags already in the registry.
+ * Either source may be missing; then the other decides.
+ */
+async function knownReleases(workspace, image) {
+    const known = [];
+    const git = await run('git', ['-C', workspace, 'tag', '--list'], { allowFailure: true });
+    if (git.exitCode === 0)
+        known.push(...git.stdout.split('\n').filter(Boolean));
+    else
+        lib_core/* debug */.Yz(`git tag --list failed (${git.exitCode})`);
+    try {
+        const inRegistry = await registryTags(image);
+        lib_core/* debug */.Yz(`${inRegistry.length} tag(s) already in ${image}`);
+        known.push(...inRegistry);
+    }
+    catch (err) {
+        lib_core/* info */.pq(`Could not list the tags in ${image} (${err.message}); only the checkout's git tags decide whether this release is the newest`);
+    }
+    return known;
+}
+/**
+ * Default tags (when only `image` is given) and the OCI labels, from the
+ * workflow context. Whether a release is the newest is judged against the
+ * checkout's own git tags; without them it counts as the newest.
+ */
+async function resolveTagsAndLabels(settings) {
+    const ctx = settings.workflow;
+    let known = [];
+    if (settings.image && settings.tags.length === 0 && ctx.ref.startsWith('refs/tags/'))
+        known = await knownReleases(settings.workspace, settings.image);
+    const plan = defaultTags(settings.image ?? 'image', ctx, known);
+    const tags = settings.tags.length === 0 && settings.image ? plan.tags : settings.tags;
+    if (settings.image && tags.length === 0) {
+        throw new InputError(Inputs.image, settings.image, `gives no default tags: the run has no branch, tag or commit (GITHUB_REF ${JSON.stringify(ctx.ref)}, GITHUB_SHA ${JSON.stringify(ctx.sha)})`, 'tags, or a run started by a push, a tag or a pull request');
+    }
+    if (tags !== settings.tags)
+        lib_core/* info */.pq(`Default tags from the ${ctx.eventName || 'local'} context: ${tags.join(', ')}`);
+    const labels = mergeLabels(ociLabels(ctx, plan.version, new Date()), settings.labels);
+    lib_core/* debug */.Yz(`labels: ${JSON.stringify(labels)}`);
+    lib_core/* setOutput */.uH(Outputs.tags, tags.join('\n'));
+    return { settings: { ...settings, tags, labels }, version: plan.version };
+}
+
+;// CONCATENATED MODULE: ./src/build/args.ts
+
+/** Whether a gate (the smoke test, a size budget) must pass before any tag may move. */
+function hasGate(s) {
+    return s.smoke.enabled || s.maxImageSize !== undefined;
+}
+/**
+ * - stage: (docker-container, push, and a gate: the smoke test or a size
+ *   budget) pushed by digest only, with no tag, checked from there, and
+ *   tagged only when every gate passed, so no tag moves before that and the
+ *   tags point at exactly the digest that was checked.
+ */
+function chooseOutput(driver, push, 
+/** A gate (smoke test, size budget) must pass before any tag moves. */
+gated, tags, ociDest, 
+/** push-by-digest: the repository. docker-container pushes by digest itself; the docker driver cannot, so the image goes to the engine first. */
+byDigest) {
+    if (byDigest && push && driver !== 'docker')
+        return { kind: 'stage', repository: byDigest };
+    if (driver === 'docker')
+        return { kind: 'engine' };
+    if (!push)
+        return { kind: 'oci', dest: ociDest };
+    if (gated && tags.length > 0)
+        return { kind: 'stage', repository: repositoryOf(tags[0]) };
+    return { kind: 'registry' };
+}
+function outputArg(o) {
+    switch (o.kind) {
+        case 'engine':
+            return 'type=image,push=false';
+        case 'registry':
+            return 'type=image,push=true';
+        case 'stage':
+            return `type=image,name=${o.repository},push-by-digest=true,name-canonical=true,push=true`;
+        case 'oci':
+            return `type=oci,dest=${o.dest}`;
+    }
+}
+function buildArgs(p) {
+    const s = p.settings;
+    const argv = ['build', '--builder', p.builder, '--progress=rawjson', '--metadata-file', p.metadataFile, '--file', s.file];
+    argv.push('--platform', s.platforms.join(','));
+    // A staged image is named by the output, and tagged only after the smoke test.
+    if (p.output.kind !== 'stage')
+        for (const t of s.tags)
+            argv.push('--tag', t);
+    for (const a of s.buildArgs)
+        argv.push('--build-arg', a);
+    for (const l of s.labels)
+        argv.push('--label', l);
+    for (const sec of p.secretFiles)
+        argv.push('--secret', `id=${sec.id},src=${sec.path}`);
+    if (s.target)
+        argv.push('--target', s.target);
+    if (s.network) {
+        argv.push('--network', s.network);
+        // The docker driver grants host networking itself; BuildKit in a container
+        // needs the entitlement asked for explicitly.
+        if (s.network === 'host' && p.driver !== 'docker')
+            argv.push('--allow', 'network.host');
+    }
+    for (const c of p.cache.from)
+        argv.push('--cache-from', c);
+    for (const c of p.cache.to)
+        argv.push('--cache-to', c);
+    if (s.provenance !== undefined)
+        argv.push(`--provenance=${s.provenance}`);
+    if (s.sbom !== undefined)
+        argv.push(`--sbom=${s.sbom}`);
+    argv.push('--output', outputArg(p.output));
+    argv.push(s.context);
+    return argv;
+}
+
+;// CONCATENATED MODULE: ./src/build/resolve.ts
+// Everything the build needs, computed once from the settings and the
+// builder: the tags, the Dockerfile (the built-in one when there is none), the
+// build args (GOPRIVATE and the built-in Dockerfile's VERSION included), where
+// the image goes, the ref the smoke test and the sizes read, the secret files,
+// and the argv. Nothing after this step changes any of it.
+
+
+
+
+
+
+
+
+
+
+
+
+async function resolveBuild(input, builder, run) {
+    const meta = await resolveTagsAndLabels(input);
+    const built = useBuiltinDockerfile(meta.settings, run.tempDir, meta.version);
+    annotateLint(built);
+    const byDigest = built.pushByDigest ? (built.image ?? repositoryOf(built.tags[0])) : undefined;
+    // The docker driver cannot push by digest: the engine keeps the image under a local tag
+    // that is never pushed, and publish/registry.ts uploads it by digest after the smoke test.
+    const tags = byDigest && builder.driver === 'docker' ? [`${byDigest}:go-buildx-${run.runKey.slice(0, 8)}`] : built.tags;
+    if (tags !== built.tags)
+        saveEngineImage(tags[0]);
+    // GOPRIVATE is not a secret; the credentials for it travel as the netrc secret.
+    const goPrivate = built.goPrivate && !built.buildArgs.some((a) => a.startsWith('GOPRIVATE=')) ? [`GOPRIVATE=${built.goPrivate}`] : [];
+    const settings = { ...built, tags, buildArgs: [...built.buildArgs, ...goPrivate] };
+    const output = chooseOutput(builder.driver, settings.push, hasGate(settings), tags, external_node_path_.join(run.tempDir, 'image-oci.tar'), byDigest);
+    const metadataFile = external_node_path_.join(run.tempDir, 'metadata.json');
+    const cache = cacheEntries(settings);
+    const secretFiles = writeSecretFiles(settings, secretsDir(run));
+    const argv = buildArgs({ builder: builder.name, driver: builder.driver, settings, cache, secretFiles, metadataFile, output });
+    lib_core/* debug */.Yz(`output: ${JSON.stringify(output)}`);
+    lib_core/* debug */.Yz(`cache entries: ${JSON.stringify(cache)}`);
+    lib_core/* debug */.Yz(`buildx build argv: ${JSON.stringify(argv)}`);
+    return {
+        settings,
+        output,
+        byDigest,
+        argv,
+        metadataFile,
+        refToTest: (digest) => (output.kind === 'stage' ? (digest ? `${output.repository}@${digest}` : undefined) : (tags[0] ?? digest)),
+        disposeSecrets: () => external_node_fs_.rmSync(secretsDir(run), { recursive: true, force: true }),
+    };
+}
+/** Each secret (and go-netrc as the secret "netrc") in a file only this user can read. */
+function writeSecretFiles(settings, dir) {
+    external_node_fs_.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const secrets = [...settings.secrets, ...(settings.goNetrc ? [{ id: NETRC_SECRET_ID, value: settings.goNetrc }] : [])];
+    return secrets.map((s, i) => {
+        const p = external_node_path_.join(dir, `secret-${i}`);
+        external_node_fs_.writeFileSync(p, s.value, { mode: 0o600 });
+        return { id: s.id, path: p };
+    });
+}
+
+;// CONCATENATED MODULE: ./src/build/rawjson.ts
+// Parses `buildx build --progress=rawjson` output: a stream of SolveStatus
+// JSON objects on stderr. Up to buildx 0.14 each object is pretty-printed over
+// many lines, from 0.15 each is on one line, and after a failure plain text
+// follows (a Dockerfile excerpt and "ERROR: ..."), which may itself contain
+// braces such as ${VERSION}. So this is a small streaming scanner, not a line
+// splitter: a "{" at the top level starts an object only when the next
+// non-blank character is '"' or '}'; anything else is plain text.
+class RawJsonDecoder {
+    buf = '';
+    /** Feeds a chunk; returns every item completed by it. */
+    push(chunk) {
+        this.buf += chunk;
+        return this.drain(false);
+    }
+    /** Returns whatever is left at the end of the stream. */
+    end() {
+        return this.drain(true);
+    }
+    drain(final) {
+        const out = [];
+        let i = 0;
+        const s = this.buf;
+        while (i < s.length) {
+            const c = s[i];
+            if (c === ' ' || c === '\n' || c === '\r' || c === '\t') {
+                i++;
+                continue;
+            }
+            if (c === '{' && this.looksLikeObject(s, i)) {
+                const end = scanObject(s, i);
+                if (end === -1) {
+                    if (!final)
+                        break; // incomplete: wait for more input
+                    out.push({ kind: 'text', text: s.slice(i) });
+                    i = s.length;
+                    break;
+                }
+                const raw = s.slice(i, end + 1);
+                try {
+                    out.push({ kind: 'status', status: JSON.parse(raw) });
+                }
+                catch {
+                    out.push(...textLines(raw));
+                }
+                i = end + 1;
+                continue;
+            }
+            const nl = s.indexOf('\n', i);
+            if (nl === -1) {
+                if (!final)
+                    break;
+                out.push({ kind: 'text', text: s.slice(i) });
+                i = s.length;
+                break;
+            }
+            out.push({ kind: 'text', text: s.slice(i, nl).replace(/\r$/, '') });
+            i = nl + 1;
+        }
+        this.buf = s.slice(i);
+        return out;
+    }
+    looksLikeObject(s, i) {
+        let j = i + 1;
+        while (j < s.length && /\s/.test(s[j]))
+            j++;
+        if (j >= s.length)
+            return true; // undecided yet; scanObject waits for more
+        return s[j] === '"' || s[j] === '}';
+    }
+}
+function textLines(raw) {
+    return raw.split('\n').map((text) => ({ kind: 'text', text }));
+}
+/** Index of the brace closing the object that opens at `start`, or -1 if not yet complete. */
+function scanObject(s, start) {
+    let depth = 0;
+    let inString = false;
+    let escaped = false;
+    for (let i = start; i < s.length; i++) {
+        const c = s[i];
+        if (inString) {
+            if (escaped)
+                escaped = false;
+            else if (c === '\\')
+                escaped = true;
+            else if (c === '"')
+                inString = false;
+            continue;
+        }
+        if (c === '"')
+            inString = true;
+        else if (c === '{')
+            depth++;
+        else if (c === '}') {
+            depth--;
+            if (depth === 0)
+                return i;
+        }
+    }
+    return -1;
+}
+function decodeAll(text) {
+    const d = new RawJsonDecoder();
+    return [...d.push(text), ...d.end()];
+}
+/** Merges vertex updates by digest. A vertex counts as cached if any update said so. */
+class VertexTable {
+    byDigest = new Map();
+    update(v) {
+        const prev = this.byDigest.get(v.digest);
+        if (!prev) {
+            const merged = { ...v, seq: this.byDigest.size + 1, cached: v.cached === true };
+            this.byDigest.set(v.digest, merged);
+            return { vertex: merged, isNew: true };
+        }
+        const merged = {
+            ...prev,
+            ...stripUndefined(v),
+            seq: prev.seq,
+            cached: prev.cached || v.cached === true,
+        };
+        this.byDigest.set(v.digest, merged);
+        return { vertex: merged, isNew: false };
+    }
+    get(digest) {
+        return this.byDigest.get(digest);
+    }
+    all() {
+        return [...this.byDigest.values()].sort((a, b) => a.seq - b.seq);
+    }
+}
+function stripUndefined(o) {
+    return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}
+// "[linux/amd64->arm64 builder 6/6] RUN ...", "[stage-1 2/2] COPY ...", "[3/4] RUN ..."
+const STEP_RE = /^\[(?:(.*?)\s+)?(\d+)\/(\d+)\]\s+([A-Z]+)\b/;
+function parseStepName(name) {
+    if (!name)
+        return undefined;
+    const m = STEP_RE.exec(name);
+    if (!m)
+        return undefined;
+    return { label: m[1] ?? '', index: Number(m[2]), count: Number(m[3]), instruction: m[4] };
+}
+/** True for the Dockerfile steps that count towards the hit rate (FROM excluded). */
+function isCountedStep(name) {
+    const step = parseStepName(name);
+    return step !== undefined && step.instruction !== 'FROM';
+}
+function cacheStats(vertices) {
+    const steps = vertices.filter((v) => isCountedStep(v.name));
+    const hits = steps.filter((v) => v.cached).length;
+    const rate = steps.length === 0 ? 0 : Math.round((hits / steps.length) * 1000) / 10;
+    return { hits, steps: steps.length, rate };
+}
+function formatRate(rate) {
+    return rate.toFixed(1);
+}
+/** BuildKit's words for a cache ref that does not exist (as opposed to a registry it cannot reach or that refuses it). */
+function isMissingRef(error) {
+    return /: not found$|manifest unknown|name unknown|\b404\b/i.test(error);
+}
+/** Errors on BuildKit's cache import/export vertices, which do not fail the build. */
+function cacheProblems(vertices) {
+    const out = [];
+    for (const v of vertices) {
+        if (!v.error || !v.name)
+            continue;
+        if (v.name.startsWith('importing cache manifest from'))
+            out.push({ kind: 'import', vertex: v.name, error: v.error, missing: isMissingRef(v.error) });
+        else if (v.name.startsWith('exporting cache'))
+            out.push({ kind: 'export', vertex: v.name, error: v.error, missing: false });
+    }
+    return out;
+}
+function durationSeconds(v) {
+    if (!v.started || !v.completed)
+        return undefined;
+    return (Date.parse(v.completed) - Date.parse(v.started)) / 1000;
+}
+function decodeBase64(data) {
+    return data ? Buffer.from(data, 'base64').toString('utf8') : '';
+}
+
+;// CONCATENATED MODULE: ./src/build/progress.ts
+// Turns the rawjson stream into the log a person reads when a build fails:
+// "#N [stage i/n] STEP", the step's own output, then "#N CACHED", "#N DONE 1.2s"
+// or "#N ERROR: ...". Plain text that follows the JSON (BuildKit's error
+// excerpt) is passed through unchanged.
+
+class ProgressPrinter {
+    sink;
+    table = new VertexTable();
+    warnings = [];
+    trailer = [];
+    decoder = new RawJsonDecoder();
+    announced = new Set();
+    finished = new Set();
+    partial = new Map();
+    /** The last lines each step printed, kept for failure diagnosis. */
+    stepLogs = new Map();
+    constructor(sink) {
+        this.sink = sink;
+    }
+    write(chunk) {
+        for (const item of this.decoder.push(chunk))
+            this.handle(item);
+    }
+    end() {
+        for (const item of this.decoder.end())
+            this.handle(item);
+        for (const digest of this.partial.keys())
+            this.flushPartial(digest);
+    }
+    handle(item) {
+        if (item.kind === 'text') {
+            if (item.text.trim() !== '')
+                this.trailer.push(item.text);
+            this.sink(item.text);
+            return;
+        }
+        const st = item.status;
+        for (const v of st.vertexes ?? []) {
+            const { vertex } = this.table.update(v);
+            this.announce(vertex);
+            if ((vertex.completed || vertex.error) && !this.finished.has(vertex.digest)) {
+                this.flushPartial(vertex.digest);
+                this.finished.add(vertex.digest);
+                this.sink(`#${vertex.seq} ${finishWord(vertex)}`);
+            }
+        }
+        for (const log of st.logs ?? []) {
+            const vertex = this.table.get(log.vertex);
+            if (!vertex)
+                continue;
+            this.announce(vertex);
+            const text = (this.partial.get(log.vertex) ?? '') + decodeBase64(log.data);
+            const lines = text.split('\n');
+            this.partial.set(log.vertex, lines.pop() ?? '');
+            for (const line of lines)
+                this.emitLog(vertex, line.replace(/\r$/, ''));
+        }
+        for (const w of st.warnings ?? []) {
+            const text = decodeBase64(w.short);
+            this.warnings.push(text);
+            this.sink(`WARNING: ${text}`);
+        }
+    }
+    announce(v) {
+        if (this.announced.has(v.digest) || !v.name)
+            return;
+        if (!v.started && !v.cached && !v.completed)
+            return;
+        this.announced.add(v.digest);
+        this.sink(`#${v.seq} ${v.name}`);
+    }
+    flushPartial(digest) {
+        const rest = this.partial.get(digest);
+        const vertex = this.table.get(digest);
+        if (rest && vertex)
+            this.emitLog(vertex, rest);
+        this.partial.delete(digest);
+    }
+    emitLog(vertex, line) {
+        const kept = this.stepLogs.get(vertex.digest) ?? [];
+        kept.push(line);
+        if (kept.length > 50)
+            kept.shift();
+        this.stepLogs.set(vertex.digest, kept);
+        this.sink(`#${vertex.seq} ${line}`);
+    }
+}
+function finishWord(v) {
+    if (v.error)
+        return `ERROR: ${v.error}`;
+    if (v.cached)
+        return 'CACHED';
+    const s = durationSeconds(v);
+    return s === undefined ? 'DONE' : `DONE ${s.toFixed(1)}s`;
+}
+
+;// CONCATENATED MODULE: ./src/build/metadata.ts
+function parseMetadata(text) {
+    const raw = JSON.parse(text);
+    const str = (k) => (typeof raw[k] === 'string' ? raw[k] : undefined);
+    const digest = str('containerimage.digest');
+    const names = str('image.name');
+    return {
+        raw,
+        digest,
+        // With the containerd image store buildx drops containerimage.config.digest,
+        // and the engine's image ID is then the index digest (docker image inspect
+        // .Id shows it), so that is what imageid falls back to.
+        imageId: str('containerimage.config.digest') ?? digest,
+        descriptor: raw['containerimage.descriptor'],
+        buildRef: str('buildx.build.ref'),
+        imageNames: names
+            ? names
+                .split(',')
+                .map((n) => n.trim())
+                .filter(Boolean)
+            : [],
+    };
+}
+
+;// CONCATENATED MODULE: ./src/build/runner.ts
+
+
+
+
+
+
+
+class BuildError extends Error {
+    vertices;
+    failedStep;
+    constructor(message, vertices, failedStep) {
+        super(message);
+        this.vertices = vertices;
+        this.failedStep = failedStep;
+        this.name = 'BuildError';
+    }
+}
+async function runBuild(buildx, argv, metadataFile) {
+    // The build's own output (step names, RUN output, BuildKit's error excerpt) is untrusted.
+    let batch = [];
+    const printer = new ProgressPrinter((line) => batch.push(line));
+    const flush = () => {
+        printUntrusted(batch);
+        batch = [];
+    };
+    const t0 = Date.now();
+    const res = await run(...args(buildx, ...argv), {
+        allowFailure: true,
+        onStderr: (chunk) => {
+            printer.write(chunk);
+            flush();
+        },
+    });
+    printer.end();
+    flush();
+    const seconds = (Date.now() - t0) / 1000;
+    const vertices = printer.table.all();
+    if (res.exitCode !== 0) {
+        const errorLine = [...printer.trailer].reverse().find((l) => l.startsWith('ERROR:'));
+        const failed = vertices.find((v) => v.error && v.error !== 'context canceled');
+        const why = errorLine ?? (failed ? `${failed.name}: ${failed.error}` : `buildx exited with code ${res.exitCode}`);
+        const failedStep = failed
+            ? { name: failed.name ?? '', error: failed.error ?? '', logs: printer.stepLogs.get(failed.digest) ?? [] }
+            : undefined;
+        throw new BuildError(`Build failed: ${why.replace(/^ERROR:\s*/, '').replace(/^failed to solve:\s*/, '')}`, vertices, failedStep);
+    }
+    let metadata;
+    try {
+        metadata = parseMetadata(external_node_fs_.readFileSync(metadataFile, 'utf8'));
+    }
+    catch (err) {
+        lib_core/* warning */.$e(`Could not read the build metadata file ${metadataFile}: ${err.message}`);
+    }
+    return { vertices, metadata, seconds };
+}
+
+;// CONCATENATED MODULE: ./src/build/retry.ts
+// Which build failures are worth a retry. Module downloads fail transiently
+// (a proxy or VCS host answering 5xx, resets, timeouts); a retry re-runs only
+// the failed step, because every step before it is cached. Missing modules
+// (404/410) and refused credentials (401/403) fail the same way every time.
+
+
+
+
+
+const GO_STEP = /\bgo (mod|build|get|install|list|generate|test|vet|work)\b/;
+const PERMANENT = [
+    [/\b404 Not Found\b/, 'a module is not found (404)'],
+    [/\b410 Gone\b/, 'a module is gone (410)'],
+    [/\b401 Unauthorized\b/, 'the module proxy refused the credentials (401)'],
+    [/\b403 Forbidden\b/, 'the module proxy forbids access (403)'],
+    [/checksum mismatch|SECURITY ERROR/, 'a checksum does not match go.sum'],
+    [/unknown revision|invalid version/, 'a required version does not exist'],
+];
+const TRANSIENT = [
+    [/\b(500 Internal Server Error|502 Bad Gateway|503 Service Unavailable|504 Gateway Timeout)\b/, ''],
+    [/connection reset by peer/, 'connection reset by peer'],
+    [/connection refused/, 'connection refused'],
+    [/i\/o timeout|TLS handshake timeout|Client\.Timeout exceeded/, 'timeout'],
+    [/unexpected EOF/, 'unexpected EOF'],
+    [/temporary failure in name resolution|server misbehaving/i, 'DNS failure'],
+];
+/**
+ * A line where Go reports fetching a module: "go: M@V: reading URL: ...",
+ * "verifying M@V: ...", a proxy path (/@v/, /@latest) or the checksum
+ * database. A network word anywhere else (a compile error's "unexpected EOF",
+ * a test's "connection refused") is not a download failure.
+ */
+const FETCH_LINE = /(^|\s)go: [^\s@]+@[^\s:]+: |verifying [^\s@]+@|reading https?:\/\/|\/@v\/|\/@latest|sum\.golang\.org|^\s*go: downloading /;
+function classifyFailure(step) {
+    if (!step)
+        return { retry: false, reason: 'no failed step was reported' };
+    if (!GO_STEP.test(step.name))
+        return { retry: false, reason: 'the failed step does not run a Go command that fetches modules' };
+    const text = [...step.logs, step.error].join('\n');
+    for (const [re, why] of PERMANENT)
+        if (re.test(text))
+            return { retry: false, reason: `permanent: ${why}` };
+    const fetchLines = step.logs.filter((l) => FETCH_LINE.test(l));
+    for (const [re, why] of TRANSIENT) {
+        const line = fetchLines.find((l) => re.test(l));
+        if (line) {
+            const m = re.exec(line);
+            return { retry: true, reason: `transient: ${why || m[1] || m[0]} (${line.trim()})` };
+        }
+    }
+    return { retry: false, reason: 'not a module download failure' };
+}
+/** Seconds to wait before retry `attempt` (1-based): 1, 2, 4, ... capped at 30. */
+function backoffSeconds(attempt, base = 1) {
+    return Math.min(30, base * 2 ** (attempt - 1));
+}
+/** Runs the build, retrying transient module-download failures; a retry re-runs only the failed step. */
+async function buildWithRetries(buildx, argv, metadataFile, settings) {
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await runBuild(buildx, argv, metadataFile);
+        }
+        catch (err) {
+            if (!(err instanceof BuildError))
+                throw err;
+            // In strict mode BuildKit itself fails on a cache export error: say so plainly.
+            const cacheFailure = settings.cacheStrict ? cacheProblems(err.vertices).find((p) => !p.missing) : undefined;
+            if (cacheFailure)
+                throw new Error(`Cache ${cacheFailure.kind} failed (${cacheFailure.vertex}): ${cacheFailure.error} (${Inputs.cacheStrict}: true)`);
+            const verdict = classifyFailure(err.failedStep);
+            // The reason quotes the build's own output.
+            printUntrusted(`Build attempt ${attempt} failed: ${verdict.reason}`);
+            if (!verdict.retry || attempt > settings.retries) {
+                if (verdict.retry)
+                    lib_core/* info */.pq(`No retries left (${Inputs.retries}: ${settings.retries})`);
+                throw err;
+            }
+            const wait = backoffSeconds(attempt);
+            lib_core/* warning */.$e(`Retrying the build (attempt ${attempt + 1} of ${settings.retries + 1}) in ${wait}s after a ${verdict.reason}`);
+            await new Promise((r) => setTimeout(r, wait * 1000));
+        }
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/dockerfile/gomounts.ts
@@ -40274,162 +41389,26 @@ function formatBytes(n) {
     }
     return `${i === 0 ? v : v.toFixed(2)} ${units[i]}`;
 }
-
-;// CONCATENATED MODULE: ./src/report/sizes.ts
-// Per-platform image sizes.
-// - compressed: the sum of layers[].size in that platform's manifest, found
-//   through the index. Attestation manifests (platform unknown/unknown) are
-//   skipped.
-// - uncompressed: what the engine reports for the unpacked image. `docker
-//   image inspect` cannot do that per platform before API 1.49, and with the
-//   containerd store its .Size is the content size (moby/moby#43862), so the
-//   action creates (never starts) a container per platform and reads
-//   SizeRootFs - SizeRw from `docker container inspect --size`.
-
-
-
-
-
-
-
-const isIndex = (o) => Array.isArray(o.manifests);
-function platformString(p) {
-    return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
-}
-function isAttestation(d) {
-    return d.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest';
-}
-/** Walks an index (possibly nested, as in `docker save`'s index.json) to the platform manifests. */
-async function platformManifests(root, fetch, fallbackPlatform) {
-    if (!isIndex(root)) {
-        // A single-platform build without attestations is one manifest, not an index.
-        return fallbackPlatform ? [{ platform: fallbackPlatform, digest: '', manifest: root }] : [];
-    }
-    const out = [];
-    for (const d of root.manifests) {
-        if (isAttestation(d))
+/**
+ * The build's outputs and its cache problems. A ref that does not exist yet
+ * is a cold start (info); an import or export that failed is a warning, or an
+ * error with cache-strict.
+ */
+function reportBuild(builder, result, cacheStrict) {
+    const stats = cacheStats(result.vertices);
+    lib_core/* info */.pq(`Built in ${result.seconds.toFixed(1)}s; cache: ${stats.hits}/${stats.steps} Dockerfile steps (${formatRate(stats.rate)}%)`);
+    setBuildOutputs(builder, stats, result.metadata);
+    for (const p of cacheProblems(result.vertices)) {
+        if (p.missing) {
+            lib_core/* info */.pq(`No layer cache yet at ${p.vertex.replace(/^importing cache manifest from /, '')}: a cold start`);
             continue;
-        const child = await fetch(d.digest);
-        if (isIndex(child)) {
-            out.push(...(await platformManifests(child, fetch, fallbackPlatform)));
         }
-        else if (d.platform && d.platform.os !== 'unknown') {
-            out.push({ platform: platformString(d.platform), digest: d.digest, manifest: child });
-        }
-        else if (!d.platform && fallbackPlatform) {
-            // `docker save`'s index.json names a single-manifest image without a platform.
-            out.push({ platform: fallbackPlatform, digest: d.digest, manifest: child });
-        }
+        const msg = `Cache ${p.kind} failed (${p.vertex}): ${p.error}`;
+        if (cacheStrict)
+            throw new Error(`${msg} (${Inputs.cacheStrict}: true)`);
+        lib_core/* warning */.$e(`${msg}. The build went on${p.kind === 'import' ? ' without that cache' : '; the next run will start colder'}.`);
     }
-    return out;
-}
-function compressedSize(m) {
-    return m.layers.reduce((sum, l) => sum + l.size, 0);
-}
-function largestLayers(m, n) {
-    return [...m.layers]
-        .sort((a, b) => b.size - a.size)
-        .slice(0, n)
-        .map((l) => ({ digest: l.digest, size: l.size }));
-}
-/** Parses "SizeRootFs SizeRw" as printed by the inspect template below. */
-function parseContainerSize(text) {
-    const [rootfs, rw] = text.trim().split(/\s+/).map(Number);
-    if (!Number.isFinite(rootfs))
-        return null;
-    return rootfs - (Number.isFinite(rw) ? rw : 0);
-}
-/** The size the engine reports for a platform's unpacked image, or null when it cannot tell. */
-async function engineUncompressedSize(ref, platform, runKey) {
-    const labels = ['--label', `${OWNER_LABEL}=size-probe`, '--label', `${RUN_LABEL}=${runKey}`];
-    const created = await run('docker', ['create', '--pull', 'never', '--platform', platform, ...labels, ref], { allowFailure: true });
-    if (created.exitCode !== 0)
-        return null;
-    const id = created.stdout.trim();
-    try {
-        const res = await run('docker', ['container', 'inspect', '--size', '--format', '{{.SizeRootFs}} {{.SizeRw}}', id], {
-            allowFailure: true,
-        });
-        return res.exitCode === 0 ? parseContainerSize(res.stdout) : null;
-    }
-    finally {
-        await run('docker', ['rm', '-f', id], { allowFailure: true });
-    }
-}
-/** Manifests from an OCI layout directory (`docker save` or a type=oci export, unpacked). */
-function layoutFetcher(dir) {
-    return async (digest) => {
-        const [alg, hex] = digest.split(':');
-        return JSON.parse(external_node_fs_.readFileSync(external_node_path_.join(dir, 'blobs', alg, hex), 'utf8'));
-    };
-}
-/** Unpacks only the JSON parts (index and manifests) of an OCI layout tarball. */
-async function manifestsFromTar(tarPath, workDir, fallbackPlatform) {
-    external_node_fs_.mkdirSync(workDir, { recursive: true });
-    await run('tar', ['-xf', tarPath, '-C', workDir, 'index.json']);
-    const root = JSON.parse(external_node_fs_.readFileSync(external_node_path_.join(workDir, 'index.json'), 'utf8'));
-    return platformManifests(root, async (digest) => {
-        const member = `blobs/${digest.replace(':', '/')}`;
-        await run('tar', ['-xf', tarPath, '-C', workDir, member]);
-        return layoutFetcher(workDir)(digest);
-    }, fallbackPlatform);
-}
-/** Manifests of an image in the engine, through `docker save` (no registry, no credentials). */
-async function manifestsFromEngine(ref, workDir, fallbackPlatform) {
-    external_node_fs_.mkdirSync(workDir, { recursive: true });
-    const tar = external_node_path_.join(workDir, 'image.tar');
-    await run('docker', ['save', '-o', tar, ref]);
-    try {
-        return await manifestsFromTar(tar, external_node_path_.join(workDir, 'layout'), fallbackPlatform);
-    }
-    finally {
-        external_node_fs_.rmSync(tar, { force: true });
-    }
-}
-/** Manifests of an image in a registry, through `buildx imagetools inspect --raw`. */
-async function manifestsFromRegistry(buildx, ref, fallbackPlatform) {
-    const repo = repositoryOf(ref);
-    const raw = async (r) => JSON.parse((await run(...args(buildx, 'imagetools', 'inspect', '--raw', r))).stdout);
-    return platformManifests(await raw(ref), (digest) => raw(`${repo}@${digest}`), fallbackPlatform);
-}
-function summarize(manifests, uncompressed) {
-    const out = {};
-    for (const pm of manifests) {
-        out[pm.platform] = {
-            compressed: compressedSize(pm.manifest),
-            uncompressed: uncompressed[pm.platform] ?? null,
-            layers: pm.manifest.layers.length,
-        };
-    }
-    return out;
-}
-/** The platform whose size `image-size` reports: the runner's own, else the first built. */
-function headlinePlatform(sizes, requested, native) {
-    if (sizes[native])
-        return native;
-    return requested.find((p) => sizes[p]) ?? Object.keys(sizes)[0];
-}
-/** Per-platform sizes of what the build produced, wherever it went. */
-async function measureSizes(buildx, output, ref, digest, tempDir, runKey, 
-/** The platforms built: a build of one platform may be a single manifest, which names none. */
-platforms) {
-    const single = platforms.length === 1 ? platforms[0] : undefined;
-    let manifests;
-    if (output.kind === 'oci')
-        manifests = await manifestsFromTar(output.dest, external_node_path_.join(tempDir, 'sizes'), single);
-    else if (!ref) {
-        lib_core/* warning */.$e('No tag and no digest from the build: image sizes are not reported');
-        return undefined;
-    }
-    else if (output.kind === 'engine')
-        manifests = await manifestsFromEngine(ref, external_node_path_.join(tempDir, 'sizes'), single);
-    else
-        manifests = await manifestsFromRegistry(buildx, digest && !ref.includes('@') ? `${repositoryOf(ref)}@${digest}` : ref, single);
-    const uncompressed = {};
-    for (const pm of manifests) {
-        uncompressed[pm.platform] = output.kind === 'engine' && ref ? await engineUncompressedSize(ref, pm.platform, runKey) : null;
-    }
-    return { sizes: summarize(manifests, uncompressed), manifests };
+    return stats;
 }
 
 ;// CONCATENATED MODULE: ./src/cache/stores.ts
@@ -40573,6 +41552,7 @@ class GhaStore {
 
 
 
+
 function planGoCache(settings) {
     if (!settings.goCache.enabled)
         return { note: `Go caches are not carried across runs: ${settings.goCache.offReason ?? 'off'}` };
@@ -40695,6 +41675,14 @@ async function restoreGoStep(settings, buildx, builder, tempDir) {
     lib_core/* setOutput */.uH(Outputs.goCacheRestored, JSON.stringify({ ...restored, seconds: Math.round(report.seconds * 10) / 10 }));
     return { ...planned.plan, entries: report.entries };
 }
+/** After the build: which caches the post step saves (only what a step of this build used), recorded for it. */
+function recordGoSaves(plan, vertices, settings, builder, buildx) {
+    const decided = decideSaves(plan, vertices, saveAllowed(settings));
+    for (const e of decided.entries) {
+        lib_core/* info */.pq(`${KIND_LABEL[e.kind]}: ${e.save ? `will be saved in the post step to ${e.write.join(', ')}` : `no save (${e.skipReason})`}`);
+    }
+    saveGoCacheState({ plan: decided, builder: builder.name, driver: builder.driver, buildx });
+}
 /** A Go cache failure is a warning, unless cache-strict makes it an error. */
 function goCacheProblem(settings, msg) {
     if (settings.cacheStrict)
@@ -40703,351 +41691,69 @@ function goCacheProblem(settings, msg) {
     return undefined;
 }
 
-;// CONCATENATED MODULE: ./src/build/args.ts
+;// CONCATENATED MODULE: ./src/report/budget.ts
 
-/** Whether a gate (the smoke test, a size budget) must pass before any tag may move. */
-function hasGate(s) {
-    return s.smoke.enabled || s.maxImageSize !== undefined;
+
+function budgetViolations(sizes, manifests, budget) {
+    return Object.entries(sizes)
+        .filter(([, s]) => s.compressed > budget)
+        .map(([platform, s]) => {
+        const pm = manifests.find((m) => m.platform === platform);
+        return { platform, compressed: s.compressed, largest: pm ? largestLayers(pm.manifest, 3) : [] };
+    });
 }
-/**
- * - stage: (docker-container, push, and a gate: the smoke test or a size
- *   budget) pushed by digest only, with no tag, checked from there, and
- *   tagged only when every gate passed, so no tag moves before that and the
- *   tags point at exactly the digest that was checked.
- */
-function chooseOutput(driver, push, 
-/** A gate (smoke test, size budget) must pass before any tag moves. */
-gated, tags, ociDest, 
-/** push-by-digest: the repository. docker-container pushes by digest itself; the docker driver cannot, so the image goes to the engine first. */
-byDigest) {
-    if (byDigest && push && driver !== 'docker')
-        return { kind: 'stage', repository: byDigest };
-    if (driver === 'docker')
-        return { kind: 'engine' };
-    if (!push)
-        return { kind: 'oci', dest: ociDest };
-    if (gated && tags.length > 0)
-        return { kind: 'stage', repository: repositoryOf(tags[0]) };
-    return { kind: 'registry' };
+/** Built platforms whose size is unknown: a budget never passes on those. */
+function unmeasured(sizes, platforms) {
+    return platforms.filter((p) => !sizes?.[p]);
 }
-function outputArg(o) {
-    switch (o.kind) {
-        case 'engine':
-            return 'type=image,push=false';
-        case 'registry':
-            return 'type=image,push=true';
-        case 'stage':
-            return `type=image,name=${o.repository},push-by-digest=true,name-canonical=true,push=true`;
-        case 'oci':
-            return `type=oci,dest=${o.dest}`;
-    }
+function unmeasuredMessage(platforms) {
+    return `max-image-size is set, but the size of ${platforms.join(', ')} could not be measured, so nothing was pushed`;
 }
-function buildArgs(p) {
-    const s = p.settings;
-    const argv = ['build', '--builder', p.builder, '--progress=rawjson', '--metadata-file', p.metadataFile, '--file', s.file];
-    argv.push('--platform', s.platforms.join(','));
-    // A staged image is named by the output, and tagged only after the smoke test.
-    if (p.output.kind !== 'stage')
-        for (const t of s.tags)
-            argv.push('--tag', t);
-    for (const a of s.buildArgs)
-        argv.push('--build-arg', a);
-    for (const l of s.labels)
-        argv.push('--label', l);
-    for (const sec of p.secretFiles)
-        argv.push('--secret', `id=${sec.id},src=${sec.path}`);
-    if (s.target)
-        argv.push('--target', s.target);
-    if (s.network) {
-        argv.push('--network', s.network);
-        // The docker driver grants host networking itself; BuildKit in a container
-        // needs the entitlement asked for explicitly.
-        if (s.network === 'host' && p.driver !== 'docker')
-            argv.push('--allow', 'network.host');
-    }
-    for (const c of p.cache.from)
-        argv.push('--cache-from', c);
-    for (const c of p.cache.to)
-        argv.push('--cache-to', c);
-    if (s.provenance !== undefined)
-        argv.push(`--provenance=${s.provenance}`);
-    if (s.sbom !== undefined)
-        argv.push(`--sbom=${s.sbom}`);
-    argv.push('--output', outputArg(p.output));
-    argv.push(s.context);
-    return argv;
+function budgetMessage(violations, budget) {
+    const parts = violations.map((v) => {
+        const layers = v.largest.map((l) => `${l.digest.slice(7, 19)} ${formatBytes(l.size)}`).join(', ');
+        return `${v.platform} is ${formatBytes(v.compressed)} (${v.compressed} bytes) compressed, over the budget of ${formatBytes(budget)} (${budget} bytes); largest layers: ${layers}`;
+    });
+    return `Image over max-image-size, nothing was pushed: ${parts.join('; ')}`;
 }
 
-;// CONCATENATED MODULE: ./src/publish/registry.ts
-// push-by-digest for the docker driver. Moby's BuildKit refuses it ("push-by-
-// digest is currently not implemented for docker driver"), and `docker push`
-// always pushes a tag. So the image the engine holds, once smoke-tested, is
-// uploaded here through the registry API: every blob, then the manifests by
-// digest, children first, and no tag. The pushed digest is the engine's own,
-// so it is exactly the image that was tested.
+;// CONCATENATED MODULE: ./src/report/measure.ts
+// The sizes phase: per-platform sizes of what was built (a warning when they
+// cannot be read), then the size budget, a gate: over it, or unknown with a
+// budget set, nothing is pushed.
 
 
 
 
 
 
-
-/** Everything under a root descriptor, in upload order: blobs, then manifests children-first, the root last. */
-function uploadPlan(rootDigest, read) {
-    const blobs = new Set();
-    const manifests = [];
-    const visit = (digest, mediaType) => {
-        const doc = read(digest);
-        if ('manifests' in doc && Array.isArray(doc.manifests)) {
-            for (const d of doc.manifests)
-                visit(d.digest, d.mediaType ?? '');
-        }
-        else {
-            const m = doc;
-            blobs.add(m.config.digest);
-            for (const l of m.layers ?? [])
-                blobs.add(l.digest);
-        }
-        if (!manifests.some((x) => x.digest === digest))
-            manifests.push({ digest, mediaType: doc.mediaType ?? mediaType });
-    };
-    visit(rootDigest, '');
-    return { blobs: [...blobs], manifests };
-}
-/** Credentials the docker CLI would use for a host: config.json auths, or a credential helper. */
-async function credentialsFor(reg) {
-    const dir = process.env.DOCKER_CONFIG || external_node_path_.join(external_node_os_.homedir(), '.docker');
-    let config = {};
+async function measureImage(buildx, output, ref, digest, run, platforms) {
     try {
-        config = JSON.parse(external_node_fs_.readFileSync(external_node_path_.join(dir, 'config.json'), 'utf8'));
+        const m = await measureSizes(buildx, output, ref, digest, run.tempDir, run.runKey, platforms);
+        if (!m)
+            return undefined;
+        setSizeOutputs(m.sizes, headlinePlatform(m.sizes, platforms, nativePlatform()));
+        for (const [platform, x] of Object.entries(m.sizes)) {
+            lib_core/* info */.pq(`${platform}: ${formatBytes(x.compressed)} compressed, ${formatBytes(x.uncompressed)} unpacked, ${x.layers} layers`);
+        }
+        return m;
     }
-    catch {
+    catch (err) {
+        lib_core/* warning */.$e(`Could not measure image sizes: ${err.message}`);
         return undefined;
     }
-    const key = reg.authKey;
-    const helper = config.credHelpers?.[key] ?? config.credsStore;
-    if (helper) {
-        const res = await run(`docker-credential-${helper}`, ['get'], { input: key, allowFailure: true });
-        if (res.exitCode === 0) {
-            const c = JSON.parse(res.stdout);
-            return { username: c.Username, password: c.Secret };
-        }
-    }
-    const entry = config.auths?.[key] ?? config.auths?.[`https://${key}`];
-    if (entry?.auth) {
-        const [username, ...rest] = Buffer.from(entry.auth, 'base64').toString('utf8').split(':');
-        return { username, password: rest.join(':') };
-    }
-    return undefined;
 }
-const REQUEST_TIMEOUT_MS = 5 * 60 * 1000;
-const MANIFEST_TYPES = [
-    'application/vnd.oci.image.index.v1+json',
-    'application/vnd.oci.image.manifest.v1+json',
-    'application/vnd.docker.distribution.manifest.list.v2+json',
-    'application/vnd.docker.distribution.manifest.v2+json',
-].join(', ');
-/** A client for `repository` with the credentials the docker CLI would use. */
-async function registryClient(repository) {
-    const reg = registryOf(repository);
-    return new RegistryClient(reg, await credentialsFor(reg));
-}
-/** The tags already in a repository. */
-async function registryTags(repository) {
-    return (await registryClient(repository)).tags();
-}
-class RegistryClient {
-    reg;
-    creds;
-    token;
-    constructor(reg, creds) {
-        this.reg = reg;
-        this.creds = creds;
-    }
-    async request(method, url, body, headers = {}) {
-        const send = () => fetch(url, {
-            method,
-            body: body ? new Uint8Array(body) : undefined,
-            redirect: 'follow',
-            // A registry that stops answering must fail the push, not hang the job.
-            signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-            headers: { ...headers, ...(this.token ? { Authorization: this.token } : {}) },
-        });
-        let res = await send();
-        if (res.status === 401 && !this.token) {
-            await this.authenticate(res.headers.get('www-authenticate') ?? '');
-            res = await send();
-        }
-        return res;
-    }
-    /** Basic auth, or the bearer token flow (realm, service, scope) that ghcr.io and Docker Hub use. */
-    async authenticate(challenge) {
-        const basic = this.creds ? `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password}`).toString('base64')}` : undefined;
-        if (/^basic/i.test(challenge)) {
-            this.token = basic;
-            return;
-        }
-        const params = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-        if (!params.realm)
-            throw new Error(`the registry ${this.reg.host} asked for authentication it did not describe: ${challenge}`);
-        const url = new URL(params.realm);
-        if (params.service)
-            url.searchParams.set('service', params.service);
-        url.searchParams.set('scope', `repository:${this.reg.path}:pull,push`);
-        const res = await fetch(url, { headers: basic ? { Authorization: basic } : {}, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-        if (!res.ok)
-            throw new Error(`getting a token from ${url.origin} failed: ${res.status}`);
-        const body = (await res.json());
-        this.token = `Bearer ${body.token ?? body.access_token}`;
-    }
-    url(p) {
-        return `${this.reg.base}/v2/${this.reg.path}/${p}`;
-    }
-    /** Every tag of the repository (following the Link header's pages). */
-    async tags() {
-        const out = [];
-        let next = this.url('tags/list?n=1000');
-        for (let page = 0; next && page < 50; page++) {
-            const res = await this.request('GET', next);
-            if (res.status === 404)
-                return out;
-            if (!res.ok)
-                throw new Error(`listing the tags of ${this.reg.host}/${this.reg.path} failed: ${res.status}`);
-            out.push(...((await res.json()).tags ?? []));
-            const link = /<([^>]+)>;\s*rel="next"/.exec(res.headers.get('link') ?? '')?.[1];
-            next = link ? new URL(link, this.reg.base).toString() : undefined;
-        }
-        return out;
-    }
-    /** The digest a tag points at now, as the registry computes it; undefined when the tag does not exist. */
-    async manifestDigest(reference) {
-        const res = await this.request('HEAD', this.url(`manifests/${reference}`), undefined, { Accept: MANIFEST_TYPES });
-        if (res.status === 404)
-            return undefined;
-        if (!res.ok)
-            throw new Error(`reading ${this.reg.host}/${this.reg.path}:${reference} failed: ${res.status}`);
-        return res.headers.get('docker-content-digest') ?? undefined;
-    }
-    async hasBlob(digest) {
-        const res = await this.request('HEAD', this.url(`blobs/${digest}`));
-        return res.ok;
-    }
-    async putBlob(digest, data) {
-        const start = await this.request('POST', this.url('blobs/uploads/'));
-        if (start.status !== 202)
-            throw new Error(`starting the upload of ${digest} failed: ${start.status} ${await start.text()}`);
-        const location = new URL(start.headers.get('location') ?? '', this.reg.base);
-        location.searchParams.set('digest', digest);
-        const done = await this.request('PUT', location.toString(), data, { 'Content-Type': 'application/octet-stream' });
-        if (done.status !== 201)
-            throw new Error(`uploading ${digest} failed: ${done.status} ${await done.text()}`);
-    }
-    async putManifest(digest, mediaType, data) {
-        const res = await this.request('PUT', this.url(`manifests/${digest}`), data, { 'Content-Type': mediaType });
-        if (res.status !== 201)
-            throw new Error(`pushing manifest ${digest} failed: ${res.status} ${await res.text()}`);
-        return res.headers.get('docker-content-digest');
-    }
-}
-/** Uploads the engine's image `ref` to `repository` by digest; returns the root digest. */
-async function pushEngineImageByDigest(ref, repository, workDir) {
-    external_node_fs_.mkdirSync(workDir, { recursive: true });
-    const tar = external_node_path_.join(workDir, 'image.tar');
-    const dir = external_node_path_.join(workDir, 'layout');
-    external_node_fs_.mkdirSync(dir, { recursive: true });
-    try {
-        await run('docker', ['save', '-o', tar, ref]);
-        await run('tar', ['-xf', tar, '-C', dir]);
-    }
-    finally {
-        external_node_fs_.rmSync(tar, { force: true });
-    }
-    const blobPath = (d) => external_node_path_.join(dir, 'blobs', ...d.split(':'));
-    const index = JSON.parse(external_node_fs_.readFileSync(external_node_path_.join(dir, 'index.json'), 'utf8'));
-    const root = index.manifests.find((d) => !isAttestation(d));
-    if (!root)
-        throw new Error(`docker save ${ref} holds no image`);
-    const plan = uploadPlan(root.digest, (d) => JSON.parse(external_node_fs_.readFileSync(blobPath(d), 'utf8')));
-    const client = await registryClient(repository);
-    let uploaded = 0;
-    for (const b of plan.blobs) {
-        if (await client.hasBlob(b))
-            continue;
-        // A platform the engine does not hold (docker save skips it) cannot be pushed.
-        if (!external_node_fs_.existsSync(blobPath(b)))
-            throw new Error(`blob ${b} is not in the engine's copy of ${ref}`);
-        await client.putBlob(b, external_node_fs_.readFileSync(blobPath(b)));
-        uploaded++;
-    }
-    for (const m of plan.manifests) {
-        const got = await client.putManifest(m.digest, m.mediaType, external_node_fs_.readFileSync(blobPath(m.digest)));
-        if (got && got !== m.digest)
-            throw new Error(`the registry stored manifest ${m.digest} as ${got}`);
-    }
-    lib_core/* info */.pq(`Uploaded ${uploaded} of ${plan.blobs.length} blob(s) and ${plan.manifests.length} manifest(s) to ${repository} by digest`);
-    external_node_fs_.rmSync(dir, { recursive: true, force: true });
-    return root.digest;
-}
-
-;// CONCATENATED MODULE: ./src/publish/push.ts
-// Pushes the image the engine holds, so the pushed digest is the one built
-// (and, later, smoke-tested). `docker push` of a multi-platform image from the
-// containerd store pushes the whole index unchanged.
-
-
-
-
-
-/** The digest from `docker push` output: "TAG: digest: sha256:... size: N". */
-function parsePushDigest(stdout) {
-    const m = /digest:\s*(sha256:[a-f0-9]{64})/.exec(stdout);
-    return m ? m[1] : undefined;
-}
-/** What a tag points at in the registry now, asked of the registry itself. */
-async function digestInRegistry(tag) {
-    const { repository, tag: name } = splitRef(tag);
-    return (await registryClient(repository)).manifestDigest(name ?? 'latest');
-}
-async function pushTags(tags, expectedDigest) {
-    for (const tag of tags) {
-        const res = await run('docker', ['push', tag], { allowFailure: true });
-        if (res.exitCode !== 0)
-            throw new Error(`Push of ${tag} failed: ${failureTail(res)}`);
-        // The CLI's own line when it has one; the registry's answer when it does not (other CLI versions word it differently).
-        const digest = parsePushDigest(res.stdout) ?? (await digestInRegistry(tag));
-        if (!digest)
-            throw new Error(`Pushed ${tag}, but neither docker push nor the registry tells its digest`);
-        lib_core/* info */.pq(`Pushed ${tag} (${digest})`);
-        if (expectedDigest && digest !== expectedDigest) {
-            throw new Error(`Push of ${tag} produced digest ${digest}, but the build produced ${expectedDigest}`);
-        }
-    }
-}
-/** The argv that tags a staged image: with a single source, the copy keeps its exact manifest (and digest). */
-function tagArgv(source, tags, preferIndexFlag) {
-    const argv = ['imagetools', 'create'];
-    // From buildx 0.14 a single manifest is wrapped in a new index unless --prefer-index=false; older
-    // releases copy it as it is and do not know the flag.
-    if (preferIndexFlag)
-        argv.push('--prefer-index=false');
-    for (const t of tags)
-        argv.push('--tag', t);
-    return [...argv, source];
-}
-/** Tags a staged (pushed-by-digest, tested) image with exactly its digest, and checks each tag in the registry. */
-async function tagStaged(buildx, source, tags, expectedDigest) {
-    const help = await run(...args(buildx, 'imagetools', 'create', '--help'), { allowFailure: true });
-    const argv = tagArgv(source, tags, help.stdout.includes('--prefer-index'));
-    lib_core/* debug */.Yz(`tag argv: ${JSON.stringify(argv)}`);
-    const res = await run(...args(buildx, ...argv), { allowFailure: true });
-    if (res.exitCode !== 0)
-        throw new Error(`Tagging ${tags.join(', ')} failed: ${failureTail(res)}`);
-    for (const tag of tags) {
-        const digest = await digestInRegistry(tag);
-        if (digest !== expectedDigest)
-            throw new Error(`Tag ${tag} points at ${digest ?? 'nothing'}, but the tested image is ${expectedDigest}`);
-        lib_core/* info */.pq(`Tagged ${tag} (${expectedDigest})`);
-    }
+/** The budget gate. A budget never passes on an unknown size. */
+function enforceBudget(budget, measured, platforms) {
+    if (budget === undefined)
+        return;
+    const unknown = unmeasured(measured?.sizes, platforms);
+    if (!measured || unknown.length > 0)
+        throw new Error(unmeasuredMessage(unknown.length > 0 ? unknown : platforms));
+    const over = budgetViolations(measured.sizes, measured.manifests, budget);
+    if (over.length > 0)
+        throw new Error(budgetMessage(over, budget));
+    lib_core/* info */.pq(`Every platform is within ${Inputs.maxImageSize} (${formatBytes(budget)})`);
 }
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
@@ -41055,6 +41761,7 @@ async function tagStaged(buildx, source, tags, expectedDigest) {
 // smoke test, durations), a mermaid timeline of the slowest build steps with
 // the cached ones marked, and the size change against the image the tag
 // pointed at before. A failure here is only a warning.
+
 
 
 
@@ -41191,259 +41898,35 @@ async function writeMergeSummary(d) {
     ]);
     await lib_core/* summary */.z.write();
 }
-
-;// CONCATENATED MODULE: ./src/report/budget.ts
-
-
-function budgetViolations(sizes, manifests, budget) {
-    return Object.entries(sizes)
-        .filter(([, s]) => s.compressed > budget)
-        .map(([platform, s]) => {
-        const pm = manifests.find((m) => m.platform === platform);
-        return { platform, compressed: s.compressed, largest: pm ? largestLayers(pm.manifest, 3) : [] };
-    });
-}
-/** Built platforms whose size is unknown: a budget never passes on those. */
-function unmeasured(sizes, platforms) {
-    return platforms.filter((p) => !sizes?.[p]);
-}
-function unmeasuredMessage(platforms) {
-    return `max-image-size is set, but the size of ${platforms.join(', ')} could not be measured, so nothing was pushed`;
-}
-function budgetMessage(violations, budget) {
-    const parts = violations.map((v) => {
-        const layers = v.largest.map((l) => `${l.digest.slice(7, 19)} ${formatBytes(l.size)}`).join(', ');
-        return `${v.platform} is ${formatBytes(v.compressed)} (${v.compressed} bytes) compressed, over the budget of ${formatBytes(budget)} (${budget} bytes); largest layers: ${layers}`;
-    });
-    return `Image over max-image-size, nothing was pushed: ${parts.join('; ')}`;
-}
-
-;// CONCATENATED MODULE: ./src/smoke/probe.ts
-/** The Config of the first image in `docker image inspect` output. */
-function parseImageConfig(inspectJson) {
-    const [img] = JSON.parse(inspectJson);
-    const cfg = img?.Config ?? {};
-    const exposedPorts = Object.keys(cfg.ExposedPorts ?? {})
-        .filter((k) => k.endsWith('/tcp') || !k.includes('/'))
-        .map((k) => Number(k.split('/')[0]))
-        .filter((n) => Number.isInteger(n));
-    const test = cfg.Healthcheck?.Test;
-    return { exposedPorts, healthcheck: test && test.length > 0 && test[0] !== 'NONE' ? test : undefined, user: cfg.User || undefined };
-}
-/** The argv that runs a HEALTHCHECK test inside the container. */
-function healthcheckArgv(test) {
-    if (test[0] === 'CMD')
-        return test.slice(1);
-    if (test[0] === 'CMD-SHELL')
-        return ['/bin/sh', '-c', test.slice(1).join(' ')];
-    return undefined;
-}
-/** health-cmd: a JSON array is exec form; anything else runs through /bin/sh -c. */
-function commandArgv(cmd) {
-    if (cmd.trim().startsWith('[')) {
-        try {
-            const parsed = JSON.parse(cmd);
-            if (Array.isArray(parsed) && parsed.every((a) => typeof a === 'string') && parsed.length > 0)
-                return parsed;
-        }
-        catch {
-            // not JSON: shell form
-        }
-    }
-    return ['/bin/sh', '-c', cmd];
-}
-function defaultPort(config) {
-    return config && config.exposedPorts.length === 1 ? config.exposedPorts[0] : 8080;
-}
-function chooseProbe(s, config) {
-    if (s.healthPath) {
-        return { kind: 'http', path: s.healthPath, port: s.healthPort ?? defaultPort(config), status: s.healthStatus, body: s.healthBody };
-    }
-    if (s.healthCmd)
-        return { kind: 'cmd', argv: commandArgv(s.healthCmd) };
-    const hc = config?.healthcheck ? healthcheckArgv(config.healthcheck) : undefined;
-    if (hc)
-        return { kind: 'healthcheck', argv: hc };
-    return { kind: 'alive', graceMs: s.graceMs };
-}
-function describeProbe(p) {
-    switch (p.kind) {
-        case 'http':
-            return `http GET ${p.path} on port ${p.port}`;
-        case 'cmd':
-            return `health-cmd ${JSON.stringify(p.argv)}`;
-        case 'healthcheck':
-            return `HEALTHCHECK ${JSON.stringify(p.argv)}`;
-        case 'alive':
-            return `stays up for ${p.graceMs / 1000}s`;
-    }
-}
-function statusMatches(status, ranges) {
-    return ranges.some(([lo, hi]) => status >= lo && status <= hi);
-}
-/** The loopback address from `docker port ID PORT/tcp` (or the full `docker port ID` listing). */
-function parsePortOutput(text, port) {
-    for (const line of text.split('\n')) {
-        const m = /^(?:(\d+)\/tcp -> )?(127\.0\.0\.1|\[::1\]|0\.0\.0\.0):(\d+)$/.exec(line.trim());
-        if (!m)
-            continue;
-        if (port !== undefined && m[1] !== undefined && Number(m[1]) !== port)
-            continue;
-        return { host: m[2] === '0.0.0.0' ? '127.0.0.1' : m[2], port: Number(m[3]) };
-    }
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./src/smoke/container.ts
-// Runs one platform's container and probes it until it is healthy, it fails,
-// or smoke-timeout runs out. The container is always removed.
-
-
-
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-function runArgs({ ref, platform, probe, settings: s, runKey, pull }) {
-    const argv = [
-        'run',
-        '--detach',
-        '--platform',
-        platform,
-        '--pull',
-        pull,
-        '--label',
-        `${OWNER_LABEL}=smoke`,
-        '--label',
-        `${RUN_LABEL}=${runKey}`,
-    ];
-    // Loopback only, on a port the engine picks, so parallel jobs never collide.
-    if (probe.kind === 'http')
-        argv.push('--publish', `127.0.0.1::${probe.port}`);
-    for (const e of s.env)
-        argv.push('--env', e);
-    argv.push(ref, ...s.args);
-    return argv;
-}
-async function containerState(id) {
-    const res = await run('docker', ['inspect', '--format', '{{.State.Status}} {{.State.Running}} {{.State.ExitCode}}', id], {
-        allowFailure: true,
-    });
-    const [status, running, code] = res.stdout.trim().split(' ');
-    return { status: status ?? 'unknown', running: running === 'true', exitCode: Number(code ?? -1) };
-}
-async function httpAttempt(url, probe, timeoutMs) {
+/** The job summary of a build; a failure here is only a warning. */
+async function summarySafely(d, buildx) {
+    if (!process.env.GITHUB_STEP_SUMMARY)
+        return;
     try {
-        const res = await fetch(url, { signal: AbortSignal.timeout(Math.max(100, timeoutMs)), redirect: 'manual' });
-        const body = await res.text();
-        const excerpt = JSON.stringify(body.length > 200 ? `${body.slice(0, 200)}…` : body);
-        if (!statusMatches(res.status, probe.status))
-            return { ok: false, detail: `status ${res.status}, body ${excerpt}` };
-        if (probe.body && !body.includes(probe.body))
-            return { ok: false, detail: `status ${res.status}, but the body ${excerpt} lacks ${JSON.stringify(probe.body)}` };
-        return { ok: true, detail: `status ${res.status}` };
+        const previous = d.push && d.tags[0] ? await previousSizes(buildx, d.tags[0]) : undefined;
+        await writeSummary({ ...d, previous });
     }
     catch (err) {
-        const e = err;
-        return { ok: false, detail: e.name === 'TimeoutError' ? 'no answer (request timed out)' : `no answer (${e.cause?.code ?? e.message})` };
+        lib_core/* warning */.$e(`Could not write the job summary: ${err.message}`);
     }
 }
-async function execAttempt(id, argv) {
-    const res = await run('docker', ['exec', id, ...argv], { allowFailure: true });
-    const out = (res.stderr || res.stdout).trim().split('\n').slice(-2).join(' ');
-    return res.exitCode === 0
-        ? { ok: true, detail: 'exit code 0' }
-        : { ok: false, detail: `exit code ${res.exitCode}${out ? `: ${out}` : ''}` };
-}
-async function smokePlatform(sr) {
-    const { platform, probe, settings: s } = sr;
-    const result = { platform, passed: false, probe: describeProbe(probe), attempts: 0, ms: null, elapsedMs: 0 };
-    const begun = Date.now();
-    const started = await run('docker', runArgs(sr), { allowFailure: true });
-    if (started.exitCode !== 0) {
-        result.detail = `the container did not start: ${(started.stderr || started.stdout).trim()}`;
-        result.elapsedMs = Date.now() - begun;
-        return result;
-    }
-    const id = started.stdout.trim();
-    const t0 = Date.now();
-    const deadline = t0 + s.timeoutMs;
+/** Sizes of what the tag points at in the registry now, before this run pushes; undefined when there is nothing. */
+async function previousSizes(buildx, tag) {
     try {
-        let url;
-        let last = { ok: false, detail: 'no attempt finished before the timeout' };
-        for (;;) {
-            const state = await containerState(id);
-            if (!state.running) {
-                last = { ok: false, detail: `the container exited with code ${state.exitCode} (${state.status})` };
-                break;
-            }
-            if (probe.kind === 'alive') {
-                if (Date.now() - t0 >= probe.graceMs) {
-                    last = { ok: true, detail: 'still running' };
-                    result.attempts++;
-                    break;
-                }
-            }
-            else {
-                result.attempts++;
-                if (probe.kind === 'http') {
-                    if (!url) {
-                        const port = await run('docker', ['port', id, `${probe.port}/tcp`], { allowFailure: true });
-                        const addr = parsePortOutput(port.stdout, probe.port);
-                        if (!addr) {
-                            // An exited container has no published ports: report the exit, not the port.
-                            const now = await containerState(id);
-                            last = now.running
-                                ? { ok: false, detail: `port ${probe.port} was not published (${(port.stderr || port.stdout).trim()})` }
-                                : { ok: false, detail: `the container exited with code ${now.exitCode} (${now.status})` };
-                            break;
-                        }
-                        url = `http://${addr.host}:${addr.port}${probe.path}`;
-                        lib_core/* debug */.Yz(`smoke ${platform}: probing ${url}`);
-                    }
-                    last = await httpAttempt(url, probe, Math.min(2000, deadline - Date.now()));
-                }
-                else {
-                    last = await execAttempt(id, probe.argv);
-                }
-                if (last.ok)
-                    break;
-            }
-            if (Date.now() + s.intervalMs > deadline) {
-                last = { ok: false, detail: `timed out after ${(s.timeoutMs / 1000).toFixed(1)}s; last attempt: ${last.detail}` };
-                break;
-            }
-            await sleep(s.intervalMs);
-        }
-        result.passed = last.ok;
-        if (last.ok)
-            result.ms = Date.now() - t0;
-        else {
-            result.detail = last.detail;
-            const logs = await run('docker', ['logs', '--tail', '100', id], { allowFailure: true });
-            result.logs = `${logs.stdout}${logs.stderr}`.trimEnd();
-        }
-        result.elapsedMs = Date.now() - begun;
-        return result;
+        return summarize(await manifestsFromRegistry(buildx, tag), {});
     }
-    finally {
-        await run('docker', ['rm', '--force', '--volumes', id], { allowFailure: true });
+    catch (err) {
+        lib_core/* debug */.Yz(`no previous image at ${tag}: ${err.message}`);
+        return undefined;
     }
-}
-/** Removes every container this run labelled (used by main on the way out and by post). */
-async function removeRunContainers(runKey) {
-    const ls = await run('docker', ['ps', '--all', '--quiet', '--filter', `label=${RUN_LABEL}=${runKey}`], { allowFailure: true });
-    const ids = ls.stdout
-        .split('\n')
-        .map((l) => l.trim())
-        .filter(Boolean);
-    if (ids.length > 0)
-        await run('docker', ['rm', '--force', '--volumes', ...ids], { allowFailure: true });
-    return ids.length;
 }
 
 ;// CONCATENATED MODULE: ./src/smoke/test.ts
 // The smoke test phase: every selected platform's container must pass its
 // probe before anything is pushed. Platforms that cannot run here (no
 // emulator) are skipped with a warning, or fail the step with smoke-strict.
+
+
 
 
 
@@ -41476,8 +41959,10 @@ function resultJson(r) {
     }
     return JSON.stringify(out);
 }
-async function smokeTest(ref, built, s, runKey, pull) {
-    const platforms = s.platforms ?? built;
+async function smokeTest(ref, s, runKey, pull, 
+/** Architectures that the setup phase could neither run nor emulate. */
+unemulated) {
+    const platforms = s.platforms;
     const config = await imageConfig(ref, pull);
     const probe = chooseProbe(s, config);
     const id = await run('docker', ['image', 'inspect', '--format', '{{.Id}}', ref], { allowFailure: true });
@@ -41485,7 +41970,7 @@ async function smokeTest(ref, built, s, runKey, pull) {
     const results = {};
     const runnable = [];
     for (const p of platforms) {
-        if (emulatorsNeeded([p], process.arch, binfmtRegistered).length === 0) {
+        if (!unemulated.includes(archOf(p))) {
             runnable.push(p);
             continue;
         }
@@ -41525,338 +42010,148 @@ function failureMessage(r) {
     });
     return `Smoke test failed, nothing was pushed. ${lines.join(' ')}`;
 }
-
-;// CONCATENATED MODULE: ./src/publish/tags.ts
-// Default tags and OCI labels from the workflow context, for users who give
-// an `image` name and no `tags`. Pure functions, and the step that applies them.
-
-
-
-
-
-
-
-/** A Docker tag (at most 128 characters) from a branch or git tag name. */
-const tagSlug = (s) => slug(s, 128);
 /**
- * - branch push: the branch, slugged, and sha-<7>
- * - pull request: pr-<number> and sha-<7> of the head commit (GITHUB_SHA is the merge commit)
- * - tag vX.Y.Z: X.Y.Z, X.Y, X (not for 0.x) and latest when no known release is newer;
- *   a pre-release gets only its full version
- * knownTags: the repository's git tags, to tell whether this release is the newest.
+ * The smoke-test phase: the engine's own image, or the staged one pulled
+ * into the engine (and removed again, and by post if the run is cut short).
+ * An image that is not in the engine or a registry cannot be tested: a
+ * warning, or an error with smoke-strict.
  */
-function defaultTags(image, ctx, knownTags) {
-    const short = (sha) => (sha ? [`sha-${sha.slice(0, 7)}`] : []);
-    const tag = (t) => `${image}:${t}`;
-    const pr = /^refs\/pull\/(\d+)\//.exec(ctx.ref);
-    if (pr || ctx.payload.pull_request?.number) {
-        const n = pr?.[1] ?? String(ctx.payload.pull_request?.number);
-        const names = [`pr-${n}`, ...short(ctx.payload.pull_request?.head?.sha ?? ctx.sha)];
-        return { tags: names.map(tag), version: `pr-${n}` };
+async function runSmoke(s, output, ref, runKey, unemulated) {
+    if (output.kind === 'oci' || output.kind === 'registry' || !ref) {
+        const msg = 'Smoke test skipped: with the docker-container driver and push: false the image is not in the engine. ' +
+            'Use an engine with the containerd image store, or push: true (the image is then staged by digest and tested before it is tagged).';
+        if (s.strict)
+            throw new SmokeError(`${msg} (${Inputs.smokeStrict}: true)`);
+        lib_core/* warning */.$e(msg);
+        return undefined;
     }
-    if (ctx.ref.startsWith('refs/tags/')) {
-        const name = ctx.ref.slice('refs/tags/'.length);
-        const v = node_modules_semver.valid(node_modules_semver.clean(name) ?? '');
-        if (!v)
-            return { tags: [tagSlug(name), ...short(ctx.sha)].map(tag), version: tagSlug(name) };
-        const parsed = node_modules_semver.parse(v);
-        const names = [v];
-        if (parsed.prerelease.length === 0) {
-            // A release moves X.Y, X and latest only when no known release in that line is newer:
-            // a backport (v1.2.5 after v1.3.0) must not take X or latest back.
-            const releases = knownTags
-                .map((t) => node_modules_semver.valid(node_modules_semver.clean(t) ?? ''))
-                .filter((t) => !!t && node_modules_semver.prerelease(t) === null);
-            const newest = (inLine) => releases.every((r) => !inLine(node_modules_semver.parse(r)) || node_modules_semver.lte(r, v));
-            if (newest((r) => r.major === parsed.major && r.minor === parsed.minor))
-                names.push(`${parsed.major}.${parsed.minor}`);
-            if (parsed.major > 0 && newest((r) => r.major === parsed.major))
-                names.push(String(parsed.major));
-            if (newest(() => true))
-                names.push('latest');
-        }
-        return { tags: [...names, ...short(ctx.sha)].map(tag), version: v };
-    }
-    const branch = ctx.ref.startsWith('refs/heads/') ? ctx.ref.slice('refs/heads/'.length) : '';
-    const names = [...(branch ? [tagSlug(branch)] : []), ...short(ctx.sha)];
-    return { tags: names.map(tag), version: branch ? tagSlug(branch) : ctx.sha.slice(0, 7) };
-}
-/** org.opencontainers.image.* labels; the user's labels (KEY=VALUE) override them. */
-function ociLabels(ctx, version, created) {
-    const repo = ctx.payload.repository;
-    const url = repo?.html_url ?? (ctx.repository ? `${ctx.serverUrl}/${ctx.repository}` : undefined);
-    const labels = { 'org.opencontainers.image.created': created.toISOString() };
-    const title = repo?.name ?? ctx.repository.split('/')[1];
-    if (title)
-        labels['org.opencontainers.image.title'] = title;
-    if (repo?.description)
-        labels['org.opencontainers.image.description'] = repo.description;
-    if (url) {
-        labels['org.opencontainers.image.url'] = url;
-        labels['org.opencontainers.image.source'] = url;
-    }
-    if (version)
-        labels['org.opencontainers.image.version'] = version;
-    if (ctx.sha)
-        labels['org.opencontainers.image.revision'] = ctx.sha;
-    const spdx = repo?.license?.spdx_id;
-    if (spdx && spdx !== 'NOASSERTION')
-        labels['org.opencontainers.image.licenses'] = spdx;
-    return labels;
-}
-function mergeLabels(defaults, user) {
-    const out = new Map(Object.entries(defaults));
-    for (const l of user) {
-        const eq = l.indexOf('=');
-        out.set(eq === -1 ? l : l.slice(0, eq), eq === -1 ? '' : l.slice(eq + 1));
-    }
-    return [...out].map(([k, v]) => `${k}=${v}`);
-}
-/**
- * The releases a tag push is compared with: the checkout's git tags (a
- * shallow checkout has only its own) and the tags already in the registry.
- * Either source may be missing; then the other decides.
- */
-async function knownReleases(workspace, image) {
-    const known = [];
-    const git = await run('git', ['-C', workspace, 'tag', '--list'], { allowFailure: true });
-    if (git.exitCode === 0)
-        known.push(...git.stdout.split('\n').filter(Boolean));
-    else
-        lib_core/* debug */.Yz(`git tag --list failed (${git.exitCode})`);
-    try {
-        const inRegistry = await registryTags(image);
-        lib_core/* debug */.Yz(`${inRegistry.length} tag(s) already in ${image}`);
-        known.push(...inRegistry);
-    }
-    catch (err) {
-        lib_core/* info */.pq(`Could not list the tags in ${image} (${err.message}); only the checkout's git tags decide whether this release is the newest`);
-    }
-    return known;
-}
-/**
- * Default tags (when only `image` is given) and the OCI labels, from the
- * workflow context. Whether a release is the newest is judged against the
- * checkout's own git tags; without them it counts as the newest.
- */
-async function resolveTagsAndLabels(settings) {
-    const ctx = settings.workflow;
-    let known = [];
-    if (settings.image && settings.tags.length === 0 && ctx.ref.startsWith('refs/tags/'))
-        known = await knownReleases(settings.workspace, settings.image);
-    const plan = defaultTags(settings.image ?? 'image', ctx, known);
-    const tags = settings.tags.length === 0 && settings.image ? plan.tags : settings.tags;
-    if (settings.image && tags.length === 0) {
-        throw new InputError(Inputs.image, settings.image, `gives no default tags: the run has no branch, tag or commit (GITHUB_REF ${JSON.stringify(ctx.ref)}, GITHUB_SHA ${JSON.stringify(ctx.sha)})`, 'tags, or a run started by a push, a tag or a pull request');
-    }
-    if (tags !== settings.tags)
-        lib_core/* info */.pq(`Default tags from the ${ctx.eventName || 'local'} context: ${tags.join(', ')}`);
-    const labels = mergeLabels(ociLabels(ctx, plan.version, new Date()), settings.labels);
-    lib_core/* debug */.Yz(`labels: ${JSON.stringify(labels)}`);
-    lib_core/* setOutput */.uH(Outputs.tags, tags.join('\n'));
-    return { settings: { ...settings, tags, labels }, version: plan.version };
-}
-
-;// CONCATENATED MODULE: ./src/dockerfile/builtin.ts
-// The built-in Dockerfile for a Go module that has none. It follows every
-// practice the action recommends, and passes its own lint:
-// - the Go stage runs on $BUILDPLATFORM and cross-compiles (no QEMU), unless
-//   cgo is on, which needs the target's C toolchain
-// - go.mod/go.sum first, `go mod download` with the module cache mounted
-// - CGO_ENABLED=0, -trimpath, -ldflags "-s -w", the version stamped with -X
-// - the final stage: by default scratch plus CA certificates, the Go
-//   toolchain's own zoneinfo.zip and a non-root user (a distroless-style
-//   static image assembled here, so nothing else has to be pulled)
-// - GOPROXY, GOPRIVATE, GOFLAGS, GOSUMDB as build args; private-module
-//   credentials only through the BuildKit secret "netrc"
-
-
-
-
-const BUILTIN_USER = '65532:65532';
-function builtinDockerfile(o) {
-    const platform = o.cgo ? '' : '--platform=$BUILDPLATFORM ';
-    const lines = [
-        '# The built-in Dockerfile of go-buildx-action (print-dockerfile: true prints it; save it as your own to change it).',
-        `ARG GO_VERSION=${o.goVersion}`,
-        `FROM ${platform}golang:\${GO_VERSION} AS build`,
-        'WORKDIR /src',
-        'ARG GOPROXY',
-        'ARG GOPRIVATE',
-        'ARG GOSUMDB',
-        'ARG GOFLAGS',
-        `ENV CGO_ENABLED=${o.cgo ? '1' : '0'}`,
-        'COPY go.mod go.sum* ./',
-        'RUN --mount=type=cache,id=gomod,target=/go/pkg/mod \\',
-        '    --mount=type=secret,id=netrc,target=/root/.netrc \\',
-        '    go mod download',
-        'COPY . .',
-        'ARG TARGETOS TARGETARCH TARGETVARIANT',
-        'ARG VERSION=dev',
-        'ARG LDFLAGS',
-        'RUN --mount=type=cache,id=gomod,target=/go/pkg/mod \\',
-        '    --mount=type=cache,id=gobuild,target=/root/.cache/go-build \\',
-        '    --mount=type=secret,id=netrc,target=/root/.netrc \\',
-        '    GOOS=$TARGETOS GOARCH=$TARGETARCH GOARM=${TARGETVARIANT#v} \\',
-        `    go build -trimpath -ldflags "-s -w -X main.version=\${VERSION} \${LDFLAGS}" -o /out/app ${shellWord(o.goMain)}`,
-        'RUN mkdir -p /out/rootfs/etc/ssl/certs \\',
-        ' && cp /etc/ssl/certs/ca-certificates.crt /out/rootfs/etc/ssl/certs/ \\',
-        ' && cp "$(go env GOROOT)/lib/time/zoneinfo.zip" /out/rootfs/zoneinfo.zip \\',
-        " && echo 'nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin' > /out/rootfs/etc/passwd \\",
-        " && echo 'nonroot:x:65532:' > /out/rootfs/etc/group",
-        '',
-    ];
-    if (o.baseImage === undefined) {
-        lines.push('FROM scratch', 'COPY --from=build /out/rootfs/ /', 'ENV ZONEINFO=/zoneinfo.zip');
-    }
-    else if (o.baseImage === 'scratch') {
-        lines.push('FROM scratch', 'COPY --from=build /out/rootfs/etc/passwd /out/rootfs/etc/group /etc/');
-    }
+    let report;
+    if (output.kind !== 'stage')
+        report = await smokeTest(ref, s, runKey, 'never', unemulated);
     else {
-        lines.push(`FROM ${o.baseImage}`);
+        saveEngineImage(ref);
+        try {
+            report = await smokeTest(ref, s, runKey, 'missing', unemulated);
+        }
+        finally {
+            await run('docker', ['image', 'rm', ref], { allowFailure: true });
+        }
     }
-    lines.push('COPY --from=build /out/app /app', `USER ${BUILTIN_USER}`, 'ENTRYPOINT ["/app"]', '');
-    return lines.join('\n');
-}
-function shellWord(s) {
-    return /^[A-Za-z0-9_./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-/** What the built-in Dockerfile's directory gets as <name>.dockerignore when the context has no .dockerignore of its own. */
-const BUILTIN_DOCKERIGNORE = ['.git', '.github', '**/*_test.go', '**/testdata', 'Dockerfile*', '*.md', ''].join('\n');
-/** With no Dockerfile and a go.mod, the built-in Dockerfile goes into the temp dir and the build uses it. */
-function useBuiltinDockerfile(settings, tempDir, version) {
-    const z = settings.zeroConfig;
-    if (!z)
-        return settings;
-    const dir = external_node_path_.join(tempDir, 'builtin');
-    external_node_fs_.mkdirSync(dir, { recursive: true });
-    const file = external_node_path_.join(dir, 'Dockerfile');
-    const text = builtinDockerfile(z);
-    external_node_fs_.writeFileSync(file, text);
-    // BuildKit reads <Dockerfile>.dockerignore next to the Dockerfile when the context has no .dockerignore.
-    if (!external_node_fs_.existsSync(external_node_path_.join(settings.context, '.dockerignore')))
-        external_node_fs_.writeFileSync(`${file}.dockerignore`, BUILTIN_DOCKERIGNORE);
-    lib_core/* info */.pq(`No Dockerfile in ${external_node_path_.relative(settings.workspace, settings.context) || '.'}: using the built-in one for Go ${z.goVersion}, package ${z.goMain}`);
-    if (settings.printDockerfile)
-        lib_core/* info */.pq(`The built-in Dockerfile (save it as your own to change it):\n${text}`);
-    const own = new Set(Object.keys(buildArgMap(settings.buildArgs)));
-    const extra = [
-        ...(own.has('VERSION') ? [] : [`VERSION=${version || 'dev'}`]),
-        ...(own.has('LDFLAGS') || !z.ldflags ? [] : [`LDFLAGS=${z.ldflags}`]),
-    ];
-    return { ...settings, file, buildArgs: [...settings.buildArgs, ...extra] };
+    lib_core/* setOutput */.uH(Outputs.smokeResult, resultJson(report));
+    lib_core/* setOutput */.uH(Outputs.smokePassed, String(report.passed));
+    return report;
 }
 
-;// CONCATENATED MODULE: ./src/dockerfile/lint.ts
-// A Dockerfile lint for the pitfalls that make Go images slow to build, big,
-// or unsafe. lintDockerfile is pure (text in, findings out); annotateLint
-// turns the findings into annotations on the Dockerfile's lines.
+;// CONCATENATED MODULE: ./src/publish/push.ts
+// Pushes the image the engine holds, so the pushed digest is the one built
+// (and, later, smoke-tested). `docker push` of a multi-platform image from the
+// containerd store pushes the whole index unchanged.
 
 
 
 
 
-const STATIC_BASE = /^(scratch|gcr\.io\/distroless\/static[^:@]*)(?:[:@].*)?$/;
-const NONROOT_BASE = /[:-]nonroot(?:$|[-@])/;
-const isGoBuild = (s) => /\bgo\s+build\b/.test(s);
-function lintDockerfile(text, o) {
-    // Each instruction's text with the ARG and ENV values in effect substituted.
-    const all = stages(text, o.buildArgs).map((st) => ({ ...st, ins: st.ins.map((i) => ({ ...i, text: substitute(i.rest, i.vars) })) }));
-    const findings = [];
-    const names = new Set(all.map((s) => s.name).filter(Boolean));
-    const add = (rule, line, message) => findings.push({ rule, line, message });
-    if (!o.hasDockerignore) {
-        add('no-dockerignore', 1, 'No .dockerignore: .git, build output and local secrets are sent to the builder and can invalidate COPY . . on every run');
-    }
-    for (const s of all) {
-        if (s.base !== 'scratch' && !names.has(s.base) && !s.base.includes('$')) {
-            const ref = s.base.includes('@') ? undefined : s.base.slice(s.base.lastIndexOf('/') + 1);
-            if (ref !== undefined && (!ref.includes(':') || ref.endsWith(':latest'))) {
-                add('unpinned-base', s.line, `Base image ${s.base} is ${ref.includes(':') ? ':latest' : 'untagged'}; pin a version (or a digest) so builds are repeatable`);
-            }
-        }
-        const download = s.ins.findIndex((i) => i.keyword === 'RUN' && /\bgo\s+mod\s+download\b/.test(i.text));
-        const copyAll = s.ins.findIndex((i) => i.keyword === 'COPY' && !/--from=/.test(i.rest) && copiesContext(i.rest));
-        if (copyAll !== -1 && download !== -1 && copyAll < download) {
-            add('copy-before-download', s.ins[copyAll].line, 'COPY . . before go mod download: every code change invalidates the module download. Copy go.mod and go.sum, download, then copy the rest');
-        }
-        for (const i of s.ins) {
-            if (i.keyword === 'ADD' && !/(https?:\/\/|git@|\.git\b)/.test(i.rest)) {
-                add('add-local', i.line, 'ADD for local files: use COPY, which does only that (ADD also unpacks archives and fetches URLs)');
-            }
-            if (i.keyword === 'RUN' && isGoBuild(i.text)) {
-                const goflags = s.vars.GOFLAGS ?? '';
-                const run = `${i.text} ${goflags}`;
-                if (!/-trimpath\b/.test(run))
-                    add('go-build-flags', i.line, 'go build without -trimpath: local paths end up in the binary and builds are not reproducible');
-                const ldflags = /-ldflags[= ]+("[^"]*"|'[^']*'|\S+)/.exec(run)?.[1] ?? '';
-                if (!/(^|["'\s])-s(\s|["']|$)/.test(ldflags) || !/(^|["'\s])-w(\s|["']|$)/.test(ldflags)) {
-                    add('go-build-flags', i.line, 'go build without -ldflags "-s -w": the symbol table and DWARF data make the binary about 30% bigger');
-                }
-            }
-        }
-    }
-    const builders = all.filter((s) => s.ins.some((i) => i.keyword === 'RUN' && isGoBuild(i.text)));
-    if (o.multiPlatform) {
-        for (const b of builders) {
-            if (!/\$\{?BUILDPLATFORM\}?/.test(b.platformFlag ?? '')) {
-                add('builder-platform', b.line, 'Multi-platform build whose Go stage lacks --platform=$BUILDPLATFORM: it compiles under QEMU, several times slower. Cross-compile with GOOS/GOARCH from TARGETOS/TARGETARCH');
-            }
-        }
-    }
-    const final = all[all.length - 1];
-    if (final) {
-        if (STATIC_BASE.test(final.base) && builders.length > 0) {
-            const cgoOff = builders.every((b) => b.vars.CGO_ENABLED === '0' || b.ins.some((i) => i.keyword === 'RUN' && isGoBuild(i.text) && /CGO_ENABLED=0/.test(i.text)));
-            if (!cgoOff) {
-                add('cgo-static', final.line, `Final stage ${final.base} has no libc, and the Go build does not set CGO_ENABLED=0: the binary may not start`);
-            }
-        }
-        const users = final.ins.filter((i) => i.keyword === 'USER');
-        const last = users[users.length - 1];
-        if (!last) {
-            if (!NONROOT_BASE.test(final.base))
-                add('root-user', final.line, 'The final stage sets no USER, so the container runs as root; add USER 65532:65532 (or a named non-root user)');
-        }
-        else if (/^(root|0)(:|$)/.test(last.text.trim())) {
-            add('root-user', last.line, 'The final stage runs as root; use a non-root user such as 65532:65532');
-        }
-    }
-    return findings.sort((a, b) => a.line - b.line || a.rule.localeCompare(b.rule));
+/** The digest from `docker push` output: "TAG: digest: sha256:... size: N". */
+function parsePushDigest(stdout) {
+    const m = /digest:\s*(sha256:[a-f0-9]{64})/.exec(stdout);
+    return m ? m[1] : undefined;
 }
-/** COPY . . / COPY ./ /src / COPY --chown=x . . : the whole context. */
-function copiesContext(rest) {
-    const words = rest.split(/\s+/).filter((w) => w && !w.startsWith('--'));
-    return words.slice(0, -1).some((w) => w === '.' || w === './');
+/** What a tag points at in the registry now, asked of the registry itself. */
+async function digestInRegistry(tag) {
+    const { repository, tag: name } = splitRef(tag);
+    return (await registryClient(repository)).manifestDigest(name ?? 'latest');
 }
-/** Findings become annotations on the Dockerfile: warnings, or errors that stop the step with lint: strict. */
-function annotateLint(settings) {
-    if (settings.lint === 'off')
-        return;
-    const dockerignore = external_node_fs_.existsSync(external_node_path_.join(settings.context, '.dockerignore')) || external_node_fs_.existsSync(`${settings.file}.dockerignore`);
-    const findings = lintDockerfile(external_node_fs_.readFileSync(settings.file, 'utf8'), {
-        multiPlatform: settings.platforms.length > 1,
-        hasDockerignore: dockerignore,
-        buildArgs: buildArgMap(settings.buildArgs),
-    });
-    lib_core/* setOutput */.uH(Outputs.lintFindings, JSON.stringify(findings));
-    const file = external_node_path_.relative(settings.workspace, settings.file);
-    for (const f of findings) {
-        const props = { title: `Dockerfile lint ${f.rule}`, file, startLine: f.line };
-        if (settings.lint === 'strict')
-            lib_core/* error */.z3(f.message, props);
-        else
-            lib_core/* warning */.$e(f.message, props);
+async function pushTags(tags, expectedDigest) {
+    for (const tag of tags) {
+        const res = await run('docker', ['push', tag], { allowFailure: true });
+        if (res.exitCode !== 0)
+            throw new Error(`Push of ${tag} failed: ${failureTail(res)}`);
+        // The CLI's own line when it has one; the registry's answer when it does not (other CLI versions word it differently).
+        const digest = parsePushDigest(res.stdout) ?? (await digestInRegistry(tag));
+        if (!digest)
+            throw new Error(`Pushed ${tag}, but neither docker push nor the registry tells its digest`);
+        lib_core/* info */.pq(`Pushed ${tag} (${digest})`);
+        if (expectedDigest && digest !== expectedDigest) {
+            throw new Error(`Push of ${tag} produced digest ${digest}, but the build produced ${expectedDigest}`);
+        }
     }
-    lib_core/* info */.pq(`Dockerfile lint: ${findings.length} finding(s)`);
-    if (settings.lint === 'strict' && findings.length > 0) {
-        throw new Error(`${findings.length} Dockerfile lint finding(s) with ${Inputs.lint}: strict; nothing was built or pushed`);
+}
+/** The argv that tags a staged image: with a single source, the copy keeps its exact manifest (and digest). */
+function tagArgv(source, tags, preferIndexFlag) {
+    const argv = ['imagetools', 'create'];
+    // From buildx 0.14 a single manifest is wrapped in a new index unless --prefer-index=false; older
+    // releases copy it as it is and do not know the flag.
+    if (preferIndexFlag)
+        argv.push('--prefer-index=false');
+    for (const t of tags)
+        argv.push('--tag', t);
+    return [...argv, source];
+}
+/** Tags a staged (pushed-by-digest, tested) image with exactly its digest, and checks each tag in the registry. */
+async function tagStaged(buildx, source, tags, expectedDigest) {
+    const help = await run(...args(buildx, 'imagetools', 'create', '--help'), { allowFailure: true });
+    const argv = tagArgv(source, tags, help.stdout.includes('--prefer-index'));
+    lib_core/* debug */.Yz(`tag argv: ${JSON.stringify(argv)}`);
+    const res = await run(...args(buildx, ...argv), { allowFailure: true });
+    if (res.exitCode !== 0)
+        throw new Error(`Tagging ${tags.join(', ')} failed: ${failureTail(res)}`);
+    for (const tag of tags) {
+        const digest = await digestInRegistry(tag);
+        if (digest !== expectedDigest)
+            throw new Error(`Tag ${tag} points at ${digest ?? 'nothing'}, but the tested image is ${expectedDigest}`);
+        lib_core/* info */.pq(`Tagged ${tag} (${expectedDigest})`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/publish/publish.ts
+// The push phase, after every gate passed. Four ways, by where the image is:
+// - in the engine, pushed by digest (docker driver, push-by-digest): uploaded
+//   through the registry API, no tag;
+// - in the engine: `docker push` of each tag, the digest checked;
+// - staged by digest (docker-container) for a merge: already pushed, no tag;
+// - staged by digest with tags: tagged now, with exactly the tested digest.
+
+
+
+
+
+
+async function publish(build, buildx, digest, tempDir) {
+    const { output, byDigest, settings } = build;
+    const ref = build.refToTest(digest);
+    if (output.kind === 'engine' && byDigest && ref) {
+        const pushed = await lib_core/* group */.Os(`Push ${byDigest} by digest`, async () => {
+            try {
+                return await pushEngineImageByDigest(ref, byDigest, external_node_path_.join(tempDir, 'push'));
+            }
+            finally {
+                await run('docker', ['image', 'rm', ref], { allowFailure: true });
+            }
+        });
+        if (digest && pushed !== digest)
+            throw new Error(`Pushed ${pushed}, but the build produced ${digest}`);
+        lib_core/* setOutput */.uH(Outputs.digest, pushed);
+        lib_core/* info */.pq(`Pushed ${byDigest}@${pushed} by digest, with no tag; pass the digest output to the merge job`);
+    }
+    else if (output.kind === 'engine') {
+        await lib_core/* group */.Os(`Push ${settings.tags.join(', ')}`, () => pushTags(settings.tags, digest));
+    }
+    else if (output.kind === 'stage' && settings.pushByDigest) {
+        if (!digest)
+            throw new Error('The build reported no digest for the image pushed by digest');
+        lib_core/* info */.pq(`Pushed ${output.repository}@${digest} by digest, with no tag; pass the digest output to the merge job`);
+    }
+    else if (output.kind === 'stage') {
+        if (!digest || !ref)
+            throw new Error('The build reported no digest for the staged image, so it cannot be tagged');
+        await lib_core/* group */.Os(`Tag ${settings.tags.join(', ')}`, () => tagStaged(buildx, ref, settings.tags, digest));
     }
 }
 
 ;// CONCATENATED MODULE: ./src/publish/merge.ts
 // merge: true — the last job of a matrix: no build, one multi-platform index
 // made with `buildx imagetools create` from the digests the build jobs pushed.
+
 
 
 
@@ -41876,7 +42171,8 @@ function mergeArgv(tags, sources) {
         argv.push('--tag', t);
     return [...argv, ...sources];
 }
-async function mergeDigests(settings) {
+async function mergeDigests(input) {
+    const { settings } = await resolveTagsAndLabels(input);
     const bx = await resolveBuildx(settings);
     const repository = settings.image ?? repositoryOf(settings.tags[0]);
     const sources = mergeSources(settings.digests, repository);
@@ -41911,26 +42207,8 @@ async function mergeDigests(settings) {
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
-// The pipeline: settings → set up Buildx → build → sizes → smoke test → push → report.
-// Only bad inputs, the build, the smoke test and the push fail the step;
-// optional parts (cache import/export, sizes, summary) warn unless strict mode
-// asks otherwise.
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
+// The pipeline as the README's "What one step does" tells it. Only bad inputs, the build, the gates
+// (size budget, smoke test) and the push fail the step; optional parts warn unless asked to be strict.
 
 
 
@@ -41948,246 +42226,42 @@ async function mergeDigests(settings) {
 
 async function main() {
     markMain();
-    let settings;
+    let run;
     try {
-        // Secret inputs are masked inside, before anything is checked or could be printed.
-        settings = parseSettings((name) => lib_core/* getInput */.V4(name), process.env, (value) => lib_core/* setSecret */.Pq(value));
-    }
-    catch (err) {
-        lib_core/* setFailed */.C1(err.message);
-        return;
-    }
-    const tempDir = external_node_fs_.mkdtempSync(external_node_path_.join(process.env.RUNNER_TEMP || external_node_os_.tmpdir(), 'go-buildx-'));
-    saveTempDir(tempDir);
-    const runKey = external_node_crypto_.randomUUID();
-    saveRunKey(runKey);
-    onCancel(tempDir, runKey);
-    try {
-        const meta = await resolveTagsAndLabels(settings);
-        settings = meta.settings;
-        if (settings.merge)
-            await mergeDigests(settings);
-        else
-            await pipeline(useBuiltinDockerfile(settings, tempDir, meta.version), tempDir, runKey);
+        const settings = settingsFromInputs();
+        run = startRun();
+        await (settings.merge ? mergeDigests(settings) : pipeline(settings, run));
     }
     catch (err) {
         lib_core/* setFailed */.C1(err.message);
     }
     finally {
-        // Secret files must not outlive the build, whatever happens next.
-        external_node_fs_.rmSync(external_node_path_.join(tempDir, 'secrets'), { recursive: true, force: true });
-        await removeRunContainers(runKey).catch(() => undefined);
+        if (run)
+            await endRun(run);
     }
 }
-/**
- * On cancellation (the runner sends SIGINT, then SIGTERM), stop the buildx
- * client so the build stops too, remove the secret files at once, and leave
- * the rest (containers, builder, temp dir) to the post step.
- */
-function onCancel(tempDir, runKey) {
-    const handler = (signal) => {
-        const n = signalChildren('SIGINT');
-        external_node_fs_.rmSync(external_node_path_.join(tempDir, 'secrets'), { recursive: true, force: true });
-        lib_core/* setFailed */.C1(`Cancelled by ${signal}; stopped ${n} running command(s). The post step removes what this run started.`);
-        const exit = () => process.exit(signal === 'SIGINT' ? 130 : 143);
-        // Give the containers a moment to go, but never hang a cancelled job.
-        void removeRunContainers(runKey).finally(exit);
-        setTimeout(exit, 5000).unref();
-    };
-    process.once('SIGINT', handler);
-    process.once('SIGTERM', handler);
-}
-async function pipeline(input, tempDir, runKey) {
-    let settings = input;
-    annotateLint(settings);
-    const { buildx, builder } = await lib_core/* group */.Os('Set up Buildx', async () => {
-        const bx = await resolveBuildx(settings);
-        lib_core/* info */.pq(`buildx ${bx.version}${bx.installed ? ` (installed at ${bx.command.cmd})` : ''}`);
-        const smokePlatforms = settings.smoke.enabled ? (settings.smoke.platforms ?? settings.platforms) : [];
-        await ensureQemu([...new Set([...settings.platforms, ...smokePlatforms])], settings.qemuImage);
-        const b = await prepareBuilder(settings, bx.command, (name) => saveCreatedBuilder(name, bx.command));
-        lib_core/* info */.pq(`builder ${b.name} (driver ${b.driver}, BuildKit ${b.buildkitVersion ?? 'unknown'}), platforms ${b.platforms.join(', ')}`);
-        return { buildx: bx.command, builder: b };
-    });
-    const byDigest = settings.pushByDigest ? (settings.image ?? repositoryOf(settings.tags[0])) : undefined;
-    if (byDigest && builder.driver === 'docker') {
-        // The docker driver cannot push by digest: the engine keeps the image under
-        // a local tag that is never pushed, and build/pushdigest.ts uploads it by digest after the smoke test.
-        settings = { ...settings, tags: [`${byDigest}:go-buildx-${runKey.slice(0, 8)}`] };
-        saveEngineImage(settings.tags[0]);
-    }
-    const secretsDir = external_node_path_.join(tempDir, 'secrets');
-    external_node_fs_.mkdirSync(secretsDir, { recursive: true, mode: 0o700 });
-    const secrets = [...settings.secrets, ...(settings.goNetrc ? [{ id: NETRC_SECRET_ID, value: settings.goNetrc }] : [])];
-    const secretFiles = secrets.map((s, i) => {
-        const p = external_node_path_.join(secretsDir, `secret-${i}`);
-        external_node_fs_.writeFileSync(p, s.value, { mode: 0o600 });
-        return { id: s.id, path: p };
-    });
-    // GOPRIVATE is not a secret; the credentials for it travel as the netrc secret.
-    const buildSettings = settings.goPrivate && !settings.buildArgs.some((a) => a.startsWith('GOPRIVATE='))
-        ? { ...settings, buildArgs: [...settings.buildArgs, `GOPRIVATE=${settings.goPrivate}`] }
-        : settings;
-    const metadataFile = external_node_path_.join(tempDir, 'metadata.json');
-    const output = chooseOutput(builder.driver, settings.push, hasGate(settings), settings.tags, external_node_path_.join(tempDir, 'image-oci.tar'), byDigest);
-    const cache = cacheEntries(settings);
-    const argv = buildArgs({
-        builder: builder.name,
-        driver: builder.driver,
-        settings: buildSettings,
-        cache,
-        secretFiles,
-        metadataFile,
-        output,
-    });
-    lib_core/* debug */.Yz(`output: ${JSON.stringify(output)}`);
-    lib_core/* debug */.Yz(`cache entries: ${JSON.stringify(cache)}`);
-    lib_core/* debug */.Yz(`buildx build argv: ${JSON.stringify(argv)}`);
-    const goPlan = await lib_core/* group */.Os('Restore Go caches', () => restoreGoStep(settings, buildx, builder, tempDir));
-    const result = await lib_core/* group */.Os(`Build ${settings.platforms.join(', ')}`, () => buildWithRetries(buildx, argv, metadataFile, settings));
-    if (goPlan) {
-        // The post step saves what this build added to the cache mounts.
-        const decided = decideSaves(goPlan, result.vertices, saveAllowed(settings));
-        for (const e of decided.entries)
-            lib_core/* info */.pq(`${KIND_LABEL[e.kind]}: ${e.save ? `will be saved in the post step to ${e.write.join(', ')}` : `no save (${e.skipReason})`}`);
-        saveGoCacheState({ plan: decided, builder: builder.name, driver: builder.driver, buildx });
-    }
-    const stats = cacheStats(result.vertices);
-    lib_core/* info */.pq(`Built in ${result.seconds.toFixed(1)}s; cache: ${stats.hits}/${stats.steps} Dockerfile steps (${formatRate(stats.rate)}%)`);
-    setBuildOutputs(builder, stats, result.metadata);
-    for (const p of cacheProblems(result.vertices)) {
-        if (p.missing) {
-            // The first run of a branch or a new cache-ref: nothing to import yet.
-            lib_core/* info */.pq(`No layer cache yet at ${p.vertex.replace(/^importing cache manifest from /, '')}: a cold start`);
-            continue;
-        }
-        const msg = `Cache ${p.kind} failed (${p.vertex}): ${p.error}`;
-        if (settings.cacheStrict)
-            throw new Error(`${msg} (${Inputs.cacheStrict}: true)`);
-        lib_core/* warning */.$e(`${msg}. The build went on${p.kind === 'import' ? ' without that cache' : '; the next run will start colder'}.`);
-    }
+async function pipeline(input, run) {
+    const { buildx, builder, unemulated } = await lib_core/* group */.Os('Set up Buildx', () => setupBuildx(input));
+    const build = await resolveBuild(input, builder, run);
+    const s = build.settings;
+    const goPlan = await lib_core/* group */.Os('Restore Go caches', () => restoreGoStep(s, buildx, builder, run.tempDir));
+    const result = await lib_core/* group */.Os(`Build ${s.platforms.join(', ')}`, () => buildWithRetries(buildx, build.argv, build.metadataFile, s).finally(build.disposeSecrets));
+    if (goPlan)
+        recordGoSaves(goPlan, result.vertices, s, builder, buildx);
+    const stats = reportBuild(builder, result, s.cacheStrict);
     const digest = result.metadata?.digest;
-    // What the smoke test runs and the sizes are read from.
-    const localRef = output.kind === 'stage' ? (digest ? `${output.repository}@${digest}` : undefined) : (settings.tags[0] ?? digest);
-    const measured = await lib_core/* group */.Os('Image sizes', async () => {
-        try {
-            const m = await measureSizes(buildx, output, localRef, digest, tempDir, runKey, settings.platforms);
-            if (!m)
-                return undefined;
-            setSizeOutputs(m.sizes, headlinePlatform(m.sizes, settings.platforms, nativePlatform()));
-            for (const [platform, x] of Object.entries(m.sizes)) {
-                lib_core/* info */.pq(`${platform}: ${formatBytes(x.compressed)} compressed, ${formatBytes(x.uncompressed)} unpacked, ${x.layers} layers`);
-            }
-            return m;
-        }
-        catch (err) {
-            lib_core/* warning */.$e(`Could not measure image sizes: ${err.message}`);
-            return undefined;
-        }
-    });
-    const sizes = measured?.sizes;
-    if (settings.maxImageSize !== undefined) {
-        // The user asked for a budget: an image whose size is unknown is not pushed.
-        const unknown = unmeasured(measured?.sizes, settings.platforms);
-        if (!measured || unknown.length > 0)
-            throw new Error(unmeasuredMessage(unknown.length > 0 ? unknown : settings.platforms));
-        const over = budgetViolations(measured.sizes, measured.manifests, settings.maxImageSize);
-        if (over.length > 0)
-            throw new Error(budgetMessage(over, settings.maxImageSize));
-        lib_core/* info */.pq(`Every platform is within ${Inputs.maxImageSize} (${formatBytes(settings.maxImageSize)})`);
-    }
-    let smoke;
-    if (settings.smoke.enabled) {
-        smoke = await lib_core/* group */.Os('Smoke test', () => runSmoke(settings, output, localRef, runKey));
-        if (smoke) {
-            lib_core/* setOutput */.uH(Outputs.smokeResult, resultJson(smoke));
-            lib_core/* setOutput */.uH(Outputs.smokePassed, String(smoke.passed));
-        }
-    }
-    await summarySafely(settings, buildx, result, stats, sizes, smoke, digest);
+    const ref = build.refToTest(digest);
+    const measured = await lib_core/* group */.Os('Image sizes', () => measureImage(buildx, build.output, ref, digest, run, s.platforms));
+    enforceBudget(s.maxImageSize, measured, s.platforms); // a gate: nothing is pushed over budget
+    const smoke = s.smoke.enabled
+        ? await lib_core/* group */.Os('Smoke test', () => runSmoke(s.smoke, build.output, ref, run.runKey, unemulated))
+        : undefined;
+    await summarySafely({ ...s, digest, stats, vertices: result.vertices, buildSeconds: result.seconds, sizes: measured?.sizes, smoke }, buildx);
     if (smoke && !smoke.passed)
         throw new SmokeError(failureMessage(smoke));
-    if (settings.push) {
-        if (output.kind === 'engine' && byDigest && localRef) {
-            const pushed = await lib_core/* group */.Os(`Push ${byDigest} by digest`, async () => {
-                try {
-                    return await pushEngineImageByDigest(localRef, byDigest, external_node_path_.join(tempDir, 'push'));
-                }
-                finally {
-                    await run('docker', ['image', 'rm', localRef], { allowFailure: true });
-                }
-            });
-            if (digest && pushed !== digest)
-                throw new Error(`Pushed ${pushed}, but the build produced ${digest}`);
-            lib_core/* setOutput */.uH(Outputs.digest, pushed);
-            lib_core/* info */.pq(`Pushed ${byDigest}@${pushed} by digest, with no tag; pass the digest output to the merge job`);
-        }
-        else if (output.kind === 'engine') {
-            await lib_core/* group */.Os(`Push ${settings.tags.join(', ')}`, () => pushTags(settings.tags, digest));
-        }
-        else if (output.kind === 'stage' && settings.pushByDigest) {
-            if (!digest)
-                throw new Error('The build reported no digest for the image pushed by digest');
-            lib_core/* info */.pq(`Pushed ${output.repository}@${digest} by digest, with no tag; pass the digest output to the merge job`);
-        }
-        else if (output.kind === 'stage') {
-            if (!digest || !localRef)
-                throw new Error('The build reported no digest for the staged image, so it cannot be tagged');
-            await lib_core/* group */.Os(`Tag ${settings.tags.join(', ')}`, () => tagStaged(buildx, localRef, settings.tags, digest));
-        }
-    }
-    lib_core/* setOutput */.uH(Outputs.pushed, String(settings.push));
-}
-async function runSmoke(settings, output, ref, runKey) {
-    if (output.kind === 'oci' || output.kind === 'registry' || !ref) {
-        const msg = 'Smoke test skipped: with the docker-container driver and push: false the image is not in the engine. ' +
-            'Use an engine with the containerd image store, or push: true (the image is then staged by digest and tested before it is tagged).';
-        if (settings.smoke.strict)
-            throw new SmokeError(`${msg} (smoke-strict: true)`);
-        lib_core/* warning */.$e(msg);
-        return undefined;
-    }
-    if (output.kind !== 'stage')
-        return smokeTest(ref, settings.platforms, settings.smoke, runKey, 'never');
-    // The staged image is pulled into the engine to run it; it goes again afterwards (and in post, if this run is cut short).
-    saveEngineImage(ref);
-    try {
-        return await smokeTest(ref, settings.platforms, settings.smoke, runKey, 'missing');
-    }
-    finally {
-        await run('docker', ['image', 'rm', ref], { allowFailure: true });
-    }
-}
-async function summarySafely(settings, buildx, result, stats, sizes, smoke, digest) {
-    if (!process.env.GITHUB_STEP_SUMMARY)
-        return;
-    try {
-        const previous = settings.push && settings.tags[0] ? await previousSizes(buildx, settings.tags[0]) : undefined;
-        await writeSummary({
-            platforms: settings.platforms,
-            stats,
-            vertices: result.vertices,
-            sizes,
-            previous,
-            smoke,
-            buildSeconds: result.seconds,
-            digest,
-            tags: settings.tags,
-        });
-    }
-    catch (err) {
-        lib_core/* warning */.$e(`Could not write the job summary: ${err.message}`);
-    }
-}
-/** Sizes of what the tag points at in the registry now, before this run pushes; undefined when there is nothing. */
-async function previousSizes(buildx, tag) {
-    try {
-        return summarize(await manifestsFromRegistry(buildx, tag), {});
-    }
-    catch (err) {
-        lib_core/* debug */.Yz(`no previous image at ${tag}: ${err.message}`);
-        return undefined;
-    }
+    if (s.push)
+        await publish(build, buildx, digest, run.tempDir);
+    lib_core/* setOutput */.uH(Outputs.pushed, String(s.push));
 }
 
 ;// CONCATENATED MODULE: ./src/post.ts

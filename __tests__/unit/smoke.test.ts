@@ -14,6 +14,7 @@ const base: SmokeSettings = {
   intervalMs: 250,
   env: [],
   args: [],
+  platforms: ['linux/amd64'],
   strict: false,
 };
 

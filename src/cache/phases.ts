@@ -12,8 +12,10 @@ import { copiedModuleFiles, findGoCacheMounts } from '../dockerfile/gomounts.js'
 import { buildArgMap } from '../dockerfile/reader.js';
 import { cacheKeys, ghaKeys, goCacheRefs } from './keys.js';
 import { goDirective, moduleFiles } from '../gomod.js';
-import { refScheme } from './refs.js';
-import { type GoCachePlan, type GoCacheStore, KIND_LABEL, restoreGoCaches, type SaveReport, saveGoCache } from './transfer.js';
+import { refScheme, saveAllowed } from './refs.js';
+import { saveGoCacheState } from '../state.js';
+import type { MergedVertex } from '../build/rawjson.js';
+import { decideSaves, type GoCachePlan, type GoCacheStore, KIND_LABEL, restoreGoCaches, type SaveReport, saveGoCache } from './transfer.js';
 import { Inputs, Outputs } from '../constants.js';
 import { formatBytes } from '../report/outputs.js';
 import { actionsCacheClient, GhaStore, RegistryStore } from './stores.js';
@@ -145,6 +147,21 @@ export async function restoreGoStep(
   core.setOutput(Outputs.goCacheHit, String(hit));
   core.setOutput(Outputs.goCacheRestored, JSON.stringify({ ...restored, seconds: Math.round(report.seconds * 10) / 10 }));
   return { ...planned.plan, entries: report.entries };
+}
+
+/** After the build: which caches the post step saves (only what a step of this build used), recorded for it. */
+export function recordGoSaves(
+  plan: GoCachePlan,
+  vertices: MergedVertex[],
+  settings: Pick<Settings, 'saveOn' | 'workflow'>,
+  builder: { name: string; driver: string },
+  buildx: BuildxCommand,
+): void {
+  const decided = decideSaves(plan, vertices, saveAllowed(settings));
+  for (const e of decided.entries) {
+    core.info(`${KIND_LABEL[e.kind]}: ${e.save ? `will be saved in the post step to ${e.write.join(', ')}` : `no save (${e.skipReason})`}`);
+  }
+  saveGoCacheState({ plan: decided, builder: builder.name, driver: builder.driver, buildx });
 }
 
 /** A Go cache failure is a warning, unless cache-strict makes it an error. */

@@ -10,6 +10,7 @@ import { resolveBuildx } from '../buildx/install.js';
 import { manifestsFromRegistry, summarize } from '../report/sizes.js';
 import { formatBytes, setSizeOutputs } from '../report/outputs.js';
 import { writeMergeSummary } from '../report/summary.js';
+import { resolveTagsAndLabels } from './tags.js';
 
 /** repo@sha256:… for each digest; a bare digest lives in the image's repository. */
 export function mergeSources(digests: string[], repository: string): string[] {
@@ -22,7 +23,8 @@ export function mergeArgv(tags: string[], sources: string[]): string[] {
   return [...argv, ...sources];
 }
 
-export async function mergeDigests(settings: Settings): Promise<void> {
+export async function mergeDigests(input: Settings): Promise<void> {
+  const { settings } = await resolveTagsAndLabels(input);
   const bx = await resolveBuildx(settings);
   const repository = settings.image ?? repositoryOf(settings.tags[0]);
   const sources = mergeSources(settings.digests, repository);

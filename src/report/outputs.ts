@@ -1,7 +1,6 @@
 import * as core from '@actions/core';
-import { Outputs } from '../constants.js';
-import type { CacheStats } from '../build/rawjson.js';
-import { formatRate } from '../build/rawjson.js';
+import { Inputs, Outputs } from '../constants.js';
+import { cacheProblems, type CacheStats, cacheStats, formatRate, type MergedVertex } from '../build/rawjson.js';
 import type { BuildMetadata } from '../build/metadata.js';
 import type { ImageSizes } from './sizes.js';
 
@@ -33,4 +32,29 @@ export function formatBytes(n: number | null): string {
     i++;
   }
   return `${i === 0 ? v : v.toFixed(2)} ${units[i]}`;
+}
+
+/**
+ * The build's outputs and its cache problems. A ref that does not exist yet
+ * is a cold start (info); an import or export that failed is a warning, or an
+ * error with cache-strict.
+ */
+export function reportBuild(
+  builder: { name: string; driver: string },
+  result: { vertices: MergedVertex[]; seconds: number; metadata?: BuildMetadata },
+  cacheStrict: boolean,
+): CacheStats {
+  const stats = cacheStats(result.vertices);
+  core.info(`Built in ${result.seconds.toFixed(1)}s; cache: ${stats.hits}/${stats.steps} Dockerfile steps (${formatRate(stats.rate)}%)`);
+  setBuildOutputs(builder, stats, result.metadata);
+  for (const p of cacheProblems(result.vertices)) {
+    if (p.missing) {
+      core.info(`No layer cache yet at ${p.vertex.replace(/^importing cache manifest from /, '')}: a cold start`);
+      continue;
+    }
+    const msg = `Cache ${p.kind} failed (${p.vertex}): ${p.error}`;
+    if (cacheStrict) throw new Error(`${msg} (${Inputs.cacheStrict}: true)`);
+    core.warning(`${msg}. The build went on${p.kind === 'import' ? ' without that cache' : '; the next run will start colder'}.`);
+  }
+  return stats;
 }

@@ -6,7 +6,8 @@ import * as core from '@actions/core';
 import type { CacheStats, MergedVertex } from '../build/rawjson.js';
 import { durationSeconds, formatRate, parseStepName } from '../build/rawjson.js';
 import type { SmokeReport } from '../smoke/test.js';
-import type { ImageSizes, PlatformManifest } from './sizes.js';
+import { type ImageSizes, manifestsFromRegistry, type PlatformManifest, summarize } from './sizes.js';
+import type { BuildxCommand } from '../buildx/command.js';
 import { formatBytes } from './outputs.js';
 
 export interface SummaryData {
@@ -168,4 +169,25 @@ export async function writeMergeSummary(d: {
     ]),
   ]);
   await core.summary.write();
+}
+
+/** The job summary of a build; a failure here is only a warning. */
+export async function summarySafely(d: Omit<SummaryData, 'previous'> & { push: boolean }, buildx: BuildxCommand): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return;
+  try {
+    const previous = d.push && d.tags[0] ? await previousSizes(buildx, d.tags[0]) : undefined;
+    await writeSummary({ ...d, previous });
+  } catch (err) {
+    core.warning(`Could not write the job summary: ${(err as Error).message}`);
+  }
+}
+
+/** Sizes of what the tag points at in the registry now, before this run pushes; undefined when there is nothing. */
+async function previousSizes(buildx: BuildxCommand, tag: string): Promise<ImageSizes | undefined> {
+  try {
+    return summarize(await manifestsFromRegistry(buildx, tag), {});
+  } catch (err) {
+    core.debug(`no previous image at ${tag}: ${(err as Error).message}`);
+    return undefined;
+  }
 }

@@ -152,7 +152,7 @@ export function parseSmoke(read: Reader, platforms: string[]): SmokeSettings {
     intervalMs,
     env: parseKeyValues(read, Inputs.smokeEnv, false),
     args: parseList(read(Inputs.smokeArgs), { commas: false }),
-    platforms: smokePlatforms,
+    platforms: smokePlatforms ?? platforms,
     strict: parseBool(read, Inputs.smokeStrict, false),
   };
 }

@@ -3,6 +3,7 @@
 // names the input, the value given and what is accepted, and is thrown before
 // anything starts, so bad input never pushes anything.
 import * as path from 'node:path';
+import * as core from '@actions/core';
 import { DEFAULT_BUILDKIT_IMAGE, DEFAULT_QEMU_IMAGE, Inputs } from '../constants.js';
 import { workflowContext } from '../context.js';
 import { buildId } from '../cache/keys.js';
@@ -28,6 +29,15 @@ import {
 } from './inputs.js';
 import { parseSource } from './paths.js';
 import { checkPublishing, type Publishing } from './rules.js';
+
+/** The settings from the action's own inputs; secret inputs are masked before anything is checked or could be printed. */
+export function settingsFromInputs(): Settings {
+  return parseSettings(
+    (name) => core.getInput(name),
+    process.env,
+    (value) => core.setSecret(value),
+  );
+}
 
 export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env, mask: Mask = () => undefined): Settings {
   // Secret inputs first: every value is masked before anything else can fail or print.

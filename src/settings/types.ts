@@ -32,8 +32,8 @@ export interface SmokeSettings {
   intervalMs: number;
   env: string[];
   args: string[];
-  /** undefined: every built platform */
-  platforms?: string[];
+  /** The platforms to test: smoke-platforms, else every built platform. */
+  platforms: string[];
   strict: boolean;
 }
 

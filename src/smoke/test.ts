@@ -4,7 +4,10 @@
 import * as core from '@actions/core';
 import { run } from '../exec.js';
 import type { SmokeSettings } from '../settings/types.js';
-import { archOf, binfmtRegistered, emulatorsNeeded } from '../setup/qemu.js';
+import { archOf } from '../setup/qemu.js';
+import { saveEngineImage } from '../state.js';
+import type { OutputMode } from '../build/args.js';
+import { Inputs, Outputs } from '../constants.js';
 import { chooseProbe, describeProbe, type ImageConfig, parseImageConfig } from './probe.js';
 import { type PlatformSmoke, smokePlatform } from './container.js';
 import { printUntrusted } from '../untrusted.js';
@@ -47,12 +50,13 @@ export function resultJson(r: SmokeReport): string {
 
 export async function smokeTest(
   ref: string,
-  built: string[],
   s: SmokeSettings,
   runKey: string,
   pull: 'never' | 'missing',
+  /** Architectures that the setup phase could neither run nor emulate. */
+  unemulated: string[],
 ): Promise<SmokeReport> {
-  const platforms = s.platforms ?? built;
+  const platforms = s.platforms;
   const config = await imageConfig(ref, pull);
   const probe = chooseProbe(s, config);
   const id = await run('docker', ['image', 'inspect', '--format', '{{.Id}}', ref], { allowFailure: true });
@@ -61,7 +65,7 @@ export async function smokeTest(
 
   const runnable: string[] = [];
   for (const p of platforms) {
-    if (emulatorsNeeded([p], process.arch, binfmtRegistered).length === 0) {
+    if (!unemulated.includes(archOf(p))) {
       runnable.push(p);
       continue;
     }
@@ -97,4 +101,40 @@ export function failureMessage(r: SmokeReport): string {
       return `${x.platform}: probe ${x.probe} failed after ${x.attempts} attempt(s): ${x.detail}.${logTail}`;
     });
   return `Smoke test failed, nothing was pushed. ${lines.join(' ')}`;
+}
+
+/**
+ * The smoke-test phase: the engine's own image, or the staged one pulled
+ * into the engine (and removed again, and by post if the run is cut short).
+ * An image that is not in the engine or a registry cannot be tested: a
+ * warning, or an error with smoke-strict.
+ */
+export async function runSmoke(
+  s: SmokeSettings,
+  output: OutputMode,
+  ref: string | undefined,
+  runKey: string,
+  unemulated: string[],
+): Promise<SmokeReport | undefined> {
+  if (output.kind === 'oci' || output.kind === 'registry' || !ref) {
+    const msg =
+      'Smoke test skipped: with the docker-container driver and push: false the image is not in the engine. ' +
+      'Use an engine with the containerd image store, or push: true (the image is then staged by digest and tested before it is tagged).';
+    if (s.strict) throw new SmokeError(`${msg} (${Inputs.smokeStrict}: true)`);
+    core.warning(msg);
+    return undefined;
+  }
+  let report: SmokeReport;
+  if (output.kind !== 'stage') report = await smokeTest(ref, s, runKey, 'never', unemulated);
+  else {
+    saveEngineImage(ref);
+    try {
+      report = await smokeTest(ref, s, runKey, 'missing', unemulated);
+    } finally {
+      await run('docker', ['image', 'rm', ref], { allowFailure: true });
+    }
+  }
+  core.setOutput(Outputs.smokeResult, resultJson(report));
+  core.setOutput(Outputs.smokePassed, String(report.passed));
+  return report;
 }

@@ -1,0 +1,75 @@
+// Everything the build needs, computed once from the settings and the
+// builder: the tags, the Dockerfile (the built-in one when there is none), the
+// build args (GOPRIVATE and the built-in Dockerfile's VERSION included), where
+// the image goes, the ref the smoke test and the sizes read, the secret files,
+// and the argv. Nothing after this step changes any of it.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as core from '@actions/core';
+import { NETRC_SECRET_ID } from '../constants.js';
+import type { Settings } from '../settings/types.js';
+import type { Builder } from '../buildx/builder.js';
+import { repositoryOf } from '../ref.js';
+import { saveEngineImage } from '../state.js';
+import { type Run, secretsDir } from '../lifecycle.js';
+import { cacheEntries } from '../cache/refs.js';
+import { useBuiltinDockerfile } from '../dockerfile/builtin.js';
+import { annotateLint } from '../dockerfile/lint.js';
+import { resolveTagsAndLabels } from '../publish/tags.js';
+import { buildArgs, chooseOutput, hasGate, type OutputMode } from './args.js';
+
+export interface ResolvedBuild {
+  settings: Settings;
+  output: OutputMode;
+  /** push-by-digest: the repository the digest is pushed to. */
+  byDigest?: string;
+  argv: string[];
+  metadataFile: string;
+  /** What the smoke test runs and the sizes are read from, once the build told its digest. */
+  refToTest(digest: string | undefined): string | undefined;
+  /** Removes the secret files: they must not outlive the build. */
+  disposeSecrets(): void;
+}
+
+export async function resolveBuild(input: Settings, builder: Builder, run: Run): Promise<ResolvedBuild> {
+  const meta = await resolveTagsAndLabels(input);
+  const built = useBuiltinDockerfile(meta.settings, run.tempDir, meta.version);
+  annotateLint(built);
+  const byDigest = built.pushByDigest ? (built.image ?? repositoryOf(built.tags[0])) : undefined;
+  // The docker driver cannot push by digest: the engine keeps the image under a local tag
+  // that is never pushed, and publish/registry.ts uploads it by digest after the smoke test.
+  const tags = byDigest && builder.driver === 'docker' ? [`${byDigest}:go-buildx-${run.runKey.slice(0, 8)}`] : built.tags;
+  if (tags !== built.tags) saveEngineImage(tags[0]);
+  // GOPRIVATE is not a secret; the credentials for it travel as the netrc secret.
+  const goPrivate = built.goPrivate && !built.buildArgs.some((a) => a.startsWith('GOPRIVATE=')) ? [`GOPRIVATE=${built.goPrivate}`] : [];
+  const settings: Settings = { ...built, tags, buildArgs: [...built.buildArgs, ...goPrivate] };
+
+  const output = chooseOutput(builder.driver, settings.push, hasGate(settings), tags, path.join(run.tempDir, 'image-oci.tar'), byDigest);
+  const metadataFile = path.join(run.tempDir, 'metadata.json');
+  const cache = cacheEntries(settings);
+  const secretFiles = writeSecretFiles(settings, secretsDir(run));
+  const argv = buildArgs({ builder: builder.name, driver: builder.driver, settings, cache, secretFiles, metadataFile, output });
+  core.debug(`output: ${JSON.stringify(output)}`);
+  core.debug(`cache entries: ${JSON.stringify(cache)}`);
+  core.debug(`buildx build argv: ${JSON.stringify(argv)}`);
+  return {
+    settings,
+    output,
+    byDigest,
+    argv,
+    metadataFile,
+    refToTest: (digest) => (output.kind === 'stage' ? (digest ? `${output.repository}@${digest}` : undefined) : (tags[0] ?? digest)),
+    disposeSecrets: () => fs.rmSync(secretsDir(run), { recursive: true, force: true }),
+  };
+}
+
+/** Each secret (and go-netrc as the secret "netrc") in a file only this user can read. */
+function writeSecretFiles(settings: Settings, dir: string): { id: string; path: string }[] {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const secrets = [...settings.secrets, ...(settings.goNetrc ? [{ id: NETRC_SECRET_ID, value: settings.goNetrc }] : [])];
+  return secrets.map((s, i) => {
+    const p = path.join(dir, `secret-${i}`);
+    fs.writeFileSync(p, s.value, { mode: 0o600 });
+    return { id: s.id, path: p };
+  });
+}

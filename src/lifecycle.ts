@@ -1,0 +1,46 @@
+// A run's own resources: its temporary directory and the key that labels
+// every container it starts, both handed to the post step at once. On
+// cancellation (the runner sends SIGINT, then SIGTERM) the buildx client is
+// stopped, which stops the build, the secret files go at once, and the rest
+// (containers, builder, temp dir) is left to the post step.
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as core from '@actions/core';
+import { signalChildren } from './exec.js';
+import { saveRunKey, saveTempDir } from './state.js';
+import { removeRunContainers } from './smoke/container.js';
+
+export interface Run {
+  tempDir: string;
+  runKey: string;
+}
+
+export function secretsDir(run: Run): string {
+  return path.join(run.tempDir, 'secrets');
+}
+
+export function startRun(): Run {
+  const run = { tempDir: fs.mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'go-buildx-')), runKey: crypto.randomUUID() };
+  saveTempDir(run.tempDir);
+  saveRunKey(run.runKey);
+  const handler = (signal: NodeJS.Signals) => {
+    const n = signalChildren('SIGINT');
+    fs.rmSync(secretsDir(run), { recursive: true, force: true });
+    core.setFailed(`Cancelled by ${signal}; stopped ${n} running command(s). The post step removes what this run started.`);
+    const exit = () => process.exit(signal === 'SIGINT' ? 130 : 143);
+    // Give the containers a moment to go, but never hang a cancelled job.
+    void removeRunContainers(run.runKey).finally(exit);
+    setTimeout(exit, 5000).unref();
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+  return run;
+}
+
+/** What main removes on the way out, whatever happened: the secret files and this run's containers. */
+export async function endRun(run: Run): Promise<void> {
+  fs.rmSync(secretsDir(run), { recursive: true, force: true });
+  await removeRunContainers(run.runKey).catch(() => undefined);
+}

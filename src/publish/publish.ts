@@ -1,0 +1,39 @@
+// The push phase, after every gate passed. Four ways, by where the image is:
+// - in the engine, pushed by digest (docker driver, push-by-digest): uploaded
+//   through the registry API, no tag;
+// - in the engine: `docker push` of each tag, the digest checked;
+// - staged by digest (docker-container) for a merge: already pushed, no tag;
+// - staged by digest with tags: tagged now, with exactly the tested digest.
+import * as path from 'node:path';
+import * as core from '@actions/core';
+import { Outputs } from '../constants.js';
+import { run } from '../exec.js';
+import type { BuildxCommand } from '../buildx/command.js';
+import type { ResolvedBuild } from '../build/resolve.js';
+import { pushTags, tagStaged } from './push.js';
+import { pushEngineImageByDigest } from './registry.js';
+
+export async function publish(build: ResolvedBuild, buildx: BuildxCommand, digest: string | undefined, tempDir: string): Promise<void> {
+  const { output, byDigest, settings } = build;
+  const ref = build.refToTest(digest);
+  if (output.kind === 'engine' && byDigest && ref) {
+    const pushed = await core.group(`Push ${byDigest} by digest`, async () => {
+      try {
+        return await pushEngineImageByDigest(ref, byDigest, path.join(tempDir, 'push'));
+      } finally {
+        await run('docker', ['image', 'rm', ref], { allowFailure: true });
+      }
+    });
+    if (digest && pushed !== digest) throw new Error(`Pushed ${pushed}, but the build produced ${digest}`);
+    core.setOutput(Outputs.digest, pushed);
+    core.info(`Pushed ${byDigest}@${pushed} by digest, with no tag; pass the digest output to the merge job`);
+  } else if (output.kind === 'engine') {
+    await core.group(`Push ${settings.tags.join(', ')}`, () => pushTags(settings.tags, digest));
+  } else if (output.kind === 'stage' && settings.pushByDigest) {
+    if (!digest) throw new Error('The build reported no digest for the image pushed by digest');
+    core.info(`Pushed ${output.repository}@${digest} by digest, with no tag; pass the digest output to the merge job`);
+  } else if (output.kind === 'stage') {
+    if (!digest || !ref) throw new Error('The build reported no digest for the staged image, so it cannot be tagged');
+    await core.group(`Tag ${settings.tags.join(', ')}`, () => tagStaged(buildx, ref, settings.tags, digest));
+  }
+}
