@@ -35391,8 +35391,6 @@ function run(cmd, args, opts = {}) {
         let stdout = '';
         let stderr = '';
         const child = (0,external_node_child_process_namespaceObject.spawn)(cmd, args, {
-            cwd: opts.cwd,
-            env: opts.env ? { ...process.env, ...opts.env } : process.env,
             stdio: ['pipe', 'pipe', 'pipe'],
         });
         live.add(child);
@@ -35400,7 +35398,6 @@ function run(cmd, args, opts = {}) {
         child.stderr.setEncoding('utf8');
         child.stdout.on('data', (s) => {
             stdout += s;
-            opts.onStdout?.(s);
             if (opts.echo)
                 printUntrusted(s.replace(/\r?\n$/, ''));
         });
@@ -35558,7 +35555,7 @@ async function httpAttempt(url, probe, timeoutMs) {
 }
 async function execAttempt(id, argv) {
     const res = await run('docker', ['exec', id, ...argv], { allowFailure: true });
-    const out = (res.stderr || res.stdout).trim().split('\n').slice(-2).join(' ');
+    const out = failureTail(res, 2);
     return res.exitCode === 0
         ? { ok: true, detail: 'exit code 0' }
         : { ok: false, detail: `exit code ${res.exitCode}${out ? `: ${out}` : ''}` };
@@ -35706,6 +35703,10 @@ function readPayload(env) {
     }
     return {};
 }
+/** refs/heads/feature/x → feature/x; any other ref has no branch. */
+function branchOfRef(ref) {
+    return ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : undefined;
+}
 function workflowContext(env = process.env) {
     const payload = readPayload(env);
     const eventName = env.GITHUB_EVENT_NAME ?? '';
@@ -35714,13 +35715,7 @@ function workflowContext(env = process.env) {
     const prFromRef = /^refs\/pull\/(\d+)\//.exec(ref)?.[1];
     const prNumber = payload.pull_request?.number ?? (prFromRef ? Number(prFromRef) : undefined);
     const pullRequest = PR_EVENTS.has(eventName) || prFromRef ? prNumber : undefined;
-    let scope;
-    if (pullRequest !== undefined)
-        scope = `pr-${pullRequest}`;
-    else if (ref.startsWith('refs/heads/'))
-        scope = ref.slice('refs/heads/'.length);
-    else
-        scope = defaultBranch;
+    const scope = pullRequest !== undefined ? `pr-${pullRequest}` : (branchOfRef(ref) ?? defaultBranch);
     return {
         eventName,
         ref,
@@ -38507,7 +38502,7 @@ async function ensureQemu(platforms, image) {
     const res = await run('docker', ['run', '--rm', '--privileged', image, '--install', needed.join(',')], { allowFailure: true });
     const missing = needed.filter((a) => !binfmtRegistered(QEMU_NAME[a] ?? a));
     if (res.exitCode !== 0 || missing.length > 0) {
-        lib_core/* warning */.$e(`QEMU could not be registered for ${missing.join(', ') || needed.join(', ')} (${(res.stderr || res.stdout).trim().split('\n').pop() ?? 'no output'}). ` +
+        lib_core/* warning */.$e(`QEMU could not be registered for ${missing.join(', ') || needed.join(', ')} (${failureTail(res, 1) || 'no output'}). ` +
             'Dockerfile stages that RUN commands on those platforms will fail; cross-compiling from $BUILDPLATFORM avoids emulation.');
     }
     return missing;
@@ -39472,7 +39467,6 @@ function parseInspect(text) {
     return {
         name: field('Name') ?? '',
         driver: field('Driver') ?? '',
-        status: field('Status'),
         platforms,
         buildkitVersion: field('BuildKit version') ?? field('Buildkit'),
     };
@@ -39486,11 +39480,9 @@ function createBuilderArgs(o) {
     argv.push('--buildkitd-flags', '--allow-insecure-entitlement network.host --allow-insecure-entitlement security.insecure', '--label', `${OWNER_LABEL}=builder`, '--bootstrap');
     return argv;
 }
-function builderName(env = process.env) {
-    const run = env.GITHUB_RUN_ID ?? 'local';
-    const attempt = env.GITHUB_RUN_ATTEMPT ?? '1';
-    const rand = Math.random().toString(36).slice(2, 8);
-    return `gba-${run}-${attempt}-${rand}`;
+/** A builder name unique to this run attempt (run id and attempt, from the workflow context) and this step. */
+function builderName(runId) {
+    return `gba-${runId}-${Math.random().toString(36).slice(2, 8)}`;
 }
 async function inspect(buildx, name) {
     const res = await run(...args(buildx, 'inspect', '--bootstrap', name));
@@ -39524,7 +39516,7 @@ async function prepareBuilder(settings, buildx, record) {
         const info = await inspect(buildx, ctx);
         return { name: ctx, driver: info.driver, platforms: info.platforms, buildkitVersion: info.buildkitVersion, created: false };
     }
-    const name = builderName();
+    const name = builderName(settings.workflow.runId);
     const argv = createBuilderArgs({ name, buildkitImage: settings.buildkitImage, hostNetwork: settings.network === 'host' });
     lib_core/* debug */.Yz(`buildx create argv: ${JSON.stringify(argv)}`);
     record(name);
@@ -39714,6 +39706,18 @@ function buildArgMap(buildArgs, env = process.env) {
     return out;
 }
 
+;// CONCATENATED MODULE: ./src/dockerfile/shell.ts
+// Words for the shell lines of the Dockerfiles this action writes (the
+// built-in one, the Go cache restore and save steps).
+/** Single-quoted for /bin/sh, whatever it holds. */
+function shellQuote(s) {
+    return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+/** As it is when it needs no quoting (a package path such as ./cmd/api), else quoted. */
+function shellWord(s) {
+    return /^[A-Za-z0-9_./-]+$/.test(s) ? s : shellQuote(s);
+}
+
 ;// CONCATENATED MODULE: ./src/dockerfile/builtin.ts
 // The built-in Dockerfile for a Go module that has none. It follows every
 // practice the action recommends, and passes its own lint:
@@ -39726,6 +39730,7 @@ function buildArgMap(buildArgs, env = process.env) {
 //   static image assembled here, so nothing else has to be pulled)
 // - GOPROXY, GOPRIVATE, GOFLAGS, GOSUMDB as build args; private-module
 //   credentials only through the BuildKit secret "netrc"
+
 
 
 
@@ -39775,9 +39780,6 @@ function builtinDockerfile(o) {
     lines.push('COPY --from=build /out/app /app', `USER ${BUILTIN_USER}`, 'ENTRYPOINT ["/app"]', '');
     return lines.join('\n');
 }
-function shellWord(s) {
-    return /^[A-Za-z0-9_./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
 /** What the built-in Dockerfile's directory gets as <name>.dockerignore when the context has no .dockerignore of its own. */
 const BUILTIN_DOCKERIGNORE = ['.git', '.github', '**/*_test.go', '**/testdata', 'Dockerfile*', '*.md', ''].join('\n');
 /** With no Dockerfile and a go.mod, the built-in Dockerfile goes into the temp dir and the build uses it. */
@@ -39818,41 +39820,18 @@ const NONROOT_BASE = /[:-]nonroot(?:$|[-@])/;
 const isGoBuild = (s) => /\bgo\s+build\b/.test(s);
 function lintDockerfile(text, o) {
     // Each instruction's text with the ARG and ENV values in effect substituted.
-    const all = stages(text, o.buildArgs).map((st) => ({ ...st, ins: st.ins.map((i) => ({ ...i, text: substitute(i.rest, i.vars) })) }));
+    const all = stages(text, o.buildArgs).map((st) => ({
+        ...st,
+        ins: st.ins.map((i) => ({ ...i, text: substitute(i.rest, i.vars) })),
+    }));
     const findings = [];
-    const names = new Set(all.map((s) => s.name).filter(Boolean));
     const add = (rule, line, message) => findings.push({ rule, line, message });
     if (!o.hasDockerignore) {
         add('no-dockerignore', 1, 'No .dockerignore: .git, build output and local secrets are sent to the builder and can invalidate COPY . . on every run');
     }
-    for (const s of all) {
-        if (s.base !== 'scratch' && !names.has(s.base) && !s.base.includes('$')) {
-            const ref = s.base.includes('@') ? undefined : s.base.slice(s.base.lastIndexOf('/') + 1);
-            if (ref !== undefined && (!ref.includes(':') || ref.endsWith(':latest'))) {
-                add('unpinned-base', s.line, `Base image ${s.base} is ${ref.includes(':') ? ':latest' : 'untagged'}; pin a version (or a digest) so builds are repeatable`);
-            }
-        }
-        const download = s.ins.findIndex((i) => i.keyword === 'RUN' && /\bgo\s+mod\s+download\b/.test(i.text));
-        const copyAll = s.ins.findIndex((i) => i.keyword === 'COPY' && !/--from=/.test(i.rest) && copiesContext(i.rest));
-        if (copyAll !== -1 && download !== -1 && copyAll < download) {
-            add('copy-before-download', s.ins[copyAll].line, 'COPY . . before go mod download: every code change invalidates the module download. Copy go.mod and go.sum, download, then copy the rest');
-        }
-        for (const i of s.ins) {
-            if (i.keyword === 'ADD' && !/(https?:\/\/|git@|\.git\b)/.test(i.rest)) {
-                add('add-local', i.line, 'ADD for local files: use COPY, which does only that (ADD also unpacks archives and fetches URLs)');
-            }
-            if (i.keyword === 'RUN' && isGoBuild(i.text)) {
-                const goflags = s.vars.GOFLAGS ?? '';
-                const run = `${i.text} ${goflags}`;
-                if (!/-trimpath\b/.test(run))
-                    add('go-build-flags', i.line, 'go build without -trimpath: local paths end up in the binary and builds are not reproducible');
-                const ldflags = /-ldflags[= ]+("[^"]*"|'[^']*'|\S+)/.exec(run)?.[1] ?? '';
-                if (!/(^|["'\s])-s(\s|["']|$)/.test(ldflags) || !/(^|["'\s])-w(\s|["']|$)/.test(ldflags)) {
-                    add('go-build-flags', i.line, 'go build without -ldflags "-s -w": the symbol table and DWARF data make the binary about 30% bigger');
-                }
-            }
-        }
-    }
+    const names = new Set(all.map((s) => s.name).filter(Boolean));
+    for (const s of all)
+        lintStage(s, names, add);
     const builders = all.filter((s) => s.ins.some((i) => i.keyword === 'RUN' && isGoBuild(i.text)));
     if (o.multiPlatform) {
         for (const b of builders) {
@@ -39862,24 +39841,56 @@ function lintDockerfile(text, o) {
         }
     }
     const final = all[all.length - 1];
-    if (final) {
-        if (STATIC_BASE.test(final.base) && builders.length > 0) {
-            const cgoOff = builders.every((b) => b.vars.CGO_ENABLED === '0' || b.ins.some((i) => i.keyword === 'RUN' && isGoBuild(i.text) && /CGO_ENABLED=0/.test(i.text)));
-            if (!cgoOff) {
-                add('cgo-static', final.line, `Final stage ${final.base} has no libc, and the Go build does not set CGO_ENABLED=0: the binary may not start`);
-            }
-        }
-        const users = final.ins.filter((i) => i.keyword === 'USER');
-        const last = users[users.length - 1];
-        if (!last) {
-            if (!NONROOT_BASE.test(final.base))
-                add('root-user', final.line, 'The final stage sets no USER, so the container runs as root; add USER 65532:65532 (or a named non-root user)');
-        }
-        else if (/^(root|0)(:|$)/.test(last.text.trim())) {
-            add('root-user', last.line, 'The final stage runs as root; use a non-root user such as 65532:65532');
+    if (final)
+        lintFinalStage(final, builders, add);
+    return findings.sort((a, b) => a.line - b.line || a.rule.localeCompare(b.rule));
+}
+/** Rules inside one stage: the base image, the order of module download and COPY, ADD, go build flags. */
+function lintStage(s, stageNames, add) {
+    if (s.base !== 'scratch' && !stageNames.has(s.base) && !s.base.includes('$')) {
+        const ref = s.base.includes('@') ? undefined : s.base.slice(s.base.lastIndexOf('/') + 1);
+        if (ref !== undefined && (!ref.includes(':') || ref.endsWith(':latest'))) {
+            add('unpinned-base', s.line, `Base image ${s.base} is ${ref.includes(':') ? ':latest' : 'untagged'}; pin a version (or a digest) so builds are repeatable`);
         }
     }
-    return findings.sort((a, b) => a.line - b.line || a.rule.localeCompare(b.rule));
+    const download = s.ins.findIndex((i) => i.keyword === 'RUN' && /\bgo\s+mod\s+download\b/.test(i.text));
+    const copyAll = s.ins.findIndex((i) => i.keyword === 'COPY' && !/--from=/.test(i.rest) && copiesContext(i.rest));
+    if (copyAll !== -1 && download !== -1 && copyAll < download) {
+        add('copy-before-download', s.ins[copyAll].line, 'COPY . . before go mod download: every code change invalidates the module download. Copy go.mod and go.sum, download, then copy the rest');
+    }
+    for (const i of s.ins) {
+        if (i.keyword === 'ADD' && !/(https?:\/\/|git@|\.git\b)/.test(i.rest)) {
+            add('add-local', i.line, 'ADD for local files: use COPY, which does only that (ADD also unpacks archives and fetches URLs)');
+        }
+        if (i.keyword === 'RUN' && isGoBuild(i.text))
+            lintGoBuild(`${i.text} ${s.vars.GOFLAGS ?? ''}`, i.line, add);
+    }
+}
+function lintGoBuild(run, line, add) {
+    if (!/-trimpath\b/.test(run))
+        add('go-build-flags', line, 'go build without -trimpath: local paths end up in the binary and builds are not reproducible');
+    const ldflags = /-ldflags[= ]+("[^"]*"|'[^']*'|\S+)/.exec(run)?.[1] ?? '';
+    if (!/(^|["'\s])-s(\s|["']|$)/.test(ldflags) || !/(^|["'\s])-w(\s|["']|$)/.test(ldflags)) {
+        add('go-build-flags', line, 'go build without -ldflags "-s -w": the symbol table and DWARF data make the binary about 30% bigger');
+    }
+}
+/** Rules on the image that ships: a libc-less base needs CGO_ENABLED=0, and it should not run as root. */
+function lintFinalStage(final, builders, add) {
+    if (STATIC_BASE.test(final.base) && builders.length > 0) {
+        const cgoOff = builders.every((b) => b.vars.CGO_ENABLED === '0' || b.ins.some((i) => i.keyword === 'RUN' && isGoBuild(i.text) && /CGO_ENABLED=0/.test(i.text)));
+        if (!cgoOff) {
+            add('cgo-static', final.line, `Final stage ${final.base} has no libc, and the Go build does not set CGO_ENABLED=0: the binary may not start`);
+        }
+    }
+    const users = final.ins.filter((i) => i.keyword === 'USER');
+    const last = users[users.length - 1];
+    if (!last) {
+        if (!NONROOT_BASE.test(final.base))
+            add('root-user', final.line, 'The final stage sets no USER, so the container runs as root; add USER 65532:65532 (or a named non-root user)');
+    }
+    else if (/^(root|0)(:|$)/.test(last.text.trim())) {
+        add('root-user', last.line, 'The final stage runs as root; use a non-root user such as 65532:65532');
+    }
 }
 /** COPY . . / COPY ./ /src / COPY --chown=x . . : the whole context. */
 function copiesContext(rest) {
@@ -40289,6 +40300,7 @@ async function pushEngineImageByDigest(ref, repository, workDir) {
 
 
 
+
 /** A Docker tag (at most 128 characters) from a branch or git tag name. */
 const tagSlug = (s) => slug(s, 128);
 /**
@@ -40301,9 +40313,8 @@ const tagSlug = (s) => slug(s, 128);
 function defaultTags(image, ctx, knownTags) {
     const short = (sha) => (sha ? [`sha-${sha.slice(0, 7)}`] : []);
     const tag = (t) => `${image}:${t}`;
-    const pr = /^refs\/pull\/(\d+)\//.exec(ctx.ref);
-    if (pr || ctx.payload.pull_request?.number) {
-        const n = pr?.[1] ?? String(ctx.payload.pull_request?.number);
+    if (ctx.pullRequest !== undefined) {
+        const n = ctx.pullRequest;
         const names = [`pr-${n}`, ...short(ctx.payload.pull_request?.head?.sha ?? ctx.sha)];
         return { tags: names.map(tag), version: `pr-${n}` };
     }
@@ -40330,7 +40341,7 @@ function defaultTags(image, ctx, knownTags) {
         }
         return { tags: [...names, ...short(ctx.sha)].map(tag), version: v };
     }
-    const branch = ctx.ref.startsWith('refs/heads/') ? ctx.ref.slice('refs/heads/'.length) : '';
+    const branch = branchOfRef(ctx.ref) ?? '';
     const names = [...(branch ? [tagSlug(branch)] : []), ...short(ctx.sha)];
     return { tags: names.map(tag), version: branch ? tagSlug(branch) : ctx.sha.slice(0, 7) };
 }
@@ -40659,7 +40670,7 @@ class VertexTable {
         if (!prev) {
             const merged = { ...v, seq: this.byDigest.size + 1, cached: v.cached === true };
             this.byDigest.set(v.digest, merged);
-            return { vertex: merged, isNew: true };
+            return merged;
         }
         const merged = {
             ...prev,
@@ -40668,7 +40679,7 @@ class VertexTable {
             cached: prev.cached || v.cached === true,
         };
         this.byDigest.set(v.digest, merged);
-        return { vertex: merged, isNew: false };
+        return merged;
     }
     get(digest) {
         return this.byDigest.get(digest);
@@ -40769,7 +40780,7 @@ class ProgressPrinter {
         }
         const st = item.status;
         for (const v of st.vertexes ?? []) {
-            const { vertex } = this.table.update(v);
+            const vertex = this.table.update(v);
             this.announce(vertex);
             if ((vertex.completed || vertex.error) && !this.finished.has(vertex.digest)) {
                 this.flushPartial(vertex.digest);
@@ -40869,6 +40880,11 @@ class BuildError extends Error {
         this.name = 'BuildError';
     }
 }
+/** The step that failed the build (a cancelled one is not the cause), with its last output lines. */
+function failedStepOf(printer) {
+    const v = printer.table.all().find((x) => x.error && x.error !== 'context canceled');
+    return v ? { name: v.name ?? '', error: v.error ?? '', logs: printer.stepLogs.get(v.digest) ?? [] } : undefined;
+}
 async function runBuild(buildx, argv, metadataFile) {
     // The build's own output (step names, RUN output, BuildKit's error excerpt) is untrusted.
     let batch = [];
@@ -40891,11 +40907,8 @@ async function runBuild(buildx, argv, metadataFile) {
     const vertices = printer.table.all();
     if (res.exitCode !== 0) {
         const errorLine = [...printer.trailer].reverse().find((l) => l.startsWith('ERROR:'));
-        const failed = vertices.find((v) => v.error && v.error !== 'context canceled');
-        const why = errorLine ?? (failed ? `${failed.name}: ${failed.error}` : `buildx exited with code ${res.exitCode}`);
-        const failedStep = failed
-            ? { name: failed.name ?? '', error: failed.error ?? '', logs: printer.stepLogs.get(failed.digest) ?? [] }
-            : undefined;
+        const failedStep = failedStepOf(printer);
+        const why = errorLine ?? (failedStep ? `${failedStep.name}: ${failedStep.error}` : `buildx exited with code ${res.exitCode}`);
         throw new BuildError(`Build failed: ${why.replace(/^ERROR:\s*/, '').replace(/^failed to solve:\s*/, '')}`, vertices, failedStep);
     }
     let metadata;
@@ -41159,13 +41172,11 @@ function copiedModuleFiles(text, buildArgs, listDir) {
 
 
 
+
 const TAR_NAME = { mod: 'gomod.tar', build: 'gobuild.tar' };
 /** Of GOMODCACHE only the downloaded zips and go.mod files are kept; Go re-extracts sources from them without the network. */
 const SAVED_PATHS = { mod: 'cache/download', build: '.' };
 const KIND_LABEL = { mod: 'GOMODCACHE', build: 'GOCACHE' };
-function shellQuote(s) {
-    return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 /** The restore Dockerfile: one RUN that mounts every cache and its saved copy, and untars. */
 function restoreDockerfile(helperImage, sources) {
     const mounts = [];
@@ -41308,7 +41319,7 @@ async function restoreGoCaches(buildx, builder, plan, store, tempDir) {
         lib_core/* debug */.Yz(`restore argv: ${JSON.stringify(argv)}`);
         const res = await run(...args(buildx, ...argv), { allowFailure: true });
         if (res.exitCode !== 0) {
-            warnings.push(`Restoring the Go caches failed: ${lastError(res.stderr)}`);
+            warnings.push(`Restoring the Go caches failed: ${failureTail(res, 1)}`);
             for (let i = 0; i < entries.length; i++)
                 entries[i] = { ...entries[i], restored: undefined };
         }
@@ -41337,7 +41348,7 @@ async function saveGoCache(buildx, builder, plan, entry, store, tempDir) {
     lib_core/* debug */.Yz(`save ${entry.kind} argv: ${JSON.stringify(argv)}`);
     const res = await run(...args(buildx, ...argv), { allowFailure: true });
     if (res.exitCode !== 0) {
-        return { ...base, saved: false, seconds: (Date.now() - t0) / 1000, error: lastError(res.stderr) };
+        return { ...base, saved: false, seconds: (Date.now() - t0) / 1000, error: failureTail(res, 1) };
     }
     const stats = parseStats(res.stderr + res.stdout);
     let stored;
@@ -41348,10 +41359,6 @@ async function saveGoCache(buildx, builder, plan, entry, store, tempDir) {
         return { ...base, saved: false, seconds: (Date.now() - t0) / 1000, error: err.message, ...stats };
     }
     return { ...base, saved: true, seconds: (Date.now() - t0) / 1000, stored, ...stats };
-}
-function lastError(stderr) {
-    const lines = stderr.trimEnd().split('\n');
-    return (lines.reverse().find((l) => /ERROR|error/.test(l)) ?? lines[0] ?? '').trim();
 }
 
 ;// CONCATENATED MODULE: ./src/report/outputs.ts
@@ -41439,7 +41446,7 @@ class RegistryStore {
             const res = await run(...args(this.buildx, 'imagetools', 'inspect', c.ref, '--format', '{{json .Manifest}}'), { allowFailure: true });
             if (res.exitCode !== 0) {
                 if (!isNotFound(res.stderr))
-                    lastError = res.stderr.trim().split('\n').pop();
+                    lastError = failureTail(res, 1);
                 continue;
             }
             const m = JSON.parse(res.stdout);

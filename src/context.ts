@@ -53,6 +53,11 @@ function readPayload(env: NodeJS.ProcessEnv): EventPayload {
   return {};
 }
 
+/** refs/heads/feature/x → feature/x; any other ref has no branch. */
+export function branchOfRef(ref: string): string | undefined {
+  return ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : undefined;
+}
+
 export function workflowContext(env: NodeJS.ProcessEnv = process.env): WorkflowContext {
   const payload = readPayload(env);
   const eventName = env.GITHUB_EVENT_NAME ?? '';
@@ -61,10 +66,7 @@ export function workflowContext(env: NodeJS.ProcessEnv = process.env): WorkflowC
   const prFromRef = /^refs\/pull\/(\d+)\//.exec(ref)?.[1];
   const prNumber = payload.pull_request?.number ?? (prFromRef ? Number(prFromRef) : undefined);
   const pullRequest = PR_EVENTS.has(eventName) || prFromRef ? prNumber : undefined;
-  let scope: string;
-  if (pullRequest !== undefined) scope = `pr-${pullRequest}`;
-  else if (ref.startsWith('refs/heads/')) scope = ref.slice('refs/heads/'.length);
-  else scope = defaultBranch;
+  const scope = pullRequest !== undefined ? `pr-${pullRequest}` : (branchOfRef(ref) ?? defaultBranch);
   return {
     eventName,
     ref,

@@ -7,15 +7,12 @@ import * as core from '@actions/core';
 import { printUntrusted } from './untrusted.js';
 
 export interface RunOptions {
-  cwd?: string;
-  env?: Record<string, string>;
   /** Text written to the child's stdin. */
   input?: string;
   /** Echo output to the log, as untrusted text (by default callers decide what to show). */
   echo?: boolean;
   /** Return the result instead of throwing on a non-zero exit or a missing command. */
   allowFailure?: boolean;
-  onStdout?: (chunk: string) => void;
   onStderr?: (chunk: string) => void;
 }
 
@@ -62,8 +59,6 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
     let stdout = '';
     let stderr = '';
     const child = spawn(cmd, args, {
-      cwd: opts.cwd,
-      env: opts.env ? { ...process.env, ...opts.env } : process.env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     live.add(child);
@@ -71,7 +66,6 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
     child.stderr.setEncoding('utf8');
     child.stdout.on('data', (s: string) => {
       stdout += s;
-      opts.onStdout?.(s);
       if (opts.echo) printUntrusted(s.replace(/\r?\n$/, ''));
     });
     child.stderr.on('data', (s: string) => {

@@ -3,24 +3,11 @@
 // module proxy with injected faults.
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, runAction } from '../../scripts/run-action.mjs';
+import { runAction } from '../../scripts/run-action.mjs';
 import { type GoProxy, startGoProxy } from '../../scripts/goproxy.mjs';
-import {
-  engineUp,
-  exampleWorkspace,
-  leftoverContainers,
-  occurrences,
-  prune,
-  registryBlob,
-  registryManifest,
-  registryTags,
-  startRegistry,
-  stopRegistry,
-  uniqueRepo,
-} from './engine.js';
+import { engineUp, exampleWorkspace, leftoverContainers, occurrences, prune, registryBlob, registryManifest, registryTags, startRegistry, stopRegistry, uniqueRepo, workspace } from './engine.js';
 
 describe.runIf(engineUp)('faults, private modules and cancellation (real engine)', () => {
   let proxy: GoProxy;
@@ -29,8 +16,7 @@ describe.runIf(engineUp)('faults, private modules and cancellation (real engine)
 
   beforeAll(async () => {
     proxy = await startGoProxy();
-    ws = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-faults-'));
-    fs.cpSync(path.join(ROOT, '__tests__/e2e/goservice'), ws, { recursive: true });
+    ws = workspace('__tests__/e2e/goservice');
   });
   afterAll(() => proxy?.close());
 

@@ -5,9 +5,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, runAction } from '../../scripts/run-action.mjs';
+import { runAction } from '../../scripts/run-action.mjs';
 import { goGetArgs, type GoProxy, startGoProxy } from '../../scripts/goproxy.mjs';
-import { engineUp, prune, registryTags, shAsync, stepDurations, uniqueRepo } from './engine.js';
+import { engineUp, prune, registryTags, shAsync, stepDurations, uniqueRepo, workspace } from './engine.js';
 import { runnerInputs } from '../unit/helpers.js';
 
 describe.runIf(engineUp)('Go module and build caches survive a fresh builder through the registry (real engine)', () => {
@@ -19,8 +19,7 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
 
   beforeAll(async () => {
     proxy = await startGoProxy();
-    ws = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-gocache-'));
-    fs.cpSync(path.join(ROOT, '__tests__/e2e/goservice'), ws, { recursive: true });
+    ws = workspace('__tests__/e2e/goservice');
   });
   afterAll(() => proxy?.close());
 
@@ -139,8 +138,7 @@ describe.runIf(engineUp)('matrix: one job per platform with the same cache-ref (
   const cacheRef = uniqueRepo('matrix-cache');
   beforeAll(async () => {
     proxy = await startGoProxy();
-    ws = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-matrix-'));
-    fs.cpSync(path.join(ROOT, '__tests__/e2e/goservice'), ws, { recursive: true });
+    ws = workspace('__tests__/e2e/goservice');
   });
   afterAll(() => proxy?.close());
 
@@ -207,8 +205,7 @@ describe.runIf(engineUp)('go-cache-backend: gha, up to the @actions/cache calls 
   };
   beforeAll(async () => {
     proxy = await startGoProxy();
-    ws = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-gha-'));
-    fs.cpSync(path.join(ROOT, '__tests__/e2e/goservice'), ws, { recursive: true });
+    ws = workspace('__tests__/e2e/goservice');
   });
   afterAll(() => proxy?.close());
 

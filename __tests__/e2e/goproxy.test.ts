@@ -4,12 +4,11 @@
 // cache alone does (go-cache: false); gocache.test.ts shows what the Go cache
 // persistence changes.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, runAction } from '../../scripts/run-action.mjs';
+import { runAction } from '../../scripts/run-action.mjs';
 import { type GoProxy, startGoProxy } from '../../scripts/goproxy.mjs';
-import { engineUp, prune, uniqueRepo } from './engine.js';
+import { engineUp, prune, uniqueRepo, workspace } from './engine.js';
 
 describe.runIf(engineUp)('fixture service through the local GOPROXY (real engine)', () => {
   let proxy: GoProxy;
@@ -20,8 +19,7 @@ describe.runIf(engineUp)('fixture service through the local GOPROXY (real engine
 
   beforeAll(async () => {
     proxy = await startGoProxy();
-    ws = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-goservice-'));
-    fs.cpSync(path.join(ROOT, '__tests__/e2e/goservice'), ws, { recursive: true });
+    ws = workspace('__tests__/e2e/goservice');
     required = [...fs.readFileSync(path.join(ws, 'go.mod'), 'utf8').matchAll(/^\s+(\S+) (v\S+)/gm)].map((m) => `${m[1]}@${m[2]}`).sort();
   });
   afterAll(() => proxy?.close());

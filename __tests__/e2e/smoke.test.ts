@@ -1,17 +1,13 @@
 // Issue 4: the smoke test runs on every platform's container before anything
 // is pushed, against the real engine (arm64 under QEMU).
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, runAction } from '../../scripts/run-action.mjs';
+import { runAction } from '../../scripts/run-action.mjs';
 import { OWNER_LABEL } from '../../src/constants.js';
-import { engineUp, exampleWorkspace, leftoverContainers, registryManifest, registryTags, uniqueRepo } from './engine.js';
+import { engineUp, exampleWorkspace, leftoverContainers, registryManifest, registryTags, uniqueRepo, workspace } from './engine.js';
 
 function fixtureWorkspace(): string {
-  const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-smoke-'));
-  fs.cpSync(path.join(ROOT, '__tests__/e2e/smoke-fixture'), ws, { recursive: true });
-  return ws;
+  return workspace('__tests__/e2e/smoke-fixture');
 }
 
 describe.runIf(engineUp)('smoke test before push (real engine)', () => {

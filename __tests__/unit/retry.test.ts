@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ProgressPrinter } from '../../src/build/progress.js';
 import { backoffSeconds, classifyFailure } from '../../src/build/retry.js';
-import type { FailedStep } from '../../src/build/runner.js';
+import { type FailedStep, failedStepOf } from '../../src/build/runner.js';
 import { parseSettings } from '../../src/settings/parse.js';
 import { fixture, runnerInputs } from './helpers.js';
 
@@ -10,8 +10,7 @@ function failedStep(name: string): FailedStep | undefined {
   const p = new ProgressPrinter(() => undefined);
   p.write(fixture(name));
   p.end();
-  const v = p.table.all().find((x) => x.error && x.error !== 'context canceled');
-  return v ? { name: v.name ?? '', error: v.error ?? '', logs: p.stepLogs.get(v.digest) ?? [] } : undefined;
+  return failedStepOf(p);
 }
 
 describe('build failure classification on captured go mod download failures', () => {

@@ -34,7 +34,7 @@ export class ProgressPrinter {
     }
     const st = item.status;
     for (const v of st.vertexes ?? []) {
-      const { vertex } = this.table.update(v);
+      const vertex = this.table.update(v);
       this.announce(vertex);
       if ((vertex.completed || vertex.error) && !this.finished.has(vertex.digest)) {
         this.flushPartial(vertex.digest);

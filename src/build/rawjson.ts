@@ -158,12 +158,12 @@ export interface MergedVertex extends Vertex {
 export class VertexTable {
   private byDigest = new Map<string, MergedVertex>();
 
-  update(v: Vertex): { vertex: MergedVertex; isNew: boolean } {
+  update(v: Vertex): MergedVertex {
     const prev = this.byDigest.get(v.digest);
     if (!prev) {
       const merged: MergedVertex = { ...v, seq: this.byDigest.size + 1, cached: v.cached === true };
       this.byDigest.set(v.digest, merged);
-      return { vertex: merged, isNew: true };
+      return merged;
     }
     const merged: MergedVertex = {
       ...prev,
@@ -172,7 +172,7 @@ export class VertexTable {
       cached: prev.cached || v.cached === true,
     };
     this.byDigest.set(v.digest, merged);
-    return { vertex: merged, isNew: false };
+    return merged;
   }
 
   get(digest: string): MergedVertex | undefined {

@@ -31,6 +31,12 @@ export class BuildError extends Error {
   }
 }
 
+/** The step that failed the build (a cancelled one is not the cause), with its last output lines. */
+export function failedStepOf(printer: ProgressPrinter): FailedStep | undefined {
+  const v = printer.table.all().find((x) => x.error && x.error !== 'context canceled');
+  return v ? { name: v.name ?? '', error: v.error ?? '', logs: printer.stepLogs.get(v.digest) ?? [] } : undefined;
+}
+
 export async function runBuild(buildx: BuildxCommand, argv: string[], metadataFile: string): Promise<BuildResult> {
   // The build's own output (step names, RUN output, BuildKit's error excerpt) is untrusted.
   let batch: string[] = [];
@@ -53,11 +59,8 @@ export async function runBuild(buildx: BuildxCommand, argv: string[], metadataFi
   const vertices = printer.table.all();
   if (res.exitCode !== 0) {
     const errorLine = [...printer.trailer].reverse().find((l) => l.startsWith('ERROR:'));
-    const failed = vertices.find((v) => v.error && v.error !== 'context canceled');
-    const why = errorLine ?? (failed ? `${failed.name}: ${failed.error}` : `buildx exited with code ${res.exitCode}`);
-    const failedStep = failed
-      ? { name: failed.name ?? '', error: failed.error ?? '', logs: printer.stepLogs.get(failed.digest) ?? [] }
-      : undefined;
+    const failedStep = failedStepOf(printer);
+    const why = errorLine ?? (failedStep ? `${failedStep.name}: ${failedStep.error}` : `buildx exited with code ${res.exitCode}`);
     throw new BuildError(`Build failed: ${why.replace(/^ERROR:\s*/, '').replace(/^failed to solve:\s*/, '')}`, vertices, failedStep);
   }
   let metadata: BuildMetadata | undefined;

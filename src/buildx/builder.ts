@@ -33,7 +33,6 @@ export function chooseDriver(requested: Settings['driver'], containerdStore: boo
 export interface InspectResult {
   name: string;
   driver: string;
-  status?: string;
   platforms: string[];
   buildkitVersion?: string;
 }
@@ -51,7 +50,6 @@ export function parseInspect(text: string): InspectResult {
   return {
     name: field('Name') ?? '',
     driver: field('Driver') ?? '',
-    status: field('Status'),
     platforms,
     buildkitVersion: field('BuildKit version') ?? field('Buildkit'),
   };
@@ -79,11 +77,9 @@ export function createBuilderArgs(o: CreateOptions): string[] {
   return argv;
 }
 
-export function builderName(env: NodeJS.ProcessEnv = process.env): string {
-  const run = env.GITHUB_RUN_ID ?? 'local';
-  const attempt = env.GITHUB_RUN_ATTEMPT ?? '1';
-  const rand = Math.random().toString(36).slice(2, 8);
-  return `gba-${run}-${attempt}-${rand}`;
+/** A builder name unique to this run attempt (run id and attempt, from the workflow context) and this step. */
+export function builderName(runId: string): string {
+  return `gba-${runId}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
 async function inspect(buildx: BuildxCommand, name: string): Promise<InspectResult> {
@@ -123,7 +119,7 @@ export async function prepareBuilder(settings: Settings, buildx: BuildxCommand, 
     const info = await inspect(buildx, ctx);
     return { name: ctx, driver: info.driver, platforms: info.platforms, buildkitVersion: info.buildkitVersion, created: false };
   }
-  const name = builderName();
+  const name = builderName(settings.workflow.runId);
   const argv = createBuilderArgs({ name, buildkitImage: settings.buildkitImage, hostNetwork: settings.network === 'host' });
   core.debug(`buildx create argv: ${JSON.stringify(argv)}`);
   record(name);

@@ -1,7 +1,7 @@
 // Where saved Go caches live: registry images (default) or actions/cache.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { run } from '../exec.js';
+import { failureTail, run } from '../exec.js';
 import { args, type BuildxCommand } from '../buildx/command.js';
 import { repositoryOf } from '../ref.js';
 import type { OciIndex, OciManifest } from '../report/sizes.js';
@@ -31,7 +31,7 @@ export class RegistryStore implements GoCacheStore {
     for (const c of entry.read) {
       const res = await run(...args(this.buildx, 'imagetools', 'inspect', c.ref, '--format', '{{json .Manifest}}'), { allowFailure: true });
       if (res.exitCode !== 0) {
-        if (!isNotFound(res.stderr)) lastError = res.stderr.trim().split('\n').pop();
+        if (!isNotFound(res.stderr)) lastError = failureTail(res, 1);
         continue;
       }
       const m = JSON.parse(res.stdout) as InspectedManifest;

@@ -16,7 +16,8 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as core from '@actions/core';
-import { run } from '../exec.js';
+import { failureTail, run } from '../exec.js';
+import { shellQuote } from '../dockerfile/shell.js';
 import { args, type BuildxCommand } from '../buildx/command.js';
 import type { MergedVertex } from '../build/rawjson.js';
 import { type CacheMount, type GoCacheKind } from '../dockerfile/gomounts.js';
@@ -61,9 +62,6 @@ export interface Source {
   buildContext?: { name: string; dir: string };
 }
 
-function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 /** The restore Dockerfile: one RUN that mounts every cache and its saved copy, and untars. */
 export function restoreDockerfile(helperImage: string, sources: Source[]): string {
@@ -234,7 +232,7 @@ export async function restoreGoCaches(
     core.debug(`restore argv: ${JSON.stringify(argv)}`);
     const res = await run(...args(buildx, ...argv), { allowFailure: true });
     if (res.exitCode !== 0) {
-      warnings.push(`Restoring the Go caches failed: ${lastError(res.stderr)}`);
+      warnings.push(`Restoring the Go caches failed: ${failureTail(res, 1)}`);
       for (let i = 0; i < entries.length; i++) entries[i] = { ...entries[i], restored: undefined };
     }
   }
@@ -283,7 +281,7 @@ export async function saveGoCache(
   core.debug(`save ${entry.kind} argv: ${JSON.stringify(argv)}`);
   const res = await run(...args(buildx, ...argv), { allowFailure: true });
   if (res.exitCode !== 0) {
-    return { ...base, saved: false, seconds: (Date.now() - t0) / 1000, error: lastError(res.stderr) };
+    return { ...base, saved: false, seconds: (Date.now() - t0) / 1000, error: failureTail(res, 1) };
   }
   const stats = parseStats(res.stderr + res.stdout);
   let stored: number | undefined;
@@ -295,7 +293,3 @@ export async function saveGoCache(
   return { ...base, saved: true, seconds: (Date.now() - t0) / 1000, stored, ...stats };
 }
 
-function lastError(stderr: string): string {
-  const lines = stderr.trimEnd().split('\n');
-  return (lines.reverse().find((l) => /ERROR|error/.test(l)) ?? lines[0] ?? '').trim();
-}

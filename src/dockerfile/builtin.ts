@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import * as core from '@actions/core';
 import type { Settings, ZeroConfigOptions } from '../settings/types.js';
 import { buildArgMap } from './reader.js';
+import { shellWord } from './shell.js';
 
 export const BUILTIN_USER = '65532:65532';
 
@@ -60,9 +61,6 @@ export function builtinDockerfile(o: Omit<ZeroConfigOptions, 'ldflags'>): string
   return lines.join('\n');
 }
 
-function shellWord(s: string): string {
-  return /^[A-Za-z0-9_./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 /** What the built-in Dockerfile's directory gets as <name>.dockerignore when the context has no .dockerignore of its own. */
 export const BUILTIN_DOCKERIGNORE = ['.git', '.github', '**/*_test.go', '**/testdata', 'Dockerfile*', '*.md', ''].join('\n');

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as core from '@actions/core';
 import { Inputs, Outputs } from '../constants.js';
 import type { Settings } from '../settings/types.js';
-import { buildArgMap, stages, substitute } from './reader.js';
+import { buildArgMap, type Stage, type StageInstruction, stages, substitute } from './reader.js';
 
 export interface Finding {
   rule: string;
@@ -26,13 +26,17 @@ const NONROOT_BASE = /[:-]nonroot(?:$|[-@])/;
 
 const isGoBuild = (s: string) => /\bgo\s+build\b/.test(s);
 
+type LintStage = Omit<Stage, 'ins'> & { ins: (StageInstruction & { text: string })[] };
+type Add = (rule: string, line: number, message: string) => void;
+
 export function lintDockerfile(text: string, o: LintOptions): Finding[] {
   // Each instruction's text with the ARG and ENV values in effect substituted.
-  const all = stages(text, o.buildArgs).map((st) => ({ ...st, ins: st.ins.map((i) => ({ ...i, text: substitute(i.rest, i.vars) })) }));
+  const all: LintStage[] = stages(text, o.buildArgs).map((st) => ({
+    ...st,
+    ins: st.ins.map((i) => ({ ...i, text: substitute(i.rest, i.vars) })),
+  }));
   const findings: Finding[] = [];
-  const names = new Set(all.map((s) => s.name).filter(Boolean));
-  const add = (rule: string, line: number, message: string) => findings.push({ rule, line, message });
-
+  const add: Add = (rule, line, message) => findings.push({ rule, line, message });
   if (!o.hasDockerignore) {
     add(
       'no-dockerignore',
@@ -40,48 +44,8 @@ export function lintDockerfile(text: string, o: LintOptions): Finding[] {
       'No .dockerignore: .git, build output and local secrets are sent to the builder and can invalidate COPY . . on every run',
     );
   }
-
-  for (const s of all) {
-    if (s.base !== 'scratch' && !names.has(s.base) && !s.base.includes('$')) {
-      const ref = s.base.includes('@') ? undefined : s.base.slice(s.base.lastIndexOf('/') + 1);
-      if (ref !== undefined && (!ref.includes(':') || ref.endsWith(':latest'))) {
-        add(
-          'unpinned-base',
-          s.line,
-          `Base image ${s.base} is ${ref.includes(':') ? ':latest' : 'untagged'}; pin a version (or a digest) so builds are repeatable`,
-        );
-      }
-    }
-    const download = s.ins.findIndex((i) => i.keyword === 'RUN' && /\bgo\s+mod\s+download\b/.test(i.text));
-    const copyAll = s.ins.findIndex((i) => i.keyword === 'COPY' && !/--from=/.test(i.rest) && copiesContext(i.rest));
-    if (copyAll !== -1 && download !== -1 && copyAll < download) {
-      add(
-        'copy-before-download',
-        s.ins[copyAll].line,
-        'COPY . . before go mod download: every code change invalidates the module download. Copy go.mod and go.sum, download, then copy the rest',
-      );
-    }
-    for (const i of s.ins) {
-      if (i.keyword === 'ADD' && !/(https?:\/\/|git@|\.git\b)/.test(i.rest)) {
-        add('add-local', i.line, 'ADD for local files: use COPY, which does only that (ADD also unpacks archives and fetches URLs)');
-      }
-      if (i.keyword === 'RUN' && isGoBuild(i.text)) {
-        const goflags = s.vars.GOFLAGS ?? '';
-        const run = `${i.text} ${goflags}`;
-        if (!/-trimpath\b/.test(run))
-          add('go-build-flags', i.line, 'go build without -trimpath: local paths end up in the binary and builds are not reproducible');
-        const ldflags = /-ldflags[= ]+("[^"]*"|'[^']*'|\S+)/.exec(run)?.[1] ?? '';
-        if (!/(^|["'\s])-s(\s|["']|$)/.test(ldflags) || !/(^|["'\s])-w(\s|["']|$)/.test(ldflags)) {
-          add(
-            'go-build-flags',
-            i.line,
-            'go build without -ldflags "-s -w": the symbol table and DWARF data make the binary about 30% bigger',
-          );
-        }
-      }
-    }
-  }
-
+  const names = new Set(all.map((s) => s.name).filter(Boolean));
+  for (const s of all) lintStage(s, names, add);
   const builders = all.filter((s) => s.ins.some((i) => i.keyword === 'RUN' && isGoBuild(i.text)));
   if (o.multiPlatform) {
     for (const b of builders) {
@@ -94,35 +58,75 @@ export function lintDockerfile(text: string, o: LintOptions): Finding[] {
       }
     }
   }
-
   const final = all[all.length - 1];
-  if (final) {
-    if (STATIC_BASE.test(final.base) && builders.length > 0) {
-      const cgoOff = builders.every(
-        (b) => b.vars.CGO_ENABLED === '0' || b.ins.some((i) => i.keyword === 'RUN' && isGoBuild(i.text) && /CGO_ENABLED=0/.test(i.text)),
+  if (final) lintFinalStage(final, builders, add);
+  return findings.sort((a, b) => a.line - b.line || a.rule.localeCompare(b.rule));
+}
+
+/** Rules inside one stage: the base image, the order of module download and COPY, ADD, go build flags. */
+function lintStage(s: LintStage, stageNames: Set<string | undefined>, add: Add): void {
+  if (s.base !== 'scratch' && !stageNames.has(s.base) && !s.base.includes('$')) {
+    const ref = s.base.includes('@') ? undefined : s.base.slice(s.base.lastIndexOf('/') + 1);
+    if (ref !== undefined && (!ref.includes(':') || ref.endsWith(':latest'))) {
+      add(
+        'unpinned-base',
+        s.line,
+        `Base image ${s.base} is ${ref.includes(':') ? ':latest' : 'untagged'}; pin a version (or a digest) so builds are repeatable`,
       );
-      if (!cgoOff) {
-        add(
-          'cgo-static',
-          final.line,
-          `Final stage ${final.base} has no libc, and the Go build does not set CGO_ENABLED=0: the binary may not start`,
-        );
-      }
-    }
-    const users = final.ins.filter((i) => i.keyword === 'USER');
-    const last = users[users.length - 1];
-    if (!last) {
-      if (!NONROOT_BASE.test(final.base))
-        add(
-          'root-user',
-          final.line,
-          'The final stage sets no USER, so the container runs as root; add USER 65532:65532 (or a named non-root user)',
-        );
-    } else if (/^(root|0)(:|$)/.test(last.text.trim())) {
-      add('root-user', last.line, 'The final stage runs as root; use a non-root user such as 65532:65532');
     }
   }
-  return findings.sort((a, b) => a.line - b.line || a.rule.localeCompare(b.rule));
+  const download = s.ins.findIndex((i) => i.keyword === 'RUN' && /\bgo\s+mod\s+download\b/.test(i.text));
+  const copyAll = s.ins.findIndex((i) => i.keyword === 'COPY' && !/--from=/.test(i.rest) && copiesContext(i.rest));
+  if (copyAll !== -1 && download !== -1 && copyAll < download) {
+    add(
+      'copy-before-download',
+      s.ins[copyAll].line,
+      'COPY . . before go mod download: every code change invalidates the module download. Copy go.mod and go.sum, download, then copy the rest',
+    );
+  }
+  for (const i of s.ins) {
+    if (i.keyword === 'ADD' && !/(https?:\/\/|git@|\.git\b)/.test(i.rest)) {
+      add('add-local', i.line, 'ADD for local files: use COPY, which does only that (ADD also unpacks archives and fetches URLs)');
+    }
+    if (i.keyword === 'RUN' && isGoBuild(i.text)) lintGoBuild(`${i.text} ${s.vars.GOFLAGS ?? ''}`, i.line, add);
+  }
+}
+
+function lintGoBuild(run: string, line: number, add: Add): void {
+  if (!/-trimpath\b/.test(run))
+    add('go-build-flags', line, 'go build without -trimpath: local paths end up in the binary and builds are not reproducible');
+  const ldflags = /-ldflags[= ]+("[^"]*"|'[^']*'|\S+)/.exec(run)?.[1] ?? '';
+  if (!/(^|["'\s])-s(\s|["']|$)/.test(ldflags) || !/(^|["'\s])-w(\s|["']|$)/.test(ldflags)) {
+    add('go-build-flags', line, 'go build without -ldflags "-s -w": the symbol table and DWARF data make the binary about 30% bigger');
+  }
+}
+
+/** Rules on the image that ships: a libc-less base needs CGO_ENABLED=0, and it should not run as root. */
+function lintFinalStage(final: LintStage, builders: LintStage[], add: Add): void {
+  if (STATIC_BASE.test(final.base) && builders.length > 0) {
+    const cgoOff = builders.every(
+      (b) => b.vars.CGO_ENABLED === '0' || b.ins.some((i) => i.keyword === 'RUN' && isGoBuild(i.text) && /CGO_ENABLED=0/.test(i.text)),
+    );
+    if (!cgoOff) {
+      add(
+        'cgo-static',
+        final.line,
+        `Final stage ${final.base} has no libc, and the Go build does not set CGO_ENABLED=0: the binary may not start`,
+      );
+    }
+  }
+  const users = final.ins.filter((i) => i.keyword === 'USER');
+  const last = users[users.length - 1];
+  if (!last) {
+    if (!NONROOT_BASE.test(final.base))
+      add(
+        'root-user',
+        final.line,
+        'The final stage sets no USER, so the container runs as root; add USER 65532:65532 (or a named non-root user)',
+      );
+  } else if (/^(root|0)(:|$)/.test(last.text.trim())) {
+    add('root-user', last.line, 'The final stage runs as root; use a non-root user such as 65532:65532');
+  }
 }
 
 /** COPY . . / COPY ./ /src / COPY --chown=x . . : the whole context. */

@@ -6,7 +6,7 @@ import { Inputs, Outputs } from '../constants.js';
 import { registryTags } from './registry.js';
 import { run } from '../exec.js';
 import { InputError, type Settings } from '../settings/types.js';
-import type { WorkflowContext } from '../context.js';
+import { branchOfRef, type WorkflowContext } from '../context.js';
 import { slug } from '../cache/keys.js';
 
 /** A Docker tag (at most 128 characters) from a branch or git tag name. */
@@ -28,9 +28,8 @@ export interface TagPlan {
 export function defaultTags(image: string, ctx: WorkflowContext, knownTags: string[]): TagPlan {
   const short = (sha: string | undefined) => (sha ? [`sha-${sha.slice(0, 7)}`] : []);
   const tag = (t: string) => `${image}:${t}`;
-  const pr = /^refs\/pull\/(\d+)\//.exec(ctx.ref);
-  if (pr || ctx.payload.pull_request?.number) {
-    const n = pr?.[1] ?? String(ctx.payload.pull_request?.number);
+  if (ctx.pullRequest !== undefined) {
+    const n = ctx.pullRequest;
     const names = [`pr-${n}`, ...short(ctx.payload.pull_request?.head?.sha ?? ctx.sha)];
     return { tags: names.map(tag), version: `pr-${n}` };
   }
@@ -53,7 +52,7 @@ export function defaultTags(image: string, ctx: WorkflowContext, knownTags: stri
     }
     return { tags: [...names, ...short(ctx.sha)].map(tag), version: v };
   }
-  const branch = ctx.ref.startsWith('refs/heads/') ? ctx.ref.slice('refs/heads/'.length) : '';
+  const branch = branchOfRef(ctx.ref) ?? '';
   const names = [...(branch ? [tagSlug(branch)] : []), ...short(ctx.sha)];
   return { tags: names.map(tag), version: branch ? tagSlug(branch) : ctx.sha.slice(0, 7) };
 }

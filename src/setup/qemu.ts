@@ -4,7 +4,7 @@
 // emulation is for RUN steps in target-platform stages and for the smoke test.
 import * as fs from 'node:fs';
 import * as core from '@actions/core';
-import { run } from '../exec.js';
+import { failureTail, run } from '../exec.js';
 
 const QEMU_NAME: Record<string, string> = {
   amd64: 'x86_64',
@@ -69,7 +69,7 @@ export async function ensureQemu(platforms: string[], image: string): Promise<st
   const missing = needed.filter((a) => !binfmtRegistered(QEMU_NAME[a] ?? a));
   if (res.exitCode !== 0 || missing.length > 0) {
     core.warning(
-      `QEMU could not be registered for ${missing.join(', ') || needed.join(', ')} (${(res.stderr || res.stdout).trim().split('\n').pop() ?? 'no output'}). ` +
+      `QEMU could not be registered for ${missing.join(', ') || needed.join(', ')} (${failureTail(res, 1) || 'no output'}). ` +
         'Dockerfile stages that RUN commands on those platforms will fail; cross-compiling from $BUILDPLATFORM avoids emulation.',
     );
   }

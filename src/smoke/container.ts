@@ -1,7 +1,7 @@
 // Runs one platform's container and probes it until it is healthy, it fails,
 // or smoke-timeout runs out. The container is always removed.
 import * as core from '@actions/core';
-import { run } from '../exec.js';
+import { failureTail, run } from '../exec.js';
 import { OWNER_LABEL, RUN_LABEL } from '../constants.js';
 import type { SmokeSettings } from '../settings/types.js';
 import { describeProbe, parsePortOutput, type Probe, statusMatches } from './probe.js';
@@ -85,7 +85,7 @@ async function httpAttempt(url: string, probe: Extract<Probe, { kind: 'http' }>,
 
 async function execAttempt(id: string, argv: string[]): Promise<Attempt> {
   const res = await run('docker', ['exec', id, ...argv], { allowFailure: true });
-  const out = (res.stderr || res.stdout).trim().split('\n').slice(-2).join(' ');
+  const out = failureTail(res, 2);
   return res.exitCode === 0
     ? { ok: true, detail: 'exit code 0' }
     : { ok: false, detail: `exit code ${res.exitCode}${out ? `: ${out}` : ''}` };
