@@ -35780,6 +35780,18 @@ function cacheKeys(k) {
         build: sha(`gobuild\n${go}\n${[...k.platforms].sort().join(',')}\n${k.buildId}`).slice(0, 16),
     };
 }
+function refScheme(settings) {
+    if (!settings.cacheRef)
+        return undefined;
+    return {
+        repository: settings.cacheRef.repository,
+        prefix: settings.cacheRef.tag,
+        platforms: settings.platforms,
+        buildId: settings.buildId,
+        scope: settings.workflow.scope,
+        defaultBranch: settings.workflow.defaultBranch,
+    };
+}
 function dedupe(c) {
     const seen = new Set();
     return c.filter((x) => (seen.has(x.ref) ? false : (seen.add(x.ref), true)));
@@ -39552,18 +39564,6 @@ async function setupBuildx(settings) {
 // its own ref first, then the default branch's.
 
 
-function refScheme(settings) {
-    if (!settings.cacheRef)
-        return undefined;
-    return {
-        repository: settings.cacheRef.repository,
-        prefix: settings.cacheRef.tag,
-        platforms: settings.platforms,
-        buildId: settings.buildId,
-        scope: settings.workflow.scope,
-        defaultBranch: settings.workflow.defaultBranch,
-    };
-}
 /** Whether this run may write caches, and if not, why. */
 function saveAllowed(settings) {
     const w = settings.workflow;

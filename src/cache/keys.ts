@@ -2,6 +2,7 @@
 // ref scheme documented in the README is what the unit tests pin down.
 import * as crypto from 'node:crypto';
 import type { GoCacheKind } from '../dockerfile/gomounts.js';
+import type { Settings } from '../settings/types.js';
 
 /**
  * A Docker-tag-safe slug ([a-z0-9._-], no leading or trailing "." or "-") of
@@ -74,6 +75,21 @@ export interface RefScheme {
   /** Whose caches this run writes: the branch, pr-<n>, or the default branch for tags. */
   scope: string;
   defaultBranch: string;
+}
+
+/** The ref scheme of a run, from its settings; undefined without cache-ref. */
+export type RefSettings = Pick<Settings, 'cacheRef' | 'platforms' | 'workflow' | 'buildId'>;
+
+export function refScheme(settings: RefSettings): RefScheme | undefined {
+  if (!settings.cacheRef) return undefined;
+  return {
+    repository: settings.cacheRef.repository,
+    prefix: settings.cacheRef.tag,
+    platforms: settings.platforms,
+    buildId: settings.buildId,
+    scope: settings.workflow.scope,
+    defaultBranch: settings.workflow.defaultBranch,
+  };
 }
 
 export type Match = 'exact' | 'branch' | 'default-branch';

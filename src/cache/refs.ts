@@ -4,25 +4,11 @@
 // its own ref first, then the default branch's.
 import { Inputs } from '../constants.js';
 import type { Settings } from '../settings/types.js';
-import { layerCacheRefs, type RefScheme } from './keys.js';
+import { layerCacheRefs, refScheme, type RefSettings } from './keys.js';
 
 export interface CacheEntries {
   from: string[];
   to: string[];
-}
-
-type RefSettings = Pick<Settings, 'cacheRef' | 'platforms' | 'workflow' | 'buildId'>;
-
-export function refScheme(settings: RefSettings): RefScheme | undefined {
-  if (!settings.cacheRef) return undefined;
-  return {
-    repository: settings.cacheRef.repository,
-    prefix: settings.cacheRef.tag,
-    platforms: settings.platforms,
-    buildId: settings.buildId,
-    scope: settings.workflow.scope,
-    defaultBranch: settings.workflow.defaultBranch,
-  };
 }
 
 /** Whether this run may write caches, and if not, why. */

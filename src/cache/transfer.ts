@@ -62,7 +62,6 @@ export interface Source {
   buildContext?: { name: string; dir: string };
 }
 
-
 /** The restore Dockerfile: one RUN that mounts every cache and its saved copy, and untars. */
 export function restoreDockerfile(helperImage: string, sources: Source[]): string {
   const mounts: string[] = [];
@@ -292,4 +291,3 @@ export async function saveGoCache(
   }
   return { ...base, saved: true, seconds: (Date.now() - t0) / 1000, stored, ...stats };
 }
-

@@ -61,7 +61,6 @@ export function builtinDockerfile(o: Omit<ZeroConfigOptions, 'ldflags'>): string
   return lines.join('\n');
 }
 
-
 /** What the built-in Dockerfile's directory gets as <name>.dockerignore when the context has no .dockerignore of its own. */
 export const BUILTIN_DOCKERIGNORE = ['.git', '.github', '**/*_test.go', '**/testdata', 'Dockerfile*', '*.md', ''].join('\n');
 
