@@ -7,7 +7,20 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAction } from '../../scripts/run-action.mjs';
 import { type GoProxy, startGoProxy } from '../../scripts/goproxy.mjs';
-import { engineUp, exampleWorkspace, leftoverContainers, occurrences, prune, registryBlob, registryManifest, registryTags, startRegistry, stopRegistry, uniqueRepo, workspace } from './engine.js';
+import {
+  engineUp,
+  exampleWorkspace,
+  leftoverContainers,
+  occurrences,
+  prune,
+  registryBlob,
+  registryManifest,
+  registryTags,
+  startRegistry,
+  stopRegistry,
+  uniqueRepo,
+  workspace,
+} from './engine.js';
 
 describe.runIf(engineUp)('faults, private modules and cancellation (real engine)', () => {
   let proxy: GoProxy;

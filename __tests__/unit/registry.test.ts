@@ -53,9 +53,9 @@ describe('RegistryClient on captured registry answers', () => {
     expect(await client.hasBlob(rec.blob.digest)).toBe(false);
     await client.putBlob(rec.blob.digest, Buffer.from(rec.blob.data));
     expect(await client.hasBlob(rec.blob.digest)).toBe(true);
-    expect(await client.putManifest(rec.manifest.digest, 'application/vnd.oci.image.manifest.v1+json', Buffer.from(rec.manifest.data))).toBe(
-      rec.manifest.digest,
-    );
+    expect(
+      await client.putManifest(rec.manifest.digest, 'application/vnd.oci.image.manifest.v1+json', Buffer.from(rec.manifest.data)),
+    ).toBe(rec.manifest.digest);
     await client.putManifest('1.3.0', 'application/vnd.oci.image.manifest.v1+json', Buffer.from(rec.manifest.data));
     expect(await client.tags()).toEqual(['1.3.0']);
     expect(await client.manifestDigest('1.3.0')).toBe(rec.manifest.digest);
@@ -66,7 +66,9 @@ describe('RegistryClient on captured registry answers', () => {
     expect(sent.slice(1).every((s) => s.authorization === expected)).toBe(true);
     // The upload is finished at the Location the registry gave, with the digest added.
     expect(sent[3]).toMatchObject({ method: 'PUT' });
-    expect(sent[3].url).toMatch(new RegExp(`^/v2/acme/api/blobs/uploads/[0-9a-f-]+\\?_state=.*&digest=${rec.blob.digest.replace(':', '%3A')}$`));
+    expect(sent[3].url).toMatch(
+      new RegExp(`^/v2/acme/api/blobs/uploads/[0-9a-f-]+\\?_state=.*&digest=${rec.blob.digest.replace(':', '%3A')}$`),
+    );
   });
 
   it('bearer auth: the captured challenge sends the client to the realm for a pull,push token, which every later request carries', async () => {
