@@ -41560,6 +41560,7 @@ class GhaStore {
 
 
 
+
 function planGoCache(settings) {
     if (!settings.goCache.enabled)
         return { note: `Go caches are not carried across runs: ${settings.goCache.offReason ?? 'off'}` };
@@ -41652,7 +41653,8 @@ async function restoreGoStep(settings, buildx, builder, tempDir) {
     catch (err) {
         return goCacheProblem(settings, `Planning the Go caches failed: ${err.message}`);
     }
-    lib_core/* info */.pq(planned.note);
+    // The note quotes the Dockerfile (mount targets, the base image), which a pull request may have written.
+    printUntrusted(planned.note);
     if (!planned.plan)
         return undefined;
     for (const e of planned.plan.entries)

@@ -17,6 +17,7 @@ import { saveGoCacheState } from '../state.js';
 import type { MergedVertex } from '../build/rawjson.js';
 import { decideSaves, type GoCachePlan, type GoCacheStore, KIND_LABEL, restoreGoCaches, type SaveReport, saveGoCache } from './transfer.js';
 import { Inputs, Outputs } from '../constants.js';
+import { printUntrusted } from '../untrusted.js';
 import { formatBytes } from '../report/outputs.js';
 import { actionsCacheClient, GhaStore, RegistryStore } from './stores.js';
 
@@ -120,7 +121,8 @@ export async function restoreGoStep(
   } catch (err) {
     return goCacheProblem(settings, `Planning the Go caches failed: ${(err as Error).message}`);
   }
-  core.info(planned.note);
+  // The note quotes the Dockerfile (mount targets, the base image), which a pull request may have written.
+  printUntrusted(planned.note);
   if (!planned.plan) return undefined;
   for (const e of planned.plan.entries) core.debug(`${KIND_LABEL[e.kind]} key ${e.key}, writes ${JSON.stringify(e.write)}`);
   let report: Awaited<ReturnType<typeof restoreGoCaches>>;
