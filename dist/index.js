@@ -37943,6 +37943,13 @@ function isValidImageRef(ref) {
     const { repository, tag } = splitRef(ref);
     return REPO_RE.test(repository) && (tag === undefined || TAG_RE.test(tag));
 }
+/**
+ * A registry's (or BuildKit's, or buildx's) words for a ref that does not
+ * exist, as opposed to a registry that cannot be reached or refuses access.
+ */
+function isMissingRef(message) {
+    return /: not found\b|manifest unknown|name unknown|\b404\b/i.test(message);
+}
 /** Docker Hub's API host, and the key its credentials are stored under in config.json. */
 const DOCKER_HUB_HOST = 'registry-1.docker.io';
 const DOCKER_HUB_AUTH_KEY = 'https://index.docker.io/v1/';
@@ -40564,6 +40571,7 @@ function writeSecretFiles(settings, dir) {
 // braces such as ${VERSION}. So this is a small streaming scanner, not a line
 // splitter: a "{" at the top level starts an object only when the next
 // non-blank character is '"' or '}'; anything else is plain text.
+
 class RawJsonDecoder {
     buf = '';
     /** Feeds a chunk; returns every item completed by it. */
@@ -40714,10 +40722,6 @@ function cacheStats(vertices) {
 }
 function formatRate(rate) {
     return rate.toFixed(1);
-}
-/** BuildKit's words for a cache ref that does not exist (as opposed to a registry it cannot reach or that refuses it). */
-function isMissingRef(error) {
-    return /: not found$|manifest unknown|name unknown|\b404\b/i.test(error);
 }
 /** Errors on BuildKit's cache import/export vertices, which do not fail the build. */
 function cacheProblems(vertices) {
@@ -41427,10 +41431,6 @@ function reportBuild(builder, result, cacheStrict) {
 
 
 
-/** A tag that does not exist, as opposed to a registry that cannot be read. */
-function isNotFound(stderr) {
-    return /not found|manifest unknown|name unknown|\b404\b/i.test(stderr);
-}
 class RegistryStore {
     buildx;
     driver;
@@ -41445,7 +41445,7 @@ class RegistryStore {
         for (const c of entry.read) {
             const res = await run(...args(this.buildx, 'imagetools', 'inspect', c.ref, '--format', '{{json .Manifest}}'), { allowFailure: true });
             if (res.exitCode !== 0) {
-                if (!isNotFound(res.stderr))
+                if (!isMissingRef(res.stderr))
                     lastError = failureTail(res, 1);
                 continue;
             }

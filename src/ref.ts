@@ -32,6 +32,14 @@ export function isValidImageRef(ref: string): boolean {
   return REPO_RE.test(repository) && (tag === undefined || TAG_RE.test(tag));
 }
 
+/**
+ * A registry's (or BuildKit's, or buildx's) words for a ref that does not
+ * exist, as opposed to a registry that cannot be reached or refuses access.
+ */
+export function isMissingRef(message: string): boolean {
+  return /: not found\b|manifest unknown|name unknown|\b404\b/i.test(message);
+}
+
 /** Docker Hub's API host, and the key its credentials are stored under in config.json. */
 export const DOCKER_HUB_HOST = 'registry-1.docker.io';
 export const DOCKER_HUB_AUTH_KEY = 'https://index.docker.io/v1/';

@@ -16,7 +16,8 @@ import {
   registryOutput,
   restoreDockerfile,
 } from '../../src/cache/transfer.js';
-import { GhaStore, isNotFound } from '../../src/cache/stores.js';
+import { GhaStore } from '../../src/cache/stores.js';
+import { isMissingRef } from '../../src/ref.js';
 import { FIXTURES, vertices } from './helpers.js';
 
 const dockerfile = (name: string) => fs.readFileSync(path.join(FIXTURES, 'dockerfiles', name), 'utf8');
@@ -287,8 +288,8 @@ describe('restore and save builds', () => {
   it('parses the stats line of a save build and tells a missing tag from an outage', () => {
     expect(parseStats('#5 0.9 go-buildx-stats kind=build total=341 kept=300\n')).toEqual({ total: 341, kept: 300 });
     expect(parseStats('nothing')).toBeUndefined();
-    expect(isNotFound('ERROR: localhost:5000/exp/gocache:nonexist: not found')).toBe(true);
-    expect(isNotFound('ERROR: dial tcp 127.0.0.1:5001: connect: connection refused')).toBe(false);
+    expect(isMissingRef('ERROR: localhost:5000/exp/gocache:nonexist: not found')).toBe(true);
+    expect(isMissingRef('ERROR: dial tcp 127.0.0.1:5001: connect: connection refused')).toBe(false);
   });
 });
 

@@ -6,6 +6,8 @@
 // splitter: a "{" at the top level starts an object only when the next
 // non-blank character is '"' or '}'; anything else is plain text.
 
+import { isMissingRef } from '../ref.js';
+
 export interface Vertex {
   digest: string;
   name?: string;
@@ -238,11 +240,6 @@ export interface CacheProblem {
   error: string;
   /** An import of a ref that does not exist yet: a cold start, not a failure. */
   missing: boolean;
-}
-
-/** BuildKit's words for a cache ref that does not exist (as opposed to a registry it cannot reach or that refuses it). */
-export function isMissingRef(error: string): boolean {
-  return /: not found$|manifest unknown|name unknown|\b404\b/i.test(error);
 }
 
 /** Errors on BuildKit's cache import/export vertices, which do not fail the build. */

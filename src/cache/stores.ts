@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { failureTail, run } from '../exec.js';
 import { args, type BuildxCommand } from '../buildx/command.js';
-import { repositoryOf } from '../ref.js';
+import { isMissingRef, repositoryOf } from '../ref.js';
 import type { OciIndex, OciManifest } from '../report/sizes.js';
 import { compressedSize, isAttestation } from '../report/sizes.js';
 import { type GoCacheStore, type PlanEntry, registryOutput, TAR_NAME } from './transfer.js';
@@ -12,11 +12,6 @@ interface InspectedManifest {
   digest: string;
   mediaType?: string;
   manifests?: OciIndex['manifests'];
-}
-
-/** A tag that does not exist, as opposed to a registry that cannot be read. */
-export function isNotFound(stderr: string): boolean {
-  return /not found|manifest unknown|name unknown|\b404\b/i.test(stderr);
 }
 
 export class RegistryStore implements GoCacheStore {
@@ -31,7 +26,7 @@ export class RegistryStore implements GoCacheStore {
     for (const c of entry.read) {
       const res = await run(...args(this.buildx, 'imagetools', 'inspect', c.ref, '--format', '{{json .Manifest}}'), { allowFailure: true });
       if (res.exitCode !== 0) {
-        if (!isNotFound(res.stderr)) lastError = failureTail(res, 1);
+        if (!isMissingRef(res.stderr)) lastError = failureTail(res, 1);
         continue;
       }
       const m = JSON.parse(res.stdout) as InspectedManifest;
