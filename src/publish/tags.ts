@@ -21,9 +21,9 @@ export interface TagPlan {
 /**
  * - branch push: the branch, slugged, and sha-<7>
  * - pull request: pr-<number> and sha-<7> of the head commit (GITHUB_SHA is the merge commit)
- * - tag vX.Y.Z: X.Y.Z, X.Y, X (not for 0.x) and latest when no known release is newer;
- *   a pre-release gets only its full version
- * knownTags: the repository's git tags, to tell whether this release is the newest.
+ * - tag vX.Y.Z: X.Y.Z; X.Y, X (not for 0.x) and latest, each only when no known release in that
+ *   line is newer; a pre-release gets only its full version
+ * knownTags: the releases already made (git tags and registry tags, see knownReleases).
  */
 export function defaultTags(image: string, ctx: WorkflowContext, knownTags: string[]): TagPlan {
   const short = (sha: string | undefined) => (sha ? [`sha-${sha.slice(0, 7)}`] : []);
