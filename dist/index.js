@@ -35177,6 +35177,7 @@ const Inputs = {
     secrets: 'secrets',
     target: 'target',
     network: 'network',
+    githubToken: 'github-token',
     cacheRef: 'cache-ref',
     cacheMode: 'cache-mode',
     cacheFrom: 'cache-from',
@@ -35258,7 +35259,12 @@ const PINNED_BUILDX_VERSION = '0.19.3';
 const MIN_BUILDX_VERSION = '0.12.0';
 const DEFAULT_BUILDX_DOWNLOAD_URL = 'https://github.com/docker/buildx/releases/download';
 const DEFAULT_BUILDKIT_IMAGE = 'moby/buildkit:buildx-stable-1';
-const DEFAULT_QEMU_IMAGE = 'tonistiigi/binfmt:latest';
+/**
+ * The binfmt image runs privileged, so it is pinned to a release and its digest, and moved on
+ * deliberately (docker/setup-qemu-action's default is the unpinned :latest). The tag is there for
+ * the reader; the digest is what the engine pulls.
+ */
+const DEFAULT_QEMU_IMAGE = 'docker.io/tonistiigi/binfmt:qemu-v10.2.3@sha256:400a4873b838d1b89194d982c45e5fb3cda4593fbfd7e08a02e76b03b21166f0';
 /** Tag used for the BuildKit layer cache when cache-ref names only a repository. */
 const DEFAULT_CACHE_TAG = 'buildcache';
 /** BuildKit secret id that carries go-netrc; mount it at /root/.netrc in the Dockerfile. */
@@ -37845,17 +37851,16 @@ function maskValue(mask, value) {
                 mask(l);
 }
 /**
- * A duration: "30", "30s", "1.5s", "250ms". A bare number is in `bareUnit`,
- * the unit the input's default is written in.
+ * A duration: "30s", "1.5s", "250ms", or a bare number, which is seconds for
+ * every duration input (one unit for all, so no input has to be looked up).
  */
-function parseDuration(read, name, dflt, bareUnit) {
+function parseDuration(read, name, dflt) {
     const raw = read(name).trim() || dflt;
     const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(raw);
     if (!m) {
-        throw new InputError(name, raw, 'is not a duration', `a non-negative number of ${bareUnit === 's' ? 'seconds' : 'milliseconds'}, or a number with "s" or "ms", e.g. ${dflt}`);
+        throw new InputError(name, raw, 'is not a duration', `a number with "s" or "ms", e.g. ${dflt}; a bare number is seconds`);
     }
-    const unit = m[2] ?? bareUnit;
-    return Math.round(Number(m[1]) * (unit === 's' ? 1000 : 1));
+    return Math.round(Number(m[1]) * (m[2] === 'ms' ? 1 : 1000));
 }
 function parseCount(read, name, dflt, max) {
     const raw = read(name).trim();
@@ -38111,12 +38116,17 @@ function parseSmoke(read, platforms) {
             }
         }
     }
-    const timeoutMs = parseDuration(read, Inputs.smokeTimeout, '30', 's');
+    const timeoutMs = parseDuration(read, Inputs.smokeTimeout, '30s');
     if (timeoutMs <= 0)
-        throw new InputError(Inputs.smokeTimeout, read(Inputs.smokeTimeout), 'must be more than zero', 'a positive number of seconds');
-    const intervalMs = parseDuration(read, Inputs.smokeInterval, '250', 'ms');
+        throw new InputError(Inputs.smokeTimeout, read(Inputs.smokeTimeout), 'must be more than zero', 'a duration such as 30s');
+    const intervalMs = parseDuration(read, Inputs.smokeInterval, '250ms');
     if (intervalMs < 10)
-        throw new InputError(Inputs.smokeInterval, read(Inputs.smokeInterval), 'is below 10 ms', 'at least 10 ms');
+        throw new InputError(Inputs.smokeInterval, read(Inputs.smokeInterval), 'is below 10 ms', 'at least 10ms');
+    // Before bare numbers were seconds everywhere, this input's were milliseconds: `250` now reads as
+    // 250 s, which no timeout allows, so say which unit to write rather than probe once and time out.
+    if (intervalMs > timeoutMs) {
+        throw new InputError(Inputs.smokeInterval, read(Inputs.smokeInterval), `is longer than smoke-timeout (${timeoutMs / 1000}s); a bare number is seconds`, 'a duration up to smoke-timeout with its unit, e.g. 250ms');
+    }
     return {
         enabled: parseBool(read, Inputs.smokeTest, true),
         healthPath,
@@ -38124,7 +38134,7 @@ function parseSmoke(read, platforms) {
         healthStatus: parseStatus(read, Inputs.healthStatus),
         healthBody: optional(read, Inputs.healthBody),
         healthCmd: optional(read, Inputs.healthCmd),
-        graceMs: parseDuration(read, Inputs.smokeGrace, '3', 's'),
+        graceMs: parseDuration(read, Inputs.smokeGrace, '3s'),
         timeoutMs,
         intervalMs,
         env: parseKeyValues(read, Inputs.smokeEnv, false),
@@ -38387,9 +38397,24 @@ function checkPublishing(p) {
 function settingsFromInputs() {
     return parseSettings((name) => lib_core/* getInput */.V4(name), process.env, (value) => lib_core/* setSecret */.Pq(value));
 }
+/**
+ * The REST API for the post step's actions/cache cleanup: the runner's API URL and repository, and
+ * `github-token` (masked here, read only when the post step needs it). Undefined without a token.
+ */
+function githubApiFromInputs(env = process.env) {
+    return parseGitHubApi((name) => lib_core/* getInput */.V4(name), env, (value) => lib_core/* setSecret */.Pq(value));
+}
+function parseGitHubApi(read, env, mask) {
+    const token = read(Inputs.githubToken).trim();
+    if (token === '' || !env.GITHUB_REPOSITORY)
+        return undefined;
+    mask(token);
+    return { url: env.GITHUB_API_URL || 'https://api.github.com', repository: env.GITHUB_REPOSITORY, token };
+}
 function parseSettings(read, env = process.env, mask = () => undefined) {
     // Secret inputs first: every value is masked before anything else can fail or print.
     const secrets = parseSecrets(read, mask);
+    parseGitHubApi(read, env, mask);
     const goNetrc = parseNetrc(read, mask);
     const workspace = external_node_path_.resolve(env.GITHUB_WORKSPACE || process.cwd());
     const publishing = parsePublishing(read);
@@ -38413,9 +38438,10 @@ function parseSettings(read, env = process.env, mask = () => undefined) {
         cacheFrom: parseList(read(Inputs.cacheFrom), { commas: false }),
         cacheTo: parseList(read(Inputs.cacheTo), { commas: false }),
         cacheStrict: parseBool(read, Inputs.cacheStrict, false),
-        // Pushed by digest for a merge, the job's digest must be the platform manifest itself, not a
-        // one-platform index around it with an attestation, so that the merged index lists exactly it.
-        provenance: optional(read, Inputs.provenance) ?? (publishing.pushByDigest ? 'false' : undefined),
+        // Unset means buildx's own default, with push-by-digest too: the job's digest is then a
+        // one-platform index with its attestation, and `imagetools create` in the merge job carries the
+        // attestation into the merged index (measured with buildx 0.13: 2 platforms + 2 attestations).
+        provenance: optional(read, Inputs.provenance),
         sbom: optional(read, Inputs.sbom),
         smoke: parseSmoke(read, platforms),
         retries: parseCount(read, Inputs.retries, 2, 10),
@@ -40156,9 +40182,9 @@ const MANIFEST_TYPES = [
     'application/vnd.docker.distribution.manifest.v2+json',
 ].join(', ');
 /** A client for `repository` with the credentials the docker CLI would use. */
-async function registryClient(repository) {
+async function registryClient(repository, actions = 'pull,push') {
     const reg = registryOf(repository);
-    return new RegistryClient(reg, await credentialsFor(reg));
+    return new RegistryClient(reg, await credentialsFor(reg), actions);
 }
 /** The tags already in a repository. */
 async function registryTags(repository) {
@@ -40167,10 +40193,14 @@ async function registryTags(repository) {
 class RegistryClient {
     reg;
     creds;
+    actions;
     token;
-    constructor(reg, creds) {
+    constructor(reg, creds, 
+    /** The token scope's actions; deleting needs `delete` on Docker Hub and distribution's token auth. */
+    actions = 'pull,push') {
         this.reg = reg;
         this.creds = creds;
+        this.actions = actions;
     }
     async request(method, url, body, headers = {}) {
         const send = () => fetch(url, {
@@ -40201,7 +40231,7 @@ class RegistryClient {
         const url = new URL(params.realm);
         if (params.service)
             url.searchParams.set('service', params.service);
-        url.searchParams.set('scope', `repository:${this.reg.path}:pull,push`);
+        url.searchParams.set('scope', `repository:${this.reg.path}:${this.actions}`);
         const res = await fetch(url, { headers: basic ? { Authorization: basic } : {}, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
         if (!res.ok)
             throw new Error(`getting a token from ${url.origin} failed: ${res.status}`);
@@ -40235,6 +40265,22 @@ class RegistryClient {
         if (!res.ok)
             throw new Error(`reading ${this.reg.host}/${this.reg.path}:${reference} failed: ${res.status}`);
         return res.headers.get('docker-content-digest') ?? undefined;
+    }
+    /** A manifest's JSON by digest or tag. */
+    async manifest(reference) {
+        const res = await this.request('GET', this.url(`manifests/${reference}`), undefined, { Accept: MANIFEST_TYPES });
+        if (!res.ok)
+            throw new Error(`reading ${this.reg.host}/${this.reg.path}@${reference} failed: ${res.status}`);
+        return (await res.json());
+    }
+    /**
+     * Deletes a manifest by digest. Registries may refuse: distribution answers 405 UNSUPPORTED unless
+     * deletes are enabled, and ghcr.io has no delete in the registry API at all (only GitHub's packages API).
+     */
+    async deleteManifest(digest) {
+        const res = await this.request('DELETE', this.url(`manifests/${digest}`));
+        const detail = res.ok ? '' : (await res.text()).slice(0, 300).trim();
+        return { deleted: res.status === 202 || res.status === 200, status: res.status, detail };
     }
     async hasBlob(digest) {
         const res = await this.request('HEAD', this.url(`blobs/${digest}`));
@@ -41422,8 +41468,55 @@ function reportBuild(builder, result, cacheStrict) {
     return stats;
 }
 
+;// CONCATENATED MODULE: ./src/cache/ghaentries.ts
+// actions/cache entries are immutable, so a GOCACHE that changes is saved
+// under a new key on every run that compiled something, and each entry can be
+// as large as go-cache-max-size. Left alone they fill the repository's cache
+// quota (10 GB by default) and GitHub evicts the oldest, module caches and
+// other workflows' caches included. So after a save, the entries it
+// superseded (same key prefix, same ref) are deleted through GitHub's REST
+// API, which keeps one build-cache entry per branch or pull request. That
+// needs `actions: write` for the token; without it the save still counts, and
+// the log says what is left and how to allow the cleanup.
+async function call(api, method, p) {
+    return fetch(`${api.url.replace(/\/+$/, '')}/repos/${api.repository}/actions/caches${p}`, {
+        method,
+        headers: {
+            Accept: 'application/vnd.github+json',
+            Authorization: `Bearer ${api.token}`,
+            'X-GitHub-Api-Version': '2022-11-28',
+        },
+        signal: AbortSignal.timeout(30_000),
+    });
+}
+async function failure(res, what) {
+    const body = (await res.text()).slice(0, 200).trim();
+    const hint = res.status === 403 || res.status === 404 ? '; the job needs `permissions: actions: write`' : '';
+    return new Error(`${what} failed: ${res.status}${body ? ` ${body}` : ''}${hint}`);
+}
+/** Deletes every entry of `ref` whose key starts with `prefix`, except `keep`. */
+async function deleteSuperseded(api, ref, prefix, keep) {
+    const q = new URLSearchParams({ key: prefix, ref, per_page: '100' });
+    const res = await call(api, 'GET', `?${q}`);
+    if (!res.ok)
+        throw await failure(res, 'listing the cache entries');
+    const { actions_caches: entries } = (await res.json());
+    // The key parameter matches by prefix; the check is repeated so that nothing else is ever deleted.
+    const old = entries.filter((e) => e.key.startsWith(prefix) && e.key !== keep && e.ref === ref);
+    const deleted = [];
+    for (const e of old) {
+        const del = await call(api, 'DELETE', `/${e.id}`);
+        if (del.status !== 204 && del.status !== 404)
+            throw await failure(del, `deleting the cache entry ${e.key}`);
+        deleted.push({ key: e.key, bytes: e.size_in_bytes });
+    }
+    return { deleted };
+}
+
 ;// CONCATENATED MODULE: ./src/cache/stores.ts
 // Where saved Go caches live: registry images (default) or actions/cache.
+
+
 
 
 
@@ -41494,13 +41587,17 @@ async function actionsCacheClient() {
 class GhaStore {
     client;
     root;
+    cleanup;
     /**
      * root: a fixed directory. actions/cache versions entries by their paths,
      * so restore and save must name the same path on every run.
      */
-    constructor(client, root) {
+    constructor(client, root, 
+    /** The REST API and the run's ref, to delete the build-cache entries a save supersedes. */
+    cleanup) {
         this.client = client;
         this.root = root;
+        this.cleanup = cleanup;
     }
     dir(entry) {
         return external_node_path_.join(this.root, entry.kind);
@@ -41533,10 +41630,34 @@ class GhaStore {
             const id = await this.client.saveCache([this.dir(entry)], entry.write[0]);
             if (id === -1)
                 throw new Error(`actions/cache did not store ${entry.write[0]} (another job is saving that key, or this job may not write caches)`);
-            return external_node_fs_.statSync(external_node_path_.join(this.dir(entry), TAR_NAME[entry.kind])).size;
+            const bytes = external_node_fs_.statSync(external_node_path_.join(this.dir(entry), TAR_NAME[entry.kind])).size;
+            if (entry.kind === 'build')
+                await this.dropSuperseded(entry);
+            return bytes;
         }
         finally {
             external_node_fs_.rmSync(this.dir(entry), { recursive: true, force: true });
+        }
+    }
+    /**
+     * Only the build cache: its key changes on every save. The module cache's key is its content, and
+     * other services of a monorepo share its prefix, so its entries are left to GitHub's eviction.
+     */
+    async dropSuperseded(entry) {
+        const prefix = entry.read[entry.read.length - 1].ref;
+        const keep = entry.write[0];
+        if (!this.cleanup?.api || !this.cleanup.ref) {
+            lib_core/* info */.pq(`Older ${prefix}* entries of this branch are left to GitHub's eviction: no github-token`);
+            return;
+        }
+        try {
+            const { deleted } = await deleteSuperseded(this.cleanup.api, this.cleanup.ref, prefix, keep);
+            const bytes = deleted.reduce((n, d) => n + d.bytes, 0);
+            lib_core/* info */.pq(`Deleted ${deleted.length} superseded build-cache entr${deleted.length === 1 ? 'y' : 'ies'} of ${this.cleanup.ref} (${(bytes / 1e6).toFixed(1)} MB); ${keep} replaces them`);
+        }
+        catch (err) {
+            lib_core/* warning */.$e(`Superseded build-cache entries (${prefix}*) were not deleted: ${err.message}. ` +
+                "Until they are, every run that compiles something adds one entry to the repository's cache quota.");
         }
     }
 }
@@ -41625,8 +41746,8 @@ function listDir(dir) {
 function ghaRoot() {
     return external_node_path_.join(process.env.RUNNER_TEMP || external_node_os_.tmpdir(), 'go-buildx-gha-cache');
 }
-async function storeFor(backend, buildx, driver) {
-    return backend === 'gha' ? new GhaStore(await actionsCacheClient(), ghaRoot()) : new RegistryStore(buildx, driver);
+async function storeFor(backend, buildx, driver, cleanup) {
+    return backend === 'gha' ? new GhaStore(await actionsCacheClient(), ghaRoot(), cleanup) : new RegistryStore(buildx, driver);
 }
 function describeSave(r, fmt) {
     const what = KIND_LABEL[r.kind];
@@ -41640,8 +41761,8 @@ function describeSave(r, fmt) {
     return `${what}: saved ${size}${stored} in ${r.seconds.toFixed(1)}s to ${r.refs.join(', ')}`;
 }
 /** The post step's save: every cache in parallel; each failure is a warning. */
-async function saveGoCaches(buildx, builder, driver, plan, tempDir) {
-    const store = await storeFor(plan.backend, buildx, driver);
+async function saveGoCaches(buildx, builder, driver, plan, tempDir, cleanup) {
+    const store = await storeFor(plan.backend, buildx, driver, cleanup);
     return Promise.all(plan.entries.map((e) => saveGoCache(buildx, builder, plan, e, store, tempDir)));
 }
 /** Restores the Go caches; returns the plan for the save, or undefined when there is nothing to carry. */
@@ -42215,9 +42336,56 @@ async function mergeDigests(input) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/publish/withdraw.ts
+// A gate that fails after BuildKit staged the image by digest (docker-container
+// with a smoke test or a size budget) must not leave that image pullable: it is
+// the one image that is known to be bad. So the staged manifests are deleted
+// where the registry allows it, and where it does not, the log says exactly
+// what is left behind. This never fails the step: the gate's own error does.
+
+
+/** Runs the gates; when one throws and the image was staged by digest, withdraws it, then rethrows. */
+async function withdrawOnFailure(output, digest, gates) {
+    try {
+        return await gates();
+    }
+    catch (err) {
+        if (output.kind === 'stage' && digest)
+            await withdrawStaged(output.repository, digest);
+        throw err;
+    }
+}
+/** Deletes a staged image (the index, then each manifest it lists); warns with what is left when it cannot. */
+async function withdrawStaged(repository, digest) {
+    const ref = `${repository}@${digest}`;
+    try {
+        const client = await registryClient(repository, 'pull,push,delete');
+        const children = ((await client.manifest(digest)).manifests ?? []).map((m) => m.digest);
+        // The index first: once it is gone nothing names the children, and a refusal there leaves the whole image as it was.
+        const results = [];
+        for (const d of [digest, ...children]) {
+            const r = await client.deleteManifest(d);
+            if (!r.deleted && r.status !== 404) {
+                lib_core/* warning */.$e(`The image that failed its gate stays in the registry, untagged but pullable as ${ref}: ` +
+                    `the registry refused to delete ${d} (${r.status}${r.detail ? ` ${r.detail}` : ''}). ` +
+                    "Delete it with the registry's own tools (for ghcr.io, the package's versions page or GitHub's packages API).");
+                return 'left';
+            }
+            results.push(d);
+        }
+        lib_core/* info */.pq(`Deleted the staged image ${ref} (${results.length} manifest(s)), since a gate failed`);
+        return 'deleted';
+    }
+    catch (err) {
+        lib_core/* warning */.$e(`The image that failed its gate stays in the registry, untagged but pullable as ${ref}: ${err.message}`);
+        return 'left';
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/main.ts
 // The pipeline as the README's "What one step does" tells it. Only bad inputs, the build, the gates
 // (size budget, smoke test) and the push fail the step; optional parts warn unless asked to be strict.
+
 
 
 
@@ -42260,14 +42428,17 @@ async function pipeline(input, run) {
     const stats = reportBuild(builder, result, s.cacheStrict);
     const digest = result.metadata?.digest;
     const ref = build.refToTest(digest);
-    const measured = await lib_core/* group */.Os('Image sizes', () => measureImage(buildx, build.output, ref, digest, run, s.platforms));
-    enforceBudget(s.maxImageSize, measured, s.platforms); // a gate: nothing is pushed over budget
-    const smoke = s.smoke.enabled
-        ? await lib_core/* group */.Os('Smoke test', () => runSmoke(s.smoke, build.output, ref, run.runKey, unemulated))
-        : undefined;
-    await summarySafely({ ...s, digest, stats, vertices: result.vertices, buildSeconds: result.seconds, sizes: measured?.sizes, smoke }, buildx);
-    if (smoke && !smoke.passed)
-        throw new SmokeError(failureMessage(smoke));
+    // The gates. A failure here deletes an image BuildKit already staged by digest.
+    await withdrawOnFailure(build.output, digest, async () => {
+        const measured = await lib_core/* group */.Os('Image sizes', () => measureImage(buildx, build.output, ref, digest, run, s.platforms));
+        enforceBudget(s.maxImageSize, measured, s.platforms); // nothing is pushed over budget
+        const smoke = s.smoke.enabled
+            ? await lib_core/* group */.Os('Smoke test', () => runSmoke(s.smoke, build.output, ref, run.runKey, unemulated))
+            : undefined;
+        await summarySafely({ ...s, digest, stats, vertices: result.vertices, buildSeconds: result.seconds, sizes: measured?.sizes, smoke }, buildx);
+        if (smoke && !smoke.passed)
+            throw new SmokeError(failureMessage(smoke));
+    });
     if (s.push)
         await publish(build, buildx, digest, run.tempDir);
     lib_core/* setOutput */.uH(Outputs.pushed, String(s.push));
@@ -42275,6 +42446,7 @@ async function pipeline(input, run) {
 
 ;// CONCATENATED MODULE: ./src/post.ts
 // The post step: removes what main created. It never fails the job.
+
 
 
 
@@ -42301,7 +42473,9 @@ async function post() {
             try {
                 const { plan, builder, driver, buildx } = state.goCache;
                 const t0 = Date.now();
-                const reports = await saveGoCaches(buildx, builder, driver, plan, state.tempDir ?? ghaRoot());
+                // The token is read here, in the step that uses it, rather than carried in the saved state.
+                const cleanup = plan.backend === 'gha' ? { api: githubApiFromInputs(), ref: process.env.GITHUB_REF ?? '' } : undefined;
+                const reports = await saveGoCaches(buildx, builder, driver, plan, state.tempDir ?? ghaRoot(), cleanup);
                 for (const r of reports) {
                     const line = describeSave(r, formatBytes);
                     if (r.error)

@@ -9,8 +9,9 @@
 #
 #   scripts/engine.sh up                 everything above, plus the Go module
 #                                        sources the GOPROXY fixture serves
-#   scripts/engine.sh registry PORT DIR [HTPASSWD]
-#                                        start an extra registry (tests use it)
+#   scripts/engine.sh registry PORT DIR [HTPASSWD] [nodelete]
+#                                        start an extra registry (tests use it);
+#                                        nodelete refuses deletes, as many do
 #   scripts/engine.sh down               stop what `up` started
 #
 # Facts behind the choices: ../shared/notes/engine-facts.md
@@ -141,10 +142,12 @@ start_engine() {
   log "engine up: $(docker version --format '{{.Server.Version}}'), driver $(docker info --format '{{.Driver}}')"
 }
 
-# start_registry PORT DIR [HTPASSWD]: a plain-HTTP distribution registry on
-# loopback, with basic auth when an htpasswd file (bcrypt) is given.
+# start_registry PORT DIR [HTPASSWD] [nodelete]: a plain-HTTP distribution
+# registry on loopback, with basic auth when an htpasswd file (bcrypt) is given,
+# and without the delete API when asked.
 start_registry() {
-  local port=$1 dir=$2 htpasswd=${3:-}
+  local port=$1 dir=$2 htpasswd=${3:-} deletes=true
+  [ "${4:-}" = nodelete ] && deletes=false
   apt_install docker-registry
   if curl -sf "http://127.0.0.1:$port/v2/" >/dev/null 2>&1; then return 0; fi
   mkdir -p "$dir" "$LOGS"
@@ -156,7 +159,7 @@ storage:
   filesystem:
     rootdirectory: $dir
   delete:
-    enabled: true
+    enabled: $deletes
 http:
   addr: 127.0.0.1:$port
 YML
@@ -267,7 +270,7 @@ down() {
 
 case "${1:-up}" in
   up) up ;;
-  registry) start_registry "${2:?port}" "${3:?dir}" "${4:-}" ;;
+  registry) start_registry "${2:?port}" "${3:?dir}" "${4:-}" "${5:-}" ;;
   down) down ;;
   *) die "usage: $0 up|registry PORT DIR|down" ;;
 esac

@@ -1,7 +1,7 @@
 export declare const ROOT: string;
 export declare const BUNDLE: string;
 export declare function parseFileCommands(text: string): Record<string, string>;
-export declare function actionDefaults(file?: string): Record<string, string>;
+export declare function actionDefaults(file?: string, token?: string): Record<string, string>;
 /** The log as the runner shows it: stop-commands block markers removed. */
 export declare function displayedLog(raw: string): string;
 export interface WorkflowCommand {

@@ -22,11 +22,19 @@ import { unintendedCommands, workflowCommands } from './workflow-commands.mjs';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BUNDLE = path.join(ROOT, 'dist', 'index.js');
 
-/** Every input's default from action.yml, as the runner passes it (an input without one is ''). */
-export function actionDefaults(file = path.join(ROOT, 'action.yml')) {
+/**
+ * Every input's default from action.yml, as the runner passes it (an input without one is '').
+ * The runner evaluates expressions in defaults; the only one action.yml uses is the job's token,
+ * for which a made-up token of the same shape stands in.
+ */
+export function actionDefaults(file = path.join(ROOT, 'action.yml'), token = 'ghs_0harness0token0of0the0job0000000000') {
   const action = YAML.parse(fs.readFileSync(file, 'utf8'));
   const out = {};
-  for (const [name, spec] of Object.entries(action.inputs ?? {})) out[name] = spec?.default === undefined ? '' : String(spec.default);
+  for (const [name, spec] of Object.entries(action.inputs ?? {})) {
+    const v = spec?.default === undefined ? '' : String(spec.default).replace(/\$\{\{\s*github\.token\s*\}\}/g, token);
+    if (/\$\{\{/.test(v)) throw new Error(`action.yml: the default of ${name} is an expression the harness does not evaluate: ${v}`);
+    out[name] = v;
+  }
   return out;
 }
 
@@ -174,7 +182,8 @@ export async function runAction(inputs, opts = {}) {
     ...event.env,
     ...opts.env,
   };
-  const withDefaults = { ...actionDefaults(), ...inputs };
+  const token = `ghs_${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
+  const withDefaults = { ...actionDefaults(undefined, token), ...inputs };
   for (const [name, value] of Object.entries(withDefaults)) {
     env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
   }

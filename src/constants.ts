@@ -12,6 +12,7 @@ export const Inputs = {
   secrets: 'secrets',
   target: 'target',
   network: 'network',
+  githubToken: 'github-token',
   cacheRef: 'cache-ref',
   cacheMode: 'cache-mode',
   cacheFrom: 'cache-from',
@@ -96,7 +97,13 @@ export const PINNED_BUILDX_VERSION = '0.19.3';
 export const MIN_BUILDX_VERSION = '0.12.0';
 export const DEFAULT_BUILDX_DOWNLOAD_URL = 'https://github.com/docker/buildx/releases/download';
 export const DEFAULT_BUILDKIT_IMAGE = 'moby/buildkit:buildx-stable-1';
-export const DEFAULT_QEMU_IMAGE = 'tonistiigi/binfmt:latest';
+/**
+ * The binfmt image runs privileged, so it is pinned to a release and its digest, and moved on
+ * deliberately (docker/setup-qemu-action's default is the unpinned :latest). The tag is there for
+ * the reader; the digest is what the engine pulls.
+ */
+export const DEFAULT_QEMU_IMAGE =
+  'docker.io/tonistiigi/binfmt:qemu-v10.2.3@sha256:400a4873b838d1b89194d982c45e5fb3cda4593fbfd7e08a02e76b03b21166f0';
 /** Tag used for the BuildKit layer cache when cache-ref names only a repository. */
 export const DEFAULT_CACHE_TAG = 'buildcache';
 /** BuildKit secret id that carries go-netrc; mount it at /root/.netrc in the Dockerfile. */

@@ -16,6 +16,7 @@ import { summarySafely } from './report/summary.js';
 import { failureMessage, runSmoke, SmokeError } from './smoke/test.js';
 import { publish } from './publish/publish.js';
 import { mergeDigests } from './publish/merge.js';
+import { withdrawOnFailure } from './publish/withdraw.js';
 
 export async function main(): Promise<void> {
   markMain();
@@ -43,16 +44,19 @@ async function pipeline(input: Settings, run: Run): Promise<void> {
   const stats = reportBuild(builder, result, s.cacheStrict);
   const digest = result.metadata?.digest;
   const ref = build.refToTest(digest);
-  const measured = await core.group('Image sizes', () => measureImage(buildx, build.output, ref, digest, run, s.platforms));
-  enforceBudget(s.maxImageSize, measured, s.platforms); // a gate: nothing is pushed over budget
-  const smoke = s.smoke.enabled
-    ? await core.group('Smoke test', () => runSmoke(s.smoke, build.output, ref, run.runKey, unemulated))
-    : undefined;
-  await summarySafely(
-    { ...s, digest, stats, vertices: result.vertices, buildSeconds: result.seconds, sizes: measured?.sizes, smoke },
-    buildx,
-  );
-  if (smoke && !smoke.passed) throw new SmokeError(failureMessage(smoke));
+  // The gates. A failure here deletes an image BuildKit already staged by digest.
+  await withdrawOnFailure(build.output, digest, async () => {
+    const measured = await core.group('Image sizes', () => measureImage(buildx, build.output, ref, digest, run, s.platforms));
+    enforceBudget(s.maxImageSize, measured, s.platforms); // nothing is pushed over budget
+    const smoke = s.smoke.enabled
+      ? await core.group('Smoke test', () => runSmoke(s.smoke, build.output, ref, run.runKey, unemulated))
+      : undefined;
+    await summarySafely(
+      { ...s, digest, stats, vertices: result.vertices, buildSeconds: result.seconds, sizes: measured?.sizes, smoke },
+      buildx,
+    );
+    if (smoke && !smoke.passed) throw new SmokeError(failureMessage(smoke));
+  });
   if (s.push) await publish(build, buildx, digest, run.tempDir);
   core.setOutput(Outputs.pushed, String(s.push));
 }

@@ -7,6 +7,7 @@ import { removeBuilder } from './buildx/builder.js';
 import { removeRunContainers } from './smoke/container.js';
 import { describeSave, ghaRoot, saveGoCaches } from './cache/phases.js';
 import { formatBytes } from './report/outputs.js';
+import { githubApiFromInputs } from './settings/parse.js';
 
 export async function post(): Promise<void> {
   const state = loadState();
@@ -24,7 +25,9 @@ export async function post(): Promise<void> {
       try {
         const { plan, builder, driver, buildx } = state.goCache!;
         const t0 = Date.now();
-        const reports = await saveGoCaches(buildx, builder, driver, plan, state.tempDir ?? ghaRoot());
+        // The token is read here, in the step that uses it, rather than carried in the saved state.
+        const cleanup = plan.backend === 'gha' ? { api: githubApiFromInputs(), ref: process.env.GITHUB_REF ?? '' } : undefined;
+        const reports = await saveGoCaches(buildx, builder, driver, plan, state.tempDir ?? ghaRoot(), cleanup);
         for (const r of reports) {
           const line = describeSave(r, formatBytes);
           if (r.error) core.warning(line);

@@ -89,9 +89,10 @@ export function cachedStepsInLog(log: string): { cached: string[]; steps: string
   return { cached: [...cached].map((k) => names.get(k)!), steps: [...steps].map((k) => names.get(k)!) };
 }
 
-/** Starts an extra registry on loopback (with basic auth when htpasswd is given). */
-export function startRegistry(port: number, dir: string, htpasswd?: string): void {
-  sh('bash', [path.join(ROOT, 'scripts/engine.sh'), 'registry', String(port), dir, ...(htpasswd ? [htpasswd] : [])]);
+/** Starts an extra registry on loopback (with basic auth when htpasswd is given; refusing deletes with `deletes: false`). */
+export function startRegistry(port: number, dir: string, htpasswd?: string, opts: { deletes?: boolean } = {}): void {
+  const args = [htpasswd ?? '', ...(opts.deletes === false ? ['nodelete'] : [])];
+  sh('bash', [path.join(ROOT, 'scripts/engine.sh'), 'registry', String(port), dir, ...args]);
 }
 
 export function stopRegistry(port: number, dir: string): void {

@@ -2,6 +2,8 @@
 // the fixture service's 28 modules come from the local proxy, which counts
 // every download, and `buildx prune -af` between runs plays a fresh runner.
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -197,17 +199,48 @@ describe.runIf(engineUp)('go-cache-backend: gha, up to the @actions/cache calls 
     },
     async saveCache(paths: string[], key: string) {
       calls.push(`save ${key}`);
-      const dir = path.join(store, String(saved.size));
+      const dir = path.join(store, key);
       fs.cpSync(paths[0], dir, { recursive: true });
       saved.set(key, dir);
+      sizes.set(
+        key,
+        fs.readdirSync(dir).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0),
+      );
       return 1;
     },
   };
+  // GitHub's REST API for the cache entries above (list by key prefix and ref, delete by id), on loopback.
+  const sizes = new Map<string, number>();
+  const apiCalls: string[] = [];
+  let apiServer: http.Server;
+  let apiUrl = '';
   beforeAll(async () => {
     proxy = await startGoProxy();
     ws = workspace('__tests__/e2e/goservice');
+    apiServer = http.createServer((req, res) => {
+      const u = new URL(req.url ?? '', 'http://x');
+      apiCalls.push(`${req.method} ${u.pathname}`);
+      const keys = [...saved.keys()];
+      if (req.method === 'GET') {
+        const prefix = u.searchParams.get('key') ?? '';
+        const entries = keys
+          .map((key, id) => ({ id: id + 1, key, ref: 'refs/heads/main', version: 'v', size_in_bytes: sizes.get(key) ?? 0 }))
+          .filter((e) => e.key.startsWith(prefix));
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ total_count: entries.length, actions_caches: entries }));
+        return;
+      }
+      saved.delete(keys[Number(u.pathname.split('/').pop()) - 1]);
+      res.writeHead(204);
+      res.end();
+    });
+    await new Promise<void>((r) => apiServer.listen(0, '127.0.0.1', r));
+    apiUrl = `http://127.0.0.1:${(apiServer.address() as AddressInfo).port}`;
   });
-  afterAll(() => proxy?.close());
+  afterAll(() => {
+    proxy?.close();
+    apiServer?.close();
+  });
 
   const build = () =>
     runAction(
@@ -232,7 +265,8 @@ describe.runIf(engineUp)('go-cache-backend: gha, up to the @actions/cache calls 
     expect(planned.plan?.entries.map((e) => e.kind)).toEqual(['mod', 'build']);
     const buildx = { cmd: 'docker', prefix: ['buildx'] };
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-gha-tmp-'));
-    const gha = new GhaStore(client, path.join(tmp, 'root'));
+    const cleanup = { api: { url: apiUrl, repository: 'acme/hello', token: 'ghs_e2e' }, ref: 'refs/heads/main' };
+    const gha = new GhaStore(client, path.join(tmp, 'root'), cleanup);
 
     prune();
     proxy.reset();
@@ -265,6 +299,25 @@ describe.runIf(engineUp)('go-cache-backend: gha, up to the @actions/cache calls 
     const r = await build();
     expect(r.exitCode, r.log).toBe(0);
     expect(proxy.stats().zipDownloads).toBe(0);
+
+    // That run compiled something, so it saves a new build-cache entry under its own run id; the
+    // first run's entry is then superseded and deleted: one build-cache entry per branch, not one per run.
+    const nextPlan = { ...next.plan!, entries: next.plan!.entries.map((e) => ({ ...e, save: e.kind === 'build' })) };
+    const rep = await saveGoCache(buildx, 'default', nextPlan, nextPlan.entries[1], gha, tmp);
+    expect(rep.error).toBeUndefined();
+    const buildKeys = [...saved.keys()].filter((k) => k.startsWith('go-buildx-gobuild-'));
+    expect(buildKeys).toEqual([expect.stringMatching(/^go-buildx-gobuild-[0-9a-f]{16}-43-1$/)]);
+    // The first run's save listed too, and found nothing to delete.
+    expect(apiCalls).toEqual([
+      'GET /repos/acme/hello/actions/caches',
+      'GET /repos/acme/hello/actions/caches',
+      'DELETE /repos/acme/hello/actions/caches/2',
+    ]);
+    expect(
+      [...saved.keys()].filter((k) => k.startsWith('go-buildx-gomod-')),
+      'the module cache is left alone',
+    ).toHaveLength(1);
+    console.log(`gha entry sizes: ${JSON.stringify(Object.fromEntries(sizes))}`);
   });
 
   it('without the GitHub cache service (as here), the real backend warns and the build goes on', async () => {

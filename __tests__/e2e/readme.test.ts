@@ -1,15 +1,17 @@
-// The README's workflow examples are tests: every ```yaml block that uses the
-// action is read as the runner would read it, its `${{ }}` expressions
-// evaluated against a push to main, its registry names mapped to the local
+// The README's workflows are tests: every ```yaml block that uses the action is
+// read as the runner would read it, under each event its `on:` names (a push to
+// main, a tag push, a pull request from a fork), its `${{ }}` expressions
+// evaluated against that event, its registry names mapped to the local
 // registry, and each of the action's steps run through the runner-faithful
-// harness on the example app, jobs in `needs` order and matrix legs one by
-// one. So the documentation cannot drift from what the action does.
+// harness on the example app, jobs in `needs` order and matrix legs one by one.
+// So the documentation cannot drift from what the action does.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { ROOT, runAction } from '../../scripts/run-action.mjs';
-import { engineUp, exampleWorkspace, REGISTRY } from './engine.js';
+import { eventOf } from '../../scripts/runner-events.mjs';
+import { copyInto, engineUp, registryTags, REGISTRY, workspace } from './engine.js';
 
 const ACTION = /(^|\/)go-buildx-action@/;
 
@@ -21,9 +23,14 @@ interface Step {
 }
 interface Job {
   needs?: string | string[];
-  strategy?: { matrix?: { include?: Record<string, unknown>[] } };
+  strategy?: { matrix?: Record<string, unknown> & { include?: Record<string, unknown>[] } };
   steps?: Step[];
 }
+interface Workflow {
+  on?: string | string[] | Record<string, { tags?: string[] } | null>;
+  jobs?: Record<string, Job>;
+}
+type EventSpec = { kind: 'push' } | { kind: 'tag'; tag: string } | { kind: 'pull_request'; fork: boolean };
 
 /** Every yaml block of the README that uses the action, with the heading it sits under. */
 function readmeSnippets(text: string): { title: string; yaml: string }[] {
@@ -36,30 +43,47 @@ function readmeSnippets(text: string): { title: string; yaml: string }[] {
     const body: string[] = [];
     for (i++; i < lines.length && lines[i].trim() !== '```'; i++) body.push(lines[i]);
     const yaml = body.join('\n');
-    if (ACTION.test(yaml) || /^with:/m.test(yaml)) out.push({ title, yaml });
+    if (ACTION.test(yaml)) out.push({ title, yaml });
   }
   return out;
 }
 
-/** The jobs of a snippet: a workflow's jobs, a list of steps, or a bare `with:` block (one step of the action). */
-function jobsOf(doc: unknown): [string, Job][] {
-  if (Array.isArray(doc)) return [['steps', { steps: doc as Step[] }]];
-  const o = doc as { jobs?: Record<string, Job>; with?: Record<string, unknown> };
-  if (o.jobs) {
-    // needs order: a job runs after the jobs it names.
-    const done: [string, Job][] = [];
-    const pending = Object.entries(o.jobs);
-    while (pending.length > 0) {
-      const i = pending.findIndex(([, j]) => [j.needs ?? []].flat().every((n) => done.some(([d]) => d === n)));
-      done.push(...pending.splice(i === -1 ? 0 : i, 1));
-    }
-    return done;
+/** The events a workflow runs on, as the harness can raise them. */
+function eventsOf(wf: Workflow): EventSpec[] {
+  const on = wf.on ?? 'push';
+  const names = typeof on === 'string' ? [on] : Array.isArray(on) ? on : Object.keys(on);
+  const out: EventSpec[] = [];
+  if (names.includes('push')) {
+    const push = typeof on === 'object' && !Array.isArray(on) ? on.push : undefined;
+    out.push(push?.tags ? { kind: 'tag', tag: 'v1.2.3' } : { kind: 'push' });
   }
-  if (o.with) return [['with', { steps: [{ uses: 'acme/go-buildx-action@v0', with: o.with }] }]];
-  return [];
+  // A fork's pull request: the harder case (read-only token, a head branch that may be called main).
+  if (names.includes('pull_request')) out.push({ kind: 'pull_request', fork: true });
+  if (out.length === 0) throw new Error(`the README workflow runs on ${JSON.stringify(on)}, which this test cannot raise`);
+  return out;
 }
 
-const SHA = '6113728f27ae82c7b1a177c8d03f9e96e0adf246';
+/** Jobs in `needs` order: a job runs after the jobs it names. */
+function jobsInOrder(wf: Workflow): [string, Job][] {
+  const done: [string, Job][] = [];
+  const pending = Object.entries(wf.jobs ?? {});
+  while (pending.length > 0) {
+    const i = pending.findIndex(([, j]) => [j.needs ?? []].flat().every((n) => done.some(([d]) => d === n)));
+    if (i === -1) throw new Error(`jobs with needs that never run: ${pending.map(([n]) => n).join(', ')}`);
+    done.push(...pending.splice(i, 1));
+  }
+  return done;
+}
+
+/** The legs of a matrix: `include` entries, or the product of its lists. */
+function legsOf(job: Job): Record<string, unknown>[] {
+  const m = job.strategy?.matrix;
+  if (!m) return [{}];
+  if (m.include) return m.include;
+  let legs: Record<string, unknown>[] = [{}];
+  for (const [k, values] of Object.entries(m)) legs = legs.flatMap((l) => (values as unknown[]).map((v) => ({ ...l, [k]: v })));
+  return legs;
+}
 
 /** Evaluates the `${{ }}` expressions the README uses: context paths, string literals, == and !=. */
 function evaluate(text: string, lookup: (p: string) => string): string {
@@ -74,29 +98,57 @@ function evaluate(text: string, lookup: (p: string) => string): string {
   });
 }
 
-describe.runIf(engineUp)('README examples run as written (mapped to the local registry)', () => {
+describe.runIf(engineUp)('README workflows run as written, under their events (mapped to the local registry)', () => {
   const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
   const snippets = readmeSnippets(readme);
 
-  it('the README has workflow examples that use the action', () => {
-    expect(snippets.length).toBeGreaterThanOrEqual(3);
+  it('the quick start and every recipe with a workflow are here, each a complete workflow', () => {
+    expect(snippets.map((s) => s.title)).toEqual([
+      'Quick start',
+      'Pull requests, forks included',
+      'Pushes to main: `sha` and `latest` tags',
+      'A tagged release on native runners: push by digest, then merge',
+      'A service in a monorepo',
+      'Private modules over netrc',
+    ]);
+    for (const s of snippets) {
+      const wf = YAML.parse(s.yaml) as Workflow & { permissions?: unknown };
+      expect(wf.on, `${s.title}: on`).toBeDefined();
+      expect(wf.permissions, `${s.title}: permissions`).toBeDefined();
+      for (const [name, job] of Object.entries(wf.jobs ?? {})) {
+        const uses = (job.steps ?? []).map((st) => st.uses ?? '');
+        const action = uses.findIndex((u) => ACTION.test(u));
+        if (action === -1) continue;
+        expect(uses.indexOf('docker/login-action@v3'), `${s.title}/${name}: logs in before the action`).toBeGreaterThan(-1);
+        expect(uses.indexOf('docker/login-action@v3')).toBeLessThan(action);
+        expect(uses.includes('actions/checkout@v4') || name === 'merge', `${s.title}/${name}: checks out`).toBe(true);
+      }
+    }
   });
 
-  it.each(snippets.map((s, i) => [`${i + 1}: ${s.title}`, s]))('%s', async (_name, snippet) => {
+  const cases = snippets.flatMap((s) => eventsOf(YAML.parse(s.yaml) as Workflow).map((e) => [`${s.title} (${e.kind})`, s, e] as const));
+  it.each(cases)('%s', async (_name, snippet, event) => {
     const ns = `${REGISTRY}/readme-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 5)}/`;
     const toLocal = (v: string) => v.replace(/\b(ghcr\.io|docker\.io)\//g, ns);
-    const ws = exampleWorkspace();
-    const results: { job: string; step: string; outputs: Record<string, string> }[] = [];
+    const { env } = eventOf(event);
+    const github: Record<string, string> = {
+      sha: env.GITHUB_SHA,
+      ref: env.GITHUB_REF,
+      ref_name: env.GITHUB_REF_NAME,
+      event_name: env.GITHUB_EVENT_NAME,
+      repository: env.GITHUB_REPOSITORY,
+      actor: 'octocat',
+    };
+    const ws = workspace('example');
+    const results: { job: string; outputs: Record<string, string> }[] = [];
     let ran = 0;
-    for (const [jobName, job] of jobsOf(YAML.parse(snippet.yaml))) {
-      const legs = job.strategy?.matrix?.include ?? [{}];
-      for (const [index, leg] of legs.entries()) {
+    const wf = YAML.parse(snippet.yaml) as Workflow;
+    for (const [jobName, job] of jobsInOrder(wf)) {
+      for (const [index, leg] of legsOf(job).entries()) {
         const stepOutputs: Record<string, Record<string, string>> = {};
         const lookup = (p: string): string => {
           const [head, ...rest] = p.split('.');
-          if (head === 'github') {
-            return { sha: SHA, repository: 'acme/hello', actor: 'octocat', event_name: 'push', ref_name: 'main' }[rest[0]] ?? '';
-          }
+          if (head === 'github' && rest.length === 1 && rest[0] in github) return github[rest[0]];
           if (head === 'secrets') return `readme-secret-${rest[0].toLowerCase()}`;
           if (head === 'matrix') return String(leg[rest[0]] ?? '');
           if (head === 'strategy' && rest[0] === 'job-index') return String(index);
@@ -116,11 +168,30 @@ describe.runIf(engineUp)('README examples run as written (mapped to the local re
           if (!step.uses || !ACTION.test(step.uses)) continue;
           const inputs: Record<string, string> = {};
           for (const [k, v] of Object.entries(step.with ?? {})) inputs[k] = toLocal(evaluate(String(v), lookup));
-          const r = await runAction(inputs, { workspace: ws, event: { kind: 'push' } });
+          // A monorepo recipe names service folders: each gets a copy of the example service.
+          if (inputs.context && !fs.existsSync(path.join(ws, inputs.context))) copyInto(ws, 'example', inputs.context);
+          const r = await runAction(inputs, { workspace: ws, event });
           expect(r.exitCode, `${jobName}[${index}] ${JSON.stringify(inputs)}\n${r.log}`).toBe(0);
           ran++;
           if (step.id) stepOutputs[step.id] = r.outputs;
-          results.push({ job: jobName, step: step.id ?? '', outputs: r.outputs });
+          results.push({ job: jobName, outputs: r.outputs });
+          // What the pull request recipe promises: the caches are read, never written.
+          if (event.kind === 'pull_request' && inputs['save-on'] === 'default-branch' && inputs['cache-ref']) {
+            expect(await registryTags(inputs['cache-ref'].replace(/:[^/]*$/, '')), 'a pull request wrote to the cache').toEqual([]);
+          }
+          // What every recipe with push promises: the tags it reports are in the registry.
+          if ((inputs.push === 'true' && inputs['push-by-digest'] !== 'true') || inputs.merge === 'true') {
+            const tags = r.outputs.tags.split('\n').filter(Boolean);
+            expect(tags.length).toBeGreaterThan(0);
+            // The release recipe's promise for v1.2.3 in a repository with no newer release.
+            if (event.kind === 'tag' && inputs.image && !inputs.tags) {
+              expect(tags.map((t) => t.slice(t.lastIndexOf(':') + 1)).sort()).toEqual(['1', '1.2', '1.2.3', 'latest', 'sha-6113728']);
+            }
+            for (const t of tags) {
+              const colon = t.lastIndexOf(':');
+              expect(await registryTags(t.slice(0, colon)), t).toContain(t.slice(colon + 1));
+            }
+          }
         }
         // Every output the example reads from the action's steps is there.
         for (const m of snippet.yaml.matchAll(/steps\.([\w-]+)\.outputs\.([\w-]+)/g)) {

@@ -11,18 +11,24 @@ import { engineUp, exampleWorkspace, registryBlob, registryManifest, registryTag
 
 describe.runIf(engineUp)('matrix: push by digest, then merge (real engine)', () => {
   const repo = uniqueRepo('matrix-app');
-  it('two platform jobs push untagged digests; the merge job makes one index of exactly those', async () => {
+  it('two platform jobs push untagged digests; the merge job makes one index of exactly those, attestations kept', async () => {
     const ws = exampleWorkspace();
     const digests: Record<string, string> = {};
+    const platformManifests: Record<string, string> = {};
     for (const platform of ['linux/amd64', 'linux/arm64']) {
       const r = await runAction({ image: repo, platforms: platform, push: 'true', 'push-by-digest': 'true' }, { workspace: ws });
       expect(r.exitCode, r.log).toBe(0);
       expect(r.outputs['smoke-passed'], `${platform} was smoke-tested before its digest was output`).toBe('true');
       expect(r.outputs.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
-      // The job's digest is the platform manifest itself.
+      // provenance is buildx's default here too: the job's digest is a one-platform index
+      // holding the platform manifest and its provenance attestation.
       const m = await registryManifest(repo, r.outputs.digest);
-      expect(m!.body.mediaType).toMatch(/manifest\.v1\+json|manifest\.v2\+json/);
+      expect(m!.body.mediaType).toMatch(/index/);
+      const [image, ...attestations] = m!.body.manifests as any[];
+      expect(`${image.platform.os}/${image.platform.architecture}`).toBe(platform);
+      expect(attestations.map((a) => a.annotations['vnd.docker.reference.digest'])).toEqual([image.digest]);
       digests[platform] = r.outputs.digest;
+      platformManifests[platform] = image.digest;
     }
     expect(await registryTags(repo), 'nothing is tagged before the merge').toEqual([]);
     // The docker driver kept each image under a local tag until the upload; none is left.
@@ -35,8 +41,15 @@ describe.runIf(engineUp)('matrix: push by digest, then merge (real engine)', () 
     expect(merged.exitCode, merged.log).toBe(0);
     const index = await registryManifest(repo, '1.0.0');
     expect(index!.body.mediaType).toMatch(/index|manifest\.list/);
-    const listed = Object.fromEntries(index!.body.manifests.map((m: any) => [`${m.platform.os}/${m.platform.architecture}`, m.digest]));
-    expect(listed).toEqual(digests);
+    const entries = index!.body.manifests as any[];
+    const isAttestation = (m: any) => m.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest';
+    const listed = Object.fromEntries(
+      entries.filter((m) => !isAttestation(m)).map((m) => [`${m.platform.os}/${m.platform.architecture}`, m.digest]),
+    );
+    expect(listed).toEqual(platformManifests);
+    // imagetools create carried each job's attestation into the merged index, still pointing at its platform.
+    const attested = entries.filter(isAttestation).map((m) => m.annotations['vnd.docker.reference.digest']);
+    expect(attested.sort()).toEqual(Object.values(platformManifests).sort());
     expect(merged.outputs.digest).toBe(index!.digest);
     expect((await registryManifest(repo, 'latest'))!.digest).toBe(index!.digest);
     expect(Object.keys(JSON.parse(merged.outputs['image-sizes'])).sort()).toEqual(['linux/amd64', 'linux/arm64']);

@@ -3,8 +3,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { Inputs, Outputs } from '../../src/constants.js';
-import { FIXTURES } from './helpers.js';
+import { DEFAULT_QEMU_IMAGE, Inputs, Outputs, PINNED_BUILDX_VERSION } from '../../src/constants.js';
+import { isValidImageRef } from '../../src/ref.js';
+import { parseSettings } from '../../src/settings/parse.js';
+import { ACTION_DEFAULTS, FIXTURES, runnerInputs } from './helpers.js';
 
 const action = parse(fs.readFileSync(path.join(FIXTURES, '..', '..', 'action.yml'), 'utf8')) as {
   inputs: Record<string, { description: string; default?: string }>;
@@ -54,5 +56,72 @@ describe('action.yml', () => {
       expect(action.inputs, name).toHaveProperty(name);
     }
     for (const name of ['digest', 'imageid', 'metadata']) expect(action.outputs, name).toHaveProperty(name);
+  });
+});
+
+// One truth per fact: what action.yml says a default is, what the code falls back to when an input
+// is empty, and what the README's input tables say, are the same.
+describe('defaults agree: action.yml, the settings, the README', () => {
+  const readme = fs.readFileSync(path.join(FIXTURES, '..', '..', 'README.md'), 'utf8');
+  const env = { GITHUB_WORKSPACE: path.join(FIXTURES, '..', '..', 'example'), GITHUB_REF: 'refs/heads/main', GITHUB_RUN_ID: '7' };
+
+  it('the settings parsed from every action.yml default equal those parsed from empty inputs', () => {
+    const cases: Record<string, string>[] = [{}, { tags: 'ghcr.io/acme/api:1', push: 'true', 'cache-ref': 'ghcr.io/acme/api-cache' }];
+    for (const given of cases) {
+      const fromDefaults = parseSettings(runnerInputs(given), env);
+      const fromEmpty = parseSettings((name) => given[name] ?? '', env);
+      expect(fromEmpty).toEqual(fromDefaults);
+    }
+  });
+
+  /** Rows of the README's input tables (header `| input | default | … |`): the input names and the default cell. */
+  const rows = (() => {
+    const out: { names: string[]; dflt: string }[] = [];
+    let inTable = false;
+    for (const line of readme.split('\n')) {
+      if (/^\|\s*input\s*\|\s*default\s*\|/.test(line)) inTable = true;
+      else if (!line.startsWith('|')) inTable = false;
+      else if (inTable && !/^\|\s*-/.test(line)) {
+        const [first, second] = line.split('|').slice(1, 3);
+        out.push({ names: [...first.matchAll(/`([a-z-]+)`/g)].map((m) => m[1]), dflt: second.trim() });
+      }
+    }
+    return out;
+  })();
+
+  it('every input has one row in the README input tables', () => {
+    const listed = rows.flatMap((r) => r.names);
+    expect(
+      listed.filter((n, i) => listed.indexOf(n) !== i),
+      'listed twice',
+    ).toEqual([]);
+    expect(
+      Object.keys(action.inputs).filter((n) => !listed.includes(n)),
+      'not listed',
+    ).toEqual([]);
+  });
+
+  it('every non-empty default in action.yml is the one the README shows', () => {
+    const wrong: string[] = [];
+    for (const [name, spec] of Object.entries(action.inputs)) {
+      if (!spec.default) continue;
+      const row = rows.find((r) => r.names.includes(name));
+      if (!row?.dflt.includes(`\`${spec.default}\``)) wrong.push(`${name}: action.yml ${spec.default}, README ${row?.dflt}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('the README names the buildx version the action installs when none is found', () => {
+    expect(readme).toContain(`buildx ${PINNED_BUILDX_VERSION}`);
+  });
+
+  it('the privileged QEMU image is pinned to a release and its digest, and action.yml says the same', () => {
+    expect(DEFAULT_QEMU_IMAGE).toMatch(/^docker\.io\/tonistiigi\/binfmt:qemu-v\d+\.\d+\.\d+@sha256:[0-9a-f]{64}$/);
+    expect(isValidImageRef(DEFAULT_QEMU_IMAGE)).toBe(true);
+    expect(ACTION_DEFAULTS['qemu-image']).toBe(DEFAULT_QEMU_IMAGE);
+  });
+
+  it('every duration default carries its unit', () => {
+    for (const name of [Inputs.smokeGrace, Inputs.smokeTimeout, Inputs.smokeInterval]) expect(ACTION_DEFAULTS[name]).toMatch(/^\d+(ms|s)$/);
   });
 });

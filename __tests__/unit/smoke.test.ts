@@ -143,19 +143,21 @@ describe('docker run argv', () => {
 
 describe('smoke inputs', () => {
   const read = runnerInputs;
+  // One unit for every bare number: seconds, whatever the input's default is written in.
   it.each([
-    ['', 's', '30', 30000],
-    ['45', 's', '30', 45000],
-    ['1.5s', 's', '30', 1500],
-    ['500ms', 's', '30', 500],
-    ['100', 'ms', '250', 100],
-    ['2s', 'ms', '250', 2000],
-  ] as const)('duration %j (bare unit %s) → %d ms', (raw, unit, dflt, want) => {
-    expect(parseDuration(read({ x: raw }), 'x', dflt, unit)).toBe(want);
+    ['', '30s', 30000],
+    ['45', '30s', 45000],
+    ['1.5s', '30s', 1500],
+    ['500ms', '30s', 500],
+    ['', '250ms', 250],
+    ['2', '250ms', 2000],
+    ['0.1', '250ms', 100],
+  ] as const)('duration %j (default %s) → %d ms', (raw, dflt, want) => {
+    expect(parseDuration(read({ x: raw }), 'x', dflt)).toBe(want);
   });
   it.each(['-1', 'soon', '1m', '5 s'])('duration %j is rejected', (raw) => {
-    expect(() => parseDuration(read({ 'smoke-timeout': raw }), 'smoke-timeout', '30', 's')).toThrow(
-      /Input "smoke-timeout" is invalid: .* is not a duration\. Accepted: /,
+    expect(() => parseDuration(read({ 'smoke-timeout': raw }), 'smoke-timeout', '30s')).toThrow(
+      /Input "smoke-timeout" is invalid: .* is not a duration\. Accepted: a number with "s" or "ms", e\.g\. 30s; a bare number is seconds/,
     );
   });
   it.each([
@@ -194,7 +196,12 @@ describe('smoke inputs', () => {
       /"smoke-platforms" is invalid: "linux\/s390x" is not one of the built platforms\. Accepted: linux\/amd64, linux\/arm64/,
     ],
     [{ 'smoke-timeout': '0' }, /"smoke-timeout" is invalid: .* must be more than zero/],
-    [{ 'smoke-interval': '1' }, /"smoke-interval" is invalid/],
+    [{ 'smoke-interval': '5ms' }, /"smoke-interval" is invalid: "5ms" is below 10 ms/],
+    // The old unit of this input: a bare 250 was milliseconds, and is seconds now.
+    [
+      { 'smoke-interval': '250' },
+      /"smoke-interval" is invalid: "250" is longer than smoke-timeout \(30s\); a bare number is seconds\. Accepted: .*250ms/,
+    ],
     [{ 'smoke-test': 'maybe' }, /"smoke-test" is invalid: "maybe" is not a boolean/],
     [{ 'smoke-env': 'NOT VALID=1' }, /"smoke-env" is invalid/],
   ])('%j is rejected', (inputs, message) => {

@@ -88,8 +88,13 @@ export function ghaRoot(): string {
   return path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'go-buildx-gha-cache');
 }
 
-export async function storeFor(backend: GoCachePlan['backend'], buildx: BuildxCommand, driver: string): Promise<GoCacheStore> {
-  return backend === 'gha' ? new GhaStore(await actionsCacheClient(), ghaRoot()) : new RegistryStore(buildx, driver);
+export async function storeFor(
+  backend: GoCachePlan['backend'],
+  buildx: BuildxCommand,
+  driver: string,
+  cleanup?: ConstructorParameters<typeof GhaStore>[2],
+): Promise<GoCacheStore> {
+  return backend === 'gha' ? new GhaStore(await actionsCacheClient(), ghaRoot(), cleanup) : new RegistryStore(buildx, driver);
 }
 
 export function describeSave(r: SaveReport, fmt: (n: number) => string): string {
@@ -103,8 +108,15 @@ export function describeSave(r: SaveReport, fmt: (n: number) => string): string 
 }
 
 /** The post step's save: every cache in parallel; each failure is a warning. */
-export async function saveGoCaches(buildx: BuildxCommand, builder: string, driver: string, plan: GoCachePlan, tempDir: string) {
-  const store = await storeFor(plan.backend, buildx, driver);
+export async function saveGoCaches(
+  buildx: BuildxCommand,
+  builder: string,
+  driver: string,
+  plan: GoCachePlan,
+  tempDir: string,
+  cleanup?: ConstructorParameters<typeof GhaStore>[2],
+) {
+  const store = await storeFor(plan.backend, buildx, driver, cleanup);
   return Promise.all(plan.entries.map((e) => saveGoCache(buildx, builder, plan, e, store, tempDir)));
 }
 

@@ -1,12 +1,14 @@
 // Where saved Go caches live: registry images (default) or actions/cache.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as core from '@actions/core';
 import { failureTail, run } from '../exec.js';
 import { args, type BuildxCommand } from '../buildx/command.js';
 import { isMissingRef, repositoryOf } from '../ref.js';
 import type { OciIndex, OciManifest } from '../report/sizes.js';
 import { compressedSize, isAttestation } from '../report/sizes.js';
 import { type GoCacheStore, type PlanEntry, registryOutput, TAR_NAME } from './transfer.js';
+import { deleteSuperseded, type GitHubApi } from './ghaentries.js';
 
 interface InspectedManifest {
   digest: string;
@@ -85,6 +87,8 @@ export class GhaStore implements GoCacheStore {
   constructor(
     private readonly client: CacheClient,
     private readonly root: string,
+    /** The REST API and the run's ref, to delete the build-cache entries a save supersedes. */
+    private readonly cleanup?: { api?: GitHubApi; ref: string },
   ) {}
 
   private dir(entry: PlanEntry): string {
@@ -121,9 +125,36 @@ export class GhaStore implements GoCacheStore {
       const id = await this.client.saveCache([this.dir(entry)], entry.write[0]);
       if (id === -1)
         throw new Error(`actions/cache did not store ${entry.write[0]} (another job is saving that key, or this job may not write caches)`);
-      return fs.statSync(path.join(this.dir(entry), TAR_NAME[entry.kind])).size;
+      const bytes = fs.statSync(path.join(this.dir(entry), TAR_NAME[entry.kind])).size;
+      if (entry.kind === 'build') await this.dropSuperseded(entry);
+      return bytes;
     } finally {
       fs.rmSync(this.dir(entry), { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Only the build cache: its key changes on every save. The module cache's key is its content, and
+   * other services of a monorepo share its prefix, so its entries are left to GitHub's eviction.
+   */
+  private async dropSuperseded(entry: PlanEntry): Promise<void> {
+    const prefix = entry.read[entry.read.length - 1].ref;
+    const keep = entry.write[0];
+    if (!this.cleanup?.api || !this.cleanup.ref) {
+      core.info(`Older ${prefix}* entries of this branch are left to GitHub's eviction: no github-token`);
+      return;
+    }
+    try {
+      const { deleted } = await deleteSuperseded(this.cleanup.api, this.cleanup.ref, prefix, keep);
+      const bytes = deleted.reduce((n, d) => n + d.bytes, 0);
+      core.info(
+        `Deleted ${deleted.length} superseded build-cache entr${deleted.length === 1 ? 'y' : 'ies'} of ${this.cleanup.ref} (${(bytes / 1e6).toFixed(1)} MB); ${keep} replaces them`,
+      );
+    } catch (err) {
+      core.warning(
+        `Superseded build-cache entries (${prefix}*) were not deleted: ${(err as Error).message}. ` +
+          "Until they are, every run that compiles something adds one entry to the repository's cache quota.",
+      );
     }
   }
 }

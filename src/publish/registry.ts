@@ -74,9 +74,9 @@ const MANIFEST_TYPES = [
 ].join(', ');
 
 /** A client for `repository` with the credentials the docker CLI would use. */
-export async function registryClient(repository: string): Promise<RegistryClient> {
+export async function registryClient(repository: string, actions = 'pull,push'): Promise<RegistryClient> {
   const reg = registryOf(repository);
-  return new RegistryClient(reg, await credentialsFor(reg));
+  return new RegistryClient(reg, await credentialsFor(reg), actions);
 }
 
 /** The tags already in a repository. */
@@ -89,6 +89,8 @@ export class RegistryClient {
   constructor(
     private readonly reg: Registry,
     private readonly creds?: { username: string; password: string },
+    /** The token scope's actions; deleting needs `delete` on Docker Hub and distribution's token auth. */
+    private readonly actions = 'pull,push',
   ) {}
 
   private async request(method: string, url: string, body?: Buffer, headers: Record<string, string> = {}): Promise<Response> {
@@ -120,7 +122,7 @@ export class RegistryClient {
     if (!params.realm) throw new Error(`the registry ${this.reg.host} asked for authentication it did not describe: ${challenge}`);
     const url = new URL(params.realm);
     if (params.service) url.searchParams.set('service', params.service);
-    url.searchParams.set('scope', `repository:${this.reg.path}:pull,push`);
+    url.searchParams.set('scope', `repository:${this.reg.path}:${this.actions}`);
     const res = await fetch(url, { headers: basic ? { Authorization: basic } : {}, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     if (!res.ok) throw new Error(`getting a token from ${url.origin} failed: ${res.status}`);
     const body = (await res.json()) as { token?: string; access_token?: string };
@@ -152,6 +154,23 @@ export class RegistryClient {
     if (res.status === 404) return undefined;
     if (!res.ok) throw new Error(`reading ${this.reg.host}/${this.reg.path}:${reference} failed: ${res.status}`);
     return res.headers.get('docker-content-digest') ?? undefined;
+  }
+
+  /** A manifest's JSON by digest or tag. */
+  async manifest(reference: string): Promise<{ mediaType?: string; manifests?: { digest: string }[] }> {
+    const res = await this.request('GET', this.url(`manifests/${reference}`), undefined, { Accept: MANIFEST_TYPES });
+    if (!res.ok) throw new Error(`reading ${this.reg.host}/${this.reg.path}@${reference} failed: ${res.status}`);
+    return (await res.json()) as { mediaType?: string; manifests?: { digest: string }[] };
+  }
+
+  /**
+   * Deletes a manifest by digest. Registries may refuse: distribution answers 405 UNSUPPORTED unless
+   * deletes are enabled, and ghcr.io has no delete in the registry API at all (only GitHub's packages API).
+   */
+  async deleteManifest(digest: string): Promise<{ deleted: boolean; status: number; detail: string }> {
+    const res = await this.request('DELETE', this.url(`manifests/${digest}`));
+    const detail = res.ok ? '' : (await res.text()).slice(0, 300).trim();
+    return { deleted: res.status === 202 || res.status === 200, status: res.status, detail };
   }
 
   async hasBlob(digest: string): Promise<boolean> {

@@ -135,11 +135,21 @@ export function parseSmoke(read: Reader, platforms: string[]): SmokeSettings {
       }
     }
   }
-  const timeoutMs = parseDuration(read, Inputs.smokeTimeout, '30', 's');
+  const timeoutMs = parseDuration(read, Inputs.smokeTimeout, '30s');
   if (timeoutMs <= 0)
-    throw new InputError(Inputs.smokeTimeout, read(Inputs.smokeTimeout), 'must be more than zero', 'a positive number of seconds');
-  const intervalMs = parseDuration(read, Inputs.smokeInterval, '250', 'ms');
-  if (intervalMs < 10) throw new InputError(Inputs.smokeInterval, read(Inputs.smokeInterval), 'is below 10 ms', 'at least 10 ms');
+    throw new InputError(Inputs.smokeTimeout, read(Inputs.smokeTimeout), 'must be more than zero', 'a duration such as 30s');
+  const intervalMs = parseDuration(read, Inputs.smokeInterval, '250ms');
+  if (intervalMs < 10) throw new InputError(Inputs.smokeInterval, read(Inputs.smokeInterval), 'is below 10 ms', 'at least 10ms');
+  // Before bare numbers were seconds everywhere, this input's were milliseconds: `250` now reads as
+  // 250 s, which no timeout allows, so say which unit to write rather than probe once and time out.
+  if (intervalMs > timeoutMs) {
+    throw new InputError(
+      Inputs.smokeInterval,
+      read(Inputs.smokeInterval),
+      `is longer than smoke-timeout (${timeoutMs / 1000}s); a bare number is seconds`,
+      'a duration up to smoke-timeout with its unit, e.g. 250ms',
+    );
+  }
   return {
     enabled: parseBool(read, Inputs.smokeTest, true),
     healthPath,
@@ -147,7 +157,7 @@ export function parseSmoke(read: Reader, platforms: string[]): SmokeSettings {
     healthStatus: parseStatus(read, Inputs.healthStatus),
     healthBody: optional(read, Inputs.healthBody),
     healthCmd: optional(read, Inputs.healthCmd),
-    graceMs: parseDuration(read, Inputs.smokeGrace, '3', 's'),
+    graceMs: parseDuration(read, Inputs.smokeGrace, '3s'),
     timeoutMs,
     intervalMs,
     env: parseKeyValues(read, Inputs.smokeEnv, false),

@@ -8,6 +8,7 @@ import { DEFAULT_BUILDKIT_IMAGE, DEFAULT_QEMU_IMAGE, Inputs } from '../constants
 import { workflowContext } from '../context.js';
 import { buildId } from '../cache/keys.js';
 import type { Mask, Reader, Settings } from './types.js';
+import type { GitHubApi } from '../cache/ghaentries.js';
 import { optional, parseBool, parseChoice, parseCount, parseKeyValues, parseList } from './values.js';
 import {
   parseBuildxDownloadUrl,
@@ -39,9 +40,29 @@ export function settingsFromInputs(): Settings {
   );
 }
 
+/**
+ * The REST API for the post step's actions/cache cleanup: the runner's API URL and repository, and
+ * `github-token` (masked here, read only when the post step needs it). Undefined without a token.
+ */
+export function githubApiFromInputs(env: NodeJS.ProcessEnv = process.env): GitHubApi | undefined {
+  return parseGitHubApi(
+    (name) => core.getInput(name),
+    env,
+    (value) => core.setSecret(value),
+  );
+}
+
+export function parseGitHubApi(read: Reader, env: NodeJS.ProcessEnv, mask: Mask): GitHubApi | undefined {
+  const token = read(Inputs.githubToken).trim();
+  if (token === '' || !env.GITHUB_REPOSITORY) return undefined;
+  mask(token);
+  return { url: env.GITHUB_API_URL || 'https://api.github.com', repository: env.GITHUB_REPOSITORY, token };
+}
+
 export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env, mask: Mask = () => undefined): Settings {
   // Secret inputs first: every value is masked before anything else can fail or print.
   const secrets = parseSecrets(read, mask);
+  parseGitHubApi(read, env, mask);
   const goNetrc = parseNetrc(read, mask);
   const workspace = path.resolve(env.GITHUB_WORKSPACE || process.cwd());
   const publishing = parsePublishing(read);
@@ -65,9 +86,10 @@ export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env
     cacheFrom: parseList(read(Inputs.cacheFrom), { commas: false }),
     cacheTo: parseList(read(Inputs.cacheTo), { commas: false }),
     cacheStrict: parseBool(read, Inputs.cacheStrict, false),
-    // Pushed by digest for a merge, the job's digest must be the platform manifest itself, not a
-    // one-platform index around it with an attestation, so that the merged index lists exactly it.
-    provenance: optional(read, Inputs.provenance) ?? (publishing.pushByDigest ? 'false' : undefined),
+    // Unset means buildx's own default, with push-by-digest too: the job's digest is then a
+    // one-platform index with its attestation, and `imagetools create` in the merge job carries the
+    // attestation into the merged index (measured with buildx 0.13: 2 platforms + 2 attestations).
+    provenance: optional(read, Inputs.provenance),
     sbom: optional(read, Inputs.sbom),
     smoke: parseSmoke(read, platforms),
     retries: parseCount(read, Inputs.retries, 2, 10),

@@ -81,22 +81,16 @@ export function maskValue(mask: Mask, value: string): void {
 }
 
 /**
- * A duration: "30", "30s", "1.5s", "250ms". A bare number is in `bareUnit`,
- * the unit the input's default is written in.
+ * A duration: "30s", "1.5s", "250ms", or a bare number, which is seconds for
+ * every duration input (one unit for all, so no input has to be looked up).
  */
-export function parseDuration(read: Reader, name: string, dflt: string, bareUnit: 's' | 'ms'): number {
+export function parseDuration(read: Reader, name: string, dflt: string): number {
   const raw = read(name).trim() || dflt;
   const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(raw);
   if (!m) {
-    throw new InputError(
-      name,
-      raw,
-      'is not a duration',
-      `a non-negative number of ${bareUnit === 's' ? 'seconds' : 'milliseconds'}, or a number with "s" or "ms", e.g. ${dflt}`,
-    );
+    throw new InputError(name, raw, 'is not a duration', `a number with "s" or "ms", e.g. ${dflt}; a bare number is seconds`);
   }
-  const unit = m[2] ?? bareUnit;
-  return Math.round(Number(m[1]) * (unit === 's' ? 1000 : 1));
+  return Math.round(Number(m[1]) * (m[2] === 'ms' ? 1 : 1000));
 }
 
 export function parseCount(read: Reader, name: string, dflt: number, max: number): number {
