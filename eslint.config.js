@@ -35,6 +35,21 @@ export default tseslint.config(
     },
   },
   {
+    // ...and it goes through @actions/exec, as the design card says, not around it.
+    files: ['src/exec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'child_process', message: 'src/exec.ts starts processes through @actions/exec.' },
+            { name: 'node:child_process', message: 'src/exec.ts starts processes through @actions/exec.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['__tests__/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },

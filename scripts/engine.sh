@@ -9,6 +9,7 @@
 #
 #   scripts/engine.sh up                 everything above, plus the Go module
 #                                        sources the GOPROXY fixture serves
+#   scripts/engine.sh sshd PORT DIR KEYS  start an sshd on loopback (tests use it)
 #   scripts/engine.sh registry PORT DIR [HTPASSWD] [nodelete]
 #                                        start an extra registry (tests use it);
 #                                        nodelete refuses deletes, as many do
@@ -173,6 +174,33 @@ YML
   wait_for 20 "registry on $port" sh -c "curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$port/v2/ | grep -qE '200|401'"
 }
 
+# start_sshd PORT DIR AUTHORIZED_KEYS: an OpenSSH server on 127.0.0.1:PORT that
+# takes only the given keys (root, key only), for the private Go module served
+# over git+ssh in the e2e tests. Also installs git and the ssh client, which
+# the test copies into its build image. Idempotent on PORT.
+start_sshd() {
+  local port=$1 dir=$2 keys=$3
+  apt_install openssh-server openssh-client git
+  if [ -f "$dir/sshd.pid" ] && kill -0 "$(cat "$dir/sshd.pid")" 2>/dev/null; then return 0; fi
+  mkdir -p "$dir" /run/sshd
+  [ -f "$dir/host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -f "$dir/host_ed25519"
+  cat >"$dir/sshd_config" <<CFG
+Port $port
+ListenAddress 127.0.0.1
+HostKey $dir/host_ed25519
+PidFile $dir/sshd.pid
+AuthorizedKeysFile $keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+CFG
+  log "starting sshd on 127.0.0.1:$port"
+  /usr/sbin/sshd -f "$dir/sshd_config" -E "$LOGS/sshd-$port.log"
+  wait_for 10 "sshd on $port" bash -c "(exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null"
+}
+
 setup_qemu() {
   apt_install qemu-user-static binfmt-support
   if [ ! -e /proc/sys/fs/binfmt_misc/status ]; then
@@ -250,6 +278,8 @@ up() {
   [ "$(id -u)" = 0 ] || die "run as root (apt-get, dockerd, binfmt)"
   local t0=$SECONDS
   install_go_module_sources
+  # git and OpenSSH: the private module over git+ssh (ssh.test.ts, and the README's ssh recipe's agent).
+  apt_install openssh-server openssh-client git
   install_engine_binaries
   start_engine
   start_registry 5000 /var/lib/gba-registry
@@ -271,6 +301,7 @@ down() {
 case "${1:-up}" in
   up) up ;;
   registry) start_registry "${2:?port}" "${3:?dir}" "${4:-}" "${5:-}" ;;
+  sshd) start_sshd "${2:?port}" "${3:?dir}" "${4:?authorized keys file}" ;;
   down) down ;;
-  *) die "usage: $0 up|registry PORT DIR|down" ;;
+  *) die "usage: $0 up|registry PORT DIR|sshd PORT DIR KEYS|down" ;;
 esac

@@ -216,7 +216,18 @@ export async function runAction(inputs, opts = {}) {
 
   const commands = workflowCommands(main.log);
   const postCommands = workflowCommands(post.log);
-  const inputValues = Object.values(withDefaults).filter(Boolean);
+  // What the action may mask: its inputs, and the secrets they point at, as a runner's `env:` and
+  // files in the workspace (secret-envs, secret-files).
+  const pointedAt = [];
+  for (const line of (withDefaults['secret-envs'] ?? '').split('\n')) {
+    const name = line.split('=')[1]?.trim();
+    if (name && opts.env?.[name] !== undefined) pointedAt.push(opts.env[name]);
+  }
+  for (const line of (withDefaults['secret-files'] ?? '').split('\n')) {
+    const file = line.split('=').slice(1).join('=').trim();
+    if (file && fs.existsSync(path.resolve(workspace, file))) pointedAt.push(fs.readFileSync(path.resolve(workspace, file), 'utf8'));
+  }
+  const inputValues = [...Object.values(withDefaults), ...pointedAt].filter(Boolean);
   const unintended = [...unintendedCommands(commands, inputValues), ...unintendedCommands(postCommands, inputValues)];
   if (unintended.length > 0 && !opts.allowUnintended) {
     throw new Error(

@@ -1,9 +1,13 @@
-// The one place that starts processes. Every command is logged at debug level
-// with its argv; failures carry the command, exit code and stderr tail. Live
-// children are tracked so that a cancelled run can stop them (a buildx client
+// The one place that starts processes, through @actions/exec. Every command is
+// logged at debug level with its argv; failures carry the command, exit code
+// and stderr tail. A cancelled run stops the running children (a buildx client
 // that outlives the action would keep the build running).
-import { type ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import * as core from '@actions/core';
+import * as exec from '@actions/exec';
 import { printUntrusted } from './untrusted.js';
 
 export interface RunOptions {
@@ -44,47 +48,99 @@ export function lastLines(text: string, n: number): string {
   return text.trimEnd().split('\n').slice(-n).join('\n');
 }
 
-const live = new Set<ChildProcess>();
+/**
+ * Our running children, by parent pid. @actions/exec does not hand out the
+ * ChildProcess, so a cancelled run finds them in /proc (Linux, where the
+ * engine runs; elsewhere there is nothing to find and nothing is signalled).
+ */
+export function childPids(procRoot = '/proc', parent = process.pid): number[] {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(procRoot);
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      // "pid (comm) state ppid …": comm may hold spaces and parentheses, so read after the last ")".
+      const stat = fs.readFileSync(path.join(procRoot, e, 'stat'), 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === parent) out.push(Number(e));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
 
 /** Signals every running child; returns how many there were. */
 export function signalChildren(signal: NodeJS.Signals): number {
-  for (const c of live) c.kill(signal);
-  return live.size;
+  const pids = childPids();
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids.length;
 }
 
-export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+function definedEnv(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+export async function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   const display = [cmd, ...args].join(' ');
   core.debug(`exec: ${JSON.stringify([cmd, ...args])}`);
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    let stderr = '';
-    const child = spawn(cmd, args, {
-      stdio: ['pipe', 'pipe', 'pipe'],
+  let stdout = '';
+  let stderr = '';
+  // Decoders, so that a multi-byte character split across two chunks is not mangled.
+  const outText = new StringDecoder('utf8');
+  const errText = new StringDecoder('utf8');
+  const onStdout = (s: string) => {
+    stdout += s;
+    if (opts.echo && s) printUntrusted(s.replace(/\r?\n$/, ''));
+  };
+  const onStderr = (s: string) => {
+    stderr += s;
+    if (s) opts.onStderr?.(s);
+    if (opts.echo && s) printUntrusted(s.replace(/\r?\n$/, ''));
+  };
+  let exitCode: number;
+  // Input goes through a file that the child reads as its stdin (see below); a private directory, removed after.
+  const inputDir = opts.input === undefined ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'gba-stdin-'));
+  try {
+    let stdin = '/dev/null';
+    if (inputDir) {
+      stdin = path.join(inputDir, 'stdin');
+      fs.writeFileSync(stdin, opts.input ?? '', { mode: 0o600 });
+    }
+    // Through a shell, so that the command's stdin is a file, never a pipe that this process writes
+    // to: @actions/exec writes `input` to the child's stdin with no error listener, so a child that
+    // exits before reading would crash the action with EPIPE (the race of sindresorhus/execa#474).
+    // `exec` keeps the command's own pid (for cancellation) and exit code.
+    const code: number | null = await exec.exec('sh', ['-c', 'exec "$@" <"$GBA_STDIN"', 'sh', cmd, ...args], {
+      // The library would print the command line and the output as they come: this wrapper decides what is shown.
+      silent: true,
+      ignoreReturnCode: true,
+      env: { ...definedEnv(), GBA_STDIN: stdin },
+      listeners: { stdout: (b: Buffer) => onStdout(outText.write(b)), stderr: (b: Buffer) => onStderr(errText.write(b)) },
     });
-    live.add(child);
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (s: string) => {
-      stdout += s;
-      if (opts.echo) printUntrusted(s.replace(/\r?\n$/, ''));
-    });
-    child.stderr.on('data', (s: string) => {
-      stderr += s;
-      opts.onStderr?.(s);
-      if (opts.echo) printUntrusted(s.replace(/\r?\n$/, ''));
-    });
-    let spawnError: Error | undefined;
-    child.on('error', (err) => {
-      spawnError = err;
-    });
-    child.on('close', (code, signal) => {
-      live.delete(child);
-      const exitCode = spawnError ? 127 : (code ?? 128 + (signal ? 15 : 0));
-      const result = { exitCode, stdout, stderr: spawnError ? `${stderr}${spawnError.message}` : stderr };
-      if (exitCode !== 0 && !opts.allowFailure) reject(new ExecError(display, result));
-      else resolve(result);
-    });
-    child.stdin.on('error', () => undefined); // a child that exits before reading its input
-    child.stdin.end(opts.input ?? '');
-  });
+    // null: ended by a signal (a cancelled run).
+    exitCode = code ?? 143;
+  } catch (err) {
+    // sh itself could not be started.
+    exitCode = 127;
+    stderr += (err as Error).message;
+  } finally {
+    if (inputDir) fs.rmSync(inputDir, { recursive: true, force: true });
+  }
+  onStdout(outText.end());
+  onStderr(errText.end());
+  const result = { exitCode, stdout, stderr };
+  if (exitCode !== 0 && !opts.allowFailure) throw new ExecError(display, result);
+  return result;
 }

@@ -1,7 +1,7 @@
 // The pipeline as the README's "What one step does" tells it. Only bad inputs, the build, the gates
 // (size budget, smoke test) and the push fail the step; optional parts warn unless asked to be strict.
 import * as core from '@actions/core';
-import { Outputs } from './constants.js';
+import { Inputs, Outputs } from './constants.js';
 import { markMain } from './state.js';
 import { endRun, type Run, startRun } from './lifecycle.js';
 import { settingsFromInputs } from './settings/parse.js';
@@ -33,7 +33,7 @@ export async function main(): Promise<void> {
 }
 
 async function pipeline(input: Settings, run: Run): Promise<void> {
-  const { buildx, builder, unemulated } = await core.group('Set up Buildx', () => setupBuildx(input));
+  const { buildx, builder, unemulated } = await core.group('Set up Buildx', () => setupBuildx(input, run.tempDir));
   const build = await resolveBuild(input, builder, run);
   const s = build.settings;
   const goPlan = await core.group('Restore Go caches', () => restoreGoStep(s, buildx, builder, run.tempDir));
@@ -43,6 +43,12 @@ async function pipeline(input: Settings, run: Run): Promise<void> {
   if (goPlan) recordGoSaves(goPlan, result.vertices, s, builder, buildx);
   const stats = reportBuild(builder, result, s.cacheStrict);
   const digest = result.metadata?.digest;
+  if (build.output.kind === 'none') {
+    // call: check, outline, …: the build printed its answer; there is no image to test or push.
+    core.info(`${Inputs.call}: ${s.flags.call} builds no image: no sizes, no smoke test, nothing pushed`);
+    core.setOutput(Outputs.pushed, 'false');
+    return;
+  }
   const ref = build.refToTest(digest);
   // The gates. A failure here deletes an image BuildKit already staged by digest.
   await withdrawOnFailure(build.output, digest, async () => {

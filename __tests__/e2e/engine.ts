@@ -174,3 +174,47 @@ export function workspace(from?: string, files: Record<string, string> = {}): st
 export function copyInto(ws: string, from: string, dest: string): void {
   fs.cpSync(path.join(ROOT, from), path.join(ws, dest), { recursive: true });
 }
+
+/**
+ * Where a secret could leak to, and how often it is there: the action's logs (its own mask
+ * commands aside), every manifest, config (with the history) and layer of the pushed image,
+ * and every image under the cache repository. `control` counts a needle known to be in a layer,
+ * so that a scan that reads nothing cannot pass.
+ */
+export async function secretScan(o: {
+  secret: string;
+  logs: Record<string, string>;
+  repo: string;
+  tag: string;
+  cacheRepo?: string;
+  control: string;
+}): Promise<{ found: Record<string, number>; control: number }> {
+  const found: Record<string, number> = {};
+  let control = 0;
+  for (const [name, log] of Object.entries(o.logs)) {
+    const visible = log
+      .split('\n')
+      .filter((l) => !l.startsWith('::add-mask::'))
+      .join('\n');
+    found[`log ${name}`] = occurrences(visible, o.secret);
+  }
+  const scanImage = async (repo: string, ref: string, label: string) => {
+    const top = await registryManifest(repo, ref);
+    const digests = top!.body.manifests ? top!.body.manifests.map((m: any) => m.digest) : [top!.digest];
+    found[`${label} index`] = occurrences(JSON.stringify(top!.body), o.secret);
+    for (const d of digests) {
+      const m = await registryManifest(repo, d);
+      found[`${label} manifest ${d.slice(0, 19)}`] = occurrences(JSON.stringify(m!.body), o.secret);
+      if (m!.body.config)
+        found[`${label} config+history ${d.slice(0, 19)}`] = occurrences(await registryBlob(repo, m!.body.config.digest), o.secret);
+      for (const l of m!.body.layers ?? []) {
+        const blob = await registryBlob(repo, l.digest);
+        found[`${label} layer ${l.digest.slice(0, 19)}`] = occurrences(blob, o.secret);
+        control += occurrences(blob, o.control);
+      }
+    }
+  };
+  await scanImage(o.repo, o.tag, 'image');
+  if (o.cacheRepo) for (const t of await registryTags(o.cacheRepo)) await scanImage(o.cacheRepo, t, `cache ${t}`);
+  return { found, control };
+}

@@ -5,7 +5,9 @@
 // registry, and each of the action's steps run through the runner-faithful
 // harness on the example app, jobs in `needs` order and matrix legs one by one.
 // So the documentation cannot drift from what the action does.
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
@@ -33,8 +35,8 @@ interface Workflow {
 type EventSpec = { kind: 'push' } | { kind: 'tag'; tag: string } | { kind: 'pull_request'; fork: boolean };
 
 /** Every yaml block of the README that uses the action, with the heading it sits under. */
-function readmeSnippets(text: string): { title: string; yaml: string }[] {
-  const out: { title: string; yaml: string }[] = [];
+function readmeSnippets(text: string): { title: string; yaml: string; onGitHub?: string }[] {
+  const out: { title: string; yaml: string; onGitHub?: string }[] = [];
   let title = '';
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -43,7 +45,9 @@ function readmeSnippets(text: string): { title: string; yaml: string }[] {
     const body: string[] = [];
     for (i++; i < lines.length && lines[i].trim() !== '```'; i++) body.push(lines[i]);
     const yaml = body.join('\n');
-    if (ACTION.test(yaml)) out.push({ title, yaml });
+    // A recipe that cannot run on one machine says which job of .github/workflows/e2e.yml runs it.
+    const onGitHub = /^# runs in \.github\/workflows\/e2e\.yml: ([\w-]+)/.exec(yaml)?.[1];
+    if (ACTION.test(yaml)) out.push({ title, yaml, onGitHub });
   }
   return out;
 }
@@ -98,6 +102,16 @@ function evaluate(text: string, lookup: (p: string) => string): string {
   });
 }
 
+/** An ssh-agent holding a fresh key, as webfactory/ssh-agent leaves one for later steps. */
+function sshAgent(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-agent-'));
+  const sock = path.join(dir, 'agent.sock');
+  execFileSync('ssh-agent', ['-a', sock]);
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'key')]);
+  execFileSync('ssh-add', ['-q', path.join(dir, 'key')], { env: { ...process.env, SSH_AUTH_SOCK: sock } });
+  return sock;
+}
+
 describe.runIf(engineUp)('README workflows run as written, under their events (mapped to the local registry)', () => {
   const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
   const snippets = readmeSnippets(readme);
@@ -108,8 +122,10 @@ describe.runIf(engineUp)('README workflows run as written, under their events (m
       'Pull requests, forks included',
       'Pushes to main: `sha` and `latest` tags',
       'A tagged release on native runners: push by digest, then merge',
+      'Several native nodes in one builder',
       'A service in a monorepo',
       'Private modules over netrc',
+      'Private modules over ssh',
     ]);
     for (const s of snippets) {
       const wf = YAML.parse(s.yaml) as Workflow & { permissions?: unknown };
@@ -126,7 +142,24 @@ describe.runIf(engineUp)('README workflows run as written, under their events (m
     }
   });
 
-  const cases = snippets.flatMap((s) => eventsOf(YAML.parse(s.yaml) as Workflow).map((e) => [`${s.title} (${e.kind})`, s, e] as const));
+  it('a recipe marked as running on GitHub names a job of .github/workflows/e2e.yml that uses the same inputs', () => {
+    const e2e = YAML.parse(fs.readFileSync(path.join(ROOT, '.github/workflows/e2e.yml'), 'utf8')) as Workflow;
+    for (const s of snippets.filter((x) => x.onGitHub)) {
+      const job = e2e.jobs?.[s.onGitHub!];
+      expect(job, `${s.title}: e2e.yml job ${s.onGitHub}`).toBeDefined();
+      const recipe = Object.values((YAML.parse(s.yaml) as Workflow).jobs ?? {})
+        .flatMap((j) => j.steps ?? [])
+        .find((st) => ACTION.test(st.uses ?? ''));
+      const there = (job!.steps ?? []).find((st) => st.uses === './');
+      for (const k of Object.keys(recipe?.with ?? {}).filter((k) => !['image', 'cache-ref'].includes(k))) {
+        expect(there?.with, `${s.title}: e2e.yml ${s.onGitHub} sets ${k}`).toHaveProperty(k);
+      }
+    }
+  });
+
+  const cases = snippets
+    .filter((s) => !s.onGitHub)
+    .flatMap((s) => eventsOf(YAML.parse(s.yaml) as Workflow).map((e) => [`${s.title} (${e.kind})`, s, e] as const));
   it.each(cases)('%s', async (_name, snippet, event) => {
     const ns = `${REGISTRY}/readme-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 5)}/`;
     const toLocal = (v: string) => v.replace(/\b(ghcr\.io|docker\.io)\//g, ns);
@@ -170,7 +203,9 @@ describe.runIf(engineUp)('README workflows run as written, under their events (m
           for (const [k, v] of Object.entries(step.with ?? {})) inputs[k] = toLocal(evaluate(String(v), lookup));
           // A monorepo recipe names service folders: each gets a copy of the example service.
           if (inputs.context && !fs.existsSync(path.join(ws, inputs.context))) copyInto(ws, 'example', inputs.context);
-          const r = await runAction(inputs, { workspace: ws, event });
+          // The ssh recipe forwards the agent an earlier step started (webfactory/ssh-agent): one with a key in it.
+          const env = inputs.ssh === 'default' ? { SSH_AUTH_SOCK: sshAgent() } : undefined;
+          const r = await runAction(inputs, { workspace: ws, event, env });
           expect(r.exitCode, `${jobName}[${index}] ${JSON.stringify(inputs)}\n${r.log}`).toBe(0);
           ran++;
           if (step.id) stepOutputs[step.id] = r.outputs;

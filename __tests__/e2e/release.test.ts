@@ -170,7 +170,7 @@ describe.runIf(engineUp)('lint annotations (real engine)', () => {
 describe.runIf(engineUp)('job summary rendered by headless Chromium (real build)', () => {
   it('has the table, the size change and a valid mermaid timeline', async () => {
     if (!chromiumPath()) {
-      if (process.env.CI === 'true') throw new Error('chromium is missing: .ci/run installs it');
+      if (process.env.CI === 'true') throw new Error('chromium is missing: npm test installs it when run as root');
       console.warn('!!! chromium missing: summary rendering not checked');
       return;
     }

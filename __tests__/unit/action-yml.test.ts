@@ -1,5 +1,6 @@
 // action.yml, the constants file and the settings parser must agree on every name.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -35,27 +36,66 @@ describe('action.yml', () => {
     expect(missing).toEqual([]);
   });
 
-  it('keeps the docker/build-push-action names', () => {
-    for (const name of [
-      'context',
-      'file',
-      'platforms',
-      'tags',
-      'push',
-      'build-args',
-      'labels',
-      'secrets',
-      'target',
-      'network',
-      'cache-from',
-      'cache-to',
-      'builder',
-      'provenance',
-      'sbom',
-    ]) {
+  // docker/build-push-action's input and output names, as facts (v6), so that a workflow moves over unchanged.
+  const BUILD_PUSH_INPUTS = [
+    'add-hosts',
+    'allow',
+    'annotations',
+    'attests',
+    'build-args',
+    'build-contexts',
+    'builder',
+    'cache-from',
+    'cache-to',
+    'call',
+    'cgroup-parent',
+    'context',
+    'file',
+    'github-token',
+    'labels',
+    'load',
+    'network',
+    'no-cache',
+    'no-cache-filters',
+    'outputs',
+    'platforms',
+    'provenance',
+    'pull',
+    'push',
+    'sbom',
+    'secret-envs',
+    'secret-files',
+    'secrets',
+    'shm-size',
+    'ssh',
+    'tags',
+    'target',
+    'ulimit',
+  ];
+  it('has every docker/build-push-action input and output, by the same name, in action.yml and the README', () => {
+    const readme = fs.readFileSync(path.join(FIXTURES, '..', '..', 'README.md'), 'utf8');
+    for (const name of BUILD_PUSH_INPUTS) {
       expect(action.inputs, name).toHaveProperty(name);
+      expect(readme, name).toContain(`\`${name}\``);
     }
     for (const name of ['digest', 'imageid', 'metadata']) expect(action.outputs, name).toHaveProperty(name);
+  });
+  it('the settings read every input of action.yml', () => {
+    const asked = new Set<string>();
+    const read = runnerInputs({ tags: 'ghcr.io/acme/api:1' });
+    // The example has a Dockerfile; a context with only a go.mod also reads the built-in Dockerfile's inputs.
+    const zeroConfig = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-zero-'));
+    fs.writeFileSync(path.join(zeroConfig, 'go.mod'), 'module example.com/zero\n\ngo 1.24\n');
+    for (const ws of [path.join(FIXTURES, '..', '..', 'example'), zeroConfig]) {
+      parseSettings(
+        (name) => {
+          asked.add(name);
+          return read(name);
+        },
+        { GITHUB_WORKSPACE: ws, GITHUB_REPOSITORY: 'acme/hello' },
+      );
+    }
+    expect(Object.keys(action.inputs).filter((n) => !asked.has(n))).toEqual([]);
   });
 });
 

@@ -3,12 +3,37 @@ import { buildArgs, chooseOutput, hasGate, type BuildPlan } from '../../src/buil
 import { workflowContext } from '../../src/context.js';
 import { buildId } from '../../src/cache/keys.js';
 import { cacheEntries } from '../../src/cache/refs.js';
-import { createBuilderArgs } from '../../src/buildx/builder.js';
+import { appendNodeArgs, createBuilderArgs, type CreateOptions } from '../../src/buildx/builder.js';
+import type { BuildFlags } from '../../src/settings/types.js';
+
+const NO_FLAGS: BuildFlags = {
+  addHosts: [],
+  allow: [],
+  annotations: [],
+  attests: [],
+  buildContexts: [],
+  noCache: false,
+  noCacheFilters: [],
+  pull: false,
+  ssh: [],
+  ulimit: [],
+  secretRefs: [],
+  outputs: [],
+  load: false,
+};
 
 const base: BuildPlan = {
   builder: 'default',
   driver: 'docker',
-  settings: { file: '/ws/Dockerfile', context: '/ws', platforms: ['linux/amd64', 'linux/arm64'], tags: [], buildArgs: [], labels: [] },
+  settings: {
+    file: '/ws/Dockerfile',
+    context: '/ws',
+    platforms: ['linux/amd64', 'linux/arm64'],
+    tags: [],
+    buildArgs: [],
+    labels: [],
+    flags: NO_FLAGS,
+  },
   cache: { from: [], to: [] },
   secretFiles: [],
   metadataFile: '/tmp/m.json',
@@ -85,6 +110,92 @@ describe('buildx build argv', () => {
         'type=image,push=false',
         '/ws',
       ],
+    ],
+    [
+      "every docker/build-push-action pass-through input, in buildx's own flags",
+      {
+        s: {
+          flags: {
+            ...NO_FLAGS,
+            addHosts: ['docker:10.180.0.1', 'db=10.0.0.2'],
+            allow: ['security.insecure'],
+            annotations: ['index:org.opencontainers.image.description=an api'],
+            attests: ['type=sbom,generator=image'],
+            buildContexts: ['alpine=docker-image://alpine:3.20', 'shared=./shared'],
+            cgroupParent: 'ci',
+            noCache: true,
+            noCacheFilters: ['builder'],
+            pull: true,
+            shmSize: '128m',
+            ssh: ['default', 'github=/home/runner/.ssh/id_ed25519'],
+            ulimit: ['nofile=1024:1024'],
+            secretRefs: ['id=token,env=GH_TOKEN', 'id=cert,src=/ws/cert.pem'],
+          },
+        },
+      },
+      [
+        ...head,
+        '--secret',
+        'id=token,env=GH_TOKEN',
+        '--secret',
+        'id=cert,src=/ws/cert.pem',
+        '--add-host',
+        'docker:10.180.0.1',
+        '--add-host',
+        'db=10.0.0.2',
+        '--allow',
+        'security.insecure',
+        '--annotation',
+        'index:org.opencontainers.image.description=an api',
+        '--attest',
+        'type=sbom,generator=image',
+        '--build-context',
+        'alpine=docker-image://alpine:3.20',
+        '--build-context',
+        'shared=./shared',
+        '--cgroup-parent',
+        'ci',
+        '--no-cache',
+        '--no-cache-filter',
+        'builder',
+        '--pull',
+        '--shm-size',
+        '128m',
+        '--ssh',
+        'default',
+        '--ssh',
+        'github=/home/runner/.ssh/id_ed25519',
+        '--ulimit',
+        'nofile=1024:1024',
+        '--output',
+        'type=image,push=false',
+        '/ws',
+      ],
+    ],
+    [
+      'allow: network.host is asked for once when network: host already asked for it (docker-container)',
+      { driver: 'docker-container', output: { kind: 'registry' }, s: { network: 'host', flags: { ...NO_FLAGS, allow: ['network.host'] } } },
+      [...head, '--network', 'host', '--allow', 'network.host', '--output', 'type=image,push=true', '/ws'],
+    ],
+    [
+      "outputs replace the action's own output",
+      { output: { kind: 'custom', outputs: ['type=local,dest=out', 'type=tar,dest=img.tar'] } },
+      [...head, '--output', 'type=local,dest=out', '--output', 'type=tar,dest=img.tar', '/ws'],
+    ],
+    [
+      'call: check builds no image, so there is no output',
+      { output: { kind: 'none' }, s: { flags: { ...NO_FLAGS, call: 'check' } } },
+      [...head, '--call', 'check', '/ws'],
+    ],
+    [
+      'load on docker-container without push: the docker exporter puts it in the engine',
+      { driver: 'docker-container', output: { kind: 'engine', load: true }, s: { flags: { ...NO_FLAGS, load: true } } },
+      [...head, '--output', 'type=docker', '/ws'],
+    ],
+    [
+      'load on docker-container with push: the engine gets a copy too',
+      { driver: 'docker-container', output: { kind: 'registry' }, s: { flags: { ...NO_FLAGS, load: true } } },
+      [...head, '--output', 'type=image,push=true', '--output', 'type=docker', '/ws'],
     ],
   ])('%s', (_name, over, want) => {
     const plan: BuildPlan = { ...base, ...over, settings: { ...base.settings, ...over.s } };
@@ -232,11 +343,14 @@ describe('cache entries: per platform set, build and scope', () => {
   });
 });
 
+const ENT = '--allow-insecure-entitlement network.host --allow-insecure-entitlement security.insecure';
+const create = { name: 'gba-1', buildkitImage: 'moby/buildkit:buildx-stable-1', hostNetwork: false, driverOpts: [] as string[] };
+
 describe('buildx create argv', () => {
-  it.each([
+  it.each<[string, CreateOptions, string[]]>([
     [
-      'default network',
-      { name: 'gba-1', buildkitImage: 'moby/buildkit:buildx-stable-1', hostNetwork: false },
+      'docker-container: the BuildKit image and the entitlements; booted later, by inspect --bootstrap',
+      { ...create, driver: 'docker-container' },
       [
         'create',
         '--name',
@@ -246,19 +360,16 @@ describe('buildx create argv', () => {
         '--driver-opt',
         'image=moby/buildkit:buildx-stable-1',
         '--buildkitd-flags',
-        '--allow-insecure-entitlement network.host --allow-insecure-entitlement security.insecure',
-        '--label',
-        'io.github.go-buildx-action=builder',
-        '--bootstrap',
+        ENT,
       ],
     ],
     [
       'host network',
-      { name: 'gba-2', buildkitImage: 'mirror.local/buildkit:v0.16.0', hostNetwork: true },
+      { ...create, driver: 'docker-container', buildkitImage: 'mirror.local/buildkit:v0.16.0', hostNetwork: true },
       [
         'create',
         '--name',
-        'gba-2',
+        'gba-1',
         '--driver',
         'docker-container',
         '--driver-opt',
@@ -266,13 +377,129 @@ describe('buildx create argv', () => {
         '--driver-opt',
         'network=host',
         '--buildkitd-flags',
-        '--allow-insecure-entitlement network.host --allow-insecure-entitlement security.insecure',
-        '--label',
-        'io.github.go-buildx-action=builder',
-        '--bootstrap',
+        ENT,
+      ],
+    ],
+    [
+      'driver-opts as setup-buildx takes them: an image= there wins over buildkit-image; buildkitd-config',
+      {
+        ...create,
+        driver: 'docker-container',
+        hostNetwork: true,
+        driverOpts: ['image=mirror.gcr.io/moby/buildkit:v0.18.2', 'network=bridge', 'memory=4g'],
+        configFile: '/tmp/run/buildkitd.toml',
+      },
+      [
+        'create',
+        '--name',
+        'gba-1',
+        '--driver',
+        'docker-container',
+        '--driver-opt',
+        'image=mirror.gcr.io/moby/buildkit:v0.18.2',
+        '--driver-opt',
+        'network=bridge',
+        '--driver-opt',
+        'memory=4g',
+        '--buildkitd-config',
+        '/tmp/run/buildkitd.toml',
+        '--buildkitd-flags',
+        ENT,
+      ],
+    ],
+    [
+      'remote: the endpoint, TLS through driver-opts, no image and no daemon flags (the daemon runs with its own)',
+      {
+        ...create,
+        driver: 'remote',
+        endpoint: 'tcp://buildkitd:1234',
+        driverOpts: ['cacert=/certs/ca.pem', 'cert=/certs/cert.pem', 'key=/certs/key.pem'],
+      },
+      [
+        'create',
+        '--name',
+        'gba-1',
+        '--driver',
+        'remote',
+        '--driver-opt',
+        'cacert=/certs/ca.pem',
+        '--driver-opt',
+        'cert=/certs/cert.pem',
+        '--driver-opt',
+        'key=/certs/key.pem',
+        'tcp://buildkitd:1234',
+      ],
+    ],
+    [
+      'kubernetes: image and driver-opts, entitlements',
+      { ...create, driver: 'kubernetes', driverOpts: ['namespace=ci', 'replicas=2'] },
+      [
+        'create',
+        '--name',
+        'gba-1',
+        '--driver',
+        'kubernetes',
+        '--driver-opt',
+        'image=moby/buildkit:buildx-stable-1',
+        '--driver-opt',
+        'namespace=ci',
+        '--driver-opt',
+        'replicas=2',
+        '--buildkitd-flags',
+        ENT,
       ],
     ],
   ])('%s', (_n, o, want) => {
     expect(createBuilderArgs(o)).toEqual(want);
+  });
+
+  it.each<[string, Parameters<typeof appendNodeArgs>, string[]]>([
+    [
+      'a remote arm64 node appended to a remote builder',
+      [
+        'gba-1',
+        'remote',
+        { name: 'arm64', endpoint: 'tcp://arm64-buildkitd:1234', platforms: ['linux/arm64'], driverOpts: ['cacert=/c/ca.pem'] },
+      ],
+      [
+        'create',
+        '--append',
+        '--name',
+        'gba-1',
+        '--node',
+        'arm64',
+        '--platform',
+        'linux/arm64',
+        '--driver-opt',
+        'cacert=/c/ca.pem',
+        'tcp://arm64-buildkitd:1234',
+      ],
+    ],
+    [
+      'a docker-container node on another engine, with the same buildkitd config',
+      [
+        'gba-1',
+        'docker-container',
+        { endpoint: 'ssh://runner@arm64-host', platforms: ['linux/arm64', 'linux/arm/v7'], driverOpts: [] },
+        '/tmp/b.toml',
+      ],
+      [
+        'create',
+        '--append',
+        '--name',
+        'gba-1',
+        '--platform',
+        'linux/arm64',
+        '--platform',
+        'linux/arm/v7',
+        '--buildkitd-config',
+        '/tmp/b.toml',
+        '--buildkitd-flags',
+        ENT,
+        'ssh://runner@arm64-host',
+      ],
+    ],
+  ])('append: %s', (_n, a, want) => {
+    expect(appendNodeArgs(...a)).toEqual(want);
   });
 });

@@ -15,10 +15,14 @@ import {
   parseStats,
   registryOutput,
   restoreDockerfile,
+  targetPlatform,
 } from '../../src/cache/transfer.js';
+import { planGoCacheForNodes } from '../../src/cache/phases.js';
+import { parseInspect } from '../../src/buildx/builder.js';
+import { parseSettings } from '../../src/settings/parse.js';
 import { GhaStore } from '../../src/cache/stores.js';
 import { isMissingRef } from '../../src/ref.js';
-import { FIXTURES, vertices } from './helpers.js';
+import { FIXTURES, fixture, runnerInputs, vertices } from './helpers.js';
 
 const dockerfile = (name: string) => fs.readFileSync(path.join(FIXTURES, 'dockerfiles', name), 'utf8');
 
@@ -376,5 +380,73 @@ describe('q. actions/cache backend', () => {
     const mk = ghaKeys('mod', 'k1', '7-1');
     expect((await store('go-buildx-gomod-k1', 1).find(entry(mod, mk.read, mk.write)))?.restored.match).toBe('exact');
     expect((await store('go-buildx-gomod-k0', 1).find(entry(mod, mk.read, mk.write)))?.restored.match).toBe('branch');
+  });
+});
+
+describe('a builder of several nodes: each node restores and saves its own caches', () => {
+  const nodes = parseInspect(fixture('buildx-inspect-multinode.txt')).nodes;
+  const settings = parseSettings(runnerInputs({ 'cache-ref': 'ghcr.io/acme/api-cache' }), {
+    GITHUB_WORKSPACE: path.join(FIXTURES, '..', '..', 'example'),
+    GITHUB_REF: 'refs/heads/main',
+    GITHUB_RUN_ID: '7',
+  });
+
+  it('the step names of a captured build give each step its target platform', () => {
+    const goBuild = vertices('rawjson-change.txt').filter((v) => /go build/.test(v.name ?? '') && /RUN/.test(v.name ?? ''));
+    expect(goBuild.map((v) => targetPlatform(v.name)).sort()).toEqual(['linux/amd64', 'linux/arm64']);
+  });
+
+  it("plans per node (captured inspect of remote amd64 + appended arm64): GOCACHE keyed by the node's platforms, the module cache saved once", () => {
+    const { plan, note } = planGoCacheForNodes(settings, nodes);
+    expect(plan!.entries.map((e) => [e.kind, e.node?.name, e.node?.platforms, e.follower])).toEqual([
+      ['mod', 'gba-capture0', ['linux/amd64'], false],
+      ['build', 'gba-capture0', ['linux/amd64'], false],
+      ['mod', 'gba-capture-arm64', ['linux/arm64'], true],
+      ['build', 'gba-capture-arm64', ['linux/arm64'], false],
+    ]);
+    const [modA, buildA, modB, buildB] = plan!.entries;
+    expect(modB.key).toBe(modA.key);
+    expect(buildB.key).not.toBe(buildA.key);
+    expect(buildA.write[0]).toContain(buildA.key);
+    expect(note).toMatch(/per node \(gba-capture0: linux\/amd64; gba-capture-arm64: linux\/arm64\)/);
+    // With one node (or none known) the plan is the single-builder one.
+    expect(planGoCacheForNodes(settings, nodes.slice(0, 1)).plan!.entries.every((e) => e.node === undefined)).toBe(true);
+  });
+
+  it('saves per node: a node saves GOCACHE when a step of its platforms ran; the module cache from the first node only', () => {
+    const { plan } = planGoCacheForNodes(settings, nodes);
+    const d = decideSaves(plan!, vertices('rawjson-cold.txt'), { ok: true });
+    expect(d.entries.map((e) => [e.kind, e.node?.name, e.save, e.skipReason])).toEqual([
+      ['mod', 'gba-capture0', true, undefined],
+      ['build', 'gba-capture0', true, undefined],
+      ['mod', 'gba-capture-arm64', false, 'the same modules are saved from the first node'],
+      ['build', 'gba-capture-arm64', true, undefined],
+    ]);
+    // A node whose platforms built nothing has nothing new to save.
+    const riscv = { ...plan!, entries: plan!.entries.slice(3).map((e) => ({ ...e, node: { name: 'rv', platforms: ['linux/riscv64'] } })) };
+    expect(decideSaves(riscv, vertices('rawjson-cold.txt'), { ok: true }).entries[0].save).toBe(false);
+  });
+
+  it('the helper builds name a platform of their node, so buildx runs them there', () => {
+    const argv = helperBuildArgv({
+      builder: 'b',
+      dockerfile: '/t/Dockerfile',
+      contextDir: '/t',
+      buildArgs: [],
+      output: 'type=cacheonly',
+      nonce: 'n',
+      platform: 'linux/arm64',
+    });
+    expect(argv.slice(0, 9)).toEqual([
+      'build',
+      '--builder',
+      'b',
+      '--progress=plain',
+      '--provenance=false',
+      '--file',
+      '/t/Dockerfile',
+      '--platform',
+      'linux/arm64',
+    ]);
   });
 });

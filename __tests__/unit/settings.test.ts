@@ -113,7 +113,35 @@ const BAD: [string, string, RegExp, Record<string, string>?][] = [
   ['push', 'true', /needs at least one entry in "tags"/],
   ['cache-strict', '1', /"cache-strict" is invalid: "1" is not a boolean/],
   ['cache-mode', 'maximum', /"cache-mode" is invalid: "maximum" is not a known value\. Accepted: min, max/],
-  ['driver', 'kubernetes', /"driver" is invalid: "kubernetes" is not a known value\. Accepted: auto, docker, docker-container/],
+  ['driver', 'podman', /"driver" is invalid: "podman" is not a known value\. Accepted: auto, docker, docker-container, remote, kubernetes/],
+  ['endpoint', '', /"endpoint" is invalid: "" is needed with driver: remote\. Accepted: the BuildKit address/, { driver: 'remote' }],
+  ['append', '- endpoint: tcp://arm:1234', /"append" is invalid: .* needs a builder that takes nodes, not driver: auto/],
+  ['append', 'name: arm', /"append" is invalid: "name: arm" is not a list/, { driver: 'remote', endpoint: 'tcp://a:1' }],
+  [
+    'append',
+    '- endpoint: tcp://arm:1234\n  platform: linux/arm64',
+    /"append" is invalid: "<node 1>" has unknown keys platform/,
+    { driver: 'remote', endpoint: 'tcp://a:1' },
+  ],
+  [
+    'append',
+    '- platforms: linux/arm65',
+    /"append" is invalid: "<node 1> platforms linux\/arm65" is not a known platform/,
+    { driver: 'remote', endpoint: 'tcp://a:1' },
+  ],
+  ['driver-opts', 'image=moby/buildkit:v0.18.2', /"driver-opts" is invalid: .* cannot configure the docker driver/, { driver: 'docker' }],
+  [
+    'buildkitd-config',
+    'no/such.toml',
+    /"buildkitd-config" is invalid: "no\/such.toml" is not a file in the workspace/,
+    { driver: 'docker-container' },
+  ],
+  [
+    'buildkitd-config-inline',
+    '[worker.oci]',
+    /cannot be combined with buildkitd-config/,
+    { driver: 'docker-container', 'buildkitd-config': 'Dockerfile' },
+  ],
   ['context', 'does-not-exist', /"context" is invalid: "does-not-exist" is not a directory/],
   ['context', 'https://github.com/acme/app.git', /remote context/],
   ['file', 'missing/Dockerfile', /"file" is invalid: "missing\/Dockerfile" does not exist/],
@@ -161,6 +189,33 @@ const BAD: [string, string, RegExp, Record<string, string>?][] = [
   ['digests', 'sha256:abc', /"digests" is invalid: "sha256:abc" is not a digest/, { merge: 'true', tags: 'r/app:1' }],
   ['digests', `sha256:${'a'.repeat(64)}`, /is only used with merge: true/],
   ['lint', 'loud', /"lint" is invalid: "loud" is not a known value\. Accepted: off, warn, strict/],
+  [
+    'secret-envs',
+    'token=GBA_UNSET_VAR',
+    /"secret-envs" is invalid: "token=GBA_UNSET_VAR" names the environment variable GBA_UNSET_VAR, which is not set/,
+  ],
+  ['secret-envs', 'TOKEN', /"secret-envs" is invalid: "<entry 1 of 1>" is not id=ENV/],
+  ['secret-files', 'cert=no/such/file.pem', /"secret-files" is invalid: "cert=no\/such\/file.pem" names .* which is not a file/],
+  ['build-contexts', 'shared', /"build-contexts" is invalid: "shared" is not name=source/],
+  ['build-contexts', 'shared=../../etc', /"build-contexts" is invalid: .* outside the workspace/],
+  ['call', 'Check Me', /"call" is invalid: "Check Me" is not a method\. Accepted: build, check, outline or targets/],
+  ['call', 'check', /"call" is invalid: "check" builds no image, so there is nothing to push/, { push: 'true', tags: 'r/a:1' }],
+  [
+    'outputs',
+    'type=local,dest=out',
+    /"outputs" is invalid: "type=local,dest=out" cannot be combined with push: true/,
+    { push: 'true', tags: 'r/a:1' },
+  ],
+  ['outputs', 'type=local,dest=out', /cannot be combined with load: true/, { load: 'true' }],
+  [
+    'max-image-size',
+    '20MB',
+    /"max-image-size" is invalid: .* needs the image in the engine or a registry, which outputs replaces/,
+    { outputs: 'type=local,dest=out' },
+  ],
+  ['no-cache', 'maybe', /"no-cache" is invalid: "maybe" is not a boolean/],
+  ['load', 'yes', /"load" is invalid/],
+  ['pull', '1', /"pull" is invalid/],
 ];
 
 describe('bad inputs', () => {
@@ -202,6 +257,62 @@ describe('bad inputs', () => {
     } catch (e) {
       expect((e as Error).message).not.toContain('sup3rs3cret');
     }
+  });
+});
+
+describe('docker/setup-buildx-action builder options', () => {
+  it('append as setup-buildx takes it: a YAML list of nodes, lists as YAML or CSV', () => {
+    const s = parse({
+      driver: 'remote',
+      endpoint: 'tcp://amd64:1234',
+      'driver-opts': 'cacert=/c/ca.pem\ncert=/c/cert.pem',
+      'buildkitd-config-inline': '[registry."docker.io"]\n  mirrors = ["mirror.gcr.io"]',
+      append:
+        '- name: arm64\n  endpoint: tcp://arm64:1234\n  platforms: linux/arm64,linux/arm/v7\n  driver-opts:\n    - cacert=/c/ca.pem\n- endpoint: tcp://riscv:1234\n  platforms: [linux/riscv64]',
+    });
+    expect(s.builderOptions).toEqual({
+      driverOpts: ['cacert=/c/ca.pem', 'cert=/c/cert.pem'],
+      buildkitdConfig: undefined,
+      buildkitdConfigInline: '[registry."docker.io"]\n  mirrors = ["mirror.gcr.io"]',
+      endpoint: 'tcp://amd64:1234',
+      append: [
+        { name: 'arm64', endpoint: 'tcp://arm64:1234', platforms: ['linux/arm64', 'linux/arm/v7'], driverOpts: ['cacert=/c/ca.pem'] },
+        { name: undefined, endpoint: 'tcp://riscv:1234', platforms: ['linux/riscv64'], driverOpts: [] },
+      ],
+    });
+  });
+});
+
+describe('docker/build-push-action inputs added for the drop-in', () => {
+  it('secret-envs and secret-files mask the values they point at, and pass only the reference', () => {
+    const dir = fs.mkdtempSync(path.join(ws, '.gba-secret-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'cert.pem'), 'line-one-s3cret\nline-two-s3cret\n');
+      const masked: string[] = [];
+      const s = parse(
+        { 'secret-envs': 'token=GBA_TEST_TOKEN', 'secret-files': `cert=${path.relative(ws, dir)}/cert.pem` },
+        { GBA_TEST_TOKEN: 'env-s3cret-value' },
+        (v) => masked.push(v),
+      );
+      expect(s.flags.secretRefs).toEqual(['id=token,env=GBA_TEST_TOKEN', `id=cert,src=${path.join(dir, 'cert.pem')}`]);
+      expect(masked).toEqual(expect.arrayContaining(['env-s3cret-value', 'line-one-s3cret', 'line-two-s3cret']));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('no-cache turns the Go caches off, saying why', () => {
+    expect(parse({ 'no-cache': 'true', 'cache-ref': 'ghcr.io/acme/c' }).goCache).toMatchObject({
+      enabled: false,
+      offReason: 'no-cache: true',
+    });
+  });
+
+  it('lists as build-push-action splits them: newline or comma; call: build is the default build', () => {
+    const s = parse({ 'add-hosts': 'a:1.2.3.4,b:5.6.7.8', allow: 'network.host\nsecurity.insecure', call: 'build' });
+    expect(s.flags.addHosts).toEqual(['a:1.2.3.4', 'b:5.6.7.8']);
+    expect(s.flags.allow).toEqual(['network.host', 'security.insecure']);
+    expect(s.flags.call).toBeUndefined();
   });
 });
 

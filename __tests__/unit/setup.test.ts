@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { chooseDriver, isContainerdStore, parseInspect } from '../../src/buildx/builder.js';
+import { chooseDriver, isContainerdStore, nodeForPlatform, parseInspect } from '../../src/buildx/builder.js';
 import { buildxDownloadUrl, parseBuildxVersion } from '../../src/buildx/install.js';
 import { emulatorsNeeded, nativePlatform } from '../../src/setup/qemu.js';
-import { parsePushDigest } from '../../src/publish/push.js';
+import { isTransientPushError, parsePushDigest } from '../../src/publish/push.js';
 import { fixture } from './helpers.js';
 
 describe('engine and builder detection', () => {
@@ -26,12 +26,44 @@ describe('engine and builder detection', () => {
   });
 
   it('parses buildx inspect of the engine builder', () => {
+    const platforms = ['linux/amd64', 'linux/amd64/v2', 'linux/amd64/v3', 'linux/arm64'];
     expect(parseInspect(fixture('buildx-inspect-docker.txt'))).toEqual({
       name: 'default',
       driver: 'docker',
-      platforms: ['linux/amd64', 'linux/amd64/v2', 'linux/amd64/v3', 'linux/arm64'],
+      platforms,
       buildkitVersion: 'v0.0.0+unknown',
+      nodes: [{ name: 'default', endpoint: 'default', status: 'running', buildkitVersion: 'v0.0.0+unknown', platforms }],
     });
+  });
+
+  it('parses buildx inspect of a builder of two nodes (captured: remote amd64 + appended remote arm64), and which node builds what', () => {
+    const info = parseInspect(fixture('buildx-inspect-multinode.txt'));
+    expect(info).toEqual({
+      name: 'gba-capture',
+      driver: 'remote',
+      platforms: ['linux/amd64', 'linux/arm64'],
+      buildkitVersion: undefined,
+      nodes: [
+        {
+          name: 'gba-capture0',
+          endpoint: 'tcp://127.0.0.1:1234',
+          status: 'inactive',
+          buildkitVersion: undefined,
+          platforms: ['linux/amd64'],
+        },
+        {
+          name: 'gba-capture-arm64',
+          endpoint: 'tcp://127.0.0.1:1235',
+          status: 'inactive',
+          buildkitVersion: undefined,
+          platforms: ['linux/arm64'],
+        },
+      ],
+    });
+    expect(nodeForPlatform(info.nodes, 'linux/arm64')?.name).toBe('gba-capture-arm64');
+    expect(nodeForPlatform(info.nodes, 'linux/amd64')?.name).toBe('gba-capture0');
+    // A platform no node lists goes to the first node.
+    expect(nodeForPlatform(info.nodes, 'linux/riscv64')?.name).toBe('gba-capture0');
   });
 });
 
@@ -82,4 +114,10 @@ describe('push output', () => {
     );
     expect(parsePushDigest('denied: requested access to the resource is denied')).toBeUndefined();
   });
+});
+
+describe('docker push failures (captured: distribution 2.8 answering a tag read mid-push with 500; a registry that wants credentials)', () => {
+  const errors = JSON.parse(fixture('docker-push-errors.json')) as { transient: string[]; permanent: string[] };
+  it.each(errors.transient)('worth another try: %s', (line) => expect(isTransientPushError(line)).toBe(true));
+  it.each(errors.permanent)('fails at once: %s', (line) => expect(isTransientPushError(line)).toBe(false));
 });

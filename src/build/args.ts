@@ -3,6 +3,7 @@ import type { ConcreteDriver } from '../buildx/builder.js';
 import type { Settings } from '../settings/types.js';
 import { repositoryOf } from '../ref.js';
 import type { CacheEntries } from '../cache/refs.js';
+import type { BuildFlags } from '../settings/types.js';
 
 /**
  * Where the image goes.
@@ -11,8 +12,19 @@ import type { CacheEntries } from '../cache/refs.js';
  * - registry: pushed by BuildKit itself (docker-container driver).
  * - oci: an OCI layout tarball (docker-container driver, no push), which
  *   still lets the action report sizes.
+ * - engine with `load` (docker-container, `load: true`, no push): the docker
+ *   exporter loads it into the engine, so it is tested there like the docker
+ *   driver's.
+ * - custom: the user's `outputs` decide; nothing is measured, tested or pushed.
+ * - none: `call` (check, outline, …) builds no image at all.
  */
-export type OutputMode = { kind: 'engine' } | { kind: 'registry' } | { kind: 'stage'; repository: string } | { kind: 'oci'; dest: string };
+export type OutputMode =
+  | { kind: 'engine'; load?: boolean }
+  | { kind: 'registry' }
+  | { kind: 'stage'; repository: string }
+  | { kind: 'oci'; dest: string }
+  | { kind: 'custom'; outputs: string[] }
+  | { kind: 'none' };
 
 /** Whether a gate (the smoke test, a size budget) must pass before any tag may move. */
 export function hasGate(s: { smoke: { enabled: boolean }; maxImageSize?: number }): boolean {
@@ -34,10 +46,14 @@ export function chooseOutput(
   ociDest: string,
   /** push-by-digest: the repository. docker-container pushes by digest itself; the docker driver cannot, so the image goes to the engine first. */
   byDigest?: string,
+  flags: Pick<BuildFlags, 'outputs' | 'call' | 'load'> = { outputs: [], load: false },
 ): OutputMode {
+  if (flags.call) return { kind: 'none' };
+  if (flags.outputs.length > 0) return { kind: 'custom', outputs: flags.outputs };
   if (byDigest && push && driver !== 'docker') return { kind: 'stage', repository: byDigest };
+  // The docker driver builds into the engine anyway: load changes nothing there.
   if (driver === 'docker') return { kind: 'engine' };
-  if (!push) return { kind: 'oci', dest: ociDest };
+  if (!push) return flags.load ? { kind: 'engine', load: true } : { kind: 'oci', dest: ociDest };
   if (gated && tags.length > 0) return { kind: 'stage', repository: repositoryOf(tags[0]) };
   return { kind: 'registry' };
 }
@@ -47,7 +63,7 @@ export interface BuildPlan {
   driver: string;
   settings: Pick<
     Settings,
-    'file' | 'context' | 'platforms' | 'tags' | 'buildArgs' | 'labels' | 'target' | 'network' | 'provenance' | 'sbom'
+    'file' | 'context' | 'platforms' | 'tags' | 'buildArgs' | 'labels' | 'target' | 'network' | 'provenance' | 'sbom' | 'flags'
   >;
   cache: CacheEntries;
   /** id → path of the file holding the value */
@@ -56,10 +72,19 @@ export interface BuildPlan {
   output: OutputMode;
 }
 
-export function outputArg(o: OutputMode): string {
+/** The `--output` values for where the image goes (none for `call`). */
+export function outputArgs(o: OutputMode, load: boolean): string[] {
+  if (o.kind === 'none') return [];
+  if (o.kind === 'custom') return o.outputs;
+  // docker-container with load and a push: the engine gets a copy too (buildx 0.13+ takes several exporters).
+  const extra = load && o.kind !== 'engine' ? ['type=docker'] : [];
+  return [outputArg(o), ...extra];
+}
+
+function outputArg(o: Exclude<OutputMode, { kind: 'none' } | { kind: 'custom' }>): string {
   switch (o.kind) {
     case 'engine':
-      return 'type=image,push=false';
+      return o.load ? 'type=docker' : 'type=image,push=false';
     case 'registry':
       return 'type=image,push=true';
     case 'stage':
@@ -78,6 +103,7 @@ export function buildArgs(p: BuildPlan): string[] {
   for (const a of s.buildArgs) argv.push('--build-arg', a);
   for (const l of s.labels) argv.push('--label', l);
   for (const sec of p.secretFiles) argv.push('--secret', `id=${sec.id},src=${sec.path}`);
+  for (const ref of s.flags.secretRefs) argv.push('--secret', ref);
   if (s.target) argv.push('--target', s.target);
   if (s.network) {
     argv.push('--network', s.network);
@@ -89,7 +115,28 @@ export function buildArgs(p: BuildPlan): string[] {
   for (const c of p.cache.to) argv.push('--cache-to', c);
   if (s.provenance !== undefined) argv.push(`--provenance=${s.provenance}`);
   if (s.sbom !== undefined) argv.push(`--sbom=${s.sbom}`);
-  argv.push('--output', outputArg(p.output));
+  argv.push(...flagArgs(s.flags, p.driver, s.network));
+  for (const o of outputArgs(p.output, s.flags.load)) argv.push('--output', o);
   argv.push(s.context);
+  return argv;
+}
+
+/** docker/build-push-action's pass-through inputs, as it passes them. */
+function flagArgs(f: BuildFlags, driver: string, network: string | undefined): string[] {
+  const argv: string[] = [];
+  for (const h of f.addHosts) argv.push('--add-host', h);
+  // network: host already asked for its entitlement on docker-container.
+  for (const a of f.allow) if (!(a === 'network.host' && network === 'host' && driver !== 'docker')) argv.push('--allow', a);
+  for (const a of f.annotations) argv.push('--annotation', a);
+  for (const a of f.attests) argv.push('--attest', a);
+  for (const c of f.buildContexts) argv.push('--build-context', c);
+  if (f.call) argv.push('--call', f.call);
+  if (f.cgroupParent) argv.push('--cgroup-parent', f.cgroupParent);
+  if (f.noCache) argv.push('--no-cache');
+  for (const n of f.noCacheFilters) argv.push('--no-cache-filter', n);
+  if (f.pull) argv.push('--pull');
+  if (f.shmSize) argv.push('--shm-size', f.shmSize);
+  for (const x of f.ssh) argv.push('--ssh', x);
+  for (const u of f.ulimit) argv.push('--ulimit', u);
   return argv;
 }

@@ -44,7 +44,15 @@ export async function resolveBuild(input: Settings, builder: Builder, run: Run):
   const goPrivate = built.goPrivate && !built.buildArgs.some((a) => a.startsWith('GOPRIVATE=')) ? [`GOPRIVATE=${built.goPrivate}`] : [];
   const settings: Settings = { ...built, tags, buildArgs: [...built.buildArgs, ...goPrivate] };
 
-  const output = chooseOutput(builder.driver, settings.push, hasGate(settings), tags, path.join(run.tempDir, 'image-oci.tar'), byDigest);
+  const output = chooseOutput(
+    builder.driver,
+    settings.push,
+    hasGate(settings),
+    tags,
+    path.join(run.tempDir, 'image-oci.tar'),
+    byDigest,
+    settings.flags,
+  );
   const metadataFile = path.join(run.tempDir, 'metadata.json');
   const cache = cacheEntries(settings);
   const secretFiles = writeSecretFiles(settings, secretsDir(run));
@@ -58,9 +66,16 @@ export async function resolveBuild(input: Settings, builder: Builder, run: Run):
     byDigest,
     argv,
     metadataFile,
-    refToTest: (digest) => (output.kind === 'stage' ? (digest ? `${output.repository}@${digest}` : undefined) : (tags[0] ?? digest)),
+    refToTest: (digest) => refToTest(output, tags, digest),
     disposeSecrets: () => fs.rmSync(secretsDir(run), { recursive: true, force: true }),
   };
+}
+
+/** What the smoke test runs and the sizes are read from: nothing when the user's outputs or call decide. */
+function refToTest(output: OutputMode, tags: string[], digest: string | undefined): string | undefined {
+  if (output.kind === 'custom' || output.kind === 'none') return undefined;
+  if (output.kind === 'stage') return digest ? `${output.repository}@${digest}` : undefined;
+  return tags[0] ?? digest;
 }
 
 /** Each secret (and go-netrc as the secret "netrc") in a file only this user can read. */

@@ -55,6 +55,8 @@ export async function runBuild(buildx: BuildxCommand, argv: string[], metadataFi
   });
   printer.end();
   flush();
+  // A build prints nothing on stdout, but `call` (check, outline, targets) answers there.
+  if (res.stdout.trim()) printUntrusted(res.stdout.trimEnd().split('\n'));
   const seconds = (Date.now() - t0) / 1000;
   const vertices = printer.table.all();
   if (res.exitCode !== 0) {

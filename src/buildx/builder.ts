@@ -2,19 +2,22 @@
 // engine's own builder (docker driver) can build multi-platform images, keep
 // them in the engine for the smoke test, and export registry cache, so `auto`
 // uses it. Otherwise it creates a docker-container builder.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as core from '@actions/core';
 import { run } from '../exec.js';
-import { OWNER_LABEL } from '../constants.js';
-import type { Settings } from '../settings/types.js';
+import type { BuilderNode, Settings } from '../settings/types.js';
 import { args, type BuildxCommand } from './command.js';
 
-export type ConcreteDriver = 'docker' | 'docker-container';
+export type ConcreteDriver = Exclude<Settings['driver'], 'auto'>;
 
 export interface Builder {
   name: string;
   driver: string;
   platforms: string[];
   buildkitVersion?: string;
+  /** Every node, with the platforms it builds; one for the docker driver. */
+  nodes: InspectNode[];
   /** True when this action created it, so the post step removes it. */
   created: boolean;
 }
@@ -30,50 +33,111 @@ export function chooseDriver(requested: Settings['driver'], containerdStore: boo
   return containerdStore ? 'docker' : 'docker-container';
 }
 
+export interface InspectNode {
+  name: string;
+  endpoint?: string;
+  status?: string;
+  buildkitVersion?: string;
+  platforms: string[];
+}
+
 export interface InspectResult {
   name: string;
   driver: string;
+  /** Every node's platforms, first node first, each once. */
   platforms: string[];
   buildkitVersion?: string;
+  nodes: InspectNode[];
 }
 
-/** Parses the text of `buildx inspect NAME`. */
-export function parseInspect(text: string): InspectResult {
-  const field = (key: string): string | undefined => {
-    const m = new RegExp(`^${key}:\\s*(.*)$`, 'm').exec(text);
+function fields(block: string): (key: string) => string | undefined {
+  return (key) => {
+    const m = new RegExp(`^${key}:[ \\t]*(.*)$`, 'm').exec(block);
     return m ? m[1].trim() : undefined;
   };
-  const platforms = (field('Platforms') ?? '')
-    .split(',')
-    .map((p) => p.trim().replace(/\*$/, ''))
-    .filter(Boolean);
+}
+
+/** Parses the text of `buildx inspect NAME`: the builder, then one block per node after "Nodes:". */
+export function parseInspect(text: string): InspectResult {
+  const at = text.search(/^Nodes:\s*$/m);
+  const head = fields(at === -1 ? text : text.slice(0, at));
+  const blocks =
+    at === -1
+      ? [text]
+      : text
+          .slice(at)
+          .replace(/^Nodes:\s*\n/, '')
+          .split(/\n\s*\n/);
+  const nodes: InspectNode[] = blocks
+    .map((b) => {
+      const f = fields(b);
+      const platforms = (f('Platforms') ?? '')
+        .split(',')
+        .map((p) => p.trim().replace(/\*$/, ''))
+        .filter(Boolean);
+      return {
+        name: f('Name') ?? '',
+        endpoint: f('Endpoint'),
+        status: f('Status'),
+        buildkitVersion: f('BuildKit version') ?? f('Buildkit'),
+        platforms,
+      };
+    })
+    .filter((n) => n.name !== '');
   return {
-    name: field('Name') ?? '',
-    driver: field('Driver') ?? '',
-    platforms,
-    buildkitVersion: field('BuildKit version') ?? field('Buildkit'),
+    name: head('Name') ?? '',
+    driver: head('Driver') ?? '',
+    platforms: [...new Set(nodes.flatMap((n) => n.platforms))],
+    buildkitVersion: nodes[0]?.buildkitVersion,
+    nodes,
   };
+}
+
+/**
+ * Which node builds which platform: buildx sends each platform to the first
+ * node that lists it (a node's fixed platforms first), else to the first node.
+ */
+export function nodeForPlatform(nodes: InspectNode[], platform: string): InspectNode | undefined {
+  return nodes.find((n) => n.platforms.includes(platform)) ?? nodes[0];
 }
 
 export interface CreateOptions {
   name: string;
+  driver: Exclude<ConcreteDriver, 'docker'>;
   buildkitImage: string;
   /** Host networking for the BuildKit container, so RUN steps can reach loopback services. */
   hostNetwork: boolean;
+  driverOpts: string[];
+  configFile?: string;
+  endpoint?: string;
 }
 
+// The same entitlements docker/setup-buildx-action allows, so that `network: host` and insecure
+// steps behave as they do on the docker driver. A remote daemon runs with its own flags.
+const ENTITLEMENTS = '--allow-insecure-entitlement network.host --allow-insecure-entitlement security.insecure';
+
+/** `buildx create` for the builder's first node. Booting is left to `inspect --bootstrap`, once every node is there. */
 export function createBuilderArgs(o: CreateOptions): string[] {
-  const argv = ['create', '--name', o.name, '--driver', 'docker-container', '--driver-opt', `image=${o.buildkitImage}`];
-  if (o.hostNetwork) argv.push('--driver-opt', 'network=host');
-  // The same entitlements docker/setup-buildx-action allows, so that
-  // `network: host` and insecure steps behave as they do on the docker driver.
-  argv.push(
-    '--buildkitd-flags',
-    '--allow-insecure-entitlement network.host --allow-insecure-entitlement security.insecure',
-    '--label',
-    `${OWNER_LABEL}=builder`,
-    '--bootstrap',
-  );
+  const argv = ['create', '--name', o.name, '--driver', o.driver];
+  const opts = [...o.driverOpts];
+  if (o.driver !== 'remote' && !opts.some((x) => x.startsWith('image='))) opts.unshift(`image=${o.buildkitImage}`);
+  if (o.driver === 'docker-container' && o.hostNetwork && !opts.some((x) => x.startsWith('network='))) opts.push('network=host');
+  for (const x of opts) argv.push('--driver-opt', x);
+  if (o.configFile) argv.push('--buildkitd-config', o.configFile);
+  if (o.driver !== 'remote') argv.push('--buildkitd-flags', ENTITLEMENTS);
+  if (o.endpoint) argv.push(o.endpoint);
+  return argv;
+}
+
+/** `buildx create --append` for one more node (setup-buildx's `append`). */
+export function appendNodeArgs(builder: string, driver: CreateOptions['driver'], node: BuilderNode, configFile?: string): string[] {
+  const argv = ['create', '--append', '--name', builder];
+  if (node.name) argv.push('--node', node.name);
+  for (const p of node.platforms) argv.push('--platform', p);
+  for (const x of node.driverOpts) argv.push('--driver-opt', x);
+  if (configFile) argv.push('--buildkitd-config', configFile);
+  if (driver !== 'remote') argv.push('--buildkitd-flags', ENTITLEMENTS);
+  if (node.endpoint) argv.push(node.endpoint);
   return argv;
 }
 
@@ -82,6 +146,7 @@ export function builderName(runId: string): string {
   return `gba-${runId}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
+/** Boots every node (a created builder is booted here, once all its nodes are there) and reads what they build. */
 async function inspect(buildx: BuildxCommand, name: string): Promise<InspectResult> {
   const res = await run(...args(buildx, 'inspect', '--bootstrap', name));
   return parseInspect(res.stdout);
@@ -92,16 +157,15 @@ async function inspect(buildx: BuildxCommand, name: string): Promise<InspectResu
  * before `buildx create` runs, so the post step removes it even when create
  * or bootstrap fails half-way.
  */
-export async function prepareBuilder(settings: Settings, buildx: BuildxCommand, record: (name: string) => void): Promise<Builder> {
+export async function prepareBuilder(
+  settings: Settings,
+  buildx: BuildxCommand,
+  record: (name: string) => void,
+  tempDir: string,
+): Promise<Builder> {
   if (settings.builder) {
     const info = await inspect(buildx, settings.builder);
-    return {
-      name: info.name || settings.builder,
-      driver: info.driver,
-      platforms: info.platforms,
-      buildkitVersion: info.buildkitVersion,
-      created: false,
-    };
+    return { ...info, name: info.name || settings.builder, created: false };
   }
   const status = await run('docker', ['info', '--format', '{{json .DriverStatus}}']);
   const containerd = isContainerdStore(status.stdout.trim());
@@ -116,16 +180,33 @@ export async function prepareBuilder(settings: Settings, buildx: BuildxCommand, 
       );
     }
     const ctx = (await run('docker', ['context', 'show'])).stdout.trim() || 'default';
-    const info = await inspect(buildx, ctx);
-    return { name: ctx, driver: info.driver, platforms: info.platforms, buildkitVersion: info.buildkitVersion, created: false };
+    return { ...(await inspect(buildx, ctx)), name: ctx, created: false };
   }
   const name = builderName(settings.workflow.runId);
-  const argv = createBuilderArgs({ name, buildkitImage: settings.buildkitImage, hostNetwork: settings.network === 'host' });
+  const o = settings.builderOptions;
+  let configFile = o.buildkitdConfig;
+  if (o.buildkitdConfigInline) {
+    configFile = path.join(tempDir, 'buildkitd.toml');
+    fs.writeFileSync(configFile, o.buildkitdConfigInline);
+  }
+  const argv = createBuilderArgs({
+    name,
+    driver,
+    buildkitImage: settings.buildkitImage,
+    hostNetwork: settings.network === 'host',
+    driverOpts: o.driverOpts,
+    configFile,
+    endpoint: o.endpoint,
+  });
   core.debug(`buildx create argv: ${JSON.stringify(argv)}`);
   record(name);
   await run(...args(buildx, ...argv), { echo: true });
-  const info = await inspect(buildx, name);
-  return { name, driver: info.driver, platforms: info.platforms, buildkitVersion: info.buildkitVersion, created: true };
+  for (const node of o.append) {
+    const more = appendNodeArgs(name, driver, node, configFile);
+    core.debug(`buildx create --append argv: ${JSON.stringify(more)}`);
+    await run(...args(buildx, ...more), { echo: true });
+  }
+  return { ...(await inspect(buildx, name)), name, created: true };
 }
 
 export async function removeBuilder(buildx: BuildxCommand, name: string): Promise<void> {

@@ -75,6 +75,33 @@ export function planGoCache(
   };
 }
 
+/**
+ * The plan for a builder of several nodes: each node restores and saves the caches of the
+ * platforms it builds (GOCACHE keyed by those platforms); the module cache is the same on every
+ * node, so it is restored everywhere and saved from the first node only.
+ */
+export function planGoCacheForNodes(
+  settings: Parameters<typeof planGoCache>[0],
+  nodes: { name: string; platforms: string[] }[],
+): { plan?: GoCachePlan; note: string } {
+  const groups = nodes
+    .map((n) => ({ name: n.name, platforms: settings.platforms.filter((p) => nodeOf(nodes, p) === n.name) }))
+    .filter((g) => g.platforms.length > 0);
+  if (groups.length < 2) return planGoCache(settings);
+  const planned = groups.map((g) => ({ g, planned: planGoCache({ ...settings, platforms: g.platforms }) }));
+  const first = planned[0].planned;
+  if (!first.plan) return first;
+  const entries = planned.flatMap(({ g, planned: p }, gi) =>
+    (p.plan?.entries ?? []).map((e) => ({ ...e, node: g, follower: gi > 0 && e.kind === 'mod' })),
+  );
+  const where = groups.map((g) => `${g.name}: ${g.platforms.join(', ')}`).join('; ');
+  return { plan: { ...first.plan, entries }, note: `${first.note}; per node (${where})` };
+}
+
+function nodeOf(nodes: { name: string; platforms: string[] }[], platform: string): string | undefined {
+  return (nodes.find((n) => n.platforms.includes(platform)) ?? nodes[0])?.name;
+}
+
 function listDir(dir: string): string[] {
   try {
     return fs.readdirSync(dir);
@@ -98,7 +125,7 @@ export async function storeFor(
 }
 
 export function describeSave(r: SaveReport, fmt: (n: number) => string): string {
-  const what = KIND_LABEL[r.kind];
+  const what = `${KIND_LABEL[r.kind]}${r.node ? ` on node ${r.node}` : ''}`;
   if (r.error) return `${what}: save failed after ${r.seconds.toFixed(1)}s: ${r.error}`;
   if (!r.saved) return `${what}: not saved (${r.skipReason ?? 'nothing to save'})`;
   const trimmed = r.total !== undefined && r.kept !== undefined && r.kept < r.total ? `, trimmed from ${fmt(r.total)}` : '';
@@ -124,12 +151,12 @@ export async function saveGoCaches(
 export async function restoreGoStep(
   settings: Settings,
   buildx: BuildxCommand,
-  builder: { name: string; driver: string },
+  builder: { name: string; driver: string; nodes?: { name: string; platforms: string[] }[] },
   tempDir: string,
 ): Promise<GoCachePlan | undefined> {
   let planned: ReturnType<typeof planGoCache>;
   try {
-    planned = planGoCache(settings);
+    planned = planGoCacheForNodes(settings, builder.nodes ?? []);
   } catch (err) {
     return goCacheProblem(settings, `Planning the Go caches failed: ${(err as Error).message}`);
   }
@@ -149,12 +176,14 @@ export async function restoreGoStep(
   const restored: Record<string, unknown> = {};
   for (const e of report.entries) {
     const r = e.restored;
+    const what = `${KIND_LABEL[e.kind]}${e.node ? ` on node ${e.node.name}` : ''}`;
     core.info(
       r
-        ? `${KIND_LABEL[e.kind]}: restored ${formatBytes(r.bytes)} from ${r.ref} (${r.match} match)`
-        : `${KIND_LABEL[e.kind]}: no saved cache found (tried ${e.read.map((c) => c.ref).join(', ')})`,
+        ? `${what}: restored ${formatBytes(r.bytes)} from ${r.ref} (${r.match} match)`
+        : `${what}: no saved cache found (tried ${e.read.map((c) => c.ref).join(', ')})`,
     );
-    restored[e.kind] = r ? { ref: r.ref, match: r.match, bytes: r.bytes } : null;
+    // The output keeps its shape: per kind, the first node's (with one node, the only one).
+    if (!(e.kind in restored)) restored[e.kind] = r ? { ref: r.ref, match: r.match, bytes: r.bytes } : null;
   }
   core.info(`Go cache restore took ${report.seconds.toFixed(1)}s`);
   const hit = report.entries.every((e) => e.restored?.match === 'exact');
@@ -173,7 +202,8 @@ export function recordGoSaves(
 ): void {
   const decided = decideSaves(plan, vertices, saveAllowed(settings));
   for (const e of decided.entries) {
-    core.info(`${KIND_LABEL[e.kind]}: ${e.save ? `will be saved in the post step to ${e.write.join(', ')}` : `no save (${e.skipReason})`}`);
+    const what = `${KIND_LABEL[e.kind]}${e.node ? ` on node ${e.node.name}` : ''}`;
+    core.info(`${what}: ${e.save ? `will be saved in the post step to ${e.write.join(', ')}` : `no save (${e.skipReason})`}`);
   }
   saveGoCacheState({ plan: decided, builder: builder.name, driver: builder.driver, buildx });
 }

@@ -92,7 +92,7 @@ export class GhaStore implements GoCacheStore {
   ) {}
 
   private dir(entry: PlanEntry): string {
-    return path.join(this.root, entry.kind);
+    return path.join(this.root, entry.node ? `${entry.kind}-${entry.node.name}` : entry.kind);
   }
 
   async find(entry: PlanEntry) {

@@ -44,6 +44,14 @@ export interface PlanEntry {
   restored?: Restored;
   save: boolean;
   skipReason?: string;
+  /**
+   * A builder of several nodes: every node has its own cache mounts, so each cache is restored and
+   * saved on every node that builds, by a helper build for one of that node's platforms (buildx sends
+   * it there). `node` names it; `platforms` are the ones it builds. Absent with one node.
+   */
+  node?: { name: string; platforms: string[] };
+  /** The module cache of a node after the first: the same content, so only the first node saves it. */
+  follower?: boolean;
 }
 
 export interface GoCachePlan {
@@ -123,8 +131,11 @@ export function helperBuildArgv(o: {
   buildContexts?: { name: string; dir: string }[];
   output: string;
   nonce: string;
+  /** With several nodes: a platform of the node this must run on. */
+  platform?: string;
 }): string[] {
   const argv = ['build', '--builder', o.builder, '--progress=plain', '--provenance=false', '--file', o.dockerfile];
+  if (o.platform) argv.push('--platform', o.platform);
   argv.push('--build-arg', `GO_BUILDX_NONCE=${o.nonce}`);
   for (const a of o.buildArgs) argv.push('--build-arg', a);
   for (const c of o.buildContexts ?? []) argv.push('--build-context', `${c.name}=${c.dir}`);
@@ -155,11 +166,22 @@ export function decideSaves(plan: GoCachePlan, vertices: MergedVertex[], saveAll
   const entries = plan.entries.map((e) => {
     if (!saveAllowed.ok) return { ...e, save: false, skipReason: saveAllowed.why };
     if (e.kind === 'mod' && e.restored?.match === 'exact') return { ...e, save: false, skipReason: 'restored from its exact key' };
-    const ran = vertices.some((v) => !v.cached && v.completed && mountsCache(v.name, e.mount));
+    if (e.follower) return { ...e, save: false, skipReason: 'the same modules are saved from the first node' };
+    const ran = vertices.some(
+      (v) => !v.cached && v.completed && mountsCache(v.name, e.mount) && (!e.node || e.node.platforms.includes(targetPlatform(v.name))),
+    );
     if (!ran) return { ...e, save: false, skipReason: 'no step that uses it ran' };
     return { ...e, save: true, skipReason: undefined };
   });
   return { ...plan, entries };
+}
+
+/** The target platform of a step: `[linux/amd64->arm64 builder 6/6]` (cross-compiled) is linux/arm64. */
+export function targetPlatform(name: string | undefined): string {
+  const label = /^\[(\S+)/.exec(name ?? '')?.[1] ?? '';
+  const [from, to] = label.split('->');
+  if (!to) return from;
+  return `${from.split('/')[0]}/${to}`;
 }
 
 /** True for a RUN step whose name shows this cache mount. */
@@ -214,25 +236,31 @@ export async function restoreGoCaches(
       warnings.push(`Looking up the ${KIND_LABEL[e.kind]} cache failed: ${(err as Error).message}`);
     }
   }
-  if (sources.length > 0) {
-    const dir = path.join(tempDir, 'go-cache', 'restore');
+  // One restore build per node (one in all with a single node): each node has its own cache mounts.
+  const groups = [...new Set(sources.map((src) => src.entry.node?.name ?? ''))];
+  for (const [gi, group] of groups.entries()) {
+    const mine = sources.filter((src) => (src.entry.node?.name ?? '') === group);
+    const dir = path.join(tempDir, 'go-cache', `restore-${gi}`);
     fs.mkdirSync(dir, { recursive: true });
     const dockerfile = path.join(dir, 'Dockerfile');
-    fs.writeFileSync(dockerfile, restoreDockerfile(plan.helperImage, sources));
+    fs.writeFileSync(dockerfile, restoreDockerfile(plan.helperImage, mine));
     const argv = helperBuildArgv({
       builder,
       dockerfile,
       contextDir: dir,
       buildArgs: plan.buildArgs,
-      buildContexts: sources.flatMap((s) => (s.buildContext ? [s.buildContext] : [])),
+      buildContexts: mine.flatMap((src) => (src.buildContext ? [src.buildContext] : [])),
       output: 'type=cacheonly',
       nonce: crypto.randomUUID(),
+      platform: mine[0].entry.node?.platforms[0],
     });
-    core.debug(`restore argv: ${JSON.stringify(argv)}`);
+    core.debug(`restore argv${group ? ` (node ${group})` : ''}: ${JSON.stringify(argv)}`);
     const res = await run(...args(buildx, ...argv), { allowFailure: true });
     if (res.exitCode !== 0) {
-      warnings.push(`Restoring the Go caches failed: ${failureTail(res, 1)}`);
-      for (let i = 0; i < entries.length; i++) entries[i] = { ...entries[i], restored: undefined };
+      warnings.push(`Restoring the Go caches${group ? ` on node ${group}` : ''} failed: ${failureTail(res, 1)}`);
+      for (let i = 0; i < entries.length; i++) {
+        if ((entries[i].node?.name ?? '') === group) entries[i] = { ...entries[i], restored: undefined };
+      }
     }
   }
   return { entries, seconds: (Date.now() - t0) / 1000, warnings };
@@ -240,6 +268,7 @@ export async function restoreGoCaches(
 
 export interface SaveReport {
   kind: GoCacheKind;
+  node?: string;
   saved: boolean;
   refs: string[];
   /** Bytes in the cache before trimming, and kept after it. */
@@ -261,9 +290,9 @@ export async function saveGoCache(
   tempDir: string,
 ): Promise<SaveReport> {
   const t0 = Date.now();
-  const base = { kind: entry.kind, refs: entry.write };
+  const base = { kind: entry.kind, node: entry.node?.name, refs: entry.write };
   if (!entry.save) return { ...base, saved: false, seconds: 0, skipReason: entry.skipReason };
-  const dir = path.join(tempDir, 'go-cache', `save-${entry.kind}`);
+  const dir = path.join(tempDir, 'go-cache', `save-${entry.kind}${entry.node ? `-${entry.node.name}` : ''}`);
   fs.mkdirSync(dir, { recursive: true });
   const dockerfile = path.join(dir, 'Dockerfile');
   fs.writeFileSync(dockerfile, extractDockerfile(plan.helperImage, entry, plan.maxBytes));
@@ -276,8 +305,9 @@ export async function saveGoCache(
     buildArgs: plan.buildArgs,
     output: store.output(entry),
     nonce: crypto.randomUUID(),
+    platform: entry.node?.platforms[0],
   });
-  core.debug(`save ${entry.kind} argv: ${JSON.stringify(argv)}`);
+  core.debug(`save ${entry.kind}${entry.node ? ` (node ${entry.node.name})` : ''} argv: ${JSON.stringify(argv)}`);
   const res = await run(...args(buildx, ...argv), { allowFailure: true });
   if (res.exitCode !== 0) {
     return { ...base, saved: false, seconds: (Date.now() - t0) / 1000, error: failureTail(res, 1) };

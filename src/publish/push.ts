@@ -19,10 +19,34 @@ export async function digestInRegistry(tag: string): Promise<string | undefined>
   return (await registryClient(repository)).manifestDigest(name ?? 'latest');
 }
 
+/**
+ * A registry's answer worth another try: a 5xx or a dropped connection. A 4xx (401, 403, 404,
+ * a name the registry refuses) fails the same way every time, so it fails at once.
+ */
+export function isTransientPushError(text: string): boolean {
+  if (/\b(401|403|404)\b|unauthorized|denied|forbidden|name invalid|manifest invalid/i.test(text)) return false;
+  return /\b5\d\d\b|internal server error|bad gateway|service unavailable|gateway timeout|connection reset|broken pipe|\bEOF\b|i\/o timeout|TLS handshake timeout/i.test(
+    text,
+  );
+}
+
+const PUSH_ATTEMPTS = 3;
+
+async function pushWithRetries(tag: string): Promise<{ stdout: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const res = await run('docker', ['push', tag], { allowFailure: true });
+    if (res.exitCode === 0) return res;
+    const why = failureTail(res);
+    if (attempt >= PUSH_ATTEMPTS || !isTransientPushError(why)) throw new Error(`Push of ${tag} failed: ${why}`);
+    // Seen with distribution 2.8: a tag read while the pusher rewrites it answers 500.
+    core.info(`Push of ${tag} failed on attempt ${attempt} (${why}); trying again in ${attempt}s`);
+    await new Promise((r) => setTimeout(r, attempt * 1000));
+  }
+}
+
 export async function pushTags(tags: string[], expectedDigest: string | undefined): Promise<void> {
   for (const tag of tags) {
-    const res = await run('docker', ['push', tag], { allowFailure: true });
-    if (res.exitCode !== 0) throw new Error(`Push of ${tag} failed: ${failureTail(res)}`);
+    const res = await pushWithRetries(tag);
     // The CLI's own line when it has one; the registry's answer when it does not (other CLI versions word it differently).
     const digest = parsePushDigest(res.stdout) ?? (await digestInRegistry(tag));
     if (!digest) throw new Error(`Pushed ${tag}, but neither docker push nor the registry tells its digest`);

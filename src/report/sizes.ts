@@ -199,6 +199,10 @@ export async function measureSizes(
 ): Promise<{ sizes: ImageSizes; manifests: PlatformManifest[] } | undefined> {
   const single = platforms.length === 1 ? platforms[0] : undefined;
   let manifests: PlatformManifest[];
+  if (output.kind === 'custom' || output.kind === 'none') {
+    core.info('Image sizes are not measured: the image went where the outputs input says');
+    return undefined;
+  }
   if (output.kind === 'oci') manifests = await manifestsFromTar(output.dest, path.join(tempDir, 'sizes'), single);
   else if (!ref) {
     core.warning('No tag and no digest from the build: image sizes are not reported');

@@ -211,17 +211,21 @@ export function parseZeroConfig(read: Reader, context: string): ZeroConfigOption
   return { goVersion, goMain, cgo, baseImage: base === 'static' ? undefined : base, ldflags: read(Inputs.ldflags).trim() };
 }
 
-export function parseGoCache(read: Reader, cacheRef: ImageRef | undefined): GoCacheSettings {
+export function parseGoCache(read: Reader, cacheRef: ImageRef | undefined, noCache = false): GoCacheSettings {
   // The runner passes go-cache: true whether or not the workflow set it, so
   // true means "carry the Go caches when there is a store for them": with the
   // registry backend and no cache-ref they are off, and the plan says why.
   const wanted = parseBool(read, Inputs.goCache, true);
   const backend = parseChoice(read, Inputs.goCacheBackend, ['registry', 'gha'] as const, 'registry');
+  // no-cache asks for a build from nothing: restoring the Go caches would undo that, and saving
+  // what such a build left is no better than the cache it replaced.
   const off = !wanted
     ? `${Inputs.goCache}: false`
-    : backend === 'registry' && !cacheRef
-      ? `no ${Inputs.cacheRef} to store them next to (set ${Inputs.cacheRef}, or ${Inputs.goCacheBackend}: gha)`
-      : undefined;
+    : noCache
+      ? `${Inputs.noCache}: true`
+      : backend === 'registry' && !cacheRef
+        ? `no ${Inputs.cacheRef} to store them next to (set ${Inputs.cacheRef}, or ${Inputs.goCacheBackend}: gha)`
+        : undefined;
   let mounts: GoCacheSettings['mounts'];
   const mountsRaw = read(Inputs.goCacheMounts).trim();
   if (mountsRaw !== '') {

@@ -29,7 +29,9 @@ import {
   parseTags,
 } from './inputs.js';
 import { parseSource } from './paths.js';
-import { checkPublishing, type Publishing } from './rules.js';
+import { parseBuildFlags } from './buildflags.js';
+import { parseBuilderOptions } from './nodes.js';
+import { checkOutputs, checkPublishing, type Publishing } from './rules.js';
 
 /** The settings from the action's own inputs; secret inputs are masked before anything is checked or could be printed. */
 export function settingsFromInputs(): Settings {
@@ -65,18 +67,22 @@ export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env
   parseGitHubApi(read, env, mask);
   const goNetrc = parseNetrc(read, mask);
   const workspace = path.resolve(env.GITHUB_WORKSPACE || process.cwd());
+  const flags = parseBuildFlags(read, env, workspace, mask);
   const publishing = parsePublishing(read);
   const source = parseSource(read, workspace, publishing.merge);
   const target = parseName(read, Inputs.target, 'stage name', 'the name of a stage in the Dockerfile');
   const platforms = parsePlatforms(read);
   const cacheRef = parseCacheRef(read);
-  return {
+  const builderInputs = parseBuilderInputs(read);
+  const settings: Settings = {
     ...source,
     ...publishing,
-    ...parseBuilderInputs(read),
+    ...builderInputs,
+    builderOptions: parseBuilderOptions(read, builderInputs.driver, workspace),
     platforms,
     target,
     secrets,
+    flags,
     goNetrc,
     buildArgs: parseKeyValues(read, Inputs.buildArgs, false),
     labels: parseKeyValues(read, Inputs.labels, false),
@@ -95,13 +101,15 @@ export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env
     retries: parseCount(read, Inputs.retries, 2, 10),
     goPrivate: parseGoPrivate(read),
     maxImageSize: parseMaxImageSize(read),
-    goCache: parseGoCache(read, cacheRef),
+    goCache: parseGoCache(read, cacheRef, flags.noCache),
     saveOn: parseChoice(read, Inputs.saveOn, ['all', 'default-branch'] as const, 'all'),
     workflow: workflowContext(env),
     buildId: buildId(path.relative(workspace, source.context), path.relative(workspace, source.file), target),
     printDockerfile: parseBool(read, Inputs.printDockerfile, false),
     lint: parseLint(read),
   };
+  checkOutputs(flags, publishing, settings.maxImageSize);
+  return settings;
 }
 
 /** Where the image goes: tags, push, image, push-by-digest, merge and digests, and the rules between them. */
@@ -123,7 +131,7 @@ function parseBuilderInputs(
   read: Reader,
 ): Pick<Settings, 'driver' | 'buildxVersion' | 'buildxDownloadUrl' | 'buildkitImage' | 'builder' | 'qemuImage'> {
   return {
-    driver: parseChoice(read, Inputs.driver, ['auto', 'docker', 'docker-container'] as const, 'auto'),
+    driver: parseChoice(read, Inputs.driver, ['auto', 'docker', 'docker-container', 'remote', 'kubernetes'] as const, 'auto'),
     buildxVersion: parseBuildxVersion(read),
     buildxDownloadUrl: parseBuildxDownloadUrl(read),
     buildkitImage: parseImageRef(read, Inputs.buildkitImage, DEFAULT_BUILDKIT_IMAGE),

@@ -22,7 +22,7 @@ function realPath(p: string): string {
 }
 
 /** True when p, with symlinks resolved, is inside the workspace (also resolved). */
-function inWorkspace(workspace: string, p: string): boolean {
+export function inWorkspace(workspace: string, p: string): boolean {
   return isInside(realPath(workspace), realPath(p));
 }
 

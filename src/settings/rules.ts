@@ -59,3 +59,44 @@ export function checkPublishing(p: Publishing): void {
     );
   }
 }
+
+/** Where the image goes, as `outputs`, `call` and `load` decide it, against what else was asked. */
+export function checkOutputs(
+  f: { outputs: string[]; call?: string; load: boolean },
+  p: Pick<Publishing, 'push' | 'pushByDigest' | 'merge'>,
+  maxImageSize: number | undefined,
+): void {
+  if (f.outputs.length > 0) {
+    for (const [name, on] of [
+      [Inputs.push, p.push],
+      [Inputs.pushByDigest, p.pushByDigest],
+      [Inputs.merge, p.merge],
+      [Inputs.load, f.load],
+    ] as const) {
+      if (on) {
+        throw new InputError(
+          Inputs.outputs,
+          f.outputs[0],
+          `cannot be combined with ${name}: true (outputs decides where the image goes)`,
+          `outputs alone, or ${name} without outputs`,
+        );
+      }
+    }
+    if (maxImageSize !== undefined) {
+      throw new InputError(
+        Inputs.maxImageSize,
+        String(maxImageSize),
+        'needs the image in the engine or a registry, which outputs replaces',
+        'no max-image-size with outputs',
+      );
+    }
+  }
+  if (f.call && (p.push || p.pushByDigest || maxImageSize !== undefined)) {
+    throw new InputError(
+      Inputs.call,
+      f.call,
+      `builds no image, so there is nothing to ${maxImageSize !== undefined ? 'measure (max-image-size)' : 'push'}`,
+      'call without push, push-by-digest and max-image-size, or call: build',
+    );
+  }
+}

@@ -3,7 +3,7 @@
 // in values.ts, paths in paths.ts) and the rules between inputs in rules.ts.
 import type { WorkflowContext } from '../context.js';
 
-export type Driver = 'auto' | 'docker' | 'docker-container';
+export type Driver = 'auto' | 'docker' | 'docker-container' | 'remote' | 'kubernetes';
 export type CacheMode = 'min' | 'max';
 
 export interface ImageRef {
@@ -15,6 +15,47 @@ export interface ImageRef {
 export interface Secret {
   id: string;
   value: string;
+}
+
+/** docker/build-push-action's remaining inputs (settings/buildflags.ts parses them). */
+export interface BuildFlags {
+  addHosts: string[];
+  allow: string[];
+  annotations: string[];
+  attests: string[];
+  buildContexts: string[];
+  /** `--call`: build (the default), check, outline, targets, or a frontend method. */
+  call?: string;
+  cgroupParent?: string;
+  noCache: boolean;
+  noCacheFilters: string[];
+  pull: boolean;
+  shmSize?: string;
+  ssh: string[];
+  ulimit: string[];
+  /** `--secret` values for secret-envs (`id=X,env=VAR`) and secret-files (`id=X,src=/abs/path`). */
+  secretRefs: string[];
+  /** Raw `--output` entries; they replace the action's own output. */
+  outputs: string[];
+  load: boolean;
+}
+
+/** One more BuildKit node for the builder (docker/setup-buildx-action's `append`). */
+export interface BuilderNode {
+  name?: string;
+  endpoint?: string;
+  platforms: string[];
+  driverOpts: string[];
+}
+
+/** docker/setup-buildx-action's builder options (settings/nodes.ts parses them). */
+export interface BuilderOptions {
+  driverOpts: string[];
+  /** An absolute path; buildkitd-config-inline is written to a file at setup. */
+  buildkitdConfig?: string;
+  buildkitdConfigInline?: string;
+  endpoint?: string;
+  append: BuilderNode[];
 }
 
 /** An inclusive range of accepted HTTP status codes. */
@@ -47,6 +88,10 @@ export interface Settings {
   buildArgs: string[];
   labels: string[];
   secrets: Secret[];
+  /** docker/build-push-action's remaining inputs, passed to buildx as it passes them. */
+  flags: BuildFlags;
+  /** docker/setup-buildx-action's builder options. */
+  builderOptions: BuilderOptions;
   target?: string;
   network?: string;
   cacheRef?: ImageRef;

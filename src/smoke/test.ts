@@ -116,10 +116,12 @@ export async function runSmoke(
   runKey: string,
   unemulated: string[],
 ): Promise<SmokeReport | undefined> {
-  if (output.kind === 'oci' || output.kind === 'registry' || !ref) {
+  if (output.kind === 'oci' || output.kind === 'registry' || output.kind === 'custom' || output.kind === 'none' || !ref) {
     const msg =
-      'Smoke test skipped: with the docker-container driver and push: false the image is not in the engine. ' +
-      'Use an engine with the containerd image store, or push: true (the image is then staged by digest and tested before it is tagged).';
+      output.kind === 'custom'
+        ? `Smoke test skipped: with ${Inputs.outputs} the image goes where they say, not into the engine. Set smoke-test: false to silence this.`
+        : 'Smoke test skipped: with the docker-container driver and push: false the image is not in the engine. ' +
+          'Use an engine with the containerd image store, load: true, or push: true (the image is then staged by digest and tested before it is tagged).';
     if (s.strict) throw new SmokeError(`${msg} (${Inputs.smokeStrict}: true)`);
     core.warning(msg);
     return undefined;
