@@ -49771,6 +49771,14 @@ function parseStepName(name) {
         return undefined;
     return { label: m[1] ?? '', index: Number(m[2]), count: Number(m[3]), instruction: m[4] };
 }
+/** The platform a step belongs to, from its label: "linux/amd64 builder", "linux/amd64->arm64 builder"; undefined when shared. */
+function stepPlatform(label) {
+    const first = label.split(/\s+/)[0] ?? '';
+    const cross = /^(\w+)\/[\w/]+->([\w/]+)$/.exec(first);
+    if (cross)
+        return `${cross[1]}/${cross[2]}`;
+    return /^\w+\/\w+/.test(first) ? first : undefined;
+}
 /** True for the Dockerfile steps that count towards the hit rate (FROM excluded). */
 function isCountedStep(name) {
     const step = parseStepName(name);
@@ -50242,6 +50250,7 @@ function copiedModuleFiles(text, buildArgs, listDir) {
 
 
 
+
 const TAR_NAME = { mod: 'gomod.tar', build: 'gobuild.tar' };
 /** Of GOMODCACHE only the downloaded zips and go.mod files are kept; Go re-extracts sources from them without the network. */
 const SAVED_PATHS = { mod: 'cache/download', build: '.' };
@@ -50334,20 +50343,15 @@ function decideSaves(plan, vertices, saveAllowed) {
             return { ...e, save: false, skipReason: 'restored from its exact key' };
         if (e.follower)
             return { ...e, save: false, skipReason: 'the same modules are saved from the first node' };
-        const ran = vertices.some((v) => !v.cached && v.completed && mountsCache(v.name, e.mount) && (!e.node || e.node.platforms.includes(targetPlatform(v.name))));
+        const ran = vertices.some((v) => !v.cached &&
+            v.completed &&
+            mountsCache(v.name, e.mount) &&
+            (!e.node || e.node.platforms.includes(stepPlatform(parseStepName(v.name)?.label ?? '') ?? '')));
         if (!ran)
             return { ...e, save: false, skipReason: 'no step that uses it ran' };
         return { ...e, save: true, skipReason: undefined };
     });
     return { ...plan, entries };
-}
-/** The target platform of a step: `[linux/amd64->arm64 builder 6/6]` (cross-compiled) is linux/arm64. */
-function targetPlatform(name) {
-    const label = /^\[(\S+)/.exec(name ?? '')?.[1] ?? '';
-    const [from, to] = label.split('->');
-    if (!to)
-        return from;
-    return `${from.split('/')[0]}/${to}`;
 }
 /** True for a RUN step whose name shows this cache mount. */
 function mountsCache(name, mount) {
@@ -50959,14 +50963,6 @@ function enforceBudget(budget, measured, platforms) {
 
 
 
-/** The platform a step belongs to, from its label: "linux/amd64 builder", "linux/amd64->arm64 builder"; undefined when shared. */
-function stepPlatform(label) {
-    const first = label.split(/\s+/)[0] ?? '';
-    const cross = /^(\w+)\/[\w/]+->([\w/]+)$/.exec(first);
-    if (cross)
-        return `${cross[1]}/${cross[2]}`;
-    return /^\w+\/\w+/.test(first) ? first : undefined;
-}
 /** Cache hits and busy time per platform; a step with no platform in its label counts for every platform. */
 function perPlatform(vertices, platforms) {
     const out = Object.fromEntries(platforms.map((p) => [p, { hits: 0, steps: 0, seconds: 0 }]));
@@ -51063,6 +51059,7 @@ function summaryMarkdown(d) {
         ...(d.tags.length > 0 ? [`Tags: ${d.tags.map((t) => `\`${t}\``).join(', ')}`] : []),
         ...(d.digest ? [`Digest: \`${d.digest}\``] : []),
         `Build: ${d.buildSeconds.toFixed(1)} s, cache ${d.stats.hits}/${d.stats.steps} steps (${formatRate(d.stats.rate)}%)`,
+        ...(d.nodes && d.nodes.length > 0 ? [`Nodes: ${d.nodes.map((n) => `${n.platform} on \`${n.node}\``).join(', ')}`] : []),
     ];
     const cell = (tag, x) => `<${tag}>${x.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</${tag}>`;
     const table = [
@@ -51488,6 +51485,7 @@ async function withdrawStaged(repository, digest) {
 
 
 
+
 async function main() {
     markMain();
     let run;
@@ -51503,6 +51501,12 @@ async function main() {
         if (run)
             await endRun(run);
     }
+}
+/** With several nodes: which one builds each platform (for the summary). */
+function nodesOf(builder, platforms) {
+    if (builder.nodes.length < 2)
+        return undefined;
+    return platforms.map((p) => ({ platform: p, node: nodeForPlatform(builder.nodes, p)?.name ?? '?' }));
 }
 async function pipeline(input, run) {
     const { buildx, builder, unemulated } = await lib_core/* group */.Os('Set up Buildx', () => setupBuildx(input, run.tempDir));
@@ -51528,7 +51532,16 @@ async function pipeline(input, run) {
         const smoke = s.smoke.enabled
             ? await lib_core/* group */.Os('Smoke test', () => runSmoke(s.smoke, build.output, ref, run.runKey, unemulated))
             : undefined;
-        await summarySafely({ ...s, digest, stats, vertices: result.vertices, buildSeconds: result.seconds, sizes: measured?.sizes, smoke }, buildx);
+        await summarySafely({
+            ...s,
+            digest,
+            stats,
+            vertices: result.vertices,
+            buildSeconds: result.seconds,
+            sizes: measured?.sizes,
+            smoke,
+            nodes: nodesOf(builder, s.platforms),
+        }, buildx);
         if (smoke && !smoke.passed)
             throw new SmokeError(failureMessage(smoke));
     });

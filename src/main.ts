@@ -7,6 +7,7 @@ import { endRun, type Run, startRun } from './lifecycle.js';
 import { settingsFromInputs } from './settings/parse.js';
 import type { Settings } from './settings/types.js';
 import { setupBuildx } from './buildx/setup.js';
+import { type Builder, nodeForPlatform } from './buildx/builder.js';
 import { resolveBuild } from './build/resolve.js';
 import { buildWithRetries } from './build/retry.js';
 import { recordGoSaves, restoreGoStep } from './cache/phases.js';
@@ -30,6 +31,12 @@ export async function main(): Promise<void> {
   } finally {
     if (run) await endRun(run);
   }
+}
+
+/** With several nodes: which one builds each platform (for the summary). */
+function nodesOf(builder: Builder, platforms: string[]): { platform: string; node: string }[] | undefined {
+  if (builder.nodes.length < 2) return undefined;
+  return platforms.map((p) => ({ platform: p, node: nodeForPlatform(builder.nodes, p)?.name ?? '?' }));
 }
 
 async function pipeline(input: Settings, run: Run): Promise<void> {
@@ -58,7 +65,16 @@ async function pipeline(input: Settings, run: Run): Promise<void> {
       ? await core.group('Smoke test', () => runSmoke(s.smoke, build.output, ref, run.runKey, unemulated))
       : undefined;
     await summarySafely(
-      { ...s, digest, stats, vertices: result.vertices, buildSeconds: result.seconds, sizes: measured?.sizes, smoke },
+      {
+        ...s,
+        digest,
+        stats,
+        vertices: result.vertices,
+        buildSeconds: result.seconds,
+        sizes: measured?.sizes,
+        smoke,
+        nodes: nodesOf(builder, s.platforms),
+      },
       buildx,
     );
     if (smoke && !smoke.passed) throw new SmokeError(failureMessage(smoke));

@@ -72,9 +72,11 @@ describe('action.yml', () => {
     'target',
     'ulimit',
   ];
-  it('has every docker/build-push-action input and output, by the same name, in action.yml and the README', () => {
+  // What teams set on docker/setup-buildx-action, by its names.
+  const SETUP_BUILDX_INPUTS = ['driver', 'driver-opts', 'buildkitd-config', 'buildkitd-config-inline', 'endpoint', 'append'];
+  it('has every docker/build-push-action input and output, and the setup-buildx ones, by the same name, in action.yml and the README', () => {
     const readme = fs.readFileSync(path.join(FIXTURES, '..', '..', 'README.md'), 'utf8');
-    for (const name of BUILD_PUSH_INPUTS) {
+    for (const name of [...BUILD_PUSH_INPUTS, ...SETUP_BUILDX_INPUTS]) {
       expect(action.inputs, name).toHaveProperty(name);
       expect(readme, name).toContain(`\`${name}\``);
     }

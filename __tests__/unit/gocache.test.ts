@@ -15,10 +15,10 @@ import {
   parseStats,
   registryOutput,
   restoreDockerfile,
-  targetPlatform,
 } from '../../src/cache/transfer.js';
 import { planGoCacheForNodes } from '../../src/cache/phases.js';
 import { parseInspect } from '../../src/buildx/builder.js';
+import { parseStepName, stepPlatform } from '../../src/build/rawjson.js';
 import { parseSettings } from '../../src/settings/parse.js';
 import { GhaStore } from '../../src/cache/stores.js';
 import { isMissingRef } from '../../src/ref.js';
@@ -393,7 +393,7 @@ describe('a builder of several nodes: each node restores and saves its own cache
 
   it('the step names of a captured build give each step its target platform', () => {
     const goBuild = vertices('rawjson-change.txt').filter((v) => /go build/.test(v.name ?? '') && /RUN/.test(v.name ?? ''));
-    expect(goBuild.map((v) => targetPlatform(v.name)).sort()).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(goBuild.map((v) => stepPlatform(parseStepName(v.name)!.label)).sort()).toEqual(['linux/amd64', 'linux/arm64']);
   });
 
   it("plans per node (captured inspect of remote amd64 + appended arm64): GOCACHE keyed by the node's platforms, the module cache saved once", () => {

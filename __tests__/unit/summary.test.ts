@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mermaidTimeline, perPlatform, stepPlatform, summaryRows } from '../../src/report/summary.js';
+import { mermaidTimeline, perPlatform, summaryMarkdown, summaryRows } from '../../src/report/summary.js';
+import { stepPlatform } from '../../src/build/rawjson.js';
 import { mergeArgv, mergeSources } from '../../src/publish/merge.js';
 import { vertices } from './helpers.js';
 
@@ -13,6 +14,22 @@ describe('job summary (captured rawjson of the example, amd64 + arm64)', () => {
     ['stage-1', undefined],
   ])('step label %j belongs to %j', (label, want) => {
     expect(stepPlatform(label)).toBe(want);
+  });
+
+  it('with several nodes, the summary says which node built each platform', () => {
+    const stats = { hits: 1, steps: 2, rate: 50 };
+    const md = summaryMarkdown({
+      platforms,
+      tags: [],
+      stats,
+      buildSeconds: 1,
+      nodes: [
+        { platform: 'linux/amd64', node: 'gba-capture0' },
+        { platform: 'linux/arm64', node: 'gba-capture-arm64' },
+      ],
+    });
+    expect(md).toContain('Nodes: linux/amd64 on `gba-capture0`, linux/arm64 on `gba-capture-arm64`');
+    expect(summaryMarkdown({ platforms, tags: [], stats, buildSeconds: 1 })).not.toContain('Nodes:');
   });
 
   it('cache hits per platform add up to the build total', () => {

@@ -208,6 +208,14 @@ export function parseStepName(name: string | undefined): StepInfo | undefined {
   return { label: m[1] ?? '', index: Number(m[2]), count: Number(m[3]), instruction: m[4] };
 }
 
+/** The platform a step belongs to, from its label: "linux/amd64 builder", "linux/amd64->arm64 builder"; undefined when shared. */
+export function stepPlatform(label: string): string | undefined {
+  const first = label.split(/\s+/)[0] ?? '';
+  const cross = /^(\w+)\/[\w/]+->([\w/]+)$/.exec(first);
+  if (cross) return `${cross[1]}/${cross[2]}`;
+  return /^\w+\/\w+/.test(first) ? first : undefined;
+}
+
 /** True for the Dockerfile steps that count towards the hit rate (FROM excluded). */
 export function isCountedStep(name: string | undefined): boolean {
   const step = parseStepName(name);

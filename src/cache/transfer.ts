@@ -19,7 +19,7 @@ import * as core from '@actions/core';
 import { failureTail, run } from '../exec.js';
 import { shellQuote } from '../dockerfile/shell.js';
 import { args, type BuildxCommand } from '../buildx/command.js';
-import type { MergedVertex } from '../build/rawjson.js';
+import { type MergedVertex, parseStepName, stepPlatform } from '../build/rawjson.js';
 import { type CacheMount, type GoCacheKind } from '../dockerfile/gomounts.js';
 import type { Candidate, Match } from './keys.js';
 
@@ -168,20 +168,16 @@ export function decideSaves(plan: GoCachePlan, vertices: MergedVertex[], saveAll
     if (e.kind === 'mod' && e.restored?.match === 'exact') return { ...e, save: false, skipReason: 'restored from its exact key' };
     if (e.follower) return { ...e, save: false, skipReason: 'the same modules are saved from the first node' };
     const ran = vertices.some(
-      (v) => !v.cached && v.completed && mountsCache(v.name, e.mount) && (!e.node || e.node.platforms.includes(targetPlatform(v.name))),
+      (v) =>
+        !v.cached &&
+        v.completed &&
+        mountsCache(v.name, e.mount) &&
+        (!e.node || e.node.platforms.includes(stepPlatform(parseStepName(v.name)?.label ?? '') ?? '')),
     );
     if (!ran) return { ...e, save: false, skipReason: 'no step that uses it ran' };
     return { ...e, save: true, skipReason: undefined };
   });
   return { ...plan, entries };
-}
-
-/** The target platform of a step: `[linux/amd64->arm64 builder 6/6]` (cross-compiled) is linux/arm64. */
-export function targetPlatform(name: string | undefined): string {
-  const label = /^\[(\S+)/.exec(name ?? '')?.[1] ?? '';
-  const [from, to] = label.split('->');
-  if (!to) return from;
-  return `${from.split('/')[0]}/${to}`;
 }
 
 /** True for a RUN step whose name shows this cache mount. */

@@ -4,7 +4,7 @@
 // pointed at before. A failure here is only a warning.
 import * as core from '@actions/core';
 import type { CacheStats, MergedVertex } from '../build/rawjson.js';
-import { durationSeconds, formatRate, parseStepName } from '../build/rawjson.js';
+import { durationSeconds, formatRate, parseStepName, stepPlatform } from '../build/rawjson.js';
 import type { SmokeReport } from '../smoke/test.js';
 import { type ImageSizes, manifestsFromRegistry, type PlatformManifest, summarize } from './sizes.js';
 import type { BuildxCommand } from '../buildx/command.js';
@@ -21,14 +21,8 @@ export interface SummaryData {
   previous?: ImageSizes;
   smoke?: SmokeReport;
   buildSeconds: number;
-}
-
-/** The platform a step belongs to, from its label: "linux/amd64 builder", "linux/amd64->arm64 builder"; undefined when shared. */
-export function stepPlatform(label: string): string | undefined {
-  const first = label.split(/\s+/)[0] ?? '';
-  const cross = /^(\w+)\/[\w/]+->([\w/]+)$/.exec(first);
-  if (cross) return `${cross[1]}/${cross[2]}`;
-  return /^\w+\/\w+/.test(first) ? first : undefined;
+  /** A builder of several nodes: which node built each platform. */
+  nodes?: { platform: string; node: string }[];
 }
 
 interface PlatformBuild {
@@ -134,6 +128,7 @@ export function summaryMarkdown(d: SummaryData): string {
     ...(d.tags.length > 0 ? [`Tags: ${d.tags.map((t) => `\`${t}\``).join(', ')}`] : []),
     ...(d.digest ? [`Digest: \`${d.digest}\``] : []),
     `Build: ${d.buildSeconds.toFixed(1)} s, cache ${d.stats.hits}/${d.stats.steps} steps (${formatRate(d.stats.rate)}%)`,
+    ...(d.nodes && d.nodes.length > 0 ? [`Nodes: ${d.nodes.map((n) => `${n.platform} on \`${n.node}\``).join(', ')}`] : []),
   ];
   const cell = (tag: string, x: string) => `<${tag}>${x.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</${tag}>`;
   const table = [
