@@ -43751,6 +43751,12 @@ const Inputs = {
     target: 'target',
     network: 'network',
     githubToken: 'github-token',
+    sign: 'sign',
+    signKey: 'sign-key',
+    signKeyPassword: 'sign-key-password',
+    signTlog: 'sign-tlog',
+    cosignDownloadUrl: 'cosign-download-url',
+    attestSmoke: 'attest-smoke',
     addHosts: 'add-hosts',
     allow: 'allow',
     annotations: 'annotations',
@@ -43822,6 +43828,7 @@ const Inputs = {
     lint: 'lint',
 };
 const Outputs = {
+    signatures: 'signatures',
     digest: 'digest',
     imageid: 'imageid',
     metadata: 'metadata',
@@ -43853,6 +43860,11 @@ const State = {
 const PINNED_BUILDX_VERSION = '0.19.3';
 const MIN_BUILDX_VERSION = '0.12.0';
 const DEFAULT_BUILDX_DOWNLOAD_URL = 'https://github.com/docker/buildx/releases/download';
+/** cosign installed when the one on PATH is missing or too old; its release checksums are checked. */
+const PINNED_COSIGN_VERSION = '2.5.0';
+const DEFAULT_COSIGN_DOWNLOAD_URL = 'https://github.com/sigstore/cosign/releases/download';
+/** The in-toto predicate type of the smoke-test attestation (README, "Release pipeline"). */
+const SMOKE_PREDICATE_TYPE = 'https://go-buildx-action.dev/attestations/smoke-test/v1';
 const DEFAULT_BUILDKIT_IMAGE = 'moby/buildkit:buildx-stable-1';
 /**
  * The binfmt image runs privileged, so it is pinned to a release and its digest, and moved on
@@ -44067,7 +44079,7 @@ async function run(cmd, args, opts = {}) {
             // The library would print the command line and the output as they come: this wrapper decides what is shown.
             silent: true,
             ignoreReturnCode: true,
-            env: { ...definedEnv(), GBA_STDIN: stdin },
+            env: { ...definedEnv(), ...opts.env, GBA_STDIN: stdin },
             listeners: { stdout: (b) => onStdout(outText.write(b)), stderr: (b) => onStderr(errText.write(b)) },
         });
         // null: ended by a signal (a cancelled run).
@@ -46947,12 +46959,16 @@ function parseBuildxVersion(read) {
     }
     return v;
 }
-function parseBuildxDownloadUrl(read) {
-    const url = (optional(read, Inputs.buildxDownloadUrl) ?? DEFAULT_BUILDX_DOWNLOAD_URL).replace(/\/+$/, '');
+/** A base URL releases are downloaded from: https, or http to a loopback mirror. */
+function parseDownloadUrl(read, name, dflt, serves) {
+    const url = (optional(read, name) ?? dflt).replace(/\/+$/, '');
     if (!isSecureUrl(url)) {
-        throw new InputError(Inputs.buildxDownloadUrl, url, 'is not an https URL (plain http is accepted only for a loopback host)', 'an https base URL under which v<version>/buildx-v<version>.<os>-<arch> and v<version>/checksums.txt are served');
+        throw new InputError(name, url, 'is not an https URL (plain http is accepted only for a loopback host)', `an https base URL under which ${serves} are served`);
     }
     return url;
+}
+function parseBuildxDownloadUrl(read) {
+    return parseDownloadUrl(read, Inputs.buildxDownloadUrl, DEFAULT_BUILDX_DOWNLOAD_URL, 'v<version>/buildx-v<version>.<os>-<arch> and v<version>/checksums.txt');
 }
 
 ;// CONCATENATED MODULE: ./src/settings/paths.ts
@@ -47025,9 +47041,12 @@ function parseSource(read, workspace, merge) {
 
 
 const ID_RE = /^[A-Za-z0-9_.-]+$/;
-/** `id=VALUE` entries of secret-envs and secret-files; errors name the entry, never a value. */
+/**
+ * `id=VALUE` entries of secret-envs and secret-files; errors name the entry, never a value.
+ * As in build-push-action, secret-envs may also be comma-separated; a file path may hold a comma.
+ */
 function idPairs(read, name, what) {
-    const entries = parseList(read(name), { commas: false });
+    const entries = parseList(read(name), { commas: name === Inputs.secretEnvs }).filter((e) => e !== '');
     return entries.map((e, i) => {
         const eq = e.indexOf('=');
         const id = eq > 0 ? e.slice(0, eq).trim() : '';
@@ -47184,6 +47203,37 @@ function parseBuilderOptions(read, driver, workspace) {
     return { driverOpts, buildkitdConfig, buildkitdConfigInline: inline, endpoint, append };
 }
 
+;// CONCATENATED MODULE: ./src/settings/signing.ts
+// sign, attest-smoke and their options. The key and its password are masked
+// before anything is checked, and an error never shows any part of them.
+
+
+
+
+function parseSigning(read, mask, p) {
+    const key = read(Inputs.signKey).trim() || undefined;
+    const keyPassword = read(Inputs.signKeyPassword) || undefined;
+    if (key)
+        maskValue(mask, key);
+    if (keyPassword)
+        maskValue(mask, keyPassword);
+    if (key && !/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) {
+        throw new InputError(Inputs.signKey, '<hidden>', 'is not a PEM private key', 'the contents of cosign.key (-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----…)');
+    }
+    const sign = parseBool(read, Inputs.sign, false);
+    const attestSmoke = parseBool(read, Inputs.attestSmoke, false);
+    for (const [name, on] of [
+        [Inputs.sign, sign],
+        [Inputs.attestSmoke, attestSmoke],
+    ]) {
+        if (on && !p.push && !p.merge) {
+            throw new InputError(name, 'true', 'needs push: true (or merge: true): only what is in the registry can be signed', 'push: true with sign');
+        }
+    }
+    const cosignDownloadUrl = parseDownloadUrl(read, Inputs.cosignDownloadUrl, DEFAULT_COSIGN_DOWNLOAD_URL, 'v<version>/cosign-linux-<arch> and v<version>/cosign_checksums.txt');
+    return { sign, attestSmoke, key, keyPassword, tlog: parseBool(read, Inputs.signTlog, true), cosignDownloadUrl };
+}
+
 ;// CONCATENATED MODULE: ./src/settings/rules.ts
 // The rules between inputs: combinations that each input allows alone but
 // that cannot work together. Each throws an InputError naming the input that
@@ -47249,6 +47299,7 @@ function checkOutputs(f, p, maxImageSize) {
 
 
 
+
 /** The settings from the action's own inputs; secret inputs are masked before anything is checked or could be printed. */
 function settingsFromInputs() {
     return parseSettings((name) => lib_core/* getInput */.V4(name), process.env, (value) => lib_core/* setSecret */.Pq(value));
@@ -47272,6 +47323,7 @@ function parseSettings(read, env = process.env, mask = () => undefined) {
     const secrets = parseSecrets(read, mask);
     parseGitHubApi(read, env, mask);
     const goNetrc = parseNetrc(read, mask);
+    const signing = parseSigning(read, mask, parsePublishingFlags(read));
     const workspace = external_node_path_.resolve(env.GITHUB_WORKSPACE || process.cwd());
     const flags = parseBuildFlags(read, env, workspace, mask);
     const publishing = parsePublishing(read);
@@ -47285,6 +47337,7 @@ function parseSettings(read, env = process.env, mask = () => undefined) {
         ...publishing,
         ...builderInputs,
         builderOptions: parseBuilderOptions(read, builderInputs.driver, workspace),
+        signing,
         platforms,
         target,
         secrets,
@@ -47316,6 +47369,11 @@ function parseSettings(read, env = process.env, mask = () => undefined) {
     };
     checkOutputs(flags, publishing, settings.maxImageSize);
     return settings;
+}
+/** The three publishing switches alone, before anything else is checked (the key must be masked first). */
+function parsePublishingFlags(read) {
+    const flag = (name) => read(name).trim().toLowerCase() === 'true';
+    return { push: flag(Inputs.push), merge: flag(Inputs.merge), pushByDigest: flag(Inputs.pushByDigest) };
 }
 /** Where the image goes: tags, push, image, push-by-digest, merge and digests, and the rules between them. */
 function parsePublishing(read) {
@@ -48229,6 +48287,40 @@ function _unique(values) {
     return Array.from(new Set(values));
 }
 //# sourceMappingURL=tool-cache.js.map
+;// CONCATENATED MODULE: ./src/setup/verified.ts
+// A downloaded release binary is used only when it matches the release's own
+// checksums file: a mirror or a man in the middle cannot swap it.
+
+
+
+
+/** The sha256 that a release's checksums file ("HEX  name" or "HEX *name" per line) gives for a file name. */
+function checksumFor(checksums, name) {
+    for (const line of checksums.split('\n')) {
+        const m = /^([a-f0-9]{64})\s+\*?(\S+)\s*$/i.exec(line.trim());
+        if (m && m[2] === name)
+            return m[1].toLowerCase();
+    }
+    return undefined;
+}
+/** Checks `file` (downloaded from `url`) against `sumsUrl`; throws, naming both, when it cannot or does not match. */
+async function verifyChecksum(file, url, sumsUrl, what) {
+    const name = url.slice(url.lastIndexOf('/') + 1);
+    let want;
+    try {
+        want = checksumFor(external_node_fs_.readFileSync(await downloadTool(sumsUrl), 'utf8'), name);
+    }
+    catch (err) {
+        throw new Error(`${what} from ${url} cannot be verified: ${sumsUrl} could not be read (${err.message})`);
+    }
+    if (!want)
+        throw new Error(`${what} from ${url} cannot be verified: ${sumsUrl} lists no ${name}`);
+    const got = external_node_crypto_.createHash('sha256').update(external_node_fs_.readFileSync(file)).digest('hex');
+    if (got !== want)
+        throw new Error(`${what} from ${url} has sha256 ${got}, but ${sumsUrl} says ${want}; it was not used`);
+    lib_core/* info */.pq(`${what} ${name}: sha256 ${got} matches ${sumsUrl}`);
+}
+
 ;// CONCATENATED MODULE: ./src/buildx/command.ts
 // How buildx is invoked: as the docker CLI plugin, or as a standalone binary
 // from the tool cache. Every buildx argv goes through args().
@@ -48242,6 +48334,7 @@ function args(buildx, ...rest) {
 // Finds a usable buildx, or installs a pinned one with @actions/tool-cache.
 // An installed binary is run standalone (`buildx build ...`), which needs no
 // change to the user's ~/.docker/cli-plugins.
+
 
 
 
@@ -48269,36 +48362,9 @@ function buildxDownloadUrl(base, version, platform = process.platform, arch = pr
     const ext = platform === 'win32' ? '.exe' : '';
     return `${base}/v${version}/buildx-v${version}.${os}-${goArch[arch] ?? arch}${ext}`;
 }
-/** The sha256 that a release's checksums.txt ("HEX  name" or "HEX *name" per line) gives for a file name. */
-function checksumFor(checksums, name) {
-    for (const line of checksums.split('\n')) {
-        const m = /^([a-f0-9]{64})\s+\*?(\S+)\s*$/i.exec(line.trim());
-        if (m && m[2] === name)
-            return m[1].toLowerCase();
-    }
-    return undefined;
-}
 async function versionOf(buildx) {
     const res = await run(...args(buildx, 'version'), { allowFailure: true });
     return res.exitCode === 0 ? install_parseBuildxVersion(res.stdout) : undefined;
-}
-/** Checks a downloaded release binary against the release's own checksums.txt, next to it. */
-async function verifyChecksum(file, url) {
-    const name = url.slice(url.lastIndexOf('/') + 1);
-    const sumsUrl = `${url.slice(0, url.lastIndexOf('/'))}/checksums.txt`;
-    let want;
-    try {
-        want = checksumFor(external_node_fs_.readFileSync(await downloadTool(sumsUrl), 'utf8'), name);
-    }
-    catch (err) {
-        throw new Error(`buildx from ${url} cannot be verified: ${sumsUrl} could not be read (${err.message})`);
-    }
-    if (!want)
-        throw new Error(`buildx from ${url} cannot be verified: ${sumsUrl} lists no ${name}`);
-    const got = external_node_crypto_.createHash('sha256').update(external_node_fs_.readFileSync(file)).digest('hex');
-    if (got !== want)
-        throw new Error(`buildx from ${url} has sha256 ${got}, but ${sumsUrl} says ${want}; it was not used`);
-    lib_core/* info */.pq(`buildx ${name}: sha256 ${got} matches ${sumsUrl}`);
 }
 async function install(version, baseUrl, requested) {
     let dir = find('buildx', version);
@@ -48317,7 +48383,7 @@ async function install(version, baseUrl, requested) {
             }
             throw new Error(`buildx ${version} could not be downloaded from ${url} (${why})`);
         }
-        await verifyChecksum(file, url);
+        await verifyChecksum(file, url, `${url.slice(0, url.lastIndexOf('/'))}/checksums.txt`, 'buildx');
         dir = await cacheFile(file, 'buildx', 'buildx', version);
     }
     const bin = `${dir}/buildx`;
@@ -51235,6 +51301,177 @@ async function runSmoke(s, output, ref, runKey, unemulated) {
     return report;
 }
 
+;// CONCATENATED MODULE: ./src/sign/cosign.ts
+// cosign: the one on PATH when it can do what is asked of it, else the pinned
+// release from cosign-download-url, checked against the release's checksums.
+// And the pure argv builders for signing and attesting.
+
+
+
+
+
+
+
+const MIN_COSIGN = '2.2.0';
+/** The version `cosign version` reports; distributions' builds may say "devel". */
+function parseCosignVersion(text) {
+    const m = /GitVersion:\s*v?(\d+\.\d+\.\d+)/.exec(text);
+    return m ? m[1] : undefined;
+}
+/** Can this cosign sign as asked: a release new enough, or (a distribution build with no version) the flags themselves. */
+function cosignUsable(versionText, signHelp) {
+    const v = parseCosignVersion(versionText);
+    if (v)
+        return node_modules_semver.gte(v, MIN_COSIGN);
+    return signHelp.includes('--tlog-upload') && signHelp.includes('--allow-http-registry');
+}
+function cosignDownloadUrl(base, version, arch = process.arch) {
+    return `${base}/v${version}/cosign-linux-${arch === 'x64' ? 'amd64' : arch}`;
+}
+async function resolveCosign(downloadBase) {
+    const version = await run('cosign', ['version'], { allowFailure: true });
+    if (version.exitCode === 0) {
+        const help = await run('cosign', ['sign', '--help'], { allowFailure: true });
+        if (cosignUsable(version.stdout + version.stderr, help.stdout)) {
+            lib_core/* info */.pq(`cosign on PATH (${parseCosignVersion(version.stdout + version.stderr) ?? 'a distribution build'})`);
+            return 'cosign';
+        }
+    }
+    let dir = find('cosign', PINNED_COSIGN_VERSION);
+    if (!dir) {
+        const url = cosignDownloadUrl(downloadBase, PINNED_COSIGN_VERSION);
+        lib_core/* info */.pq(`Downloading cosign ${PINNED_COSIGN_VERSION} from ${url}`);
+        const file = await downloadTool(url);
+        await verifyChecksum(file, url, `${downloadBase}/v${PINNED_COSIGN_VERSION}/cosign_checksums.txt`, 'cosign');
+        dir = await cacheFile(file, 'cosign', 'cosign', PINNED_COSIGN_VERSION);
+    }
+    external_node_fs_.chmodSync(`${dir}/cosign`, 0o755);
+    return `${dir}/cosign`;
+}
+function common(t) {
+    const argv = ['--yes'];
+    if (t.keyFile)
+        argv.push('--key', t.keyFile);
+    if (!t.tlog)
+        argv.push('--tlog-upload=false');
+    if (t.http)
+        argv.push('--allow-http-registry');
+    return argv;
+}
+function signArgv(t) {
+    return ['sign', ...common(t), t.ref];
+}
+function attestArgv(t, predicateFile, type) {
+    return ['attest', ...common(t), '--predicate', predicateFile, '--type', type, t.ref];
+}
+/** Where cosign stores the signature of a digest (its tag scheme): repo:sha256-<hex>.sig */
+function signatureRef(repository, digest, suffix = 'sig') {
+    return `${repository}:${digest.replace(':', '-')}.${suffix}`;
+}
+
+;// CONCATENATED MODULE: ./src/sign/sign.ts
+// The signing phase, after every gate passed and the push is done: cosign
+// signs the pushed index and each platform manifest it lists, in every
+// repository the tags went to, and (attest-smoke) attaches the smoke result as
+// an in-toto attestation. Keyless with the job's OIDC token, or with sign-key.
+
+
+
+
+
+
+
+
+/** The smoke-test predicate: per platform the probe, the verdict, the attempts and the time to healthy. */
+function smokePredicate(smoke, engine, qemu) {
+    const platforms = {};
+    for (const [p, r] of Object.entries(smoke.results)) {
+        platforms[p] = { probe: r.probe, passed: r.passed, attempts: r.attempts, msToHealthy: r.ms };
+    }
+    return { tool: 'go-buildx-action', passed: smoke.passed, platforms, engine: engine ?? null, qemu: qemu ?? null };
+}
+/** Loopback registries, and those the engine lists as insecure, are reached over plain HTTP. */
+function isHttpRegistry(host, insecure) {
+    return /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host) || insecure.includes(host);
+}
+async function insecureRegistries() {
+    const res = await run('docker', ['info', '--format', '{{json .RegistryConfig.IndexConfigs}}'], { allowFailure: true });
+    try {
+        const configs = JSON.parse(res.stdout);
+        return Object.entries(configs)
+            .filter(([, c]) => c.Secure === false)
+            .map(([name]) => name);
+    }
+    catch {
+        return [];
+    }
+}
+/** The index and each platform manifest it lists (attestation manifests left out). */
+async function digestsToSign(repository, digest) {
+    const doc = (await (await registryClient(repository)).manifest(digest));
+    const children = (doc.manifests ?? []).filter((m) => m.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest');
+    return [digest, ...children.map((m) => m.digest)];
+}
+/** Signs (and attests) what was pushed; returns digest → signature ref, and fails the step when asked to sign and it cannot. */
+async function signPublished(r) {
+    const cosign = await resolveCosign(r.signing.cosignDownloadUrl);
+    let keyFile;
+    if (r.signing.key) {
+        keyFile = external_node_path_.join(r.tempDir, 'cosign.key');
+        external_node_fs_.writeFileSync(keyFile, r.signing.key, { mode: 0o600 });
+    }
+    const env = { ...(r.signing.keyPassword !== undefined ? { COSIGN_PASSWORD: r.signing.keyPassword } : { COSIGN_PASSWORD: '' }) };
+    const insecure = await insecureRegistries();
+    const signatures = {};
+    try {
+        for (const repository of [...new Set(r.tags.map(repositoryOf))]) {
+            const http = isHttpRegistry(registryOf(repository).host, insecure);
+            const base = { keyFile, tlog: r.signing.tlog, http };
+            if (r.signing.sign) {
+                for (const d of await digestsToSign(repository, r.digest)) {
+                    await cosignRun(cosign, signArgv({ ...base, ref: `${repository}@${d}` }), env);
+                    signatures[d] = signatureRef(repository, d);
+                    lib_core/* info */.pq(`Signed ${repository}@${d} (${signatures[d]})`);
+                }
+            }
+            if (r.signing.attestSmoke && r.smoke)
+                await attestSmoke(cosign, { ...base, ref: `${repository}@${r.digest}` }, r, env);
+        }
+    }
+    finally {
+        if (keyFile)
+            external_node_fs_.rmSync(keyFile, { force: true });
+    }
+    lib_core/* setOutput */.uH(Outputs.signatures, JSON.stringify(signatures));
+    return signatures;
+}
+async function attestSmoke(cosign, t, r, env) {
+    const engine = (await run('docker', ['version', '--format', '{{.Server.Version}}'], { allowFailure: true })).stdout.trim() || undefined;
+    const predicate = external_node_path_.join(r.tempDir, 'smoke-predicate.json');
+    external_node_fs_.writeFileSync(predicate, JSON.stringify(smokePredicate(r.smoke, engine, await qemuVersion())));
+    await cosignRun(cosign, attestArgv(t, predicate, SMOKE_PREDICATE_TYPE), env);
+    lib_core/* info */.pq(`Attested the smoke test of ${t.ref} (${SMOKE_PREDICATE_TYPE})`);
+}
+async function qemuVersion() {
+    try {
+        const entry = external_node_fs_.readFileSync('/proc/sys/fs/binfmt_misc/qemu-aarch64', 'utf8');
+        const interpreter = /^interpreter (\S+)/m.exec(entry)?.[1];
+        if (!interpreter)
+            return undefined;
+        const res = await run(interpreter, ['--version'], { allowFailure: true });
+        return res.stdout.split('\n')[0]?.trim() || undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+async function cosignRun(cosign, argv, env) {
+    lib_core/* debug */.Yz(`cosign argv: ${JSON.stringify(argv)}`);
+    const res = await run(cosign, argv, { allowFailure: true, env });
+    if (res.exitCode !== 0)
+        throw new Error(`cosign ${argv[0]} ${argv[argv.length - 1]} failed: ${failureTail(res, 3)}`);
+}
+
 ;// CONCATENATED MODULE: ./src/publish/push.ts
 // Pushes the image the engine holds, so the pushed digest is the one built
 // (and, later, smoke-tested). `docker push` of a multi-platform image from the
@@ -51375,6 +51612,10 @@ async function publish(build, buildx, digest, tempDir) {
 
 
 
+
+
+
+
 /** repo@sha256:… for each digest; a bare digest lives in the image's repository. */
 function mergeSources(digests, repository) {
     return digests.map((d) => (d.includes('@') ? d : `${repository}@${d}`));
@@ -51403,6 +51644,16 @@ async function mergeDigests(input) {
     lib_core/* setOutput */.uH(Outputs.digest, digest);
     lib_core/* setOutput */.uH(Outputs.pushed, 'true');
     lib_core/* info */.pq(`Index ${digest} with ${sources.length} source(s) under ${settings.tags.join(', ')}`);
+    if (settings.signing.sign) {
+        const tempDir = external_node_fs_.mkdtempSync(external_node_path_.join(process.env.RUNNER_TEMP || external_node_os_.tmpdir(), 'gba-sign-'));
+        try {
+            // The merge job has no smoke results of its own: attest-smoke belongs to the build jobs' runs.
+            await lib_core/* group */.Os('Sign', () => signPublished({ signing: { ...settings.signing, attestSmoke: false }, tags: settings.tags, digest, tempDir }));
+        }
+        finally {
+            external_node_fs_.rmSync(tempDir, { recursive: true, force: true });
+        }
+    }
     try {
         const manifests = await manifestsFromRegistry(bx.command, `${repository}@${digest}`);
         const platforms = manifests.map((m) => m.platform);
@@ -51486,6 +51737,7 @@ async function withdrawStaged(repository, digest) {
 
 
 
+
 async function main() {
     markMain();
     let run;
@@ -51501,6 +51753,18 @@ async function main() {
         if (run)
             await endRun(run);
     }
+}
+/** After the push: sign and attest what passed; push-by-digest leaves that to the merge job. */
+async function signStep(s, digest, smoke, tempDir) {
+    if (!s.push || !(s.signing.sign || s.signing.attestSmoke))
+        return;
+    if (s.pushByDigest) {
+        lib_core/* info */.pq('Signing is left to the merge job, which signs the index and every manifest it lists');
+        return;
+    }
+    if (!digest)
+        throw new Error('The build reported no digest, so nothing can be signed');
+    await lib_core/* group */.Os('Sign', () => signPublished({ signing: s.signing, tags: s.tags, digest, smoke, tempDir }));
 }
 /** With several nodes: which one builds each platform (for the summary). */
 function nodesOf(builder, platforms) {
@@ -51526,7 +51790,7 @@ async function pipeline(input, run) {
     }
     const ref = build.refToTest(digest);
     // The gates. A failure here deletes an image BuildKit already staged by digest.
-    await withdrawOnFailure(build.output, digest, async () => {
+    const smoke = await withdrawOnFailure(build.output, digest, async () => {
         const measured = await lib_core/* group */.Os('Image sizes', () => measureImage(buildx, build.output, ref, digest, run, s.platforms));
         enforceBudget(s.maxImageSize, measured, s.platforms); // nothing is pushed over budget
         const smoke = s.smoke.enabled
@@ -51544,10 +51808,12 @@ async function pipeline(input, run) {
         }, buildx);
         if (smoke && !smoke.passed)
             throw new SmokeError(failureMessage(smoke));
+        return smoke;
     });
     if (s.push)
         await publish(build, buildx, digest, run.tempDir);
     lib_core/* setOutput */.uH(Outputs.pushed, String(s.push));
+    await signStep(s, digest, smoke, run.tempDir);
 }
 
 ;// CONCATENATED MODULE: ./src/post.ts

@@ -96,6 +96,18 @@ install_engine_binaries() {
   install -m 0755 "$root/usr/libexec/docker/cli-plugins/docker-buildx" "$PLUGIN_DIR/docker-buildx"
 }
 
+# cosign from trixie's .deb (it links only libc, so it runs on bookworm), for the
+# signing e2e tests; on PATH as /usr/local/bin/cosign.
+install_cosign() {
+  [ -x /usr/local/bin/cosign ] && return 0
+  local debs="$STATE/debs-cosign" root="$STATE/cosign-root"
+  log "downloading cosign from trixie"
+  trixie_download "$debs" cosign
+  rm -rf "$root" && mkdir -p "$root"
+  dpkg -x "$debs"/cosign_*.deb "$root"
+  install -m 0755 "$root/usr/bin/cosign" /usr/local/bin/cosign
+}
+
 write_daemon_json() {
   mkdir -p /etc/docker
   local want
@@ -281,6 +293,7 @@ up() {
   # git and OpenSSH: the private module over git+ssh (ssh.test.ts, and the README's ssh recipe's agent).
   apt_install openssh-server openssh-client git
   install_engine_binaries
+  install_cosign
   start_engine
   start_registry 5000 /var/lib/gba-registry
   setup_qemu

@@ -219,7 +219,7 @@ export async function runAction(inputs, opts = {}) {
   // What the action may mask: its inputs, and the secrets they point at, as a runner's `env:` and
   // files in the workspace (secret-envs, secret-files).
   const pointedAt = [];
-  for (const line of (withDefaults['secret-envs'] ?? '').split('\n')) {
+  for (const line of (withDefaults['secret-envs'] ?? '').split(/[\n,]/)) {
     const name = line.split('=')[1]?.trim();
     if (name && opts.env?.[name] !== undefined) pointedAt.push(opts.env[name]);
   }

@@ -13,6 +13,12 @@ export const Inputs = {
   target: 'target',
   network: 'network',
   githubToken: 'github-token',
+  sign: 'sign',
+  signKey: 'sign-key',
+  signKeyPassword: 'sign-key-password',
+  signTlog: 'sign-tlog',
+  cosignDownloadUrl: 'cosign-download-url',
+  attestSmoke: 'attest-smoke',
   addHosts: 'add-hosts',
   allow: 'allow',
   annotations: 'annotations',
@@ -85,6 +91,7 @@ export const Inputs = {
 } as const;
 
 export const Outputs = {
+  signatures: 'signatures',
   digest: 'digest',
   imageid: 'imageid',
   metadata: 'metadata',
@@ -118,6 +125,11 @@ export const State = {
 export const PINNED_BUILDX_VERSION = '0.19.3';
 export const MIN_BUILDX_VERSION = '0.12.0';
 export const DEFAULT_BUILDX_DOWNLOAD_URL = 'https://github.com/docker/buildx/releases/download';
+/** cosign installed when the one on PATH is missing or too old; its release checksums are checked. */
+export const PINNED_COSIGN_VERSION = '2.5.0';
+export const DEFAULT_COSIGN_DOWNLOAD_URL = 'https://github.com/sigstore/cosign/releases/download';
+/** The in-toto predicate type of the smoke-test attestation (README, "Release pipeline"). */
+export const SMOKE_PREDICATE_TYPE = 'https://go-buildx-action.dev/attestations/smoke-test/v1';
 export const DEFAULT_BUILDKIT_IMAGE = 'moby/buildkit:buildx-stable-1';
 /**
  * The binfmt image runs privileged, so it is pinned to a release and its digest, and moved on

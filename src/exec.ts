@@ -18,6 +18,8 @@ export interface RunOptions {
   /** Return the result instead of throwing on a non-zero exit or a missing command. */
   allowFailure?: boolean;
   onStderr?: (chunk: string) => void;
+  /** Extra environment for this command (e.g. COSIGN_PASSWORD), over the action's own. */
+  env?: Record<string, string>;
 }
 
 export interface RunResult {
@@ -126,7 +128,7 @@ export async function run(cmd: string, args: string[], opts: RunOptions = {}): P
       // The library would print the command line and the output as they come: this wrapper decides what is shown.
       silent: true,
       ignoreReturnCode: true,
-      env: { ...definedEnv(), GBA_STDIN: stdin },
+      env: { ...definedEnv(), ...opts.env, GBA_STDIN: stdin },
       listeners: { stdout: (b: Buffer) => onStdout(outText.write(b)), stderr: (b: Buffer) => onStderr(errText.write(b)) },
     });
     // null: ended by a signal (a cancelled run).

@@ -14,7 +14,8 @@ import { recordGoSaves, restoreGoStep } from './cache/phases.js';
 import { reportBuild } from './report/outputs.js';
 import { enforceBudget, measureImage } from './report/measure.js';
 import { summarySafely } from './report/summary.js';
-import { failureMessage, runSmoke, SmokeError } from './smoke/test.js';
+import { failureMessage, runSmoke, SmokeError, type SmokeReport } from './smoke/test.js';
+import { signPublished } from './sign/sign.js';
 import { publish } from './publish/publish.js';
 import { mergeDigests } from './publish/merge.js';
 import { withdrawOnFailure } from './publish/withdraw.js';
@@ -31,6 +32,17 @@ export async function main(): Promise<void> {
   } finally {
     if (run) await endRun(run);
   }
+}
+
+/** After the push: sign and attest what passed; push-by-digest leaves that to the merge job. */
+async function signStep(s: Settings, digest: string | undefined, smoke: SmokeReport | undefined, tempDir: string): Promise<void> {
+  if (!s.push || !(s.signing.sign || s.signing.attestSmoke)) return;
+  if (s.pushByDigest) {
+    core.info('Signing is left to the merge job, which signs the index and every manifest it lists');
+    return;
+  }
+  if (!digest) throw new Error('The build reported no digest, so nothing can be signed');
+  await core.group('Sign', () => signPublished({ signing: s.signing, tags: s.tags, digest, smoke, tempDir }));
 }
 
 /** With several nodes: which one builds each platform (for the summary). */
@@ -58,7 +70,7 @@ async function pipeline(input: Settings, run: Run): Promise<void> {
   }
   const ref = build.refToTest(digest);
   // The gates. A failure here deletes an image BuildKit already staged by digest.
-  await withdrawOnFailure(build.output, digest, async () => {
+  const smoke = await withdrawOnFailure(build.output, digest, async () => {
     const measured = await core.group('Image sizes', () => measureImage(buildx, build.output, ref, digest, run, s.platforms));
     enforceBudget(s.maxImageSize, measured, s.platforms); // nothing is pushed over budget
     const smoke = s.smoke.enabled
@@ -78,7 +90,9 @@ async function pipeline(input: Settings, run: Run): Promise<void> {
       buildx,
     );
     if (smoke && !smoke.passed) throw new SmokeError(failureMessage(smoke));
+    return smoke;
   });
   if (s.push) await publish(build, buildx, digest, run.tempDir);
   core.setOutput(Outputs.pushed, String(s.push));
+  await signStep(s, digest, smoke, run.tempDir);
 }

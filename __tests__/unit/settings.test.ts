@@ -290,12 +290,16 @@ describe('docker/build-push-action inputs added for the drop-in', () => {
       fs.writeFileSync(path.join(dir, 'cert.pem'), 'line-one-s3cret\nline-two-s3cret\n');
       const masked: string[] = [];
       const s = parse(
-        { 'secret-envs': 'token=GBA_TEST_TOKEN', 'secret-files': `cert=${path.relative(ws, dir)}/cert.pem` },
-        { GBA_TEST_TOKEN: 'env-s3cret-value' },
+        { 'secret-envs': 'token=GBA_TEST_TOKEN,other=GBA_OTHER', 'secret-files': `cert=${path.relative(ws, dir)}/cert.pem` },
+        { GBA_TEST_TOKEN: 'env-s3cret-value', GBA_OTHER: 'other-s3cret-value' },
         (v) => masked.push(v),
       );
-      expect(s.flags.secretRefs).toEqual(['id=token,env=GBA_TEST_TOKEN', `id=cert,src=${path.join(dir, 'cert.pem')}`]);
-      expect(masked).toEqual(expect.arrayContaining(['env-s3cret-value', 'line-one-s3cret', 'line-two-s3cret']));
+      expect(s.flags.secretRefs).toEqual([
+        'id=token,env=GBA_TEST_TOKEN',
+        'id=other,env=GBA_OTHER',
+        `id=cert,src=${path.join(dir, 'cert.pem')}`,
+      ]);
+      expect(masked).toEqual(expect.arrayContaining(['env-s3cret-value', 'other-s3cret-value', 'line-one-s3cret', 'line-two-s3cret']));
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -1,10 +1,11 @@
 // Finds a usable buildx, or installs a pinned one with @actions/tool-cache.
 // An installed binary is run standalone (`buildx build ...`), which needs no
 // change to the user's ~/.docker/cli-plugins.
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as core from '@actions/core';
 import * as tc from '@actions/tool-cache';
+import { verifyChecksum } from '../setup/verified.js';
+export { checksumFor } from '../setup/verified.js';
 import * as semver from 'semver';
 import { run } from '../exec.js';
 import { Inputs, MIN_BUILDX_VERSION, PINNED_BUILDX_VERSION } from '../constants.js';
@@ -37,34 +38,9 @@ export function buildxDownloadUrl(base: string, version: string, platform = proc
   return `${base}/v${version}/buildx-v${version}.${os}-${goArch[arch] ?? arch}${ext}`;
 }
 
-/** The sha256 that a release's checksums.txt ("HEX  name" or "HEX *name" per line) gives for a file name. */
-export function checksumFor(checksums: string, name: string): string | undefined {
-  for (const line of checksums.split('\n')) {
-    const m = /^([a-f0-9]{64})\s+\*?(\S+)\s*$/i.exec(line.trim());
-    if (m && m[2] === name) return m[1].toLowerCase();
-  }
-  return undefined;
-}
-
 async function versionOf(buildx: BuildxCommand): Promise<string | undefined> {
   const res = await run(...args(buildx, 'version'), { allowFailure: true });
   return res.exitCode === 0 ? parseBuildxVersion(res.stdout) : undefined;
-}
-
-/** Checks a downloaded release binary against the release's own checksums.txt, next to it. */
-async function verifyChecksum(file: string, url: string): Promise<void> {
-  const name = url.slice(url.lastIndexOf('/') + 1);
-  const sumsUrl = `${url.slice(0, url.lastIndexOf('/'))}/checksums.txt`;
-  let want: string | undefined;
-  try {
-    want = checksumFor(fs.readFileSync(await tc.downloadTool(sumsUrl), 'utf8'), name);
-  } catch (err) {
-    throw new Error(`buildx from ${url} cannot be verified: ${sumsUrl} could not be read (${(err as Error).message})`);
-  }
-  if (!want) throw new Error(`buildx from ${url} cannot be verified: ${sumsUrl} lists no ${name}`);
-  const got = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-  if (got !== want) throw new Error(`buildx from ${url} has sha256 ${got}, but ${sumsUrl} says ${want}; it was not used`);
-  core.info(`buildx ${name}: sha256 ${got} matches ${sumsUrl}`);
 }
 
 async function install(version: string, baseUrl: string, requested: boolean): Promise<ResolvedBuildx> {
@@ -88,7 +64,7 @@ async function install(version: string, baseUrl: string, requested: boolean): Pr
       }
       throw new Error(`buildx ${version} could not be downloaded from ${url} (${why})`);
     }
-    await verifyChecksum(file, url);
+    await verifyChecksum(file, url, `${url.slice(0, url.lastIndexOf('/'))}/checksums.txt`, 'buildx');
     dir = await tc.cacheFile(file, 'buildx', 'buildx', version);
   }
   const bin = `${dir}/buildx`;

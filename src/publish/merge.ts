@@ -1,6 +1,10 @@
 // merge: true — the last job of a matrix: no build, one multi-platform index
 // made with `buildx imagetools create` from the digests the build jobs pushed.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as core from '@actions/core';
+import { signPublished } from '../sign/sign.js';
 import { Outputs } from '../constants.js';
 import { failureTail, run } from '../exec.js';
 import type { Settings } from '../settings/types.js';
@@ -41,6 +45,17 @@ export async function mergeDigests(input: Settings): Promise<void> {
   core.setOutput(Outputs.digest, digest);
   core.setOutput(Outputs.pushed, 'true');
   core.info(`Index ${digest} with ${sources.length} source(s) under ${settings.tags.join(', ')}`);
+  if (settings.signing.sign) {
+    const tempDir = fs.mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'gba-sign-'));
+    try {
+      // The merge job has no smoke results of its own: attest-smoke belongs to the build jobs' runs.
+      await core.group('Sign', () =>
+        signPublished({ signing: { ...settings.signing, attestSmoke: false }, tags: settings.tags, digest, tempDir }),
+      );
+    } finally {
+      fs.rmSync(tempDir, { recursive: true, force: true });
+    }
+  }
   try {
     const manifests = await manifestsFromRegistry(bx.command, `${repository}@${digest}`);
     const platforms = manifests.map((m) => m.platform);

@@ -10,9 +10,12 @@ import { maskValue, optional, parseBool, parseList } from './values.js';
 
 const ID_RE = /^[A-Za-z0-9_.-]+$/;
 
-/** `id=VALUE` entries of secret-envs and secret-files; errors name the entry, never a value. */
+/**
+ * `id=VALUE` entries of secret-envs and secret-files; errors name the entry, never a value.
+ * As in build-push-action, secret-envs may also be comma-separated; a file path may hold a comma.
+ */
 function idPairs(read: Reader, name: string, what: string): { id: string; ref: string }[] {
-  const entries = parseList(read(name), { commas: false });
+  const entries = parseList(read(name), { commas: name === Inputs.secretEnvs }).filter((e) => e !== '');
   return entries.map((e, i) => {
     const eq = e.indexOf('=');
     const id = eq > 0 ? e.slice(0, eq).trim() : '';

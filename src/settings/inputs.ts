@@ -359,15 +359,25 @@ export function parseBuildxVersion(read: Reader): string | undefined {
   return v;
 }
 
-export function parseBuildxDownloadUrl(read: Reader): string {
-  const url = (optional(read, Inputs.buildxDownloadUrl) ?? DEFAULT_BUILDX_DOWNLOAD_URL).replace(/\/+$/, '');
+/** A base URL releases are downloaded from: https, or http to a loopback mirror. */
+export function parseDownloadUrl(read: Reader, name: string, dflt: string, serves: string): string {
+  const url = (optional(read, name) ?? dflt).replace(/\/+$/, '');
   if (!isSecureUrl(url)) {
     throw new InputError(
-      Inputs.buildxDownloadUrl,
+      name,
       url,
       'is not an https URL (plain http is accepted only for a loopback host)',
-      'an https base URL under which v<version>/buildx-v<version>.<os>-<arch> and v<version>/checksums.txt are served',
+      `an https base URL under which ${serves} are served`,
     );
   }
   return url;
+}
+
+export function parseBuildxDownloadUrl(read: Reader): string {
+  return parseDownloadUrl(
+    read,
+    Inputs.buildxDownloadUrl,
+    DEFAULT_BUILDX_DOWNLOAD_URL,
+    'v<version>/buildx-v<version>.<os>-<arch> and v<version>/checksums.txt',
+  );
 }

@@ -58,6 +58,17 @@ export interface BuilderOptions {
   append: BuilderNode[];
 }
 
+/** Signing what passed (settings/signing.ts parses it). */
+export interface SigningSettings {
+  sign: boolean;
+  attestSmoke: boolean;
+  /** PEM of a cosign private key; without one, keyless signing with the job's OIDC token. */
+  key?: string;
+  keyPassword?: string;
+  tlog: boolean;
+  cosignDownloadUrl: string;
+}
+
 /** An inclusive range of accepted HTTP status codes. */
 export type StatusRange = [number, number];
 
@@ -92,6 +103,7 @@ export interface Settings {
   flags: BuildFlags;
   /** docker/setup-buildx-action's builder options. */
   builderOptions: BuilderOptions;
+  signing: SigningSettings;
   target?: string;
   network?: string;
   cacheRef?: ImageRef;

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { attestArgv, cosignDownloadUrl, cosignUsable, parseCosignVersion, signArgv, signatureRef } from '../../src/sign/cosign.js';
+import { isHttpRegistry, smokePredicate } from '../../src/sign/sign.js';
+import { parseSettings } from '../../src/settings/parse.js';
+import { fixture, runnerInputs } from './helpers.js';
+import * as path from 'node:path';
+import { FIXTURES } from './helpers.js';
+
+describe('cosign', () => {
+  it("takes Debian's cosign (captured: its version says devel) by what its sign command can do", () => {
+    expect(parseCosignVersion(fixture('cosign-version-debian.txt'))).toBeUndefined();
+    expect(cosignUsable(fixture('cosign-version-debian.txt'), fixture('cosign-sign-help.txt'))).toBe(true);
+    expect(cosignUsable(fixture('cosign-version-debian.txt'), 'Usage: cosign sign [flags]')).toBe(false);
+  });
+  it.each([
+    ['GitVersion:    v2.5.0\n', true],
+    ['GitVersion:    v2.2.0\n', true],
+    ['GitVersion:    v1.13.1\n', false],
+  ])('a release build: %j is usable: %s', (text, want) => {
+    expect(cosignUsable(text, '')).toBe(want);
+  });
+  it('downloads the pinned release for the runner', () => {
+    expect(cosignDownloadUrl('https://github.com/sigstore/cosign/releases/download', '2.5.0', 'x64')).toBe(
+      'https://github.com/sigstore/cosign/releases/download/v2.5.0/cosign-linux-amd64',
+    );
+    expect(cosignDownloadUrl('https://m.local', '2.5.0', 'arm64')).toBe('https://m.local/v2.5.0/cosign-linux-arm64');
+  });
+  it.each([
+    ['keyless, public log', { ref: 'ghcr.io/a/b@sha256:1', tlog: true, http: false }, ['sign', '--yes', 'ghcr.io/a/b@sha256:1']],
+    [
+      'a key, no log, a loopback registry',
+      { ref: 'localhost:5000/a@sha256:1', keyFile: '/t/k', tlog: false, http: true },
+      ['sign', '--yes', '--key', '/t/k', '--tlog-upload=false', '--allow-http-registry', 'localhost:5000/a@sha256:1'],
+    ],
+  ])('sign argv: %s', (_n, t, want) => {
+    expect(signArgv(t)).toEqual(want);
+  });
+  it('attest argv and the signature tag scheme', () => {
+    expect(attestArgv({ ref: 'r@sha256:1', keyFile: '/k', tlog: false, http: false }, '/p.json', 'https://x/v1')).toEqual([
+      'attest',
+      '--yes',
+      '--key',
+      '/k',
+      '--tlog-upload=false',
+      '--predicate',
+      '/p.json',
+      '--type',
+      'https://x/v1',
+      'r@sha256:1',
+    ]);
+    expect(signatureRef('ghcr.io/a/b', `sha256:${'a'.repeat(64)}`)).toBe(`ghcr.io/a/b:sha256-${'a'.repeat(64)}.sig`);
+  });
+  it.each([
+    ['localhost:5000', [], true],
+    ['127.0.0.1:5000', [], true],
+    ['registry.internal:5000', ['registry.internal:5000'], true],
+    ['ghcr.io', [], false],
+  ])('%s is reached over http: %s', (host, insecure, want) => {
+    expect(isHttpRegistry(host, insecure as string[])).toBe(want);
+  });
+  it('the smoke predicate: per platform the probe, the verdict, the attempts and the time to healthy', () => {
+    const smoke = {
+      passed: true,
+      results: {
+        'linux/amd64': {
+          platform: 'linux/amd64',
+          passed: true,
+          probe: 'http GET /healthz on port 8080',
+          attempts: 1,
+          ms: 74,
+          elapsedMs: 80,
+        },
+      },
+    };
+    expect(smokePredicate(smoke, '26.1.5', undefined)).toEqual({
+      tool: 'go-buildx-action',
+      passed: true,
+      platforms: { 'linux/amd64': { probe: 'http GET /healthz on port 8080', passed: true, attempts: 1, msToHealthy: 74 } },
+      engine: '26.1.5',
+      qemu: null,
+    });
+  });
+});
+
+describe('signing inputs', () => {
+  const env = { GITHUB_WORKSPACE: path.join(FIXTURES, '..', '..', 'example') };
+  const parse = (inputs: Record<string, string>, mask?: (v: string) => void) => parseSettings(runnerInputs(inputs), env, mask);
+  it.each([
+    [{ sign: 'true' }, /"sign" is invalid: "true" needs push: true/],
+    [{ 'attest-smoke': 'true' }, /"attest-smoke" is invalid: "true" needs push: true/],
+    [{ sign: 'true', push: 'true', tags: 'r/a:1', 'sign-key': 'not a key' }, /"sign-key" is invalid: "<hidden>" is not a PEM private key/],
+    [{ 'cosign-download-url': 'http://example.com/cosign' }, /"cosign-download-url" is invalid/],
+  ])('%j is rejected', (inputs, message) => {
+    expect(() => parse(inputs)).toThrow(message);
+  });
+  it('masks the key (and each line) and the password before anything is checked', () => {
+    const masked: string[] = [];
+    const key =
+      '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nabcdefghijklmnopqrstuvwxyz0123456789\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----';
+    const s = parse({ sign: 'true', push: 'true', tags: 'r/a:1', 'sign-key': key, 'sign-key-password': 'pw-s3cret' }, (v) =>
+      masked.push(v),
+    );
+    expect(masked).toEqual(expect.arrayContaining([key, 'abcdefghijklmnopqrstuvwxyz0123456789', 'pw-s3cret']));
+    expect(s.signing).toMatchObject({ sign: true, tlog: true, key, keyPassword: 'pw-s3cret' });
+  });
+});

@@ -1,0 +1,80 @@
+// cosign: the one on PATH when it can do what is asked of it, else the pinned
+// release from cosign-download-url, checked against the release's checksums.
+// And the pure argv builders for signing and attesting.
+import * as fs from 'node:fs';
+import * as core from '@actions/core';
+import * as tc from '@actions/tool-cache';
+import * as semver from 'semver';
+import { PINNED_COSIGN_VERSION } from '../constants.js';
+import { run } from '../exec.js';
+import { verifyChecksum } from '../setup/verified.js';
+
+const MIN_COSIGN = '2.2.0';
+
+/** The version `cosign version` reports; distributions' builds may say "devel". */
+export function parseCosignVersion(text: string): string | undefined {
+  const m = /GitVersion:\s*v?(\d+\.\d+\.\d+)/.exec(text);
+  return m ? m[1] : undefined;
+}
+
+/** Can this cosign sign as asked: a release new enough, or (a distribution build with no version) the flags themselves. */
+export function cosignUsable(versionText: string, signHelp: string): boolean {
+  const v = parseCosignVersion(versionText);
+  if (v) return semver.gte(v, MIN_COSIGN);
+  return signHelp.includes('--tlog-upload') && signHelp.includes('--allow-http-registry');
+}
+
+export function cosignDownloadUrl(base: string, version: string, arch = process.arch): string {
+  return `${base}/v${version}/cosign-linux-${arch === 'x64' ? 'amd64' : arch}`;
+}
+
+export async function resolveCosign(downloadBase: string): Promise<string> {
+  const version = await run('cosign', ['version'], { allowFailure: true });
+  if (version.exitCode === 0) {
+    const help = await run('cosign', ['sign', '--help'], { allowFailure: true });
+    if (cosignUsable(version.stdout + version.stderr, help.stdout)) {
+      core.info(`cosign on PATH (${parseCosignVersion(version.stdout + version.stderr) ?? 'a distribution build'})`);
+      return 'cosign';
+    }
+  }
+  let dir = tc.find('cosign', PINNED_COSIGN_VERSION);
+  if (!dir) {
+    const url = cosignDownloadUrl(downloadBase, PINNED_COSIGN_VERSION);
+    core.info(`Downloading cosign ${PINNED_COSIGN_VERSION} from ${url}`);
+    const file = await tc.downloadTool(url);
+    await verifyChecksum(file, url, `${downloadBase}/v${PINNED_COSIGN_VERSION}/cosign_checksums.txt`, 'cosign');
+    dir = await tc.cacheFile(file, 'cosign', 'cosign', PINNED_COSIGN_VERSION);
+  }
+  fs.chmodSync(`${dir}/cosign`, 0o755);
+  return `${dir}/cosign`;
+}
+
+export interface CosignTarget {
+  /** repo@sha256:… */
+  ref: string;
+  keyFile?: string;
+  tlog: boolean;
+  /** The registry is reached over plain HTTP (loopback, or an engine insecure-registry). */
+  http: boolean;
+}
+
+function common(t: CosignTarget): string[] {
+  const argv = ['--yes'];
+  if (t.keyFile) argv.push('--key', t.keyFile);
+  if (!t.tlog) argv.push('--tlog-upload=false');
+  if (t.http) argv.push('--allow-http-registry');
+  return argv;
+}
+
+export function signArgv(t: CosignTarget): string[] {
+  return ['sign', ...common(t), t.ref];
+}
+
+export function attestArgv(t: CosignTarget, predicateFile: string, type: string): string[] {
+  return ['attest', ...common(t), '--predicate', predicateFile, '--type', type, t.ref];
+}
+
+/** Where cosign stores the signature of a digest (its tag scheme): repo:sha256-<hex>.sig */
+export function signatureRef(repository: string, digest: string, suffix: 'sig' | 'att' = 'sig'): string {
+  return `${repository}:${digest.replace(':', '-')}.${suffix}`;
+}

@@ -1,0 +1,114 @@
+// The signing phase, after every gate passed and the push is done: cosign
+// signs the pushed index and each platform manifest it lists, in every
+// repository the tags went to, and (attest-smoke) attaches the smoke result as
+// an in-toto attestation. Keyless with the job's OIDC token, or with sign-key.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as core from '@actions/core';
+import { Outputs, SMOKE_PREDICATE_TYPE } from '../constants.js';
+import { failureTail, run } from '../exec.js';
+import { repositoryOf, registryOf } from '../ref.js';
+import type { SigningSettings } from '../settings/types.js';
+import type { SmokeReport } from '../smoke/test.js';
+import { registryClient } from '../publish/registry.js';
+import { attestArgv, type CosignTarget, resolveCosign, signArgv, signatureRef } from './cosign.js';
+
+/** The smoke-test predicate: per platform the probe, the verdict, the attempts and the time to healthy. */
+export function smokePredicate(smoke: SmokeReport, engine: string | undefined, qemu: string | undefined): object {
+  const platforms: Record<string, object> = {};
+  for (const [p, r] of Object.entries(smoke.results)) {
+    platforms[p] = { probe: r.probe, passed: r.passed, attempts: r.attempts, msToHealthy: r.ms };
+  }
+  return { tool: 'go-buildx-action', passed: smoke.passed, platforms, engine: engine ?? null, qemu: qemu ?? null };
+}
+
+/** Loopback registries, and those the engine lists as insecure, are reached over plain HTTP. */
+export function isHttpRegistry(host: string, insecure: string[]): boolean {
+  return /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host) || insecure.includes(host);
+}
+
+async function insecureRegistries(): Promise<string[]> {
+  const res = await run('docker', ['info', '--format', '{{json .RegistryConfig.IndexConfigs}}'], { allowFailure: true });
+  try {
+    const configs = JSON.parse(res.stdout) as Record<string, { Secure?: boolean }>;
+    return Object.entries(configs)
+      .filter(([, c]) => c.Secure === false)
+      .map(([name]) => name);
+  } catch {
+    return [];
+  }
+}
+
+/** The index and each platform manifest it lists (attestation manifests left out). */
+async function digestsToSign(repository: string, digest: string): Promise<string[]> {
+  const doc = (await (await registryClient(repository)).manifest(digest)) as {
+    manifests?: { digest: string; annotations?: Record<string, string> }[];
+  };
+  const children = (doc.manifests ?? []).filter((m) => m.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest');
+  return [digest, ...children.map((m) => m.digest)];
+}
+
+export interface SignRequest {
+  signing: SigningSettings;
+  tags: string[];
+  digest: string;
+  smoke?: SmokeReport;
+  tempDir: string;
+}
+
+/** Signs (and attests) what was pushed; returns digest → signature ref, and fails the step when asked to sign and it cannot. */
+export async function signPublished(r: SignRequest): Promise<Record<string, string>> {
+  const cosign = await resolveCosign(r.signing.cosignDownloadUrl);
+  let keyFile: string | undefined;
+  if (r.signing.key) {
+    keyFile = path.join(r.tempDir, 'cosign.key');
+    fs.writeFileSync(keyFile, r.signing.key, { mode: 0o600 });
+  }
+  const env = { ...(r.signing.keyPassword !== undefined ? { COSIGN_PASSWORD: r.signing.keyPassword } : { COSIGN_PASSWORD: '' }) };
+  const insecure = await insecureRegistries();
+  const signatures: Record<string, string> = {};
+  try {
+    for (const repository of [...new Set(r.tags.map(repositoryOf))]) {
+      const http = isHttpRegistry(registryOf(repository).host, insecure);
+      const base = { keyFile, tlog: r.signing.tlog, http };
+      if (r.signing.sign) {
+        for (const d of await digestsToSign(repository, r.digest)) {
+          await cosignRun(cosign, signArgv({ ...base, ref: `${repository}@${d}` }), env);
+          signatures[d] = signatureRef(repository, d);
+          core.info(`Signed ${repository}@${d} (${signatures[d]})`);
+        }
+      }
+      if (r.signing.attestSmoke && r.smoke) await attestSmoke(cosign, { ...base, ref: `${repository}@${r.digest}` }, r, env);
+    }
+  } finally {
+    if (keyFile) fs.rmSync(keyFile, { force: true });
+  }
+  core.setOutput(Outputs.signatures, JSON.stringify(signatures));
+  return signatures;
+}
+
+async function attestSmoke(cosign: string, t: CosignTarget, r: SignRequest, env: Record<string, string>): Promise<void> {
+  const engine = (await run('docker', ['version', '--format', '{{.Server.Version}}'], { allowFailure: true })).stdout.trim() || undefined;
+  const predicate = path.join(r.tempDir, 'smoke-predicate.json');
+  fs.writeFileSync(predicate, JSON.stringify(smokePredicate(r.smoke!, engine, await qemuVersion())));
+  await cosignRun(cosign, attestArgv(t, predicate, SMOKE_PREDICATE_TYPE), env);
+  core.info(`Attested the smoke test of ${t.ref} (${SMOKE_PREDICATE_TYPE})`);
+}
+
+async function qemuVersion(): Promise<string | undefined> {
+  try {
+    const entry = fs.readFileSync('/proc/sys/fs/binfmt_misc/qemu-aarch64', 'utf8');
+    const interpreter = /^interpreter (\S+)/m.exec(entry)?.[1];
+    if (!interpreter) return undefined;
+    const res = await run(interpreter, ['--version'], { allowFailure: true });
+    return res.stdout.split('\n')[0]?.trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function cosignRun(cosign: string, argv: string[], env: Record<string, string>): Promise<void> {
+  core.debug(`cosign argv: ${JSON.stringify(argv)}`);
+  const res = await run(cosign, argv, { allowFailure: true, env });
+  if (res.exitCode !== 0) throw new Error(`cosign ${argv[0]} ${argv[argv.length - 1]} failed: ${failureTail(res, 3)}`);
+}
