@@ -48473,6 +48473,12 @@ function parseInspect(text) {
 function nodeForPlatform(nodes, platform) {
     return nodes.find((n) => n.platforms.includes(platform)) ?? nodes[0];
 }
+/** With several nodes: which one builds each platform (for the job summary); undefined with one. */
+function platformNodes(builder, platforms) {
+    if (builder.nodes.length < 2)
+        return undefined;
+    return platforms.map((p) => ({ platform: p, node: nodeForPlatform(builder.nodes, p)?.name ?? '?' }));
+}
 // The same entitlements docker/setup-buildx-action allows, so that `network: host` and insecure
 // steps behave as they do on the docker driver. A remote daemon runs with its own flags.
 const ENTITLEMENTS = '--allow-insecure-entitlement network.host --allow-insecure-entitlement security.insecure';
@@ -51445,6 +51451,18 @@ async function signPublished(r) {
     lib_core/* setOutput */.uH(Outputs.signatures, JSON.stringify(signatures));
     return signatures;
 }
+/** After the push: sign and attest what passed; push-by-digest leaves that to the merge job. */
+async function signAfterPush(s, digest, smoke, tempDir) {
+    if (!s.push || !(s.signing.sign || s.signing.attestSmoke))
+        return;
+    if (s.pushByDigest) {
+        lib_core/* info */.pq('Signing is left to the merge job, which signs the index and every manifest it lists');
+        return;
+    }
+    if (!digest)
+        throw new Error('The build reported no digest, so nothing can be signed');
+    await lib_core/* group */.Os('Sign', () => signPublished({ signing: s.signing, tags: s.tags, digest, smoke, tempDir }));
+}
 async function attestSmoke(cosign, t, r, env) {
     const engine = (await run('docker', ['version', '--format', '{{.Server.Version}}'], { allowFailure: true })).stdout.trim() || undefined;
     const predicate = external_node_path_.join(r.tempDir, 'smoke-predicate.json');
@@ -51754,24 +51772,6 @@ async function main() {
             await endRun(run);
     }
 }
-/** After the push: sign and attest what passed; push-by-digest leaves that to the merge job. */
-async function signStep(s, digest, smoke, tempDir) {
-    if (!s.push || !(s.signing.sign || s.signing.attestSmoke))
-        return;
-    if (s.pushByDigest) {
-        lib_core/* info */.pq('Signing is left to the merge job, which signs the index and every manifest it lists');
-        return;
-    }
-    if (!digest)
-        throw new Error('The build reported no digest, so nothing can be signed');
-    await lib_core/* group */.Os('Sign', () => signPublished({ signing: s.signing, tags: s.tags, digest, smoke, tempDir }));
-}
-/** With several nodes: which one builds each platform (for the summary). */
-function nodesOf(builder, platforms) {
-    if (builder.nodes.length < 2)
-        return undefined;
-    return platforms.map((p) => ({ platform: p, node: nodeForPlatform(builder.nodes, p)?.name ?? '?' }));
-}
 async function pipeline(input, run) {
     const { buildx, builder, unemulated } = await lib_core/* group */.Os('Set up Buildx', () => setupBuildx(input, run.tempDir));
     const build = await resolveBuild(input, builder, run);
@@ -51804,7 +51804,7 @@ async function pipeline(input, run) {
             buildSeconds: result.seconds,
             sizes: measured?.sizes,
             smoke,
-            nodes: nodesOf(builder, s.platforms),
+            nodes: platformNodes(builder, s.platforms),
         }, buildx);
         if (smoke && !smoke.passed)
             throw new SmokeError(failureMessage(smoke));
@@ -51813,7 +51813,7 @@ async function pipeline(input, run) {
     if (s.push)
         await publish(build, buildx, digest, run.tempDir);
     lib_core/* setOutput */.uH(Outputs.pushed, String(s.push));
-    await signStep(s, digest, smoke, run.tempDir);
+    await signAfterPush(s, digest, smoke, run.tempDir);
 }
 
 ;// CONCATENATED MODULE: ./src/post.ts

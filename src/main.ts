@@ -7,15 +7,15 @@ import { endRun, type Run, startRun } from './lifecycle.js';
 import { settingsFromInputs } from './settings/parse.js';
 import type { Settings } from './settings/types.js';
 import { setupBuildx } from './buildx/setup.js';
-import { type Builder, nodeForPlatform } from './buildx/builder.js';
+import { platformNodes } from './buildx/builder.js';
 import { resolveBuild } from './build/resolve.js';
 import { buildWithRetries } from './build/retry.js';
 import { recordGoSaves, restoreGoStep } from './cache/phases.js';
 import { reportBuild } from './report/outputs.js';
 import { enforceBudget, measureImage } from './report/measure.js';
 import { summarySafely } from './report/summary.js';
-import { failureMessage, runSmoke, SmokeError, type SmokeReport } from './smoke/test.js';
-import { signPublished } from './sign/sign.js';
+import { failureMessage, runSmoke, SmokeError } from './smoke/test.js';
+import { signAfterPush } from './sign/sign.js';
 import { publish } from './publish/publish.js';
 import { mergeDigests } from './publish/merge.js';
 import { withdrawOnFailure } from './publish/withdraw.js';
@@ -32,23 +32,6 @@ export async function main(): Promise<void> {
   } finally {
     if (run) await endRun(run);
   }
-}
-
-/** After the push: sign and attest what passed; push-by-digest leaves that to the merge job. */
-async function signStep(s: Settings, digest: string | undefined, smoke: SmokeReport | undefined, tempDir: string): Promise<void> {
-  if (!s.push || !(s.signing.sign || s.signing.attestSmoke)) return;
-  if (s.pushByDigest) {
-    core.info('Signing is left to the merge job, which signs the index and every manifest it lists');
-    return;
-  }
-  if (!digest) throw new Error('The build reported no digest, so nothing can be signed');
-  await core.group('Sign', () => signPublished({ signing: s.signing, tags: s.tags, digest, smoke, tempDir }));
-}
-
-/** With several nodes: which one builds each platform (for the summary). */
-function nodesOf(builder: Builder, platforms: string[]): { platform: string; node: string }[] | undefined {
-  if (builder.nodes.length < 2) return undefined;
-  return platforms.map((p) => ({ platform: p, node: nodeForPlatform(builder.nodes, p)?.name ?? '?' }));
 }
 
 async function pipeline(input: Settings, run: Run): Promise<void> {
@@ -85,7 +68,7 @@ async function pipeline(input: Settings, run: Run): Promise<void> {
         buildSeconds: result.seconds,
         sizes: measured?.sizes,
         smoke,
-        nodes: nodesOf(builder, s.platforms),
+        nodes: platformNodes(builder, s.platforms),
       },
       buildx,
     );
@@ -94,5 +77,5 @@ async function pipeline(input: Settings, run: Run): Promise<void> {
   });
   if (s.push) await publish(build, buildx, digest, run.tempDir);
   core.setOutput(Outputs.pushed, String(s.push));
-  await signStep(s, digest, smoke, run.tempDir);
+  await signAfterPush(s, digest, smoke, run.tempDir);
 }

@@ -101,6 +101,12 @@ export function nodeForPlatform(nodes: InspectNode[], platform: string): Inspect
   return nodes.find((n) => n.platforms.includes(platform)) ?? nodes[0];
 }
 
+/** With several nodes: which one builds each platform (for the job summary); undefined with one. */
+export function platformNodes(builder: Pick<Builder, 'nodes'>, platforms: string[]): { platform: string; node: string }[] | undefined {
+  if (builder.nodes.length < 2) return undefined;
+  return platforms.map((p) => ({ platform: p, node: nodeForPlatform(builder.nodes, p)?.name ?? '?' }));
+}
+
 export interface CreateOptions {
   name: string;
   driver: Exclude<ConcreteDriver, 'docker'>;

@@ -8,7 +8,7 @@ import * as core from '@actions/core';
 import { Outputs, SMOKE_PREDICATE_TYPE } from '../constants.js';
 import { failureTail, run } from '../exec.js';
 import { repositoryOf, registryOf } from '../ref.js';
-import type { SigningSettings } from '../settings/types.js';
+import type { Settings, SigningSettings } from '../settings/types.js';
 import type { SmokeReport } from '../smoke/test.js';
 import { registryClient } from '../publish/registry.js';
 import { attestArgv, type CosignTarget, resolveCosign, signArgv, signatureRef } from './cosign.js';
@@ -85,6 +85,22 @@ export async function signPublished(r: SignRequest): Promise<Record<string, stri
   }
   core.setOutput(Outputs.signatures, JSON.stringify(signatures));
   return signatures;
+}
+
+/** After the push: sign and attest what passed; push-by-digest leaves that to the merge job. */
+export async function signAfterPush(
+  s: Pick<Settings, 'push' | 'pushByDigest' | 'signing' | 'tags'>,
+  digest: string | undefined,
+  smoke: SmokeReport | undefined,
+  tempDir: string,
+): Promise<void> {
+  if (!s.push || !(s.signing.sign || s.signing.attestSmoke)) return;
+  if (s.pushByDigest) {
+    core.info('Signing is left to the merge job, which signs the index and every manifest it lists');
+    return;
+  }
+  if (!digest) throw new Error('The build reported no digest, so nothing can be signed');
+  await core.group('Sign', () => signPublished({ signing: s.signing, tags: s.tags, digest, smoke, tempDir }));
 }
 
 async function attestSmoke(cosign: string, t: CosignTarget, r: SignRequest, env: Record<string, string>): Promise<void> {
