@@ -47210,7 +47210,7 @@ function parseBuilderOptions(read, driver, workspace) {
 
 
 
-function parseSigning(read, mask, p) {
+function parseSigning(read, mask) {
     const key = read(Inputs.signKey).trim() || undefined;
     const keyPassword = read(Inputs.signKeyPassword) || undefined;
     if (key)
@@ -47222,14 +47222,6 @@ function parseSigning(read, mask, p) {
     }
     const sign = parseBool(read, Inputs.sign, false);
     const attestSmoke = parseBool(read, Inputs.attestSmoke, false);
-    for (const [name, on] of [
-        [Inputs.sign, sign],
-        [Inputs.attestSmoke, attestSmoke],
-    ]) {
-        if (on && !p.push && !p.merge) {
-            throw new InputError(name, 'true', 'needs push: true (or merge: true): only what is in the registry can be signed', 'push: true with sign');
-        }
-    }
     const cosignDownloadUrl = parseDownloadUrl(read, Inputs.cosignDownloadUrl, DEFAULT_COSIGN_DOWNLOAD_URL, 'v<version>/cosign-linux-<arch> and v<version>/cosign_checksums.txt');
     return { sign, attestSmoke, key, keyPassword, tlog: parseBool(read, Inputs.signTlog, true), cosignDownloadUrl };
 }
@@ -47282,6 +47274,17 @@ function checkOutputs(f, p, maxImageSize) {
         throw new InputError(Inputs.call, f.call, `builds no image, so there is nothing to ${maxImageSize !== undefined ? 'measure (max-image-size)' : 'push'}`, 'call without push, push-by-digest and max-image-size, or call: build');
     }
 }
+/** Only what is in the registry can be signed: sign and attest-smoke need a push (or a merge). */
+function checkSigning(s, p) {
+    for (const [name, on] of [
+        [Inputs.sign, s.sign],
+        [Inputs.attestSmoke, s.attestSmoke],
+    ]) {
+        if (on && !p.push && !p.merge) {
+            throw new InputError(name, 'true', 'needs push: true (or merge: true): only what is in the registry can be signed', 'push: true with sign');
+        }
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/settings/parse.ts
 // Parses and validates every input once. Nothing else in the action reads
@@ -47323,7 +47326,7 @@ function parseSettings(read, env = process.env, mask = () => undefined) {
     const secrets = parseSecrets(read, mask);
     parseGitHubApi(read, env, mask);
     const goNetrc = parseNetrc(read, mask);
-    const signing = parseSigning(read, mask, parsePublishingFlags(read));
+    const signing = parseSigning(read, mask);
     const workspace = external_node_path_.resolve(env.GITHUB_WORKSPACE || process.cwd());
     const flags = parseBuildFlags(read, env, workspace, mask);
     const publishing = parsePublishing(read);
@@ -47368,12 +47371,8 @@ function parseSettings(read, env = process.env, mask = () => undefined) {
         lint: parseLint(read),
     };
     checkOutputs(flags, publishing, settings.maxImageSize);
+    checkSigning(signing, publishing);
     return settings;
-}
-/** The three publishing switches alone, before anything else is checked (the key must be masked first). */
-function parsePublishingFlags(read) {
-    const flag = (name) => read(name).trim().toLowerCase() === 'true';
-    return { push: flag(Inputs.push), merge: flag(Inputs.merge), pushByDigest: flag(Inputs.pushByDigest) };
 }
 /** Where the image goes: tags, push, image, push-by-digest, merge and digests, and the rules between them. */
 function parsePublishing(read) {
@@ -50638,6 +50637,7 @@ async function deleteSuperseded(api, ref, prefix, keep) {
 
 
 
+
 class RegistryStore {
     buildx;
     driver;
@@ -50767,7 +50767,7 @@ class GhaStore {
         try {
             const { deleted } = await deleteSuperseded(this.cleanup.api, this.cleanup.ref, prefix, keep);
             const bytes = deleted.reduce((n, d) => n + d.bytes, 0);
-            lib_core/* info */.pq(`Deleted ${deleted.length} superseded build-cache entr${deleted.length === 1 ? 'y' : 'ies'} of ${this.cleanup.ref} (${(bytes / 1e6).toFixed(1)} MB); ${keep} replaces them`);
+            lib_core/* info */.pq(`Deleted ${deleted.length} superseded build-cache entr${deleted.length === 1 ? 'y' : 'ies'} of ${this.cleanup.ref} (${formatBytes(bytes)}); ${keep} replaces them`);
         }
         catch (err) {
             lib_core/* warning */.$e(`Superseded build-cache entries (${prefix}*) were not deleted: ${err.message}. ` +
@@ -51396,9 +51396,10 @@ function smokePredicate(smoke, engine, qemu) {
     }
     return { tool: 'go-buildx-action', passed: smoke.passed, platforms, engine: engine ?? null, qemu: qemu ?? null };
 }
-/** Loopback registries, and those the engine lists as insecure, are reached over plain HTTP. */
-function isHttpRegistry(host, insecure) {
-    return /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host) || insecure.includes(host);
+/** Loopback registries (plain HTTP, as registryOf says for the docker CLI), and those the engine lists as insecure. */
+function isHttpRegistry(repository, insecure) {
+    const reg = registryOf(repository);
+    return reg.base.startsWith('http:') || insecure.includes(reg.host);
 }
 async function insecureRegistries() {
     const res = await run('docker', ['info', '--format', '{{json .RegistryConfig.IndexConfigs}}'], { allowFailure: true });
@@ -51431,7 +51432,7 @@ async function signPublished(r) {
     const signatures = {};
     try {
         for (const repository of [...new Set(r.tags.map(repositoryOf))]) {
-            const http = isHttpRegistry(registryOf(repository).host, insecure);
+            const http = isHttpRegistry(repository, insecure);
             const base = { keyFile, tlog: r.signing.tlog, http };
             if (r.signing.sign) {
                 for (const d of await digestsToSign(repository, r.digest)) {

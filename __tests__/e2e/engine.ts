@@ -188,9 +188,12 @@ export async function secretScan(o: {
   tag: string;
   cacheRepo?: string;
   control: string;
-}): Promise<{ found: Record<string, number>; control: number }> {
+  /** A needle known to be in the cache images whose tags start with a prefix (module zips in the module cache). */
+  cacheControl?: { tagPrefix: string; needle: string };
+}): Promise<{ found: Record<string, number>; control: number; cacheControl: number }> {
   const found: Record<string, number> = {};
   let control = 0;
+  let cacheControl = 0;
   for (const [name, log] of Object.entries(o.logs)) {
     const visible = log
       .split('\n')
@@ -198,7 +201,7 @@ export async function secretScan(o: {
       .join('\n');
     found[`log ${name}`] = occurrences(visible, o.secret);
   }
-  const scanImage = async (repo: string, ref: string, label: string) => {
+  const scanImage = async (repo: string, ref: string, label: string, countCache = false) => {
     const top = await registryManifest(repo, ref);
     const digests = top!.body.manifests ? top!.body.manifests.map((m: any) => m.digest) : [top!.digest];
     found[`${label} index`] = occurrences(JSON.stringify(top!.body), o.secret);
@@ -210,11 +213,16 @@ export async function secretScan(o: {
       for (const l of m!.body.layers ?? []) {
         const blob = await registryBlob(repo, l.digest);
         found[`${label} layer ${l.digest.slice(0, 19)}`] = occurrences(blob, o.secret);
-        control += occurrences(blob, o.control);
+        if (countCache) cacheControl += occurrences(blob, o.cacheControl!.needle);
+        else control += occurrences(blob, o.control);
       }
     }
   };
   await scanImage(o.repo, o.tag, 'image');
-  if (o.cacheRepo) for (const t of await registryTags(o.cacheRepo)) await scanImage(o.cacheRepo, t, `cache ${t}`);
-  return { found, control };
+  if (o.cacheRepo) {
+    for (const t of await registryTags(o.cacheRepo)) {
+      await scanImage(o.cacheRepo, t, `cache ${t}`, o.cacheControl !== undefined && t.startsWith(o.cacheControl.tagPrefix));
+    }
+  }
+  return { found, control, cacheControl };
 }

@@ -51,12 +51,12 @@ describe('cosign', () => {
     expect(signatureRef('ghcr.io/a/b', `sha256:${'a'.repeat(64)}`)).toBe(`ghcr.io/a/b:sha256-${'a'.repeat(64)}.sig`);
   });
   it.each([
-    ['localhost:5000', [], true],
-    ['127.0.0.1:5000', [], true],
-    ['registry.internal:5000', ['registry.internal:5000'], true],
-    ['ghcr.io', [], false],
-  ])('%s is reached over http: %s', (host, insecure, want) => {
-    expect(isHttpRegistry(host, insecure as string[])).toBe(want);
+    ['localhost:5000/acme/api', [], true],
+    ['127.0.0.1:5000/acme/api', [], true],
+    ['registry.internal:5000/acme/api', ['registry.internal:5000'], true],
+    ['ghcr.io/acme/api', [], false],
+  ])('%s is reached over http: %s', (repo, insecure, want) => {
+    expect(isHttpRegistry(repo, insecure as string[])).toBe(want);
   });
   it('the smoke predicate: per platform the probe, the verdict, the attempts and the time to healthy', () => {
     const smoke = {

@@ -9,6 +9,7 @@ import type { OciIndex, OciManifest } from '../report/sizes.js';
 import { compressedSize, isAttestation } from '../report/sizes.js';
 import { type GoCacheStore, type PlanEntry, registryOutput, TAR_NAME } from './transfer.js';
 import { deleteSuperseded, type GitHubApi } from './ghaentries.js';
+import { formatBytes } from '../report/outputs.js';
 
 interface InspectedManifest {
   digest: string;
@@ -148,7 +149,7 @@ export class GhaStore implements GoCacheStore {
       const { deleted } = await deleteSuperseded(this.cleanup.api, this.cleanup.ref, prefix, keep);
       const bytes = deleted.reduce((n, d) => n + d.bytes, 0);
       core.info(
-        `Deleted ${deleted.length} superseded build-cache entr${deleted.length === 1 ? 'y' : 'ies'} of ${this.cleanup.ref} (${(bytes / 1e6).toFixed(1)} MB); ${keep} replaces them`,
+        `Deleted ${deleted.length} superseded build-cache entr${deleted.length === 1 ? 'y' : 'ies'} of ${this.cleanup.ref} (${formatBytes(bytes)}); ${keep} replaces them`,
       );
     } catch (err) {
       core.warning(

@@ -32,7 +32,7 @@ import { parseSource } from './paths.js';
 import { parseBuildFlags } from './buildflags.js';
 import { parseBuilderOptions } from './nodes.js';
 import { parseSigning } from './signing.js';
-import { checkOutputs, checkPublishing, type Publishing } from './rules.js';
+import { checkOutputs, checkPublishing, checkSigning, type Publishing } from './rules.js';
 
 /** The settings from the action's own inputs; secret inputs are masked before anything is checked or could be printed. */
 export function settingsFromInputs(): Settings {
@@ -67,7 +67,7 @@ export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env
   const secrets = parseSecrets(read, mask);
   parseGitHubApi(read, env, mask);
   const goNetrc = parseNetrc(read, mask);
-  const signing = parseSigning(read, mask, parsePublishingFlags(read));
+  const signing = parseSigning(read, mask);
   const workspace = path.resolve(env.GITHUB_WORKSPACE || process.cwd());
   const flags = parseBuildFlags(read, env, workspace, mask);
   const publishing = parsePublishing(read);
@@ -112,13 +112,8 @@ export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env
     lint: parseLint(read),
   };
   checkOutputs(flags, publishing, settings.maxImageSize);
+  checkSigning(signing, publishing);
   return settings;
-}
-
-/** The three publishing switches alone, before anything else is checked (the key must be masked first). */
-function parsePublishingFlags(read: Reader): Pick<Publishing, 'push' | 'merge' | 'pushByDigest'> {
-  const flag = (name: string) => read(name).trim().toLowerCase() === 'true';
-  return { push: flag(Inputs.push), merge: flag(Inputs.merge), pushByDigest: flag(Inputs.pushByDigest) };
 }
 
 /** Where the image goes: tags, push, image, push-by-digest, merge and digests, and the rules between them. */

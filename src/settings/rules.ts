@@ -100,3 +100,20 @@ export function checkOutputs(
     );
   }
 }
+
+/** Only what is in the registry can be signed: sign and attest-smoke need a push (or a merge). */
+export function checkSigning(s: { sign: boolean; attestSmoke: boolean }, p: Pick<Publishing, 'push' | 'merge'>): void {
+  for (const [name, on] of [
+    [Inputs.sign, s.sign],
+    [Inputs.attestSmoke, s.attestSmoke],
+  ] as const) {
+    if (on && !p.push && !p.merge) {
+      throw new InputError(
+        name,
+        'true',
+        'needs push: true (or merge: true): only what is in the registry can be signed',
+        'push: true with sign',
+      );
+    }
+  }
+}

@@ -1,12 +1,11 @@
 // sign, attest-smoke and their options. The key and its password are masked
 // before anything is checked, and an error never shows any part of them.
 import { DEFAULT_COSIGN_DOWNLOAD_URL, Inputs } from '../constants.js';
-import type { Publishing } from './rules.js';
 import { InputError, type Mask, type Reader, type SigningSettings } from './types.js';
 import { maskValue, parseBool } from './values.js';
 import { parseDownloadUrl } from './inputs.js';
 
-export function parseSigning(read: Reader, mask: Mask, p: Pick<Publishing, 'push' | 'merge' | 'pushByDigest'>): SigningSettings {
+export function parseSigning(read: Reader, mask: Mask): SigningSettings {
   const key = read(Inputs.signKey).trim() || undefined;
   const keyPassword = read(Inputs.signKeyPassword) || undefined;
   if (key) maskValue(mask, key);
@@ -21,19 +20,6 @@ export function parseSigning(read: Reader, mask: Mask, p: Pick<Publishing, 'push
   }
   const sign = parseBool(read, Inputs.sign, false);
   const attestSmoke = parseBool(read, Inputs.attestSmoke, false);
-  for (const [name, on] of [
-    [Inputs.sign, sign],
-    [Inputs.attestSmoke, attestSmoke],
-  ] as const) {
-    if (on && !p.push && !p.merge) {
-      throw new InputError(
-        name,
-        'true',
-        'needs push: true (or merge: true): only what is in the registry can be signed',
-        'push: true with sign',
-      );
-    }
-  }
   const cosignDownloadUrl = parseDownloadUrl(
     read,
     Inputs.cosignDownloadUrl,

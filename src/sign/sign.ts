@@ -22,9 +22,10 @@ export function smokePredicate(smoke: SmokeReport, engine: string | undefined, q
   return { tool: 'go-buildx-action', passed: smoke.passed, platforms, engine: engine ?? null, qemu: qemu ?? null };
 }
 
-/** Loopback registries, and those the engine lists as insecure, are reached over plain HTTP. */
-export function isHttpRegistry(host: string, insecure: string[]): boolean {
-  return /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host) || insecure.includes(host);
+/** Loopback registries (plain HTTP, as registryOf says for the docker CLI), and those the engine lists as insecure. */
+export function isHttpRegistry(repository: string, insecure: string[]): boolean {
+  const reg = registryOf(repository);
+  return reg.base.startsWith('http:') || insecure.includes(reg.host);
 }
 
 async function insecureRegistries(): Promise<string[]> {
@@ -69,7 +70,7 @@ export async function signPublished(r: SignRequest): Promise<Record<string, stri
   const signatures: Record<string, string> = {};
   try {
     for (const repository of [...new Set(r.tags.map(repositoryOf))]) {
-      const http = isHttpRegistry(registryOf(repository).host, insecure);
+      const http = isHttpRegistry(repository, insecure);
       const base = { keyFile, tlog: r.signing.tlog, http };
       if (r.signing.sign) {
         for (const d of await digestsToSign(repository, r.digest)) {
