@@ -53,6 +53,8 @@ export interface RunOptions {
   signalWhen?: (log: string) => boolean;
   signal?: NodeJS.Signals;
   toolCache?: string;
+  /** Secrets a runner service issued to the step (an OIDC token from ACTIONS_ID_TOKEN_REQUEST_URL), which @actions/core masks. */
+  issuedSecrets?: () => string[];
   /** Return unintended workflow commands instead of throwing on them. */
   allowUnintended?: boolean;
   /** Called after the main step and before the post step. */

@@ -227,7 +227,7 @@ export async function runAction(inputs, opts = {}) {
     const file = line.split('=').slice(1).join('=').trim();
     if (file && fs.existsSync(path.resolve(workspace, file))) pointedAt.push(fs.readFileSync(path.resolve(workspace, file), 'utf8'));
   }
-  const inputValues = [...Object.values(withDefaults), ...pointedAt].filter(Boolean);
+  const inputValues = [...Object.values(withDefaults), ...pointedAt, ...(opts.issuedSecrets?.() ?? [])].filter(Boolean);
   const unintended = [...unintendedCommands(commands, inputValues), ...unintendedCommands(postCommands, inputValues)];
   if (unintended.length > 0 && !opts.allowUnintended) {
     throw new Error(

@@ -19,6 +19,7 @@ export const Inputs = {
   signTlog: 'sign-tlog',
   cosignDownloadUrl: 'cosign-download-url',
   attestSmoke: 'attest-smoke',
+  attestProvenance: 'attest-provenance',
   addHosts: 'add-hosts',
   allow: 'allow',
   annotations: 'annotations',
@@ -92,6 +93,7 @@ export const Inputs = {
 
 export const Outputs = {
   signatures: 'signatures',
+  provenanceAttestations: 'provenance-attestations',
   digest: 'digest',
   imageid: 'imageid',
   metadata: 'metadata',

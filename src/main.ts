@@ -15,7 +15,7 @@ import { reportBuild } from './report/outputs.js';
 import { enforceBudget, measureImage } from './report/measure.js';
 import { summarySafely } from './report/summary.js';
 import { failureMessage, runSmoke, SmokeError } from './smoke/test.js';
-import { signAfterPush } from './sign/sign.js';
+import { proveAfterPush } from './sign/proofs.js';
 import { publish } from './publish/publish.js';
 import { mergeDigests } from './publish/merge.js';
 import { withdrawOnFailure } from './publish/withdraw.js';
@@ -77,5 +77,5 @@ async function pipeline(input: Settings, run: Run): Promise<void> {
   });
   if (s.push) await publish(build, buildx, digest, run.tempDir);
   core.setOutput(Outputs.pushed, String(s.push));
-  await signAfterPush(s, digest, smoke, run.tempDir);
+  await proveAfterPush(s, digest, smoke, run.tempDir);
 }

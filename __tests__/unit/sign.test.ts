@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { attestArgv, cosignDownloadUrl, cosignUsable, parseCosignVersion, signArgv, signatureRef } from '../../src/sign/cosign.js';
 import { isHttpRegistry, smokePredicate } from '../../src/sign/sign.js';
+import { attestationUrl, provenanceSubjects } from '../../src/sign/provenance.js';
+import { fallbackIndex, fallbackTag, referrerManifest, sha256 } from '../../src/publish/referrer.js';
 import { parseSettings } from '../../src/settings/parse.js';
 import { fixture, runnerInputs } from './helpers.js';
 import * as path from 'node:path';
@@ -90,6 +92,11 @@ describe('signing inputs', () => {
     [{ 'attest-smoke': 'true' }, /"attest-smoke" is invalid: "true" needs push: true/],
     [{ sign: 'true', push: 'true', tags: 'r/a:1', 'sign-key': 'not a key' }, /"sign-key" is invalid: "<hidden>" is not a PEM private key/],
     [{ 'cosign-download-url': 'http://example.com/cosign' }, /"cosign-download-url" is invalid/],
+    [{ 'attest-provenance': 'true' }, /"attest-provenance" is invalid: "true" needs push: true .*push: true with attest-provenance/],
+    [
+      { 'attest-provenance': 'true', push: 'true', tags: 'r/a:1', 'github-token': '' },
+      /"github-token" is invalid: "" is empty, and attest-provenance stores the attestation through the GitHub API/,
+    ],
   ])('%j is rejected', (inputs, message) => {
     expect(() => parse(inputs)).toThrow(message);
   });
@@ -102,5 +109,64 @@ describe('signing inputs', () => {
     );
     expect(masked).toEqual(expect.arrayContaining([key, 'abcdefghijklmnopqrstuvwxyz0123456789', 'pw-s3cret']));
     expect(s.signing).toMatchObject({ sign: true, tlog: true, key, keyPassword: 'pw-s3cret' });
+  });
+});
+
+describe('attest-provenance', () => {
+  const d1 = `sha256:${'a'.repeat(64)}`;
+  const d2 = `sha256:${'b'.repeat(64)}`;
+  it('one subject per digest, named after the repository', () => {
+    expect(provenanceSubjects('ghcr.io/acme/api', [d1, d2])).toEqual([
+      { name: 'ghcr.io/acme/api', digest: { sha256: 'a'.repeat(64) } },
+      { name: 'ghcr.io/acme/api', digest: { sha256: 'b'.repeat(64) } },
+    ]);
+  });
+  it.each([
+    [{ GITHUB_REPOSITORY: 'acme/api' }, '12', 'https://github.com/acme/api/attestations/12'],
+    [{ GITHUB_REPOSITORY: 'acme/api', GITHUB_SERVER_URL: 'https://acme.ghe.com' }, '12', 'https://acme.ghe.com/acme/api/attestations/12'],
+    [{ GITHUB_REPOSITORY: 'acme/api' }, undefined, undefined],
+  ])('the attestation page in %j for id %s', (env, id, want) => {
+    expect(attestationUrl(env, id)).toBe(want);
+  });
+  it('the referrer manifest: empty config, the bundle as its one layer, the index as subject', () => {
+    const bundle = Buffer.from('{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}');
+    const type = 'application/vnd.dev.sigstore.bundle.v0.3+json';
+    const { manifest, descriptor } = referrerManifest(
+      { mediaType: 'application/vnd.oci.image.index.v1+json', digest: d1, size: 855 },
+      type,
+      bundle,
+      { 'dev.sigstore.bundle.content': 'dsse-envelope' },
+    );
+    const m = JSON.parse(manifest.toString('utf8'));
+    expect(m).toEqual({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      artifactType: type,
+      // sha256 of `{}`, the empty descriptor the image spec fixes.
+      config: {
+        mediaType: 'application/vnd.oci.empty.v1+json',
+        digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a',
+        size: 2,
+      },
+      layers: [{ mediaType: type, digest: sha256(bundle), size: bundle.length }],
+      subject: { mediaType: 'application/vnd.oci.image.index.v1+json', digest: d1, size: 855 },
+      annotations: { 'dev.sigstore.bundle.content': 'dsse-envelope' },
+    });
+    expect(descriptor).toEqual({
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest: sha256(manifest),
+      size: manifest.length,
+      artifactType: type,
+      annotations: { 'dev.sigstore.bundle.content': 'dsse-envelope' },
+    });
+  });
+  it('the fallback tag index keeps other referrers and lists a new one once', () => {
+    expect(fallbackTag(d1)).toBe(`sha256-${'a'.repeat(64)}`);
+    const other = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: d2, size: 10, artifactType: 'x' };
+    const added = { ...other, digest: `sha256:${'c'.repeat(64)}` };
+    const first = JSON.parse(fallbackIndex(undefined, added).toString('utf8'));
+    expect(first).toEqual({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [added] });
+    const again = JSON.parse(fallbackIndex({ manifests: [other, added] }, added).toString('utf8'));
+    expect(again.manifests).toEqual([other, added]);
   });
 });

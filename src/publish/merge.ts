@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as core from '@actions/core';
-import { signPublished } from '../sign/sign.js';
+import { publishProofs, wantsProofs } from '../sign/proofs.js';
 import { Outputs } from '../constants.js';
 import { failureTail, run } from '../exec.js';
 import type { Settings } from '../settings/types.js';
@@ -45,13 +45,11 @@ export async function mergeDigests(input: Settings): Promise<void> {
   core.setOutput(Outputs.digest, digest);
   core.setOutput(Outputs.pushed, 'true');
   core.info(`Index ${digest} with ${sources.length} source(s) under ${settings.tags.join(', ')}`);
-  if (settings.signing.sign) {
+  if (wantsProofs(settings)) {
     const tempDir = fs.mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'gba-sign-'));
     try {
       // The merge job has no smoke results of its own: attest-smoke belongs to the build jobs' runs.
-      await core.group('Sign', () =>
-        signPublished({ signing: { ...settings.signing, attestSmoke: false }, tags: settings.tags, digest, tempDir }),
-      );
+      await publishProofs(settings, digest, undefined, tempDir);
     } finally {
       fs.rmSync(tempDir, { recursive: true, force: true });
     }

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as core from '@actions/core';
 import { run } from '../exec.js';
-import { isAttestation, type OciIndex, type OciManifest } from '../report/sizes.js';
+import { isAttestation, type OciDescriptor, type OciIndex, type OciManifest } from '../report/sizes.js';
 import { type Registry, registryOf } from '../ref.js';
 
 /** Everything under a root descriptor, in upload order: blobs, then manifests children-first, the root last. */
@@ -158,9 +158,31 @@ export class RegistryClient {
 
   /** A manifest's JSON by digest or tag. */
   async manifest(reference: string): Promise<{ mediaType?: string; manifests?: { digest: string }[] }> {
+    const raw = await this.manifestRaw(reference);
+    if (!raw) throw new Error(`reading ${this.reg.host}/${this.reg.path}@${reference} failed: 404`);
+    return JSON.parse(raw.body.toString('utf8')) as { mediaType?: string; manifests?: { digest: string }[] };
+  }
+
+  /** A manifest's bytes and media type (a descriptor needs both); undefined when it does not exist. */
+  async manifestRaw(reference: string): Promise<{ body: Buffer; mediaType: string } | undefined> {
     const res = await this.request('GET', this.url(`manifests/${reference}`), undefined, { Accept: MANIFEST_TYPES });
+    if (res.status === 404) return undefined;
     if (!res.ok) throw new Error(`reading ${this.reg.host}/${this.reg.path}@${reference} failed: ${res.status}`);
-    return (await res.json()) as { mediaType?: string; manifests?: { digest: string }[] };
+    const body = Buffer.from(await res.arrayBuffer());
+    const mediaType = res.headers.get('content-type') ?? (JSON.parse(body.toString('utf8')) as { mediaType: string }).mediaType;
+    return { body, mediaType };
+  }
+
+  /**
+   * Whether the registry serves the OCI 1.1 referrers API. Distribution 2.8 (and other pre-1.1
+   * registries) answer 404, and then referrers live under the fallback tag `sha256-<hex>`.
+   */
+  async hasReferrersApi(digest: string): Promise<boolean> {
+    const res = await this.request('GET', this.url(`referrers/${digest}`), undefined, {
+      Accept: 'application/vnd.oci.image.index.v1+json',
+    });
+    await res.arrayBuffer();
+    return res.ok;
   }
 
   /**
@@ -192,6 +214,13 @@ export class RegistryClient {
     if (res.status !== 201) throw new Error(`pushing manifest ${digest} failed: ${res.status} ${await res.text()}`);
     return res.headers.get('docker-content-digest');
   }
+}
+
+/** The index and each platform manifest it lists (attestation manifests left out): what is signed and attested. */
+export async function indexAndImages(repository: string, digest: string): Promise<string[]> {
+  const doc = (await (await registryClient(repository)).manifest(digest)) as { manifests?: OciDescriptor[] };
+  const children = (doc.manifests ?? []).filter((m) => !isAttestation(m));
+  return [digest, ...children.map((m) => m.digest)];
 }
 
 /** Uploads the engine's image `ref` to `repository` by digest; returns the root digest. */

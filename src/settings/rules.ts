@@ -102,17 +102,21 @@ export function checkOutputs(
 }
 
 /** Only what is in the registry can be signed: sign and attest-smoke need a push (or a merge). */
-export function checkSigning(s: { sign: boolean; attestSmoke: boolean }, p: Pick<Publishing, 'push' | 'merge'>): void {
+export function checkSigning(
+  s: { sign: boolean; attestSmoke: boolean; attestProvenance: boolean },
+  p: Pick<Publishing, 'push' | 'merge'>,
+): void {
   for (const [name, on] of [
     [Inputs.sign, s.sign],
     [Inputs.attestSmoke, s.attestSmoke],
+    [Inputs.attestProvenance, s.attestProvenance],
   ] as const) {
     if (on && !p.push && !p.merge) {
       throw new InputError(
         name,
         'true',
-        'needs push: true (or merge: true): only what is in the registry can be signed',
-        'push: true with sign',
+        'needs push: true (or merge: true): only what is in the registry can be signed or attested',
+        `push: true with ${name}`,
       );
     }
   }

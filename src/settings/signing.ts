@@ -26,5 +26,17 @@ export function parseSigning(read: Reader, mask: Mask): SigningSettings {
     DEFAULT_COSIGN_DOWNLOAD_URL,
     'v<version>/cosign-linux-<arch> and v<version>/cosign_checksums.txt',
   );
-  return { sign, attestSmoke, key, keyPassword, tlog: parseBool(read, Inputs.signTlog, true), cosignDownloadUrl };
+  const attestProvenance = parseBool(read, Inputs.attestProvenance, false);
+  const githubToken = read(Inputs.githubToken).trim() || undefined;
+  if (githubToken) maskValue(mask, githubToken);
+  if (attestProvenance && !githubToken) {
+    throw new InputError(
+      Inputs.githubToken,
+      '',
+      'is empty, and attest-provenance stores the attestation through the GitHub API with it',
+      '${{ github.token }} (the default) with permissions: attestations: write',
+    );
+  }
+  const tlog = parseBool(read, Inputs.signTlog, true);
+  return { sign, attestSmoke, attestProvenance, key, keyPassword, tlog, cosignDownloadUrl, githubToken };
 }

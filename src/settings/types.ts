@@ -67,6 +67,10 @@ export interface SigningSettings {
   keyPassword?: string;
   tlog: boolean;
   cosignDownloadUrl: string;
+  /** A GitHub artifact attestation of build provenance (@actions/attest), stored by GitHub and in the registry. */
+  attestProvenance: boolean;
+  /** github-token, which writes the attestation (permissions: attestations: write). */
+  githubToken?: string;
 }
 
 /** An inclusive range of accepted HTTP status codes. */

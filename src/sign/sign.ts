@@ -8,9 +8,9 @@ import * as core from '@actions/core';
 import { Outputs, SMOKE_PREDICATE_TYPE } from '../constants.js';
 import { failureTail, run } from '../exec.js';
 import { repositoryOf, registryOf } from '../ref.js';
-import type { Settings, SigningSettings } from '../settings/types.js';
+import type { SigningSettings } from '../settings/types.js';
 import type { SmokeReport } from '../smoke/test.js';
-import { registryClient } from '../publish/registry.js';
+import { indexAndImages } from '../publish/registry.js';
 import { attestArgv, type CosignTarget, resolveCosign, signArgv, signatureRef } from './cosign.js';
 
 /** The smoke-test predicate: per platform the probe, the verdict, the attempts and the time to healthy. */
@@ -40,15 +40,6 @@ async function insecureRegistries(): Promise<string[]> {
   }
 }
 
-/** The index and each platform manifest it lists (attestation manifests left out). */
-async function digestsToSign(repository: string, digest: string): Promise<string[]> {
-  const doc = (await (await registryClient(repository)).manifest(digest)) as {
-    manifests?: { digest: string; annotations?: Record<string, string> }[];
-  };
-  const children = (doc.manifests ?? []).filter((m) => m.annotations?.['vnd.docker.reference.type'] !== 'attestation-manifest');
-  return [digest, ...children.map((m) => m.digest)];
-}
-
 export interface SignRequest {
   signing: SigningSettings;
   tags: string[];
@@ -73,7 +64,7 @@ export async function signPublished(r: SignRequest): Promise<Record<string, stri
       const http = isHttpRegistry(repository, insecure);
       const base = { keyFile, tlog: r.signing.tlog, http };
       if (r.signing.sign) {
-        for (const d of await digestsToSign(repository, r.digest)) {
+        for (const d of await indexAndImages(repository, r.digest)) {
           await cosignRun(cosign, signArgv({ ...base, ref: `${repository}@${d}` }), env);
           signatures[d] = signatureRef(repository, d);
           core.info(`Signed ${repository}@${d} (${signatures[d]})`);
@@ -86,22 +77,6 @@ export async function signPublished(r: SignRequest): Promise<Record<string, stri
   }
   core.setOutput(Outputs.signatures, JSON.stringify(signatures));
   return signatures;
-}
-
-/** After the push: sign and attest what passed; push-by-digest leaves that to the merge job. */
-export async function signAfterPush(
-  s: Pick<Settings, 'push' | 'pushByDigest' | 'signing' | 'tags'>,
-  digest: string | undefined,
-  smoke: SmokeReport | undefined,
-  tempDir: string,
-): Promise<void> {
-  if (!s.push || !(s.signing.sign || s.signing.attestSmoke)) return;
-  if (s.pushByDigest) {
-    core.info('Signing is left to the merge job, which signs the index and every manifest it lists');
-    return;
-  }
-  if (!digest) throw new Error('The build reported no digest, so nothing can be signed');
-  await core.group('Sign', () => signPublished({ signing: s.signing, tags: s.tags, digest, smoke, tempDir }));
 }
 
 async function attestSmoke(cosign: string, t: CosignTarget, r: SignRequest, env: Record<string, string>): Promise<void> {
