@@ -1,6 +1,376 @@
 import './sourcemap-register.cjs';import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
+/***/ 44158:
+/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
+
+
+/**
+ * @license
+ * Copyright 2020 Balena Ltd.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ *    http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ *
+ * ------------------------------------------------------------------------
+ *
+ * Copyright 2018 Zeit, Inc.
+ * Licensed under the MIT License. See file LICENSE.md for a full copy.
+ *
+ * ------------------------------------------------------------------------
+ */
+
+/**
+ * This module implements the [dockerignore
+ * spec](https://docs.docker.com/engine/reference/builder/#dockerignore-file),
+ * closely following Docker's (Moby) Golang implementation:
+ * https://github.com/moby/moby/blob/v19.03.8/builder/dockerignore/dockerignore.go
+ * https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go
+ * https://github.com/moby/moby/blob/v19.03.8/pkg/archive/archive.go#L825
+ *
+ * Something the spec is not clear about, but we discovered by reading source code
+ * and testing against the "docker build" command, is the handling of backslashes and
+ * forward slashes as path separators and escape characters in the .dockerignore file
+ * across platforms including Windows, Linux and macOS:
+ *
+ * * On Linux and macOS, only forward slashes can be used as path separators in the
+ *   .dockerignore file, and the backslash works as an escape character.
+ * * On Windows, both forward slashes and backslashes are allowed as path separators
+ *   in the .dockerignore file, and the backslash is not used as an escape character.
+ *
+ * This is consistent with how Windows works generally: both forward slashes and
+ * backslashes are accepted as path separators by the cmd.exe Command Prompt or
+ * PowerShell, and by library functions like the Golang filepath.Clean or the
+ * Node.js path.normalize.
+ *
+ * Similarly, path strings provided to the IgnoreBase.ignores() and IgnoreBase.filter()
+ * methods can use either forward slashes or backslashes as path separators on Windows,
+ * but only forward slashes are accepted as path separators on Linux and macOS.
+ */
+
+const path = __nccwpck_require__(16928);
+
+const factory = options => new IgnoreBase(options); // https://github.com/kaelzhang/node-ignore/blob/5.1.4/index.js#L538-L539
+// Fixes typescript module import
+
+
+factory.default = factory;
+module.exports = factory;
+
+function make_array(subject) {
+  return Array.isArray(subject) ? subject : [subject];
+}
+
+const REGEX_TRAILING_SLASH = /(?<=.)\/$/;
+const REGEX_TRAILING_BACKSLASH = /(?<=.)\\$/;
+const REGEX_TRAILING_PATH_SEP = path.sep === '\\' ? REGEX_TRAILING_BACKSLASH : REGEX_TRAILING_SLASH;
+const KEY_IGNORE = typeof Symbol !== 'undefined' ? Symbol.for('dockerignore') : 'dockerignore'; // An implementation of Go's filepath.Clean
+// https://golang.org/pkg/path/filepath/#Clean
+// https://github.com/golang/go/blob/master/src/path/filepath/path.go
+// Note that, like Go, on Windows this function converts forward slashes
+// to backslashes.
+
+function cleanPath(file) {
+  return path.normalize(file).replace(REGEX_TRAILING_PATH_SEP, '');
+} // Javascript port of Golang's filepath.ToSlash
+// https://golang.org/pkg/path/filepath/#ToSlash
+// https://github.com/golang/go/blob/master/src/path/filepath/path.go
+// Convert any OS-specific path separator to '/'. Backslash is converted
+// to forward slash on Windows, but not on Linux/macOS.
+// Note that both forward slashes and backslashes are valid path separators on
+// Windows. As a result, code such as `pattern.split(path.sep).join('/')` fails
+// on Windows when forward slashes are used as path separators.
+
+
+function toSlash(file) {
+  if (path.sep === '/') {
+    return file;
+  }
+
+  return file.replace(/\\/g, '/');
+} // Javascript port of Golang's filepath.FromSlash
+// https://github.com/golang/go/blob/master/src/path/filepath/path.go
+
+
+function fromSlash(file) {
+  if (path.sep === '/') {
+    return file;
+  }
+
+  return file.replace(/\//g, path.sep);
+}
+
+class IgnoreBase {
+  constructor({
+    // https://github.com/kaelzhang/node-ignore/blob/5.1.4/index.js#L372
+    ignorecase = true
+  } = {}) {
+    this._rules = [];
+    this._ignorecase = ignorecase;
+    this[KEY_IGNORE] = true;
+
+    this._initCache();
+  }
+
+  _initCache() {
+    this._cache = {};
+  } // @param {Array.<string>|string|Ignore} pattern
+
+
+  add(pattern) {
+    this._added = false;
+
+    if (typeof pattern === 'string') {
+      pattern = pattern.split(/\r?\n/g);
+    }
+
+    make_array(pattern).forEach(this._addPattern, this); // Some rules have just added to the ignore,
+    // making the behavior changed.
+
+    if (this._added) {
+      this._initCache();
+    }
+
+    return this;
+  } // legacy
+
+
+  addPattern(pattern) {
+    return this.add(pattern);
+  }
+
+  _addPattern(pattern) {
+    // https://github.com/kaelzhang/node-ignore/issues/32
+    if (pattern && pattern[KEY_IGNORE]) {
+      this._rules = this._rules.concat(pattern._rules);
+      this._added = true;
+      return;
+    }
+
+    if (this._checkPattern(pattern)) {
+      const rule = this._createRule(pattern.trim());
+
+      if (rule !== null) {
+        this._added = true;
+
+        this._rules.push(rule);
+      }
+    }
+  }
+
+  _checkPattern(pattern) {
+    // https://github.com/moby/moby/blob/v19.03.8/builder/dockerignore/dockerignore.go#L34-L40
+    return pattern && typeof pattern === 'string' && pattern.indexOf('#') !== 0 && pattern.trim() !== "";
+  }
+
+  filter(paths) {
+    return make_array(paths).filter(path => this._filter(path));
+  }
+
+  createFilter() {
+    return path => this._filter(path);
+  }
+
+  ignores(path) {
+    return !this._filter(path);
+  } // https://github.com/moby/moby/blob/v19.03.8/builder/dockerignore/dockerignore.go#L41-L53
+  // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L29-L55
+
+
+  _createRule(pattern) {
+    const origin = pattern;
+    let negative = false; // > An optional prefix "!" which negates the pattern;
+    // https://github.com/moby/moby/blob/v19.03.8/builder/dockerignore/dockerignore.go#L43-L46
+
+    if (pattern[0] === '!') {
+      negative = true;
+      pattern = pattern.substring(1).trim();
+    } // https://github.com/moby/moby/blob/v19.03.8/builder/dockerignore/dockerignore.go#L47-L53
+
+
+    if (pattern.length > 0) {
+      pattern = cleanPath(pattern);
+      pattern = toSlash(pattern);
+
+      if (pattern.length > 1 && pattern[0] === '/') {
+        pattern = pattern.slice(1);
+      }
+    } // https://github.com/moby/moby/blob/v19.03.8/builder/dockerignore/dockerignore.go#L54-L55
+
+
+    if (negative) {
+      pattern = '!' + pattern;
+    } // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L30
+
+
+    pattern = pattern.trim();
+
+    if (pattern === "") {
+      return null;
+    } // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L34
+    // convert forward slashes to backslashes on Windows
+
+
+    pattern = cleanPath(pattern); // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L36-L42
+
+    if (pattern[0] === '!') {
+      if (pattern.length === 1) {
+        return null;
+      }
+
+      negative = true;
+      pattern = pattern.substring(1);
+    } else {
+      negative = false;
+    }
+
+    return {
+      origin,
+      pattern,
+      // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L54
+      dirs: pattern.split(path.sep),
+      negative
+    };
+  } // @returns `Boolean` true if the `path` is NOT ignored
+
+
+  _filter(path) {
+    if (!path) {
+      return false;
+    }
+
+    if (path in this._cache) {
+      return this._cache[path];
+    }
+
+    return this._cache[path] = this._test(path);
+  } // @returns {Boolean} true if a file is NOT ignored
+  // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L62
+
+
+  _test(file) {
+    file = fromSlash(file); // equivalent to golang filepath.Dir() https://golang.org/src/path/filepath/path.go
+
+    const parentPath = cleanPath(path.dirname(file));
+    const parentPathDirs = parentPath.split(path.sep);
+    let matched = false;
+
+    this._rules.forEach(rule => {
+      let match = this._match(file, rule); // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L80
+
+
+      if (!match && parentPath !== ".") {
+        // Check to see if the pattern matches one of our parent dirs.
+        if (rule.dirs.includes('**')) {
+          // Ah shucks! We have to test every possible parent path that has 
+          // a number of dirs _n_ where 
+          // `rule.dirs.filter(doubleStar).length <= _n_ <= parentPathDirs.length`
+          // since the ** can imply any number of directories including 0
+          for (let i = rule.dirs.filter(x => x !== '**').length; i <= parentPathDirs.length; i++) {
+            match = match || this._match(parentPathDirs.slice(0, i).join(path.sep), rule);
+          }
+        } else if (rule.dirs.length <= parentPathDirs.length) {
+          // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L83
+          match = this._match(parentPathDirs.slice(0, rule.dirs.length).join(path.sep), rule);
+        }
+      }
+
+      if (match) {
+        matched = !rule.negative;
+      }
+    });
+
+    return !matched;
+  } // @returns {Boolean} true if a file is matched by a rule
+
+
+  _match(file, rule) {
+    return this._compile(rule).regexp.test(file);
+  } // https://github.com/moby/moby/blob/v19.03.8/pkg/fileutils/fileutils.go#L139
+
+
+  _compile(rule) {
+    if (rule.regexp) {
+      return rule;
+    }
+
+    let regStr = '^'; // Go through the pattern and convert it to a regexp.
+
+    let escapedSlash = path.sep === '\\' ? '\\\\' : path.sep;
+
+    for (let i = 0; i < rule.pattern.length; i++) {
+      const ch = rule.pattern[i];
+
+      if (ch === '*') {
+        if (rule.pattern[i + 1] === '*') {
+          // is some flavor of "**"
+          i++; // Treat **/ as ** so eat the "/"
+
+          if (rule.pattern[i + 1] === path.sep) {
+            i++;
+          }
+
+          if (rule.pattern[i + 1] === undefined) {
+            // is "**EOF" - to align with .gitignore just accept all
+            regStr += ".*";
+          } else {
+            // is "**"
+            // Note that this allows for any # of /'s (even 0) because
+            // the .* will eat everything, even /'s
+            regStr += `(.*${escapedSlash})?`;
+          }
+        } else {
+          // is "*" so map it to anything but "/"
+          regStr += `[^${escapedSlash}]*`;
+        }
+      } else if (ch === '?') {
+        // "?" is any char except "/"
+        regStr += `[^${escapedSlash}]`;
+      } else if (ch === '.' || ch === '$') {
+        // Escape some regexp special chars that have no meaning
+        // in golang's filepath.Match
+        regStr += `\\${ch}`;
+      } else if (ch === '\\') {
+        // escape next char. Note that a trailing \ in the pattern
+        // will be left alone (but need to escape it)
+        if (path.sep === '\\') {
+          // On windows map "\" to "\\", meaning an escaped backslash,
+          // and then just continue because filepath.Match on
+          // Windows doesn't allow escaping at all
+          regStr += escapedSlash;
+          continue;
+        }
+
+        if (rule.pattern[i + 1] !== undefined) {
+          regStr += '\\' + rule.pattern[i + 1];
+          i++;
+        } else {
+          regStr += '\\';
+        }
+      } else {
+        regStr += ch;
+      }
+    }
+
+    regStr += "$";
+    rule.regexp = new RegExp(regStr, this._ignorecase ? 'i' : '');
+    return rule;
+  }
+
+}
+
+
+/***/ }),
+
 /***/ 89379:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
@@ -43632,6 +44002,18 @@ function copyFile(srcFile, destFile, force) {
 /******/ __nccwpck_require__.m = __webpack_modules__;
 /******/ 
 /************************************************************************/
+/******/ /* webpack/runtime/compat get default export */
+/******/ (() => {
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/create fake namespace object */
 /******/ (() => {
 /******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
@@ -43894,6 +44276,8 @@ const Outputs = {
     smokePassed: 'smoke-passed',
     goCacheHit: 'go-cache-hit',
     goCacheRestored: 'go-cache-restored',
+    goCacheStats: 'go-cache-stats',
+    goCacheSavedSeconds: 'go-cache-saved-seconds',
     tags: 'tags',
     lintFindings: 'lint-findings',
 };
@@ -44152,7 +44536,41 @@ async function run(cmd, args, opts = {}) {
     return result;
 }
 
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(77030);
+;// CONCATENATED MODULE: ./src/tracked.ts
+// What the run must finish or remove before it ends. Work that need not hold
+// up the pipeline (removing a container the size probe created) runs in the
+// background, but must be over before anything that depends on it: the push,
+// which may untag the image those containers use, and the end of main. And
+// whether the run labelled any container at all, so that main's last step
+// does not list containers when it started none.
+const pending = new Set();
+let labelled = false;
+/** Runs `p` without waiting for it; its failure is ignored (the callers pass allowFailure work). */
+function inBackground(p) {
+    const tracked = p.catch(() => undefined).finally(() => pending.delete(tracked));
+    pending.add(tracked);
+}
+/** Waits for every background task started so far. */
+async function settleBackground() {
+    while (pending.size > 0)
+        await Promise.all([...pending]);
+}
+/** Called before starting a container with the run's label. */
+function noteContainer() {
+    labelled = true;
+}
+function containersNoted() {
+    return labelled;
+}
+
 ;// CONCATENATED MODULE: ./src/smoke/probe.ts
+/**
+ * After a TCP probe connects, the container must still run this much later: a server that accepts and
+ * then crashes (a panic in the first request's setup, a failed migration) fails instead of passing.
+ */
+const TCP_SETTLE_MS = 200;
 /** The Config of the first image in `docker image inspect` output. */
 function parseImageConfig(inspectJson) {
     const [img] = JSON.parse(inspectJson);
@@ -44198,6 +44616,10 @@ function chooseProbe(s, config) {
     const hc = config?.healthcheck ? healthcheckArgv(config.healthcheck) : undefined;
     if (hc)
         return { kind: 'healthcheck', argv: hc };
+    // A listening port says more than "still running after smoke-grace", and sooner.
+    const port = s.healthPort ?? [...(config?.exposedPorts ?? [])].sort((a, b) => a - b)[0];
+    if (port !== undefined)
+        return { kind: 'tcp', port, settleMs: TCP_SETTLE_MS };
     return { kind: 'alive', graceMs: s.graceMs };
 }
 function describeProbe(p) {
@@ -44208,6 +44630,8 @@ function describeProbe(p) {
             return `health-cmd ${JSON.stringify(p.argv)}`;
         case 'healthcheck':
             return `HEALTHCHECK ${JSON.stringify(p.argv)}`;
+        case 'tcp':
+            return `tcp connect to port ${p.port}, still running ${p.settleMs} ms after it accepted`;
         case 'alive':
             return `stays up for ${p.graceMs / 1000}s`;
     }
@@ -44235,6 +44659,8 @@ function parsePortOutput(text, port) {
 
 
 
+
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function runArgs({ ref, platform, probe, settings: s, runKey, pull }) {
     const argv = [
@@ -44250,7 +44676,7 @@ function runArgs({ ref, platform, probe, settings: s, runKey, pull }) {
         `${RUN_LABEL}=${runKey}`,
     ];
     // Loopback only, on a port the engine picks, so parallel jobs never collide.
-    if (probe.kind === 'http')
+    if (probe.kind === 'http' || probe.kind === 'tcp')
         argv.push('--publish', `127.0.0.1::${probe.port}`);
     for (const e of s.env)
         argv.push('--env', e);
@@ -44280,6 +44706,41 @@ async function httpAttempt(url, probe, timeoutMs) {
         return { ok: false, detail: e.name === 'TimeoutError' ? 'no answer (request timed out)' : `no answer (${e.cause?.code ?? e.message})` };
     }
 }
+/**
+ * How long a connection must stay open to count. Docker's userland proxy (and rootlesskit's port driver)
+ * accept on the published port whatever the container does, then close at once when nothing listens behind.
+ */
+const PROXY_HOLD_MS = 50;
+/**
+ * A refused TCP connect costs nothing, and a server comes up within tens of milliseconds of its process:
+ * the TCP probe polls at most every 50 ms rather than every smoke-interval.
+ */
+function pollInterval(probe, intervalMs) {
+    return probe.kind === 'tcp' ? Math.min(intervalMs, 50) : intervalMs;
+}
+/** A TCP connect to the published port that is still open (or has sent data) PROXY_HOLD_MS later. */
+function tcpAttempt(host, port, timeoutMs) {
+    return new Promise((resolve) => {
+        const sock = external_node_net_.connect({ host, port });
+        let timer;
+        const done = (a) => {
+            clearTimeout(timer);
+            sock.removeAllListeners();
+            sock.on('error', () => undefined);
+            sock.destroy();
+            resolve(a);
+        };
+        timer = setTimeout(() => done({ ok: false, detail: 'no answer (connect timed out)' }), Math.max(100, timeoutMs));
+        sock.once('error', (e) => done({ ok: false, detail: `no answer (${e.code ?? e.message})` }));
+        sock.once('connect', () => {
+            clearTimeout(timer);
+            timer = setTimeout(() => done({ ok: true, detail: `port ${port} accepts connections` }), PROXY_HOLD_MS);
+            sock.once('data', () => done({ ok: true, detail: `port ${port} accepts connections and speaks first` }));
+            sock.once('end', () => done({ ok: false, detail: 'connection closed at once (nothing listens in the container yet)' }));
+            sock.once('close', () => done({ ok: false, detail: 'connection closed at once (nothing listens in the container yet)' }));
+        });
+    });
+}
 async function execAttempt(id, argv) {
     const res = await run('docker', ['exec', id, ...argv], { allowFailure: true });
     const out = failureTail(res, 2);
@@ -44287,10 +44748,40 @@ async function execAttempt(id, argv) {
         ? { ok: true, detail: 'exit code 0' }
         : { ok: false, detail: `exit code ${res.exitCode}${out ? `: ${out}` : ''}` };
 }
+/** What `docker port` says the probe's port is published at, or why it is not (the container may have exited). */
+async function publishedAt(id, port) {
+    const res = await run('docker', ['port', id, `${port}/tcp`], { allowFailure: true });
+    const addr = parsePortOutput(res.stdout, port);
+    if (addr)
+        return addr;
+    // An exited container has no published ports: report the exit, not the port.
+    const now = await containerState(id);
+    return now.running
+        ? { ok: false, detail: `port ${port} was not published (${(res.stderr || res.stdout).trim()})` }
+        : { ok: false, detail: `the container exited with code ${now.exitCode} (${now.status})` };
+}
+/** One attempt of a probe that is not `alive`; `final` ends the attempts early (no published port). */
+async function attemptOnce(id, probe, addr, timeoutMs) {
+    if (probe.kind === 'cmd' || probe.kind === 'healthcheck')
+        return execAttempt(id, probe.argv);
+    if (!addr.current) {
+        const found = await publishedAt(id, probe.port);
+        if ('ok' in found)
+            return { ...found, final: true };
+        addr.current = found;
+        const target = probe.kind === 'http' ? `http://${found.host}:${found.port}${probe.path}` : `tcp ${found.host}:${found.port}`;
+        lib_core/* debug */.Yz(`smoke ${id.slice(0, 12)}: probing ${target}`);
+    }
+    const { host, port } = addr.current;
+    if (probe.kind === 'tcp')
+        return tcpAttempt(host, port, timeoutMs);
+    return httpAttempt(`http://${host}:${port}${probe.path}`, probe, timeoutMs);
+}
 async function smokePlatform(sr) {
     const { platform, probe, settings: s } = sr;
     const result = { platform, passed: false, probe: describeProbe(probe), attempts: 0, ms: null, elapsedMs: 0 };
     const begun = Date.now();
+    noteContainer();
     const started = await run('docker', runArgs(sr), { allowFailure: true });
     if (started.exitCode !== 0) {
         result.detail = `the container did not start: ${(started.stderr || started.stdout).trim()}`;
@@ -44301,7 +44792,7 @@ async function smokePlatform(sr) {
     const t0 = Date.now();
     const deadline = t0 + s.timeoutMs;
     try {
-        let url;
+        const addr = {};
         let last = { ok: false, detail: 'no attempt finished before the timeout' };
         for (;;) {
             const state = await containerState(id);
@@ -44318,34 +44809,23 @@ async function smokePlatform(sr) {
             }
             else {
                 result.attempts++;
-                if (probe.kind === 'http') {
-                    if (!url) {
-                        const port = await run('docker', ['port', id, `${probe.port}/tcp`], { allowFailure: true });
-                        const addr = parsePortOutput(port.stdout, probe.port);
-                        if (!addr) {
-                            // An exited container has no published ports: report the exit, not the port.
-                            const now = await containerState(id);
-                            last = now.running
-                                ? { ok: false, detail: `port ${probe.port} was not published (${(port.stderr || port.stdout).trim()})` }
-                                : { ok: false, detail: `the container exited with code ${now.exitCode} (${now.status})` };
-                            break;
-                        }
-                        url = `http://${addr.host}:${addr.port}${probe.path}`;
-                        lib_core/* debug */.Yz(`smoke ${platform}: probing ${url}`);
-                    }
-                    last = await httpAttempt(url, probe, Math.min(2000, deadline - Date.now()));
-                }
-                else {
-                    last = await execAttempt(id, probe.argv);
-                }
-                if (last.ok)
+                last = await attemptOnce(id, probe, addr, Math.min(2000, deadline - Date.now()));
+                if (last.ok || last.final)
                     break;
             }
-            if (Date.now() + s.intervalMs > deadline) {
+            const wait = pollInterval(probe, s.intervalMs);
+            if (Date.now() + wait > deadline) {
                 last = { ok: false, detail: `timed out after ${(s.timeoutMs / 1000).toFixed(1)}s; last attempt: ${last.detail}` };
                 break;
             }
-            await sleep(s.intervalMs);
+            await sleep(wait);
+        }
+        if (last.ok && probe.kind === 'tcp') {
+            // The connection was held open PROXY_HOLD_MS already: that counts toward the settle time.
+            await sleep(Math.max(0, probe.settleMs - PROXY_HOLD_MS));
+            const now = await containerState(id);
+            if (!now.running)
+                last = { ok: false, detail: `port ${probe.port} accepted a connection, then the container exited with code ${now.exitCode}` };
         }
         result.passed = last.ok;
         if (last.ok)
@@ -44359,7 +44839,8 @@ async function smokePlatform(sr) {
         return result;
     }
     finally {
-        await run('docker', ['rm', '--force', '--volumes', id], { allowFailure: true });
+        // The verdict is in; removing the container need not hold up the next phase (see tracked.ts).
+        inBackground(run('docker', ['rm', '--force', '--volumes', id], { allowFailure: true }));
     }
 }
 /** Removes every container this run labelled (used by main on the way out and by post). */
@@ -44380,6 +44861,7 @@ async function removeRunContainers(runKey) {
 // cancellation (the runner sends SIGINT, then SIGTERM) the buildx client is
 // stopped, which stops the build, the secret files go at once, and the rest
 // (containers, builder, temp dir) is left to the post step.
+
 
 
 
@@ -44411,7 +44893,21 @@ function startRun() {
 /** What main removes on the way out, whatever happened: the secret files and this run's containers. */
 async function endRun(run) {
     external_node_fs_.rmSync(secretsDir(run), { recursive: true, force: true });
-    await removeRunContainers(run.runKey).catch(() => undefined);
+    await settleBackground();
+    if (containersNoted())
+        await removeRunContainers(run.runKey).catch(() => undefined);
+}
+/** A phase of the pipeline: a log group that ends with how long it took (what `npm run bench` splits by). */
+async function phase(name, fn) {
+    return lib_core/* group */.Os(name, async () => {
+        const t0 = Date.now();
+        try {
+            return await fn();
+        }
+        finally {
+            lib_core/* info */.pq(`${name}: ${((Date.now() - t0) / 1000).toFixed(2)}s`);
+        }
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/context.ts
@@ -48584,26 +49080,28 @@ async function inspect(buildx, name) {
     const res = await run(...args(buildx, 'inspect', '--bootstrap', name));
     return parseInspect(res.stdout);
 }
-/**
- * record: called with the name of a builder this action is about to create,
- * before `buildx create` runs, so the post step removes it even when create
- * or bootstrap fails half-way.
- */
-async function prepareBuilder(settings, buildx, record, tempDir) {
+/** Asked before buildx is resolved, so that both run at once. */
+async function engineFacts() {
+    const [status, ctx] = await Promise.all([
+        run('docker', ['info', '--format', '{{json .DriverStatus}}']),
+        run('docker', ['context', 'show'], { allowFailure: true }),
+    ]);
+    return { driverStatus: status.stdout.trim(), context: ctx.stdout.trim() || 'default' };
+}
+async function prepareBuilder(settings, buildx, record, tempDir, facts = engineFacts()) {
     if (settings.builder) {
         const info = await inspect(buildx, settings.builder);
         return { ...info, name: info.name || settings.builder, created: false };
     }
-    const status = await run('docker', ['info', '--format', '{{json .DriverStatus}}']);
-    const containerd = isContainerdStore(status.stdout.trim());
+    const engine = await facts;
+    const containerd = isContainerdStore(engine.driverStatus);
     const driver = chooseDriver(settings.driver, containerd);
     lib_core/* info */.pq(`Engine image store: ${containerd ? 'containerd' : 'classic'}; driver: ${driver}${settings.driver === 'auto' ? ' (auto)' : ''}`);
     if (driver === 'docker') {
         if (!containerd) {
             lib_core/* warning */.$e('driver: docker without the containerd image store cannot export registry cache or keep multi-platform images; consider driver: docker-container');
         }
-        const ctx = (await run('docker', ['context', 'show'])).stdout.trim() || 'default';
-        return { ...(await inspect(buildx, ctx)), name: ctx, created: false };
+        return { ...(await inspect(buildx, engine.context)), name: engine.context, created: false };
     }
     const name = builderName(settings.workflow.runId);
     const o = settings.builderOptions;
@@ -48648,12 +49146,15 @@ async function removeBuilder(buildx, name) {
 /** `--call` came with buildx 0.15. */
 const CALL_MIN_BUILDX = '0.15.0';
 async function setupBuildx(settings, tempDir) {
+    // A failure here surfaces where prepareBuilder awaits it; until then it must not be an unhandled rejection.
+    const facts = settings.builder ? undefined : engineFacts();
+    facts?.catch(() => undefined);
     const bx = await resolveBuildx(settings);
     lib_core/* info */.pq(`buildx ${bx.version}${bx.installed ? ` (installed at ${bx.command.cmd})` : ''}`);
     requireBuildxFeatures(settings, bx.version);
     // Smoke-tested platforms are a subset of the built ones (settings check that).
     const unemulated = await ensureQemu(settings.platforms, settings.qemuImage);
-    const builder = await prepareBuilder(settings, bx.command, (name) => saveCreatedBuilder(name, bx.command), tempDir);
+    const builder = await prepareBuilder(settings, bx.command, (name) => saveCreatedBuilder(name, bx.command), tempDir, facts);
     lib_core/* info */.pq(`builder ${builder.name} (driver ${builder.driver}, BuildKit ${builder.buildkitVersion ?? 'unknown'}), platforms ${builder.platforms.join(', ')}`);
     // With several nodes, say which one builds which platform (buildx sends each to the first node that lists it).
     if (builder.nodes.length > 1) {
@@ -49037,6 +49538,110 @@ function annotateLint(settings) {
     }
 }
 
+// EXTERNAL MODULE: external "events"
+var external_events_ = __nccwpck_require__(24434);
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(78474);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(57075);
+// EXTERNAL MODULE: external "buffer"
+var external_buffer_ = __nccwpck_require__(20181);
+// EXTERNAL MODULE: external "zlib"
+var external_zlib_ = __nccwpck_require__(43106);
+var external_zlib_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_zlib_, 2);
+// EXTERNAL MODULE: external "node:assert"
+var external_node_assert_ = __nccwpck_require__(34589);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
+;// CONCATENATED MODULE: ./node_modules/tar/dist/esm/index.min.js
+var zr=Object.defineProperty;var Ur=(s,t)=>{for(var e in t)zr(s,e,{get:t[e],enumerable:!0})};var Ds=typeof process=="object"&&process?process:{stdout:null,stderr:null},Wr=s=>!!s&&typeof s=="object"&&(s instanceof A||s instanceof external_node_stream_||Gr(s)||Zr(s)),Gr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_.EventEmitter&&typeof s.pipe=="function"&&s.pipe!==external_node_stream_.Writable.prototype.pipe,Zr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_.EventEmitter&&typeof s.write=="function"&&typeof s.end=="function",Q=Symbol("EOF"),J=Symbol("maybeEmitEnd"),nt=Symbol("emittedEnd"),De=Symbol("emittingEnd"),qt=Symbol("emittedError"),Ne=Symbol("closed"),Ns=Symbol("read"),Ae=Symbol("flush"),As=Symbol("flushChunk"),z=Symbol("encoding"),Mt=Symbol("decoder"),g=Symbol("flowing"),Qt=Symbol("paused"),Bt=Symbol("resume"),b=Symbol("buffer"),N=Symbol("pipes"),_=Symbol("bufferLength"),bi=Symbol("bufferPush"),Ie=Symbol("bufferShift"),L=Symbol("objectMode"),S=Symbol("destroyed"),_i=Symbol("error"),Oi=Symbol("emitData"),Is=Symbol("emitEnd"),Ti=Symbol("emitEnd2"),Z=Symbol("async"),xi=Symbol("abort"),Ce=Symbol("aborted"),Jt=Symbol("signal"),Rt=Symbol("dataListeners"),C=Symbol("discarded"),jt=s=>Promise.resolve().then(s),Yr=s=>s(),Kr=s=>s==="end"||s==="finish"||s==="prefinish",Vr=s=>s instanceof ArrayBuffer||!!s&&typeof s=="object"&&s.constructor&&s.constructor.name==="ArrayBuffer"&&s.byteLength>=0,$r=s=>!Buffer.isBuffer(s)&&ArrayBuffer.isView(s),Fe=class{src;dest;opts;ondrain;constructor(t,e,i){this.src=t,this.dest=e,this.opts=i,this.ondrain=()=>t[Bt](),this.dest.on("drain",this.ondrain)}unpipe(){this.dest.removeListener("drain",this.ondrain)}proxyErrors(t){}end(){this.unpipe(),this.opts.end&&this.dest.end()}},Li=class extends Fe{unpipe(){this.src.removeListener("error",this.proxyErrors),super.unpipe()}constructor(t,e,i){super(t,e,i),this.proxyErrors=r=>this.dest.emit("error",r),t.on("error",this.proxyErrors)}},Xr=s=>!!s.objectMode,qr=s=>!s.objectMode&&!!s.encoding&&s.encoding!=="buffer",A=class extends external_node_events_.EventEmitter{[g]=!1;[Qt]=!1;[N]=[];[b]=[];[L];[z];[Z];[Mt];[Q]=!1;[nt]=!1;[De]=!1;[Ne]=!1;[qt]=null;[_]=0;[S]=!1;[Jt];[Ce]=!1;[Rt]=0;[C]=!1;writable=!0;readable=!0;constructor(...t){let e=t[0]||{};if(super(),e.objectMode&&typeof e.encoding=="string")throw new TypeError("Encoding and objectMode may not be used together");Xr(e)?(this[L]=!0,this[z]=null):qr(e)?(this[z]=e.encoding,this[L]=!1):(this[L]=!1,this[z]=null),this[Z]=!!e.async,this[Mt]=this[z]?new external_node_string_decoder_.StringDecoder(this[z]):null,e&&e.debugExposeBuffer===!0&&Object.defineProperty(this,"buffer",{get:()=>this[b]}),e&&e.debugExposePipes===!0&&Object.defineProperty(this,"pipes",{get:()=>this[N]});let{signal:i}=e;i&&(this[Jt]=i,i.aborted?this[xi]():i.addEventListener("abort",()=>this[xi]()))}get bufferLength(){return this[_]}get encoding(){return this[z]}set encoding(t){throw new Error("Encoding must be set at instantiation time")}setEncoding(t){throw new Error("Encoding must be set at instantiation time")}get objectMode(){return this[L]}set objectMode(t){throw new Error("objectMode must be set at instantiation time")}get async(){return this[Z]}set async(t){this[Z]=this[Z]||!!t}[xi](){this[Ce]=!0,this.emit("abort",this[Jt]?.reason),this.destroy(this[Jt]?.reason)}get aborted(){return this[Ce]}set aborted(t){}write(t,e,i){if(this[Ce])return!1;if(this[Q])throw new Error("write after end");if(this[S])return this.emit("error",Object.assign(new Error("Cannot call write after a stream was destroyed"),{code:"ERR_STREAM_DESTROYED"})),!0;typeof e=="function"&&(i=e,e="utf8"),e||(e="utf8");let r=this[Z]?jt:Yr;if(!this[L]&&!Buffer.isBuffer(t)){if($r(t))t=Buffer.from(t.buffer,t.byteOffset,t.byteLength);else if(Vr(t))t=Buffer.from(t);else if(typeof t!="string")throw new Error("Non-contiguous data written to non-objectMode stream")}return this[L]?(this[g]&&this[_]!==0&&this[Ae](!0),this[g]?this.emit("data",t):this[bi](t),this[_]!==0&&this.emit("readable"),i&&r(i),this[g]):t.length?(typeof t=="string"&&!(e===this[z]&&!this[Mt]?.lastNeed)&&(t=Buffer.from(t,e)),Buffer.isBuffer(t)&&this[z]&&(t=this[Mt].write(t)),this[g]&&this[_]!==0&&this[Ae](!0),this[g]?this.emit("data",t):this[bi](t),this[_]!==0&&this.emit("readable"),i&&r(i),this[g]):(this[_]!==0&&this.emit("readable"),i&&r(i),this[g])}read(t){if(this[S])return null;if(this[C]=!1,this[_]===0||t===0||t&&t>this[_])return this[J](),null;this[L]&&(t=null),this[b].length>1&&!this[L]&&(this[b]=[this[z]?this[b].join(""):Buffer.concat(this[b],this[_])]);let e=this[Ns](t||null,this[b][0]);return this[J](),e}[Ns](t,e){if(this[L])this[Ie]();else{let i=e;t===i.length||t===null?this[Ie]():typeof i=="string"?(this[b][0]=i.slice(t),e=i.slice(0,t),this[_]-=t):(this[b][0]=i.subarray(t),e=i.subarray(0,t),this[_]-=t)}return this.emit("data",e),!this[b].length&&!this[Q]&&this.emit("drain"),e}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e="utf8"),t!==void 0&&this.write(t,e),i&&this.once("end",i),this[Q]=!0,this.writable=!1,(this[g]||!this[Qt])&&this[J](),this}[Bt](){this[S]||(!this[Rt]&&!this[N].length&&(this[C]=!0),this[Qt]=!1,this[g]=!0,this.emit("resume"),this[b].length?this[Ae]():this[Q]?this[J]():this.emit("drain"))}resume(){return this[Bt]()}pause(){this[g]=!1,this[Qt]=!0,this[C]=!1}get destroyed(){return this[S]}get flowing(){return this[g]}get paused(){return this[Qt]}[bi](t){this[L]?this[_]+=1:this[_]+=t.length,this[b].push(t)}[Ie](){return this[L]?this[_]-=1:this[_]-=this[b][0].length,this[b].shift()}[Ae](t=!1){do;while(this[As](this[Ie]())&&this[b].length);!t&&!this[b].length&&!this[Q]&&this.emit("drain")}[As](t){return this.emit("data",t),this[g]}pipe(t,e){if(this[S])return t;this[C]=!1;let i=this[nt];return e=e||{},t===Ds.stdout||t===Ds.stderr?e.end=!1:e.end=e.end!==!1,e.proxyErrors=!!e.proxyErrors,i?e.end&&t.end():(this[N].push(e.proxyErrors?new Li(this,t,e):new Fe(this,t,e)),this[Z]?jt(()=>this[Bt]()):this[Bt]()),t}unpipe(t){let e=this[N].find(i=>i.dest===t);e&&(this[N].length===1?(this[g]&&this[Rt]===0&&(this[g]=!1),this[N]=[]):this[N].splice(this[N].indexOf(e),1),e.unpipe())}addListener(t,e){return this.on(t,e)}on(t,e){let i=super.on(t,e);if(t==="data")this[C]=!1,this[Rt]++,!this[N].length&&!this[g]&&this[Bt]();else if(t==="readable"&&this[_]!==0)super.emit("readable");else if(Kr(t)&&this[nt])super.emit(t),this.removeAllListeners(t);else if(t==="error"&&this[qt]){let r=e;this[Z]?jt(()=>r.call(this,this[qt])):r.call(this,this[qt])}return i}removeListener(t,e){return this.off(t,e)}off(t,e){let i=super.off(t,e);return t==="data"&&(this[Rt]=this.listeners("data").length,this[Rt]===0&&!this[C]&&!this[N].length&&(this[g]=!1)),i}removeAllListeners(t){let e=super.removeAllListeners(t);return(t==="data"||t===void 0)&&(this[Rt]=0,!this[C]&&!this[N].length&&(this[g]=!1)),e}get emittedEnd(){return this[nt]}[J](){!this[De]&&!this[nt]&&!this[S]&&this[b].length===0&&this[Q]&&(this[De]=!0,this.emit("end"),this.emit("prefinish"),this.emit("finish"),this[Ne]&&this.emit("close"),this[De]=!1)}emit(t,...e){let i=e[0];if(t!=="error"&&t!=="close"&&t!==S&&this[S])return!1;if(t==="data")return!this[L]&&!i?!1:this[Z]?(jt(()=>this[Oi](i)),!0):this[Oi](i);if(t==="end")return this[Is]();if(t==="close"){if(this[Ne]=!0,!this[nt]&&!this[S])return!1;let n=super.emit("close");return this.removeAllListeners("close"),n}else if(t==="error"){this[qt]=i,super.emit(_i,i);let n=!this[Jt]||this.listeners("error").length?super.emit("error",i):!1;return this[J](),n}else if(t==="resume"){let n=super.emit("resume");return this[J](),n}else if(t==="finish"||t==="prefinish"){let n=super.emit(t);return this.removeAllListeners(t),n}let r=super.emit(t,...e);return this[J](),r}[Oi](t){for(let i of this[N])i.dest.write(t)===!1&&this.pause();let e=this[C]?!1:super.emit("data",t);return this[J](),e}[Is](){return this[nt]?!1:(this[nt]=!0,this.readable=!1,this[Z]?(jt(()=>this[Ti]()),!0):this[Ti]())}[Ti](){if(this[Mt]){let e=this[Mt].end();if(e){for(let i of this[N])i.dest.write(e);this[C]||super.emit("data",e)}}for(let e of this[N])e.end();let t=super.emit("end");return this.removeAllListeners("end"),t}async collect(){let t=Object.assign([],{dataLength:0});this[L]||(t.dataLength=0);let e=this.promise();return this.on("data",i=>{t.push(i),this[L]||(t.dataLength+=i.length)}),await e,t}async concat(){if(this[L])throw new Error("cannot concat in objectMode");let t=await this.collect();return this[z]?t.join(""):Buffer.concat(t,t.dataLength)}async promise(){return new Promise((t,e)=>{this.on(S,()=>e(new Error("stream destroyed"))),this.on("error",i=>e(i)),this.on("end",()=>t())})}[Symbol.asyncIterator](){this[C]=!1;let t=!1,e=async()=>(this.pause(),t=!0,{value:void 0,done:!0});return{next:()=>{if(t)return e();let r=this.read();if(r!==null)return Promise.resolve({done:!1,value:r});if(this[Q])return e();let n,o,h=d=>{this.off("data",a),this.off("end",l),this.off(S,c),e(),o(d)},a=d=>{this.off("error",h),this.off("end",l),this.off(S,c),this.pause(),n({value:d,done:!!this[Q]})},l=()=>{this.off("error",h),this.off("data",a),this.off(S,c),e(),n({done:!0,value:void 0})},c=()=>h(new Error("stream destroyed"));return new Promise((d,y)=>{o=y,n=d,this.once(S,c),this.once("error",h),this.once("end",l),this.once("data",a)})},throw:e,return:e,[Symbol.asyncIterator](){return this},[Symbol.asyncDispose]:async()=>{}}}[Symbol.iterator](){this[C]=!1;let t=!1,e=()=>(this.pause(),this.off(_i,e),this.off(S,e),this.off("end",e),t=!0,{done:!0,value:void 0}),i=()=>{if(t)return e();let r=this.read();return r===null?e():{done:!1,value:r}};return this.once("end",e),this.once(_i,e),this.once(S,e),{next:i,throw:e,return:e,[Symbol.iterator](){return this},[Symbol.dispose]:()=>{}}}destroy(t){if(this[S])return t?this.emit("error",t):this.emit(S),this;this[S]=!0,this[C]=!0,this[b].length=0,this[_]=0;let e=this;return typeof e.close=="function"&&!this[Ne]&&e.close(),t?this.emit("error",t):this.emit(S),this}static get isStream(){return Wr}};var Jr=external_fs_.writev,ht=Symbol("_autoClose"),H=Symbol("_close"),te=Symbol("_ended"),m=Symbol("_fd"),Ni=Symbol("_finished"),tt=Symbol("_flags"),Ai=Symbol("_flush"),ki=Symbol("_handleChunk"),vi=Symbol("_makeBuf"),ie=Symbol("_mode"),ke=Symbol("_needDrain"),Ut=Symbol("_onerror"),Ht=Symbol("_onopen"),Ii=Symbol("_onread"),Pt=Symbol("_onwrite"),at=Symbol("_open"),U=Symbol("_path"),ot=Symbol("_pos"),Y=Symbol("_queue"),zt=Symbol("_read"),Ci=Symbol("_readSize"),j=Symbol("_reading"),ee=Symbol("_remain"),Fi=Symbol("_size"),ve=Symbol("_write"),gt=Symbol("_writing"),Me=Symbol("_defaultFlag"),bt=Symbol("_errored"),_t=class extends A{[bt]=!1;[m];[U];[Ci];[j]=!1;[Fi];[ee];[ht];constructor(t,e){if(e=e||{},super(e),this.readable=!0,this.writable=!1,typeof t!="string")throw new TypeError("path must be a string");this[bt]=!1,this[m]=typeof e.fd=="number"?e.fd:void 0,this[U]=t,this[Ci]=e.readSize||16*1024*1024,this[j]=!1,this[Fi]=typeof e.size=="number"?e.size:1/0,this[ee]=this[Fi],this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0,typeof this[m]=="number"?this[zt]():this[at]()}get fd(){return this[m]}get path(){return this[U]}write(){throw new TypeError("this is a readable stream")}end(){throw new TypeError("this is a readable stream")}[at](){external_fs_.open(this[U],"r",(t,e)=>this[Ht](t,e))}[Ht](t,e){t?this[Ut](t):(this[m]=e,this.emit("open",e),this[zt]())}[vi](){return Buffer.allocUnsafe(Math.min(this[Ci],this[ee]))}[zt](){if(!this[j]){this[j]=!0;let t=this[vi]();if(t.length===0)return process.nextTick(()=>this[Ii](null,0,t));external_fs_.read(this[m],t,0,t.length,null,(e,i,r)=>this[Ii](e,i,r))}}[Ii](t,e,i){this[j]=!1,t?this[Ut](t):this[ki](e,i)&&this[zt]()}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.close(t,e=>e?this.emit("error",e):this.emit("close"))}}[Ut](t){this[j]=!0,this[H](),this.emit("error",t)}[ki](t,e){let i=!1;return this[ee]-=t,t>0&&(i=super.write(t<e.length?e.subarray(0,t):e)),(t===0||this[ee]<=0)&&(i=!1,this[H](),super.end()),i}emit(t,...e){switch(t){case"prefinish":case"finish":return!1;case"drain":return typeof this[m]=="number"&&this[zt](),!1;case"error":return this[bt]?!1:(this[bt]=!0,super.emit(t,...e));default:return super.emit(t,...e)}}},Be=class extends _t{[at](){let t=!0;try{this[Ht](null,external_fs_.openSync(this[U],"r")),t=!1}finally{t&&this[H]()}}[zt](){let t=!0;try{if(!this[j]){this[j]=!0;do{let e=this[vi](),i=e.length===0?0:external_fs_.readSync(this[m],e,0,e.length,null);if(!this[ki](i,e))break}while(!0);this[j]=!1}t=!1}finally{t&&this[H]()}}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.closeSync(t),this.emit("close")}}},et=class extends external_events_{readable=!1;writable=!0;[bt]=!1;[gt]=!1;[te]=!1;[Y]=[];[ke]=!1;[U];[ie];[ht];[m];[Me];[tt];[Ni]=!1;[ot];constructor(t,e){e=e||{},super(e),this[U]=t,this[m]=typeof e.fd=="number"?e.fd:void 0,this[ie]=e.mode===void 0?438:e.mode,this[ot]=typeof e.start=="number"?e.start:void 0,this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0;let i=this[ot]!==void 0?"r+":"w";this[Me]=e.flags===void 0,this[tt]=e.flags===void 0?i:e.flags,this[m]===void 0&&this[at]()}emit(t,...e){if(t==="error"){if(this[bt])return!1;this[bt]=!0}return super.emit(t,...e)}get fd(){return this[m]}get path(){return this[U]}[Ut](t){this[H](),this[gt]=!0,this.emit("error",t)}[at](){external_fs_.open(this[U],this[tt],this[ie],(t,e)=>this[Ht](t,e))}[Ht](t,e){this[Me]&&this[tt]==="r+"&&t&&t.code==="ENOENT"?(this[tt]="w",this[at]()):t?this[Ut](t):(this[m]=e,this.emit("open",e),this[gt]||this[Ai]())}end(t,e){return t&&this.write(t,e),this[te]=!0,!this[gt]&&!this[Y].length&&typeof this[m]=="number"&&this[Pt](null,0),this}write(t,e){return typeof t=="string"&&(t=Buffer.from(t,e)),this[te]?(this.emit("error",new Error("write() after end()")),!1):this[m]===void 0||this[gt]||this[Y].length?(this[Y].push(t),this[ke]=!0,!1):(this[gt]=!0,this[ve](t),!0)}[ve](t){external_fs_.write(this[m],t,0,t.length,this[ot],(e,i)=>this[Pt](e,i))}[Pt](t,e){t?this[Ut](t):(this[ot]!==void 0&&typeof e=="number"&&(this[ot]+=e),this[Y].length?this[Ai]():(this[gt]=!1,this[te]&&!this[Ni]?(this[Ni]=!0,this[H](),this.emit("finish")):this[ke]&&(this[ke]=!1,this.emit("drain"))))}[Ai](){if(this[Y].length===0)this[te]&&this[Pt](null,0);else if(this[Y].length===1)this[ve](this[Y].pop());else{let t=this[Y];this[Y]=[],Jr(this[m],t,this[ot],(e,i)=>this[Pt](e,i))}}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.close(t,e=>e?this.emit("error",e):this.emit("close"))}}},Wt=class extends et{[at](){let t;if(this[Me]&&this[tt]==="r+")try{t=external_fs_.openSync(this[U],this[tt],this[ie])}catch(e){if(e?.code==="ENOENT")return this[tt]="w",this[at]();throw e}else t=external_fs_.openSync(this[U],this[tt],this[ie]);this[Ht](null,t)}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.closeSync(t),this.emit("close")}}[ve](t){let e=!0;try{this[Pt](null,external_fs_.writeSync(this[m],t,0,t.length,this[ot])),e=!1}finally{if(e)try{this[H]()}catch{}}}};var jr=new Map([["C","cwd"],["f","file"],["z","gzip"],["P","preservePaths"],["U","unlink"],["strip-components","strip"],["stripComponents","strip"],["keep-newer","newer"],["keepNewer","newer"],["keep-newer-files","newer"],["keepNewerFiles","newer"],["k","keep"],["keep-existing","keep"],["keepExisting","keep"],["m","noMtime"],["no-mtime","noMtime"],["p","preserveOwner"],["L","follow"],["h","follow"],["onentry","onReadEntry"]]),Fs=s=>!!s.sync&&!!s.file,ks=s=>!s.sync&&!!s.file,vs=s=>!!s.sync&&!s.file,Ms=s=>!s.sync&&!s.file;var Bs=s=>!!s.file;var tn=s=>{let t=jr.get(s);return t||s},se=(s={})=>{if(!s)return{};let t={};for(let[e,i]of Object.entries(s)){let r=tn(e);t[r]=i}return t.chmod===void 0&&t.noChmod===!1&&(t.chmod=!0),delete t.noChmod,t};var K=(s,t,e,i,r)=>Object.assign((n=[],o,h)=>{Array.isArray(n)&&(o=n,n={}),typeof o=="function"&&(h=o,o=void 0),o=o?Array.from(o):[];let a=se(n);if(r?.(a,o),Fs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return s(a,o)}else if(ks(a)){let l=t(a,o);return h?l.then(()=>h(),h):l}else if(vs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return e(a,o)}else if(Ms(a)){if(typeof h=="function")throw new TypeError("callback only supported with file option");return i(a,o)}throw new Error("impossible options??")},{syncFile:s,asyncFile:t,syncNoFile:e,asyncNoFile:i,validate:r});var sn=external_zlib_.constants||{ZLIB_VERNUM:4736},M=Object.freeze(Object.assign(Object.create(null),{Z_NO_FLUSH:0,Z_PARTIAL_FLUSH:1,Z_SYNC_FLUSH:2,Z_FULL_FLUSH:3,Z_FINISH:4,Z_BLOCK:5,Z_OK:0,Z_STREAM_END:1,Z_NEED_DICT:2,Z_ERRNO:-1,Z_STREAM_ERROR:-2,Z_DATA_ERROR:-3,Z_MEM_ERROR:-4,Z_BUF_ERROR:-5,Z_VERSION_ERROR:-6,Z_NO_COMPRESSION:0,Z_BEST_SPEED:1,Z_BEST_COMPRESSION:9,Z_DEFAULT_COMPRESSION:-1,Z_FILTERED:1,Z_HUFFMAN_ONLY:2,Z_RLE:3,Z_FIXED:4,Z_DEFAULT_STRATEGY:0,DEFLATE:1,INFLATE:2,GZIP:3,GUNZIP:4,DEFLATERAW:5,INFLATERAW:6,UNZIP:7,BROTLI_DECODE:8,BROTLI_ENCODE:9,Z_MIN_WINDOWBITS:8,Z_MAX_WINDOWBITS:15,Z_DEFAULT_WINDOWBITS:15,Z_MIN_CHUNK:64,Z_MAX_CHUNK:1/0,Z_DEFAULT_CHUNK:16384,Z_MIN_MEMLEVEL:1,Z_MAX_MEMLEVEL:9,Z_DEFAULT_MEMLEVEL:8,Z_MIN_LEVEL:-1,Z_MAX_LEVEL:9,Z_DEFAULT_LEVEL:-1,BROTLI_OPERATION_PROCESS:0,BROTLI_OPERATION_FLUSH:1,BROTLI_OPERATION_FINISH:2,BROTLI_OPERATION_EMIT_METADATA:3,BROTLI_MODE_GENERIC:0,BROTLI_MODE_TEXT:1,BROTLI_MODE_FONT:2,BROTLI_DEFAULT_MODE:0,BROTLI_MIN_QUALITY:0,BROTLI_MAX_QUALITY:11,BROTLI_DEFAULT_QUALITY:11,BROTLI_MIN_WINDOW_BITS:10,BROTLI_MAX_WINDOW_BITS:24,BROTLI_LARGE_MAX_WINDOW_BITS:30,BROTLI_DEFAULT_WINDOW:22,BROTLI_MIN_INPUT_BLOCK_BITS:16,BROTLI_MAX_INPUT_BLOCK_BITS:24,BROTLI_PARAM_MODE:0,BROTLI_PARAM_QUALITY:1,BROTLI_PARAM_LGWIN:2,BROTLI_PARAM_LGBLOCK:3,BROTLI_PARAM_DISABLE_LITERAL_CONTEXT_MODELING:4,BROTLI_PARAM_SIZE_HINT:5,BROTLI_PARAM_LARGE_WINDOW:6,BROTLI_PARAM_NPOSTFIX:7,BROTLI_PARAM_NDIRECT:8,BROTLI_DECODER_RESULT_ERROR:0,BROTLI_DECODER_RESULT_SUCCESS:1,BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT:2,BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_PARAM_DISABLE_RING_BUFFER_REALLOCATION:0,BROTLI_DECODER_PARAM_LARGE_WINDOW:1,BROTLI_DECODER_NO_ERROR:0,BROTLI_DECODER_SUCCESS:1,BROTLI_DECODER_NEEDS_MORE_INPUT:2,BROTLI_DECODER_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_NIBBLE:-1,BROTLI_DECODER_ERROR_FORMAT_RESERVED:-2,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_META_NIBBLE:-3,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_ALPHABET:-4,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_SAME:-5,BROTLI_DECODER_ERROR_FORMAT_CL_SPACE:-6,BROTLI_DECODER_ERROR_FORMAT_HUFFMAN_SPACE:-7,BROTLI_DECODER_ERROR_FORMAT_CONTEXT_MAP_REPEAT:-8,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_1:-9,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_2:-10,BROTLI_DECODER_ERROR_FORMAT_TRANSFORM:-11,BROTLI_DECODER_ERROR_FORMAT_DICTIONARY:-12,BROTLI_DECODER_ERROR_FORMAT_WINDOW_BITS:-13,BROTLI_DECODER_ERROR_FORMAT_PADDING_1:-14,BROTLI_DECODER_ERROR_FORMAT_PADDING_2:-15,BROTLI_DECODER_ERROR_FORMAT_DISTANCE:-16,BROTLI_DECODER_ERROR_DICTIONARY_NOT_SET:-19,BROTLI_DECODER_ERROR_INVALID_ARGUMENTS:-20,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MODES:-21,BROTLI_DECODER_ERROR_ALLOC_TREE_GROUPS:-22,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MAP:-25,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_1:-26,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_2:-27,BROTLI_DECODER_ERROR_ALLOC_BLOCK_TYPE_TREES:-30,BROTLI_DECODER_ERROR_UNREACHABLE:-31},sn));var rn=external_buffer_.Buffer.concat,zs=Object.getOwnPropertyDescriptor(external_buffer_.Buffer,"concat"),nn=s=>s,Bi=zs?.writable===!0||zs?.set!==void 0?s=>{external_buffer_.Buffer.concat=s?nn:rn}:s=>{},Tt=Symbol("_superWrite"),Gt=class extends Error{code;errno;constructor(t,e){super("zlib: "+t.message,{cause:t}),this.code=t.code,this.errno=t.errno,this.code||(this.code="ZLIB_ERROR"),this.message="zlib: "+t.message,Error.captureStackTrace(this,e??this.constructor)}get name(){return"ZlibError"}},Pi=Symbol("flushFlag"),re=class extends A{#t=!1;#i=!1;#s;#n;#r;#e;#o;get sawError(){return this.#t}get handle(){return this.#e}get flushFlag(){return this.#s}constructor(t,e){if(!t||typeof t!="object")throw new TypeError("invalid options for ZlibBase constructor");if(super(t),this.#s=t.flush??0,this.#n=t.finishFlush??0,this.#r=t.fullFlushFlag??0,typeof external_zlib_namespaceObject[e]!="function")throw new TypeError("Compression method not supported: "+e);try{this.#e=new external_zlib_namespaceObject[e](t)}catch(i){throw new Gt(i,this.constructor)}this.#o=i=>{this.#t||(this.#t=!0,this.close(),this.emit("error",i))},this.#e?.on("error",i=>this.#o(new Gt(i))),this.once("end",()=>this.close)}close(){this.#e&&(this.#e.close(),this.#e=void 0,this.emit("close"))}reset(){if(!this.#t)return external_assert_(this.#e,"zlib binding closed"),this.#e.reset?.()}flush(t){this.ended||(typeof t!="number"&&(t=this.#r),this.write(Object.assign(external_buffer_.Buffer.alloc(0),{[Pi]:t})))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&(e?this.write(t,e):this.write(t)),this.flush(this.#n),this.#i=!0,super.end(i)}get ended(){return this.#i}[Tt](t){return super.write(t)}write(t,e,i){if(typeof e=="function"&&(i=e,e="utf8"),typeof t=="string"&&(t=external_buffer_.Buffer.from(t,e)),this.#t)return;external_assert_(this.#e,"zlib binding closed");let r=this.#e._handle,n=r.close;r.close=()=>{};let o=this.#e.close;this.#e.close=()=>{},Bi(!0);let h;try{let l=typeof t[Pi]=="number"?t[Pi]:this.#s;h=this.#e._processChunk(t,l),Bi(!1)}catch(l){Bi(!1),this.#o(new Gt(l,this.write))}finally{this.#e&&(this.#e._handle=r,r.close=n,this.#e.close=o,this.#e.removeAllListeners("error"))}this.#e&&this.#e.on("error",l=>this.#o(new Gt(l,this.write)));let a;if(h)if(Array.isArray(h)&&h.length>0){let l=h[0];a=this[Tt](external_buffer_.Buffer.from(l));for(let c=1;c<h.length;c++)a=this[Tt](h[c])}else a=this[Tt](external_buffer_.Buffer.from(h));return i&&i(),a}},Pe=class extends re{#t;#i;constructor(t,e){t=t||{},t.flush=t.flush||M.Z_NO_FLUSH,t.finishFlush=t.finishFlush||M.Z_FINISH,t.fullFlushFlag=M.Z_FULL_FLUSH,super(t,e),this.#t=t.level,this.#i=t.strategy}params(t,e){if(!this.sawError){if(!this.handle)throw new Error("cannot switch params when binding is closed");if(!this.handle.params)throw new Error("not supported in this implementation");if(this.#t!==t||this.#i!==e){this.flush(M.Z_SYNC_FLUSH),external_assert_(this.handle,"zlib binding closed");let i=this.handle.flush;this.handle.flush=(r,n)=>{typeof r=="function"&&(n=r,r=this.flushFlag),this.flush(r),n?.()};try{this.handle.params(t,e)}finally{this.handle.flush=i}this.handle&&(this.#t=t,this.#i=e)}}}};var ze=class extends Pe{#t;constructor(t){super(t,"Gzip"),this.#t=t&&!!t.portable}[Tt](t){return this.#t?(this.#t=!1,t[9]=255,super[Tt](t)):super[Tt](t)}};var Ue=class extends Pe{constructor(t){super(t,"Unzip")}},He=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||M.BROTLI_OPERATION_PROCESS,t.finishFlush=t.finishFlush||M.BROTLI_OPERATION_FINISH,t.fullFlushFlag=M.BROTLI_OPERATION_FLUSH,super(t,e)}},We=class extends He{constructor(t){super(t,"BrotliCompress")}},Ge=class extends He{constructor(t){super(t,"BrotliDecompress")}},Ze=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||M.ZSTD_e_continue,t.finishFlush=t.finishFlush||M.ZSTD_e_end,t.fullFlushFlag=M.ZSTD_e_flush,super(t,e)}},Ye=class extends Ze{constructor(t){super(t,"ZstdCompress")}},Ke=class extends Ze{constructor(t){super(t,"ZstdDecompress")}};var Us=(s,t)=>{if(Number.isSafeInteger(s))s<0?an(s,t):hn(s,t);else throw Error("cannot encode number outside of javascript safe integer range");return t},hn=(s,t)=>{t[0]=128;for(var e=t.length;e>1;e--)t[e-1]=s&255,s=Math.floor(s/256)},an=(s,t)=>{t[0]=255;var e=!1;s=s*-1;for(var i=t.length;i>1;i--){var r=s&255;s=Math.floor(s/256),e?t[i-1]=Ws(r):r===0?t[i-1]=0:(e=!0,t[i-1]=Gs(r))}},Hs=s=>{let t=s[0],e=t===128?cn(s.subarray(1,s.length)):t===255?ln(s):null;if(e===null)throw Error("invalid base256 encoding");if(!Number.isSafeInteger(e))throw Error("parsed number outside of javascript safe integer range");return e},ln=s=>{for(var t=s.length,e=0,i=!1,r=t-1;r>-1;r--){var n=Number(s[r]),o;i?o=Ws(n):n===0?o=n:(i=!0,o=Gs(n)),o!==0&&(e-=o*Math.pow(256,t-r-1))}return e},cn=s=>{for(var t=s.length,e=0,i=t-1;i>-1;i--){var r=Number(s[i]);r!==0&&(e+=r*Math.pow(256,t-i-1))}return e},Ws=s=>(255^s)&255,Gs=s=>(255^s)+1&255;var Hi={};Ur(Hi,{code:()=>Ve,isCode:()=>ne,isName:()=>dn,name:()=>oe,normalFsTypes:()=>Ui});var ne=s=>oe.has(s),dn=s=>Ve.has(s),Ui=new Set(["0","","1","2","3","4","5","6","7","D"]),oe=new Map([["0","File"],["","OldFile"],["1","Link"],["2","SymbolicLink"],["3","CharacterDevice"],["4","BlockDevice"],["5","Directory"],["6","FIFO"],["7","ContiguousFile"],["g","GlobalExtendedHeader"],["x","ExtendedHeader"],["A","SolarisACL"],["D","GNUDumpDir"],["I","Inode"],["K","NextFileHasLongLinkpath"],["L","NextFileHasLongPath"],["M","ContinuationFile"],["N","OldGnuLongPath"],["S","SparseFile"],["V","TapeVolumeHeader"],["X","OldExtendedHeader"]]),Ve=new Map(Array.from(oe).map(s=>[s[1],s[0]]));var un=s=>s===void 0||s<0?void 0:s,F=class{cksumValid=!1;needPax=!1;nullBlock=!1;block;path;mode;uid;gid;size;cksum;#t="Unsupported";linkpath;uname;gname;devmaj=0;devmin=0;atime;ctime;mtime;charset;comment;constructor(t,e=0,i,r){Buffer.isBuffer(t)?this.decode(t,e||0,i,r):t&&this.#i(t)}decode(t,e,i,r){if(e||(e=0),!t||!(t.length>=e+512))throw new Error("need 512 bytes for header");let n=xt(t,e+156,1),o=Ui.has(n),h=o?i:void 0,a=o?r:void 0;if(this.path=h?.path??xt(t,e,100),this.mode=h?.mode??a?.mode??lt(t,e+100,8),this.uid=h?.uid??a?.uid??lt(t,e+108,8),this.gid=h?.gid??a?.gid??lt(t,e+116,8),this.size=un(h?.size??a?.size??lt(t,e+124,12)),this.mtime=h?.mtime??a?.mtime??Wi(t,e+136,12),this.cksum=lt(t,e+148,12),a&&this.#i(a,!0),h&&this.#i(h),ne(n)&&(this.#t=n||"0"),this.#t==="0"&&this.path.slice(-1)==="/"&&(this.#t="5"),this.#t==="5"&&(this.size=0),this.linkpath=xt(t,e+157,100),t.subarray(e+257,e+265).toString()==="ustar\x0000")if(this.uname=h?.uname??a?.uname??xt(t,e+265,32),this.gname=h?.gname??a?.gname??xt(t,e+297,32),this.devmaj=h?.devmaj??a?.devmaj??lt(t,e+329,8)??0,this.devmin=h?.devmin??a?.devmin??lt(t,e+337,8)??0,t[e+475]!==0){let c=xt(t,e+345,155);this.path=c+"/"+this.path}else{let c=xt(t,e+345,130);c&&(this.path=c+"/"+this.path),this.atime=i?.atime??r?.atime??Wi(t,e+476,12),this.ctime=i?.ctime??r?.ctime??Wi(t,e+488,12)}let l=256;for(let c=e;c<e+148;c++)l+=t[c];for(let c=e+156;c<e+512;c++)l+=t[c];this.cksumValid=l===this.cksum,this.cksum===void 0&&l===256&&(this.nullBlock=!0)}#i(t,e=!1){Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="size"&&Number(r)<0||i==="path"&&e||i==="linkpath"&&e||i==="global"))))}encode(t,e=0){if(t||(t=this.block=Buffer.alloc(512)),this.#t==="Unsupported"&&(this.#t="0"),!(t.length>=e+512))throw new Error("need 512 bytes for header");let i=this.ctime||this.atime?130:155,r=mn(this.path||"",i),n=r[0],o=r[1];this.needPax=!!r[2],this.needPax=Lt(t,e,100,n)||this.needPax,this.needPax=ct(t,e+100,8,this.mode)||this.needPax,this.needPax=ct(t,e+108,8,this.uid)||this.needPax,this.needPax=ct(t,e+116,8,this.gid)||this.needPax,this.needPax=ct(t,e+124,12,this.size)||this.needPax,this.needPax=Gi(t,e+136,12,this.mtime)||this.needPax,t[e+156]=Number(this.#t.codePointAt(0)),this.needPax=Lt(t,e+157,100,this.linkpath)||this.needPax,t.write("ustar\x0000",e+257,8),this.needPax=Lt(t,e+265,32,this.uname)||this.needPax,this.needPax=Lt(t,e+297,32,this.gname)||this.needPax,this.needPax=ct(t,e+329,8,this.devmaj)||this.needPax,this.needPax=ct(t,e+337,8,this.devmin)||this.needPax,this.needPax=Lt(t,e+345,i,o)||this.needPax,t[e+475]!==0?this.needPax=Lt(t,e+345,155,o)||this.needPax:(this.needPax=Lt(t,e+345,130,o)||this.needPax,this.needPax=Gi(t,e+476,12,this.atime)||this.needPax,this.needPax=Gi(t,e+488,12,this.ctime)||this.needPax);let h=256;for(let a=e;a<e+148;a++)h+=t[a];for(let a=e+156;a<e+512;a++)h+=t[a];return this.cksum=h,ct(t,e+148,8,this.cksum),this.cksumValid=!0,this.needPax}get type(){return this.#t==="Unsupported"?this.#t:oe.get(this.#t)}get typeKey(){return this.#t}set type(t){let e=String(Ve.get(t));if(ne(e)||e==="Unsupported")this.#t=e;else if(ne(t))this.#t=t;else throw new TypeError("invalid entry type: "+t)}},mn=(s,t)=>{let i=s,r="",n,o=external_node_path_.posix.parse(s).root||".";if(Buffer.byteLength(i)<100)n=[i,r,!1];else{r=external_node_path_.posix.dirname(i),i=external_node_path_.posix.basename(i);do Buffer.byteLength(i)<=100&&Buffer.byteLength(r)<=t?n=[i,r,!1]:Buffer.byteLength(i)>100&&Buffer.byteLength(r)<=t?n=[i.slice(0,99),r,!0]:(i=external_node_path_.posix.join(external_node_path_.posix.basename(r),i),r=external_node_path_.posix.dirname(r));while(r!==o&&n===void 0);n||(n=[s.slice(0,99),"",!0])}return n},xt=(s,t,e)=>s.subarray(t,t+e).toString("utf8").replace(/\0.*/,""),Wi=(s,t,e)=>pn(lt(s,t,e)),pn=s=>s===void 0?void 0:new Date(s*1e3),lt=(s,t,e)=>Number(s[t])&128?Hs(s.subarray(t,t+e)):wn(s,t,e),En=s=>isNaN(s)?void 0:s,wn=(s,t,e)=>En(parseInt(s.subarray(t,t+e).toString("utf8").replace(/\0.*$/,"").trim(),8)),Sn={12:8589934591,8:2097151},ct=(s,t,e,i)=>i===void 0?!1:i>Sn[e]||i<0?(Us(i,s.subarray(t,t+e)),!0):(yn(s,t,e,i),!1),yn=(s,t,e,i)=>s.write(Rn(i,e),t,e,"ascii"),Rn=(s,t)=>gn(Math.floor(s).toString(8),t),gn=(s,t)=>(s.length===t-1?s:new Array(t-s.length-1).join("0")+s+" ")+"\0",Gi=(s,t,e,i)=>i===void 0?!1:ct(s,t,e,i.getTime()/1e3),bn=new Array(156).join("\0"),Lt=(s,t,e,i)=>i===void 0?!1:(s.write(i+bn,t,e,"utf8"),i.length!==Buffer.byteLength(i)||i.length>e);var ft=class s{atime;mtime;ctime;charset;comment;gid;uid;gname;uname;linkpath;dev;ino;nlink;path;size;mode;global;constructor(t,e=!1){this.atime=t.atime,this.charset=t.charset,this.comment=t.comment,this.ctime=t.ctime,this.dev=t.dev,this.gid=t.gid,this.global=e,this.gname=t.gname,this.ino=t.ino,this.linkpath=t.linkpath,this.mtime=t.mtime,this.nlink=t.nlink,this.path=t.path,this.size=t.size,this.uid=t.uid,this.uname=t.uname}encode(){let t=this.encodeBody();if(t==="")return Buffer.allocUnsafe(0);let e=Buffer.byteLength(t),i=512*Math.ceil(1+e/512),r=Buffer.allocUnsafe(i);for(let n=0;n<512;n++)r[n]=0;new F({path:("PaxHeader/"+(0,external_node_path_.basename)(this.path??"")).slice(0,99),mode:this.mode||420,uid:this.uid,gid:this.gid,size:e,mtime:this.mtime,type:this.global?"GlobalExtendedHeader":"ExtendedHeader",linkpath:"",uname:this.uname||"",gname:this.gname||"",devmaj:0,devmin:0,atime:this.atime,ctime:this.ctime}).encode(r),r.write(t,512,e,"utf8");for(let n=e+512;n<r.length;n++)r[n]=0;return r}encodeBody(){return this.encodeField("path")+this.encodeField("ctime")+this.encodeField("atime")+this.encodeField("dev")+this.encodeField("ino")+this.encodeField("nlink")+this.encodeField("charset")+this.encodeField("comment")+this.encodeField("gid")+this.encodeField("gname")+this.encodeField("linkpath")+this.encodeField("mtime")+this.encodeField("size")+this.encodeField("uid")+this.encodeField("uname")}encodeField(t){if(this[t]===void 0)return"";let e=this[t],i=e instanceof Date?e.getTime()/1e3:e,r=" "+(t==="dev"||t==="ino"||t==="nlink"?"SCHILY.":"")+t+"="+i+`
+`,n=Buffer.byteLength(r),o=Math.floor(Math.log(n)/Math.log(10))+1;return n+o>=Math.pow(10,o)&&(o+=1),o+n+r}static parse(t,e,i=!1){return new s(On(Tn(t),e),i)}},On=(s,t)=>t?Object.assign({},t,s):s,Tn=s=>s.replace(/\n$/,"").split(`
+`).reduce(xn,Object.create(null)),xn=(s,t)=>{let e=parseInt(t,10);if(e!==Buffer.byteLength(t)+1)return s;t=t.slice((e+" ").length);let i=t.split("="),r=i.shift();if(!r)return s;let n=r.replace(/^SCHILY\.(dev|ino|nlink)/,"$1"),o=i.join("=").replace(/\0.*/,"");switch(n){case"path":case"linkpath":case"type":case"charset":case"comment":case"gname":case"uname":s[n]=o;break;case"ctime":case"atime":case"mtime":s[n]=new Date(Number(o)*1e3);break;case"size":let h=+o;h>=0&&(s[n]=h);break;case"gid":case"uid":case"dev":case"ino":case"nlink":case"mode":s[n]=+o;break}return s};var Ln=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,f=Ln!=="win32"?s=>String(s):s=>String(s).replaceAll(/\\/g,"/");var $e=class extends A{extended;globalExtended;header;startBlockSize;blockRemain;remain;type;meta=!1;ignore=!1;path;mode;uid;gid;uname;gname;size=0;mtime;atime;ctime;linkpath;dev;ino;nlink;invalid=!1;absolute;unsupported=!1;constructor(t,e,i){switch(super({}),this.pause(),this.extended=e,this.globalExtended=i,this.header=t,this.remain=t.size??0,this.startBlockSize=512*Math.ceil(this.remain/512),this.blockRemain=this.startBlockSize,this.type=t.type,this.type){case"File":case"OldFile":case"Link":case"SymbolicLink":case"CharacterDevice":case"BlockDevice":case"Directory":case"FIFO":case"ContiguousFile":case"GNUDumpDir":break;case"NextFileHasLongLinkpath":case"NextFileHasLongPath":case"OldGnuLongPath":case"GlobalExtendedHeader":case"ExtendedHeader":case"OldExtendedHeader":this.meta=!0;break;default:this.ignore=!0}if(!t.path)throw new Error("no path provided for tar.ReadEntry");this.path=f(t.path),this.mode=t.mode,this.mode&&(this.mode=this.mode&4095),this.uid=t.uid,this.gid=t.gid,this.uname=t.uname,this.gname=t.gname,this.size=this.remain,this.mtime=t.mtime,this.atime=t.atime,this.ctime=t.ctime,this.linkpath=t.linkpath?f(t.linkpath):void 0,this.uname=t.uname,this.gname=t.gname,e&&this.#t(e),i&&this.#t(i,!0)}write(t){let e=t.length;if(e>this.blockRemain)throw new Error("writing more to entry than is appropriate");let i=this.remain,r=this.blockRemain;return this.remain=Math.max(0,i-e),this.blockRemain=Math.max(0,r-e),this.ignore?!0:i>=e?super.write(t):super.write(t.subarray(0,i))}#t(t,e=!1){t.path&&(t.path=f(t.path)),t.linkpath&&(t.linkpath=f(t.linkpath)),Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="path"&&e))))}};var Dt=(s,t,e,i={})=>{s.file&&(i.file=s.file),s.cwd&&(i.cwd=s.cwd),i.code=e instanceof Error&&e.code||t,i.tarCode=t,!s.strict&&i.recoverable!==!1?(e instanceof Error&&(i=Object.assign(e,i),e=e.message),s.emit("warn",t,e,i)):e instanceof Error?s.emit("error",Object.assign(e,i)):s.emit("error",Object.assign(new Error(`${t}: ${e}`),i))};var Nn=1024*1024,Xi=Buffer.from([31,139]),qi=Buffer.from([40,181,47,253]),An=Math.max(Xi.length,qi.length),B=Symbol("state"),Nt=Symbol("writeEntry"),it=Symbol("readEntry"),Zi=Symbol("nextEntry"),Zs=Symbol("processEntry"),V=Symbol("extendedHeader"),he=Symbol("globalExtendedHeader"),dt=Symbol("meta"),Ys=Symbol("emitMeta"),p=Symbol("buffer"),st=Symbol("queue"),ut=Symbol("ended"),Yi=Symbol("emittedEnd"),At=Symbol("emit"),w=Symbol("unzip"),Xe=Symbol("consumeChunk"),qe=Symbol("consumeChunkSub"),Ki=Symbol("consumeBody"),Ks=Symbol("consumeMeta"),Vs=Symbol("consumeHeader"),ae=Symbol("consuming"),Vi=Symbol("bufferConcat"),Qe=Symbol("maybeEnd"),Yt=Symbol("writing"),$=Symbol("aborted"),Je=Symbol("onDone"),It=Symbol("sawValidEntry"),je=Symbol("sawNullBlock"),ti=Symbol("sawEOF"),$s=Symbol("closeStream"),In=1e3,le=Symbol("compressedBytesRead"),$i=Symbol("decompressedBytesRead"),Xs=Symbol("checkDecompressionRatio"),Cn=()=>!0,rt=class extends external_events_.EventEmitter{file;strict;maxMetaEntrySize;filter;brotli;zstd;maxDecompressionRatio;writable=!0;readable=!1;[st]=[];[p];[it];[Nt];[B]="begin";[dt]="";[V];[he];[ut]=!1;[w];[$]=!1;[It];[je]=!1;[ti]=!1;[Yt]=!1;[ae]=!1;[Yi]=!1;[le]=0;[$i]=0;constructor(t={}){super(),this.file=t.file||"",this.on(Je,()=>{(this[B]==="begin"||this[It]===!1)&&this.warn("TAR_BAD_ARCHIVE","Unrecognized archive format")}),t.ondone?this.on(Je,t.ondone):this.on(Je,()=>{this.emit("prefinish"),this.emit("finish"),this.emit("end")}),this.strict=!!t.strict,this.maxDecompressionRatio=typeof t.maxDecompressionRatio=="number"?t.maxDecompressionRatio:In,this.maxMetaEntrySize=t.maxMetaEntrySize||Nn,this.filter=typeof t.filter=="function"?t.filter:Cn;let e=t.file&&(t.file.endsWith(".tar.br")||t.file.endsWith(".tbr"));this.brotli=!(t.gzip||t.zstd)&&t.brotli!==void 0?t.brotli:e?void 0:!1;let i=t.file&&(t.file.endsWith(".tar.zst")||t.file.endsWith(".tzst"));this.zstd=!(t.gzip||t.brotli)&&t.zstd!==void 0?t.zstd:i?!0:void 0,this.on("end",()=>this[$s]()),typeof t.onwarn=="function"&&this.on("warn",t.onwarn),typeof t.onReadEntry=="function"&&this.on("entry",t.onReadEntry)}warn(t,e,i={}){Dt(this,t,e,i)}[Vs](t,e){this[It]===void 0&&(this[It]=!1);let i;try{i=new F(t,e,this[V],this[he])}catch(r){return this.warn("TAR_ENTRY_INVALID",r)}if(i.nullBlock)this[je]?(this[ti]=!0,this[B]==="begin"&&(this[B]="header"),this[At]("eof")):(this[je]=!0,this[At]("nullBlock"));else if(this[je]=!1,!i.cksumValid)this.warn("TAR_ENTRY_INVALID","checksum failure",{header:i});else if(!i.path)this.warn("TAR_ENTRY_INVALID","path is required",{header:i});else{let r=i.type;if(/^(Symbolic)?Link$/.test(r)&&!i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath required",{header:i});else if(!/^(Symbolic)?Link$/.test(r)&&!/^(Global)?ExtendedHeader$/.test(r)&&i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath forbidden",{header:i});else{let n=this[Nt]=new $e(i,this[V],this[he]);if(!this[It])if(n.remain){let o=()=>{n.invalid||(this[It]=!0)};n.on("end",o)}else this[It]=!0;n.meta?n.size>this.maxMetaEntrySize?(n.ignore=!0,this[At]("ignoredEntry",n),this[B]="ignore",n.resume()):n.size>0&&(this[dt]="",n.on("data",o=>this[dt]+=o),this[B]="meta"):(this[V]=void 0,n.ignore=n.ignore||!this.filter(n.path,n),n.ignore?(this[At]("ignoredEntry",n),this[B]=n.remain?"ignore":"header",n.resume()):(n.remain?this[B]="body":(this[B]="header",n.end()),this[it]?this[st].push(n):(this[st].push(n),this[Zi]())))}}}[$s](){queueMicrotask(()=>this.emit("close"))}[Zs](t){let e=!0;if(!t)this[it]=void 0,e=!1;else if(Array.isArray(t)){let[i,...r]=t;this.emit(i,...r)}else this[it]=t,this.emit("entry",t),t.emittedEnd||(t.on("end",()=>this[Zi]()),e=!1);return e}[Zi](){do;while(this[Zs](this[st].shift()));if(this[st].length===0){let t=this[it];!t||t.flowing||t.size===t.remain?this[Yt]||this.emit("drain"):t.once("drain",()=>this.emit("drain"))}}[Ki](t,e){let i=this[Nt];if(!i)throw new Error("attempt to consume body without entry??");let r=i.blockRemain??0,n=r>=t.length&&e===0?t:t.subarray(e,e+r);return i.write(n),i.blockRemain||(this[B]="header",this[Nt]=void 0,i.end()),n.length}[Ks](t,e){let i=this[Nt],r=this[Ki](t,e);return!this[Nt]&&i&&this[Ys](i),r}[At](t,e,i){this[st].length===0&&!this[it]?this.emit(t,e,i):this[st].push([t,e,i])}[Ys](t){switch(this[At]("meta",this[dt]),t.type){case"ExtendedHeader":case"OldExtendedHeader":this[V]=ft.parse(this[dt],this[V],!1);break;case"GlobalExtendedHeader":this[he]=ft.parse(this[dt],this[he],!0);break;case"NextFileHasLongPath":case"OldGnuLongPath":{let e=this[V]??Object.create(null);this[V]=e,e.path=this[dt].replace(/\0.*/,"");break}case"NextFileHasLongLinkpath":{let e=this[V]||Object.create(null);this[V]=e,e.linkpath=this[dt].replace(/\0.*/,"");break}default:throw new Error("unknown meta: "+t.type)}}abort(t){if(!this[$]){if(this[w]){let e=this[w];e.write=()=>!0,e.end=()=>e,e.emit=()=>!1,e.destroy?.()}this[$]=!0,this.emit("abort",t),this.warn("TAR_ABORT",t,{recoverable:!1})}}[Xs](t){this[$i]+=t.length;let e=this[$i]/this[le];return e>this.maxDecompressionRatio?(this.abort(new Error(`max decompression ratio exceeded: ${e.toFixed(2)} > ${this.maxDecompressionRatio}`)),!1):!0}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this[$])return i?.(),!1;if((this[w]===void 0||this.brotli===void 0&&this[w]===!1)&&t){if(this[p]&&(t=Buffer.concat([this[p],t]),this[p]=void 0),t.length<An)return this[p]=t,i?.(),!0;for(let a=0;this[w]===void 0&&a<Xi.length;a++)t[a]!==Xi[a]&&(this[w]=!1);let o=!1;if(this[w]===!1&&this.zstd!==!1){o=!0;for(let a=0;a<qi.length;a++)if(t[a]!==qi[a]){o=!1;break}}let h=this.brotli===void 0&&!o;if(this[w]===!1&&h)if(t.length<512)if(this[ut])this.brotli=!0;else return this[p]=t,i?.(),!0;else try{new F(t.subarray(0,512)),this.brotli=!1}catch{this.brotli=!0}if(this[w]===void 0||this[w]===!1&&(this.brotli||o)){let a=this[ut];this[ut]=!1,this[w]=this[w]===void 0?new Ue({}):o?new Ke({}):new Ge({}),this[w].on("data",c=>{this[Xs](c)&&this[Xe](c)}),this[w].on("error",c=>{this[$]||this.abort(c)}),this[w].on("end",()=>{this[ut]=!0,this[Xe]()}),this[Yt]=!0,this[le]+=t.length;let l=!!this[w][a?"end":"write"](t);return this[Yt]=!1,i?.(),l}}this[Yt]=!0,this[w]?(this[le]+=t.length,this[w].write(t)):this[Xe](t),this[Yt]=!1;let n=this[st].length>0?!1:this[it]?this[it].flowing:!0;return!n&&this[st].length===0&&this[it]?.once("drain",()=>this.emit("drain")),i?.(),n}[Vi](t){t&&!this[$]&&(this[p]=this[p]?Buffer.concat([this[p],t]):t)}[Qe](){if(this[ut]&&!this[Yi]&&!this[$]&&!this[ae]){this[Yi]=!0;let t=this[Nt];if(t?.blockRemain){let e=this[p]?this[p].length:0;this.warn("TAR_BAD_ARCHIVE",`Truncated input (needed ${t.blockRemain} more bytes, only ${e} available)`,{entry:t}),this[p]&&t.write(this[p]),t.end()}this[At](Je)}}[Xe](t){if(this[ae]&&t)this[Vi](t);else if(!t&&!this[p])this[Qe]();else if(t){if(this[ae]=!0,this[p]){this[Vi](t);let e=this[p];this[p]=void 0,this[qe](e)}else this[qe](t);for(;this[p]&&this[p]?.length>=512&&!this[$]&&!this[ti];){let e=this[p];this[p]=void 0,this[qe](e)}this[ae]=!1}(!this[p]||this[ut])&&this[Qe]()}[qe](t){let e=0,i=t.length;for(;e+512<=i&&!this[$]&&!this[ti];)switch(this[B]){case"begin":case"header":this[Vs](t,e),e+=512;break;case"ignore":case"body":e+=this[Ki](t,e);break;case"meta":e+=this[Ks](t,e);break;default:throw new Error("invalid state: "+this[B])}e<i&&(this[p]=this[p]?Buffer.concat([t.subarray(e),this[p]]):t.subarray(e))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e)),i&&this.once("finish",i),this[$]||(this[w]?(t&&(this[le]+=t.length,this[w].write(t)),this[w].end()):(this[ut]=!0,(this.brotli===void 0||this.zstd===void 0)&&(t=t||Buffer.alloc(0)),t&&this.write(t),this[Qe]())),this}};var mt=s=>{let t=s.length-1,e=-1;for(;t>-1&&s.charAt(t)==="/";)e=t,t--;return e===-1?s:s.slice(0,e)};var vn=s=>{let t=s.onReadEntry;s.onReadEntry=t?e=>{t(e),e.resume()}:e=>e.resume()},Qi=(s,t)=>{let e=new Map(t.map(o=>[mt(o),!0])),i=s.filter,r=100,n=(o,h="",a=0)=>{if(a>=r)return e.set(o,!1),!1;let l=h||(0,external_path_.parse)(o).root||".",c;if(o===l)c=!1;else{let d=e.get(o);c=d!==void 0?d:n((0,external_path_.dirname)(o),l,a+1)}return e.set(o,c),c};s.filter=i?(o,h)=>i(o,h)&&n(mt(o)):o=>n(mt(o))},Mn=s=>{let t=new rt(s),e=s.file,i;try{i=external_node_fs_.openSync(e,"r");let r=external_node_fs_.fstatSync(i),n=s.maxReadSize||16*1024*1024;if(r.size<n){let o=Buffer.allocUnsafe(r.size),h=external_node_fs_.readSync(i,o,0,r.size,0);t.end(h===o.byteLength?o:o.subarray(0,h))}else{let o=0,h=Buffer.allocUnsafe(n);for(;o<r.size;){let a=external_node_fs_.readSync(i,h,0,n,o);if(a===0)break;o+=a,t.write(h.subarray(0,a))}t.end()}}finally{if(typeof i=="number")try{external_node_fs_.closeSync(i)}catch{}}},Bn=(s,t)=>{let e=new rt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("end",o),external_node_fs_.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},Ct=K(Mn,Bn,s=>new rt(s),s=>new rt(s),(s,t)=>{t?.length&&Qi(s,t),s.noResume||vn(s)});var Ji=(s,t,e)=>(s&=4095,e&&(s=(s|384)&-19),t&&(s&256&&(s|=64),s&32&&(s|=8),s&4&&(s|=1)),s);var{isAbsolute:zn,parse:qs}=external_node_path_.win32,ce=s=>{let t="",e=qs(s);for(;zn(s)||e.root;){let i=s.charAt(0)==="/"&&s.slice(0,4)!=="//?/"?"/":e.root;s=s.slice(i.length),t+=i,e=qs(s)}return[t,s]};var ei=["|","<",">","?",":"],ji=ei.map(s=>String.fromCodePoint(61440+Number(s.codePointAt(0)))),Un=new Map(ei.map((s,t)=>[s,ji[t]])),Hn=new Map(ji.map((s,t)=>[s,ei[t]])),ts=s=>ei.reduce((t,e)=>t.split(e).join(Un.get(e)),s),Qs=s=>ji.reduce((t,e)=>t.split(e).join(Hn.get(e)),s);var rr=(s,t)=>t?(s=f(s).replace(/^\.(\/|$)/,""),mt(t)+"/"+s):f(s),Wn=16*1024*1024,tr=Symbol("process"),er=Symbol("file"),ir=Symbol("directory"),is=Symbol("symlink"),sr=Symbol("hardlink"),fe=Symbol("header"),ii=Symbol("read"),ss=Symbol("lstat"),si=Symbol("onlstat"),rs=Symbol("onread"),ns=Symbol("onreadlink"),index_min_os=Symbol("openfile"),hs=Symbol("onopenfile"),pt=Symbol("close"),ri=Symbol("mode"),as=Symbol("awaitDrain"),es=Symbol("ondrain"),q=Symbol("prefix"),de=class extends A{path;portable;myuid=process.getuid&&process.getuid()||0;myuser=process.env.USER||"";maxReadSize;linkCache;statCache;preservePaths;cwd;strict;mtime;noPax;noMtime;prefix;fd;blockLen=0;blockRemain=0;buf;pos=0;remain=0;length=0;offset=0;win32;absolute;header;type;linkpath;stat;onWriteEntry;#t=!1;constructor(t,e={}){let i=se(e);super(),this.path=f(t),this.portable=!!i.portable,this.maxReadSize=i.maxReadSize||Wn,this.linkCache=i.linkCache||new Map,this.statCache=i.statCache||new Map,this.preservePaths=!!i.preservePaths,this.cwd=f(i.cwd||process.cwd()),this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.mtime=i.mtime,this.prefix=i.prefix?f(i.prefix):void 0,this.onWriteEntry=i.onWriteEntry,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let r=!1;if(!this.preservePaths){let[o,h]=ce(this.path);o&&typeof h=="string"&&(this.path=h,r=o)}this.win32=!!i.win32||process.platform==="win32",this.win32&&(this.path=Qs(this.path.replaceAll(/\\/g,"/")),t=t.replaceAll(/\\/g,"/")),this.absolute=f(i.absolute||external_path_.resolve(this.cwd,t)),this.path===""&&(this.path="./"),r&&this.warn("TAR_ENTRY_INFO",`stripping ${r} from absolute path`,{entry:this,path:r+this.path});let n=this.statCache.get(this.absolute);n?this[si](n):this[ss]()}warn(t,e,i={}){return Dt(this,t,e,i)}emit(t,...e){return t==="error"&&(this.#t=!0),super.emit(t,...e)}[ss](){external_fs_.lstat(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[si](e)})}[si](t){this.statCache.set(this.absolute,t),this.stat=t,t.isFile()||(t.size=0),this.type=Gn(t),this.emit("stat",t),this[tr]()}[tr](){switch(this.type){case"File":return this[er]();case"Directory":return this[ir]();case"SymbolicLink":return this[is]();default:return this.end()}}[ri](t){return Ji(t,this.type==="Directory",this.portable)}[q](t){return rr(t,this.prefix)}[fe](){if(!this.stat)throw new Error("cannot write header before stat");this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.onWriteEntry?.(this),this.header=new F({path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,mode:this[ri](this.stat.mode),uid:this.portable?void 0:this.stat.uid,gid:this.portable?void 0:this.stat.gid,size:this.stat.size,mtime:this.noMtime?void 0:this.mtime||this.stat.mtime,type:this.type==="Unsupported"?void 0:this.type,uname:this.portable?void 0:this.stat.uid===this.myuid?this.myuser:"",atime:this.portable?void 0:this.stat.atime,ctime:this.portable?void 0:this.stat.ctime}),this.header.encode()&&!this.noPax&&super.write(new ft({atime:this.portable?void 0:this.header.atime,ctime:this.portable?void 0:this.header.ctime,gid:this.portable?void 0:this.header.gid,mtime:this.noMtime?void 0:this.mtime||this.header.mtime,path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,size:this.header.size,uid:this.portable?void 0:this.header.uid,uname:this.portable?void 0:this.header.uname,dev:this.portable?void 0:this.stat.dev,ino:this.portable?void 0:this.stat.ino,nlink:this.portable?void 0:this.stat.nlink}).encode());let t=this.header?.block;if(!t)throw new Error("failed to encode header");super.write(t)}[ir](){if(!this.stat)throw new Error("cannot create directory entry without stat");this.path.slice(-1)!=="/"&&(this.path+="/"),this.stat.size=0,this[fe](),this.end()}[is](){external_fs_.readlink(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[ns](e)})}[ns](t){this.linkpath=f(t),this[fe](),this.end()}[sr](t){if(!this.stat)throw new Error("cannot create link entry without stat");this.type="Link",this.linkpath=f(external_path_.relative(this.cwd,t)),this.stat.size=0,this[fe](),this.end()}[er](){if(!this.stat)throw new Error("cannot create file entry without stat");if(this.stat.nlink>1){let t=`${this.stat.dev}:${this.stat.ino}`,e=this.linkCache.get(t);if(e?.indexOf(this.cwd)===0)return this[sr](e);this.linkCache.set(t,this.absolute)}if(this[fe](),this.stat.size===0)return this.end();this[index_min_os]()}[index_min_os](){external_fs_.open(this.absolute,"r",(t,e)=>{if(t)return this.emit("error",t);this[hs](e)})}[hs](t){if(this.fd=t,this.#t)return this[pt]();if(!this.stat)throw new Error("should stat before calling onopenfile");this.blockLen=512*Math.ceil(this.stat.size/512),this.blockRemain=this.blockLen;let e=Math.min(this.blockLen,this.maxReadSize);this.buf=Buffer.allocUnsafe(e),this.offset=0,this.pos=0,this.remain=this.stat.size,this.length=this.buf.length,this[ii]()}[ii](){let{fd:t,buf:e,offset:i,length:r,pos:n}=this;if(t===void 0||e===void 0)throw new Error("cannot read file without first opening");external_fs_.read(t,e,i,r,n,(o,h)=>{if(o)return this[pt](()=>this.emit("error",o));this[rs](h)})}[pt](t=()=>{}){this.fd!==void 0&&external_fs_.close(this.fd,t)}[rs](t){if(t<=0&&this.remain>0){let r=Object.assign(new Error("encountered unexpected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(t>this.remain){let r=Object.assign(new Error("did not encounter expected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(!this.buf)throw new Error("should have created buffer prior to reading");if(t===this.remain)for(let r=t;r<this.length&&t<this.blockRemain;r++)this.buf[r+this.offset]=0,t++,this.remain++;let e=this.offset===0&&t===this.buf.length?this.buf:this.buf.subarray(this.offset,this.offset+t);this.write(e)?this[es]():this[as](()=>this[es]())}[as](t){this.once("drain",t)}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this.blockRemain<t.length){let r=Object.assign(new Error("writing more data than expected"),{path:this.absolute});return this.emit("error",r)}return this.remain-=t.length,this.blockRemain-=t.length,this.pos+=t.length,this.offset+=t.length,super.write(t,null,i)}[es](){if(!this.remain)return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),this[pt](t=>t?this.emit("error",t):this.end());if(!this.buf)throw new Error("buffer lost somehow in ONDRAIN");this.offset>=this.length&&(this.buf=Buffer.allocUnsafe(Math.min(this.blockRemain,this.buf.length)),this.offset=0),this.length=this.buf.length-this.offset,this[ii]()}},ni=class extends de{sync=!0;[ss](){this[si](external_fs_.lstatSync(this.absolute))}[is](){this[ns](external_fs_.readlinkSync(this.absolute))}[index_min_os](){this[hs](external_fs_.openSync(this.absolute,"r"))}[ii](){let t=!0;try{let{fd:e,buf:i,offset:r,length:n,pos:o}=this;if(e===void 0||i===void 0)throw new Error("fd and buf must be set in READ method");let h=external_fs_.readSync(e,i,r,n,o);this[rs](h),t=!1}finally{if(t)try{this[pt](()=>{})}catch{}}}[as](t){t()}[pt](t=()=>{}){this.fd!==void 0&&external_fs_.closeSync(this.fd),t()}},oi=class extends A{blockLen=0;blockRemain=0;buf=0;pos=0;remain=0;length=0;preservePaths;portable;strict;noPax;noMtime;readEntry;type;prefix;path;mode;uid;gid;uname;gname;header;mtime;atime;ctime;linkpath;size;onWriteEntry;warn(t,e,i={}){return Dt(this,t,e,i)}constructor(t,e={}){let i=se(e);super(),this.preservePaths=!!i.preservePaths,this.portable=!!i.portable,this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.onWriteEntry=i.onWriteEntry,this.readEntry=t;let{type:r}=t;if(r==="Unsupported")throw new Error("writing entry that should be ignored");this.type=r,this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.prefix=i.prefix,this.path=f(t.path),this.mode=t.mode!==void 0?this[ri](t.mode):void 0,this.uid=this.portable?void 0:t.uid,this.gid=this.portable?void 0:t.gid,this.uname=this.portable?void 0:t.uname,this.gname=this.portable?void 0:t.gname,this.size=t.size,this.mtime=this.noMtime?void 0:i.mtime||t.mtime,this.atime=this.portable?void 0:t.atime,this.ctime=this.portable?void 0:t.ctime,this.linkpath=t.linkpath!==void 0?f(t.linkpath):void 0,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let n=!1;if(!this.preservePaths){let[h,a]=ce(this.path);h&&typeof a=="string"&&(this.path=a,n=h)}this.remain=t.size,this.blockRemain=t.startBlockSize,this.onWriteEntry?.(this),this.header=new F({path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,mode:this.mode,uid:this.portable?void 0:this.uid,gid:this.portable?void 0:this.gid,size:this.size,mtime:this.noMtime?void 0:this.mtime,type:this.type,uname:this.portable?void 0:this.uname,atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime}),n&&this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute path`,{entry:this,path:n+this.path}),this.header.encode()&&!this.noPax&&super.write(new ft({atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime,gid:this.portable?void 0:this.gid,mtime:this.noMtime?void 0:this.mtime,path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,size:this.size,uid:this.portable?void 0:this.uid,uname:this.portable?void 0:this.uname,dev:this.portable?void 0:this.readEntry.dev,ino:this.portable?void 0:this.readEntry.ino,nlink:this.portable?void 0:this.readEntry.nlink}).encode());let o=this.header?.block;if(!o)throw new Error("failed to encode header");super.write(o),t.pipe(this)}[q](t){return rr(t,this.prefix)}[ri](t){return Ji(t,this.type==="Directory",this.portable)}write(t,e,i){typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8"));let r=t.length;if(r>this.blockRemain)throw new Error("writing more to entry than is appropriate");return this.blockRemain-=r,super.write(t,i)}end(t,e,i){return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e??"utf8")),i&&this.once("finish",i),t?super.end(t,i):super.end(i),this}},Gn=s=>s.isFile()?"File":s.isDirectory()?"Directory":s.isSymbolicLink()?"SymbolicLink":"Unsupported";var hi=class s{tail;head;length=0;static create(t=[]){return new s(t)}constructor(t=[]){for(let e of t)this.push(e)}*[Symbol.iterator](){for(let t=this.head;t;t=t.next)yield t.value}removeNode(t){if(t.list!==this)throw new Error("removing node which does not belong to this list");let e=t.next,i=t.prev;return e&&(e.prev=i),i&&(i.next=e),t===this.head&&(this.head=e),t===this.tail&&(this.tail=i),this.length--,t.next=void 0,t.prev=void 0,t.list=void 0,e}unshiftNode(t){if(t===this.head)return;t.list&&t.list.removeNode(t);let e=this.head;t.list=this,t.next=e,e&&(e.prev=t),this.head=t,this.tail||(this.tail=t),this.length++}pushNode(t){if(t===this.tail)return;t.list&&t.list.removeNode(t);let e=this.tail;t.list=this,t.prev=e,e&&(e.next=t),this.tail=t,this.head||(this.head=t),this.length++}push(...t){for(let e=0,i=t.length;e<i;e++)Yn(this,t[e]);return this.length}unshift(...t){for(var e=0,i=t.length;e<i;e++)Kn(this,t[e]);return this.length}pop(){if(!this.tail)return;let t=this.tail.value,e=this.tail;return this.tail=this.tail.prev,this.tail?this.tail.next=void 0:this.head=void 0,e.list=void 0,this.length--,t}shift(){if(!this.head)return;let t=this.head.value,e=this.head;return this.head=this.head.next,this.head?this.head.prev=void 0:this.tail=void 0,e.list=void 0,this.length--,t}forEach(t,e){e=e||this;for(let i=this.head,r=0;i;r++)t.call(e,i.value,r,this),i=i.next}forEachReverse(t,e){e=e||this;for(let i=this.tail,r=this.length-1;i;r--)t.call(e,i.value,r,this),i=i.prev}get(t){let e=0,i=this.head;for(;i&&e<t;e++)i=i.next;if(e===t&&i)return i.value}getReverse(t){let e=0,i=this.tail;for(;i&&e<t;e++)i=i.prev;if(e===t&&i)return i.value}map(t,e){e=e||this;let i=new s;for(let r=this.head;r;)i.push(t.call(e,r.value,this)),r=r.next;return i}mapReverse(t,e){e=e||this;var i=new s;for(let r=this.tail;r;)i.push(t.call(e,r.value,this)),r=r.prev;return i}reduce(t,e){let i,r=this.head;if(arguments.length>1)i=e;else if(this.head)r=this.head.next,i=this.head.value;else throw new TypeError("Reduce of empty list with no initial value");for(var n=0;r;n++)i=t(i,r.value,n),r=r.next;return i}reduceReverse(t,e){let i,r=this.tail;if(arguments.length>1)i=e;else if(this.tail)r=this.tail.prev,i=this.tail.value;else throw new TypeError("Reduce of empty list with no initial value");for(let n=this.length-1;r;n--)i=t(i,r.value,n),r=r.prev;return i}toArray(){let t=new Array(this.length);for(let e=0,i=this.head;i;e++)t[e]=i.value,i=i.next;return t}toArrayReverse(){let t=new Array(this.length);for(let e=0,i=this.tail;i;e++)t[e]=i.value,i=i.prev;return t}slice(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.head,n=0;for(n=0;r&&n<t;n++)r=r.next;for(;r&&n<e;n++,r=r.next)i.push(r.value);return i}sliceReverse(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.length,n=this.tail;for(;n&&r>e;r--)n=n.prev;for(;n&&r>t;r--,n=n.prev)i.push(n.value);return i}splice(t,e=0,...i){t>this.length&&(t=this.length-1),t<0&&(t=this.length+t);let r=this.head;for(let o=0;r&&o<t;o++)r=r.next;let n=[];for(let o=0;r&&o<e;o++)n.push(r.value),r=this.removeNode(r);r?r!==this.tail&&(r=r.prev):r=this.tail;for(let o of i)r=Zn(this,r,o);return n}reverse(){let t=this.head,e=this.tail;for(let i=t;i;i=i.prev){let r=i.prev;i.prev=i.next,i.next=r}return this.head=e,this.tail=t,this}};function Zn(s,t,e){let i=t,r=t?t.next:s.head,n=new ue(e,i,r,s);return n.next===void 0&&(s.tail=n),n.prev===void 0&&(s.head=n),s.length++,n}function Yn(s,t){s.tail=new ue(t,s.tail,void 0,s),s.head||(s.head=s.tail),s.length++}function Kn(s,t){s.head=new ue(t,void 0,s.head,s),s.tail||(s.tail=s.head),s.length++}var ue=class{list;next;prev;value;constructor(t,e,i,r){this.list=r,this.value=t,e?(e.next=this,this.prev=e):this.prev=void 0,i?(i.prev=this,this.next=i):this.next=void 0}};var pi=class{path;absolute;entry;stat;readdir;pending=!1;pendingLink=!1;ignore=!1;piped=!1;constructor(t,e){this.path=t||"./",this.absolute=e}},nr=Buffer.alloc(1024),li=Symbol("onStat"),me=Symbol("ended"),W=Symbol("queue"),pe=Symbol("pendingLinks"),Et=Symbol("current"),Ft=Symbol("process"),Ee=Symbol("processing"),ai=Symbol("processJob"),G=Symbol("jobs"),ls=Symbol("jobDone"),ci=Symbol("addFSEntry"),or=Symbol("addTarEntry"),ds=Symbol("stat"),us=Symbol("readdir"),fi=Symbol("onreaddir"),di=Symbol("pipe"),hr=Symbol("entry"),cs=Symbol("entryOpt"),ui=Symbol("writeEntryClass"),lr=Symbol("write"),index_min_fs=Symbol("ondrain"),wt=class extends A{sync=!1;opt;cwd;maxReadSize;preservePaths;strict;noPax;prefix;linkCache;statCache;file;portable;zip;readdirCache;noDirRecurse;follow;noMtime;mtime;filter;jobs;[ui];onWriteEntry;[W];[pe]=new Map;[G]=0;[Ee]=!1;[me]=!1;constructor(t={}){if(super(),this.opt=t,this.file=t.file||"",this.cwd=t.cwd||process.cwd(),this.maxReadSize=t.maxReadSize,this.preservePaths=!!t.preservePaths,this.strict=!!t.strict,this.noPax=!!t.noPax,this.prefix=f(t.prefix||""),this.linkCache=t.linkCache||new Map,this.statCache=t.statCache||new Map,this.readdirCache=t.readdirCache||new Map,this.onWriteEntry=t.onWriteEntry,this[ui]=de,typeof t.onwarn=="function"&&this.on("warn",t.onwarn),this.portable=!!t.portable,t.gzip||t.brotli||t.zstd){if((t.gzip?1:0)+(t.brotli?1:0)+(t.zstd?1:0)>1)throw new TypeError("gzip, brotli, zstd are mutually exclusive");if(t.gzip&&(typeof t.gzip!="object"&&(t.gzip={}),this.portable&&(t.gzip.portable=!0),this.zip=new ze(t.gzip)),t.brotli&&(typeof t.brotli!="object"&&(t.brotli={}),this.zip=new We(t.brotli)),t.zstd&&(typeof t.zstd!="object"&&(t.zstd={}),this.zip=new Ye(t.zstd)),!this.zip)throw new Error("impossible");let e=this.zip;e.on("data",i=>super.write(i)),e.on("end",()=>super.end()),e.on("drain",()=>this[index_min_fs]()),this.on("resume",()=>e.resume())}else this.on("drain",this[index_min_fs]);this.noDirRecurse=!!t.noDirRecurse,this.follow=!!t.follow,this.noMtime=!!t.noMtime,t.mtime&&(this.mtime=t.mtime),this.filter=typeof t.filter=="function"?t.filter:()=>!0,this[W]=new hi,this[G]=0,this.jobs=Number(t.jobs)||4,this[Ee]=!1,this[me]=!1}[lr](t){return super.write(t)}add(t){return this.write(t),this}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&this.add(t),this[me]=!0,this[Ft](),i&&i(),this}write(t){if(this[me])throw new Error("write after end");return typeof t=="string"?this[ci](t):this[or](t),this.flowing}[or](t){let e=f(external_path_.resolve(this.cwd,t.path));if(!this.filter(t.path,t))t.resume();else{let i=new pi(t.path,e);i.entry=new oi(t,this[cs](i)),i.entry.on("end",()=>this[ls](i)),this[G]+=1,this[W].push(i)}this[Ft]()}[ci](t){let e=f(external_path_.resolve(this.cwd,t));this[W].push(new pi(t,e)),this[Ft]()}[ds](t){t.pending=!0,this[G]+=1;let e=this.follow?"stat":"lstat";external_fs_[e](t.absolute,(i,r)=>{t.pending=!1,this[G]-=1,i?this.emit("error",i):this[li](t,r)})}[li](t,e){if(this.statCache.set(t.absolute,e),t.stat=e,!this.filter(t.path,e))t.ignore=!0;else if(e.isFile()&&e.nlink>1&&!this.linkCache.get(`${e.dev}:${e.ino}`)&&!this.sync)if(t===this[Et])this[ai](t);else{let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);r?r.push(t):this[pe].set(i,[t]),t.pendingLink=!0,t.pending=!0}this[Ft]()}[us](t){t.pending=!0,this[G]+=1,external_fs_.readdir(t.absolute,(e,i)=>{if(t.pending=!1,this[G]-=1,e)return this.emit("error",e);this[fi](t,i)})}[fi](t,e){this.readdirCache.set(t.absolute,e),t.readdir=e,this[Ft]()}[Ft](){if(!this[Ee]){this[Ee]=!0;for(let t=this[W].head;t&&this[G]<this.jobs;t=t.next)if(this[ai](t.value),t.value.ignore){let e=t.next;this[W].removeNode(t),t.next=e}this[Ee]=!1,this[me]&&this[W].length===0&&this[G]===0&&(this.zip?this.zip.end(nr):(super.write(nr),super.end()))}}get[Et](){return this[W]&&this[W].head&&this[W].head.value}[ls](t){this[W].shift(),this[G]-=1;let{stat:e}=t;if(e&&e.isFile()&&e.nlink>1){let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);if(r){this[pe].delete(i);for(let n of r)n.pending=!1,this[ai](n)}}this[Ft]()}[ai](t){if(t.pending&&t.pendingLink&&t===this[Et]&&(t.pending=!1,t.pendingLink=!1),!t.pending){if(t.entry){t===this[Et]&&!t.piped&&this[di](t);return}if(!t.stat){let e=this.statCache.get(t.absolute);e?this[li](t,e):this[ds](t)}if(t.stat&&!t.ignore){if(!this.noDirRecurse&&t.stat.isDirectory()&&!t.readdir){let e=this.readdirCache.get(t.absolute);if(e?this[fi](t,e):this[us](t),!t.readdir)return}if(t.entry=this[hr](t),!t.entry){t.ignore=!0;return}t===this[Et]&&!t.piped&&this[di](t)}}}[cs](t){return{onwarn:(e,i,r)=>this.warn(e,i,r),noPax:this.noPax,cwd:this.cwd,absolute:t.absolute,preservePaths:this.preservePaths,maxReadSize:this.maxReadSize,strict:this.strict,portable:this.portable,linkCache:this.linkCache,statCache:this.statCache,noMtime:this.noMtime,mtime:this.mtime,prefix:this.prefix,onWriteEntry:this.onWriteEntry}}[hr](t){this[G]+=1;try{return new this[ui](t.path,this[cs](t)).on("end",()=>this[ls](t)).on("error",i=>this.emit("error",i))}catch(e){this.emit("error",e)}}[index_min_fs](){this[Et]&&this[Et].entry&&this[Et].entry.resume()}[di](t){t.piped=!0,t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)});let e=t.entry,i=this.zip;if(!e)throw new Error("cannot pipe without source");i?e.on("data",r=>{i.write(r)||e.pause()}):e.on("data",r=>{super.write(r)||e.pause()})}pause(){return this.zip&&this.zip.pause(),super.pause()}warn(t,e,i={}){Dt(this,t,e,i)}},kt=class extends wt{sync=!0;constructor(t){super(t),this[ui]=ni}pause(){}resume(){}[ds](t){let e=this.follow?"statSync":"lstatSync";this[li](t,external_fs_[e](t.absolute))}[us](t){this[fi](t,external_fs_.readdirSync(t.absolute))}[di](t){let e=t.entry,i=this.zip;if(t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)}),!e)throw new Error("Cannot pipe without source");i?e.on("data",r=>{i.write(r)}):e.on("data",r=>{super[lr](r)})}};var Vn=(s,t)=>{let e=new kt(s),i=new Wt(s.file,{mode:s.mode||438});e.pipe(i),fr(e,t)},$n=(s,t)=>{let e=new wt(s),i=new et(s.file,{mode:s.mode||438});e.pipe(i);let r=new Promise((n,o)=>{i.on("error",o),i.on("close",n),e.on("error",o)});return dr(e,t).catch(n=>e.emit("error",n)),r},fr=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},dr=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>{s.add(i)}}):s.add(e);s.end()},Xn=(s,t)=>{let e=new kt(s);return fr(e,t),e},qn=(s,t)=>{let e=new wt(s);return dr(e,t).catch(i=>e.emit("error",i)),e},Qn=K(Vn,$n,Xn,qn,(s,t)=>{if(!t?.length)throw new TypeError("no paths specified to add to archive")});var Jn=process.env.__FAKE_PLATFORM__||process.platform,Er=Jn==="win32",{O_CREAT:wr,O_NOFOLLOW:ur,O_TRUNC:Sr,O_WRONLY:yr}=external_fs_.constants,Rr=Number(process.env.__FAKE_FS_O_FILENAME__)||external_fs_.constants.UV_FS_O_FILEMAP||0,jn=Er&&!!Rr,to=512*1024,eo=Rr|Sr|wr|yr,mr=!Er&&typeof ur=="number"?ur|Sr|wr|yr:null,ms=mr!==null?()=>mr:jn?s=>s<to?eo:"w":()=>"w";var ps=(s,t,e)=>{try{return external_node_fs_.lchownSync(s,t,e)}catch(i){if(i?.code!=="ENOENT")throw i}},Ei=(s,t,e,i)=>{external_node_fs_.lchown(s,t,e,r=>{i(r&&r?.code!=="ENOENT"?r:null)})},index_min_io=(s,t,e,i,r)=>{if(t.isDirectory())Es(external_node_path_.resolve(s,t.name),e,i,n=>{if(n)return r(n);let o=external_node_path_.resolve(s,t.name);Ei(o,e,i,r)});else{let n=external_node_path_.resolve(s,t.name);Ei(n,e,i,r)}},Es=(s,t,e,i)=>{external_node_fs_.readdir(s,{withFileTypes:!0},(r,n)=>{if(r){if(r.code==="ENOENT")return i();if(r.code!=="ENOTDIR"&&r.code!=="ENOTSUP")return i(r)}if(r||!n.length)return Ei(s,t,e,i);let o=n.length,h=null,a=l=>{if(!h){if(l)return i(h=l);if(--o===0)return Ei(s,t,e,i)}};for(let l of n)index_min_io(s,l,t,e,a)})},so=(s,t,e,i)=>{t.isDirectory()&&ws(external_node_path_.resolve(s,t.name),e,i),ps(external_node_path_.resolve(s,t.name),e,i)},ws=(s,t,e)=>{let i;try{i=external_node_fs_.readdirSync(s,{withFileTypes:!0})}catch(r){let n=r;if(n?.code==="ENOENT")return;if(n?.code==="ENOTDIR"||n?.code==="ENOTSUP")return ps(s,t,e);throw n}for(let r of i)so(s,r,t,e);return ps(s,t,e)};var Se=class extends Error{path;code;syscall="chdir";constructor(t,e){super(`${e}: Cannot cd into '${t}'`),this.path=t,this.code=e}get name(){return"CwdError"}};var St=class extends Error{path;symlink;syscall="symlink";code="TAR_SYMLINK_ERROR";constructor(t,e){super("TAR_SYMLINK_ERROR: Cannot extract through symbolic link"),this.symlink=t,this.path=e}get name(){return"SymlinkError"}};var no=(s,t)=>{external_node_fs_.stat(s,(e,i)=>{(e||!i.isDirectory())&&(e=new Se(s,e?.code||"ENOTDIR")),t(e)})},gr=(s,t,e)=>{s=f(s);let i=t.umask??18,r=t.mode|448,n=(r&i)!==0,o=t.uid,h=t.gid,a=typeof o=="number"&&typeof h=="number"&&(o!==t.processUid||h!==t.processGid),l=t.preserve,c=t.unlink,d=f(t.cwd),y=(E,x)=>{E?e(E):x&&a?Es(x,o,h,Le=>y(Le)):n?external_node_fs_.chmod(s,r,e):e()};if(s===d)return no(s,y);if(l)return promises_.mkdir(s,{mode:r,recursive:!0}).then(E=>y(null,E??void 0),y);let D=f(external_node_path_.relative(d,s)).split("/");Ss(d,D,r,c,d,void 0,y)},Ss=(s,t,e,i,r,n,o)=>{if(t.length===0)return o(null,n);let h=t.shift(),a=f(external_node_path_.resolve(s+"/"+h));external_node_fs_.mkdir(a,e,br(a,t,e,i,r,n,o))},br=(s,t,e,i,r,n,o)=>h=>{h?external_node_fs_.lstat(s,(a,l)=>{if(a)a.path=a.path&&f(a.path),o(a);else if(l.isDirectory())Ss(s,t,e,i,r,n,o);else if(i)external_node_fs_.unlink(s,c=>{if(c)return o(c);external_node_fs_.mkdir(s,e,br(s,t,e,i,r,n,o))});else{if(l.isSymbolicLink())return o(new St(s,s+"/"+t.join("/")));o(h)}}):(n=n||s,Ss(s,t,e,i,r,n,o))},oo=s=>{let t=!1,e;try{t=external_node_fs_.statSync(s).isDirectory()}catch(i){e=i?.code}finally{if(!t)throw new Se(s,e??"ENOTDIR")}},_r=(s,t)=>{s=f(s);let e=t.umask??18,i=t.mode|448,r=(i&e)!==0,n=t.uid,o=t.gid,h=typeof n=="number"&&typeof o=="number"&&(n!==t.processUid||o!==t.processGid),a=t.preserve,l=t.unlink,c=f(t.cwd),d=E=>{E&&h&&ws(E,n,o),r&&external_node_fs_.chmodSync(s,i)};if(s===c)return oo(c),d();if(a)return d(external_node_fs_.mkdirSync(s,{mode:i,recursive:!0})??void 0);let T=f(external_node_path_.relative(c,s)).split("/"),D;for(let E=T.shift(),x=c;E&&(x+="/"+E);E=T.shift()){x=f(external_node_path_.resolve(x));try{external_node_fs_.mkdirSync(x,i),D=D||x}catch{let Le=external_node_fs_.lstatSync(x);if(Le.isDirectory())continue;if(l){external_node_fs_.unlinkSync(x),external_node_fs_.mkdirSync(x,i),D=D||x;continue}else if(Le.isSymbolicLink())return new St(x,x+"/"+T.join("/"))}}return d(D)};var ys=Object.create(null),Or=1e4,Vt=new Set,Tr=s=>{Vt.has(s)?Vt.delete(s):ys[s]=s.normalize("NFD").toLocaleLowerCase("en").toLocaleUpperCase("en"),Vt.add(s);let t=ys[s],e=Vt.size-Or;if(e>Or/10){for(let i of Vt)if(Vt.delete(i),delete ys[i],--e<=0)break}return t};var ho=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,ao=ho==="win32",lo=s=>s.split("/").slice(0,-1).reduce((e,i)=>{let r=e.at(-1);return r!==void 0&&(i=(0,external_node_path_.join)(r,i)),e.push(i||"/"),e},[]),yi=class{#t=new Map;#i=new Map;#s=new Set;reserve(t,e){t=ao?["win32 parallelization disabled"]:t.map(r=>mt((0,external_node_path_.join)(Tr(r))));let i=new Set(t.map(r=>lo(r)).reduce((r,n)=>r.concat(n)));this.#i.set(e,{dirs:i,paths:t});for(let r of t){let n=this.#t.get(r);n?n.push(e):this.#t.set(r,[e])}for(let r of i){let n=this.#t.get(r);if(!n)this.#t.set(r,[new Set([e])]);else{let o=n.at(-1);o instanceof Set?o.add(e):n.push(new Set([e]))}}return this.#r(e)}#n(t){let e=this.#i.get(t);if(!e)throw new Error("function does not have any path reservations");return{paths:e.paths.map(i=>this.#t.get(i)),dirs:[...e.dirs].map(i=>this.#t.get(i))}}check(t){let{paths:e,dirs:i}=this.#n(t);return e.every(r=>r&&r[0]===t)&&i.every(r=>r&&r[0]instanceof Set&&r[0].has(t))}#r(t){return this.#s.has(t)||!this.check(t)?!1:(this.#s.add(t),t(()=>this.#e(t)),!0)}#e(t){if(!this.#s.has(t))return!1;let e=this.#i.get(t);if(!e)throw new Error("invalid reservation");let{paths:i,dirs:r}=e,n=new Set;for(let o of i){let h=this.#t.get(o);if(!h||h?.[0]!==t)continue;let a=h[1];if(!a){this.#t.delete(o);continue}if(h.shift(),typeof a=="function")n.add(a);else for(let l of a)n.add(l)}for(let o of r){let h=this.#t.get(o),a=h?.[0];if(!(!h||!(a instanceof Set)))if(a.size===1&&h.length===1){this.#t.delete(o);continue}else if(a.size===1){h.shift();let l=h[0];typeof l=="function"&&n.add(l)}else a.delete(t)}return this.#s.delete(t),n.forEach(o=>this.#r(o)),!0}};var Lr=()=>process.umask();var Dr=Symbol("onEntry"),_s=Symbol("checkFs"),Nr=Symbol("checkFs2"),Os=Symbol("isReusable"),P=Symbol("makeFs"),Ts=Symbol("file"),xs=Symbol("directory"),gi=Symbol("link"),Ar=Symbol("symlink"),Ir=Symbol("hardlink"),Re=Symbol("ensureNoSymlink"),Cr=Symbol("unsupported"),Fr=Symbol("checkPath"),Rs=Symbol("stripAbsolutePath"),yt=Symbol("mkdir"),O=Symbol("onError"),Ri=Symbol("pending"),kr=Symbol("pend"),$t=Symbol("unpend"),gs=Symbol("ended"),bs=Symbol("maybeClose"),Ls=Symbol("skip"),ge=Symbol("doChown"),be=Symbol("uid"),_e=Symbol("gid"),Oe=Symbol("checkedCwd"),fo=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,Te=fo==="win32",uo=1024,mo=(s,t)=>{if(!Te)return external_node_fs_.unlink(s,t);let e=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_.rename(s,e,i=>{if(i)return t(i);external_node_fs_.unlink(e,t)})},po=s=>{if(!Te)return external_node_fs_.unlinkSync(s);let t=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_.renameSync(s,t),external_node_fs_.unlinkSync(t)},vr=(s,t,e)=>s!==void 0&&s===s>>>0?s:t!==void 0&&t===t>>>0?t:e,Xt=class extends rt{[gs]=!1;[Oe]=!1;[Ri]=0;reservations=new yi;transform;writable=!0;readable=!1;uid;gid;setOwner;preserveOwner;processGid;processUid;maxDepth;forceChown;win32;newer;keep;noMtime;preservePaths;unlink;cwd;strip;processUmask;umask;dmode;fmode;chmod;constructor(t={}){if(t.ondone=()=>{this[gs]=!0,this[bs]()},super(t),this.transform=t.transform,this.chmod=!!t.chmod,typeof t.uid=="number"||typeof t.gid=="number"){if(typeof t.uid!="number"||typeof t.gid!="number")throw new TypeError("cannot set owner without number uid and gid");if(t.preserveOwner)throw new TypeError("cannot preserve owner in archive and also set owner explicitly");this.uid=t.uid,this.gid=t.gid,this.setOwner=!0}else this.uid=void 0,this.gid=void 0,this.setOwner=!1;this.preserveOwner=t.preserveOwner===void 0&&typeof t.uid!="number"?process.getuid?.()===0:!!t.preserveOwner,this.processUid=(this.preserveOwner||this.setOwner)&&process.getuid?process.getuid():void 0,this.processGid=(this.preserveOwner||this.setOwner)&&process.getgid?process.getgid():void 0,this.maxDepth=typeof t.maxDepth=="number"?t.maxDepth:uo,this.forceChown=t.forceChown===!0,this.win32=!!t.win32||Te,this.newer=!!t.newer,this.keep=!!t.keep,this.noMtime=!!t.noMtime,this.preservePaths=!!t.preservePaths,this.unlink=!!t.unlink,this.cwd=f(external_node_path_.resolve(t.cwd||process.cwd())),this.strip=Number(t.strip)||0,this.processUmask=this.chmod?typeof t.processUmask=="number"?t.processUmask:Lr():0,this.umask=typeof t.umask=="number"?t.umask:this.processUmask,this.dmode=t.dmode||511&~this.umask,this.fmode=t.fmode||438&~this.umask,this.on("entry",e=>this[Dr](e))}warn(t,e,i={}){return(t==="TAR_BAD_ARCHIVE"||t==="TAR_ABORT")&&(i.recoverable=!1),super.warn(t,e,i)}[bs](){this[gs]&&this[Ri]===0&&(this.emit("prefinish"),this.emit("finish"),this.emit("end"))}[Rs](t,e){let i=t[e],{type:r}=t;if(!i||this.preservePaths)return!0;let[n,o]=ce(i),h=o.replaceAll(/\\/g,"/").split("/");if(h.includes("..")||Te&&/^[a-z]:\.\.$/i.test(h[0]??"")){if(e==="path"||r==="Link")return this.warn("TAR_ENTRY_ERROR",`${e} contains '..'`,{entry:t,[e]:i}),!1;let a=external_node_path_.posix.dirname(t.path),l=external_node_path_.posix.normalize(external_node_path_.posix.join(a,h.join("/")));if(l.startsWith("../")||l==="..")return this.warn("TAR_ENTRY_ERROR",`${e} escapes extraction directory`,{entry:t,[e]:i}),!1}return n&&(t[e]=String(o),this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute ${e}`,{entry:t,[e]:i})),!0}[Fr](t){let e=f(t.path),i=e.split("/");if(this.strip){if(i.length<this.strip)return!1;if(t.type==="Link"){let r=f(String(t.linkpath)).split("/");if(r.length>=this.strip)t.linkpath=r.slice(this.strip).join("/");else return!1}i.splice(0,this.strip),t.path=i.join("/")}if(isFinite(this.maxDepth)&&i.length>this.maxDepth)return this.warn("TAR_ENTRY_ERROR","path excessively deep",{entry:t,path:e,depth:i.length,maxDepth:this.maxDepth}),!1;if(!this[Rs](t,"path")||!this[Rs](t,"linkpath"))return!1;if(t.absolute=external_node_path_.isAbsolute(t.path)?f(external_node_path_.resolve(t.path)):f(external_node_path_.resolve(this.cwd,t.path)),!this.preservePaths&&typeof t.absolute=="string"&&t.absolute.indexOf(this.cwd+"/")!==0&&t.absolute!==this.cwd)return this.warn("TAR_ENTRY_ERROR","path escaped extraction target",{entry:t,path:f(t.path),resolvedPath:t.absolute,cwd:this.cwd}),!1;if(t.absolute===this.cwd&&t.type!=="Directory"&&t.type!=="GNUDumpDir")return!1;if(this.win32){let{root:r}=external_node_path_.win32.parse(String(t.absolute));t.absolute=r+ts(String(t.absolute).slice(r.length));let{root:n}=external_node_path_.win32.parse(t.path);t.path=n+ts(t.path.slice(n.length))}return!0}[Dr](t){if(!this[Fr](t))return t.resume();switch(external_node_assert_.equal(typeof t.absolute,"string"),t.type){case"Directory":case"GNUDumpDir":t.mode&&(t.mode=t.mode|448);case"File":case"OldFile":case"ContiguousFile":case"Link":case"SymbolicLink":return this[_s](t);default:return this[Cr](t)}}[O](t,e){t.name==="CwdError"?this.emit("error",t):(this.warn("TAR_ENTRY_ERROR",t,{entry:e}),this[$t](),e.resume())}[yt](t,e,i){gr(f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e},i)}[ge](t){return this.forceChown||this.preserveOwner&&(typeof t.uid=="number"&&t.uid!==this.processUid||typeof t.gid=="number"&&t.gid!==this.processGid)||typeof this.uid=="number"&&this.uid!==this.processUid||typeof this.gid=="number"&&this.gid!==this.processGid}[be](t){return vr(this.uid,t.uid,this.processUid)}[_e](t){return vr(this.gid,t.gid,this.processGid)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=new et(String(t.absolute),{flags:ms(t.size),mode:i,autoClose:!1});r.on("error",a=>{r.fd&&external_node_fs_.close(r.fd,()=>{}),r.write=()=>!0,this[O](a,t),e()});let n=1,o=a=>{if(a){r.fd&&external_node_fs_.close(r.fd,()=>{}),this[O](a,t),e();return}--n===0&&r.fd!==void 0&&external_node_fs_.close(r.fd,l=>{l?this[O](l,t):this[$t](),e()})};r.on("finish",()=>{let a=String(t.absolute),l=r.fd;if(typeof l=="number"&&t.mtime&&!this.noMtime){n++;let c=t.atime||new Date,d=t.mtime;external_node_fs_.futimes(l,c,d,y=>y?external_node_fs_.utimes(a,c,d,T=>o(T&&y)):o())}if(typeof l=="number"&&this[ge](t)){n++;let c=this[be](t),d=this[_e](t);typeof c=="number"&&typeof d=="number"&&external_node_fs_.fchown(l,c,d,y=>y?external_node_fs_.chown(a,c,d,T=>o(T&&y)):o())}o()});let h=this.transform&&this.transform(t)||t;h!==t&&(h.on("error",a=>{this[O](a,t),e()}),t.pipe(h)),h.pipe(r)}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode;this[yt](String(t.absolute),i,r=>{if(r){this[O](r,t),e();return}let n=1,o=()=>{--n===0&&(e(),this[$t](),t.resume())};t.mtime&&!this.noMtime&&(n++,external_node_fs_.utimes(String(t.absolute),t.atime||new Date,t.mtime,o)),this[ge](t)&&(n++,external_node_fs_.chown(String(t.absolute),Number(this[be](t)),Number(this[_e](t)),o)),o()})}[Cr](t){t.unsupported=!0,this.warn("TAR_ENTRY_UNSUPPORTED",`unsupported entry type: ${t.type}`,{entry:t}),t.resume()}[Ar](t,e){let i=f(external_node_path_.relative(this.cwd,external_node_path_.resolve(external_node_path_.dirname(String(t.absolute)),String(t.linkpath)))).split("/");this[Re](t,this.cwd,i,()=>this[gi](t,String(t.linkpath),"symlink",e),r=>{this[O](r,t),e()})}[Ir](t,e){let i=f(external_node_path_.resolve(this.cwd,String(t.linkpath))),r=f(String(t.linkpath)).split("/");this[Re](t,this.cwd,r,()=>this[gi](t,i,"link",e),n=>{this[O](n,t),e()})}[Re](t,e,i,r,n){let o=i.shift();if(this.preservePaths||o===void 0)return r();let h=external_node_path_.resolve(e,o);external_node_fs_.lstat(h,(a,l)=>{if(a)return r();if(l?.isSymbolicLink())return n(new St(h,external_node_path_.resolve(h,i.join("/"))));this[Re](t,h,i,r,n)})}[kr](){this[Ri]++}[$t](){this[Ri]--,this[bs]()}[Ls](t){this[$t](),t.resume()}[Os](t,e){return t.type==="File"&&!this.unlink&&e.isFile()&&e.nlink<=1&&!Te}[_s](t){this[kr]();let e=[t.path];t.linkpath&&e.push(t.linkpath),this.reservations.reserve(e,i=>this[Nr](t,i))}[Nr](t,e){let i=h=>{e(h)},r=()=>{this[yt](this.cwd,this.dmode,h=>{if(h){this[O](h,t),i();return}this[Oe]=!0,n()})},n=()=>{if(t.absolute!==this.cwd){let h=f(external_node_path_.dirname(String(t.absolute)));if(h!==this.cwd)return this[yt](h,this.dmode,a=>{if(a){this[O](a,t),i();return}o()})}o()},o=()=>{external_node_fs_.lstat(String(t.absolute),(h,a)=>{if(a&&(this.keep||this.newer&&a.mtime>(t.mtime??a.mtime))){this[Ls](t),i();return}if(h||this[Os](t,a))return this[P](null,t,i);if(a.isDirectory()){if(t.type==="Directory"){let l=this.chmod&&t.mode&&(a.mode&4095)!==t.mode,c=d=>this[P](d??null,t,i);return l?external_node_fs_.chmod(String(t.absolute),Number(t.mode),c):c()}if(t.absolute!==this.cwd)return external_node_fs_.rmdir(String(t.absolute),l=>this[P](l??null,t,i))}if(t.absolute===this.cwd)return this[P](null,t,i);mo(String(t.absolute),l=>this[P](l??null,t,i))})};this[Oe]?n():r()}[P](t,e,i){if(t){this[O](t,e),i();return}switch(e.type){case"File":case"OldFile":case"ContiguousFile":return this[Ts](e,i);case"Link":return this[Ir](e,i);case"SymbolicLink":return this[Ar](e,i);case"Directory":case"GNUDumpDir":return this[xs](e,i)}}[gi](t,e,i,r){external_node_fs_[i](e,String(t.absolute),n=>{n?this[O](n,t):(this[$t](),t.resume()),r()})}},ye=s=>{try{return[null,s()]}catch(t){return[t,null]}},xe=class extends Xt{sync=!0;[P](t,e){return super[P](t,e,()=>{})}[_s](t){if(!this[Oe]){let n=this[yt](this.cwd,this.dmode);if(n)return this[O](n,t);this[Oe]=!0}if(t.absolute!==this.cwd){let n=f(external_node_path_.dirname(String(t.absolute)));if(n!==this.cwd){let o=this[yt](n,this.dmode);if(o)return this[O](o,t)}}let[e,i]=ye(()=>external_node_fs_.lstatSync(String(t.absolute)));if(i&&(this.keep||this.newer&&i.mtime>(t.mtime??i.mtime)))return this[Ls](t);if(e||this[Os](t,i))return this[P](null,t);if(i.isDirectory()){if(t.type==="Directory"){let o=this.chmod&&t.mode&&(i.mode&4095)!==t.mode,[h]=o?ye(()=>{external_node_fs_.chmodSync(String(t.absolute),Number(t.mode))}):[];return this[P](h,t)}let[n]=ye(()=>external_node_fs_.rmdirSync(String(t.absolute)));this[P](n,t)}let[r]=t.absolute===this.cwd?[]:ye(()=>po(String(t.absolute)));this[P](r,t)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=h=>{let a;try{external_node_fs_.closeSync(n)}catch(l){a=l}(h||a)&&this[O](h||a,t),e()},n;try{n=external_node_fs_.openSync(String(t.absolute),ms(t.size),i)}catch(h){return r(h)}let o=this.transform&&this.transform(t)||t;o!==t&&(o.on("error",h=>this[O](h,t)),t.pipe(o)),o.on("data",h=>{try{external_node_fs_.writeSync(n,h,0,h.length)}catch(a){r(a)}}),o.on("end",()=>{let h=null;if(t.mtime&&!this.noMtime){let a=t.atime||new Date,l=t.mtime;try{external_node_fs_.futimesSync(n,a,l)}catch(c){try{external_node_fs_.utimesSync(String(t.absolute),a,l)}catch{h=c}}}if(this[ge](t)){let a=this[be](t),l=this[_e](t);try{external_node_fs_.fchownSync(n,Number(a),Number(l))}catch(c){try{external_node_fs_.chownSync(String(t.absolute),Number(a),Number(l))}catch{h=h||c}}}r(h)})}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode,r=this[yt](String(t.absolute),i);if(r){this[O](r,t),e();return}if(t.mtime&&!this.noMtime)try{external_node_fs_.utimesSync(String(t.absolute),t.atime||new Date,t.mtime)}catch{}if(this[ge](t))try{external_node_fs_.chownSync(String(t.absolute),Number(this[be](t)),Number(this[_e](t)))}catch{}e(),t.resume()}[yt](t,e){try{return _r(f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e})}catch(i){return i}}[Re](t,e,i,r,n){if(this.preservePaths||i.length===0)return r();let o=e;for(let h of i){o=external_node_path_.resolve(o,h);let[a,l]=ye(()=>external_node_fs_.lstatSync(o));if(a)return r();if(l.isSymbolicLink())return n(new St(o,external_node_path_.resolve(e,i.join("/"))))}r()}[gi](t,e,i,r){let n=`${i}Sync`;try{external_node_fs_[n](e,String(t.absolute)),r(),t.resume()}catch(o){return this[O](o,t)}}};var Eo=s=>{let t=new xe(s),e=s.file,i=external_node_fs_.statSync(e),r=s.maxReadSize||16*1024*1024;new Be(e,{readSize:r,size:i.size}).pipe(t)},wo=(s,t)=>{let e=new Xt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("close",o),external_node_fs_.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},So=K(Eo,wo,s=>new xe(s),s=>new Xt(s),(s,t)=>{t?.length&&Qi(s,t)});var yo=(s,t)=>{let e=new kt(s),i=!0,r,n;try{try{r=external_node_fs_.openSync(s.file,"r+")}catch(a){if(a?.code==="ENOENT")r=external_node_fs_.openSync(s.file,"w+");else throw a}let o=external_node_fs_.fstatSync(r),h=Buffer.alloc(512);t:for(n=0;n<o.size;n+=512){for(let c=0,d=0;c<512;c+=d){if(d=external_node_fs_.readSync(r,h,c,h.length-c,n+c),n===0&&h[0]===31&&h[1]===139)throw new Error("cannot append to compressed archives");if(!d)break t}let a=new F(h);if(!a.cksumValid)break;let l=512*Math.ceil((a.size||0)/512);if(n+l+512>o.size)break;n+=l,s.mtimeCache&&a.mtime&&s.mtimeCache.set(String(a.path),a.mtime)}i=!1,Ro(s,e,n,r,t)}finally{if(i)try{external_node_fs_.closeSync(r)}catch{}}},Ro=(s,t,e,i,r)=>{let n=new Wt(s.file,{fd:i,start:e});t.pipe(n),bo(t,r)},go=(s,t)=>{t=Array.from(t);let e=new wt(s),i=(n,o,h)=>{let a=(T,D)=>{T?external_node_fs_.close(n,E=>h(T)):h(null,D)},l=0;if(o===0)return a(null,0);let c=0,d=Buffer.alloc(512),y=(T,D)=>{if(T||D===void 0)return a(T);if(c+=D,c<512&&D)return external_node_fs_.read(n,d,c,d.length-c,l+c,y);if(l===0&&d[0]===31&&d[1]===139)return a(new Error("cannot append to compressed archives"));if(c<512)return a(null,l);let E=new F(d);if(!E.cksumValid)return a(null,l);let x=512*Math.ceil((E.size??0)/512);if(l+x+512>o||(l+=x+512,l>=o))return a(null,l);s.mtimeCache&&E.mtime&&s.mtimeCache.set(String(E.path),E.mtime),c=0,external_node_fs_.read(n,d,0,512,l,y)};external_node_fs_.read(n,d,0,512,l,y)};return new Promise((n,o)=>{e.on("error",o);let h="r+",a=(l,c)=>{if(l&&l.code==="ENOENT"&&h==="r+")return h="w+",external_node_fs_.open(s.file,h,a);if(l||!c)return o(l);external_node_fs_.fstat(c,(d,y)=>{if(d)return external_node_fs_.close(c,()=>o(d));i(c,y.size,(T,D)=>{if(T)return o(T);let E=new et(s.file,{fd:c,start:D});e.pipe(E),E.on("error",o),E.on("close",n),_o(e,t)})})};external_node_fs_.open(s.file,h,a)})},bo=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},_o=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e);s.end()},vt=K(yo,go,()=>{throw new TypeError("file is required")},()=>{throw new TypeError("file is required")},(s,t)=>{if(!Bs(s))throw new TypeError("file is required");if(s.gzip||s.brotli||s.zstd||s.file.endsWith(".br")||s.file.endsWith(".tbr"))throw new TypeError("cannot append to compressed archives");if(!t?.length)throw new TypeError("no paths specified to add/replace")});var Oo=K(vt.syncFile,vt.asyncFile,vt.syncNoFile,vt.asyncNoFile,(s,t=[])=>{vt.validate?.(s,t),To(s)}),To=s=>{let t=s.filter;s.mtimeCache||(s.mtimeCache=new Map),s.filter=t?(e,i)=>t(e,i)&&!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0)):(e,i)=>!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0))};
+//# sourceMappingURL=index.min.js.map
+
+;// CONCATENATED MODULE: ./src/report/unpacked.ts
+// The unpacked size of an image, from its layers: each layer's tar applied in
+// order (whiteouts delete, an opaque directory drops what lower layers put
+// there), then the sizes of what is left added up the way the engine's own
+// directory walk does (regular files and symlinks by their size, a hard link
+// once). Reading the layers `docker save` already wrote costs less than the
+// engine's way: creating a container per platform to ask its SizeRootFs.
+
+
+/** A layer's entries (gzip or uncompressed; zstd where this Node's zlib has it). */
+function layerEntries(file) {
+    return new Promise((resolve, reject) => {
+        const out = [];
+        const parser = new rt({
+            strict: true,
+            onReadEntry: (e) => {
+                const size = e.type === 'SymbolicLink' ? Buffer.byteLength(e.linkpath ?? '') : e.size;
+                out.push({ path: e.path, type: e.type, size, ...(e.type === 'Link' ? { linkpath: e.linkpath } : {}) });
+                e.resume();
+            },
+        });
+        parser.on('error', reject);
+        parser.on('end', () => resolve(out));
+        external_node_fs_.createReadStream(file).on('error', reject).pipe(parser);
+    });
+}
+const clean = (p) => p.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+/** Applies one layer's entries to the tree of the layers below it. */
+function applyLayer(tree, entries) {
+    const dropUnder = (dir) => {
+        for (const k of [...tree.keys()])
+            if (k.startsWith(`${dir}/`))
+                tree.delete(k);
+    };
+    for (const e of entries) {
+        const p = clean(e.path);
+        const slash = p.lastIndexOf('/');
+        const dir = slash < 0 ? '' : p.slice(0, slash);
+        const base = p.slice(slash + 1);
+        if (base === '.wh..wh..opq') {
+            if (dir)
+                dropUnder(dir);
+            else
+                tree.clear();
+            continue;
+        }
+        if (base.startsWith('.wh.')) {
+            const gone = dir ? `${dir}/${base.slice(4)}` : base.slice(4);
+            tree.delete(gone);
+            dropUnder(gone);
+            continue;
+        }
+        if (e.type === 'Directory')
+            continue;
+        if (e.type === 'Link' && e.linkpath !== undefined) {
+            const target = clean(e.linkpath);
+            const t = tree.get(target);
+            tree.set(p, { size: t?.linkTo ? (tree.get(t.linkTo)?.size ?? t.size) : (t?.size ?? 0), linkTo: t?.linkTo ?? target });
+        }
+        else
+            tree.set(p, { size: e.size });
+    }
+}
+/** The bytes of what the tree holds: each file's data once (a hard link's, when no other name of it is left). */
+function treeBytes(tree) {
+    const counted = new Set();
+    let total = 0;
+    for (const [p, n] of tree) {
+        const inode = n.linkTo && tree.has(n.linkTo) ? n.linkTo : (n.linkTo ?? p);
+        if (counted.has(inode))
+            continue;
+        counted.add(inode);
+        total += n.size;
+    }
+    return total;
+}
+async function unpackedSize(layerFiles) {
+    const tree = new Map();
+    for (const f of layerFiles)
+        applyLayer(tree, await layerEntries(f));
+    return treeBytes(tree);
+}
+
 ;// CONCATENATED MODULE: ./src/report/sizes.ts
 // Per-platform image sizes.
 // - compressed: the sum of layers[].size in that platform's manifest, found
@@ -49047,6 +49652,8 @@ function annotateLint(settings) {
 //   containerd store its .Size is the content size (moby/moby#43862), so the
 //   action creates (never starts) a container per platform and reads
 //   SizeRootFs - SizeRw from `docker container inspect --size`.
+
+
 
 
 
@@ -49104,6 +49711,7 @@ function parseContainerSize(text) {
 /** The size the engine reports for a platform's unpacked image, or null when it cannot tell. */
 async function engineUncompressedSize(ref, platform, runKey) {
     const labels = ['--label', `${OWNER_LABEL}=size-probe`, '--label', `${RUN_LABEL}=${runKey}`];
+    noteContainer();
     const created = await run('docker', ['create', '--pull', 'never', '--platform', platform, ...labels, ref], { allowFailure: true });
     if (created.exitCode !== 0)
         return null;
@@ -49115,7 +49723,8 @@ async function engineUncompressedSize(ref, platform, runKey) {
         return res.exitCode === 0 ? parseContainerSize(res.stdout) : null;
     }
     finally {
-        await run('docker', ['rm', '-f', id], { allowFailure: true });
+        // Removing a container takes longer than creating it; the gates go on meanwhile (see background.ts).
+        inBackground(run('docker', ['rm', '-f', id], { allowFailure: true }));
     }
 }
 /** Manifests from an OCI layout directory (`docker save` or a type=oci export, unpacked). */
@@ -49136,13 +49745,29 @@ async function manifestsFromTar(tarPath, workDir, fallbackPlatform) {
         return layoutFetcher(workDir)(digest);
     }, fallbackPlatform);
 }
-/** Manifests of an image in the engine, through `docker save` (no registry, no credentials). */
+/**
+ * Manifests of an image in the engine, through `docker save` (no registry, no credentials), and each
+ * platform's unpacked size from the layers in the same tarball (null where they cannot be read).
+ */
 async function manifestsFromEngine(ref, workDir, fallbackPlatform) {
     external_node_fs_.mkdirSync(workDir, { recursive: true });
     const tar = external_node_path_.join(workDir, 'image.tar');
     await run('docker', ['save', '-o', tar, ref]);
     try {
-        return await manifestsFromTar(tar, external_node_path_.join(workDir, 'layout'), fallbackPlatform);
+        const layout = external_node_path_.join(workDir, 'layout');
+        const manifests = await manifestsFromTar(tar, layout, fallbackPlatform);
+        const layers = [...new Set(manifests.flatMap((m) => m.manifest.layers.map((l) => `blobs/${l.digest.replace(':', '/')}`)))];
+        const unpacked = {};
+        try {
+            if (layers.length > 0)
+                await run('tar', ['-xf', tar, '-C', layout, ...layers]);
+            for (const m of manifests)
+                unpacked[m.platform] = await unpackedSize(m.manifest.layers.map((l) => external_node_path_.join(layout, 'blobs', ...l.digest.split(':'))));
+        }
+        catch (err) {
+            lib_core/* debug */.Yz(`unpacked sizes from the layers: ${err.message}`);
+        }
+        return { manifests, unpacked };
     }
     finally {
         external_node_fs_.rmSync(tar, { force: true });
@@ -49181,6 +49806,7 @@ platforms) {
         lib_core/* info */.pq('Image sizes are not measured: the image went where the outputs input says');
         return undefined;
     }
+    let unpacked = {};
     if (output.kind === 'oci')
         manifests = await manifestsFromTar(output.dest, external_node_path_.join(tempDir, 'sizes'), single);
     else if (!ref) {
@@ -49188,13 +49814,16 @@ platforms) {
         return undefined;
     }
     else if (output.kind === 'engine')
-        manifests = await manifestsFromEngine(ref, external_node_path_.join(tempDir, 'sizes'), single);
+        ({ manifests, unpacked } = await manifestsFromEngine(ref, external_node_path_.join(tempDir, 'sizes'), single));
     else
         manifests = await manifestsFromRegistry(buildx, digest && !ref.includes('@') ? `${repositoryOf(ref)}@${digest}` : ref, single);
     const uncompressed = {};
-    for (const pm of manifests) {
-        uncompressed[pm.platform] = output.kind === 'engine' && ref ? await engineUncompressedSize(ref, pm.platform, runKey) : null;
-    }
+    await Promise.all(manifests.map(async (pm) => {
+        // Layers this Node cannot read (zstd before Node 22.15): the engine's own figure, from a created container.
+        const fromLayers = unpacked[pm.platform];
+        uncompressed[pm.platform] =
+            fromLayers ?? (output.kind === 'engine' && ref ? await engineUncompressedSize(ref, pm.platform, runKey) : null);
+    }));
     return { sizes: summarize(manifests, uncompressed), manifests };
 }
 
@@ -49393,6 +50022,12 @@ class RegistryClient {
     async hasBlob(digest) {
         const res = await this.request('HEAD', this.url(`blobs/${digest}`));
         return res.ok;
+    }
+    async blob(digest) {
+        const res = await this.request('GET', this.url(`blobs/${digest}`));
+        if (!res.ok)
+            throw new Error(`reading blob ${digest} of ${this.reg.host}/${this.reg.path} failed: ${res.status}`);
+        return Buffer.from(await res.arrayBuffer());
     }
     async putBlob(digest, data) {
         const start = await this.request('POST', this.url('blobs/uploads/'));
@@ -50386,6 +51021,91 @@ function copiedModuleFiles(text, buildArgs, listDir) {
     return [...out].sort();
 }
 
+;// CONCATENATED MODULE: ./src/cache/scripts.ts
+// The shell the restore and save helper builds run inside the Go stage's base
+// image: GNU or busybox tools alike (the golang images have GNU tar; Debian's
+// busybox, in the stand-in here, has no `tar -T`, and its xargs garbles long
+// inputs, so sizes come from find's own -exec).
+
+const TAR_NAME = { mod: 'gomod.tar', build: 'gobuild.tar' };
+/** Of GOMODCACHE only the downloaded zips and go.mod files are kept; Go re-extracts sources from them without the network. */
+const SAVED_PATHS = { mod: 'cache/download', build: '.' };
+/**
+ * GOCACHE by use. The restore dates every restored file two hours back (over Go's one-hour refresh
+ * interval, under its five-day trim) and leaves this file, dated a minute back, in the mount: Go refreshes
+ * the mtime of each entry it uses, so at the save the files newer than it are exactly the entries this run
+ * used or created, and only those are kept. Both dates come from the builder's own clock, which is the one
+ * Go's refreshes use (a remote builder's may differ from the runner's).
+ */
+const RESTORED_MARK = '.go-buildx-restored';
+/** Dates the restored GOCACHE files two hours back and leaves RESTORED_MARK a minute back (the builder's clock). */
+function ageRestored(target) {
+    const t = shellQuote(target);
+    // The mark lists the restored build actions (`*-a`), so the save can tell reused ones from those run anew.
+    return (`now=$(date +%s) && find ${t} -type f -exec touch -c -d "@$((now - 7200))" {} + && ` +
+        `(cd ${t} && find . -type f -name '*-a' >${RESTORED_MARK}) && touch -d "@$((now - 60))" ${t}/${RESTORED_MARK}`);
+}
+/** The shell script of a save: what is kept of the cache at `target`, tarred into `outDir`, and a stats line. */
+function saveScript(kind, target, maxBytes, outDir, workDir) {
+    const t = shellQuote(target);
+    const p = SAVED_PATHS[kind];
+    const out = `${outDir}/${TAR_NAME[kind]}`;
+    const keep = `${workDir}/go-buildx-keep`;
+    // "<size> <mtime> <path>" of each file kept, from find's own -exec (busybox xargs garbles long inputs).
+    const stat = `-exec stat -c '%s %Y %n' {} + >${keep}.stat`;
+    const sum = (file) => `awk '{t+=$1} END {print t+0}' ${file}`;
+    return [
+        'set -e',
+        `mkdir -p ${outDir}`,
+        `cd ${t}`,
+        `mkdir -p ${p}`,
+        `rm -rf ${STAGE}`,
+        `total=$(find ${p} -type f -exec stat -c %s {} + | awk '{t+=$1} END {print t+0}')`,
+        // GOCACHE after a restore: only what this run used or created (see RESTORED_MARK); else everything.
+        ...(kind === 'build'
+            ? [
+                `if [ -f ${RESTORED_MARK} ]; then`,
+                `  find ${p} -type f \\( -newer ${RESTORED_MARK} -o -name trim.txt -o -name README \\) ! -name ${RESTORED_MARK} ${stat}`,
+                'else',
+                `  find ${p} -type f ${stat}`,
+                'fi',
+            ]
+            : [`find ${p} -type f ${stat}`]),
+        `used=$(${sum(`${keep}.stat`)})`,
+        // Over the cap, the newest files first.
+        `if [ "$used" -gt ${maxBytes} ]; then`,
+        `  sort -k2,2nr ${keep}.stat | awk -v cap=${maxBytes} '{t+=$1; if (t<=cap) print}' >${keep}.capped`,
+        `  mv ${keep}.capped ${keep}.stat`,
+        'fi',
+        `kept=$(${sum(`${keep}.stat`)})`,
+        `awk '{sub(/^[0-9]+ [0-9]+ /, ""); print}' ${keep}.stat >${keep}`,
+        `files=$(wc -l <${keep})`,
+        // Build actions this run used: found in the mark (restored, reused) or not (run anew).
+        ...(kind === 'build'
+            ? [
+                `if [ -f ${RESTORED_MARK} ]; then`,
+                `  actions=$(grep -e '-a$' ${keep} | awk -v mark=${RESTORED_MARK} 'FILENAME == mark {r[$0]=1; next} {if ($0 in r) u++; else n++} END {print u+0, n+0}' ${RESTORED_MARK} -)`,
+                'else',
+                `  actions="0 $(grep -c -e '-a$' ${keep} || true)"`,
+                'fi',
+            ]
+            : ['actions="0 0"']),
+        `if [ "$kept" -eq "$total" ]; then`,
+        `  tar -cf ${out} ${p}`,
+        // GNU tar (the golang images) and Alpine's busybox read a file list; Debian's busybox tar does not.
+        `elif [ -z "$GO_BUILDX_NO_TAR_T" ] && tar --help 2>&1 | grep -q -e '-T'; then`,
+        `  tar -cf ${out} -T ${keep}`,
+        'else',
+        // Hard links of what is kept, in a stage inside the mount (the same file system), one cp per directory.
+        `  awk -v s=${STAGE} '{d=$0; sub(/\\/[^\\/]*$/, "", d); f[d]=f[d] " " $0} END {for (d in f) print "mkdir -p " s "/" d " && cp -l" f[d] " " s "/" d}' <${keep} >${keep}.sh`,
+        `  sh -e ${keep}.sh && (cd ${STAGE} && tar -cf ${out} .) && rm -rf ${STAGE}`,
+        'fi',
+        `echo "go-buildx-stats kind=${kind} total=$total used=$used kept=$kept files=$files reused_actions=\${actions% *} run_actions=\${actions#* }"`,
+    ].join('\n');
+}
+/** Where a save without `tar -T` links what it keeps, inside the mount; never left behind. */
+const STAGE = '.go-buildx-stage';
+
 ;// CONCATENATED MODULE: ./src/cache/transfer.ts
 // Go module and build caches live in `RUN --mount=type=cache` mounts, which
 // BuildKit never exports with cache-to (moby/buildkit#1512). They are carried
@@ -50409,9 +51129,7 @@ function copiedModuleFiles(text, buildArgs, listDir) {
 
 
 
-const TAR_NAME = { mod: 'gomod.tar', build: 'gobuild.tar' };
-/** Of GOMODCACHE only the downloaded zips and go.mod files are kept; Go re-extracts sources from them without the network. */
-const SAVED_PATHS = { mod: 'cache/download', build: '.' };
+
 const KIND_LABEL = { mod: 'GOMODCACHE', build: 'GOCACHE' };
 /** The restore Dockerfile: one RUN that mounts every cache and its saved copy, and untars. */
 function restoreDockerfile(helperImage, sources) {
@@ -50419,8 +51137,11 @@ function restoreDockerfile(helperImage, sources) {
     const cmds = [];
     for (const s of sources) {
         const src = `/.go-buildx-restore/${s.entry.kind}`;
+        const target = shellQuote(s.entry.mount.target);
         mounts.push(`--mount=${s.entry.mount.options}`, `--mount=type=bind,from=${s.from},target=${src}`);
-        cmds.push(`tar -xf ${src}/${TAR_NAME[s.entry.kind]} -C ${shellQuote(s.entry.mount.target)}`);
+        cmds.push(`tar -xf ${src}/${TAR_NAME[s.entry.kind]} -C ${target}`);
+        if (s.entry.kind === 'build')
+            cmds.push(ageRestored(s.entry.mount.target));
     }
     return [
         `FROM --platform=$BUILDPLATFORM ${helperImage}`,
@@ -50430,34 +51151,17 @@ function restoreDockerfile(helperImage, sources) {
     ].join('\n');
 }
 /**
- * The save Dockerfile for one cache: tar its contents, newest files first when
- * over the cap (the oldest are dropped from a staged copy, never from the
- * mount itself), into a one-layer image.
+ * The save Dockerfile for one cache: tar what is kept (GOCACHE: what this run
+ * used or created; then, over the cap, the newest files first) into a
+ * one-layer image. The mount itself is never changed.
  */
 function extractDockerfile(helperImage, entry, maxBytes) {
-    const t = shellQuote(entry.mount.target);
-    const p = SAVED_PATHS[entry.kind];
-    const out = `/.go-buildx-out/${TAR_NAME[entry.kind]}`;
-    const script = [
-        'set -e',
-        'mkdir -p /.go-buildx-out',
-        `cd ${t}`,
-        `mkdir -p ${p}`,
-        `total=$(find ${p} -type f -exec stat -c %s {} + | awk '{t+=$1} END {print t+0}')`,
-        `if [ "$total" -gt ${maxBytes} ]; then`,
-        `  mkdir -p /.go-buildx-stage && tar -cf - ${p} | tar -xf - -C /.go-buildx-stage && cd /.go-buildx-stage`,
-        `  find ${p} -type f -exec stat -c '%Y %s %n' {} + | sort -rn | awk -v cap=${maxBytes} '{t+=$2; if (t>cap) {sub(/^[0-9]+ [0-9]+ /,""); print}}' | xargs -r rm -f`,
-        'fi',
-        `kept=$(find ${p} -type f -exec stat -c %s {} + | awk '{t+=$1} END {print t+0}')`,
-        `tar -cf ${out} ${p}`,
-        `echo "go-buildx-stats kind=${entry.kind} total=$total kept=$kept"`,
-    ].join('\n');
     return [
         `FROM --platform=$BUILDPLATFORM ${helperImage} AS extract`,
         'ARG GO_BUILDX_NONCE',
         `RUN --mount=${entry.mount.options} <<'GO_BUILDX_EOF'`,
         `: "$GO_BUILDX_NONCE"`,
-        script,
+        saveScript(entry.kind, entry.mount.target, maxBytes, '/.go-buildx-out', '/tmp'),
         'GO_BUILDX_EOF',
         'FROM scratch',
         `COPY --from=extract /.go-buildx-out/ /`,
@@ -50480,10 +51184,17 @@ function helperBuildArgv(o) {
 function registryOutput(refs) {
     return `type=image,"name=${refs.join(',')}",push=true,compression=zstd,force-compression=true,oci-mediatypes=true`;
 }
-/** "go-buildx-stats kind=build total=123 kept=100" lines from a save build's plain progress. */
+/** "go-buildx-stats kind=build total=123 used=110 kept=100" lines from a save build's plain progress. */
 function parseStats(log) {
-    const m = /go-buildx-stats kind=\w+ total=(\d+) kept=(\d+)/.exec(log);
-    return m ? { total: Number(m[1]), kept: Number(m[2]) } : undefined;
+    const m = /go-buildx-stats kind=\w+ total=(\d+)(?: used=(\d+))? kept=(\d+)(?: files=\d+ reused_actions=(\d+) run_actions=(\d+))?/.exec(log);
+    if (!m)
+        return undefined;
+    return {
+        total: Number(m[1]),
+        kept: Number(m[3]),
+        ...(m[2] !== undefined ? { used: Number(m[2]) } : {}),
+        ...(m[4] !== undefined ? { actions: { reused: Number(m[4]), run: Number(m[5]) } } : {}),
+    };
 }
 /**
  * Which caches to save. Only a cache that a step of this build used can hold
@@ -50725,6 +51436,7 @@ async function deleteSuperseded(api, ref, prefix, keep) {
 
 
 
+
 class RegistryStore {
     buildx;
     driver;
@@ -50863,11 +51575,359 @@ class GhaStore {
     }
 }
 
+// EXTERNAL MODULE: ./node_modules/@balena/dockerignore/ignore.js
+var ignore = __nccwpck_require__(44158);
+var ignore_default = /*#__PURE__*/__nccwpck_require__.n(ignore);
+;// CONCATENATED MODULE: ./src/cache/fingerprint.ts
+// The build's fingerprint: a hash of everything that decides whether a step of
+// the Dockerfile runs again, as far as the runner can see it: the context files
+// BuildKit receives (after .dockerignore), the Dockerfile, the build args, the
+// target, the platforms and the named build contexts. It is stored next to the
+// layer cache ref it was exported with, as a small marker manifest that also
+// names that ref's digest. When a later run has the same fingerprint and the
+// ref still has that digest, every step comes from the layer cache, no step
+// mounts the Go caches, and restoring them would only cost time.
+//
+// Not seen: a base image whose tag moved. Then steps run with empty Go caches:
+// slower, never wrong.
+
+
+
+// The package is CommonJS (`module.exports = factory`) typed as an ES default export.
+const dockerignore = (ignore_default());
+
+/** Pure: the fingerprint of the inputs (order of platforms and files does not matter; of build args it does). */
+function fingerprintOf(i) {
+    const files = Object.keys(i.files)
+        .sort()
+        .map((f) => `${f}\0${i.files[f]}`);
+    return sha([
+        'go-buildx-fingerprint/v1',
+        sha(i.dockerfile),
+        JSON.stringify(i.buildArgs),
+        i.target ?? '',
+        JSON.stringify([...i.platforms].sort()),
+        JSON.stringify(i.buildContexts),
+        ...files,
+    ].join('\n')).slice(0, 32);
+}
+/** The ignore file BuildKit uses: `<Dockerfile>.dockerignore` next to the Dockerfile wins over the context's. */
+function dockerignoreText(context, dockerfile) {
+    for (const f of [`${dockerfile}.dockerignore`, external_node_path_.join(context, '.dockerignore')]) {
+        if (external_node_fs_.existsSync(f))
+            return external_node_fs_.readFileSync(f, 'utf8');
+    }
+    return '';
+}
+/** Patterns of a .dockerignore: comments and blank lines dropped, as the Docker CLI reads it. */
+function ignorePatterns(text) {
+    return text
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter((l) => l !== '' && !l.startsWith('#'));
+}
+/**
+ * Every file of the context that BuildKit receives, with a hash of its content and its executable bit
+ * (a symlink: its target). An ignored directory is not entered unless an exception (`!…`) could reach into it.
+ */
+function contextFiles(context, patterns) {
+    const ig = dockerignore({ ignorecase: false }).add(patterns);
+    const exceptions = patterns.some((p) => p.startsWith('!'));
+    const out = {};
+    const walk = (rel) => {
+        for (const entry of external_node_fs_.readdirSync(external_node_path_.join(context, rel), { withFileTypes: true })) {
+            const r = rel ? `${rel}/${entry.name}` : entry.name;
+            const full = external_node_path_.join(context, r);
+            const ignored = ig.ignores(r);
+            if (entry.isDirectory()) {
+                if (!ignored || exceptions)
+                    walk(r);
+            }
+            else if (!ignored) {
+                if (entry.isSymbolicLink())
+                    out[r] = `link:${external_node_fs_.readlinkSync(full)}`;
+                else if (entry.isFile())
+                    out[r] = `${external_node_fs_.statSync(full).mode & 0o111 ? 'x' : '-'}${sha(external_node_fs_.readFileSync(full))}`;
+            }
+        }
+    };
+    walk('');
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/publish/referrer.ts
+// Attaching an artifact (a Sigstore bundle) to an image in the registry as an
+// OCI 1.1 referrer: an image manifest whose `subject` is the image and whose
+// `artifactType` says what it carries. A registry without the referrers API
+// (distribution 2.8, which the tests run) is found through the fallback tag
+// `sha256-<hex>`, an index the pusher keeps up to date, as the OCI
+// distribution spec describes; clients such as `gh attestation verify
+// --bundle-from-oci` and oras read either.
+
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+/** The empty config of an artifact manifest, as the image spec defines it (`{}`). */
+const EMPTY = { mediaType: 'application/vnd.oci.empty.v1+json', data: Buffer.from('{}') };
+const sha256 = (data) => `sha256:${(0,external_node_crypto_.createHash)('sha256').update(data).digest('hex')}`;
+/** The fallback tag under which a registry without the referrers API lists the referrers of `digest`. */
+function fallbackTag(digest) {
+    return digest.replace(':', '-');
+}
+/** An artifact manifest carrying `blob` (of `artifactType`), attached to `subject` when given. */
+function artifactManifest(artifactType, blob, annotations, subject) {
+    const manifest = Buffer.from(JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST,
+        artifactType,
+        config: { mediaType: EMPTY.mediaType, digest: sha256(EMPTY.data), size: EMPTY.data.length },
+        layers: [{ mediaType: artifactType, digest: sha256(blob), size: blob.length }],
+        ...(subject ? { subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size } } : {}),
+        annotations,
+    }));
+    return { manifest, descriptor: { mediaType: OCI_MANIFEST, digest: sha256(manifest), size: manifest.length, artifactType, annotations } };
+}
+/** Pushes an artifact's blobs and manifest under `reference` (a tag, or its own digest). */
+async function pushArtifact(client, built, blob, reference = built.descriptor.digest) {
+    for (const data of [EMPTY.data, blob])
+        if (!(await client.hasBlob(sha256(data))))
+            await client.putBlob(sha256(data), data);
+    await client.putManifest(reference, OCI_MANIFEST, built.manifest);
+}
+/** The one layer of an artifact manifest; undefined when `reference` does not exist or is no such artifact. */
+async function readArtifact(client, reference, artifactType) {
+    const raw = await client.manifestRaw(reference);
+    if (!raw)
+        return undefined;
+    const m = JSON.parse(raw.body.toString('utf8'));
+    const layer = m.layers?.[0];
+    if (m.artifactType !== artifactType || !layer)
+        return undefined;
+    return client.blob(layer.digest);
+}
+/** The fallback index with `added` listed once (an existing index's other entries kept). */
+function fallbackIndex(existing, added) {
+    const others = (existing?.manifests ?? []).filter((m) => m.digest !== added.digest);
+    return Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [...others, added] }));
+}
+/** Pushes `blob` as a referrer of `subjectDigest`; returns the referrer manifest's digest. */
+async function attachReferrer(client, subjectDigest, artifactType, blob, annotations) {
+    const subject = await client.manifestRaw(subjectDigest);
+    if (!subject)
+        throw new Error(`${subjectDigest} is not in the registry`);
+    const built = artifactManifest(artifactType, blob, annotations, {
+        mediaType: subject.mediaType,
+        digest: subjectDigest,
+        size: subject.body.length,
+    });
+    const { descriptor } = built;
+    await pushArtifact(client, built, blob);
+    if (!(await client.hasReferrersApi(subjectDigest))) {
+        const tag = fallbackTag(subjectDigest);
+        const current = await client.manifestRaw(tag);
+        const existing = current ? JSON.parse(current.body.toString('utf8')) : undefined;
+        await client.putManifest(tag, OCI_INDEX, fallbackIndex(existing, descriptor));
+    }
+    return descriptor.digest;
+}
+
+;// CONCATENATED MODULE: ./src/cache/marker.ts
+// The fingerprint marker stored next to a layer cache ref: a small artifact
+// under the tag `<layer cache tag>-fp` that says which fingerprint the ref was
+// exported with, and which digest the ref had then. Reading it costs two
+// small registry requests per candidate ref, no layer.
+
+
+
+
+const MARKER_TYPE = 'application/vnd.go-buildx-action.fingerprint.v1+json';
+/** The marker's tag beside a layer cache ref. */
+function markerRef(layerRef) {
+    return `${layerRef}-fp`;
+}
+/** Whether `layerRef` still holds the layer cache that `fingerprint` was exported to. */
+async function markerMatches(layerRef, fingerprint) {
+    const { repository, tag } = splitRef(layerRef);
+    const client = await registryClient(repository, 'pull');
+    const [current, blob] = await Promise.all([
+        client.manifestDigest(tag ?? 'latest'),
+        readArtifact(client, splitRef(markerRef(layerRef)).tag ?? '', MARKER_TYPE),
+    ]);
+    if (!current)
+        return { match: false, why: `${layerRef} does not exist` };
+    if (!blob)
+        return { match: false, why: `${layerRef} has no fingerprint` };
+    const record = JSON.parse(blob.toString('utf8'));
+    if (record.fingerprint !== fingerprint)
+        return { match: false, why: `${layerRef} was written by other inputs` };
+    if (record.cache !== current)
+        return { match: false, why: `${layerRef} was rewritten since its fingerprint was stored` };
+    return { match: true, why: `${layerRef} was exported with these inputs` };
+}
+/** After an export: records the fingerprint with the digest the ref has now. */
+async function writeMarker(layerRef, fingerprint) {
+    const { repository, tag } = splitRef(layerRef);
+    const client = await registryClient(repository);
+    const cache = await client.manifestDigest(tag ?? 'latest');
+    if (!cache)
+        throw new Error(`${layerRef} is not in the registry after the export`);
+    const blob = Buffer.from(JSON.stringify({ fingerprint, cache }));
+    const built = artifactManifest(MARKER_TYPE, blob, { 'org.opencontainers.image.title': 'go-buildx-action fingerprint' });
+    await pushArtifact(client, built, blob, splitRef(markerRef(layerRef)).tag);
+    lib_core/* debug */.Yz(`fingerprint ${fingerprint} stored at ${markerRef(layerRef)} for ${cache}`);
+}
+
+;// CONCATENATED MODULE: ./src/cache/skip.ts
+// Whether the Go caches need restoring at all. A run whose inputs are those a
+// layer cache ref was exported with will take every step from that ref, so no
+// step mounts the Go caches: restoring them would move tens of megabytes for
+// nothing (issue 11: a no-change run was 6-9x slower than a plain cache).
+// If a step runs after all (the ref's layers were pruned, a base image tag
+// moved), it runs with empty Go caches: slower, never wrong, and its caches are
+// saved as usual.
+
+
+
+
+
+
+
+function buildFingerprint(s) {
+    return fingerprintOf({
+        dockerfile: external_node_fs_.readFileSync(s.file, 'utf8'),
+        buildArgs: s.buildArgs,
+        target: s.target,
+        platforms: s.platforms,
+        buildContexts: s.flags.buildContexts,
+        files: contextFiles(s.context, ignorePatterns(dockerignoreText(s.context, s.file))),
+    });
+}
+/** The fingerprint, and whether a layer cache ref this run imports was exported with it; undefined without cache-ref. */
+async function checkFingerprint(s) {
+    const scheme = refScheme(s);
+    if (!scheme)
+        return undefined;
+    const t0 = Date.now();
+    const fingerprint = buildFingerprint(s);
+    lib_core/* debug */.Yz(`build fingerprint ${fingerprint} (${Date.now() - t0} ms)`);
+    if (s.flags.noCache || s.flags.noCacheFilters.length > 0)
+        return { fingerprint, reason: 'no-cache makes steps run again' };
+    // mode=min exports only the final stage: the stage that runs go build is never in the layer cache.
+    if (s.cacheMode !== 'max')
+        return { fingerprint, reason: 'cache-mode: min leaves the Go stage out of the layer cache' };
+    const refs = layerCacheRefs(scheme).read;
+    const checks = await Promise.all(refs.map((r) => markerMatches(r, fingerprint).catch((err) => ({ match: false, why: `${r}: ${err.message}` }))));
+    const hit = checks.findIndex((c) => c.match);
+    for (const c of checks)
+        lib_core/* debug */.Yz(`fingerprint: ${c.why}`);
+    if (hit >= 0)
+        return { fingerprint, matched: refs[hit], reason: checks[hit].why };
+    return { fingerprint, reason: checks.map((c) => c.why).join('; ') };
+}
+/**
+ * After the build: stores the fingerprint beside the ref this run exported to, unless the export failed
+ * or this run may not write caches. A failure is a warning; it only costs the next run a restore.
+ */
+async function recordFingerprint(check, s, vertices) {
+    const scheme = refScheme(s);
+    if (!check || !scheme || !saveAllowed(s).ok)
+        return;
+    if (cacheProblems(vertices).some((p) => p.kind === 'export'))
+        return;
+    const write = layerCacheRefs(scheme).write;
+    try {
+        // Unchanged inputs and the ref unchanged since: the stored marker is still true.
+        if (check.matched === write && (await markerMatches(write, check.fingerprint)).match)
+            return;
+        await writeMarker(write, check.fingerprint);
+    }
+    catch (err) {
+        lib_core/* warning */.$e(`Could not store the build's fingerprint beside ${write}: ${err.message}. The next run restores the Go caches.`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/cache/stats.ts
+// The Go caches explain themselves (issue 11). A step-level hit rate can read
+// 90% while every package compiles from scratch, so per platform the action
+// reports how long `go build` took against how long it took cold, and what the
+// caches cost to carry. The cold times and the last runs' costs are kept in a
+// small artifact beside the saved GOCACHE (`<ref>-stats`, registry backend),
+// which the post step updates after each save.
+
+
+
+
+
+
+const STATS_TYPE = 'application/vnd.go-buildx-action.gocache-stats.v1+json';
+/** How many runs' costs are kept, and how many losing runs in a row earn a warning. */
+const STREAK = 3;
+function statsRef(gobuildRef) {
+    return `${gobuildRef}-stats`;
+}
+/** Per platform, the seconds of the steps that ran with this GOCACHE mount (cached steps: null). */
+function goBuildSeconds(vertices, mount, platforms) {
+    const out = Object.fromEntries(platforms.map((p) => [p, null]));
+    for (const v of vertices) {
+        if (v.cached || !v.completed || !mountsCache(v.name, mount))
+            continue;
+        const p = stepPlatform(parseStepName(v.name)?.label ?? '') ?? platforms[0];
+        const s = durationSeconds(v);
+        if (p && s !== undefined)
+            out[p] = Math.round(((out[p] ?? 0) + s) * 10) / 10;
+    }
+    return out;
+}
+const round = (n) => Math.round(n * 10) / 10;
+/** This run's figures against the cold times (a run that restored no GOCACHE is itself the cold one). */
+function computeStats(goBuild, history, restore, restoredBuild) {
+    const platforms = {};
+    let total = null;
+    for (const [p, now] of Object.entries(goBuild)) {
+        const cold = restoredBuild ? (history?.coldSeconds[p] ?? null) : now;
+        const saved = now !== null && cold !== null ? round(Math.max(0, cold - now)) : null;
+        platforms[p] = { goBuildSeconds: now, coldSeconds: cold, savedSeconds: saved };
+        if (saved !== null)
+            total = round((total ?? 0) + saved);
+    }
+    return { platforms, savedSeconds: total, restore };
+}
+/** The history after this run: cold times kept (or set by a cold run), this run's cost appended. */
+function nextHistory(prev, stats, saveSeconds) {
+    const coldSeconds = { ...(prev?.coldSeconds ?? {}) };
+    for (const [p, x] of Object.entries(stats.platforms)) {
+        if (coldSeconds[p] === undefined && x.coldSeconds !== null)
+            coldSeconds[p] = x.coldSeconds;
+    }
+    const run = { restore: round(stats.restore.seconds), save: round(saveSeconds), saved: stats.savedSeconds ?? 0 };
+    return { coldSeconds, runs: [...(prev?.runs ?? []), run].slice(-STREAK) };
+}
+/** A warning when each of the last STREAK runs spent more carrying the caches than they saved. */
+function losingStreak(history) {
+    const runs = history?.runs ?? [];
+    if (runs.length < STREAK || !runs.every((r) => r.restore + r.save > r.saved))
+        return undefined;
+    const each = runs.map((r) => `restore ${r.restore}s + save ${r.save}s against ${r.saved}s saved`).join('; ');
+    return `The Go caches cost more than they saved in each of the last ${STREAK} runs (${each}). Consider go-cache: false, or a smaller go-cache-max-size.`;
+}
+async function readHistory(gobuildRef) {
+    const { repository, tag } = splitRef(statsRef(gobuildRef));
+    const blob = await readArtifact(await registryClient(repository, 'pull'), tag ?? '', STATS_TYPE);
+    return blob ? JSON.parse(blob.toString('utf8')) : undefined;
+}
+async function writeHistory(gobuildRef, history) {
+    const { repository, tag } = splitRef(statsRef(gobuildRef));
+    const blob = Buffer.from(JSON.stringify(history));
+    await pushArtifact(await registryClient(repository), artifactManifest(STATS_TYPE, blob, {}), blob, tag);
+    lib_core/* debug */.Yz(`Go cache history at ${statsRef(gobuildRef)}: ${blob.toString('utf8')}`);
+}
+
 ;// CONCATENATED MODULE: ./src/cache/phases.ts
 // The Go cache phases as the pipeline sees them: plan (pure, from the
 // settings and the files), restore before the build, decide what to save
 // after it, save in the post step. Every failure here is a warning unless
 // cache-strict asks otherwise.
+
+
 
 
 
@@ -50978,39 +52038,59 @@ function describeSave(r, fmt) {
         return `${what}: save failed after ${r.seconds.toFixed(1)}s: ${r.error}`;
     if (!r.saved)
         return `${what}: not saved (${r.skipReason ?? 'nothing to save'})`;
-    const trimmed = r.total !== undefined && r.kept !== undefined && r.kept < r.total ? `, trimmed from ${fmt(r.total)}` : '';
+    const used = r.used !== undefined && r.total !== undefined && r.used < r.total ? `; ${fmt(r.used)} used or created by this run` : '';
+    const trimmed = r.total !== undefined && r.kept !== undefined && r.kept < r.total ? ` (of ${fmt(r.total)}${used})` : '';
     const size = r.kept !== undefined ? `${fmt(r.kept)}${trimmed}` : 'size unknown';
     const stored = r.stored !== undefined ? `, ${fmt(r.stored)} stored` : '';
-    return `${what}: saved ${size}${stored} in ${r.seconds.toFixed(1)}s to ${r.refs.join(', ')}`;
+    const actions = r.actions ? `; ${r.actions.reused} build actions reused, ${r.actions.run} run anew` : '';
+    return `${what}: saved ${size}${stored} in ${r.seconds.toFixed(1)}s to ${r.refs.join(', ')}${actions}`;
 }
 /** The post step's save: every cache in parallel; each failure is a warning. */
 async function saveGoCaches(buildx, builder, driver, plan, tempDir, cleanup) {
     const store = await storeFor(plan.backend, buildx, driver, cleanup);
     return Promise.all(plan.entries.map((e) => saveGoCache(buildx, builder, plan, e, store, tempDir)));
 }
-/** Restores the Go caches; returns the plan for the save, or undefined when there is nothing to carry. */
+/** Restores the Go caches, unless the layer cache this run imports was exported with the same inputs. */
 async function restoreGoStep(settings, buildx, builder, tempDir) {
     let planned;
     try {
         planned = planGoCacheForNodes(settings, builder.nodes ?? []);
     }
     catch (err) {
-        return goCacheProblem(settings, `Planning the Go caches failed: ${err.message}`);
+        return { plan: goCacheProblem(settings, `Planning the Go caches failed: ${err.message}`) };
     }
     // The note quotes the Dockerfile (mount targets, the base image), which a pull request may have written.
     printUntrusted(planned.note);
     if (!planned.plan)
-        return undefined;
+        return {};
     for (const e of planned.plan.entries)
         lib_core/* debug */.Yz(`${KIND_LABEL[e.kind]} key ${e.key}, writes ${JSON.stringify(e.write)}`);
+    const t0 = Date.now();
+    const fingerprint = await checkFingerprint(settings).catch((err) => {
+        lib_core/* warning */.$e(`Could not compute the build's fingerprint: ${err.message}. The Go caches are restored.`);
+        return undefined;
+    });
+    if (fingerprint?.matched) {
+        printUntrusted(`Go caches not restored: ${fingerprint.reason} (fingerprint ${fingerprint.fingerprint}), so no step that mounts them runs`);
+        const seconds = Math.round((Date.now() - t0) / 100) / 10;
+        // Nothing needed restoring: as good as an exact hit for a workflow that asks.
+        lib_core/* setOutput */.uH(Outputs.goCacheHit, 'true');
+        lib_core/* setOutput */.uH(Outputs.goCacheRestored, JSON.stringify({ mod: null, build: null, seconds, skipped: 'fingerprint' }));
+        return { plan: { ...planned.plan, restoreSeconds: seconds, skipped: 'fingerprint' }, fingerprint };
+    }
+    if (fingerprint)
+        lib_core/* debug */.Yz(`fingerprint ${fingerprint.fingerprint}: ${fingerprint.reason}`);
+    return { plan: await restorePlanned(settings, buildx, builder, planned.plan, tempDir), fingerprint };
+}
+async function restorePlanned(settings, buildx, builder, plan, tempDir) {
     let report;
     try {
-        const store = await storeFor(planned.plan.backend, buildx, builder.driver);
-        report = await restoreGoCaches(buildx, builder.name, planned.plan, store, tempDir);
+        const store = await storeFor(plan.backend, buildx, builder.driver);
+        report = await restoreGoCaches(buildx, builder.name, plan, store, tempDir);
     }
     catch (err) {
         goCacheProblem(settings, `Restoring the Go caches failed: ${err.message}`);
-        return planned.plan;
+        return plan;
     }
     for (const w of report.warnings)
         goCacheProblem(settings, w);
@@ -51029,16 +52109,44 @@ async function restoreGoStep(settings, buildx, builder, tempDir) {
     const hit = report.entries.every((e) => e.restored?.match === 'exact');
     lib_core/* setOutput */.uH(Outputs.goCacheHit, String(hit));
     lib_core/* setOutput */.uH(Outputs.goCacheRestored, JSON.stringify({ ...restored, seconds: Math.round(report.seconds * 10) / 10 }));
-    return { ...planned.plan, entries: report.entries };
+    return { ...plan, entries: report.entries, restoreSeconds: report.seconds };
 }
 /** After the build: which caches the post step saves (only what a step of this build used), recorded for it. */
-function recordGoSaves(plan, vertices, settings, builder, buildx) {
+async function recordGoSaves(plan, vertices, settings, builder, buildx) {
     const decided = decideSaves(plan, vertices, saveAllowed(settings));
     for (const e of decided.entries) {
         const what = `${KIND_LABEL[e.kind]}${e.node ? ` on node ${e.node.name}` : ''}`;
         lib_core/* info */.pq(`${what}: ${e.save ? `will be saved in the post step to ${e.write.join(', ')}` : `no save (${e.skipReason})`}`);
     }
-    saveGoCacheState({ plan: decided, builder: builder.name, driver: builder.driver, buildx });
+    const explained = await explainGoCache(plan, vertices, settings.platforms).catch((err) => {
+        lib_core/* warning */.$e(`Could not work out what the Go caches saved: ${err.message}`);
+        return undefined;
+    });
+    saveGoCacheState({ plan: decided, builder: builder.name, driver: builder.driver, buildx, ...explained });
+    return explained?.stats;
+}
+/** What the Go caches did for this build, against the cold times kept beside the saved GOCACHE. */
+async function explainGoCache(plan, vertices, platforms) {
+    // With several nodes each has its own GOCACHE; the figures follow the first one's.
+    const build = plan.entries.find((e) => e.kind === 'build');
+    if (!build)
+        return undefined;
+    const history = plan.backend === 'registry' && build.restored ? await readHistory(build.restored.ref).catch(() => undefined) : undefined;
+    const bytes = plan.entries.reduce((n, e) => n + (e.restored?.bytes ?? 0), 0);
+    const restore = { seconds: Math.round((plan.restoreSeconds ?? 0) * 10) / 10, bytes, ...(plan.skipped ? { skipped: plan.skipped } : {}) };
+    const stats = computeStats(goBuildSeconds(vertices, build.mount, platforms), history, restore, build.restored !== undefined);
+    lib_core/* setOutput */.uH(Outputs.goCacheStats, JSON.stringify(stats));
+    lib_core/* setOutput */.uH(Outputs.goCacheSavedSeconds, String(stats.savedSeconds ?? 0));
+    for (const [p, x] of Object.entries(stats.platforms)) {
+        if (x.goBuildSeconds === null)
+            lib_core/* info */.pq(`${p}: go build came from the layer cache`);
+        else
+            lib_core/* info */.pq(`${p}: go build ${x.goBuildSeconds}s${x.coldSeconds !== null ? `, cold ${x.coldSeconds}s, saved ${x.savedSeconds}s` : ' (no cold time to compare with)'}`);
+    }
+    const streak = losingStreak(history);
+    if (streak)
+        lib_core/* warning */.$e(streak);
+    return { stats, history };
 }
 /** A Go cache failure is a warning, unless cache-strict makes it an error. */
 function goCacheProblem(settings, msg) {
@@ -51118,6 +52226,8 @@ function enforceBudget(budget, measured, platforms) {
 // smoke test, durations), a mermaid timeline of the slowest build steps with
 // the cached ones marked, and the size change against the image the tag
 // pointed at before. A failure here is only a warning.
+
+
 
 
 
@@ -51228,7 +52338,25 @@ function summaryMarkdown(d) {
         '</table>',
     ].join('\n');
     const chart = mermaidTimeline(d.vertices ?? []);
-    return ['### go-buildx-action', head.join('  \n'), table, ...(chart ? [`\`\`\`mermaid\n${chart}\n\`\`\``] : []), ''].join('\n\n');
+    const go = d.goCache ? goCacheLines(d.goCache) : undefined;
+    return [
+        '### go-buildx-action',
+        head.join('  \n'),
+        table,
+        ...(go ? [go] : []),
+        ...(chart ? [`\`\`\`mermaid\n${chart}\n\`\`\``] : []),
+        '',
+    ].join('\n\n');
+}
+/** The Go caches' line: what was restored, and per platform go build against its cold time. */
+function goCacheLines(g) {
+    const restore = g.restore.skipped
+        ? `not restored (${g.restore.skipped}: every step that mounts them came from the layer cache)`
+        : `restored ${formatBytes(g.restore.bytes)} in ${g.restore.seconds.toFixed(1)} s`;
+    const per = Object.entries(g.platforms).map(([p, x]) => x.goBuildSeconds === null
+        ? `${p}: go build from the layer cache`
+        : `${p}: go build ${x.goBuildSeconds.toFixed(1)} s${x.coldSeconds !== null ? ` (cold ${x.coldSeconds.toFixed(1)} s, saved ${(x.savedSeconds ?? 0).toFixed(1)} s)` : ''}`);
+    return [`Go caches: ${restore}`, ...per].join('  \n');
 }
 async function writeSummary(d) {
     await lib_core/* summary */.z.addRaw(summaryMarkdown(d)).write();
@@ -51249,26 +52377,34 @@ async function writeMergeSummary(d) {
     await lib_core/* summary */.z.write();
 }
 /** The job summary of a build; a failure here is only a warning. */
-async function summarySafely(d, buildx) {
+async function summarySafely(d, previous) {
     if (!process.env.GITHUB_STEP_SUMMARY)
         return;
     try {
-        const previous = d.push && d.tags[0] ? await previousSizes(buildx, d.tags[0]) : undefined;
-        await writeSummary({ ...d, previous });
+        await writeSummary({ ...d, previous: await previous });
     }
     catch (err) {
         lib_core/* warning */.$e(`Could not write the job summary: ${err.message}`);
     }
 }
-/** Sizes of what the tag points at in the registry now, before this run pushes; undefined when there is nothing. */
-async function previousSizes(buildx, tag) {
-    try {
-        return summarize(await manifestsFromRegistry(buildx, tag), {});
-    }
-    catch (err) {
-        lib_core/* debug */.Yz(`no previous image at ${tag}: ${err.message}`);
+/** A tag's platform manifests through the registry API (no process to start, unlike imagetools). */
+async function registryManifests(tag) {
+    const { repository, tag: reference } = splitRef(tag);
+    const client = await registryClient(repository, 'pull');
+    const get = async (r) => (await client.manifest(r));
+    return platformManifests(await get(reference ?? 'latest'), get);
+}
+/**
+ * Sizes of what the first tag points at in the registry now, before this run pushes; undefined when there
+ * is nothing (or no push, or no summary). Started early, so that it overlaps the sizes and the smoke test.
+ */
+function previousSizes(push, tags) {
+    if (!process.env.GITHUB_STEP_SUMMARY || !push || !tags[0])
         return undefined;
-    }
+    return registryManifests(tags[0]).then((m) => summarize(m, {}), (err) => {
+        lib_core/* debug */.Yz(`no previous image at ${tags[0]}: ${err.message}`);
+        return undefined;
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/smoke/test.ts
@@ -51283,17 +52419,21 @@ async function previousSizes(buildx, tag) {
 
 
 
+
 class SmokeError extends Error {
     constructor(message) {
         super(message);
         this.name = 'SmokeError';
     }
 }
+/** The image's config and id, from one `docker image inspect`. */
 async function imageConfig(ref, pull) {
     if (pull === 'missing')
         await run('docker', ['pull', '--quiet', ref], { allowFailure: true });
     const res = await run('docker', ['image', 'inspect', ref], { allowFailure: true });
-    return res.exitCode === 0 ? parseImageConfig(res.stdout) : undefined;
+    if (res.exitCode !== 0)
+        return {};
+    return { config: parseImageConfig(res.stdout), id: JSON.parse(res.stdout)[0]?.Id };
 }
 function resultJson(r) {
     const out = {};
@@ -51313,10 +52453,9 @@ async function smokeTest(ref, s, runKey, pull,
 /** Architectures that the setup phase could neither run nor emulate. */
 unemulated) {
     const platforms = s.platforms;
-    const config = await imageConfig(ref, pull);
+    const { config, id } = await imageConfig(ref, pull);
     const probe = chooseProbe(s, config);
-    const id = await run('docker', ['image', 'inspect', '--format', '{{.Id}}', ref], { allowFailure: true });
-    lib_core/* info */.pq(`Testing ${ref} (image ${id.stdout.trim() || 'unknown'}) with probe: ${describeProbe(probe)}`);
+    lib_core/* info */.pq(`Testing ${ref} (image ${id ?? 'unknown'}) with probe: ${describeProbe(probe)}`);
     const results = {};
     const runnable = [];
     for (const p of platforms) {
@@ -51386,67 +52525,14 @@ async function runSmoke(s, output, ref, runKey, unemulated) {
             report = await smokeTest(ref, s, runKey, 'missing', unemulated);
         }
         finally {
+            // Its containers must be gone before the image can go.
+            await settleBackground();
             await run('docker', ['image', 'rm', ref], { allowFailure: true });
         }
     }
     lib_core/* setOutput */.uH(Outputs.smokeResult, resultJson(report));
     lib_core/* setOutput */.uH(Outputs.smokePassed, String(report.passed));
     return report;
-}
-
-;// CONCATENATED MODULE: ./src/publish/referrer.ts
-// Attaching an artifact (a Sigstore bundle) to an image in the registry as an
-// OCI 1.1 referrer: an image manifest whose `subject` is the image and whose
-// `artifactType` says what it carries. A registry without the referrers API
-// (distribution 2.8, which the tests run) is found through the fallback tag
-// `sha256-<hex>`, an index the pusher keeps up to date, as the OCI
-// distribution spec describes; clients such as `gh attestation verify
-// --bundle-from-oci` and oras read either.
-
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
-/** The empty config of an artifact manifest, as the image spec defines it (`{}`). */
-const EMPTY = { mediaType: 'application/vnd.oci.empty.v1+json', data: Buffer.from('{}') };
-const sha256 = (data) => `sha256:${(0,external_node_crypto_.createHash)('sha256').update(data).digest('hex')}`;
-/** The fallback tag under which a registry without the referrers API lists the referrers of `digest`. */
-function fallbackTag(digest) {
-    return digest.replace(':', '-');
-}
-/** The artifact manifest that attaches `blob` (of `artifactType`) to `subject`. */
-function referrerManifest(subject, artifactType, blob, annotations) {
-    const manifest = Buffer.from(JSON.stringify({
-        schemaVersion: 2,
-        mediaType: OCI_MANIFEST,
-        artifactType,
-        config: { mediaType: EMPTY.mediaType, digest: sha256(EMPTY.data), size: EMPTY.data.length },
-        layers: [{ mediaType: artifactType, digest: sha256(blob), size: blob.length }],
-        subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
-        annotations,
-    }));
-    return { manifest, descriptor: { mediaType: OCI_MANIFEST, digest: sha256(manifest), size: manifest.length, artifactType, annotations } };
-}
-/** The fallback index with `added` listed once (an existing index's other entries kept). */
-function fallbackIndex(existing, added) {
-    const others = (existing?.manifests ?? []).filter((m) => m.digest !== added.digest);
-    return Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [...others, added] }));
-}
-/** Pushes `blob` as a referrer of `subjectDigest`; returns the referrer manifest's digest. */
-async function attachReferrer(client, subjectDigest, artifactType, blob, annotations) {
-    const subject = await client.manifestRaw(subjectDigest);
-    if (!subject)
-        throw new Error(`${subjectDigest} is not in the registry`);
-    const { manifest, descriptor } = referrerManifest({ mediaType: subject.mediaType, digest: subjectDigest, size: subject.body.length }, artifactType, blob, annotations);
-    for (const data of [EMPTY.data, blob])
-        if (!(await client.hasBlob(sha256(data))))
-            await client.putBlob(sha256(data), data);
-    await client.putManifest(descriptor.digest, OCI_MANIFEST, manifest);
-    if (!(await client.hasReferrersApi(subjectDigest))) {
-        const tag = fallbackTag(subjectDigest);
-        const current = await client.manifestRaw(tag);
-        const existing = current ? JSON.parse(current.body.toString('utf8')) : undefined;
-        await client.putManifest(tag, OCI_INDEX, fallbackIndex(existing, descriptor));
-    }
-    return descriptor.digest;
 }
 
 ;// CONCATENATED MODULE: ./src/sign/provenance.ts
@@ -51799,11 +52885,15 @@ async function tagStaged(buildx, source, tags, expectedDigest) {
 
 
 
+
+
 async function publish(build, buildx, digest, tempDir) {
     const { output, byDigest, settings } = build;
+    // The size probe's containers use the image; they must be gone before it is untagged.
+    await settleBackground();
     const ref = build.refToTest(digest);
     if (output.kind === 'engine' && byDigest && ref) {
-        const pushed = await lib_core/* group */.Os(`Push ${byDigest} by digest`, async () => {
+        const pushed = await phase(`Push ${byDigest} by digest`, async () => {
             try {
                 return await pushEngineImageByDigest(ref, byDigest, external_node_path_.join(tempDir, 'push'));
             }
@@ -51817,7 +52907,7 @@ async function publish(build, buildx, digest, tempDir) {
         lib_core/* info */.pq(`Pushed ${byDigest}@${pushed} by digest, with no tag; pass the digest output to the merge job`);
     }
     else if (output.kind === 'engine') {
-        await lib_core/* group */.Os(`Push ${settings.tags.join(', ')}`, () => pushTags(settings.tags, digest));
+        await phase(`Push ${settings.tags.join(', ')}`, () => pushTags(settings.tags, digest));
     }
     else if (output.kind === 'stage' && settings.pushByDigest) {
         if (!digest)
@@ -51827,7 +52917,7 @@ async function publish(build, buildx, digest, tempDir) {
     else if (output.kind === 'stage') {
         if (!digest || !ref)
             throw new Error('The build reported no digest for the staged image, so it cannot be tagged');
-        await lib_core/* group */.Os(`Tag ${settings.tags.join(', ')}`, () => tagStaged(buildx, ref, settings.tags, digest));
+        await phase(`Tag ${settings.tags.join(', ')}`, () => tagStaged(buildx, ref, settings.tags, digest));
     }
 }
 
@@ -51970,6 +53060,8 @@ async function withdrawStaged(repository, digest) {
 
 
 
+
+
 async function main() {
     markMain();
     let run;
@@ -51987,13 +53079,14 @@ async function main() {
     }
 }
 async function pipeline(input, run) {
-    const { buildx, builder, unemulated } = await lib_core/* group */.Os('Set up Buildx', () => setupBuildx(input, run.tempDir));
+    const { buildx, builder, unemulated } = await phase('Set up Buildx', () => setupBuildx(input, run.tempDir));
     const build = await resolveBuild(input, builder, run);
     const s = build.settings;
-    const goPlan = await lib_core/* group */.Os('Restore Go caches', () => restoreGoStep(s, buildx, builder, run.tempDir));
-    const result = await lib_core/* group */.Os(`Build ${s.platforms.join(', ')}`, () => buildWithRetries(buildx, build.argv, build.metadataFile, s).finally(build.disposeSecrets));
-    if (goPlan)
-        recordGoSaves(goPlan, result.vertices, s, builder, buildx);
+    const go = await phase('Restore Go caches', () => restoreGoStep(s, buildx, builder, run.tempDir));
+    const result = await phase(`Build ${s.platforms.join(', ')}`, () => buildWithRetries(buildx, build.argv, build.metadataFile, s).finally(build.disposeSecrets));
+    const goStats = go.plan ? await recordGoSaves(go.plan, result.vertices, s, builder, buildx) : undefined;
+    // Beside the gates: only the next run reads it, and endRun waits for it.
+    inBackground(recordFingerprint(go.fingerprint, s, result.vertices));
     const stats = reportBuild(builder, result, s.cacheStrict);
     const digest = result.metadata?.digest;
     if (build.output.kind === 'none') {
@@ -52003,12 +53096,13 @@ async function pipeline(input, run) {
         return;
     }
     const ref = build.refToTest(digest);
+    const previous = previousSizes(s.push, s.tags);
     // The gates. A failure here deletes an image BuildKit already staged by digest.
     const smoke = await withdrawOnFailure(build.output, digest, async () => {
-        const measured = await lib_core/* group */.Os('Image sizes', () => measureImage(buildx, build.output, ref, digest, run, s.platforms));
+        const measured = await phase('Image sizes', () => measureImage(buildx, build.output, ref, digest, run, s.platforms));
         enforceBudget(s.maxImageSize, measured, s.platforms); // nothing is pushed over budget
         const smoke = s.smoke.enabled
-            ? await lib_core/* group */.Os('Smoke test', () => runSmoke(s.smoke, build.output, ref, run.runKey, unemulated))
+            ? await phase('Smoke test', () => runSmoke(s.smoke, build.output, ref, run.runKey, unemulated))
             : undefined;
         await summarySafely({
             ...s,
@@ -52018,8 +53112,9 @@ async function pipeline(input, run) {
             buildSeconds: result.seconds,
             sizes: measured?.sizes,
             smoke,
+            goCache: goStats,
             nodes: platformNodes(builder, s.platforms),
-        }, buildx);
+        }, previous);
         if (smoke && !smoke.passed)
             throw new SmokeError(failureMessage(smoke));
         return smoke;
@@ -52032,6 +53127,7 @@ async function pipeline(input, run) {
 
 ;// CONCATENATED MODULE: ./src/post.ts
 // The post step: removes what main created. It never fails the job.
+
 
 
 
@@ -52069,6 +53165,7 @@ async function post() {
                     else
                         lib_core/* info */.pq(line);
                 }
+                await extendHistory(state.goCache, reports);
                 lib_core/* info */.pq(`Go cache save took ${((Date.now() - t0) / 1000).toFixed(1)}s`);
             }
             catch (err) {
@@ -52099,6 +53196,19 @@ async function post() {
     }
     catch (err) {
         lib_core/* warning */.$e(`Cleanup of ${state.tempDir} failed: ${err.message}`);
+    }
+}
+/** After a GOCACHE save to the registry: the cold times and this run's cost, beside it. A failure is only logged. */
+async function extendHistory(g, reports) {
+    const entry = g.plan.entries.find((e) => e.kind === 'build' && !e.node);
+    const saved = reports.find((r) => r.kind === 'build' && !r.node && r.saved);
+    if (!g.stats || !entry || !saved || g.plan.backend !== 'registry')
+        return;
+    try {
+        await writeHistory(entry.write[0], nextHistory(g.history, g.stats, saved.seconds));
+    }
+    catch (err) {
+        lib_core/* info */.pq(`The Go cache history was not stored: ${err.message}`);
     }
 }
 

@@ -6,7 +6,13 @@
 //          users do (cache-from/cache-to type=registry,mode=max, push)
 //   arm 2: this action (dist/index.js run as the runner would), push, smoke test off
 //          so both arms do the same work: restore + build + push; the post step saves.
-// Cases: cold, no change, code-only change, go.sum change (a new module).
+// Cases: cold, no change, code-only change, go.sum change. Then, this action only:
+// ten code-only changes in a row (how big the saved GOCACHE gets), and the smoke
+// test's cost on a no-change run (no probe configured: the TCP probe).
+//
+// The local GOPROXY listens on a fixed port (GBA_BENCH_GOPROXY_PORT, default 38471):
+// its URL is a build arg, so a random port would make `go mod download` miss the
+// layer cache between bench runs.
 import { spawn, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -16,6 +22,8 @@ import { goGetArgs, startGoProxy } from './goproxy.mjs';
 
 const REGISTRY = 'localhost:5000';
 const PLATFORMS = 'linux/amd64,linux/arm64';
+const PROXY_PORT = Number(process.env.GBA_BENCH_GOPROXY_PORT ?? 38471);
+const GROWTH_CHANGES = Number(process.env.GBA_BENCH_GROWTH ?? 10);
 const run = `bench-${Date.now().toString(36)}`;
 
 function sh(cmd, args) {
@@ -52,10 +60,11 @@ async function goGet(ws, proxy) {
   if (r.code !== 0) throw new Error(`go get failed:\n${r.out}`);
 }
 
+const codeChange = (ws) => fs.appendFileSync(path.join(ws, 'main.go'), `\n// bench change ${Date.now()}\n`);
 const CASES = [
   ['cold', () => undefined],
   ['no change', () => undefined],
-  ['code-only change', (ws) => fs.appendFileSync(path.join(ws, 'main.go'), `\n// bench change ${Date.now()}\n`)],
+  ['code-only change', codeChange],
   ['go.sum change', (ws, proxy) => goGet(ws, proxy)],
 ];
 
@@ -96,62 +105,159 @@ async function arm1(proxy) {
   return rows;
 }
 
+const UNITS = { B: 1, kB: 1e3, MB: 1e6, GB: 1e9 };
+/** "GOCACHE: saved 330.29 MB" (the post step's log) in bytes; 0 when it saved nothing. */
+function savedBytes(postLog, kind) {
+  const m = new RegExp(`${kind}: saved ([\\d.]+) (B|kB|MB|GB)`).exec(postLog);
+  return m ? Number(m[1]) * UNITS[m[2]] : 0;
+}
+
+/** Seconds of each phase the action logs ("Image sizes: 0.45s"), and of the Go steps and cache vertices. */
+function split(log) {
+  const phase = (name) => Number(new RegExp(`^${name}[^\\n]*: ([\\d.]+)s$`, 'm').exec(log)?.[1] ?? 0);
+  const vertex = (re) => {
+    const ids = [...log.matchAll(new RegExp(`^#(\\d+) ${re}`, 'gm'))].map((m) => m[1]);
+    return Math.max(0, ...ids.map((id) => Number(new RegExp(`^#${id} DONE ([\\d.]+)s$`, 'm').exec(log)?.[1] ?? 0)));
+  };
+  return {
+    setup: phase('Set up Buildx'),
+    restore: phase('Restore Go caches'),
+    build: phase('Build '),
+    goBuild: vertex('\\[[^\\]]*builder \\d+/\\d+\\] RUN .*go build'),
+    modDownload: vertex('\\[[^\\]]*builder \\d+/\\d+\\] RUN .*go mod download'),
+    cacheImport: vertex('importing cache manifest'),
+    cacheExport: vertex('exporting cache to registry'),
+    sizes: phase('Image sizes'),
+    smoke: phase('Smoke test'),
+    push: phase('Push '),
+  };
+}
+
+async function actionRun(ws, proxy, extra = {}) {
+  sh('docker', ['buildx', 'prune', '-af']);
+  proxy.reset();
+  const r = await runAction(
+    {
+      tags: `${REGISTRY}/${run}/arm2:latest`,
+      push: 'true',
+      platforms: PLATFORMS,
+      network: 'host',
+      'build-args': `GOPROXY=${proxy.url}\nGOSUMDB=off`,
+      'cache-ref': `${REGISTRY}/${run}/arm2-cache`,
+      'smoke-test': 'false',
+      ...extra,
+    },
+    { workspace: ws, env: { GITHUB_REF: 'refs/heads/main' } },
+  );
+  if (r.exitCode !== 0) throw new Error(`arm 2 failed:\n${r.log.slice(-3000)}`);
+  const restored = JSON.parse(r.outputs['go-cache-restored'] ?? '{}');
+  const save = /Go cache save took ([\d.]+)s/.exec(r.post.log)?.[1];
+  return {
+    wall: r.seconds,
+    downloads: proxy.stats().zipDownloads,
+    rate: r.outputs['cache-hit-rate'],
+    restore: restored.seconds ?? 0,
+    restoredBytes: (restored.mod?.bytes ?? 0) + (restored.build?.bytes ?? 0),
+    skipped: restored.skipped,
+    save: save ? Number(save) : 0,
+    post: r.post.seconds,
+    gocache: savedBytes(r.post.log, 'GOCACHE'),
+    split: split(r.log),
+    smoke: r.outputs['smoke-result'] ? JSON.parse(r.outputs['smoke-result']) : undefined,
+  };
+}
+
 async function arm2(proxy) {
   const ws = workspace('arm2');
   const rows = [];
   for (const [name, prepare] of CASES) {
     await prepare(ws, proxy);
-    sh('docker', ['buildx', 'prune', '-af']);
-    proxy.reset();
-    const r = await runAction(
-      {
-        tags: `${REGISTRY}/${run}/arm2:latest`,
-        push: 'true',
-        platforms: PLATFORMS,
-        network: 'host',
-        'build-args': `GOPROXY=${proxy.url}\nGOSUMDB=off`,
-        'cache-ref': `${REGISTRY}/${run}/arm2-cache`,
-        'smoke-test': 'false',
-      },
-      { workspace: ws, env: { GITHUB_REF: 'refs/heads/main' } },
-    );
-    if (r.exitCode !== 0) throw new Error(`arm 2 ${name} failed:\n${r.log.slice(-3000)}`);
-    const downloads = proxy.stats().zipDownloads;
-    const restored = JSON.parse(r.outputs['go-cache-restored'] ?? '{}');
-    const save = /Go cache save took ([\d.]+)s/.exec(r.post.log)?.[1];
-    rows.push({
-      name,
-      wall: r.seconds,
-      downloads,
-      rate: r.outputs['cache-hit-rate'],
-      restore: restored.seconds ?? 0,
-      save: save ? Number(save) : 0,
-      post: r.post.seconds,
-    });
+    rows.push({ name, ...(await actionRun(ws, proxy)) });
   }
-  return rows;
+  return { ws, rows };
 }
 
-const proxy = await startGoProxy();
-try {
-  console.log(`fixture service, ${PLATFORMS}, each case after buildx prune -af; ${os.cpus().length} cores\n`);
-  const a1 = await arm1(proxy);
-  const a2 = await arm2(proxy);
-  const f = (n) => n.toFixed(1).padStart(6);
+/** GOCACHE growth: ten code-only changes in a row, each saved; and the smoke test's cost with no change. */
+async function extras(ws, proxy, fresh) {
+  const growth = [];
+  for (let i = 1; i <= GROWTH_CHANGES; i++) {
+    codeChange(ws);
+    const r = await actionRun(ws, proxy);
+    growth.push({ change: i, gocache: r.gocache, wall: r.wall, post: r.post });
+  }
+  const off = await actionRun(ws, proxy);
+  const on = await actionRun(ws, proxy, { 'smoke-test': 'true' });
+  const elapsed = Object.values(on.smoke ?? {}).map((x) => x.elapsed_ms);
+  return {
+    growth,
+    fresh,
+    smoke: { off: off.wall, on: on.wall, phase: on.split.smoke, platforms: elapsed, probe: Object.values(on.smoke ?? {})[0]?.probe },
+  };
+}
+
+const f = (n) => n.toFixed(1).padStart(6);
+const mb = (n) => `${(n / 1e6).toFixed(1)} MB`;
+
+function report(a1, a2, x) {
   console.log(
-    '| case | arm 1 wall s | arm 1 downloads | arm 1 hit % | arm 2 main s | arm 2 downloads | arm 2 hit % | arm 2 restore s | arm 2 post (save) s | main ÷ arm 1 | post ÷ arm 1 |',
+    '| case | arm 1 wall s | arm 1 downloads | arm 1 hit % | arm 2 main s | arm 2 downloads | arm 2 hit % | arm 2 Go cache restored | arm 2 restore s | arm 2 post (save) s | main ÷ arm 1 | main + post ÷ arm 1 |',
   );
-  console.log('| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |');
+  console.log('| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |');
   for (let i = 0; i < CASES.length; i++) {
-    const x = a1[i];
+    const p = a1[i];
     const y = a2[i];
+    const restored = y.skipped ? `0 (skipped: ${y.skipped})` : mb(y.restoredBytes);
     console.log(
-      `| ${x.name} | ${f(x.wall)} | ${x.downloads} | ${x.rate} | ${f(y.wall)} | ${y.downloads} | ${y.rate} | ${f(y.restore)} | ${f(y.post)} (${y.save.toFixed(1)}) | ${(y.wall / x.wall).toFixed(2)} | ${(y.post / x.wall).toFixed(2)} |`,
+      `| ${p.name} | ${f(p.wall)} | ${p.downloads} | ${p.rate} | ${f(y.wall)} | ${y.downloads} | ${y.rate} | ${restored} | ${f(y.restore)} | ${f(y.post)} (${y.save.toFixed(1)}) | ${(y.wall / p.wall).toFixed(2)} | ${((y.wall + y.post) / p.wall).toFixed(2)} |`,
     );
   }
-  const code = 2;
-  const ok = a2[code].wall <= 0.25 * a1[code].wall && a2[code].post <= 0.25 * a1[code].wall;
-  console.log(`\ntarget on the code-only change (main ≤ 0.25× arm 1, post ≤ 0.25× arm 1): ${ok ? 'met' : 'NOT met'}`);
+  console.log('\nWhere the seconds of arm 2 go (s):\n');
+  const keys = Object.keys(a2[0].split);
+  console.log(`| case | ${keys.join(' | ')} | post save |`);
+  console.log(`| --- | ${keys.map(() => '--:').join(' | ')} | --: |`);
+  for (const y of a2) console.log(`| ${y.name} | ${keys.map((k) => y.split[k].toFixed(2)).join(' | ')} | ${y.save.toFixed(2)} |`);
+
+  console.log(`\nSaved GOCACHE over ${x.growth.length} code-only changes in a row (fresh build: ${mb(x.fresh)}):\n`);
+  console.log('| change | saved GOCACHE | ÷ fresh | main s | post s |');
+  console.log('| --: | --: | --: | --: | --: |');
+  for (const g of x.growth) {
+    console.log(
+      `| ${g.change} | ${g.gocache ? mb(g.gocache) : 'not saved'} | ${g.gocache ? (g.gocache / x.fresh).toFixed(2) : '-'} | ${f(g.wall)} | ${f(g.post)} |`,
+    );
+  }
+  console.log(
+    `\nSmoke test on a no-change run (${x.smoke.probe}): main ${x.smoke.on.toFixed(1)} s with it, ${x.smoke.off.toFixed(1)} s without; ` +
+      `the phase took ${x.smoke.phase.toFixed(2)} s, platforms side by side (${x.smoke.platforms.join(' ms, ')} ms).`,
+  );
+
+  const [, none, code] = [0, 1, 2].map((i) => ({ p: a1[i], y: a2[i] }));
+  const last = x.growth.at(-1)?.gocache ?? 0;
+  const goals = [
+    [`no change: main ≤ arm 1 + 1.0 s (${none.y.wall.toFixed(1)} ≤ ${(none.p.wall + 1).toFixed(1)})`, none.y.wall <= none.p.wall + 1],
+    [`no change: 0 bytes of Go cache transferred (${none.y.restoredBytes})`, none.y.restoredBytes === 0],
+    [`code-only: main ≤ 0.15× arm 1 (${(code.y.wall / code.p.wall).toFixed(2)})`, code.y.wall <= 0.15 * code.p.wall],
+    [
+      `code-only: main + post ≤ 0.30× arm 1 (${((code.y.wall + code.y.post) / code.p.wall).toFixed(2)})`,
+      code.y.wall + code.y.post <= 0.3 * code.p.wall,
+    ],
+    [`code-only: 0 module downloads (${code.y.downloads})`, code.y.downloads === 0],
+    [
+      `GOCACHE after ${x.growth.length} changes ≤ 1.2× fresh (${last ? (last / x.fresh).toFixed(2) : '?'})`,
+      last > 0 && last <= 1.2 * x.fresh,
+    ],
+    [`smoke test ≤ 1.0 s for both platforms (${x.smoke.phase.toFixed(2)} s)`, x.smoke.phase <= 1.0],
+  ];
+  console.log('\nGoals (issue 11):');
+  for (const [what, ok] of goals) console.log(`- ${ok ? 'met' : 'NOT met'}: ${what}`);
+}
+
+const proxy = await startGoProxy({ port: PROXY_PORT });
+try {
+  console.log(`fixture service, ${PLATFORMS}, each case after buildx prune -af; ${os.cpus().length} cores; GOPROXY ${proxy.url}\n`);
+  const a1 = await arm1(proxy);
+  const { ws, rows: a2 } = await arm2(proxy);
+  const x = await extras(ws, proxy, a2[0].gocache);
+  report(a1, a2, x);
 } finally {
   await proxy.close();
 }

@@ -109,6 +109,8 @@ export const Outputs = {
   smokePassed: 'smoke-passed',
   goCacheHit: 'go-cache-hit',
   goCacheRestored: 'go-cache-restored',
+  goCacheStats: 'go-cache-stats',
+  goCacheSavedSeconds: 'go-cache-saved-seconds',
   tags: 'tags',
   lintFindings: 'lint-findings',
 } as const;

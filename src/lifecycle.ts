@@ -11,6 +11,7 @@ import * as core from '@actions/core';
 import { signalChildren } from './exec.js';
 import { saveRunKey, saveTempDir } from './state.js';
 import { removeRunContainers } from './smoke/container.js';
+import { containersNoted, settleBackground } from './tracked.js';
 
 export interface Run {
   tempDir: string;
@@ -42,5 +43,18 @@ export function startRun(): Run {
 /** What main removes on the way out, whatever happened: the secret files and this run's containers. */
 export async function endRun(run: Run): Promise<void> {
   fs.rmSync(secretsDir(run), { recursive: true, force: true });
-  await removeRunContainers(run.runKey).catch(() => undefined);
+  await settleBackground();
+  if (containersNoted()) await removeRunContainers(run.runKey).catch(() => undefined);
+}
+
+/** A phase of the pipeline: a log group that ends with how long it took (what `npm run bench` splits by). */
+export async function phase<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  return core.group(name, async () => {
+    const t0 = Date.now();
+    try {
+      return await fn();
+    } finally {
+      core.info(`${name}: ${((Date.now() - t0) / 1000).toFixed(2)}s`);
+    }
+  });
 }

@@ -3,7 +3,7 @@
 import * as core from '@actions/core';
 import { Inputs, Outputs } from './constants.js';
 import { markMain } from './state.js';
-import { endRun, type Run, startRun } from './lifecycle.js';
+import { endRun, phase, type Run, startRun } from './lifecycle.js';
 import { settingsFromInputs } from './settings/parse.js';
 import type { Settings } from './settings/types.js';
 import { setupBuildx } from './buildx/setup.js';
@@ -11,9 +11,11 @@ import { platformNodes } from './buildx/builder.js';
 import { resolveBuild } from './build/resolve.js';
 import { buildWithRetries } from './build/retry.js';
 import { recordGoSaves, restoreGoStep } from './cache/phases.js';
+import { recordFingerprint } from './cache/skip.js';
+import { inBackground } from './tracked.js';
 import { reportBuild } from './report/outputs.js';
 import { enforceBudget, measureImage } from './report/measure.js';
-import { summarySafely } from './report/summary.js';
+import { previousSizes, summarySafely } from './report/summary.js';
 import { failureMessage, runSmoke, SmokeError } from './smoke/test.js';
 import { proveAfterPush } from './sign/proofs.js';
 import { publish } from './publish/publish.js';
@@ -35,14 +37,16 @@ export async function main(): Promise<void> {
 }
 
 async function pipeline(input: Settings, run: Run): Promise<void> {
-  const { buildx, builder, unemulated } = await core.group('Set up Buildx', () => setupBuildx(input, run.tempDir));
+  const { buildx, builder, unemulated } = await phase('Set up Buildx', () => setupBuildx(input, run.tempDir));
   const build = await resolveBuild(input, builder, run);
   const s = build.settings;
-  const goPlan = await core.group('Restore Go caches', () => restoreGoStep(s, buildx, builder, run.tempDir));
-  const result = await core.group(`Build ${s.platforms.join(', ')}`, () =>
+  const go = await phase('Restore Go caches', () => restoreGoStep(s, buildx, builder, run.tempDir));
+  const result = await phase(`Build ${s.platforms.join(', ')}`, () =>
     buildWithRetries(buildx, build.argv, build.metadataFile, s).finally(build.disposeSecrets),
   );
-  if (goPlan) recordGoSaves(goPlan, result.vertices, s, builder, buildx);
+  const goStats = go.plan ? await recordGoSaves(go.plan, result.vertices, s, builder, buildx) : undefined;
+  // Beside the gates: only the next run reads it, and endRun waits for it.
+  inBackground(recordFingerprint(go.fingerprint, s, result.vertices));
   const stats = reportBuild(builder, result, s.cacheStrict);
   const digest = result.metadata?.digest;
   if (build.output.kind === 'none') {
@@ -52,12 +56,13 @@ async function pipeline(input: Settings, run: Run): Promise<void> {
     return;
   }
   const ref = build.refToTest(digest);
+  const previous = previousSizes(s.push, s.tags);
   // The gates. A failure here deletes an image BuildKit already staged by digest.
   const smoke = await withdrawOnFailure(build.output, digest, async () => {
-    const measured = await core.group('Image sizes', () => measureImage(buildx, build.output, ref, digest, run, s.platforms));
+    const measured = await phase('Image sizes', () => measureImage(buildx, build.output, ref, digest, run, s.platforms));
     enforceBudget(s.maxImageSize, measured, s.platforms); // nothing is pushed over budget
     const smoke = s.smoke.enabled
-      ? await core.group('Smoke test', () => runSmoke(s.smoke, build.output, ref, run.runKey, unemulated))
+      ? await phase('Smoke test', () => runSmoke(s.smoke, build.output, ref, run.runKey, unemulated))
       : undefined;
     await summarySafely(
       {
@@ -68,9 +73,10 @@ async function pipeline(input: Settings, run: Run): Promise<void> {
         buildSeconds: result.seconds,
         sizes: measured?.sizes,
         smoke,
+        goCache: goStats,
         nodes: platformNodes(builder, s.platforms),
       },
-      buildx,
+      previous,
     );
     if (smoke && !smoke.passed) throw new SmokeError(failureMessage(smoke));
     return smoke;

@@ -1,7 +1,9 @@
 // The post step: removes what main created. It never fails the job.
 import * as fs from 'node:fs';
 import * as core from '@actions/core';
-import { loadState } from './state.js';
+import { loadState, type PostState } from './state.js';
+import { nextHistory, writeHistory } from './cache/stats.js';
+import type { SaveReport } from './cache/transfer.js';
 import { run } from './exec.js';
 import { removeBuilder } from './buildx/builder.js';
 import { removeRunContainers } from './smoke/container.js';
@@ -33,6 +35,7 @@ export async function post(): Promise<void> {
           if (r.error) core.warning(line);
           else core.info(line);
         }
+        await extendHistory(state.goCache!, reports);
         core.info(`Go cache save took ${((Date.now() - t0) / 1000).toFixed(1)}s`);
       } catch (err) {
         core.warning(`Saving the Go caches failed: ${(err as Error).message}`);
@@ -55,5 +58,17 @@ export async function post(): Promise<void> {
     if (state.goCache?.plan.backend === 'gha') fs.rmSync(ghaRoot(), { recursive: true, force: true });
   } catch (err) {
     core.warning(`Cleanup of ${state.tempDir} failed: ${(err as Error).message}`);
+  }
+}
+
+/** After a GOCACHE save to the registry: the cold times and this run's cost, beside it. A failure is only logged. */
+async function extendHistory(g: NonNullable<PostState['goCache']>, reports: SaveReport[]): Promise<void> {
+  const entry = g.plan.entries.find((e) => e.kind === 'build' && !e.node);
+  const saved = reports.find((r) => r.kind === 'build' && !r.node && r.saved);
+  if (!g.stats || !entry || !saved || g.plan.backend !== 'registry') return;
+  try {
+    await writeHistory(entry.write[0], nextHistory(g.history, g.stats, saved.seconds));
+  } catch (err) {
+    core.info(`The Go cache history was not stored: ${(err as Error).message}`);
   }
 }

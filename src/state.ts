@@ -2,6 +2,7 @@
 import * as core from '@actions/core';
 import { State } from './constants.js';
 import type { GoCachePlan } from './cache/transfer.js';
+import type { GoCacheHistory, GoCacheStats } from './cache/stats.js';
 import type { BuildxCommand } from './buildx/command.js';
 
 export interface PostState {
@@ -24,6 +25,9 @@ export interface GoCacheState {
   builder: string;
   driver: string;
   buildx: BuildxCommand;
+  /** What the caches did in this build, and the history the post step extends after its save. */
+  stats?: GoCacheStats;
+  history?: GoCacheHistory;
 }
 
 export function markMain(): void {

@@ -117,7 +117,7 @@ export async function registryBlob(repoWithHost: string, digest: string): Promis
   const buf = Buffer.from(await res.arrayBuffer());
   if (buf[0] === 0x1f && buf[1] === 0x8b) return gunzipSync(buf);
   // zstd (the Go cache images): Node 20's zlib has no zstd, the CLI does.
-  if (buf.readUInt32LE(0) === 0xfd2fb528) return execFileSync('zstd', ['-dc'], { input: buf, maxBuffer: 2 * 1024 ** 3 });
+  if (buf.length >= 4 && buf.readUInt32LE(0) === 0xfd2fb528) return execFileSync('zstd', ['-dc'], { input: buf, maxBuffer: 2 * 1024 ** 3 });
   return buf;
 }
 

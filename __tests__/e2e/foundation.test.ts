@@ -1,6 +1,7 @@
 // Issue 2: a real multi-arch build of the example through the bundled action,
 // with the registry layer cache, checked against the registry itself.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,7 @@ import {
   stopRegistry,
   uniqueRepo,
 } from './engine.js';
+import { applyLayer, layerEntries, type Node, treeBytes } from '../../src/report/unpacked.js';
 
 describe.runIf(engineUp)('foundation: build, cache, push, outputs (real engine)', () => {
   const image = uniqueRepo('hello');
@@ -51,6 +53,23 @@ describe.runIf(engineUp)('foundation: build, cache, push, outputs (real engine)'
       expect(sizes[p.platform].compressed, p.platform).toBe(sum);
       expect(sizes[p.platform].layers).toBe(m!.body.layers.length);
       expect(sizes[p.platform].uncompressed).toBeGreaterThan(sum);
+      // Read from the layers: the same as the files of the container's flattened file system (docker export),
+      // and within block rounding of the engine's own SizeRootFs (disk usage, in 4 KiB blocks here).
+      const id = sh('docker', ['create', '--pull', 'never', '--platform', p.platform, `${image}:cold`]).trim();
+      const flat = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gba-export-')), 'rootfs.tar');
+      try {
+        sh('docker', ['export', '-o', flat, id]);
+        // The engine's init layer adds mount points and /etc/mtab -> /proc/mounts to every container.
+        const init = /^(\.\/)?(\.dockerenv|etc\/(hostname|hosts|resolv\.conf|mtab)|dev\/.*|proc|sys)$/;
+        const files = (await layerEntries(flat)).filter((e) => !init.test(e.path.replace(/\/$/, '')));
+        const tree = new Map<string, Node>();
+        applyLayer(tree, files);
+        expect(sizes[p.platform].uncompressed, `${p.platform}: layers vs docker export`).toBe(treeBytes(tree));
+        const rootfs = Number(sh('docker', ['container', 'inspect', '--size', '--format', '{{.SizeRootFs}}', id]).trim());
+        expect(Math.abs(sizes[p.platform].uncompressed - rootfs) / rootfs, `${p.platform}: vs SizeRootFs ${rootfs}`).toBeLessThan(0.02);
+      } finally {
+        sh('docker', ['rm', '-f', id]);
+      }
     }
     expect(Number(r.outputs['image-size'])).toBe(sizes['linux/amd64'].compressed);
     expect(r.outputs['cache-hit-rate']).toMatch(/^\d{1,3}\.\d$/);

@@ -11,6 +11,10 @@ import { runAction } from '../../scripts/run-action.mjs';
 import { goGetArgs, type GoProxy, startGoProxy } from '../../scripts/goproxy.mjs';
 import { engineUp, prune, registryTags, shAsync, stepDurations, uniqueRepo, workspace } from './engine.js';
 import { runnerInputs } from '../unit/helpers.js';
+import { parseSettings } from '../../src/settings/parse.js';
+import { layerCacheRefs, refScheme } from '../../src/cache/keys.js';
+import { writeMarker } from '../../src/cache/marker.js';
+import { buildFingerprint } from '../../src/cache/skip.js';
 
 describe.runIf(engineUp)('Go module and build caches survive a fresh builder through the registry (real engine)', () => {
   let proxy: GoProxy;
@@ -18,6 +22,9 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
   const image = uniqueRepo('gocache');
   const cacheRef = uniqueRepo('gocache-cache');
   let coldGoBuild: { label: string; seconds: number }[] = [];
+  let coldGoCache = 0;
+  const savedGoCache: number[] = [];
+  const savedMB = (postLog: string) => Number(/GOCACHE: saved ([\d.]+) MB/.exec(postLog)?.[1] ?? NaN);
 
   beforeAll(async () => {
     proxy = await startGoProxy();
@@ -25,19 +32,16 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
   });
   afterAll(() => proxy?.close());
 
+  const inputs = () => ({
+    tags: `${image}:t`,
+    platforms: 'linux/amd64,linux/arm64',
+    network: 'host',
+    'build-args': `GOPROXY=${proxy.url}\nGOSUMDB=off`,
+    'cache-ref': cacheRef,
+    'health-path': '/healthz',
+  });
   const build = (extra: Record<string, string> = {}, env: Record<string, string> = {}) =>
-    runAction(
-      {
-        tags: `${image}:t`,
-        platforms: 'linux/amd64,linux/arm64',
-        network: 'host',
-        'build-args': `GOPROXY=${proxy.url}\nGOSUMDB=off`,
-        'cache-ref': cacheRef,
-        'health-path': '/healthz',
-        ...extra,
-      },
-      { workspace: ws, env: { GITHUB_REF: 'refs/heads/main', ...env } },
-    );
+    runAction({ ...inputs(), ...extra }, { workspace: ws, env: { GITHUB_REF: 'refs/heads/main', ...env } });
 
   it('cold: every module downloaded once; the post step saves both caches', async () => {
     prune();
@@ -57,6 +61,9 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
     expect(tags.some((t) => /^buildcache-linux-amd64_linux-arm64-[0-9a-f]{8}-main$/.test(t))).toBe(true);
     coldGoBuild = stepDurations(r.log, /go build/);
     expect(coldGoBuild.length).toBe(2);
+    coldGoCache = savedMB(r.post.log);
+    // A cold run is its own baseline: nothing saved yet.
+    expect(r.outputs['go-cache-saved-seconds']).toBe('0');
   });
 
   it('code-only change on a fresh builder: 0 downloads, and go build compiles incrementally on both platforms', async () => {
@@ -82,15 +89,55 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
     // The module cache was restored from its exact key and is not saved again; the build cache grew and is.
     expect(r.post.log).toContain('GOMODCACHE: not saved (restored from its exact key)');
     expect(r.post.log).toMatch(/GOCACHE: saved /);
+    // The caches explain themselves: go build against the cold times kept beside the saved GOCACHE.
+    const stats = JSON.parse(r.outputs['go-cache-stats']);
+    for (const w of warm) {
+      const p = stats.platforms[w.label.includes('arm64') ? 'linux/arm64' : 'linux/amd64'];
+      expect(p.coldSeconds).toBeGreaterThan(p.goBuildSeconds);
+      expect(p.savedSeconds).toBeGreaterThan(0);
+    }
+    expect(Number(r.outputs['go-cache-saved-seconds'])).toBe(stats.savedSeconds);
+    expect(stats.restore.bytes).toBe(restored.mod.bytes + restored.build.bytes);
+    expect(r.summary).toMatch(/linux\/amd64: go build [\d.]+ s \(cold [\d.]+ s, saved [\d.]+ s\)/);
+    // Most build actions came from the restored cache; the changed main package ran anew.
+    const actions = /GOCACHE: saved .*; (\d+) build actions reused, (\d+) run anew/.exec(r.post.log);
+    expect(actions, r.post.log).not.toBeNull();
+    expect(Number(actions![1])).toBeGreaterThan(10 * Number(actions![2]));
+    expect(Number(actions![2])).toBeGreaterThan(0);
+    savedGoCache.push(savedMB(r.post.log));
   });
 
-  it('no change: the post step saves nothing', async () => {
+  it('more code changes: the saved GOCACHE keeps only what each build used, so it does not grow', async () => {
+    for (let i = 0; i < 2; i++) {
+      fs.appendFileSync(path.join(ws, 'main.go'), `\n// change ${i}\n`);
+      prune();
+      const r = await build();
+      expect(r.exitCode, r.log).toBe(0);
+      expect(r.post.log).toMatch(/GOCACHE: saved [\d.]+ MB \(of [\d.]+ MB; [\d.]+ MB used or created by this run\)/);
+      savedGoCache.push(savedMB(r.post.log));
+    }
+    console.log(`saved GOCACHE: cold ${coldGoCache} MB, then ${savedGoCache.join(', ')} MB`);
+    for (const mb of savedGoCache) expect(mb).toBeLessThanOrEqual(1.2 * coldGoCache);
+  });
+
+  it('no change: not a byte of Go cache is restored, and the post step saves nothing', async () => {
     prune();
     const r = await build();
     expect(r.exitCode, r.log).toBe(0);
     expect(r.outputs['cache-hit-rate']).toBe('100.0');
+    expect(JSON.parse(r.outputs['go-cache-restored'])).toMatchObject({ mod: null, build: null, skipped: 'fingerprint' });
+    expect(r.outputs['go-cache-hit']).toBe('true');
+    expect(r.log).toMatch(/Go caches not restored: \S+ was exported with these inputs \(fingerprint [0-9a-f]{32}\)/);
+    // No restore build ran at all.
+    expect(r.log).not.toContain('go-buildx-restore');
     expect(r.log).toContain('GOCACHE: no save (no step that uses it ran)');
     expect(r.post.log).not.toMatch(/saved .* stored/);
+    const stats = JSON.parse(r.outputs['go-cache-stats']);
+    expect(stats.platforms).toEqual({
+      'linux/amd64': { goBuildSeconds: null, coldSeconds: null, savedSeconds: null },
+      'linux/arm64': { goBuildSeconds: null, coldSeconds: null, savedSeconds: null },
+    });
+    expect(stats.restore).toMatchObject({ bytes: 0, skipped: 'fingerprint' });
   });
 
   it('go.sum change: only the new module is downloaded', async () => {
@@ -132,6 +179,31 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
     expect(r.log).toContain('no save (save-on: default-branch, and this run is for other, not main)');
     expect((await registryTags(cacheRef)).sort()).toEqual(before.sort());
   });
+
+  it('the fingerprint matches but the layer cache lacks the steps: built correctly, with the Go caches it skipped', async () => {
+    // A layer cache tag whose stored fingerprint is this run's although its layers are an older build's (as
+    // after a base image moved): forged here by storing the new inputs' fingerprint beside the old layers.
+    fs.appendFileSync(path.join(ws, 'main.go'), '\n// a change the layer cache has not seen\n');
+    const settings = parseSettings(runnerInputs(inputs()), { GITHUB_WORKSPACE: ws, GITHUB_REF: 'refs/heads/main', GITHUB_RUN_ID: '1' });
+    const layerRef = layerCacheRefs(refScheme(settings)!).write;
+    await writeMarker(layerRef, buildFingerprint(settings));
+    prune();
+    proxy.reset();
+    const r = await build();
+    expect(r.exitCode, r.log).toBe(0);
+    expect(JSON.parse(r.outputs['go-cache-restored'])).toMatchObject({ skipped: 'fingerprint' });
+    // go build ran on both platforms, from empty caches: each module it compiles downloaded again (25 of the 28;
+    // `go mod download` came from the layer cache), and the image works.
+    expect(stepDurations(r.log, /go build/).length).toBe(2);
+    expect(proxy.stats().zipDownloads).toBeGreaterThanOrEqual(20);
+    expect(r.outputs['smoke-passed']).toBe('true');
+    // What it built is saved as usual, and the fingerprint now belongs to the layers that hold it.
+    expect(r.post.log).toMatch(/GOCACHE: saved /);
+    prune();
+    const again = await build();
+    expect(again.outputs['cache-hit-rate']).toBe('100.0');
+    expect(JSON.parse(again.outputs['go-cache-restored'])).toMatchObject({ skipped: 'fingerprint' });
+  });
 });
 
 describe.runIf(engineUp)('matrix: one job per platform with the same cache-ref (real engine)', () => {
@@ -166,14 +238,17 @@ describe.runIf(engineUp)('matrix: one job per platform with the same cache-ref (
         tags.some((t) => new RegExp(`^buildcache-linux-${p}-[0-9a-f]{8}-main$`).test(t)),
         p,
       ).toBe(true);
-    expect(tags.filter((t) => t.startsWith('buildcache-gobuild-')).length).toBe(2);
+    // One GOCACHE per job (each beside its `-stats` history).
+    expect(tags.filter((t) => /^buildcache-gobuild-[0-9a-f]{16}-main$/.test(t)).length).toBe(2);
     for (const p of ['linux/amd64', 'linux/arm64']) {
       prune();
       proxy.reset();
       const r = await job(p);
       expect(r.exitCode, r.log).toBe(0);
       expect(r.outputs['cache-hit-rate'], p).toBe('100.0');
+      // Each job's layer cache was exported with these inputs: nothing needed restoring.
       expect(r.outputs['go-cache-hit'], p).toBe('true');
+      expect(JSON.parse(r.outputs['go-cache-restored'])).toMatchObject({ skipped: 'fingerprint' });
       expect(proxy.stats().zipDownloads).toBe(0);
     }
   });

@@ -117,6 +117,34 @@ describe.runIf(engineUp)('smoke test before push (real engine)', () => {
     expect(await registryTags(repo)).not.toContain('silent');
   });
 
+  // With no probe configured and a port EXPOSEd (no HEALTHCHECK): a TCP connect, then still running.
+  it('no probe configured: a TCP connect to the exposed port passes a listening image on both platforms', async () => {
+    const r = await runAction({ tags: `${repo}:tcp`, push: 'false', platforms: 'linux/amd64,linux/arm64' }, { workspace: fixture });
+    expect(r.exitCode, r.log).toBe(0);
+    const result = JSON.parse(r.outputs['smoke-result']);
+    for (const p of ['linux/amd64', 'linux/arm64']) {
+      expect(result[p]).toMatchObject({ passed: true, probe: 'tcp connect to port 8080, still running 200 ms after it accepted' });
+    }
+  });
+
+  it.each([
+    // Docker's userland proxy accepts on the published port although nothing listens behind it.
+    ['silent', /tcp connect to port 8080.* failed after \d+ attempt\(s\): timed out after 3\.0s; last attempt: connection closed at once/],
+    ['exit', /tcp connect to port 8080.* failed after \d+ attempt\(s\): the container exited with code 3/],
+    [
+      'late',
+      /tcp connect to port 8080.* failed after \d+ attempt\(s\): (port 8080 accepted a connection, then the container exited with code 4|the container exited with code 4)/,
+    ],
+  ])('no probe configured: an image in mode %s fails the TCP probe', async (mode, message) => {
+    const r = await runAction(
+      { tags: `${repo}:tcp-${mode}`, push: 'true', platforms: 'linux/amd64', 'build-args': `MODE=${mode}`, 'smoke-timeout': '3s' },
+      { workspace: fixture },
+    );
+    expect(r.exitCode).toBe(1);
+    expect(r.log).toMatch(message);
+    expect(await registryTags(repo)).not.toContain(`tcp-${mode}`);
+  });
+
   it('with push: false the smoke test still runs', async () => {
     const r = await runAction(
       { tags: `${repo}:nopush`, platforms: 'linux/amd64', 'build-args': 'MODE=500', 'health-path': '/healthz', 'smoke-timeout': '2' },

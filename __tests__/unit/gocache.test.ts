@@ -16,7 +16,11 @@ import {
   registryOutput,
   restoreDockerfile,
 } from '../../src/cache/transfer.js';
+import { ageRestored, saveScript } from '../../src/cache/scripts.js';
+import { execFileSync } from 'node:child_process';
 import { planGoCacheForNodes } from '../../src/cache/phases.js';
+import { computeStats, type GoCacheHistory, type GoCacheStats, goBuildSeconds, losingStreak, nextHistory } from '../../src/cache/stats.js';
+import { goCacheLines } from '../../src/report/summary.js';
 import { parseInspect } from '../../src/buildx/builder.js';
 import { parseStepName, stepPlatform } from '../../src/build/rawjson.js';
 import { parseSettings } from '../../src/settings/parse.js';
@@ -221,19 +225,89 @@ describe('restore and save builds', () => {
         '    --mount=type=bind,from=r@sha256:aa,target=/.go-buildx-restore/mod \\',
         '    --mount=type=cache,id=gobuild,target=/root/.cache/go-build \\',
         '    --mount=type=bind,from=go-buildx-build,target=/.go-buildx-restore/build \\',
-        "    : \"$GO_BUILDX_NONCE\" && tar -xf /.go-buildx-restore/mod/gomod.tar -C '/go/pkg/mod' && tar -xf /.go-buildx-restore/build/gobuild.tar -C '/root/.cache/go-build'",
+        "    : \"$GO_BUILDX_NONCE\" && tar -xf /.go-buildx-restore/mod/gomod.tar -C '/go/pkg/mod' && tar -xf /.go-buildx-restore/build/gobuild.tar -C '/root/.cache/go-build' && " +
+          ageRestored('/root/.cache/go-build'),
         '',
       ].join('\n'),
     );
   });
 
-  it('save: module cache keeps only cache/download; the cap is applied to a staged copy', () => {
+  it('save: module cache keeps only cache/download, in a one-layer image', () => {
     const text = extractDockerfile('golang:1.24', entry(mod), 1000);
     expect(text).toContain('RUN --mount=type=cache,id=gomod,target=/go/pkg/mod <<');
-    expect(text).toContain('tar -cf /.go-buildx-out/gomod.tar cache/download');
-    expect(text).toContain('if [ "$total" -gt 1000 ]; then');
+    expect(text).toContain(saveScript('mod', '/go/pkg/mod', 1000, '/.go-buildx-out', '/tmp'));
     expect(text).toMatch(/FROM scratch\nCOPY --from=extract \/.go-buildx-out\/ \/\n$/);
-    expect(extractDockerfile('golang:1.24', entry(build), 5)).toContain('tar -cf /.go-buildx-out/gobuild.tar .');
+  });
+
+  // The scripts run for real here (Debian's sh, find, touch, stat, tar): a GOCACHE restored, partly used
+  // by a "build" (Go refreshes what it uses, creates new entries), then saved.
+  describe('GOCACHE kept by use (the restore and save scripts, run)', () => {
+    let noTarT = '';
+    const sh = (script: string) =>
+      execFileSync('sh', ['-c', script], { encoding: 'utf8', env: { ...process.env, GO_BUILDX_NO_TAR_T: noTarT } });
+    const setup = () => {
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-gocache-'));
+      const cache = path.join(root, 'go-build');
+      for (const d of ['aa', 'bb', 'cc']) fs.mkdirSync(path.join(cache, d), { recursive: true });
+      const files = ['aa/aa01-a', 'aa/aa01-d', 'bb/bb02-a', 'bb/bb02-d', 'cc/cc03-a', 'cc/cc03-d'];
+      for (const f of files) fs.writeFileSync(path.join(cache, f), 'x'.repeat(1000));
+      fs.writeFileSync(path.join(cache, 'trim.txt'), '1700000000');
+      fs.writeFileSync(path.join(cache, 'README'), 'cache');
+      return { root, cache };
+    };
+    const save = (root: string, cache: string, cap = 1_000_000) => {
+      const out = sh(saveScript('build', cache, cap, path.join(root, 'out'), root));
+      const listed = sh(`tar -tf ${path.join(root, 'out', 'gobuild.tar')}`)
+        .split('\n')
+        .filter((l) => l && !l.endsWith('/'))
+        .sort();
+      return { stats: parseStats(out), listed };
+    };
+    const goUses = (cache: string, f: string, secondsFromNow = 0) => {
+      const t = Date.now() / 1000 + secondsFromNow;
+      fs.utimesSync(path.join(cache, f), t, t);
+    };
+
+    it.each([
+      ['tar -T', ''],
+      ['hard links (a tar without -T, as Debian busybox)', '1'],
+    ])('keeps only the entries the run used or created, plus trim.txt and README (%s)', (_how, flag) => {
+      noTarT = flag;
+      const { root, cache } = setup();
+      sh(ageRestored(cache));
+      goUses(cache, 'aa/aa01-a');
+      goUses(cache, 'aa/aa01-d');
+      fs.writeFileSync(path.join(cache, 'cc/cc04-a'), 'y'.repeat(500)); // created by this run
+      const { stats, listed } = save(root, cache);
+      expect(listed).toEqual(['./README', './aa/aa01-a', './aa/aa01-d', './cc/cc04-a', './trim.txt']);
+      // total counts the mark too: the list of the 3 restored actions ("./aa/aa01-a\n" …, 12 bytes each).
+      expect(stats).toEqual({ total: 6000 + 500 + 10 + 5 + 36, used: 2000 + 500 + 10 + 5, kept: 2515, actions: { reused: 1, run: 1 } });
+      // The restored files not used are still in the mount, dated two hours back.
+      const age = (Date.now() - fs.statSync(path.join(cache, 'bb/bb02-a')).mtimeMs) / 1000;
+      expect(age).toBeGreaterThan(7190);
+      expect(age).toBeLessThan(7300);
+      // Nothing is left in the mount but the cache: no stage, the mark still there for a second save.
+      expect(fs.readdirSync(cache).sort()).toEqual(['.go-buildx-restored', 'README', 'aa', 'bb', 'cc', 'trim.txt']);
+      noTarT = '';
+    });
+
+    it('without a restore (a cold run) keeps everything', () => {
+      noTarT = '';
+      const { root, cache } = setup();
+      const { stats, listed } = save(root, cache);
+      expect(listed).toHaveLength(8);
+      expect(stats).toEqual({ total: 6015, used: 6015, kept: 6015, actions: { reused: 0, run: 3 } });
+    });
+
+    it('over go-cache-max-size keeps the newest of what the run used', () => {
+      const { root, cache } = setup();
+      sh(ageRestored(cache));
+      goUses(cache, 'aa/aa01-a', -5);
+      goUses(cache, 'bb/bb02-a');
+      // Newest first until the next file would pass the cap: bb02-a (1000), then aa01-a would make 2000.
+      const { listed } = save(root, cache, 1500);
+      expect(listed).toEqual(['./bb/bb02-a']);
+    });
   });
 
   it.each([
@@ -453,5 +527,78 @@ describe('a builder of several nodes: each node restores and saves its own cache
     // A node whose platforms built nothing has nothing new to save.
     const riscv = { ...plan!, entries: plan!.entries.slice(3).map((e) => ({ ...e, node: { name: 'rv', platforms: ['linux/riscv64'] } })) };
     expect(decideSaves(riscv, vertices('rawjson-cold.txt'), { ok: true }).entries[0].save).toBe(false);
+  });
+});
+
+// The Go caches explain themselves, from the captured rawjson of the example (cold, a code change, no change).
+describe('go cache stats', () => {
+  const [, build] = findGoCacheMounts(fs.readFileSync(path.join(FIXTURES, '..', '..', 'example', 'Dockerfile'), 'utf8'), {}).mounts;
+  const platforms = ['linux/amd64', 'linux/arm64'];
+  const seconds = (fx: string) => goBuildSeconds(vertices(fx), build, platforms);
+  const restore = { seconds: 1.2, bytes: 5e7 };
+
+  it('go build seconds per platform: run steps counted, cached ones null', () => {
+    const cold = seconds('rawjson-cold.txt');
+    const change = seconds('rawjson-change.txt');
+    for (const p of platforms) {
+      expect(cold[p]).toBeGreaterThan(0);
+      expect(change[p]).toBeGreaterThan(0);
+      expect(change[p]!).toBeLessThan(cold[p]!);
+    }
+    expect(seconds('rawjson-warm.txt')).toEqual({ 'linux/amd64': null, 'linux/arm64': null });
+  });
+
+  it('a cold run is its own baseline; a later run is measured against the stored cold times', () => {
+    const cold = seconds('rawjson-cold.txt');
+    const first = computeStats(cold, undefined, { seconds: 0.2, bytes: 0 }, false);
+    expect(first.savedSeconds).toBe(0);
+    const history = nextHistory(undefined, first, 9.5);
+    expect(history).toEqual({ coldSeconds: cold, runs: [{ restore: 0.2, save: 9.5, saved: 0 }] });
+
+    const change = seconds('rawjson-change.txt');
+    const warm = computeStats(change, history, restore, true);
+    for (const p of platforms) {
+      expect(warm.platforms[p]).toEqual({
+        goBuildSeconds: change[p],
+        coldSeconds: cold[p],
+        savedSeconds: Math.round((cold[p]! - change[p]!) * 10) / 10,
+      });
+    }
+    expect(warm.savedSeconds).toBeCloseTo(
+      platforms.reduce((n, p) => n + (cold[p]! - change[p]!), 0),
+      0,
+    );
+    // Steps from the layer cache: nothing to credit the Go caches with.
+    expect(computeStats(seconds('rawjson-warm.txt'), history, { ...restore, skipped: 'fingerprint' }, false).savedSeconds).toBeNull();
+    // Restored, but no cold time kept (a history from before this was recorded): unknown, not zero.
+    expect(computeStats(change, undefined, restore, true).platforms['linux/amd64'].coldSeconds).toBeNull();
+  });
+
+  it('warns after three runs in a row that cost more than they saved, and only then', () => {
+    const cost = (saved: number): GoCacheStats => ({ platforms: {}, savedSeconds: saved, restore: { seconds: 2, bytes: 1 } });
+    let h: GoCacheHistory | undefined;
+    for (const saved of [1, 1]) h = nextHistory(h, cost(saved), 5);
+    expect(losingStreak(h)).toBeUndefined();
+    h = nextHistory(h, cost(1), 5);
+    expect(losingStreak(h)).toMatch(/cost more than they saved in each of the last 3 runs \(restore 2s \+ save 5s against 1s saved;/);
+    h = nextHistory(h, cost(30), 5);
+    expect(h!.runs).toHaveLength(3);
+    expect(losingStreak(h)).toBeUndefined();
+  });
+
+  it('the job summary line', () => {
+    const g = computeStats({ 'linux/amd64': 2, 'linux/arm64': null }, { coldSeconds: { 'linux/amd64': 40 }, runs: [] }, restore, true);
+    expect(goCacheLines(g)).toBe(
+      'Go caches: restored 50.00 MB in 1.2 s  \nlinux/amd64: go build 2.0 s (cold 40.0 s, saved 38.0 s)  \nlinux/arm64: go build from the layer cache',
+    );
+  });
+
+  it('the save line names the build actions reused and run anew', () => {
+    expect(parseStats('#7 0.3 go-buildx-stats kind=build total=300 used=200 kept=200 files=9 reused_actions=1250 run_actions=12')).toEqual({
+      total: 300,
+      used: 200,
+      kept: 200,
+      actions: { reused: 1250, run: 12 },
+    });
   });
 });

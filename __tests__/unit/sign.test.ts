@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { attestArgv, cosignDownloadUrl, cosignUsable, parseCosignVersion, signArgv, signatureRef } from '../../src/sign/cosign.js';
 import { isHttpRegistry, smokePredicate } from '../../src/sign/sign.js';
 import { attestationUrl, provenanceSubjects } from '../../src/sign/provenance.js';
-import { fallbackIndex, fallbackTag, referrerManifest, sha256 } from '../../src/publish/referrer.js';
+import { artifactManifest, fallbackIndex, fallbackTag, sha256 } from '../../src/publish/referrer.js';
 import { parseSettings } from '../../src/settings/parse.js';
 import { fixture, runnerInputs } from './helpers.js';
 import * as path from 'node:path';
@@ -131,11 +131,15 @@ describe('attest-provenance', () => {
   it('the referrer manifest: empty config, the bundle as its one layer, the index as subject', () => {
     const bundle = Buffer.from('{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}');
     const type = 'application/vnd.dev.sigstore.bundle.v0.3+json';
-    const { manifest, descriptor } = referrerManifest(
-      { mediaType: 'application/vnd.oci.image.index.v1+json', digest: d1, size: 855 },
+    const { manifest, descriptor } = artifactManifest(
       type,
       bundle,
       { 'dev.sigstore.bundle.content': 'dsse-envelope' },
+      {
+        mediaType: 'application/vnd.oci.image.index.v1+json',
+        digest: d1,
+        size: 855,
+      },
     );
     const m = JSON.parse(manifest.toString('utf8'));
     expect(m).toEqual({

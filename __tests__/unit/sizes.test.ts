@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { applyLayer, layerEntries, type Node, treeBytes, unpackedSize } from '../../src/report/unpacked.js';
 import {
   compressedSize,
   headlinePlatform,
@@ -64,5 +65,41 @@ describe('helpers', () => {
     };
     expect(headlinePlatform(s, ['linux/arm64', 'linux/amd64'], 'linux/amd64')).toBe('linux/amd64');
     expect(headlinePlatform({ 'linux/arm64': s['linux/arm64'] }, ['linux/arm64'], 'linux/amd64')).toBe('linux/arm64');
+  });
+});
+
+// Unpacked sizes from the layers (captured: __tests__/fixtures/layers/README.md says how).
+describe('unpacked size from layers', () => {
+  const layer = (n: number) => path.join(FIXTURES, 'layers', `whiteouts-${n}.tar.gz`);
+  it('reads a real layer: files, a hard link, a symlink', async () => {
+    const entries = await layerEntries(layer(1));
+    expect(entries.filter((e) => e.type !== 'Directory')).toEqual([
+      { path: 'data/gone/b', type: 'File', size: 7 },
+      { path: 'data/keep/a', type: 'File', size: 4 },
+      { path: 'data/keep/hard', type: 'Link', size: 0, linkpath: 'data/keep/a' },
+      { path: 'data/keep/soft', type: 'SymbolicLink', size: '/data/keep/a'.length },
+      { path: 'data/opaque/c', type: 'File', size: 6 },
+      { path: 'data/opaque/d', type: 'File', size: 5 },
+    ]);
+    // The hard link shares a's data: counted once.
+    expect(await unpackedSize([layer(1)])).toBe(7 + 4 + 12 + 6 + 5);
+  });
+  it("applies the second layer's whiteouts; the hard link keeps the data of the name it outlived", async () => {
+    // left: keep/hard (a's 4 bytes), keep/soft (12), opaque/e (9)
+    expect(await unpackedSize([layer(1), layer(2)])).toBe(4 + 12 + 9);
+  });
+  it('an opaque directory drops what lower layers put there (OCI image spec)', () => {
+    const tree = new Map<string, Node>();
+    applyLayer(tree, [
+      { path: 'etc/a', type: 'File', size: 10 },
+      { path: 'etc/sub/b', type: 'File', size: 20 },
+      { path: 'etcetera', type: 'File', size: 1 },
+    ]);
+    applyLayer(tree, [
+      { path: 'etc/.wh..wh..opq', type: 'File', size: 0 },
+      { path: 'etc/c', type: 'File', size: 3 },
+    ]);
+    expect([...tree.keys()].sort()).toEqual(['etc/c', 'etcetera']);
+    expect(treeBytes(tree)).toBe(4);
   });
 });

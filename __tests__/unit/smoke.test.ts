@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { chooseProbe, commandArgv, healthcheckArgv, parseImageConfig, parsePortOutput, statusMatches } from '../../src/smoke/probe.js';
-import { runArgs } from '../../src/smoke/container.js';
+import {
+  TCP_SETTLE_MS,
+  chooseProbe,
+  commandArgv,
+  healthcheckArgv,
+  parseImageConfig,
+  parsePortOutput,
+  statusMatches,
+} from '../../src/smoke/probe.js';
+import { runArgs, tcpAttempt } from '../../src/smoke/container.js';
+import * as net from 'node:net';
 import { parseDuration, parseStatus } from '../../src/settings/values.js';
 import { parseSettings } from '../../src/settings/parse.js';
 import { type SmokeSettings } from '../../src/settings/types.js';
@@ -59,7 +68,15 @@ describe('probe choice: the first that applies wins', () => {
       { kind: 'cmd', argv: ['/bin/sh', '-c', 'wget -q -O- localhost:8080'] },
     ],
     ['the HEALTHCHECK when nothing is configured', {}, hello, { kind: 'healthcheck', argv: ['/hello', '-healthcheck'] }],
-    ['stays up, otherwise', {}, parseImageConfig(fixture('image-inspect-golang.json')), { kind: 'alive', graceMs: 3000 }],
+    [
+      'a TCP connect to the exposed port without a HEALTHCHECK',
+      {},
+      { ...hello, healthcheck: undefined },
+      { kind: 'tcp', port: 8080, settleMs: TCP_SETTLE_MS },
+    ],
+    ['the lowest of several exposed ports', {}, { exposedPorts: [9090, 8080] }, { kind: 'tcp', port: 8080, settleMs: TCP_SETTLE_MS }],
+    ['health-port without health-path', { healthPort: 9000 }, { exposedPorts: [] }, { kind: 'tcp', port: 9000, settleMs: TCP_SETTLE_MS }],
+    ['stays up, otherwise (no port exposed)', {}, parseImageConfig(fixture('image-inspect-golang.json')), { kind: 'alive', graceMs: 3000 }],
   ])('%s', (_n, over, config, want) => {
     expect(chooseProbe({ ...base, ...over }, config)).toEqual(want);
   });
@@ -206,5 +223,40 @@ describe('smoke inputs', () => {
     [{ 'smoke-env': 'NOT VALID=1' }, /"smoke-env" is invalid/],
   ])('%j is rejected', (inputs, message) => {
     expect(() => parseSettings(read(inputs), { GITHUB_WORKSPACE: process.cwd() + '/example' })).toThrow(message);
+  });
+});
+
+// The TCP probe against real sockets on loopback, including the way Docker's userland proxy behaves when
+// nothing listens in the container: it accepts, then closes at once.
+describe('tcp probe', () => {
+  const serve = (onConn: (c: net.Socket) => void) =>
+    new Promise<net.Server>((resolve) => {
+      const srv = net.createServer(onConn);
+      srv.listen(0, '127.0.0.1', () => resolve(srv));
+    });
+  const portOf = (srv: net.Server) => (srv.address() as net.AddressInfo).port;
+  it('passes when the connection stays open', async () => {
+    const srv = await serve(() => undefined);
+    expect(await tcpAttempt('127.0.0.1', portOf(srv), 1000)).toMatchObject({ ok: true });
+    srv.close();
+  });
+  it('passes when the server speaks first', async () => {
+    const srv = await serve((c) => c.write('220 ready\r\n'));
+    expect(await tcpAttempt('127.0.0.1', portOf(srv), 1000)).toMatchObject({ ok: true, detail: expect.stringContaining('speaks first') });
+    srv.close();
+  });
+  it('fails when the connection is closed at once (a proxy with nothing behind it)', async () => {
+    const srv = await serve((c) => c.destroy());
+    expect(await tcpAttempt('127.0.0.1', portOf(srv), 1000)).toMatchObject({
+      ok: false,
+      detail: expect.stringContaining('closed at once'),
+    });
+    srv.close();
+  });
+  it('fails when nothing listens', async () => {
+    const srv = await serve(() => undefined);
+    const port = portOf(srv);
+    await new Promise((r) => srv.close(r));
+    expect(await tcpAttempt('127.0.0.1', port, 1000)).toEqual({ ok: false, detail: 'no answer (ECONNREFUSED)' });
   });
 });

@@ -163,18 +163,34 @@ async function inspect(buildx: BuildxCommand, name: string): Promise<InspectResu
  * before `buildx create` runs, so the post step removes it even when create
  * or bootstrap fails half-way.
  */
+/** What the engine says of itself: the image store, and the current context (the docker driver's builder). */
+export interface EngineFacts {
+  driverStatus: string;
+  context: string;
+}
+
+/** Asked before buildx is resolved, so that both run at once. */
+export async function engineFacts(): Promise<EngineFacts> {
+  const [status, ctx] = await Promise.all([
+    run('docker', ['info', '--format', '{{json .DriverStatus}}']),
+    run('docker', ['context', 'show'], { allowFailure: true }),
+  ]);
+  return { driverStatus: status.stdout.trim(), context: ctx.stdout.trim() || 'default' };
+}
+
 export async function prepareBuilder(
   settings: Settings,
   buildx: BuildxCommand,
   record: (name: string) => void,
   tempDir: string,
+  facts: Promise<EngineFacts> = engineFacts(),
 ): Promise<Builder> {
   if (settings.builder) {
     const info = await inspect(buildx, settings.builder);
     return { ...info, name: info.name || settings.builder, created: false };
   }
-  const status = await run('docker', ['info', '--format', '{{json .DriverStatus}}']);
-  const containerd = isContainerdStore(status.stdout.trim());
+  const engine = await facts;
+  const containerd = isContainerdStore(engine.driverStatus);
   const driver = chooseDriver(settings.driver, containerd);
   core.info(
     `Engine image store: ${containerd ? 'containerd' : 'classic'}; driver: ${driver}${settings.driver === 'auto' ? ' (auto)' : ''}`,
@@ -185,8 +201,7 @@ export async function prepareBuilder(
         'driver: docker without the containerd image store cannot export registry cache or keep multi-platform images; consider driver: docker-container',
       );
     }
-    const ctx = (await run('docker', ['context', 'show'])).stdout.trim() || 'default';
-    return { ...(await inspect(buildx, ctx)), name: ctx, created: false };
+    return { ...(await inspect(buildx, engine.context)), name: engine.context, created: false };
   }
   const name = builderName(settings.workflow.runId);
   const o = settings.builderOptions;

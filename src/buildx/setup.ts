@@ -8,7 +8,7 @@ import { saveCreatedBuilder } from '../state.js';
 import { ensureQemu } from '../setup/qemu.js';
 import type { BuildxCommand } from './command.js';
 import { resolveBuildx } from './install.js';
-import { type Builder, nodeForPlatform, prepareBuilder } from './builder.js';
+import { type Builder, engineFacts, nodeForPlatform, prepareBuilder } from './builder.js';
 
 export interface BuildxSetup {
   buildx: BuildxCommand;
@@ -21,12 +21,15 @@ export interface BuildxSetup {
 const CALL_MIN_BUILDX = '0.15.0';
 
 export async function setupBuildx(settings: Settings, tempDir: string): Promise<BuildxSetup> {
+  // A failure here surfaces where prepareBuilder awaits it; until then it must not be an unhandled rejection.
+  const facts = settings.builder ? undefined : engineFacts();
+  facts?.catch(() => undefined);
   const bx = await resolveBuildx(settings);
   core.info(`buildx ${bx.version}${bx.installed ? ` (installed at ${bx.command.cmd})` : ''}`);
   requireBuildxFeatures(settings, bx.version);
   // Smoke-tested platforms are a subset of the built ones (settings check that).
   const unemulated = await ensureQemu(settings.platforms, settings.qemuImage);
-  const builder = await prepareBuilder(settings, bx.command, (name) => saveCreatedBuilder(name, bx.command), tempDir);
+  const builder = await prepareBuilder(settings, bx.command, (name) => saveCreatedBuilder(name, bx.command), tempDir, facts);
   core.info(
     `builder ${builder.name} (driver ${builder.driver}, BuildKit ${builder.buildkitVersion ?? 'unknown'}), platforms ${builder.platforms.join(', ')}`,
   );

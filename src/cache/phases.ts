@@ -20,6 +20,8 @@ import { Inputs, Outputs } from '../constants.js';
 import { printUntrusted } from '../untrusted.js';
 import { formatBytes } from '../report/outputs.js';
 import { actionsCacheClient, GhaStore, RegistryStore } from './stores.js';
+import { checkFingerprint, type FingerprintCheck } from './skip.js';
+import { computeStats, type GoCacheHistory, type GoCacheStats, goBuildSeconds, losingStreak, readHistory } from './stats.js';
 
 export function planGoCache(
   settings: Pick<Settings, 'file' | 'context' | 'buildArgs' | 'platforms' | 'goCache' | 'cacheRef' | 'workflow' | 'buildId'>,
@@ -128,10 +130,12 @@ export function describeSave(r: SaveReport, fmt: (n: number) => string): string 
   const what = `${KIND_LABEL[r.kind]}${r.node ? ` on node ${r.node}` : ''}`;
   if (r.error) return `${what}: save failed after ${r.seconds.toFixed(1)}s: ${r.error}`;
   if (!r.saved) return `${what}: not saved (${r.skipReason ?? 'nothing to save'})`;
-  const trimmed = r.total !== undefined && r.kept !== undefined && r.kept < r.total ? `, trimmed from ${fmt(r.total)}` : '';
+  const used = r.used !== undefined && r.total !== undefined && r.used < r.total ? `; ${fmt(r.used)} used or created by this run` : '';
+  const trimmed = r.total !== undefined && r.kept !== undefined && r.kept < r.total ? ` (of ${fmt(r.total)}${used})` : '';
   const size = r.kept !== undefined ? `${fmt(r.kept)}${trimmed}` : 'size unknown';
   const stored = r.stored !== undefined ? `, ${fmt(r.stored)} stored` : '';
-  return `${what}: saved ${size}${stored} in ${r.seconds.toFixed(1)}s to ${r.refs.join(', ')}`;
+  const actions = r.actions ? `; ${r.actions.reused} build actions reused, ${r.actions.run} run anew` : '';
+  return `${what}: saved ${size}${stored} in ${r.seconds.toFixed(1)}s to ${r.refs.join(', ')}${actions}`;
 }
 
 /** The post step's save: every cache in parallel; each failure is a warning. */
@@ -147,30 +151,62 @@ export async function saveGoCaches(
   return Promise.all(plan.entries.map((e) => saveGoCache(buildx, builder, plan, e, store, tempDir)));
 }
 
-/** Restores the Go caches; returns the plan for the save, or undefined when there is nothing to carry. */
+/** What the restore leaves for the rest of the run: the plan for the save, and the build's fingerprint. */
+export interface GoRestore {
+  plan?: GoCachePlan;
+  fingerprint?: FingerprintCheck;
+}
+
+/** Restores the Go caches, unless the layer cache this run imports was exported with the same inputs. */
 export async function restoreGoStep(
   settings: Settings,
   buildx: BuildxCommand,
   builder: { name: string; driver: string; nodes?: { name: string; platforms: string[] }[] },
   tempDir: string,
-): Promise<GoCachePlan | undefined> {
+): Promise<GoRestore> {
   let planned: ReturnType<typeof planGoCache>;
   try {
     planned = planGoCacheForNodes(settings, builder.nodes ?? []);
   } catch (err) {
-    return goCacheProblem(settings, `Planning the Go caches failed: ${(err as Error).message}`);
+    return { plan: goCacheProblem(settings, `Planning the Go caches failed: ${(err as Error).message}`) };
   }
   // The note quotes the Dockerfile (mount targets, the base image), which a pull request may have written.
   printUntrusted(planned.note);
-  if (!planned.plan) return undefined;
+  if (!planned.plan) return {};
   for (const e of planned.plan.entries) core.debug(`${KIND_LABEL[e.kind]} key ${e.key}, writes ${JSON.stringify(e.write)}`);
+  const t0 = Date.now();
+  const fingerprint = await checkFingerprint(settings).catch((err: Error) => {
+    core.warning(`Could not compute the build's fingerprint: ${err.message}. The Go caches are restored.`);
+    return undefined;
+  });
+  if (fingerprint?.matched) {
+    printUntrusted(
+      `Go caches not restored: ${fingerprint.reason} (fingerprint ${fingerprint.fingerprint}), so no step that mounts them runs`,
+    );
+    const seconds = Math.round((Date.now() - t0) / 100) / 10;
+    // Nothing needed restoring: as good as an exact hit for a workflow that asks.
+    core.setOutput(Outputs.goCacheHit, 'true');
+    core.setOutput(Outputs.goCacheRestored, JSON.stringify({ mod: null, build: null, seconds, skipped: 'fingerprint' }));
+    return { plan: { ...planned.plan, restoreSeconds: seconds, skipped: 'fingerprint' }, fingerprint };
+  }
+  if (fingerprint) core.debug(`fingerprint ${fingerprint.fingerprint}: ${fingerprint.reason}`);
+  return { plan: await restorePlanned(settings, buildx, builder, planned.plan, tempDir), fingerprint };
+}
+
+async function restorePlanned(
+  settings: Settings,
+  buildx: BuildxCommand,
+  builder: { name: string; driver: string },
+  plan: GoCachePlan,
+  tempDir: string,
+): Promise<GoCachePlan> {
   let report: Awaited<ReturnType<typeof restoreGoCaches>>;
   try {
-    const store = await storeFor(planned.plan.backend, buildx, builder.driver);
-    report = await restoreGoCaches(buildx, builder.name, planned.plan, store, tempDir);
+    const store = await storeFor(plan.backend, buildx, builder.driver);
+    report = await restoreGoCaches(buildx, builder.name, plan, store, tempDir);
   } catch (err) {
     goCacheProblem(settings, `Restoring the Go caches failed: ${(err as Error).message}`);
-    return planned.plan;
+    return plan;
   }
   for (const w of report.warnings) goCacheProblem(settings, w);
   const restored: Record<string, unknown> = {};
@@ -189,23 +225,55 @@ export async function restoreGoStep(
   const hit = report.entries.every((e) => e.restored?.match === 'exact');
   core.setOutput(Outputs.goCacheHit, String(hit));
   core.setOutput(Outputs.goCacheRestored, JSON.stringify({ ...restored, seconds: Math.round(report.seconds * 10) / 10 }));
-  return { ...planned.plan, entries: report.entries };
+  return { ...plan, entries: report.entries, restoreSeconds: report.seconds };
 }
 
 /** After the build: which caches the post step saves (only what a step of this build used), recorded for it. */
-export function recordGoSaves(
+export async function recordGoSaves(
   plan: GoCachePlan,
   vertices: MergedVertex[],
-  settings: Pick<Settings, 'saveOn' | 'workflow'>,
+  settings: Pick<Settings, 'saveOn' | 'workflow' | 'platforms'>,
   builder: { name: string; driver: string },
   buildx: BuildxCommand,
-): void {
+): Promise<GoCacheStats | undefined> {
   const decided = decideSaves(plan, vertices, saveAllowed(settings));
   for (const e of decided.entries) {
     const what = `${KIND_LABEL[e.kind]}${e.node ? ` on node ${e.node.name}` : ''}`;
     core.info(`${what}: ${e.save ? `will be saved in the post step to ${e.write.join(', ')}` : `no save (${e.skipReason})`}`);
   }
-  saveGoCacheState({ plan: decided, builder: builder.name, driver: builder.driver, buildx });
+  const explained = await explainGoCache(plan, vertices, settings.platforms).catch((err: Error) => {
+    core.warning(`Could not work out what the Go caches saved: ${err.message}`);
+    return undefined;
+  });
+  saveGoCacheState({ plan: decided, builder: builder.name, driver: builder.driver, buildx, ...explained });
+  return explained?.stats;
+}
+
+/** What the Go caches did for this build, against the cold times kept beside the saved GOCACHE. */
+async function explainGoCache(
+  plan: GoCachePlan,
+  vertices: MergedVertex[],
+  platforms: string[],
+): Promise<{ stats: GoCacheStats; history?: GoCacheHistory } | undefined> {
+  // With several nodes each has its own GOCACHE; the figures follow the first one's.
+  const build = plan.entries.find((e) => e.kind === 'build');
+  if (!build) return undefined;
+  const history = plan.backend === 'registry' && build.restored ? await readHistory(build.restored.ref).catch(() => undefined) : undefined;
+  const bytes = plan.entries.reduce((n, e) => n + (e.restored?.bytes ?? 0), 0);
+  const restore = { seconds: Math.round((plan.restoreSeconds ?? 0) * 10) / 10, bytes, ...(plan.skipped ? { skipped: plan.skipped } : {}) };
+  const stats = computeStats(goBuildSeconds(vertices, build.mount, platforms), history, restore, build.restored !== undefined);
+  core.setOutput(Outputs.goCacheStats, JSON.stringify(stats));
+  core.setOutput(Outputs.goCacheSavedSeconds, String(stats.savedSeconds ?? 0));
+  for (const [p, x] of Object.entries(stats.platforms)) {
+    if (x.goBuildSeconds === null) core.info(`${p}: go build came from the layer cache`);
+    else
+      core.info(
+        `${p}: go build ${x.goBuildSeconds}s${x.coldSeconds !== null ? `, cold ${x.coldSeconds}s, saved ${x.savedSeconds}s` : ' (no cold time to compare with)'}`,
+      );
+  }
+  const streak = losingStreak(history);
+  if (streak) core.warning(streak);
+  return { stats, history };
 }
 
 /** A Go cache failure is a warning, unless cache-strict makes it an error. */

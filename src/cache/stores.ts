@@ -7,7 +7,8 @@ import { args, type BuildxCommand } from '../buildx/command.js';
 import { isMissingRef, repositoryOf } from '../ref.js';
 import type { OciIndex, OciManifest } from '../report/sizes.js';
 import { compressedSize, isAttestation } from '../report/sizes.js';
-import { type GoCacheStore, type PlanEntry, registryOutput, TAR_NAME } from './transfer.js';
+import { type GoCacheStore, type PlanEntry, registryOutput } from './transfer.js';
+import { TAR_NAME } from './scripts.js';
 import { deleteSuperseded, type GitHubApi } from './ghaentries.js';
 import { formatBytes } from '../report/outputs.js';
 

@@ -21,11 +21,9 @@ import { shellQuote } from '../dockerfile/shell.js';
 import { args, type BuildxCommand } from '../buildx/command.js';
 import { type MergedVertex, parseStepName, stepPlatform } from '../build/rawjson.js';
 import { type CacheMount, type GoCacheKind } from '../dockerfile/gomounts.js';
+import { ageRestored, saveScript, TAR_NAME } from './scripts.js';
 import type { Candidate, Match } from './keys.js';
 
-export const TAR_NAME: Record<GoCacheKind, string> = { mod: 'gomod.tar', build: 'gobuild.tar' };
-/** Of GOMODCACHE only the downloaded zips and go.mod files are kept; Go re-extracts sources from them without the network. */
-const SAVED_PATHS: Record<GoCacheKind, string> = { mod: 'cache/download', build: '.' };
 export const KIND_LABEL: Record<GoCacheKind, string> = { mod: 'GOMODCACHE', build: 'GOCACHE' };
 
 export interface Restored {
@@ -61,6 +59,9 @@ export interface GoCachePlan {
   /** Build args the helper builds need to address the same mounts (BUILDKIT_CACHE_MOUNT_NS). */
   buildArgs: string[];
   entries: PlanEntry[];
+  /** Seconds the restore took; `skipped` says why it did not run. */
+  restoreSeconds?: number;
+  skipped?: string;
 }
 
 /** Where the restore build mounts a saved copy from: an image ref, or a named build context (a local directory). */
@@ -76,8 +77,10 @@ export function restoreDockerfile(helperImage: string, sources: Source[]): strin
   const cmds: string[] = [];
   for (const s of sources) {
     const src = `/.go-buildx-restore/${s.entry.kind}`;
+    const target = shellQuote(s.entry.mount.target);
     mounts.push(`--mount=${s.entry.mount.options}`, `--mount=type=bind,from=${s.from},target=${src}`);
-    cmds.push(`tar -xf ${src}/${TAR_NAME[s.entry.kind]} -C ${shellQuote(s.entry.mount.target)}`);
+    cmds.push(`tar -xf ${src}/${TAR_NAME[s.entry.kind]} -C ${target}`);
+    if (s.entry.kind === 'build') cmds.push(ageRestored(s.entry.mount.target));
   }
   return [
     `FROM --platform=$BUILDPLATFORM ${helperImage}`,
@@ -88,34 +91,17 @@ export function restoreDockerfile(helperImage: string, sources: Source[]): strin
 }
 
 /**
- * The save Dockerfile for one cache: tar its contents, newest files first when
- * over the cap (the oldest are dropped from a staged copy, never from the
- * mount itself), into a one-layer image.
+ * The save Dockerfile for one cache: tar what is kept (GOCACHE: what this run
+ * used or created; then, over the cap, the newest files first) into a
+ * one-layer image. The mount itself is never changed.
  */
 export function extractDockerfile(helperImage: string, entry: PlanEntry, maxBytes: number): string {
-  const t = shellQuote(entry.mount.target);
-  const p = SAVED_PATHS[entry.kind];
-  const out = `/.go-buildx-out/${TAR_NAME[entry.kind]}`;
-  const script = [
-    'set -e',
-    'mkdir -p /.go-buildx-out',
-    `cd ${t}`,
-    `mkdir -p ${p}`,
-    `total=$(find ${p} -type f -exec stat -c %s {} + | awk '{t+=$1} END {print t+0}')`,
-    `if [ "$total" -gt ${maxBytes} ]; then`,
-    `  mkdir -p /.go-buildx-stage && tar -cf - ${p} | tar -xf - -C /.go-buildx-stage && cd /.go-buildx-stage`,
-    `  find ${p} -type f -exec stat -c '%Y %s %n' {} + | sort -rn | awk -v cap=${maxBytes} '{t+=$2; if (t>cap) {sub(/^[0-9]+ [0-9]+ /,""); print}}' | xargs -r rm -f`,
-    'fi',
-    `kept=$(find ${p} -type f -exec stat -c %s {} + | awk '{t+=$1} END {print t+0}')`,
-    `tar -cf ${out} ${p}`,
-    `echo "go-buildx-stats kind=${entry.kind} total=$total kept=$kept"`,
-  ].join('\n');
   return [
     `FROM --platform=$BUILDPLATFORM ${helperImage} AS extract`,
     'ARG GO_BUILDX_NONCE',
     `RUN --mount=${entry.mount.options} <<'GO_BUILDX_EOF'`,
     `: "$GO_BUILDX_NONCE"`,
-    script,
+    saveScript(entry.kind, entry.mount.target, maxBytes, '/.go-buildx-out', '/tmp'),
     'GO_BUILDX_EOF',
     'FROM scratch',
     `COPY --from=extract /.go-buildx-out/ /`,
@@ -148,10 +134,20 @@ export function registryOutput(refs: string[]): string {
   return `type=image,"name=${refs.join(',')}",push=true,compression=zstd,force-compression=true,oci-mediatypes=true`;
 }
 
-/** "go-buildx-stats kind=build total=123 kept=100" lines from a save build's plain progress. */
-export function parseStats(log: string): { total: number; kept: number } | undefined {
-  const m = /go-buildx-stats kind=\w+ total=(\d+) kept=(\d+)/.exec(log);
-  return m ? { total: Number(m[1]), kept: Number(m[2]) } : undefined;
+/** "go-buildx-stats kind=build total=123 used=110 kept=100" lines from a save build's plain progress. */
+export function parseStats(
+  log: string,
+): { total: number; used?: number; kept: number; actions?: { reused: number; run: number } } | undefined {
+  const m = /go-buildx-stats kind=\w+ total=(\d+)(?: used=(\d+))? kept=(\d+)(?: files=\d+ reused_actions=(\d+) run_actions=(\d+))?/.exec(
+    log,
+  );
+  if (!m) return undefined;
+  return {
+    total: Number(m[1]),
+    kept: Number(m[3]),
+    ...(m[2] !== undefined ? { used: Number(m[2]) } : {}),
+    ...(m[4] !== undefined ? { actions: { reused: Number(m[4]), run: Number(m[5]) } } : {}),
+  };
 }
 
 /**
@@ -267,9 +263,12 @@ export interface SaveReport {
   node?: string;
   saved: boolean;
   refs: string[];
-  /** Bytes in the cache before trimming, and kept after it. */
+  /** Bytes in the cache, of them used or created by this run (GOCACHE), and kept in the saved copy. */
   total?: number;
+  used?: number;
   kept?: number;
+  /** GOCACHE: the build actions this run reused from the restored cache, and those it ran anew. */
+  actions?: { reused: number; run: number };
   /** Compressed bytes stored. */
   stored?: number;
   seconds: number;

@@ -12,12 +12,16 @@ import type { BuildxCommand } from '../buildx/command.js';
 import type { ResolvedBuild } from '../build/resolve.js';
 import { pushTags, tagStaged } from './push.js';
 import { pushEngineImageByDigest } from './registry.js';
+import { settleBackground } from '../tracked.js';
+import { phase } from '../lifecycle.js';
 
 export async function publish(build: ResolvedBuild, buildx: BuildxCommand, digest: string | undefined, tempDir: string): Promise<void> {
   const { output, byDigest, settings } = build;
+  // The size probe's containers use the image; they must be gone before it is untagged.
+  await settleBackground();
   const ref = build.refToTest(digest);
   if (output.kind === 'engine' && byDigest && ref) {
-    const pushed = await core.group(`Push ${byDigest} by digest`, async () => {
+    const pushed = await phase(`Push ${byDigest} by digest`, async () => {
       try {
         return await pushEngineImageByDigest(ref, byDigest, path.join(tempDir, 'push'));
       } finally {
@@ -28,12 +32,12 @@ export async function publish(build: ResolvedBuild, buildx: BuildxCommand, diges
     core.setOutput(Outputs.digest, pushed);
     core.info(`Pushed ${byDigest}@${pushed} by digest, with no tag; pass the digest output to the merge job`);
   } else if (output.kind === 'engine') {
-    await core.group(`Push ${settings.tags.join(', ')}`, () => pushTags(settings.tags, digest));
+    await phase(`Push ${settings.tags.join(', ')}`, () => pushTags(settings.tags, digest));
   } else if (output.kind === 'stage' && settings.pushByDigest) {
     if (!digest) throw new Error('The build reported no digest for the image pushed by digest');
     core.info(`Pushed ${output.repository}@${digest} by digest, with no tag; pass the digest output to the merge job`);
   } else if (output.kind === 'stage') {
     if (!digest || !ref) throw new Error('The build reported no digest for the staged image, so it cannot be tagged');
-    await core.group(`Tag ${settings.tags.join(', ')}`, () => tagStaged(buildx, ref, settings.tags, digest));
+    await phase(`Tag ${settings.tags.join(', ')}`, () => tagStaged(buildx, ref, settings.tags, digest));
   }
 }

@@ -28,12 +28,12 @@ export function fallbackTag(digest: string): string {
   return digest.replace(':', '-');
 }
 
-/** The artifact manifest that attaches `blob` (of `artifactType`) to `subject`. */
-export function referrerManifest(
-  subject: Descriptor,
+/** An artifact manifest carrying `blob` (of `artifactType`), attached to `subject` when given. */
+export function artifactManifest(
   artifactType: string,
   blob: Buffer,
   annotations: Record<string, string>,
+  subject?: Descriptor,
 ): { manifest: Buffer; descriptor: Descriptor } {
   const manifest = Buffer.from(
     JSON.stringify({
@@ -42,11 +42,32 @@ export function referrerManifest(
       artifactType,
       config: { mediaType: EMPTY.mediaType, digest: sha256(EMPTY.data), size: EMPTY.data.length },
       layers: [{ mediaType: artifactType, digest: sha256(blob), size: blob.length }],
-      subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+      ...(subject ? { subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size } } : {}),
       annotations,
     }),
   );
   return { manifest, descriptor: { mediaType: OCI_MANIFEST, digest: sha256(manifest), size: manifest.length, artifactType, annotations } };
+}
+
+/** Pushes an artifact's blobs and manifest under `reference` (a tag, or its own digest). */
+export async function pushArtifact(
+  client: RegistryClient,
+  built: { manifest: Buffer; descriptor: Descriptor },
+  blob: Buffer,
+  reference = built.descriptor.digest,
+): Promise<void> {
+  for (const data of [EMPTY.data, blob]) if (!(await client.hasBlob(sha256(data)))) await client.putBlob(sha256(data), data);
+  await client.putManifest(reference, OCI_MANIFEST, built.manifest);
+}
+
+/** The one layer of an artifact manifest; undefined when `reference` does not exist or is no such artifact. */
+export async function readArtifact(client: RegistryClient, reference: string, artifactType: string): Promise<Buffer | undefined> {
+  const raw = await client.manifestRaw(reference);
+  if (!raw) return undefined;
+  const m = JSON.parse(raw.body.toString('utf8')) as { artifactType?: string; layers?: Descriptor[] };
+  const layer = m.layers?.[0];
+  if (m.artifactType !== artifactType || !layer) return undefined;
+  return client.blob(layer.digest);
 }
 
 /** The fallback index with `added` listed once (an existing index's other entries kept). */
@@ -65,14 +86,13 @@ export async function attachReferrer(
 ): Promise<string> {
   const subject = await client.manifestRaw(subjectDigest);
   if (!subject) throw new Error(`${subjectDigest} is not in the registry`);
-  const { manifest, descriptor } = referrerManifest(
-    { mediaType: subject.mediaType, digest: subjectDigest, size: subject.body.length },
-    artifactType,
-    blob,
-    annotations,
-  );
-  for (const data of [EMPTY.data, blob]) if (!(await client.hasBlob(sha256(data)))) await client.putBlob(sha256(data), data);
-  await client.putManifest(descriptor.digest, OCI_MANIFEST, manifest);
+  const built = artifactManifest(artifactType, blob, annotations, {
+    mediaType: subject.mediaType,
+    digest: subjectDigest,
+    size: subject.body.length,
+  });
+  const { descriptor } = built;
+  await pushArtifact(client, built, blob);
   if (!(await client.hasReferrersApi(subjectDigest))) {
     const tag = fallbackTag(subjectDigest);
     const current = await client.manifestRaw(tag);

@@ -200,6 +200,12 @@ export class RegistryClient {
     return res.ok;
   }
 
+  async blob(digest: string): Promise<Buffer> {
+    const res = await this.request('GET', this.url(`blobs/${digest}`));
+    if (!res.ok) throw new Error(`reading blob ${digest} of ${this.reg.host}/${this.reg.path} failed: ${res.status}`);
+    return Buffer.from(await res.arrayBuffer());
+  }
+
   async putBlob(digest: string, data: Buffer): Promise<void> {
     const start = await this.request('POST', this.url('blobs/uploads/'));
     if (start.status !== 202) throw new Error(`starting the upload of ${digest} failed: ${start.status} ${await start.text()}`);

@@ -10,6 +10,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { run } from '../exec.js';
+import { inBackground, noteContainer } from '../tracked.js';
+import { unpackedSize } from './unpacked.js';
 import * as core from '@actions/core';
 import { OWNER_LABEL, RUN_LABEL } from '../constants.js';
 import type { OutputMode } from '../build/args.js';
@@ -111,6 +113,7 @@ export function parseContainerSize(text: string): number | null {
 /** The size the engine reports for a platform's unpacked image, or null when it cannot tell. */
 export async function engineUncompressedSize(ref: string, platform: string, runKey: string): Promise<number | null> {
   const labels = ['--label', `${OWNER_LABEL}=size-probe`, '--label', `${RUN_LABEL}=${runKey}`];
+  noteContainer();
   const created = await run('docker', ['create', '--pull', 'never', '--platform', platform, ...labels, ref], { allowFailure: true });
   if (created.exitCode !== 0) return null;
   const id = created.stdout.trim();
@@ -120,7 +123,8 @@ export async function engineUncompressedSize(ref: string, platform: string, runK
     });
     return res.exitCode === 0 ? parseContainerSize(res.stdout) : null;
   } finally {
-    await run('docker', ['rm', '-f', id], { allowFailure: true });
+    // Removing a container takes longer than creating it; the gates go on meanwhile (see background.ts).
+    inBackground(run('docker', ['rm', '-f', id], { allowFailure: true }));
   }
 }
 
@@ -148,13 +152,31 @@ export async function manifestsFromTar(tarPath: string, workDir: string, fallbac
   );
 }
 
-/** Manifests of an image in the engine, through `docker save` (no registry, no credentials). */
-export async function manifestsFromEngine(ref: string, workDir: string, fallbackPlatform?: string): Promise<PlatformManifest[]> {
+/**
+ * Manifests of an image in the engine, through `docker save` (no registry, no credentials), and each
+ * platform's unpacked size from the layers in the same tarball (null where they cannot be read).
+ */
+export async function manifestsFromEngine(
+  ref: string,
+  workDir: string,
+  fallbackPlatform?: string,
+): Promise<{ manifests: PlatformManifest[]; unpacked: Record<string, number | null> }> {
   fs.mkdirSync(workDir, { recursive: true });
   const tar = path.join(workDir, 'image.tar');
   await run('docker', ['save', '-o', tar, ref]);
   try {
-    return await manifestsFromTar(tar, path.join(workDir, 'layout'), fallbackPlatform);
+    const layout = path.join(workDir, 'layout');
+    const manifests = await manifestsFromTar(tar, layout, fallbackPlatform);
+    const layers = [...new Set(manifests.flatMap((m) => m.manifest.layers.map((l) => `blobs/${l.digest.replace(':', '/')}`)))];
+    const unpacked: Record<string, number | null> = {};
+    try {
+      if (layers.length > 0) await run('tar', ['-xf', tar, '-C', layout, ...layers]);
+      for (const m of manifests)
+        unpacked[m.platform] = await unpackedSize(m.manifest.layers.map((l) => path.join(layout, 'blobs', ...l.digest.split(':'))));
+    } catch (err) {
+      core.debug(`unpacked sizes from the layers: ${(err as Error).message}`);
+    }
+    return { manifests, unpacked };
   } finally {
     fs.rmSync(tar, { force: true });
   }
@@ -203,15 +225,21 @@ export async function measureSizes(
     core.info('Image sizes are not measured: the image went where the outputs input says');
     return undefined;
   }
+  let unpacked: Record<string, number | null> = {};
   if (output.kind === 'oci') manifests = await manifestsFromTar(output.dest, path.join(tempDir, 'sizes'), single);
   else if (!ref) {
     core.warning('No tag and no digest from the build: image sizes are not reported');
     return undefined;
-  } else if (output.kind === 'engine') manifests = await manifestsFromEngine(ref, path.join(tempDir, 'sizes'), single);
+  } else if (output.kind === 'engine') ({ manifests, unpacked } = await manifestsFromEngine(ref, path.join(tempDir, 'sizes'), single));
   else manifests = await manifestsFromRegistry(buildx, digest && !ref.includes('@') ? `${repositoryOf(ref)}@${digest}` : ref, single);
   const uncompressed: Record<string, number | null> = {};
-  for (const pm of manifests) {
-    uncompressed[pm.platform] = output.kind === 'engine' && ref ? await engineUncompressedSize(ref, pm.platform, runKey) : null;
-  }
+  await Promise.all(
+    manifests.map(async (pm) => {
+      // Layers this Node cannot read (zstd before Node 22.15): the engine's own figure, from a created container.
+      const fromLayers = unpacked[pm.platform];
+      uncompressed[pm.platform] =
+        fromLayers ?? (output.kind === 'engine' && ref ? await engineUncompressedSize(ref, pm.platform, runKey) : null);
+    }),
+  );
   return { sizes: summarize(manifests, uncompressed), manifests };
 }

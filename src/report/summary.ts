@@ -6,9 +6,11 @@ import * as core from '@actions/core';
 import type { CacheStats, MergedVertex } from '../build/rawjson.js';
 import { durationSeconds, formatRate, parseStepName, stepPlatform } from '../build/rawjson.js';
 import type { SmokeReport } from '../smoke/test.js';
-import { type ImageSizes, manifestsFromRegistry, type PlatformManifest, summarize } from './sizes.js';
-import type { BuildxCommand } from '../buildx/command.js';
+import { type ImageSizes, type OciIndex, type OciManifest, type PlatformManifest, platformManifests, summarize } from './sizes.js';
+import { splitRef } from '../ref.js';
+import { registryClient } from '../publish/registry.js';
 import { formatBytes } from './outputs.js';
+import type { GoCacheStats } from '../cache/stats.js';
 
 export interface SummaryData {
   platforms: string[];
@@ -23,6 +25,8 @@ export interface SummaryData {
   buildSeconds: number;
   /** A builder of several nodes: which node built each platform. */
   nodes?: { platform: string; node: string }[];
+  /** What the Go caches did: go build against cold, and what carrying them cost. */
+  goCache?: GoCacheStats;
 }
 
 interface PlatformBuild {
@@ -138,7 +142,28 @@ export function summaryMarkdown(d: SummaryData): string {
     '</table>',
   ].join('\n');
   const chart = mermaidTimeline(d.vertices ?? []);
-  return ['### go-buildx-action', head.join('  \n'), table, ...(chart ? [`\`\`\`mermaid\n${chart}\n\`\`\``] : []), ''].join('\n\n');
+  const go = d.goCache ? goCacheLines(d.goCache) : undefined;
+  return [
+    '### go-buildx-action',
+    head.join('  \n'),
+    table,
+    ...(go ? [go] : []),
+    ...(chart ? [`\`\`\`mermaid\n${chart}\n\`\`\``] : []),
+    '',
+  ].join('\n\n');
+}
+
+/** The Go caches' line: what was restored, and per platform go build against its cold time. */
+export function goCacheLines(g: GoCacheStats): string {
+  const restore = g.restore.skipped
+    ? `not restored (${g.restore.skipped}: every step that mounts them came from the layer cache)`
+    : `restored ${formatBytes(g.restore.bytes)} in ${g.restore.seconds.toFixed(1)} s`;
+  const per = Object.entries(g.platforms).map(([p, x]) =>
+    x.goBuildSeconds === null
+      ? `${p}: go build from the layer cache`
+      : `${p}: go build ${x.goBuildSeconds.toFixed(1)} s${x.coldSeconds !== null ? ` (cold ${x.coldSeconds.toFixed(1)} s, saved ${(x.savedSeconds ?? 0).toFixed(1)} s)` : ''}`,
+  );
+  return [`Go caches: ${restore}`, ...per].join('  \n');
 }
 
 export async function writeSummary(d: SummaryData): Promise<void> {
@@ -167,22 +192,37 @@ export async function writeMergeSummary(d: {
 }
 
 /** The job summary of a build; a failure here is only a warning. */
-export async function summarySafely(d: Omit<SummaryData, 'previous'> & { push: boolean }, buildx: BuildxCommand): Promise<void> {
+export async function summarySafely(
+  d: Omit<SummaryData, 'previous'> & { push: boolean },
+  previous: Promise<ImageSizes | undefined> | undefined,
+): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return;
   try {
-    const previous = d.push && d.tags[0] ? await previousSizes(buildx, d.tags[0]) : undefined;
-    await writeSummary({ ...d, previous });
+    await writeSummary({ ...d, previous: await previous });
   } catch (err) {
     core.warning(`Could not write the job summary: ${(err as Error).message}`);
   }
 }
 
-/** Sizes of what the tag points at in the registry now, before this run pushes; undefined when there is nothing. */
-async function previousSizes(buildx: BuildxCommand, tag: string): Promise<ImageSizes | undefined> {
-  try {
-    return summarize(await manifestsFromRegistry(buildx, tag), {});
-  } catch (err) {
-    core.debug(`no previous image at ${tag}: ${(err as Error).message}`);
-    return undefined;
-  }
+/** A tag's platform manifests through the registry API (no process to start, unlike imagetools). */
+async function registryManifests(tag: string): Promise<PlatformManifest[]> {
+  const { repository, tag: reference } = splitRef(tag);
+  const client = await registryClient(repository, 'pull');
+  const get = async (r: string) => (await client.manifest(r)) as unknown as OciIndex | OciManifest;
+  return platformManifests(await get(reference ?? 'latest'), get);
+}
+
+/**
+ * Sizes of what the first tag points at in the registry now, before this run pushes; undefined when there
+ * is nothing (or no push, or no summary). Started early, so that it overlaps the sizes and the smoke test.
+ */
+export function previousSizes(push: boolean, tags: string[]): Promise<ImageSizes | undefined> | undefined {
+  if (!process.env.GITHUB_STEP_SUMMARY || !push || !tags[0]) return undefined;
+  return registryManifests(tags[0]).then(
+    (m) => summarize(m, {}),
+    (err: Error) => {
+      core.debug(`no previous image at ${tags[0]}: ${err.message}`);
+      return undefined;
+    },
+  );
 }

@@ -1,9 +1,11 @@
 // Runs one platform's container and probes it until it is healthy, it fails,
 // or smoke-timeout runs out. The container is always removed.
+import * as net from 'node:net';
 import * as core from '@actions/core';
 import { failureTail, run } from '../exec.js';
 import { OWNER_LABEL, RUN_LABEL } from '../constants.js';
 import type { SmokeSettings } from '../settings/types.js';
+import { inBackground, noteContainer } from '../tracked.js';
 import { describeProbe, parsePortOutput, type Probe, statusMatches } from './probe.js';
 
 export interface PlatformSmoke {
@@ -49,7 +51,7 @@ export function runArgs({ ref, platform, probe, settings: s, runKey, pull }: Smo
     `${RUN_LABEL}=${runKey}`,
   ];
   // Loopback only, on a port the engine picks, so parallel jobs never collide.
-  if (probe.kind === 'http') argv.push('--publish', `127.0.0.1::${probe.port}`);
+  if (probe.kind === 'http' || probe.kind === 'tcp') argv.push('--publish', `127.0.0.1::${probe.port}`);
   for (const e of s.env) argv.push('--env', e);
   argv.push(ref, ...s.args);
   return argv;
@@ -83,6 +85,44 @@ async function httpAttempt(url: string, probe: Extract<Probe, { kind: 'http' }>,
   }
 }
 
+/**
+ * How long a connection must stay open to count. Docker's userland proxy (and rootlesskit's port driver)
+ * accept on the published port whatever the container does, then close at once when nothing listens behind.
+ */
+const PROXY_HOLD_MS = 50;
+
+/**
+ * A refused TCP connect costs nothing, and a server comes up within tens of milliseconds of its process:
+ * the TCP probe polls at most every 50 ms rather than every smoke-interval.
+ */
+export function pollInterval(probe: Probe, intervalMs: number): number {
+  return probe.kind === 'tcp' ? Math.min(intervalMs, 50) : intervalMs;
+}
+
+/** A TCP connect to the published port that is still open (or has sent data) PROXY_HOLD_MS later. */
+export function tcpAttempt(host: string, port: number, timeoutMs: number): Promise<Attempt> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host, port });
+    let timer: NodeJS.Timeout | undefined;
+    const done = (a: Attempt) => {
+      clearTimeout(timer);
+      sock.removeAllListeners();
+      sock.on('error', () => undefined);
+      sock.destroy();
+      resolve(a);
+    };
+    timer = setTimeout(() => done({ ok: false, detail: 'no answer (connect timed out)' }), Math.max(100, timeoutMs));
+    sock.once('error', (e: NodeJS.ErrnoException) => done({ ok: false, detail: `no answer (${e.code ?? e.message})` }));
+    sock.once('connect', () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => done({ ok: true, detail: `port ${port} accepts connections` }), PROXY_HOLD_MS);
+      sock.once('data', () => done({ ok: true, detail: `port ${port} accepts connections and speaks first` }));
+      sock.once('end', () => done({ ok: false, detail: 'connection closed at once (nothing listens in the container yet)' }));
+      sock.once('close', () => done({ ok: false, detail: 'connection closed at once (nothing listens in the container yet)' }));
+    });
+  });
+}
+
 async function execAttempt(id: string, argv: string[]): Promise<Attempt> {
   const res = await run('docker', ['exec', id, ...argv], { allowFailure: true });
   const out = failureTail(res, 2);
@@ -91,10 +131,43 @@ async function execAttempt(id: string, argv: string[]): Promise<Attempt> {
     : { ok: false, detail: `exit code ${res.exitCode}${out ? `: ${out}` : ''}` };
 }
 
+/** What `docker port` says the probe's port is published at, or why it is not (the container may have exited). */
+async function publishedAt(id: string, port: number): Promise<{ host: string; port: number } | Attempt> {
+  const res = await run('docker', ['port', id, `${port}/tcp`], { allowFailure: true });
+  const addr = parsePortOutput(res.stdout, port);
+  if (addr) return addr;
+  // An exited container has no published ports: report the exit, not the port.
+  const now = await containerState(id);
+  return now.running
+    ? { ok: false, detail: `port ${port} was not published (${(res.stderr || res.stdout).trim()})` }
+    : { ok: false, detail: `the container exited with code ${now.exitCode} (${now.status})` };
+}
+
+/** One attempt of a probe that is not `alive`; `final` ends the attempts early (no published port). */
+async function attemptOnce(
+  id: string,
+  probe: Exclude<Probe, { kind: 'alive' }>,
+  addr: { current?: { host: string; port: number } },
+  timeoutMs: number,
+): Promise<Attempt & { final?: boolean }> {
+  if (probe.kind === 'cmd' || probe.kind === 'healthcheck') return execAttempt(id, probe.argv);
+  if (!addr.current) {
+    const found = await publishedAt(id, probe.port);
+    if ('ok' in found) return { ...found, final: true };
+    addr.current = found;
+    const target = probe.kind === 'http' ? `http://${found.host}:${found.port}${probe.path}` : `tcp ${found.host}:${found.port}`;
+    core.debug(`smoke ${id.slice(0, 12)}: probing ${target}`);
+  }
+  const { host, port } = addr.current;
+  if (probe.kind === 'tcp') return tcpAttempt(host, port, timeoutMs);
+  return httpAttempt(`http://${host}:${port}${probe.path}`, probe, timeoutMs);
+}
+
 export async function smokePlatform(sr: SmokeRun): Promise<PlatformSmoke> {
   const { platform, probe, settings: s } = sr;
   const result: PlatformSmoke = { platform, passed: false, probe: describeProbe(probe), attempts: 0, ms: null, elapsedMs: 0 };
   const begun = Date.now();
+  noteContainer();
   const started = await run('docker', runArgs(sr), { allowFailure: true });
   if (started.exitCode !== 0) {
     result.detail = `the container did not start: ${(started.stderr || started.stdout).trim()}`;
@@ -105,8 +178,8 @@ export async function smokePlatform(sr: SmokeRun): Promise<PlatformSmoke> {
   const t0 = Date.now();
   const deadline = t0 + s.timeoutMs;
   try {
-    let url: string | undefined;
-    let last: Attempt = { ok: false, detail: 'no attempt finished before the timeout' };
+    const addr: { current?: { host: string; port: number } } = {};
+    let last: Attempt & { final?: boolean } = { ok: false, detail: 'no attempt finished before the timeout' };
     for (;;) {
       const state = await containerState(id);
       if (!state.running) {
@@ -121,32 +194,22 @@ export async function smokePlatform(sr: SmokeRun): Promise<PlatformSmoke> {
         }
       } else {
         result.attempts++;
-        if (probe.kind === 'http') {
-          if (!url) {
-            const port = await run('docker', ['port', id, `${probe.port}/tcp`], { allowFailure: true });
-            const addr = parsePortOutput(port.stdout, probe.port);
-            if (!addr) {
-              // An exited container has no published ports: report the exit, not the port.
-              const now = await containerState(id);
-              last = now.running
-                ? { ok: false, detail: `port ${probe.port} was not published (${(port.stderr || port.stdout).trim()})` }
-                : { ok: false, detail: `the container exited with code ${now.exitCode} (${now.status})` };
-              break;
-            }
-            url = `http://${addr.host}:${addr.port}${probe.path}`;
-            core.debug(`smoke ${platform}: probing ${url}`);
-          }
-          last = await httpAttempt(url, probe, Math.min(2000, deadline - Date.now()));
-        } else {
-          last = await execAttempt(id, probe.argv);
-        }
-        if (last.ok) break;
+        last = await attemptOnce(id, probe, addr, Math.min(2000, deadline - Date.now()));
+        if (last.ok || last.final) break;
       }
-      if (Date.now() + s.intervalMs > deadline) {
+      const wait = pollInterval(probe, s.intervalMs);
+      if (Date.now() + wait > deadline) {
         last = { ok: false, detail: `timed out after ${(s.timeoutMs / 1000).toFixed(1)}s; last attempt: ${last.detail}` };
         break;
       }
-      await sleep(s.intervalMs);
+      await sleep(wait);
+    }
+    if (last.ok && probe.kind === 'tcp') {
+      // The connection was held open PROXY_HOLD_MS already: that counts toward the settle time.
+      await sleep(Math.max(0, probe.settleMs - PROXY_HOLD_MS));
+      const now = await containerState(id);
+      if (!now.running)
+        last = { ok: false, detail: `port ${probe.port} accepted a connection, then the container exited with code ${now.exitCode}` };
     }
     result.passed = last.ok;
     if (last.ok) result.ms = Date.now() - t0;
@@ -158,7 +221,8 @@ export async function smokePlatform(sr: SmokeRun): Promise<PlatformSmoke> {
     result.elapsedMs = Date.now() - begun;
     return result;
   } finally {
-    await run('docker', ['rm', '--force', '--volumes', id], { allowFailure: true });
+    // The verdict is in; removing the container need not hold up the next phase (see tracked.ts).
+    inBackground(run('docker', ['rm', '--force', '--volumes', id], { allowFailure: true }));
   }
 }
 

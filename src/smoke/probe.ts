@@ -1,7 +1,7 @@
 // Which probe a platform's container gets, decided from the settings and the
 // image's own config. The first that applies wins: HTTP (health-path), a
-// command (health-cmd), the image's HEALTHCHECK, then "stays up for
-// smoke-grace".
+// command (health-cmd), the image's HEALTHCHECK, a TCP connect to the port the
+// image EXPOSEs (or health-port), then "stays up for smoke-grace".
 import type { SmokeSettings, StatusRange } from '../settings/types.js';
 
 export interface ImageConfig {
@@ -15,7 +15,14 @@ export type Probe =
   | { kind: 'http'; path: string; port: number; status: StatusRange[]; body?: string }
   | { kind: 'cmd'; argv: string[] }
   | { kind: 'healthcheck'; argv: string[] }
+  | { kind: 'tcp'; port: number; settleMs: number }
   | { kind: 'alive'; graceMs: number };
+
+/**
+ * After a TCP probe connects, the container must still run this much later: a server that accepts and
+ * then crashes (a panic in the first request's setup, a failed migration) fails instead of passing.
+ */
+export const TCP_SETTLE_MS = 200;
 
 /** The Config of the first image in `docker image inspect` output. */
 export function parseImageConfig(inspectJson: string): ImageConfig {
@@ -62,6 +69,9 @@ export function chooseProbe(s: SmokeSettings, config: ImageConfig | undefined): 
   if (s.healthCmd) return { kind: 'cmd', argv: commandArgv(s.healthCmd) };
   const hc = config?.healthcheck ? healthcheckArgv(config.healthcheck) : undefined;
   if (hc) return { kind: 'healthcheck', argv: hc };
+  // A listening port says more than "still running after smoke-grace", and sooner.
+  const port = s.healthPort ?? [...(config?.exposedPorts ?? [])].sort((a, b) => a - b)[0];
+  if (port !== undefined) return { kind: 'tcp', port, settleMs: TCP_SETTLE_MS };
   return { kind: 'alive', graceMs: s.graceMs };
 }
 
@@ -73,6 +83,8 @@ export function describeProbe(p: Probe): string {
       return `health-cmd ${JSON.stringify(p.argv)}`;
     case 'healthcheck':
       return `HEALTHCHECK ${JSON.stringify(p.argv)}`;
+    case 'tcp':
+      return `tcp connect to port ${p.port}, still running ${p.settleMs} ms after it accepted`;
     case 'alive':
       return `stays up for ${p.graceMs / 1000}s`;
   }

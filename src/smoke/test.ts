@@ -11,6 +11,7 @@ import { Inputs, Outputs } from '../constants.js';
 import { chooseProbe, describeProbe, type ImageConfig, parseImageConfig } from './probe.js';
 import { type PlatformSmoke, smokePlatform } from './container.js';
 import { printUntrusted } from '../untrusted.js';
+import { settleBackground } from '../tracked.js';
 
 export interface SmokeReport {
   passed: boolean;
@@ -24,10 +25,12 @@ export class SmokeError extends Error {
   }
 }
 
-async function imageConfig(ref: string, pull: 'never' | 'missing'): Promise<ImageConfig | undefined> {
+/** The image's config and id, from one `docker image inspect`. */
+async function imageConfig(ref: string, pull: 'never' | 'missing'): Promise<{ config?: ImageConfig; id?: string }> {
   if (pull === 'missing') await run('docker', ['pull', '--quiet', ref], { allowFailure: true });
   const res = await run('docker', ['image', 'inspect', ref], { allowFailure: true });
-  return res.exitCode === 0 ? parseImageConfig(res.stdout) : undefined;
+  if (res.exitCode !== 0) return {};
+  return { config: parseImageConfig(res.stdout), id: (JSON.parse(res.stdout) as { Id?: string }[])[0]?.Id };
 }
 
 export function resultJson(r: SmokeReport): string {
@@ -57,10 +60,9 @@ export async function smokeTest(
   unemulated: string[],
 ): Promise<SmokeReport> {
   const platforms = s.platforms;
-  const config = await imageConfig(ref, pull);
+  const { config, id } = await imageConfig(ref, pull);
   const probe = chooseProbe(s, config);
-  const id = await run('docker', ['image', 'inspect', '--format', '{{.Id}}', ref], { allowFailure: true });
-  core.info(`Testing ${ref} (image ${id.stdout.trim() || 'unknown'}) with probe: ${describeProbe(probe)}`);
+  core.info(`Testing ${ref} (image ${id ?? 'unknown'}) with probe: ${describeProbe(probe)}`);
   const results: Record<string, PlatformSmoke> = {};
 
   const runnable: string[] = [];
@@ -133,6 +135,8 @@ export async function runSmoke(
     try {
       report = await smokeTest(ref, s, runKey, 'missing', unemulated);
     } finally {
+      // Its containers must be gone before the image can go.
+      await settleBackground();
       await run('docker', ['image', 'rm', ref], { allowFailure: true });
     }
   }

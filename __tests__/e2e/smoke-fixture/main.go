@@ -1,5 +1,5 @@
 // A service that misbehaves on purpose, for the smoke-test e2e tests.
-// The behaviour is stamped at build time: -X main.mode=ok|500|exit|silent.
+// The behaviour is stamped at build time: -X main.mode=ok|500|exit|silent|late.
 package main
 
 import (
@@ -22,6 +22,14 @@ func main() {
 		for {
 			time.Sleep(time.Hour)
 		}
+	}
+	if mode == "late" {
+		// Listens, then dies shortly after: a panic in setup that runs after the listener is up.
+		go func() {
+			time.Sleep(50 * time.Millisecond)
+			fmt.Println("panic: migrations failed after the listener was up")
+			os.Exit(4)
+		}()
 	}
 	http.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		if mode == "500" {

@@ -1,0 +1,71 @@
+// The build fingerprint: what decides whether a step runs again, as the runner sees it.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { contextFiles, dockerignoreText, type FingerprintInputs, fingerprintOf, ignorePatterns } from '../../src/cache/fingerprint.js';
+
+function context(files: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-fp-'));
+  for (const [f, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+    fs.writeFileSync(path.join(dir, f), text);
+  }
+  return dir;
+}
+
+describe('build fingerprint', () => {
+  const base: FingerprintInputs = {
+    dockerfile: 'FROM scratch\n',
+    buildArgs: ['A=1'],
+    platforms: ['linux/amd64', 'linux/arm64'],
+    buildContexts: [],
+    files: { 'a.go': 'x', 'b.go': 'y' },
+  };
+
+  it('does not depend on the order of platforms or files; does on everything else', () => {
+    const fp = fingerprintOf(base);
+    expect(fingerprintOf({ ...base, platforms: ['linux/arm64', 'linux/amd64'], files: { 'b.go': 'y', 'a.go': 'x' } })).toBe(fp);
+    for (const other of <Partial<FingerprintInputs>[]>[
+      { dockerfile: 'FROM scratch\nUSER 1\n' },
+      { buildArgs: ['A=2'] },
+      { target: 'test' },
+      { platforms: ['linux/amd64'] },
+      { buildContexts: ['x=docker-image://alpine'] },
+      { files: { 'a.go': 'x', 'b.go': 'z' } },
+      { files: { 'a.go': 'x' } },
+    ]) {
+      expect(fingerprintOf({ ...base, ...other }), JSON.stringify(other)).not.toBe(fp);
+    }
+  });
+
+  it('hashes what .dockerignore keeps, with its exceptions, as the Docker CLI reads it', () => {
+    const dir = context({
+      'main.go': 'package main',
+      'go.mod': 'module x',
+      'docs/a.md': 'a',
+      'docs/keep.md': 'k',
+      '.git/HEAD': 'ref',
+      'bin/app': 'elf',
+      '.dockerignore': '# build output\n.git\nbin\ndocs\n!docs/keep.md\n\n',
+    });
+    const patterns = ignorePatterns(dockerignoreText(dir, path.join(dir, 'Dockerfile')));
+    expect(patterns).toEqual(['.git', 'bin', 'docs', '!docs/keep.md']);
+    expect(Object.keys(contextFiles(dir, patterns)).sort()).toEqual(['.dockerignore', 'docs/keep.md', 'go.mod', 'main.go']);
+    // Changing an ignored file changes nothing; changing a kept one does.
+    const before = contextFiles(dir, patterns);
+    fs.writeFileSync(path.join(dir, 'bin/app'), 'elf2');
+    expect(contextFiles(dir, patterns)).toEqual(before);
+    fs.writeFileSync(path.join(dir, 'main.go'), 'package main // changed');
+    expect(contextFiles(dir, patterns)['main.go']).not.toBe(before['main.go']);
+    // The executable bit is part of what a COPY brings.
+    fs.chmodSync(path.join(dir, 'go.mod'), 0o755);
+    expect(contextFiles(dir, patterns)['go.mod']).not.toBe(before['go.mod']);
+  });
+
+  it("<Dockerfile>.dockerignore wins over the context's .dockerignore, as BuildKit reads them", () => {
+    const dir = context({ '.dockerignore': 'a\n', 'build/Dockerfile.dockerignore': 'b\n' });
+    expect(dockerignoreText(dir, path.join(dir, 'build/Dockerfile'))).toBe('b\n');
+    expect(dockerignoreText(dir, path.join(dir, 'Dockerfile'))).toBe('a\n');
+  });
+});

@@ -1,0 +1,49 @@
+// The fingerprint marker stored next to a layer cache ref: a small artifact
+// under the tag `<layer cache tag>-fp` that says which fingerprint the ref was
+// exported with, and which digest the ref had then. Reading it costs two
+// small registry requests per candidate ref, no layer.
+import * as core from '@actions/core';
+import { splitRef } from '../ref.js';
+import { registryClient } from '../publish/registry.js';
+import { artifactManifest, pushArtifact, readArtifact } from '../publish/referrer.js';
+
+const MARKER_TYPE = 'application/vnd.go-buildx-action.fingerprint.v1+json';
+
+export interface MarkerRecord {
+  fingerprint: string;
+  /** The digest of the layer cache manifest the fingerprint was exported with. */
+  cache: string;
+}
+
+/** The marker's tag beside a layer cache ref. */
+export function markerRef(layerRef: string): string {
+  return `${layerRef}-fp`;
+}
+
+/** Whether `layerRef` still holds the layer cache that `fingerprint` was exported to. */
+export async function markerMatches(layerRef: string, fingerprint: string): Promise<{ match: boolean; why: string }> {
+  const { repository, tag } = splitRef(layerRef);
+  const client = await registryClient(repository, 'pull');
+  const [current, blob] = await Promise.all([
+    client.manifestDigest(tag ?? 'latest'),
+    readArtifact(client, splitRef(markerRef(layerRef)).tag ?? '', MARKER_TYPE),
+  ]);
+  if (!current) return { match: false, why: `${layerRef} does not exist` };
+  if (!blob) return { match: false, why: `${layerRef} has no fingerprint` };
+  const record = JSON.parse(blob.toString('utf8')) as MarkerRecord;
+  if (record.fingerprint !== fingerprint) return { match: false, why: `${layerRef} was written by other inputs` };
+  if (record.cache !== current) return { match: false, why: `${layerRef} was rewritten since its fingerprint was stored` };
+  return { match: true, why: `${layerRef} was exported with these inputs` };
+}
+
+/** After an export: records the fingerprint with the digest the ref has now. */
+export async function writeMarker(layerRef: string, fingerprint: string): Promise<void> {
+  const { repository, tag } = splitRef(layerRef);
+  const client = await registryClient(repository);
+  const cache = await client.manifestDigest(tag ?? 'latest');
+  if (!cache) throw new Error(`${layerRef} is not in the registry after the export`);
+  const blob = Buffer.from(JSON.stringify({ fingerprint, cache } satisfies MarkerRecord));
+  const built = artifactManifest(MARKER_TYPE, blob, { 'org.opencontainers.image.title': 'go-buildx-action fingerprint' });
+  await pushArtifact(client, built, blob, splitRef(markerRef(layerRef)).tag);
+  core.debug(`fingerprint ${fingerprint} stored at ${markerRef(layerRef)} for ${cache}`);
+}
