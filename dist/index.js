@@ -47770,9 +47770,8 @@ function parseSigning(read, mask) {
     const attestSmoke = parseBool(read, Inputs.attestSmoke, false);
     const cosignDownloadUrl = parseDownloadUrl(read, Inputs.cosignDownloadUrl, DEFAULT_COSIGN_DOWNLOAD_URL, 'v<version>/cosign-linux-<arch> and v<version>/cosign_checksums.txt');
     const attestProvenance = parseBool(read, Inputs.attestProvenance, false);
+    // Already masked by parseGitHubApi, which parseSettings runs first.
     const githubToken = read(Inputs.githubToken).trim() || undefined;
-    if (githubToken)
-        maskValue(mask, githubToken);
     if (attestProvenance && !githubToken) {
         throw new InputError(Inputs.githubToken, '', 'is empty, and attest-provenance stores the attestation through the GitHub API with it', '${{ github.token }} (the default) with permissions: attestations: write');
     }
@@ -47871,9 +47870,12 @@ function githubApiFromInputs(env = process.env) {
 }
 function parseGitHubApi(read, env, mask) {
     const token = read(Inputs.githubToken).trim();
-    if (token === '' || !env.GITHUB_REPOSITORY)
+    if (token === '')
         return undefined;
+    // Masked here, before anything else reads it (parseSigning does too, for attest-provenance).
     mask(token);
+    if (!env.GITHUB_REPOSITORY)
+        return undefined;
     return { url: env.GITHUB_API_URL || 'https://api.github.com', repository: env.GITHUB_REPOSITORY, token };
 }
 function parseSettings(read, env = process.env, mask = () => undefined) {
@@ -50052,6 +50054,13 @@ async function indexAndImages(repository, digest) {
     const children = (doc.manifests ?? []).filter((m) => !isAttestation(m));
     return [digest, ...children.map((m) => m.digest)];
 }
+/** A tag's platform manifests through the registry API (no process to start, unlike imagetools). */
+async function registryManifests(tag) {
+    const { repository, tag: reference } = splitRef(tag);
+    const client = await registryClient(repository, 'pull');
+    const get = async (r) => (await client.manifest(r));
+    return platformManifests(await get(reference ?? 'latest'), get);
+}
 /** Uploads the engine's image `ref` to `repository` by digest; returns the root digest. */
 async function pushEngineImageByDigest(ref, repository, workDir) {
     external_node_fs_.mkdirSync(workDir, { recursive: true });
@@ -51686,12 +51695,14 @@ function artifactManifest(artifactType, blob, annotations, subject) {
     }));
     return { manifest, descriptor: { mediaType: OCI_MANIFEST, digest: sha256(manifest), size: manifest.length, artifactType, annotations } };
 }
-/** Pushes an artifact's blobs and manifest under `reference` (a tag, or its own digest). */
-async function pushArtifact(client, built, blob, reference = built.descriptor.digest) {
+/** Pushes `blob` as an artifact (attached to `o.subject`), under `o.tag` or its own digest; returns its descriptor. */
+async function pushArtifact(client, artifactType, blob, annotations, o = {}) {
+    const { manifest, descriptor } = artifactManifest(artifactType, blob, annotations, o.subject);
     for (const data of [EMPTY.data, blob])
         if (!(await client.hasBlob(sha256(data))))
             await client.putBlob(sha256(data), data);
-    await client.putManifest(reference, OCI_MANIFEST, built.manifest);
+    await client.putManifest(o.tag ?? descriptor.digest, OCI_MANIFEST, manifest);
+    return descriptor;
 }
 /** The one layer of an artifact manifest; undefined when `reference` does not exist or is no such artifact. */
 async function readArtifact(client, reference, artifactType) {
@@ -51714,13 +51725,9 @@ async function attachReferrer(client, subjectDigest, artifactType, blob, annotat
     const subject = await client.manifestRaw(subjectDigest);
     if (!subject)
         throw new Error(`${subjectDigest} is not in the registry`);
-    const built = artifactManifest(artifactType, blob, annotations, {
-        mediaType: subject.mediaType,
-        digest: subjectDigest,
-        size: subject.body.length,
+    const descriptor = await pushArtifact(client, artifactType, blob, annotations, {
+        subject: { mediaType: subject.mediaType, digest: subjectDigest, size: subject.body.length },
     });
-    const { descriptor } = built;
-    await pushArtifact(client, built, blob);
     if (!(await client.hasReferrersApi(subjectDigest))) {
         const tag = fallbackTag(subjectDigest);
         const current = await client.manifestRaw(tag);
@@ -51771,8 +51778,7 @@ async function writeMarker(layerRef, fingerprint) {
     if (!cache)
         throw new Error(`${layerRef} is not in the registry after the export`);
     const blob = Buffer.from(JSON.stringify({ fingerprint, cache }));
-    const built = artifactManifest(MARKER_TYPE, blob, { 'org.opencontainers.image.title': 'go-buildx-action fingerprint' });
-    await pushArtifact(client, built, blob, splitRef(markerRef(layerRef)).tag);
+    await pushArtifact(client, MARKER_TYPE, blob, { 'org.opencontainers.image.title': 'go-buildx-action fingerprint' }, { tag: splitRef(markerRef(layerRef)).tag });
     lib_core/* debug */.Yz(`fingerprint ${fingerprint} stored at ${markerRef(layerRef)} for ${cache}`);
 }
 
@@ -51917,7 +51923,7 @@ async function readHistory(gobuildRef) {
 async function writeHistory(gobuildRef, history) {
     const { repository, tag } = splitRef(statsRef(gobuildRef));
     const blob = Buffer.from(JSON.stringify(history));
-    await pushArtifact(await registryClient(repository), artifactManifest(STATS_TYPE, blob, {}), blob, tag);
+    await pushArtifact(await registryClient(repository), STATS_TYPE, blob, {}, { tag });
     lib_core/* debug */.Yz(`Go cache history at ${statsRef(gobuildRef)}: ${blob.toString('utf8')}`);
 }
 
@@ -52231,7 +52237,6 @@ function enforceBudget(budget, measured, platforms) {
 
 
 
-
 /** Cache hits and busy time per platform; a step with no platform in its label counts for every platform. */
 function perPlatform(vertices, platforms) {
     const out = Object.fromEntries(platforms.map((p) => [p, { hits: 0, steps: 0, seconds: 0 }]));
@@ -52386,13 +52391,6 @@ async function summarySafely(d, previous) {
     catch (err) {
         lib_core/* warning */.$e(`Could not write the job summary: ${err.message}`);
     }
-}
-/** A tag's platform manifests through the registry API (no process to start, unlike imagetools). */
-async function registryManifests(tag) {
-    const { repository, tag: reference } = splitRef(tag);
-    const client = await registryClient(repository, 'pull');
-    const get = async (r) => (await client.manifest(r));
-    return platformManifests(await get(reference ?? 'latest'), get);
 }
 /**
  * Sizes of what the first tag points at in the registry now, before this run pushes; undefined when there

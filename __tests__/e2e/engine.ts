@@ -226,3 +226,15 @@ export async function secretScan(o: {
   }
   return { found, control, cacheControl };
 }
+
+/** Inputs for the smoke fixture built to answer 500 on /healthz: an image that fails its smoke test, so nothing is pushed. */
+export function failingSmokeInputs(repo: string): Record<string, string> {
+  return {
+    tags: `${repo}:1`,
+    push: 'true',
+    platforms: 'linux/amd64',
+    'build-args': 'MODE=500',
+    'health-path': '/healthz',
+    'smoke-timeout': '3s',
+  };
+}

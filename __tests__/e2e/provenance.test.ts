@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAction } from '../../scripts/run-action.mjs';
 import { eventOf } from '../../scripts/runner-events.mjs';
-import { engineUp, occurrences, registryBlob, registryManifest, uniqueRepo, workspace } from './engine.js';
+import { engineUp, failingSmokeInputs, occurrences, registryBlob, registryManifest, uniqueRepo, workspace } from './engine.js';
 import { HOSTS, type StandIn, startStandIn } from './sigstore-standin.js';
 
 /** DSSE's pre-authentication encoding, which is what the signature covers. */
@@ -146,15 +146,7 @@ describe.runIf(engineUp)('attest-provenance (real engine and registry; GitHub an
     const repo = uniqueRepo('unattested');
     const from = standIn.captured.length;
     const r = await runAction(
-      {
-        tags: `${repo}:1`,
-        push: 'true',
-        platforms: 'linux/amd64',
-        'build-args': 'MODE=500',
-        'health-path': '/healthz',
-        'smoke-timeout': '3s',
-        'attest-provenance': 'true',
-      },
+      { ...failingSmokeInputs(repo), 'attest-provenance': 'true' },
       { workspace: workspace('__tests__/e2e/smoke-fixture'), env: standIn.env, issuedSecrets: () => standIn.tokens },
     );
     expect(r.exitCode).toBe(1);

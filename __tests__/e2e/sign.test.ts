@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runAction } from '../../scripts/run-action.mjs';
 import { SMOKE_PREDICATE_TYPE } from '../../src/constants.js';
-import { engineUp, occurrences, registryManifest, registryTags, uniqueRepo, workspace } from './engine.js';
+import { engineUp, failingSmokeInputs, occurrences, registryManifest, registryTags, uniqueRepo, workspace } from './engine.js';
 
 const PASSWORD = `gba-${Math.random().toString(36).slice(2)}`;
 
@@ -95,12 +95,7 @@ describe.runIf(engineUp)('sign and attest-smoke with a key (real engine, registr
     const repo = uniqueRepo('unsigned');
     const r = await runAction(
       {
-        tags: `${repo}:1`,
-        push: 'true',
-        platforms: 'linux/amd64',
-        'build-args': 'MODE=500',
-        'health-path': '/healthz',
-        'smoke-timeout': '3s',
+        ...failingSmokeInputs(repo),
         sign: 'true',
         'sign-key': key,
         'sign-key-password': PASSWORD,

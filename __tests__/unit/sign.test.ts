@@ -100,6 +100,18 @@ describe('signing inputs', () => {
   ])('%j is rejected', (inputs, message) => {
     expect(() => parse(inputs)).toThrow(message);
   });
+  it('masks github-token once, with or without GITHUB_REPOSITORY, and attest-provenance reads it', () => {
+    for (const extra of [{}, { GITHUB_REPOSITORY: 'acme/hello' }]) {
+      const masked: string[] = [];
+      const s = parseSettings(
+        runnerInputs({ 'attest-provenance': 'true', push: 'true', tags: 'r/a:1', 'github-token': 'ghs_abc123' }),
+        { ...env, ...extra },
+        (v) => masked.push(v),
+      );
+      expect(masked.filter((m) => m === 'ghs_abc123')).toHaveLength(1);
+      expect(s.signing).toMatchObject({ attestProvenance: true, githubToken: 'ghs_abc123' });
+    }
+  });
   it('masks the key (and each line) and the password before anything is checked', () => {
     const masked: string[] = [];
     const key =

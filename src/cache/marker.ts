@@ -5,7 +5,7 @@
 import * as core from '@actions/core';
 import { splitRef } from '../ref.js';
 import { registryClient } from '../publish/registry.js';
-import { artifactManifest, pushArtifact, readArtifact } from '../publish/referrer.js';
+import { pushArtifact, readArtifact } from '../publish/referrer.js';
 
 const MARKER_TYPE = 'application/vnd.go-buildx-action.fingerprint.v1+json';
 
@@ -43,7 +43,12 @@ export async function writeMarker(layerRef: string, fingerprint: string): Promis
   const cache = await client.manifestDigest(tag ?? 'latest');
   if (!cache) throw new Error(`${layerRef} is not in the registry after the export`);
   const blob = Buffer.from(JSON.stringify({ fingerprint, cache } satisfies MarkerRecord));
-  const built = artifactManifest(MARKER_TYPE, blob, { 'org.opencontainers.image.title': 'go-buildx-action fingerprint' });
-  await pushArtifact(client, built, blob, splitRef(markerRef(layerRef)).tag);
+  await pushArtifact(
+    client,
+    MARKER_TYPE,
+    blob,
+    { 'org.opencontainers.image.title': 'go-buildx-action fingerprint' },
+    { tag: splitRef(markerRef(layerRef)).tag },
+  );
   core.debug(`fingerprint ${fingerprint} stored at ${markerRef(layerRef)} for ${cache}`);
 }

@@ -9,7 +9,7 @@ import { durationSeconds, type MergedVertex, parseStepName, stepPlatform } from 
 import type { CacheMount } from '../dockerfile/gomounts.js';
 import { splitRef } from '../ref.js';
 import { registryClient } from '../publish/registry.js';
-import { artifactManifest, pushArtifact, readArtifact } from '../publish/referrer.js';
+import { pushArtifact, readArtifact } from '../publish/referrer.js';
 import { mountsCache } from './transfer.js';
 
 const STATS_TYPE = 'application/vnd.go-buildx-action.gocache-stats.v1+json';
@@ -106,6 +106,6 @@ export async function readHistory(gobuildRef: string): Promise<GoCacheHistory | 
 export async function writeHistory(gobuildRef: string, history: GoCacheHistory): Promise<void> {
   const { repository, tag } = splitRef(statsRef(gobuildRef));
   const blob = Buffer.from(JSON.stringify(history));
-  await pushArtifact(await registryClient(repository), artifactManifest(STATS_TYPE, blob, {}), blob, tag);
+  await pushArtifact(await registryClient(repository), STATS_TYPE, blob, {}, { tag });
   core.debug(`Go cache history at ${statsRef(gobuildRef)}: ${blob.toString('utf8')}`);
 }

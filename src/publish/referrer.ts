@@ -49,15 +49,18 @@ export function artifactManifest(
   return { manifest, descriptor: { mediaType: OCI_MANIFEST, digest: sha256(manifest), size: manifest.length, artifactType, annotations } };
 }
 
-/** Pushes an artifact's blobs and manifest under `reference` (a tag, or its own digest). */
+/** Pushes `blob` as an artifact (attached to `o.subject`), under `o.tag` or its own digest; returns its descriptor. */
 export async function pushArtifact(
   client: RegistryClient,
-  built: { manifest: Buffer; descriptor: Descriptor },
+  artifactType: string,
   blob: Buffer,
-  reference = built.descriptor.digest,
-): Promise<void> {
+  annotations: Record<string, string>,
+  o: { subject?: Descriptor; tag?: string } = {},
+): Promise<Descriptor> {
+  const { manifest, descriptor } = artifactManifest(artifactType, blob, annotations, o.subject);
   for (const data of [EMPTY.data, blob]) if (!(await client.hasBlob(sha256(data)))) await client.putBlob(sha256(data), data);
-  await client.putManifest(reference, OCI_MANIFEST, built.manifest);
+  await client.putManifest(o.tag ?? descriptor.digest, OCI_MANIFEST, manifest);
+  return descriptor;
 }
 
 /** The one layer of an artifact manifest; undefined when `reference` does not exist or is no such artifact. */
@@ -86,13 +89,9 @@ export async function attachReferrer(
 ): Promise<string> {
   const subject = await client.manifestRaw(subjectDigest);
   if (!subject) throw new Error(`${subjectDigest} is not in the registry`);
-  const built = artifactManifest(artifactType, blob, annotations, {
-    mediaType: subject.mediaType,
-    digest: subjectDigest,
-    size: subject.body.length,
+  const descriptor = await pushArtifact(client, artifactType, blob, annotations, {
+    subject: { mediaType: subject.mediaType, digest: subjectDigest, size: subject.body.length },
   });
-  const { descriptor } = built;
-  await pushArtifact(client, built, blob);
   if (!(await client.hasReferrersApi(subjectDigest))) {
     const tag = fallbackTag(subjectDigest);
     const current = await client.manifestRaw(tag);

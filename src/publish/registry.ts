@@ -9,8 +9,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as core from '@actions/core';
 import { run } from '../exec.js';
-import { isAttestation, type OciDescriptor, type OciIndex, type OciManifest } from '../report/sizes.js';
-import { type Registry, registryOf } from '../ref.js';
+import {
+  isAttestation,
+  type OciDescriptor,
+  type OciIndex,
+  type OciManifest,
+  type PlatformManifest,
+  platformManifests,
+} from '../report/sizes.js';
+import { type Registry, registryOf, splitRef } from '../ref.js';
 
 /** Everything under a root descriptor, in upload order: blobs, then manifests children-first, the root last. */
 export function uploadPlan(
@@ -227,6 +234,14 @@ export async function indexAndImages(repository: string, digest: string): Promis
   const doc = (await (await registryClient(repository)).manifest(digest)) as { manifests?: OciDescriptor[] };
   const children = (doc.manifests ?? []).filter((m) => !isAttestation(m));
   return [digest, ...children.map((m) => m.digest)];
+}
+
+/** A tag's platform manifests through the registry API (no process to start, unlike imagetools). */
+export async function registryManifests(tag: string): Promise<PlatformManifest[]> {
+  const { repository, tag: reference } = splitRef(tag);
+  const client = await registryClient(repository, 'pull');
+  const get = async (r: string) => (await client.manifest(r)) as unknown as OciIndex | OciManifest;
+  return platformManifests(await get(reference ?? 'latest'), get);
 }
 
 /** Uploads the engine's image `ref` to `repository` by digest; returns the root digest. */

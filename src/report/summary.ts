@@ -6,9 +6,8 @@ import * as core from '@actions/core';
 import type { CacheStats, MergedVertex } from '../build/rawjson.js';
 import { durationSeconds, formatRate, parseStepName, stepPlatform } from '../build/rawjson.js';
 import type { SmokeReport } from '../smoke/test.js';
-import { type ImageSizes, type OciIndex, type OciManifest, type PlatformManifest, platformManifests, summarize } from './sizes.js';
-import { splitRef } from '../ref.js';
-import { registryClient } from '../publish/registry.js';
+import { type ImageSizes, type PlatformManifest, summarize } from './sizes.js';
+import { registryManifests } from '../publish/registry.js';
 import { formatBytes } from './outputs.js';
 import type { GoCacheStats } from '../cache/stats.js';
 
@@ -202,14 +201,6 @@ export async function summarySafely(
   } catch (err) {
     core.warning(`Could not write the job summary: ${(err as Error).message}`);
   }
-}
-
-/** A tag's platform manifests through the registry API (no process to start, unlike imagetools). */
-async function registryManifests(tag: string): Promise<PlatformManifest[]> {
-  const { repository, tag: reference } = splitRef(tag);
-  const client = await registryClient(repository, 'pull');
-  const get = async (r: string) => (await client.manifest(r)) as unknown as OciIndex | OciManifest;
-  return platformManifests(await get(reference ?? 'latest'), get);
 }
 
 /**

@@ -27,8 +27,8 @@ export function parseSigning(read: Reader, mask: Mask): SigningSettings {
     'v<version>/cosign-linux-<arch> and v<version>/cosign_checksums.txt',
   );
   const attestProvenance = parseBool(read, Inputs.attestProvenance, false);
+  // Already masked by parseGitHubApi, which parseSettings runs first.
   const githubToken = read(Inputs.githubToken).trim() || undefined;
-  if (githubToken) maskValue(mask, githubToken);
   if (attestProvenance && !githubToken) {
     throw new InputError(
       Inputs.githubToken,
