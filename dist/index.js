@@ -49540,12 +49540,12 @@ function annotateLint(settings) {
     }
 }
 
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(57075);
 // EXTERNAL MODULE: external "events"
 var external_events_ = __nccwpck_require__(24434);
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __nccwpck_require__(78474);
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(57075);
 // EXTERNAL MODULE: external "buffer"
 var external_buffer_ = __nccwpck_require__(20181);
 // EXTERNAL MODULE: external "zlib"
@@ -49843,6 +49843,7 @@ platforms) {
 
 
 
+
 /** Everything under a root descriptor, in upload order: blobs, then manifests children-first, the root last. */
 function uploadPlan(rootDigest, read) {
     const blobs = new Set();
@@ -49898,6 +49899,17 @@ const MANIFEST_TYPES = [
     'application/vnd.docker.distribution.manifest.list.v2+json',
     'application/vnd.docker.distribution.manifest.v2+json',
 ].join(', ');
+/**
+ * Why fetch failed, in the words of the CLI tools (Node's own message is only "fetch failed"; the
+ * socket's reason is in its cause).
+ */
+function unreachable(err) {
+    const cause = err.cause;
+    const words = { ECONNREFUSED: 'connection refused', ENOTFOUND: 'no such host', ETIMEDOUT: 'timed out' };
+    if (cause?.code && words[cause.code])
+        return `${words[cause.code]} (${cause.message})`;
+    return cause?.message ?? err.message;
+}
 /** A client for `repository` with the credentials the docker CLI would use. */
 async function registryClient(repository, actions = 'pull,push') {
     const reg = registryOf(repository);
@@ -49927,6 +49939,8 @@ class RegistryClient {
             // A registry that stops answering must fail the push, not hang the job.
             signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
             headers: { ...headers, ...(this.token ? { Authorization: this.token } : {}) },
+        }).catch((err) => {
+            throw new Error(`${this.reg.host} could not be reached: ${unreachable(err)}`);
         });
         let res = await send();
         if (res.status === 401 && !this.token) {
@@ -50031,13 +50045,37 @@ class RegistryClient {
             throw new Error(`reading blob ${digest} of ${this.reg.host}/${this.reg.path} failed: ${res.status}`);
         return Buffer.from(await res.arrayBuffer());
     }
-    async putBlob(digest, data) {
+    /** Starts an upload; the URL to PUT the blob to (the POST also authenticates, so the PUT is sent once). */
+    async uploadUrl(digest) {
         const start = await this.request('POST', this.url('blobs/uploads/'));
         if (start.status !== 202)
             throw new Error(`starting the upload of ${digest} failed: ${start.status} ${await start.text()}`);
         const location = new URL(start.headers.get('location') ?? '', this.reg.base);
         location.searchParams.set('digest', digest);
+        return location;
+    }
+    async putBlob(digest, data) {
+        const location = await this.uploadUrl(digest);
         const done = await this.request('PUT', location.toString(), data, { 'Content-Type': 'application/octet-stream' });
+        if (done.status !== 201)
+            throw new Error(`uploading ${digest} failed: ${done.status} ${await done.text()}`);
+    }
+    /** Uploads a blob from a file, streamed (a saved Go cache can be hundreds of MB). */
+    async putBlobFile(digest, file) {
+        const location = await this.uploadUrl(digest);
+        const done = await fetch(location, {
+            method: 'PUT',
+            body: external_node_stream_.Readable.toWeb(external_node_fs_.createReadStream(file)),
+            duplex: 'half',
+            signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+            headers: {
+                'Content-Type': 'application/octet-stream',
+                'Content-Length': String(external_node_fs_.statSync(file).size),
+                ...(this.token ? { Authorization: this.token } : {}),
+            },
+        }).catch((err) => {
+            throw new Error(`${this.reg.host} could not be reached: ${unreachable(err)}`);
+        });
         if (done.status !== 201)
             throw new Error(`uploading ${digest} failed: ${done.status} ${await done.text()}`);
     }
@@ -51047,34 +51085,61 @@ const SAVED_PATHS = { mod: 'cache/download', build: '.' };
  * Go's refreshes use (a remote builder's may differ from the runner's).
  */
 const RESTORED_MARK = '.go-buildx-restored';
-/** Dates the restored GOCACHE files two hours back and leaves RESTORED_MARK a minute back (the builder's clock). */
-function ageRestored(target) {
-    const t = shellQuote(target);
-    // The mark lists the restored build actions (`*-a`), so the save can tell reused ones from those run anew.
-    return (`now=$(date +%s) && find ${t} -type f -exec touch -c -d "@$((now - 7200))" {} + && ` +
-        `(cd ${t} && find . -type f -name '*-a' >${RESTORED_MARK}) && touch -d "@$((now - 60))" ${t}/${RESTORED_MARK}`);
+/**
+ * Extracts every saved copy of a cache found in `src` into `target`: one tarball for a full save, or the
+ * base and the layers stacked on it (`gobuild.tar`, `gobuild.01.tar`, ...), oldest first, so that trim.txt
+ * comes from the newest. Prints nothing; a missing tarball fails the restore (a warning, never the build).
+ */
+function extractSaved(kind, src, target) {
+    const base = TAR_NAME[kind].replace(/\.tar$/, '');
+    // The base first: `ls | sort` would put gobuild.01.tar before gobuild.tar.
+    return `for f in ${src}/${base}.tar $(ls ${src}/${base}.[0-9]*.tar 2>/dev/null | sort); do tar -xf "$f" -C ${shellQuote(target)} || exit 1; done`;
 }
-/** The shell script of a save: what is kept of the cache at `target`, tarred into `outDir`, and a stats line. */
-function saveScript(kind, target, maxBytes, outDir, workDir) {
+/**
+ * Dates the restored GOCACHE files two hours back and leaves RESTORED_MARK a minute back (the builder's
+ * clock). The mark's first line says how many saved layers were restored (`layers N`); then one
+ * "<size> <path>" line per restored file, so the save can tell what this run reused from what it created,
+ * and what a layer stacked on the restored copy would have to hold.
+ */
+function ageRestored(target, src) {
+    const t = shellQuote(target);
+    const layers = src ? `$(ls ${src}/${TAR_NAME.build.replace(/\.tar$/, '')}*.tar | wc -l)` : '1';
+    return (`now=$(date +%s) && find ${t} -type f -exec touch -c -d "@$((now - 7200))" {} + && ` +
+        `(cd ${t} && { echo "layers ${layers}"; find . -type f ! -name '${RESTORED_MARK}*' -exec stat -c '%s %n' {} +; } >${RESTORED_MARK}.tmp && mv ${RESTORED_MARK}.tmp ${RESTORED_MARK}) && ` +
+        `touch -d "@$((now - 60))" ${t}/${RESTORED_MARK}`);
+}
+/** At most this many layers are stacked on a full save; the next save is a full one again. */
+const MAX_LAYERS = 12;
+/** A layer is stacked only while what the restore would get stays within this share over what the run used. */
+const LAYER_SLACK = 1.15;
+/**
+ * The shell script of a save: what is kept of the cache at `target`, tarred into `outDir`, and a stats line.
+ * `layered` (GOCACHE restored from a registry image whose layers the save can reuse): when only a little
+ * was created, the tarball holds just the files this run created, for a layer stacked on the restored
+ * copy, as long as what a restore would then get stays within LAYER_SLACK of what this run used and there
+ * are fewer than MAX_LAYERS layers. Otherwise (and always without `layered`) it holds all that is kept.
+ */
+function saveScript(kind, target, maxBytes, outDir, workDir, layered = false) {
     const t = shellQuote(target);
     const p = SAVED_PATHS[kind];
-    const out = `${outDir}/${TAR_NAME[kind]}`;
     const keep = `${workDir}/go-buildx-keep`;
     // "<size> <mtime> <path>" of each file kept, from find's own -exec (busybox xargs garbles long inputs).
     const stat = `-exec stat -c '%s %Y %n' {} + >${keep}.stat`;
     const sum = (file) => `awk '{t+=$1} END {print t+0}' ${file}`;
+    const list = `awk '{sub(/^[0-9]+ [0-9]+ /, ""); print}' ${keep}.stat >${keep}`;
+    const mark = RESTORED_MARK;
     return [
         'set -e',
         `mkdir -p ${outDir}`,
         `cd ${t}`,
         `mkdir -p ${p}`,
         `rm -rf ${STAGE}`,
-        `total=$(find ${p} -type f -exec stat -c %s {} + | awk '{t+=$1} END {print t+0}')`,
+        `total=$(find ${p} -type f ! -name '${mark}*' -exec stat -c %s {} + | awk '{t+=$1} END {print t+0}')`,
         // GOCACHE after a restore: only what this run used or created (see RESTORED_MARK); else everything.
         ...(kind === 'build'
             ? [
-                `if [ -f ${RESTORED_MARK} ]; then`,
-                `  find ${p} -type f \\( -newer ${RESTORED_MARK} -o -name trim.txt -o -name README \\) ! -name ${RESTORED_MARK} ${stat}`,
+                `if [ -f ${mark} ]; then`,
+                `  find ${p} -type f \\( -newer ${mark} -o -name trim.txt -o -name README \\) ! -name '${mark}*' ${stat}`,
                 'else',
                 `  find ${p} -type f ${stat}`,
                 'fi',
@@ -51087,30 +51152,53 @@ function saveScript(kind, target, maxBytes, outDir, workDir) {
         `  mv ${keep}.capped ${keep}.stat`,
         'fi',
         `kept=$(${sum(`${keep}.stat`)})`,
-        `awk '{sub(/^[0-9]+ [0-9]+ /, ""); print}' ${keep}.stat >${keep}`,
-        `files=$(wc -l <${keep})`,
+        list,
         // Build actions this run used: found in the mark (restored, reused) or not (run anew).
         ...(kind === 'build'
             ? [
-                `if [ -f ${RESTORED_MARK} ]; then`,
-                `  actions=$(grep -e '-a$' ${keep} | awk -v mark=${RESTORED_MARK} 'FILENAME == mark {r[$0]=1; next} {if ($0 in r) u++; else n++} END {print u+0, n+0}' ${RESTORED_MARK} -)`,
+                `if [ -f ${mark} ]; then`,
+                `  actions=$(grep -e '-a$' ${keep} | awk 'FNR == NR {if (FNR > 1) {sub(/^[0-9]+ /, ""); r[$0]=1}; next} {if ($0 in r) u++; else n++} END {print u+0, n+0}' ${mark} -)`,
                 'else',
                 `  actions="0 $(grep -c -e '-a$' ${keep} || true)"`,
                 'fi',
             ]
             : ['actions="0 0"']),
-        `if [ "$kept" -eq "$total" ]; then`,
-        `  tar -cf ${out} ${p}`,
+        `mode=full; saved=$kept; name=${TAR_NAME[kind]}`,
+        ...(kind === 'build' && layered ? layerScript(keep, maxBytes) : []),
+        `out=${outDir}/$name`,
+        `files=$(wc -l <${keep})`,
+        `if [ "$mode" = full ] && [ "$kept" -eq "$total" ] && [ ! -f ${mark} ]; then`,
+        `  tar -cf $out ${p}`,
         // GNU tar (the golang images) and Alpine's busybox read a file list; Debian's busybox tar does not.
         `elif [ -z "$GO_BUILDX_NO_TAR_T" ] && tar --help 2>&1 | grep -q -e '-T'; then`,
-        `  tar -cf ${out} -T ${keep}`,
+        `  tar -cf $out -T ${keep}`,
         'else',
         // Hard links of what is kept, in a stage inside the mount (the same file system), one cp per directory.
         `  awk -v s=${STAGE} '{d=$0; sub(/\\/[^\\/]*$/, "", d); f[d]=f[d] " " $0} END {for (d in f) print "mkdir -p " s "/" d " && cp -l" f[d] " " s "/" d}' <${keep} >${keep}.sh`,
-        `  sh -e ${keep}.sh && (cd ${STAGE} && tar -cf ${out} .) && rm -rf ${STAGE}`,
+        `  mkdir -p ${STAGE} && sh -e ${keep}.sh && (cd ${STAGE} && tar -cf $out .) && rm -rf ${STAGE}`,
         'fi',
-        `echo "go-buildx-stats kind=${kind} total=$total used=$used kept=$kept files=$files reused_actions=\${actions% *} run_actions=\${actions#* }"`,
+        `echo "go-buildx-stats kind=${kind} total=$total used=$used kept=$kept files=$files reused_actions=\${actions% *} run_actions=\${actions#* } mode=$mode saved=$saved"`,
     ].join('\n');
+}
+/**
+ * The layered choice: the files this run created (not in the mark) and trim.txt, when stacking them on
+ * the restored layers keeps the restore within LAYER_SLACK of what this run used.
+ */
+function layerScript(keep, maxBytes) {
+    const mark = RESTORED_MARK;
+    return [
+        `if [ -f ${mark} ] && [ "$used" -le ${maxBytes} ]; then`,
+        `  layers=$(awk 'NR == 1 {print $2 + 0}' ${mark})`,
+        `  restored=$(awk 'NR > 1 {t+=$1} END {print t+0}' ${mark})`,
+        `  awk 'FNR == NR {if (FNR > 1) {s=$0; sub(/^[0-9]+ /, "", s); r[s]=1}; next} {q=$0; sub(/^[0-9]+ [0-9]+ /, "", q); if (!(q in r) || q == "./trim.txt") print}' ${mark} ${keep}.stat >${keep}.new`,
+        `  new=$(awk '{t+=$1} END {print t+0}' ${keep}.new)`,
+        `  if [ "$layers" -lt ${MAX_LAYERS} ] && awk -v a="$restored" -v b="$new" -v u="$used" 'BEGIN {exit !(a + b <= u * ${LAYER_SLACK})}'; then`,
+        `    mode=layered; saved=$((restored + new)); name=gobuild.$(printf %02d "$layers").tar`,
+        `    mv ${keep}.new ${keep}.stat`,
+        `    awk '{sub(/^[0-9]+ [0-9]+ /, ""); print}' ${keep}.stat >${keep}`,
+        '  fi',
+        'fi',
+    ];
 }
 /** Where a save without `tar -T` links what it keeps, inside the mount; never left behind. */
 const STAGE = '.go-buildx-stage';
@@ -51138,7 +51226,6 @@ const STAGE = '.go-buildx-stage';
 
 
 
-
 const KIND_LABEL = { mod: 'GOMODCACHE', build: 'GOCACHE' };
 /** The restore Dockerfile: one RUN that mounts every cache and its saved copy, and untars. */
 function restoreDockerfile(helperImage, sources) {
@@ -51146,11 +51233,10 @@ function restoreDockerfile(helperImage, sources) {
     const cmds = [];
     for (const s of sources) {
         const src = `/.go-buildx-restore/${s.entry.kind}`;
-        const target = shellQuote(s.entry.mount.target);
         mounts.push(`--mount=${s.entry.mount.options}`, `--mount=type=bind,from=${s.from},target=${src}`);
-        cmds.push(`tar -xf ${src}/${TAR_NAME[s.entry.kind]} -C ${target}`);
+        cmds.push(extractSaved(s.entry.kind, src, s.entry.mount.target));
         if (s.entry.kind === 'build')
-            cmds.push(ageRestored(s.entry.mount.target));
+            cmds.push(ageRestored(s.entry.mount.target, src));
     }
     return [
         `FROM --platform=$BUILDPLATFORM ${helperImage}`,
@@ -51164,13 +51250,13 @@ function restoreDockerfile(helperImage, sources) {
  * used or created; then, over the cap, the newest files first) into a
  * one-layer image. The mount itself is never changed.
  */
-function extractDockerfile(helperImage, entry, maxBytes) {
+function extractDockerfile(helperImage, entry, maxBytes, layered = false) {
     return [
         `FROM --platform=$BUILDPLATFORM ${helperImage} AS extract`,
         'ARG GO_BUILDX_NONCE',
         `RUN --mount=${entry.mount.options} <<'GO_BUILDX_EOF'`,
         `: "$GO_BUILDX_NONCE"`,
-        saveScript(entry.kind, entry.mount.target, maxBytes, '/.go-buildx-out', '/tmp'),
+        saveScript(entry.kind, entry.mount.target, maxBytes, '/.go-buildx-out', '/tmp', layered),
         'GO_BUILDX_EOF',
         'FROM scratch',
         `COPY --from=extract /.go-buildx-out/ /`,
@@ -51189,13 +51275,18 @@ function helperBuildArgv(o) {
     argv.push('--output', o.output, o.contextDir);
     return argv;
 }
-/** The registry output of a save: both tags at once, zstd (fast to write and to unpack). */
-function registryOutput(refs) {
-    return `type=image,"name=${refs.join(',')}",push=true,compression=zstd,force-compression=true,oci-mediatypes=true`;
+/**
+ * The output of a registry save: an OCI layout on the runner, which the store pushes itself. A
+ * `type=image,push=true` output would also store the image in the engine with the docker driver, unpack
+ * it, and leave it to be removed, which costs more than the whole save (7 s for a 325 MB GOCACHE here).
+ * zstd: fast to write and to unpack.
+ */
+function ociOutput(dir) {
+    return `type=oci,dest=${dir},tar=false,compression=zstd,force-compression=true,oci-mediatypes=true`;
 }
-/** "go-buildx-stats kind=build total=123 used=110 kept=100" lines from a save build's plain progress. */
+/** "go-buildx-stats kind=build total=123 used=110 kept=100 …" lines from a save build's plain progress. */
 function parseStats(log) {
-    const m = /go-buildx-stats kind=\w+ total=(\d+)(?: used=(\d+))? kept=(\d+)(?: files=\d+ reused_actions=(\d+) run_actions=(\d+))?/.exec(log);
+    const m = /go-buildx-stats kind=\w+ total=(\d+)(?: used=(\d+))? kept=(\d+)(?: files=\d+ reused_actions=(\d+) run_actions=(\d+))?(?: mode=(full|layered) saved=(\d+))?/.exec(log);
     if (!m)
         return undefined;
     return {
@@ -51203,6 +51294,7 @@ function parseStats(log) {
         kept: Number(m[3]),
         ...(m[2] !== undefined ? { used: Number(m[2]) } : {}),
         ...(m[4] !== undefined ? { actions: { reused: Number(m[4]), run: Number(m[5]) } } : {}),
+        ...(m[6] !== undefined ? { mode: m[6], savedBytes: Number(m[7]) } : {}),
     };
 }
 /**
@@ -51246,25 +51338,27 @@ function mountsCache(name, mount) {
     }
     return false;
 }
-async function restoreGoCaches(buildx, builder, plan, store, tempDir) {
-    const t0 = Date.now();
+/** Finds each cache's saved copy, all caches at once; a failed lookup is a warning. */
+async function lookUpGoCaches(plan, store) {
+    const started = Date.now();
     const warnings = [];
-    const entries = [...plan.entries];
-    const sources = [];
-    for (let i = 0; i < entries.length; i++) {
-        const e = entries[i];
+    const found = await Promise.all(plan.entries.map(async (e) => {
         lib_core/* debug */.Yz(`${KIND_LABEL[e.kind]} key ${e.key}; candidates ${JSON.stringify(e.read)}`);
         try {
-            const found = await store.find(e);
-            if (found) {
-                entries[i] = { ...e, restored: found.restored };
-                sources.push({ ...found.source, entry: entries[i] });
-            }
+            return await store.find(e);
         }
         catch (err) {
             warnings.push(`Looking up the ${KIND_LABEL[e.kind]} cache failed: ${err.message}`);
+            return undefined;
         }
-    }
+    }));
+    const entries = plan.entries.map((e, i) => (found[i] ? { ...e, restored: found[i].restored } : e));
+    const sources = found.flatMap((f, i) => (f ? [{ ...f.source, entry: entries[i] }] : []));
+    return { started, entries, sources, warnings };
+}
+/** Restores what `looked` found (looked up here when not given): one restore build per node. */
+async function restoreGoCaches(buildx, builder, plan, store, tempDir, looked) {
+    const { started, entries, sources, warnings } = await (looked ?? lookUpGoCaches(plan, store));
     // One restore build per node (one in all with a single node): each node has its own cache mounts.
     const groups = [...new Set(sources.map((src) => src.entry.node?.name ?? ''))];
     for (const [gi, group] of groups.entries()) {
@@ -51293,7 +51387,7 @@ async function restoreGoCaches(buildx, builder, plan, store, tempDir) {
             }
         }
     }
-    return { entries, seconds: (Date.now() - t0) / 1000, warnings };
+    return { entries, seconds: (Date.now() - started) / 1000, warnings };
 }
 async function saveGoCache(buildx, builder, plan, entry, store, tempDir) {
     const t0 = Date.now();
@@ -51303,7 +51397,8 @@ async function saveGoCache(buildx, builder, plan, entry, store, tempDir) {
     const dir = external_node_path_.join(tempDir, 'go-cache', `save-${entry.kind}${entry.node ? `-${entry.node.name}` : ''}`);
     external_node_fs_.mkdirSync(dir, { recursive: true });
     const dockerfile = external_node_path_.join(dir, 'Dockerfile');
-    external_node_fs_.writeFileSync(dockerfile, extractDockerfile(plan.helperImage, entry, plan.maxBytes));
+    const layered = entry.kind === 'build' && (await store.canLayer(entry).catch(() => false));
+    external_node_fs_.writeFileSync(dockerfile, extractDockerfile(plan.helperImage, entry, plan.maxBytes, layered));
     const ctx = external_node_path_.join(dir, 'context');
     external_node_fs_.mkdirSync(ctx, { recursive: true });
     const argv = helperBuildArgv({
@@ -51321,14 +51416,13 @@ async function saveGoCache(buildx, builder, plan, entry, store, tempDir) {
         return { ...base, saved: false, seconds: (Date.now() - t0) / 1000, error: failureTail(res, 1) };
     }
     const stats = parseStats(res.stderr + res.stdout);
-    let stored;
     try {
-        stored = await store.finish(entry);
+        const done = await store.finish(entry, stats);
+        return { ...base, saved: true, seconds: (Date.now() - t0) / 1000, ...stats, ...done };
     }
     catch (err) {
         return { ...base, saved: false, seconds: (Date.now() - t0) / 1000, error: err.message, ...stats };
     }
-    return { ...base, saved: true, seconds: (Date.now() - t0) / 1000, stored, ...stats };
 }
 
 ;// CONCATENATED MODULE: ./src/report/outputs.ts
@@ -51386,6 +51480,168 @@ function reportBuild(builder, result, cacheStrict) {
         lib_core/* warning */.$e(`${msg}. The build went on${p.kind === 'import' ? ' without that cache' : '; the next run will start colder'}.`);
     }
     return stats;
+}
+
+;// CONCATENATED MODULE: ./src/publish/referrer.ts
+// Attaching an artifact (a Sigstore bundle) to an image in the registry as an
+// OCI 1.1 referrer: an image manifest whose `subject` is the image and whose
+// `artifactType` says what it carries. A registry without the referrers API
+// (distribution 2.8, which the tests run) is found through the fallback tag
+// `sha256-<hex>`, an index the pusher keeps up to date, as the OCI
+// distribution spec describes; clients such as `gh attestation verify
+// --bundle-from-oci` and oras read either.
+
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+/** The empty config of an artifact manifest, as the image spec defines it (`{}`). */
+const EMPTY = { mediaType: 'application/vnd.oci.empty.v1+json', data: Buffer.from('{}') };
+const sha256 = (data) => `sha256:${(0,external_node_crypto_.createHash)('sha256').update(data).digest('hex')}`;
+/** The fallback tag under which a registry without the referrers API lists the referrers of `digest`. */
+function fallbackTag(digest) {
+    return digest.replace(':', '-');
+}
+/** An artifact manifest carrying `blob` (of `artifactType`), attached to `subject` when given. */
+function artifactManifest(artifactType, blob, annotations, subject) {
+    const manifest = Buffer.from(JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST,
+        artifactType,
+        config: { mediaType: EMPTY.mediaType, digest: sha256(EMPTY.data), size: EMPTY.data.length },
+        layers: [{ mediaType: artifactType, digest: sha256(blob), size: blob.length }],
+        ...(subject ? { subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size } } : {}),
+        annotations,
+    }));
+    return { manifest, descriptor: { mediaType: OCI_MANIFEST, digest: sha256(manifest), size: manifest.length, artifactType, annotations } };
+}
+/** Pushes `blob` as an artifact (attached to `o.subject`), under `o.tag` or its own digest; returns its descriptor. */
+async function pushArtifact(client, artifactType, blob, annotations, o = {}) {
+    const { manifest, descriptor } = artifactManifest(artifactType, blob, annotations, o.subject);
+    for (const data of [EMPTY.data, blob])
+        if (!(await client.hasBlob(sha256(data))))
+            await client.putBlob(sha256(data), data);
+    await client.putManifest(o.tag ?? descriptor.digest, OCI_MANIFEST, manifest);
+    return descriptor;
+}
+/** The one layer of an artifact manifest; undefined when `reference` does not exist or is no such artifact. */
+async function readArtifact(client, reference, artifactType) {
+    const raw = await client.manifestRaw(reference);
+    if (!raw)
+        return undefined;
+    const m = JSON.parse(raw.body.toString('utf8'));
+    const layer = m.layers?.[0];
+    if (m.artifactType !== artifactType || !layer)
+        return undefined;
+    return client.blob(layer.digest);
+}
+/** The fallback index with `added` listed once (an existing index's other entries kept). */
+function fallbackIndex(existing, added) {
+    const others = (existing?.manifests ?? []).filter((m) => m.digest !== added.digest);
+    return Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [...others, added] }));
+}
+/** Pushes `blob` as a referrer of `subjectDigest`; returns the referrer manifest's digest. */
+async function attachReferrer(client, subjectDigest, artifactType, blob, annotations) {
+    const subject = await client.manifestRaw(subjectDigest);
+    if (!subject)
+        throw new Error(`${subjectDigest} is not in the registry`);
+    const descriptor = await pushArtifact(client, artifactType, blob, annotations, {
+        subject: { mediaType: subject.mediaType, digest: subjectDigest, size: subject.body.length },
+    });
+    if (!(await client.hasReferrersApi(subjectDigest))) {
+        const tag = fallbackTag(subjectDigest);
+        const current = await client.manifestRaw(tag);
+        const existing = current ? JSON.parse(current.body.toString('utf8')) : undefined;
+        await client.putManifest(tag, OCI_INDEX, fallbackIndex(existing, descriptor));
+    }
+    return descriptor.digest;
+}
+
+;// CONCATENATED MODULE: ./src/cache/images.ts
+// Saved Go caches as registry images, read and written through the registry
+// API: found for a restore, read from the OCI layout a save build wrote on the
+// runner, stacked on the restored image, and pushed.
+
+
+
+
+
+
+/** A tag's image (an index's first image, attestations left out); undefined when the tag does not exist. */
+async function findImage(ref) {
+    const { repository, tag } = splitRef(ref);
+    const client = await registryClient(repository, 'pull');
+    const raw = await client.manifestRaw(tag ?? 'latest');
+    if (!raw)
+        return undefined;
+    const doc = JSON.parse(raw.body.toString('utf8'));
+    if ('manifests' in doc && Array.isArray(doc.manifests)) {
+        const child = doc.manifests.find((d) => !isAttestation(d));
+        if (!child)
+            return undefined;
+        const m = (await client.manifest(child.digest));
+        return { repository, digest: child.digest, bytes: compressedSize(m) };
+    }
+    return { repository, digest: sha256(raw.body), bytes: compressedSize(doc) };
+}
+/** An image manifest and its config, from the registry. */
+async function readImage(repository, digest) {
+    const client = await registryClient(repository, 'pull');
+    const raw = await client.manifestRaw(digest);
+    if (!raw)
+        throw new Error(`${repository}@${digest} does not exist`);
+    const manifest = JSON.parse(raw.body.toString('utf8'));
+    const configBytes = await client.blob(manifest.config.digest);
+    return { manifest, manifestBytes: raw.body, config: JSON.parse(configBytes.toString('utf8')), configBytes };
+}
+/** The one image of an OCI layout directory (`type=oci,tar=false`), and where its blobs are. */
+function readLayout(dir) {
+    const blobPath = (d) => external_node_path_.join(dir, 'blobs', ...d.split(':'));
+    const index = JSON.parse(external_node_fs_.readFileSync(external_node_path_.join(dir, 'index.json'), 'utf8'));
+    const root = index.manifests.find((d) => !isAttestation(d));
+    if (!root)
+        throw new Error(`the save wrote no image to ${dir}`);
+    const manifestBytes = external_node_fs_.readFileSync(blobPath(root.digest));
+    const manifest = JSON.parse(manifestBytes.toString('utf8'));
+    const configBytes = external_node_fs_.readFileSync(blobPath(manifest.config.digest));
+    return { image: { manifest, manifestBytes, config: JSON.parse(configBytes.toString('utf8')), configBytes }, blobPath };
+}
+/** `top`'s layers stacked on `base`'s: the layer list, the diff IDs and the history, base first. */
+function stackLayer(base, top) {
+    const config = {
+        ...top.config,
+        rootfs: { type: 'layers', diff_ids: [...base.config.rootfs.diff_ids, ...top.config.rootfs.diff_ids] },
+        history: [...(base.config.history ?? []), ...(top.config.history ?? [])],
+    };
+    const configBytes = Buffer.from(JSON.stringify(config));
+    const manifest = {
+        ...top.manifest,
+        config: { ...top.manifest.config, digest: sha256(configBytes), size: configBytes.length },
+        layers: [...base.manifest.layers, ...top.manifest.layers],
+    };
+    return { manifest, manifestBytes: Buffer.from(JSON.stringify(manifest)), config, configBytes };
+}
+/**
+ * Pushes `image` under the tag `ref`: the blobs the repository lacks (from the layout on disk; the
+ * config from memory), then the manifest. Returns the bytes uploaded.
+ */
+async function pushImage(ref, image, blobPath) {
+    const { repository, tag } = splitRef(ref);
+    const client = await registryClient(repository);
+    let uploaded = 0;
+    const configDigest = image.manifest.config.digest;
+    for (const d of [configDigest, ...image.manifest.layers.map((l) => l.digest)]) {
+        if (await client.hasBlob(d))
+            continue;
+        if (d === configDigest)
+            await client.putBlob(d, image.configBytes);
+        else if (external_node_fs_.existsSync(blobPath(d)))
+            await client.putBlobFile(d, blobPath(d));
+        else
+            throw new Error(`${repository} lacks the layer ${d} of the restored copy`);
+        uploaded += d === configDigest ? image.configBytes.length : external_node_fs_.statSync(blobPath(d)).size;
+    }
+    const mediaType = image.manifest.mediaType ?? 'application/vnd.oci.image.manifest.v1+json';
+    await client.putManifest(tag ?? 'latest', mediaType, image.manifestBytes);
+    return uploaded;
 }
 
 ;// CONCATENATED MODULE: ./src/cache/ghaentries.ts
@@ -51446,52 +51702,74 @@ async function deleteSuperseded(api, ref, prefix, keep) {
 
 
 
+/**
+ * Registry images. The save build writes an OCI layout on the runner and this store pushes it: the
+ * whole cache as one layer, or (GOCACHE, see `saveScript`) one more layer holding only what the run
+ * created, on top of the layers it restored, which are already in the repository and are not sent again.
+ */
 class RegistryStore {
-    buildx;
-    driver;
-    constructor(buildx, 
-    /** The docker driver also keeps every image it pushes in the engine; those copies are removed. */
-    driver) {
-        this.buildx = buildx;
-        this.driver = driver;
+    root;
+    constructor(root) {
+        this.root = root;
     }
+    dir(entry) {
+        return external_node_path_.join(this.root, 'go-cache', `oci-${entry.kind}${entry.node ? `-${entry.node.name}` : ''}`);
+    }
+    /** Through the registry API, every candidate at once (no process to start); the first that exists wins. */
     async find(entry) {
-        let lastError;
-        for (const c of entry.read) {
-            const res = await run(...args(this.buildx, 'imagetools', 'inspect', c.ref, '--format', '{{json .Manifest}}'), { allowFailure: true });
-            if (res.exitCode !== 0) {
-                if (!isMissingRef(res.stderr))
-                    lastError = failureTail(res, 1);
+        const found = await Promise.all(entry.read.map((c) => findImage(c.ref).then((r) => ({ c, r }), (err) => ({ c, err }))));
+        for (const f of found) {
+            if (!('r' in f) || !f.r)
                 continue;
-            }
-            const m = JSON.parse(res.stdout);
-            const repo = repositoryOf(c.ref);
-            let digest = m.digest;
-            if (m.manifests) {
-                const child = m.manifests.find((d) => !isAttestation(d));
-                if (!child)
-                    continue;
-                digest = child.digest;
-            }
-            const raw = await run(...args(this.buildx, 'imagetools', 'inspect', '--raw', `${repo}@${digest}`));
-            const bytes = compressedSize(JSON.parse(raw.stdout));
-            return { restored: { ref: c.ref, match: c.match, bytes }, source: { entry, from: `${repo}@${digest}` } };
+            const { repository, digest, bytes } = f.r;
+            return {
+                restored: { ref: f.c.ref, match: f.c.match, bytes, digest },
+                source: { entry, from: `${repository}@${digest}` },
+            };
         }
-        if (lastError)
-            throw new Error(lastError);
+        const failed = found.find((f) => 'err' in f);
+        if (failed && 'err' in failed)
+            throw failed.err;
         return undefined;
     }
     output(entry) {
-        return registryOutput(entry.write);
+        external_node_fs_.rmSync(this.dir(entry), { recursive: true, force: true });
+        return ociOutput(this.dir(entry));
     }
-    async finish(entry) {
-        if (this.driver === 'docker')
-            await run('docker', ['image', 'rm', ...entry.write], { allowFailure: true });
-        const res = await run(...args(this.buildx, 'imagetools', 'inspect', '--raw', entry.write[0]), { allowFailure: true });
-        if (res.exitCode !== 0)
-            return undefined;
-        const m = JSON.parse(res.stdout);
-        return compressedSize(m);
+    /** A layer can go on the restored image when every repository written to already has its blobs. */
+    async canLayer(entry) {
+        const digest = entry.restored?.digest;
+        if (!digest)
+            return false;
+        const base = await readImage(repositoryOf(entry.restored.ref), digest);
+        for (const repo of new Set(entry.write.map(repositoryOf))) {
+            const client = await registryClient(repo);
+            const present = await Promise.all(base.manifest.layers.map((l) => client.hasBlob(l.digest)));
+            if (present.includes(false)) {
+                lib_core/* info */.pq(`${KIND_LABEL[entry.kind]}: ${repo} lacks layers of the restored copy, so the whole cache is saved`);
+                return false;
+            }
+        }
+        return true;
+    }
+    async finish(entry, stats) {
+        const dir = this.dir(entry);
+        try {
+            const layout = readLayout(dir);
+            let image = layout.image;
+            if (stats?.mode === 'layered') {
+                if (!entry.restored?.digest)
+                    throw new Error('the save stacked a layer, but no restored image is known');
+                image = stackLayer(await readImage(repositoryOf(entry.restored.ref), entry.restored.digest), layout.image);
+            }
+            let uploaded = 0;
+            for (const ref of entry.write)
+                uploaded += await pushImage(ref, image, layout.blobPath);
+            return { stored: compressedSize(image.manifest), uploaded };
+        }
+        finally {
+            external_node_fs_.rmSync(dir, { recursive: true, force: true });
+        }
     }
 }
 async function actionsCacheClient() {
@@ -51546,6 +51824,10 @@ class GhaStore {
         external_node_fs_.rmSync(this.dir(entry), { recursive: true, force: true });
         return `type=local,dest=${this.dir(entry)}`;
     }
+    /** An actions/cache entry is one archive: nothing to stack on. */
+    async canLayer() {
+        return false;
+    }
     async finish(entry) {
         try {
             // saveCache reports a reserve conflict or a denied write as -1, not as an error.
@@ -51555,7 +51837,7 @@ class GhaStore {
             const bytes = external_node_fs_.statSync(external_node_path_.join(this.dir(entry), TAR_NAME[entry.kind])).size;
             if (entry.kind === 'build')
                 await this.dropSuperseded(entry);
-            return bytes;
+            return { stored: bytes };
         }
         finally {
             external_node_fs_.rmSync(this.dir(entry), { recursive: true, force: true });
@@ -51662,79 +51944,6 @@ function contextFiles(context, patterns) {
     };
     walk('');
     return out;
-}
-
-;// CONCATENATED MODULE: ./src/publish/referrer.ts
-// Attaching an artifact (a Sigstore bundle) to an image in the registry as an
-// OCI 1.1 referrer: an image manifest whose `subject` is the image and whose
-// `artifactType` says what it carries. A registry without the referrers API
-// (distribution 2.8, which the tests run) is found through the fallback tag
-// `sha256-<hex>`, an index the pusher keeps up to date, as the OCI
-// distribution spec describes; clients such as `gh attestation verify
-// --bundle-from-oci` and oras read either.
-
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
-/** The empty config of an artifact manifest, as the image spec defines it (`{}`). */
-const EMPTY = { mediaType: 'application/vnd.oci.empty.v1+json', data: Buffer.from('{}') };
-const sha256 = (data) => `sha256:${(0,external_node_crypto_.createHash)('sha256').update(data).digest('hex')}`;
-/** The fallback tag under which a registry without the referrers API lists the referrers of `digest`. */
-function fallbackTag(digest) {
-    return digest.replace(':', '-');
-}
-/** An artifact manifest carrying `blob` (of `artifactType`), attached to `subject` when given. */
-function artifactManifest(artifactType, blob, annotations, subject) {
-    const manifest = Buffer.from(JSON.stringify({
-        schemaVersion: 2,
-        mediaType: OCI_MANIFEST,
-        artifactType,
-        config: { mediaType: EMPTY.mediaType, digest: sha256(EMPTY.data), size: EMPTY.data.length },
-        layers: [{ mediaType: artifactType, digest: sha256(blob), size: blob.length }],
-        ...(subject ? { subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size } } : {}),
-        annotations,
-    }));
-    return { manifest, descriptor: { mediaType: OCI_MANIFEST, digest: sha256(manifest), size: manifest.length, artifactType, annotations } };
-}
-/** Pushes `blob` as an artifact (attached to `o.subject`), under `o.tag` or its own digest; returns its descriptor. */
-async function pushArtifact(client, artifactType, blob, annotations, o = {}) {
-    const { manifest, descriptor } = artifactManifest(artifactType, blob, annotations, o.subject);
-    for (const data of [EMPTY.data, blob])
-        if (!(await client.hasBlob(sha256(data))))
-            await client.putBlob(sha256(data), data);
-    await client.putManifest(o.tag ?? descriptor.digest, OCI_MANIFEST, manifest);
-    return descriptor;
-}
-/** The one layer of an artifact manifest; undefined when `reference` does not exist or is no such artifact. */
-async function readArtifact(client, reference, artifactType) {
-    const raw = await client.manifestRaw(reference);
-    if (!raw)
-        return undefined;
-    const m = JSON.parse(raw.body.toString('utf8'));
-    const layer = m.layers?.[0];
-    if (m.artifactType !== artifactType || !layer)
-        return undefined;
-    return client.blob(layer.digest);
-}
-/** The fallback index with `added` listed once (an existing index's other entries kept). */
-function fallbackIndex(existing, added) {
-    const others = (existing?.manifests ?? []).filter((m) => m.digest !== added.digest);
-    return Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [...others, added] }));
-}
-/** Pushes `blob` as a referrer of `subjectDigest`; returns the referrer manifest's digest. */
-async function attachReferrer(client, subjectDigest, artifactType, blob, annotations) {
-    const subject = await client.manifestRaw(subjectDigest);
-    if (!subject)
-        throw new Error(`${subjectDigest} is not in the registry`);
-    const descriptor = await pushArtifact(client, artifactType, blob, annotations, {
-        subject: { mediaType: subject.mediaType, digest: subjectDigest, size: subject.body.length },
-    });
-    if (!(await client.hasReferrersApi(subjectDigest))) {
-        const tag = fallbackTag(subjectDigest);
-        const current = await client.manifestRaw(tag);
-        const existing = current ? JSON.parse(current.body.toString('utf8')) : undefined;
-        await client.putManifest(tag, OCI_INDEX, fallbackIndex(existing, descriptor));
-    }
-    return descriptor.digest;
 }
 
 ;// CONCATENATED MODULE: ./src/cache/marker.ts
@@ -52035,8 +52244,8 @@ function listDir(dir) {
 function ghaRoot() {
     return external_node_path_.join(process.env.RUNNER_TEMP || external_node_os_.tmpdir(), 'go-buildx-gha-cache');
 }
-async function storeFor(backend, buildx, driver, cleanup) {
-    return backend === 'gha' ? new GhaStore(await actionsCacheClient(), ghaRoot(), cleanup) : new RegistryStore(buildx, driver);
+async function storeFor(backend, tempDir, cleanup) {
+    return backend === 'gha' ? new GhaStore(await actionsCacheClient(), ghaRoot(), cleanup) : new RegistryStore(tempDir);
 }
 function describeSave(r, fmt) {
     const what = `${KIND_LABEL[r.kind]}${r.node ? ` on node ${r.node}` : ''}`;
@@ -52046,14 +52255,19 @@ function describeSave(r, fmt) {
         return `${what}: not saved (${r.skipReason ?? 'nothing to save'})`;
     const used = r.used !== undefined && r.total !== undefined && r.used < r.total ? `; ${fmt(r.used)} used or created by this run` : '';
     const trimmed = r.total !== undefined && r.kept !== undefined && r.kept < r.total ? ` (of ${fmt(r.total)}${used})` : '';
-    const size = r.kept !== undefined ? `${fmt(r.kept)}${trimmed}` : 'size unknown';
-    const stored = r.stored !== undefined ? `, ${fmt(r.stored)} stored` : '';
+    const size = r.mode === 'layered' && r.savedBytes !== undefined
+        ? `${fmt(r.savedBytes)}: the restored copy plus a layer of what this run created (${fmt(r.used ?? 0)} used or created by this run)`
+        : r.kept !== undefined
+            ? `${fmt(r.kept)}${trimmed}`
+            : 'size unknown';
+    const sent = r.uploaded !== undefined && r.stored !== undefined && r.uploaded < r.stored ? ` (${fmt(r.uploaded)} uploaded)` : '';
+    const stored = r.stored !== undefined ? `, ${fmt(r.stored)} stored${sent}` : '';
     const actions = r.actions ? `; ${r.actions.reused} build actions reused, ${r.actions.run} run anew` : '';
     return `${what}: saved ${size}${stored} in ${r.seconds.toFixed(1)}s to ${r.refs.join(', ')}${actions}`;
 }
 /** The post step's save: every cache in parallel; each failure is a warning. */
-async function saveGoCaches(buildx, builder, driver, plan, tempDir, cleanup) {
-    const store = await storeFor(plan.backend, buildx, driver, cleanup);
+async function saveGoCaches(buildx, builder, plan, tempDir, cleanup) {
+    const store = await storeFor(plan.backend, tempDir, cleanup);
     return Promise.all(plan.entries.map((e) => saveGoCache(buildx, builder, plan, e, store, tempDir)));
 }
 /** Restores the Go caches, unless the layer cache this run imports was exported with the same inputs. */
@@ -52072,6 +52286,9 @@ async function restoreGoStep(settings, buildx, builder, tempDir) {
     for (const e of planned.plan.entries)
         lib_core/* debug */.Yz(`${KIND_LABEL[e.kind]} key ${e.key}, writes ${JSON.stringify(e.write)}`);
     const t0 = Date.now();
+    // Registry lookups are a few small requests: they run beside the fingerprint check, and are
+    // dropped when it matches. An actions/cache lookup downloads the cache, so it waits.
+    const looked = planned.plan.backend === 'registry' ? lookUpGoCaches(planned.plan, new RegistryStore(tempDir)) : undefined;
     const fingerprint = await checkFingerprint(settings).catch((err) => {
         lib_core/* warning */.$e(`Could not compute the build's fingerprint: ${err.message}. The Go caches are restored.`);
         return undefined;
@@ -52086,13 +52303,13 @@ async function restoreGoStep(settings, buildx, builder, tempDir) {
     }
     if (fingerprint)
         lib_core/* debug */.Yz(`fingerprint ${fingerprint.fingerprint}: ${fingerprint.reason}`);
-    return { plan: await restorePlanned(settings, buildx, builder, planned.plan, tempDir), fingerprint };
+    return { plan: await restorePlanned(settings, buildx, builder, planned.plan, tempDir, looked), fingerprint };
 }
-async function restorePlanned(settings, buildx, builder, plan, tempDir) {
+async function restorePlanned(settings, buildx, builder, plan, tempDir, looked) {
     let report;
     try {
-        const store = await storeFor(plan.backend, buildx, builder.driver);
-        report = await restoreGoCaches(buildx, builder.name, plan, store, tempDir);
+        const store = await storeFor(plan.backend, tempDir);
+        report = await restoreGoCaches(buildx, builder.name, plan, store, tempDir, looked);
     }
     catch (err) {
         goCacheProblem(settings, `Restoring the Go caches failed: ${err.message}`);
@@ -52128,7 +52345,7 @@ async function recordGoSaves(plan, vertices, settings, builder, buildx) {
         lib_core/* warning */.$e(`Could not work out what the Go caches saved: ${err.message}`);
         return undefined;
     });
-    saveGoCacheState({ plan: decided, builder: builder.name, driver: builder.driver, buildx, ...explained });
+    saveGoCacheState({ plan: decided, builder: builder.name, buildx, ...explained });
     return explained?.stats;
 }
 /** What the Go caches did for this build, against the cold times kept beside the saved GOCACHE. */
@@ -53151,11 +53368,11 @@ async function post() {
     if (state.goCache && state.goCache.plan.entries.some((e) => e.save)) {
         await lib_core/* group */.Os('Save Go caches', async () => {
             try {
-                const { plan, builder, driver, buildx } = state.goCache;
+                const { plan, builder, buildx } = state.goCache;
                 const t0 = Date.now();
                 // The token is read here, in the step that uses it, rather than carried in the saved state.
                 const cleanup = plan.backend === 'gha' ? { api: githubApiFromInputs(), ref: process.env.GITHUB_REF ?? '' } : undefined;
-                const reports = await saveGoCaches(buildx, builder, driver, plan, state.tempDir ?? ghaRoot(), cleanup);
+                const reports = await saveGoCaches(buildx, builder, plan, state.tempDir ?? ghaRoot(), cleanup);
                 for (const r of reports) {
                     const line = describeSave(r, formatBytes);
                     if (r.error)

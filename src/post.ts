@@ -25,11 +25,11 @@ export async function post(): Promise<void> {
   if (state.goCache && state.goCache.plan.entries.some((e) => e.save)) {
     await core.group('Save Go caches', async () => {
       try {
-        const { plan, builder, driver, buildx } = state.goCache!;
+        const { plan, builder, buildx } = state.goCache!;
         const t0 = Date.now();
         // The token is read here, in the step that uses it, rather than carried in the saved state.
         const cleanup = plan.backend === 'gha' ? { api: githubApiFromInputs(), ref: process.env.GITHUB_REF ?? '' } : undefined;
-        const reports = await saveGoCaches(buildx, builder, driver, plan, state.tempDir ?? ghaRoot(), cleanup);
+        const reports = await saveGoCaches(buildx, builder, plan, state.tempDir ?? ghaRoot(), cleanup);
         for (const r of reports) {
           const line = describeSave(r, formatBytes);
           if (r.error) core.warning(line);

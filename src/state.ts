@@ -23,7 +23,6 @@ export interface PostState {
 export interface GoCacheState {
   plan: GoCachePlan;
   builder: string;
-  driver: string;
   buildx: BuildxCommand;
   /** What the caches did in this build, and the history the post step extends after its save. */
   stats?: GoCacheStats;

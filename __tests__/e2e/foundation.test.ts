@@ -182,7 +182,9 @@ describe.runIf(engineUp)('foundation: build, cache, push, outputs (real engine)'
       );
       expect(r.exitCode).toBe(1);
       // Strict mode stops at the first cache failure: the Go cache lookup, before the build.
-      expect(r.log).toMatch(/::error::Looking up the GOMODCACHE cache failed: .*connection refused \(cache-strict: true\)/);
+      expect(r.log).toMatch(
+        /::error::Looking up the GOMODCACHE cache failed: localhost:5001 could not be reached: connection refused.* \(cache-strict: true\)/,
+      );
     });
   });
 });

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAction } from '../../scripts/run-action.mjs';
 import { goGetArgs, type GoProxy, startGoProxy } from '../../scripts/goproxy.mjs';
-import { engineUp, prune, registryTags, shAsync, stepDurations, uniqueRepo, workspace } from './engine.js';
+import { engineUp, prune, registryManifest, registryTags, sh, shAsync, stepDurations, uniqueRepo, workspace } from './engine.js';
 import { runnerInputs } from '../unit/helpers.js';
 import { parseSettings } from '../../src/settings/parse.js';
 import { layerCacheRefs, refScheme } from '../../src/cache/keys.js';
@@ -25,6 +25,7 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
   let coldGoCache = 0;
   const savedGoCache: number[] = [];
   const savedMB = (postLog: string) => Number(/GOCACHE: saved ([\d.]+) MB/.exec(postLog)?.[1] ?? NaN);
+  const restoredTag = (ref: string) => ref.slice(ref.lastIndexOf(':') + 1);
 
   beforeAll(async () => {
     proxy = await startGoProxy();
@@ -54,6 +55,12 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
     expect(r.post.exitCode).toBe(0);
     expect(r.post.log).toMatch(/GOMODCACHE: saved [\d.]+ MB, [\d.]+ MB stored in [\d.]+s/);
     expect(r.post.log).toMatch(/GOCACHE: saved [\d.]+ MB, [\d.]+ MB stored in [\d.]+s/);
+    // Pushed from an OCI layout on the runner: the engine keeps no copy of a saved cache (docker driver).
+    expect(
+      sh('docker', ['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}'])
+        .split('\n')
+        .filter((l) => l.includes(cacheRef)),
+    ).toEqual([]);
     const tags = await registryTags(cacheRef);
     // exact key + this build's newest, both in the main scope
     expect(tags.filter((t) => /^buildcache-gomod-([0-9a-f]{16}|[0-9a-f]{8})-main$/.test(t)).length).toBe(2);
@@ -104,6 +111,15 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
     expect(actions, r.post.log).not.toBeNull();
     expect(Number(actions![1])).toBeGreaterThan(10 * Number(actions![2]));
     expect(Number(actions![2])).toBeGreaterThan(0);
+    // Only what this run created went up, as a layer on the restored copy (kilobytes, not the whole cache).
+    const layered =
+      /GOCACHE: saved [\d.]+ MB: the restored copy plus a layer of what this run created .*, ([\d.]+) MB stored \(([\d.]+) (kB|MB) uploaded\)/.exec(
+        r.post.log,
+      );
+    expect(layered, r.post.log).not.toBeNull();
+    expect(Number(layered![2]) * (layered![3] === 'MB' ? 1e6 : 1e3)).toBeLessThan(0.05 * Number(layered![1]) * 1e6);
+    const saved = await registryManifest(cacheRef, restoredTag(restored.build.ref));
+    expect(saved!.body.layers.length).toBe(2);
     savedGoCache.push(savedMB(r.post.log));
   });
 
@@ -111,9 +127,17 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
     for (let i = 0; i < 2; i++) {
       fs.appendFileSync(path.join(ws, 'main.go'), `\n// change ${i}\n`);
       prune();
+      proxy.reset();
       const r = await build();
       expect(r.exitCode, r.log).toBe(0);
-      expect(r.post.log).toMatch(/GOCACHE: saved [\d.]+ MB \(of [\d.]+ MB; [\d.]+ MB used or created by this run\)/);
+      // Each run restores the base and every layer stacked so far, and stacks one more.
+      expect(JSON.parse(r.outputs['go-cache-restored']).build.match).toBe('exact');
+      expect(proxy.stats().zipDownloads).toBe(0);
+      expect(r.post.log).toMatch(
+        /GOCACHE: saved [\d.]+ MB: the restored copy plus a layer of what this run created \([\d.]+ MB used or created by this run\)/,
+      );
+      const ref = JSON.parse(r.outputs['go-cache-restored']).build.ref;
+      expect((await registryManifest(cacheRef, restoredTag(ref)))!.body.layers.length).toBe(3 + i);
       savedGoCache.push(savedMB(r.post.log));
     }
     console.log(`saved GOCACHE: cold ${coldGoCache} MB, then ${savedGoCache.join(', ')} MB`);

@@ -13,10 +13,10 @@ import {
   helperBuildArgv,
   mountsCache,
   parseStats,
-  registryOutput,
+  ociOutput,
   restoreDockerfile,
 } from '../../src/cache/transfer.js';
-import { ageRestored, saveScript } from '../../src/cache/scripts.js';
+import { ageRestored, extractSaved, MAX_LAYERS, RESTORED_MARK, saveScript } from '../../src/cache/scripts.js';
 import { execFileSync } from 'node:child_process';
 import { planGoCacheForNodes } from '../../src/cache/phases.js';
 import { computeStats, type GoCacheHistory, type GoCacheStats, goBuildSeconds, losingStreak, nextHistory } from '../../src/cache/stats.js';
@@ -225,8 +225,12 @@ describe('restore and save builds', () => {
         '    --mount=type=bind,from=r@sha256:aa,target=/.go-buildx-restore/mod \\',
         '    --mount=type=cache,id=gobuild,target=/root/.cache/go-build \\',
         '    --mount=type=bind,from=go-buildx-build,target=/.go-buildx-restore/build \\',
-        "    : \"$GO_BUILDX_NONCE\" && tar -xf /.go-buildx-restore/mod/gomod.tar -C '/go/pkg/mod' && tar -xf /.go-buildx-restore/build/gobuild.tar -C '/root/.cache/go-build' && " +
-          ageRestored('/root/.cache/go-build'),
+        '    : "$GO_BUILDX_NONCE" && ' +
+          extractSaved('mod', '/.go-buildx-restore/mod', '/go/pkg/mod') +
+          ' && ' +
+          extractSaved('build', '/.go-buildx-restore/build', '/root/.cache/go-build') +
+          ' && ' +
+          ageRestored('/root/.cache/go-build', '/.go-buildx-restore/build'),
         '',
       ].join('\n'),
     );
@@ -280,8 +284,14 @@ describe('restore and save builds', () => {
       fs.writeFileSync(path.join(cache, 'cc/cc04-a'), 'y'.repeat(500)); // created by this run
       const { stats, listed } = save(root, cache);
       expect(listed).toEqual(['./README', './aa/aa01-a', './aa/aa01-d', './cc/cc04-a', './trim.txt']);
-      // total counts the mark too: the list of the 3 restored actions ("./aa/aa01-a\n" …, 12 bytes each).
-      expect(stats).toEqual({ total: 6000 + 500 + 10 + 5 + 36, used: 2000 + 500 + 10 + 5, kept: 2515, actions: { reused: 1, run: 1 } });
+      expect(stats).toEqual({
+        total: 6000 + 500 + 10 + 5,
+        used: 2000 + 500 + 10 + 5,
+        kept: 2515,
+        actions: { reused: 1, run: 1 },
+        mode: 'full',
+        savedBytes: 2515,
+      });
       // The restored files not used are still in the mount, dated two hours back.
       const age = (Date.now() - fs.statSync(path.join(cache, 'bb/bb02-a')).mtimeMs) / 1000;
       expect(age).toBeGreaterThan(7190);
@@ -296,7 +306,81 @@ describe('restore and save builds', () => {
       const { root, cache } = setup();
       const { stats, listed } = save(root, cache);
       expect(listed).toHaveLength(8);
-      expect(stats).toEqual({ total: 6015, used: 6015, kept: 6015, actions: { reused: 0, run: 3 } });
+      expect(stats).toEqual({ total: 6015, used: 6015, kept: 6015, actions: { reused: 0, run: 3 }, mode: 'full', savedBytes: 6015 });
+    });
+
+    // A save that may stack a layer on the restored copy (the registry backend).
+    const saveLayered = (root: string, cache: string, cap = 1_000_000) => {
+      const out = sh(saveScript('build', cache, cap, path.join(root, 'out'), root, true));
+      const [name] = fs.readdirSync(path.join(root, 'out'));
+      const listed = sh(`tar -tf ${path.join(root, 'out', name)}`)
+        .split('\n')
+        .filter((l) => l && !l.endsWith('/'))
+        .sort();
+      return { stats: parseStats(out), listed, name };
+    };
+    const usesAll = (cache: string) => {
+      for (const f of ['aa/aa01-a', 'aa/aa01-d', 'bb/bb02-a', 'bb/bb02-d', 'cc/cc03-a', 'cc/cc03-d']) goUses(cache, f);
+    };
+
+    it('stacks a layer of only what the run created when it used (almost) all it restored', () => {
+      const { root, cache } = setup();
+      sh(ageRestored(cache));
+      usesAll(cache);
+      fs.writeFileSync(path.join(cache, 'cc/cc04-a'), 'y'.repeat(500));
+      const { stats, listed, name } = saveLayered(root, cache);
+      // The restored copy was one layer, so this is the second: gobuild.01.tar, with the new entry and trim.txt.
+      expect(name).toBe('gobuild.01.tar');
+      expect(listed).toEqual(['./cc/cc04-a', './trim.txt']);
+      expect(stats).toMatchObject({ used: 6515, kept: 6515, mode: 'layered', savedBytes: 6015 + 510, actions: { reused: 3, run: 1 } });
+    });
+
+    it('saves the whole used set instead when the restored copy holds too much the run did not use', () => {
+      const { root, cache } = setup();
+      sh(ageRestored(cache));
+      goUses(cache, 'aa/aa01-a');
+      goUses(cache, 'aa/aa01-d');
+      fs.writeFileSync(path.join(cache, 'cc/cc04-a'), 'y'.repeat(500));
+      // Stacking would make 6015 + 510 bytes to restore for 2515 used: over LAYER_SLACK.
+      const { stats, listed, name } = saveLayered(root, cache);
+      expect(name).toBe('gobuild.tar');
+      expect(listed).toEqual(['./README', './aa/aa01-a', './aa/aa01-d', './cc/cc04-a', './trim.txt']);
+      expect(stats).toMatchObject({ mode: 'full', savedBytes: 2515 });
+    });
+
+    it(`saves the whole used set once ${MAX_LAYERS} layers are stacked, and stacks nothing without a restore`, () => {
+      const { root, cache } = setup();
+      sh(ageRestored(cache));
+      usesAll(cache);
+      const mark = path.join(cache, RESTORED_MARK);
+      const t = fs.statSync(mark).mtime;
+      fs.writeFileSync(mark, fs.readFileSync(mark, 'utf8').replace(/^layers 1\n/, `layers ${MAX_LAYERS}\n`));
+      fs.utimesSync(mark, t, t);
+      expect(saveLayered(root, cache).name).toBe('gobuild.tar');
+      const cold = setup();
+      expect(saveLayered(cold.root, cold.cache)).toMatchObject({ name: 'gobuild.tar', stats: { mode: 'full', savedBytes: 6015 } });
+    });
+
+    it('the restore extracts the base and every stacked layer, oldest first, and counts them in the mark', () => {
+      const { root, cache } = setup();
+      const src = path.join(root, 'src');
+      fs.mkdirSync(src);
+      sh(`cd ${cache} && tar -cf ${src}/gobuild.tar ./aa ./trim.txt`);
+      fs.writeFileSync(path.join(cache, 'trim.txt'), '1800000000');
+      sh(`cd ${cache} && tar -cf ${src}/gobuild.01.tar ./bb ./trim.txt`);
+      const target = path.join(root, 'restored');
+      fs.mkdirSync(target);
+      sh(`${extractSaved('build', src, target)} && ${ageRestored(target, src)}`);
+      expect(fs.readFileSync(path.join(target, 'trim.txt'), 'utf8')).toBe('1800000000');
+      const lines = fs.readFileSync(path.join(target, RESTORED_MARK), 'utf8').trim().split('\n');
+      expect(lines[0]).toBe('layers 2');
+      expect(lines.slice(1).sort()).toEqual([
+        '10 ./trim.txt',
+        '1000 ./aa/aa01-a',
+        '1000 ./aa/aa01-d',
+        '1000 ./bb/bb02-a',
+        '1000 ./bb/bb02-d',
+      ]);
     });
 
     it('over go-cache-max-size keeps the newest of what the run used', () => {
@@ -313,7 +397,7 @@ describe('restore and save builds', () => {
   it.each([
     [
       'registry save',
-      { builder: 'b', dockerfile: '/t/D', contextDir: '/t/c', buildArgs: [], output: registryOutput(['r:a', 'r:b']), nonce: 'n' },
+      { builder: 'b', dockerfile: '/t/D', contextDir: '/t/c', buildArgs: [], output: ociOutput('/t/oci'), nonce: 'n' },
       [
         'build',
         '--builder',
@@ -325,7 +409,7 @@ describe('restore and save builds', () => {
         '--build-arg',
         'GO_BUILDX_NONCE=n',
         '--output',
-        'type=image,"name=r:a,r:b",push=true,compression=zstd,force-compression=true,oci-mediatypes=true',
+        'type=oci,dest=/t/oci,tar=false,compression=zstd,force-compression=true,oci-mediatypes=true',
         '/t/c',
       ],
     ],

@@ -4,6 +4,7 @@
 // configured for token auth, whose 401 carries the real Bearer challenge.
 // fetch replays the recorded responses in order; the test checks what the
 // client sends and what it makes of the answers.
+import * as net from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RegistryClient } from '../../src/publish/registry.js';
 import { registryOf } from '../../src/ref.js';
@@ -106,5 +107,17 @@ describe('RegistryClient on captured registry answers', () => {
       `HEAD /v2/acme/api/blobs/${rec.blob.digest} Bearer t0k`,
       `HEAD /v2/acme/api/blobs/${rec.blob.digest} Bearer t0k`,
     ]);
+  });
+
+  it('a registry nobody listens on: the error names the host and says "connection refused"', async () => {
+    // A real refused connection on loopback (a port just released), not a made-up error.
+    const server = net.createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => server.close(() => r()));
+    const client = new RegistryClient(registryOf(`127.0.0.1:${port}/acme/api`));
+    await expect(client.hasBlob(rec.blob.digest)).rejects.toThrow(
+      new RegExp(`^127\\.0\\.0\\.1:${port} could not be reached: connection refused \\(connect ECONNREFUSED 127\\.0\\.0\\.1:${port}\\)$`),
+    );
   });
 });

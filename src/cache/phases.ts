@@ -15,7 +15,17 @@ import { goDirective, moduleFiles } from '../gomod.js';
 import { saveAllowed } from './refs.js';
 import { saveGoCacheState } from '../state.js';
 import type { MergedVertex } from '../build/rawjson.js';
-import { decideSaves, type GoCachePlan, type GoCacheStore, KIND_LABEL, restoreGoCaches, type SaveReport, saveGoCache } from './transfer.js';
+import {
+  decideSaves,
+  type GoCachePlan,
+  type GoCacheStore,
+  KIND_LABEL,
+  type LookedUp,
+  lookUpGoCaches,
+  restoreGoCaches,
+  type SaveReport,
+  saveGoCache,
+} from './transfer.js';
 import { Inputs, Outputs } from '../constants.js';
 import { printUntrusted } from '../untrusted.js';
 import { formatBytes } from '../report/outputs.js';
@@ -119,11 +129,10 @@ export function ghaRoot(): string {
 
 export async function storeFor(
   backend: GoCachePlan['backend'],
-  buildx: BuildxCommand,
-  driver: string,
+  tempDir: string,
   cleanup?: ConstructorParameters<typeof GhaStore>[2],
 ): Promise<GoCacheStore> {
-  return backend === 'gha' ? new GhaStore(await actionsCacheClient(), ghaRoot(), cleanup) : new RegistryStore(buildx, driver);
+  return backend === 'gha' ? new GhaStore(await actionsCacheClient(), ghaRoot(), cleanup) : new RegistryStore(tempDir);
 }
 
 export function describeSave(r: SaveReport, fmt: (n: number) => string): string {
@@ -132,8 +141,14 @@ export function describeSave(r: SaveReport, fmt: (n: number) => string): string 
   if (!r.saved) return `${what}: not saved (${r.skipReason ?? 'nothing to save'})`;
   const used = r.used !== undefined && r.total !== undefined && r.used < r.total ? `; ${fmt(r.used)} used or created by this run` : '';
   const trimmed = r.total !== undefined && r.kept !== undefined && r.kept < r.total ? ` (of ${fmt(r.total)}${used})` : '';
-  const size = r.kept !== undefined ? `${fmt(r.kept)}${trimmed}` : 'size unknown';
-  const stored = r.stored !== undefined ? `, ${fmt(r.stored)} stored` : '';
+  const size =
+    r.mode === 'layered' && r.savedBytes !== undefined
+      ? `${fmt(r.savedBytes)}: the restored copy plus a layer of what this run created (${fmt(r.used ?? 0)} used or created by this run)`
+      : r.kept !== undefined
+        ? `${fmt(r.kept)}${trimmed}`
+        : 'size unknown';
+  const sent = r.uploaded !== undefined && r.stored !== undefined && r.uploaded < r.stored ? ` (${fmt(r.uploaded)} uploaded)` : '';
+  const stored = r.stored !== undefined ? `, ${fmt(r.stored)} stored${sent}` : '';
   const actions = r.actions ? `; ${r.actions.reused} build actions reused, ${r.actions.run} run anew` : '';
   return `${what}: saved ${size}${stored} in ${r.seconds.toFixed(1)}s to ${r.refs.join(', ')}${actions}`;
 }
@@ -142,12 +157,11 @@ export function describeSave(r: SaveReport, fmt: (n: number) => string): string 
 export async function saveGoCaches(
   buildx: BuildxCommand,
   builder: string,
-  driver: string,
   plan: GoCachePlan,
   tempDir: string,
   cleanup?: ConstructorParameters<typeof GhaStore>[2],
 ) {
-  const store = await storeFor(plan.backend, buildx, driver, cleanup);
+  const store = await storeFor(plan.backend, tempDir, cleanup);
   return Promise.all(plan.entries.map((e) => saveGoCache(buildx, builder, plan, e, store, tempDir)));
 }
 
@@ -175,6 +189,9 @@ export async function restoreGoStep(
   if (!planned.plan) return {};
   for (const e of planned.plan.entries) core.debug(`${KIND_LABEL[e.kind]} key ${e.key}, writes ${JSON.stringify(e.write)}`);
   const t0 = Date.now();
+  // Registry lookups are a few small requests: they run beside the fingerprint check, and are
+  // dropped when it matches. An actions/cache lookup downloads the cache, so it waits.
+  const looked = planned.plan.backend === 'registry' ? lookUpGoCaches(planned.plan, new RegistryStore(tempDir)) : undefined;
   const fingerprint = await checkFingerprint(settings).catch((err: Error) => {
     core.warning(`Could not compute the build's fingerprint: ${err.message}. The Go caches are restored.`);
     return undefined;
@@ -190,7 +207,7 @@ export async function restoreGoStep(
     return { plan: { ...planned.plan, restoreSeconds: seconds, skipped: 'fingerprint' }, fingerprint };
   }
   if (fingerprint) core.debug(`fingerprint ${fingerprint.fingerprint}: ${fingerprint.reason}`);
-  return { plan: await restorePlanned(settings, buildx, builder, planned.plan, tempDir), fingerprint };
+  return { plan: await restorePlanned(settings, buildx, builder, planned.plan, tempDir, looked), fingerprint };
 }
 
 async function restorePlanned(
@@ -199,11 +216,12 @@ async function restorePlanned(
   builder: { name: string; driver: string },
   plan: GoCachePlan,
   tempDir: string,
+  looked?: Promise<LookedUp>,
 ): Promise<GoCachePlan> {
   let report: Awaited<ReturnType<typeof restoreGoCaches>>;
   try {
-    const store = await storeFor(plan.backend, buildx, builder.driver);
-    report = await restoreGoCaches(buildx, builder.name, plan, store, tempDir);
+    const store = await storeFor(plan.backend, tempDir);
+    report = await restoreGoCaches(buildx, builder.name, plan, store, tempDir, looked);
   } catch (err) {
     goCacheProblem(settings, `Restoring the Go caches failed: ${(err as Error).message}`);
     return plan;
@@ -245,7 +263,7 @@ export async function recordGoSaves(
     core.warning(`Could not work out what the Go caches saved: ${err.message}`);
     return undefined;
   });
-  saveGoCacheState({ plan: decided, builder: builder.name, driver: builder.driver, buildx, ...explained });
+  saveGoCacheState({ plan: decided, builder: builder.name, buildx, ...explained });
   return explained?.stats;
 }
 

@@ -18,37 +18,66 @@ const SAVED_PATHS: Record<GoCacheKind, string> = { mod: 'cache/download', build:
  */
 export const RESTORED_MARK = '.go-buildx-restored';
 
-/** Dates the restored GOCACHE files two hours back and leaves RESTORED_MARK a minute back (the builder's clock). */
-export function ageRestored(target: string): string {
+/**
+ * Extracts every saved copy of a cache found in `src` into `target`: one tarball for a full save, or the
+ * base and the layers stacked on it (`gobuild.tar`, `gobuild.01.tar`, ...), oldest first, so that trim.txt
+ * comes from the newest. Prints nothing; a missing tarball fails the restore (a warning, never the build).
+ */
+export function extractSaved(kind: GoCacheKind, src: string, target: string): string {
+  const base = TAR_NAME[kind].replace(/\.tar$/, '');
+  // The base first: `ls | sort` would put gobuild.01.tar before gobuild.tar.
+  return `for f in ${src}/${base}.tar $(ls ${src}/${base}.[0-9]*.tar 2>/dev/null | sort); do tar -xf "$f" -C ${shellQuote(target)} || exit 1; done`;
+}
+
+/**
+ * Dates the restored GOCACHE files two hours back and leaves RESTORED_MARK a minute back (the builder's
+ * clock). The mark's first line says how many saved layers were restored (`layers N`); then one
+ * "<size> <path>" line per restored file, so the save can tell what this run reused from what it created,
+ * and what a layer stacked on the restored copy would have to hold.
+ */
+export function ageRestored(target: string, src?: string): string {
   const t = shellQuote(target);
-  // The mark lists the restored build actions (`*-a`), so the save can tell reused ones from those run anew.
+  const layers = src ? `$(ls ${src}/${TAR_NAME.build.replace(/\.tar$/, '')}*.tar | wc -l)` : '1';
   return (
     `now=$(date +%s) && find ${t} -type f -exec touch -c -d "@$((now - 7200))" {} + && ` +
-    `(cd ${t} && find . -type f -name '*-a' >${RESTORED_MARK}) && touch -d "@$((now - 60))" ${t}/${RESTORED_MARK}`
+    `(cd ${t} && { echo "layers ${layers}"; find . -type f ! -name '${RESTORED_MARK}*' -exec stat -c '%s %n' {} +; } >${RESTORED_MARK}.tmp && mv ${RESTORED_MARK}.tmp ${RESTORED_MARK}) && ` +
+    `touch -d "@$((now - 60))" ${t}/${RESTORED_MARK}`
   );
 }
 
-/** The shell script of a save: what is kept of the cache at `target`, tarred into `outDir`, and a stats line. */
-export function saveScript(kind: GoCacheKind, target: string, maxBytes: number, outDir: string, workDir: string): string {
+/** At most this many layers are stacked on a full save; the next save is a full one again. */
+export const MAX_LAYERS = 12;
+/** A layer is stacked only while what the restore would get stays within this share over what the run used. */
+export const LAYER_SLACK = 1.15;
+
+/**
+ * The shell script of a save: what is kept of the cache at `target`, tarred into `outDir`, and a stats line.
+ * `layered` (GOCACHE restored from a registry image whose layers the save can reuse): when only a little
+ * was created, the tarball holds just the files this run created, for a layer stacked on the restored
+ * copy, as long as what a restore would then get stays within LAYER_SLACK of what this run used and there
+ * are fewer than MAX_LAYERS layers. Otherwise (and always without `layered`) it holds all that is kept.
+ */
+export function saveScript(kind: GoCacheKind, target: string, maxBytes: number, outDir: string, workDir: string, layered = false): string {
   const t = shellQuote(target);
   const p = SAVED_PATHS[kind];
-  const out = `${outDir}/${TAR_NAME[kind]}`;
   const keep = `${workDir}/go-buildx-keep`;
   // "<size> <mtime> <path>" of each file kept, from find's own -exec (busybox xargs garbles long inputs).
   const stat = `-exec stat -c '%s %Y %n' {} + >${keep}.stat`;
   const sum = (file: string) => `awk '{t+=$1} END {print t+0}' ${file}`;
+  const list = `awk '{sub(/^[0-9]+ [0-9]+ /, ""); print}' ${keep}.stat >${keep}`;
+  const mark = RESTORED_MARK;
   return [
     'set -e',
     `mkdir -p ${outDir}`,
     `cd ${t}`,
     `mkdir -p ${p}`,
     `rm -rf ${STAGE}`,
-    `total=$(find ${p} -type f -exec stat -c %s {} + | awk '{t+=$1} END {print t+0}')`,
+    `total=$(find ${p} -type f ! -name '${mark}*' -exec stat -c %s {} + | awk '{t+=$1} END {print t+0}')`,
     // GOCACHE after a restore: only what this run used or created (see RESTORED_MARK); else everything.
     ...(kind === 'build'
       ? [
-          `if [ -f ${RESTORED_MARK} ]; then`,
-          `  find ${p} -type f \\( -newer ${RESTORED_MARK} -o -name trim.txt -o -name README \\) ! -name ${RESTORED_MARK} ${stat}`,
+          `if [ -f ${mark} ]; then`,
+          `  find ${p} -type f \\( -newer ${mark} -o -name trim.txt -o -name README \\) ! -name '${mark}*' ${stat}`,
           'else',
           `  find ${p} -type f ${stat}`,
           'fi',
@@ -61,30 +90,54 @@ export function saveScript(kind: GoCacheKind, target: string, maxBytes: number, 
     `  mv ${keep}.capped ${keep}.stat`,
     'fi',
     `kept=$(${sum(`${keep}.stat`)})`,
-    `awk '{sub(/^[0-9]+ [0-9]+ /, ""); print}' ${keep}.stat >${keep}`,
-    `files=$(wc -l <${keep})`,
+    list,
     // Build actions this run used: found in the mark (restored, reused) or not (run anew).
     ...(kind === 'build'
       ? [
-          `if [ -f ${RESTORED_MARK} ]; then`,
-          `  actions=$(grep -e '-a$' ${keep} | awk -v mark=${RESTORED_MARK} 'FILENAME == mark {r[$0]=1; next} {if ($0 in r) u++; else n++} END {print u+0, n+0}' ${RESTORED_MARK} -)`,
+          `if [ -f ${mark} ]; then`,
+          `  actions=$(grep -e '-a$' ${keep} | awk 'FNR == NR {if (FNR > 1) {sub(/^[0-9]+ /, ""); r[$0]=1}; next} {if ($0 in r) u++; else n++} END {print u+0, n+0}' ${mark} -)`,
           'else',
           `  actions="0 $(grep -c -e '-a$' ${keep} || true)"`,
           'fi',
         ]
       : ['actions="0 0"']),
-    `if [ "$kept" -eq "$total" ]; then`,
-    `  tar -cf ${out} ${p}`,
+    `mode=full; saved=$kept; name=${TAR_NAME[kind]}`,
+    ...(kind === 'build' && layered ? layerScript(keep, maxBytes) : []),
+    `out=${outDir}/$name`,
+    `files=$(wc -l <${keep})`,
+    `if [ "$mode" = full ] && [ "$kept" -eq "$total" ] && [ ! -f ${mark} ]; then`,
+    `  tar -cf $out ${p}`,
     // GNU tar (the golang images) and Alpine's busybox read a file list; Debian's busybox tar does not.
     `elif [ -z "$GO_BUILDX_NO_TAR_T" ] && tar --help 2>&1 | grep -q -e '-T'; then`,
-    `  tar -cf ${out} -T ${keep}`,
+    `  tar -cf $out -T ${keep}`,
     'else',
     // Hard links of what is kept, in a stage inside the mount (the same file system), one cp per directory.
     `  awk -v s=${STAGE} '{d=$0; sub(/\\/[^\\/]*$/, "", d); f[d]=f[d] " " $0} END {for (d in f) print "mkdir -p " s "/" d " && cp -l" f[d] " " s "/" d}' <${keep} >${keep}.sh`,
-    `  sh -e ${keep}.sh && (cd ${STAGE} && tar -cf ${out} .) && rm -rf ${STAGE}`,
+    `  mkdir -p ${STAGE} && sh -e ${keep}.sh && (cd ${STAGE} && tar -cf $out .) && rm -rf ${STAGE}`,
     'fi',
-    `echo "go-buildx-stats kind=${kind} total=$total used=$used kept=$kept files=$files reused_actions=\${actions% *} run_actions=\${actions#* }"`,
+    `echo "go-buildx-stats kind=${kind} total=$total used=$used kept=$kept files=$files reused_actions=\${actions% *} run_actions=\${actions#* } mode=$mode saved=$saved"`,
   ].join('\n');
+}
+
+/**
+ * The layered choice: the files this run created (not in the mark) and trim.txt, when stacking them on
+ * the restored layers keeps the restore within LAYER_SLACK of what this run used.
+ */
+function layerScript(keep: string, maxBytes: number): string[] {
+  const mark = RESTORED_MARK;
+  return [
+    `if [ -f ${mark} ] && [ "$used" -le ${maxBytes} ]; then`,
+    `  layers=$(awk 'NR == 1 {print $2 + 0}' ${mark})`,
+    `  restored=$(awk 'NR > 1 {t+=$1} END {print t+0}' ${mark})`,
+    `  awk 'FNR == NR {if (FNR > 1) {s=$0; sub(/^[0-9]+ /, "", s); r[s]=1}; next} {q=$0; sub(/^[0-9]+ [0-9]+ /, "", q); if (!(q in r) || q == "./trim.txt") print}' ${mark} ${keep}.stat >${keep}.new`,
+    `  new=$(awk '{t+=$1} END {print t+0}' ${keep}.new)`,
+    `  if [ "$layers" -lt ${MAX_LAYERS} ] && awk -v a="$restored" -v b="$new" -v u="$used" 'BEGIN {exit !(a + b <= u * ${LAYER_SLACK})}'; then`,
+    `    mode=layered; saved=$((restored + new)); name=gobuild.$(printf %02d "$layers").tar`,
+    `    mv ${keep}.new ${keep}.stat`,
+    `    awk '{sub(/^[0-9]+ [0-9]+ /, ""); print}' ${keep}.stat >${keep}`,
+    '  fi',
+    'fi',
+  ];
 }
 
 /** Where a save without `tar -T` links what it keeps, inside the mount; never left behind. */

@@ -2,63 +2,86 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as core from '@actions/core';
-import { failureTail, run } from '../exec.js';
-import { args, type BuildxCommand } from '../buildx/command.js';
-import { isMissingRef, repositoryOf } from '../ref.js';
-import type { OciIndex, OciManifest } from '../report/sizes.js';
-import { compressedSize, isAttestation } from '../report/sizes.js';
-import { type GoCacheStore, type PlanEntry, registryOutput } from './transfer.js';
+import { repositoryOf } from '../ref.js';
+import { compressedSize } from '../report/sizes.js';
+import { type GoCacheStore, KIND_LABEL, ociOutput, type PlanEntry, type SaveStats } from './transfer.js';
+import { findImage, pushImage, readImage, readLayout, stackLayer } from './images.js';
+import { registryClient } from '../publish/registry.js';
 import { TAR_NAME } from './scripts.js';
 import { deleteSuperseded, type GitHubApi } from './ghaentries.js';
 import { formatBytes } from '../report/outputs.js';
 
-interface InspectedManifest {
-  digest: string;
-  mediaType?: string;
-  manifests?: OciIndex['manifests'];
-}
-
+/**
+ * Registry images. The save build writes an OCI layout on the runner and this store pushes it: the
+ * whole cache as one layer, or (GOCACHE, see `saveScript`) one more layer holding only what the run
+ * created, on top of the layers it restored, which are already in the repository and are not sent again.
+ */
 export class RegistryStore implements GoCacheStore {
-  constructor(
-    private readonly buildx: BuildxCommand,
-    /** The docker driver also keeps every image it pushes in the engine; those copies are removed. */
-    private readonly driver: string,
-  ) {}
+  constructor(private readonly root: string) {}
 
+  private dir(entry: PlanEntry): string {
+    return path.join(this.root, 'go-cache', `oci-${entry.kind}${entry.node ? `-${entry.node.name}` : ''}`);
+  }
+
+  /** Through the registry API, every candidate at once (no process to start); the first that exists wins. */
   async find(entry: PlanEntry) {
-    let lastError: string | undefined;
-    for (const c of entry.read) {
-      const res = await run(...args(this.buildx, 'imagetools', 'inspect', c.ref, '--format', '{{json .Manifest}}'), { allowFailure: true });
-      if (res.exitCode !== 0) {
-        if (!isMissingRef(res.stderr)) lastError = failureTail(res, 1);
-        continue;
-      }
-      const m = JSON.parse(res.stdout) as InspectedManifest;
-      const repo = repositoryOf(c.ref);
-      let digest = m.digest;
-      if (m.manifests) {
-        const child = m.manifests.find((d) => !isAttestation(d));
-        if (!child) continue;
-        digest = child.digest;
-      }
-      const raw = await run(...args(this.buildx, 'imagetools', 'inspect', '--raw', `${repo}@${digest}`));
-      const bytes = compressedSize(JSON.parse(raw.stdout) as OciManifest);
-      return { restored: { ref: c.ref, match: c.match, bytes }, source: { entry, from: `${repo}@${digest}` } };
+    const found = await Promise.all(
+      entry.read.map((c) =>
+        findImage(c.ref).then(
+          (r) => ({ c, r }),
+          (err: Error) => ({ c, err }),
+        ),
+      ),
+    );
+    for (const f of found) {
+      if (!('r' in f) || !f.r) continue;
+      const { repository, digest, bytes } = f.r;
+      return {
+        restored: { ref: f.c.ref, match: f.c.match, bytes, digest },
+        source: { entry, from: `${repository}@${digest}` },
+      };
     }
-    if (lastError) throw new Error(lastError);
+    const failed = found.find((f) => 'err' in f);
+    if (failed && 'err' in failed) throw failed.err;
     return undefined;
   }
 
   output(entry: PlanEntry): string {
-    return registryOutput(entry.write);
+    fs.rmSync(this.dir(entry), { recursive: true, force: true });
+    return ociOutput(this.dir(entry));
   }
 
-  async finish(entry: PlanEntry): Promise<number | undefined> {
-    if (this.driver === 'docker') await run('docker', ['image', 'rm', ...entry.write], { allowFailure: true });
-    const res = await run(...args(this.buildx, 'imagetools', 'inspect', '--raw', entry.write[0]), { allowFailure: true });
-    if (res.exitCode !== 0) return undefined;
-    const m = JSON.parse(res.stdout) as OciManifest;
-    return compressedSize(m);
+  /** A layer can go on the restored image when every repository written to already has its blobs. */
+  async canLayer(entry: PlanEntry): Promise<boolean> {
+    const digest = entry.restored?.digest;
+    if (!digest) return false;
+    const base = await readImage(repositoryOf(entry.restored!.ref), digest);
+    for (const repo of new Set(entry.write.map(repositoryOf))) {
+      const client = await registryClient(repo);
+      const present = await Promise.all(base.manifest.layers.map((l) => client.hasBlob(l.digest)));
+      if (present.includes(false)) {
+        core.info(`${KIND_LABEL[entry.kind]}: ${repo} lacks layers of the restored copy, so the whole cache is saved`);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  async finish(entry: PlanEntry, stats: SaveStats | undefined): Promise<{ stored?: number; uploaded?: number }> {
+    const dir = this.dir(entry);
+    try {
+      const layout = readLayout(dir);
+      let image = layout.image;
+      if (stats?.mode === 'layered') {
+        if (!entry.restored?.digest) throw new Error('the save stacked a layer, but no restored image is known');
+        image = stackLayer(await readImage(repositoryOf(entry.restored.ref), entry.restored.digest), layout.image);
+      }
+      let uploaded = 0;
+      for (const ref of entry.write) uploaded += await pushImage(ref, image, layout.blobPath);
+      return { stored: compressedSize(image.manifest), uploaded };
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }
 }
 
@@ -121,7 +144,12 @@ export class GhaStore implements GoCacheStore {
     return `type=local,dest=${this.dir(entry)}`;
   }
 
-  async finish(entry: PlanEntry): Promise<number | undefined> {
+  /** An actions/cache entry is one archive: nothing to stack on. */
+  async canLayer(): Promise<boolean> {
+    return false;
+  }
+
+  async finish(entry: PlanEntry): Promise<{ stored?: number }> {
     try {
       // saveCache reports a reserve conflict or a denied write as -1, not as an error.
       const id = await this.client.saveCache([this.dir(entry)], entry.write[0]);
@@ -129,7 +157,7 @@ export class GhaStore implements GoCacheStore {
         throw new Error(`actions/cache did not store ${entry.write[0]} (another job is saving that key, or this job may not write caches)`);
       const bytes = fs.statSync(path.join(this.dir(entry), TAR_NAME[entry.kind])).size;
       if (entry.kind === 'build') await this.dropSuperseded(entry);
-      return bytes;
+      return { stored: bytes };
     } finally {
       fs.rmSync(this.dir(entry), { recursive: true, force: true });
     }

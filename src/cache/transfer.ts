@@ -17,11 +17,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as core from '@actions/core';
 import { failureTail, run } from '../exec.js';
-import { shellQuote } from '../dockerfile/shell.js';
 import { args, type BuildxCommand } from '../buildx/command.js';
 import { type MergedVertex, parseStepName, stepPlatform } from '../build/rawjson.js';
 import { type CacheMount, type GoCacheKind } from '../dockerfile/gomounts.js';
-import { ageRestored, saveScript, TAR_NAME } from './scripts.js';
+import { ageRestored, extractSaved, saveScript } from './scripts.js';
 import type { Candidate, Match } from './keys.js';
 
 export const KIND_LABEL: Record<GoCacheKind, string> = { mod: 'GOMODCACHE', build: 'GOCACHE' };
@@ -31,6 +30,8 @@ export interface Restored {
   match: Match;
   /** Compressed bytes transferred. */
   bytes: number;
+  /** The registry backend: the image manifest restored (a later save can stack a layer on it). */
+  digest?: string;
 }
 
 export interface PlanEntry {
@@ -77,10 +78,9 @@ export function restoreDockerfile(helperImage: string, sources: Source[]): strin
   const cmds: string[] = [];
   for (const s of sources) {
     const src = `/.go-buildx-restore/${s.entry.kind}`;
-    const target = shellQuote(s.entry.mount.target);
     mounts.push(`--mount=${s.entry.mount.options}`, `--mount=type=bind,from=${s.from},target=${src}`);
-    cmds.push(`tar -xf ${src}/${TAR_NAME[s.entry.kind]} -C ${target}`);
-    if (s.entry.kind === 'build') cmds.push(ageRestored(s.entry.mount.target));
+    cmds.push(extractSaved(s.entry.kind, src, s.entry.mount.target));
+    if (s.entry.kind === 'build') cmds.push(ageRestored(s.entry.mount.target, src));
   }
   return [
     `FROM --platform=$BUILDPLATFORM ${helperImage}`,
@@ -95,13 +95,13 @@ export function restoreDockerfile(helperImage: string, sources: Source[]): strin
  * used or created; then, over the cap, the newest files first) into a
  * one-layer image. The mount itself is never changed.
  */
-export function extractDockerfile(helperImage: string, entry: PlanEntry, maxBytes: number): string {
+export function extractDockerfile(helperImage: string, entry: PlanEntry, maxBytes: number, layered = false): string {
   return [
     `FROM --platform=$BUILDPLATFORM ${helperImage} AS extract`,
     'ARG GO_BUILDX_NONCE',
     `RUN --mount=${entry.mount.options} <<'GO_BUILDX_EOF'`,
     `: "$GO_BUILDX_NONCE"`,
-    saveScript(entry.kind, entry.mount.target, maxBytes, '/.go-buildx-out', '/tmp'),
+    saveScript(entry.kind, entry.mount.target, maxBytes, '/.go-buildx-out', '/tmp', layered),
     'GO_BUILDX_EOF',
     'FROM scratch',
     `COPY --from=extract /.go-buildx-out/ /`,
@@ -129,24 +129,40 @@ export function helperBuildArgv(o: {
   return argv;
 }
 
-/** The registry output of a save: both tags at once, zstd (fast to write and to unpack). */
-export function registryOutput(refs: string[]): string {
-  return `type=image,"name=${refs.join(',')}",push=true,compression=zstd,force-compression=true,oci-mediatypes=true`;
+/**
+ * The output of a registry save: an OCI layout on the runner, which the store pushes itself. A
+ * `type=image,push=true` output would also store the image in the engine with the docker driver, unpack
+ * it, and leave it to be removed, which costs more than the whole save (7 s for a 325 MB GOCACHE here).
+ * zstd: fast to write and to unpack.
+ */
+export function ociOutput(dir: string): string {
+  return `type=oci,dest=${dir},tar=false,compression=zstd,force-compression=true,oci-mediatypes=true`;
 }
 
-/** "go-buildx-stats kind=build total=123 used=110 kept=100" lines from a save build's plain progress. */
-export function parseStats(
-  log: string,
-): { total: number; used?: number; kept: number; actions?: { reused: number; run: number } } | undefined {
-  const m = /go-buildx-stats kind=\w+ total=(\d+)(?: used=(\d+))? kept=(\d+)(?: files=\d+ reused_actions=(\d+) run_actions=(\d+))?/.exec(
-    log,
-  );
+export interface SaveStats {
+  total: number;
+  used?: number;
+  kept: number;
+  actions?: { reused: number; run: number };
+  /** `layered`: the tarball holds only what this run created, for a layer on the restored copy. */
+  mode?: 'full' | 'layered';
+  /** Bytes a restore of what is saved now gets (with a layer: the restored copy and the layer). */
+  savedBytes?: number;
+}
+
+/** "go-buildx-stats kind=build total=123 used=110 kept=100 …" lines from a save build's plain progress. */
+export function parseStats(log: string): SaveStats | undefined {
+  const m =
+    /go-buildx-stats kind=\w+ total=(\d+)(?: used=(\d+))? kept=(\d+)(?: files=\d+ reused_actions=(\d+) run_actions=(\d+))?(?: mode=(full|layered) saved=(\d+))?/.exec(
+      log,
+    );
   if (!m) return undefined;
   return {
     total: Number(m[1]),
     kept: Number(m[3]),
     ...(m[2] !== undefined ? { used: Number(m[2]) } : {}),
     ...(m[4] !== undefined ? { actions: { reused: Number(m[4]), run: Number(m[5]) } } : {}),
+    ...(m[6] !== undefined ? { mode: m[6] as 'full' | 'layered', savedBytes: Number(m[7]) } : {}),
   };
 }
 
@@ -194,8 +210,10 @@ export interface GoCacheStore {
   find(entry: PlanEntry): Promise<{ restored: Restored; source: Source } | undefined>;
   /** The --output of the save build for this entry. */
   output(entry: PlanEntry): string;
-  /** Called after the save build; returns the compressed bytes stored, when known. */
-  finish(entry: PlanEntry): Promise<number | undefined>;
+  /** Whether this save may stack a layer on the restored copy instead of storing the whole cache again. */
+  canLayer(entry: PlanEntry): Promise<boolean>;
+  /** Called after the save build: stores what it wrote; returns the compressed bytes stored and uploaded, when known. */
+  finish(entry: PlanEntry, stats: SaveStats | undefined): Promise<{ stored?: number; uploaded?: number }>;
 }
 
 export interface RestoreReport {
@@ -204,30 +222,44 @@ export interface RestoreReport {
   warnings: string[];
 }
 
+export interface LookedUp {
+  /** When the lookup began: the restore's seconds count from there. */
+  started: number;
+  entries: PlanEntry[];
+  sources: Source[];
+  warnings: string[];
+}
+
+/** Finds each cache's saved copy, all caches at once; a failed lookup is a warning. */
+export async function lookUpGoCaches(plan: GoCachePlan, store: GoCacheStore): Promise<LookedUp> {
+  const started = Date.now();
+  const warnings: string[] = [];
+  const found = await Promise.all(
+    plan.entries.map(async (e) => {
+      core.debug(`${KIND_LABEL[e.kind]} key ${e.key}; candidates ${JSON.stringify(e.read)}`);
+      try {
+        return await store.find(e);
+      } catch (err) {
+        warnings.push(`Looking up the ${KIND_LABEL[e.kind]} cache failed: ${(err as Error).message}`);
+        return undefined;
+      }
+    }),
+  );
+  const entries = plan.entries.map((e, i) => (found[i] ? { ...e, restored: found[i].restored } : e));
+  const sources = found.flatMap((f, i) => (f ? [{ ...f.source, entry: entries[i] }] : []));
+  return { started, entries, sources, warnings };
+}
+
+/** Restores what `looked` found (looked up here when not given): one restore build per node. */
 export async function restoreGoCaches(
   buildx: BuildxCommand,
   builder: string,
   plan: GoCachePlan,
   store: GoCacheStore,
   tempDir: string,
+  looked?: Promise<LookedUp>,
 ): Promise<RestoreReport> {
-  const t0 = Date.now();
-  const warnings: string[] = [];
-  const entries = [...plan.entries];
-  const sources: Source[] = [];
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i];
-    core.debug(`${KIND_LABEL[e.kind]} key ${e.key}; candidates ${JSON.stringify(e.read)}`);
-    try {
-      const found = await store.find(e);
-      if (found) {
-        entries[i] = { ...e, restored: found.restored };
-        sources.push({ ...found.source, entry: entries[i] });
-      }
-    } catch (err) {
-      warnings.push(`Looking up the ${KIND_LABEL[e.kind]} cache failed: ${(err as Error).message}`);
-    }
-  }
+  const { started, entries, sources, warnings } = await (looked ?? lookUpGoCaches(plan, store));
   // One restore build per node (one in all with a single node): each node has its own cache mounts.
   const groups = [...new Set(sources.map((src) => src.entry.node?.name ?? ''))];
   for (const [gi, group] of groups.entries()) {
@@ -255,7 +287,7 @@ export async function restoreGoCaches(
       }
     }
   }
-  return { entries, seconds: (Date.now() - t0) / 1000, warnings };
+  return { entries, seconds: (Date.now() - started) / 1000, warnings };
 }
 
 export interface SaveReport {
@@ -269,8 +301,13 @@ export interface SaveReport {
   kept?: number;
   /** GOCACHE: the build actions this run reused from the restored cache, and those it ran anew. */
   actions?: { reused: number; run: number };
-  /** Compressed bytes stored. */
+  /** Compressed bytes stored, and of them uploaded by this save (less than stored with a layer). */
   stored?: number;
+  uploaded?: number;
+  /** `layered`: only what this run created was uploaded, as a layer on the restored copy. */
+  mode?: 'full' | 'layered';
+  /** Bytes a restore of this save gets. */
+  savedBytes?: number;
   seconds: number;
   skipReason?: string;
   error?: string;
@@ -290,7 +327,8 @@ export async function saveGoCache(
   const dir = path.join(tempDir, 'go-cache', `save-${entry.kind}${entry.node ? `-${entry.node.name}` : ''}`);
   fs.mkdirSync(dir, { recursive: true });
   const dockerfile = path.join(dir, 'Dockerfile');
-  fs.writeFileSync(dockerfile, extractDockerfile(plan.helperImage, entry, plan.maxBytes));
+  const layered = entry.kind === 'build' && (await store.canLayer(entry).catch(() => false));
+  fs.writeFileSync(dockerfile, extractDockerfile(plan.helperImage, entry, plan.maxBytes, layered));
   const ctx = path.join(dir, 'context');
   fs.mkdirSync(ctx, { recursive: true });
   const argv = helperBuildArgv({
@@ -308,11 +346,10 @@ export async function saveGoCache(
     return { ...base, saved: false, seconds: (Date.now() - t0) / 1000, error: failureTail(res, 1) };
   }
   const stats = parseStats(res.stderr + res.stdout);
-  let stored: number | undefined;
   try {
-    stored = await store.finish(entry);
+    const done = await store.finish(entry, stats);
+    return { ...base, saved: true, seconds: (Date.now() - t0) / 1000, ...stats, ...done };
   } catch (err) {
     return { ...base, saved: false, seconds: (Date.now() - t0) / 1000, error: (err as Error).message, ...stats };
   }
-  return { ...base, saved: true, seconds: (Date.now() - t0) / 1000, stored, ...stats };
 }

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Readable } from 'node:stream';
 import * as core from '@actions/core';
 import { run } from '../exec.js';
 import {
@@ -80,6 +81,17 @@ const MANIFEST_TYPES = [
   'application/vnd.docker.distribution.manifest.v2+json',
 ].join(', ');
 
+/**
+ * Why fetch failed, in the words of the CLI tools (Node's own message is only "fetch failed"; the
+ * socket's reason is in its cause).
+ */
+export function unreachable(err: Error): string {
+  const cause = (err as Error & { cause?: Error & { code?: string } }).cause;
+  const words: Record<string, string> = { ECONNREFUSED: 'connection refused', ENOTFOUND: 'no such host', ETIMEDOUT: 'timed out' };
+  if (cause?.code && words[cause.code]) return `${words[cause.code]} (${cause.message})`;
+  return cause?.message ?? err.message;
+}
+
 /** A client for `repository` with the credentials the docker CLI would use. */
 export async function registryClient(repository: string, actions = 'pull,push'): Promise<RegistryClient> {
   const reg = registryOf(repository);
@@ -109,6 +121,8 @@ export class RegistryClient {
         // A registry that stops answering must fail the push, not hang the job.
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
         headers: { ...headers, ...(this.token ? { Authorization: this.token } : {}) },
+      }).catch((err: Error) => {
+        throw new Error(`${this.reg.host} could not be reached: ${unreachable(err)}`);
       });
     let res = await send();
     if (res.status === 401 && !this.token) {
@@ -213,12 +227,37 @@ export class RegistryClient {
     return Buffer.from(await res.arrayBuffer());
   }
 
-  async putBlob(digest: string, data: Buffer): Promise<void> {
+  /** Starts an upload; the URL to PUT the blob to (the POST also authenticates, so the PUT is sent once). */
+  private async uploadUrl(digest: string): Promise<URL> {
     const start = await this.request('POST', this.url('blobs/uploads/'));
     if (start.status !== 202) throw new Error(`starting the upload of ${digest} failed: ${start.status} ${await start.text()}`);
     const location = new URL(start.headers.get('location') ?? '', this.reg.base);
     location.searchParams.set('digest', digest);
+    return location;
+  }
+
+  async putBlob(digest: string, data: Buffer): Promise<void> {
+    const location = await this.uploadUrl(digest);
     const done = await this.request('PUT', location.toString(), data, { 'Content-Type': 'application/octet-stream' });
+    if (done.status !== 201) throw new Error(`uploading ${digest} failed: ${done.status} ${await done.text()}`);
+  }
+
+  /** Uploads a blob from a file, streamed (a saved Go cache can be hundreds of MB). */
+  async putBlobFile(digest: string, file: string): Promise<void> {
+    const location = await this.uploadUrl(digest);
+    const done = await fetch(location, {
+      method: 'PUT',
+      body: Readable.toWeb(fs.createReadStream(file)) as ReadableStream<Uint8Array>,
+      duplex: 'half',
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      headers: {
+        'Content-Type': 'application/octet-stream',
+        'Content-Length': String(fs.statSync(file).size),
+        ...(this.token ? { Authorization: this.token } : {}),
+      },
+    } as RequestInit).catch((err: Error) => {
+      throw new Error(`${this.reg.host} could not be reached: ${unreachable(err)}`);
+    });
     if (done.status !== 201) throw new Error(`uploading ${digest} failed: ${done.status} ${await done.text()}`);
   }
 
