@@ -47872,7 +47872,7 @@ function parseGitHubApi(read, env, mask) {
     const token = read(Inputs.githubToken).trim();
     if (token === '')
         return undefined;
-    // Masked here, before anything else reads it (parseSigning does too, for attest-provenance).
+    // Masked here, the one place, before anything else reads it (parseSigning reads it for attest-provenance).
     mask(token);
     if (!env.GITHUB_REPOSITORY)
         return undefined;
@@ -49090,6 +49090,11 @@ async function engineFacts() {
     ]);
     return { driverStatus: status.stdout.trim(), context: ctx.stdout.trim() || 'default' };
 }
+/**
+ * record: called with the name of a builder this action is about to create,
+ * before `buildx create` runs, so the post step removes it even when create
+ * or bootstrap fails half-way.
+ */
 async function prepareBuilder(settings, buildx, record, tempDir, facts = engineFacts()) {
     if (settings.builder) {
         const info = await inspect(buildx, settings.builder);
@@ -49649,11 +49654,12 @@ async function unpackedSize(layerFiles) {
 // - compressed: the sum of layers[].size in that platform's manifest, found
 //   through the index. Attestation manifests (platform unknown/unknown) are
 //   skipped.
-// - uncompressed: what the engine reports for the unpacked image. `docker
-//   image inspect` cannot do that per platform before API 1.49, and with the
-//   containerd store its .Size is the content size (moby/moby#43862), so the
-//   action creates (never starts) a container per platform and reads
-//   SizeRootFs - SizeRw from `docker container inspect --size`.
+// - uncompressed: the unpacked image, from the layers `docker save` wrote
+//   (report/unpacked.ts). Where this Node cannot read them (zstd layers), what
+//   the engine reports: `docker image inspect` cannot do that per platform
+//   before API 1.49, and with the containerd store its .Size is the content
+//   size (moby/moby#43862), so the action creates (never starts) a container
+//   per platform and reads SizeRootFs - SizeRw from `docker container inspect --size`.
 
 
 
@@ -49725,7 +49731,7 @@ async function engineUncompressedSize(ref, platform, runKey) {
         return res.exitCode === 0 ? parseContainerSize(res.stdout) : null;
     }
     finally {
-        // Removing a container takes longer than creating it; the gates go on meanwhile (see background.ts).
+        // Removing a container takes longer than creating it; the gates go on meanwhile (see tracked.ts).
         inBackground(run('docker', ['rm', '-f', id], { allowFailure: true }));
     }
 }
@@ -51164,7 +51170,7 @@ function saveScript(kind, target, maxBytes, outDir, workDir, layered = false) {
             ]
             : ['actions="0 0"']),
         `mode=full; saved=$kept; name=${TAR_NAME[kind]}`,
-        ...(kind === 'build' && layered ? layerScript(keep, maxBytes) : []),
+        ...(kind === 'build' && layered ? layerScript(keep, maxBytes, list) : []),
         `out=${outDir}/$name`,
         `files=$(wc -l <${keep})`,
         `if [ "$mode" = full ] && [ "$kept" -eq "$total" ] && [ ! -f ${mark} ]; then`,
@@ -51184,7 +51190,7 @@ function saveScript(kind, target, maxBytes, outDir, workDir, layered = false) {
  * The layered choice: the files this run created (not in the mark) and trim.txt, when stacking them on
  * the restored layers keeps the restore within LAYER_SLACK of what this run used.
  */
-function layerScript(keep, maxBytes) {
+function layerScript(keep, maxBytes, list) {
     const mark = RESTORED_MARK;
     return [
         `if [ -f ${mark} ] && [ "$used" -le ${maxBytes} ]; then`,
@@ -51195,7 +51201,7 @@ function layerScript(keep, maxBytes) {
         `  if [ "$layers" -lt ${MAX_LAYERS} ] && awk -v a="$restored" -v b="$new" -v u="$used" 'BEGIN {exit !(a + b <= u * ${LAYER_SLACK})}'; then`,
         `    mode=layered; saved=$((restored + new)); name=gobuild.$(printf %02d "$layers").tar`,
         `    mv ${keep}.new ${keep}.stat`,
-        `    awk '{sub(/^[0-9]+ [0-9]+ /, ""); print}' ${keep}.stat >${keep}`,
+        `    ${list}`,
         '  fi',
         'fi',
     ];
@@ -51709,8 +51715,17 @@ async function deleteSuperseded(api, ref, prefix, keep) {
  */
 class RegistryStore {
     root;
+    /** The restored images a save stacks on: read once, by canLayer, and used again by finish. */
+    bases = new Map();
     constructor(root) {
         this.root = root;
+    }
+    base(restored) {
+        const key = `${repositoryOf(restored.ref)}@${restored.digest}`;
+        let image = this.bases.get(key);
+        if (!image)
+            this.bases.set(key, (image = readImage(repositoryOf(restored.ref), restored.digest)));
+        return image;
     }
     dir(entry) {
         return external_node_path_.join(this.root, 'go-cache', `oci-${entry.kind}${entry.node ? `-${entry.node.name}` : ''}`);
@@ -51738,10 +51753,10 @@ class RegistryStore {
     }
     /** A layer can go on the restored image when every repository written to already has its blobs. */
     async canLayer(entry) {
-        const digest = entry.restored?.digest;
-        if (!digest)
+        const restored = entry.restored;
+        if (!restored?.digest)
             return false;
-        const base = await readImage(repositoryOf(entry.restored.ref), digest);
+        const base = await this.base({ ...restored, digest: restored.digest });
         for (const repo of new Set(entry.write.map(repositoryOf))) {
             const client = await registryClient(repo);
             const present = await Promise.all(base.manifest.layers.map((l) => client.hasBlob(l.digest)));
@@ -51758,9 +51773,10 @@ class RegistryStore {
             const layout = readLayout(dir);
             let image = layout.image;
             if (stats?.mode === 'layered') {
-                if (!entry.restored?.digest)
+                const restored = entry.restored;
+                if (!restored?.digest)
                     throw new Error('the save stacked a layer, but no restored image is known');
-                image = stackLayer(await readImage(repositoryOf(entry.restored.ref), entry.restored.digest), layout.image);
+                image = stackLayer(await this.base({ ...restored, digest: restored.digest }), layout.image);
             }
             let uploaded = 0;
             for (const ref of entry.write)
@@ -52076,6 +52092,7 @@ async function recordFingerprint(check, s, vertices) {
 const STATS_TYPE = 'application/vnd.go-buildx-action.gocache-stats.v1+json';
 /** How many runs' costs are kept, and how many losing runs in a row earn a warning. */
 const STREAK = 3;
+const round = (n) => Math.round(n * 10) / 10;
 function statsRef(gobuildRef) {
     return `${gobuildRef}-stats`;
 }
@@ -52088,11 +52105,10 @@ function goBuildSeconds(vertices, mount, platforms) {
         const p = stepPlatform(parseStepName(v.name)?.label ?? '') ?? platforms[0];
         const s = durationSeconds(v);
         if (p && s !== undefined)
-            out[p] = Math.round(((out[p] ?? 0) + s) * 10) / 10;
+            out[p] = round((out[p] ?? 0) + s);
     }
     return out;
 }
-const round = (n) => Math.round(n * 10) / 10;
 /** This run's figures against the cold times (a run that restored no GOCACHE is itself the cold one). */
 function computeStats(goBuild, history, restore, restoredBuild) {
     const platforms = {};

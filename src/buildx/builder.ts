@@ -158,11 +158,6 @@ async function inspect(buildx: BuildxCommand, name: string): Promise<InspectResu
   return parseInspect(res.stdout);
 }
 
-/**
- * record: called with the name of a builder this action is about to create,
- * before `buildx create` runs, so the post step removes it even when create
- * or bootstrap fails half-way.
- */
 /** What the engine says of itself: the image store, and the current context (the docker driver's builder). */
 export interface EngineFacts {
   driverStatus: string;
@@ -178,6 +173,11 @@ export async function engineFacts(): Promise<EngineFacts> {
   return { driverStatus: status.stdout.trim(), context: ctx.stdout.trim() || 'default' };
 }
 
+/**
+ * record: called with the name of a builder this action is about to create,
+ * before `buildx create` runs, so the post step removes it even when create
+ * or bootstrap fails half-way.
+ */
 export async function prepareBuilder(
   settings: Settings,
   buildx: BuildxCommand,

@@ -102,7 +102,7 @@ export function saveScript(kind: GoCacheKind, target: string, maxBytes: number, 
         ]
       : ['actions="0 0"']),
     `mode=full; saved=$kept; name=${TAR_NAME[kind]}`,
-    ...(kind === 'build' && layered ? layerScript(keep, maxBytes) : []),
+    ...(kind === 'build' && layered ? layerScript(keep, maxBytes, list) : []),
     `out=${outDir}/$name`,
     `files=$(wc -l <${keep})`,
     `if [ "$mode" = full ] && [ "$kept" -eq "$total" ] && [ ! -f ${mark} ]; then`,
@@ -123,7 +123,7 @@ export function saveScript(kind: GoCacheKind, target: string, maxBytes: number, 
  * The layered choice: the files this run created (not in the mark) and trim.txt, when stacking them on
  * the restored layers keeps the restore within LAYER_SLACK of what this run used.
  */
-function layerScript(keep: string, maxBytes: number): string[] {
+function layerScript(keep: string, maxBytes: number, list: string): string[] {
   const mark = RESTORED_MARK;
   return [
     `if [ -f ${mark} ] && [ "$used" -le ${maxBytes} ]; then`,
@@ -134,7 +134,7 @@ function layerScript(keep: string, maxBytes: number): string[] {
     `  if [ "$layers" -lt ${MAX_LAYERS} ] && awk -v a="$restored" -v b="$new" -v u="$used" 'BEGIN {exit !(a + b <= u * ${LAYER_SLACK})}'; then`,
     `    mode=layered; saved=$((restored + new)); name=gobuild.$(printf %02d "$layers").tar`,
     `    mv ${keep}.new ${keep}.stat`,
-    `    awk '{sub(/^[0-9]+ [0-9]+ /, ""); print}' ${keep}.stat >${keep}`,
+    `    ${list}`,
     '  fi',
     'fi',
   ];

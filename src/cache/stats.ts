@@ -43,6 +43,8 @@ export interface GoCacheStats {
   restore: { seconds: number; bytes: number; skipped?: string };
 }
 
+const round = (n: number) => Math.round(n * 10) / 10;
+
 export function statsRef(gobuildRef: string): string {
   return `${gobuildRef}-stats`;
 }
@@ -54,12 +56,10 @@ export function goBuildSeconds(vertices: MergedVertex[], mount: CacheMount, plat
     if (v.cached || !v.completed || !mountsCache(v.name, mount)) continue;
     const p = stepPlatform(parseStepName(v.name)?.label ?? '') ?? platforms[0];
     const s = durationSeconds(v);
-    if (p && s !== undefined) out[p] = Math.round(((out[p] ?? 0) + s) * 10) / 10;
+    if (p && s !== undefined) out[p] = round((out[p] ?? 0) + s);
   }
   return out;
 }
-
-const round = (n: number) => Math.round(n * 10) / 10;
 
 /** This run's figures against the cold times (a run that restored no GOCACHE is itself the cold one). */
 export function computeStats(

@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import * as core from '@actions/core';
 import { repositoryOf } from '../ref.js';
 import { compressedSize } from '../report/sizes.js';
-import { type GoCacheStore, KIND_LABEL, ociOutput, type PlanEntry, type SaveStats } from './transfer.js';
-import { findImage, pushImage, readImage, readLayout, stackLayer } from './images.js';
+import { type GoCacheStore, KIND_LABEL, ociOutput, type PlanEntry, type Restored, type SaveStats } from './transfer.js';
+import { findImage, type Image, pushImage, readImage, readLayout, stackLayer } from './images.js';
 import { registryClient } from '../publish/registry.js';
 import { TAR_NAME } from './scripts.js';
 import { deleteSuperseded, type GitHubApi } from './ghaentries.js';
@@ -17,7 +17,17 @@ import { formatBytes } from '../report/outputs.js';
  * created, on top of the layers it restored, which are already in the repository and are not sent again.
  */
 export class RegistryStore implements GoCacheStore {
+  /** The restored images a save stacks on: read once, by canLayer, and used again by finish. */
+  private readonly bases = new Map<string, Promise<Image>>();
+
   constructor(private readonly root: string) {}
+
+  private base(restored: Restored & { digest: string }): Promise<Image> {
+    const key = `${repositoryOf(restored.ref)}@${restored.digest}`;
+    let image = this.bases.get(key);
+    if (!image) this.bases.set(key, (image = readImage(repositoryOf(restored.ref), restored.digest)));
+    return image;
+  }
 
   private dir(entry: PlanEntry): string {
     return path.join(this.root, 'go-cache', `oci-${entry.kind}${entry.node ? `-${entry.node.name}` : ''}`);
@@ -53,9 +63,9 @@ export class RegistryStore implements GoCacheStore {
 
   /** A layer can go on the restored image when every repository written to already has its blobs. */
   async canLayer(entry: PlanEntry): Promise<boolean> {
-    const digest = entry.restored?.digest;
-    if (!digest) return false;
-    const base = await readImage(repositoryOf(entry.restored!.ref), digest);
+    const restored = entry.restored;
+    if (!restored?.digest) return false;
+    const base = await this.base({ ...restored, digest: restored.digest });
     for (const repo of new Set(entry.write.map(repositoryOf))) {
       const client = await registryClient(repo);
       const present = await Promise.all(base.manifest.layers.map((l) => client.hasBlob(l.digest)));
@@ -73,8 +83,9 @@ export class RegistryStore implements GoCacheStore {
       const layout = readLayout(dir);
       let image = layout.image;
       if (stats?.mode === 'layered') {
-        if (!entry.restored?.digest) throw new Error('the save stacked a layer, but no restored image is known');
-        image = stackLayer(await readImage(repositoryOf(entry.restored.ref), entry.restored.digest), layout.image);
+        const restored = entry.restored;
+        if (!restored?.digest) throw new Error('the save stacked a layer, but no restored image is known');
+        image = stackLayer(await this.base({ ...restored, digest: restored.digest }), layout.image);
       }
       let uploaded = 0;
       for (const ref of entry.write) uploaded += await pushImage(ref, image, layout.blobPath);

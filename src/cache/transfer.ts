@@ -140,9 +140,11 @@ export function ociOutput(dir: string): string {
 }
 
 export interface SaveStats {
+  /** Bytes in the cache, of them used or created by this run (GOCACHE), and kept in the saved copy. */
   total: number;
   used?: number;
   kept: number;
+  /** GOCACHE: the build actions this run reused from the restored cache, and those it ran anew. */
   actions?: { reused: number; run: number };
   /** `layered`: the tarball holds only what this run created, for a layer on the restored copy. */
   mode?: 'full' | 'layered';
@@ -290,24 +292,15 @@ export async function restoreGoCaches(
   return { entries, seconds: (Date.now() - started) / 1000, warnings };
 }
 
-export interface SaveReport {
+/** A save, with what its build counted (SaveStats) when it got that far. */
+export interface SaveReport extends Partial<SaveStats> {
   kind: GoCacheKind;
   node?: string;
   saved: boolean;
   refs: string[];
-  /** Bytes in the cache, of them used or created by this run (GOCACHE), and kept in the saved copy. */
-  total?: number;
-  used?: number;
-  kept?: number;
-  /** GOCACHE: the build actions this run reused from the restored cache, and those it ran anew. */
-  actions?: { reused: number; run: number };
   /** Compressed bytes stored, and of them uploaded by this save (less than stored with a layer). */
   stored?: number;
   uploaded?: number;
-  /** `layered`: only what this run created was uploaded, as a layer on the restored copy. */
-  mode?: 'full' | 'layered';
-  /** Bytes a restore of this save gets. */
-  savedBytes?: number;
   seconds: number;
   skipReason?: string;
   error?: string;

@@ -2,11 +2,12 @@
 // - compressed: the sum of layers[].size in that platform's manifest, found
 //   through the index. Attestation manifests (platform unknown/unknown) are
 //   skipped.
-// - uncompressed: what the engine reports for the unpacked image. `docker
-//   image inspect` cannot do that per platform before API 1.49, and with the
-//   containerd store its .Size is the content size (moby/moby#43862), so the
-//   action creates (never starts) a container per platform and reads
-//   SizeRootFs - SizeRw from `docker container inspect --size`.
+// - uncompressed: the unpacked image, from the layers `docker save` wrote
+//   (report/unpacked.ts). Where this Node cannot read them (zstd layers), what
+//   the engine reports: `docker image inspect` cannot do that per platform
+//   before API 1.49, and with the containerd store its .Size is the content
+//   size (moby/moby#43862), so the action creates (never starts) a container
+//   per platform and reads SizeRootFs - SizeRw from `docker container inspect --size`.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { run } from '../exec.js';
@@ -123,7 +124,7 @@ export async function engineUncompressedSize(ref: string, platform: string, runK
     });
     return res.exitCode === 0 ? parseContainerSize(res.stdout) : null;
   } finally {
-    // Removing a container takes longer than creating it; the gates go on meanwhile (see background.ts).
+    // Removing a container takes longer than creating it; the gates go on meanwhile (see tracked.ts).
     inBackground(run('docker', ['rm', '-f', id], { allowFailure: true }));
   }
 }

@@ -58,7 +58,7 @@ export function githubApiFromInputs(env: NodeJS.ProcessEnv = process.env): GitHu
 export function parseGitHubApi(read: Reader, env: NodeJS.ProcessEnv, mask: Mask): GitHubApi | undefined {
   const token = read(Inputs.githubToken).trim();
   if (token === '') return undefined;
-  // Masked here, before anything else reads it (parseSigning does too, for attest-provenance).
+  // Masked here, the one place, before anything else reads it (parseSigning reads it for attest-provenance).
   mask(token);
   if (!env.GITHUB_REPOSITORY) return undefined;
   return { url: env.GITHUB_API_URL || 'https://api.github.com', repository: env.GITHUB_REPOSITORY, token };
