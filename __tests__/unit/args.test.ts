@@ -262,7 +262,7 @@ describe('cache entries: per platform set, build and scope', () => {
       s,
       {
         from: [`type=registry,ref=${own}-main`],
-        to: [`type=registry,ref=${own}-main,mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true`],
+        to: [`type=registry,ref=${own}-main,mode=max,image-manifest=true,oci-mediatypes=true,compression=zstd,ignore-error=true`],
       },
     ],
     [
@@ -270,7 +270,9 @@ describe('cache entries: per platform set, build and scope', () => {
       { ...s, workflow: workflowContext({ GITHUB_REF: 'refs/heads/feat/Login Page' }) },
       {
         from: [`type=registry,ref=${own}-feat-login-page`, `type=registry,ref=${own}-main`],
-        to: [`type=registry,ref=${own}-feat-login-page,mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true`],
+        to: [
+          `type=registry,ref=${own}-feat-login-page,mode=max,image-manifest=true,oci-mediatypes=true,compression=zstd,ignore-error=true`,
+        ],
       },
     ],
     [
@@ -278,7 +280,7 @@ describe('cache entries: per platform set, build and scope', () => {
       { ...s, workflow: fork },
       {
         from: [`type=registry,ref=${own}-pr-7`, `type=registry,ref=${own}-main`],
-        to: [`type=registry,ref=${own}-pr-7,mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true`],
+        to: [`type=registry,ref=${own}-pr-7,mode=max,image-manifest=true,oci-mediatypes=true,compression=zstd,ignore-error=true`],
       },
     ],
     [
@@ -292,7 +294,7 @@ describe('cache entries: per platform set, build and scope', () => {
       {
         from: ['type=registry,ref=ghcr.io/acme/c:buildcache-linux-arm64-b1d-main'],
         to: [
-          'type=registry,ref=ghcr.io/acme/c:buildcache-linux-arm64-b1d-main,mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true',
+          'type=registry,ref=ghcr.io/acme/c:buildcache-linux-arm64-b1d-main,mode=max,image-manifest=true,oci-mediatypes=true,compression=zstd,ignore-error=true',
         ],
       },
     ],
@@ -304,7 +306,7 @@ describe('cache entries: per platform set, build and scope', () => {
           `type=registry,ref=ghcr.io/acme/c:buildcache-linux-amd64_linux-arm64-${buildId('worker', 'worker/Dockerfile', undefined)}-main`,
         ],
         to: [
-          `type=registry,ref=ghcr.io/acme/c:buildcache-linux-amd64_linux-arm64-${buildId('worker', 'worker/Dockerfile', undefined)}-main,mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true`,
+          `type=registry,ref=ghcr.io/acme/c:buildcache-linux-amd64_linux-arm64-${buildId('worker', 'worker/Dockerfile', undefined)}-main,mode=max,image-manifest=true,oci-mediatypes=true,compression=zstd,ignore-error=true`,
         ],
       },
     ],
@@ -318,7 +320,7 @@ describe('cache entries: per platform set, build and scope', () => {
       { ...s, workflow: workflowContext({ GITHUB_REF: 'refs/tags/v1.2.3' }), saveOn: 'default-branch' as const },
       {
         from: [`type=registry,ref=${own}-main`],
-        to: [`type=registry,ref=${own}-main,mode=max,image-manifest=true,oci-mediatypes=true,ignore-error=true`],
+        to: [`type=registry,ref=${own}-main,mode=max,image-manifest=true,oci-mediatypes=true,compression=zstd,ignore-error=true`],
       },
     ],
     [
@@ -326,7 +328,10 @@ describe('cache entries: per platform set, build and scope', () => {
       { ...s, cacheMode: 'min' as const, cacheStrict: true, cacheFrom: ['type=gha'], cacheTo: ['type=gha,mode=max'] },
       {
         from: [`type=registry,ref=${own}-main`, 'type=gha'],
-        to: [`type=registry,ref=${own}-main,mode=min,image-manifest=true,oci-mediatypes=true,ignore-error=false`, 'type=gha,mode=max'],
+        to: [
+          `type=registry,ref=${own}-main,mode=min,image-manifest=true,oci-mediatypes=true,compression=zstd,ignore-error=false`,
+          'type=gha,mode=max',
+        ],
       },
     ],
   ])('%s', (_n, settings, want) => {

@@ -55,4 +55,14 @@ describe('Dockerfile lint', () => {
   ])('reports nothing on the built-in Dockerfile (%s)', (_n, o) => {
     expect(lintDockerfile(builtinDockerfile({ goVersion: '1.24', goMain: '.', cgo: false, ...o }), opts)).toEqual([]);
   });
+
+  it('the built-in Dockerfile mounts the netrc secret only in the step that downloads modules', () => {
+    const text = builtinDockerfile({ goVersion: '1.24', goMain: '.', cgo: false });
+    const runs = text
+      .replace(/\\\n/g, ' ')
+      .split('\n')
+      .filter((l) => l.startsWith('RUN '));
+    expect(runs.filter((r) => r.includes('go build'))).toHaveLength(1);
+    expect(runs.filter((r) => r.includes('id=netrc')).map((r) => r.trim().split(/\s+/).slice(-3).join(' '))).toEqual(['go mod download']);
+  });
 });
