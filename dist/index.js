@@ -49199,6 +49199,7 @@ function saveAllowed(settings) {
 function cacheEntries(settings) {
     const from = [];
     const to = [];
+    let own;
     const scheme = refScheme(settings);
     if (scheme) {
         const refs = layerCacheRefs(scheme);
@@ -49213,10 +49214,14 @@ function cacheEntries(settings) {
         // are exported as they are. BuildKit has read zstd since v0.10.
         // A failed export is a warning unless the user asked for strict mode.
         if (saveAllowed(settings).ok) {
-            to.push(`type=registry,ref=${refs.write},mode=${settings.cacheMode},image-manifest=true,oci-mediatypes=true,compression=zstd,ignore-error=${!settings.cacheStrict}`);
+            own = {
+                ref: refs.write,
+                entry: `type=registry,ref=${refs.write},mode=${settings.cacheMode},image-manifest=true,oci-mediatypes=true,compression=zstd,ignore-error=${!settings.cacheStrict}`,
+            };
+            to.push(own.entry);
         }
     }
-    return { from: [...from, ...settings.cacheFrom], to: [...to, ...settings.cacheTo] };
+    return { from: [...from, ...settings.cacheFrom], to: [...to, ...settings.cacheTo], ...(own ? { own } : {}) };
 }
 
 ;// CONCATENATED MODULE: ./src/dockerfile/reader.ts
@@ -50339,6 +50344,35 @@ function outputArg(o) {
             return `type=oci,dest=${o.dest}`;
     }
 }
+/**
+ * The build without the action's own layer cache export (the user's cache-to entries stay), for a run whose
+ * fingerprint says that export already holds every step; and the build that exports it alone, should a step
+ * run after all: every step is then in the builder's cache, so nothing runs, and it needs no tags, outputs,
+ * attestations or secrets (the secret files are gone by then).
+ */
+function ownExportSplit(p, exportMetadataFile) {
+    const own = p.cache.own;
+    if (!own)
+        return undefined;
+    const keep = { ...p, cache: { from: p.cache.from, to: p.cache.to.filter((c) => c !== own.entry) } };
+    const s = p.settings;
+    const exportOnly = {
+        ...p,
+        settings: {
+            ...s,
+            tags: [],
+            labels: [],
+            provenance: 'false',
+            sbom: undefined,
+            flags: { ...s.flags, attests: [], annotations: [], secretRefs: [], ssh: [], load: false, outputs: [] },
+        },
+        cache: { from: p.cache.from, to: [own.entry] },
+        secretFiles: [],
+        metadataFile: exportMetadataFile,
+        output: { kind: 'custom', outputs: ['type=cacheonly'] },
+    };
+    return { keep, exportOnly };
+}
 function buildArgs(p) {
     const s = p.settings;
     const argv = ['build', '--builder', p.builder, '--progress=rawjson', '--metadata-file', p.metadataFile, '--file', s.file];
@@ -50447,7 +50481,13 @@ async function resolveBuild(input, builder, run) {
     const metadataFile = external_node_path_.join(run.tempDir, 'metadata.json');
     const cache = cacheEntries(settings);
     const secretFiles = writeSecretFiles(settings, secretsDir(run));
-    const argv = buildArgs({ builder: builder.name, driver: builder.driver, settings, cache, secretFiles, metadataFile, output });
+    const plan = { builder: builder.name, driver: builder.driver, settings, cache, secretFiles, metadataFile, output };
+    const argv = buildArgs(plan);
+    const exportMetadataFile = external_node_path_.join(run.tempDir, 'metadata-cache-export.json');
+    const split = settings.flags.call ? undefined : ownExportSplit(plan, exportMetadataFile);
+    const ownCache = split && cache.own
+        ? { ref: cache.own.ref, argvKeeping: buildArgs(split.keep), exportArgv: buildArgs(split.exportOnly), exportMetadataFile }
+        : undefined;
     lib_core/* debug */.Yz(`output: ${JSON.stringify(output)}`);
     lib_core/* debug */.Yz(`cache entries: ${JSON.stringify(cache)}`);
     lib_core/* debug */.Yz(`buildx build argv: ${JSON.stringify(argv)}`);
@@ -50456,6 +50496,7 @@ async function resolveBuild(input, builder, run) {
         output,
         byDigest,
         argv,
+        ...(ownCache ? { ownCache } : {}),
         metadataFile,
         refToTest: (digest) => refToTest(output, tags, digest),
         disposeSecrets: () => external_node_fs_.rmSync(secretsDir(run), { recursive: true, force: true }),
@@ -52404,6 +52445,56 @@ function goCacheProblem(settings, msg) {
     return undefined;
 }
 
+;// CONCATENATED MODULE: ./src/cache/layerexport.ts
+// The layer cache of a run whose fingerprint matched the very ref it writes: that ref already holds every
+// step this build takes from it, so the build runs without exporting it again. Measured on Docker 26.1
+// (BuildKit 0.13): re-exporting a build that took every step from the imported cache left one layer of the
+// Go stage out of the new cache image (9 layers, then 8), and the next code change ran `go mod download`
+// and the steps before it again (1.3-1.5 s, and its module downloads where the Go caches were not restored).
+// Should a step run all the same (a base image tag moved, the layer cache lacked a step), the cache is
+// exported right after, by a build that takes every step from the builder's own cache.
+
+
+
+
+
+/** The argv the build runs with, and whether it leaves the action's own layer cache export out. */
+function buildArgvFor(build, check) {
+    const own = build.ownCache;
+    if (own && check?.matched === own.ref)
+        return { argv: own.argvKeeping, kept: true };
+    return { argv: build.argv, kept: false };
+}
+/**
+ * After a build that left the own export out: nothing to do when every step came from the cache; else the
+ * export, whose vertices say whether it worked. `failed`: it did not run to the end (a warning, or in strict
+ * mode an error), so the fingerprint must not be written for it.
+ */
+async function exportIfStepsRan(buildx, build, vertices, cacheStrict) {
+    const own = build.ownCache;
+    if (!own)
+        return {};
+    const stats = cacheStats(vertices);
+    if (stats.hits === stats.steps) {
+        lib_core/* info */.pq(`Layer cache: every step came from ${own.ref}, whose fingerprint matched, so it is not exported again`);
+        return {};
+    }
+    return phase('Export the layer cache', async () => {
+        lib_core/* info */.pq(`${stats.steps - stats.hits} step(s) ran although the fingerprint matched: exporting ${own.ref}`);
+        lib_core/* debug */.Yz(`layer cache export argv: ${JSON.stringify(own.exportArgv)}`);
+        try {
+            return { vertices: (await runBuild(buildx, own.exportArgv, own.exportMetadataFile)).vertices };
+        }
+        catch (err) {
+            const msg = `Exporting the layer cache to ${own.ref} failed: ${err.message}`;
+            if (cacheStrict)
+                throw new Error(`${msg} (${Inputs.cacheStrict}: true)`);
+            lib_core/* warning */.$e(`${msg}. The build went on; the next run will start colder.`);
+            return { failed: true };
+        }
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/report/budget.ts
 
 
@@ -53302,6 +53393,7 @@ async function withdrawStaged(repository, digest) {
 
 
 
+
 async function main() {
     markMain();
     let run;
@@ -53323,10 +53415,13 @@ async function pipeline(input, run) {
     const build = await resolveBuild(input, builder, run);
     const s = build.settings;
     const go = await phase('Restore Go caches', () => restoreGoStep(s, buildx, builder, run.tempDir));
-    const result = await phase(`Build ${s.platforms.join(', ')}`, () => buildWithRetries(buildx, build.argv, build.metadataFile, s).finally(build.disposeSecrets));
+    const { argv, kept } = buildArgvFor(build, go.fingerprint);
+    const result = await phase(`Build ${s.platforms.join(', ')}`, () => buildWithRetries(buildx, argv, build.metadataFile, s).finally(build.disposeSecrets));
+    const exported = kept ? await exportIfStepsRan(buildx, build, result.vertices, s.cacheStrict) : {};
     const goStats = go.plan ? await recordGoSaves(go.plan, result.vertices, s, builder, buildx) : undefined;
     // Beside the gates: only the next run reads it, and endRun waits for it.
-    inBackground(recordFingerprint(go.fingerprint, s, result.vertices));
+    if (!exported.failed)
+        inBackground(recordFingerprint(go.fingerprint, s, exported.vertices ?? result.vertices));
     const stats = reportBuild(builder, result, s.cacheStrict);
     const digest = result.metadata?.digest;
     if (build.output.kind === 'none') {

@@ -12,6 +12,7 @@ import { resolveBuild } from './build/resolve.js';
 import { buildWithRetries } from './build/retry.js';
 import { recordGoSaves, restoreGoStep } from './cache/phases.js';
 import { recordFingerprint } from './cache/skip.js';
+import { buildArgvFor, exportIfStepsRan } from './cache/layerexport.js';
 import { inBackground } from './tracked.js';
 import { reportBuild } from './report/outputs.js';
 import { enforceBudget, measureImage } from './report/measure.js';
@@ -41,12 +42,14 @@ async function pipeline(input: Settings, run: Run): Promise<void> {
   const build = await resolveBuild(input, builder, run);
   const s = build.settings;
   const go = await phase('Restore Go caches', () => restoreGoStep(s, buildx, builder, run.tempDir));
+  const { argv, kept } = buildArgvFor(build, go.fingerprint);
   const result = await phase(`Build ${s.platforms.join(', ')}`, () =>
-    buildWithRetries(buildx, build.argv, build.metadataFile, s).finally(build.disposeSecrets),
+    buildWithRetries(buildx, argv, build.metadataFile, s).finally(build.disposeSecrets),
   );
+  const exported = kept ? await exportIfStepsRan(buildx, build, result.vertices, s.cacheStrict) : {};
   const goStats = go.plan ? await recordGoSaves(go.plan, result.vertices, s, builder, buildx) : undefined;
   // Beside the gates: only the next run reads it, and endRun waits for it.
-  inBackground(recordFingerprint(go.fingerprint, s, result.vertices));
+  if (!exported.failed) inBackground(recordFingerprint(go.fingerprint, s, exported.vertices ?? result.vertices));
   const stats = reportBuild(builder, result, s.cacheStrict);
   const digest = result.metadata?.digest;
   if (build.output.kind === 'none') {

@@ -146,8 +146,20 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
 
   it('no change: not a byte of Go cache is restored, and the post step saves nothing', async () => {
     prune();
+    const layerTag = (await registryTags(cacheRef)).find((t) => /^buildcache-linux-amd64_linux-arm64-[0-9a-f]{8}-main$/.test(t))!;
+    const before = (await registryManifest(cacheRef, layerTag))!.digest;
     const r = await build();
     expect(r.exitCode, r.log).toBe(0);
+    // The layer cache already holds every step: it is not exported again (a re-export of a fully cached
+    // build left a layer of the Go stage out here), and its tag does not move.
+    expect(r.log).toContain('so it is not exported again');
+    const builds = r.log
+      .split('\n')
+      .filter((l) => l.startsWith('::debug::exec: ["docker","buildx","build"') && l.includes('--metadata-file'));
+    expect(builds).toHaveLength(1);
+    expect(builds[0]).not.toMatch(/"--cache-to","type=registry,ref=[^"]*buildcache-linux-amd64_linux-arm64-/);
+    expect(builds[0]).toContain('"--cache-from","type=registry,ref=');
+    expect((await registryManifest(cacheRef, layerTag))!.digest).toBe(before);
     expect(r.outputs['cache-hit-rate']).toBe('100.0');
     expect(JSON.parse(r.outputs['go-cache-restored'])).toMatchObject({ mod: null, build: null, skipped: 'fingerprint' });
     expect(r.outputs['go-cache-hit']).toBe('true');
@@ -162,6 +174,17 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
       'linux/arm64': { goBuildSeconds: null, coldSeconds: null, savedSeconds: null },
     });
     expect(stats.restore).toMatchObject({ bytes: 0, skipped: 'fingerprint' });
+
+    // So a code change next takes every step before COPY . from the layer cache, go mod download included.
+    fs.appendFileSync(path.join(ws, 'main.go'), '\n// a change after a run that changed nothing\n');
+    prune();
+    proxy.reset();
+    const next = await build();
+    expect(next.exitCode, next.log).toBe(0);
+    const download = /^#(\d+) \[[^\]]*\] RUN .*go mod download/m.exec(next.log);
+    expect(download, next.log).not.toBeNull();
+    expect(next.log).toMatch(new RegExp(`^#${download![1]} CACHED$`, 'm'));
+    expect(proxy.stats().zipDownloads).toBe(0);
   });
 
   it('go.sum change: only the new module is downloaded', async () => {
@@ -221,7 +244,9 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
     expect(stepDurations(r.log, /go build/).length).toBe(2);
     expect(proxy.stats().zipDownloads).toBeGreaterThanOrEqual(20);
     expect(r.outputs['smoke-passed']).toBe('true');
-    // What it built is saved as usual, and the fingerprint now belongs to the layers that hold it.
+    // What it built is saved as usual: the layer cache by a build right after it (the main build left that
+    // export out, trusting the fingerprint), and the fingerprint now belongs to the layers that hold it.
+    expect(r.log).toMatch(/\d+ step\(s\) ran although the fingerprint matched: exporting /);
     expect(r.post.log).toMatch(/GOCACHE: saved /);
     prune();
     const again = await build();

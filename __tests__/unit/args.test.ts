@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildArgs, chooseOutput, hasGate, type BuildPlan } from '../../src/build/args.js';
+import { buildArgs, chooseOutput, hasGate, ownExportSplit, type BuildPlan } from '../../src/build/args.js';
 import { workflowContext } from '../../src/context.js';
 import { buildId } from '../../src/cache/keys.js';
 import { cacheEntries } from '../../src/cache/refs.js';
@@ -240,6 +240,86 @@ describe('output choice', () => {
   });
 });
 
+describe('a run whose fingerprint matched the ref it writes: the build without that export, and the export alone', () => {
+  const own = { ref: 'r/c:x-main', entry: 'type=registry,ref=r/c:x-main,mode=max,compression=zstd,ignore-error=true' };
+  const plan: BuildPlan = {
+    ...base,
+    settings: {
+      ...base.settings,
+      tags: ['r/a:1'],
+      labels: ['k=v'],
+      buildArgs: ['V=1'],
+      network: 'host',
+      sbom: 'true',
+      flags: { ...NO_FLAGS, attests: ['type=sbom'], annotations: ['a=b'], secretRefs: ['id=e,env=E'], ssh: ['default'] },
+    },
+    cache: { from: ['type=registry,ref=r/c:x-main'], to: [own.entry, 'type=gha,mode=max'], own },
+    secretFiles: [{ id: 'netrc', path: '/tmp/s/secret-0' }],
+  };
+  const split = ownExportSplit(plan, '/tmp/e.json')!;
+  it.each([
+    [
+      'the build keeps everything but the own export (the user’s cache-to stays)',
+      buildArgs(split.keep),
+      [
+        ...head,
+        '--tag',
+        'r/a:1',
+        '--build-arg',
+        'V=1',
+        '--label',
+        'k=v',
+        '--secret',
+        'id=netrc,src=/tmp/s/secret-0',
+        '--secret',
+        'id=e,env=E',
+        '--network',
+        'host',
+        '--cache-from',
+        'type=registry,ref=r/c:x-main',
+        '--cache-to',
+        'type=gha,mode=max',
+        '--sbom=true',
+        '--annotation',
+        'a=b',
+        '--attest',
+        'type=sbom',
+        '--ssh',
+        'default',
+        '--output',
+        'type=image,push=false',
+        '/ws',
+      ],
+    ],
+    [
+      'the export alone: same inputs and cache, no tags, labels, attestations, secrets or image',
+      buildArgs(split.exportOnly),
+      [
+        ...head.slice(0, 5),
+        '/tmp/e.json',
+        ...head.slice(6),
+        '--build-arg',
+        'V=1',
+        '--network',
+        'host',
+        '--cache-from',
+        'type=registry,ref=r/c:x-main',
+        '--cache-to',
+        own.entry,
+        '--provenance=false',
+        '--output',
+        'type=cacheonly',
+        '/ws',
+      ],
+    ],
+  ])('%s', (_n, argv, want) => {
+    expect(argv).toEqual(want);
+  });
+  it('nothing to split without an own export', () => {
+    expect(ownExportSplit(base, '/tmp/e.json')).toBeUndefined();
+  });
+});
+
 describe('cache entries: per platform set, build and scope', () => {
   const onMain = workflowContext({ GITHUB_REF: 'refs/heads/main' });
   const s = {
@@ -335,7 +415,11 @@ describe('cache entries: per platform set, build and scope', () => {
       },
     ],
   ])('%s', (_n, settings, want) => {
-    expect(cacheEntries(settings)).toEqual(want);
+    const { own, ...entries } = cacheEntries(settings);
+    expect(entries).toEqual(want);
+    // The action's own export is named apart (the first cache-to entry), with the ref it writes.
+    expect(own?.entry).toBe(want.to.find((t) => t.startsWith('type=registry,ref=ghcr.io/acme/c:')));
+    if (own) expect(own.entry.startsWith(`type=registry,ref=${own.ref},`)).toBe(true);
   });
   it('buildId changes with the context, the Dockerfile and the target', () => {
     const ids = new Set([

@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { contextFiles, dockerignoreText, type FingerprintInputs, fingerprintOf, ignorePatterns } from '../../src/cache/fingerprint.js';
+import { buildArgvFor } from '../../src/cache/layerexport.js';
 
 function context(files: Record<string, string>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-fp-'));
@@ -67,5 +68,36 @@ describe('build fingerprint', () => {
     const dir = context({ '.dockerignore': 'a\n', 'build/Dockerfile.dockerignore': 'b\n' });
     expect(dockerignoreText(dir, path.join(dir, 'build/Dockerfile'))).toBe('b\n');
     expect(dockerignoreText(dir, path.join(dir, 'Dockerfile'))).toBe('a\n');
+  });
+});
+
+describe('the layer cache export of a run whose fingerprint matched', () => {
+  const build = {
+    argv: ['full'],
+    ownCache: { ref: 'r/c:x-main', argvKeeping: ['keeping'], exportArgv: ['export'], exportMetadataFile: '/m' },
+  };
+  it.each([
+    [
+      'the ref it writes matched: built without exporting it again',
+      { fingerprint: 'f', matched: 'r/c:x-main', reason: '' },
+      ['keeping'],
+      true,
+    ],
+    [
+      'another ref matched (the default branch, read by a branch): exported to its own',
+      { fingerprint: 'f', matched: 'r/c:x-dev', reason: '' },
+      ['full'],
+      false,
+    ],
+    ['no match', { fingerprint: 'f', reason: 'changed' }, ['full'], false],
+    ['no fingerprint', undefined, ['full'], false],
+  ])('%s', (_n, check, argv, kept) => {
+    expect(buildArgvFor(build, check)).toEqual({ argv, kept });
+  });
+  it('no own export (no cache-ref, or not allowed to write): the build as it is', () => {
+    expect(buildArgvFor({ argv: ['full'] }, { fingerprint: 'f', matched: 'r/c:x-main', reason: '' })).toEqual({
+      argv: ['full'],
+      kept: false,
+    });
   });
 });

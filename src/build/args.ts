@@ -94,6 +94,35 @@ function outputArg(o: Exclude<OutputMode, { kind: 'none' } | { kind: 'custom' }>
   }
 }
 
+/**
+ * The build without the action's own layer cache export (the user's cache-to entries stay), for a run whose
+ * fingerprint says that export already holds every step; and the build that exports it alone, should a step
+ * run after all: every step is then in the builder's cache, so nothing runs, and it needs no tags, outputs,
+ * attestations or secrets (the secret files are gone by then).
+ */
+export function ownExportSplit(p: BuildPlan, exportMetadataFile: string): { keep: BuildPlan; exportOnly: BuildPlan } | undefined {
+  const own = p.cache.own;
+  if (!own) return undefined;
+  const keep: BuildPlan = { ...p, cache: { from: p.cache.from, to: p.cache.to.filter((c) => c !== own.entry) } };
+  const s = p.settings;
+  const exportOnly: BuildPlan = {
+    ...p,
+    settings: {
+      ...s,
+      tags: [],
+      labels: [],
+      provenance: 'false',
+      sbom: undefined,
+      flags: { ...s.flags, attests: [], annotations: [], secretRefs: [], ssh: [], load: false, outputs: [] },
+    },
+    cache: { from: p.cache.from, to: [own.entry] },
+    secretFiles: [],
+    metadataFile: exportMetadataFile,
+    output: { kind: 'custom', outputs: ['type=cacheonly'] },
+  };
+  return { keep, exportOnly };
+}
+
 export function buildArgs(p: BuildPlan): string[] {
   const s = p.settings;
   const argv = ['build', '--builder', p.builder, '--progress=rawjson', '--metadata-file', p.metadataFile, '--file', s.file];

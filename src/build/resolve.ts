@@ -16,7 +16,7 @@ import { cacheEntries } from '../cache/refs.js';
 import { useBuiltinDockerfile } from '../dockerfile/builtin.js';
 import { annotateLint } from '../dockerfile/lint.js';
 import { resolveTagsAndLabels } from '../publish/tags.js';
-import { buildArgs, chooseOutput, hasGate, type OutputMode } from './args.js';
+import { buildArgs, chooseOutput, hasGate, type OutputMode, ownExportSplit } from './args.js';
 
 export interface ResolvedBuild {
   settings: Settings;
@@ -24,6 +24,11 @@ export interface ResolvedBuild {
   /** push-by-digest: the repository the digest is pushed to. */
   byDigest?: string;
   argv: string[];
+  /**
+   * When the action exports a layer cache of its own: the ref, the argv without that export (a run whose
+   * fingerprint matched that ref), and the argv that exports it alone (cache/layerexport.ts).
+   */
+  ownCache?: { ref: string; argvKeeping: string[]; exportArgv: string[]; exportMetadataFile: string };
   metadataFile: string;
   /** What the smoke test runs and the sizes are read from, once the build told its digest. */
   refToTest(digest: string | undefined): string | undefined;
@@ -56,7 +61,14 @@ export async function resolveBuild(input: Settings, builder: Builder, run: Run):
   const metadataFile = path.join(run.tempDir, 'metadata.json');
   const cache = cacheEntries(settings);
   const secretFiles = writeSecretFiles(settings, secretsDir(run));
-  const argv = buildArgs({ builder: builder.name, driver: builder.driver, settings, cache, secretFiles, metadataFile, output });
+  const plan = { builder: builder.name, driver: builder.driver, settings, cache, secretFiles, metadataFile, output };
+  const argv = buildArgs(plan);
+  const exportMetadataFile = path.join(run.tempDir, 'metadata-cache-export.json');
+  const split = settings.flags.call ? undefined : ownExportSplit(plan, exportMetadataFile);
+  const ownCache =
+    split && cache.own
+      ? { ref: cache.own.ref, argvKeeping: buildArgs(split.keep), exportArgv: buildArgs(split.exportOnly), exportMetadataFile }
+      : undefined;
   core.debug(`output: ${JSON.stringify(output)}`);
   core.debug(`cache entries: ${JSON.stringify(cache)}`);
   core.debug(`buildx build argv: ${JSON.stringify(argv)}`);
@@ -65,6 +77,7 @@ export async function resolveBuild(input: Settings, builder: Builder, run: Run):
     output,
     byDigest,
     argv,
+    ...(ownCache ? { ownCache } : {}),
     metadataFile,
     refToTest: (digest) => refToTest(output, tags, digest),
     disposeSecrets: () => fs.rmSync(secretsDir(run), { recursive: true, force: true }),

@@ -9,6 +9,8 @@ import { layerCacheRefs, refScheme, type RefSettings } from './keys.js';
 export interface CacheEntries {
   from: string[];
   to: string[];
+  /** The action's own layer cache export (one of `to`), and the ref it writes. */
+  own?: { ref: string; entry: string };
 }
 
 /** Whether this run may write caches, and if not, why. */
@@ -26,6 +28,7 @@ export function cacheEntries(
 ): CacheEntries {
   const from: string[] = [];
   const to: string[] = [];
+  let own: CacheEntries['own'];
   const scheme = refScheme(settings);
   if (scheme) {
     const refs = layerCacheRefs(scheme);
@@ -39,10 +42,12 @@ export function cacheEntries(
     // are exported as they are. BuildKit has read zstd since v0.10.
     // A failed export is a warning unless the user asked for strict mode.
     if (saveAllowed(settings).ok) {
-      to.push(
-        `type=registry,ref=${refs.write},mode=${settings.cacheMode},image-manifest=true,oci-mediatypes=true,compression=zstd,ignore-error=${!settings.cacheStrict}`,
-      );
+      own = {
+        ref: refs.write,
+        entry: `type=registry,ref=${refs.write},mode=${settings.cacheMode},image-manifest=true,oci-mediatypes=true,compression=zstd,ignore-error=${!settings.cacheStrict}`,
+      };
+      to.push(own.entry);
     }
   }
-  return { from: [...from, ...settings.cacheFrom], to: [...to, ...settings.cacheTo] };
+  return { from: [...from, ...settings.cacheFrom], to: [...to, ...settings.cacheTo], ...(own ? { own } : {}) };
 }
