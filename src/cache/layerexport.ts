@@ -8,7 +8,7 @@
 import * as core from '@actions/core';
 import { Inputs } from '../constants.js';
 import type { BuildxCommand } from '../buildx/command.js';
-import { cacheStats, type MergedVertex } from '../build/rawjson.js';
+import { cacheProblems, cacheStats, type MergedVertex } from '../build/rawjson.js';
 import { runBuild } from '../build/runner.js';
 import type { ResolvedBuild } from '../build/resolve.js';
 import { phase } from '../lifecycle.js';
@@ -46,7 +46,12 @@ export async function exportIfStepsRan(
     core.info(`${stats.steps - stats.hits} step(s) ran although the fingerprint matched: exporting ${own.ref}`);
     core.debug(`layer cache export argv: ${JSON.stringify(own.exportArgv)}`);
     try {
-      return { vertices: (await runBuild(buildx, own.exportArgv, own.exportMetadataFile)).vertices };
+      const { vertices: exported } = await runBuild(buildx, own.exportArgv, own.exportMetadataFile);
+      // Outside strict mode BuildKit only marks a failed export on its vertex.
+      for (const p of cacheProblems(exported).filter((x) => x.kind === 'export')) {
+        core.warning(`Cache export failed (${p.vertex}): ${p.error}. The build went on; the next run will start colder.`);
+      }
+      return { vertices: exported };
     } catch (err) {
       const msg = `Exporting the layer cache to ${own.ref} failed: ${(err as Error).message}`;
       if (cacheStrict) throw new Error(`${msg} (${Inputs.cacheStrict}: true)`);
