@@ -50146,7 +50146,7 @@ async function pushEngineImageByDigest(ref, repository, workDir) {
         // A platform the engine does not hold (docker save skips it) cannot be pushed.
         if (!external_node_fs_.existsSync(blobPath(b)))
             throw new Error(`blob ${b} is not in the engine's copy of ${ref}`);
-        await client.putBlob(b, external_node_fs_.readFileSync(blobPath(b)));
+        await client.putBlobFile(b, blobPath(b));
         uploaded++;
     }
     for (const m of plan.manifests) {
@@ -51525,7 +51525,12 @@ function reportBuild(builder, result, cacheStrict) {
     const stats = cacheStats(result.vertices);
     lib_core/* info */.pq(`Built in ${result.seconds.toFixed(1)}s; cache: ${stats.hits}/${stats.steps} Dockerfile steps (${formatRate(stats.rate)}%)`);
     setBuildOutputs(builder, stats, result.metadata);
-    for (const p of cacheProblems(result.vertices)) {
+    reportCacheProblems(result.vertices, cacheStrict);
+    return stats;
+}
+/** The layer cache imports and exports that failed on a build's vertices (or only `kind`): warnings, or in strict mode an error. */
+function reportCacheProblems(vertices, cacheStrict, kind) {
+    for (const p of cacheProblems(vertices).filter((x) => !kind || x.kind === kind)) {
         if (p.missing) {
             lib_core/* info */.pq(`No layer cache yet at ${p.vertex.replace(/^importing cache manifest from /, '')}: a cold start`);
             continue;
@@ -51535,7 +51540,6 @@ function reportBuild(builder, result, cacheStrict) {
             throw new Error(`${msg} (${Inputs.cacheStrict}: true)`);
         lib_core/* warning */.$e(`${msg}. The build went on${p.kind === 'import' ? ' without that cache' : '; the next run will start colder'}.`);
     }
-    return stats;
 }
 
 ;// CONCATENATED MODULE: ./src/publish/referrer.ts
@@ -52458,6 +52462,7 @@ function goCacheProblem(settings, msg) {
 
 
 
+
 /** The argv the build runs with, and whether it leaves the action's own layer cache export out. */
 function buildArgvFor(build, check) {
     const own = build.ownCache;
@@ -52482,13 +52487,9 @@ async function exportIfStepsRan(buildx, build, vertices, cacheStrict) {
     return phase('Export the layer cache', async () => {
         lib_core/* info */.pq(`${stats.steps - stats.hits} step(s) ran although the fingerprint matched: exporting ${own.ref}`);
         lib_core/* debug */.Yz(`layer cache export argv: ${JSON.stringify(own.exportArgv)}`);
+        let exported;
         try {
-            const { vertices: exported } = await runBuild(buildx, own.exportArgv, own.exportMetadataFile);
-            // Outside strict mode BuildKit only marks a failed export on its vertex.
-            for (const p of cacheProblems(exported).filter((x) => x.kind === 'export')) {
-                lib_core/* warning */.$e(`Cache export failed (${p.vertex}): ${p.error}. The build went on; the next run will start colder.`);
-            }
-            return { vertices: exported };
+            exported = (await runBuild(buildx, own.exportArgv, own.exportMetadataFile)).vertices;
         }
         catch (err) {
             const msg = `Exporting the layer cache to ${own.ref} failed: ${err.message}`;
@@ -52497,6 +52498,9 @@ async function exportIfStepsRan(buildx, build, vertices, cacheStrict) {
             lib_core/* warning */.$e(`${msg}. The build went on; the next run will start colder.`);
             return { failed: true };
         }
+        // Outside strict mode BuildKit only marks a failed export on its vertex (the import was reported with the build).
+        reportCacheProblems(exported, cacheStrict, 'export');
+        return { vertices: exported };
     });
 }
 

@@ -8,7 +8,8 @@
 import * as core from '@actions/core';
 import { Inputs } from '../constants.js';
 import type { BuildxCommand } from '../buildx/command.js';
-import { cacheProblems, cacheStats, type MergedVertex } from '../build/rawjson.js';
+import { cacheStats, type MergedVertex } from '../build/rawjson.js';
+import { reportCacheProblems } from '../report/outputs.js';
 import { runBuild } from '../build/runner.js';
 import type { ResolvedBuild } from '../build/resolve.js';
 import { phase } from '../lifecycle.js';
@@ -45,18 +46,17 @@ export async function exportIfStepsRan(
   return phase('Export the layer cache', async () => {
     core.info(`${stats.steps - stats.hits} step(s) ran although the fingerprint matched: exporting ${own.ref}`);
     core.debug(`layer cache export argv: ${JSON.stringify(own.exportArgv)}`);
+    let exported: MergedVertex[];
     try {
-      const { vertices: exported } = await runBuild(buildx, own.exportArgv, own.exportMetadataFile);
-      // Outside strict mode BuildKit only marks a failed export on its vertex.
-      for (const p of cacheProblems(exported).filter((x) => x.kind === 'export')) {
-        core.warning(`Cache export failed (${p.vertex}): ${p.error}. The build went on; the next run will start colder.`);
-      }
-      return { vertices: exported };
+      exported = (await runBuild(buildx, own.exportArgv, own.exportMetadataFile)).vertices;
     } catch (err) {
       const msg = `Exporting the layer cache to ${own.ref} failed: ${(err as Error).message}`;
       if (cacheStrict) throw new Error(`${msg} (${Inputs.cacheStrict}: true)`);
       core.warning(`${msg}. The build went on; the next run will start colder.`);
       return { failed: true };
     }
+    // Outside strict mode BuildKit only marks a failed export on its vertex (the import was reported with the build).
+    reportCacheProblems(exported, cacheStrict, 'export');
+    return { vertices: exported };
   });
 }

@@ -306,7 +306,7 @@ export async function pushEngineImageByDigest(ref: string, repository: string, w
     if (await client.hasBlob(b)) continue;
     // A platform the engine does not hold (docker save skips it) cannot be pushed.
     if (!fs.existsSync(blobPath(b))) throw new Error(`blob ${b} is not in the engine's copy of ${ref}`);
-    await client.putBlob(b, fs.readFileSync(blobPath(b)));
+    await client.putBlobFile(b, blobPath(b));
     uploaded++;
   }
   for (const m of plan.manifests) {

@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
 import { Inputs, Outputs } from '../constants.js';
-import { cacheProblems, type CacheStats, cacheStats, formatRate, type MergedVertex } from '../build/rawjson.js';
+import { type CacheProblemKind, cacheProblems, type CacheStats, cacheStats, formatRate, type MergedVertex } from '../build/rawjson.js';
 import type { BuildMetadata } from '../build/metadata.js';
 import type { ImageSizes } from './sizes.js';
 
@@ -47,7 +47,13 @@ export function reportBuild(
   const stats = cacheStats(result.vertices);
   core.info(`Built in ${result.seconds.toFixed(1)}s; cache: ${stats.hits}/${stats.steps} Dockerfile steps (${formatRate(stats.rate)}%)`);
   setBuildOutputs(builder, stats, result.metadata);
-  for (const p of cacheProblems(result.vertices)) {
+  reportCacheProblems(result.vertices, cacheStrict);
+  return stats;
+}
+
+/** The layer cache imports and exports that failed on a build's vertices (or only `kind`): warnings, or in strict mode an error. */
+export function reportCacheProblems(vertices: MergedVertex[], cacheStrict: boolean, kind?: CacheProblemKind): void {
+  for (const p of cacheProblems(vertices).filter((x) => !kind || x.kind === kind)) {
     if (p.missing) {
       core.info(`No layer cache yet at ${p.vertex.replace(/^importing cache manifest from /, '')}: a cold start`);
       continue;
@@ -56,5 +62,4 @@ export function reportBuild(
     if (cacheStrict) throw new Error(`${msg} (${Inputs.cacheStrict}: true)`);
     core.warning(`${msg}. The build went on${p.kind === 'import' ? ' without that cache' : '; the next run will start colder'}.`);
   }
-  return stats;
 }
