@@ -44288,6 +44288,7 @@ const State = {
     tempDir: 'tempDir',
     runKey: 'runKey',
     goCachePlan: 'goCachePlan',
+    layerExport: 'layerExport',
     engineImages: 'engineImages',
 };
 /** Pinned buildx installed when none is found (rawjson progress needs >= 0.12). */
@@ -44335,6 +44336,9 @@ function saveRunKey(key) {
 function saveGoCacheState(s) {
     lib_core/* saveState */.LZ(State.goCachePlan, JSON.stringify(s));
 }
+function saveLayerExport(s) {
+    lib_core/* saveState */.LZ(State.layerExport, JSON.stringify(s));
+}
 const engineImages = [];
 /** Records an image the action is about to put into the engine, before it does, so post removes it whatever happens. */
 function saveEngineImage(ref) {
@@ -44351,6 +44355,7 @@ function loadState() {
         tempDir: lib_core/* getState */.Gu(State.tempDir) || undefined,
         runKey: lib_core/* getState */.Gu(State.runKey) || undefined,
         goCache: parseJson(lib_core/* getState */.Gu(State.goCachePlan)),
+        layerExport: parseJson(lib_core/* getState */.Gu(State.layerExport)),
         engineImages: parseJson(lib_core/* getState */.Gu(State.engineImages)) ?? [],
     };
 }
@@ -49152,13 +49157,19 @@ async function removeBuilder(buildx, name) {
 
 /** `--call` came with buildx 0.15. */
 const CALL_MIN_BUILDX = '0.15.0';
-async function setupBuildx(settings, tempDir) {
+/**
+ * `beside`: work that needs neither buildx nor the builder (the fingerprint check), started once buildx is
+ * known, to run beside QEMU and the builder's creation and bootstrap (seconds with docker-container, and a
+ * pull of BuildKit on a new runner) rather than after them.
+ */
+async function setupBuildx(settings, tempDir, beside) {
     // A failure here surfaces where prepareBuilder awaits it; until then it must not be an unhandled rejection.
     const facts = settings.builder ? undefined : engineFacts();
     facts?.catch(() => undefined);
     const bx = await resolveBuildx(settings);
     lib_core/* info */.pq(`buildx ${bx.version}${bx.installed ? ` (installed at ${bx.command.cmd})` : ''}`);
     requireBuildxFeatures(settings, bx.version);
+    beside?.();
     // Smoke-tested platforms are a subset of the built ones (settings check that).
     const unemulated = await ensureQemu(settings.platforms, settings.qemuImage);
     const builder = await prepareBuilder(settings, bx.command, (name) => saveCreatedBuilder(name, bx.command), tempDir, facts);
@@ -49683,6 +49694,7 @@ async function unpackedSize(layerFiles) {
 
 
 
+
 const isIndex = (o) => Array.isArray(o.manifests);
 function platformString(p) {
     return [p.os, p.architecture, p.variant].filter(Boolean).join('/');
@@ -49756,16 +49768,29 @@ function layoutFetcher(dir) {
         return JSON.parse(external_node_fs_.readFileSync(external_node_path_.join(dir, 'blobs', alg, hex), 'utf8'));
     };
 }
-/** Unpacks only the JSON parts (index and manifests) of an OCI layout tarball. */
+/** Indexes and manifests are a few kB; a blob over this is a layer. */
+const JSON_MAX = 4 << 20;
+/**
+ * Unpacks an OCI layout tarball in one pass, in this process (a `tar` per member re-read the whole
+ * tarball each time): its index and the small blobs (indexes, manifests, configs), or with `all`
+ * the layers too.
+ */
+async function unpackLayout(tarPath, dir, all) {
+    external_node_fs_.mkdirSync(dir, { recursive: true });
+    await So({
+        file: tarPath,
+        cwd: dir,
+        filter: (p, e) => all || p === 'index.json' || (p.startsWith('blobs/') && (e?.size ?? 0) <= JSON_MAX),
+    });
+}
+/** The platform manifests of an OCI layout tarball (its index and manifests unpacked into `workDir`). */
 async function manifestsFromTar(tarPath, workDir, fallbackPlatform) {
-    external_node_fs_.mkdirSync(workDir, { recursive: true });
-    await run('tar', ['-xf', tarPath, '-C', workDir, 'index.json']);
-    const root = JSON.parse(external_node_fs_.readFileSync(external_node_path_.join(workDir, 'index.json'), 'utf8'));
-    return platformManifests(root, async (digest) => {
-        const member = `blobs/${digest.replace(':', '/')}`;
-        await run('tar', ['-xf', tarPath, '-C', workDir, member]);
-        return layoutFetcher(workDir)(digest);
-    }, fallbackPlatform);
+    await unpackLayout(tarPath, workDir, false);
+    return manifestsFromLayout(workDir, fallbackPlatform);
+}
+function manifestsFromLayout(dir, fallbackPlatform) {
+    const root = JSON.parse(external_node_fs_.readFileSync(external_node_path_.join(dir, 'index.json'), 'utf8'));
+    return platformManifests(root, layoutFetcher(dir), fallbackPlatform);
 }
 /**
  * Manifests of an image in the engine, through `docker save` (no registry, no credentials), and each
@@ -49777,12 +49802,10 @@ async function manifestsFromEngine(ref, workDir, fallbackPlatform) {
     await run('docker', ['save', '-o', tar, ref]);
     try {
         const layout = external_node_path_.join(workDir, 'layout');
-        const manifests = await manifestsFromTar(tar, layout, fallbackPlatform);
-        const layers = [...new Set(manifests.flatMap((m) => m.manifest.layers.map((l) => `blobs/${l.digest.replace(':', '/')}`)))];
+        await unpackLayout(tar, layout, true);
+        const manifests = await manifestsFromLayout(layout, fallbackPlatform);
         const unpacked = {};
         try {
-            if (layers.length > 0)
-                await run('tar', ['-xf', tar, '-C', layout, ...layers]);
             for (const m of manifests)
                 unpacked[m.platform] = await unpackedSize(m.manifest.layers.map((l) => external_node_path_.join(layout, 'blobs', ...l.digest.split(':'))));
         }
@@ -50464,19 +50487,28 @@ function flagArgs(f, driver, network) {
 
 
 
-async function resolveBuild(input, builder, run) {
+/**
+ * The part that does not depend on the builder, so that what needs only the inputs (the fingerprint
+ * check) can start before the builder is set up: tags and labels, the Dockerfile (the built-in one when
+ * there is none), GOPRIVATE.
+ */
+async function prepareSettings(input, run) {
     const meta = await resolveTagsAndLabels(input);
     const built = useBuiltinDockerfile(meta.settings, run.tempDir, meta.version);
     annotateLint(built);
-    const byDigest = built.pushByDigest ? (built.image ?? repositoryOf(built.tags[0])) : undefined;
-    // The docker driver cannot push by digest: the engine keeps the image under a local tag
-    // that is never pushed, and publish/registry.ts uploads it by digest after the smoke test.
-    const tags = byDigest && builder.driver === 'docker' ? [`${byDigest}:go-buildx-${run.runKey.slice(0, 8)}`] : built.tags;
-    if (tags !== built.tags)
-        saveEngineImage(tags[0]);
     // GOPRIVATE is not a secret; the credentials for it travel as the netrc secret.
     const goPrivate = built.goPrivate && !built.buildArgs.some((a) => a.startsWith('GOPRIVATE=')) ? [`GOPRIVATE=${built.goPrivate}`] : [];
-    const settings = { ...built, tags, buildArgs: [...built.buildArgs, ...goPrivate] };
+    return { ...built, buildArgs: [...built.buildArgs, ...goPrivate] };
+}
+/** The rest, once the builder is known; `prepared` comes from prepareSettings. */
+async function resolveBuild(prepared, builder, run) {
+    const byDigest = prepared.pushByDigest ? (prepared.image ?? repositoryOf(prepared.tags[0])) : undefined;
+    // The docker driver cannot push by digest: the engine keeps the image under a local tag
+    // that is never pushed, and publish/registry.ts uploads it by digest after the smoke test.
+    const tags = byDigest && builder.driver === 'docker' ? [`${byDigest}:go-buildx-${run.runKey.slice(0, 8)}`] : prepared.tags;
+    if (tags !== prepared.tags)
+        saveEngineImage(tags[0]);
+    const settings = { ...prepared, tags };
     const output = chooseOutput(builder.driver, settings.push, hasGate(settings), tags, external_node_path_.join(run.tempDir, 'image-oci.tar'), byDigest, settings.flags);
     const metadataFile = external_node_path_.join(run.tempDir, 'metadata.json');
     const cache = cacheEntries(settings);
@@ -52093,40 +52125,53 @@ async function checkFingerprint(s) {
         return undefined;
     const t0 = Date.now();
     const fingerprint = buildFingerprint(s);
-    lib_core/* debug */.Yz(`build fingerprint ${fingerprint} (${Date.now() - t0} ms)`);
+    const details = [`build fingerprint ${fingerprint} (${Date.now() - t0} ms)`];
     if (s.flags.noCache || s.flags.noCacheFilters.length > 0)
-        return { fingerprint, reason: 'no-cache makes steps run again' };
+        return { fingerprint, reason: 'no-cache makes steps run again', details };
     // mode=min exports only the final stage: the stage that runs go build is never in the layer cache.
     if (s.cacheMode !== 'max')
-        return { fingerprint, reason: 'cache-mode: min leaves the Go stage out of the layer cache' };
+        return { fingerprint, reason: 'cache-mode: min leaves the Go stage out of the layer cache', details };
     const refs = layerCacheRefs(scheme).read;
     const checks = await Promise.all(refs.map((r) => markerMatches(r, fingerprint).catch((err) => ({ match: false, why: `${r}: ${err.message}` }))));
     const hit = checks.findIndex((c) => c.match);
-    for (const c of checks)
-        lib_core/* debug */.Yz(`fingerprint: ${c.why}`);
+    details.push(...checks.map((c) => `fingerprint: ${c.why}`));
     if (hit >= 0)
-        return { fingerprint, matched: refs[hit], reason: checks[hit].why };
-    return { fingerprint, reason: checks.map((c) => c.why).join('; ') };
+        return { fingerprint, matched: refs[hit], reason: checks[hit].why, details };
+    return { fingerprint, reason: checks.map((c) => c.why).join('; '), details };
 }
 /**
- * After the build: stores the fingerprint beside the ref this run exported to, unless the export failed
- * or this run may not write caches. A failure is a warning; it only costs the next run a restore.
+ * The check started before the builder is set up (it needs only the inputs and the registry), when the
+ * Go caches are on: the restore phase waits for it. Never rejects: a failure is a warning there.
  */
-async function recordFingerprint(check, s, vertices) {
+function startFingerprintCheck(s) {
+    if (!s.goCache.enabled)
+        return Promise.resolve(undefined);
+    return checkFingerprint(s).catch((err) => err);
+}
+/** Where the fingerprint goes once the export worked; undefined without cache-ref or when this run may not write caches. */
+function fingerprintRecord(check, s) {
     const scheme = refScheme(s);
     if (!check || !scheme || !saveAllowed(s).ok)
+        return undefined;
+    return { fingerprint: check.fingerprint, write: layerCacheRefs(scheme).write, matched: check.matched };
+}
+/**
+ * After the export: stores the fingerprint beside the ref it wrote, unless the export failed. A failure
+ * is a warning; it only costs the next run a restore.
+ */
+async function recordFingerprint(rec, vertices) {
+    if (!rec)
         return;
     if (cacheProblems(vertices).some((p) => p.kind === 'export'))
         return;
-    const write = layerCacheRefs(scheme).write;
     try {
         // Unchanged inputs and the ref unchanged since: the stored marker is still true.
-        if (check.matched === write && (await markerMatches(write, check.fingerprint)).match)
+        if (rec.matched === rec.write && (await markerMatches(rec.write, rec.fingerprint)).match)
             return;
-        await writeMarker(write, check.fingerprint);
+        await writeMarker(rec.write, rec.fingerprint);
     }
     catch (err) {
-        lib_core/* warning */.$e(`Could not store the build's fingerprint beside ${write}: ${err.message}. The next run restores the Go caches.`);
+        lib_core/* warning */.$e(`Could not store the build's fingerprint beside ${rec.write}: ${err.message}. The next run restores the Go caches.`);
     }
 }
 
@@ -52341,7 +52386,9 @@ async function saveGoCaches(buildx, builder, plan, tempDir, cleanup) {
     return Promise.all(plan.entries.map((e) => saveGoCache(buildx, builder, plan, e, store, tempDir)));
 }
 /** Restores the Go caches, unless the layer cache this run imports was exported with the same inputs. */
-async function restoreGoStep(settings, buildx, builder, tempDir) {
+async function restoreGoStep(settings, buildx, builder, tempDir, 
+/** The fingerprint check, when it was started earlier (startFingerprintCheck). */
+early) {
     let planned;
     try {
         planned = planGoCacheForNodes(settings, builder.nodes ?? []);
@@ -52359,10 +52406,12 @@ async function restoreGoStep(settings, buildx, builder, tempDir) {
     // Registry lookups are a few small requests: they run beside the fingerprint check, and are
     // dropped when it matches. An actions/cache lookup downloads the cache, so it waits.
     const looked = planned.plan.backend === 'registry' ? lookUpGoCaches(planned.plan, new RegistryStore(tempDir)) : undefined;
-    const fingerprint = await checkFingerprint(settings).catch((err) => {
-        lib_core/* warning */.$e(`Could not compute the build's fingerprint: ${err.message}. The Go caches are restored.`);
-        return undefined;
-    });
+    const checked = await (early ?? checkFingerprint(settings).catch((err) => err));
+    if (checked instanceof Error)
+        lib_core/* warning */.$e(`Could not compute the build's fingerprint: ${checked.message}. The Go caches are restored.`);
+    const fingerprint = checked instanceof Error ? undefined : checked;
+    for (const d of fingerprint?.details ?? [])
+        lib_core/* debug */.Yz(d);
     if (fingerprint?.matched) {
         printUntrusted(`Go caches not restored: ${fingerprint.reason} (fingerprint ${fingerprint.fingerprint}), so no step that mounts them runs`);
         const seconds = Math.round((Date.now() - t0) / 100) / 10;
@@ -52450,58 +52499,122 @@ function goCacheProblem(settings, msg) {
 }
 
 ;// CONCATENATED MODULE: ./src/cache/layerexport.ts
-// The layer cache of a run whose fingerprint matched the very ref it writes: that ref already holds every
-// step this build takes from it, so the build runs without exporting it again. Measured on Docker 26.1
-// (BuildKit 0.13): re-exporting a build that took every step from the imported cache left one layer of the
-// Go stage out of the new cache image (9 layers, then 8), and the next code change ran `go mod download`
-// and the steps before it again (1.3-1.5 s, and its module downloads where the Go caches were not restored).
-// Should a step run all the same (a base image tag moved, the layer cache lacked a step), the cache is
-// exported right after, by a build that takes every step from the builder's own cache.
+// When the action's own layer cache (cache-ref) is exported. Outside strict mode the build leaves that
+// export out and the post step runs it, from the builder's cache: measured on a code-only change here, the
+// export was 0.6-0.8 s of a 7.5 s main step, and the image, the push and the job's next steps do not need
+// it (the next run does). actions/cache saves in post for the same reason. With `cache-strict` it stays in
+// the build, whose failure it may then be; post never fails.
+//
+// A run whose fingerprint matched the very ref it writes does not export it at all when every step came
+// from it. Measured on Docker 26.1 (BuildKit 0.13): re-exporting a build that took every step from the
+// imported cache left one layer of the Go stage out of the new cache image (9 layers, then 8), and the
+// next code change ran `go mod download` and the steps before it again.
 
 
 
 
 
 
-/** The argv the build runs with, and whether it leaves the action's own layer cache export out. */
-function buildArgvFor(build, check) {
+
+
+
+/** Pure: the build's argv, and what is left of the own layer cache export for after it. */
+function layerExportPlan(build, check, cacheStrict) {
     const own = build.ownCache;
-    if (own && check?.matched === own.ref)
-        return { argv: own.argvKeeping, kept: true };
-    return { argv: build.argv, kept: false };
+    const matched = !!own && check?.matched === own.ref;
+    if (!own || (cacheStrict && !matched))
+        return { argv: build.argv, after: false, matched };
+    return { argv: own.argvKeeping, after: true, matched };
 }
 /**
- * After a build that left the own export out: nothing to do when every step came from the cache; else the
- * export, whose vertices say whether it worked. `failed`: it did not run to the end (a warning, or in strict
- * mode an error), so the fingerprint must not be written for it.
+ * After the build: the own export is skipped (every step came from a matching ref), run now (strict mode),
+ * or handed to the post step; the fingerprint is stored once the export it describes is done.
  */
-async function exportIfStepsRan(buildx, build, vertices, cacheStrict) {
+async function afterBuild(buildx, build, plan, vertices, s, check) {
+    const record = fingerprintRecord(check, s);
     const own = build.ownCache;
-    if (!own)
-        return {};
     const stats = cacheStats(vertices);
-    if (stats.hits === stats.steps) {
-        lib_core/* info */.pq(`Layer cache: every step came from ${own.ref}, whose fingerprint matched, so it is not exported again`);
-        return {};
+    if (!plan.after || !own || (plan.matched && stats.hits === stats.steps)) {
+        if (own && plan.after)
+            lib_core/* info */.pq(`Layer cache: every step came from ${own.ref}, whose fingerprint matched, so it is not exported again`);
+        // Beside the gates: only the next run reads it, and endRun waits for it.
+        inBackground(recordFingerprint(record, vertices));
+        return;
     }
+    if (plan.matched)
+        lib_core/* info */.pq(`${stats.steps - stats.hits} step(s) ran although the fingerprint matched: ${own.ref} is exported`);
+    const state = {
+        buildx,
+        ref: own.ref,
+        argv: own.exportArgv,
+        metadataFile: own.exportMetadataFile,
+        record,
+        source: fingerprintSource(s),
+        fingerprint: check?.fingerprint,
+    };
+    if (!s.cacheStrict) {
+        saveLayerExport(state);
+        lib_core/* info */.pq(`Layer cache: ${own.ref} is exported in the post step (${Inputs.cacheStrict}: true exports it here)`);
+        return;
+    }
+    const exported = await exportLayerCache(state, true);
+    if (exported)
+        inBackground(recordFingerprint(record, exported));
+}
+/** What the fingerprint was computed from, for the post step to check the build context is still the one built. */
+function fingerprintSource(s) {
+    return {
+        file: s.file,
+        context: s.context,
+        buildArgs: s.buildArgs,
+        target: s.target,
+        platforms: s.platforms,
+        flags: { buildContexts: s.flags.buildContexts },
+    };
+}
+/**
+ * The export build: every step comes from the builder's cache, so it runs none (it has no secrets). Its
+ * vertices, or undefined when it failed (a warning; an error when `strict`).
+ */
+async function exportLayerCache(st, strict) {
     return phase('Export the layer cache', async () => {
-        lib_core/* info */.pq(`${stats.steps - stats.hits} step(s) ran although the fingerprint matched: exporting ${own.ref}`);
-        lib_core/* debug */.Yz(`layer cache export argv: ${JSON.stringify(own.exportArgv)}`);
+        lib_core/* debug */.Yz(`layer cache export argv: ${JSON.stringify(st.argv)}`);
         let exported;
         try {
-            exported = (await runBuild(buildx, own.exportArgv, own.exportMetadataFile)).vertices;
+            exported = (await runBuild(st.buildx, st.argv, st.metadataFile)).vertices;
         }
         catch (err) {
-            const msg = `Exporting the layer cache to ${own.ref} failed: ${err.message}`;
-            if (cacheStrict)
+            const msg = `Exporting the layer cache to ${st.ref} failed: ${err.message}`;
+            if (strict)
                 throw new Error(`${msg} (${Inputs.cacheStrict}: true)`);
-            lib_core/* warning */.$e(`${msg}. The build went on; the next run will start colder.`);
-            return { failed: true };
+            lib_core/* warning */.$e(`${msg}. The next run will start colder.`);
+            return undefined;
         }
+        const stats = cacheStats(exported);
+        if (stats.hits < stats.steps)
+            lib_core/* info */.pq(`${stats.steps - stats.hits} step(s) were not in the builder's cache and ran again`);
         // Outside strict mode BuildKit only marks a failed export on its vertex (the import was reported with the build).
-        reportCacheProblems(exported, cacheStrict, 'export');
-        return { vertices: exported };
+        reportCacheProblems(exported, strict, 'export');
+        return exported;
     });
+}
+/** The post step's export, unless the build context changed since the build (a later step edited the workspace). Never throws. */
+async function exportInPost(st) {
+    try {
+        if (st.fingerprint) {
+            const now = buildFingerprint(st.source);
+            if (now !== st.fingerprint) {
+                lib_core/* warning */.$e(`The layer cache was not exported to ${st.ref}: the build context changed after the build (fingerprint ${st.fingerprint}, now ${now}), so an export now would not hold what was built.`);
+                return;
+            }
+        }
+        const exported = await exportLayerCache(st, false);
+        if (exported)
+            await recordFingerprint(st.record, exported);
+    }
+    catch (err) {
+        lib_core/* warning */.$e(`Exporting the layer cache failed: ${err.message}`);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/report/budget.ts
@@ -53402,7 +53515,6 @@ async function withdrawStaged(repository, digest) {
 
 
 
-
 async function main() {
     markMain();
     let run;
@@ -53420,17 +53532,17 @@ async function main() {
     }
 }
 async function pipeline(input, run) {
-    const { buildx, builder, unemulated } = await phase('Set up Buildx', () => setupBuildx(input, run.tempDir));
-    const build = await resolveBuild(input, builder, run);
+    const prepared = await prepareSettings(input, run);
+    // Inputs and the registry are all the fingerprint check needs: it runs beside the builder setup.
+    let fingerprint;
+    const { buildx, builder, unemulated } = await phase('Set up Buildx', () => setupBuildx(prepared, run.tempDir, () => (fingerprint = startFingerprintCheck(prepared))));
+    const build = await resolveBuild(prepared, builder, run);
     const s = build.settings;
-    const go = await phase('Restore Go caches', () => restoreGoStep(s, buildx, builder, run.tempDir));
-    const { argv, kept } = buildArgvFor(build, go.fingerprint);
-    const result = await phase(`Build ${s.platforms.join(', ')}`, () => buildWithRetries(buildx, argv, build.metadataFile, s).finally(build.disposeSecrets));
-    const exported = kept ? await exportIfStepsRan(buildx, build, result.vertices, s.cacheStrict) : {};
+    const go = await phase('Restore Go caches', () => restoreGoStep(s, buildx, builder, run.tempDir, fingerprint));
+    const layerExport = layerExportPlan(build, go.fingerprint, s.cacheStrict);
+    const result = await phase(`Build ${s.platforms.join(', ')}`, () => buildWithRetries(buildx, layerExport.argv, build.metadataFile, s).finally(build.disposeSecrets));
+    await afterBuild(buildx, build, layerExport, result.vertices, s, go.fingerprint);
     const goStats = go.plan ? await recordGoSaves(go.plan, result.vertices, s, builder, buildx) : undefined;
-    // Beside the gates: only the next run reads it, and endRun waits for it.
-    if (!exported.failed)
-        inBackground(recordFingerprint(go.fingerprint, s, exported.vertices ?? result.vertices));
     const stats = reportBuild(builder, result, s.cacheStrict);
     const digest = result.metadata?.digest;
     if (build.output.kind === 'none') {
@@ -53481,6 +53593,7 @@ async function pipeline(input, run) {
 
 
 
+
 async function post() {
     const state = loadState();
     try {
@@ -53493,7 +53606,9 @@ async function post() {
     catch (err) {
         lib_core/* warning */.$e(`Cleanup of containers failed: ${err.message}`);
     }
-    // Before the builder goes: the cache mounts live in it.
+    // Before the builder goes: the build's cache and the Go cache mounts live in it.
+    if (state.layerExport)
+        await exportInPost(state.layerExport);
     if (state.goCache && state.goCache.plan.entries.some((e) => e.save)) {
         await lib_core/* group */.Os('Save Go caches', async () => {
             try {

@@ -122,6 +122,7 @@ export const State = {
   tempDir: 'tempDir',
   runKey: 'runKey',
   goCachePlan: 'goCachePlan',
+  layerExport: 'layerExport',
   engineImages: 'engineImages',
 } as const;
 

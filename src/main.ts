@@ -8,12 +8,11 @@ import { settingsFromInputs } from './settings/parse.js';
 import type { Settings } from './settings/types.js';
 import { setupBuildx } from './buildx/setup.js';
 import { platformNodes } from './buildx/builder.js';
-import { resolveBuild } from './build/resolve.js';
+import { prepareSettings, resolveBuild } from './build/resolve.js';
 import { buildWithRetries } from './build/retry.js';
 import { recordGoSaves, restoreGoStep } from './cache/phases.js';
-import { recordFingerprint } from './cache/skip.js';
-import { buildArgvFor, exportIfStepsRan } from './cache/layerexport.js';
-import { inBackground } from './tracked.js';
+import { afterBuild, layerExportPlan } from './cache/layerexport.js';
+import { startFingerprintCheck } from './cache/skip.js';
 import { reportBuild } from './report/outputs.js';
 import { enforceBudget, measureImage } from './report/measure.js';
 import { previousSizes, summarySafely } from './report/summary.js';
@@ -38,18 +37,21 @@ export async function main(): Promise<void> {
 }
 
 async function pipeline(input: Settings, run: Run): Promise<void> {
-  const { buildx, builder, unemulated } = await phase('Set up Buildx', () => setupBuildx(input, run.tempDir));
-  const build = await resolveBuild(input, builder, run);
-  const s = build.settings;
-  const go = await phase('Restore Go caches', () => restoreGoStep(s, buildx, builder, run.tempDir));
-  const { argv, kept } = buildArgvFor(build, go.fingerprint);
-  const result = await phase(`Build ${s.platforms.join(', ')}`, () =>
-    buildWithRetries(buildx, argv, build.metadataFile, s).finally(build.disposeSecrets),
+  const prepared = await prepareSettings(input, run);
+  // Inputs and the registry are all the fingerprint check needs: it runs beside the builder setup.
+  let fingerprint: ReturnType<typeof startFingerprintCheck> | undefined;
+  const { buildx, builder, unemulated } = await phase('Set up Buildx', () =>
+    setupBuildx(prepared, run.tempDir, () => (fingerprint = startFingerprintCheck(prepared))),
   );
-  const exported = kept ? await exportIfStepsRan(buildx, build, result.vertices, s.cacheStrict) : {};
+  const build = await resolveBuild(prepared, builder, run);
+  const s = build.settings;
+  const go = await phase('Restore Go caches', () => restoreGoStep(s, buildx, builder, run.tempDir, fingerprint));
+  const layerExport = layerExportPlan(build, go.fingerprint, s.cacheStrict);
+  const result = await phase(`Build ${s.platforms.join(', ')}`, () =>
+    buildWithRetries(buildx, layerExport.argv, build.metadataFile, s).finally(build.disposeSecrets),
+  );
+  await afterBuild(buildx, build, layerExport, result.vertices, s, go.fingerprint);
   const goStats = go.plan ? await recordGoSaves(go.plan, result.vertices, s, builder, buildx) : undefined;
-  // Beside the gates: only the next run reads it, and endRun waits for it.
-  if (!exported.failed) inBackground(recordFingerprint(go.fingerprint, s, exported.vertices ?? result.vertices));
   const stats = reportBuild(builder, result, s.cacheStrict);
   const digest = result.metadata?.digest;
   if (build.output.kind === 'none') {

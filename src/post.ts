@@ -10,6 +10,7 @@ import { removeRunContainers } from './smoke/container.js';
 import { describeSave, ghaRoot, saveGoCaches } from './cache/phases.js';
 import { formatBytes } from './report/outputs.js';
 import { githubApiFromInputs } from './settings/parse.js';
+import { exportInPost } from './cache/layerexport.js';
 
 export async function post(): Promise<void> {
   const state = loadState();
@@ -21,7 +22,8 @@ export async function post(): Promise<void> {
   } catch (err) {
     core.warning(`Cleanup of containers failed: ${(err as Error).message}`);
   }
-  // Before the builder goes: the cache mounts live in it.
+  // Before the builder goes: the build's cache and the Go cache mounts live in it.
+  if (state.layerExport) await exportInPost(state.layerExport);
   if (state.goCache && state.goCache.plan.entries.some((e) => e.save)) {
     await core.group('Save Go caches', async () => {
       try {

@@ -4,6 +4,7 @@ import { State } from './constants.js';
 import type { GoCachePlan } from './cache/transfer.js';
 import type { GoCacheHistory, GoCacheStats } from './cache/stats.js';
 import type { BuildxCommand } from './buildx/command.js';
+import type { FingerprintRecord, FingerprintSource } from './cache/skip.js';
 
 export interface PostState {
   isPost: boolean;
@@ -16,6 +17,8 @@ export interface PostState {
   runKey?: string;
   /** The Go caches to save, and the builder that holds them. */
   goCache?: GoCacheState;
+  /** The action's own layer cache export, left to the post step. */
+  layerExport?: LayerExportState;
   /** Images the action put into the engine (a local tag for push-by-digest, a staged image pulled for the smoke test); post removes them. */
   engineImages: string[];
 }
@@ -27,6 +30,20 @@ export interface GoCacheState {
   /** What the caches did in this build, and the history the post step extends after its save. */
   stats?: GoCacheStats;
   history?: GoCacheHistory;
+}
+
+export interface LayerExportState {
+  buildx: BuildxCommand;
+  /** The layer cache ref it writes. */
+  ref: string;
+  /** `buildx build` argv of the export alone (cacheonly output, no secrets), and its metadata file. */
+  argv: string[];
+  metadataFile: string;
+  /** Stored beside the ref once the export worked. */
+  record?: FingerprintRecord;
+  /** The build's fingerprint, and what it was computed from: post exports only while the context still gives it. */
+  fingerprint?: string;
+  source: FingerprintSource;
 }
 
 export function markMain(): void {
@@ -50,6 +67,10 @@ export function saveGoCacheState(s: GoCacheState): void {
   core.saveState(State.goCachePlan, JSON.stringify(s));
 }
 
+export function saveLayerExport(s: LayerExportState): void {
+  core.saveState(State.layerExport, JSON.stringify(s));
+}
+
 const engineImages: string[] = [];
 
 /** Records an image the action is about to put into the engine, before it does, so post removes it whatever happens. */
@@ -67,6 +88,7 @@ export function loadState(): PostState {
     tempDir: core.getState(State.tempDir) || undefined,
     runKey: core.getState(State.runKey) || undefined,
     goCache: parseJson<GoCacheState>(core.getState(State.goCachePlan)),
+    layerExport: parseJson<LayerExportState>(core.getState(State.layerExport)),
     engineImages: parseJson<string[]>(core.getState(State.engineImages)) ?? [],
   };
 }

@@ -185,7 +185,9 @@ describe.runIf(engineUp)('faults, private modules and cancellation (real engine)
     expect(r.exitCode, r.log).toBe(0);
     expect(r.outputs['cache-hit-rate']).toBe('0.0');
     expect(r.log).toMatch(/::warning::Cache import failed .*connection refused/);
-    expect(r.log).toMatch(/::warning::Cache export failed/);
+    // The layer cache is exported by the post step, which warns in turn.
+    expect(r.post.log).toMatch(/::warning::Cache export failed/);
+    expect(r.post.exitCode).toBe(0);
   });
 
   it('two runs at once with the same cache-ref both succeed, and the cache they leave serves a third run fully', async () => {

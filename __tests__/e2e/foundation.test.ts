@@ -167,7 +167,9 @@ describe.runIf(engineUp)('foundation: build, cache, push, outputs (real engine)'
       // The Go caches cannot be looked up either: a warning, and the build goes on.
       expect(r.log).toMatch(/::warning::Looking up the GOMODCACHE cache failed: .*connection refused.*The build goes on without it\./);
       expect(r.outputs['go-cache-hit']).toBe('false');
-      expect(r.log).toMatch(/::warning::Cache export failed/);
+      // The layer cache is exported by the post step, which warns in turn.
+      expect(r.post.log).toMatch(/::warning::Cache export failed/);
+      expect(r.post.exitCode).toBe(0);
       expect(r.outputs.digest).toMatch(/^sha256:/);
       // Nothing came from the registry: only BuildKit's in-build deduplication of
       // identical steps across the two platforms can count as a hit.

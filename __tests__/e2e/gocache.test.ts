@@ -41,8 +41,15 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
     'cache-ref': cacheRef,
     'health-path': '/healthz',
   });
-  const build = (extra: Record<string, string> = {}, env: Record<string, string> = {}) =>
-    runAction({ ...inputs(), ...extra }, { workspace: ws, env: { GITHUB_REF: 'refs/heads/main', ...env } });
+  const build = (extra: Record<string, string> = {}, env: Record<string, string> = {}, opts: Record<string, unknown> = {}) =>
+    runAction({ ...inputs(), ...extra }, { workspace: ws, env: { GITHUB_REF: 'refs/heads/main', ...env }, ...opts });
+  const layerTag = async () => (await registryTags(cacheRef)).find((t) => /^buildcache-linux-amd64_linux-arm64-[0-9a-f]{8}-main$/.test(t))!;
+  /** The main build's argv, from its debug line (the build that writes the metadata file the action reads). */
+  const mainBuilds = (log: string) =>
+    log.split('\n').filter((l) => l.startsWith('::debug::exec: ["docker","buildx","build"') && l.includes('/metadata.json"'));
+  const ownCacheTo = /"--cache-to","type=registry,ref=[^"]*buildcache-linux-amd64_linux-arm64-/;
+  /** The post step's layer cache export: its log group. */
+  const postExport = (postLog: string) => postLog.split('::group::Export the layer cache')[1]?.split('::endgroup::')[0];
 
   it('cold: every module downloaded once; the post step saves both caches', async () => {
     prune();
@@ -77,9 +84,25 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
     fs.appendFileSync(path.join(ws, 'main.go'), '\n// a code-only change\n');
     prune();
     proxy.reset();
-    const r = await build();
+    const tag = await layerTag();
+    const cold = (await registryManifest(cacheRef, tag))!.digest;
+    let afterMain = '';
+    const r = await build({}, {}, { beforePost: async () => void (afterMain = (await registryManifest(cacheRef, tag))!.digest) });
     expect(r.exitCode, r.log).toBe(0);
     expect(proxy.stats().zipDownloads).toBe(0);
+    // The layer cache is exported by the post step, not by the build: the ref moves only after main ended,
+    // and the export took every step from the builder's cache.
+    expect(mainBuilds(r.log)).toHaveLength(1);
+    expect(mainBuilds(r.log)[0]).not.toMatch(ownCacheTo);
+    expect(r.log).toMatch(/Layer cache: \S+ is exported in the post step/);
+    expect(afterMain).toBe(cold);
+    const exporting = postExport(r.post.log);
+    expect(exporting, r.post.log).toBeDefined();
+    const steps = [...exporting!.matchAll(/^#(\d+) \[[^\]]*\] (RUN|COPY|WORKDIR)/gm)].map((m) => m[1]);
+    expect(steps.length).toBeGreaterThan(0);
+    for (const id of steps) expect(exporting, `step #${id} of the export`).toMatch(new RegExp(`^#${id} CACHED$`, 'm'));
+    expect(exporting).toMatch(/^#\d+ exporting cache to registry$/m);
+    expect((await registryManifest(cacheRef, tag))!.digest).not.toBe(cold);
     expect(r.outputs['go-cache-hit']).toBe('true');
     const restored = JSON.parse(r.outputs['go-cache-restored']);
     expect(restored.mod.match).toBe('exact');
@@ -146,20 +169,19 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
 
   it('no change: not a byte of Go cache is restored, and the post step saves nothing', async () => {
     prune();
-    const layerTag = (await registryTags(cacheRef)).find((t) => /^buildcache-linux-amd64_linux-arm64-[0-9a-f]{8}-main$/.test(t))!;
-    const before = (await registryManifest(cacheRef, layerTag))!.digest;
+    const tag = await layerTag();
+    const before = (await registryManifest(cacheRef, tag))!.digest;
     const r = await build();
     expect(r.exitCode, r.log).toBe(0);
-    // The layer cache already holds every step: it is not exported again (a re-export of a fully cached
-    // build left a layer of the Go stage out here), and its tag does not move.
+    // The layer cache already holds every step: it is not exported again, in main or post (a re-export of a
+    // fully cached build left a layer of the Go stage out here), and its tag does not move.
     expect(r.log).toContain('so it is not exported again');
-    const builds = r.log
-      .split('\n')
-      .filter((l) => l.startsWith('::debug::exec: ["docker","buildx","build"') && l.includes('--metadata-file'));
+    const builds = mainBuilds(r.log);
     expect(builds).toHaveLength(1);
-    expect(builds[0]).not.toMatch(/"--cache-to","type=registry,ref=[^"]*buildcache-linux-amd64_linux-arm64-/);
+    expect(builds[0]).not.toMatch(ownCacheTo);
     expect(builds[0]).toContain('"--cache-from","type=registry,ref=');
-    expect((await registryManifest(cacheRef, layerTag))!.digest).toBe(before);
+    expect(postExport(r.post.log)).toBeUndefined();
+    expect((await registryManifest(cacheRef, tag))!.digest).toBe(before);
     expect(r.outputs['cache-hit-rate']).toBe('100.0');
     expect(JSON.parse(r.outputs['go-cache-restored'])).toMatchObject({ mod: null, build: null, skipped: 'fingerprint' });
     expect(r.outputs['go-cache-hit']).toBe('true');
@@ -239,19 +261,20 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
     const r = await build();
     expect(r.exitCode, r.log).toBe(0);
     expect(JSON.parse(r.outputs['go-cache-restored'])).toMatchObject({ skipped: 'fingerprint' });
-    // The main build, and the build that exported the layer cache after it (its step numbers start again).
-    const [main, exporting] = r.log.split('::group::Export the layer cache');
-    expect(exporting, r.log).toBeDefined();
+    // The main build, and the post step's build that exported the layer cache (its step numbers start again).
+    const main = r.log;
+    const exporting = postExport(r.post.log);
+    expect(exporting, r.post.log).toBeDefined();
     // go build ran on both platforms, from empty caches: each module it compiles downloaded again (25 of the 28;
     // `go mod download` came from the layer cache), and the image works.
     expect(stepDurations(main, /go build/).length).toBe(2);
     expect(proxy.stats().zipDownloads).toBeGreaterThanOrEqual(20);
     expect(r.outputs['smoke-passed']).toBe('true');
-    // What it built is saved as usual: the layer cache by a build right after it (the main build left that
+    // What it built is saved as usual: the layer cache by the post step's build (the main build left that
     // export out, trusting the fingerprint), which ran no step again, and the fingerprint now belongs to the
     // layers that hold it.
-    expect(exporting).toMatch(/\d+ step\(s\) ran although the fingerprint matched: exporting /);
-    const steps = [...exporting.matchAll(/^#(\d+) \[[^\]]*\] (RUN|COPY|WORKDIR)/gm)].map((m) => m[1]);
+    expect(main).toMatch(/\d+ step\(s\) ran although the fingerprint matched: \S+ is exported/);
+    const steps = [...exporting!.matchAll(/^#(\d+) \[[^\]]*\] (RUN|COPY|WORKDIR)/gm)].map((m) => m[1]);
     expect(steps.length).toBeGreaterThan(0);
     for (const id of steps) expect(exporting, `step #${id} of the export build`).toMatch(new RegExp(`^#${id} CACHED$`, 'm'));
     expect(r.post.log).toMatch(/GOCACHE: saved /);
@@ -259,6 +282,24 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
     const again = await build();
     expect(again.outputs['cache-hit-rate']).toBe('100.0');
     expect(JSON.parse(again.outputs['go-cache-restored'])).toMatchObject({ skipped: 'fingerprint' });
+  });
+
+  it('a later step of the job edits the build context: post does not export a layer cache of files it never built', async () => {
+    fs.appendFileSync(path.join(ws, 'main.go'), '\n// built by main\n');
+    prune();
+    const tag = await layerTag();
+    const before = (await registryManifest(cacheRef, tag))!.digest;
+    // Between the action's main and post steps, as a workflow's release or codegen step might.
+    const r = await build({}, {}, { beforePost: () => fs.appendFileSync(path.join(ws, 'main.go'), '\n// written after the build\n') });
+    expect(r.exitCode, r.log).toBe(0);
+    expect(r.post.exitCode).toBe(0);
+    expect(r.post.log).toMatch(
+      /::warning::The layer cache was not exported to \S+: the build context changed after the build \(fingerprint [0-9a-f]{32}, now [0-9a-f]{32}\)/,
+    );
+    expect(postExport(r.post.log)).toBeUndefined();
+    expect((await registryManifest(cacheRef, tag))!.digest).toBe(before);
+    // The Go caches are still saved: what the build compiled is valid whatever the workspace holds now.
+    expect(r.post.log).toMatch(/GOCACHE: saved /);
   });
 });
 

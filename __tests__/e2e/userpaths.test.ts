@@ -74,6 +74,9 @@ describe.runIf(engineUp)('user paths through the runner-faithful harness (real e
     expect(r.log).toMatch(/No layer cache yet at .*strict-cache:buildcache-linux-amd64-[0-9a-f]{8}-main: a cold start/);
     expect(r.commands.filter((c) => c.name === 'warning' || c.name === 'error')).toEqual([]);
     expect((await registryTags(cacheRef)).some((t) => /^buildcache-linux-amd64-[0-9a-f]{8}-main$/.test(t))).toBe(true);
+    // Strict mode exports the layer cache in the build itself, where a failure can still fail the step (post never fails).
+    expect(r.log).toMatch(new RegExp(`"--cache-to","type=registry,ref=${cacheRef}:buildcache-linux-amd64-[0-9a-f]{8}-main,`));
+    expect(r.post.log).not.toContain('Export the layer cache');
   });
 
   it('f. two services in a matrix on one cache-ref keep apart: after a prune each reads 100.0', async () => {

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { contextFiles, dockerignoreText, type FingerprintInputs, fingerprintOf, ignorePatterns } from '../../src/cache/fingerprint.js';
-import { buildArgvFor } from '../../src/cache/layerexport.js';
+import { layerExportPlan } from '../../src/cache/layerexport.js';
 
 function context(files: Record<string, string>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-fp-'));
@@ -71,33 +71,26 @@ describe('build fingerprint', () => {
   });
 });
 
-describe('the layer cache export of a run whose fingerprint matched', () => {
+describe('when the own layer cache export runs', () => {
   const build = {
     argv: ['full'],
     ownCache: { ref: 'r/c:x-main', argvKeeping: ['keeping'], exportArgv: ['export'], exportMetadataFile: '/m' },
   };
+  const mine = { fingerprint: 'f', matched: 'r/c:x-main', reason: '' };
+  const other = { fingerprint: 'f', matched: 'r/c:x-dev', reason: '' };
   it.each([
-    [
-      'the ref it writes matched: built without exporting it again',
-      { fingerprint: 'f', matched: 'r/c:x-main', reason: '' },
-      ['keeping'],
-      true,
-    ],
-    [
-      'another ref matched (the default branch, read by a branch): exported to its own',
-      { fingerprint: 'f', matched: 'r/c:x-dev', reason: '' },
-      ['full'],
-      false,
-    ],
-    ['no match', { fingerprint: 'f', reason: 'changed' }, ['full'], false],
-    ['no fingerprint', undefined, ['full'], false],
-  ])('%s', (_n, check, argv, kept) => {
-    expect(buildArgvFor(build, check)).toEqual({ argv, kept });
+    ['the ref it writes matched: left out, run after only if a step ran', mine, false, { argv: ['keeping'], after: true, matched: true }],
+    ['the same in strict mode (it then runs in main)', mine, true, { argv: ['keeping'], after: true, matched: true }],
+    // A branch that matched the default branch's ref still writes its own.
+    ['another ref matched: left out, to post', other, false, { argv: ['keeping'], after: true, matched: false }],
+    ['another ref matched, strict: in the build', other, true, { argv: ['full'], after: false, matched: false }],
+    ['no match: to post', { fingerprint: 'f', reason: 'changed' }, false, { argv: ['keeping'], after: true, matched: false }],
+    ['no match, strict: in the build', { fingerprint: 'f', reason: 'changed' }, true, { argv: ['full'], after: false, matched: false }],
+    ['no fingerprint: to post', undefined, false, { argv: ['keeping'], after: true, matched: false }],
+  ])('%s', (_n, check, strict, plan) => {
+    expect(layerExportPlan(build, check, strict)).toEqual(plan);
   });
   it('no own export (no cache-ref, or not allowed to write): the build as it is', () => {
-    expect(buildArgvFor({ argv: ['full'] }, { fingerprint: 'f', matched: 'r/c:x-main', reason: '' })).toEqual({
-      argv: ['full'],
-      kept: false,
-    });
+    expect(layerExportPlan({ argv: ['full'] }, mine, false)).toEqual({ argv: ['full'], after: false, matched: false });
   });
 });

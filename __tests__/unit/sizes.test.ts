@@ -1,4 +1,7 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { create } from 'tar';
 import { describe, expect, it } from 'vitest';
 import { applyLayer, layerEntries, type Node, treeBytes, unpackedSize } from '../../src/report/unpacked.js';
 import {
@@ -6,6 +9,7 @@ import {
   headlinePlatform,
   largestLayers,
   layoutFetcher,
+  manifestsFromTar,
   type OciIndex,
   type OciManifest,
   parseContainerSize,
@@ -50,6 +54,24 @@ describe('sizes from a docker save OCI layout', () => {
       'linux/amd64': { compressed: 202 + 2693279, uncompressed: 6537216, layers: 2 },
       'linux/arm64': { compressed: 202 + 2486108, uncompressed: null, layers: 2 },
     });
+  });
+
+  it('reads the same manifests from the layout as a tarball, unpacking its JSON in one pass and no layer', async () => {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-sizes-'));
+    const layout = path.join(work, 'layout');
+    fs.cpSync(path.join(FIXTURES, 'oci-layout-hello'), layout, { recursive: true });
+    // A layer-sized blob beside the captured JSON ones (the fixture leaves its layers out).
+    const layer = `blobs/sha256/${'f'.repeat(64)}`;
+    fs.writeFileSync(path.join(layout, layer), Buffer.alloc(5 << 20));
+    const tarball = path.join(work, 'image.tar');
+    await create({ file: tarball, cwd: layout }, fs.readdirSync(layout));
+    const out = path.join(work, 'out');
+    const pms = await manifestsFromTar(tarball, out);
+    const direct = await platformManifests(JSON.parse(fixture('oci-layout-hello/index.json')) as OciIndex, layoutFetcher(layout));
+    expect(pms).toEqual(direct);
+    expect(pms.map((p) => p.platform)).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(fs.existsSync(path.join(out, layer))).toBe(false);
+    fs.rmSync(work, { recursive: true, force: true });
   });
 });
 

@@ -36,18 +36,28 @@ export interface ResolvedBuild {
   disposeSecrets(): void;
 }
 
-export async function resolveBuild(input: Settings, builder: Builder, run: Run): Promise<ResolvedBuild> {
+/**
+ * The part that does not depend on the builder, so that what needs only the inputs (the fingerprint
+ * check) can start before the builder is set up: tags and labels, the Dockerfile (the built-in one when
+ * there is none), GOPRIVATE.
+ */
+export async function prepareSettings(input: Settings, run: Pick<Run, 'tempDir'>): Promise<Settings> {
   const meta = await resolveTagsAndLabels(input);
   const built = useBuiltinDockerfile(meta.settings, run.tempDir, meta.version);
   annotateLint(built);
-  const byDigest = built.pushByDigest ? (built.image ?? repositoryOf(built.tags[0])) : undefined;
-  // The docker driver cannot push by digest: the engine keeps the image under a local tag
-  // that is never pushed, and publish/registry.ts uploads it by digest after the smoke test.
-  const tags = byDigest && builder.driver === 'docker' ? [`${byDigest}:go-buildx-${run.runKey.slice(0, 8)}`] : built.tags;
-  if (tags !== built.tags) saveEngineImage(tags[0]);
   // GOPRIVATE is not a secret; the credentials for it travel as the netrc secret.
   const goPrivate = built.goPrivate && !built.buildArgs.some((a) => a.startsWith('GOPRIVATE=')) ? [`GOPRIVATE=${built.goPrivate}`] : [];
-  const settings: Settings = { ...built, tags, buildArgs: [...built.buildArgs, ...goPrivate] };
+  return { ...built, buildArgs: [...built.buildArgs, ...goPrivate] };
+}
+
+/** The rest, once the builder is known; `prepared` comes from prepareSettings. */
+export async function resolveBuild(prepared: Settings, builder: Builder, run: Run): Promise<ResolvedBuild> {
+  const byDigest = prepared.pushByDigest ? (prepared.image ?? repositoryOf(prepared.tags[0])) : undefined;
+  // The docker driver cannot push by digest: the engine keeps the image under a local tag
+  // that is never pushed, and publish/registry.ts uploads it by digest after the smoke test.
+  const tags = byDigest && builder.driver === 'docker' ? [`${byDigest}:go-buildx-${run.runKey.slice(0, 8)}`] : prepared.tags;
+  if (tags !== prepared.tags) saveEngineImage(tags[0]);
+  const settings: Settings = { ...prepared, tags };
 
   const output = chooseOutput(
     builder.driver,

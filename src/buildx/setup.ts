@@ -20,13 +20,19 @@ export interface BuildxSetup {
 /** `--call` came with buildx 0.15. */
 const CALL_MIN_BUILDX = '0.15.0';
 
-export async function setupBuildx(settings: Settings, tempDir: string): Promise<BuildxSetup> {
+/**
+ * `beside`: work that needs neither buildx nor the builder (the fingerprint check), started once buildx is
+ * known, to run beside QEMU and the builder's creation and bootstrap (seconds with docker-container, and a
+ * pull of BuildKit on a new runner) rather than after them.
+ */
+export async function setupBuildx(settings: Settings, tempDir: string, beside?: () => void): Promise<BuildxSetup> {
   // A failure here surfaces where prepareBuilder awaits it; until then it must not be an unhandled rejection.
   const facts = settings.builder ? undefined : engineFacts();
   facts?.catch(() => undefined);
   const bx = await resolveBuildx(settings);
   core.info(`buildx ${bx.version}${bx.installed ? ` (installed at ${bx.command.cmd})` : ''}`);
   requireBuildxFeatures(settings, bx.version);
+  beside?.();
   // Smoke-tested platforms are a subset of the built ones (settings check that).
   const unemulated = await ensureQemu(settings.platforms, settings.qemuImage);
   const builder = await prepareBuilder(settings, bx.command, (name) => saveCreatedBuilder(name, bx.command), tempDir, facts);

@@ -1,10 +1,13 @@
-// The layer cache of a run whose fingerprint matched the very ref it writes: that ref already holds every
-// step this build takes from it, so the build runs without exporting it again. Measured on Docker 26.1
-// (BuildKit 0.13): re-exporting a build that took every step from the imported cache left one layer of the
-// Go stage out of the new cache image (9 layers, then 8), and the next code change ran `go mod download`
-// and the steps before it again (1.3-1.5 s, and its module downloads where the Go caches were not restored).
-// Should a step run all the same (a base image tag moved, the layer cache lacked a step), the cache is
-// exported right after, by a build that takes every step from the builder's own cache.
+// When the action's own layer cache (cache-ref) is exported. Outside strict mode the build leaves that
+// export out and the post step runs it, from the builder's cache: measured on a code-only change here, the
+// export was 0.6-0.8 s of a 7.5 s main step, and the image, the push and the job's next steps do not need
+// it (the next run does). actions/cache saves in post for the same reason. With `cache-strict` it stays in
+// the build, whose failure it may then be; post never fails.
+//
+// A run whose fingerprint matched the very ref it writes does not export it at all when every step came
+// from it. Measured on Docker 26.1 (BuildKit 0.13): re-exporting a build that took every step from the
+// imported cache left one layer of the Go stage out of the new cache image (9 layers, then 8), and the
+// next code change ran `go mod download` and the steps before it again.
 import * as core from '@actions/core';
 import { Inputs } from '../constants.js';
 import type { BuildxCommand } from '../buildx/command.js';
@@ -13,50 +16,130 @@ import { reportCacheProblems } from '../report/outputs.js';
 import { runBuild } from '../build/runner.js';
 import type { ResolvedBuild } from '../build/resolve.js';
 import { phase } from '../lifecycle.js';
-import type { FingerprintCheck } from './skip.js';
+import { inBackground } from '../tracked.js';
+import { saveLayerExport, type LayerExportState } from '../state.js';
+import {
+  buildFingerprint,
+  type FingerprintCheck,
+  fingerprintRecord,
+  type FingerprintSource,
+  recordFingerprint,
+  type SkipSettings,
+} from './skip.js';
 
-/** The argv the build runs with, and whether it leaves the action's own layer cache export out. */
-export function buildArgvFor(
+export interface LayerExportPlan {
+  /** The argv the build runs with. */
+  argv: string[];
+  /** The own export was left out of the build: it runs after it (post, or in strict mode right away). */
+  after: boolean;
+  /** The fingerprint matched the ref the export writes: it runs only if a step ran all the same. */
+  matched: boolean;
+}
+
+/** Pure: the build's argv, and what is left of the own layer cache export for after it. */
+export function layerExportPlan(
   build: Pick<ResolvedBuild, 'argv' | 'ownCache'>,
   check: FingerprintCheck | undefined,
-): { argv: string[]; kept: boolean } {
+  cacheStrict: boolean,
+): LayerExportPlan {
   const own = build.ownCache;
-  if (own && check?.matched === own.ref) return { argv: own.argvKeeping, kept: true };
-  return { argv: build.argv, kept: false };
+  const matched = !!own && check?.matched === own.ref;
+  if (!own || (cacheStrict && !matched)) return { argv: build.argv, after: false, matched };
+  return { argv: own.argvKeeping, after: true, matched };
 }
 
 /**
- * After a build that left the own export out: nothing to do when every step came from the cache; else the
- * export, whose vertices say whether it worked. `failed`: it did not run to the end (a warning, or in strict
- * mode an error), so the fingerprint must not be written for it.
+ * After the build: the own export is skipped (every step came from a matching ref), run now (strict mode),
+ * or handed to the post step; the fingerprint is stored once the export it describes is done.
  */
-export async function exportIfStepsRan(
+export async function afterBuild(
   buildx: BuildxCommand,
   build: Pick<ResolvedBuild, 'ownCache'>,
+  plan: LayerExportPlan,
   vertices: MergedVertex[],
-  cacheStrict: boolean,
-): Promise<{ vertices?: MergedVertex[]; failed?: boolean }> {
+  s: SkipSettings & { cacheStrict: boolean },
+  check: FingerprintCheck | undefined,
+): Promise<void> {
+  const record = fingerprintRecord(check, s);
   const own = build.ownCache;
-  if (!own) return {};
   const stats = cacheStats(vertices);
-  if (stats.hits === stats.steps) {
-    core.info(`Layer cache: every step came from ${own.ref}, whose fingerprint matched, so it is not exported again`);
-    return {};
+  if (!plan.after || !own || (plan.matched && stats.hits === stats.steps)) {
+    if (own && plan.after)
+      core.info(`Layer cache: every step came from ${own.ref}, whose fingerprint matched, so it is not exported again`);
+    // Beside the gates: only the next run reads it, and endRun waits for it.
+    inBackground(recordFingerprint(record, vertices));
+    return;
   }
+  if (plan.matched) core.info(`${stats.steps - stats.hits} step(s) ran although the fingerprint matched: ${own.ref} is exported`);
+  const state: LayerExportState = {
+    buildx,
+    ref: own.ref,
+    argv: own.exportArgv,
+    metadataFile: own.exportMetadataFile,
+    record,
+    source: fingerprintSource(s),
+    fingerprint: check?.fingerprint,
+  };
+  if (!s.cacheStrict) {
+    saveLayerExport(state);
+    core.info(`Layer cache: ${own.ref} is exported in the post step (${Inputs.cacheStrict}: true exports it here)`);
+    return;
+  }
+  const exported = await exportLayerCache(state, true);
+  if (exported) inBackground(recordFingerprint(record, exported));
+}
+
+/** What the fingerprint was computed from, for the post step to check the build context is still the one built. */
+function fingerprintSource(s: FingerprintSource): FingerprintSource {
+  return {
+    file: s.file,
+    context: s.context,
+    buildArgs: s.buildArgs,
+    target: s.target,
+    platforms: s.platforms,
+    flags: { buildContexts: s.flags.buildContexts },
+  };
+}
+
+/**
+ * The export build: every step comes from the builder's cache, so it runs none (it has no secrets). Its
+ * vertices, or undefined when it failed (a warning; an error when `strict`).
+ */
+async function exportLayerCache(st: LayerExportState, strict: boolean): Promise<MergedVertex[] | undefined> {
   return phase('Export the layer cache', async () => {
-    core.info(`${stats.steps - stats.hits} step(s) ran although the fingerprint matched: exporting ${own.ref}`);
-    core.debug(`layer cache export argv: ${JSON.stringify(own.exportArgv)}`);
+    core.debug(`layer cache export argv: ${JSON.stringify(st.argv)}`);
     let exported: MergedVertex[];
     try {
-      exported = (await runBuild(buildx, own.exportArgv, own.exportMetadataFile)).vertices;
+      exported = (await runBuild(st.buildx, st.argv, st.metadataFile)).vertices;
     } catch (err) {
-      const msg = `Exporting the layer cache to ${own.ref} failed: ${(err as Error).message}`;
-      if (cacheStrict) throw new Error(`${msg} (${Inputs.cacheStrict}: true)`);
-      core.warning(`${msg}. The build went on; the next run will start colder.`);
-      return { failed: true };
+      const msg = `Exporting the layer cache to ${st.ref} failed: ${(err as Error).message}`;
+      if (strict) throw new Error(`${msg} (${Inputs.cacheStrict}: true)`);
+      core.warning(`${msg}. The next run will start colder.`);
+      return undefined;
     }
+    const stats = cacheStats(exported);
+    if (stats.hits < stats.steps) core.info(`${stats.steps - stats.hits} step(s) were not in the builder's cache and ran again`);
     // Outside strict mode BuildKit only marks a failed export on its vertex (the import was reported with the build).
-    reportCacheProblems(exported, cacheStrict, 'export');
-    return { vertices: exported };
+    reportCacheProblems(exported, strict, 'export');
+    return exported;
   });
+}
+
+/** The post step's export, unless the build context changed since the build (a later step edited the workspace). Never throws. */
+export async function exportInPost(st: LayerExportState): Promise<void> {
+  try {
+    if (st.fingerprint) {
+      const now = buildFingerprint(st.source);
+      if (now !== st.fingerprint) {
+        core.warning(
+          `The layer cache was not exported to ${st.ref}: the build context changed after the build (fingerprint ${st.fingerprint}, now ${now}), so an export now would not hold what was built.`,
+        );
+        return;
+      }
+    }
+    const exported = await exportLayerCache(st, false);
+    if (exported) await recordFingerprint(st.record, exported);
+  } catch (err) {
+    core.warning(`Exporting the layer cache failed: ${(err as Error).message}`);
+  }
 }

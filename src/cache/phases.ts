@@ -177,6 +177,8 @@ export async function restoreGoStep(
   buildx: BuildxCommand,
   builder: { name: string; driver: string; nodes?: { name: string; platforms: string[] }[] },
   tempDir: string,
+  /** The fingerprint check, when it was started earlier (startFingerprintCheck). */
+  early?: Promise<FingerprintCheck | Error | undefined>,
 ): Promise<GoRestore> {
   let planned: ReturnType<typeof planGoCache>;
   try {
@@ -192,10 +194,10 @@ export async function restoreGoStep(
   // Registry lookups are a few small requests: they run beside the fingerprint check, and are
   // dropped when it matches. An actions/cache lookup downloads the cache, so it waits.
   const looked = planned.plan.backend === 'registry' ? lookUpGoCaches(planned.plan, new RegistryStore(tempDir)) : undefined;
-  const fingerprint = await checkFingerprint(settings).catch((err: Error) => {
-    core.warning(`Could not compute the build's fingerprint: ${err.message}. The Go caches are restored.`);
-    return undefined;
-  });
+  const checked = await (early ?? checkFingerprint(settings).catch((err: Error) => err));
+  if (checked instanceof Error) core.warning(`Could not compute the build's fingerprint: ${checked.message}. The Go caches are restored.`);
+  const fingerprint = checked instanceof Error ? undefined : checked;
+  for (const d of fingerprint?.details ?? []) core.debug(d);
   if (fingerprint?.matched) {
     printUntrusted(
       `Go caches not restored: ${fingerprint.reason} (fingerprint ${fingerprint.fingerprint}), so no step that mounts them runs`,

@@ -14,10 +14,23 @@ import { layerCacheRefs, refScheme } from './keys.js';
 import { markerMatches, writeMarker } from './marker.js';
 import { saveAllowed } from './refs.js';
 
-type SkipSettings = Pick<
+export type SkipSettings = Pick<
   Settings,
   'file' | 'context' | 'buildArgs' | 'target' | 'platforms' | 'flags' | 'cacheRef' | 'cacheMode' | 'workflow' | 'buildId' | 'saveOn'
 >;
+
+/** What the fingerprint is computed from. */
+export type FingerprintSource = Pick<Settings, 'file' | 'context' | 'buildArgs' | 'target' | 'platforms'> & {
+  flags: Pick<Settings['flags'], 'buildContexts'>;
+};
+
+/** The fingerprint to store after the export, and the ref it goes beside. */
+export interface FingerprintRecord {
+  fingerprint: string;
+  write: string;
+  /** The ref whose stored fingerprint matched this run's, if one did. */
+  matched?: string;
+}
 
 export interface FingerprintCheck {
   fingerprint: string;
@@ -25,9 +38,11 @@ export interface FingerprintCheck {
   matched?: string;
   /** Why the Go caches are (not) skipped, for the log. */
   reason: string;
+  /** Debug lines, printed by the phase that uses the check (it may run beside another phase). */
+  details?: string[];
 }
 
-export function buildFingerprint(s: SkipSettings): string {
+export function buildFingerprint(s: FingerprintSource): string {
   return fingerprintOf({
     dockerfile: fs.readFileSync(s.file, 'utf8'),
     buildArgs: s.buildArgs,
@@ -44,36 +59,50 @@ export async function checkFingerprint(s: SkipSettings): Promise<FingerprintChec
   if (!scheme) return undefined;
   const t0 = Date.now();
   const fingerprint = buildFingerprint(s);
-  core.debug(`build fingerprint ${fingerprint} (${Date.now() - t0} ms)`);
-  if (s.flags.noCache || s.flags.noCacheFilters.length > 0) return { fingerprint, reason: 'no-cache makes steps run again' };
+  const details = [`build fingerprint ${fingerprint} (${Date.now() - t0} ms)`];
+  if (s.flags.noCache || s.flags.noCacheFilters.length > 0) return { fingerprint, reason: 'no-cache makes steps run again', details };
   // mode=min exports only the final stage: the stage that runs go build is never in the layer cache.
-  if (s.cacheMode !== 'max') return { fingerprint, reason: 'cache-mode: min leaves the Go stage out of the layer cache' };
+  if (s.cacheMode !== 'max') return { fingerprint, reason: 'cache-mode: min leaves the Go stage out of the layer cache', details };
   const refs = layerCacheRefs(scheme).read;
   const checks = await Promise.all(
     refs.map((r) => markerMatches(r, fingerprint).catch((err: Error) => ({ match: false, why: `${r}: ${err.message}` }))),
   );
   const hit = checks.findIndex((c) => c.match);
-  for (const c of checks) core.debug(`fingerprint: ${c.why}`);
-  if (hit >= 0) return { fingerprint, matched: refs[hit], reason: checks[hit].why };
-  return { fingerprint, reason: checks.map((c) => c.why).join('; ') };
+  details.push(...checks.map((c) => `fingerprint: ${c.why}`));
+  if (hit >= 0) return { fingerprint, matched: refs[hit], reason: checks[hit].why, details };
+  return { fingerprint, reason: checks.map((c) => c.why).join('; '), details };
 }
 
 /**
- * After the build: stores the fingerprint beside the ref this run exported to, unless the export failed
- * or this run may not write caches. A failure is a warning; it only costs the next run a restore.
+ * The check started before the builder is set up (it needs only the inputs and the registry), when the
+ * Go caches are on: the restore phase waits for it. Never rejects: a failure is a warning there.
  */
-export async function recordFingerprint(check: FingerprintCheck | undefined, s: SkipSettings, vertices: MergedVertex[]): Promise<void> {
+export function startFingerprintCheck(s: SkipSettings & Pick<Settings, 'goCache'>): Promise<FingerprintCheck | Error | undefined> {
+  if (!s.goCache.enabled) return Promise.resolve(undefined);
+  return checkFingerprint(s).catch((err: Error) => err);
+}
+
+/** Where the fingerprint goes once the export worked; undefined without cache-ref or when this run may not write caches. */
+export function fingerprintRecord(check: FingerprintCheck | undefined, s: SkipSettings): FingerprintRecord | undefined {
   const scheme = refScheme(s);
-  if (!check || !scheme || !saveAllowed(s).ok) return;
+  if (!check || !scheme || !saveAllowed(s).ok) return undefined;
+  return { fingerprint: check.fingerprint, write: layerCacheRefs(scheme).write, matched: check.matched };
+}
+
+/**
+ * After the export: stores the fingerprint beside the ref it wrote, unless the export failed. A failure
+ * is a warning; it only costs the next run a restore.
+ */
+export async function recordFingerprint(rec: FingerprintRecord | undefined, vertices: MergedVertex[]): Promise<void> {
+  if (!rec) return;
   if (cacheProblems(vertices).some((p) => p.kind === 'export')) return;
-  const write = layerCacheRefs(scheme).write;
   try {
     // Unchanged inputs and the ref unchanged since: the stored marker is still true.
-    if (check.matched === write && (await markerMatches(write, check.fingerprint)).match) return;
-    await writeMarker(write, check.fingerprint);
+    if (rec.matched === rec.write && (await markerMatches(rec.write, rec.fingerprint)).match) return;
+    await writeMarker(rec.write, rec.fingerprint);
   } catch (err) {
     core.warning(
-      `Could not store the build's fingerprint beside ${write}: ${(err as Error).message}. The next run restores the Go caches.`,
+      `Could not store the build's fingerprint beside ${rec.write}: ${(err as Error).message}. The next run restores the Go caches.`,
     );
   }
 }

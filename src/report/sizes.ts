@@ -10,6 +10,7 @@
 //   per platform and reads SizeRootFs - SizeRw from `docker container inspect --size`.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { extract, type ReadEntry } from 'tar';
 import { run } from '../exec.js';
 import { inBackground, noteContainer } from '../tracked.js';
 import { unpackedSize } from './unpacked.js';
@@ -137,20 +138,32 @@ export function layoutFetcher(dir: string): (digest: string) => Promise<OciIndex
   };
 }
 
-/** Unpacks only the JSON parts (index and manifests) of an OCI layout tarball. */
+/** Indexes and manifests are a few kB; a blob over this is a layer. */
+const JSON_MAX = 4 << 20;
+
+/**
+ * Unpacks an OCI layout tarball in one pass, in this process (a `tar` per member re-read the whole
+ * tarball each time): its index and the small blobs (indexes, manifests, configs), or with `all`
+ * the layers too.
+ */
+export async function unpackLayout(tarPath: string, dir: string, all: boolean): Promise<void> {
+  fs.mkdirSync(dir, { recursive: true });
+  await extract({
+    file: tarPath,
+    cwd: dir,
+    filter: (p: string, e?: ReadEntry | fs.Stats) => all || p === 'index.json' || (p.startsWith('blobs/') && (e?.size ?? 0) <= JSON_MAX),
+  });
+}
+
+/** The platform manifests of an OCI layout tarball (its index and manifests unpacked into `workDir`). */
 export async function manifestsFromTar(tarPath: string, workDir: string, fallbackPlatform?: string): Promise<PlatformManifest[]> {
-  fs.mkdirSync(workDir, { recursive: true });
-  await run('tar', ['-xf', tarPath, '-C', workDir, 'index.json']);
-  const root = JSON.parse(fs.readFileSync(path.join(workDir, 'index.json'), 'utf8')) as OciIndex;
-  return platformManifests(
-    root,
-    async (digest) => {
-      const member = `blobs/${digest.replace(':', '/')}`;
-      await run('tar', ['-xf', tarPath, '-C', workDir, member]);
-      return layoutFetcher(workDir)(digest);
-    },
-    fallbackPlatform,
-  );
+  await unpackLayout(tarPath, workDir, false);
+  return manifestsFromLayout(workDir, fallbackPlatform);
+}
+
+function manifestsFromLayout(dir: string, fallbackPlatform?: string): Promise<PlatformManifest[]> {
+  const root = JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8')) as OciIndex;
+  return platformManifests(root, layoutFetcher(dir), fallbackPlatform);
 }
 
 /**
@@ -167,11 +180,10 @@ export async function manifestsFromEngine(
   await run('docker', ['save', '-o', tar, ref]);
   try {
     const layout = path.join(workDir, 'layout');
-    const manifests = await manifestsFromTar(tar, layout, fallbackPlatform);
-    const layers = [...new Set(manifests.flatMap((m) => m.manifest.layers.map((l) => `blobs/${l.digest.replace(':', '/')}`)))];
+    await unpackLayout(tar, layout, true);
+    const manifests = await manifestsFromLayout(layout, fallbackPlatform);
     const unpacked: Record<string, number | null> = {};
     try {
-      if (layers.length > 0) await run('tar', ['-xf', tar, '-C', layout, ...layers]);
       for (const m of manifests)
         unpacked[m.platform] = await unpackedSize(m.manifest.layers.map((l) => path.join(layout, 'blobs', ...l.digest.split(':'))));
     } catch (err) {
