@@ -44800,23 +44800,22 @@ async function smokePlatform(sr) {
         const addr = {};
         let last = { ok: false, detail: 'no attempt finished before the timeout' };
         for (;;) {
+            // A probe first, the container's state after a failed one (a passing probe needs no second call).
+            if (probe.kind !== 'alive') {
+                result.attempts++;
+                last = await attemptOnce(id, probe, addr, Math.min(2000, deadline - Date.now()));
+                if (last.ok || last.final)
+                    break;
+            }
             const state = await containerState(id);
             if (!state.running) {
                 last = { ok: false, detail: `the container exited with code ${state.exitCode} (${state.status})` };
                 break;
             }
-            if (probe.kind === 'alive') {
-                if (Date.now() - t0 >= probe.graceMs) {
-                    last = { ok: true, detail: 'still running' };
-                    result.attempts++;
-                    break;
-                }
-            }
-            else {
+            if (probe.kind === 'alive' && Date.now() - t0 >= probe.graceMs) {
+                last = { ok: true, detail: 'still running' };
                 result.attempts++;
-                last = await attemptOnce(id, probe, addr, Math.min(2000, deadline - Date.now()));
-                if (last.ok || last.final)
-                    break;
+                break;
             }
             const wait = pollInterval(probe, s.intervalMs);
             if (Date.now() + wait > deadline) {
@@ -52653,21 +52652,27 @@ function budgetMessage(violations, budget) {
 
 
 
-async function measureImage(buildx, output, ref, digest, run, platforms) {
+/** Reads the sizes without printing (it may run beside another phase); never throws. */
+async function readImageSizes(buildx, output, ref, digest, run, platforms) {
     try {
-        const m = await measureSizes(buildx, output, ref, digest, run.tempDir, run.runKey, platforms);
-        if (!m)
-            return undefined;
-        setSizeOutputs(m.sizes, headlinePlatform(m.sizes, platforms, nativePlatform()));
-        for (const [platform, x] of Object.entries(m.sizes)) {
-            lib_core/* info */.pq(`${platform}: ${formatBytes(x.compressed)} compressed, ${formatBytes(x.uncompressed)} unpacked, ${x.layers} layers`);
-        }
-        return m;
+        return { measured: await measureSizes(buildx, output, ref, digest, run.tempDir, run.runKey, platforms) };
     }
     catch (err) {
-        lib_core/* warning */.$e(`Could not measure image sizes: ${err.message}`);
-        return undefined;
+        return { error: err.message };
     }
+}
+/** Prints what was read and sets the size outputs. */
+function reportImageSizes(read, platforms) {
+    if (read.error !== undefined)
+        lib_core/* warning */.$e(`Could not measure image sizes: ${read.error}`);
+    const m = read.measured;
+    if (!m)
+        return undefined;
+    setSizeOutputs(m.sizes, headlinePlatform(m.sizes, platforms, nativePlatform()));
+    for (const [platform, x] of Object.entries(m.sizes)) {
+        lib_core/* info */.pq(`${platform}: ${formatBytes(x.compressed)} compressed, ${formatBytes(x.uncompressed)} unpacked, ${x.layers} layers`);
+    }
+    return m;
 }
 /** The budget gate. A budget never passes on an unknown size. */
 function enforceBudget(budget, measured, platforms) {
@@ -52680,6 +52685,18 @@ function enforceBudget(budget, measured, platforms) {
     if (over.length > 0)
         throw new Error(budgetMessage(over, budget));
     lib_core/* info */.pq(`Every platform is within ${Inputs.maxImageSize} (${formatBytes(budget)})`);
+}
+/**
+ * Whether the sizes are read beside the push rather than before it: only with no budget to enforce (then
+ * they gate nothing), and a push that leaves the image they read in place (`docker push` of its tags, tags
+ * put on a staged image); a push by digest from the engine removes its local tag at the end.
+ */
+function sizesBesidePush(s, build) {
+    if (s.maxImageSize !== undefined || !s.push)
+        return false;
+    if (build.output.kind === 'engine')
+        return !build.byDigest;
+    return build.output.kind === 'stage' && !s.pushByDigest;
 }
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
@@ -53551,31 +53568,52 @@ async function pipeline(input, run) {
         lib_core/* setOutput */.uH(Outputs.pushed, 'false');
         return;
     }
+    await testAndRelease({ s, build, buildx, builder, run, unemulated, result, stats, goStats, digest });
+}
+/** The gates (size budget, smoke test), then the push, the summary and the proofs. */
+async function testAndRelease({ s, build, buildx, builder, run, unemulated, result, stats, goStats, digest }) {
     const ref = build.refToTest(digest);
     const previous = previousSizes(s.push, s.tags);
+    const summary = (measured, smoke) => summarySafely({
+        ...s,
+        digest,
+        stats,
+        vertices: result.vertices,
+        buildSeconds: result.seconds,
+        sizes: measured?.sizes,
+        smoke,
+        goCache: goStats,
+        nodes: platformNodes(builder, s.platforms),
+    }, previous);
+    const readSizes = () => readImageSizes(buildx, build.output, ref, digest, run, s.platforms);
+    const sizesPhase = (reading) => phase('Image sizes', async () => reportImageSizes(await reading, s.platforms));
+    // Without a budget the sizes gate nothing: they are read beside the push, which leaves the image they read alone.
+    const beside = sizesBesidePush(s, build);
     // The gates. A failure here deletes an image BuildKit already staged by digest.
     const smoke = await withdrawOnFailure(build.output, digest, async () => {
-        const measured = await phase('Image sizes', () => measureImage(buildx, build.output, ref, digest, run, s.platforms));
+        const measured = beside ? undefined : await sizesPhase(readSizes());
         enforceBudget(s.maxImageSize, measured, s.platforms); // nothing is pushed over budget
         const smoke = s.smoke.enabled
             ? await phase('Smoke test', () => runSmoke(s.smoke, build.output, ref, run.runKey, unemulated))
             : undefined;
-        await summarySafely({
-            ...s,
-            digest,
-            stats,
-            vertices: result.vertices,
-            buildSeconds: result.seconds,
-            sizes: measured?.sizes,
-            smoke,
-            goCache: goStats,
-            nodes: platformNodes(builder, s.platforms),
-        }, previous);
-        if (smoke && !smoke.passed)
+        if (smoke && !smoke.passed) {
+            await summary(measured ?? (await sizesPhase(readSizes())), smoke);
             throw new SmokeError(failureMessage(smoke));
+        }
+        if (!beside)
+            await summary(measured, smoke);
         return smoke;
     });
-    if (s.push)
+    if (beside) {
+        const reading = readSizes();
+        try {
+            await publish(build, buildx, digest, run.tempDir);
+        }
+        finally {
+            await summary(await sizesPhase(reading), smoke);
+        }
+    }
+    else if (s.push)
         await publish(build, buildx, digest, run.tempDir);
     lib_core/* setOutput */.uH(Outputs.pushed, String(s.push));
     await proveAfterPush(s, digest, smoke, run.tempDir);

@@ -7,16 +7,20 @@ import { endRun, phase, type Run, startRun } from './lifecycle.js';
 import { settingsFromInputs } from './settings/parse.js';
 import type { Settings } from './settings/types.js';
 import { setupBuildx } from './buildx/setup.js';
-import { platformNodes } from './buildx/builder.js';
-import { prepareSettings, resolveBuild } from './build/resolve.js';
+import { type Builder, platformNodes } from './buildx/builder.js';
+import { prepareSettings, type ResolvedBuild, resolveBuild } from './build/resolve.js';
+import type { BuildResult } from './build/runner.js';
+import type { CacheStats } from './build/rawjson.js';
+import type { BuildxCommand } from './buildx/command.js';
+import type { GoCacheStats } from './cache/stats.js';
 import { buildWithRetries } from './build/retry.js';
 import { recordGoSaves, restoreGoStep } from './cache/phases.js';
 import { afterBuild, layerExportPlan } from './cache/layerexport.js';
 import { startFingerprintCheck } from './cache/skip.js';
 import { reportBuild } from './report/outputs.js';
-import { enforceBudget, measureImage } from './report/measure.js';
+import { enforceBudget, type Measured, readImageSizes, reportImageSizes, sizesBesidePush, type SizesRead } from './report/measure.js';
 import { previousSizes, summarySafely } from './report/summary.js';
-import { failureMessage, runSmoke, SmokeError } from './smoke/test.js';
+import { failureMessage, runSmoke, SmokeError, type SmokeReport } from './smoke/test.js';
 import { proveAfterPush } from './sign/proofs.js';
 import { publish } from './publish/publish.js';
 import { mergeDigests } from './publish/merge.js';
@@ -60,16 +64,28 @@ async function pipeline(input: Settings, run: Run): Promise<void> {
     core.setOutput(Outputs.pushed, 'false');
     return;
   }
+  await testAndRelease({ s, build, buildx, builder, run, unemulated, result, stats, goStats, digest });
+}
+
+interface Built {
+  s: Settings;
+  build: ResolvedBuild;
+  buildx: BuildxCommand;
+  builder: Builder;
+  run: Run;
+  unemulated: string[];
+  result: BuildResult;
+  stats: CacheStats;
+  goStats?: GoCacheStats;
+  digest?: string;
+}
+
+/** The gates (size budget, smoke test), then the push, the summary and the proofs. */
+async function testAndRelease({ s, build, buildx, builder, run, unemulated, result, stats, goStats, digest }: Built): Promise<void> {
   const ref = build.refToTest(digest);
   const previous = previousSizes(s.push, s.tags);
-  // The gates. A failure here deletes an image BuildKit already staged by digest.
-  const smoke = await withdrawOnFailure(build.output, digest, async () => {
-    const measured = await phase('Image sizes', () => measureImage(buildx, build.output, ref, digest, run, s.platforms));
-    enforceBudget(s.maxImageSize, measured, s.platforms); // nothing is pushed over budget
-    const smoke = s.smoke.enabled
-      ? await phase('Smoke test', () => runSmoke(s.smoke, build.output, ref, run.runKey, unemulated))
-      : undefined;
-    await summarySafely(
+  const summary = (measured: Measured | undefined, smoke: SmokeReport | undefined) =>
+    summarySafely(
       {
         ...s,
         digest,
@@ -83,10 +99,32 @@ async function pipeline(input: Settings, run: Run): Promise<void> {
       },
       previous,
     );
-    if (smoke && !smoke.passed) throw new SmokeError(failureMessage(smoke));
+  const readSizes = () => readImageSizes(buildx, build.output, ref, digest, run, s.platforms);
+  const sizesPhase = (reading: Promise<SizesRead>) => phase('Image sizes', async () => reportImageSizes(await reading, s.platforms));
+  // Without a budget the sizes gate nothing: they are read beside the push, which leaves the image they read alone.
+  const beside = sizesBesidePush(s, build);
+  // The gates. A failure here deletes an image BuildKit already staged by digest.
+  const smoke = await withdrawOnFailure(build.output, digest, async () => {
+    const measured = beside ? undefined : await sizesPhase(readSizes());
+    enforceBudget(s.maxImageSize, measured, s.platforms); // nothing is pushed over budget
+    const smoke = s.smoke.enabled
+      ? await phase('Smoke test', () => runSmoke(s.smoke, build.output, ref, run.runKey, unemulated))
+      : undefined;
+    if (smoke && !smoke.passed) {
+      await summary(measured ?? (await sizesPhase(readSizes())), smoke);
+      throw new SmokeError(failureMessage(smoke));
+    }
+    if (!beside) await summary(measured, smoke);
     return smoke;
   });
-  if (s.push) await publish(build, buildx, digest, run.tempDir);
+  if (beside) {
+    const reading = readSizes();
+    try {
+      await publish(build, buildx, digest, run.tempDir);
+    } finally {
+      await summary(await sizesPhase(reading), smoke);
+    }
+  } else if (s.push) await publish(build, buildx, digest, run.tempDir);
   core.setOutput(Outputs.pushed, String(s.push));
   await proveAfterPush(s, digest, smoke, run.tempDir);
 }

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { budgetMessage, budgetViolations } from '../../src/report/budget.js';
+import { sizesBesidePush } from '../../src/report/measure.js';
 import { layoutFetcher, type OciIndex, platformManifests, summarize } from '../../src/report/sizes.js';
 import { parseSize } from '../../src/settings/values.js';
 import { FIXTURES, fixture } from './helpers.js';
@@ -30,5 +31,25 @@ describe('max-image-size', () => {
     expect(msg).toBe(
       'Image over max-image-size, nothing was pushed: linux/amd64 is 2.69 MB (2693481 bytes) compressed, over the budget of 2.60 MB (2600000 bytes); largest layers: 69a421c67b55 2.69 MB, 5d0154cab8c1 202 B',
     );
+  });
+});
+
+describe('when the sizes are read beside the push', () => {
+  const engine = { output: { kind: 'engine' as const } };
+  it.each([
+    ['no budget, docker push of the tags', { push: true, pushByDigest: false }, engine, true],
+    ['a budget: the sizes gate the push', { push: true, pushByDigest: false, maxImageSize: 1e6 }, engine, false],
+    ['no push: nothing to read beside', { push: false, pushByDigest: false }, engine, false],
+    [
+      'push by digest from the engine: its local tag is removed at the end',
+      { push: true, pushByDigest: true },
+      { ...engine, byDigest: 'r/a' },
+      false,
+    ],
+    ['tags put on a staged image', { push: true, pushByDigest: false }, { output: { kind: 'stage' as const } }, true],
+    ['staged by digest: nothing is pushed then', { push: true, pushByDigest: true }, { output: { kind: 'stage' as const } }, false],
+    ['pushed by the build itself', { push: true, pushByDigest: false }, { output: { kind: 'registry' as const } }, false],
+  ])('%s', (_n, s, build, beside) => {
+    expect(sizesBesidePush(s, build)).toBe(beside);
   });
 });

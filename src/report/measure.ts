@@ -6,6 +6,7 @@ import { Inputs } from '../constants.js';
 import type { BuildxCommand } from '../buildx/command.js';
 import type { OutputMode } from '../build/args.js';
 import type { Run } from '../lifecycle.js';
+import type { Settings } from '../settings/types.js';
 import { nativePlatform } from '../setup/qemu.js';
 import { headlinePlatform, type ImageSizes, measureSizes, type PlatformManifest } from './sizes.js';
 import { formatBytes, setSizeOutputs } from './outputs.js';
@@ -16,26 +17,38 @@ export interface Measured {
   manifests: PlatformManifest[];
 }
 
-export async function measureImage(
+/** What reading the sizes gave: the sizes, or why there are none (never a failed step by itself). */
+export interface SizesRead {
+  measured?: Measured;
+  error?: string;
+}
+
+/** Reads the sizes without printing (it may run beside another phase); never throws. */
+export async function readImageSizes(
   buildx: BuildxCommand,
   output: OutputMode,
   ref: string | undefined,
   digest: string | undefined,
   run: Run,
   platforms: string[],
-): Promise<Measured | undefined> {
+): Promise<SizesRead> {
   try {
-    const m = await measureSizes(buildx, output, ref, digest, run.tempDir, run.runKey, platforms);
-    if (!m) return undefined;
-    setSizeOutputs(m.sizes, headlinePlatform(m.sizes, platforms, nativePlatform()));
-    for (const [platform, x] of Object.entries(m.sizes)) {
-      core.info(`${platform}: ${formatBytes(x.compressed)} compressed, ${formatBytes(x.uncompressed)} unpacked, ${x.layers} layers`);
-    }
-    return m;
+    return { measured: await measureSizes(buildx, output, ref, digest, run.tempDir, run.runKey, platforms) };
   } catch (err) {
-    core.warning(`Could not measure image sizes: ${(err as Error).message}`);
-    return undefined;
+    return { error: (err as Error).message };
   }
+}
+
+/** Prints what was read and sets the size outputs. */
+export function reportImageSizes(read: SizesRead, platforms: string[]): Measured | undefined {
+  if (read.error !== undefined) core.warning(`Could not measure image sizes: ${read.error}`);
+  const m = read.measured;
+  if (!m) return undefined;
+  setSizeOutputs(m.sizes, headlinePlatform(m.sizes, platforms, nativePlatform()));
+  for (const [platform, x] of Object.entries(m.sizes)) {
+    core.info(`${platform}: ${formatBytes(x.compressed)} compressed, ${formatBytes(x.uncompressed)} unpacked, ${x.layers} layers`);
+  }
+  return m;
 }
 
 /** The budget gate. A budget never passes on an unknown size. */
@@ -46,4 +59,18 @@ export function enforceBudget(budget: number | undefined, measured: Measured | u
   const over = budgetViolations(measured.sizes, measured.manifests, budget);
   if (over.length > 0) throw new Error(budgetMessage(over, budget));
   core.info(`Every platform is within ${Inputs.maxImageSize} (${formatBytes(budget)})`);
+}
+
+/**
+ * Whether the sizes are read beside the push rather than before it: only with no budget to enforce (then
+ * they gate nothing), and a push that leaves the image they read in place (`docker push` of its tags, tags
+ * put on a staged image); a push by digest from the engine removes its local tag at the end.
+ */
+export function sizesBesidePush(
+  s: Pick<Settings, 'maxImageSize' | 'push' | 'pushByDigest'>,
+  build: { output: Pick<OutputMode, 'kind'>; byDigest?: string },
+): boolean {
+  if (s.maxImageSize !== undefined || !s.push) return false;
+  if (build.output.kind === 'engine') return !build.byDigest;
+  return build.output.kind === 'stage' && !s.pushByDigest;
 }

@@ -181,21 +181,21 @@ export async function smokePlatform(sr: SmokeRun): Promise<PlatformSmoke> {
     const addr: { current?: { host: string; port: number } } = {};
     let last: Attempt & { final?: boolean } = { ok: false, detail: 'no attempt finished before the timeout' };
     for (;;) {
+      // A probe first, the container's state after a failed one (a passing probe needs no second call).
+      if (probe.kind !== 'alive') {
+        result.attempts++;
+        last = await attemptOnce(id, probe, addr, Math.min(2000, deadline - Date.now()));
+        if (last.ok || last.final) break;
+      }
       const state = await containerState(id);
       if (!state.running) {
         last = { ok: false, detail: `the container exited with code ${state.exitCode} (${state.status})` };
         break;
       }
-      if (probe.kind === 'alive') {
-        if (Date.now() - t0 >= probe.graceMs) {
-          last = { ok: true, detail: 'still running' };
-          result.attempts++;
-          break;
-        }
-      } else {
+      if (probe.kind === 'alive' && Date.now() - t0 >= probe.graceMs) {
+        last = { ok: true, detail: 'still running' };
         result.attempts++;
-        last = await attemptOnce(id, probe, addr, Math.min(2000, deadline - Date.now()));
-        if (last.ok || last.final) break;
+        break;
       }
       const wait = pollInterval(probe, s.intervalMs);
       if (Date.now() + wait > deadline) {
