@@ -50488,7 +50488,7 @@ function flagArgs(f, driver, network) {
 
 /**
  * The part that does not depend on the builder, so that what needs only the inputs (the fingerprint
- * check) can start before the builder is set up: tags and labels, the Dockerfile (the built-in one when
+ * check) can run while the builder is set up: tags and labels, the Dockerfile (the built-in one when
  * there is none), GOPRIVATE.
  */
 async function prepareSettings(input, run) {
@@ -52139,7 +52139,7 @@ async function checkFingerprint(s) {
     return { fingerprint, reason: checks.map((c) => c.why).join('; '), details };
 }
 /**
- * The check started before the builder is set up (it needs only the inputs and the registry), when the
+ * The check started while the builder is set up (it needs only the inputs and the registry), when the
  * Go caches are on: the restore phase waits for it. Never rejects: a failure is a warning there.
  */
 function startFingerprintCheck(s) {

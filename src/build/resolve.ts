@@ -38,7 +38,7 @@ export interface ResolvedBuild {
 
 /**
  * The part that does not depend on the builder, so that what needs only the inputs (the fingerprint
- * check) can start before the builder is set up: tags and labels, the Dockerfile (the built-in one when
+ * check) can run while the builder is set up: tags and labels, the Dockerfile (the built-in one when
  * there is none), GOPRIVATE.
  */
 export async function prepareSettings(input: Settings, run: Pick<Run, 'tempDir'>): Promise<Settings> {

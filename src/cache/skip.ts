@@ -74,7 +74,7 @@ export async function checkFingerprint(s: SkipSettings): Promise<FingerprintChec
 }
 
 /**
- * The check started before the builder is set up (it needs only the inputs and the registry), when the
+ * The check started while the builder is set up (it needs only the inputs and the registry), when the
  * Go caches are on: the restore phase waits for it. Never rejects: a failure is a warning there.
  */
 export function startFingerprintCheck(s: SkipSettings & Pick<Settings, 'goCache'>): Promise<FingerprintCheck | Error | undefined> {
