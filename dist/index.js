@@ -52517,11 +52517,15 @@ function goCacheProblem(settings, msg) {
 
 
 
-/** Pure: the build's argv, and what is left of the own layer cache export for after it. */
+/**
+ * Pure: the build's argv, and what is left of the own layer cache export for after it. Without a
+ * fingerprint (no Go caches to restore, so none was computed) the post step could not tell whether a later
+ * step changed the build context, so the build exports as before.
+ */
 function layerExportPlan(build, check, cacheStrict) {
     const own = build.ownCache;
     const matched = !!own && check?.matched === own.ref;
-    if (!own || (cacheStrict && !matched))
+    if (!own || ((cacheStrict || !check) && !matched))
         return { argv: build.argv, after: false, matched };
     return { argv: own.argvKeeping, after: true, matched };
 }
@@ -52549,7 +52553,8 @@ async function afterBuild(buildx, build, plan, vertices, s, check) {
         metadataFile: own.exportMetadataFile,
         record,
         source: fingerprintSource(s),
-        fingerprint: check?.fingerprint,
+        // layerExportPlan leaves the export to after the build only with a fingerprint.
+        fingerprint: check?.fingerprint ?? '',
     };
     if (!s.cacheStrict) {
         saveLayerExport(state);
@@ -52600,12 +52605,10 @@ async function exportLayerCache(st, strict) {
 /** The post step's export, unless the build context changed since the build (a later step edited the workspace). Never throws. */
 async function exportInPost(st) {
     try {
-        if (st.fingerprint) {
-            const now = buildFingerprint(st.source);
-            if (now !== st.fingerprint) {
-                lib_core/* warning */.$e(`The layer cache was not exported to ${st.ref}: the build context changed after the build (fingerprint ${st.fingerprint}, now ${now}), so an export now would not hold what was built.`);
-                return;
-            }
+        const now = buildFingerprint(st.source);
+        if (now !== st.fingerprint) {
+            lib_core/* warning */.$e(`The layer cache was not exported to ${st.ref}: the build context changed after the build (fingerprint ${st.fingerprint}, now ${now}), so an export now would not hold what was built.`);
+            return;
         }
         const exported = await exportLayerCache(st, false);
         if (exported)

@@ -42,7 +42,7 @@ export interface LayerExportState {
   /** Stored beside the ref once the export worked. */
   record?: FingerprintRecord;
   /** The build's fingerprint, and what it was computed from: post exports only while the context still gives it. */
-  fingerprint?: string;
+  fingerprint: string;
   source: FingerprintSource;
 }
 

@@ -36,7 +36,11 @@ export interface LayerExportPlan {
   matched: boolean;
 }
 
-/** Pure: the build's argv, and what is left of the own layer cache export for after it. */
+/**
+ * Pure: the build's argv, and what is left of the own layer cache export for after it. Without a
+ * fingerprint (no Go caches to restore, so none was computed) the post step could not tell whether a later
+ * step changed the build context, so the build exports as before.
+ */
 export function layerExportPlan(
   build: Pick<ResolvedBuild, 'argv' | 'ownCache'>,
   check: FingerprintCheck | undefined,
@@ -44,7 +48,7 @@ export function layerExportPlan(
 ): LayerExportPlan {
   const own = build.ownCache;
   const matched = !!own && check?.matched === own.ref;
-  if (!own || (cacheStrict && !matched)) return { argv: build.argv, after: false, matched };
+  if (!own || ((cacheStrict || !check) && !matched)) return { argv: build.argv, after: false, matched };
   return { argv: own.argvKeeping, after: true, matched };
 }
 
@@ -78,7 +82,8 @@ export async function afterBuild(
     metadataFile: own.exportMetadataFile,
     record,
     source: fingerprintSource(s),
-    fingerprint: check?.fingerprint,
+    // layerExportPlan leaves the export to after the build only with a fingerprint.
+    fingerprint: check?.fingerprint ?? '',
   };
   if (!s.cacheStrict) {
     saveLayerExport(state);
@@ -128,14 +133,12 @@ async function exportLayerCache(st: LayerExportState, strict: boolean): Promise<
 /** The post step's export, unless the build context changed since the build (a later step edited the workspace). Never throws. */
 export async function exportInPost(st: LayerExportState): Promise<void> {
   try {
-    if (st.fingerprint) {
-      const now = buildFingerprint(st.source);
-      if (now !== st.fingerprint) {
-        core.warning(
-          `The layer cache was not exported to ${st.ref}: the build context changed after the build (fingerprint ${st.fingerprint}, now ${now}), so an export now would not hold what was built.`,
-        );
-        return;
-      }
+    const now = buildFingerprint(st.source);
+    if (now !== st.fingerprint) {
+      core.warning(
+        `The layer cache was not exported to ${st.ref}: the build context changed after the build (fingerprint ${st.fingerprint}, now ${now}), so an export now would not hold what was built.`,
+      );
+      return;
     }
     const exported = await exportLayerCache(st, false);
     if (exported) await recordFingerprint(st.record, exported);
