@@ -52107,6 +52107,8 @@ async function writeMarker(layerRef, fingerprint) {
 
 
 
+
+
 function buildFingerprint(s) {
     return fingerprintOf({
         dockerfile: external_node_fs_.readFileSync(s.file, 'utf8'),
@@ -52143,9 +52145,19 @@ async function checkFingerprint(s) {
  * Go caches are on: the restore phase waits for it. Never rejects: a failure is a warning there.
  */
 function startFingerprintCheck(s) {
-    if (!s.goCache.enabled)
+    // Only a Dockerfile with Go cache mounts has anything to skip (restoreGoStep reads the check only then).
+    if (!s.goCache.enabled || !hasGoCacheMounts(s))
         return Promise.resolve(undefined);
     return checkFingerprint(s).catch((err) => err);
+}
+function hasGoCacheMounts(s) {
+    try {
+        return findGoCacheMounts(external_node_fs_.readFileSync(s.file, 'utf8'), buildArgMap(s.buildArgs), s.goCache.mounts).mounts.length > 0;
+    }
+    catch {
+        // An unreadable Dockerfile fails the build itself, with a clearer message than this check could give.
+        return false;
+    }
 }
 /** Where the fingerprint goes once the export worked; undefined without cache-ref or when this run may not write caches. */
 function fingerprintRecord(check, s) {
@@ -52565,7 +52577,10 @@ async function afterBuild(buildx, build, plan, vertices, s, check) {
     if (exported)
         inBackground(recordFingerprint(record, exported));
 }
-/** What the fingerprint was computed from, for the post step to check the build context is still the one built. */
+/**
+ * What the fingerprint was computed from, for the post step to check the build context is still the one
+ * built. Only these fields go into the saved state: the settings also hold the secrets.
+ */
 function fingerprintSource(s) {
     return {
         file: s.file,

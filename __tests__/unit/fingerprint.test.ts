@@ -5,6 +5,9 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { contextFiles, dockerignoreText, type FingerprintInputs, fingerprintOf, ignorePatterns } from '../../src/cache/fingerprint.js';
 import { layerExportPlan } from '../../src/cache/layerexport.js';
+import { startFingerprintCheck } from '../../src/cache/skip.js';
+import { parseSettings } from '../../src/settings/parse.js';
+import { fixture, runnerInputs } from './helpers.js';
 
 function context(files: Record<string, string>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-fp-'));
@@ -93,5 +96,28 @@ describe('when the own layer cache export runs', () => {
   });
   it('no own export (no cache-ref, or not allowed to write): the build as it is', () => {
     expect(layerExportPlan({ argv: ['full'] }, mine, false)).toEqual({ argv: ['full'], after: false, matched: false });
+  });
+});
+
+describe('the fingerprint check started beside the builder setup', () => {
+  // Nothing listens on port 1: a check that ran would report the refused connection, not resolve empty.
+  const settings = (dockerfile: string, extra: Record<string, string> = {}) =>
+    parseSettings(runnerInputs({ 'cache-ref': '127.0.0.1:1/acme/cache', ...extra }), {
+      GITHUB_WORKSPACE: context({ 'go.mod': 'module example.com/x\n\ngo 1.24\n', 'main.go': 'package main\n', Dockerfile: dockerfile }),
+      GITHUB_REF: 'refs/heads/main',
+    });
+  const withMounts = fixture('dockerfiles/goservice.Dockerfile');
+
+  it('does not run for a Dockerfile without Go cache mounts: nothing would read it', async () => {
+    expect(await startFingerprintCheck(settings('FROM golang:1.24\nCOPY . .\nRUN go build -o /app .\n'))).toBeUndefined();
+  });
+  it('does not run with go-cache off', async () => {
+    expect(await startFingerprintCheck(settings(withMounts, { 'go-cache': 'false' }))).toBeUndefined();
+  });
+  it('runs for a Dockerfile with Go cache mounts, and a registry it cannot reach is no match', async () => {
+    const check = await startFingerprintCheck(settings(withMounts));
+    expect(check).toMatchObject({ fingerprint: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(check).not.toHaveProperty('matched');
+    expect((check as { reason: string }).reason).toMatch(/127\.0\.0\.1:1/);
   });
 });

@@ -94,7 +94,10 @@ export async function afterBuild(
   if (exported) inBackground(recordFingerprint(record, exported));
 }
 
-/** What the fingerprint was computed from, for the post step to check the build context is still the one built. */
+/**
+ * What the fingerprint was computed from, for the post step to check the build context is still the one
+ * built. Only these fields go into the saved state: the settings also hold the secrets.
+ */
 function fingerprintSource(s: FingerprintSource): FingerprintSource {
   return {
     file: s.file,

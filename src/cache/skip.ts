@@ -13,6 +13,8 @@ import { contextFiles, dockerignoreText, fingerprintOf, ignorePatterns } from '.
 import { layerCacheRefs, refScheme } from './keys.js';
 import { markerMatches, writeMarker } from './marker.js';
 import { saveAllowed } from './refs.js';
+import { findGoCacheMounts } from '../dockerfile/gomounts.js';
+import { buildArgMap } from '../dockerfile/reader.js';
 
 export type SkipSettings = Pick<
   Settings,
@@ -78,8 +80,18 @@ export async function checkFingerprint(s: SkipSettings): Promise<FingerprintChec
  * Go caches are on: the restore phase waits for it. Never rejects: a failure is a warning there.
  */
 export function startFingerprintCheck(s: SkipSettings & Pick<Settings, 'goCache'>): Promise<FingerprintCheck | Error | undefined> {
-  if (!s.goCache.enabled) return Promise.resolve(undefined);
+  // Only a Dockerfile with Go cache mounts has anything to skip (restoreGoStep reads the check only then).
+  if (!s.goCache.enabled || !hasGoCacheMounts(s)) return Promise.resolve(undefined);
   return checkFingerprint(s).catch((err: Error) => err);
+}
+
+function hasGoCacheMounts(s: Pick<Settings, 'file' | 'buildArgs' | 'goCache'>): boolean {
+  try {
+    return findGoCacheMounts(fs.readFileSync(s.file, 'utf8'), buildArgMap(s.buildArgs), s.goCache.mounts).mounts.length > 0;
+  } catch {
+    // An unreadable Dockerfile fails the build itself, with a clearer message than this check could give.
+    return false;
+  }
 }
 
 /** Where the fingerprint goes once the export worked; undefined without cache-ref or when this run may not write caches. */
