@@ -50,6 +50,32 @@ export default tseslint.config(
     },
   },
   {
+    // src/output.ts is the only module that prints: nothing else writes to the log by itself, so no text of
+    // the image, the build or a registry can reach the runner as a workflow command (trust, round 2, item 1).
+    files: ['src/**/*.ts'],
+    ignores: ['src/output.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "MemberExpression[object.name='core'][property.name=/^(info|warning|error|notice|debug|setFailed|startGroup|endGroup|group)$/]",
+          message: 'Print through src/output.ts only (it keeps text of any origin from becoming a workflow command).',
+        },
+        {
+          selector: "MemberExpression[object.name='process'][property.name=/^(stdout|stderr)$/]",
+          message: 'Print through src/output.ts only.',
+        },
+        { selector: "MemberExpression[object.name='console']", message: 'Print through src/output.ts only.' },
+        {
+          selector:
+            "ImportDeclaration[source.value='@actions/core'] ImportSpecifier[imported.name=/^(info|warning|error|notice|debug|setFailed|startGroup|endGroup|group)$/]",
+          message: 'Print through src/output.ts only.',
+        },
+      ],
+    },
+  },
+  {
     files: ['__tests__/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },

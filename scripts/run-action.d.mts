@@ -8,6 +8,8 @@ export interface WorkflowCommand {
   name: string;
   props: Record<string, string>;
   message: string;
+  /** A stop-commands the runner refused (empty token, or one that names a command). */
+  refused?: boolean;
 }
 export type EventSpec =
   | { kind: 'push'; branch?: string }

@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { eventOf } from './runner-events.mjs';
-import { unintendedCommands, workflowCommands } from './workflow-commands.mjs';
+import { CommandProcessor, honoured, unintendedCommands } from './workflow-commands.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BUNDLE = path.join(ROOT, 'dist', 'index.js');
@@ -63,9 +63,19 @@ function spawnStep(env, { cwd, signalAfterMs, signalWhen, signal = 'SIGINT', ech
     const child = spawn(process.execPath, [BUNDLE], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     let signalled = false;
-    const onData = (b) => {
+    // The runner reads stdout and stderr line by line, each on its own, into one command processor.
+    const processor = new CommandProcessor();
+    const pending = { out: '', err: '' };
+    const feed = (stream, s, end = false) => {
+      // A \r at a chunk's end may be half of a \r\n: it waits for the next chunk.
+      const lines = (pending[stream] + s).split(end ? /\r\n|\n|\r/ : /\r\n|\n|\r(?!$)/);
+      pending[stream] = end ? '' : (lines.pop() ?? '');
+      for (const l of lines) processor.line(l);
+    };
+    const onData = (stream) => (b) => {
       const s = b.toString();
       log += s;
+      feed(stream, s);
       if (echo) process.stdout.write(s);
       // Signal once the log shows the moment the caller waits for (then a short pause).
       if (signalWhen && !signalled && signalWhen(log)) {
@@ -73,13 +83,14 @@ function spawnStep(env, { cwd, signalAfterMs, signalWhen, signal = 'SIGINT', ech
         setTimeout(() => child.kill(signal), 1500);
       }
     };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
+    child.stdout.on('data', onData('out'));
+    child.stderr.on('data', onData('err'));
     let timer;
     if (signalAfterMs !== undefined) timer = setTimeout(() => child.kill(signal), signalAfterMs);
     child.on('close', (code, sig) => {
       if (timer) clearTimeout(timer);
-      resolve({ exitCode: code ?? (sig ? 128 : 1), log });
+      for (const stream of ['out', 'err']) if (pending[stream]) feed(stream, '', true);
+      resolve({ exitCode: code ?? (sig ? 128 : 1), log, commands: processor.commands });
     });
   });
 }
@@ -197,12 +208,13 @@ export async function runAction(inputs, opts = {}) {
     echo: opts.echo,
   });
   const seconds = (Date.now() - t0) / 1000;
-  const outputs = parseFileCommands(fs.readFileSync(files.output, 'utf8'));
-  const state = parseFileCommands(fs.readFileSync(files.state, 'utf8'));
+  // As the runner: `set-output` and `save-state` obeyed on the output, then the files read when the step ends.
+  const outputs = { ...honoured(main.commands, 'set-output'), ...parseFileCommands(fs.readFileSync(files.output, 'utf8')) };
+  const state = { ...honoured(main.commands, 'save-state'), ...parseFileCommands(fs.readFileSync(files.state, 'utf8')) };
   const summary = fs.readFileSync(files.summary, 'utf8');
 
   if (opts.beforePost) await opts.beforePost({ exitCode: main.exitCode, log: displayedLog(main.log), outputs, state });
-  let post = { exitCode: 0, log: '' };
+  let post = { exitCode: 0, log: '', commands: [] };
   let postSeconds = 0;
   if (opts.post !== false) {
     const postEnv = { ...env };
@@ -214,8 +226,8 @@ export async function runAction(inputs, opts = {}) {
   const exported = { env: parseFileCommands(fs.readFileSync(files.env, 'utf8')), path: fs.readFileSync(files.path, 'utf8') };
   fs.rmSync(home, { recursive: true, force: true });
 
-  const commands = workflowCommands(main.log);
-  const postCommands = workflowCommands(post.log);
+  const commands = main.commands;
+  const postCommands = post.commands ?? [];
   // What the action may mask: its inputs, and the secrets they point at, as a runner's `env:` and
   // files in the workspace (secret-envs, secret-files).
   const pointedAt = [];

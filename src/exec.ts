@@ -2,13 +2,12 @@
 // logged at debug level with its argv; failures carry the command, exit code
 // and stderr tail. A cancelled run stops the running children (a buildx client
 // that outlives the action would keep the build running).
+import * as out from './output.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import * as core from '@actions/core';
 import * as exec from '@actions/exec';
-import { printUntrusted } from './untrusted.js';
 
 export interface RunOptions {
   /** Text written to the child's stdin. */
@@ -96,7 +95,7 @@ function definedEnv(): Record<string, string> {
 
 export async function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   const display = [cmd, ...args].join(' ');
-  core.debug(`exec: ${JSON.stringify([cmd, ...args])}`);
+  out.debug(`exec: ${JSON.stringify([cmd, ...args])}`);
   let stdout = '';
   let stderr = '';
   // Decoders, so that a multi-byte character split across two chunks is not mangled.
@@ -104,12 +103,12 @@ export async function run(cmd: string, args: string[], opts: RunOptions = {}): P
   const errText = new StringDecoder('utf8');
   const onStdout = (s: string) => {
     stdout += s;
-    if (opts.echo && s) printUntrusted(s.replace(/\r?\n$/, ''));
+    if (opts.echo && s) out.info(s.replace(/\r?\n$/, ''));
   };
   const onStderr = (s: string) => {
     stderr += s;
     if (s) opts.onStderr?.(s);
-    if (opts.echo && s) printUntrusted(s.replace(/\r?\n$/, ''));
+    if (opts.echo && s) out.info(s.replace(/\r?\n$/, ''));
   };
   let exitCode: number;
   // Input goes through a file that the child reads as its stdin (see below); a private directory, removed after.

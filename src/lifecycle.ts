@@ -3,11 +3,11 @@
 // cancellation (the runner sends SIGINT, then SIGTERM) the buildx client is
 // stopped, which stops the build, the secret files go at once, and the rest
 // (containers, builder, temp dir) is left to the post step.
+import * as out from './output.js';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as core from '@actions/core';
 import { signalChildren } from './exec.js';
 import { saveRunKey, saveTempDir } from './state.js';
 import { removeRunContainers } from './smoke/container.js';
@@ -29,7 +29,7 @@ export function startRun(): Run {
   const handler = (signal: NodeJS.Signals) => {
     const n = signalChildren('SIGINT');
     fs.rmSync(secretsDir(run), { recursive: true, force: true });
-    core.setFailed(`Cancelled by ${signal}; stopped ${n} running command(s). The post step removes what this run started.`);
+    out.fail(`Cancelled by ${signal}; stopped ${n} running command(s). The post step removes what this run started.`);
     const exit = () => process.exit(signal === 'SIGINT' ? 130 : 143);
     // Give the containers a moment to go, but never hang a cancelled job.
     void removeRunContainers(run.runKey).finally(exit);
@@ -49,12 +49,12 @@ export async function endRun(run: Run): Promise<void> {
 
 /** A phase of the pipeline: a log group that ends with how long it took (what `npm run bench` splits by). */
 export async function phase<T>(name: string, fn: () => Promise<T>): Promise<T> {
-  return core.group(name, async () => {
+  return out.group(name, async () => {
     const t0 = Date.now();
     try {
       return await fn();
     } finally {
-      core.info(`${name}: ${((Date.now() - t0) / 1000).toFixed(2)}s`);
+      out.info(`${name}: ${((Date.now() - t0) / 1000).toFixed(2)}s`);
     }
   });
 }

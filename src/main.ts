@@ -1,5 +1,6 @@
 // The pipeline as the README's "What one step does" tells it. Only bad inputs, the build, the gates
 // (size budget, smoke test) and the push fail the step; optional parts warn unless asked to be strict.
+import * as out from './output.js';
 import * as core from '@actions/core';
 import { Inputs, Outputs } from './constants.js';
 import { markMain } from './state.js';
@@ -34,7 +35,7 @@ export async function main(): Promise<void> {
     run = startRun();
     await (settings.merge ? mergeDigests(settings) : pipeline(settings, run));
   } catch (err) {
-    core.setFailed((err as Error).message);
+    out.fail((err as Error).message);
   } finally {
     if (run) await endRun(run);
   }
@@ -60,7 +61,7 @@ async function pipeline(input: Settings, run: Run): Promise<void> {
   const digest = result.metadata?.digest;
   if (build.output.kind === 'none') {
     // call: check, outline, …: the build printed its answer; there is no image to test or push.
-    core.info(`${Inputs.call}: ${s.flags.call} builds no image: no sizes, no smoke test, nothing pushed`);
+    out.info(`${Inputs.call}: ${s.flags.call} builds no image: no sizes, no smoke test, nothing pushed`);
     core.setOutput(Outputs.pushed, 'false');
     return;
   }

@@ -1,6 +1,6 @@
 // The post step: removes what main created. It never fails the job.
+import * as out from './output.js';
 import * as fs from 'node:fs';
-import * as core from '@actions/core';
 import { loadState, type PostState } from './state.js';
 import { nextHistory, writeHistory } from './cache/stats.js';
 import type { SaveReport } from './cache/transfer.js';
@@ -17,15 +17,15 @@ export async function post(): Promise<void> {
   try {
     if (state.runKey) {
       const n = await removeRunContainers(state.runKey);
-      if (n > 0) core.info(`Removed ${n} leftover container(s) of this run`);
+      if (n > 0) out.info(`Removed ${n} leftover container(s) of this run`);
     }
   } catch (err) {
-    core.warning(`Cleanup of containers failed: ${(err as Error).message}`);
+    out.warning(`Cleanup of containers failed: ${(err as Error).message}`);
   }
   // Before the builder goes: the build's cache and the Go cache mounts live in it.
   if (state.layerExport) await exportInPost(state.layerExport);
   if (state.goCache && state.goCache.plan.entries.some((e) => e.save)) {
-    await core.group('Save Go caches', async () => {
+    await out.group('Save Go caches', async () => {
       try {
         const { plan, builder, buildx } = state.goCache!;
         const t0 = Date.now();
@@ -34,32 +34,32 @@ export async function post(): Promise<void> {
         const reports = await saveGoCaches(buildx, builder, plan, state.tempDir ?? ghaRoot(), cleanup);
         for (const r of reports) {
           const line = describeSave(r, formatBytes);
-          if (r.error) core.warning(line);
-          else core.info(line);
+          if (r.error) out.warning(line);
+          else out.info(line);
         }
         await extendHistory(state.goCache!, reports);
-        core.info(`Go cache save took ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+        out.info(`Go cache save took ${((Date.now() - t0) / 1000).toFixed(1)}s`);
       } catch (err) {
-        core.warning(`Saving the Go caches failed: ${(err as Error).message}`);
+        out.warning(`Saving the Go caches failed: ${(err as Error).message}`);
       }
     });
   } else if (state.goCache) {
-    for (const e of state.goCache.plan.entries) core.info(`Go cache ${e.kind}: not saved (${e.skipReason ?? 'nothing to save'})`);
+    for (const e of state.goCache.plan.entries) out.info(`Go cache ${e.kind}: not saved (${e.skipReason ?? 'nothing to save'})`);
   }
   try {
     if (state.createdBuilder && state.buildx) {
-      core.info(`Removing builder ${state.createdBuilder}`);
+      out.info(`Removing builder ${state.createdBuilder}`);
       await removeBuilder(state.buildx, state.createdBuilder);
     }
   } catch (err) {
-    core.warning(`Cleanup of builder ${state.createdBuilder} failed: ${(err as Error).message}`);
+    out.warning(`Cleanup of builder ${state.createdBuilder} failed: ${(err as Error).message}`);
   }
   for (const ref of state.engineImages) await run('docker', ['image', 'rm', ref], { allowFailure: true }).catch(() => undefined);
   try {
     if (state.tempDir) fs.rmSync(state.tempDir, { recursive: true, force: true });
     if (state.goCache?.plan.backend === 'gha') fs.rmSync(ghaRoot(), { recursive: true, force: true });
   } catch (err) {
-    core.warning(`Cleanup of ${state.tempDir} failed: ${(err as Error).message}`);
+    out.warning(`Cleanup of ${state.tempDir} failed: ${(err as Error).message}`);
   }
 }
 
@@ -71,6 +71,6 @@ async function extendHistory(g: NonNullable<PostState['goCache']>, reports: Save
   try {
     await writeHistory(entry.write[0], nextHistory(g.history, g.stats, saved.seconds));
   } catch (err) {
-    core.info(`The Go cache history was not stored: ${(err as Error).message}`);
+    out.info(`The Go cache history was not stored: ${(err as Error).message}`);
   }
 }

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { workflowContext } from '../../src/context.js';
-import { untrustedBlock } from '../../src/untrusted.js';
+import { untrustedBlock } from '../../src/output.js';
 import { parseCommandLine, unintendedCommands, workflowCommands } from '../../scripts/workflow-commands.mjs';
 import { eventOf } from '../../scripts/runner-events.mjs';
 import { layoutFetcher, platformManifests, summarize } from '../../src/report/sizes.js';

@@ -3,9 +3,9 @@
 // build args (GOPRIVATE and the built-in Dockerfile's VERSION included), where
 // the image goes, the ref the smoke test and the sizes read, the secret files,
 // and the argv. Nothing after this step changes any of it.
+import * as out from '../output.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as core from '@actions/core';
 import { NETRC_SECRET_ID } from '../constants.js';
 import type { Settings } from '../settings/types.js';
 import type { Builder } from '../buildx/builder.js';
@@ -79,9 +79,9 @@ export async function resolveBuild(prepared: Settings, builder: Builder, run: Ru
     split && cache.own
       ? { ref: cache.own.ref, argvKeeping: buildArgs(split.keep), exportArgv: buildArgs(split.exportOnly), exportMetadataFile }
       : undefined;
-  core.debug(`output: ${JSON.stringify(output)}`);
-  core.debug(`cache entries: ${JSON.stringify(cache)}`);
-  core.debug(`buildx build argv: ${JSON.stringify(argv)}`);
+  out.debug(`output: ${JSON.stringify(output)}`);
+  out.debug(`cache entries: ${JSON.stringify(cache)}`);
+  out.debug(`buildx build argv: ${JSON.stringify(argv)}`);
   return {
     settings,
     output,

@@ -2,12 +2,11 @@
 // (a proxy or VCS host answering 5xx, resets, timeouts); a retry re-runs only
 // the failed step, because every step before it is cached. Missing modules
 // (404/410) and refused credentials (401/403) fail the same way every time.
-import * as core from '@actions/core';
+import * as out from '../output.js';
 import { Inputs } from '../constants.js';
 import type { Settings } from '../settings/types.js';
 import type { BuildxCommand } from '../buildx/command.js';
 import { cacheProblems } from './rawjson.js';
-import { printUntrusted } from '../untrusted.js';
 import { BuildError, type BuildResult, type FailedStep, runBuild } from './runner.js';
 
 export interface Verdict {
@@ -81,13 +80,13 @@ export async function buildWithRetries(
         throw new Error(`Cache ${cacheFailure.kind} failed (${cacheFailure.vertex}): ${cacheFailure.error} (${Inputs.cacheStrict}: true)`);
       const verdict = classifyFailure(err.failedStep);
       // The reason quotes the build's own output.
-      printUntrusted(`Build attempt ${attempt} failed: ${verdict.reason}`);
+      out.info(`Build attempt ${attempt} failed: ${verdict.reason}`);
       if (!verdict.retry || attempt > settings.retries) {
-        if (verdict.retry) core.info(`No retries left (${Inputs.retries}: ${settings.retries})`);
+        if (verdict.retry) out.info(`No retries left (${Inputs.retries}: ${settings.retries})`);
         throw err;
       }
       const wait = backoffSeconds(attempt);
-      core.warning(`Retrying the build (attempt ${attempt + 1} of ${settings.retries + 1}) in ${wait}s after a ${verdict.reason}`);
+      out.warning(`Retrying the build (attempt ${attempt + 1} of ${settings.retries + 1}) in ${wait}s after a ${verdict.reason}`);
       await new Promise((r) => setTimeout(r, wait * 1000));
     }
   }

@@ -1,9 +1,8 @@
+import * as out from '../output.js';
 import * as fs from 'node:fs';
-import * as core from '@actions/core';
 import { run } from '../exec.js';
 import { args, type BuildxCommand } from '../buildx/command.js';
 import { ProgressPrinter } from './progress.js';
-import { printUntrusted } from '../untrusted.js';
 import { type BuildMetadata, parseMetadata } from './metadata.js';
 import type { MergedVertex } from './rawjson.js';
 
@@ -42,7 +41,7 @@ export async function runBuild(buildx: BuildxCommand, argv: string[], metadataFi
   let batch: string[] = [];
   const printer = new ProgressPrinter((line) => batch.push(line));
   const flush = () => {
-    printUntrusted(batch);
+    out.info(batch);
     batch = [];
   };
   const t0 = Date.now();
@@ -56,7 +55,7 @@ export async function runBuild(buildx: BuildxCommand, argv: string[], metadataFi
   printer.end();
   flush();
   // A build prints nothing on stdout, but `call` (check, outline, targets) answers there.
-  if (res.stdout.trim()) printUntrusted(res.stdout.trimEnd().split('\n'));
+  if (res.stdout.trim()) out.info(res.stdout.trimEnd().split('\n'));
   const seconds = (Date.now() - t0) / 1000;
   const vertices = printer.table.all();
   if (res.exitCode !== 0) {
@@ -69,7 +68,7 @@ export async function runBuild(buildx: BuildxCommand, argv: string[], metadataFi
   try {
     metadata = parseMetadata(fs.readFileSync(metadataFile, 'utf8'));
   } catch (err) {
-    core.warning(`Could not read the build metadata file ${metadataFile}: ${(err as Error).message}`);
+    out.warning(`Could not read the build metadata file ${metadataFile}: ${(err as Error).message}`);
   }
   return { vertices, metadata, seconds };
 }

@@ -2,9 +2,9 @@
 // engine's own builder (docker driver) can build multi-platform images, keep
 // them in the engine for the smoke test, and export registry cache, so `auto`
 // uses it. Otherwise it creates a docker-container builder.
+import * as out from '../output.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as core from '@actions/core';
 import { run } from '../exec.js';
 import type { BuilderNode, Settings } from '../settings/types.js';
 import { args, type BuildxCommand } from './command.js';
@@ -192,12 +192,10 @@ export async function prepareBuilder(
   const engine = await facts;
   const containerd = isContainerdStore(engine.driverStatus);
   const driver = chooseDriver(settings.driver, containerd);
-  core.info(
-    `Engine image store: ${containerd ? 'containerd' : 'classic'}; driver: ${driver}${settings.driver === 'auto' ? ' (auto)' : ''}`,
-  );
+  out.info(`Engine image store: ${containerd ? 'containerd' : 'classic'}; driver: ${driver}${settings.driver === 'auto' ? ' (auto)' : ''}`);
   if (driver === 'docker') {
     if (!containerd) {
-      core.warning(
+      out.warning(
         'driver: docker without the containerd image store cannot export registry cache or keep multi-platform images; consider driver: docker-container',
       );
     }
@@ -219,12 +217,12 @@ export async function prepareBuilder(
     configFile,
     endpoint: o.endpoint,
   });
-  core.debug(`buildx create argv: ${JSON.stringify(argv)}`);
+  out.debug(`buildx create argv: ${JSON.stringify(argv)}`);
   record(name);
   await run(...args(buildx, ...argv), { echo: true });
   for (const node of o.append) {
     const more = appendNodeArgs(name, driver, node, configFile);
-    core.debug(`buildx create --append argv: ${JSON.stringify(more)}`);
+    out.debug(`buildx create --append argv: ${JSON.stringify(more)}`);
     await run(...args(buildx, ...more), { echo: true });
   }
   return { ...(await inspect(buildx, name)), name, created: true };

@@ -1,8 +1,8 @@
 // Finds a usable buildx, or installs a pinned one with @actions/tool-cache.
 // An installed binary is run standalone (`buildx build ...`), which needs no
 // change to the user's ~/.docker/cli-plugins.
+import * as out from '../output.js';
 import * as fs from 'node:fs';
-import * as core from '@actions/core';
 import * as tc from '@actions/tool-cache';
 import { verifyChecksum } from '../setup/verified.js';
 export { checksumFor } from '../setup/verified.js';
@@ -47,7 +47,7 @@ async function install(version: string, baseUrl: string, requested: boolean): Pr
   let dir = tc.find('buildx', version);
   if (!dir) {
     const url = buildxDownloadUrl(baseUrl, version);
-    core.info(`Downloading buildx ${version} from ${url}`);
+    out.info(`Downloading buildx ${version} from ${url}`);
     let file: string;
     try {
       file = await tc.downloadTool(url);
@@ -79,7 +79,7 @@ export async function resolveBuildx(settings: Settings): Promise<ResolvedBuildx>
   if (settings.buildxVersion) return install(settings.buildxVersion, settings.buildxDownloadUrl, true);
   const found = await versionOf(PLUGIN);
   if (found && semver.gte(found, MIN_BUILDX_VERSION)) return { command: PLUGIN, version: found, installed: false };
-  core.info(
+  out.info(
     found
       ? `Installed buildx ${found} is older than ${MIN_BUILDX_VERSION}; installing ${PINNED_BUILDX_VERSION}`
       : `No buildx found; installing ${PINNED_BUILDX_VERSION}`,

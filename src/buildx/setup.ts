@@ -1,5 +1,5 @@
 // Phase 1: buildx found or installed, QEMU where a platform needs it, and the builder.
-import * as core from '@actions/core';
+import * as out from '../output.js';
 import * as semver from 'semver';
 import { Inputs, PINNED_BUILDX_VERSION } from '../constants.js';
 import { InputError } from '../settings/types.js';
@@ -30,20 +30,20 @@ export async function setupBuildx(settings: Settings, tempDir: string, beside?: 
   const facts = settings.builder ? undefined : engineFacts();
   facts?.catch(() => undefined);
   const bx = await resolveBuildx(settings);
-  core.info(`buildx ${bx.version}${bx.installed ? ` (installed at ${bx.command.cmd})` : ''}`);
+  out.info(`buildx ${bx.version}${bx.installed ? ` (installed at ${bx.command.cmd})` : ''}`);
   requireBuildxFeatures(settings, bx.version);
   beside?.();
   // Smoke-tested platforms are a subset of the built ones (settings check that).
   const unemulated = await ensureQemu(settings.platforms, settings.qemuImage);
   const builder = await prepareBuilder(settings, bx.command, (name) => saveCreatedBuilder(name, bx.command), tempDir, facts);
-  core.info(
+  out.info(
     `builder ${builder.name} (driver ${builder.driver}, BuildKit ${builder.buildkitVersion ?? 'unknown'}), platforms ${builder.platforms.join(', ')}`,
   );
   // With several nodes, say which one builds which platform (buildx sends each to the first node that lists it).
   if (builder.nodes.length > 1) {
     for (const p of settings.platforms) {
       const n = nodeForPlatform(builder.nodes, p);
-      core.info(`${p}: built on node ${n?.name ?? '?'}${n?.endpoint ? ` (${n.endpoint})` : ''}`);
+      out.info(`${p}: built on node ${n?.name ?? '?'}${n?.endpoint ? ` (${n.endpoint})` : ''}`);
     }
   }
   return { buildx: bx.command, builder, unemulated };

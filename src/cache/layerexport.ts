@@ -8,7 +8,7 @@
 // from it. Measured on Docker 26.1 (BuildKit 0.13): re-exporting a build that took every step from the
 // imported cache left one layer of the Go stage out of the new cache image (9 layers, then 8), and the
 // next code change ran `go mod download` and the steps before it again.
-import * as core from '@actions/core';
+import * as out from '../output.js';
 import { Inputs } from '../constants.js';
 import type { BuildxCommand } from '../buildx/command.js';
 import { cacheStats, type MergedVertex } from '../build/rawjson.js';
@@ -68,13 +68,12 @@ export async function afterBuild(
   const own = build.ownCache;
   const stats = cacheStats(vertices);
   if (!plan.after || !own || (plan.matched && stats.hits === stats.steps)) {
-    if (own && plan.after)
-      core.info(`Layer cache: every step came from ${own.ref}, whose fingerprint matched, so it is not exported again`);
+    if (own && plan.after) out.info(`Layer cache: every step came from ${own.ref}, whose fingerprint matched, so it is not exported again`);
     // Beside the gates: only the next run reads it, and endRun waits for it.
     inBackground(recordFingerprint(record, vertices));
     return;
   }
-  if (plan.matched) core.info(`${stats.steps - stats.hits} step(s) ran although the fingerprint matched: ${own.ref} is exported`);
+  if (plan.matched) out.info(`${stats.steps - stats.hits} step(s) ran although the fingerprint matched: ${own.ref} is exported`);
   const state: LayerExportState = {
     buildx,
     ref: own.ref,
@@ -87,7 +86,7 @@ export async function afterBuild(
   };
   if (!s.cacheStrict) {
     saveLayerExport(state);
-    core.info(`Layer cache: ${own.ref} is exported in the post step (${Inputs.cacheStrict}: true exports it here)`);
+    out.info(`Layer cache: ${own.ref} is exported in the post step (${Inputs.cacheStrict}: true exports it here)`);
     return;
   }
   const exported = await exportLayerCache(state, true);
@@ -115,18 +114,18 @@ function fingerprintSource(s: FingerprintSource): FingerprintSource {
  */
 async function exportLayerCache(st: LayerExportState, strict: boolean): Promise<MergedVertex[] | undefined> {
   return phase('Export the layer cache', async () => {
-    core.debug(`layer cache export argv: ${JSON.stringify(st.argv)}`);
+    out.debug(`layer cache export argv: ${JSON.stringify(st.argv)}`);
     let exported: MergedVertex[];
     try {
       exported = (await runBuild(st.buildx, st.argv, st.metadataFile)).vertices;
     } catch (err) {
       const msg = `Exporting the layer cache to ${st.ref} failed: ${(err as Error).message}`;
       if (strict) throw new Error(`${msg} (${Inputs.cacheStrict}: true)`);
-      core.warning(`${msg}. The next run will start colder.`);
+      out.warning(`${msg}. The next run will start colder.`);
       return undefined;
     }
     const stats = cacheStats(exported);
-    if (stats.hits < stats.steps) core.info(`${stats.steps - stats.hits} step(s) were not in the builder's cache and ran again`);
+    if (stats.hits < stats.steps) out.info(`${stats.steps - stats.hits} step(s) were not in the builder's cache and ran again`);
     // Outside strict mode BuildKit only marks a failed export on its vertex (the import was reported with the build).
     reportCacheProblems(exported, strict, 'export');
     return exported;
@@ -138,7 +137,7 @@ export async function exportInPost(st: LayerExportState): Promise<void> {
   try {
     const now = buildFingerprint(st.source);
     if (now !== st.fingerprint) {
-      core.warning(
+      out.warning(
         `The layer cache was not exported to ${st.ref}: the build context changed after the build (fingerprint ${st.fingerprint}, now ${now}), so an export now would not hold what was built.`,
       );
       return;
@@ -146,6 +145,6 @@ export async function exportInPost(st: LayerExportState): Promise<void> {
     const exported = await exportLayerCache(st, false);
     if (exported) await recordFingerprint(st.record, exported);
   } catch (err) {
-    core.warning(`Exporting the layer cache failed: ${(err as Error).message}`);
+    out.warning(`Exporting the layer cache failed: ${(err as Error).message}`);
   }
 }

@@ -2,7 +2,7 @@
 // under the tag `<layer cache tag>-fp` that says which fingerprint the ref was
 // exported with, and which digest the ref had then. Reading it costs two
 // small registry requests per candidate ref, no layer.
-import * as core from '@actions/core';
+import * as out from '../output.js';
 import { splitRef } from '../ref.js';
 import { registryClient } from '../publish/registry.js';
 import { pushArtifact, readArtifact } from '../publish/referrer.js';
@@ -50,5 +50,5 @@ export async function writeMarker(layerRef: string, fingerprint: string): Promis
     { 'org.opencontainers.image.title': 'go-buildx-action fingerprint' },
     { tag: splitRef(markerRef(layerRef)).tag },
   );
-  core.debug(`fingerprint ${fingerprint} stored at ${markerRef(layerRef)} for ${cache}`);
+  out.debug(`fingerprint ${fingerprint} stored at ${markerRef(layerRef)} for ${cache}`);
 }

@@ -2,6 +2,7 @@
 // settings and the files), restore before the build, decide what to save
 // after it, save in the post step. Every failure here is a warning unless
 // cache-strict asks otherwise.
+import * as out from '../output.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -27,7 +28,6 @@ import {
   saveGoCache,
 } from './transfer.js';
 import { Inputs, Outputs } from '../constants.js';
-import { printUntrusted } from '../untrusted.js';
 import { formatBytes } from '../report/outputs.js';
 import { actionsCacheClient, GhaStore, RegistryStore } from './stores.js';
 import { checkFingerprint, type FingerprintCheck } from './skip.js';
@@ -40,7 +40,7 @@ export function planGoCache(
   const dockerfile = fs.readFileSync(settings.file, 'utf8');
   const args = buildArgMap(settings.buildArgs);
   const found = findGoCacheMounts(dockerfile, args, settings.goCache.mounts);
-  for (const s of found.skipped) core.warning(`The cache mount ${s.target} (line ${s.line}) is not carried across runs: ${s.reason}`);
+  for (const s of found.skipped) out.warning(`The cache mount ${s.target} (line ${s.line}) is not carried across runs: ${s.reason}`);
   if (found.mounts.length === 0) {
     return { note: 'No Go cache mounts (RUN --mount=type=cache with GOMODCACHE or GOCACHE as target) in the Dockerfile' };
   }
@@ -59,7 +59,7 @@ export function planGoCache(
     moduleFiles: files,
     buildId: settings.buildId,
   });
-  core.debug(`Go cache keys from ${JSON.stringify(Object.keys(files))}: ${JSON.stringify(keys)}`);
+  out.debug(`Go cache keys from ${JSON.stringify(Object.keys(files))}: ${JSON.stringify(keys)}`);
   const helperImage = settings.goCache.image ?? found.mounts[0].stageBase;
   if (!helperImage || helperImage.includes('$') || helperImage === 'scratch') {
     return {
@@ -187,28 +187,26 @@ export async function restoreGoStep(
     return { plan: goCacheProblem(settings, `Planning the Go caches failed: ${(err as Error).message}`) };
   }
   // The note quotes the Dockerfile (mount targets, the base image), which a pull request may have written.
-  printUntrusted(planned.note);
+  out.info(planned.note);
   if (!planned.plan) return {};
-  for (const e of planned.plan.entries) core.debug(`${KIND_LABEL[e.kind]} key ${e.key}, writes ${JSON.stringify(e.write)}`);
+  for (const e of planned.plan.entries) out.debug(`${KIND_LABEL[e.kind]} key ${e.key}, writes ${JSON.stringify(e.write)}`);
   const t0 = Date.now();
   // Registry lookups are a few small requests: they run beside the fingerprint check, and are
   // dropped when it matches. An actions/cache lookup downloads the cache, so it waits.
   const looked = planned.plan.backend === 'registry' ? lookUpGoCaches(planned.plan, new RegistryStore(tempDir)) : undefined;
   const checked = await (early ?? checkFingerprint(settings).catch((err: Error) => err));
-  if (checked instanceof Error) core.warning(`Could not compute the build's fingerprint: ${checked.message}. The Go caches are restored.`);
+  if (checked instanceof Error) out.warning(`Could not compute the build's fingerprint: ${checked.message}. The Go caches are restored.`);
   const fingerprint = checked instanceof Error ? undefined : checked;
-  for (const d of fingerprint?.details ?? []) core.debug(d);
+  for (const d of fingerprint?.details ?? []) out.debug(d);
   if (fingerprint?.matched) {
-    printUntrusted(
-      `Go caches not restored: ${fingerprint.reason} (fingerprint ${fingerprint.fingerprint}), so no step that mounts them runs`,
-    );
+    out.info(`Go caches not restored: ${fingerprint.reason} (fingerprint ${fingerprint.fingerprint}), so no step that mounts them runs`);
     const seconds = Math.round((Date.now() - t0) / 100) / 10;
     // Nothing needed restoring: as good as an exact hit for a workflow that asks.
     core.setOutput(Outputs.goCacheHit, 'true');
     core.setOutput(Outputs.goCacheRestored, JSON.stringify({ mod: null, build: null, seconds, skipped: 'fingerprint' }));
     return { plan: { ...planned.plan, restoreSeconds: seconds, skipped: 'fingerprint' }, fingerprint };
   }
-  if (fingerprint) core.debug(`fingerprint ${fingerprint.fingerprint}: ${fingerprint.reason}`);
+  if (fingerprint) out.debug(`fingerprint ${fingerprint.fingerprint}: ${fingerprint.reason}`);
   return { plan: await restorePlanned(settings, buildx, builder, planned.plan, tempDir, looked), fingerprint };
 }
 
@@ -233,7 +231,7 @@ async function restorePlanned(
   for (const e of report.entries) {
     const r = e.restored;
     const what = `${KIND_LABEL[e.kind]}${e.node ? ` on node ${e.node.name}` : ''}`;
-    core.info(
+    out.info(
       r
         ? `${what}: restored ${formatBytes(r.bytes)} from ${r.ref} (${r.match} match)`
         : `${what}: no saved cache found (tried ${e.read.map((c) => c.ref).join(', ')})`,
@@ -241,7 +239,7 @@ async function restorePlanned(
     // The output keeps its shape: per kind, the first node's (with one node, the only one).
     if (!(e.kind in restored)) restored[e.kind] = r ? { ref: r.ref, match: r.match, bytes: r.bytes } : null;
   }
-  core.info(`Go cache restore took ${report.seconds.toFixed(1)}s`);
+  out.info(`Go cache restore took ${report.seconds.toFixed(1)}s`);
   const hit = report.entries.every((e) => e.restored?.match === 'exact');
   core.setOutput(Outputs.goCacheHit, String(hit));
   core.setOutput(Outputs.goCacheRestored, JSON.stringify({ ...restored, seconds: Math.round(report.seconds * 10) / 10 }));
@@ -259,10 +257,10 @@ export async function recordGoSaves(
   const decided = decideSaves(plan, vertices, saveAllowed(settings));
   for (const e of decided.entries) {
     const what = `${KIND_LABEL[e.kind]}${e.node ? ` on node ${e.node.name}` : ''}`;
-    core.info(`${what}: ${e.save ? `will be saved in the post step to ${e.write.join(', ')}` : `no save (${e.skipReason})`}`);
+    out.info(`${what}: ${e.save ? `will be saved in the post step to ${e.write.join(', ')}` : `no save (${e.skipReason})`}`);
   }
   const explained = await explainGoCache(plan, vertices, settings.platforms).catch((err: Error) => {
-    core.warning(`Could not work out what the Go caches saved: ${err.message}`);
+    out.warning(`Could not work out what the Go caches saved: ${err.message}`);
     return undefined;
   });
   saveGoCacheState({ plan: decided, builder: builder.name, buildx, ...explained });
@@ -285,20 +283,20 @@ async function explainGoCache(
   core.setOutput(Outputs.goCacheStats, JSON.stringify(stats));
   core.setOutput(Outputs.goCacheSavedSeconds, String(stats.savedSeconds ?? 0));
   for (const [p, x] of Object.entries(stats.platforms)) {
-    if (x.goBuildSeconds === null) core.info(`${p}: go build came from the layer cache`);
+    if (x.goBuildSeconds === null) out.info(`${p}: go build came from the layer cache`);
     else
-      core.info(
+      out.info(
         `${p}: go build ${x.goBuildSeconds}s${x.coldSeconds !== null ? `, cold ${x.coldSeconds}s, saved ${x.savedSeconds}s` : ' (no cold time to compare with)'}`,
       );
   }
   const streak = losingStreak(history);
-  if (streak) core.warning(streak);
+  if (streak) out.warning(streak);
   return { stats, history };
 }
 
 /** A Go cache failure is a warning, unless cache-strict makes it an error. */
 function goCacheProblem(settings: Settings, msg: string): undefined {
   if (settings.cacheStrict) throw new Error(`${msg} (${Inputs.cacheStrict}: true)`);
-  core.warning(`${msg}. The build goes on without it.`);
+  out.warning(`${msg}. The build goes on without it.`);
   return undefined;
 }

@@ -5,8 +5,8 @@
 // If a step runs after all (the ref's layers were pruned, a base image tag
 // moved), it runs with empty Go caches: slower, never wrong, and its caches are
 // saved as usual.
+import * as out from '../output.js';
 import * as fs from 'node:fs';
-import * as core from '@actions/core';
 import type { Settings } from '../settings/types.js';
 import { cacheProblems, type MergedVertex } from '../build/rawjson.js';
 import { contextFiles, dockerignoreText, fingerprintOf, ignorePatterns } from './fingerprint.js';
@@ -113,7 +113,7 @@ export async function recordFingerprint(rec: FingerprintRecord | undefined, vert
     if (rec.matched === rec.write && (await markerMatches(rec.write, rec.fingerprint)).match) return;
     await writeMarker(rec.write, rec.fingerprint);
   } catch (err) {
-    core.warning(
+    out.warning(
       `Could not store the build's fingerprint beside ${rec.write}: ${(err as Error).message}. The next run restores the Go caches.`,
     );
   }

@@ -4,7 +4,7 @@
 // caches cost to carry. The cold times and the last runs' costs are kept in a
 // small artifact beside the saved GOCACHE (`<ref>-stats`, registry backend),
 // which the post step updates after each save.
-import * as core from '@actions/core';
+import * as out from '../output.js';
 import { durationSeconds, type MergedVertex, parseStepName, stepPlatform } from '../build/rawjson.js';
 import type { CacheMount } from '../dockerfile/gomounts.js';
 import { splitRef } from '../ref.js';
@@ -107,5 +107,5 @@ export async function writeHistory(gobuildRef: string, history: GoCacheHistory):
   const { repository, tag } = splitRef(statsRef(gobuildRef));
   const blob = Buffer.from(JSON.stringify(history));
   await pushArtifact(await registryClient(repository), STATS_TYPE, blob, {}, { tag });
-  core.debug(`Go cache history at ${statsRef(gobuildRef)}: ${blob.toString('utf8')}`);
+  out.debug(`Go cache history at ${statsRef(gobuildRef)}: ${blob.toString('utf8')}`);
 }

@@ -1,7 +1,7 @@
 // Where saved Go caches live: registry images (default) or actions/cache.
+import * as out from '../output.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as core from '@actions/core';
 import { repositoryOf } from '../ref.js';
 import { compressedSize } from '../report/sizes.js';
 import { type GoCacheStore, KIND_LABEL, ociOutput, type PlanEntry, type Restored, type SaveStats } from './transfer.js';
@@ -70,7 +70,7 @@ export class RegistryStore implements GoCacheStore {
       const client = await registryClient(repo);
       const present = await Promise.all(base.manifest.layers.map((l) => client.hasBlob(l.digest)));
       if (present.includes(false)) {
-        core.info(`${KIND_LABEL[entry.kind]}: ${repo} lacks layers of the restored copy, so the whole cache is saved`);
+        out.info(`${KIND_LABEL[entry.kind]}: ${repo} lacks layers of the restored copy, so the whole cache is saved`);
         return false;
       }
     }
@@ -182,17 +182,17 @@ export class GhaStore implements GoCacheStore {
     const prefix = entry.read[entry.read.length - 1].ref;
     const keep = entry.write[0];
     if (!this.cleanup?.api || !this.cleanup.ref) {
-      core.info(`Older ${prefix}* entries of this branch are left to GitHub's eviction: no github-token`);
+      out.info(`Older ${prefix}* entries of this branch are left to GitHub's eviction: no github-token`);
       return;
     }
     try {
       const { deleted } = await deleteSuperseded(this.cleanup.api, this.cleanup.ref, prefix, keep);
       const bytes = deleted.reduce((n, d) => n + d.bytes, 0);
-      core.info(
+      out.info(
         `Deleted ${deleted.length} superseded build-cache entr${deleted.length === 1 ? 'y' : 'ies'} of ${this.cleanup.ref} (${formatBytes(bytes)}); ${keep} replaces them`,
       );
     } catch (err) {
-      core.warning(
+      out.warning(
         `Superseded build-cache entries (${prefix}*) were not deleted: ${(err as Error).message}. ` +
           "Until they are, every run that compiles something adds one entry to the repository's cache quota.",
       );

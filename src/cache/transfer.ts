@@ -12,10 +12,10 @@
 // Never pass --no-cache to these builds: BuildKit then hands out fresh, empty
 // cache mounts, and the next build loses the real ones. A nonce build arg
 // makes the RUN execute every time instead.
+import * as out from '../output.js';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as core from '@actions/core';
 import { failureTail, run } from '../exec.js';
 import { args, type BuildxCommand } from '../buildx/command.js';
 import { type MergedVertex, parseStepName, stepPlatform } from '../build/rawjson.js';
@@ -238,7 +238,7 @@ export async function lookUpGoCaches(plan: GoCachePlan, store: GoCacheStore): Pr
   const warnings: string[] = [];
   const found = await Promise.all(
     plan.entries.map(async (e) => {
-      core.debug(`${KIND_LABEL[e.kind]} key ${e.key}; candidates ${JSON.stringify(e.read)}`);
+      out.debug(`${KIND_LABEL[e.kind]} key ${e.key}; candidates ${JSON.stringify(e.read)}`);
       try {
         return await store.find(e);
       } catch (err) {
@@ -280,7 +280,7 @@ export async function restoreGoCaches(
       nonce: crypto.randomUUID(),
       platform: mine[0].entry.node?.platforms[0],
     });
-    core.debug(`restore argv${group ? ` (node ${group})` : ''}: ${JSON.stringify(argv)}`);
+    out.debug(`restore argv${group ? ` (node ${group})` : ''}: ${JSON.stringify(argv)}`);
     const res = await run(...args(buildx, ...argv), { allowFailure: true });
     if (res.exitCode !== 0) {
       warnings.push(`Restoring the Go caches${group ? ` on node ${group}` : ''} failed: ${failureTail(res, 1)}`);
@@ -333,7 +333,7 @@ export async function saveGoCache(
     nonce: crypto.randomUUID(),
     platform: entry.node?.platforms[0],
   });
-  core.debug(`save ${entry.kind}${entry.node ? ` (node ${entry.node.name})` : ''} argv: ${JSON.stringify(argv)}`);
+  out.debug(`save ${entry.kind}${entry.node ? ` (node ${entry.node.name})` : ''} argv: ${JSON.stringify(argv)}`);
   const res = await run(...args(buildx, ...argv), { allowFailure: true });
   if (res.exitCode !== 0) {
     return { ...base, saved: false, seconds: (Date.now() - t0) / 1000, error: failureTail(res, 1) };

@@ -14,9 +14,9 @@
 //   moby/buildkit#5251 (Docker Engine 26 and early 27): the step hashes its
 //   whole root filesystem whenever an earlier step changed, about 1.2 s for a
 //   golang image on every code change.
+import * as out from '../output.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as core from '@actions/core';
 import type { Settings, ZeroConfigOptions } from '../settings/types.js';
 import { buildArgMap } from './reader.js';
 import { shellWord } from './shell.js';
@@ -79,10 +79,10 @@ export function useBuiltinDockerfile(settings: Settings, tempDir: string, versio
   fs.writeFileSync(file, text);
   // BuildKit reads <Dockerfile>.dockerignore next to the Dockerfile when the context has no .dockerignore.
   if (!fs.existsSync(path.join(settings.context, '.dockerignore'))) fs.writeFileSync(`${file}.dockerignore`, BUILTIN_DOCKERIGNORE);
-  core.info(
+  out.info(
     `No Dockerfile in ${path.relative(settings.workspace, settings.context) || '.'}: using the built-in one for Go ${z.goVersion}, package ${z.goMain}`,
   );
-  if (settings.printDockerfile) core.info(`The built-in Dockerfile (save it as your own to change it):\n${text}`);
+  if (settings.printDockerfile) out.info(`The built-in Dockerfile (save it as your own to change it):\n${text}`);
   const own = new Set(Object.keys(buildArgMap(settings.buildArgs)));
   const extra = [
     ...(own.has('VERSION') ? [] : [`VERSION=${version || 'dev'}`]),

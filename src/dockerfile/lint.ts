@@ -1,6 +1,7 @@
 // A Dockerfile lint for the pitfalls that make Go images slow to build, big,
 // or unsafe. lintDockerfile is pure (text in, findings out); annotateLint
 // turns the findings into annotations on the Dockerfile's lines.
+import * as out from '../output.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as core from '@actions/core';
@@ -148,10 +149,9 @@ export function annotateLint(settings: Settings): void {
   const file = path.relative(settings.workspace, settings.file);
   for (const f of findings) {
     const props = { title: `Dockerfile lint ${f.rule}`, file, startLine: f.line };
-    if (settings.lint === 'strict') core.error(f.message, props);
-    else core.warning(f.message, props);
+    out.annotate(settings.lint === 'strict' ? 'error' : 'warning', f.message, props);
   }
-  core.info(`Dockerfile lint: ${findings.length} finding(s)`);
+  out.info(`Dockerfile lint: ${findings.length} finding(s)`);
   if (settings.lint === 'strict' && findings.length > 0) {
     throw new Error(`${findings.length} Dockerfile lint finding(s) with ${Inputs.lint}: strict; nothing was built or pushed`);
   }

@@ -1,5 +1,6 @@
 // merge: true — the last job of a matrix: no build, one multi-platform index
 // made with `buildx imagetools create` from the digests the build jobs pushed.
+import * as out from '../output.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -33,8 +34,8 @@ export async function mergeDigests(input: Settings): Promise<void> {
   const repository = settings.image ?? repositoryOf(settings.tags[0]);
   const sources = mergeSources(settings.digests, repository);
   const argv = mergeArgv(settings.tags, sources);
-  core.debug(`imagetools argv: ${JSON.stringify(argv)}`);
-  await core.group(`Merge ${sources.length} digest(s) into ${settings.tags.join(', ')}`, async () => {
+  out.debug(`imagetools argv: ${JSON.stringify(argv)}`);
+  await out.group(`Merge ${sources.length} digest(s) into ${settings.tags.join(', ')}`, async () => {
     const res = await run(...args(bx.command, ...argv), { allowFailure: true });
     if (res.exitCode !== 0) {
       throw new Error(`Merging the digests failed: ${failureTail(res)}`);
@@ -44,7 +45,7 @@ export async function mergeDigests(input: Settings): Promise<void> {
   const digest = (JSON.parse(inspected.stdout) as { digest: string }).digest;
   core.setOutput(Outputs.digest, digest);
   core.setOutput(Outputs.pushed, 'true');
-  core.info(`Index ${digest} with ${sources.length} source(s) under ${settings.tags.join(', ')}`);
+  out.info(`Index ${digest} with ${sources.length} source(s) under ${settings.tags.join(', ')}`);
   if (wantsProofs(settings)) {
     const tempDir = fs.mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'gba-sign-'));
     try {
@@ -57,12 +58,12 @@ export async function mergeDigests(input: Settings): Promise<void> {
   try {
     const manifests = await manifestsFromRegistry(bx.command, `${repository}@${digest}`);
     const platforms = manifests.map((m) => m.platform);
-    if (new Set(platforms).size !== platforms.length) core.warning(`The merged index names a platform twice: ${platforms.join(', ')}`);
+    if (new Set(platforms).size !== platforms.length) out.warning(`The merged index names a platform twice: ${platforms.join(', ')}`);
     const sizes = summarize(manifests, {});
     setSizeOutputs(sizes, platforms[0]);
-    for (const m of manifests) core.info(`${m.platform}: ${m.digest} ${formatBytes(sizes[m.platform].compressed)} compressed`);
+    for (const m of manifests) out.info(`${m.platform}: ${m.digest} ${formatBytes(sizes[m.platform].compressed)} compressed`);
     if (process.env.GITHUB_STEP_SUMMARY) await writeMergeSummary({ tags: settings.tags, digest, manifests, sizes });
   } catch (err) {
-    core.warning(`Could not report the merged image's sizes: ${(err as Error).message}`);
+    out.warning(`Could not report the merged image's sizes: ${(err as Error).message}`);
   }
 }

@@ -4,6 +4,7 @@
 // - in the engine: `docker push` of each tag, the digest checked;
 // - staged by digest (docker-container) for a merge: already pushed, no tag;
 // - staged by digest with tags: tagged now, with exactly the tested digest.
+import * as out from '../output.js';
 import * as path from 'node:path';
 import * as core from '@actions/core';
 import { Outputs } from '../constants.js';
@@ -30,12 +31,12 @@ export async function publish(build: ResolvedBuild, buildx: BuildxCommand, diges
     });
     if (digest && pushed !== digest) throw new Error(`Pushed ${pushed}, but the build produced ${digest}`);
     core.setOutput(Outputs.digest, pushed);
-    core.info(`Pushed ${byDigest}@${pushed} by digest, with no tag; pass the digest output to the merge job`);
+    out.info(`Pushed ${byDigest}@${pushed} by digest, with no tag; pass the digest output to the merge job`);
   } else if (output.kind === 'engine') {
     await phase(`Push ${settings.tags.join(', ')}`, () => pushTags(settings.tags, digest));
   } else if (output.kind === 'stage' && settings.pushByDigest) {
     if (!digest) throw new Error('The build reported no digest for the image pushed by digest');
-    core.info(`Pushed ${output.repository}@${digest} by digest, with no tag; pass the digest output to the merge job`);
+    out.info(`Pushed ${output.repository}@${digest} by digest, with no tag; pass the digest output to the merge job`);
   } else if (output.kind === 'stage') {
     if (!digest || !ref) throw new Error('The build reported no digest for the staged image, so it cannot be tagged');
     await phase(`Tag ${settings.tags.join(', ')}`, () => tagStaged(buildx, ref, settings.tags, digest));

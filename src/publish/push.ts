@@ -1,7 +1,7 @@
 // Pushes the image the engine holds, so the pushed digest is the one built
 // (and, later, smoke-tested). `docker push` of a multi-platform image from the
 // containerd store pushes the whole index unchanged.
-import * as core from '@actions/core';
+import * as out from '../output.js';
 import { failureTail, run } from '../exec.js';
 import { args, type BuildxCommand } from '../buildx/command.js';
 import { registryClient } from './registry.js';
@@ -39,7 +39,7 @@ async function pushWithRetries(tag: string): Promise<{ stdout: string }> {
     const why = failureTail(res);
     if (attempt >= PUSH_ATTEMPTS || !isTransientPushError(why)) throw new Error(`Push of ${tag} failed: ${why}`);
     // Seen with distribution 2.8: a tag read while the pusher rewrites it answers 500.
-    core.info(`Push of ${tag} failed on attempt ${attempt} (${why}); trying again in ${attempt}s`);
+    out.info(`Push of ${tag} failed on attempt ${attempt} (${why}); trying again in ${attempt}s`);
     await new Promise((r) => setTimeout(r, attempt * 1000));
   }
 }
@@ -50,7 +50,7 @@ export async function pushTags(tags: string[], expectedDigest: string | undefine
     // The CLI's own line when it has one; the registry's answer when it does not (other CLI versions word it differently).
     const digest = parsePushDigest(res.stdout) ?? (await digestInRegistry(tag));
     if (!digest) throw new Error(`Pushed ${tag}, but neither docker push nor the registry tells its digest`);
-    core.info(`Pushed ${tag} (${digest})`);
+    out.info(`Pushed ${tag} (${digest})`);
     if (expectedDigest && digest !== expectedDigest) {
       throw new Error(`Push of ${tag} produced digest ${digest}, but the build produced ${expectedDigest}`);
     }
@@ -71,13 +71,13 @@ export function tagArgv(source: string, tags: string[], preferIndexFlag: boolean
 export async function tagStaged(buildx: BuildxCommand, source: string, tags: string[], expectedDigest: string): Promise<void> {
   const help = await run(...args(buildx, 'imagetools', 'create', '--help'), { allowFailure: true });
   const argv = tagArgv(source, tags, help.stdout.includes('--prefer-index'));
-  core.debug(`tag argv: ${JSON.stringify(argv)}`);
+  out.debug(`tag argv: ${JSON.stringify(argv)}`);
   const res = await run(...args(buildx, ...argv), { allowFailure: true });
   if (res.exitCode !== 0) throw new Error(`Tagging ${tags.join(', ')} failed: ${failureTail(res)}`);
   for (const tag of tags) {
     const digest = await digestInRegistry(tag);
     if (digest !== expectedDigest)
       throw new Error(`Tag ${tag} points at ${digest ?? 'nothing'}, but the tested image is ${expectedDigest}`);
-    core.info(`Tagged ${tag} (${expectedDigest})`);
+    out.info(`Tagged ${tag} (${expectedDigest})`);
   }
 }

@@ -4,11 +4,11 @@
 // uploaded here through the registry API: every blob, then the manifests by
 // digest, children first, and no tag. The pushed digest is the engine's own,
 // so it is exactly the image that was tested.
+import * as out from '../output.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import * as core from '@actions/core';
 import { run } from '../exec.js';
 import {
   isAttestation,
@@ -313,7 +313,7 @@ export async function pushEngineImageByDigest(ref: string, repository: string, w
     const got = await client.putManifest(m.digest, m.mediaType, fs.readFileSync(blobPath(m.digest)));
     if (got && got !== m.digest) throw new Error(`the registry stored manifest ${m.digest} as ${got}`);
   }
-  core.info(`Uploaded ${uploaded} of ${plan.blobs.length} blob(s) and ${plan.manifests.length} manifest(s) to ${repository} by digest`);
+  out.info(`Uploaded ${uploaded} of ${plan.blobs.length} blob(s) and ${plan.manifests.length} manifest(s) to ${repository} by digest`);
   fs.rmSync(dir, { recursive: true, force: true });
   return root.digest;
 }

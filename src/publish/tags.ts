@@ -1,5 +1,6 @@
 // Default tags and OCI labels from the workflow context, for users who give
 // an `image` name and no `tags`. Pure functions, and the step that applies them.
+import * as out from '../output.js';
 import * as core from '@actions/core';
 import * as semver from 'semver';
 import { Inputs, Outputs } from '../constants.js';
@@ -94,13 +95,13 @@ async function knownReleases(workspace: string, image: string): Promise<string[]
   const known: string[] = [];
   const git = await run('git', ['-C', workspace, 'tag', '--list'], { allowFailure: true });
   if (git.exitCode === 0) known.push(...git.stdout.split('\n').filter(Boolean));
-  else core.debug(`git tag --list failed (${git.exitCode})`);
+  else out.debug(`git tag --list failed (${git.exitCode})`);
   try {
     const inRegistry = await registryTags(image);
-    core.debug(`${inRegistry.length} tag(s) already in ${image}`);
+    out.debug(`${inRegistry.length} tag(s) already in ${image}`);
     known.push(...inRegistry);
   } catch (err) {
-    core.info(
+    out.info(
       `Could not list the tags in ${image} (${(err as Error).message}); only the checkout's git tags decide whether this release is the newest`,
     );
   }
@@ -127,9 +128,9 @@ export async function resolveTagsAndLabels(settings: Settings): Promise<{ settin
       'tags, or a run started by a push, a tag or a pull request',
     );
   }
-  if (tags !== settings.tags) core.info(`Default tags from the ${ctx.eventName || 'local'} context: ${tags.join(', ')}`);
+  if (tags !== settings.tags) out.info(`Default tags from the ${ctx.eventName || 'local'} context: ${tags.join(', ')}`);
   const labels = mergeLabels(ociLabels(ctx, plan.version, new Date()), settings.labels);
-  core.debug(`labels: ${JSON.stringify(labels)}`);
+  out.debug(`labels: ${JSON.stringify(labels)}`);
   core.setOutput(Outputs.tags, tags.join('\n'));
   return { settings: { ...settings, tags, labels }, version: plan.version };
 }

@@ -3,7 +3,7 @@
 // the one image that is known to be bad. So the staged manifests are deleted
 // where the registry allows it, and where it does not, the log says exactly
 // what is left behind. This never fails the step: the gate's own error does.
-import * as core from '@actions/core';
+import * as out from '../output.js';
 import type { OutputMode } from '../build/args.js';
 import { registryClient } from './registry.js';
 
@@ -28,7 +28,7 @@ export async function withdrawStaged(repository: string, digest: string): Promis
     for (const d of [digest, ...children]) {
       const r = await client.deleteManifest(d);
       if (!r.deleted && r.status !== 404) {
-        core.warning(
+        out.warning(
           `The image that failed its gate stays in the registry, untagged but pullable as ${ref}: ` +
             `the registry refused to delete ${d} (${r.status}${r.detail ? ` ${r.detail}` : ''}). ` +
             "Delete it with the registry's own tools (for ghcr.io, the package's versions page or GitHub's packages API).",
@@ -37,10 +37,10 @@ export async function withdrawStaged(repository: string, digest: string): Promis
       }
       results.push(d);
     }
-    core.info(`Deleted the staged image ${ref} (${results.length} manifest(s)), since a gate failed`);
+    out.info(`Deleted the staged image ${ref} (${results.length} manifest(s)), since a gate failed`);
     return 'deleted';
   } catch (err) {
-    core.warning(`The image that failed its gate stays in the registry, untagged but pullable as ${ref}: ${(err as Error).message}`);
+    out.warning(`The image that failed its gate stays in the registry, untagged but pullable as ${ref}: ${(err as Error).message}`);
     return 'left';
   }
 }

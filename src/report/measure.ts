@@ -1,7 +1,7 @@
 // The sizes phase: per-platform sizes of what was built (a warning when they
 // cannot be read), then the size budget, a gate: over it, or unknown with a
 // budget set, nothing is pushed.
-import * as core from '@actions/core';
+import * as out from '../output.js';
 import { Inputs } from '../constants.js';
 import type { BuildxCommand } from '../buildx/command.js';
 import type { OutputMode } from '../build/args.js';
@@ -41,12 +41,12 @@ export async function readImageSizes(
 
 /** Prints what was read and sets the size outputs. */
 export function reportImageSizes(read: SizesRead, platforms: string[]): Measured | undefined {
-  if (read.error !== undefined) core.warning(`Could not measure image sizes: ${read.error}`);
+  if (read.error !== undefined) out.warning(`Could not measure image sizes: ${read.error}`);
   const m = read.measured;
   if (!m) return undefined;
   setSizeOutputs(m.sizes, headlinePlatform(m.sizes, platforms, nativePlatform()));
   for (const [platform, x] of Object.entries(m.sizes)) {
-    core.info(`${platform}: ${formatBytes(x.compressed)} compressed, ${formatBytes(x.uncompressed)} unpacked, ${x.layers} layers`);
+    out.info(`${platform}: ${formatBytes(x.compressed)} compressed, ${formatBytes(x.uncompressed)} unpacked, ${x.layers} layers`);
   }
   return m;
 }
@@ -58,7 +58,7 @@ export function enforceBudget(budget: number | undefined, measured: Measured | u
   if (!measured || unknown.length > 0) throw new Error(unmeasuredMessage(unknown.length > 0 ? unknown : platforms));
   const over = budgetViolations(measured.sizes, measured.manifests, budget);
   if (over.length > 0) throw new Error(budgetMessage(over, budget));
-  core.info(`Every platform is within ${Inputs.maxImageSize} (${formatBytes(budget)})`);
+  out.info(`Every platform is within ${Inputs.maxImageSize} (${formatBytes(budget)})`);
 }
 
 /**

@@ -1,3 +1,4 @@
+import * as out from '../output.js';
 import * as core from '@actions/core';
 import { Inputs, Outputs } from '../constants.js';
 import { type CacheProblemKind, cacheProblems, type CacheStats, cacheStats, formatRate, type MergedVertex } from '../build/rawjson.js';
@@ -45,7 +46,7 @@ export function reportBuild(
   cacheStrict: boolean,
 ): CacheStats {
   const stats = cacheStats(result.vertices);
-  core.info(`Built in ${result.seconds.toFixed(1)}s; cache: ${stats.hits}/${stats.steps} Dockerfile steps (${formatRate(stats.rate)}%)`);
+  out.info(`Built in ${result.seconds.toFixed(1)}s; cache: ${stats.hits}/${stats.steps} Dockerfile steps (${formatRate(stats.rate)}%)`);
   setBuildOutputs(builder, stats, result.metadata);
   reportCacheProblems(result.vertices, cacheStrict);
   return stats;
@@ -55,11 +56,11 @@ export function reportBuild(
 export function reportCacheProblems(vertices: MergedVertex[], cacheStrict: boolean, kind?: CacheProblemKind): void {
   for (const p of cacheProblems(vertices).filter((x) => !kind || x.kind === kind)) {
     if (p.missing) {
-      core.info(`No layer cache yet at ${p.vertex.replace(/^importing cache manifest from /, '')}: a cold start`);
+      out.info(`No layer cache yet at ${p.vertex.replace(/^importing cache manifest from /, '')}: a cold start`);
       continue;
     }
     const msg = `Cache ${p.kind} failed (${p.vertex}): ${p.error}`;
     if (cacheStrict) throw new Error(`${msg} (${Inputs.cacheStrict}: true)`);
-    core.warning(`${msg}. The build went on${p.kind === 'import' ? ' without that cache' : '; the next run will start colder'}.`);
+    out.warning(`${msg}. The build went on${p.kind === 'import' ? ' without that cache' : '; the next run will start colder'}.`);
   }
 }

@@ -8,13 +8,13 @@
 //   before API 1.49, and with the containerd store its .Size is the content
 //   size (moby/moby#43862), so the action creates (never starts) a container
 //   per platform and reads SizeRootFs - SizeRw from `docker container inspect --size`.
+import * as out from '../output.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { extract, type ReadEntry } from 'tar';
 import { run } from '../exec.js';
 import { inBackground, noteContainer } from '../tracked.js';
 import { unpackedSize } from './unpacked.js';
-import * as core from '@actions/core';
 import { OWNER_LABEL, RUN_LABEL } from '../constants.js';
 import type { OutputMode } from '../build/args.js';
 import { repositoryOf } from '../ref.js';
@@ -187,7 +187,7 @@ export async function manifestsFromEngine(
       for (const m of manifests)
         unpacked[m.platform] = await unpackedSize(m.manifest.layers.map((l) => path.join(layout, 'blobs', ...l.digest.split(':'))));
     } catch (err) {
-      core.debug(`unpacked sizes from the layers: ${(err as Error).message}`);
+      out.debug(`unpacked sizes from the layers: ${(err as Error).message}`);
     }
     return { manifests, unpacked };
   } finally {
@@ -235,13 +235,13 @@ export async function measureSizes(
   const single = platforms.length === 1 ? platforms[0] : undefined;
   let manifests: PlatformManifest[];
   if (output.kind === 'custom' || output.kind === 'none') {
-    core.info('Image sizes are not measured: the image went where the outputs input says');
+    out.info('Image sizes are not measured: the image went where the outputs input says');
     return undefined;
   }
   let unpacked: Record<string, number | null> = {};
   if (output.kind === 'oci') manifests = await manifestsFromTar(output.dest, path.join(tempDir, 'sizes'), single);
   else if (!ref) {
-    core.warning('No tag and no digest from the build: image sizes are not reported');
+    out.warning('No tag and no digest from the build: image sizes are not reported');
     return undefined;
   } else if (output.kind === 'engine') ({ manifests, unpacked } = await manifestsFromEngine(ref, path.join(tempDir, 'sizes'), single));
   else manifests = await manifestsFromRegistry(buildx, digest && !ref.includes('@') ? `${repositoryOf(ref)}@${digest}` : ref, single);

@@ -2,6 +2,7 @@
 // smoke test, durations), a mermaid timeline of the slowest build steps with
 // the cached ones marked, and the size change against the image the tag
 // pointed at before. A failure here is only a warning.
+import * as out from '../output.js';
 import * as core from '@actions/core';
 import type { CacheStats, MergedVertex } from '../build/rawjson.js';
 import { durationSeconds, formatRate, parseStepName, stepPlatform } from '../build/rawjson.js';
@@ -199,7 +200,7 @@ export async function summarySafely(
   try {
     await writeSummary({ ...d, previous: await previous });
   } catch (err) {
-    core.warning(`Could not write the job summary: ${(err as Error).message}`);
+    out.warning(`Could not write the job summary: ${(err as Error).message}`);
   }
 }
 
@@ -212,7 +213,7 @@ export function previousSizes(push: boolean, tags: string[]): Promise<ImageSizes
   return registryManifests(tags[0]).then(
     (m) => summarize(m, {}),
     (err: Error) => {
-      core.debug(`no previous image at ${tags[0]}: ${err.message}`);
+      out.debug(`no previous image at ${tags[0]}: ${err.message}`);
       return undefined;
     },
   );

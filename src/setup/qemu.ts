@@ -2,8 +2,8 @@
 // cannot execute natively and that binfmt_misc does not already handle.
 // Builds that cross-compile from $BUILDPLATFORM need no emulation at all;
 // emulation is for RUN steps in target-platform stages and for the smoke test.
+import * as out from '../output.js';
 import * as fs from 'node:fs';
-import * as core from '@actions/core';
 import { failureTail, run } from '../exec.js';
 
 const QEMU_NAME: Record<string, string> = {
@@ -61,14 +61,14 @@ export function binfmtRegistered(qemuName: string): boolean {
 export async function ensureQemu(platforms: string[], image: string): Promise<string[]> {
   const needed = emulatorsNeeded(platforms, process.arch, binfmtRegistered);
   if (needed.length === 0) {
-    core.info('QEMU: not needed (every platform is native or already registered)');
+    out.info('QEMU: not needed (every platform is native or already registered)');
     return [];
   }
-  core.info(`QEMU: registering ${needed.join(', ')} with ${image}`);
+  out.info(`QEMU: registering ${needed.join(', ')} with ${image}`);
   const res = await run('docker', ['run', '--rm', '--privileged', image, '--install', needed.join(',')], { allowFailure: true });
   const missing = needed.filter((a) => !binfmtRegistered(QEMU_NAME[a] ?? a));
   if (res.exitCode !== 0 || missing.length > 0) {
-    core.warning(
+    out.warning(
       `QEMU could not be registered for ${missing.join(', ') || needed.join(', ')} (${failureTail(res, 1) || 'no output'}). ` +
         'Dockerfile stages that RUN commands on those platforms will fail; cross-compiling from $BUILDPLATFORM avoids emulation.',
     );

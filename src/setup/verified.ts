@@ -1,8 +1,8 @@
 // A downloaded release binary is used only when it matches the release's own
 // checksums file: a mirror or a man in the middle cannot swap it.
+import * as out from '../output.js';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import * as core from '@actions/core';
 import * as tc from '@actions/tool-cache';
 
 /** The sha256 that a release's checksums file ("HEX  name" or "HEX *name" per line) gives for a file name. */
@@ -26,5 +26,5 @@ export async function verifyChecksum(file: string, url: string, sumsUrl: string,
   if (!want) throw new Error(`${what} from ${url} cannot be verified: ${sumsUrl} lists no ${name}`);
   const got = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
   if (got !== want) throw new Error(`${what} from ${url} has sha256 ${got}, but ${sumsUrl} says ${want}; it was not used`);
-  core.info(`${what} ${name}: sha256 ${got} matches ${sumsUrl}`);
+  out.info(`${what} ${name}: sha256 ${got} matches ${sumsUrl}`);
 }

@@ -1,8 +1,8 @@
 // cosign: the one on PATH when it can do what is asked of it, else the pinned
 // release from cosign-download-url, checked against the release's checksums.
 // And the pure argv builders for signing and attesting.
+import * as out from '../output.js';
 import * as fs from 'node:fs';
-import * as core from '@actions/core';
 import * as tc from '@actions/tool-cache';
 import * as semver from 'semver';
 import { PINNED_COSIGN_VERSION } from '../constants.js';
@@ -33,14 +33,14 @@ export async function resolveCosign(downloadBase: string): Promise<string> {
   if (version.exitCode === 0) {
     const help = await run('cosign', ['sign', '--help'], { allowFailure: true });
     if (cosignUsable(version.stdout + version.stderr, help.stdout)) {
-      core.info(`cosign on PATH (${parseCosignVersion(version.stdout + version.stderr) ?? 'a distribution build'})`);
+      out.info(`cosign on PATH (${parseCosignVersion(version.stdout + version.stderr) ?? 'a distribution build'})`);
       return 'cosign';
     }
   }
   let dir = tc.find('cosign', PINNED_COSIGN_VERSION);
   if (!dir) {
     const url = cosignDownloadUrl(downloadBase, PINNED_COSIGN_VERSION);
-    core.info(`Downloading cosign ${PINNED_COSIGN_VERSION} from ${url}`);
+    out.info(`Downloading cosign ${PINNED_COSIGN_VERSION} from ${url}`);
     const file = await tc.downloadTool(url);
     await verifyChecksum(file, url, `${downloadBase}/v${PINNED_COSIGN_VERSION}/cosign_checksums.txt`, 'cosign');
     dir = await tc.cacheFile(file, 'cosign', 'cosign', PINNED_COSIGN_VERSION);

@@ -2,6 +2,7 @@
 // cosign signatures and the smoke attestation (sign.ts), and GitHub's build
 // provenance attestation (provenance.ts). Asked for and not made fails the
 // step: a release pipeline must not ship an image its policy will refuse.
+import * as out from '../output.js';
 import * as core from '@actions/core';
 import { Outputs } from '../constants.js';
 import type { Settings } from '../settings/types.js';
@@ -22,7 +23,7 @@ export async function publishProofs(
   smoke: SmokeReport | undefined,
   tempDir: string,
 ): Promise<void> {
-  await core.group('Sign and attest', async () => {
+  await out.group('Sign and attest', async () => {
     if (s.signing.sign || (s.signing.attestSmoke && smoke))
       await signPublished({ signing: s.signing, tags: s.tags, digest, smoke, tempDir });
     if (s.signing.attestProvenance) {
@@ -42,7 +43,7 @@ export async function proveAfterPush(
 ): Promise<void> {
   if (!s.push || !wantsProofs(s)) return;
   if (s.pushByDigest) {
-    core.info('Signing and attesting are left to the merge job, which covers the index and every manifest it lists');
+    out.info('Signing and attesting are left to the merge job, which covers the index and every manifest it lists');
     return;
   }
   if (!digest) throw new Error('The build reported no digest, so nothing can be signed or attested');

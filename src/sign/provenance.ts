@@ -4,7 +4,7 @@
 // attestations API, so `gh attestation verify oci://…` finds it; the same
 // bundle is attached to the index in the registry as an OCI referrer, so
 // `--bundle-from-oci` (and air-gapped admission controllers) find it there.
-import * as core from '@actions/core';
+import * as out from '../output.js';
 import type { Subject } from '@actions/attest';
 import { repositoryOf } from '../ref.js';
 import { indexAndImages, registryClient } from '../publish/registry.js';
@@ -46,7 +46,7 @@ export async function attestProvenanceOf(tags: string[], digest: string, token: 
   for (const repository of [...new Set(tags.map(repositoryOf))]) {
     const digests = await indexAndImages(repository, digest);
     const subjects = provenanceSubjects(repository, digests);
-    core.debug(`provenance subjects: ${JSON.stringify(subjects)}`);
+    out.debug(`provenance subjects: ${JSON.stringify(subjects)}`);
     const attestation = await attestProvenance({ subjects, token });
     const bundle = Buffer.from(JSON.stringify(attestation.bundle));
     const client = await registryClient(repository);
@@ -58,7 +58,7 @@ export async function attestProvenanceOf(tags: string[], digest: string, token: 
     const id = attestation.attestationID === undefined ? undefined : String(attestation.attestationID);
     const url = attestationUrl(process.env, id);
     records[repository] = { id, url, referrer: `${repository}@${referrer}`, subjects: digests };
-    core.info(`Attested the provenance of ${digests.length} digest(s) in ${repository}${url ? ` (${url})` : ''}; bundle at ${referrer}`);
+    out.info(`Attested the provenance of ${digests.length} digest(s) in ${repository}${url ? ` (${url})` : ''}; bundle at ${referrer}`);
   }
   return records;
 }

@@ -2,6 +2,7 @@
 // signs the pushed index and each platform manifest it lists, in every
 // repository the tags went to, and (attest-smoke) attaches the smoke result as
 // an in-toto attestation. Keyless with the job's OIDC token, or with sign-key.
+import * as out from '../output.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as core from '@actions/core';
@@ -67,7 +68,7 @@ export async function signPublished(r: SignRequest): Promise<Record<string, stri
         for (const d of await indexAndImages(repository, r.digest)) {
           await cosignRun(cosign, signArgv({ ...base, ref: `${repository}@${d}` }), env);
           signatures[d] = signatureRef(repository, d);
-          core.info(`Signed ${repository}@${d} (${signatures[d]})`);
+          out.info(`Signed ${repository}@${d} (${signatures[d]})`);
         }
       }
       if (r.signing.attestSmoke && r.smoke) await attestSmoke(cosign, { ...base, ref: `${repository}@${r.digest}` }, r, env);
@@ -84,7 +85,7 @@ async function attestSmoke(cosign: string, t: CosignTarget, r: SignRequest, env:
   const predicate = path.join(r.tempDir, 'smoke-predicate.json');
   fs.writeFileSync(predicate, JSON.stringify(smokePredicate(r.smoke!, engine, await qemuVersion())));
   await cosignRun(cosign, attestArgv(t, predicate, SMOKE_PREDICATE_TYPE), env);
-  core.info(`Attested the smoke test of ${t.ref} (${SMOKE_PREDICATE_TYPE})`);
+  out.info(`Attested the smoke test of ${t.ref} (${SMOKE_PREDICATE_TYPE})`);
 }
 
 async function qemuVersion(): Promise<string | undefined> {
@@ -100,7 +101,7 @@ async function qemuVersion(): Promise<string | undefined> {
 }
 
 async function cosignRun(cosign: string, argv: string[], env: Record<string, string>): Promise<void> {
-  core.debug(`cosign argv: ${JSON.stringify(argv)}`);
+  out.debug(`cosign argv: ${JSON.stringify(argv)}`);
   const res = await run(cosign, argv, { allowFailure: true, env });
   if (res.exitCode !== 0) throw new Error(`cosign ${argv[0]} ${argv[argv.length - 1]} failed: ${failureTail(res, 3)}`);
 }

@@ -1,7 +1,7 @@
 // Runs one platform's container and probes it until it is healthy, it fails,
 // or smoke-timeout runs out. The container is always removed.
+import * as out from '../output.js';
 import * as net from 'node:net';
-import * as core from '@actions/core';
 import { failureTail, run } from '../exec.js';
 import { OWNER_LABEL, RUN_LABEL } from '../constants.js';
 import type { SmokeSettings } from '../settings/types.js';
@@ -156,7 +156,7 @@ async function attemptOnce(
     if ('ok' in found) return { ...found, final: true };
     addr.current = found;
     const target = probe.kind === 'http' ? `http://${found.host}:${found.port}${probe.path}` : `tcp ${found.host}:${found.port}`;
-    core.debug(`smoke ${id.slice(0, 12)}: probing ${target}`);
+    out.debug(`smoke ${id.slice(0, 12)}: probing ${target}`);
   }
   const { host, port } = addr.current;
   if (probe.kind === 'tcp') return tcpAttempt(host, port, timeoutMs);

@@ -1,6 +1,7 @@
 // The smoke test phase: every selected platform's container must pass its
 // probe before anything is pushed. Platforms that cannot run here (no
 // emulator) are skipped with a warning, or fail the step with smoke-strict.
+import * as out from '../output.js';
 import * as core from '@actions/core';
 import { run } from '../exec.js';
 import type { SmokeSettings } from '../settings/types.js';
@@ -10,7 +11,6 @@ import type { OutputMode } from '../build/args.js';
 import { Inputs, Outputs } from '../constants.js';
 import { chooseProbe, describeProbe, type ImageConfig, parseImageConfig } from './probe.js';
 import { type PlatformSmoke, smokePlatform } from './container.js';
-import { printUntrusted } from '../untrusted.js';
 import { settleBackground } from '../tracked.js';
 
 export interface SmokeReport {
@@ -62,7 +62,7 @@ export async function smokeTest(
   const platforms = s.platforms;
   const { config, id } = await imageConfig(ref, pull);
   const probe = chooseProbe(s, config);
-  core.info(`Testing ${ref} (image ${id ?? 'unknown'}) with probe: ${describeProbe(probe)}`);
+  out.info(`Testing ${ref} (image ${id ?? 'unknown'}) with probe: ${describeProbe(probe)}`);
   const results: Record<string, PlatformSmoke> = {};
 
   const runnable: string[] = [];
@@ -73,7 +73,7 @@ export async function smokeTest(
     }
     const msg = `Smoke test of ${p} skipped: no emulator for ${archOf(p)} is registered on this runner`;
     if (s.strict) throw new SmokeError(`${msg} (smoke-strict: true)`);
-    core.warning(msg);
+    out.warning(msg);
     results[p] = { platform: p, passed: false, skipped: true, probe: 'none', attempts: 0, ms: null, elapsedMs: 0, detail: 'no emulator' };
   }
 
@@ -81,16 +81,16 @@ export async function smokeTest(
   const done = await Promise.all(runnable.map((platform) => smokePlatform({ ref, platform, probe, settings: s, runKey, pull })));
   for (const r of done) {
     results[r.platform] = r;
-    if (r.passed) core.info(`${r.platform}: passed (${r.probe}) after ${r.attempts} attempt(s), healthy in ${r.ms} ms`);
+    if (r.passed) out.info(`${r.platform}: passed (${r.probe}) after ${r.attempts} attempt(s), healthy in ${r.ms} ms`);
     // The detail quotes what the container answered: untrusted.
-    else printUntrusted(`${r.platform}: FAILED (${r.probe}) after ${r.attempts} attempt(s): ${r.detail}`);
+    else out.info(`${r.platform}: FAILED (${r.probe}) after ${r.attempts} attempt(s): ${r.detail}`);
   }
   const failed = done.filter((r) => !r.passed);
   for (const r of failed) {
-    core.startGroup(`Last 100 log lines of the ${r.platform} container`);
-    if (r.logs) printUntrusted(r.logs);
-    else core.info('(the container wrote nothing)');
-    core.endGroup();
+    out.startGroup(`Last 100 log lines of the ${r.platform} container`);
+    if (r.logs) out.info(r.logs);
+    else out.info('(the container wrote nothing)');
+    out.endGroup();
   }
   return { passed: failed.length === 0, results };
 }
@@ -125,7 +125,7 @@ export async function runSmoke(
         : 'Smoke test skipped: with the docker-container driver and push: false the image is not in the engine. ' +
           'Use an engine with the containerd image store, load: true, or push: true (the image is then staged by digest and tested before it is tagged).';
     if (s.strict) throw new SmokeError(`${msg} (${Inputs.smokeStrict}: true)`);
-    core.warning(msg);
+    out.warning(msg);
     return undefined;
   }
   let report: SmokeReport;

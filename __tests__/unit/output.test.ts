@@ -1,0 +1,120 @@
+// The runner's workflow-command rules, as the harness models them (scripts/workflow-commands.mjs, from
+// actions/runner ActionCommand.cs and ActionCommandManager.cs), and the one output module checked against
+// them: whatever text it is given, the runner obeys only the commands the action itself means.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CommandProcessor, honoured, parseCommandLine, workflowCommands } from '../../scripts/workflow-commands.mjs';
+import * as out from '../../src/output.js';
+
+const names = (text: string) => workflowCommands(text).map((c) => `${c.name}:${c.message}`);
+
+describe('the runner: which lines are commands', () => {
+  it('`::name::` counts only at the start of a line', () => {
+    expect(names('::error::boom')).toEqual(['error:boom']);
+    expect(names('Testing x with probe: ::error::boom')).toEqual([]);
+  });
+  it('the start is after .NET TrimStart, which also trims U+0085 and U+3000 (JavaScript trimStart does not trim U+0085)', () => {
+    expect(names('   \t::warning::w')).toEqual(['warning:w']);
+    expect(names('\u0085::add-mask::planted')).toEqual(['add-mask:planted']);
+    expect(names('\u3000::add-mask::planted')).toEqual(['add-mask:planted']);
+    expect(names('\ufeff::add-mask::x')).toEqual([]); // not whitespace in .NET
+  });
+  it('the legacy `##[name]` counts anywhere in a line (IndexOf), with the first "]" after it', () => {
+    expect(names('linux/amd64: passed (HEALTHCHECK ["/bin/sh","-c","##[error title=X]planted"])')).toEqual(['error:planted"])']);
+    expect(names('#12 0.3 ##[add-mask]planted')).toEqual(['add-mask:planted']);
+    expect(parseCommandLine('x ##[error file=a%3Bb;line=3]m%5Dn')).toEqual({
+      name: 'error',
+      props: { file: 'a;b', line: '3' },
+      message: 'm]n',
+    });
+  });
+  it('only the first "##[" is tried', () => {
+    expect(names('##[nothing] then ##[error]x')).toEqual([]);
+  });
+  it('names are compared without case', () => {
+    expect(names('::ADD-MASK::planted')).toEqual(['add-mask:planted']);
+    expect(names('##[Error]planted')).toEqual(['error:planted']);
+  });
+  it('an unregistered `::name::` falls through to the legacy syntax in the same line', () => {
+    expect(names('::nothing::##[save-state name=x]planted')).toEqual(['save-state:planted']);
+  });
+  it('\\r, \\n and \\r\\n all end a line', () => {
+    expect(names('progress 10%\r::add-mask::planted\r\n::debug::d')).toEqual(['add-mask:planted', 'debug:d']);
+  });
+  it('stop-commands: nothing counts until the token, in either syntax; an empty token or a command name is refused', () => {
+    expect(names('::stop-commands::tok1\n::error::hidden\n##[add-mask]hidden\n##[TOK1]\n::error::after')).toEqual([
+      'stop-commands:tok1',
+      'error:after',
+    ]);
+    const p = new CommandProcessor().text('::stop-commands::error\n::error::still');
+    expect(p.commands.map((c) => [c.name, c.refused ?? false])).toEqual([
+      ['stop-commands', true],
+      ['error', false],
+    ]);
+    expect(new CommandProcessor().text('::stop-commands::\n::error::still').commands.length).toBe(2);
+  });
+  it('a save-state or set-output on the output is kept, as the runner keeps it for the post step', () => {
+    const cmds = workflowCommands('x ##[save-state name=buildxCommand]{not json\n::set-output name=digest::sha256:planted');
+    expect(honoured(cmds, 'save-state')).toEqual({ buildxCommand: '{not json' });
+    expect(honoured(cmds, 'set-output')).toEqual({ digest: 'sha256:planted' });
+  });
+});
+
+/** Text an image, a build step or a registry can print, with both syntaxes, CRs and the .NET-only whitespace. */
+export const HOSTILE = [
+  '##[error title=X]planted-1',
+  'probe: HEALTHCHECK ["/bin/sh","-c","echo ##[add-mask]planted-2"]',
+  '::add-mask::planted-3',
+  '\u0085::save-state name=buildxCommand::planted-4',
+  'ok\r::set-output name=digest::planted-5',
+  '##[stop-commands]planted-6',
+  '::STOP-COMMANDS::planted-7',
+  'a%0A::error::planted-8',
+  `${'x'.repeat(5000)}##[warning]planted-9`,
+];
+
+describe('src/output.ts: the only printer', () => {
+  let written = '';
+  const capture = () => {
+    written = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written += String(chunk);
+      return true;
+    });
+  };
+  afterEach(() => vi.restoreAllMocks());
+
+  const planted = () => workflowCommands(written).filter((c) => /planted/.test(`${c.message} ${JSON.stringify(c.props)}`));
+
+  it.each(HOSTILE.map((h) => [h]))('info(%j): the runner obeys nothing in it, and it is printed whole', (h) => {
+    capture();
+    out.info(`Testing image with probe: ${h}`);
+    expect(planted()).toEqual([]);
+    for (const piece of h.split(/\r/)) expect(written).toContain(piece.replace(/^\u0085/, ''));
+  });
+  it.each(HOSTILE.map((h) => [h]))('warning, error, debug and group names with %j: only the action’s own command', (h) => {
+    capture();
+    out.warning(`w ${h}`);
+    out.error(`e ${h}`);
+    out.debug(`d ${h}`);
+    out.startGroup(`g ${h}`);
+    out.endGroup();
+    const cmds = workflowCommands(written);
+    expect(cmds.map((c) => c.name)).toEqual(['warning', 'error', 'debug', 'group', 'endgroup']);
+    expect(cmds[0].message).toBe(`w ${h}`);
+  });
+  it('text with no "::" and no "##[" goes out as it is, with no block around it', () => {
+    capture();
+    out.info(['linux/amd64: 3.1 MB compressed', 'line two']);
+    expect(written).toBe('linux/amd64: 3.1 MB compressed\nline two\n');
+  });
+  it('a block is opened and closed in one write, with a fresh 32-hex token each time', () => {
+    capture();
+    out.info('::error::x');
+    out.info('::error::y');
+    const tokens = [...written.matchAll(/^::stop-commands::(\w+)$/gm)].map((m) => m[1]);
+    expect(tokens).toHaveLength(2);
+    expect(tokens[0]).not.toBe(tokens[1]);
+    for (const t of tokens) expect(t).toMatch(/^[0-9a-f]{32}$/);
+    expect(vi.mocked(process.stdout.write)).toHaveBeenCalledTimes(2);
+  });
+});
