@@ -57,6 +57,8 @@ export interface RunOptions {
   toolCache?: string;
   /** Secrets a runner service issued to the step (an OIDC token from ACTIONS_ID_TOKEN_REQUEST_URL), which @actions/core masks. */
   issuedSecrets?: () => string[];
+  /** State values as if a save-state command in the main step's output had set them (the step's own GITHUB_STATE file overrides them, as on a runner). */
+  plantedState?: Record<string, string>;
   /** Return unintended workflow commands instead of throwing on them. */
   allowUnintended?: boolean;
   /** Called after the main step and before the post step. */

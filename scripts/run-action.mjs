@@ -210,7 +210,12 @@ export async function runAction(inputs, opts = {}) {
   const seconds = (Date.now() - t0) / 1000;
   // As the runner: `set-output` and `save-state` obeyed on the output, then the files read when the step ends.
   const outputs = { ...honoured(main.commands, 'set-output'), ...parseFileCommands(fs.readFileSync(files.output, 'utf8')) };
-  const state = { ...honoured(main.commands, 'save-state'), ...parseFileCommands(fs.readFileSync(files.state, 'utf8')) };
+  const state = {
+    // What a runner keeps from a save-state that text in the step's output carried (a test plants it here).
+    ...opts.plantedState,
+    ...honoured(main.commands, 'save-state'),
+    ...parseFileCommands(fs.readFileSync(files.state, 'utf8')),
+  };
   const summary = fs.readFileSync(files.summary, 'utf8');
 
   if (opts.beforePost) await opts.beforePost({ exitCode: main.exitCode, log: displayedLog(main.log), outputs, state });

@@ -124,6 +124,7 @@ export const State = {
   goCachePlan: 'goCachePlan',
   layerExport: 'layerExport',
   engineImages: 'engineImages',
+  secretFiles: 'secretFiles',
 } as const;
 
 /** Pinned buildx installed when none is found (rawjson progress needs >= 0.12). */

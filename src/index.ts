@@ -1,6 +1,6 @@
 // Entry point for both steps: action.yml runs this file as main and as post.
-import { loadState } from './state.js';
+import { isPostStep } from './state.js';
 import { main } from './main.js';
 import { post } from './post.js';
 
-void (loadState().isPost ? post() : main());
+void (isPostStep() ? post() : main());

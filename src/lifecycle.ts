@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { signalChildren } from './exec.js';
-import { saveRunKey, saveTempDir } from './state.js';
+import { recordedSecretFiles, saveRunKey, saveTempDir } from './state.js';
 import { removeRunContainers } from './smoke/container.js';
 import { containersNoted, settleBackground } from './tracked.js';
 
@@ -28,7 +28,7 @@ export function startRun(): Run {
   saveRunKey(run.runKey);
   const handler = (signal: NodeJS.Signals) => {
     const n = signalChildren('SIGINT');
-    fs.rmSync(secretsDir(run), { recursive: true, force: true });
+    removeSecrets(run);
     out.fail(`Cancelled by ${signal}; stopped ${n} running command(s). The post step removes what this run started.`);
     const exit = () => process.exit(signal === 'SIGINT' ? 130 : 143);
     // Give the containers a moment to go, but never hang a cancelled job.
@@ -40,9 +40,15 @@ export function startRun(): Run {
   return run;
 }
 
+/** The secret files (build secrets, a signing key): in the run's secrets folder, or recorded in the state. */
+function removeSecrets(run: Run): void {
+  fs.rmSync(secretsDir(run), { recursive: true, force: true });
+  for (const f of recordedSecretFiles()) fs.rmSync(f, { force: true });
+}
+
 /** What main removes on the way out, whatever happened: the secret files and this run's containers. */
 export async function endRun(run: Run): Promise<void> {
-  fs.rmSync(secretsDir(run), { recursive: true, force: true });
+  removeSecrets(run);
   await settleBackground();
   if (containersNoted()) await removeRunContainers(run.runKey).catch(() => undefined);
 }

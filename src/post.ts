@@ -1,7 +1,7 @@
 // The post step: removes what main created. It never fails the job.
 import * as out from './output.js';
 import * as fs from 'node:fs';
-import { loadState, type PostState } from './state.js';
+import { loadState, type PostState, removeStateKey } from './state.js';
 import { nextHistory, writeHistory } from './cache/stats.js';
 import type { SaveReport } from './cache/transfer.js';
 import { run } from './exec.js';
@@ -13,7 +13,19 @@ import { githubApiFromInputs } from './settings/parse.js';
 import { exportInPost } from './cache/layerexport.js';
 
 export async function post(): Promise<void> {
-  const state = loadState();
+  try {
+    await cleanUp(loadState());
+  } catch (err) {
+    // Post never fails the job.
+    out.warning(`The post step could not finish: ${(err as Error).message}`);
+  } finally {
+    removeStateKey();
+  }
+}
+
+async function cleanUp(state: PostState): Promise<void> {
+  for (const p of state.problems) out.warning(`Post step: ${p}; it is ignored, and what can be cleaned up still is`);
+  for (const f of state.secretFiles) fs.rmSync(f, { force: true });
   try {
     if (state.runKey) {
       const n = await removeRunContainers(state.runKey);

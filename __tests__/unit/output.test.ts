@@ -1,6 +1,10 @@
 // The runner's workflow-command rules, as the harness models them (scripts/workflow-commands.mjs, from
 // actions/runner ActionCommand.cs and ActionCommandManager.cs), and the one output module checked against
 // them: whatever text it is given, the runner obeys only the commands the action itself means.
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CommandProcessor, honoured, parseCommandLine, workflowCommands } from '../../scripts/workflow-commands.mjs';
 import * as out from '../../src/output.js';
@@ -85,23 +89,26 @@ describe('src/output.ts: the only printer', () => {
 
   const planted = () => workflowCommands(written).filter((c) => /planted/.test(`${c.message} ${JSON.stringify(c.props)}`));
 
-  it.each(HOSTILE.map((h) => [h]))('info(%j): the runner obeys nothing in it, and it is printed whole', (h) => {
+  it.each(HOSTILE.map((h) => [h.slice(0, 60), h]))('info(%j…): the runner obeys nothing in it, and it is printed whole', (_, h) => {
     capture();
     out.info(`Testing image with probe: ${h}`);
     expect(planted()).toEqual([]);
     for (const piece of h.split(/\r/)) expect(written).toContain(piece.replace(/^\u0085/, ''));
   });
-  it.each(HOSTILE.map((h) => [h]))('warning, error, debug and group names with %j: only the action’s own command', (h) => {
-    capture();
-    out.warning(`w ${h}`);
-    out.error(`e ${h}`);
-    out.debug(`d ${h}`);
-    out.startGroup(`g ${h}`);
-    out.endGroup();
-    const cmds = workflowCommands(written);
-    expect(cmds.map((c) => c.name)).toEqual(['warning', 'error', 'debug', 'group', 'endgroup']);
-    expect(cmds[0].message).toBe(`w ${h}`);
-  });
+  it.each(HOSTILE.map((h) => [h.slice(0, 60), h]))(
+    'warning, error, debug and group names with %j…: only the action’s own command',
+    (_, h) => {
+      capture();
+      out.warning(`w ${h}`);
+      out.error(`e ${h}`);
+      out.debug(`d ${h}`);
+      out.startGroup(`g ${h}`);
+      out.endGroup();
+      const cmds = workflowCommands(written);
+      expect(cmds.map((c) => c.name)).toEqual(['warning', 'error', 'debug', 'group', 'endgroup']);
+      expect(cmds[0].message).toBe(`w ${h}`);
+    },
+  );
   it('text with no "::" and no "##[" goes out as it is, with no block around it', () => {
     capture();
     out.info(['linux/amd64: 3.1 MB compressed', 'line two']);
@@ -116,5 +123,40 @@ describe('src/output.ts: the only printer', () => {
     expect(tokens[0]).not.toBe(tokens[1]);
     for (const t of tokens) expect(t).toMatch(/^[0-9a-f]{32}$/);
     expect(vi.mocked(process.stdout.write)).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('the state main hands to post (trust, round 2, item 2)', () => {
+  // Imported lazily: state.ts reads the environment for its key file.
+  const load = async () => import('../../src/state.js');
+
+  it('a value main saved verifies; a planted one (any name, any shape) is dropped with a problem, never thrown', async () => {
+    const { loadState, verifiedState } = await load();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-state-'));
+    const keyFile = path.join(dir, 'k.key');
+    const key = Buffer.alloc(32, 7);
+    fs.writeFileSync(keyFile, key);
+    const signed = (name: string, v: string) =>
+      JSON.stringify({ v, mac: crypto.createHmac('sha256', key).update(`${name}\0${v}`).digest('hex') });
+    const state: Record<string, string> = {
+      isPost: 'true',
+      tempDir: signed('tempDir', '/tmp/go-buildx-abc'),
+      // What a `##[save-state name=…]` in the output would leave: the runner keeps it for names main did not write.
+      buildxCommand: '{not json',
+      createdBuilder: JSON.stringify({ v: 'default', mac: '00' }),
+      layerExport: signed('layerExport', JSON.stringify({ buildx: { cmd: '/bin/sh', prefix: ['-c'] }, argv: ['rm -rf /'] })),
+    };
+    const s = loadState((n) => state[n] ?? '', keyFile);
+    expect(s.isPost).toBe(true);
+    expect(s.tempDir).toBe('/tmp/go-buildx-abc');
+    expect(s.buildx).toBeUndefined();
+    expect(s.createdBuilder).toBeUndefined();
+    expect(s.layerExport).toBeUndefined();
+    expect([...s.problems].sort()).toEqual([
+      'buildxCommand is not what main saved (not JSON)',
+      "createdBuilder was not saved by this step's main",
+      'layerExport does not have the shape main saves',
+    ]);
+    expect(verifiedState('x', signed('x', 'v'), undefined).problem).toMatch(/key of this step is missing/);
   });
 });

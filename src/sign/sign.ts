@@ -12,6 +12,7 @@ import { repositoryOf, registryOf } from '../ref.js';
 import type { SigningSettings } from '../settings/types.js';
 import type { SmokeReport } from '../smoke/test.js';
 import { indexAndImages } from '../publish/registry.js';
+import { saveSecretFile } from '../state.js';
 import { attestArgv, type CosignTarget, resolveCosign, signArgv, signatureRef } from './cosign.js';
 
 /** The smoke-test predicate: per platform the probe, the verdict, the attempts and the time to healthy. */
@@ -54,7 +55,11 @@ export async function signPublished(r: SignRequest): Promise<Record<string, stri
   const cosign = await resolveCosign(r.signing.cosignDownloadUrl);
   let keyFile: string | undefined;
   if (r.signing.key) {
-    keyFile = path.join(r.tempDir, 'cosign.key');
+    // In the run's secrets folder, and recorded before it exists: a cancelled run's handler, or its post
+    // step, removes it even when this function never reaches its finally (trust, round 2, item 12).
+    keyFile = path.join(r.tempDir, 'secrets', 'cosign.key');
+    saveSecretFile(keyFile);
+    fs.mkdirSync(path.dirname(keyFile), { recursive: true, mode: 0o700 });
     fs.writeFileSync(keyFile, r.signing.key, { mode: 0o600 });
   }
   const env = { ...(r.signing.keyPassword !== undefined ? { COSIGN_PASSWORD: r.signing.keyPassword } : { COSIGN_PASSWORD: '' }) };
