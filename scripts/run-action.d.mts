@@ -15,7 +15,11 @@ export type EventSpec =
   | { kind: 'push'; branch?: string }
   | { kind: 'tag'; tag?: string }
   | { kind: 'pull_request'; number?: number; headRef?: string; fork?: boolean }
-  | { kind: 'workflow_dispatch'; branch?: string };
+  | { kind: 'workflow_dispatch'; branch?: string }
+  | { kind: 'pull_request_target'; number?: number; headRef?: string; fork?: boolean }
+  | { kind: 'issue_comment'; number?: number; onPullRequest?: boolean }
+  | { kind: 'workflow_run' | 'repository_dispatch' | 'schedule' }
+  | { kind: 'merge_group'; number?: number; base?: string };
 export interface StepRun {
   exitCode: number;
   log: string;

@@ -20,7 +20,11 @@ const HEAD_SHA = 'ec26c3e57ca3a959ca5aad62de7213c562f8c821';
  * @typedef {{ kind: 'push', branch?: string }
  *   | { kind: 'tag', tag?: string }
  *   | { kind: 'pull_request', number?: number, headRef?: string, fork?: boolean }
- *   | { kind: 'workflow_dispatch', branch?: string }} EventSpec
+ *   | { kind: 'workflow_dispatch', branch?: string }
+ *   | { kind: 'pull_request_target', number?: number, headRef?: string, fork?: boolean }
+ *   | { kind: 'issue_comment', number?: number, onPullRequest?: boolean }
+ *   | { kind: 'workflow_run' | 'repository_dispatch' | 'schedule' }
+ *   | { kind: 'merge_group', number?: number, base?: string }} EventSpec
  */
 
 function repository(base) {
@@ -117,6 +121,63 @@ export function eventOf(spec) {
         GITHUB_SHA: SHA,
       },
     };
+  }
+  if (spec.kind === 'pull_request_target') {
+    // The pull request's payload, but the run is on the base branch (GitHub runs the base's workflow).
+    const pr = eventOf({ ...spec, kind: 'pull_request' });
+    return {
+      payload: pr.payload,
+      env: {
+        ...pr.env,
+        GITHUB_EVENT_NAME: 'pull_request_target',
+        GITHUB_REF: `refs/heads/${DEFAULT_BRANCH}`,
+        GITHUB_REF_NAME: DEFAULT_BRANCH,
+      },
+    };
+  }
+  // Events that run on the default branch's latest commit, whatever they are about.
+  const onDefault = (name, payload) => ({
+    payload: { ...payload, repository: repository(sample('push.payload.json').repository), sender: sample('push.payload.json').sender },
+    env: {
+      ...common,
+      GITHUB_EVENT_NAME: name,
+      GITHUB_REF: `refs/heads/${DEFAULT_BRANCH}`,
+      GITHUB_REF_NAME: DEFAULT_BRANCH,
+      GITHUB_REF_TYPE: 'branch',
+      GITHUB_SHA: SHA,
+    },
+  });
+  if (spec.kind === 'issue_comment') {
+    const number = spec.number ?? 7;
+    const issue = {
+      number,
+      title: 'Build this',
+      state: 'open',
+      ...(spec.onPullRequest === false
+        ? {}
+        : { pull_request: { url: `https://api.github.com/repos/${OWNER}/${REPO}/pulls/${number}`, merged_at: null } }),
+    };
+    return onDefault('issue_comment', { action: 'created', issue, comment: { id: 1, body: '/build' } });
+  }
+  if (spec.kind === 'workflow_run') {
+    return onDefault('workflow_run', {
+      action: 'completed',
+      workflow_run: { id: 30433642, name: 'build', event: 'pull_request', head_branch: 'feature/login', head_sha: HEAD_SHA, conclusion: 'success' },
+    });
+  }
+  if (spec.kind === 'repository_dispatch') {
+    return onDefault('repository_dispatch', { action: 'deploy', branch: DEFAULT_BRANCH, client_payload: {} });
+  }
+  if (spec.kind === 'schedule') return onDefault('schedule', { schedule: '17 3 * * *' });
+  if (spec.kind === 'merge_group') {
+    const number = spec.number ?? 7;
+    const base = spec.base ?? DEFAULT_BRANCH;
+    const headRef = `refs/heads/gh-readonly-queue/${base}/pr-${number}-${HEAD_SHA}`;
+    const ev = onDefault('merge_group', {
+      action: 'checks_requested',
+      merge_group: { head_sha: SHA, head_ref: headRef, base_sha: HEAD_SHA, base_ref: `refs/heads/${base}` },
+    });
+    return { payload: ev.payload, env: { ...ev.env, GITHUB_REF: headRef, GITHUB_REF_NAME: headRef.slice('refs/heads/'.length) } };
   }
   throw new Error(`unknown event kind ${JSON.stringify(spec)}`);
 }

@@ -1,6 +1,23 @@
 // The workflow context, read once from the runner's environment and the event
 // payload: which event, which ref, which branch the run belongs to, and the
 // cache scope it may read and write.
+//
+// The trust model (README, "Security"), decided here and only here:
+// - trusted: push, schedule, workflow_dispatch or merge_group on the default
+//   branch (a merge group whose base is the default branch). Only such runs
+//   write the default branch's scope, which every run reads;
+// - a pull request (pull_request*, or an issue_comment on one): `pr-<n>`;
+// - a branch: its own scope; a tag: `tag-<name>`. A tag can point at any
+//   commit, so a release reads the default branch's caches but never writes them;
+// - any other event (workflow_run, repository_dispatch, an issue_comment that
+//   is not on a pull request, …) runs with GITHUB_REF = the default branch but
+//   is not a push to it: its scope is `event-<name>`, and it writes nothing
+//   unless save-on: any-event says so;
+// - a scope is the name itself when that is already a tag-safe slug; any other
+//   name (`Main`, `main-`, `feature/x`) and any branch that looks like another
+//   kind of scope (`pr-7`, `tag-v1`) gets `..` and 8 hex digits of its SHA-256.
+//   Git refs cannot hold `..`, so no branch or tag name is another's scope.
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 
 export interface EventPayload {
@@ -14,7 +31,13 @@ export interface EventPayload {
   number?: number;
   pull_request?: { number?: number; head?: { ref?: string; sha?: string } };
   release?: { tag_name?: string; prerelease?: boolean };
+  /** issue_comment: the issue, which has `pull_request` when it is one. */
+  issue?: { number?: number; pull_request?: object | null };
+  merge_group?: { base_ref?: string; head_ref?: string };
 }
+
+/** What a run is, for the caches: which scope it writes, and whether it is the default branch's. */
+export type RunKind = 'default-branch' | 'pull-request' | 'branch' | 'tag' | 'other-event';
 
 export interface WorkflowContext {
   eventName: string;
@@ -29,20 +52,47 @@ export interface WorkflowContext {
   defaultBranch: string;
   /** The pull request's number, for pull_request and pull_request_target events. */
   pullRequest?: number;
+  /** What the run is, by the trust model above. */
+  kind: RunKind;
   /**
-   * Whose caches this run writes, and reads first:
-   * - a pull request: pr-<number>, whatever its head branch is called (a fork's "main" is not ours);
-   * - a branch: the branch;
-   * - a tag, or anything else: the default branch (releases build from it).
+   * Whose caches this run writes, and reads first, as it appears in cache tags (see scopeOf):
+   * `main`, `pr-7`, `feature-x..1a2b3c4d`, `tag-v1.2.3`, `event-workflow_run`.
    */
   scope: string;
-  /** True when the scope is the default branch's: such runs read only what such runs wrote. */
+  /** The default branch's scope, which every run reads after its own. */
+  defaultScope: string;
+  /** True for the default branch's runs: they read only what such runs wrote. */
   trusted: boolean;
   /** Unique per run attempt. */
   runId: string;
 }
 
 const PR_EVENTS = new Set(['pull_request', 'pull_request_target', 'pull_request_review', 'pull_request_review_comment']);
+/** The events that, on the default branch, are the default branch's own runs. */
+const TRUSTED_EVENTS = new Set(['push', 'schedule', 'workflow_dispatch', 'merge_group']);
+/** Events of a ref's own (a push to it, a dispatch or schedule on it, a release of a tag). */
+const REF_EVENTS = new Set(['push', 'schedule', 'workflow_dispatch', 'release', 'create']);
+
+const SAFE_TAG_PART = /^[a-z0-9](?:[a-z0-9._-]{0,46}[a-z0-9])?$/;
+const RESERVED = /^(pr|tag|event)-/;
+
+/**
+ * A branch or tag name as a part of a cache tag: the name itself when it is already safe (lowercase
+ * a-z0-9._-, at most 48 characters) and not shaped like another kind of scope; else a slug of it, "..",
+ * and 8 hex digits of the name's SHA-256, so two names never share a scope.
+ */
+export function scopeName(name: string, reserved = true): string {
+  if (SAFE_TAG_PART.test(name) && !(reserved && RESERVED.test(name)) && !name.includes('..')) return name;
+  const slug =
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .replace(/[.-]{2,}/g, '-')
+      .replace(/^[.-]+|[.-]+$/g, '')
+      .slice(0, 38)
+      .replace(/[.-]+$/, '') || 'x';
+  return `${slug}..${crypto.createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
+}
 
 function readPayload(env: NodeJS.ProcessEnv): EventPayload {
   try {
@@ -64,9 +114,10 @@ export function workflowContext(env: NodeJS.ProcessEnv = process.env): WorkflowC
   const ref = env.GITHUB_REF ?? '';
   const defaultBranch = payload.repository?.default_branch || 'main';
   const prFromRef = /^refs\/pull\/(\d+)\//.exec(ref)?.[1];
-  const prNumber = payload.pull_request?.number ?? (prFromRef ? Number(prFromRef) : undefined);
-  const pullRequest = PR_EVENTS.has(eventName) || prFromRef ? prNumber : undefined;
-  const scope = pullRequest !== undefined ? `pr-${pullRequest}` : (branchOfRef(ref) ?? defaultBranch);
+  const commentedPr = eventName === 'issue_comment' && payload.issue?.pull_request ? payload.issue.number : undefined;
+  const prNumber = payload.pull_request?.number ?? commentedPr ?? (prFromRef ? Number(prFromRef) : undefined);
+  const pullRequest = PR_EVENTS.has(eventName) || prFromRef || commentedPr !== undefined ? prNumber : undefined;
+  const { kind, scope } = classify(eventName, ref, defaultBranch, pullRequest, payload);
   return {
     eventName,
     ref,
@@ -76,8 +127,30 @@ export function workflowContext(env: NodeJS.ProcessEnv = process.env): WorkflowC
     payload,
     defaultBranch,
     pullRequest,
+    kind,
     scope,
-    trusted: scope === defaultBranch,
+    defaultScope: scopeName(defaultBranch, false),
+    trusted: kind === 'default-branch',
     runId: `${env.GITHUB_RUN_ID ?? Date.now()}-${env.GITHUB_RUN_ATTEMPT ?? '1'}`,
   };
+}
+
+/** The trust model: what a run is, and the scope it writes. */
+export function classify(
+  eventName: string,
+  ref: string,
+  defaultBranch: string,
+  pullRequest: number | undefined,
+  payload: EventPayload,
+): { kind: RunKind; scope: string } {
+  if (pullRequest !== undefined) return { kind: 'pull-request', scope: `pr-${pullRequest}` };
+  const onDefault = `refs/heads/${defaultBranch}`;
+  const base = eventName === 'merge_group' ? payload.merge_group?.base_ref : ref;
+  if (TRUSTED_EVENTS.has(eventName) && base === onDefault) return { kind: 'default-branch', scope: scopeName(defaultBranch, false) };
+  const branch = branchOfRef(ref);
+  if (REF_EVENTS.has(eventName) && branch !== undefined) return { kind: 'branch', scope: scopeName(branch) };
+  if (REF_EVENTS.has(eventName) && ref.startsWith('refs/tags/')) {
+    return { kind: 'tag', scope: `tag-${scopeName(ref.slice('refs/tags/'.length), false)}` };
+  }
+  return { kind: 'other-event', scope: `event-${scopeName(eventName || 'local', false)}` };
 }

@@ -321,7 +321,7 @@ describe('a run whose fingerprint matched the ref it writes: the build without t
 });
 
 describe('cache entries: per platform set, build and scope', () => {
-  const onMain = workflowContext({ GITHUB_REF: 'refs/heads/main' });
+  const onMain = workflowContext({ GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/heads/main' });
   const s = {
     cacheRef: { repository: 'ghcr.io/acme/c', tag: 'buildcache' },
     cacheMode: 'max' as const,
@@ -347,11 +347,11 @@ describe('cache entries: per platform set, build and scope', () => {
     ],
     [
       'feature branch: own ref first, then the default branch; writes its own',
-      { ...s, workflow: workflowContext({ GITHUB_REF: 'refs/heads/feat/Login Page' }) },
+      { ...s, workflow: workflowContext({ GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/heads/feat/Login Page' }) },
       {
-        from: [`type=registry,ref=${own}-feat-login-page`, `type=registry,ref=${own}-main`],
+        from: [`type=registry,ref=${own}-feat-login-page..342b44bc`, `type=registry,ref=${own}-main`],
         to: [
-          `type=registry,ref=${own}-feat-login-page,mode=max,image-manifest=true,oci-mediatypes=true,compression=zstd,ignore-error=true`,
+          `type=registry,ref=${own}-feat-login-page..342b44bc,mode=max,image-manifest=true,oci-mediatypes=true,compression=zstd,ignore-error=true`,
         ],
       },
     ],
@@ -380,28 +380,38 @@ describe('cache entries: per platform set, build and scope', () => {
     ],
     [
       'another service (context, Dockerfile, target) on the same cache-ref has its own ref',
-      { ...s, buildId: buildId('worker', 'worker/Dockerfile', undefined) },
+      { ...s, buildId: buildId('acme/app', 'worker', 'worker/Dockerfile', undefined) },
       {
         from: [
-          `type=registry,ref=ghcr.io/acme/c:buildcache-linux-amd64_linux-arm64-${buildId('worker', 'worker/Dockerfile', undefined)}-main`,
+          `type=registry,ref=ghcr.io/acme/c:buildcache-linux-amd64_linux-arm64-${buildId('acme/app', 'worker', 'worker/Dockerfile', undefined)}-main`,
         ],
         to: [
-          `type=registry,ref=ghcr.io/acme/c:buildcache-linux-amd64_linux-arm64-${buildId('worker', 'worker/Dockerfile', undefined)}-main,mode=max,image-manifest=true,oci-mediatypes=true,compression=zstd,ignore-error=true`,
+          `type=registry,ref=ghcr.io/acme/c:buildcache-linux-amd64_linux-arm64-${buildId('acme/app', 'worker', 'worker/Dockerfile', undefined)}-main,mode=max,image-manifest=true,oci-mediatypes=true,compression=zstd,ignore-error=true`,
         ],
       },
     ],
     [
       'save-on: default-branch reads but does not write on other branches',
-      { ...s, workflow: workflowContext({ GITHUB_REF: 'refs/heads/dev' }), saveOn: 'default-branch' as const },
+      { ...s, workflow: workflowContext({ GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/heads/dev' }), saveOn: 'default-branch' as const },
       { from: [`type=registry,ref=${own}-dev`, `type=registry,ref=${own}-main`], to: [] },
     ],
     [
-      'a tag push reads and writes the default branch scope',
-      { ...s, workflow: workflowContext({ GITHUB_REF: 'refs/tags/v1.2.3' }), saveOn: 'default-branch' as const },
+      'a tag push reads its own scope, then the default branch, and writes only tag-<name> (a tag can point at any commit)',
+      { ...s, workflow: workflowContext({ GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/tags/v1.2.3' }) },
       {
-        from: [`type=registry,ref=${own}-main`],
-        to: [`type=registry,ref=${own}-main,mode=max,image-manifest=true,oci-mediatypes=true,compression=zstd,ignore-error=true`],
+        from: [`type=registry,ref=${own}-tag-v1.2.3`, `type=registry,ref=${own}-main`],
+        to: [`type=registry,ref=${own}-tag-v1.2.3,mode=max,image-manifest=true,oci-mediatypes=true,compression=zstd,ignore-error=true`],
       },
+    ],
+    [
+      'a tag push with save-on: default-branch writes nothing',
+      { ...s, workflow: workflowContext({ GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/tags/v1.2.3' }), saveOn: 'default-branch' as const },
+      { from: [`type=registry,ref=${own}-tag-v1.2.3`, `type=registry,ref=${own}-main`], to: [] },
+    ],
+    [
+      'a workflow_run (GITHUB_REF is the default branch) reads event-workflow_run, then main, and writes nothing',
+      { ...s, workflow: workflowContext({ GITHUB_EVENT_NAME: 'workflow_run', GITHUB_REF: 'refs/heads/main' }) },
+      { from: [`type=registry,ref=${own}-event-workflow_run`, `type=registry,ref=${own}-main`], to: [] },
     ],
     [
       'strict mode lets export errors fail the build; raw entries follow',
@@ -421,14 +431,15 @@ describe('cache entries: per platform set, build and scope', () => {
     expect(own?.entry).toBe(want.to.find((t) => t.startsWith('type=registry,ref=ghcr.io/acme/c:')));
     if (own) expect(own.entry.startsWith(`type=registry,ref=${own.ref},`)).toBe(true);
   });
-  it('buildId changes with the context, the Dockerfile and the target', () => {
+  it('buildId changes with the repository, the context, the Dockerfile and the target', () => {
     const ids = new Set([
-      buildId('.', 'Dockerfile', undefined),
-      buildId('svc', 'svc/Dockerfile', undefined),
-      buildId('.', 'Dockerfile.dev', undefined),
-      buildId('.', 'Dockerfile', 'debug'),
+      buildId('acme/other', '.', 'Dockerfile', undefined),
+      buildId('acme/app', '.', 'Dockerfile', undefined),
+      buildId('acme/app', 'svc', 'svc/Dockerfile', undefined),
+      buildId('acme/app', '.', 'Dockerfile.dev', undefined),
+      buildId('acme/app', '.', 'Dockerfile', 'debug'),
     ]);
-    expect(ids.size).toBe(4);
+    expect(ids.size).toBe(5);
   });
 });
 

@@ -112,11 +112,11 @@ describe('keys and refs', () => {
       goDirective: '1.24',
       platforms: ['linux/amd64'],
       moduleFiles: { 'go.sum': 'a h1:x\n' },
-      buildId: buildId('svc', 'svc/Dockerfile', undefined),
+      buildId: buildId('acme/app', 'svc', 'svc/Dockerfile', undefined),
     };
     const k = cacheKeys(base);
-    expect(cacheKeys({ ...base, buildId: buildId('worker', 'worker/Dockerfile', undefined) }).build).not.toBe(k.build);
-    expect(cacheKeys({ ...base, buildId: buildId('worker', 'worker/Dockerfile', undefined) }).mod).toBe(k.mod);
+    expect(cacheKeys({ ...base, buildId: buildId('acme/app', 'worker', 'worker/Dockerfile', undefined) }).build).not.toBe(k.build);
+    expect(cacheKeys({ ...base, buildId: buildId('acme/app', 'worker', 'worker/Dockerfile', undefined) }).mod).toBe(k.mod);
     expect(k.mod).toMatch(/^[0-9a-f]{16}$/);
     expect(cacheKeys({ ...base, moduleFiles: { 'go.sum': 'b h1:y\n' } }).mod).not.toBe(k.mod);
     expect(cacheKeys({ ...base, moduleFiles: { 'go.sum': 'b h1:y\n' } }).build).toBe(k.build);
@@ -145,7 +145,7 @@ describe('keys and refs', () => {
     platforms: ['linux/amd64'],
     buildId: 'b1d',
     scope: 'dev',
-    defaultBranch: 'main',
+    defaultScope: 'main',
   };
   const R = (t: string) => `ghcr.io/acme/app-cache:buildcache-${t}`;
   it('registry refs: the scheme documented in the README; a branch reads its own scope, then the default branch', () => {
@@ -171,7 +171,7 @@ describe('keys and refs', () => {
     });
   });
 
-  it('the default branch (and tags) reads only what the default branch wrote', () => {
+  it('the default branch reads only what the default branch wrote', () => {
     const main = { ...scheme, scope: 'main' };
     for (const kind of ['mod', 'build'] as const) {
       const refs = goCacheRefs(main, kind, 'k');

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultTags, mergeLabels, ociLabels, tagSlug } from '../../src/publish/tags.js';
+import { branchTag, defaultTags, mergeLabels, ociLabels, tagSlug } from '../../src/publish/tags.js';
 import { workflowContext } from '../../src/context.js';
 import { FIXTURES } from './helpers.js';
 
@@ -41,6 +41,27 @@ describe('default tags on recorded event contexts', () => {
     expect(tagSlug('-.Weird Name!')).toBe('weird-name');
     expect(tagSlug('x'.repeat(200))).toMatch(/^x{119}-[0-9a-f]{8}$/);
   });
+
+  it.each([
+    ['latest', 'branch-latest'],
+    ['1.2', 'branch-1.2'],
+    ['1.2.3', 'branch-1.2.3'],
+    ['v1.2.3', 'branch-v1.2.3'],
+    ['V2', 'branch-v2'],
+    ['sha-6113728', 'branch-sha-6113728'],
+    ['pr-7', 'branch-pr-7'],
+    ['branch-x', 'branch-branch-x'],
+    ['release/1.2', 'release-1.2'],
+    ['main', 'main'],
+    ['v1-fix', 'branch-v1-fix'],
+  ])(
+    'a push to branch %s is tagged %s: no branch overwrites a release, commit or pull request tag (trust, round 2, item 10)',
+    (branch, want) => {
+      const c = ctx('tag v1.2.3');
+      expect(defaultTags(image, { ...c, ref: `refs/heads/${branch}` }, []).tags[0]).toBe(`${image}:${want}`);
+      expect(branchTag(branch)).toBe(want);
+    },
+  );
 });
 
 describe('OCI labels', () => {

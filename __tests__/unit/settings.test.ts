@@ -367,7 +367,10 @@ describe('Go cache settings', () => {
   });
 
   it('scope, default branch and run id come from the workflow context', () => {
-    const s = parse({ 'save-on': 'default-branch' }, { GITHUB_REF: 'refs/heads/dev', GITHUB_RUN_ID: '99', GITHUB_RUN_ATTEMPT: '2' });
+    const s = parse(
+      { 'save-on': 'default-branch' },
+      { GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/heads/dev', GITHUB_RUN_ID: '99', GITHUB_RUN_ATTEMPT: '2' },
+    );
     expect([s.workflow.scope, s.workflow.defaultBranch, s.workflow.runId, s.saveOn]).toEqual(['dev', 'main', '99-2', 'default-branch']);
   });
 });

@@ -1,13 +1,16 @@
 // Issue 10: the pure pieces behind the user-path fixes, on captured output
 // where there is any. The e2e file of the same name runs the user stories.
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { workflowContext } from '../../src/context.js';
+import { scopeName, workflowContext } from '../../src/context.js';
 import { untrustedBlock } from '../../src/output.js';
 import { parseCommandLine, unintendedCommands, workflowCommands } from '../../scripts/workflow-commands.mjs';
 import { eventOf } from '../../scripts/runner-events.mjs';
+import type { EventSpec } from '../../scripts/run-action.d.mts';
+import { saveAllowed } from '../../src/cache/refs.js';
 import { layoutFetcher, platformManifests, summarize } from '../../src/report/sizes.js';
 import { unmeasured, unmeasuredMessage } from '../../src/report/budget.js';
 import { tagArgv } from '../../src/publish/push.js';
@@ -18,38 +21,111 @@ import { cacheProblems } from '../../src/build/rawjson.js';
 import { isSecureUrl } from '../../src/settings/values.js';
 import { FIXTURES, fixture, vertices } from './helpers.js';
 
+/** 8 hex digits of a name's SHA-256, the suffix scopeName gives a name that is not its own slug. */
+const h = (name: string) => crypto.createHash('sha256').update(name).digest('hex').slice(0, 8);
+
 function eventFile(payload: object): string {
   const f = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gba-ev-')), 'event.json');
   fs.writeFileSync(f, JSON.stringify(payload));
   return f;
 }
 
-describe('j. the cache scope of a run', () => {
+describe('j. the trust model: scope, trust and what a run may write, for every event users trigger', () => {
+  const settingsOf = (spec: EventSpec, saveOn: 'all' | 'default-branch' | 'any-event' = 'all') => {
+    const ev = eventOf(spec);
+    return { saveOn, workflow: workflowContext({ ...ev.env, GITHUB_EVENT_PATH: eventFile(ev.payload) }) };
+  };
+  // [event, scope written, trusted, writes with save-on: all, with default-branch, with any-event]
   it.each([
-    ['push to the default branch', { kind: 'push' as const }, 'main', true],
-    ['push to a feature branch', { kind: 'push' as const, branch: 'feature/x' }, 'feature/x', false],
-    ['tag push: the default branch (a release builds from it)', { kind: 'tag' as const }, 'main', true],
+    ['push to the default branch', { kind: 'push' }, 'main', true, true, true, true],
+    ['push to a feature branch', { kind: 'push', branch: 'feature/x' }, `feature-x..${h('feature/x')}`, false, true, false, true],
+    ['push to a branch whose name is its own slug', { kind: 'push', branch: 'dev' }, 'dev', false, true, false, true],
+    ['push to branch main- (slugs to main)', { kind: 'push', branch: 'main-' }, `main..${h('main-')}`, false, true, false, true],
+    ['push to branch Main', { kind: 'push', branch: 'Main' }, `main..${h('Main')}`, false, true, false, true],
+    ['push to branch main! ', { kind: 'push', branch: 'main!' }, `main..${h('main!')}`, false, true, false, true],
     [
-      'a pull request from a fork whose head branch is main',
-      { kind: 'pull_request' as const, number: 7, headRef: 'main', fork: true },
+      'push to branch pr-7 (shaped like a pull request scope)',
+      { kind: 'push', branch: 'pr-7' },
+      `pr-7..${h('pr-7')}`,
+      false,
+      true,
+      false,
+      true,
+    ],
+    ['push of a tag: its own tag scope, never the default branch', { kind: 'tag' }, 'tag-v1.2.3', false, true, false, true],
+    [
+      'pull_request from a fork whose head is main',
+      { kind: 'pull_request', number: 7, headRef: 'main', fork: true },
       'pr-7',
       false,
+      true,
+      false,
+      true,
     ],
-    ['workflow_dispatch on main', { kind: 'workflow_dispatch' as const }, 'main', true],
-    ['workflow_dispatch on a branch', { kind: 'workflow_dispatch' as const, branch: 'dev' }, 'dev', false],
-  ])('%s', (_n, spec, scope, trusted) => {
-    const ev = eventOf(spec);
-    const ctx = workflowContext({ ...ev.env, GITHUB_EVENT_PATH: eventFile(ev.payload) });
-    expect([ctx.scope, ctx.trusted, ctx.defaultBranch]).toEqual([scope, trusted, 'main']);
+    ['pull_request from a branch of the repository', { kind: 'pull_request', number: 8 }, 'pr-8', false, true, false, true],
+    [
+      'pull_request_target (runs on the base branch)',
+      { kind: 'pull_request_target', number: 9, fork: true },
+      'pr-9',
+      false,
+      true,
+      false,
+      true,
+    ],
+    ['issue_comment on a pull request ("/build")', { kind: 'issue_comment', number: 11 }, 'pr-11', false, true, false, true],
+    [
+      'issue_comment on an issue',
+      { kind: 'issue_comment', number: 12, onPullRequest: false },
+      'event-issue_comment',
+      false,
+      false,
+      false,
+      true,
+    ],
+    ['workflow_run', { kind: 'workflow_run' }, 'event-workflow_run', false, false, false, true],
+    ['repository_dispatch', { kind: 'repository_dispatch' }, 'event-repository_dispatch', false, false, false, true],
+    ['workflow_dispatch on the default branch', { kind: 'workflow_dispatch' }, 'main', true, true, true, true],
+    ['workflow_dispatch on a branch', { kind: 'workflow_dispatch', branch: 'dev' }, 'dev', false, true, false, true],
+    ['schedule (on the default branch)', { kind: 'schedule' }, 'main', true, true, true, true],
+    ['merge_group into the default branch', { kind: 'merge_group' }, 'main', true, true, true, true],
+    ['merge_group into another branch', { kind: 'merge_group', base: 'release' }, 'event-merge_group', false, false, false, true],
+  ] as [string, EventSpec, string, boolean, boolean, boolean, boolean][])('%s', (_n, spec, scope, trusted, all, dflt, any) => {
+    const { workflow } = settingsOf(spec);
+    expect([workflow.scope, workflow.trusted, workflow.defaultScope]).toEqual([scope, trusted, 'main']);
+    expect(
+      [settingsOf(spec, 'all'), settingsOf(spec, 'default-branch'), settingsOf(spec, 'any-event')].map((x) => saveAllowed(x).ok),
+    ).toEqual([all, dflt, any]);
+    // Only the default branch's own runs write the scope every run reads.
+    if (!trusted) expect(workflow.scope).not.toBe(workflow.defaultScope);
   });
-  it('the default branch comes from the payload; pull_request_target is a pull request too', () => {
+  it('no two branch, tag, pull request or event names share a scope, and only "main" itself is main', () => {
+    const names = [
+      'main',
+      'main-',
+      'Main',
+      'main!',
+      'main@',
+      'MAIN',
+      'main.',
+      'main..x',
+      'feature/x',
+      'feature-x',
+      'pr-7',
+      'tag-v1',
+      'event-schedule',
+    ];
+    const scopes = names.map((n) => scopeName(n));
+    expect(new Set(scopes).size).toBe(names.length);
+    expect(scopes.filter((x) => x === 'main')).toEqual(['main']);
+    for (const x of scopes) expect(x).toMatch(/^[a-z0-9][a-z0-9._-]{0,58}$/);
+  });
+  it('the default branch comes from the payload', () => {
     const ctx = workflowContext({
-      GITHUB_EVENT_NAME: 'pull_request_target',
+      GITHUB_EVENT_NAME: 'push',
       GITHUB_REF: 'refs/heads/trunk',
-      GITHUB_HEAD_REF: 'trunk',
-      GITHUB_EVENT_PATH: eventFile({ number: 3, pull_request: { number: 3 }, repository: { default_branch: 'trunk' } }),
+      GITHUB_EVENT_PATH: eventFile({ repository: { default_branch: 'trunk' } }),
     });
-    expect([ctx.scope, ctx.trusted, ctx.pullRequest]).toEqual(['pr-3', false, 3]);
+    expect([ctx.scope, ctx.trusted, ctx.defaultScope]).toEqual(['trunk', true, 'trunk']);
   });
 });
 

@@ -44,9 +44,13 @@ export interface KeyInputs {
   buildId: string;
 }
 
-/** A short id of what is built, so services, targets and Dockerfiles that share a cache-ref keep apart. */
-export function buildId(context: string, file: string, target: string | undefined): string {
-  return sha(`${context}\n${file}\n${target ?? ''}`).slice(0, 8);
+/**
+ * A short id of what is built, so services, targets, Dockerfiles and repositories that share a cache-ref
+ * keep apart (organisations often keep one cache repository for many services; without the repository two
+ * of the same layout replaced each other's layer cache on every run).
+ */
+export function buildId(repository: string, context: string, file: string, target: string | undefined): string {
+  return sha(`${repository.toLowerCase()}\n${context}\n${file}\n${target ?? ''}`).slice(0, 8);
 }
 
 /**
@@ -72,9 +76,10 @@ export interface RefScheme {
   platforms: string[];
   /** buildId() of what is built. */
   buildId: string;
-  /** Whose caches this run writes: the branch, pr-<n>, or the default branch for tags. */
+  /** Whose caches this run writes (context.ts scopeName): the default branch's, a branch's, pr-<n>, tag-<name>, event-<name>. */
   scope: string;
-  defaultBranch: string;
+  /** The default branch's scope, read after the run's own. */
+  defaultScope: string;
 }
 
 /** The ref scheme of a run, from its settings; undefined without cache-ref. */
@@ -88,7 +93,7 @@ export function refScheme(settings: RefSettings): RefScheme | undefined {
     platforms: settings.platforms,
     buildId: settings.buildId,
     scope: settings.workflow.scope,
-    defaultBranch: settings.workflow.defaultBranch,
+    defaultScope: settings.workflow.defaultScope,
   };
 }
 
@@ -112,7 +117,7 @@ function dedupe(c: Candidate[]): Candidate[] {
  * request could have planted.
  */
 function scopes(s: RefScheme): string[] {
-  return [...new Set([slug(s.scope), slug(s.defaultBranch)])];
+  return [...new Set([s.scope, s.defaultScope])];
 }
 
 /** BuildKit layer cache: `<prefix>-<platforms>-<build id>-<scope>`, read from the run's scope, then the default branch's. */

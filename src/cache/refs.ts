@@ -13,12 +13,23 @@ export interface CacheEntries {
   own?: { ref: string; entry: string };
 }
 
-/** Whether this run may write caches, and if not, why. */
+/**
+ * Whether this run may write caches, and if not, why (the trust model is context.ts's):
+ * - default-branch: only the default branch's own runs;
+ * - all (the default): those, branches, pull requests and tags, each into its own scope;
+ * - any-event: also runs of events outside the model (workflow_run, repository_dispatch, …), into `event-<name>`.
+ */
 export function saveAllowed(settings: Pick<Settings, 'saveOn' | 'workflow'>): { ok: boolean; why?: string } {
   const w = settings.workflow;
   if (settings.saveOn === 'default-branch' && !w.trusted) {
-    const where = w.pullRequest !== undefined ? `pull request #${w.pullRequest}` : w.scope;
-    return { ok: false, why: `${Inputs.saveOn}: default-branch, and this run is for ${where}, not ${w.defaultBranch}` };
+    const where = w.pullRequest !== undefined ? `pull request #${w.pullRequest}` : `${w.eventName || 'a local run'} on ${w.ref || 'no ref'}`;
+    return { ok: false, why: `${Inputs.saveOn}: default-branch, and this run is for ${where}, not a push to ${w.defaultBranch}` };
+  }
+  if (w.kind === 'other-event' && settings.saveOn !== 'any-event') {
+    return {
+      ok: false,
+      why: `a run started by ${w.eventName || 'no event'} is outside the cache trust model and writes no cache unless ${Inputs.saveOn}: any-event`,
+    };
   }
   return { ok: true };
 }

@@ -13,6 +13,16 @@ import { slug } from '../cache/keys.js';
 /** A Docker tag (at most 128 characters) from a branch or git tag name. */
 export const tagSlug = (s: string): string => slug(s, 128);
 
+/**
+ * The tag of a branch push. A branch may be called `latest`, `1.2`, `v1.2.3`, `sha-1a2b3c4` or `pr-7`, and its
+ * tag would then overwrite what a release, a commit or a pull request published: such a name gets
+ * `branch-` in front (trust, round 2, item 10).
+ */
+export function branchTag(branch: string): string {
+  const t = tagSlug(branch);
+  return /^(latest$|v?\d+(\.\d+)*([.+-]|$)|sha-[0-9a-f]+$|pr-\d+$|branch-)/.test(t) ? tagSlug(`branch-${t}`) : t;
+}
+
 export interface TagPlan {
   tags: string[];
   /** What org.opencontainers.image.version says. */
@@ -54,8 +64,8 @@ export function defaultTags(image: string, ctx: WorkflowContext, knownTags: stri
     return { tags: [...names, ...short(ctx.sha)].map(tag), version: v };
   }
   const branch = branchOfRef(ctx.ref) ?? '';
-  const names = [...(branch ? [tagSlug(branch)] : []), ...short(ctx.sha)];
-  return { tags: names.map(tag), version: branch ? tagSlug(branch) : ctx.sha.slice(0, 7) };
+  const names = [...(branch ? [branchTag(branch)] : []), ...short(ctx.sha)];
+  return { tags: names.map(tag), version: branch ? branchTag(branch) : ctx.sha.slice(0, 7) };
 }
 
 /** org.opencontainers.image.* labels; the user's labels (KEY=VALUE) override them. */

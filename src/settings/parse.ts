@@ -107,9 +107,9 @@ export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env
     goPrivate: parseGoPrivate(read),
     maxImageSize: parseMaxImageSize(read),
     goCache: parseGoCache(read, cacheRef, flags.noCache),
-    saveOn: parseChoice(read, Inputs.saveOn, ['all', 'default-branch'] as const, 'all'),
+    saveOn: parseChoice(read, Inputs.saveOn, ['all', 'default-branch', 'any-event'] as const, 'all'),
     workflow: workflowContext(env),
-    buildId: buildId(path.relative(workspace, source.context), path.relative(workspace, source.file), target),
+    buildId: buildId(env.GITHUB_REPOSITORY ?? '', path.relative(workspace, source.context), path.relative(workspace, source.file), target),
     printDockerfile: parseBool(read, Inputs.printDockerfile, false),
     lint: parseLint(read),
   };

@@ -134,7 +134,7 @@ export interface Settings {
   maxImageSize?: number;
   goCache: GoCacheSettings;
   /** Where caches (layer cache export and Go caches) are saved. */
-  saveOn: 'all' | 'default-branch';
+  saveOn: 'all' | 'default-branch' | 'any-event';
   /** The workflow context: event, ref, cache scope, default branch, run id. */
   workflow: WorkflowContext;
   /** A short id of the context, Dockerfile and target, which cache refs carry. */
