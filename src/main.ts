@@ -33,7 +33,7 @@ export async function main(): Promise<void> {
   try {
     const settings = settingsFromInputs();
     run = startRun();
-    await (settings.merge ? mergeDigests(settings) : pipeline(settings, run));
+    await (settings.merge ? mergeDigests(settings, run.tempDir) : pipeline(settings, run));
   } catch (err) {
     out.fail((err as Error).message);
   } finally {

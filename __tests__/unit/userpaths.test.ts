@@ -13,7 +13,7 @@ import type { EventSpec } from '../../scripts/run-action.d.mts';
 import { saveAllowed } from '../../src/cache/refs.js';
 import { layoutFetcher, platformManifests, summarize } from '../../src/report/sizes.js';
 import { unmeasured, unmeasuredMessage } from '../../src/report/budget.js';
-import { tagArgv } from '../../src/publish/push.js';
+import { dryRunDigest, tagArgv } from '../../src/publish/push.js';
 import { checksumFor } from '../../src/buildx/install.js';
 import { copiedModuleFiles, findGoCacheMounts } from '../../src/dockerfile/gomounts.js';
 import { stages } from '../../src/dockerfile/reader.js';
@@ -193,19 +193,27 @@ describe('b. sizes of a single-manifest image (one platform, provenance: false)'
   });
 });
 
-describe('d. tagging a staged image keeps its digest', () => {
-  it('asks buildx for a carbon copy when it knows --prefer-index', () => {
-    expect(tagArgv('r/a@sha256:aa', ['r/a:1', 'r/a:latest'], true)).toEqual([
+describe('d. tagging a staged image keeps its digest (trust, round 2, item 5)', () => {
+  it('the argv that copies to other repositories asks for a carbon copy when buildx knows --prefer-index, and a dry run first', () => {
+    expect(tagArgv('r/a@sha256:aa', ['q/b:1', 'q/b:latest'], true, true)).toEqual([
       'imagetools',
       'create',
       '--prefer-index=false',
+      '--dry-run',
       '--tag',
-      'r/a:1',
+      'q/b:1',
       '--tag',
-      'r/a:latest',
+      'q/b:latest',
       'r/a@sha256:aa',
     ]);
-    expect(tagArgv('r/a@sha256:aa', ['r/a:1'], false)).toEqual(['imagetools', 'create', '--tag', 'r/a:1', 'r/a@sha256:aa']);
+    expect(tagArgv('r/a@sha256:aa', ['q/b:1'], false)).toEqual(['imagetools', 'create', '--tag', 'q/b:1', 'r/a@sha256:aa']);
+  });
+  it('buildx 0.13.1 wraps a single manifest in a new index (captured dry run): the digest it would push is not the tested one', () => {
+    // `imagetools create --dry-run --tag localhost:5000/fixture/copy:1 localhost:5000/library/golang@sha256:f358…`;
+    // the real create then pushed sha256:40ef…, the digest of exactly these bytes.
+    const dry = fixture('imagetools-create-dryrun-rewrap.txt');
+    expect(dryRunDigest(dry)).toBe('sha256:40ef619913506dda612b04d7b56ac6473efe2bba6e83e71f83a10e613fb8e287');
+    expect(JSON.parse(dry).manifests[0].digest).toBe('sha256:f358851a30789287ff7239344c82c884612f6293e04d76f0aabb22bbdfad377f');
   });
 });
 

@@ -22,7 +22,8 @@ export interface CacheEntries {
 export function saveAllowed(settings: Pick<Settings, 'saveOn' | 'workflow'>): { ok: boolean; why?: string } {
   const w = settings.workflow;
   if (settings.saveOn === 'default-branch' && !w.trusted) {
-    const where = w.pullRequest !== undefined ? `pull request #${w.pullRequest}` : `${w.eventName || 'a local run'} on ${w.ref || 'no ref'}`;
+    const where =
+      w.pullRequest !== undefined ? `pull request #${w.pullRequest}` : `${w.eventName || 'a local run'} on ${w.ref || 'no ref'}`;
     return { ok: false, why: `${Inputs.saveOn}: default-branch, and this run is for ${where}, not a push to ${w.defaultBranch}` };
   }
   if (w.kind === 'other-event' && settings.saveOn !== 'any-event') {

@@ -1,9 +1,6 @@
 // merge: true — the last job of a matrix: no build, one multi-platform index
 // made with `buildx imagetools create` from the digests the build jobs pushed.
 import * as out from '../output.js';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import * as core from '@actions/core';
 import { publishProofs, wantsProofs } from '../sign/proofs.js';
 import { Outputs } from '../constants.js';
@@ -16,6 +13,7 @@ import { manifestsFromRegistry, summarize } from '../report/sizes.js';
 import { formatBytes, setSizeOutputs } from '../report/outputs.js';
 import { writeMergeSummary } from '../report/summary.js';
 import { resolveTagsAndLabels } from './tags.js';
+import { digestInRegistry, dryRunDigest } from './push.js';
 
 /** repo@sha256:… for each digest; a bare digest lives in the image's repository. */
 export function mergeSources(digests: string[], repository: string): string[] {
@@ -28,33 +26,40 @@ export function mergeArgv(tags: string[], sources: string[]): string[] {
   return [...argv, ...sources];
 }
 
-export async function mergeDigests(input: Settings): Promise<void> {
+/**
+ * The merge: the index this job makes is known before it is pushed (the dry run prints its exact bytes),
+ * and that digest, not whatever a tag points at afterwards, is what every tag is checked against and what
+ * is signed and attested: two merges close together must not sign each other's index (trust, round 2,
+ * item 7).
+ */
+export async function mergeDigests(input: Settings, tempDir: string): Promise<void> {
   const { settings } = await resolveTagsAndLabels(input);
   const bx = await resolveBuildx(settings);
   const repository = settings.image ?? repositoryOf(settings.tags[0]);
   const sources = mergeSources(settings.digests, repository);
   const argv = mergeArgv(settings.tags, sources);
   out.debug(`imagetools argv: ${JSON.stringify(argv)}`);
-  await out.group(`Merge ${sources.length} digest(s) into ${settings.tags.join(', ')}`, async () => {
+  const digest = await out.group(`Merge ${sources.length} digest(s) into ${settings.tags.join(', ')}`, async () => {
+    const dry = await run(...args(bx.command, ...argv, '--dry-run'), { allowFailure: true });
+    if (dry.exitCode !== 0) throw new Error(`Merging the digests failed: ${failureTail(dry)}`);
+    const created = dryRunDigest(dry.stdout);
     const res = await run(...args(bx.command, ...argv), { allowFailure: true });
-    if (res.exitCode !== 0) {
-      throw new Error(`Merging the digests failed: ${failureTail(res)}`);
+    if (res.exitCode !== 0) throw new Error(`Merging the digests failed: ${failureTail(res)}`);
+    for (const tag of settings.tags) {
+      const now = await digestInRegistry(tag);
+      if (now !== created) {
+        throw new Error(
+          `Tag ${tag} points at ${now ?? 'nothing'}, not at the index this job made (${created}): another job moved it; nothing was signed`,
+        );
+      }
     }
+    return created;
   });
-  const inspected = await run(...args(bx.command, 'imagetools', 'inspect', settings.tags[0], '--format', '{{json .Manifest}}'));
-  const digest = (JSON.parse(inspected.stdout) as { digest: string }).digest;
   core.setOutput(Outputs.digest, digest);
   core.setOutput(Outputs.pushed, 'true');
   out.info(`Index ${digest} with ${sources.length} source(s) under ${settings.tags.join(', ')}`);
-  if (wantsProofs(settings)) {
-    const tempDir = fs.mkdtempSync(path.join(process.env.RUNNER_TEMP || os.tmpdir(), 'gba-sign-'));
-    try {
-      // The merge job has no smoke results of its own: attest-smoke belongs to the build jobs' runs.
-      await publishProofs(settings, digest, undefined, tempDir);
-    } finally {
-      fs.rmSync(tempDir, { recursive: true, force: true });
-    }
-  }
+  // The merge job has no smoke results of its own: attest-smoke belongs to the build jobs' runs.
+  if (wantsProofs(settings)) await publishProofs(settings, digest, undefined, tempDir);
   try {
     const manifests = await manifestsFromRegistry(bx.command, `${repository}@${digest}`);
     const platforms = manifests.map((m) => m.platform);

@@ -1,11 +1,13 @@
 // Pushes the image the engine holds, so the pushed digest is the one built
 // (and, later, smoke-tested). `docker push` of a multi-platform image from the
 // containerd store pushes the whole index unchanged.
+import * as crypto from 'node:crypto';
 import * as out from '../output.js';
 import { failureTail, run } from '../exec.js';
 import { args, type BuildxCommand } from '../buildx/command.js';
 import { registryClient } from './registry.js';
-import { splitRef } from '../ref.js';
+import { repositoryOf, splitRef } from '../ref.js';
+import { Inputs } from '../constants.js';
 
 /** The digest from `docker push` output: "TAG: digest: sha256:... size: N". */
 export function parsePushDigest(stdout: string): string | undefined {
@@ -57,23 +59,58 @@ export async function pushTags(tags: string[], expectedDigest: string | undefine
   }
 }
 
-/** The argv that tags a staged image: with a single source, the copy keeps its exact manifest (and digest). */
-export function tagArgv(source: string, tags: string[], preferIndexFlag: boolean): string[] {
+/** The argv that copies a staged image to tags in other repositories (imagetools). */
+export function tagArgv(source: string, tags: string[], preferIndexFlag: boolean, dryRun = false): string[] {
   const argv = ['imagetools', 'create'];
-  // From buildx 0.14 a single manifest is wrapped in a new index unless --prefer-index=false; older
-  // releases copy it as it is and do not know the flag.
+  // From buildx 0.15 a single manifest is copied as it is only with --prefer-index=false (docker/buildx#2481);
+  // 0.12-0.14 wrap it in a new index whatever is asked, which the dry run catches before any tag moves.
   if (preferIndexFlag) argv.push('--prefer-index=false');
+  if (dryRun) argv.push('--dry-run');
   for (const t of tags) argv.push('--tag', t);
   return [...argv, source];
 }
 
-/** Tags a staged (pushed-by-digest, tested) image with exactly its digest, and checks each tag in the registry. */
+/** The digest of what `imagetools create --dry-run` prints: the exact bytes it would push, and a newline. */
+export function dryRunDigest(stdout: string): string {
+  return `sha256:${crypto.createHash('sha256').update(stdout.replace(/\n$/, ''), 'utf8').digest('hex')}`;
+}
+
+/**
+ * Tags a staged (pushed-by-digest, tested) image with exactly its digest, and checks each tag in the
+ * registry (trust, round 2, item 5). In the staged image's own repository a tag is a PUT of the manifest's
+ * exact bytes through the registry API, which needs no buildx feature; a tag in another repository needs
+ * the blobs copied, which imagetools does, after its dry run showed it keeps the digest. Every check comes
+ * before the first tag moves.
+ */
 export async function tagStaged(buildx: BuildxCommand, source: string, tags: string[], expectedDigest: string): Promise<void> {
-  const help = await run(...args(buildx, 'imagetools', 'create', '--help'), { allowFailure: true });
-  const argv = tagArgv(source, tags, help.stdout.includes('--prefer-index'));
-  out.debug(`tag argv: ${JSON.stringify(argv)}`);
-  const res = await run(...args(buildx, ...argv), { allowFailure: true });
-  if (res.exitCode !== 0) throw new Error(`Tagging ${tags.join(', ')} failed: ${failureTail(res)}`);
+  const repository = repositoryOf(source);
+  const here = tags.filter((t) => repositoryOf(t) === repository);
+  const elsewhere = tags.filter((t) => repositoryOf(t) !== repository);
+  let copy: string[] | undefined;
+  if (elsewhere.length > 0) {
+    const help = await run(...args(buildx, 'imagetools', 'create', '--help'), { allowFailure: true });
+    const prefer = help.stdout.includes('--prefer-index');
+    const dry = await run(...args(buildx, ...tagArgv(source, elsewhere, prefer, true)), { allowFailure: true });
+    if (dry.exitCode !== 0) throw new Error(`Copying ${source} to ${elsewhere.join(', ')} failed: ${failureTail(dry)}; no tag was moved`);
+    const would = dryRunDigest(dry.stdout);
+    if (would !== expectedDigest) {
+      throw new Error(
+        `This buildx would tag ${elsewhere.join(', ')} with ${would}, a new index around the tested image ${expectedDigest} ` +
+          `(docker/buildx#2481, buildx 0.12-0.14); no tag was moved. Use buildx 0.15 or newer (${Inputs.buildxVersion}), ` +
+          `or tags in ${repository} only`,
+      );
+    }
+    copy = tagArgv(source, elsewhere, prefer);
+  }
+  const client = await registryClient(repository);
+  const manifest = await client.manifestRaw(expectedDigest);
+  if (!manifest) throw new Error(`The staged image ${source} is not in the registry, so it cannot be tagged`);
+  for (const t of here) await client.putManifest(splitRef(t).tag ?? 'latest', manifest.mediaType, manifest.body);
+  if (copy) {
+    out.debug(`tag argv: ${JSON.stringify(copy)}`);
+    const res = await run(...args(buildx, ...copy), { allowFailure: true });
+    if (res.exitCode !== 0) throw new Error(`Tagging ${elsewhere.join(', ')} failed: ${failureTail(res)}`);
+  }
   for (const tag of tags) {
     const digest = await digestInRegistry(tag);
     if (digest !== expectedDigest)
