@@ -127,5 +127,5 @@ async function testAndRelease({ s, build, buildx, builder, run, unemulated, resu
     }
   } else if (s.push) await publish(build, buildx, digest, run.tempDir);
   core.setOutput(Outputs.pushed, String(s.push));
-  await proveAfterPush(s, digest, smoke, run.tempDir);
+  await proveAfterPush(s, digest, smoke, run.tempDir, build.byDigest);
 }

@@ -74,13 +74,32 @@ describe('cosign', () => {
         },
       },
     };
-    expect(smokePredicate(smoke, '26.1.5', undefined)).toEqual({
+    expect(smokePredicate(smoke, ['linux/amd64'], '26.1.5', undefined)).toEqual({
       tool: 'go-buildx-action',
       passed: true,
-      platforms: { 'linux/amd64': { probe: 'http GET /healthz on port 8080', passed: true, attempts: 1, msToHealthy: 74 } },
+      platforms: { 'linux/amd64': { probe: 'http GET /healthz on port 8080', passed: true, skipped: false, attempts: 1, msToHealthy: 74 } },
       engine: '26.1.5',
       qemu: null,
     });
+  });
+  it('a platform skipped for want of an emulator, or never tested, makes passed false (trust, round 2, item 6)', () => {
+    const amd64 = { platform: 'linux/amd64', passed: true, probe: 'tcp', attempts: 1, ms: 9, elapsedMs: 10 };
+    // What smokeTest reports for a platform with no emulator and smoke-strict: false: the run itself "passed".
+    const skipped = { platform: 'linux/s390x', passed: false, skipped: true, probe: 'none', attempts: 0, ms: null, elapsedMs: 0 };
+    const smoke = { passed: true, results: { 'linux/amd64': amd64, 'linux/s390x': skipped } };
+    const p = smokePredicate(smoke, ['linux/amd64', 'linux/s390x'], '26.1.5', undefined) as any;
+    expect(p.passed).toBe(false);
+    expect(p.platforms['linux/s390x']).toMatchObject({ passed: false, skipped: true });
+    expect(p.platforms['linux/amd64']).toMatchObject({ passed: true, skipped: false });
+    // smoke-platforms left arm64 out: it was built, never run.
+    const partial = smokePredicate(
+      { passed: true, results: { 'linux/amd64': amd64 } },
+      ['linux/amd64', 'linux/arm64'],
+      undefined,
+      undefined,
+    ) as any;
+    expect(partial.passed).toBe(false);
+    expect(partial.platforms['linux/arm64']).toEqual({ probe: 'none', passed: false, skipped: true, attempts: 0, msToHealthy: null });
   });
 });
 
@@ -90,6 +109,14 @@ describe('signing inputs', () => {
   it.each([
     [{ sign: 'true' }, /"sign" is invalid: "true" needs push: true/],
     [{ 'attest-smoke': 'true' }, /"attest-smoke" is invalid: "true" needs push: true/],
+    [
+      { 'attest-smoke': 'true', push: 'true', tags: 'r/a:1', 'smoke-test': 'false' },
+      /"attest-smoke" is invalid: "true" needs a smoke result/,
+    ],
+    [
+      { 'attest-smoke': 'true', merge: 'true', tags: 'r/a:1', digests: `sha256:${'a'.repeat(64)}` },
+      /"attest-smoke" is invalid: "true" has no smoke result to attest in the merge job/,
+    ],
     [{ sign: 'true', push: 'true', tags: 'r/a:1', 'sign-key': 'not a key' }, /"sign-key" is invalid: "<hidden>" is not a PEM private key/],
     [{ 'cosign-download-url': 'http://example.com/cosign' }, /"cosign-download-url" is invalid/],
     [{ 'attest-provenance': 'true' }, /"attest-provenance" is invalid: "true" needs push: true .*push: true with attest-provenance/],

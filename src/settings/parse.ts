@@ -114,7 +114,7 @@ export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env
     lint: parseLint(read),
   };
   checkOutputs(flags, publishing, settings.maxImageSize);
-  checkSigning(signing, publishing);
+  checkSigning(signing, publishing, settings.smoke.enabled);
   return settings;
 }
 

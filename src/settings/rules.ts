@@ -101,11 +101,32 @@ export function checkOutputs(
   }
 }
 
-/** Only what is in the registry can be signed: sign and attest-smoke need a push (or a merge). */
+/**
+ * Only what is in the registry can be signed: sign and attest-smoke need a push (or a merge). attest-smoke
+ * needs a smoke result where it is made: not with smoke-test: false, not in the merge job (the build jobs
+ * attest their own digests).
+ */
 export function checkSigning(
   s: { sign: boolean; attestSmoke: boolean; attestProvenance: boolean },
   p: Pick<Publishing, 'push' | 'merge'>,
+  smokeEnabled = true,
 ): void {
+  if (s.attestSmoke && p.merge) {
+    throw new InputError(
+      Inputs.attestSmoke,
+      'true',
+      'has no smoke result to attest in the merge job: each build job tested its own platform',
+      'attest-smoke: true in the push-by-digest build jobs (each attests the digest it pushed), sign: true in the merge job',
+    );
+  }
+  if (s.attestSmoke && !smokeEnabled) {
+    throw new InputError(
+      Inputs.attestSmoke,
+      'true',
+      'needs a smoke result, and smoke-test is false',
+      'smoke-test: true with attest-smoke: true',
+    );
+  }
   for (const [name, on] of [
     [Inputs.sign, s.sign],
     [Inputs.attestSmoke, s.attestSmoke],

@@ -15,13 +15,22 @@ import { indexAndImages } from '../publish/registry.js';
 import { saveSecretFile } from '../state.js';
 import { attestArgv, type CosignTarget, resolveCosign, signArgv, signatureRef } from './cosign.js';
 
-/** The smoke-test predicate: per platform the probe, the verdict, the attempts and the time to healthy. */
-export function smokePredicate(smoke: SmokeReport, engine: string | undefined, qemu: string | undefined): object {
+/**
+ * The smoke-test predicate: per built platform whether it ran (`skipped`), the probe, the verdict, the
+ * attempts and the time to healthy. The top-level `passed` is true only when every built platform ran and
+ * passed: a platform skipped for want of an emulator (smoke-strict: false), or left out by smoke-platforms,
+ * was never tested, and an admission policy on `passed` must not admit it (trust, round 2, item 6).
+ */
+export function smokePredicate(smoke: SmokeReport, built: string[], engine: string | undefined, qemu: string | undefined): object {
   const platforms: Record<string, object> = {};
-  for (const [p, r] of Object.entries(smoke.results)) {
-    platforms[p] = { probe: r.probe, passed: r.passed, attempts: r.attempts, msToHealthy: r.ms };
+  for (const p of built) {
+    const r = smoke.results[p];
+    platforms[p] = r
+      ? { probe: r.probe, passed: r.passed && !r.skipped, skipped: !!r.skipped, attempts: r.attempts, msToHealthy: r.ms }
+      : { probe: 'none', passed: false, skipped: true, attempts: 0, msToHealthy: null };
   }
-  return { tool: 'go-buildx-action', passed: smoke.passed, platforms, engine: engine ?? null, qemu: qemu ?? null };
+  const passed = built.length > 0 && built.every((p) => smoke.results[p]?.passed === true && !smoke.results[p]?.skipped);
+  return { tool: 'go-buildx-action', passed, platforms, engine: engine ?? null, qemu: qemu ?? null };
 }
 
 /** Loopback registries (plain HTTP, as registryOf says for the docker CLI), and those the engine lists as insecure. */
@@ -45,6 +54,8 @@ async function insecureRegistries(): Promise<string[]> {
 export interface SignRequest {
   signing: SigningSettings;
   tags: string[];
+  /** Every platform built: the smoke predicate accounts for each. */
+  platforms: string[];
   digest: string;
   smoke?: SmokeReport;
   tempDir: string;
@@ -88,7 +99,7 @@ export async function signPublished(r: SignRequest): Promise<Record<string, stri
 async function attestSmoke(cosign: string, t: CosignTarget, r: SignRequest, env: Record<string, string>): Promise<void> {
   const engine = (await run('docker', ['version', '--format', '{{.Server.Version}}'], { allowFailure: true })).stdout.trim() || undefined;
   const predicate = path.join(r.tempDir, 'smoke-predicate.json');
-  fs.writeFileSync(predicate, JSON.stringify(smokePredicate(r.smoke!, engine, await qemuVersion())));
+  fs.writeFileSync(predicate, JSON.stringify(smokePredicate(r.smoke!, r.platforms, engine, await qemuVersion())));
   await cosignRun(cosign, attestArgv(t, predicate, SMOKE_PREDICATE_TYPE), env);
   out.info(`Attested the smoke test of ${t.ref} (${SMOKE_PREDICATE_TYPE})`);
 }
