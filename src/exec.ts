@@ -25,6 +25,21 @@ export interface RunResult {
   exitCode: number;
   stdout: string;
   stderr: string;
+  /** A stream was longer than MAX_CAPTURE: only its last MAX_CAPTURE characters are kept. */
+  truncated?: boolean;
+}
+
+/**
+ * What is kept of one stream of one command (trust, round 2, item 13): a build, a container or a registry
+ * decides how much it prints, and the action must not hold all of it. The last part is kept, which is where
+ * a failure's reason is; streaming callers (onStderr) see every chunk regardless.
+ */
+export const MAX_CAPTURE = 16 * 1024 * 1024;
+
+/** Appends to a captured stream, keeping at most `max` characters (the newest). */
+export function capped(kept: string, more: string, max = MAX_CAPTURE): { text: string; cut: boolean } {
+  const text = kept + more;
+  return text.length > max ? { text: text.slice(text.length - max), cut: true } : { text, cut: false };
 }
 
 export class ExecError extends Error {
@@ -98,15 +113,20 @@ export async function run(cmd: string, args: string[], opts: RunOptions = {}): P
   out.debug(`exec: ${JSON.stringify([cmd, ...args])}`);
   let stdout = '';
   let stderr = '';
+  let truncated = false;
   // Decoders, so that a multi-byte character split across two chunks is not mangled.
   const outText = new StringDecoder('utf8');
   const errText = new StringDecoder('utf8');
   const onStdout = (s: string) => {
-    stdout += s;
+    const c = capped(stdout, s);
+    stdout = c.text;
+    truncated ||= c.cut;
     if (opts.echo && s) out.info(s.replace(/\r?\n$/, ''));
   };
   const onStderr = (s: string) => {
-    stderr += s;
+    const c = capped(stderr, s);
+    stderr = c.text;
+    truncated ||= c.cut;
     if (s) opts.onStderr?.(s);
     if (opts.echo && s) out.info(s.replace(/\r?\n$/, ''));
   };
@@ -141,7 +161,8 @@ export async function run(cmd: string, args: string[], opts: RunOptions = {}): P
   }
   onStdout(outText.end());
   onStderr(errText.end());
-  const result = { exitCode, stdout, stderr };
+  if (truncated) out.info(`${cmd} printed more than ${MAX_CAPTURE / 1024 / 1024} MiB on a stream; only the last part was kept`);
+  const result = { exitCode, stdout, stderr, ...(truncated ? { truncated } : {}) };
   if (exitCode !== 0 && !opts.allowFailure) throw new ExecError(display, result);
   return result;
 }

@@ -160,3 +160,47 @@ describe('the state main hands to post (trust, round 2, item 2)', () => {
     expect(verifiedState('x', signed('x', 'v'), undefined).problem).toMatch(/key of this step is missing/);
   });
 });
+
+describe('reads from the image and the build are bounded, and say when they are cut (trust, round 2, item 13)', () => {
+  it('exec keeps the last MAX_CAPTURE characters of a stream', async () => {
+    const { capped } = await import('../../src/exec.js');
+    expect(capped('abc', 'def', 4)).toEqual({ text: 'cdef', cut: true });
+    expect(capped('ab', 'cd', 4)).toEqual({ text: 'abcd', cut: false });
+  });
+  it('a probe answer is read to MAX_BODY bytes only; the rest is never read', async () => {
+    const { readCapped, MAX_BODY } = await import('../../src/smoke/container.js');
+    let pulled = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(c) {
+        pulled++;
+        c.enqueue(new Uint8Array(16 * 1024).fill(65));
+      },
+    });
+    const r = await readCapped(new Response(endless));
+    expect(r.cut).toBe(true);
+    expect(r.text.length).toBe(MAX_BODY);
+    expect(pulled).toBeLessThan(10);
+    expect(await readCapped(new Response('ok'))).toEqual({ text: 'ok', cut: false });
+  });
+  it('a container log line is cut to MAX_LOG_LINE characters', async () => {
+    const { capLogLines, MAX_LOG_LINE } = await import('../../src/smoke/container.js');
+    const out = capLogLines(`short\n${'y'.repeat(MAX_LOG_LINE + 5)}`).split('\n');
+    expect(out[0]).toBe('short');
+    expect(out[1]).toBe(`${'y'.repeat(MAX_LOG_LINE)}… [5 more characters cut]`);
+  });
+  it('a build step that prints without newlines is printed in bounded lines', async () => {
+    const { ProgressPrinter, MAX_LINE } = await import('../../src/build/progress.js');
+    const printed: string[] = [];
+    const p = new ProgressPrinter((l) => printed.push(l));
+    const v = 'sha256:' + 'a'.repeat(64);
+    const now = new Date().toISOString();
+    const chunk = Buffer.from('z'.repeat(MAX_LINE * 3)).toString('base64');
+    p.write(JSON.stringify({ vertexes: [{ digest: v, name: '[build 1/2] RUN spin', started: now }] }) + '\n');
+    for (let i = 0; i < 3; i++) p.write(JSON.stringify({ logs: [{ vertex: v, stream: 1, data: chunk }] }) + '\n');
+    p.end();
+    const logLines = printed.filter((l) => l.startsWith('#1 z'));
+    expect(logLines.length).toBeGreaterThanOrEqual(3);
+    for (const l of logLines) expect(l.length).toBeLessThan(MAX_LINE + 100);
+    expect(logLines.some((l) => /more characters cut\]$/.test(l))).toBe(true);
+  });
+});

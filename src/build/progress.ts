@@ -4,6 +4,9 @@
 // excerpt) is passed through unchanged.
 import { decodeBase64, durationSeconds, type MergedVertex, RawJsonDecoder, type StreamItem, VertexTable } from './rawjson.js';
 
+/** The longest build log line printed or kept; the rest of a longer one is cut, saying so. */
+export const MAX_LINE = 16 * 1024;
+
 export class ProgressPrinter {
   readonly table = new VertexTable();
   readonly warnings: string[] = [];
@@ -48,7 +51,13 @@ export class ProgressPrinter {
       this.announce(vertex);
       const text = (this.partial.get(log.vertex) ?? '') + decodeBase64(log.data);
       const lines = text.split('\n');
-      this.partial.set(log.vertex, lines.pop() ?? '');
+      let rest = lines.pop() ?? '';
+      // A step that prints without a newline must not grow one line without bound (trust, round 2, item 13).
+      if (rest.length > MAX_LINE) {
+        lines.push(rest);
+        rest = '';
+      }
+      this.partial.set(log.vertex, rest);
       for (const line of lines) this.emitLog(vertex, line.replace(/\r$/, ''));
     }
     for (const w of st.warnings ?? []) {
@@ -72,7 +81,8 @@ export class ProgressPrinter {
     this.partial.delete(digest);
   }
 
-  private emitLog(vertex: MergedVertex, line: string): void {
+  private emitLog(vertex: MergedVertex, full: string): void {
+    const line = full.length > MAX_LINE ? `${full.slice(0, MAX_LINE)}… [${full.length - MAX_LINE} more characters cut]` : full;
     const kept = this.stepLogs.get(vertex.digest) ?? [];
     kept.push(line);
     if (kept.length > 50) kept.shift();

@@ -70,11 +70,46 @@ async function containerState(id: string): Promise<{ running: boolean; exitCode:
   return { status: status ?? 'unknown', running: running === 'true', exitCode: Number(code ?? -1) };
 }
 
+/** What is read of a probe's answer, and of each container log line (trust, round 2, item 13). */
+export const MAX_BODY = 64 * 1024;
+export const MAX_LOG_LINE = 2000;
+
+/** At most `max` bytes of a response body, and whether there was more (the rest is not read). */
+export async function readCapped(res: Response, max = MAX_BODY): Promise<{ text: string; cut: boolean }> {
+  if (!res.body) return { text: '', cut: false };
+  const reader = res.body.getReader();
+  const chunks: Buffer[] = [];
+  let n = 0;
+  let cut = false;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(Buffer.from(value));
+    n += value.length;
+    if (n > max) {
+      cut = true;
+      await reader.cancel().catch(() => undefined);
+      break;
+    }
+  }
+  return { text: Buffer.concat(chunks).subarray(0, max).toString('utf8'), cut };
+}
+
+/** Container log lines, each cut to MAX_LOG_LINE characters, saying so. */
+export function capLogLines(text: string, max = MAX_LOG_LINE): string {
+  return text
+    .split('\n')
+    .map((l) => (l.length > max ? `${l.slice(0, max)}… [${l.length - max} more characters cut]` : l))
+    .join('\n');
+}
+
 async function httpAttempt(url: string, probe: Extract<Probe, { kind: 'http' }>, timeoutMs: number): Promise<Attempt> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(Math.max(100, timeoutMs)), redirect: 'manual' });
-    const body = await res.text();
-    const excerpt = JSON.stringify(body.length > 200 ? `${body.slice(0, 200)}…` : body);
+    const read = await readCapped(res);
+    // A body that goes on past MAX_BODY is judged on its first MAX_BODY bytes.
+    const body = read.text;
+    const excerpt = `${JSON.stringify(body.length > 200 ? `${body.slice(0, 200)}…` : body)}${read.cut ? ` (over ${MAX_BODY / 1024} KiB; the rest was not read)` : ''}`;
     if (!statusMatches(res.status, probe.status)) return { ok: false, detail: `status ${res.status}, body ${excerpt}` };
     if (probe.body && !body.includes(probe.body))
       return { ok: false, detail: `status ${res.status}, but the body ${excerpt} lacks ${JSON.stringify(probe.body)}` };
@@ -216,7 +251,7 @@ export async function smokePlatform(sr: SmokeRun): Promise<PlatformSmoke> {
     else {
       result.detail = last.detail;
       const logs = await run('docker', ['logs', '--tail', '100', id], { allowFailure: true });
-      result.logs = `${logs.stdout}${logs.stderr}`.trimEnd();
+      result.logs = capLogLines(`${logs.stdout}${logs.stderr}`.trimEnd());
     }
     result.elapsedMs = Date.now() - begun;
     return result;
