@@ -118,14 +118,16 @@ async function testAndRelease({ s, build, buildx, builder, run, unemulated, resu
     if (!beside) await summary(measured, smoke);
     return smoke;
   });
+  // What the registry holds is what gets signed: the build's digest, but for the classic store's image ID.
+  let published = digest;
   if (beside) {
     const reading = readSizes();
     try {
-      await publish(build, buildx, digest, run.tempDir);
+      published = await publish(build, buildx, digest, run.tempDir);
     } finally {
       await summary(await sizesPhase(reading), smoke);
     }
-  } else if (s.push) await publish(build, buildx, digest, run.tempDir);
+  } else if (s.push) published = await publish(build, buildx, digest, run.tempDir);
   core.setOutput(Outputs.pushed, String(s.push));
-  await proveAfterPush(s, digest, smoke, run.tempDir, build.byDigest);
+  await proveAfterPush(s, published, smoke, run.tempDir, build.byDigest);
 }

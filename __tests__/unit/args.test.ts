@@ -56,6 +56,16 @@ describe('buildx build argv', () => {
   it.each<[string, Partial<BuildPlan> & { s?: Partial<BuildPlan['settings']> }, string[]]>([
     ['minimal, docker driver keeps the image in the engine', {}, [...head, '--output', 'type=image,push=false', '/ws']],
     [
+      "an image in the engine also gets the run's own local tag, which the smoke test and the push go through",
+      { localTag: 'go-buildx-run:0123abcd', s: { tags: ['r/a:1'] } },
+      [...head, '--tag', 'r/a:1', '--tag', 'go-buildx-run:0123abcd', '--output', 'type=image,push=false', '/ws'],
+    ],
+    [
+      'a staged image has no local tag, whatever the plan says',
+      { localTag: 'go-buildx-run:0123abcd', output: { kind: 'stage', repository: 'r/a' } },
+      [...head, '--output', 'type=image,name=r/a,push-by-digest=true,name-canonical=true,push=true', '/ws'],
+    ],
+    [
       'tags, args, labels, target',
       { s: { tags: ['r/a:1', 'r/a:2'], buildArgs: ['V=1'], labels: ['k=v'], target: 'final' } },
       [

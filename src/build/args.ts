@@ -70,6 +70,12 @@ export interface BuildPlan {
   secretFiles: { id: string; path: string }[];
   metadataFile: string;
   output: OutputMode;
+  /**
+   * The engine's own image (docker driver, load): a run-unique local tag besides the user's, which the
+   * smoke test and the push go through, so a job sharing the engine that re-tags a user tag meanwhile
+   * changes nothing of this run's (trust, round 2, item 8).
+   */
+  localTag?: string;
 }
 
 /** The `--output` values for where the image goes (none for `call`). */
@@ -117,6 +123,7 @@ export function ownExportSplit(p: BuildPlan, exportMetadataFile: string): { keep
     },
     cache: { from: p.cache.from, to: [own.entry] },
     secretFiles: [],
+    localTag: undefined,
     metadataFile: exportMetadataFile,
     output: { kind: 'custom', outputs: ['type=cacheonly'] },
   };
@@ -129,6 +136,7 @@ export function buildArgs(p: BuildPlan): string[] {
   argv.push('--platform', s.platforms.join(','));
   // A staged image is named by the output, and tagged only after the smoke test.
   if (p.output.kind !== 'stage') for (const t of s.tags) argv.push('--tag', t);
+  if (p.localTag && p.output.kind === 'engine') argv.push('--tag', p.localTag);
   for (const a of s.buildArgs) argv.push('--build-arg', a);
   for (const l of s.labels) argv.push('--label', l);
   for (const sec of p.secretFiles) argv.push('--secret', `id=${sec.id},src=${sec.path}`);

@@ -30,6 +30,8 @@ export interface ResolvedBuild {
    */
   ownCache?: { ref: string; argvKeeping: string[]; exportArgv: string[]; exportMetadataFile: string };
   metadataFile: string;
+  /** The run-unique local tag of an image built into the engine (args.ts BuildPlan.localTag). */
+  localTag?: string;
   /** What the smoke test runs and the sizes are read from, once the build told its digest. */
   refToTest(digest: string | undefined): string | undefined;
   /** Removes the secret files: they must not outlive the build. */
@@ -71,7 +73,10 @@ export async function resolveBuild(prepared: Settings, builder: Builder, run: Ru
   const metadataFile = path.join(run.tempDir, 'metadata.json');
   const cache = cacheEntries(settings);
   const secretFiles = writeSecretFiles(settings, secretsDir(run));
-  const plan = { builder: builder.name, driver: builder.driver, settings, cache, secretFiles, metadataFile, output };
+  // push-by-digest's local tag is run-unique already; any other image in the engine gets one (args.ts).
+  const localTag = output.kind === 'engine' && !byDigest ? runLocalTag(run.runKey) : undefined;
+  if (localTag) saveEngineImage(localTag);
+  const plan = { builder: builder.name, driver: builder.driver, settings, cache, secretFiles, metadataFile, output, localTag };
   const argv = buildArgs(plan);
   const exportMetadataFile = path.join(run.tempDir, 'metadata-cache-export.json');
   const split = settings.flags.call ? undefined : ownExportSplit(plan, exportMetadataFile);
@@ -89,9 +94,15 @@ export async function resolveBuild(prepared: Settings, builder: Builder, run: Ru
     argv,
     ...(ownCache ? { ownCache } : {}),
     metadataFile,
-    refToTest: (digest) => refToTest(output, tags, digest),
+    localTag,
+    refToTest: (digest) => refToTest(output, localTag ? [localTag] : tags, digest),
     disposeSecrets: () => fs.rmSync(secretsDir(run), { recursive: true, force: true }),
   };
+}
+
+/** A local image name no registry serves and no other run uses: never pushed, removed by main and post. */
+export function runLocalTag(runKey: string): string {
+  return `go-buildx-run:${runKey.replace(/-/g, '').slice(0, 32)}`;
 }
 
 /** What the smoke test runs and the sizes are read from: nothing when the user's outputs or call decide. */

@@ -11,12 +11,18 @@ import { Outputs } from '../constants.js';
 import { run } from '../exec.js';
 import type { BuildxCommand } from '../buildx/command.js';
 import type { ResolvedBuild } from '../build/resolve.js';
-import { pushTags, tagStaged } from './push.js';
+import { configDigest, pushTags, tagStaged } from './push.js';
 import { pushEngineImageByDigest } from './registry.js';
 import { settleBackground } from '../tracked.js';
 import { phase } from '../lifecycle.js';
 
-export async function publish(build: ResolvedBuild, buildx: BuildxCommand, digest: string | undefined, tempDir: string): Promise<void> {
+/** Pushes what passed the gates; returns the digest the registry holds (the build's own, but for the classic store's image ID). */
+export async function publish(
+  build: ResolvedBuild,
+  buildx: BuildxCommand,
+  digest: string | undefined,
+  tempDir: string,
+): Promise<string | undefined> {
   const { output, byDigest, settings } = build;
   // The size probe's containers use the image; they must be gone before it is untagged.
   await settleBackground();
@@ -29,16 +35,28 @@ export async function publish(build: ResolvedBuild, buildx: BuildxCommand, diges
         await run('docker', ['image', 'rm', ref], { allowFailure: true });
       }
     });
-    if (digest && pushed !== digest) throw new Error(`Pushed ${pushed}, but the build produced ${digest}`);
+    if (digest && pushed !== digest && (await configDigest(byDigest, pushed)) !== digest) {
+      throw new Error(`Pushed ${pushed}, but the build produced ${digest}`);
+    }
     core.setOutput(Outputs.digest, pushed);
     out.info(`Pushed ${byDigest}@${pushed} by digest, with no tag; pass the digest output to the merge job`);
-  } else if (output.kind === 'engine') {
-    await phase(`Push ${settings.tags.join(', ')}`, () => pushTags(settings.tags, digest));
-  } else if (output.kind === 'stage' && settings.pushByDigest) {
+    return pushed;
+  }
+  if (output.kind === 'engine') {
+    const pushed = await phase(`Push ${settings.tags.join(', ')}`, () => pushTags(settings.tags, digest, build.localTag));
+    // The classic image store's build names the image ID; the registry, and whoever signs or deploys, its manifest.
+    if (pushed && pushed !== digest) core.setOutput(Outputs.digest, pushed);
+    return pushed;
+  }
+  if (output.kind === 'stage' && settings.pushByDigest) {
     if (!digest) throw new Error('The build reported no digest for the image pushed by digest');
     out.info(`Pushed ${output.repository}@${digest} by digest, with no tag; pass the digest output to the merge job`);
-  } else if (output.kind === 'stage') {
+    return digest;
+  }
+  if (output.kind === 'stage') {
     if (!digest || !ref) throw new Error('The build reported no digest for the staged image, so it cannot be tagged');
     await phase(`Tag ${settings.tags.join(', ')}`, () => tagStaged(buildx, ref, settings.tags, digest));
+    return digest;
   }
+  return digest;
 }

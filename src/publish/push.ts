@@ -46,17 +46,53 @@ async function pushWithRetries(tag: string): Promise<{ stdout: string }> {
   }
 }
 
-export async function pushTags(tags: string[], expectedDigest: string | undefined): Promise<void> {
+/** The config digest (image ID) of a manifest in the registry; undefined for an index, or when it cannot be read. */
+export async function configDigest(repository: string, digest: string): Promise<string | undefined> {
+  try {
+    const doc = (await (await registryClient(repository)).manifest(digest)) as { config?: { digest?: string } };
+    return doc.config?.digest;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `docker push` of each tag, through the run's own local tag: the image is checked to be the one built
+ * before anything is pushed, and each user tag is pointed at it right before its push, so a job sharing
+ * the engine that re-tagged the name meanwhile cannot swap the image (trust, round 2, item 8). Returns the
+ * digest the registry has.
+ *
+ * Like is compared with like: the containerd image store names the image by its manifest (or index)
+ * digest, which the push must reproduce; the classic store names it by its image ID, the config digest,
+ * and the push then creates a manifest whose config must be that image (trust, round 2, item 4).
+ */
+export async function pushTags(tags: string[], expectedDigest: string | undefined, localRef?: string): Promise<string | undefined> {
+  if (localRef && expectedDigest) {
+    const id = (await run('docker', ['image', 'inspect', '--format', '{{.Id}}', localRef], { allowFailure: true })).stdout.trim();
+    if (id !== expectedDigest) {
+      throw new Error(
+        `The engine's ${localRef} is ${id || 'gone'}, not the image that was built and tested (${expectedDigest}); nothing was pushed`,
+      );
+    }
+  }
+  let pushed: string | undefined;
   for (const tag of tags) {
+    if (localRef) await run('docker', ['tag', localRef, tag]);
     const res = await pushWithRetries(tag);
     // The CLI's own line when it has one; the registry's answer when it does not (other CLI versions word it differently).
     const digest = parsePushDigest(res.stdout) ?? (await digestInRegistry(tag));
     if (!digest) throw new Error(`Pushed ${tag}, but neither docker push nor the registry tells its digest`);
-    out.info(`Pushed ${tag} (${digest})`);
     if (expectedDigest && digest !== expectedDigest) {
-      throw new Error(`Push of ${tag} produced digest ${digest}, but the build produced ${expectedDigest}`);
-    }
+      const config = await configDigest(repositoryOf(tag), digest);
+      if (config !== expectedDigest) {
+        throw new Error(`Push of ${tag} produced digest ${digest}, but the build produced ${expectedDigest}`);
+      }
+      out.info(`Pushed ${tag} (${digest}, the manifest of image ${expectedDigest}: the classic image store names an image by its config)`);
+    } else out.info(`Pushed ${tag} (${digest})`);
+    if (pushed && pushed !== digest) throw new Error(`Push of ${tag} produced digest ${digest}, but ${tags[0]} got ${pushed}`);
+    pushed = digest;
   }
+  return pushed;
 }
 
 /** The argv that copies a staged image to tags in other repositories (imagetools). */
