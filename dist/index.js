@@ -40903,28 +40903,52 @@ exports.visitAsync = visitAsync;
 /***/ 33838:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
+// ESM COMPAT FLAG
+__nccwpck_require__.r(__webpack_exports__);
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  Yz: () => (/* binding */ debug),
-  N4: () => (/* binding */ endGroup),
-  z3: () => (/* binding */ error),
-  V9: () => (/* binding */ getIDToken),
-  V4: () => (/* binding */ getInput),
-  Gu: () => (/* binding */ getState),
-  Os: () => (/* binding */ group),
-  pq: () => (/* binding */ info),
-  _o: () => (/* binding */ isDebug),
-  LZ: () => (/* binding */ saveState),
-  C1: () => (/* binding */ setFailed),
-  uH: () => (/* binding */ setOutput),
-  Pq: () => (/* binding */ setSecret),
-  Oh: () => (/* binding */ startGroup),
-  z: () => (/* reexport */ summary),
-  $e: () => (/* binding */ warning)
+  ExitCode: () => (/* binding */ ExitCode),
+  addPath: () => (/* binding */ addPath),
+  debug: () => (/* binding */ debug),
+  endGroup: () => (/* binding */ endGroup),
+  error: () => (/* binding */ error),
+  exportVariable: () => (/* binding */ exportVariable),
+  getBooleanInput: () => (/* binding */ getBooleanInput),
+  getIDToken: () => (/* binding */ getIDToken),
+  getInput: () => (/* binding */ getInput),
+  getMultilineInput: () => (/* binding */ getMultilineInput),
+  getState: () => (/* binding */ getState),
+  group: () => (/* binding */ group),
+  info: () => (/* binding */ info),
+  isDebug: () => (/* binding */ isDebug),
+  markdownSummary: () => (/* reexport */ markdownSummary),
+  notice: () => (/* binding */ notice),
+  platform: () => (/* reexport */ platform_namespaceObject),
+  saveState: () => (/* binding */ saveState),
+  setCommandEcho: () => (/* binding */ setCommandEcho),
+  setFailed: () => (/* binding */ setFailed),
+  setOutput: () => (/* binding */ setOutput),
+  setSecret: () => (/* binding */ setSecret),
+  startGroup: () => (/* binding */ startGroup),
+  summary: () => (/* reexport */ summary),
+  toPlatformPath: () => (/* reexport */ toPlatformPath),
+  toPosixPath: () => (/* reexport */ toPosixPath),
+  toWin32Path: () => (/* reexport */ toWin32Path),
+  warning: () => (/* binding */ warning)
 });
 
-// UNUSED EXPORTS: ExitCode, addPath, exportVariable, getBooleanInput, getMultilineInput, markdownSummary, notice, platform, setCommandEcho, toPlatformPath, toPosixPath, toWin32Path
+// NAMESPACE OBJECT: ./node_modules/@actions/core/lib/platform.js
+var platform_namespaceObject = {};
+__nccwpck_require__.r(platform_namespaceObject);
+__nccwpck_require__.d(platform_namespaceObject, {
+  arch: () => (arch),
+  getDetails: () => (getDetails),
+  isLinux: () => (isLinux),
+  isMacOS: () => (isMacOS),
+  isWindows: () => (isWindows),
+  platform: () => (platform)
+});
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(70857);
@@ -40935,7 +40959,7 @@ var external_os_ = __nccwpck_require__(70857);
  * Sanitizes an input into a string so it can be passed into issueCommand safely
  * @param input input to sanitize into a string
  */
-function utils_toCommandValue(input) {
+function toCommandValue(input) {
     if (input === null || input === undefined) {
         return '';
     }
@@ -40950,7 +40974,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -41000,12 +41024,12 @@ function utils_toCommandProperties(annotationProperties) {
  * This is an internal utility function that powers the public API functions
  * such as setSecret, warning, error, and exportVariable.
  */
-function command_issueCommand(command, properties, message) {
+function issueCommand(command, properties, message) {
     const cmd = new Command(command, properties, message);
     process.stdout.write(cmd.toString() + external_os_.EOL);
 }
-function command_issue(name, message = '') {
-    command_issueCommand(name, {}, message);
+function issue(name, message = '') {
+    issueCommand(name, {}, message);
 }
 const CMD_STRING = '::';
 class Command {
@@ -41042,13 +41066,13 @@ class Command {
     }
 }
 function escapeData(s) {
-    return utils_toCommandValue(s)
+    return toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A');
 }
 function escapeProperty(s) {
-    return utils_toCommandValue(s)
+    return toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A')
@@ -41068,7 +41092,7 @@ var external_fs_ = __nccwpck_require__(79896);
 
 
 
-function file_command_issueFileCommand(command, message) {
+function issueFileCommand(command, message) {
     const filePath = process.env[`GITHUB_${command}`];
     if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
@@ -41076,13 +41100,13 @@ function file_command_issueFileCommand(command, message) {
     if (!external_fs_.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_.EOL}`, {
+    external_fs_.appendFileSync(filePath, `${toCommandValue(message)}${external_os_.EOL}`, {
         encoding: 'utf8'
     });
 }
-function file_command_prepareKeyValueMessage(key, value) {
+function prepareKeyValueMessage(key, value) {
     const delimiter = `ghadelimiter_${external_crypto_.randomUUID()}`;
-    const convertedValue = utils_toCommandValue(value);
+    const convertedValue = toCommandValue(value);
     // These should realistically never happen, but just in case someone finds a
     // way to exploit uuid generation let's not allow keys or values that contain
     // the delimiter.
@@ -41453,7 +41477,7 @@ const _summary = new Summary();
 /**
  * @deprecated use `core.summary`
  */
-const markdownSummary = (/* unused pure expression or super */ null && (_summary));
+const markdownSummary = _summary;
 const summary = _summary;
 //# sourceMappingURL=summary.js.map
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
@@ -41487,11 +41511,11 @@ function toWin32Path(pth) {
  * @return string The platform-specific path.
  */
 function toPlatformPath(pth) {
-    return pth.replace(/[/\\]/g, path.sep);
+    return pth.replace(/[/\\]/g, external_path_.sep);
 }
 //# sourceMappingURL=path-utils.js.map
 // EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 2 modules
-var lib_exec = __nccwpck_require__(75260);
+var exec = __nccwpck_require__(75260);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
 var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -41505,10 +41529,10 @@ var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, 
 
 
 const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
+    const { stdout: version } = yield exec/* getExecOutput */.H('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
         silent: true
     });
-    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
+    const { stdout: name } = yield exec/* getExecOutput */.H('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
         silent: true
     });
     return {
@@ -41518,7 +41542,7 @@ const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* 
 });
 const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
     var _a, _b, _c, _d;
-    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
+    const { stdout } = yield exec/* getExecOutput */.H('sw_vers', undefined, {
         silent: true
     });
     const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
@@ -41529,7 +41553,7 @@ const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* ()
     };
 });
 const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
+    const { stdout } = yield exec/* getExecOutput */.H('lsb_release', ['-i', '-r', '-s'], {
         silent: true
     });
     const [name, version] = stdout.trim().split('\n');
@@ -41635,7 +41659,7 @@ function exportVariable(name, val) {
  * ```
  */
 function setSecret(secret) {
-    command_issueCommand('add-mask', {}, secret);
+    issueCommand('add-mask', {}, secret);
 }
 /**
  * Prepends inputPath to the PATH (for this action and future actions)
@@ -41649,7 +41673,7 @@ function addPath(inputPath) {
     else {
         issueCommand('add-path', {}, inputPath);
     }
-    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
+    process.env['PATH'] = `${inputPath}${external_path_.delimiter}${process.env['PATH']}`;
 }
 /**
  * Gets the value of an input.
@@ -41718,10 +41742,10 @@ function getBooleanInput(name, options) {
 function setOutput(name, value) {
     const filePath = process.env['GITHUB_OUTPUT'] || '';
     if (filePath) {
-        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
+        return issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
     }
     process.stdout.write(external_os_.EOL);
-    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
+    issueCommand('set-output', { name }, toCommandValue(value));
 }
 /**
  * Enables or disables the echoing of commands into stdout for the rest of the step.
@@ -41757,7 +41781,7 @@ function isDebug() {
  * @param message debug message
  */
 function debug(message) {
-    command_issueCommand('debug', {}, message);
+    issueCommand('debug', {}, message);
 }
 /**
  * Adds an error issue
@@ -41765,7 +41789,7 @@ function debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -41773,7 +41797,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -41798,13 +41822,13 @@ function info(message) {
  * @param name The name of the output group
  */
 function startGroup(name) {
-    command_issue('group', name);
+    issue('group', name);
 }
 /**
  * End an output group.
  */
 function endGroup() {
-    command_issue('endgroup');
+    issue('endgroup');
 }
 /**
  * Wrap an asynchronous function call in a group.
@@ -41840,9 +41864,9 @@ function group(name, fn) {
 function saveState(name, value) {
     const filePath = process.env['GITHUB_STATE'] || '';
     if (filePath) {
-        return file_command_issueFileCommand('STATE', file_command_prepareKeyValueMessage(name, value));
+        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
     }
-    command_issueCommand('save-state', { name }, utils_toCommandValue(value));
+    issueCommand('save-state', { name }, toCommandValue(value));
 }
 /**
  * Gets the value of an state set by this action's main execution.
@@ -41884,10 +41908,9 @@ function getIDToken(aud) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  m: () => (/* binding */ exec)
+  m: () => (/* binding */ exec),
+  H: () => (/* binding */ getExecOutput)
 });
-
-// UNUSED EXPORTS: getExecOutput
 
 // EXTERNAL MODULE: external "string_decoder"
 var external_string_decoder_ = __nccwpck_require__(13193);
@@ -42544,8 +42567,8 @@ function getExecOutput(commandLine, args, options) {
         let stdout = '';
         let stderr = '';
         //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new StringDecoder('utf8');
-        const stderrDecoder = new StringDecoder('utf8');
+        const stdoutDecoder = new external_string_decoder_.StringDecoder('utf8');
+        const stderrDecoder = new external_string_decoder_.StringDecoder('utf8');
         const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
         const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
         const stdErrListener = (data) => {
@@ -44164,6 +44187,14 @@ function copyFile(srcFile, destFile, force) {
 /************************************************************************/
 var __webpack_exports__ = {};
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(77598);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(73024);
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(48161);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(76760);
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 7 modules
 var lib_core = __nccwpck_require__(33838);
 ;// CONCATENATED MODULE: ./src/constants.ts
@@ -44290,6 +44321,7 @@ const State = {
     goCachePlan: 'goCachePlan',
     layerExport: 'layerExport',
     engineImages: 'engineImages',
+    secretFiles: 'secretFiles',
 };
 /** Pinned buildx installed when none is found (rawjson progress needs >= 0.12). */
 const PINNED_BUILDX_VERSION = '0.19.3';
@@ -44318,91 +44350,253 @@ const RUN_LABEL = `${OWNER_LABEL}.run`;
 
 ;// CONCATENATED MODULE: ./src/state.ts
 // The only channel from the main step to the post step.
+//
+// The runner also takes a `save-state` command from a step's output (`::save-state name=…::` at a line's
+// start, or the legacy `##[save-state name=…]` anywhere in a line), and keeps it for every name the step's
+// GITHUB_STATE file does not set. Nothing the action prints can be such a command (src/output.ts), but the
+// post step acts on these values (it removes a builder, a directory, images; it runs buildx), so it
+// trusts none it cannot authenticate: each value is saved with an HMAC under a key that main writes to a
+// file only this job's steps can read, and a value that does not verify, or does not parse, is dropped
+// with a warning (trust, round 2, item 2).
 
 
+
+
+
+
+/** Where main keeps the key of this step's state: per job (RUNNER_TEMP) and per step (GITHUB_ACTION). */
+function stateKeyFile(env = process.env) {
+    const step = external_node_crypto_.createHash('sha256')
+        .update(`${env.GITHUB_RUN_ID ?? ''}\n${env.GITHUB_RUN_ATTEMPT ?? ''}\n${env.GITHUB_JOB ?? ''}\n${env.GITHUB_ACTION ?? ''}`)
+        .digest('hex')
+        .slice(0, 32);
+    return external_node_path_.join(env.RUNNER_TEMP || external_node_os_.tmpdir(), 'go-buildx-state', `${step}.key`);
+}
+let stateKey;
+function keyForSaving() {
+    if (!stateKey) {
+        const file = stateKeyFile();
+        external_node_fs_.mkdirSync(external_node_path_.dirname(file), { recursive: true, mode: 0o700 });
+        stateKey = external_node_crypto_.randomBytes(32);
+        external_node_fs_.writeFileSync(file, stateKey, { mode: 0o600 });
+    }
+    return stateKey;
+}
+function mac(key, name, value) {
+    return external_node_crypto_.createHmac('sha256', key).update(`${name}\0${value}`).digest('hex');
+}
+/** Saves a value for the post step, with its HMAC. */
+function save(name, value) {
+    lib_core.saveState(name, JSON.stringify({ v: value, mac: mac(keyForSaving(), name, value) }));
+}
+/** A saved value, verified: undefined when it was never saved; `problem` when it cannot be trusted. */
+function verifiedState(name, raw, key) {
+    if (!raw)
+        return {};
+    let doc;
+    try {
+        doc = JSON.parse(raw);
+    }
+    catch {
+        return { problem: `${name} is not what main saved (not JSON)` };
+    }
+    if (typeof doc?.v !== 'string' || typeof doc.mac !== 'string')
+        return { problem: `${name} is not what main saved` };
+    if (!key)
+        return { problem: `${name} cannot be checked: the state key of this step is missing` };
+    const want = Buffer.from(mac(key, name, doc.v), 'hex');
+    const got = Buffer.from(doc.mac, 'hex');
+    if (got.length !== want.length || !external_node_crypto_.timingSafeEqual(got, want))
+        return { problem: `${name} was not saved by this step's main` };
+    return { value: doc.v };
+}
+/** Main always writes isPost to GITHUB_STATE first, so only the post step sees it. */
+function isPostStep() {
+    return lib_core.getState(State.isPost) === 'true';
+}
 function markMain() {
-    lib_core/* saveState */.LZ(State.isPost, 'true');
+    // Plain: the entry point reads it to choose main or post, and main always writes it to GITHUB_STATE,
+    // which overrides any save-state of the same name on the output.
+    lib_core.saveState(State.isPost, 'true');
 }
 function saveCreatedBuilder(name, buildx) {
-    lib_core/* saveState */.LZ(State.createdBuilder, name);
-    lib_core/* saveState */.LZ(State.buildxCommand, JSON.stringify(buildx));
+    save(State.createdBuilder, name);
+    save(State.buildxCommand, JSON.stringify(buildx));
 }
 function saveTempDir(dir) {
-    lib_core/* saveState */.LZ(State.tempDir, dir);
+    save(State.tempDir, dir);
 }
 function saveRunKey(key) {
-    lib_core/* saveState */.LZ(State.runKey, key);
+    save(State.runKey, key);
 }
 function saveGoCacheState(s) {
-    lib_core/* saveState */.LZ(State.goCachePlan, JSON.stringify(s));
+    save(State.goCachePlan, JSON.stringify(s));
 }
 function saveLayerExport(s) {
-    lib_core/* saveState */.LZ(State.layerExport, JSON.stringify(s));
+    save(State.layerExport, JSON.stringify(s));
 }
 const engineImages = [];
 /** Records an image the action is about to put into the engine, before it does, so post removes it whatever happens. */
 function saveEngineImage(ref) {
     if (!engineImages.includes(ref))
         engineImages.push(ref);
-    lib_core/* saveState */.LZ(State.engineImages, JSON.stringify(engineImages));
+    save(State.engineImages, JSON.stringify(engineImages));
 }
-function loadState() {
-    const buildx = lib_core/* getState */.Gu(State.buildxCommand);
-    return {
-        isPost: lib_core/* getState */.Gu(State.isPost) === 'true',
-        createdBuilder: lib_core/* getState */.Gu(State.createdBuilder) || undefined,
-        buildx: buildx ? JSON.parse(buildx) : undefined,
-        tempDir: lib_core/* getState */.Gu(State.tempDir) || undefined,
-        runKey: lib_core/* getState */.Gu(State.runKey) || undefined,
-        goCache: parseJson(lib_core/* getState */.Gu(State.goCachePlan)),
-        layerExport: parseJson(lib_core/* getState */.Gu(State.layerExport)),
-        engineImages: parseJson(lib_core/* getState */.Gu(State.engineImages)) ?? [],
-    };
+const secretFiles = [];
+/** Records a secret file before it is written, so a cancelled run's post step removes it (trust, round 2, item 12). */
+function saveSecretFile(file) {
+    if (!secretFiles.includes(file))
+        secretFiles.push(file);
+    save(State.secretFiles, JSON.stringify(secretFiles));
 }
-function parseJson(raw) {
-    if (!raw)
-        return undefined;
+/** Every secret file recorded so far in this process (the cancel handler removes them). */
+function recordedSecretFiles() {
+    return [...secretFiles];
+}
+/** Only where main runs buildx: the docker CLI plugin, or a standalone buildx binary at an absolute path. */
+function isBuildxCommand(x) {
+    const b = x;
+    if (!b || typeof b.cmd !== 'string' || !Array.isArray(b.prefix))
+        return false;
+    if (b.cmd === 'docker')
+        return b.prefix.length === 1 && b.prefix[0] === 'buildx';
+    return external_node_path_.isAbsolute(b.cmd) && external_node_path_.basename(b.cmd) === 'buildx' && b.prefix.length === 0;
+}
+function loadState(read = lib_core.getState, keyFile = stateKeyFile()) {
+    let key;
     try {
-        return JSON.parse(raw);
+        key = external_node_fs_.readFileSync(keyFile);
     }
     catch {
-        return undefined;
+        key = undefined;
     }
+    const problems = [];
+    const get = (name) => {
+        const r = verifiedState(name, read(name), key);
+        if (r.problem)
+            problems.push(r.problem);
+        return r.value;
+    };
+    const json = (name, ok) => {
+        const raw = get(name);
+        if (raw === undefined)
+            return undefined;
+        try {
+            const v = JSON.parse(raw);
+            if (ok(v))
+                return v;
+        }
+        catch {
+            // reported below
+        }
+        problems.push(`${name} does not have the shape main saves`);
+        return undefined;
+    };
+    const strings = (x) => Array.isArray(x) && x.every((s) => typeof s === 'string');
+    const buildx = json(State.buildxCommand, isBuildxCommand);
+    const goCache = json(State.goCachePlan, (x) => isBuildxCommand(x?.buildx) && Array.isArray(x.plan?.entries));
+    const layerExport = json(State.layerExport, (x) => isBuildxCommand(x?.buildx) && strings(x.argv));
+    return {
+        isPost: read(State.isPost) === 'true',
+        createdBuilder: get(State.createdBuilder),
+        buildx,
+        tempDir: get(State.tempDir),
+        runKey: get(State.runKey),
+        goCache,
+        layerExport,
+        engineImages: json(State.engineImages, strings) ?? [],
+        secretFiles: json(State.secretFiles, strings) ?? [],
+        problems,
+    };
+}
+/** The key file goes with the rest of the run's files, at the end of the post step. */
+function removeStateKey(keyFile = stateKeyFile()) {
+    external_node_fs_.rmSync(keyFile, { force: true });
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(77598);
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(73024);
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(48161);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(76760);
+;// CONCATENATED MODULE: ./src/output.ts
+// The one module that prints. Everything the action writes to the log goes
+// through here (lint bans core.info/warning/error/notice/debug/group,
+// process.stdout and console everywhere else), so no text, whoever wrote it,
+// can reach the runner as a workflow command.
+//
+// The runner's rules (actions/runner ActionCommand.cs, OutputManager.cs): a
+// line is looked at only when it holds "::" or "##["; `::name::` counts at the
+// start of a line, the legacy `##[name]` ANYWHERE in it; names are compared
+// without case. So:
+// - plain text (`info`) that holds neither goes out as it is; anything else is
+//   printed inside a `::stop-commands::TOKEN` … `::TOKEN::` block, the
+//   runner's own way to print such text, with a fresh random token the text
+//   cannot know. No command of the action's own may be written while a block
+//   is open, so each block is opened and closed in one write;
+// - annotations, debug lines and group names are commands of the action's own
+//   (`::warning::DATA`): @actions/core escapes CR, LF and "%" in DATA, so the
+//   whole text stays on that one line, which the runner has already parsed as
+//   that command, and nothing in DATA can start another.
+
+
+
+/** What makes the runner look at a line for a command. */
+const COMMAND_MARK = /::|##\[/;
+/** The lines of `text` inside a stop-commands block, as one string to write at once. */
+function untrustedBlock(lines, token = external_node_crypto_.randomBytes(16).toString('hex')) {
+    return [`::stop-commands::${token}`, ...lines, `::${token}::`, ''].join(external_node_os_.EOL);
+}
+/** Splits text into lines the way the runner does (\r\n, \r and \n). */
+function lines(text) {
+    return text.split(/\r\n|\r|\n/);
+}
+/**
+ * Prints text (or lines) of any origin: as it is when no line of it could be a command, else inside a
+ * stop-commands block, so the runner obeys nothing in it.
+ */
+function info(text) {
+    const all = Array.isArray(text) ? text.flatMap(lines) : lines(text);
+    if (all.length === 0 || (all.length === 1 && all[0] === ''))
+        return;
+    if (all.some((l) => COMMAND_MARK.test(l)))
+        process.stdout.write(untrustedBlock(all));
+    else
+        process.stdout.write(all.join(external_node_os_.EOL) + external_node_os_.EOL);
+}
+/** A warning annotation; its text, whatever it holds, is the data of that one command. */
+function warning(text) {
+    lib_core.warning(text);
+}
+/** An error annotation (the step is not failed by it). */
+function error(text) {
+    core.error(text);
+}
+function notice(text, props) {
+    core.notice(text, props);
+}
+/** An error annotation at a place in a file. */
+function annotate(level, text, props) {
+    lib_core[level](text, props);
+}
+function output_debug(text) {
+    lib_core.debug(text);
+}
+/** Fails the step with this message (an error annotation). */
+function fail(text) {
+    lib_core.setFailed(text);
+}
+/** A collapsible group in the log around `fn`. */
+function group(name, fn) {
+    return lib_core.group(name, fn);
+}
+/** Opens a group that `endGroup` closes; for output that is not one async function. */
+function startGroup(name) {
+    lib_core.startGroup(name);
+}
+function endGroup() {
+    lib_core.endGroup();
+}
+
 // EXTERNAL MODULE: external "node:string_decoder"
 var external_node_string_decoder_ = __nccwpck_require__(46193);
 // EXTERNAL MODULE: ./node_modules/@actions/exec/lib/exec.js + 2 modules
 var lib_exec = __nccwpck_require__(75260);
-;// CONCATENATED MODULE: ./src/untrusted.ts
-// Text that comes from the build or the image (step output, container logs,
-// a probe's answer) is untrusted: a line such as `::add-mask::…`,
-// `::error::…` or `::stop-commands::X` in it would be obeyed by the runner.
-// It is printed inside a `::stop-commands::TOKEN` … `::TOKEN::` block, the
-// runner's own way to print such text, with a fresh random token that the
-// text cannot know. No workflow command of the action's own may be written
-// while a block is open, so each block is opened and closed in one write.
-
-
-function untrustedBlock(lines, token = external_node_crypto_.randomBytes(16).toString('hex')) {
-    return [`::stop-commands::${token}`, ...lines, `::${token}::`, ''].join(external_node_os_.EOL);
-}
-/** Prints untrusted lines (or text, split into lines) so that the runner sees no command in them. */
-function printUntrusted(text) {
-    const lines = Array.isArray(text) ? text : text.split(/\r?\n/);
-    if (lines.length === 0 || (lines.length === 1 && lines[0] === ''))
-        return;
-    process.stdout.write(untrustedBlock(lines));
-}
-
 ;// CONCATENATED MODULE: ./src/exec.ts
 // The one place that starts processes, through @actions/exec. Every command is
 // logged at debug level with its argv; failures carry the command, exit code
@@ -44414,7 +44608,17 @@ function printUntrusted(text) {
 
 
 
-
+/**
+ * What is kept of one stream of one command (trust, round 2, item 13): a build, a container or a registry
+ * decides how much it prints, and the action must not hold all of it. The last part is kept, which is where
+ * a failure's reason is; streaming callers (onStderr) see every chunk regardless.
+ */
+const MAX_CAPTURE = 16 * 1024 * 1024;
+/** Appends to a captured stream, keeping at most `max` characters (the newest). */
+function capped(kept, more, max = MAX_CAPTURE) {
+    const text = kept + more;
+    return text.length > max ? { text: text.slice(text.length - max), cut: true } : { text, cut: false };
+}
 class ExecError extends Error {
     command;
     result;
@@ -44483,23 +44687,28 @@ function definedEnv() {
 }
 async function run(cmd, args, opts = {}) {
     const display = [cmd, ...args].join(' ');
-    lib_core/* debug */.Yz(`exec: ${JSON.stringify([cmd, ...args])}`);
+    output_debug(`exec: ${JSON.stringify([cmd, ...args])}`);
     let stdout = '';
     let stderr = '';
+    let truncated = false;
     // Decoders, so that a multi-byte character split across two chunks is not mangled.
     const outText = new external_node_string_decoder_.StringDecoder('utf8');
     const errText = new external_node_string_decoder_.StringDecoder('utf8');
     const onStdout = (s) => {
-        stdout += s;
+        const c = capped(stdout, s);
+        stdout = c.text;
+        truncated ||= c.cut;
         if (opts.echo && s)
-            printUntrusted(s.replace(/\r?\n$/, ''));
+            info(s.replace(/\r?\n$/, ''));
     };
     const onStderr = (s) => {
-        stderr += s;
+        const c = capped(stderr, s);
+        stderr = c.text;
+        truncated ||= c.cut;
         if (s)
             opts.onStderr?.(s);
         if (opts.echo && s)
-            printUntrusted(s.replace(/\r?\n$/, ''));
+            info(s.replace(/\r?\n$/, ''));
     };
     let exitCode;
     // Input goes through a file that the child reads as its stdin (see below); a private directory, removed after.
@@ -44535,7 +44744,9 @@ async function run(cmd, args, opts = {}) {
     }
     onStdout(outText.end());
     onStderr(errText.end());
-    const result = { exitCode, stdout, stderr };
+    if (truncated)
+        info(`${cmd} printed more than ${MAX_CAPTURE / 1024 / 1024} MiB on a stream; only the last part was kept`);
+    const result = { exitCode, stdout, stderr, ...(truncated ? { truncated } : {}) };
     if (exitCode !== 0 && !opts.allowFailure)
         throw new ExecError(display, result);
     return result;
@@ -44695,11 +44906,45 @@ async function containerState(id) {
     const [status, running, code] = res.stdout.trim().split(' ');
     return { status: status ?? 'unknown', running: running === 'true', exitCode: Number(code ?? -1) };
 }
+/** What is read of a probe's answer, and of each container log line (trust, round 2, item 13). */
+const MAX_BODY = 64 * 1024;
+const MAX_LOG_LINE = 2000;
+/** At most `max` bytes of a response body, and whether there was more (the rest is not read). */
+async function readCapped(res, max = MAX_BODY) {
+    if (!res.body)
+        return { text: '', cut: false };
+    const reader = res.body.getReader();
+    const chunks = [];
+    let n = 0;
+    let cut = false;
+    for (;;) {
+        const { done, value } = await reader.read();
+        if (done)
+            break;
+        chunks.push(Buffer.from(value));
+        n += value.length;
+        if (n > max) {
+            cut = true;
+            await reader.cancel().catch(() => undefined);
+            break;
+        }
+    }
+    return { text: Buffer.concat(chunks).subarray(0, max).toString('utf8'), cut };
+}
+/** Container log lines, each cut to MAX_LOG_LINE characters, saying so. */
+function capLogLines(text, max = MAX_LOG_LINE) {
+    return text
+        .split('\n')
+        .map((l) => (l.length > max ? `${l.slice(0, max)}… [${l.length - max} more characters cut]` : l))
+        .join('\n');
+}
 async function httpAttempt(url, probe, timeoutMs) {
     try {
         const res = await fetch(url, { signal: AbortSignal.timeout(Math.max(100, timeoutMs)), redirect: 'manual' });
-        const body = await res.text();
-        const excerpt = JSON.stringify(body.length > 200 ? `${body.slice(0, 200)}…` : body);
+        const read = await readCapped(res);
+        // A body that goes on past MAX_BODY is judged on its first MAX_BODY bytes.
+        const body = read.text;
+        const excerpt = `${JSON.stringify(body.length > 200 ? `${body.slice(0, 200)}…` : body)}${read.cut ? ` (over ${MAX_BODY / 1024} KiB; the rest was not read)` : ''}`;
         if (!statusMatches(res.status, probe.status))
             return { ok: false, detail: `status ${res.status}, body ${excerpt}` };
         if (probe.body && !body.includes(probe.body))
@@ -44775,7 +45020,7 @@ async function attemptOnce(id, probe, addr, timeoutMs) {
             return { ...found, final: true };
         addr.current = found;
         const target = probe.kind === 'http' ? `http://${found.host}:${found.port}${probe.path}` : `tcp ${found.host}:${found.port}`;
-        lib_core/* debug */.Yz(`smoke ${id.slice(0, 12)}: probing ${target}`);
+        output_debug(`smoke ${id.slice(0, 12)}: probing ${target}`);
     }
     const { host, port } = addr.current;
     if (probe.kind === 'tcp')
@@ -44837,7 +45082,7 @@ async function smokePlatform(sr) {
         else {
             result.detail = last.detail;
             const logs = await run('docker', ['logs', '--tail', '100', id], { allowFailure: true });
-            result.logs = `${logs.stdout}${logs.stderr}`.trimEnd();
+            result.logs = capLogLines(`${logs.stdout}${logs.stderr}`.trimEnd());
         }
         result.elapsedMs = Date.now() - begun;
         return result;
@@ -44883,8 +45128,8 @@ function startRun() {
     saveRunKey(run.runKey);
     const handler = (signal) => {
         const n = signalChildren('SIGINT');
-        external_node_fs_.rmSync(secretsDir(run), { recursive: true, force: true });
-        lib_core/* setFailed */.C1(`Cancelled by ${signal}; stopped ${n} running command(s). The post step removes what this run started.`);
+        removeSecrets(run);
+        fail(`Cancelled by ${signal}; stopped ${n} running command(s). The post step removes what this run started.`);
         const exit = () => process.exit(signal === 'SIGINT' ? 130 : 143);
         // Give the containers a moment to go, but never hang a cancelled job.
         void removeRunContainers(run.runKey).finally(exit);
@@ -44894,22 +45139,28 @@ function startRun() {
     process.once('SIGTERM', handler);
     return run;
 }
+/** The secret files (build secrets, a signing key): in the run's secrets folder, or recorded in the state. */
+function removeSecrets(run) {
+    external_node_fs_.rmSync(secretsDir(run), { recursive: true, force: true });
+    for (const f of recordedSecretFiles())
+        external_node_fs_.rmSync(f, { force: true });
+}
 /** What main removes on the way out, whatever happened: the secret files and this run's containers. */
 async function endRun(run) {
-    external_node_fs_.rmSync(secretsDir(run), { recursive: true, force: true });
+    removeSecrets(run);
     await settleBackground();
     if (containersNoted())
         await removeRunContainers(run.runKey).catch(() => undefined);
 }
 /** A phase of the pipeline: a log group that ends with how long it took (what `npm run bench` splits by). */
 async function phase(name, fn) {
-    return lib_core/* group */.Os(name, async () => {
+    return group(name, async () => {
         const t0 = Date.now();
         try {
             return await fn();
         }
         finally {
-            lib_core/* info */.pq(`${name}: ${((Date.now() - t0) / 1000).toFixed(2)}s`);
+            info(`${name}: ${((Date.now() - t0) / 1000).toFixed(2)}s`);
         }
     });
 }
@@ -44918,8 +45169,48 @@ async function phase(name, fn) {
 // The workflow context, read once from the runner's environment and the event
 // payload: which event, which ref, which branch the run belongs to, and the
 // cache scope it may read and write.
+//
+// The trust model (README, "Security"), decided here and only here:
+// - trusted: push, schedule, workflow_dispatch or merge_group on the default
+//   branch (a merge group whose base is the default branch). Only such runs
+//   write the default branch's scope, which every run reads;
+// - a pull request (pull_request*, or an issue_comment on one): `pr-<n>`;
+// - a branch: its own scope; a tag: `tag-<name>`. A tag can point at any
+//   commit, so a release reads the default branch's caches but never writes them;
+// - any other event (workflow_run, repository_dispatch, an issue_comment that
+//   is not on a pull request, …) runs with GITHUB_REF = the default branch but
+//   is not a push to it: its scope is `event-<name>`, and it writes nothing
+//   unless save-on: any-event says so;
+// - a scope is the name itself when that is already a tag-safe slug; any other
+//   name (`Main`, `main-`, `feature/x`) and any branch that looks like another
+//   kind of scope (`pr-7`, `tag-v1`) gets `..` and 8 hex digits of its SHA-256.
+//   Git refs cannot hold `..`, so no branch or tag name is another's scope.
+
 
 const PR_EVENTS = new Set(['pull_request', 'pull_request_target', 'pull_request_review', 'pull_request_review_comment']);
+/** The events that, on the default branch, are the default branch's own runs. */
+const TRUSTED_EVENTS = new Set(['push', 'schedule', 'workflow_dispatch', 'merge_group']);
+/** Events of a ref's own (a push to it, a dispatch or schedule on it, a release of a tag). */
+const REF_EVENTS = new Set(['push', 'schedule', 'workflow_dispatch', 'release', 'create']);
+const SAFE_TAG_PART = /^[a-z0-9](?:[a-z0-9._-]{0,46}[a-z0-9])?$/;
+const RESERVED = /^(pr|tag|event)-/;
+/**
+ * A branch or tag name as a part of a cache tag: the name itself when it is already safe (lowercase
+ * a-z0-9._-, at most 48 characters) and not shaped like another kind of scope; else a slug of it, "..",
+ * and 8 hex digits of the name's SHA-256, so two names never share a scope.
+ */
+function scopeName(name, reserved = true) {
+    if (SAFE_TAG_PART.test(name) && !(reserved && RESERVED.test(name)) && !name.includes('..'))
+        return name;
+    const slug = name
+        .toLowerCase()
+        .replace(/[^a-z0-9._-]+/g, '-')
+        .replace(/[.-]{2,}/g, '-')
+        .replace(/^[.-]+|[.-]+$/g, '')
+        .slice(0, 38)
+        .replace(/[.-]+$/, '') || 'x';
+    return `${slug}..${external_node_crypto_.createHash('sha256').update(name).digest('hex').slice(0, 8)}`;
+}
 function readPayload(env) {
     try {
         if (env.GITHUB_EVENT_PATH)
@@ -44940,9 +45231,10 @@ function workflowContext(env = process.env) {
     const ref = env.GITHUB_REF ?? '';
     const defaultBranch = payload.repository?.default_branch || 'main';
     const prFromRef = /^refs\/pull\/(\d+)\//.exec(ref)?.[1];
-    const prNumber = payload.pull_request?.number ?? (prFromRef ? Number(prFromRef) : undefined);
-    const pullRequest = PR_EVENTS.has(eventName) || prFromRef ? prNumber : undefined;
-    const scope = pullRequest !== undefined ? `pr-${pullRequest}` : (branchOfRef(ref) ?? defaultBranch);
+    const commentedPr = eventName === 'issue_comment' && payload.issue?.pull_request ? payload.issue.number : undefined;
+    const prNumber = payload.pull_request?.number ?? commentedPr ?? (prFromRef ? Number(prFromRef) : undefined);
+    const pullRequest = PR_EVENTS.has(eventName) || prFromRef || commentedPr !== undefined ? prNumber : undefined;
+    const { kind, scope } = classify(eventName, ref, defaultBranch, pullRequest, payload);
     return {
         eventName,
         ref,
@@ -44952,10 +45244,28 @@ function workflowContext(env = process.env) {
         payload,
         defaultBranch,
         pullRequest,
+        kind,
         scope,
-        trusted: scope === defaultBranch,
+        defaultScope: scopeName(defaultBranch, false),
+        trusted: kind === 'default-branch',
         runId: `${env.GITHUB_RUN_ID ?? Date.now()}-${env.GITHUB_RUN_ATTEMPT ?? '1'}`,
     };
+}
+/** The trust model: what a run is, and the scope it writes. */
+function classify(eventName, ref, defaultBranch, pullRequest, payload) {
+    if (pullRequest !== undefined)
+        return { kind: 'pull-request', scope: `pr-${pullRequest}` };
+    const onDefault = `refs/heads/${defaultBranch}`;
+    const base = eventName === 'merge_group' ? payload.merge_group?.base_ref : ref;
+    if (TRUSTED_EVENTS.has(eventName) && base === onDefault)
+        return { kind: 'default-branch', scope: scopeName(defaultBranch, false) };
+    const branch = branchOfRef(ref);
+    if (REF_EVENTS.has(eventName) && branch !== undefined)
+        return { kind: 'branch', scope: scopeName(branch) };
+    if (REF_EVENTS.has(eventName) && ref.startsWith('refs/tags/')) {
+        return { kind: 'tag', scope: `tag-${scopeName(ref.slice('refs/tags/'.length), false)}` };
+    }
+    return { kind: 'other-event', scope: `event-${scopeName(eventName || 'local', false)}` };
 }
 
 ;// CONCATENATED MODULE: ./src/cache/keys.ts
@@ -44988,9 +45298,13 @@ function platformSlug(platforms) {
         .join('_');
     return s.length <= 40 ? s : `p${sha(s).slice(0, 12)}`;
 }
-/** A short id of what is built, so services, targets and Dockerfiles that share a cache-ref keep apart. */
-function buildId(context, file, target) {
-    return sha(`${context}\n${file}\n${target ?? ''}`).slice(0, 8);
+/**
+ * A short id of what is built, so services, targets, Dockerfiles and repositories that share a cache-ref
+ * keep apart (organisations often keep one cache repository for many services; without the repository two
+ * of the same layout replaced each other's layer cache on every run).
+ */
+function buildId(repository, context, file, target) {
+    return sha(`${repository.toLowerCase()}\n${context}\n${file}\n${target ?? ''}`).slice(0, 8);
 }
 /**
  * GOMODCACHE: the module files and the Go version (shared by whatever builds
@@ -45016,7 +45330,7 @@ function refScheme(settings) {
         platforms: settings.platforms,
         buildId: settings.buildId,
         scope: settings.workflow.scope,
-        defaultBranch: settings.workflow.defaultBranch,
+        defaultScope: settings.workflow.defaultScope,
     };
 }
 function dedupe(c) {
@@ -45031,7 +45345,7 @@ function dedupe(c) {
  * request could have planted.
  */
 function scopes(s) {
-    return [...new Set([slug(s.scope), slug(s.defaultBranch)])];
+    return [...new Set([s.scope, s.defaultScope])];
 }
 /** BuildKit layer cache: `<prefix>-<platforms>-<build id>-<scope>`, read from the run's scope, then the default branch's. */
 function layerCacheRefs(s) {
@@ -47831,8 +48145,18 @@ function checkOutputs(f, p, maxImageSize) {
         throw new InputError(Inputs.call, f.call, `builds no image, so there is nothing to ${maxImageSize !== undefined ? 'measure (max-image-size)' : 'push'}`, 'call without push, push-by-digest and max-image-size, or call: build');
     }
 }
-/** Only what is in the registry can be signed: sign and attest-smoke need a push (or a merge). */
-function checkSigning(s, p) {
+/**
+ * Only what is in the registry can be signed: sign and attest-smoke need a push (or a merge). attest-smoke
+ * needs a smoke result where it is made: not with smoke-test: false, not in the merge job (the build jobs
+ * attest their own digests).
+ */
+function checkSigning(s, p, smokeEnabled = true) {
+    if (s.attestSmoke && p.merge) {
+        throw new InputError(Inputs.attestSmoke, 'true', 'has no smoke result to attest in the merge job: each build job tested its own platform', 'attest-smoke: true in the push-by-digest build jobs (each attests the digest it pushed), sign: true in the merge job');
+    }
+    if (s.attestSmoke && !smokeEnabled) {
+        throw new InputError(Inputs.attestSmoke, 'true', 'needs a smoke result, and smoke-test is false', 'smoke-test: true with attest-smoke: true');
+    }
     for (const [name, on] of [
         [Inputs.sign, s.sign],
         [Inputs.attestSmoke, s.attestSmoke],
@@ -47863,14 +48187,14 @@ function checkSigning(s, p) {
 
 /** The settings from the action's own inputs; secret inputs are masked before anything is checked or could be printed. */
 function settingsFromInputs() {
-    return parseSettings((name) => lib_core/* getInput */.V4(name), process.env, (value) => lib_core/* setSecret */.Pq(value));
+    return parseSettings((name) => lib_core.getInput(name), process.env, (value) => lib_core.setSecret(value));
 }
 /**
  * The REST API for the post step's actions/cache cleanup: the runner's API URL and repository, and
  * `github-token` (masked here, read only when the post step needs it). Undefined without a token.
  */
 function githubApiFromInputs(env = process.env) {
-    return parseGitHubApi((name) => lib_core/* getInput */.V4(name), env, (value) => lib_core/* setSecret */.Pq(value));
+    return parseGitHubApi((name) => lib_core.getInput(name), env, (value) => lib_core.setSecret(value));
 }
 function parseGitHubApi(read, env, mask) {
     const token = read(Inputs.githubToken).trim();
@@ -47925,14 +48249,14 @@ function parseSettings(read, env = process.env, mask = () => undefined) {
         goPrivate: parseGoPrivate(read),
         maxImageSize: parseMaxImageSize(read),
         goCache: parseGoCache(read, cacheRef, flags.noCache),
-        saveOn: parseChoice(read, Inputs.saveOn, ['all', 'default-branch'], 'all'),
+        saveOn: parseChoice(read, Inputs.saveOn, ['all', 'default-branch', 'any-event'], 'all'),
         workflow: workflowContext(env),
-        buildId: buildId(external_node_path_.relative(workspace, source.context), external_node_path_.relative(workspace, source.file), target),
+        buildId: buildId(env.GITHUB_REPOSITORY ?? '', external_node_path_.relative(workspace, source.context), external_node_path_.relative(workspace, source.file), target),
         printDockerfile: parseBool(read, Inputs.printDockerfile, false),
         lint: parseLint(read),
     };
     checkOutputs(flags, publishing, settings.maxImageSize);
-    checkSigning(signing, publishing);
+    checkSigning(signing, publishing, settings.smoke.enabled);
     return settings;
 }
 /** Where the image goes: tags, push, image, push-by-digest, merge and digests, and the rules between them. */
@@ -48020,14 +48344,14 @@ function binfmtRegistered(qemuName) {
 async function ensureQemu(platforms, image) {
     const needed = emulatorsNeeded(platforms, process.arch, binfmtRegistered);
     if (needed.length === 0) {
-        lib_core/* info */.pq('QEMU: not needed (every platform is native or already registered)');
+        info('QEMU: not needed (every platform is native or already registered)');
         return [];
     }
-    lib_core/* info */.pq(`QEMU: registering ${needed.join(', ')} with ${image}`);
+    info(`QEMU: registering ${needed.join(', ')} with ${image}`);
     const res = await run('docker', ['run', '--rm', '--privileged', image, '--install', needed.join(',')], { allowFailure: true });
     const missing = needed.filter((a) => !binfmtRegistered(QEMU_NAME[a] ?? a));
     if (res.exitCode !== 0 || missing.length > 0) {
-        lib_core/* warning */.$e(`QEMU could not be registered for ${missing.join(', ') || needed.join(', ')} (${failureTail(res, 1) || 'no output'}). ` +
+        warning(`QEMU could not be registered for ${missing.join(', ') || needed.join(', ')} (${failureTail(res, 1) || 'no output'}). ` +
             'Dockerfile stages that RUN commands on those platforms will fail; cross-compiling from $BUILDPLATFORM avoids emulation.');
     }
     return missing;
@@ -48197,11 +48521,11 @@ class RetryHelper {
                     if (isRetryable && !isRetryable(err)) {
                         throw err;
                     }
-                    lib_core/* info */.pq(err.message);
+                    lib_core.info(err.message);
                 }
                 // Sleep
                 const seconds = this.getSleepAmount();
-                lib_core/* info */.pq(`Waiting ${seconds} seconds before trying again`);
+                lib_core.info(`Waiting ${seconds} seconds before trying again`);
                 yield this.sleep(seconds);
                 attempt++;
             }
@@ -48267,8 +48591,8 @@ function downloadTool(url, dest, auth, headers) {
     return tool_cache_awaiter(this, void 0, void 0, function* () {
         dest = dest || external_path_.join(_getTempDirectory(), external_crypto_.randomUUID());
         yield lib_io/* mkdirP */.U$(external_path_.dirname(dest));
-        lib_core/* debug */.Yz(`Downloading ${url}`);
-        lib_core/* debug */.Yz(`Destination ${dest}`);
+        lib_core.debug(`Downloading ${url}`);
+        lib_core.debug(`Destination ${dest}`);
         const maxAttempts = 3;
         const minSeconds = _getGlobal('TEST_DOWNLOAD_TOOL_RETRY_MIN_SECONDS', 10);
         const maxSeconds = _getGlobal('TEST_DOWNLOAD_TOOL_RETRY_MAX_SECONDS', 20);
@@ -48299,7 +48623,7 @@ function downloadToolAttempt(url, dest, auth, headers) {
             allowRetries: false
         });
         if (auth) {
-            lib_core/* debug */.Yz('set auth');
+            lib_core.debug('set auth');
             if (headers === undefined) {
                 headers = {};
             }
@@ -48308,7 +48632,7 @@ function downloadToolAttempt(url, dest, auth, headers) {
         const response = yield http.get(url, headers);
         if (response.message.statusCode !== 200) {
             const err = new HTTPError(response.message.statusCode);
-            lib_core/* debug */.Yz(`Failed to download from "${url}". Code(${response.message.statusCode}) Message(${response.message.statusMessage})`);
+            lib_core.debug(`Failed to download from "${url}". Code(${response.message.statusCode}) Message(${response.message.statusMessage})`);
             throw err;
         }
         // Download the response body
@@ -48318,19 +48642,19 @@ function downloadToolAttempt(url, dest, auth, headers) {
         let succeeded = false;
         try {
             yield pipeline(readStream, external_fs_.createWriteStream(dest));
-            lib_core/* debug */.Yz('download complete');
+            lib_core.debug('download complete');
             succeeded = true;
             return dest;
         }
         finally {
             // Error, delete dest before retry
             if (!succeeded) {
-                lib_core/* debug */.Yz('download failed');
+                lib_core.debug('download failed');
                 try {
                     yield lib_io/* rmRF */.Yz(dest);
                 }
                 catch (err) {
-                    lib_core/* debug */.Yz(`Failed to delete '${dest}'. ${err.message}`);
+                    lib_core.debug(`Failed to delete '${dest}'. ${err.message}`);
                 }
             }
         }
@@ -48624,8 +48948,8 @@ function cacheFile(sourceFile, targetFile, tool, version, arch) {
     return tool_cache_awaiter(this, void 0, void 0, function* () {
         version = node_modules_semver.clean(version) || version;
         arch = arch || external_os_.arch();
-        lib_core/* debug */.Yz(`Caching tool ${tool} ${version} ${arch}`);
-        lib_core/* debug */.Yz(`source file: ${sourceFile}`);
+        lib_core.debug(`Caching tool ${tool} ${version} ${arch}`);
+        lib_core.debug(`source file: ${sourceFile}`);
         if (!external_fs_.statSync(sourceFile).isFile()) {
             throw new Error('sourceFile is not a file');
         }
@@ -48634,7 +48958,7 @@ function cacheFile(sourceFile, targetFile, tool, version, arch) {
         // copy instead of move. move can fail on Windows due to
         // anti-virus software having an open handle on a file.
         const destPath = external_path_.join(destFolder, targetFile);
-        lib_core/* debug */.Yz(`destination file ${destPath}`);
+        lib_core.debug(`destination file ${destPath}`);
         yield lib_io.cp(sourceFile, destPath);
         // write .complete
         _completeToolPath(tool, version, arch);
@@ -48667,13 +48991,13 @@ function find(toolName, versionSpec, arch) {
     if (versionSpec) {
         versionSpec = node_modules_semver.clean(versionSpec) || '';
         const cachePath = external_path_.join(_getCacheDirectory(), toolName, versionSpec, arch);
-        lib_core/* debug */.Yz(`checking cache: ${cachePath}`);
+        lib_core.debug(`checking cache: ${cachePath}`);
         if (external_fs_.existsSync(cachePath) && external_fs_.existsSync(`${cachePath}.complete`)) {
-            lib_core/* debug */.Yz(`Found tool in cache ${toolName} ${versionSpec} ${arch}`);
+            lib_core.debug(`Found tool in cache ${toolName} ${versionSpec} ${arch}`);
             toolPath = cachePath;
         }
         else {
-            lib_core/* debug */.Yz('not found');
+            lib_core.debug('not found');
         }
     }
     return toolPath;
@@ -48757,7 +49081,7 @@ function _createExtractFolder(dest) {
 function _createToolPath(tool, version, arch) {
     return tool_cache_awaiter(this, void 0, void 0, function* () {
         const folderPath = external_path_.join(_getCacheDirectory(), tool, node_modules_semver.clean(version) || version, arch || '');
-        lib_core/* debug */.Yz(`destination ${folderPath}`);
+        lib_core.debug(`destination ${folderPath}`);
         const markerPath = `${folderPath}.complete`;
         yield lib_io/* rmRF */.Yz(folderPath);
         yield lib_io/* rmRF */.Yz(markerPath);
@@ -48769,7 +49093,7 @@ function _completeToolPath(tool, version, arch) {
     const folderPath = external_path_.join(_getCacheDirectory(), tool, node_modules_semver.clean(version) || version, arch || '');
     const markerPath = `${folderPath}.complete`;
     external_fs_.writeFileSync(markerPath, '');
-    lib_core/* debug */.Yz('finished caching tool');
+    lib_core.debug('finished caching tool');
 }
 /**
  * Check if version string is explicit
@@ -48778,9 +49102,9 @@ function _completeToolPath(tool, version, arch) {
  */
 function isExplicitVersion(versionSpec) {
     const c = node_modules_semver.clean(versionSpec) || '';
-    lib_core/* debug */.Yz(`isExplicit: ${c}`);
+    lib_core.debug(`isExplicit: ${c}`);
     const valid = node_modules_semver.valid(c) != null;
-    lib_core/* debug */.Yz(`explicit? ${valid}`);
+    lib_core.debug(`explicit? ${valid}`);
     return valid;
 }
 /**
@@ -48791,7 +49115,7 @@ function isExplicitVersion(versionSpec) {
  */
 function evaluateVersions(versions, versionSpec) {
     let version = '';
-    lib_core/* debug */.Yz(`evaluating ${versions.length} versions`);
+    lib_core.debug(`evaluating ${versions.length} versions`);
     versions = versions.sort((a, b) => {
         if (node_modules_semver.gt(a, b)) {
             return 1;
@@ -48807,10 +49131,10 @@ function evaluateVersions(versions, versionSpec) {
         }
     }
     if (version) {
-        lib_core/* debug */.Yz(`matched: ${version}`);
+        lib_core.debug(`matched: ${version}`);
     }
     else {
-        lib_core/* debug */.Yz('match not found');
+        lib_core.debug('match not found');
     }
     return version;
 }
@@ -48878,7 +49202,7 @@ async function verifyChecksum(file, url, sumsUrl, what) {
     const got = external_node_crypto_.createHash('sha256').update(external_node_fs_.readFileSync(file)).digest('hex');
     if (got !== want)
         throw new Error(`${what} from ${url} has sha256 ${got}, but ${sumsUrl} says ${want}; it was not used`);
-    lib_core/* info */.pq(`${what} ${name}: sha256 ${got} matches ${sumsUrl}`);
+    info(`${what} ${name}: sha256 ${got} matches ${sumsUrl}`);
 }
 
 ;// CONCATENATED MODULE: ./src/buildx/command.ts
@@ -48930,7 +49254,7 @@ async function install(version, baseUrl, requested) {
     let dir = find('buildx', version);
     if (!dir) {
         const url = buildxDownloadUrl(baseUrl, version);
-        lib_core/* info */.pq(`Downloading buildx ${version} from ${url}`);
+        info(`Downloading buildx ${version} from ${url}`);
         let file;
         try {
             file = await downloadTool(url);
@@ -48960,7 +49284,7 @@ async function resolveBuildx(settings) {
     const found = await versionOf(PLUGIN);
     if (found && node_modules_semver.gte(found, MIN_BUILDX_VERSION))
         return { command: PLUGIN, version: found, installed: false };
-    lib_core/* info */.pq(found
+    info(found
         ? `Installed buildx ${found} is older than ${MIN_BUILDX_VERSION}; installing ${PINNED_BUILDX_VERSION}`
         : `No buildx found; installing ${PINNED_BUILDX_VERSION}`);
     return install(PINNED_BUILDX_VERSION, settings.buildxDownloadUrl, false);
@@ -49107,10 +49431,10 @@ async function prepareBuilder(settings, buildx, record, tempDir, facts = engineF
     const engine = await facts;
     const containerd = isContainerdStore(engine.driverStatus);
     const driver = chooseDriver(settings.driver, containerd);
-    lib_core/* info */.pq(`Engine image store: ${containerd ? 'containerd' : 'classic'}; driver: ${driver}${settings.driver === 'auto' ? ' (auto)' : ''}`);
+    info(`Engine image store: ${containerd ? 'containerd' : 'classic'}; driver: ${driver}${settings.driver === 'auto' ? ' (auto)' : ''}`);
     if (driver === 'docker') {
         if (!containerd) {
-            lib_core/* warning */.$e('driver: docker without the containerd image store cannot export registry cache or keep multi-platform images; consider driver: docker-container');
+            warning('driver: docker without the containerd image store cannot export registry cache or keep multi-platform images; consider driver: docker-container');
         }
         return { ...(await inspect(buildx, engine.context)), name: engine.context, created: false };
     }
@@ -49130,12 +49454,12 @@ async function prepareBuilder(settings, buildx, record, tempDir, facts = engineF
         configFile,
         endpoint: o.endpoint,
     });
-    lib_core/* debug */.Yz(`buildx create argv: ${JSON.stringify(argv)}`);
+    output_debug(`buildx create argv: ${JSON.stringify(argv)}`);
     record(name);
     await run(...args(buildx, ...argv), { echo: true });
     for (const node of o.append) {
         const more = appendNodeArgs(name, driver, node, configFile);
-        lib_core/* debug */.Yz(`buildx create --append argv: ${JSON.stringify(more)}`);
+        output_debug(`buildx create --append argv: ${JSON.stringify(more)}`);
         await run(...args(buildx, ...more), { echo: true });
     }
     return { ...(await inspect(buildx, name)), name, created: true };
@@ -49166,18 +49490,18 @@ async function setupBuildx(settings, tempDir, beside) {
     const facts = settings.builder ? undefined : engineFacts();
     facts?.catch(() => undefined);
     const bx = await resolveBuildx(settings);
-    lib_core/* info */.pq(`buildx ${bx.version}${bx.installed ? ` (installed at ${bx.command.cmd})` : ''}`);
+    info(`buildx ${bx.version}${bx.installed ? ` (installed at ${bx.command.cmd})` : ''}`);
     requireBuildxFeatures(settings, bx.version);
     beside?.();
     // Smoke-tested platforms are a subset of the built ones (settings check that).
     const unemulated = await ensureQemu(settings.platforms, settings.qemuImage);
     const builder = await prepareBuilder(settings, bx.command, (name) => saveCreatedBuilder(name, bx.command), tempDir, facts);
-    lib_core/* info */.pq(`builder ${builder.name} (driver ${builder.driver}, BuildKit ${builder.buildkitVersion ?? 'unknown'}), platforms ${builder.platforms.join(', ')}`);
+    info(`builder ${builder.name} (driver ${builder.driver}, BuildKit ${builder.buildkitVersion ?? 'unknown'}), platforms ${builder.platforms.join(', ')}`);
     // With several nodes, say which one builds which platform (buildx sends each to the first node that lists it).
     if (builder.nodes.length > 1) {
         for (const p of settings.platforms) {
             const n = nodeForPlatform(builder.nodes, p);
-            lib_core/* info */.pq(`${p}: built on node ${n?.name ?? '?'}${n?.endpoint ? ` (${n.endpoint})` : ''}`);
+            info(`${p}: built on node ${n?.name ?? '?'}${n?.endpoint ? ` (${n.endpoint})` : ''}`);
         }
     }
     return { buildx: bx.command, builder, unemulated };
@@ -49197,12 +49521,23 @@ function requireBuildxFeatures(settings, version) {
 // its own ref first, then the default branch's.
 
 
-/** Whether this run may write caches, and if not, why. */
+/**
+ * Whether this run may write caches, and if not, why (the trust model is context.ts's):
+ * - default-branch: only the default branch's own runs;
+ * - all (the default): those, branches, pull requests and tags, each into its own scope;
+ * - any-event: also runs of events outside the model (workflow_run, repository_dispatch, …), into `event-<name>`.
+ */
 function saveAllowed(settings) {
     const w = settings.workflow;
     if (settings.saveOn === 'default-branch' && !w.trusted) {
-        const where = w.pullRequest !== undefined ? `pull request #${w.pullRequest}` : w.scope;
-        return { ok: false, why: `${Inputs.saveOn}: default-branch, and this run is for ${where}, not ${w.defaultBranch}` };
+        const where = w.pullRequest !== undefined ? `pull request #${w.pullRequest}` : `${w.eventName || 'a local run'} on ${w.ref || 'no ref'}`;
+        return { ok: false, why: `${Inputs.saveOn}: default-branch, and this run is for ${where}, not a push to ${w.defaultBranch}` };
+    }
+    if (w.kind === 'other-event' && settings.saveOn !== 'any-event') {
+        return {
+            ok: false,
+            why: `a run started by ${w.eventName || 'no event'} is outside the cache trust model and writes no cache unless ${Inputs.saveOn}: any-event`,
+        };
     }
     return { ok: true };
 }
@@ -49442,9 +49777,9 @@ function useBuiltinDockerfile(settings, tempDir, version) {
     // BuildKit reads <Dockerfile>.dockerignore next to the Dockerfile when the context has no .dockerignore.
     if (!external_node_fs_.existsSync(external_node_path_.join(settings.context, '.dockerignore')))
         external_node_fs_.writeFileSync(`${file}.dockerignore`, BUILTIN_DOCKERIGNORE);
-    lib_core/* info */.pq(`No Dockerfile in ${external_node_path_.relative(settings.workspace, settings.context) || '.'}: using the built-in one for Go ${z.goVersion}, package ${z.goMain}`);
+    info(`No Dockerfile in ${external_node_path_.relative(settings.workspace, settings.context) || '.'}: using the built-in one for Go ${z.goVersion}, package ${z.goMain}`);
     if (settings.printDockerfile)
-        lib_core/* info */.pq(`The built-in Dockerfile (save it as your own to change it):\n${text}`);
+        info(`The built-in Dockerfile (save it as your own to change it):\n${text}`);
     const own = new Set(Object.keys(buildArgMap(settings.buildArgs)));
     const extra = [
         ...(own.has('VERSION') ? [] : [`VERSION=${version || 'dev'}`]),
@@ -49457,6 +49792,7 @@ function useBuiltinDockerfile(settings, tempDir, version) {
 // A Dockerfile lint for the pitfalls that make Go images slow to build, big,
 // or unsafe. lintDockerfile is pure (text in, findings out); annotateLint
 // turns the findings into annotations on the Dockerfile's lines.
+
 
 
 
@@ -49554,16 +49890,13 @@ function annotateLint(settings) {
         hasDockerignore: dockerignore,
         buildArgs: buildArgMap(settings.buildArgs),
     });
-    lib_core/* setOutput */.uH(Outputs.lintFindings, JSON.stringify(findings));
+    lib_core.setOutput(Outputs.lintFindings, JSON.stringify(findings));
     const file = external_node_path_.relative(settings.workspace, settings.file);
     for (const f of findings) {
         const props = { title: `Dockerfile lint ${f.rule}`, file, startLine: f.line };
-        if (settings.lint === 'strict')
-            lib_core/* error */.z3(f.message, props);
-        else
-            lib_core/* warning */.$e(f.message, props);
+        annotate(settings.lint === 'strict' ? 'error' : 'warning', f.message, props);
     }
-    lib_core/* info */.pq(`Dockerfile lint: ${findings.length} finding(s)`);
+    info(`Dockerfile lint: ${findings.length} finding(s)`);
     if (settings.lint === 'strict' && findings.length > 0) {
         throw new Error(`${findings.length} Dockerfile lint finding(s) with ${Inputs.lint}: strict; nothing was built or pushed`);
     }
@@ -49809,7 +50142,7 @@ async function manifestsFromEngine(ref, workDir, fallbackPlatform) {
                 unpacked[m.platform] = await unpackedSize(m.manifest.layers.map((l) => external_node_path_.join(layout, 'blobs', ...l.digest.split(':'))));
         }
         catch (err) {
-            lib_core/* debug */.Yz(`unpacked sizes from the layers: ${err.message}`);
+            output_debug(`unpacked sizes from the layers: ${err.message}`);
         }
         return { manifests, unpacked };
     }
@@ -49847,14 +50180,14 @@ platforms) {
     const single = platforms.length === 1 ? platforms[0] : undefined;
     let manifests;
     if (output.kind === 'custom' || output.kind === 'none') {
-        lib_core/* info */.pq('Image sizes are not measured: the image went where the outputs input says');
+        info('Image sizes are not measured: the image went where the outputs input says');
         return undefined;
     }
     let unpacked = {};
     if (output.kind === 'oci')
         manifests = await manifestsFromTar(output.dest, external_node_path_.join(tempDir, 'sizes'), single);
     else if (!ref) {
-        lib_core/* warning */.$e('No tag and no digest from the build: image sizes are not reported');
+        warning('No tag and no digest from the build: image sizes are not reported');
         return undefined;
     }
     else if (output.kind === 'engine')
@@ -50176,7 +50509,7 @@ async function pushEngineImageByDigest(ref, repository, workDir) {
         if (got && got !== m.digest)
             throw new Error(`the registry stored manifest ${m.digest} as ${got}`);
     }
-    lib_core/* info */.pq(`Uploaded ${uploaded} of ${plan.blobs.length} blob(s) and ${plan.manifests.length} manifest(s) to ${repository} by digest`);
+    info(`Uploaded ${uploaded} of ${plan.blobs.length} blob(s) and ${plan.manifests.length} manifest(s) to ${repository} by digest`);
     external_node_fs_.rmSync(dir, { recursive: true, force: true });
     return root.digest;
 }
@@ -50192,8 +50525,18 @@ async function pushEngineImageByDigest(ref, repository, workDir) {
 
 
 
+
 /** A Docker tag (at most 128 characters) from a branch or git tag name. */
 const tagSlug = (s) => slug(s, 128);
+/**
+ * The tag of a branch push. A branch may be called `latest`, `1.2`, `v1.2.3`, `sha-1a2b3c4` or `pr-7`, and its
+ * tag would then overwrite what a release, a commit or a pull request published: such a name gets
+ * `branch-` in front (trust, round 2, item 10).
+ */
+function branchTag(branch) {
+    const t = tagSlug(branch);
+    return /^(latest$|v?\d+(\.\d+)*([.+-]|$)|sha-[0-9a-f]+$|pr-\d+$|branch-)/.test(t) ? tagSlug(`branch-${t}`) : t;
+}
 /**
  * - branch push: the branch, slugged, and sha-<7>
  * - pull request: pr-<number> and sha-<7> of the head commit (GITHUB_SHA is the merge commit)
@@ -50233,8 +50576,8 @@ function defaultTags(image, ctx, knownTags) {
         return { tags: [...names, ...short(ctx.sha)].map(tag), version: v };
     }
     const branch = branchOfRef(ctx.ref) ?? '';
-    const names = [...(branch ? [tagSlug(branch)] : []), ...short(ctx.sha)];
-    return { tags: names.map(tag), version: branch ? tagSlug(branch) : ctx.sha.slice(0, 7) };
+    const names = [...(branch ? [branchTag(branch)] : []), ...short(ctx.sha)];
+    return { tags: names.map(tag), version: branch ? branchTag(branch) : ctx.sha.slice(0, 7) };
 }
 /** org.opencontainers.image.* labels; the user's labels (KEY=VALUE) override them. */
 function ociLabels(ctx, version, created) {
@@ -50278,14 +50621,14 @@ async function knownReleases(workspace, image) {
     if (git.exitCode === 0)
         known.push(...git.stdout.split('\n').filter(Boolean));
     else
-        lib_core/* debug */.Yz(`git tag --list failed (${git.exitCode})`);
+        output_debug(`git tag --list failed (${git.exitCode})`);
     try {
         const inRegistry = await registryTags(image);
-        lib_core/* debug */.Yz(`${inRegistry.length} tag(s) already in ${image}`);
+        output_debug(`${inRegistry.length} tag(s) already in ${image}`);
         known.push(...inRegistry);
     }
     catch (err) {
-        lib_core/* info */.pq(`Could not list the tags in ${image} (${err.message}); only the checkout's git tags decide whether this release is the newest`);
+        info(`Could not list the tags in ${image} (${err.message}); only the checkout's git tags decide whether this release is the newest`);
     }
     return known;
 }
@@ -50305,10 +50648,10 @@ async function resolveTagsAndLabels(settings) {
         throw new InputError(Inputs.image, settings.image, `gives no default tags: the run has no branch, tag or commit (GITHUB_REF ${JSON.stringify(ctx.ref)}, GITHUB_SHA ${JSON.stringify(ctx.sha)})`, 'tags, or a run started by a push, a tag or a pull request');
     }
     if (tags !== settings.tags)
-        lib_core/* info */.pq(`Default tags from the ${ctx.eventName || 'local'} context: ${tags.join(', ')}`);
+        info(`Default tags from the ${ctx.eventName || 'local'} context: ${tags.join(', ')}`);
     const labels = mergeLabels(ociLabels(ctx, plan.version, new Date()), settings.labels);
-    lib_core/* debug */.Yz(`labels: ${JSON.stringify(labels)}`);
-    lib_core/* setOutput */.uH(Outputs.tags, tags.join('\n'));
+    output_debug(`labels: ${JSON.stringify(labels)}`);
+    lib_core.setOutput(Outputs.tags, tags.join('\n'));
     return { settings: { ...settings, tags, labels }, version: plan.version };
 }
 
@@ -50390,6 +50733,7 @@ function ownExportSplit(p, exportMetadataFile) {
         },
         cache: { from: p.cache.from, to: [own.entry] },
         secretFiles: [],
+        localTag: undefined,
         metadataFile: exportMetadataFile,
         output: { kind: 'custom', outputs: ['type=cacheonly'] },
     };
@@ -50403,6 +50747,8 @@ function buildArgs(p) {
     if (p.output.kind !== 'stage')
         for (const t of s.tags)
             argv.push('--tag', t);
+    if (p.localTag && p.output.kind === 'engine')
+        argv.push('--tag', p.localTag);
     for (const a of s.buildArgs)
         argv.push('--build-arg', a);
     for (const l of s.labels)
@@ -50512,16 +50858,20 @@ async function resolveBuild(prepared, builder, run) {
     const metadataFile = external_node_path_.join(run.tempDir, 'metadata.json');
     const cache = cacheEntries(settings);
     const secretFiles = writeSecretFiles(settings, secretsDir(run));
-    const plan = { builder: builder.name, driver: builder.driver, settings, cache, secretFiles, metadataFile, output };
+    // push-by-digest's local tag is run-unique already; any other image in the engine gets one (args.ts).
+    const localTag = output.kind === 'engine' && !byDigest ? runLocalTag(run.runKey) : undefined;
+    if (localTag)
+        saveEngineImage(localTag);
+    const plan = { builder: builder.name, driver: builder.driver, settings, cache, secretFiles, metadataFile, output, localTag };
     const argv = buildArgs(plan);
     const exportMetadataFile = external_node_path_.join(run.tempDir, 'metadata-cache-export.json');
     const split = settings.flags.call ? undefined : ownExportSplit(plan, exportMetadataFile);
     const ownCache = split && cache.own
         ? { ref: cache.own.ref, argvKeeping: buildArgs(split.keep), exportArgv: buildArgs(split.exportOnly), exportMetadataFile }
         : undefined;
-    lib_core/* debug */.Yz(`output: ${JSON.stringify(output)}`);
-    lib_core/* debug */.Yz(`cache entries: ${JSON.stringify(cache)}`);
-    lib_core/* debug */.Yz(`buildx build argv: ${JSON.stringify(argv)}`);
+    output_debug(`output: ${JSON.stringify(output)}`);
+    output_debug(`cache entries: ${JSON.stringify(cache)}`);
+    output_debug(`buildx build argv: ${JSON.stringify(argv)}`);
     return {
         settings,
         output,
@@ -50529,9 +50879,14 @@ async function resolveBuild(prepared, builder, run) {
         argv,
         ...(ownCache ? { ownCache } : {}),
         metadataFile,
-        refToTest: (digest) => refToTest(output, tags, digest),
+        localTag,
+        refToTest: (digest) => refToTest(output, localTag ? [localTag] : tags, digest),
         disposeSecrets: () => external_node_fs_.rmSync(secretsDir(run), { recursive: true, force: true }),
     };
+}
+/** A local image name no registry serves and no other run uses: never pushed, removed by main and post. */
+function runLocalTag(runKey) {
+    return `go-buildx-run:${runKey.replace(/-/g, '').slice(0, 32)}`;
 }
 /** What the smoke test runs and the sizes are read from: nothing when the user's outputs or call decide. */
 function refToTest(output, tags, digest) {
@@ -50748,6 +51103,8 @@ function decodeBase64(data) {
 // or "#N ERROR: ...". Plain text that follows the JSON (BuildKit's error
 // excerpt) is passed through unchanged.
 
+/** The longest build log line printed or kept; the rest of a longer one is cut, saying so. */
+const MAX_LINE = 16 * 1024;
 class ProgressPrinter {
     sink;
     table = new VertexTable();
@@ -50796,7 +51153,13 @@ class ProgressPrinter {
             this.announce(vertex);
             const text = (this.partial.get(log.vertex) ?? '') + decodeBase64(log.data);
             const lines = text.split('\n');
-            this.partial.set(log.vertex, lines.pop() ?? '');
+            let rest = lines.pop() ?? '';
+            // A step that prints without a newline must not grow one line without bound (trust, round 2, item 13).
+            if (rest.length > MAX_LINE) {
+                lines.push(rest);
+                rest = '';
+            }
+            this.partial.set(log.vertex, rest);
             for (const line of lines)
                 this.emitLog(vertex, line.replace(/\r$/, ''));
         }
@@ -50821,7 +51184,8 @@ class ProgressPrinter {
             this.emitLog(vertex, rest);
         this.partial.delete(digest);
     }
-    emitLog(vertex, line) {
+    emitLog(vertex, full) {
+        const line = full.length > MAX_LINE ? `${full.slice(0, MAX_LINE)}… [${full.length - MAX_LINE} more characters cut]` : full;
         const kept = this.stepLogs.get(vertex.digest) ?? [];
         kept.push(line);
         if (kept.length > 50)
@@ -50870,7 +51234,6 @@ function parseMetadata(text) {
 
 
 
-
 class BuildError extends Error {
     vertices;
     failedStep;
@@ -50891,7 +51254,7 @@ async function runBuild(buildx, argv, metadataFile) {
     let batch = [];
     const printer = new ProgressPrinter((line) => batch.push(line));
     const flush = () => {
-        printUntrusted(batch);
+        info(batch);
         batch = [];
     };
     const t0 = Date.now();
@@ -50906,7 +51269,7 @@ async function runBuild(buildx, argv, metadataFile) {
     flush();
     // A build prints nothing on stdout, but `call` (check, outline, targets) answers there.
     if (res.stdout.trim())
-        printUntrusted(res.stdout.trimEnd().split('\n'));
+        info(res.stdout.trimEnd().split('\n'));
     const seconds = (Date.now() - t0) / 1000;
     const vertices = printer.table.all();
     if (res.exitCode !== 0) {
@@ -50920,7 +51283,7 @@ async function runBuild(buildx, argv, metadataFile) {
         metadata = parseMetadata(external_node_fs_.readFileSync(metadataFile, 'utf8'));
     }
     catch (err) {
-        lib_core/* warning */.$e(`Could not read the build metadata file ${metadataFile}: ${err.message}`);
+        warning(`Could not read the build metadata file ${metadataFile}: ${err.message}`);
     }
     return { vertices, metadata, seconds };
 }
@@ -50930,7 +51293,6 @@ async function runBuild(buildx, argv, metadataFile) {
 // (a proxy or VCS host answering 5xx, resets, timeouts); a retry re-runs only
 // the failed step, because every step before it is cached. Missing modules
 // (404/410) and refused credentials (401/403) fail the same way every time.
-
 
 
 
@@ -50997,14 +51359,14 @@ async function buildWithRetries(buildx, argv, metadataFile, settings) {
                 throw new Error(`Cache ${cacheFailure.kind} failed (${cacheFailure.vertex}): ${cacheFailure.error} (${Inputs.cacheStrict}: true)`);
             const verdict = classifyFailure(err.failedStep);
             // The reason quotes the build's own output.
-            printUntrusted(`Build attempt ${attempt} failed: ${verdict.reason}`);
+            info(`Build attempt ${attempt} failed: ${verdict.reason}`);
             if (!verdict.retry || attempt > settings.retries) {
                 if (verdict.retry)
-                    lib_core/* info */.pq(`No retries left (${Inputs.retries}: ${settings.retries})`);
+                    info(`No retries left (${Inputs.retries}: ${settings.retries})`);
                 throw err;
             }
             const wait = backoffSeconds(attempt);
-            lib_core/* warning */.$e(`Retrying the build (attempt ${attempt + 1} of ${settings.retries + 1}) in ${wait}s after a ${verdict.reason}`);
+            warning(`Retrying the build (attempt ${attempt + 1} of ${settings.retries + 1}) in ${wait}s after a ${verdict.reason}`);
             await new Promise((r) => setTimeout(r, wait * 1000));
         }
     }
@@ -51032,7 +51394,7 @@ function mountOptions(spec) {
  * What kind of Go cache a mount target is: the stage's GOMODCACHE/GOCACHE if
  * set, else the Go defaults ($GOPATH/pkg/mod, ~/.cache/go-build).
  */
-function classify(target, vars) {
+function gomounts_classify(target, vars) {
     const clean = target.replace(/\/+$/, '');
     if (vars.GOMODCACHE && clean === vars.GOMODCACHE.replace(/\/+$/, ''))
         return 'mod';
@@ -51072,7 +51434,7 @@ function findGoCacheMounts(text, buildArgs, explicit) {
                         kind = 'build';
                 }
                 else {
-                    kind = classify(target, ins.vars);
+                    kind = gomounts_classify(target, ins.vars);
                 }
                 if (!kind)
                     continue;
@@ -51430,7 +51792,7 @@ async function lookUpGoCaches(plan, store) {
     const started = Date.now();
     const warnings = [];
     const found = await Promise.all(plan.entries.map(async (e) => {
-        lib_core/* debug */.Yz(`${KIND_LABEL[e.kind]} key ${e.key}; candidates ${JSON.stringify(e.read)}`);
+        output_debug(`${KIND_LABEL[e.kind]} key ${e.key}; candidates ${JSON.stringify(e.read)}`);
         try {
             return await store.find(e);
         }
@@ -51464,7 +51826,7 @@ async function restoreGoCaches(buildx, builder, plan, store, tempDir, looked) {
             nonce: external_node_crypto_.randomUUID(),
             platform: mine[0].entry.node?.platforms[0],
         });
-        lib_core/* debug */.Yz(`restore argv${group ? ` (node ${group})` : ''}: ${JSON.stringify(argv)}`);
+        output_debug(`restore argv${group ? ` (node ${group})` : ''}: ${JSON.stringify(argv)}`);
         const res = await run(...args(buildx, ...argv), { allowFailure: true });
         if (res.exitCode !== 0) {
             warnings.push(`Restoring the Go caches${group ? ` on node ${group}` : ''} failed: ${failureTail(res, 1)}`);
@@ -51497,7 +51859,7 @@ async function saveGoCache(buildx, builder, plan, entry, store, tempDir) {
         nonce: external_node_crypto_.randomUUID(),
         platform: entry.node?.platforms[0],
     });
-    lib_core/* debug */.Yz(`save ${entry.kind}${entry.node ? ` (node ${entry.node.name})` : ''} argv: ${JSON.stringify(argv)}`);
+    output_debug(`save ${entry.kind}${entry.node ? ` (node ${entry.node.name})` : ''} argv: ${JSON.stringify(argv)}`);
     const res = await run(...args(buildx, ...argv), { allowFailure: true });
     if (res.exitCode !== 0) {
         return { ...base, saved: false, seconds: (Date.now() - t0) / 1000, error: failureTail(res, 1) };
@@ -51516,24 +51878,25 @@ async function saveGoCache(buildx, builder, plan, entry, store, tempDir) {
 
 
 
+
 function setBuildOutputs(builder, stats, metadata) {
-    lib_core/* setOutput */.uH(Outputs.builder, builder.name);
-    lib_core/* setOutput */.uH(Outputs.driver, builder.driver);
-    lib_core/* setOutput */.uH(Outputs.cacheHitRate, formatRate(stats.rate));
-    lib_core/* setOutput */.uH(Outputs.cacheHits, String(stats.hits));
-    lib_core/* setOutput */.uH(Outputs.cacheSteps, String(stats.steps));
+    lib_core.setOutput(Outputs.builder, builder.name);
+    lib_core.setOutput(Outputs.driver, builder.driver);
+    lib_core.setOutput(Outputs.cacheHitRate, formatRate(stats.rate));
+    lib_core.setOutput(Outputs.cacheHits, String(stats.hits));
+    lib_core.setOutput(Outputs.cacheSteps, String(stats.steps));
     if (metadata) {
-        lib_core/* setOutput */.uH(Outputs.metadata, JSON.stringify(metadata.raw));
+        lib_core.setOutput(Outputs.metadata, JSON.stringify(metadata.raw));
         if (metadata.digest)
-            lib_core/* setOutput */.uH(Outputs.digest, metadata.digest);
+            lib_core.setOutput(Outputs.digest, metadata.digest);
         if (metadata.imageId)
-            lib_core/* setOutput */.uH(Outputs.imageid, metadata.imageId);
+            lib_core.setOutput(Outputs.imageid, metadata.imageId);
     }
 }
 function setSizeOutputs(sizes, headline) {
-    lib_core/* setOutput */.uH(Outputs.imageSizes, JSON.stringify(sizes));
+    lib_core.setOutput(Outputs.imageSizes, JSON.stringify(sizes));
     if (headline && sizes[headline])
-        lib_core/* setOutput */.uH(Outputs.imageSize, String(sizes[headline].compressed));
+        lib_core.setOutput(Outputs.imageSize, String(sizes[headline].compressed));
 }
 function formatBytes(n) {
     if (n === null)
@@ -51554,7 +51917,7 @@ function formatBytes(n) {
  */
 function reportBuild(builder, result, cacheStrict) {
     const stats = cacheStats(result.vertices);
-    lib_core/* info */.pq(`Built in ${result.seconds.toFixed(1)}s; cache: ${stats.hits}/${stats.steps} Dockerfile steps (${formatRate(stats.rate)}%)`);
+    info(`Built in ${result.seconds.toFixed(1)}s; cache: ${stats.hits}/${stats.steps} Dockerfile steps (${formatRate(stats.rate)}%)`);
     setBuildOutputs(builder, stats, result.metadata);
     reportCacheProblems(result.vertices, cacheStrict);
     return stats;
@@ -51563,13 +51926,13 @@ function reportBuild(builder, result, cacheStrict) {
 function reportCacheProblems(vertices, cacheStrict, kind) {
     for (const p of cacheProblems(vertices).filter((x) => !kind || x.kind === kind)) {
         if (p.missing) {
-            lib_core/* info */.pq(`No layer cache yet at ${p.vertex.replace(/^importing cache manifest from /, '')}: a cold start`);
+            info(`No layer cache yet at ${p.vertex.replace(/^importing cache manifest from /, '')}: a cold start`);
             continue;
         }
         const msg = `Cache ${p.kind} failed (${p.vertex}): ${p.error}`;
         if (cacheStrict)
             throw new Error(`${msg} (${Inputs.cacheStrict}: true)`);
-        lib_core/* warning */.$e(`${msg}. The build went on${p.kind === 'import' ? ' without that cache' : '; the next run will start colder'}.`);
+        warning(`${msg}. The build went on${p.kind === 'import' ? ' without that cache' : '; the next run will start colder'}.`);
     }
 }
 
@@ -51846,7 +52209,7 @@ class RegistryStore {
             const client = await registryClient(repo);
             const present = await Promise.all(base.manifest.layers.map((l) => client.hasBlob(l.digest)));
             if (present.includes(false)) {
-                lib_core/* info */.pq(`${KIND_LABEL[entry.kind]}: ${repo} lacks layers of the restored copy, so the whole cache is saved`);
+                info(`${KIND_LABEL[entry.kind]}: ${repo} lacks layers of the restored copy, so the whole cache is saved`);
                 return false;
             }
         }
@@ -51952,16 +52315,16 @@ class GhaStore {
         const prefix = entry.read[entry.read.length - 1].ref;
         const keep = entry.write[0];
         if (!this.cleanup?.api || !this.cleanup.ref) {
-            lib_core/* info */.pq(`Older ${prefix}* entries of this branch are left to GitHub's eviction: no github-token`);
+            info(`Older ${prefix}* entries of this branch are left to GitHub's eviction: no github-token`);
             return;
         }
         try {
             const { deleted } = await deleteSuperseded(this.cleanup.api, this.cleanup.ref, prefix, keep);
             const bytes = deleted.reduce((n, d) => n + d.bytes, 0);
-            lib_core/* info */.pq(`Deleted ${deleted.length} superseded build-cache entr${deleted.length === 1 ? 'y' : 'ies'} of ${this.cleanup.ref} (${formatBytes(bytes)}); ${keep} replaces them`);
+            info(`Deleted ${deleted.length} superseded build-cache entr${deleted.length === 1 ? 'y' : 'ies'} of ${this.cleanup.ref} (${formatBytes(bytes)}); ${keep} replaces them`);
         }
         catch (err) {
-            lib_core/* warning */.$e(`Superseded build-cache entries (${prefix}*) were not deleted: ${err.message}. ` +
+            warning(`Superseded build-cache entries (${prefix}*) were not deleted: ${err.message}. ` +
                 "Until they are, every run that compiles something adds one entry to the repository's cache quota.");
         }
     }
@@ -52089,7 +52452,7 @@ async function writeMarker(layerRef, fingerprint) {
         throw new Error(`${layerRef} is not in the registry after the export`);
     const blob = Buffer.from(JSON.stringify({ fingerprint, cache }));
     await pushArtifact(client, MARKER_TYPE, blob, { 'org.opencontainers.image.title': 'go-buildx-action fingerprint' }, { tag: splitRef(markerRef(layerRef)).tag });
-    lib_core/* debug */.Yz(`fingerprint ${fingerprint} stored at ${markerRef(layerRef)} for ${cache}`);
+    output_debug(`fingerprint ${fingerprint} stored at ${markerRef(layerRef)} for ${cache}`);
 }
 
 ;// CONCATENATED MODULE: ./src/cache/skip.ts
@@ -52182,7 +52545,7 @@ async function recordFingerprint(rec, vertices) {
         await writeMarker(rec.write, rec.fingerprint);
     }
     catch (err) {
-        lib_core/* warning */.$e(`Could not store the build's fingerprint beside ${rec.write}: ${err.message}. The next run restores the Go caches.`);
+        warning(`Could not store the build's fingerprint beside ${rec.write}: ${err.message}. The next run restores the Go caches.`);
     }
 }
 
@@ -52259,7 +52622,7 @@ async function writeHistory(gobuildRef, history) {
     const { repository, tag } = splitRef(statsRef(gobuildRef));
     const blob = Buffer.from(JSON.stringify(history));
     await pushArtifact(await registryClient(repository), STATS_TYPE, blob, {}, { tag });
-    lib_core/* debug */.Yz(`Go cache history at ${statsRef(gobuildRef)}: ${blob.toString('utf8')}`);
+    output_debug(`Go cache history at ${statsRef(gobuildRef)}: ${blob.toString('utf8')}`);
 }
 
 ;// CONCATENATED MODULE: ./src/cache/phases.ts
@@ -52291,7 +52654,7 @@ function planGoCache(settings) {
     const args = buildArgMap(settings.buildArgs);
     const found = findGoCacheMounts(dockerfile, args, settings.goCache.mounts);
     for (const s of found.skipped)
-        lib_core/* warning */.$e(`The cache mount ${s.target} (line ${s.line}) is not carried across runs: ${s.reason}`);
+        warning(`The cache mount ${s.target} (line ${s.line}) is not carried across runs: ${s.reason}`);
     if (found.mounts.length === 0) {
         return { note: 'No Go cache mounts (RUN --mount=type=cache with GOMODCACHE or GOCACHE as target) in the Dockerfile' };
     }
@@ -52310,7 +52673,7 @@ function planGoCache(settings) {
         moduleFiles: files,
         buildId: settings.buildId,
     });
-    lib_core/* debug */.Yz(`Go cache keys from ${JSON.stringify(Object.keys(files))}: ${JSON.stringify(keys)}`);
+    output_debug(`Go cache keys from ${JSON.stringify(Object.keys(files))}: ${JSON.stringify(keys)}`);
     const helperImage = settings.goCache.image ?? found.mounts[0].stageBase;
     if (!helperImage || helperImage.includes('$') || helperImage === 'scratch') {
         return {
@@ -52408,31 +52771,31 @@ early) {
         return { plan: goCacheProblem(settings, `Planning the Go caches failed: ${err.message}`) };
     }
     // The note quotes the Dockerfile (mount targets, the base image), which a pull request may have written.
-    printUntrusted(planned.note);
+    info(planned.note);
     if (!planned.plan)
         return {};
     for (const e of planned.plan.entries)
-        lib_core/* debug */.Yz(`${KIND_LABEL[e.kind]} key ${e.key}, writes ${JSON.stringify(e.write)}`);
+        output_debug(`${KIND_LABEL[e.kind]} key ${e.key}, writes ${JSON.stringify(e.write)}`);
     const t0 = Date.now();
     // Registry lookups are a few small requests: they run beside the fingerprint check, and are
     // dropped when it matches. An actions/cache lookup downloads the cache, so it waits.
     const looked = planned.plan.backend === 'registry' ? lookUpGoCaches(planned.plan, new RegistryStore(tempDir)) : undefined;
     const checked = await (early ?? checkFingerprint(settings).catch((err) => err));
     if (checked instanceof Error)
-        lib_core/* warning */.$e(`Could not compute the build's fingerprint: ${checked.message}. The Go caches are restored.`);
+        warning(`Could not compute the build's fingerprint: ${checked.message}. The Go caches are restored.`);
     const fingerprint = checked instanceof Error ? undefined : checked;
     for (const d of fingerprint?.details ?? [])
-        lib_core/* debug */.Yz(d);
+        output_debug(d);
     if (fingerprint?.matched) {
-        printUntrusted(`Go caches not restored: ${fingerprint.reason} (fingerprint ${fingerprint.fingerprint}), so no step that mounts them runs`);
+        info(`Go caches not restored: ${fingerprint.reason} (fingerprint ${fingerprint.fingerprint}), so no step that mounts them runs`);
         const seconds = Math.round((Date.now() - t0) / 100) / 10;
         // Nothing needed restoring: as good as an exact hit for a workflow that asks.
-        lib_core/* setOutput */.uH(Outputs.goCacheHit, 'true');
-        lib_core/* setOutput */.uH(Outputs.goCacheRestored, JSON.stringify({ mod: null, build: null, seconds, skipped: 'fingerprint' }));
+        lib_core.setOutput(Outputs.goCacheHit, 'true');
+        lib_core.setOutput(Outputs.goCacheRestored, JSON.stringify({ mod: null, build: null, seconds, skipped: 'fingerprint' }));
         return { plan: { ...planned.plan, restoreSeconds: seconds, skipped: 'fingerprint' }, fingerprint };
     }
     if (fingerprint)
-        lib_core/* debug */.Yz(`fingerprint ${fingerprint.fingerprint}: ${fingerprint.reason}`);
+        output_debug(`fingerprint ${fingerprint.fingerprint}: ${fingerprint.reason}`);
     return { plan: await restorePlanned(settings, buildx, builder, planned.plan, tempDir, looked), fingerprint };
 }
 async function restorePlanned(settings, buildx, builder, plan, tempDir, looked) {
@@ -52451,17 +52814,17 @@ async function restorePlanned(settings, buildx, builder, plan, tempDir, looked) 
     for (const e of report.entries) {
         const r = e.restored;
         const what = `${KIND_LABEL[e.kind]}${e.node ? ` on node ${e.node.name}` : ''}`;
-        lib_core/* info */.pq(r
+        info(r
             ? `${what}: restored ${formatBytes(r.bytes)} from ${r.ref} (${r.match} match)`
             : `${what}: no saved cache found (tried ${e.read.map((c) => c.ref).join(', ')})`);
         // The output keeps its shape: per kind, the first node's (with one node, the only one).
         if (!(e.kind in restored))
             restored[e.kind] = r ? { ref: r.ref, match: r.match, bytes: r.bytes } : null;
     }
-    lib_core/* info */.pq(`Go cache restore took ${report.seconds.toFixed(1)}s`);
+    info(`Go cache restore took ${report.seconds.toFixed(1)}s`);
     const hit = report.entries.every((e) => e.restored?.match === 'exact');
-    lib_core/* setOutput */.uH(Outputs.goCacheHit, String(hit));
-    lib_core/* setOutput */.uH(Outputs.goCacheRestored, JSON.stringify({ ...restored, seconds: Math.round(report.seconds * 10) / 10 }));
+    lib_core.setOutput(Outputs.goCacheHit, String(hit));
+    lib_core.setOutput(Outputs.goCacheRestored, JSON.stringify({ ...restored, seconds: Math.round(report.seconds * 10) / 10 }));
     return { ...plan, entries: report.entries, restoreSeconds: report.seconds };
 }
 /** After the build: which caches the post step saves (only what a step of this build used), recorded for it. */
@@ -52469,10 +52832,10 @@ async function recordGoSaves(plan, vertices, settings, builder, buildx) {
     const decided = decideSaves(plan, vertices, saveAllowed(settings));
     for (const e of decided.entries) {
         const what = `${KIND_LABEL[e.kind]}${e.node ? ` on node ${e.node.name}` : ''}`;
-        lib_core/* info */.pq(`${what}: ${e.save ? `will be saved in the post step to ${e.write.join(', ')}` : `no save (${e.skipReason})`}`);
+        info(`${what}: ${e.save ? `will be saved in the post step to ${e.write.join(', ')}` : `no save (${e.skipReason})`}`);
     }
     const explained = await explainGoCache(plan, vertices, settings.platforms).catch((err) => {
-        lib_core/* warning */.$e(`Could not work out what the Go caches saved: ${err.message}`);
+        warning(`Could not work out what the Go caches saved: ${err.message}`);
         return undefined;
     });
     saveGoCacheState({ plan: decided, builder: builder.name, buildx, ...explained });
@@ -52488,24 +52851,24 @@ async function explainGoCache(plan, vertices, platforms) {
     const bytes = plan.entries.reduce((n, e) => n + (e.restored?.bytes ?? 0), 0);
     const restore = { seconds: Math.round((plan.restoreSeconds ?? 0) * 10) / 10, bytes, ...(plan.skipped ? { skipped: plan.skipped } : {}) };
     const stats = computeStats(goBuildSeconds(vertices, build.mount, platforms), history, restore, build.restored !== undefined);
-    lib_core/* setOutput */.uH(Outputs.goCacheStats, JSON.stringify(stats));
-    lib_core/* setOutput */.uH(Outputs.goCacheSavedSeconds, String(stats.savedSeconds ?? 0));
+    lib_core.setOutput(Outputs.goCacheStats, JSON.stringify(stats));
+    lib_core.setOutput(Outputs.goCacheSavedSeconds, String(stats.savedSeconds ?? 0));
     for (const [p, x] of Object.entries(stats.platforms)) {
         if (x.goBuildSeconds === null)
-            lib_core/* info */.pq(`${p}: go build came from the layer cache`);
+            info(`${p}: go build came from the layer cache`);
         else
-            lib_core/* info */.pq(`${p}: go build ${x.goBuildSeconds}s${x.coldSeconds !== null ? `, cold ${x.coldSeconds}s, saved ${x.savedSeconds}s` : ' (no cold time to compare with)'}`);
+            info(`${p}: go build ${x.goBuildSeconds}s${x.coldSeconds !== null ? `, cold ${x.coldSeconds}s, saved ${x.savedSeconds}s` : ' (no cold time to compare with)'}`);
     }
     const streak = losingStreak(history);
     if (streak)
-        lib_core/* warning */.$e(streak);
+        warning(streak);
     return { stats, history };
 }
 /** A Go cache failure is a warning, unless cache-strict makes it an error. */
 function goCacheProblem(settings, msg) {
     if (settings.cacheStrict)
         throw new Error(`${msg} (${Inputs.cacheStrict}: true)`);
-    lib_core/* warning */.$e(`${msg}. The build goes on without it.`);
+    warning(`${msg}. The build goes on without it.`);
     return undefined;
 }
 
@@ -52551,13 +52914,13 @@ async function afterBuild(buildx, build, plan, vertices, s, check) {
     const stats = cacheStats(vertices);
     if (!plan.after || !own || (plan.matched && stats.hits === stats.steps)) {
         if (own && plan.after)
-            lib_core/* info */.pq(`Layer cache: every step came from ${own.ref}, whose fingerprint matched, so it is not exported again`);
+            info(`Layer cache: every step came from ${own.ref}, whose fingerprint matched, so it is not exported again`);
         // Beside the gates: only the next run reads it, and endRun waits for it.
         inBackground(recordFingerprint(record, vertices));
         return;
     }
     if (plan.matched)
-        lib_core/* info */.pq(`${stats.steps - stats.hits} step(s) ran although the fingerprint matched: ${own.ref} is exported`);
+        info(`${stats.steps - stats.hits} step(s) ran although the fingerprint matched: ${own.ref} is exported`);
     const state = {
         buildx,
         ref: own.ref,
@@ -52570,7 +52933,7 @@ async function afterBuild(buildx, build, plan, vertices, s, check) {
     };
     if (!s.cacheStrict) {
         saveLayerExport(state);
-        lib_core/* info */.pq(`Layer cache: ${own.ref} is exported in the post step (${Inputs.cacheStrict}: true exports it here)`);
+        info(`Layer cache: ${own.ref} is exported in the post step (${Inputs.cacheStrict}: true exports it here)`);
         return;
     }
     const exported = await exportLayerCache(state, true);
@@ -52597,7 +52960,7 @@ function fingerprintSource(s) {
  */
 async function exportLayerCache(st, strict) {
     return phase('Export the layer cache', async () => {
-        lib_core/* debug */.Yz(`layer cache export argv: ${JSON.stringify(st.argv)}`);
+        output_debug(`layer cache export argv: ${JSON.stringify(st.argv)}`);
         let exported;
         try {
             exported = (await runBuild(st.buildx, st.argv, st.metadataFile)).vertices;
@@ -52606,12 +52969,12 @@ async function exportLayerCache(st, strict) {
             const msg = `Exporting the layer cache to ${st.ref} failed: ${err.message}`;
             if (strict)
                 throw new Error(`${msg} (${Inputs.cacheStrict}: true)`);
-            lib_core/* warning */.$e(`${msg}. The next run will start colder.`);
+            warning(`${msg}. The next run will start colder.`);
             return undefined;
         }
         const stats = cacheStats(exported);
         if (stats.hits < stats.steps)
-            lib_core/* info */.pq(`${stats.steps - stats.hits} step(s) were not in the builder's cache and ran again`);
+            info(`${stats.steps - stats.hits} step(s) were not in the builder's cache and ran again`);
         // Outside strict mode BuildKit only marks a failed export on its vertex (the import was reported with the build).
         reportCacheProblems(exported, strict, 'export');
         return exported;
@@ -52622,7 +52985,7 @@ async function exportInPost(st) {
     try {
         const now = buildFingerprint(st.source);
         if (now !== st.fingerprint) {
-            lib_core/* warning */.$e(`The layer cache was not exported to ${st.ref}: the build context changed after the build (fingerprint ${st.fingerprint}, now ${now}), so an export now would not hold what was built.`);
+            warning(`The layer cache was not exported to ${st.ref}: the build context changed after the build (fingerprint ${st.fingerprint}, now ${now}), so an export now would not hold what was built.`);
             return;
         }
         const exported = await exportLayerCache(st, false);
@@ -52630,7 +52993,7 @@ async function exportInPost(st) {
             await recordFingerprint(st.record, exported);
     }
     catch (err) {
-        lib_core/* warning */.$e(`Exporting the layer cache failed: ${err.message}`);
+        warning(`Exporting the layer cache failed: ${err.message}`);
     }
 }
 
@@ -52682,13 +53045,13 @@ async function readImageSizes(buildx, output, ref, digest, run, platforms) {
 /** Prints what was read and sets the size outputs. */
 function reportImageSizes(read, platforms) {
     if (read.error !== undefined)
-        lib_core/* warning */.$e(`Could not measure image sizes: ${read.error}`);
+        warning(`Could not measure image sizes: ${read.error}`);
     const m = read.measured;
     if (!m)
         return undefined;
     setSizeOutputs(m.sizes, headlinePlatform(m.sizes, platforms, nativePlatform()));
     for (const [platform, x] of Object.entries(m.sizes)) {
-        lib_core/* info */.pq(`${platform}: ${formatBytes(x.compressed)} compressed, ${formatBytes(x.uncompressed)} unpacked, ${x.layers} layers`);
+        info(`${platform}: ${formatBytes(x.compressed)} compressed, ${formatBytes(x.uncompressed)} unpacked, ${x.layers} layers`);
     }
     return m;
 }
@@ -52702,7 +53065,7 @@ function enforceBudget(budget, measured, platforms) {
     const over = budgetViolations(measured.sizes, measured.manifests, budget);
     if (over.length > 0)
         throw new Error(budgetMessage(over, budget));
-    lib_core/* info */.pq(`Every platform is within ${Inputs.maxImageSize} (${formatBytes(budget)})`);
+    info(`Every platform is within ${Inputs.maxImageSize} (${formatBytes(budget)})`);
 }
 /**
  * Whether the sizes are read beside the push rather than before it: only with no budget to enforce (then
@@ -52722,6 +53085,7 @@ function sizesBesidePush(s, build) {
 // smoke test, durations), a mermaid timeline of the slowest build steps with
 // the cached ones marked, and the size change against the image the tag
 // pointed at before. A failure here is only a warning.
+
 
 
 
@@ -52854,13 +53218,13 @@ function goCacheLines(g) {
     return [`Go caches: ${restore}`, ...per].join('  \n');
 }
 async function writeSummary(d) {
-    await lib_core/* summary */.z.addRaw(summaryMarkdown(d)).write();
+    await lib_core.summary.addRaw(summaryMarkdown(d)).write();
 }
 async function writeMergeSummary(d) {
-    lib_core/* summary */.z.addHeading('go-buildx-action: merged index', 3);
-    lib_core/* summary */.z.addRaw(`Tags: ${d.tags.map((t) => `\`${t}\``).join(', ')}`, true);
-    lib_core/* summary */.z.addRaw(`Index: \`${d.digest}\``, true);
-    lib_core/* summary */.z.addTable([
+    lib_core.summary.addHeading('go-buildx-action: merged index', 3);
+    lib_core.summary.addRaw(`Tags: ${d.tags.map((t) => `\`${t}\``).join(', ')}`, true);
+    lib_core.summary.addRaw(`Index: \`${d.digest}\``, true);
+    lib_core.summary.addTable([
         ['platform', 'manifest', 'compressed', 'layers'].map((h) => ({ data: h, header: true })),
         ...d.manifests.map((m) => [
             m.platform,
@@ -52869,7 +53233,7 @@ async function writeMergeSummary(d) {
             String(d.sizes[m.platform].layers),
         ]),
     ]);
-    await lib_core/* summary */.z.write();
+    await lib_core.summary.write();
 }
 /** The job summary of a build; a failure here is only a warning. */
 async function summarySafely(d, previous) {
@@ -52879,7 +53243,7 @@ async function summarySafely(d, previous) {
         await writeSummary({ ...d, previous: await previous });
     }
     catch (err) {
-        lib_core/* warning */.$e(`Could not write the job summary: ${err.message}`);
+        warning(`Could not write the job summary: ${err.message}`);
     }
 }
 /**
@@ -52890,7 +53254,7 @@ function previousSizes(push, tags) {
     if (!process.env.GITHUB_STEP_SUMMARY || !push || !tags[0])
         return undefined;
     return registryManifests(tags[0]).then((m) => summarize(m, {}), (err) => {
-        lib_core/* debug */.Yz(`no previous image at ${tags[0]}: ${err.message}`);
+        output_debug(`no previous image at ${tags[0]}: ${err.message}`);
         return undefined;
     });
 }
@@ -52943,7 +53307,7 @@ unemulated) {
     const platforms = s.platforms;
     const { config, id } = await imageConfig(ref, pull);
     const probe = chooseProbe(s, config);
-    lib_core/* info */.pq(`Testing ${ref} (image ${id ?? 'unknown'}) with probe: ${describeProbe(probe)}`);
+    info(`Testing ${ref} (image ${id ?? 'unknown'}) with probe: ${describeProbe(probe)}`);
     const results = {};
     const runnable = [];
     for (const p of platforms) {
@@ -52954,7 +53318,7 @@ unemulated) {
         const msg = `Smoke test of ${p} skipped: no emulator for ${archOf(p)} is registered on this runner`;
         if (s.strict)
             throw new SmokeError(`${msg} (smoke-strict: true)`);
-        lib_core/* warning */.$e(msg);
+        warning(msg);
         results[p] = { platform: p, passed: false, skipped: true, probe: 'none', attempts: 0, ms: null, elapsedMs: 0, detail: 'no emulator' };
     }
     // Platforms run side by side: each container has its own random loopback port.
@@ -52962,19 +53326,19 @@ unemulated) {
     for (const r of done) {
         results[r.platform] = r;
         if (r.passed)
-            lib_core/* info */.pq(`${r.platform}: passed (${r.probe}) after ${r.attempts} attempt(s), healthy in ${r.ms} ms`);
+            info(`${r.platform}: passed (${r.probe}) after ${r.attempts} attempt(s), healthy in ${r.ms} ms`);
         // The detail quotes what the container answered: untrusted.
         else
-            printUntrusted(`${r.platform}: FAILED (${r.probe}) after ${r.attempts} attempt(s): ${r.detail}`);
+            info(`${r.platform}: FAILED (${r.probe}) after ${r.attempts} attempt(s): ${r.detail}`);
     }
     const failed = done.filter((r) => !r.passed);
     for (const r of failed) {
-        lib_core/* startGroup */.Oh(`Last 100 log lines of the ${r.platform} container`);
+        startGroup(`Last 100 log lines of the ${r.platform} container`);
         if (r.logs)
-            printUntrusted(r.logs);
+            info(r.logs);
         else
-            lib_core/* info */.pq('(the container wrote nothing)');
-        lib_core/* endGroup */.N4();
+            info('(the container wrote nothing)');
+        endGroup();
     }
     return { passed: failed.length === 0, results };
 }
@@ -53001,7 +53365,7 @@ async function runSmoke(s, output, ref, runKey, unemulated) {
                 'Use an engine with the containerd image store, load: true, or push: true (the image is then staged by digest and tested before it is tagged).';
         if (s.strict)
             throw new SmokeError(`${msg} (${Inputs.smokeStrict}: true)`);
-        lib_core/* warning */.$e(msg);
+        warning(msg);
         return undefined;
     }
     let report;
@@ -53018,8 +53382,8 @@ async function runSmoke(s, output, ref, runKey, unemulated) {
             await run('docker', ['image', 'rm', ref], { allowFailure: true });
         }
     }
-    lib_core/* setOutput */.uH(Outputs.smokeResult, resultJson(report));
-    lib_core/* setOutput */.uH(Outputs.smokePassed, String(report.passed));
+    lib_core.setOutput(Outputs.smokeResult, resultJson(report));
+    lib_core.setOutput(Outputs.smokePassed, String(report.passed));
     return report;
 }
 
@@ -53058,7 +53422,7 @@ async function attestProvenanceOf(tags, digest, token) {
     for (const repository of [...new Set(tags.map(repositoryOf))]) {
         const digests = await indexAndImages(repository, digest);
         const subjects = provenanceSubjects(repository, digests);
-        lib_core/* debug */.Yz(`provenance subjects: ${JSON.stringify(subjects)}`);
+        output_debug(`provenance subjects: ${JSON.stringify(subjects)}`);
         const attestation = await attestProvenance({ subjects, token });
         const bundle = Buffer.from(JSON.stringify(attestation.bundle));
         const client = await registryClient(repository);
@@ -53070,7 +53434,7 @@ async function attestProvenanceOf(tags, digest, token) {
         const id = attestation.attestationID === undefined ? undefined : String(attestation.attestationID);
         const url = attestationUrl(process.env, id);
         records[repository] = { id, url, referrer: `${repository}@${referrer}`, subjects: digests };
-        lib_core/* info */.pq(`Attested the provenance of ${digests.length} digest(s) in ${repository}${url ? ` (${url})` : ''}; bundle at ${referrer}`);
+        info(`Attested the provenance of ${digests.length} digest(s) in ${repository}${url ? ` (${url})` : ''}; bundle at ${referrer}`);
     }
     return records;
 }
@@ -53107,14 +53471,14 @@ async function resolveCosign(downloadBase) {
     if (version.exitCode === 0) {
         const help = await run('cosign', ['sign', '--help'], { allowFailure: true });
         if (cosignUsable(version.stdout + version.stderr, help.stdout)) {
-            lib_core/* info */.pq(`cosign on PATH (${parseCosignVersion(version.stdout + version.stderr) ?? 'a distribution build'})`);
+            info(`cosign on PATH (${parseCosignVersion(version.stdout + version.stderr) ?? 'a distribution build'})`);
             return 'cosign';
         }
     }
     let dir = find('cosign', PINNED_COSIGN_VERSION);
     if (!dir) {
         const url = cosignDownloadUrl(downloadBase, PINNED_COSIGN_VERSION);
-        lib_core/* info */.pq(`Downloading cosign ${PINNED_COSIGN_VERSION} from ${url}`);
+        info(`Downloading cosign ${PINNED_COSIGN_VERSION} from ${url}`);
         const file = await downloadTool(url);
         await verifyChecksum(file, url, `${downloadBase}/v${PINNED_COSIGN_VERSION}/cosign_checksums.txt`, 'cosign');
         dir = await cacheFile(file, 'cosign', 'cosign', PINNED_COSIGN_VERSION);
@@ -53156,13 +53520,24 @@ function signatureRef(repository, digest, suffix = 'sig') {
 
 
 
-/** The smoke-test predicate: per platform the probe, the verdict, the attempts and the time to healthy. */
-function smokePredicate(smoke, engine, qemu) {
+
+
+/**
+ * The smoke-test predicate: per built platform whether it ran (`skipped`), the probe, the verdict, the
+ * attempts and the time to healthy. The top-level `passed` is true only when every built platform ran and
+ * passed: a platform skipped for want of an emulator (smoke-strict: false), or left out by smoke-platforms,
+ * was never tested, and an admission policy on `passed` must not admit it (trust, round 2, item 6).
+ */
+function smokePredicate(smoke, built, engine, qemu) {
     const platforms = {};
-    for (const [p, r] of Object.entries(smoke.results)) {
-        platforms[p] = { probe: r.probe, passed: r.passed, attempts: r.attempts, msToHealthy: r.ms };
+    for (const p of built) {
+        const r = smoke.results[p];
+        platforms[p] = r
+            ? { probe: r.probe, passed: r.passed && !r.skipped, skipped: !!r.skipped, attempts: r.attempts, msToHealthy: r.ms }
+            : { probe: 'none', passed: false, skipped: true, attempts: 0, msToHealthy: null };
     }
-    return { tool: 'go-buildx-action', passed: smoke.passed, platforms, engine: engine ?? null, qemu: qemu ?? null };
+    const passed = built.length > 0 && built.every((p) => smoke.results[p]?.passed === true && !smoke.results[p]?.skipped);
+    return { tool: 'go-buildx-action', passed, platforms, engine: engine ?? null, qemu: qemu ?? null };
 }
 /** Loopback registries (plain HTTP, as registryOf says for the docker CLI), and those the engine lists as insecure. */
 function isHttpRegistry(repository, insecure) {
@@ -53186,7 +53561,11 @@ async function signPublished(r) {
     const cosign = await resolveCosign(r.signing.cosignDownloadUrl);
     let keyFile;
     if (r.signing.key) {
-        keyFile = external_node_path_.join(r.tempDir, 'cosign.key');
+        // In the run's secrets folder, and recorded before it exists: a cancelled run's handler, or its post
+        // step, removes it even when this function never reaches its finally (trust, round 2, item 12).
+        keyFile = external_node_path_.join(r.tempDir, 'secrets', 'cosign.key');
+        saveSecretFile(keyFile);
+        external_node_fs_.mkdirSync(external_node_path_.dirname(keyFile), { recursive: true, mode: 0o700 });
         external_node_fs_.writeFileSync(keyFile, r.signing.key, { mode: 0o600 });
     }
     const env = { ...(r.signing.keyPassword !== undefined ? { COSIGN_PASSWORD: r.signing.keyPassword } : { COSIGN_PASSWORD: '' }) };
@@ -53200,7 +53579,7 @@ async function signPublished(r) {
                 for (const d of await indexAndImages(repository, r.digest)) {
                     await cosignRun(cosign, signArgv({ ...base, ref: `${repository}@${d}` }), env);
                     signatures[d] = signatureRef(repository, d);
-                    lib_core/* info */.pq(`Signed ${repository}@${d} (${signatures[d]})`);
+                    info(`Signed ${repository}@${d} (${signatures[d]})`);
                 }
             }
             if (r.signing.attestSmoke && r.smoke)
@@ -53211,15 +53590,15 @@ async function signPublished(r) {
         if (keyFile)
             external_node_fs_.rmSync(keyFile, { force: true });
     }
-    lib_core/* setOutput */.uH(Outputs.signatures, JSON.stringify(signatures));
+    lib_core.setOutput(Outputs.signatures, JSON.stringify(signatures));
     return signatures;
 }
 async function attestSmoke(cosign, t, r, env) {
     const engine = (await run('docker', ['version', '--format', '{{.Server.Version}}'], { allowFailure: true })).stdout.trim() || undefined;
     const predicate = external_node_path_.join(r.tempDir, 'smoke-predicate.json');
-    external_node_fs_.writeFileSync(predicate, JSON.stringify(smokePredicate(r.smoke, engine, await qemuVersion())));
+    external_node_fs_.writeFileSync(predicate, JSON.stringify(smokePredicate(r.smoke, r.platforms, engine, await qemuVersion())));
     await cosignRun(cosign, attestArgv(t, predicate, SMOKE_PREDICATE_TYPE), env);
-    lib_core/* info */.pq(`Attested the smoke test of ${t.ref} (${SMOKE_PREDICATE_TYPE})`);
+    info(`Attested the smoke test of ${t.ref} (${SMOKE_PREDICATE_TYPE})`);
 }
 async function qemuVersion() {
     try {
@@ -53235,7 +53614,7 @@ async function qemuVersion() {
     }
 }
 async function cosignRun(cosign, argv, env) {
-    lib_core/* debug */.Yz(`cosign argv: ${JSON.stringify(argv)}`);
+    output_debug(`cosign argv: ${JSON.stringify(argv)}`);
     const res = await run(cosign, argv, { allowFailure: true, env });
     if (res.exitCode !== 0)
         throw new Error(`cosign ${argv[0]} ${argv[argv.length - 1]} failed: ${failureTail(res, 3)}`);
@@ -53250,31 +53629,48 @@ async function cosignRun(cosign, argv, env) {
 
 
 
+
 function wantsProofs(s) {
     return s.signing.sign || s.signing.attestSmoke || s.signing.attestProvenance;
 }
-/** Signs and attests `digest` under every repository of `tags`; the merge job calls this without smoke results. */
+/**
+ * Signs and attests `digest` under every repository of `tags`; the merge job calls this without smoke
+ * results (settings refuse attest-smoke there). attest-smoke without a smoke result fails: it is never
+ * silently left out (trust, round 2, item 6).
+ */
 async function publishProofs(s, digest, smoke, tempDir) {
-    await lib_core/* group */.Os('Sign and attest', async () => {
-        if (s.signing.sign || (s.signing.attestSmoke && smoke))
-            await signPublished({ signing: s.signing, tags: s.tags, digest, smoke, tempDir });
+    await group('Sign and attest', async () => {
+        if (s.signing.attestSmoke && !smoke) {
+            throw new Error(`${Inputs.attestSmoke}: true, but the smoke test did not run, so there is no result to attest (the image was pushed, and is not signed)`);
+        }
+        if (s.signing.sign || s.signing.attestSmoke)
+            await signPublished({ signing: s.signing, tags: s.tags, platforms: s.platforms, digest, smoke, tempDir });
         if (s.signing.attestProvenance) {
             // parseSigning refuses attest-provenance without a token, so it is here.
             const records = await attestProvenanceOf(s.tags, digest, s.signing.githubToken);
-            lib_core/* setOutput */.uH(Outputs.provenanceAttestations, JSON.stringify(records));
+            lib_core.setOutput(Outputs.provenanceAttestations, JSON.stringify(records));
         }
     });
 }
-/** After the push: sign and attest what passed; push-by-digest leaves that to the merge job. */
-async function proveAfterPush(s, digest, smoke, tempDir) {
+/**
+ * After the push: sign and attest what passed. A push-by-digest leg attests its smoke result on the digest
+ * it pushed (the leg is where both exist); signing and provenance are left to the merge job, which covers
+ * the index and every manifest it lists.
+ */
+async function proveAfterPush(s, digest, smoke, tempDir, byDigest) {
     if (!s.push || !wantsProofs(s))
         return;
-    if (s.pushByDigest) {
-        lib_core/* info */.pq('Signing and attesting are left to the merge job, which covers the index and every manifest it lists');
-        return;
-    }
     if (!digest)
         throw new Error('The build reported no digest, so nothing can be signed or attested');
+    if (s.pushByDigest) {
+        if (s.signing.attestSmoke && byDigest) {
+            const signing = { ...s.signing, sign: false, attestProvenance: false };
+            await publishProofs({ signing, tags: [byDigest], platforms: s.platforms }, digest, smoke, tempDir);
+        }
+        if (s.signing.sign || s.signing.attestProvenance)
+            info('Signing and provenance are left to the merge job, which covers the index and every manifest it lists');
+        return;
+    }
     await publishProofs(s, digest, smoke, tempDir);
 }
 
@@ -53282,6 +53678,8 @@ async function proveAfterPush(s, digest, smoke, tempDir) {
 // Pushes the image the engine holds, so the pushed digest is the one built
 // (and, later, smoke-tested). `docker push` of a multi-platform image from the
 // containerd store pushes the whole index unchanged.
+
+
 
 
 
@@ -53316,47 +53714,121 @@ async function pushWithRetries(tag) {
         if (attempt >= PUSH_ATTEMPTS || !isTransientPushError(why))
             throw new Error(`Push of ${tag} failed: ${why}`);
         // Seen with distribution 2.8: a tag read while the pusher rewrites it answers 500.
-        lib_core/* info */.pq(`Push of ${tag} failed on attempt ${attempt} (${why}); trying again in ${attempt}s`);
+        info(`Push of ${tag} failed on attempt ${attempt} (${why}); trying again in ${attempt}s`);
         await new Promise((r) => setTimeout(r, attempt * 1000));
     }
 }
-async function pushTags(tags, expectedDigest) {
+/** The config digest (image ID) of a manifest in the registry; undefined for an index, or when it cannot be read. */
+async function configDigest(repository, digest) {
+    try {
+        const doc = (await (await registryClient(repository)).manifest(digest));
+        return doc.config?.digest;
+    }
+    catch {
+        return undefined;
+    }
+}
+/**
+ * `docker push` of each tag, through the run's own local tag: the image is checked to be the one built
+ * before anything is pushed, and each user tag is pointed at it right before its push, so a job sharing
+ * the engine that re-tagged the name meanwhile cannot swap the image (trust, round 2, item 8). Returns the
+ * digest the registry has.
+ *
+ * Like is compared with like: the containerd image store names the image by its manifest (or index)
+ * digest, which the push must reproduce; the classic store names it by its image ID, the config digest,
+ * and the push then creates a manifest whose config must be that image (trust, round 2, item 4).
+ */
+async function pushTags(tags, expectedDigest, localRef) {
+    if (localRef && expectedDigest) {
+        const id = (await run('docker', ['image', 'inspect', '--format', '{{.Id}}', localRef], { allowFailure: true })).stdout.trim();
+        if (id !== expectedDigest) {
+            throw new Error(`The engine's ${localRef} is ${id || 'gone'}, not the image that was built and tested (${expectedDigest}); nothing was pushed`);
+        }
+    }
+    let pushed;
     for (const tag of tags) {
+        if (localRef)
+            await run('docker', ['tag', localRef, tag]);
         const res = await pushWithRetries(tag);
         // The CLI's own line when it has one; the registry's answer when it does not (other CLI versions word it differently).
         const digest = parsePushDigest(res.stdout) ?? (await digestInRegistry(tag));
         if (!digest)
             throw new Error(`Pushed ${tag}, but neither docker push nor the registry tells its digest`);
-        lib_core/* info */.pq(`Pushed ${tag} (${digest})`);
         if (expectedDigest && digest !== expectedDigest) {
-            throw new Error(`Push of ${tag} produced digest ${digest}, but the build produced ${expectedDigest}`);
+            const config = await configDigest(repositoryOf(tag), digest);
+            if (config !== expectedDigest) {
+                throw new Error(`Push of ${tag} produced digest ${digest}, but the build produced ${expectedDigest}`);
+            }
+            info(`Pushed ${tag} (${digest}, the manifest of image ${expectedDigest}: the classic image store names an image by its config)`);
         }
+        else
+            info(`Pushed ${tag} (${digest})`);
+        if (pushed && pushed !== digest)
+            throw new Error(`Push of ${tag} produced digest ${digest}, but ${tags[0]} got ${pushed}`);
+        pushed = digest;
     }
+    return pushed;
 }
-/** The argv that tags a staged image: with a single source, the copy keeps its exact manifest (and digest). */
-function tagArgv(source, tags, preferIndexFlag) {
+/** The argv that copies a staged image to tags in other repositories (imagetools). */
+function tagArgv(source, tags, preferIndexFlag, dryRun = false) {
     const argv = ['imagetools', 'create'];
-    // From buildx 0.14 a single manifest is wrapped in a new index unless --prefer-index=false; older
-    // releases copy it as it is and do not know the flag.
+    // From buildx 0.15 a single manifest is copied as it is only with --prefer-index=false (docker/buildx#2481);
+    // 0.12-0.14 wrap it in a new index whatever is asked, which the dry run catches before any tag moves.
     if (preferIndexFlag)
         argv.push('--prefer-index=false');
+    if (dryRun)
+        argv.push('--dry-run');
     for (const t of tags)
         argv.push('--tag', t);
     return [...argv, source];
 }
-/** Tags a staged (pushed-by-digest, tested) image with exactly its digest, and checks each tag in the registry. */
+/** The digest of what `imagetools create --dry-run` prints: the exact bytes it would push, and a newline. */
+function dryRunDigest(stdout) {
+    return `sha256:${external_node_crypto_.createHash('sha256').update(stdout.replace(/\n$/, ''), 'utf8').digest('hex')}`;
+}
+/**
+ * Tags a staged (pushed-by-digest, tested) image with exactly its digest, and checks each tag in the
+ * registry (trust, round 2, item 5). In the staged image's own repository a tag is a PUT of the manifest's
+ * exact bytes through the registry API, which needs no buildx feature; a tag in another repository needs
+ * the blobs copied, which imagetools does, after its dry run showed it keeps the digest. Every check comes
+ * before the first tag moves.
+ */
 async function tagStaged(buildx, source, tags, expectedDigest) {
-    const help = await run(...args(buildx, 'imagetools', 'create', '--help'), { allowFailure: true });
-    const argv = tagArgv(source, tags, help.stdout.includes('--prefer-index'));
-    lib_core/* debug */.Yz(`tag argv: ${JSON.stringify(argv)}`);
-    const res = await run(...args(buildx, ...argv), { allowFailure: true });
-    if (res.exitCode !== 0)
-        throw new Error(`Tagging ${tags.join(', ')} failed: ${failureTail(res)}`);
+    const repository = repositoryOf(source);
+    const here = tags.filter((t) => repositoryOf(t) === repository);
+    const elsewhere = tags.filter((t) => repositoryOf(t) !== repository);
+    let copy;
+    if (elsewhere.length > 0) {
+        const help = await run(...args(buildx, 'imagetools', 'create', '--help'), { allowFailure: true });
+        const prefer = help.stdout.includes('--prefer-index');
+        const dry = await run(...args(buildx, ...tagArgv(source, elsewhere, prefer, true)), { allowFailure: true });
+        if (dry.exitCode !== 0)
+            throw new Error(`Copying ${source} to ${elsewhere.join(', ')} failed: ${failureTail(dry)}; no tag was moved`);
+        const would = dryRunDigest(dry.stdout);
+        if (would !== expectedDigest) {
+            throw new Error(`This buildx would tag ${elsewhere.join(', ')} with ${would}, a new index around the tested image ${expectedDigest} ` +
+                `(docker/buildx#2481, buildx 0.12-0.14); no tag was moved. Use buildx 0.15 or newer (${Inputs.buildxVersion}), ` +
+                `or tags in ${repository} only`);
+        }
+        copy = tagArgv(source, elsewhere, prefer);
+    }
+    const client = await registryClient(repository);
+    const manifest = await client.manifestRaw(expectedDigest);
+    if (!manifest)
+        throw new Error(`The staged image ${source} is not in the registry, so it cannot be tagged`);
+    for (const t of here)
+        await client.putManifest(splitRef(t).tag ?? 'latest', manifest.mediaType, manifest.body);
+    if (copy) {
+        output_debug(`tag argv: ${JSON.stringify(copy)}`);
+        const res = await run(...args(buildx, ...copy), { allowFailure: true });
+        if (res.exitCode !== 0)
+            throw new Error(`Tagging ${elsewhere.join(', ')} failed: ${failureTail(res)}`);
+    }
     for (const tag of tags) {
         const digest = await digestInRegistry(tag);
         if (digest !== expectedDigest)
             throw new Error(`Tag ${tag} points at ${digest ?? 'nothing'}, but the tested image is ${expectedDigest}`);
-        lib_core/* info */.pq(`Tagged ${tag} (${expectedDigest})`);
+        info(`Tagged ${tag} (${expectedDigest})`);
     }
 }
 
@@ -53375,6 +53847,8 @@ async function tagStaged(buildx, source, tags, expectedDigest) {
 
 
 
+
+/** Pushes what passed the gates; returns the digest the registry holds (the build's own, but for the classic store's image ID). */
 async function publish(build, buildx, digest, tempDir) {
     const { output, byDigest, settings } = build;
     // The size probe's containers use the image; they must be gone before it is untagged.
@@ -53389,30 +53863,38 @@ async function publish(build, buildx, digest, tempDir) {
                 await run('docker', ['image', 'rm', ref], { allowFailure: true });
             }
         });
-        if (digest && pushed !== digest)
+        if (digest && pushed !== digest && (await configDigest(byDigest, pushed)) !== digest) {
             throw new Error(`Pushed ${pushed}, but the build produced ${digest}`);
-        lib_core/* setOutput */.uH(Outputs.digest, pushed);
-        lib_core/* info */.pq(`Pushed ${byDigest}@${pushed} by digest, with no tag; pass the digest output to the merge job`);
+        }
+        lib_core.setOutput(Outputs.digest, pushed);
+        info(`Pushed ${byDigest}@${pushed} by digest, with no tag; pass the digest output to the merge job`);
+        return pushed;
     }
-    else if (output.kind === 'engine') {
-        await phase(`Push ${settings.tags.join(', ')}`, () => pushTags(settings.tags, digest));
+    if (output.kind === 'engine') {
+        const pushed = await phase(`Push ${settings.tags.join(', ')}`, () => pushTags(settings.tags, digest, build.localTag));
+        // The classic image store's build names the image ID; the registry, and whoever signs or deploys, its manifest.
+        if (pushed && pushed !== digest)
+            lib_core.setOutput(Outputs.digest, pushed);
+        return pushed;
     }
-    else if (output.kind === 'stage' && settings.pushByDigest) {
+    if (output.kind === 'stage' && settings.pushByDigest) {
         if (!digest)
             throw new Error('The build reported no digest for the image pushed by digest');
-        lib_core/* info */.pq(`Pushed ${output.repository}@${digest} by digest, with no tag; pass the digest output to the merge job`);
+        info(`Pushed ${output.repository}@${digest} by digest, with no tag; pass the digest output to the merge job`);
+        return digest;
     }
-    else if (output.kind === 'stage') {
+    if (output.kind === 'stage') {
         if (!digest || !ref)
             throw new Error('The build reported no digest for the staged image, so it cannot be tagged');
         await phase(`Tag ${settings.tags.join(', ')}`, () => tagStaged(buildx, ref, settings.tags, digest));
+        return digest;
     }
+    return digest;
 }
 
 ;// CONCATENATED MODULE: ./src/publish/merge.ts
 // merge: true — the last job of a matrix: no build, one multi-platform index
 // made with `buildx imagetools create` from the digests the build jobs pushed.
-
 
 
 
@@ -53436,48 +53918,55 @@ function mergeArgv(tags, sources) {
         argv.push('--tag', t);
     return [...argv, ...sources];
 }
-async function mergeDigests(input) {
+/**
+ * The merge: the index this job makes is known before it is pushed (the dry run prints its exact bytes),
+ * and that digest, not whatever a tag points at afterwards, is what every tag is checked against and what
+ * is signed and attested: two merges close together must not sign each other's index (trust, round 2,
+ * item 7).
+ */
+async function mergeDigests(input, tempDir) {
     const { settings } = await resolveTagsAndLabels(input);
     const bx = await resolveBuildx(settings);
     const repository = settings.image ?? repositoryOf(settings.tags[0]);
     const sources = mergeSources(settings.digests, repository);
     const argv = mergeArgv(settings.tags, sources);
-    lib_core/* debug */.Yz(`imagetools argv: ${JSON.stringify(argv)}`);
-    await lib_core/* group */.Os(`Merge ${sources.length} digest(s) into ${settings.tags.join(', ')}`, async () => {
+    output_debug(`imagetools argv: ${JSON.stringify(argv)}`);
+    const digest = await group(`Merge ${sources.length} digest(s) into ${settings.tags.join(', ')}`, async () => {
+        const dry = await run(...args(bx.command, ...argv, '--dry-run'), { allowFailure: true });
+        if (dry.exitCode !== 0)
+            throw new Error(`Merging the digests failed: ${failureTail(dry)}`);
+        const created = dryRunDigest(dry.stdout);
         const res = await run(...args(bx.command, ...argv), { allowFailure: true });
-        if (res.exitCode !== 0) {
+        if (res.exitCode !== 0)
             throw new Error(`Merging the digests failed: ${failureTail(res)}`);
+        for (const tag of settings.tags) {
+            const now = await digestInRegistry(tag);
+            if (now !== created) {
+                throw new Error(`Tag ${tag} points at ${now ?? 'nothing'}, not at the index this job made (${created}): another job moved it; nothing was signed`);
+            }
         }
+        return created;
     });
-    const inspected = await run(...args(bx.command, 'imagetools', 'inspect', settings.tags[0], '--format', '{{json .Manifest}}'));
-    const digest = JSON.parse(inspected.stdout).digest;
-    lib_core/* setOutput */.uH(Outputs.digest, digest);
-    lib_core/* setOutput */.uH(Outputs.pushed, 'true');
-    lib_core/* info */.pq(`Index ${digest} with ${sources.length} source(s) under ${settings.tags.join(', ')}`);
-    if (wantsProofs(settings)) {
-        const tempDir = external_node_fs_.mkdtempSync(external_node_path_.join(process.env.RUNNER_TEMP || external_node_os_.tmpdir(), 'gba-sign-'));
-        try {
-            // The merge job has no smoke results of its own: attest-smoke belongs to the build jobs' runs.
-            await publishProofs(settings, digest, undefined, tempDir);
-        }
-        finally {
-            external_node_fs_.rmSync(tempDir, { recursive: true, force: true });
-        }
-    }
+    lib_core.setOutput(Outputs.digest, digest);
+    lib_core.setOutput(Outputs.pushed, 'true');
+    info(`Index ${digest} with ${sources.length} source(s) under ${settings.tags.join(', ')}`);
+    // The merge job has no smoke results of its own: attest-smoke belongs to the build jobs' runs.
+    if (wantsProofs(settings))
+        await publishProofs(settings, digest, undefined, tempDir);
     try {
         const manifests = await manifestsFromRegistry(bx.command, `${repository}@${digest}`);
         const platforms = manifests.map((m) => m.platform);
         if (new Set(platforms).size !== platforms.length)
-            lib_core/* warning */.$e(`The merged index names a platform twice: ${platforms.join(', ')}`);
+            warning(`The merged index names a platform twice: ${platforms.join(', ')}`);
         const sizes = summarize(manifests, {});
         setSizeOutputs(sizes, platforms[0]);
         for (const m of manifests)
-            lib_core/* info */.pq(`${m.platform}: ${m.digest} ${formatBytes(sizes[m.platform].compressed)} compressed`);
+            info(`${m.platform}: ${m.digest} ${formatBytes(sizes[m.platform].compressed)} compressed`);
         if (process.env.GITHUB_STEP_SUMMARY)
             await writeMergeSummary({ tags: settings.tags, digest, manifests, sizes });
     }
     catch (err) {
-        lib_core/* warning */.$e(`Could not report the merged image's sizes: ${err.message}`);
+        warning(`Could not report the merged image's sizes: ${err.message}`);
     }
 }
 
@@ -53511,18 +54000,18 @@ async function withdrawStaged(repository, digest) {
         for (const d of [digest, ...children]) {
             const r = await client.deleteManifest(d);
             if (!r.deleted && r.status !== 404) {
-                lib_core/* warning */.$e(`The image that failed its gate stays in the registry, untagged but pullable as ${ref}: ` +
+                warning(`The image that failed its gate stays in the registry, untagged but pullable as ${ref}: ` +
                     `the registry refused to delete ${d} (${r.status}${r.detail ? ` ${r.detail}` : ''}). ` +
                     "Delete it with the registry's own tools (for ghcr.io, the package's versions page or GitHub's packages API).");
                 return 'left';
             }
             results.push(d);
         }
-        lib_core/* info */.pq(`Deleted the staged image ${ref} (${results.length} manifest(s)), since a gate failed`);
+        info(`Deleted the staged image ${ref} (${results.length} manifest(s)), since a gate failed`);
         return 'deleted';
     }
     catch (err) {
-        lib_core/* warning */.$e(`The image that failed its gate stays in the registry, untagged but pullable as ${ref}: ${err.message}`);
+        warning(`The image that failed its gate stays in the registry, untagged but pullable as ${ref}: ${err.message}`);
         return 'left';
     }
 }
@@ -53550,16 +54039,17 @@ async function withdrawStaged(repository, digest) {
 
 
 
+
 async function main() {
     markMain();
     let run;
     try {
         const settings = settingsFromInputs();
         run = startRun();
-        await (settings.merge ? mergeDigests(settings) : pipeline(settings, run));
+        await (settings.merge ? mergeDigests(settings, run.tempDir) : pipeline(settings, run));
     }
     catch (err) {
-        lib_core/* setFailed */.C1(err.message);
+        fail(err.message);
     }
     finally {
         if (run)
@@ -53582,8 +54072,8 @@ async function pipeline(input, run) {
     const digest = result.metadata?.digest;
     if (build.output.kind === 'none') {
         // call: check, outline, …: the build printed its answer; there is no image to test or push.
-        lib_core/* info */.pq(`${Inputs.call}: ${s.flags.call} builds no image: no sizes, no smoke test, nothing pushed`);
-        lib_core/* setOutput */.uH(Outputs.pushed, 'false');
+        info(`${Inputs.call}: ${s.flags.call} builds no image: no sizes, no smoke test, nothing pushed`);
+        lib_core.setOutput(Outputs.pushed, 'false');
         return;
     }
     await testAndRelease({ s, build, buildx, builder, run, unemulated, result, stats, goStats, digest });
@@ -53622,19 +54112,21 @@ async function testAndRelease({ s, build, buildx, builder, run, unemulated, resu
             await summary(measured, smoke);
         return smoke;
     });
+    // What the registry holds is what gets signed: the build's digest, but for the classic store's image ID.
+    let published = digest;
     if (beside) {
         const reading = readSizes();
         try {
-            await publish(build, buildx, digest, run.tempDir);
+            published = await publish(build, buildx, digest, run.tempDir);
         }
         finally {
             await summary(await sizesPhase(reading), smoke);
         }
     }
     else if (s.push)
-        await publish(build, buildx, digest, run.tempDir);
-    lib_core/* setOutput */.uH(Outputs.pushed, String(s.push));
-    await proveAfterPush(s, digest, smoke, run.tempDir);
+        published = await publish(build, buildx, digest, run.tempDir);
+    lib_core.setOutput(Outputs.pushed, String(s.push));
+    await proveAfterPush(s, published, smoke, run.tempDir, build.byDigest);
 }
 
 ;// CONCATENATED MODULE: ./src/post.ts
@@ -53651,22 +54143,37 @@ async function testAndRelease({ s, build, buildx, builder, run, unemulated, resu
 
 
 async function post() {
-    const state = loadState();
+    try {
+        await cleanUp(loadState());
+    }
+    catch (err) {
+        // Post never fails the job.
+        warning(`The post step could not finish: ${err.message}`);
+    }
+    finally {
+        removeStateKey();
+    }
+}
+async function cleanUp(state) {
+    for (const p of state.problems)
+        warning(`Post step: ${p}; it is ignored, and what can be cleaned up still is`);
+    for (const f of state.secretFiles)
+        external_node_fs_.rmSync(f, { force: true });
     try {
         if (state.runKey) {
             const n = await removeRunContainers(state.runKey);
             if (n > 0)
-                lib_core/* info */.pq(`Removed ${n} leftover container(s) of this run`);
+                info(`Removed ${n} leftover container(s) of this run`);
         }
     }
     catch (err) {
-        lib_core/* warning */.$e(`Cleanup of containers failed: ${err.message}`);
+        warning(`Cleanup of containers failed: ${err.message}`);
     }
     // Before the builder goes: the build's cache and the Go cache mounts live in it.
     if (state.layerExport)
         await exportInPost(state.layerExport);
     if (state.goCache && state.goCache.plan.entries.some((e) => e.save)) {
-        await lib_core/* group */.Os('Save Go caches', async () => {
+        await group('Save Go caches', async () => {
             try {
                 const { plan, builder, buildx } = state.goCache;
                 const t0 = Date.now();
@@ -53676,30 +54183,30 @@ async function post() {
                 for (const r of reports) {
                     const line = describeSave(r, formatBytes);
                     if (r.error)
-                        lib_core/* warning */.$e(line);
+                        warning(line);
                     else
-                        lib_core/* info */.pq(line);
+                        info(line);
                 }
                 await extendHistory(state.goCache, reports);
-                lib_core/* info */.pq(`Go cache save took ${((Date.now() - t0) / 1000).toFixed(1)}s`);
+                info(`Go cache save took ${((Date.now() - t0) / 1000).toFixed(1)}s`);
             }
             catch (err) {
-                lib_core/* warning */.$e(`Saving the Go caches failed: ${err.message}`);
+                warning(`Saving the Go caches failed: ${err.message}`);
             }
         });
     }
     else if (state.goCache) {
         for (const e of state.goCache.plan.entries)
-            lib_core/* info */.pq(`Go cache ${e.kind}: not saved (${e.skipReason ?? 'nothing to save'})`);
+            info(`Go cache ${e.kind}: not saved (${e.skipReason ?? 'nothing to save'})`);
     }
     try {
         if (state.createdBuilder && state.buildx) {
-            lib_core/* info */.pq(`Removing builder ${state.createdBuilder}`);
+            info(`Removing builder ${state.createdBuilder}`);
             await removeBuilder(state.buildx, state.createdBuilder);
         }
     }
     catch (err) {
-        lib_core/* warning */.$e(`Cleanup of builder ${state.createdBuilder} failed: ${err.message}`);
+        warning(`Cleanup of builder ${state.createdBuilder} failed: ${err.message}`);
     }
     for (const ref of state.engineImages)
         await run('docker', ['image', 'rm', ref], { allowFailure: true }).catch(() => undefined);
@@ -53710,7 +54217,7 @@ async function post() {
             external_node_fs_.rmSync(ghaRoot(), { recursive: true, force: true });
     }
     catch (err) {
-        lib_core/* warning */.$e(`Cleanup of ${state.tempDir} failed: ${err.message}`);
+        warning(`Cleanup of ${state.tempDir} failed: ${err.message}`);
     }
 }
 /** After a GOCACHE save to the registry: the cold times and this run's cost, beside it. A failure is only logged. */
@@ -53723,7 +54230,7 @@ async function extendHistory(g, reports) {
         await writeHistory(entry.write[0], nextHistory(g.history, g.stats, saved.seconds));
     }
     catch (err) {
-        lib_core/* info */.pq(`The Go cache history was not stored: ${err.message}`);
+        info(`The Go cache history was not stored: ${err.message}`);
     }
 }
 
@@ -53732,7 +54239,7 @@ async function extendHistory(g, reports) {
 
 
 
-void (loadState().isPost ? post() : main());
+void (isPostStep() ? post() : main());
 
 
 //# sourceMappingURL=index.js.map
