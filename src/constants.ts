@@ -129,10 +129,24 @@ export const State = {
 
 /** Pinned buildx installed when none is found (rawjson progress needs >= 0.12). */
 export const PINNED_BUILDX_VERSION = '0.19.3';
+/**
+ * The sha256 of the pinned releases, by <os>-<arch> of the release file name, checked before a download or a
+ * tool-cache hit runs (buildx: the release's checksums.txt, as docker-library's docker:dind images pin it;
+ * cosign: the release's cosign_checksums.txt, as sigstore/cosign-installer pins it). Other platforms, and
+ * versions a workflow chooses, are checked against the release's checksums file.
+ */
+export const PINNED_BUILDX_SHA256: Record<string, string> = {
+  'linux-amd64': '32ed111e941e385c2fb8261eba06a4056915718fd606f8278834ac1931d261a2',
+  'linux-arm64': '138b587399b27bb61945a36d67866177b85dea1155101a2be63c7ab715f18a2e',
+};
 export const MIN_BUILDX_VERSION = '0.12.0';
 export const DEFAULT_BUILDX_DOWNLOAD_URL = 'https://github.com/docker/buildx/releases/download';
 /** cosign installed when the one on PATH is missing or too old; its release checksums are checked. */
 export const PINNED_COSIGN_VERSION = '2.5.0';
+export const PINNED_COSIGN_SHA256: Record<string, string> = {
+  'linux-amd64': '1f6c194dd0891eb345b436bb71ff9f996768355f5e0ce02dde88567029ac2188',
+  'linux-arm64': '080a998f9878f22dafdb9ad54d5b2e2b8e7a38c53527250f9d89a6763a28d545',
+};
 export const DEFAULT_COSIGN_DOWNLOAD_URL = 'https://github.com/sigstore/cosign/releases/download';
 /** The in-toto predicate type of the smoke-test attestation (README, "Release pipeline"). */
 export const SMOKE_PREDICATE_TYPE = 'https://go-buildx-action.dev/attestations/smoke-test/v1';

@@ -33,7 +33,9 @@ describe.runIf(engineUp)('buildx-version installs through the tool cache', () =>
       requests.push(req.url ?? '');
       if (
         req.url === `/releases/v${version}/buildx-v${version}.linux-amd64` ||
-        req.url === '/releases/v0.98.0/buildx-v0.98.0.linux-amd64'
+        req.url === '/releases/v0.98.0/buildx-v0.98.0.linux-amd64' ||
+        // The pinned release's name, serving a binary that is not that release.
+        req.url === '/releases/v0.19.3/buildx-v0.19.3.linux-amd64'
       ) {
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
         fs.createReadStream(plugin).pipe(res);
@@ -75,7 +77,52 @@ describe.runIf(engineUp)('buildx-version installs through the tool cache', () =>
       { workspace: ws, toolCache },
     );
     expect(again.exitCode, again.log).toBe(0);
-    expect(requests).toHaveLength(2);
+    // A tool-cache hit is checked again before it runs: only the checksums file is fetched.
+    expect(requests).toEqual([
+      `/releases/v${version}/buildx-v${version}.linux-amd64`,
+      `/releases/v${version}/checksums.txt`,
+      `/releases/v${version}/checksums.txt`,
+    ]);
+    expect(again.log).not.toMatch(/Downloading buildx/);
+  });
+
+  it('a binary planted in the tool cache is refused before it runs, and nothing is pushed (trust, round 2, item 9)', async () => {
+    const cached = path.join(toolCache, 'buildx', version, 'x64', 'buildx');
+    expect(fs.existsSync(cached), 'the first test cached buildx').toBe(true);
+    const marker = path.join(os.tmpdir(), `gba-planted-${process.pid}`);
+    const original = fs.readFileSync(cached);
+    fs.writeFileSync(cached, `#!/bin/sh\ntouch ${marker}\nexec ${'/usr/local/lib/docker/cli-plugins/docker-buildx'} "$@"\n`);
+    try {
+      const image = uniqueRepo('hello');
+      const r = await runAction(
+        { 'buildx-version': version, 'buildx-download-url': base, tags: `${image}:planted`, push: 'true' },
+        { workspace: exampleWorkspace(), toolCache },
+      );
+      expect(r.exitCode).toBe(1);
+      expect(r.log).toMatch(
+        /::error::The tool cache's buildx at .* has sha256 [0-9a-f]{64}, but .*checksums\.txt says [0-9a-f]{64}: it is not that release, and it was not run/,
+      );
+      expect(fs.existsSync(marker), 'the planted binary ran').toBe(false);
+      expect(await registryTags(image)).toEqual([]);
+    } finally {
+      fs.writeFileSync(cached, original);
+      fs.rmSync(marker, { force: true });
+    }
+  });
+
+  it('the pinned buildx is checked against the sha256 embedded in the action, not a checksums file from the same mirror', async () => {
+    const before = requests.length;
+    const image = uniqueRepo('hello');
+    const r = await runAction(
+      { 'buildx-version': '0.19.3', 'buildx-download-url': base, tags: `${image}:pinned`, push: 'true' },
+      { workspace: exampleWorkspace(), toolCache },
+    );
+    expect(r.exitCode).toBe(1);
+    expect(r.log).toMatch(
+      /::error::buildx from http:\/\/127\.0\.0\.1:\d+\/releases\/v0\.19\.3\/buildx-v0\.19\.3\.linux-amd64 has sha256 [0-9a-f]{64}, but the sha256 pinned in the action says 32ed111e941e385c2fb8261eba06a4056915718fd606f8278834ac1931d261a2; it was not used/,
+    );
+    expect(requests.slice(before)).toEqual(['/releases/v0.19.3/buildx-v0.19.3.linux-amd64']);
+    expect(await registryTags(image)).toEqual([]);
   });
 
   it('a version that does not exist fails with a clear error and pushes nothing', async () => {

@@ -14,7 +14,8 @@ import { saveAllowed } from '../../src/cache/refs.js';
 import { layoutFetcher, platformManifests, summarize } from '../../src/report/sizes.js';
 import { unmeasured, unmeasuredMessage } from '../../src/report/budget.js';
 import { dryRunDigest, tagArgv } from '../../src/publish/push.js';
-import { checksumFor } from '../../src/buildx/install.js';
+import { buildxRelease, checksumFor } from '../../src/buildx/install.js';
+import { sha256File, verifyCached } from '../../src/setup/verified.js';
 import { copiedModuleFiles, findGoCacheMounts } from '../../src/dockerfile/gomounts.js';
 import { stages } from '../../src/dockerfile/reader.js';
 import { cacheProblems } from '../../src/build/rawjson.js';
@@ -223,6 +224,29 @@ describe('s. the buildx download is checked against the release checksums', () =
     'B'.repeat(64) + ' *buildx-v0.19.3.linux-amd64',
     'c'.repeat(64) + '  buildx-v0.19.3.linux-amd64.sbom.json',
   ].join('\n');
+  it('the pinned release is checked against the sha256 embedded in the action, any other version against its checksums.txt (trust, round 2, item 9)', () => {
+    const base = 'https://github.com/docker/buildx/releases/download';
+    expect(buildxRelease(base, '0.19.3')).toEqual({
+      what: 'buildx',
+      url: `${base}/v0.19.3/buildx-v0.19.3.linux-${process.arch === 'arm64' ? 'arm64' : 'amd64'}`,
+      pinned:
+        process.arch === 'arm64'
+          ? '138b587399b27bb61945a36d67866177b85dea1155101a2be63c7ab715f18a2e'
+          : '32ed111e941e385c2fb8261eba06a4056915718fd606f8278834ac1931d261a2',
+      sumsUrl: `${base}/v0.19.3/checksums.txt`,
+    });
+    expect(buildxRelease(base, '0.20.0').pinned).toBeUndefined();
+  });
+  it('a tool-cache hit that is not the pinned release is refused before it runs', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-tc-'));
+    const planted = path.join(dir, 'buildx');
+    fs.writeFileSync(planted, '#!/bin/sh\necho planted\n');
+    const release = buildxRelease('https://github.com/docker/buildx/releases/download', '0.19.3');
+    await expect(verifyCached(planted, release)).rejects.toThrow(
+      /The tool cache's buildx at .* has sha256 [0-9a-f]{64}, but the sha256 pinned in the action says [0-9a-f]{64}: it is not that release, and it was not run/,
+    );
+    await expect(verifyCached(planted, { ...release, pinned: sha256File(planted) })).resolves.toBeUndefined();
+  });
   it('finds the line for the file, in either sha256sum format', () => {
     expect(checksumFor(sums, 'buildx-v0.19.3.linux-amd64')).toBe('b'.repeat(64));
     expect(checksumFor(sums, 'buildx-v0.19.3.linux-arm64')).toBeUndefined();

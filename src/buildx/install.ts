@@ -4,11 +4,11 @@
 import * as out from '../output.js';
 import * as fs from 'node:fs';
 import * as tc from '@actions/tool-cache';
-import { verifyChecksum } from '../setup/verified.js';
+import { type Release, verifyCached, verifyDownload } from '../setup/verified.js';
 export { checksumFor } from '../setup/verified.js';
 import * as semver from 'semver';
 import { run } from '../exec.js';
-import { Inputs, MIN_BUILDX_VERSION, PINNED_BUILDX_VERSION } from '../constants.js';
+import { Inputs, MIN_BUILDX_VERSION, PINNED_BUILDX_SHA256, PINNED_BUILDX_VERSION } from '../constants.js';
 import { InputError, type Settings } from '../settings/types.js';
 import { args, type BuildxCommand, PLUGIN } from './command.js';
 
@@ -43,10 +43,24 @@ async function versionOf(buildx: BuildxCommand): Promise<string | undefined> {
   return res.exitCode === 0 ? parseBuildxVersion(res.stdout) : undefined;
 }
 
+/** What a buildx release file is checked against: the embedded sha256 of the pinned one, else the release's checksums.txt. */
+export function buildxRelease(baseUrl: string, version: string): Release {
+  const url = buildxDownloadUrl(baseUrl, version);
+  const platform = url.slice(url.lastIndexOf('.') + 1);
+  return {
+    what: 'buildx',
+    url,
+    pinned: version === PINNED_BUILDX_VERSION ? PINNED_BUILDX_SHA256[platform] : undefined,
+    sumsUrl: `${url.slice(0, url.lastIndexOf('/'))}/checksums.txt`,
+  };
+}
+
 async function install(version: string, baseUrl: string, requested: boolean): Promise<ResolvedBuildx> {
+  const release = buildxRelease(baseUrl, version);
   let dir = tc.find('buildx', version);
-  if (!dir) {
-    const url = buildxDownloadUrl(baseUrl, version);
+  if (dir) await verifyCached(`${dir}/buildx`, release);
+  else {
+    const url = release.url;
     out.info(`Downloading buildx ${version} from ${url}`);
     let file: string;
     try {
@@ -64,7 +78,7 @@ async function install(version: string, baseUrl: string, requested: boolean): Pr
       }
       throw new Error(`buildx ${version} could not be downloaded from ${url} (${why})`);
     }
-    await verifyChecksum(file, url, `${url.slice(0, url.lastIndexOf('/'))}/checksums.txt`, 'buildx');
+    await verifyDownload(file, release);
     dir = await tc.cacheFile(file, 'buildx', 'buildx', version);
   }
   const bin = `${dir}/buildx`;

@@ -5,9 +5,9 @@ import * as out from '../output.js';
 import * as fs from 'node:fs';
 import * as tc from '@actions/tool-cache';
 import * as semver from 'semver';
-import { PINNED_COSIGN_VERSION } from '../constants.js';
+import { PINNED_COSIGN_SHA256, PINNED_COSIGN_VERSION } from '../constants.js';
 import { run } from '../exec.js';
-import { verifyChecksum } from '../setup/verified.js';
+import { verifyCached, verifyDownload } from '../setup/verified.js';
 
 const MIN_COSIGN = '2.2.0';
 
@@ -37,12 +37,19 @@ export async function resolveCosign(downloadBase: string): Promise<string> {
       return 'cosign';
     }
   }
+  const url = cosignDownloadUrl(downloadBase, PINNED_COSIGN_VERSION);
+  const release = {
+    what: 'cosign',
+    url,
+    pinned: PINNED_COSIGN_SHA256[url.slice(url.lastIndexOf('cosign-') + 'cosign-'.length)],
+    sumsUrl: `${downloadBase}/v${PINNED_COSIGN_VERSION}/cosign_checksums.txt`,
+  };
   let dir = tc.find('cosign', PINNED_COSIGN_VERSION);
-  if (!dir) {
-    const url = cosignDownloadUrl(downloadBase, PINNED_COSIGN_VERSION);
+  if (dir) await verifyCached(`${dir}/cosign`, release);
+  else {
     out.info(`Downloading cosign ${PINNED_COSIGN_VERSION} from ${url}`);
     const file = await tc.downloadTool(url);
-    await verifyChecksum(file, url, `${downloadBase}/v${PINNED_COSIGN_VERSION}/cosign_checksums.txt`, 'cosign');
+    await verifyDownload(file, release);
     dir = await tc.cacheFile(file, 'cosign', 'cosign', PINNED_COSIGN_VERSION);
   }
   fs.chmodSync(`${dir}/cosign`, 0o755);
