@@ -44325,10 +44325,24 @@ const State = {
 };
 /** Pinned buildx installed when none is found (rawjson progress needs >= 0.12). */
 const PINNED_BUILDX_VERSION = '0.19.3';
+/**
+ * The sha256 of the pinned releases, by <os>-<arch> of the release file name, checked before a download or a
+ * tool-cache hit runs (buildx: the release's checksums.txt, as docker-library's docker:dind images pin it;
+ * cosign: the release's cosign_checksums.txt, as sigstore/cosign-installer pins it). Other platforms, and
+ * versions a workflow chooses, are checked against the release's checksums file.
+ */
+const PINNED_BUILDX_SHA256 = {
+    'linux-amd64': '32ed111e941e385c2fb8261eba06a4056915718fd606f8278834ac1931d261a2',
+    'linux-arm64': '138b587399b27bb61945a36d67866177b85dea1155101a2be63c7ab715f18a2e',
+};
 const MIN_BUILDX_VERSION = '0.12.0';
 const DEFAULT_BUILDX_DOWNLOAD_URL = 'https://github.com/docker/buildx/releases/download';
 /** cosign installed when the one on PATH is missing or too old; its release checksums are checked. */
 const PINNED_COSIGN_VERSION = '2.5.0';
+const PINNED_COSIGN_SHA256 = {
+    'linux-amd64': '1f6c194dd0891eb345b436bb71ff9f996768355f5e0ce02dde88567029ac2188',
+    'linux-arm64': '080a998f9878f22dafdb9ad54d5b2e2b8e7a38c53527250f9d89a6763a28d545',
+};
 const DEFAULT_COSIGN_DOWNLOAD_URL = 'https://github.com/sigstore/cosign/releases/download';
 /** The in-toto predicate type of the smoke-test attestation (README, "Release pipeline"). */
 const SMOKE_PREDICATE_TYPE = 'https://go-buildx-action.dev/attestations/smoke-test/v1';
@@ -49172,8 +49186,12 @@ function _unique(values) {
 }
 //# sourceMappingURL=tool-cache.js.map
 ;// CONCATENATED MODULE: ./src/setup/verified.ts
-// A downloaded release binary is used only when it matches the release's own
-// checksums file: a mirror or a man in the middle cannot swap it.
+// A release binary is run only when it is the release: its sha256 matches the
+// one embedded in the action (the pinned buildx and cosign), or, for a version
+// the workflow chose, the release's own checksums file. That holds for a
+// download and for a tool-cache hit alike: a persistent self-hosted runner's
+// tool cache is a file anyone with access to the machine could have replaced,
+// and cosign receives the signing key (trust, round 2, item 9).
 
 
 
@@ -49187,22 +49205,42 @@ function checksumFor(checksums, name) {
     }
     return undefined;
 }
-/** Checks `file` (downloaded from `url`) against `sumsUrl`; throws, naming both, when it cannot or does not match. */
-async function verifyChecksum(file, url, sumsUrl, what) {
-    const name = url.slice(url.lastIndexOf('/') + 1);
+function sha256File(file) {
+    return external_node_crypto_.createHash('sha256').update(external_node_fs_.readFileSync(file)).digest('hex');
+}
+/** The sha256 `file` must have: the embedded one, else the release checksums file's (a small download). */
+async function expectedSha(r) {
+    if (r.pinned)
+        return { want: r.pinned, from: 'the sha256 pinned in the action' };
+    const name = r.url.slice(r.url.lastIndexOf('/') + 1);
     let want;
     try {
-        want = checksumFor(external_node_fs_.readFileSync(await downloadTool(sumsUrl), 'utf8'), name);
+        want = checksumFor(external_node_fs_.readFileSync(await downloadTool(r.sumsUrl), 'utf8'), name);
     }
     catch (err) {
-        throw new Error(`${what} from ${url} cannot be verified: ${sumsUrl} could not be read (${err.message})`);
+        throw new Error(`${r.what} from ${r.url} cannot be verified: ${r.sumsUrl} could not be read (${err.message})`);
     }
     if (!want)
-        throw new Error(`${what} from ${url} cannot be verified: ${sumsUrl} lists no ${name}`);
-    const got = external_node_crypto_.createHash('sha256').update(external_node_fs_.readFileSync(file)).digest('hex');
+        throw new Error(`${r.what} from ${r.url} cannot be verified: ${r.sumsUrl} lists no ${name}`);
+    return { want, from: r.sumsUrl };
+}
+/** Checks a downloaded release file; throws, naming what it was checked against, when it cannot or does not match. */
+async function verifyDownload(file, r) {
+    const { want, from } = await expectedSha(r);
+    const got = sha256File(file);
     if (got !== want)
-        throw new Error(`${what} from ${url} has sha256 ${got}, but ${sumsUrl} says ${want}; it was not used`);
-    info(`${what} ${name}: sha256 ${got} matches ${sumsUrl}`);
+        throw new Error(`${r.what} from ${r.url} has sha256 ${got}, but ${from} says ${want}; it was not used`);
+    info(`${r.what} ${r.url.slice(r.url.lastIndexOf('/') + 1)}: sha256 ${got} matches ${from}`);
+}
+/** Checks a tool-cache hit before it runs; a mismatch fails the step (the file is not run, and not replaced). */
+async function verifyCached(file, r) {
+    const { want, from } = await expectedSha(r);
+    const got = sha256File(file);
+    if (got !== want) {
+        throw new Error(`The tool cache's ${r.what} at ${file} has sha256 ${got}, but ${from} says ${want}: it is not that release, and it was not run. ` +
+            'Remove it from the runner and look into how it got there');
+    }
+    output_debug(`${r.what} in the tool cache: sha256 ${got} matches ${from}`);
 }
 
 ;// CONCATENATED MODULE: ./src/buildx/command.ts
@@ -49250,10 +49288,24 @@ async function versionOf(buildx) {
     const res = await run(...args(buildx, 'version'), { allowFailure: true });
     return res.exitCode === 0 ? install_parseBuildxVersion(res.stdout) : undefined;
 }
+/** What a buildx release file is checked against: the embedded sha256 of the pinned one, else the release's checksums.txt. */
+function buildxRelease(baseUrl, version) {
+    const url = buildxDownloadUrl(baseUrl, version);
+    const platform = url.slice(url.lastIndexOf('.') + 1);
+    return {
+        what: 'buildx',
+        url,
+        pinned: version === PINNED_BUILDX_VERSION ? PINNED_BUILDX_SHA256[platform] : undefined,
+        sumsUrl: `${url.slice(0, url.lastIndexOf('/'))}/checksums.txt`,
+    };
+}
 async function install(version, baseUrl, requested) {
+    const release = buildxRelease(baseUrl, version);
     let dir = find('buildx', version);
-    if (!dir) {
-        const url = buildxDownloadUrl(baseUrl, version);
+    if (dir)
+        await verifyCached(`${dir}/buildx`, release);
+    else {
+        const url = release.url;
         info(`Downloading buildx ${version} from ${url}`);
         let file;
         try {
@@ -49267,7 +49319,7 @@ async function install(version, baseUrl, requested) {
             }
             throw new Error(`buildx ${version} could not be downloaded from ${url} (${why})`);
         }
-        await verifyChecksum(file, url, `${url.slice(0, url.lastIndexOf('/'))}/checksums.txt`, 'buildx');
+        await verifyDownload(file, release);
         dir = await cacheFile(file, 'buildx', 'buildx', version);
     }
     const bin = `${dir}/buildx`;
@@ -49434,9 +49486,9 @@ async function prepareBuilder(settings, buildx, record, tempDir, facts = engineF
     info(`Engine image store: ${containerd ? 'containerd' : 'classic'}; driver: ${driver}${settings.driver === 'auto' ? ' (auto)' : ''}`);
     if (driver === 'docker') {
         if (!containerd) {
-            warning('driver: docker without the containerd image store cannot export registry cache or keep multi-platform images; consider driver: docker-container');
+            warning('driver: docker without the containerd image store cannot export caches or keep multi-platform images: no layer cache is exported and the Go caches are not carried; consider driver: docker-container');
         }
-        return { ...(await inspect(buildx, engine.context)), name: engine.context, created: false };
+        return { ...(await inspect(buildx, engine.context)), name: engine.context, created: false, exportsCache: containerd };
     }
     const name = builderName(settings.workflow.runId);
     const o = settings.builderOptions;
@@ -49541,7 +49593,9 @@ function saveAllowed(settings) {
     }
     return { ok: true };
 }
-function cacheEntries(settings) {
+function cacheEntries(settings, 
+/** False on a builder that cannot export (the docker driver on the classic image store). */
+canExport = true) {
     const from = [];
     const to = [];
     let own;
@@ -49558,7 +49612,7 @@ function cacheEntries(settings) {
         // Without force-compression, layers that already have a blob (base images)
         // are exported as they are. BuildKit has read zstd since v0.10.
         // A failed export is a warning unless the user asked for strict mode.
-        if (saveAllowed(settings).ok) {
+        if (saveAllowed(settings).ok && canExport) {
             own = {
                 ref: refs.write,
                 entry: `type=registry,ref=${refs.write},mode=${settings.cacheMode},image-manifest=true,oci-mediatypes=true,compression=zstd,ignore-error=${!settings.cacheStrict}`,
@@ -50853,10 +50907,10 @@ async function resolveBuild(prepared, builder, run) {
     const tags = byDigest && builder.driver === 'docker' ? [`${byDigest}:go-buildx-${run.runKey.slice(0, 8)}`] : prepared.tags;
     if (tags !== prepared.tags)
         saveEngineImage(tags[0]);
-    const settings = { ...prepared, tags };
+    const settings = { ...prepared, tags, ...(builder.exportsCache === false ? noExports(prepared) : {}) };
     const output = chooseOutput(builder.driver, settings.push, hasGate(settings), tags, external_node_path_.join(run.tempDir, 'image-oci.tar'), byDigest, settings.flags);
     const metadataFile = external_node_path_.join(run.tempDir, 'metadata.json');
-    const cache = cacheEntries(settings);
+    const cache = cacheEntries(settings, builder.exportsCache !== false);
     const secretFiles = writeSecretFiles(settings, secretsDir(run));
     // push-by-digest's local tag is run-unique already; any other image in the engine gets one (args.ts).
     const localTag = output.kind === 'engine' && !byDigest ? runLocalTag(run.runKey) : undefined;
@@ -50882,6 +50936,16 @@ async function resolveBuild(prepared, builder, run) {
         localTag,
         refToTest: (digest) => refToTest(output, localTag ? [localTag] : tags, digest),
         disposeSecrets: () => external_node_fs_.rmSync(secretsDir(run), { recursive: true, force: true }),
+    };
+}
+/** A builder that exports nothing (builder.ts exportsCache): no own layer cache export, no Go caches. */
+function noExports(s) {
+    return {
+        // cache-ref still names what is read: a layer cache import works on that builder.
+        cacheRef: s.cacheRef,
+        goCache: s.goCache.enabled
+            ? { ...s.goCache, enabled: false, offReason: 'the docker driver on the classic image store cannot export them (driver: docker-container, or the containerd image store, can)' }
+            : s.goCache,
     };
 }
 /** A local image name no registry serves and no other run uses: never pushed, removed by main and post. */
@@ -53475,12 +53539,20 @@ async function resolveCosign(downloadBase) {
             return 'cosign';
         }
     }
+    const url = cosignDownloadUrl(downloadBase, PINNED_COSIGN_VERSION);
+    const release = {
+        what: 'cosign',
+        url,
+        pinned: PINNED_COSIGN_SHA256[url.slice(url.lastIndexOf('cosign-') + 'cosign-'.length)],
+        sumsUrl: `${downloadBase}/v${PINNED_COSIGN_VERSION}/cosign_checksums.txt`,
+    };
     let dir = find('cosign', PINNED_COSIGN_VERSION);
-    if (!dir) {
-        const url = cosignDownloadUrl(downloadBase, PINNED_COSIGN_VERSION);
+    if (dir)
+        await verifyCached(`${dir}/cosign`, release);
+    else {
         info(`Downloading cosign ${PINNED_COSIGN_VERSION} from ${url}`);
         const file = await downloadTool(url);
-        await verifyChecksum(file, url, `${downloadBase}/v${PINNED_COSIGN_VERSION}/cosign_checksums.txt`, 'cosign');
+        await verifyDownload(file, release);
         dir = await cacheFile(file, 'cosign', 'cosign', PINNED_COSIGN_VERSION);
     }
     external_node_fs_.chmodSync(`${dir}/cosign`, 0o755);

@@ -13,6 +13,11 @@
 #   scripts/engine.sh registry PORT DIR [HTPASSWD] [nodelete]
 #                                        start an extra registry (tests use it);
 #                                        nodelete refuses deletes, as many do
+#   scripts/engine.sh leg NAME           start an extra engine beside the main one (tests use it):
+#                                        `classic` is dockerd with the containerd snapshotter off
+#                                        (the classic image store, overlay2), on its own socket,
+#                                        data root, exec root, containerd and bridge; prints its
+#                                        DOCKER_HOST
 #   scripts/engine.sh down               stop what `up` started
 #
 # Facts behind the choices: ../shared/notes/engine-facts.md
@@ -303,7 +308,58 @@ up() {
   log "ready in $((SECONDS - t0))s: $(docker buildx version | head -1)"
 }
 
+# Extra engines ("legs") beside the main one. Each has its own socket, data root, exec root, pid file, a
+# containerd that dockerd manages under its exec root, and its own bridge: never `--bridge none`, with which
+# dockerd deletes docker0 and the main engine's containers lose their network. A leg shares the registry
+# and its docker.io mirror with the main engine.
+#   NAME      image store           bridge
+#   classic   classic (overlay2)    gba-classic0, 172.29.0.1/24
+leg_settings() { # leg_settings NAME -> "SNAPSHOTTER CIDR"
+  case "$1" in
+    classic) echo "false 172.29.0.1/24" ;;
+    *) die "unknown engine leg $1 (known: classic)" ;;
+  esac
+}
+
+start_leg() {
+  local name=$1 snap cidr
+  read -r snap cidr <<<"$(leg_settings "$name")"
+  local root="/var/lib/gba-leg-$name" run="/run/gba-leg-$name" bridge="gba-$name"0
+  local sock="$run/docker.sock"
+  if DOCKER_HOST="unix://$sock" docker info >/dev/null 2>&1; then echo "unix://$sock"; return 0; fi
+  install_engine_binaries
+  mkdir -p "$root" "$run" "$LOGS"
+  if ! ip link show "$bridge" >/dev/null 2>&1; then
+    ip link add "$bridge" type bridge
+    ip addr add "$cidr" dev "$bridge"
+    ip link set "$bridge" up
+  fi
+  cat >"$run/daemon.json" <<JSON
+{
+  "features": {"containerd-snapshotter": $snap},
+  "insecure-registries": ["localhost:5000", "127.0.0.1:5000", "localhost:5001", "127.0.0.1:5001", "localhost:5002", "127.0.0.1:5002"],
+  "registry-mirrors": ["http://localhost:5000"]
+}
+JSON
+  # A session that ended leaves the pid file and socket behind.
+  rm -f "$run/docker.pid" "$sock"
+  log "starting the $name engine on $sock"
+  PATH="$PREFIX/bin:$PATH" nohup dockerd --config-file "$run/daemon.json" --data-root "$root" --exec-root "$run/exec" \
+    --pidfile "$run/docker.pid" -H "unix://$sock" --bridge "$bridge" --iptables=false --ip6tables=false \
+    >"$LOGS/dockerd-$name.log" 2>&1 &
+  wait_for 60 "the $name engine" env DOCKER_HOST="unix://$sock" docker info
+  log "$name engine up: $(DOCKER_HOST="unix://$sock" docker info --format '{{.ServerVersion}} {{.Driver}}')"
+  echo "unix://$sock"
+}
+
+stop_legs() {
+  local f
+  for f in /run/gba-leg-*/docker.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
+  return 0
+}
+
 down() {
+  stop_legs
   local f
   for f in /var/lib/gba-registry*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; rm -f "$f"; done
   pkill -x dockerd 2>/dev/null || true
@@ -315,6 +371,7 @@ case "${1:-up}" in
   up) up ;;
   registry) start_registry "${2:?port}" "${3:?dir}" "${4:-}" "${5:-}" ;;
   sshd) start_sshd "${2:?port}" "${3:?dir}" "${4:?authorized keys file}" ;;
+  leg) start_leg "${2:?leg name}" ;;
   down) down ;;
-  *) die "usage: $0 up|registry PORT DIR|sshd PORT DIR KEYS|down" ;;
+  *) die "usage: $0 up|registry PORT DIR|sshd PORT DIR KEYS|leg NAME|down" ;;
 esac

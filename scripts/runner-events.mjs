@@ -162,7 +162,14 @@ export function eventOf(spec) {
   if (spec.kind === 'workflow_run') {
     return onDefault('workflow_run', {
       action: 'completed',
-      workflow_run: { id: 30433642, name: 'build', event: 'pull_request', head_branch: 'feature/login', head_sha: HEAD_SHA, conclusion: 'success' },
+      workflow_run: {
+        id: 30433642,
+        name: 'build',
+        event: 'pull_request',
+        head_branch: 'feature/login',
+        head_sha: HEAD_SHA,
+        conclusion: 'success',
+      },
     });
   }
   if (spec.kind === 'repository_dispatch') {

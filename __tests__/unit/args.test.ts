@@ -441,6 +441,21 @@ describe('cache entries: per platform set, build and scope', () => {
     expect(own?.entry).toBe(want.to.find((t) => t.startsWith('type=registry,ref=ghcr.io/acme/c:')));
     if (own) expect(own.entry.startsWith(`type=registry,ref=${own.ref},`)).toBe(true);
   });
+  it('a builder that cannot export (the docker driver on the classic image store) reads the layer cache and writes none', () => {
+    const s0 = {
+      cacheRef: { repository: 'ghcr.io/acme/c', tag: 'buildcache' },
+      cacheMode: 'max' as const,
+      cacheFrom: [],
+      cacheTo: [],
+      cacheStrict: false,
+      saveOn: 'all' as const,
+      platforms: ['linux/amd64'],
+      buildId: 'b1d',
+      workflow: workflowContext({ GITHUB_EVENT_NAME: 'push', GITHUB_REF: 'refs/heads/main' }),
+    };
+    expect(cacheEntries(s0, false)).toEqual({ from: ['type=registry,ref=ghcr.io/acme/c:buildcache-linux-amd64-b1d-main'], to: [] });
+    expect(cacheEntries(s0).own?.ref).toBe('ghcr.io/acme/c:buildcache-linux-amd64-b1d-main');
+  });
   it('buildId changes with the repository, the context, the Dockerfile and the target', () => {
     const ids = new Set([
       buildId('acme/other', '.', 'Dockerfile', undefined),

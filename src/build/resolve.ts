@@ -59,7 +59,7 @@ export async function resolveBuild(prepared: Settings, builder: Builder, run: Ru
   // that is never pushed, and publish/registry.ts uploads it by digest after the smoke test.
   const tags = byDigest && builder.driver === 'docker' ? [`${byDigest}:go-buildx-${run.runKey.slice(0, 8)}`] : prepared.tags;
   if (tags !== prepared.tags) saveEngineImage(tags[0]);
-  const settings: Settings = { ...prepared, tags };
+  const settings: Settings = { ...prepared, tags, ...(builder.exportsCache === false ? noExports(prepared) : {}) };
 
   const output = chooseOutput(
     builder.driver,
@@ -71,7 +71,7 @@ export async function resolveBuild(prepared: Settings, builder: Builder, run: Ru
     settings.flags,
   );
   const metadataFile = path.join(run.tempDir, 'metadata.json');
-  const cache = cacheEntries(settings);
+  const cache = cacheEntries(settings, builder.exportsCache !== false);
   const secretFiles = writeSecretFiles(settings, secretsDir(run));
   // push-by-digest's local tag is run-unique already; any other image in the engine gets one (args.ts).
   const localTag = output.kind === 'engine' && !byDigest ? runLocalTag(run.runKey) : undefined;
@@ -97,6 +97,22 @@ export async function resolveBuild(prepared: Settings, builder: Builder, run: Ru
     localTag,
     refToTest: (digest) => refToTest(output, localTag ? [localTag] : tags, digest),
     disposeSecrets: () => fs.rmSync(secretsDir(run), { recursive: true, force: true }),
+  };
+}
+
+/** A builder that exports nothing (builder.ts exportsCache): no own layer cache export, no Go caches. */
+function noExports(s: Settings): Pick<Settings, 'cacheRef' | 'goCache'> {
+  return {
+    // cache-ref still names what is read: a layer cache import works on that builder.
+    cacheRef: s.cacheRef,
+    goCache: s.goCache.enabled
+      ? {
+          ...s.goCache,
+          enabled: false,
+          offReason:
+            'the docker driver on the classic image store cannot export them (driver: docker-container, or the containerd image store, can)',
+        }
+      : s.goCache,
   };
 }
 

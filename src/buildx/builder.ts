@@ -20,6 +20,12 @@ export interface Builder {
   nodes: InspectNode[];
   /** True when this action created it, so the post step removes it. */
   created: boolean;
+  /**
+   * False for the docker driver on the classic image store: buildx refuses any cache export and OCI output
+   * there ("Cache export is not supported for the docker driver"), so the action exports no layer cache
+   * and carries no Go caches on it, rather than fail the build.
+   */
+  exportsCache?: boolean;
 }
 
 /** `docker info --format '{{json .DriverStatus}}'` → is this the containerd image store? */
@@ -196,10 +202,10 @@ export async function prepareBuilder(
   if (driver === 'docker') {
     if (!containerd) {
       out.warning(
-        'driver: docker without the containerd image store cannot export registry cache or keep multi-platform images; consider driver: docker-container',
+        'driver: docker without the containerd image store cannot export caches or keep multi-platform images: no layer cache is exported and the Go caches are not carried; consider driver: docker-container',
       );
     }
-    return { ...(await inspect(buildx, engine.context)), name: engine.context, created: false };
+    return { ...(await inspect(buildx, engine.context)), name: engine.context, created: false, exportsCache: containerd };
   }
   const name = builderName(settings.workflow.runId);
   const o = settings.builderOptions;

@@ -37,6 +37,8 @@ export function saveAllowed(settings: Pick<Settings, 'saveOn' | 'workflow'>): { 
 
 export function cacheEntries(
   settings: RefSettings & Pick<Settings, 'cacheMode' | 'cacheFrom' | 'cacheTo' | 'cacheStrict' | 'saveOn'>,
+  /** False on a builder that cannot export (the docker driver on the classic image store). */
+  canExport = true,
 ): CacheEntries {
   const from: string[] = [];
   const to: string[] = [];
@@ -53,7 +55,7 @@ export function cacheEntries(
     // Without force-compression, layers that already have a blob (base images)
     // are exported as they are. BuildKit has read zstd since v0.10.
     // A failed export is a warning unless the user asked for strict mode.
-    if (saveAllowed(settings).ok) {
+    if (saveAllowed(settings).ok && canExport) {
       own = {
         ref: refs.write,
         entry: `type=registry,ref=${refs.write},mode=${settings.cacheMode},image-manifest=true,oci-mediatypes=true,compression=zstd,ignore-error=${!settings.cacheStrict}`,
