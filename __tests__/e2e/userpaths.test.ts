@@ -60,7 +60,7 @@ describe.runIf(engineUp)('user paths through the runner-faithful harness (real e
     expect(r.eventPayload).toMatchObject({ number: 7, pull_request: { head: { ref: 'main', repo: { fork: true } } } });
     expect(r.log).toContain(`--cache-from","type=registry,ref=${cacheRef}:buildcache-linux-amd64-`);
     expect(r.log).not.toContain('--cache-to');
-    expect(r.post.log).toContain('not saved (save-on: default-branch, and this run is for pull request #7, not main)');
+    expect(r.post.log).toContain('not saved (save-on: default-branch, and this run is for pull request #7, not a push to main)');
     expect(await registryTags(cacheRef)).toEqual([]);
   });
 
