@@ -253,7 +253,13 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
     // A layer cache tag whose stored fingerprint is this run's although its layers are an older build's (as
     // after a base image moved): forged here by storing the new inputs' fingerprint beside the old layers.
     fs.appendFileSync(path.join(ws, 'main.go'), '\n// a change the layer cache has not seen\n');
-    const settings = parseSettings(runnerInputs(inputs()), { GITHUB_WORKSPACE: ws, GITHUB_EVENT_NAME: 'push', GITHUB_REPOSITORY: 'acme/hello', GITHUB_REF: 'refs/heads/main', GITHUB_RUN_ID: '1' });
+    const settings = parseSettings(runnerInputs(inputs()), {
+      GITHUB_WORKSPACE: ws,
+      GITHUB_EVENT_NAME: 'push',
+      GITHUB_REPOSITORY: 'acme/hello',
+      GITHUB_REF: 'refs/heads/main',
+      GITHUB_RUN_ID: '1',
+    });
     const layerRef = layerCacheRefs(refScheme(settings)!).write;
     await writeMarker(layerRef, buildFingerprint(settings));
     prune();
@@ -432,7 +438,13 @@ describe.runIf(engineUp)('go-cache-backend: gha, up to the @actions/cache calls 
     const { GhaStore } = await import('../../src/cache/stores.js');
     const { parseSettings } = await import('../../src/settings/parse.js');
     const inputs: Record<string, string> = { platforms: 'linux/amd64', 'go-cache-backend': 'gha', 'build-args': 'GOSUMDB=off' };
-    const settings = parseSettings(runnerInputs(inputs), { GITHUB_WORKSPACE: ws, GITHUB_RUN_ID: '42', GITHUB_EVENT_NAME: 'push', GITHUB_REPOSITORY: 'acme/hello', GITHUB_REF: 'refs/heads/main' });
+    const settings = parseSettings(runnerInputs(inputs), {
+      GITHUB_WORKSPACE: ws,
+      GITHUB_RUN_ID: '42',
+      GITHUB_EVENT_NAME: 'push',
+      GITHUB_REPOSITORY: 'acme/hello',
+      GITHUB_REF: 'refs/heads/main',
+    });
     const planned = planGoCache(settings);
     expect(planned.plan?.entries.map((e) => e.kind)).toEqual(['mod', 'build']);
     const buildx = { cmd: 'docker', prefix: ['buildx'] };
@@ -460,7 +472,13 @@ describe.runIf(engineUp)('go-cache-backend: gha, up to the @actions/cache calls 
     // The next run (another run id) restores them.
     prune();
     const next = planGoCache(
-      parseSettings(runnerInputs(inputs), { GITHUB_WORKSPACE: ws, GITHUB_RUN_ID: '43', GITHUB_EVENT_NAME: 'push', GITHUB_REPOSITORY: 'acme/hello', GITHUB_REF: 'refs/heads/main' }),
+      parseSettings(runnerInputs(inputs), {
+        GITHUB_WORKSPACE: ws,
+        GITHUB_RUN_ID: '43',
+        GITHUB_EVENT_NAME: 'push',
+        GITHUB_REPOSITORY: 'acme/hello',
+        GITHUB_REF: 'refs/heads/main',
+      }),
     );
     const restored = await restoreGoCaches(buildx, 'default', next.plan!, gha, tmp);
     expect(restored.warnings).toEqual([]);

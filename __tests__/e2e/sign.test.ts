@@ -91,6 +91,31 @@ describe.runIf(engineUp)('sign and attest-smoke with a key (real engine, registr
     }
   });
 
+  it('a signing failure after the push fails the step and says the tags have moved', async () => {
+    const repo = uniqueRepo('sign-fails');
+    const r = await runAction(
+      {
+        tags: `${repo}:1`,
+        push: 'true',
+        platforms: 'linux/amd64',
+        sign: 'true',
+        'sign-key': key,
+        'sign-key-password': 'not the password',
+        'sign-tlog': 'false',
+      },
+      { workspace: workspace('example') },
+    );
+    expect(r.exitCode).toBe(1);
+    const pushed = await registryManifest(repo, '1');
+    expect(pushed).toBeDefined();
+    expect(r.log).toMatch(
+      new RegExp(
+        `::error::${pushed!.digest} is pushed and its tags \\(${repo.replace(/[.]/g, '\\.')}:1\\) have moved, but signing or attesting it failed: cosign sign`,
+      ),
+    );
+    expect(r.post.exitCode).toBe(0);
+  });
+
   it('an image that fails its smoke test is neither signed nor attested (nor pushed)', async () => {
     const repo = uniqueRepo('unsigned');
     const r = await runAction(
