@@ -50944,7 +50944,11 @@ function noExports(s) {
         // cache-ref still names what is read: a layer cache import works on that builder.
         cacheRef: s.cacheRef,
         goCache: s.goCache.enabled
-            ? { ...s.goCache, enabled: false, offReason: 'the docker driver on the classic image store cannot export them (driver: docker-container, or the containerd image store, can)' }
+            ? {
+                ...s.goCache,
+                enabled: false,
+                offReason: 'the docker driver on the classic image store cannot export them (driver: docker-container, or the containerd image store, can)',
+            }
             : s.goCache,
     };
 }
@@ -53715,12 +53719,18 @@ async function publishProofs(s, digest, smoke, tempDir) {
         if (s.signing.attestSmoke && !smoke) {
             throw new Error(`${Inputs.attestSmoke}: true, but the smoke test did not run, so there is no result to attest (the image was pushed, and is not signed)`);
         }
-        if (s.signing.sign || s.signing.attestSmoke)
-            await signPublished({ signing: s.signing, tags: s.tags, platforms: s.platforms, digest, smoke, tempDir });
-        if (s.signing.attestProvenance) {
-            // parseSigning refuses attest-provenance without a token, so it is here.
-            const records = await attestProvenanceOf(s.tags, digest, s.signing.githubToken);
-            lib_core.setOutput(Outputs.provenanceAttestations, JSON.stringify(records));
+        try {
+            if (s.signing.sign || s.signing.attestSmoke)
+                await signPublished({ signing: s.signing, tags: s.tags, platforms: s.platforms, digest, smoke, tempDir });
+            if (s.signing.attestProvenance) {
+                // parseSigning refuses attest-provenance without a token, so it is here.
+                const records = await attestProvenanceOf(s.tags, digest, s.signing.githubToken);
+                lib_core.setOutput(Outputs.provenanceAttestations, JSON.stringify(records));
+            }
+        }
+        catch (err) {
+            // Signing needs the digest in the registry, so it comes after the push: say plainly what has moved.
+            throw new Error(`${digest} is pushed and its tags (${s.tags.join(', ')}) have moved, but signing or attesting it failed: ${err.message}`);
         }
     });
 }

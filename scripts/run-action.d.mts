@@ -4,6 +4,7 @@ export declare function parseFileCommands(text: string): Record<string, string>;
 export declare function actionDefaults(file?: string, token?: string): Record<string, string>;
 /** The log as the runner shows it: stop-commands block markers removed. */
 export declare function displayedLog(raw: string): string;
+export declare function savedValue(raw: string): string;
 export interface WorkflowCommand {
   name: string;
   props: Record<string, string>;
@@ -33,7 +34,10 @@ export interface ActionRun {
   /** Exactly what the main step printed. */
   rawLog: string;
   outputs: Record<string, string>;
+  /** The state as the runner keeps it for the post step (each value as src/state.ts wrote it). */
   state: Record<string, string>;
+  /** The same, each value unwrapped from its authentication (src/state.ts). */
+  saved: Record<string, string>;
   summary: string;
   seconds: number;
   /** Workflow commands the runner would obey in the main step's output. */

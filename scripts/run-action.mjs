@@ -120,6 +120,17 @@ export function displayedLog(raw) {
   return out.join('\n');
 }
 
+/** A state value as main saved it: src/state.ts wraps each in {"v": value, "mac": …}; the value, or the raw text. */
+export function savedValue(raw) {
+  try {
+    const doc = JSON.parse(raw);
+    if (doc && typeof doc.v === 'string') return doc.v;
+  } catch {
+    // not a wrapped value
+  }
+  return raw;
+}
+
 /** An event spec from a bare GITHUB_REF override, so older call sites still get a matching payload. */
 function eventFromRef(ref) {
   if (ref?.startsWith('refs/tags/')) return { kind: 'tag', tag: ref.slice('refs/tags/'.length) };
@@ -257,6 +268,7 @@ export async function runAction(inputs, opts = {}) {
     rawLog: main.log,
     outputs,
     state,
+    saved: Object.fromEntries(Object.entries(state).map(([k, v]) => [k, savedValue(v)])),
     summary,
     seconds,
     commands,

@@ -160,6 +160,6 @@ describe.runIf(engineUp)('buildx-version installs through the tool cache', () =>
     expect(r.exitCode, r.log).toBe(0);
     expect(r.outputs.builder).toBe('default');
     expect(r.outputs.driver).toBe('docker');
-    expect(r.state.createdBuilder ?? '').toBe('');
+    expect(r.saved.createdBuilder ?? '').toBe('');
   });
 });

@@ -136,7 +136,7 @@ describe.runIf(engineUp)("docker/setup-buildx-action's builder options, against 
       /buildx create --append argv: \["create","--append","--name","gba-[^"]+","--node","gba-arm64","--platform","linux\/arm64","tcp:\/\/127\.0\.0\.1:2"\]/,
     );
     expect(r.log).toMatch(/::error::.*(connection refused|connect)/i);
-    const name = r.state.createdBuilder;
+    const name = r.saved.createdBuilder;
     expect(r.post.log).toContain(`Removing builder ${name}`);
     expect(sh('docker', ['buildx', 'ls'])).not.toContain(name);
   });
@@ -156,6 +156,6 @@ describe.runIf(engineUp)("docker/setup-buildx-action's builder options, against 
     expect(r.log).not.toMatch(/unknown flag/);
     expect(r.log).toContain(`"--driver-opt","image=${image}","--driver-opt","network=host","--buildkitd-config"`);
     expect(r.log).toMatch(new RegExp(`::error::.*${image.replace(/[/.]/g, '\\$&').split(':')[0]}`));
-    expect(sh('docker', ['buildx', 'ls'])).not.toContain(r.state.createdBuilder);
+    expect(sh('docker', ['buildx', 'ls'])).not.toContain(r.saved.createdBuilder);
   });
 });

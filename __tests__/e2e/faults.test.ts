@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAction } from '../../scripts/run-action.mjs';
+import { runAction, savedValue } from '../../scripts/run-action.mjs';
 import { type GoProxy, startGoProxy } from '../../scripts/goproxy.mjs';
 import {
   engineUp,
@@ -223,7 +223,7 @@ describe.runIf(engineUp)('faults, private modules and cancellation (real engine)
       // Once `go build` runs, which takes tens of seconds cold.
       signalWhen: (log) => /#\d+ \[builder 6\/6\] RUN/.test(log),
       beforePost: (main) => {
-        tempDir = main.state.tempDir;
+        tempDir = savedValue(main.state.tempDir);
         tempDuringCancel = fs.existsSync(tempDir);
       },
     });

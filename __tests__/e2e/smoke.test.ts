@@ -196,7 +196,7 @@ describe.runIf(engineUp)('smoke test before push (real engine)', () => {
     );
     expect(r.exitCode).not.toBe(0);
     expect(during.length, 'the killed main step left its smoke container behind').toBe(1);
-    expect(during[0]).toContain(`${OWNER_LABEL}.run=${r.state.runKey}`);
+    expect(during[0]).toContain(`${OWNER_LABEL}.run=${r.saved.runKey}`);
     expect(r.post.exitCode).toBe(0);
     expect(r.post.log).toContain('Removed 1 leftover container(s) of this run');
     // afterEach then checks that nothing with the label is left.

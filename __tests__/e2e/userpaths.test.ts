@@ -323,7 +323,7 @@ describe.runIf(engineUp)('user paths through the runner-faithful harness (real e
     expect(r.exitCode).toBe(1);
     // It fails on the image, not on an argv buildx does not take (buildx create has no --label).
     expect(r.log).not.toMatch(/unknown flag/);
-    const name = r.state.createdBuilder;
+    const name = r.saved.createdBuilder;
     expect(name).toMatch(/^gba-/);
     expect(r.post.log).toContain(`Removing builder ${name}`);
     expect(sh('docker', ['buildx', 'ls'])).not.toContain(name);
