@@ -65,6 +65,8 @@ export interface RunOptions {
   toolCache?: string;
   /** Secrets a runner service issued to the step (an OIDC token from ACTIONS_ID_TOKEN_REQUEST_URL), which @actions/core masks. */
   issuedSecrets?: () => string[];
+  /** Runs `run` once, synchronously, as soon as the main step's log matches (e.g. another job re-tagging an image). */
+  whenLog?: { match: RegExp; run: () => void };
   /** State values as if a save-state command in the main step's output had set them (the step's own GITHUB_STATE file overrides them, as on a runner). */
   plantedState?: Record<string, string>;
   /** Return unintended workflow commands instead of throwing on them. */

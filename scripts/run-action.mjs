@@ -58,7 +58,7 @@ export function parseFileCommands(text) {
   return out;
 }
 
-function spawnStep(env, { cwd, signalAfterMs, signalWhen, signal = 'SIGINT', echo }) {
+function spawnStep(env, { cwd, signalAfterMs, signalWhen, signal = 'SIGINT', echo, whenLog }) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BUNDLE], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
@@ -77,6 +77,11 @@ function spawnStep(env, { cwd, signalAfterMs, signalWhen, signal = 'SIGINT', ech
       log += s;
       feed(stream, s);
       if (echo) process.stdout.write(s);
+      // Something the test does once the log shows a moment (another job on the same engine, say), at once.
+      if (whenLog && !whenLog.done && whenLog.match.test(log)) {
+        whenLog.done = true;
+        whenLog.run();
+      }
       // Signal once the log shows the moment the caller waits for (then a short pause).
       if (signalWhen && !signalled && signalWhen(log)) {
         signalled = true;
@@ -217,6 +222,7 @@ export async function runAction(inputs, opts = {}) {
     signalWhen: opts.signalWhen,
     signal: opts.signal,
     echo: opts.echo,
+    whenLog: opts.whenLog ? { ...opts.whenLog, done: false } : undefined,
   });
   const seconds = (Date.now() - t0) / 1000;
   // As the runner: `set-output` and `save-state` obeyed on the output, then the files read when the step ends.

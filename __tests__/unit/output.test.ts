@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CommandProcessor, honoured, parseCommandLine, workflowCommands } from '../../scripts/workflow-commands.mjs';
+import { parseFileCommands } from '../../scripts/run-action.mjs';
 import * as out from '../../src/output.js';
 
 const names = (text: string) => workflowCommands(text).map((c) => `${c.name}:${c.message}`);
@@ -202,5 +203,37 @@ describe('reads from the image and the build are bounded, and say when they are 
     expect(logLines.length).toBeGreaterThanOrEqual(3);
     for (const l of logLines) expect(l.length).toBeLessThan(MAX_LINE + 100);
     expect(logLines.some((l) => /more characters cut\]$/.test(l))).toBe(true);
+  });
+});
+
+describe('a signing key outside the secrets folder is recorded before it exists (trust, round 2, item 12)', () => {
+  it('main removes every recorded secret file on the way out, as the cancel handler does, and post removes them from the state', async () => {
+    const runnerTemp = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-rt-'));
+    const stateFile = path.join(runnerTemp, 'state');
+    fs.writeFileSync(stateFile, '');
+    const env = { ...process.env };
+    Object.assign(process.env, { RUNNER_TEMP: runnerTemp, GITHUB_ACTION: `t${process.pid}`, GITHUB_STATE: stateFile });
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      const { saveSecretFile, loadState } = await import('../../src/state.js');
+      const key = path.join(runnerTemp, 'elsewhere', 'cosign.key');
+      saveSecretFile(key);
+      fs.mkdirSync(path.dirname(key), { recursive: true });
+      fs.writeFileSync(key, 'KEY');
+      // What post sees, as the runner hands it over: the recorded file, authenticated.
+      const saved = parseFileCommands(fs.readFileSync(stateFile, 'utf8'));
+      expect(loadState((n) => saved[n] ?? '').secretFiles).toEqual([key]);
+      const { endRun } = await import('../../src/lifecycle.js');
+      await endRun({ tempDir: path.join(runnerTemp, 'run'), runKey: 'k' });
+      expect(fs.existsSync(key)).toBe(false);
+      // And post, for a run whose main never got that far.
+      fs.writeFileSync(key, 'KEY');
+      for (const [k, v] of Object.entries(saved)) process.env[`STATE_${k}`] = v;
+      const { post } = await import('../../src/post.js');
+      await post();
+      expect(fs.existsSync(key)).toBe(false);
+    } finally {
+      process.env = env;
+    }
   });
 });
