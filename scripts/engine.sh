@@ -327,6 +327,7 @@ start_leg() {
   local root="/var/lib/gba-leg-$name" run="/run/gba-leg-$name" bridge="gba-$name"0
   local sock="$run/docker.sock"
   if DOCKER_HOST="unix://$sock" docker info >/dev/null 2>&1; then echo "unix://$sock"; return 0; fi
+  apt_install iproute2
   install_engine_binaries
   mkdir -p "$root" "$run" "$LOGS"
   if ! ip link show "$bridge" >/dev/null 2>&1; then
