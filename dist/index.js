@@ -50455,6 +50455,17 @@ class RegistryClient {
         await res.arrayBuffer();
         return res.ok;
     }
+    /** The referrers API's index for a digest; undefined when the registry has no such API. */
+    async referrers(digest) {
+        const res = await this.request('GET', this.url(`referrers/${digest}`), undefined, {
+            Accept: 'application/vnd.oci.image.index.v1+json',
+        });
+        if (!res.ok) {
+            await res.arrayBuffer();
+            return undefined;
+        }
+        return { body: Buffer.from(await res.arrayBuffer()), mediaType: 'application/vnd.oci.image.index.v1+json' };
+    }
     /**
      * Deletes a manifest by digest. Registries may refuse: distribution answers 405 UNSUPPORTED unless
      * deletes are enabled, and ghcr.io has no delete in the registry API at all (only GitHub's packages API).
@@ -52076,6 +52087,17 @@ async function attachReferrer(client, subjectDigest, artifactType, blob, annotat
     }
     return descriptor.digest;
 }
+/**
+ * The referrers of `digest`: through the referrers API where the registry has one, else the fallback tag's
+ * index (distribution 2.8, which the tests run). Empty when there are none.
+ */
+async function listReferrers(client, digest) {
+    const reference = (await client.hasReferrersApi(digest)) ? undefined : fallbackTag(digest);
+    const raw = reference ? await client.manifestRaw(reference) : await client.referrers(digest);
+    if (!raw)
+        return [];
+    return JSON.parse(raw.body.toString('utf8')).manifests ?? [];
+}
 
 ;// CONCATENATED MODULE: ./src/cache/images.ts
 // Saved Go caches as registry images, read and written through the registry
@@ -53524,6 +53546,11 @@ function parseCosignVersion(text) {
     const m = /GitVersion:\s*v?(\d+\.\d+\.\d+)/.exec(text);
     return m ? m[1] : undefined;
 }
+function cosignLine(versionText, signHelp) {
+    const v = parseCosignVersion(versionText);
+    const newLine = v ? node_modules_semver.gte(v, '3.0.0') : /--use-signing-config=true/.test(signHelp);
+    return { major: newLine ? 3 : 2, signingConfig: newLine, referrers: newLine };
+}
 /** Can this cosign sign as asked: a release new enough, or (a distribution build with no version) the flags themselves. */
 function cosignUsable(versionText, signHelp) {
     const v = parseCosignVersion(versionText);
@@ -53534,13 +53561,22 @@ function cosignUsable(versionText, signHelp) {
 function cosignDownloadUrl(base, version, arch = process.arch) {
     return `${base}/v${version}/cosign-linux-${arch === 'x64' ? 'amd64' : arch}`;
 }
+/** What the cosign at `path` is. */
+async function describeCosign(path) {
+    const [version, help] = await Promise.all([
+        run(path, ['version'], { allowFailure: true }),
+        run(path, ['sign', '--help'], { allowFailure: true }),
+    ]);
+    return cosignLine(version.stdout + version.stderr, help.stdout + help.stderr);
+}
 async function resolveCosign(downloadBase) {
     const version = await run('cosign', ['version'], { allowFailure: true });
     if (version.exitCode === 0) {
         const help = await run('cosign', ['sign', '--help'], { allowFailure: true });
         if (cosignUsable(version.stdout + version.stderr, help.stdout)) {
-            info(`cosign on PATH (${parseCosignVersion(version.stdout + version.stderr) ?? 'a distribution build'})`);
-            return 'cosign';
+            const line = cosignLine(version.stdout + version.stderr, help.stdout + help.stderr);
+            info(`cosign on PATH (${parseCosignVersion(version.stdout + version.stderr) ?? 'a distribution build'}, cosign ${line.major} line)`);
+            return { path: 'cosign', line };
         }
     }
     const url = cosignDownloadUrl(downloadBase, PINNED_COSIGN_VERSION);
@@ -53560,17 +53596,24 @@ async function resolveCosign(downloadBase) {
         dir = await cacheFile(file, 'cosign', 'cosign', PINNED_COSIGN_VERSION);
     }
     external_node_fs_.chmodSync(`${dir}/cosign`, 0o755);
-    return `${dir}/cosign`;
+    return { path: `${dir}/cosign`, line: await describeCosign(`${dir}/cosign`) };
 }
 function common(t) {
     const argv = ['--yes'];
     if (t.keyFile)
         argv.push('--key', t.keyFile);
     if (!t.tlog)
-        argv.push('--tlog-upload=false');
+        argv.push(...(t.signingConfig ? ['--signing-config', t.signingConfig] : ['--tlog-upload=false']));
     if (t.http)
         argv.push('--allow-http-registry');
     return argv;
+}
+/**
+ * The argv that writes a signing config for cosign 3 with no transparency log: keyed signing needs no other
+ * service; keyless keeps the public Fulcio and timestamp authority (from the TUF-distributed defaults).
+ */
+function signingConfigArgv(out, keyless) {
+    return ['signing-config', 'create', ...(keyless ? ['--with-default-services', '--no-default-rekor'] : []), '--out', out];
 }
 function signArgv(t) {
     return ['sign', ...common(t), t.ref];
@@ -53578,7 +53621,7 @@ function signArgv(t) {
 function attestArgv(t, predicateFile, type) {
     return ['attest', ...common(t), '--predicate', predicateFile, '--type', type, t.ref];
 }
-/** Where cosign stores the signature of a digest (its tag scheme): repo:sha256-<hex>.sig */
+/** Where cosign 2 stores the signature of a digest (its tag scheme): repo:sha256-<hex>.sig */
 function signatureRef(repository, digest, suffix = 'sig') {
     return `${repository}:${digest.replace(':', '-')}.${suffix}`;
 }
@@ -53588,6 +53631,7 @@ function signatureRef(repository, digest, suffix = 'sig') {
 // signs the pushed index and each platform manifest it lists, in every
 // repository the tags went to, and (attest-smoke) attaches the smoke result as
 // an in-toto attestation. Keyless with the job's OIDC token, or with sign-key.
+
 
 
 
@@ -53647,14 +53691,28 @@ async function signPublished(r) {
     const env = { ...(r.signing.keyPassword !== undefined ? { COSIGN_PASSWORD: r.signing.keyPassword } : { COSIGN_PASSWORD: '' }) };
     const insecure = await insecureRegistries();
     const signatures = {};
+    // cosign 3 refuses --tlog-upload=false: a signing config without a transparency log says the same.
+    let signingConfig;
+    if (!r.signing.tlog && cosign.line.signingConfig) {
+        signingConfig = external_node_path_.join(r.tempDir, 'signing-config.json');
+        await cosignRun(cosign, signingConfigArgv(signingConfig, !keyFile), env);
+    }
     try {
         for (const repository of [...new Set(r.tags.map(repositoryOf))]) {
             const http = isHttpRegistry(repository, insecure);
-            const base = { keyFile, tlog: r.signing.tlog, http };
+            const base = { keyFile, tlog: r.signing.tlog, http, signingConfig };
             if (r.signing.sign) {
+                const client = cosign.line.referrers ? await registryClient(repository) : undefined;
                 for (const d of await indexAndImages(repository, r.digest)) {
+                    const before = client ? new Set((await listReferrers(client, d)).map((x) => x.digest)) : undefined;
                     await cosignRun(cosign, signArgv({ ...base, ref: `${repository}@${d}` }), env);
-                    signatures[d] = signatureRef(repository, d);
+                    // cosign 3 writes a Sigstore bundle as a referrer of the digest: name that manifest; cosign 2 its tag.
+                    if (client && before) {
+                        const added = (await listReferrers(client, d)).find((x) => !before.has(x.digest));
+                        signatures[d] = added ? `${repository}@${added.digest}` : `${repository}@${d} (an OCI referrer)`;
+                    }
+                    else
+                        signatures[d] = signatureRef(repository, d);
                     info(`Signed ${repository}@${d} (${signatures[d]})`);
                 }
             }
@@ -53691,7 +53749,7 @@ async function qemuVersion() {
 }
 async function cosignRun(cosign, argv, env) {
     output_debug(`cosign argv: ${JSON.stringify(argv)}`);
-    const res = await run(cosign, argv, { allowFailure: true, env });
+    const res = await run(cosign.path, argv, { allowFailure: true, env });
     if (res.exitCode !== 0)
         throw new Error(`cosign ${argv[0]} ${argv[argv.length - 1]} failed: ${failureTail(res, 3)}`);
 }

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { attestArgv, cosignDownloadUrl, cosignUsable, parseCosignVersion, signArgv, signatureRef } from '../../src/sign/cosign.js';
+import {
+  attestArgv,
+  cosignDownloadUrl,
+  cosignLine,
+  cosignUsable,
+  parseCosignVersion,
+  signArgv,
+  signatureRef,
+  signingConfigArgv,
+} from '../../src/sign/cosign.js';
 import { isHttpRegistry, smokePredicate } from '../../src/sign/sign.js';
 import { attestationUrl, provenanceSubjects } from '../../src/sign/provenance.js';
 import { artifactManifest, fallbackIndex, fallbackTag, sha256 } from '../../src/publish/referrer.js';
@@ -7,6 +16,46 @@ import { parseSettings } from '../../src/settings/parse.js';
 import { fixture, runnerInputs } from './helpers.js';
 import * as path from 'node:path';
 import { FIXTURES } from './helpers.js';
+
+describe('cosign 2 and cosign 3 (Debian trixie 2.5.0 and sid 3.1.1, both "devel": captured help)', () => {
+  it('the release line comes from the flags when the version does not tell', () => {
+    expect(cosignLine(fixture('cosign-version-debian.txt'), fixture('cosign-sign-help.txt'))).toEqual({
+      major: 2,
+      signingConfig: false,
+      referrers: false,
+    });
+    expect(cosignLine(fixture('cosign-3.1-version-debian.txt'), fixture('cosign-3.1-sign-help.txt'))).toEqual({
+      major: 3,
+      signingConfig: true,
+      referrers: true,
+    });
+    expect(cosignLine('GitVersion:    v3.0.2', '').major).toBe(3);
+    expect(cosignLine('GitVersion:    v2.6.1', '--use-signing-config=true').major).toBe(2);
+  });
+  it('cosign 3 without a transparency log: a signing config that names none, instead of --tlog-upload=false (which it refuses)', () => {
+    const t = { ref: 'r@sha256:1', keyFile: '/k', tlog: false, http: true };
+    expect(signArgv({ ...t, signingConfig: '/sc.json' })).toEqual([
+      'sign',
+      '--yes',
+      '--key',
+      '/k',
+      '--signing-config',
+      '/sc.json',
+      '--allow-http-registry',
+      'r@sha256:1',
+    ]);
+    expect(signArgv(t)).toContain('--tlog-upload=false');
+    expect(signingConfigArgv('/sc.json', false)).toEqual(['signing-config', 'create', '--out', '/sc.json']);
+    expect(signingConfigArgv('/sc.json', true)).toEqual([
+      'signing-config',
+      'create',
+      '--with-default-services',
+      '--no-default-rekor',
+      '--out',
+      '/sc.json',
+    ]);
+  });
+});
 
 describe('cosign', () => {
   it("takes Debian's cosign (captured: its version says devel) by what its sign command can do", () => {

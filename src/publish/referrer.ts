@@ -100,3 +100,14 @@ export async function attachReferrer(
   }
   return descriptor.digest;
 }
+
+/**
+ * The referrers of `digest`: through the referrers API where the registry has one, else the fallback tag's
+ * index (distribution 2.8, which the tests run). Empty when there are none.
+ */
+export async function listReferrers(client: RegistryClient, digest: string): Promise<Descriptor[]> {
+  const reference = (await client.hasReferrersApi(digest)) ? undefined : fallbackTag(digest);
+  const raw = reference ? await client.manifestRaw(reference) : await client.referrers(digest);
+  if (!raw) return [];
+  return (JSON.parse(raw.body.toString('utf8')) as { manifests?: Descriptor[] }).manifests ?? [];
+}

@@ -206,6 +206,18 @@ export class RegistryClient {
     return res.ok;
   }
 
+  /** The referrers API's index for a digest; undefined when the registry has no such API. */
+  async referrers(digest: string): Promise<{ body: Buffer; mediaType: string } | undefined> {
+    const res = await this.request('GET', this.url(`referrers/${digest}`), undefined, {
+      Accept: 'application/vnd.oci.image.index.v1+json',
+    });
+    if (!res.ok) {
+      await res.arrayBuffer();
+      return undefined;
+    }
+    return { body: Buffer.from(await res.arrayBuffer()), mediaType: 'application/vnd.oci.image.index.v1+json' };
+  }
+
   /**
    * Deletes a manifest by digest. Registries may refuse: distribution answers 405 UNSUPPORTED unless
    * deletes are enabled, and ghcr.io has no delete in the registry API at all (only GitHub's packages API).

@@ -17,6 +17,27 @@ export function parseCosignVersion(text: string): string | undefined {
   return m ? m[1] : undefined;
 }
 
+/**
+ * How a cosign signs, by what it says of itself (distributions' builds report "devel", so the flags decide):
+ * - `signingConfig`: it takes its services from a signing config (cosign 3: `--use-signing-config=true` by
+ *   default), where `--tlog-upload=false` is refused ("--tlog-upload=false is not supported with
+ *   --signing-config"): a signing config without a transparency log replaces that flag;
+ * - `referrers`: it stores a signature as a Sigstore bundle attached to the image as an OCI referrer (the
+ *   fallback tag `sha256-<hex>` on registries without the referrers API), not as the tag `sha256-<hex>.sig`.
+ *   Both come with cosign 3.
+ */
+export interface CosignLine {
+  major: 2 | 3;
+  signingConfig: boolean;
+  referrers: boolean;
+}
+
+export function cosignLine(versionText: string, signHelp: string): CosignLine {
+  const v = parseCosignVersion(versionText);
+  const newLine = v ? semver.gte(v, '3.0.0') : /--use-signing-config=true/.test(signHelp);
+  return { major: newLine ? 3 : 2, signingConfig: newLine, referrers: newLine };
+}
+
 /** Can this cosign sign as asked: a release new enough, or (a distribution build with no version) the flags themselves. */
 export function cosignUsable(versionText: string, signHelp: string): boolean {
   const v = parseCosignVersion(versionText);
@@ -28,13 +49,30 @@ export function cosignDownloadUrl(base: string, version: string, arch = process.
   return `${base}/v${version}/cosign-linux-${arch === 'x64' ? 'amd64' : arch}`;
 }
 
-export async function resolveCosign(downloadBase: string): Promise<string> {
+export interface Cosign {
+  path: string;
+  line: CosignLine;
+}
+
+/** What the cosign at `path` is. */
+async function describeCosign(path: string): Promise<CosignLine> {
+  const [version, help] = await Promise.all([
+    run(path, ['version'], { allowFailure: true }),
+    run(path, ['sign', '--help'], { allowFailure: true }),
+  ]);
+  return cosignLine(version.stdout + version.stderr, help.stdout + help.stderr);
+}
+
+export async function resolveCosign(downloadBase: string): Promise<Cosign> {
   const version = await run('cosign', ['version'], { allowFailure: true });
   if (version.exitCode === 0) {
     const help = await run('cosign', ['sign', '--help'], { allowFailure: true });
     if (cosignUsable(version.stdout + version.stderr, help.stdout)) {
-      out.info(`cosign on PATH (${parseCosignVersion(version.stdout + version.stderr) ?? 'a distribution build'})`);
-      return 'cosign';
+      const line = cosignLine(version.stdout + version.stderr, help.stdout + help.stderr);
+      out.info(
+        `cosign on PATH (${parseCosignVersion(version.stdout + version.stderr) ?? 'a distribution build'}, cosign ${line.major} line)`,
+      );
+      return { path: 'cosign', line };
     }
   }
   const url = cosignDownloadUrl(downloadBase, PINNED_COSIGN_VERSION);
@@ -53,7 +91,7 @@ export async function resolveCosign(downloadBase: string): Promise<string> {
     dir = await tc.cacheFile(file, 'cosign', 'cosign', PINNED_COSIGN_VERSION);
   }
   fs.chmodSync(`${dir}/cosign`, 0o755);
-  return `${dir}/cosign`;
+  return { path: `${dir}/cosign`, line: await describeCosign(`${dir}/cosign`) };
 }
 
 export interface CosignTarget {
@@ -63,14 +101,24 @@ export interface CosignTarget {
   tlog: boolean;
   /** The registry is reached over plain HTTP (loopback, or an engine insecure-registry). */
   http: boolean;
+  /** cosign 3 without a transparency log: a signing config that names none (cosign signing-config create). */
+  signingConfig?: string;
 }
 
 function common(t: CosignTarget): string[] {
   const argv = ['--yes'];
   if (t.keyFile) argv.push('--key', t.keyFile);
-  if (!t.tlog) argv.push('--tlog-upload=false');
+  if (!t.tlog) argv.push(...(t.signingConfig ? ['--signing-config', t.signingConfig] : ['--tlog-upload=false']));
   if (t.http) argv.push('--allow-http-registry');
   return argv;
+}
+
+/**
+ * The argv that writes a signing config for cosign 3 with no transparency log: keyed signing needs no other
+ * service; keyless keeps the public Fulcio and timestamp authority (from the TUF-distributed defaults).
+ */
+export function signingConfigArgv(out: string, keyless: boolean): string[] {
+  return ['signing-config', 'create', ...(keyless ? ['--with-default-services', '--no-default-rekor'] : []), '--out', out];
 }
 
 export function signArgv(t: CosignTarget): string[] {
@@ -81,7 +129,7 @@ export function attestArgv(t: CosignTarget, predicateFile: string, type: string)
   return ['attest', ...common(t), '--predicate', predicateFile, '--type', type, t.ref];
 }
 
-/** Where cosign stores the signature of a digest (its tag scheme): repo:sha256-<hex>.sig */
+/** Where cosign 2 stores the signature of a digest (its tag scheme): repo:sha256-<hex>.sig */
 export function signatureRef(repository: string, digest: string, suffix: 'sig' | 'att' = 'sig'): string {
   return `${repository}:${digest.replace(':', '-')}.${suffix}`;
 }

@@ -11,9 +11,10 @@ import { failureTail, run } from '../exec.js';
 import { repositoryOf, registryOf } from '../ref.js';
 import type { SigningSettings } from '../settings/types.js';
 import type { SmokeReport } from '../smoke/test.js';
-import { indexAndImages } from '../publish/registry.js';
+import { indexAndImages, registryClient } from '../publish/registry.js';
+import { listReferrers } from '../publish/referrer.js';
 import { saveSecretFile } from '../state.js';
-import { attestArgv, type CosignTarget, resolveCosign, signArgv, signatureRef } from './cosign.js';
+import { attestArgv, type Cosign, type CosignTarget, resolveCosign, signArgv, signatureRef, signingConfigArgv } from './cosign.js';
 
 /**
  * The smoke-test predicate: per built platform whether it ran (`skipped`), the probe, the verdict, the
@@ -76,14 +77,26 @@ export async function signPublished(r: SignRequest): Promise<Record<string, stri
   const env = { ...(r.signing.keyPassword !== undefined ? { COSIGN_PASSWORD: r.signing.keyPassword } : { COSIGN_PASSWORD: '' }) };
   const insecure = await insecureRegistries();
   const signatures: Record<string, string> = {};
+  // cosign 3 refuses --tlog-upload=false: a signing config without a transparency log says the same.
+  let signingConfig: string | undefined;
+  if (!r.signing.tlog && cosign.line.signingConfig) {
+    signingConfig = path.join(r.tempDir, 'signing-config.json');
+    await cosignRun(cosign, signingConfigArgv(signingConfig, !keyFile), env);
+  }
   try {
     for (const repository of [...new Set(r.tags.map(repositoryOf))]) {
       const http = isHttpRegistry(repository, insecure);
-      const base = { keyFile, tlog: r.signing.tlog, http };
+      const base = { keyFile, tlog: r.signing.tlog, http, signingConfig };
       if (r.signing.sign) {
+        const client = cosign.line.referrers ? await registryClient(repository) : undefined;
         for (const d of await indexAndImages(repository, r.digest)) {
+          const before = client ? new Set((await listReferrers(client, d)).map((x) => x.digest)) : undefined;
           await cosignRun(cosign, signArgv({ ...base, ref: `${repository}@${d}` }), env);
-          signatures[d] = signatureRef(repository, d);
+          // cosign 3 writes a Sigstore bundle as a referrer of the digest: name that manifest; cosign 2 its tag.
+          if (client && before) {
+            const added = (await listReferrers(client, d)).find((x) => !before.has(x.digest));
+            signatures[d] = added ? `${repository}@${added.digest}` : `${repository}@${d} (an OCI referrer)`;
+          } else signatures[d] = signatureRef(repository, d);
           out.info(`Signed ${repository}@${d} (${signatures[d]})`);
         }
       }
@@ -96,7 +109,7 @@ export async function signPublished(r: SignRequest): Promise<Record<string, stri
   return signatures;
 }
 
-async function attestSmoke(cosign: string, t: CosignTarget, r: SignRequest, env: Record<string, string>): Promise<void> {
+async function attestSmoke(cosign: Cosign, t: CosignTarget, r: SignRequest, env: Record<string, string>): Promise<void> {
   const engine = (await run('docker', ['version', '--format', '{{.Server.Version}}'], { allowFailure: true })).stdout.trim() || undefined;
   const predicate = path.join(r.tempDir, 'smoke-predicate.json');
   fs.writeFileSync(predicate, JSON.stringify(smokePredicate(r.smoke!, r.platforms, engine, await qemuVersion())));
@@ -116,8 +129,8 @@ async function qemuVersion(): Promise<string | undefined> {
   }
 }
 
-async function cosignRun(cosign: string, argv: string[], env: Record<string, string>): Promise<void> {
+async function cosignRun(cosign: Cosign, argv: string[], env: Record<string, string>): Promise<void> {
   out.debug(`cosign argv: ${JSON.stringify(argv)}`);
-  const res = await run(cosign, argv, { allowFailure: true, env });
+  const res = await run(cosign.path, argv, { allowFailure: true, env });
   if (res.exitCode !== 0) throw new Error(`cosign ${argv[0]} ${argv[argv.length - 1]} failed: ${failureTail(res, 3)}`);
 }
