@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
 # Brings up a real container engine on a fresh Debian 12 machine from Debian's
-# packages only: dockerd 26 with the containerd image store, buildx, a
-# distribution registry on 127.0.0.1:5000, QEMU binfmt, and stand-in base images
-# in that registry (which is also the docker.io mirror).
+# packages only: today's releases from Debian sid (dockerd 28.5 with the
+# containerd image store, containerd 2.1, buildx 0.29, cosign 3.1) as the
+# primary engine, a distribution registry on 127.0.0.1:5000, QEMU binfmt, and
+# stand-in base images in that registry (which is also the docker.io mirror).
+# The oldest supported releases (Debian trixie: dockerd 26.1, containerd 1.7,
+# buildx 0.13.1, cosign 2.5) run as a leg beside it, and so does the classic
+# image store.
+#
+# Packages come from the Debian archive this machine's own apt sources name
+# (/etc/apt/sources.list.d, /etc/apt/sources.list): the mirror is the
+# machine's configuration, not the repository's. Newer suites are downloaded
+# through a private apt configuration and unpacked with dpkg -x into
+# /opt/gba-engine/<suite>; installing them would drag a libc6/systemd upgrade in.
 #
 # Idempotent: every piece is checked first and reused when already there,
 # including an engine that some other means already started.
@@ -13,17 +23,26 @@
 #   scripts/engine.sh registry PORT DIR [HTPASSWD] [nodelete]
 #                                        start an extra registry (tests use it);
 #                                        nodelete refuses deletes, as many do
-#   scripts/engine.sh leg NAME           start an extra engine beside the main one (tests use it):
-#                                        `classic` is dockerd with the containerd snapshotter off
-#                                        (the classic image store, overlay2), on its own socket,
-#                                        data root, exec root, containerd and bridge; prints its
-#                                        DOCKER_HOST
+#   scripts/engine.sh leg NAME           start an extra engine beside the main one (tests use it),
+#                                        on its own socket, data root, exec root, containerd and
+#                                        bridge; prints the environment that points a client at it
+#                                        (DOCKER_HOST, and for `oldest` DOCKER_CONFIG with its
+#                                        buildx and PATH with its cosign):
+#                                          oldest   trixie's dockerd 26.1, buildx 0.13.1, cosign 2.5
+#                                          classic  trixie's dockerd 26.1, containerd snapshotter off
+#                                                   (the classic image store, overlay2)
+#   scripts/engine.sh versions           the releases of the primary engine and the legs
 #   scripts/engine.sh down               stop what `up` started
 #
 # Facts behind the choices: ../shared/notes/engine-facts.md
 set -euo pipefail
 
-PREFIX=${GBA_ENGINE_PREFIX:-/opt/gba-engine}
+PREFIX_ROOT=${GBA_ENGINE_PREFIX:-/opt/gba-engine}
+# The primary engine: today's releases. The oldest supported: the leg "oldest".
+PRIMARY_SUITE=sid
+OLDEST_SUITE=trixie
+PRIMARY_DOCKER=28.5
+PREFIX="$PREFIX_ROOT/$PRIMARY_SUITE"
 STATE=${GBA_ENGINE_STATE:-/var/lib/gba-engine}
 LOGS=${GBA_ENGINE_LOGS:-/var/log/gba-engine}
 REGISTRY_ADDR=127.0.0.1:5000
@@ -54,16 +73,34 @@ apt_install() { # installs bookworm packages that are missing
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# Trixie packages are downloaded through a private apt configuration and
-# unpacked with dpkg -x; installing them would drag a libc6/systemd upgrade in.
-trixie_download() { # trixie_download DESTDIR PKG...
-  local dest=$1; shift
-  local t="$STATE/apt-trixie"
+# The Debian archive this machine's apt sources use (deb822 .sources first, then sources.list): the first
+# URI of an entry for the release this machine runs (not its -security or -updates suites).
+debian_archive() {
+  local codename uri
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
+  uri=$(awk -v rel="$codename" '
+    /^[[:space:]]*$/ { if (u != "" && hit) { print u; exit } u = ""; hit = 0; next }
+    /^URIs:/ { u = $2 }
+    /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == rel) hit = 1 }
+    END { if (u != "" && hit) print u }
+  ' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1)
+  if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
+    uri=$(awk -v rel="$codename" '$1 == "deb" && $3 == rel { print $2; exit }' /etc/apt/sources.list)
+  fi
+  [ -n "$uri" ] || die "no Debian archive for $codename in /etc/apt/sources.list.d or /etc/apt/sources.list"
+  echo "${uri%/}"
+}
+
+# suite_download SUITE DESTDIR PKG...: .deb files of another Debian suite, through a private apt
+# configuration, from the same archive the machine uses.
+suite_download() {
+  local suite=$1 dest=$2; shift 2
+  local t="$STATE/apt-$suite"
   mkdir -p "$t/lists/partial" "$t/cache/archives/partial" "$t/parts" "$dest"
-  cat >"$t/parts/trixie.sources" <<SRC
+  cat >"$t/parts/$suite.sources" <<SRC
 Types: deb
-URIs: http://deb.debian.org/debian
-Suites: trixie
+URIs: $(debian_archive)
+Suites: $suite
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
@@ -76,41 +113,40 @@ SRC
   (cd "$dest" && apt-get "${opts[@]}" download "$@" >/dev/null)
 }
 
-install_engine_binaries() {
-  if [ -x "$PREFIX/bin/dockerd" ] && [ -x "$PREFIX/bin/containerd" ] && [ -x "$PLUGIN_DIR/docker-buildx" ]; then
+# install_suite SUITE: dockerd, docker-proxy, containerd, its shim, ctr, docker-init (trixie's static
+# tini), the buildx plugin and cosign of that suite, into $PREFIX_ROOT/SUITE/{bin,cli-plugins}.
+install_suite() {
+  local suite=$1 dir="$PREFIX_ROOT/$1"
+  if [ -x "$dir/bin/dockerd" ] && [ -x "$dir/bin/containerd" ] && [ -x "$dir/cli-plugins/docker-buildx" ] && [ -x "$dir/bin/cosign" ]; then
     return 0
   fi
   apt_install runc iptables ca-certificates curl zstd
-  local debs="$STATE/debs"
-  log "downloading docker.io, containerd, tini, docker-buildx from trixie"
-  trixie_download "$debs" docker.io containerd tini docker-buildx
-  local root="$STATE/unpacked"
+  local debs="$STATE/debs-$suite" root="$STATE/unpacked-$suite"
+  log "downloading docker.io, containerd, docker-buildx, cosign from $suite"
+  rm -rf "$debs" && suite_download "$suite" "$debs" docker.io containerd docker-buildx cosign
+  # dockerd wants docker-init on PATH; trixie's tini .deb has the static one.
+  suite_download "$OLDEST_SUITE" "$debs" tini
   rm -rf "$root" && mkdir -p "$root"
   local d
-  for d in "$debs"/docker.io_*.deb "$debs"/containerd_*.deb "$debs"/tini_*.deb "$debs"/docker-buildx_*.deb; do
-    dpkg -x "$d" "$root"
-  done
-  mkdir -p "$PREFIX/bin" "$PLUGIN_DIR"
-  install -m 0755 "$root/usr/sbin/dockerd" "$PREFIX/bin/dockerd"
-  install -m 0755 "$root/usr/sbin/docker-proxy" "$PREFIX/bin/docker-proxy" 2>/dev/null ||
-    install -m 0755 "$root/usr/bin/docker-proxy" "$PREFIX/bin/docker-proxy"
+  for d in "$debs"/*.deb; do dpkg -x "$d" "$root"; done
+  mkdir -p "$dir/bin" "$dir/cli-plugins"
+  install -m 0755 "$root/usr/sbin/dockerd" "$dir/bin/dockerd"
+  # dockerd needs the docker-proxy of its own release, or every port mapping fails.
+  install -m 0755 "$root/usr/sbin/docker-proxy" "$dir/bin/docker-proxy" 2>/dev/null ||
+    install -m 0755 "$root/usr/bin/docker-proxy" "$dir/bin/docker-proxy"
   local b
-  for b in containerd containerd-shim-runc-v2 ctr; do install -m 0755 "$root/usr/bin/$b" "$PREFIX/bin/$b"; done
-  # dockerd looks for its init under this name.
-  install -m 0755 "$root/usr/bin/tini-static" "$PREFIX/bin/docker-init"
-  install -m 0755 "$root/usr/libexec/docker/cli-plugins/docker-buildx" "$PLUGIN_DIR/docker-buildx"
+  for b in containerd containerd-shim-runc-v2 ctr cosign; do install -m 0755 "$root/usr/bin/$b" "$dir/bin/$b"; done
+  install -m 0755 "$root/usr/bin/tini-static" "$dir/bin/docker-init"
+  install -m 0755 "$root/usr/libexec/docker/cli-plugins/docker-buildx" "$dir/cli-plugins/docker-buildx"
+  dpkg-deb -f "$debs"/docker.io_*.deb Version >"$dir/versions"
+  { dpkg-deb -f "$debs"/containerd_*.deb Version; dpkg-deb -f "$debs"/docker-buildx_*.deb Version; dpkg-deb -f "$debs"/cosign_*.deb Version; } >>"$dir/versions"
 }
 
-# cosign from trixie's .deb (it links only libc, so it runs on bookworm), for the
-# signing e2e tests; on PATH as /usr/local/bin/cosign.
-install_cosign() {
-  [ -x /usr/local/bin/cosign ] && return 0
-  local debs="$STATE/debs-cosign" root="$STATE/cosign-root"
-  log "downloading cosign from trixie"
-  trixie_download "$debs" cosign
-  rm -rf "$root" && mkdir -p "$root"
-  dpkg -x "$debs"/cosign_*.deb "$root"
-  install -m 0755 "$root/usr/bin/cosign" /usr/local/bin/cosign
+# The primary engine's client side: its buildx as the docker CLI plugin, its cosign on PATH.
+install_primary_tools() {
+  mkdir -p "$PLUGIN_DIR"
+  cmp -s "$PREFIX/cli-plugins/docker-buildx" "$PLUGIN_DIR/docker-buildx" || install -m 0755 "$PREFIX/cli-plugins/docker-buildx" "$PLUGIN_DIR/docker-buildx"
+  cmp -s "$PREFIX/bin/cosign" /usr/local/bin/cosign || install -m 0755 "$PREFIX/bin/cosign" /usr/local/bin/cosign
 }
 
 write_daemon_json() {
@@ -131,30 +167,52 @@ JSON
   return 0
 }
 
+# The main engine's daemons, by their pid files (the legs run dockerds and containerds of their own).
+MAIN_DOCKERD_PID=/var/run/docker.pid
+MAIN_CONTAINERD_PID="$STATE/containerd.pid"
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+stop_pid() { # stop_pid PIDFILE: TERM, then wait up to 10 s
+  alive "$1" || return 0
+  kill "$(cat "$1")" 2>/dev/null || true
+  for _ in $(seq 1 40); do alive "$1" || return 0; sleep 0.25; done
+}
+
 start_engine() {
-  mkdir -p "$LOGS"
+  mkdir -p "$LOGS" "$STATE"
   local changed=0
   write_daemon_json || changed=1
-  if docker info >/dev/null 2>&1; then
-    if [ $changed = 1 ] && pgrep -x dockerd >/dev/null; then
+  # An engine of another release (an earlier version of this script) is stopped first.
+  local running
+  running=$(DOCKER_HOST=unix:///var/run/docker.sock docker version --format '{{.Server.Version}}' 2>/dev/null || true)
+  if [ -n "$running" ] && [ "${running#"$PRIMARY_DOCKER".}" = "$running" ]; then
+    log "dockerd $running runs, the primary engine is $PRIMARY_DOCKER: restarting it"
+    stop_pid "$MAIN_DOCKERD_PID"
+    stop_pid "$MAIN_CONTAINERD_PID"
+    # A containerd this script started before it kept a pid file.
+    [ -f "$MAIN_CONTAINERD_PID" ] || pkill -f '^containerd$' 2>/dev/null || true
+    sleep 1
+  fi
+  if DOCKER_HOST=unix:///var/run/docker.sock docker info >/dev/null 2>&1; then
+    if [ $changed = 1 ] && alive "$MAIN_DOCKERD_PID"; then
       log "daemon.json changed: reloading dockerd"
-      pkill -HUP -x dockerd || true
+      kill -HUP "$(cat "$MAIN_DOCKERD_PID")" || true
     fi
     log "engine already running: $(docker version --format '{{.Server.Version}}')"
     return 0
   fi
   export PATH="$PREFIX/bin:$PATH"
   # A session that ended kills the daemons but leaves their pid and socket files.
-  pgrep -x dockerd >/dev/null || rm -f /var/run/docker.pid /var/run/docker.sock
-  if ! pgrep -x containerd >/dev/null; then
+  alive "$MAIN_DOCKERD_PID" || rm -f "$MAIN_DOCKERD_PID" /var/run/docker.sock
+  if ! alive "$MAIN_CONTAINERD_PID"; then
     rm -f /run/containerd/containerd.sock
-    log "starting containerd"
-    nohup containerd >"$LOGS/containerd.log" 2>&1 &
+    log "starting containerd $("$PREFIX/bin/containerd" --version | awk '{print $3}')"
+    nohup "$PREFIX/bin/containerd" >"$LOGS/containerd.log" 2>&1 &
+    echo $! >"$MAIN_CONTAINERD_PID"
   fi
   wait_for 30 containerd test -S /run/containerd/containerd.sock
-  if ! pgrep -x dockerd >/dev/null; then
+  if ! alive "$MAIN_DOCKERD_PID"; then
     log "starting dockerd"
-    nohup dockerd --containerd=/run/containerd/containerd.sock >"$LOGS/dockerd.log" 2>&1 &
+    nohup "$PREFIX/bin/dockerd" --containerd=/run/containerd/containerd.sock >"$LOGS/dockerd.log" 2>&1 &
   fi
   wait_for 60 dockerd docker info
   log "engine up: $(docker version --format '{{.Server.Version}}'), driver $(docker info --format '{{.Driver}}')"
@@ -257,7 +315,7 @@ push_go_image() {
   apt_install busybox-static ca-certificates
   local debs="$STATE/debs-go" root="$STATE/go-rootfs"
   log "building the golang:1.24 stand-in from trixie's golang-1.24"
-  trixie_download "$debs" golang-1.24-go golang-1.24-src
+  suite_download "$OLDEST_SUITE" "$debs" golang-1.24-go golang-1.24-src
   rm -rf "$root" && mkdir -p "$root"/{bin,etc/ssl/certs,tmp,go/bin,go/src,root,usr/bin,usr/local/bin}
   chmod 1777 "$root/tmp"
   local d
@@ -297,8 +355,8 @@ up() {
   install_go_module_sources
   # git and OpenSSH: the private module over git+ssh (ssh.test.ts, and the README's ssh recipe's agent).
   apt_install openssh-server openssh-client git
-  install_engine_binaries
-  install_cosign
+  install_suite "$PRIMARY_SUITE"
+  install_primary_tools
   start_engine
   start_registry 5000 /var/lib/gba-registry
   setup_qemu
@@ -312,23 +370,38 @@ up() {
 # containerd that dockerd manages under its exec root, and its own bridge: never `--bridge none`, with which
 # dockerd deletes docker0 and the main engine's containers lose their network. A leg shares the registry
 # and its docker.io mirror with the main engine.
-#   NAME      image store           bridge
-#   classic   classic (overlay2)    gba-classic0, 172.29.0.1/24
-leg_settings() { # leg_settings NAME -> "SNAPSHOTTER CIDR"
+#   NAME      releases   image store           bridge
+#   oldest    trixie     containerd            gba-oldest0, 172.30.0.1/24
+#   classic   trixie     classic (overlay2)    gba-classic0, 172.29.0.1/24
+leg_settings() { # leg_settings NAME -> "SUITE SNAPSHOTTER CIDR"
   case "$1" in
-    classic) echo "false 172.29.0.1/24" ;;
-    *) die "unknown engine leg $1 (known: classic)" ;;
+    oldest) echo "$OLDEST_SUITE true 172.30.0.1/24" ;;
+    classic) echo "$OLDEST_SUITE false 172.29.0.1/24" ;;
+    *) die "unknown engine leg $1 (known: oldest, classic)" ;;
   esac
 }
 
+# What points a client at a leg: its socket; for the oldest, its buildx (a DOCKER_CONFIG whose
+# cli-plugins holds it) and its cosign (first on PATH).
+leg_env() {
+  local name=$1 suite=$2 run=$3
+  echo "DOCKER_HOST=unix://$run/docker.sock"
+  if [ "$name" = oldest ]; then
+    mkdir -p "$run/docker-config/cli-plugins"
+    ln -sf "$PREFIX_ROOT/$suite/cli-plugins/docker-buildx" "$run/docker-config/cli-plugins/docker-buildx"
+    echo "DOCKER_CONFIG=$run/docker-config"
+    echo "GBA_PATH_PREFIX=$PREFIX_ROOT/$suite/bin"
+  fi
+}
+
 start_leg() {
-  local name=$1 snap cidr
-  read -r snap cidr <<<"$(leg_settings "$name")"
+  local name=$1 suite snap cidr
+  read -r suite snap cidr <<<"$(leg_settings "$name")"
   local root="/var/lib/gba-leg-$name" run="/run/gba-leg-$name" bridge="gba-$name"0
   local sock="$run/docker.sock"
-  if DOCKER_HOST="unix://$sock" docker info >/dev/null 2>&1; then echo "unix://$sock"; return 0; fi
+  if DOCKER_HOST="unix://$sock" docker info >/dev/null 2>&1; then leg_env "$name" "$suite" "$run"; return 0; fi
   apt_install iproute2
-  install_engine_binaries
+  install_suite "$suite"
   mkdir -p "$root" "$run" "$LOGS"
   if ! ip link show "$bridge" >/dev/null 2>&1; then
     ip link add "$bridge" type bridge
@@ -345,12 +418,20 @@ JSON
   # A session that ended leaves the pid file and socket behind.
   rm -f "$run/docker.pid" "$sock"
   log "starting the $name engine on $sock"
-  PATH="$PREFIX/bin:$PATH" nohup dockerd --config-file "$run/daemon.json" --data-root "$root" --exec-root "$run/exec" \
+  PATH="$PREFIX_ROOT/$suite/bin:$PATH" nohup dockerd --config-file "$run/daemon.json" --data-root "$root" --exec-root "$run/exec" \
     --pidfile "$run/docker.pid" -H "unix://$sock" --bridge "$bridge" --iptables=false --ip6tables=false \
     >"$LOGS/dockerd-$name.log" 2>&1 &
   wait_for 60 "the $name engine" env DOCKER_HOST="unix://$sock" docker info
   log "$name engine up: $(DOCKER_HOST="unix://$sock" docker info --format '{{.ServerVersion}} {{.Driver}}')"
-  echo "unix://$sock"
+  leg_env "$name" "$suite" "$run"
+}
+
+versions() {
+  local s
+  for s in "$PRIMARY_SUITE" "$OLDEST_SUITE"; do
+    [ -f "$PREFIX_ROOT/$s/versions" ] && echo "$s: docker.io $(sed -n 1p "$PREFIX_ROOT/$s/versions"), containerd $(sed -n 2p "$PREFIX_ROOT/$s/versions"), docker-buildx $(sed -n 3p "$PREFIX_ROOT/$s/versions"), cosign $(sed -n 4p "$PREFIX_ROOT/$s/versions")"
+  done
+  return 0
 }
 
 stop_legs() {
@@ -363,9 +444,8 @@ down() {
   stop_legs
   local f
   for f in /var/lib/gba-registry*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; rm -f "$f"; done
-  pkill -x dockerd 2>/dev/null || true
-  sleep 2
-  pkill -x containerd 2>/dev/null || true
+  stop_pid "$MAIN_DOCKERD_PID"
+  stop_pid "$MAIN_CONTAINERD_PID"
 }
 
 case "${1:-up}" in
@@ -373,6 +453,7 @@ case "${1:-up}" in
   registry) start_registry "${2:?port}" "${3:?dir}" "${4:-}" "${5:-}" ;;
   sshd) start_sshd "${2:?port}" "${3:?dir}" "${4:?authorized keys file}" ;;
   leg) start_leg "${2:?leg name}" ;;
+  versions) versions ;;
   down) down ;;
-  *) die "usage: $0 up|registry PORT DIR|sshd PORT DIR KEYS|leg NAME|down" ;;
+  *) die "usage: $0 up|registry PORT DIR|sshd PORT DIR KEYS|leg NAME|versions|down" ;;
 esac

@@ -8,12 +8,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 can_install() { [ "$(id -u)" = 0 ] && [ -z "${GBA_NO_ENGINE:-}" ]; }
 
-if ! docker info >/dev/null 2>&1 || ! curl -sf http://127.0.0.1:5000/v2/ >/dev/null 2>&1; then
-  if can_install; then
-    bash scripts/engine.sh up
-  else
-    echo "!!! no engine and not root: the e2e tests are skipped (bring it up with: sudo scripts/engine.sh up)"
-  fi
+# As root, always: engine.sh is idempotent, and it replaces an engine of another release with the primary one.
+if can_install; then
+  bash scripts/engine.sh up
+elif ! docker info >/dev/null 2>&1 || ! curl -sf http://127.0.0.1:5000/v2/ >/dev/null 2>&1; then
+  echo "!!! no engine and not root: the e2e tests are skipped (bring it up with: sudo scripts/engine.sh up)"
 fi
 
 if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
