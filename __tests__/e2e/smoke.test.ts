@@ -10,6 +10,25 @@ function fixtureWorkspace(): string {
   return workspace('__tests__/e2e/smoke-fixture');
 }
 
+/** The binfmt_misc entry of each architecture Go builds and Debian's qemu-user-static registers. */
+const QEMU: Record<string, string> = {
+  s390x: 's390x',
+  riscv64: 'riscv64',
+  ppc64le: 'ppc64le',
+  mips64le: 'mips64el',
+  loong64: 'loongarch64',
+};
+
+/** A platform with no emulator: the host's binfmt set decides, never an assumption about it. */
+function unemulatedPlatform(): { platform: string; arch: string; restore: () => void } {
+  const entry = (arch: string) => `/proc/sys/fs/binfmt_misc/qemu-${QEMU[arch]}`;
+  const on = (arch: string) => fs.existsSync(entry(arch)) && fs.readFileSync(entry(arch), 'utf8').startsWith('enabled');
+  const free = Object.keys(QEMU).find((a) => !on(a));
+  if (free) return { platform: `linux/${free}`, arch: free, restore: () => undefined };
+  fs.writeFileSync(entry('s390x'), '0');
+  return { platform: 'linux/s390x', arch: 's390x', restore: () => fs.writeFileSync(entry('s390x'), '1') };
+}
+
 describe.runIf(engineUp)('smoke test before push (real engine)', () => {
   let fixture: string;
   const repo = uniqueRepo('smoke');
@@ -203,42 +222,46 @@ describe.runIf(engineUp)('smoke test before push (real engine)', () => {
   });
 
   it('a platform without an emulator is skipped with a warning, or fails the step with smoke-strict', async () => {
-    // Only aarch64 is registered here, so s390x cannot run. It still builds: the
-    // example cross-compiles. The binfmt image is named in the local registry,
-    // where it does not exist, so the attempt to register QEMU fails without
-    // any traffic beyond loopback.
-    expect(fs.existsSync('/proc/sys/fs/binfmt_misc/qemu-s390x')).toBe(false);
-    const ws = exampleWorkspace();
-    const image = uniqueRepo('hello');
-    const qemu = { 'qemu-image': 'localhost:5000/absent/binfmt:none' };
-    const r = await runAction(
-      { tags: `${image}:s390x`, push: 'true', platforms: 'linux/amd64,linux/s390x', 'health-path': '/healthz', ...qemu },
-      { workspace: ws },
-    );
-    expect(r.exitCode, r.log).toBe(0);
-    expect(r.log).toMatch(/::warning::QEMU could not be registered for s390x/);
-    expect(r.log).toContain('::warning::Smoke test of linux/s390x skipped: no emulator for s390x is registered on this runner');
-    const result = JSON.parse(r.outputs['smoke-result']);
-    expect(result['linux/s390x']).toMatchObject({ passed: false, skipped: true });
-    expect(result['linux/amd64']).toMatchObject({ passed: true });
-    expect(await registryTags(image)).toEqual(['s390x']);
+    // A platform this host cannot run: the first with no binfmt entry, or (where Debian's qemu-user-static
+    // registered them all) one whose entry is turned off for the test and on again after it. It still
+    // builds: the example cross-compiles. The binfmt image is named in the local registry, where it does
+    // not exist, so the attempt to register QEMU fails without any traffic beyond loopback.
+    const { platform, arch, restore } = unemulatedPlatform();
+    try {
+      const ws = exampleWorkspace();
+      const image = uniqueRepo('hello');
+      const qemu = { 'qemu-image': 'localhost:5000/absent/binfmt:none' };
+      const r = await runAction(
+        { tags: `${image}:unemulated`, push: 'true', platforms: `linux/amd64,${platform}`, 'health-path': '/healthz', ...qemu },
+        { workspace: ws },
+      );
+      expect(r.exitCode, r.log).toBe(0);
+      expect(r.log).toMatch(new RegExp(`::warning::QEMU could not be registered for ${arch}`));
+      expect(r.log).toContain(`::warning::Smoke test of ${platform} skipped: no emulator for ${arch} is registered on this runner`);
+      const result = JSON.parse(r.outputs['smoke-result']);
+      expect(result[platform]).toMatchObject({ passed: false, skipped: true });
+      expect(result['linux/amd64']).toMatchObject({ passed: true });
+      expect(await registryTags(image)).toEqual(['unemulated']);
 
-    const strict = await runAction(
-      {
-        tags: `${image}:strict`,
-        push: 'true',
-        platforms: 'linux/amd64,linux/s390x',
-        'health-path': '/healthz',
-        'smoke-strict': 'true',
-        ...qemu,
-      },
-      { workspace: ws },
-    );
-    expect(strict.exitCode).toBe(1);
-    expect(strict.log).toContain(
-      '::error::Smoke test of linux/s390x skipped: no emulator for s390x is registered on this runner (smoke-strict: true)',
-    );
-    expect(await registryTags(image)).toEqual(['s390x']);
+      const strict = await runAction(
+        {
+          tags: `${image}:strict`,
+          push: 'true',
+          platforms: `linux/amd64,${platform}`,
+          'health-path': '/healthz',
+          'smoke-strict': 'true',
+          ...qemu,
+        },
+        { workspace: ws },
+      );
+      expect(strict.exitCode).toBe(1);
+      expect(strict.log).toContain(
+        `::error::Smoke test of ${platform} skipped: no emulator for ${arch} is registered on this runner (smoke-strict: true)`,
+      );
+      expect(await registryTags(image)).toEqual(['unemulated']);
+    } finally {
+      restore();
+    }
   });
 
   it('two smoke tests at the same time do not interfere', async () => {
