@@ -78,6 +78,15 @@ describe.runIf(engineUp && root)(
       expect((await registryManifest(repo, '1.0.0'))!.digest).toBe(merged.outputs.digest);
     });
 
+    it('call: check on buildx 0.13 (older than 0.15, which added --call): a clear error naming the input, nothing built', async () => {
+      const r = await run({ platforms: 'linux/amd64', call: 'check' }, { workspace: workspace('example') });
+      expect(r.exitCode).toBe(1);
+      expect(r.log).toMatch(
+        /::error::Input "call" is invalid: "check" needs buildx 0\.15\.0 or newer, and this runner has 0\.13\.\d+.*\. Accepted: buildx-version: 0\.19\.3/,
+      );
+      expect(r.log).not.toMatch(/buildx build argv/);
+    });
+
     it('signing and attest-smoke with cosign 2.5 (a key, no transparency log), verified by that cosign', async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-cosign25-'));
       const cosignEnv = { ...process.env, PATH: env.PATH, COSIGN_PASSWORD: 'pw' };

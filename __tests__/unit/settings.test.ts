@@ -148,7 +148,7 @@ const BAD: [string, string, RegExp, Record<string, string>?][] = [
   ['file', '/etc/passwd', /"file" is invalid: "\/etc\/passwd" is outside the workspace/],
   ['file', '../outside/Dockerfile', /is outside the workspace/],
   ['buildx-version', 'latest-ish', /"buildx-version" is invalid: "latest-ish" is not a version/],
-  ['buildx-version', '0.11.2', /older than 0\.12\.0/],
+  ['buildx-version', '0.12.1', /older than 0\.13\.0, the oldest buildx the action is tested with/],
   ['buildx-download-url', 'ftp://example.invalid/buildx', /not an https URL/],
   [
     'buildx-download-url',

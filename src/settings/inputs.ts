@@ -352,7 +352,7 @@ export function parseBuildxVersion(read: Reader): string | undefined {
     throw new InputError(
       Inputs.buildxVersion,
       raw,
-      `is older than ${MIN_BUILDX_VERSION}, which added --progress=rawjson`,
+      `is older than ${MIN_BUILDX_VERSION}, the oldest buildx the action is tested with`,
       `${MIN_BUILDX_VERSION} or newer`,
     );
   }
