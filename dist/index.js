@@ -44335,7 +44335,11 @@ const PINNED_BUILDX_SHA256 = {
     'linux-amd64': '32ed111e941e385c2fb8261eba06a4056915718fd606f8278834ac1931d261a2',
     'linux-arm64': '138b587399b27bb61945a36d67866177b85dea1155101a2be63c7ab715f18a2e',
 };
-const MIN_BUILDX_VERSION = '0.12.0';
+/**
+ * The oldest buildx the action runs as it finds it: the oldest the tests cover (the "oldest" engine leg runs
+ * Debian trixie's 0.13.1; rawjson progress itself came with 0.12). An older one gets the pinned install.
+ */
+const MIN_BUILDX_VERSION = '0.13.0';
 const DEFAULT_BUILDX_DOWNLOAD_URL = 'https://github.com/docker/buildx/releases/download';
 /** cosign installed when the one on PATH is missing or too old; its release checksums are checked. */
 const PINNED_COSIGN_VERSION = '2.5.0';
@@ -47833,7 +47837,7 @@ function parseBuildxVersion(read) {
     if (!v)
         throw new InputError(Inputs.buildxVersion, raw, 'is not a version', `a buildx release such as 0.19.3 (at least ${MIN_BUILDX_VERSION})`);
     if (node_modules_semver.lt(v, MIN_BUILDX_VERSION)) {
-        throw new InputError(Inputs.buildxVersion, raw, `is older than ${MIN_BUILDX_VERSION}, which added --progress=rawjson`, `${MIN_BUILDX_VERSION} or newer`);
+        throw new InputError(Inputs.buildxVersion, raw, `is older than ${MIN_BUILDX_VERSION}, the oldest buildx the action is tested with`, `${MIN_BUILDX_VERSION} or newer`);
     }
     return v;
 }
@@ -51328,6 +51332,19 @@ function failedStepOf(printer) {
     const v = printer.table.all().find((x) => x.error && x.error !== 'context canceled');
     return v ? { name: v.name ?? '', error: v.error ?? '', logs: printer.stepLogs.get(v.digest) ?? [] } : undefined;
 }
+/**
+ * The step's error message from buildx's last "ERROR:" line: "ERROR: failed to solve: …" up to buildx 0.2x,
+ * "ERROR: failed to build: failed to solve: …" since (captured from 0.13.1 and 0.29.1); the step's own error
+ * when there is no such line.
+ */
+function buildFailure(trailer, failedStep, exitCode) {
+    const errorLine = [...trailer].reverse().find((l) => l.startsWith('ERROR:'));
+    const why = errorLine ?? (failedStep ? `${failedStep.name}: ${failedStep.error}` : `buildx exited with code ${exitCode}`);
+    return `Build failed: ${why
+        .replace(/^ERROR:\s*/, '')
+        .replace(/^failed to build:\s*/, '')
+        .replace(/^failed to solve:\s*/, '')}`;
+}
 async function runBuild(buildx, argv, metadataFile) {
     // The build's own output (step names, RUN output, BuildKit's error excerpt) is untrusted.
     let batch = [];
@@ -51352,10 +51369,8 @@ async function runBuild(buildx, argv, metadataFile) {
     const seconds = (Date.now() - t0) / 1000;
     const vertices = printer.table.all();
     if (res.exitCode !== 0) {
-        const errorLine = [...printer.trailer].reverse().find((l) => l.startsWith('ERROR:'));
         const failedStep = failedStepOf(printer);
-        const why = errorLine ?? (failedStep ? `${failedStep.name}: ${failedStep.error}` : `buildx exited with code ${res.exitCode}`);
-        throw new BuildError(`Build failed: ${why.replace(/^ERROR:\s*/, '').replace(/^failed to solve:\s*/, '')}`, vertices, failedStep);
+        throw new BuildError(buildFailure(printer.trailer, failedStep, res.exitCode), vertices, failedStep);
     }
     let metadata;
     try {

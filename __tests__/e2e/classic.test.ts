@@ -3,10 +3,9 @@
 // the default of upgraded installs up to Docker 28 and of many self-hosted runners. There the docker
 // driver's build names the image by its ID (the config digest), while a push creates a manifest with its
 // own digest: trust, round 2, item 4 found the step failing after the tag had moved.
-import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, runAction } from '../../scripts/run-action.mjs';
-import { engineUp, failingSmokeInputs, registryManifest, registryTags, sh, uniqueRepo, workspace } from './engine.js';
+import { runAction } from '../../scripts/run-action.mjs';
+import { engineUp, failingSmokeInputs, registryManifest, registryTags, sh, startLeg, uniqueRepo, workspace } from './engine.js';
 
 const root = process.getuid?.() === 0;
 if (engineUp && !root) {
@@ -18,12 +17,8 @@ if (engineUp && !root) {
 describe.runIf(engineUp && root)('the classic image store (a second dockerd with the containerd snapshotter off)', () => {
   let env: Record<string, string>;
   beforeAll(() => {
-    const host = sh('bash', [path.join(ROOT, 'scripts/engine.sh'), 'leg', 'classic'])
-      .trim()
-      .split('\n')
-      .pop()!;
-    env = { DOCKER_HOST: host };
-    expect(sh('docker', ['-H', host, 'info', '--format', '{{.Driver}}']).trim()).toBe('overlay2');
+    env = startLeg('classic');
+    expect(sh('docker', ['-H', env.DOCKER_HOST, 'info', '--format', '{{.Driver}}']).trim()).toBe('overlay2');
   });
   const fixture = () => workspace('__tests__/e2e/smoke-fixture');
 

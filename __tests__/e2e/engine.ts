@@ -238,3 +238,38 @@ export function failingSmokeInputs(repo: string): Record<string, string> {
     'smoke-timeout': '3s',
   };
 }
+
+/**
+ * Starts an engine leg (scripts/engine.sh leg NAME) and returns the environment that points a client at it:
+ * DOCKER_HOST, and for the oldest leg DOCKER_CONFIG (its buildx plugin) and PATH (its cosign first).
+ */
+export function startLeg(name: 'oldest' | 'classic'): Record<string, string> {
+  const out = sh('bash', [path.join(ROOT, 'scripts/engine.sh'), 'leg', name])
+    .trim()
+    .split('\n');
+  const vars = Object.fromEntries(
+    out.filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+  const env: Record<string, string> = { DOCKER_HOST: vars.DOCKER_HOST };
+  if (vars.DOCKER_CONFIG) env.DOCKER_CONFIG = vars.DOCKER_CONFIG;
+  if (vars.GBA_PATH_PREFIX) env.PATH = `${vars.GBA_PATH_PREFIX}:${process.env.PATH}`;
+  return env;
+}
+
+/** A single-manifest image staged by digest, as BuildKit stages one (no tag of its own but `staging`). */
+export async function stagedSingleManifest(): Promise<{ source: string; digest: string; repo: string }> {
+  const repo = uniqueRepo('staged');
+  const golang = await registryManifest(`${REGISTRY}/library/golang`, '1.24');
+  sh('docker', [
+    'buildx',
+    'imagetools',
+    'create',
+    '--prefer-index=false',
+    '--tag',
+    `${repo}:staging`,
+    `${REGISTRY}/library/golang@${golang!.digest}`,
+  ]);
+  const staged = await registryManifest(repo, 'staging');
+  const digest = staged!.body.manifests ? staged!.body.manifests[0].digest : staged!.digest;
+  return { source: `${repo}@${digest}`, digest, repo };
+}

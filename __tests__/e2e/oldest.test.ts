@@ -8,11 +8,23 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, runAction } from '../../scripts/run-action.mjs';
+import { runAction } from '../../scripts/run-action.mjs';
 import type { RunOptions } from '../../scripts/run-action.d.mts';
-import { engineUp, exampleWorkspace, registryManifest, registryTags, sh, uniqueRepo, workspace } from './engine.js';
+import {
+  engineUp,
+  exampleWorkspace,
+  registryManifest,
+  registryTags,
+  stagedSingleManifest,
+  startLeg,
+  uniqueRepo,
+  workspace,
+} from './engine.js';
+import { PLUGIN } from '../../src/buildx/command.js';
+import { tagStaged } from '../../src/publish/push.js';
 
 const root = process.getuid?.() === 0;
+
 if (engineUp && !root) {
   if (process.env.CI === 'true')
     throw new Error('The oldest-engine leg starts a second dockerd, which needs root; CI=true forbids skipping it');
@@ -31,13 +43,7 @@ describe.runIf(engineUp && root)(
       });
 
     beforeAll(() => {
-      const lines = sh('bash', [path.join(ROOT, 'scripts/engine.sh'), 'leg', 'oldest'])
-        .trim()
-        .split('\n');
-      const vars = Object.fromEntries(
-        lines.filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-      );
-      env = { DOCKER_HOST: vars.DOCKER_HOST, DOCKER_CONFIG: vars.DOCKER_CONFIG, PATH: `${vars.GBA_PATH_PREFIX}:${process.env.PATH}` };
+      env = startLeg('oldest');
       expect(leg(['version', '--format', '{{.Server.Version}}']).stdout).toMatch(/^26\.1\./);
       expect(leg(['buildx', 'version']).stdout).toMatch(/ 0\.13\.1/);
       expect(spawnSync('cosign', ['version'], { encoding: 'utf8', env: { ...process.env, PATH: env.PATH } }).status).toBe(0);
@@ -76,6 +82,22 @@ describe.runIf(engineUp && root)(
       const merged = await run({ merge: 'true', tags: `${repo}:1.0.0`, digests: digests.join('\n') }, { workspace: ws });
       expect(merged.exitCode, merged.log).toBe(0);
       expect((await registryManifest(repo, '1.0.0'))!.digest).toBe(merged.outputs.digest);
+    });
+
+    it('tagging a staged single manifest in another repository: buildx 0.13.1 would re-wrap it, so it is refused before any tag moves (trust, round 2, item 5)', async () => {
+      const { source, digest, repo } = await stagedSingleManifest();
+      const saved = { DOCKER_CONFIG: process.env.DOCKER_CONFIG };
+      // tagStaged runs `docker buildx`: with the leg's DOCKER_CONFIG, that is buildx 0.13.1 (the registry is shared).
+      process.env.DOCKER_CONFIG = env.DOCKER_CONFIG;
+      try {
+        await expect(tagStaged(PLUGIN, source, [`${repo}:1`, `${uniqueRepo('staged-other')}:1`], digest)).rejects.toThrow(
+          /would tag .* with sha256:[0-9a-f]{64}, a new index around the tested image .*; no tag was moved/,
+        );
+      } finally {
+        if (saved.DOCKER_CONFIG === undefined) delete process.env.DOCKER_CONFIG;
+        else process.env.DOCKER_CONFIG = saved.DOCKER_CONFIG;
+      }
+      expect((await registryTags(repo)).sort()).toEqual(['staging']);
     });
 
     it('call: check on buildx 0.13 (older than 0.15, which added --call): a clear error naming the input, nothing built', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { buildFailure, failedStepOf } from '../../src/build/runner.js';
 import {
   cacheProblems,
   cacheStats,
@@ -129,6 +130,17 @@ describe('readable log', () => {
     expect(lines).toContain(`${seq} ./main.go:35:26: undefined: undefinedThing`);
     expect(lines.some((l) => l.startsWith(`${seq} ERROR: process "/bin/sh -c`))).toBe(true);
     expect(lines.at(-1)).toMatch(/^ERROR: failed to solve/);
+  });
+
+  it.each([
+    ['rawjson-fail.txt', 'buildx 0.13.1'],
+    ['rawjson-fail-buildx-0.29.txt', 'buildx 0.29.1, which says "failed to build: failed to solve:"'],
+  ])('the failure message from %s (%s) names the step, without the solver prefixes', (file) => {
+    const p = new ProgressPrinter(() => undefined);
+    p.write(fixture(file));
+    p.end();
+    const msg = buildFailure(p.trailer, failedStepOf(p), 1);
+    expect(msg).toMatch(/^Build failed: process "\/bin\/sh -c .*" did not complete successfully: exit code: \d$/);
   });
 
   it('prints CACHED once per cached Dockerfile step of a warm build', () => {

@@ -36,6 +36,20 @@ export function failedStepOf(printer: ProgressPrinter): FailedStep | undefined {
   return v ? { name: v.name ?? '', error: v.error ?? '', logs: printer.stepLogs.get(v.digest) ?? [] } : undefined;
 }
 
+/**
+ * The step's error message from buildx's last "ERROR:" line: "ERROR: failed to solve: …" up to buildx 0.2x,
+ * "ERROR: failed to build: failed to solve: …" since (captured from 0.13.1 and 0.29.1); the step's own error
+ * when there is no such line.
+ */
+export function buildFailure(trailer: string[], failedStep: FailedStep | undefined, exitCode: number): string {
+  const errorLine = [...trailer].reverse().find((l) => l.startsWith('ERROR:'));
+  const why = errorLine ?? (failedStep ? `${failedStep.name}: ${failedStep.error}` : `buildx exited with code ${exitCode}`);
+  return `Build failed: ${why
+    .replace(/^ERROR:\s*/, '')
+    .replace(/^failed to build:\s*/, '')
+    .replace(/^failed to solve:\s*/, '')}`;
+}
+
 export async function runBuild(buildx: BuildxCommand, argv: string[], metadataFile: string): Promise<BuildResult> {
   // The build's own output (step names, RUN output, BuildKit's error excerpt) is untrusted.
   let batch: string[] = [];
@@ -59,10 +73,8 @@ export async function runBuild(buildx: BuildxCommand, argv: string[], metadataFi
   const seconds = (Date.now() - t0) / 1000;
   const vertices = printer.table.all();
   if (res.exitCode !== 0) {
-    const errorLine = [...printer.trailer].reverse().find((l) => l.startsWith('ERROR:'));
     const failedStep = failedStepOf(printer);
-    const why = errorLine ?? (failedStep ? `${failedStep.name}: ${failedStep.error}` : `buildx exited with code ${res.exitCode}`);
-    throw new BuildError(`Build failed: ${why.replace(/^ERROR:\s*/, '').replace(/^failed to solve:\s*/, '')}`, vertices, failedStep);
+    throw new BuildError(buildFailure(printer.trailer, failedStep, res.exitCode), vertices, failedStep);
   }
   let metadata: BuildMetadata | undefined;
   try {
