@@ -5,16 +5,11 @@
 // own digest: trust, round 2, item 4 found the step failing after the tag had moved.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runAction } from '../../scripts/run-action.mjs';
-import { engineUp, failingSmokeInputs, registryManifest, registryTags, sh, startLeg, uniqueRepo, workspace } from './engine.js';
+import { legsAllowed, failingSmokeInputs, registryManifest, registryTags, sh, startLeg, uniqueRepo, workspace } from './engine.js';
 
-const root = process.getuid?.() === 0;
-if (engineUp && !root) {
-  if (process.env.CI === 'true')
-    throw new Error('The classic-store leg starts a second dockerd, which needs root; CI=true forbids skipping it');
-  console.warn('\n!!! CLASSIC IMAGE STORE TESTS SKIPPED: starting a second dockerd needs root\n');
-}
+const legUp = legsAllowed('classic-store leg');
 
-describe.runIf(engineUp && root)('the classic image store (a second dockerd with the containerd snapshotter off)', () => {
+describe.runIf(legUp)('the classic image store (a second dockerd with the containerd snapshotter off)', () => {
   let env: Record<string, string>;
   beforeAll(() => {
     env = startLeg('classic');

@@ -240,6 +240,19 @@ export function failingSmokeInputs(repo: string): Record<string, string> {
 }
 
 /**
+ * Whether an engine leg can start here: it runs a second dockerd, which needs root. In CI it must (a missing
+ * one fails the run); locally it is skipped with a loud banner.
+ */
+export function legsAllowed(what: string): boolean {
+  const root = process.getuid?.() === 0;
+  if (engineUp && !root) {
+    if (process.env.CI === 'true') throw new Error(`The ${what} starts a second dockerd, which needs root; CI=true forbids skipping it`);
+    console.warn(`\n!!! ${what.toUpperCase()} TESTS SKIPPED: starting a second dockerd needs root\n`);
+  }
+  return engineUp && root;
+}
+
+/**
  * Starts an engine leg (scripts/engine.sh leg NAME) and returns the environment that points a client at it:
  * DOCKER_HOST, and for the oldest leg DOCKER_CONFIG (its buildx plugin) and PATH (its cosign first).
  */
