@@ -53377,6 +53377,9 @@ function previousSizes(push, tags) {
 
 
 
+
+
+
 class SmokeError extends Error {
     constructor(message) {
         super(message);
@@ -53408,9 +53411,11 @@ function resultJson(r) {
 }
 async function smokeTest(ref, s, runKey, pull, 
 /** Architectures that the setup phase could neither run nor emulate. */
-unemulated) {
+unemulated, 
+/** What each platform's container runs (a staged image: its platform manifest); `ref` by default. */
+refFor = () => ref) {
     const platforms = s.platforms;
-    const { config, id } = await imageConfig(ref, pull);
+    const { config, id } = await imageConfig(refFor(platforms[0]), pull);
     const probe = chooseProbe(s, config);
     info(`Testing ${ref} (image ${id ?? 'unknown'}) with probe: ${describeProbe(probe)}`);
     const results = {};
@@ -53427,7 +53432,7 @@ unemulated) {
         results[p] = { platform: p, passed: false, skipped: true, probe: 'none', attempts: 0, ms: null, elapsedMs: 0, detail: 'no emulator' };
     }
     // Platforms run side by side: each container has its own random loopback port.
-    const done = await Promise.all(runnable.map((platform) => smokePlatform({ ref, platform, probe, settings: s, runKey, pull })));
+    const done = await Promise.all(runnable.map((platform) => smokePlatform({ ref: refFor(platform), platform, probe, settings: s, runKey, pull })));
     for (const r of done) {
         results[r.platform] = r;
         if (r.passed)
@@ -53456,6 +53461,21 @@ function failureMessage(r) {
     });
     return `Smoke test failed, nothing was pushed. ${lines.join(' ')}`;
 }
+/** repo@<platform manifest digest> for each platform of a staged image (the image itself when it is one manifest). */
+async function platformRefs(ref, platforms) {
+    const repository = repositoryOf(ref);
+    const client = await registryClient(repository, 'pull');
+    const root = (await client.manifest(ref.slice(ref.indexOf('@') + 1)));
+    const all = await platformManifests(root, async (d) => (await client.manifest(d)), platforms[0]);
+    // linux/arm64 and linux/arm64/v8 name the same platform.
+    const norm = (p) => p.replace(/^(linux\/arm64)\/v8$/, '$1');
+    const out = {};
+    for (const p of platforms) {
+        const m = all.find((x) => norm(x.platform) === norm(p));
+        out[p] = m?.digest ? `${repository}@${m.digest}` : ref;
+    }
+    return out;
+}
 /**
  * The smoke-test phase: the engine's own image, or the staged one pulled
  * into the engine (and removed again, and by post if the run is cut short).
@@ -53477,14 +53497,19 @@ async function runSmoke(s, output, ref, runKey, unemulated) {
     if (output.kind !== 'stage')
         report = await smokeTest(ref, s, runKey, 'never', unemulated);
     else {
-        saveEngineImage(ref);
+        // Each platform is pulled and run by its own manifest's digest: the classic image store keeps one
+        // platform under a name, so a second platform pulled by the index digest fails with "cannot overwrite
+        // digest" (seen on Docker 26 and 28 with the classic store, which docker-container builders run on).
+        const refs = await platformRefs(ref, s.platforms);
+        for (const r of new Set(Object.values(refs)))
+            saveEngineImage(r);
         try {
-            report = await smokeTest(ref, s, runKey, 'missing', unemulated);
+            report = await smokeTest(ref, s, runKey, 'missing', unemulated, (p) => refs[p] ?? ref);
         }
         finally {
             // Its containers must be gone before the image can go.
             await settleBackground();
-            await run('docker', ['image', 'rm', ref], { allowFailure: true });
+            await run('docker', ['image', 'rm', ...new Set(Object.values(refs))], { allowFailure: true });
         }
     }
     lib_core.setOutput(Outputs.smokeResult, resultJson(report));

@@ -297,7 +297,9 @@ try {
   // Which engine: the figures of one BuildKit are not another's (issue 23).
   const engine = sh('docker', ['version', '--format', '{{.Server.Version}}']).trim();
   const buildx = sh('docker', ['buildx', 'version']).trim().split(' ').slice(1, 2).join('');
-  const store = sh('docker', ['info', '--format', '{{json .DriverStatus}}']).includes('io.containerd.snapshotter') ? 'containerd' : 'classic';
+  const store = sh('docker', ['info', '--format', '{{json .DriverStatus}}']).includes('io.containerd.snapshotter')
+    ? 'containerd'
+    : 'classic';
   console.log(
     `engine: Docker ${engine} (${store} image store), buildx ${buildx}\n` +
       `fixture service, ${PLATFORMS}, each case after buildx prune -af and with no image of this run in the engine; ${os.cpus().length} cores; GOPROXY ${proxy.url}\n`,

@@ -31,6 +31,12 @@
 #                                          oldest   trixie's dockerd 26.1, buildx 0.13.1, cosign 2.5
 #                                          classic  trixie's dockerd 26.1, containerd snapshotter off
 #                                                   (the classic image store, overlay2)
+#   scripts/engine.sh buildkit           build buildkitd and buildctl from Debian trixie's sources (the
+#                                        docker.io source package's orig-buildkit component, BuildKit
+#                                        0.13, with Debian's Go packages and four small patches) and
+#                                        push them as localhost:5000/moby/buildkit:buildx-stable-1, which
+#                                        the docker.io mirror makes moby/buildkit:buildx-stable-1: the
+#                                        docker-container builder then runs here (tests use it)
 #   scripts/engine.sh versions           the releases of the primary engine and the legs
 #   scripts/engine.sh down               stop what `up` started
 #
@@ -426,6 +432,107 @@ JSON
   leg_env "$name" "$suite" "$run"
 }
 
+# A moby/buildkit image from Debian's sources. No Debian package ships buildkitd, and no BuildKit image can be
+# pulled here. Sid's orig-buildkit tarball is not on the archive (404); trixie's (BuildKit 0.13, as in
+# Docker 26.1) is. Its Go dependencies are the golang-*-dev packages docker.io builds with, and theirs.
+# Patches, each for a package Debian does not have in the version BuildKit 0.13 wants:
+#   - github.com/Microsoft/hcsshim (Windows runtime options): not packaged; its one use is dropped;
+#   - go.opentelemetry.io/otel/exporters/jaeger: gone from Debian's otel; the detector is not imported;
+#   - github.com/grpc-ecosystem/go-grpc-middleware: Debian has v2, without the v1 Chain* helpers that
+#     BuildKit 0.13 calls; grpc's own Chain*Interceptor options do the same;
+#   - github.com/docker/docker: taken from the same source package's main tarball.
+BUILDKIT_IMAGE=localhost:5000/moby/buildkit:buildx-stable-1
+BUILDKIT_RECIPE=gba1
+push_buildkit_image() {
+  if curl -sf -o /dev/null -H 'Accept: application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' \
+    "http://$REGISTRY_ADDR/v2/moby/buildkit/manifests/buildx-stable-1-$BUILDKIT_RECIPE"; then
+    return 0
+  fi
+  apt_install xz-utils busybox-static runc ca-certificates
+  local w="$STATE/buildkit-src" src="$STATE/buildkit-src/src"
+  rm -rf "$w" && mkdir -p "$src" "$w/debs"
+  log "downloading BuildKit's source (trixie docker.io, orig-buildkit) and its Go packages"
+  local t="$STATE/apt-$OLDEST_SUITE-src"
+  mkdir -p "$t/lists/partial" "$t/cache/archives/partial" "$t/parts"
+  printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+    "$(debian_archive)" "$OLDEST_SUITE" >"$t/parts/src.sources"
+  local opts=(-q -o APT::Sandbox::User=root -o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$t/parts"
+    -o "Dir::State::Lists=$t/lists" -o "Dir::Cache=$t/cache")
+  apt-get "${opts[@]}" update >/dev/null 2>&1 || apt-get "${opts[@]}" update
+  # The .dsc is not on the archive here, but the tarballs are: --download-only fetches what it can.
+  (cd "$w" && apt-get "${opts[@]}" source --download-only docker.io >/dev/null 2>&1) || true
+  ls "$w"/docker.io_*.orig-buildkit.tar.xz "$w"/docker.io_*.orig.tar.xz >/dev/null || die "BuildKit's source is not on the archive"
+  local gopath="$w/gopath" bk="$w/gopath/src/github.com/moby/buildkit"
+  mkdir -p "$gopath/src/github.com/moby" "$w/moby"
+  tar -xJf "$w"/docker.io_*.orig-buildkit.tar.xz -C "$w" && mv "$w/buildkit" "$bk"
+  tar -xJf "$w"/docker.io_*.orig.tar.xz -C "$w/moby"
+  tar -xJf "$w"/docker.io_*.debian.tar.xz -C "$w"
+  # docker.io's Go build dependencies, and theirs, until nothing is missing.
+  local want have need round
+  want=$(sed -n '/^Build-Depends:/,/^[A-Z][a-z-]*:/p' "$w/debian/control" | grep -o 'golang-[a-z0-9.+-]*-dev' | sort -u)
+  for round in 1 2 3 4 5 6 7 8; do
+    # In bulk; one at a time when a name is virtual (apt download takes real packages only).
+    # shellcheck disable=SC2086
+    suite_download "$OLDEST_SUITE" "$w/debs" $want 2>/dev/null ||
+      for p in $want; do suite_download "$OLDEST_SUITE" "$w/debs" "$p" 2>/dev/null || true; done
+    have=$(for d in "$w"/debs/*.deb; do dpkg-deb -f "$d" Package; done | sort -u)
+    want=$(comm -13 <(echo "$have") <(for d in "$w"/debs/*.deb; do dpkg-deb -f "$d" Depends 2>/dev/null; done |
+      tr ',' '\n' | sed 's/(.*//; s/|.*//; s/ //g' | grep '^golang-.*-dev$' | sort -u))
+    [ -n "$want" ] || break
+  done
+  local root="$w/root"
+  for d in "$w"/debs/*.deb; do case "$d" in *golang-github-golang-protobuf-1-3-dev_*) ;; *) dpkg -x "$d" "$root" ;; esac; done
+  local S="$root/usr/share/gocode/src" e n
+  for e in "$S"/*; do n=$(basename "$e"); [ "$n" = github.com ] || ln -sfn "$e" "$gopath/src/$n"; done
+  for e in "$S"/github.com/*; do n=$(basename "$e"); [ "$n" = moby ] || ln -sfn "$e" "$gopath/src/github.com/$n"; done
+  for e in "$S"/github.com/moby/*; do n=$(basename "$e"); [ "$n" = buildkit ] || ln -sfn "$e" "$gopath/src/github.com/moby/$n"; done
+  rm -rf "$gopath/src/github.com/docker" && mkdir -p "$gopath/src/github.com/docker"
+  for e in "$S"/github.com/docker/*; do ln -sfn "$e" "$gopath/src/github.com/docker/$(basename "$e")"; done
+  ln -sfn "$(ls -d "$w"/moby/*/engine)" "$gopath/src/github.com/docker/docker"
+  # The patches (see above).
+  sed -i '/runhcsoptions "github.com\/Microsoft\/hcsshim/d; s/return &runhcsoptions.Options{}/return \&runtimeoptions.Options{}/' \
+    "$bk/cmd/buildkitd/main_containerd_worker.go"
+  sed -i '/_ "github.com\/moby\/buildkit\/util\/tracing\/detect\/jaeger"/d' "$bk/cmd/buildkitd/main.go" "$bk/cmd/buildctl/main.go"
+  local f
+  for f in "$bk/session/grpc.go" "$bk/session/session.go"; do
+    sed -i 's/grpc.WithUnaryInterceptor(grpc_middleware.ChainUnaryClient(\(.*\)))/grpc.WithChainUnaryInterceptor(\1)/;
+      s/grpc.WithStreamInterceptor(grpc_middleware.ChainStreamClient(\(.*\)))/grpc.WithChainStreamInterceptor(\1)/;
+      s/grpc.UnaryInterceptor(grpc_middleware.ChainUnaryServer(\(.*\)))/grpc.ChainUnaryInterceptor(\1)/;
+      s/grpc.StreamInterceptor(grpc_middleware.ChainStreamServer(\(.*\)))/grpc.ChainStreamInterceptor(\1)/;
+      /grpc_middleware "github.com\/grpc-ecosystem\/go-grpc-middleware"/d' "$f"
+  done
+  sed -i '/grpc_middleware "github.com\/grpc-ecosystem\/go-grpc-middleware"/d;
+    s/unary := grpc_middleware.ChainUnaryServer(\(.*\))$/unary := grpc.ChainUnaryInterceptor(\1)/;
+    s/stream := grpc_middleware.ChainStreamServer(\(.*\))$/stream := grpc.ChainStreamInterceptor(\1)/;
+    s/opts := \[\]grpc.ServerOption{grpc.UnaryInterceptor(unary), grpc.StreamInterceptor(stream)}/opts := []grpc.ServerOption{unary, stream}/' \
+    "$bk/cmd/buildkitd/main.go"
+  local go="$STATE/go-rootfs/usr/lib/go-1.24/bin/go"
+  [ -x "$go" ] || push_go_image
+  log "building buildkitd and buildctl from $(basename "$w"/docker.io_*.orig-buildkit.tar.xz)"
+  local out="$w/rootfs"
+  mkdir -p "$out/usr/bin" "$out/bin" "$out/lib/x86_64-linux-gnu" "$out/lib64" "$out/etc/buildkit" "$out/etc/ssl/certs" "$out/tmp" "$out/var/lib/buildkit" "$out/run"
+  chmod 1777 "$out/tmp"
+  (cd "$bk" && for c in buildkitd buildctl; do
+    GOPATH="$gopath" GO111MODULE=off GOFLAGS= GOCACHE="$w/gocache" GOTOOLCHAIN=local CGO_ENABLED=0 \
+      "$go" build -ldflags "-X github.com/moby/buildkit/version.Version=v0.13-debian" -o "$out/usr/bin/$c" "./cmd/$c" || exit 1
+  done) || die "building BuildKit failed"
+  # runc from bookworm (trixie's needs a newer glibc), with the libraries it links.
+  install -m 0755 /usr/sbin/runc "$out/usr/bin/runc"
+  cp -L /lib/x86_64-linux-gnu/libseccomp.so.2 /lib/x86_64-linux-gnu/libc.so.6 "$out/lib/x86_64-linux-gnu/"
+  cp -L /lib64/ld-linux-x86-64.so.2 "$out/lib64/"
+  cp /bin/busybox "$out/bin/busybox"
+  for f in sh cat ls mkdir rm mount umount; do ln -sf busybox "$out/bin/$f"; done
+  cp /etc/ssl/certs/ca-certificates.crt "$out/etc/ssl/certs/"
+  printf 'root:x:0:0:root:/root:/bin/sh\n' >"$out/etc/passwd"
+  printf 'root:x:0:\n' >"$out/etc/group"
+  tar -C "$out" -c . | docker import --change 'ENTRYPOINT ["buildkitd"]' --change 'ENV PATH=/usr/bin:/bin' \
+    --change 'VOLUME /var/lib/buildkit' - "$BUILDKIT_IMAGE" >/dev/null
+  docker push -q "$BUILDKIT_IMAGE" >/dev/null
+  docker tag "$BUILDKIT_IMAGE" "$BUILDKIT_IMAGE-$BUILDKIT_RECIPE"
+  docker push -q "$BUILDKIT_IMAGE-$BUILDKIT_RECIPE" >/dev/null
+  log "pushed $BUILDKIT_IMAGE ($("$out/usr/bin/buildkitd" --version | awk '{print $3}'))"
+}
+
 versions() {
   local s
   for s in "$PRIMARY_SUITE" "$OLDEST_SUITE"; do
@@ -454,6 +561,7 @@ case "${1:-up}" in
   sshd) start_sshd "${2:?port}" "${3:?dir}" "${4:?authorized keys file}" ;;
   leg) start_leg "${2:?leg name}" ;;
   versions) versions ;;
+  buildkit) push_buildkit_image ;;
   down) down ;;
-  *) die "usage: $0 up|registry PORT DIR|sshd PORT DIR KEYS|leg NAME|versions|down" ;;
+  *) die "usage: $0 up|registry PORT DIR|sshd PORT DIR KEYS|leg NAME|buildkit|versions|down" ;;
 esac

@@ -12,6 +12,9 @@ import { Inputs, Outputs } from '../constants.js';
 import { chooseProbe, describeProbe, type ImageConfig, parseImageConfig } from './probe.js';
 import { type PlatformSmoke, smokePlatform } from './container.js';
 import { settleBackground } from '../tracked.js';
+import { repositoryOf } from '../ref.js';
+import { registryClient } from '../publish/registry.js';
+import { type OciIndex, type OciManifest, platformManifests } from '../report/sizes.js';
 
 export interface SmokeReport {
   passed: boolean;
@@ -58,9 +61,11 @@ export async function smokeTest(
   pull: 'never' | 'missing',
   /** Architectures that the setup phase could neither run nor emulate. */
   unemulated: string[],
+  /** What each platform's container runs (a staged image: its platform manifest); `ref` by default. */
+  refFor: (platform: string) => string = () => ref,
 ): Promise<SmokeReport> {
   const platforms = s.platforms;
-  const { config, id } = await imageConfig(ref, pull);
+  const { config, id } = await imageConfig(refFor(platforms[0]), pull);
   const probe = chooseProbe(s, config);
   out.info(`Testing ${ref} (image ${id ?? 'unknown'}) with probe: ${describeProbe(probe)}`);
   const results: Record<string, PlatformSmoke> = {};
@@ -78,7 +83,9 @@ export async function smokeTest(
   }
 
   // Platforms run side by side: each container has its own random loopback port.
-  const done = await Promise.all(runnable.map((platform) => smokePlatform({ ref, platform, probe, settings: s, runKey, pull })));
+  const done = await Promise.all(
+    runnable.map((platform) => smokePlatform({ ref: refFor(platform), platform, probe, settings: s, runKey, pull })),
+  );
   for (const r of done) {
     results[r.platform] = r;
     if (r.passed) out.info(`${r.platform}: passed (${r.probe}) after ${r.attempts} attempt(s), healthy in ${r.ms} ms`);
@@ -103,6 +110,22 @@ export function failureMessage(r: SmokeReport): string {
       return `${x.platform}: probe ${x.probe} failed after ${x.attempts} attempt(s): ${x.detail}.${logTail}`;
     });
   return `Smoke test failed, nothing was pushed. ${lines.join(' ')}`;
+}
+
+/** repo@<platform manifest digest> for each platform of a staged image (the image itself when it is one manifest). */
+export async function platformRefs(ref: string, platforms: string[]): Promise<Record<string, string>> {
+  const repository = repositoryOf(ref);
+  const client = await registryClient(repository, 'pull');
+  const root = (await client.manifest(ref.slice(ref.indexOf('@') + 1))) as OciIndex | OciManifest;
+  const all = await platformManifests(root, async (d) => (await client.manifest(d)) as OciIndex | OciManifest, platforms[0]);
+  // linux/arm64 and linux/arm64/v8 name the same platform.
+  const norm = (p: string) => p.replace(/^(linux\/arm64)\/v8$/, '$1');
+  const out: Record<string, string> = {};
+  for (const p of platforms) {
+    const m = all.find((x) => norm(x.platform) === norm(p));
+    out[p] = m?.digest ? `${repository}@${m.digest}` : ref;
+  }
+  return out;
 }
 
 /**
@@ -131,13 +154,17 @@ export async function runSmoke(
   let report: SmokeReport;
   if (output.kind !== 'stage') report = await smokeTest(ref, s, runKey, 'never', unemulated);
   else {
-    saveEngineImage(ref);
+    // Each platform is pulled and run by its own manifest's digest: the classic image store keeps one
+    // platform under a name, so a second platform pulled by the index digest fails with "cannot overwrite
+    // digest" (seen on Docker 26 and 28 with the classic store, which docker-container builders run on).
+    const refs = await platformRefs(ref, s.platforms);
+    for (const r of new Set(Object.values(refs))) saveEngineImage(r);
     try {
-      report = await smokeTest(ref, s, runKey, 'missing', unemulated);
+      report = await smokeTest(ref, s, runKey, 'missing', unemulated, (p) => refs[p] ?? ref);
     } finally {
       // Its containers must be gone before the image can go.
       await settleBackground();
-      await run('docker', ['image', 'rm', ref], { allowFailure: true });
+      await run('docker', ['image', 'rm', ...new Set(Object.values(refs))], { allowFailure: true });
     }
   }
   core.setOutput(Outputs.smokeResult, resultJson(report));
