@@ -506,8 +506,13 @@ push_buildkit_image() {
     s/stream := grpc_middleware.ChainStreamServer(\(.*\))$/stream := grpc.ChainStreamInterceptor(\1)/;
     s/opts := \[\]grpc.ServerOption{grpc.UnaryInterceptor(unary), grpc.StreamInterceptor(stream)}/opts := []grpc.ServerOption{unary, stream}/' \
     "$bk/cmd/buildkitd/main.go"
-  local go="$STATE/go-rootfs/usr/lib/go-1.24/bin/go"
-  [ -x "$go" ] || push_go_image
+  # Trixie's Go 1.24, unpacked on its own (the golang stand-in's rootfs may be gone while its image stays).
+  local go="$STATE/go-toolchain/usr/lib/go-1.24/bin/go"
+  if [ ! -x "$go" ]; then
+    suite_download "$OLDEST_SUITE" "$w/go-debs" golang-1.24-go golang-1.24-src
+    local d
+    for d in "$w"/go-debs/*.deb; do dpkg -x "$d" "$STATE/go-toolchain"; done
+  fi
   log "building buildkitd and buildctl from $(basename "$w"/docker.io_*.orig-buildkit.tar.xz)"
   local out="$w/rootfs"
   mkdir -p "$out/usr/bin" "$out/bin" "$out/lib/x86_64-linux-gnu" "$out/lib64" "$out/etc/buildkit" "$out/etc/ssl/certs" "$out/tmp" "$out/var/lib/buildkit" "$out/run"
