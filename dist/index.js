@@ -49385,16 +49385,17 @@ function parseInspect(text) {
     const nodes = blocks
         .map((b) => {
         const f = fields(b);
-        const platforms = (f('Platforms') ?? '')
+        const listed = (f('Platforms') ?? '')
             .split(',')
-            .map((p) => p.trim().replace(/\*$/, ''))
+            .map((p) => p.trim())
             .filter(Boolean);
         return {
             name: f('Name') ?? '',
             endpoint: f('Endpoint'),
             status: f('Status'),
             buildkitVersion: f('BuildKit version') ?? f('Buildkit'),
-            platforms,
+            platforms: listed.map((p) => p.replace(/\*$/, '')),
+            fixed: listed.filter((p) => p.endsWith('*')).map((p) => p.slice(0, -1)),
         };
     })
         .filter((n) => n.name !== '');
@@ -49407,17 +49408,21 @@ function parseInspect(text) {
     };
 }
 /**
- * Which node builds which platform: buildx sends each platform to the first
- * node that lists it (a node's fixed platforms first), else to the first node.
+ * Which node builds which platform, as buildx decides it (build/driver.go, nodeResolver): when every platform
+ * of the build is fixed on some node, the first node that fixes it; otherwise the first node that lists it
+ * (a node lists the platforms it can emulate, too), else the first node.
  */
-function nodeForPlatform(nodes, platform) {
+function nodeForPlatform(nodes, platform, built = [platform]) {
+    const fixedOn = (p) => nodes.find((n) => n.fixed?.includes(p));
+    if (built.every((p) => fixedOn(p)))
+        return fixedOn(platform);
     return nodes.find((n) => n.platforms.includes(platform)) ?? nodes[0];
 }
 /** With several nodes: which one builds each platform (for the job summary); undefined with one. */
 function platformNodes(builder, platforms) {
     if (builder.nodes.length < 2)
         return undefined;
-    return platforms.map((p) => ({ platform: p, node: nodeForPlatform(builder.nodes, p)?.name ?? '?' }));
+    return platforms.map((p) => ({ platform: p, node: nodeForPlatform(builder.nodes, p, platforms)?.name ?? '?' }));
 }
 // The same entitlements docker/setup-buildx-action allows, so that `network: host` and insecure
 // steps behave as they do on the docker driver. A remote daemon runs with its own flags.
@@ -49425,6 +49430,8 @@ const ENTITLEMENTS = '--allow-insecure-entitlement network.host --allow-insecure
 /** `buildx create` for the builder's first node. Booting is left to `inspect --bootstrap`, once every node is there. */
 function createBuilderArgs(o) {
     const argv = ['create', '--name', o.name, '--driver', o.driver];
+    if (o.platforms?.length)
+        argv.push('--platform', o.platforms.join(','));
     const opts = [...o.driverOpts];
     if (o.driver !== 'remote' && !opts.some((x) => x.startsWith('image=')))
         opts.unshift(`image=${o.buildkitImage}`);
@@ -49501,9 +49508,11 @@ async function prepareBuilder(settings, buildx, record, tempDir, facts = engineF
         configFile = external_node_path_.join(tempDir, 'buildkitd.toml');
         external_node_fs_.writeFileSync(configFile, o.buildkitdConfigInline);
     }
+    const appended = o.append.flatMap((n) => n.platforms);
     const argv = createBuilderArgs({
         name,
         driver,
+        platforms: o.append.length > 0 && appended.length > 0 ? settings.platforms.filter((p) => !appended.includes(p)) : undefined,
         buildkitImage: settings.buildkitImage,
         hostNetwork: settings.network === 'host',
         driverOpts: o.driverOpts,
@@ -49556,7 +49565,7 @@ async function setupBuildx(settings, tempDir, beside) {
     // With several nodes, say which one builds which platform (buildx sends each to the first node that lists it).
     if (builder.nodes.length > 1) {
         for (const p of settings.platforms) {
-            const n = nodeForPlatform(builder.nodes, p);
+            const n = nodeForPlatform(builder.nodes, p, settings.platforms);
             info(`${p}: built on node ${n?.name ?? '?'}${n?.endpoint ? ` (${n.endpoint})` : ''}`);
         }
     }
@@ -52752,6 +52761,7 @@ async function writeHistory(gobuildRef, history) {
 
 
 
+
 function planGoCache(settings) {
     if (!settings.goCache.enabled)
         return { note: `Go caches are not carried across runs: ${settings.goCache.offReason ?? 'off'}` };
@@ -52811,7 +52821,10 @@ function planGoCache(settings) {
  */
 function planGoCacheForNodes(settings, nodes) {
     const groups = nodes
-        .map((n) => ({ name: n.name, platforms: settings.platforms.filter((p) => nodeOf(nodes, p) === n.name) }))
+        .map((n) => ({
+        name: n.name,
+        platforms: settings.platforms.filter((p) => nodeForPlatform(nodes, p, settings.platforms)?.name === n.name),
+    }))
         .filter((g) => g.platforms.length > 0);
     if (groups.length < 2)
         return planGoCache(settings);
@@ -52822,9 +52835,6 @@ function planGoCacheForNodes(settings, nodes) {
     const entries = planned.flatMap(({ g, planned: p }, gi) => (p.plan?.entries ?? []).map((e) => ({ ...e, node: g, follower: gi > 0 && e.kind === 'mod' })));
     const where = groups.map((g) => `${g.name}: ${g.platforms.join(', ')}`).join('; ');
     return { plan: { ...first.plan, entries }, note: `${first.note}; per node (${where})` };
-}
-function nodeOf(nodes, platform) {
-    return (nodes.find((n) => n.platforms.includes(platform)) ?? nodes[0])?.name;
 }
 function listDir(dir) {
     try {

@@ -474,6 +474,11 @@ const create = { name: 'gba-1', buildkitImage: 'moby/buildkit:buildx-stable-1', 
 describe('buildx create argv', () => {
   it.each<[string, CreateOptions, string[]]>([
     [
+      'with appended nodes: the first node fixed to the platforms they leave, so buildx sends each where the user put it',
+      { ...create, driver: 'remote', endpoint: 'tcp://127.0.0.1:1234', platforms: ['linux/amd64'] },
+      ['create', '--name', 'gba-1', '--driver', 'remote', '--platform', 'linux/amd64', 'tcp://127.0.0.1:1234'],
+    ],
+    [
       'docker-container: the BuildKit image and the entitlements; booted later, by inspect --bootstrap',
       { ...create, driver: 'docker-container' },
       [

@@ -32,7 +32,7 @@ describe('engine and builder detection', () => {
       driver: 'docker',
       platforms,
       buildkitVersion: 'v0.0.0+unknown',
-      nodes: [{ name: 'default', endpoint: 'default', status: 'running', buildkitVersion: 'v0.0.0+unknown', platforms }],
+      nodes: [{ name: 'default', endpoint: 'default', status: 'running', buildkitVersion: 'v0.0.0+unknown', platforms, fixed: [] }],
     });
   });
 
@@ -50,6 +50,7 @@ describe('engine and builder detection', () => {
           status: 'inactive',
           buildkitVersion: undefined,
           platforms: ['linux/amd64'],
+          fixed: ['linux/amd64'],
         },
         {
           name: 'gba-capture-arm64',
@@ -57,6 +58,7 @@ describe('engine and builder detection', () => {
           status: 'inactive',
           buildkitVersion: undefined,
           platforms: ['linux/arm64'],
+          fixed: ['linux/arm64'],
         },
       ],
     });
@@ -64,6 +66,20 @@ describe('engine and builder detection', () => {
     expect(nodeForPlatform(info.nodes, 'linux/amd64')?.name).toBe('gba-capture0');
     // A platform no node lists goes to the first node.
     expect(nodeForPlatform(info.nodes, 'linux/riscv64')?.name).toBe('gba-capture0');
+  });
+
+  it('as buildx decides: fixed platforms win only when every built platform is fixed on some node; else the first node that lists it', () => {
+    // The first node was created without --platform and emulates arm64; the appended one fixes arm64.
+    const nodes = [
+      { name: 'runner', platforms: ['linux/amd64', 'linux/arm64'], fixed: [] },
+      { name: 'arm', platforms: ['linux/arm64', 'linux/amd64'], fixed: ['linux/arm64'] },
+    ];
+    const both = ['linux/amd64', 'linux/arm64'];
+    expect(nodeForPlatform(nodes, 'linux/arm64', both)?.name).toBe('runner');
+    // With the first node fixed to what the appended ones leave (what the action now creates), each goes to its own.
+    const fixedFirst = [{ ...nodes[0], fixed: ['linux/amd64'] }, nodes[1]];
+    expect(nodeForPlatform(fixedFirst, 'linux/arm64', both)?.name).toBe('arm');
+    expect(nodeForPlatform(fixedFirst, 'linux/amd64', both)?.name).toBe('runner');
   });
 });
 

@@ -45,6 +45,8 @@ export interface InspectNode {
   status?: string;
   buildkitVersion?: string;
   platforms: string[];
+  /** The platforms fixed for the node at create time (`--platform`; `*` in inspect's list). */
+  fixed?: string[];
 }
 
 export interface InspectResult {
@@ -77,16 +79,17 @@ export function parseInspect(text: string): InspectResult {
   const nodes: InspectNode[] = blocks
     .map((b) => {
       const f = fields(b);
-      const platforms = (f('Platforms') ?? '')
+      const listed = (f('Platforms') ?? '')
         .split(',')
-        .map((p) => p.trim().replace(/\*$/, ''))
+        .map((p) => p.trim())
         .filter(Boolean);
       return {
         name: f('Name') ?? '',
         endpoint: f('Endpoint'),
         status: f('Status'),
         buildkitVersion: f('BuildKit version') ?? f('Buildkit'),
-        platforms,
+        platforms: listed.map((p) => p.replace(/\*$/, '')),
+        fixed: listed.filter((p) => p.endsWith('*')).map((p) => p.slice(0, -1)),
       };
     })
     .filter((n) => n.name !== '');
@@ -100,22 +103,30 @@ export function parseInspect(text: string): InspectResult {
 }
 
 /**
- * Which node builds which platform: buildx sends each platform to the first
- * node that lists it (a node's fixed platforms first), else to the first node.
+ * Which node builds which platform, as buildx decides it (build/driver.go, nodeResolver): when every platform
+ * of the build is fixed on some node, the first node that fixes it; otherwise the first node that lists it
+ * (a node lists the platforms it can emulate, too), else the first node.
  */
-export function nodeForPlatform(nodes: InspectNode[], platform: string): InspectNode | undefined {
+export function nodeForPlatform(nodes: InspectNode[], platform: string, built: string[] = [platform]): InspectNode | undefined {
+  const fixedOn = (p: string) => nodes.find((n) => n.fixed?.includes(p));
+  if (built.every((p) => fixedOn(p))) return fixedOn(platform);
   return nodes.find((n) => n.platforms.includes(platform)) ?? nodes[0];
 }
 
 /** With several nodes: which one builds each platform (for the job summary); undefined with one. */
 export function platformNodes(builder: Pick<Builder, 'nodes'>, platforms: string[]): { platform: string; node: string }[] | undefined {
   if (builder.nodes.length < 2) return undefined;
-  return platforms.map((p) => ({ platform: p, node: nodeForPlatform(builder.nodes, p)?.name ?? '?' }));
+  return platforms.map((p) => ({ platform: p, node: nodeForPlatform(builder.nodes, p, platforms)?.name ?? '?' }));
 }
 
 export interface CreateOptions {
   name: string;
   driver: Exclude<ConcreteDriver, 'docker'>;
+  /**
+   * Platforms fixed for the first node: with appended nodes, the built platforms none of them fixes. Without
+   * it buildx sends an appended node's platform to the first node whenever that one can emulate it.
+   */
+  platforms?: string[];
   buildkitImage: string;
   /** Host networking for the BuildKit container, so RUN steps can reach loopback services. */
   hostNetwork: boolean;
@@ -131,6 +142,7 @@ const ENTITLEMENTS = '--allow-insecure-entitlement network.host --allow-insecure
 /** `buildx create` for the builder's first node. Booting is left to `inspect --bootstrap`, once every node is there. */
 export function createBuilderArgs(o: CreateOptions): string[] {
   const argv = ['create', '--name', o.name, '--driver', o.driver];
+  if (o.platforms?.length) argv.push('--platform', o.platforms.join(','));
   const opts = [...o.driverOpts];
   if (o.driver !== 'remote' && !opts.some((x) => x.startsWith('image='))) opts.unshift(`image=${o.buildkitImage}`);
   if (o.driver === 'docker-container' && o.hostNetwork && !opts.some((x) => x.startsWith('network='))) opts.push('network=host');
@@ -214,9 +226,11 @@ export async function prepareBuilder(
     configFile = path.join(tempDir, 'buildkitd.toml');
     fs.writeFileSync(configFile, o.buildkitdConfigInline);
   }
+  const appended = o.append.flatMap((n) => n.platforms);
   const argv = createBuilderArgs({
     name,
     driver,
+    platforms: o.append.length > 0 && appended.length > 0 ? settings.platforms.filter((p) => !appended.includes(p)) : undefined,
     buildkitImage: settings.buildkitImage,
     hostNetwork: settings.network === 'host',
     driverOpts: o.driverOpts,

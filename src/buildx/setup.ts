@@ -42,7 +42,7 @@ export async function setupBuildx(settings: Settings, tempDir: string, beside?: 
   // With several nodes, say which one builds which platform (buildx sends each to the first node that lists it).
   if (builder.nodes.length > 1) {
     for (const p of settings.platforms) {
-      const n = nodeForPlatform(builder.nodes, p);
+      const n = nodeForPlatform(builder.nodes, p, settings.platforms);
       out.info(`${p}: built on node ${n?.name ?? '?'}${n?.endpoint ? ` (${n.endpoint})` : ''}`);
     }
   }

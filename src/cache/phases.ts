@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as core from '@actions/core';
 import type { Settings } from '../settings/types.js';
 import type { BuildxCommand } from '../buildx/command.js';
+import { type InspectNode, nodeForPlatform } from '../buildx/builder.js';
 import { copiedModuleFiles, findGoCacheMounts } from '../dockerfile/gomounts.js';
 import { buildArgMap } from '../dockerfile/reader.js';
 import { cacheKeys, ghaKeys, goCacheRefs, refScheme } from './keys.js';
@@ -94,10 +95,13 @@ export function planGoCache(
  */
 export function planGoCacheForNodes(
   settings: Parameters<typeof planGoCache>[0],
-  nodes: { name: string; platforms: string[] }[],
+  nodes: InspectNode[],
 ): { plan?: GoCachePlan; note: string } {
   const groups = nodes
-    .map((n) => ({ name: n.name, platforms: settings.platforms.filter((p) => nodeOf(nodes, p) === n.name) }))
+    .map((n) => ({
+      name: n.name,
+      platforms: settings.platforms.filter((p) => nodeForPlatform(nodes, p, settings.platforms)?.name === n.name),
+    }))
     .filter((g) => g.platforms.length > 0);
   if (groups.length < 2) return planGoCache(settings);
   const planned = groups.map((g) => ({ g, planned: planGoCache({ ...settings, platforms: g.platforms }) }));
@@ -108,10 +112,6 @@ export function planGoCacheForNodes(
   );
   const where = groups.map((g) => `${g.name}: ${g.platforms.join(', ')}`).join('; ');
   return { plan: { ...first.plan, entries }, note: `${first.note}; per node (${where})` };
-}
-
-function nodeOf(nodes: { name: string; platforms: string[] }[], platform: string): string | undefined {
-  return (nodes.find((n) => n.platforms.includes(platform)) ?? nodes[0])?.name;
 }
 
 function listDir(dir: string): string[] {
@@ -175,7 +175,7 @@ export interface GoRestore {
 export async function restoreGoStep(
   settings: Settings,
   buildx: BuildxCommand,
-  builder: { name: string; driver: string; nodes?: { name: string; platforms: string[] }[] },
+  builder: { name: string; driver: string; nodes?: InspectNode[] },
   tempDir: string,
   /** The fingerprint check, when it was started earlier (startFingerprintCheck). */
   early?: Promise<FingerprintCheck | Error | undefined>,
