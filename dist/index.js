@@ -44581,14 +44581,7 @@ function info(text) {
 function warning(text) {
     lib_core.warning(text);
 }
-/** An error annotation (the step is not failed by it). */
-function error(text) {
-    core.error(text);
-}
-function notice(text, props) {
-    core.notice(text, props);
-}
-/** An error annotation at a place in a file. */
+/** An annotation (an error one does not fail the step), at a place in a file. */
 function annotate(level, text, props) {
     lib_core[level](text, props);
 }
@@ -53611,23 +53604,20 @@ function cosignUsable(versionText, signHelp) {
 function cosignDownloadUrl(base, version, arch = process.arch) {
     return `${base}/v${version}/cosign-linux-${arch === 'x64' ? 'amd64' : arch}`;
 }
-/** What the cosign at `path` is. */
+/** What the cosign at `path` says of itself (its version, its sign command's flags); undefined when it does not run. */
 async function describeCosign(path) {
     const [version, help] = await Promise.all([
         run(path, ['version'], { allowFailure: true }),
         run(path, ['sign', '--help'], { allowFailure: true }),
     ]);
-    return cosignLine(version.stdout + version.stderr, help.stdout + help.stderr);
+    return version.exitCode === 0 ? { version: version.stdout + version.stderr, help: help.stdout + help.stderr } : undefined;
 }
 async function resolveCosign(downloadBase) {
-    const version = await run('cosign', ['version'], { allowFailure: true });
-    if (version.exitCode === 0) {
-        const help = await run('cosign', ['sign', '--help'], { allowFailure: true });
-        if (cosignUsable(version.stdout + version.stderr, help.stdout)) {
-            const line = cosignLine(version.stdout + version.stderr, help.stdout + help.stderr);
-            info(`cosign on PATH (${parseCosignVersion(version.stdout + version.stderr) ?? 'a distribution build'}, cosign ${line.major} line)`);
-            return { path: 'cosign', line };
-        }
+    const onPath = await describeCosign('cosign');
+    if (onPath && cosignUsable(onPath.version, onPath.help)) {
+        const line = cosignLine(onPath.version, onPath.help);
+        info(`cosign on PATH (${parseCosignVersion(onPath.version) ?? 'a distribution build'}, cosign ${line.major} line)`);
+        return { path: 'cosign', line };
     }
     const url = cosignDownloadUrl(downloadBase, PINNED_COSIGN_VERSION);
     const release = {
@@ -53646,7 +53636,8 @@ async function resolveCosign(downloadBase) {
         dir = await cacheFile(file, 'cosign', 'cosign', PINNED_COSIGN_VERSION);
     }
     external_node_fs_.chmodSync(`${dir}/cosign`, 0o755);
-    return { path: `${dir}/cosign`, line: await describeCosign(`${dir}/cosign`) };
+    const installed = await describeCosign(`${dir}/cosign`);
+    return { path: `${dir}/cosign`, line: cosignLine(installed?.version ?? '', installed?.help ?? '') };
 }
 function common(t) {
     const argv = ['--yes'];

@@ -101,10 +101,18 @@ debian_archive() {
 # configuration, from the same archive the machine uses.
 suite_download() {
   local suite=$1 dest=$2; shift 2
-  local t="$STATE/apt-$suite"
-  mkdir -p "$t/lists/partial" "$t/cache/archives/partial" "$t/parts" "$dest"
+  mkdir -p "$dest"
+  (cd "$dest" && suite_apt "$suite" deb download "$@" >/dev/null)
+}
+
+# suite_apt SUITE TYPES APT-GET-ARGS...: apt-get through a private configuration that names only SUITE
+# (TYPES deb or deb-src) of the machine's archive, its lists updated once.
+suite_apt() {
+  local suite=$1 types=$2; shift 2
+  local t="$STATE/apt-$suite-$types"
+  mkdir -p "$t/lists/partial" "$t/cache/archives/partial" "$t/parts"
   cat >"$t/parts/$suite.sources" <<SRC
-Types: deb
+Types: $types
 URIs: $(debian_archive)
 Suites: $suite
 Components: main
@@ -113,10 +121,10 @@ SRC
   local opts=(-q -o APT::Sandbox::User=root -o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$t/parts"
     -o "Dir::State::Lists=$t/lists" -o "Dir::Cache=$t/cache")
   if [ ! -s "$t/updated" ]; then
-    apt-get "${opts[@]}" update >/dev/null 2>&1 || apt-get "${opts[@]}" update
+    apt-get "${opts[@]}" update >/dev/null 2>&1 || apt-get "${opts[@]}" update >&2
     date >"$t/updated"
   fi
-  (cd "$dest" && apt-get "${opts[@]}" download "$@" >/dev/null)
+  apt-get "${opts[@]}" "$@"
 }
 
 # install_suite SUITE: dockerd, docker-proxy, containerd, its shim, ctr, docker-init (trixie's static
@@ -452,15 +460,8 @@ push_buildkit_image() {
   local w="$STATE/buildkit-src" src="$STATE/buildkit-src/src"
   rm -rf "$w" && mkdir -p "$src" "$w/debs"
   log "downloading BuildKit's source (trixie docker.io, orig-buildkit) and its Go packages"
-  local t="$STATE/apt-$OLDEST_SUITE-src"
-  mkdir -p "$t/lists/partial" "$t/cache/archives/partial" "$t/parts"
-  printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-    "$(debian_archive)" "$OLDEST_SUITE" >"$t/parts/src.sources"
-  local opts=(-q -o APT::Sandbox::User=root -o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$t/parts"
-    -o "Dir::State::Lists=$t/lists" -o "Dir::Cache=$t/cache")
-  apt-get "${opts[@]}" update >/dev/null 2>&1 || apt-get "${opts[@]}" update
   # The .dsc is not on the archive here, but the tarballs are: --download-only fetches what it can.
-  (cd "$w" && apt-get "${opts[@]}" source --download-only docker.io >/dev/null 2>&1) || true
+  (cd "$w" && suite_apt "$OLDEST_SUITE" deb-src source --download-only docker.io >/dev/null 2>&1) || true
   ls "$w"/docker.io_*.orig-buildkit.tar.xz "$w"/docker.io_*.orig.tar.xz >/dev/null || die "BuildKit's source is not on the archive"
   local gopath="$w/gopath" bk="$w/gopath/src/github.com/moby/buildkit"
   mkdir -p "$gopath/src/github.com/moby" "$w/moby"

@@ -49,16 +49,7 @@ export function warning(text: string): void {
   core.warning(text);
 }
 
-/** An error annotation (the step is not failed by it). */
-export function error(text: string): void {
-  core.error(text);
-}
-
-export function notice(text: string, props?: core.AnnotationProperties): void {
-  core.notice(text, props);
-}
-
-/** An error annotation at a place in a file. */
+/** An annotation (an error one does not fail the step), at a place in a file. */
 export function annotate(level: 'warning' | 'error' | 'notice', text: string, props: core.AnnotationProperties): void {
   core[level](text, props);
 }

@@ -101,7 +101,7 @@ describe('src/output.ts: the only printer', () => {
     (_, h) => {
       capture();
       out.warning(`w ${h}`);
-      out.error(`e ${h}`);
+      out.annotate('error', `e ${h}`, {});
       out.debug(`d ${h}`);
       out.startGroup(`g ${h}`);
       out.endGroup();

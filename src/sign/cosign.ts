@@ -54,26 +54,21 @@ export interface Cosign {
   line: CosignLine;
 }
 
-/** What the cosign at `path` is. */
-async function describeCosign(path: string): Promise<CosignLine> {
+/** What the cosign at `path` says of itself (its version, its sign command's flags); undefined when it does not run. */
+async function describeCosign(path: string): Promise<{ version: string; help: string } | undefined> {
   const [version, help] = await Promise.all([
     run(path, ['version'], { allowFailure: true }),
     run(path, ['sign', '--help'], { allowFailure: true }),
   ]);
-  return cosignLine(version.stdout + version.stderr, help.stdout + help.stderr);
+  return version.exitCode === 0 ? { version: version.stdout + version.stderr, help: help.stdout + help.stderr } : undefined;
 }
 
 export async function resolveCosign(downloadBase: string): Promise<Cosign> {
-  const version = await run('cosign', ['version'], { allowFailure: true });
-  if (version.exitCode === 0) {
-    const help = await run('cosign', ['sign', '--help'], { allowFailure: true });
-    if (cosignUsable(version.stdout + version.stderr, help.stdout)) {
-      const line = cosignLine(version.stdout + version.stderr, help.stdout + help.stderr);
-      out.info(
-        `cosign on PATH (${parseCosignVersion(version.stdout + version.stderr) ?? 'a distribution build'}, cosign ${line.major} line)`,
-      );
-      return { path: 'cosign', line };
-    }
+  const onPath = await describeCosign('cosign');
+  if (onPath && cosignUsable(onPath.version, onPath.help)) {
+    const line = cosignLine(onPath.version, onPath.help);
+    out.info(`cosign on PATH (${parseCosignVersion(onPath.version) ?? 'a distribution build'}, cosign ${line.major} line)`);
+    return { path: 'cosign', line };
   }
   const url = cosignDownloadUrl(downloadBase, PINNED_COSIGN_VERSION);
   const release = {
@@ -91,7 +86,8 @@ export async function resolveCosign(downloadBase: string): Promise<Cosign> {
     dir = await tc.cacheFile(file, 'cosign', 'cosign', PINNED_COSIGN_VERSION);
   }
   fs.chmodSync(`${dir}/cosign`, 0o755);
-  return { path: `${dir}/cosign`, line: await describeCosign(`${dir}/cosign`) };
+  const installed = await describeCosign(`${dir}/cosign`);
+  return { path: `${dir}/cosign`, line: cosignLine(installed?.version ?? '', installed?.help ?? '') };
 }
 
 export interface CosignTarget {
