@@ -44381,6 +44381,9 @@ const RUN_LABEL = `${OWNER_LABEL}.run`;
 
 
 
+//
+// It sits under every folder that saves state, so it holds plain data types of its own and imports none of
+// theirs: each folder converts its values to and from these (gocache/saved.ts, layercache/layerexport.ts).
 
 /** Where main keeps the key of this step's state: per job (RUNNER_TEMP) and per step (GITHUB_ACTION). */
 function stateKeyFile(env = process.env) {
@@ -44447,7 +44450,7 @@ function saveTempDir(dir) {
 function saveRunKey(key) {
     save(State.runKey, key);
 }
-function saveGoCacheState(s) {
+function saveGoCache(s) {
     save(State.goCachePlan, JSON.stringify(s));
 }
 function saveLayerExport(s) {
@@ -44763,8 +44766,6 @@ async function run(cmd, args, opts = {}) {
     return result;
 }
 
-// EXTERNAL MODULE: external "node:net"
-var external_node_net_ = __nccwpck_require__(77030);
 ;// CONCATENATED MODULE: ./src/tracked.ts
 // What the run must finish or remove before it ends. Work that need not hold
 // up the pipeline (removing a container the size probe created) runs in the
@@ -44790,329 +44791,6 @@ function noteContainer() {
 }
 function containersNoted() {
     return labelled;
-}
-
-;// CONCATENATED MODULE: ./src/smoke/probe.ts
-/**
- * After a TCP probe connects, the container must still run this much later: a server that accepts and
- * then crashes (a panic in the first request's setup, a failed migration) fails instead of passing.
- */
-const TCP_SETTLE_MS = 200;
-/** The Config of the first image in `docker image inspect` output. */
-function parseImageConfig(inspectJson) {
-    const [img] = JSON.parse(inspectJson);
-    const cfg = img?.Config ?? {};
-    const exposedPorts = Object.keys(cfg.ExposedPorts ?? {})
-        .filter((k) => k.endsWith('/tcp') || !k.includes('/'))
-        .map((k) => Number(k.split('/')[0]))
-        .filter((n) => Number.isInteger(n));
-    const test = cfg.Healthcheck?.Test;
-    return { exposedPorts, healthcheck: test && test.length > 0 && test[0] !== 'NONE' ? test : undefined, user: cfg.User || undefined };
-}
-/** The argv that runs a HEALTHCHECK test inside the container. */
-function healthcheckArgv(test) {
-    if (test[0] === 'CMD')
-        return test.slice(1);
-    if (test[0] === 'CMD-SHELL')
-        return ['/bin/sh', '-c', test.slice(1).join(' ')];
-    return undefined;
-}
-/** health-cmd: a JSON array is exec form; anything else runs through /bin/sh -c. */
-function commandArgv(cmd) {
-    if (cmd.trim().startsWith('[')) {
-        try {
-            const parsed = JSON.parse(cmd);
-            if (Array.isArray(parsed) && parsed.every((a) => typeof a === 'string') && parsed.length > 0)
-                return parsed;
-        }
-        catch {
-            // not JSON: shell form
-        }
-    }
-    return ['/bin/sh', '-c', cmd];
-}
-function defaultPort(config) {
-    return config && config.exposedPorts.length === 1 ? config.exposedPorts[0] : 8080;
-}
-function chooseProbe(s, config) {
-    if (s.healthPath) {
-        return { kind: 'http', path: s.healthPath, port: s.healthPort ?? defaultPort(config), status: s.healthStatus, body: s.healthBody };
-    }
-    if (s.healthCmd)
-        return { kind: 'cmd', argv: commandArgv(s.healthCmd) };
-    const hc = config?.healthcheck ? healthcheckArgv(config.healthcheck) : undefined;
-    if (hc)
-        return { kind: 'healthcheck', argv: hc };
-    // A listening port says more than "still running after smoke-grace", and sooner.
-    const port = s.healthPort ?? [...(config?.exposedPorts ?? [])].sort((a, b) => a - b)[0];
-    if (port !== undefined)
-        return { kind: 'tcp', port, settleMs: TCP_SETTLE_MS };
-    return { kind: 'alive', graceMs: s.graceMs };
-}
-function describeProbe(p) {
-    switch (p.kind) {
-        case 'http':
-            return `http GET ${p.path} on port ${p.port}`;
-        case 'cmd':
-            return `health-cmd ${JSON.stringify(p.argv)}`;
-        case 'healthcheck':
-            return `HEALTHCHECK ${JSON.stringify(p.argv)}`;
-        case 'tcp':
-            return `tcp connect to port ${p.port}, still running ${p.settleMs} ms after it accepted`;
-        case 'alive':
-            return `stays up for ${p.graceMs / 1000}s`;
-    }
-}
-function statusMatches(status, ranges) {
-    return ranges.some(([lo, hi]) => status >= lo && status <= hi);
-}
-/** The loopback address from `docker port ID PORT/tcp` (or the full `docker port ID` listing). */
-function parsePortOutput(text, port) {
-    for (const line of text.split('\n')) {
-        const m = /^(?:(\d+)\/tcp -> )?(127\.0\.0\.1|\[::1\]|0\.0\.0\.0):(\d+)$/.exec(line.trim());
-        if (!m)
-            continue;
-        if (port !== undefined && m[1] !== undefined && Number(m[1]) !== port)
-            continue;
-        return { host: m[2] === '0.0.0.0' ? '127.0.0.1' : m[2], port: Number(m[3]) };
-    }
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./src/smoke/container.ts
-// Runs one platform's container and probes it until it is healthy, it fails,
-// or smoke-timeout runs out. The container is always removed.
-
-
-
-
-
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-function runArgs({ ref, platform, probe, settings: s, runKey, pull }) {
-    const argv = [
-        'run',
-        '--detach',
-        '--platform',
-        platform,
-        '--pull',
-        pull,
-        '--label',
-        `${OWNER_LABEL}=smoke`,
-        '--label',
-        `${RUN_LABEL}=${runKey}`,
-    ];
-    // Loopback only, on a port the engine picks, so parallel jobs never collide.
-    if (probe.kind === 'http' || probe.kind === 'tcp')
-        argv.push('--publish', `127.0.0.1::${probe.port}`);
-    for (const e of s.env)
-        argv.push('--env', e);
-    argv.push(ref, ...s.args);
-    return argv;
-}
-async function containerState(id) {
-    const res = await run('docker', ['inspect', '--format', '{{.State.Status}} {{.State.Running}} {{.State.ExitCode}}', id], {
-        allowFailure: true,
-    });
-    const [status, running, code] = res.stdout.trim().split(' ');
-    return { status: status ?? 'unknown', running: running === 'true', exitCode: Number(code ?? -1) };
-}
-/** What is read of a probe's answer, and of each container log line (trust, round 2, item 13). */
-const MAX_BODY = 64 * 1024;
-const MAX_LOG_LINE = 2000;
-/** At most `max` bytes of a response body, and whether there was more (the rest is not read). */
-async function readCapped(res, max = MAX_BODY) {
-    if (!res.body)
-        return { text: '', cut: false };
-    const reader = res.body.getReader();
-    const chunks = [];
-    let n = 0;
-    let cut = false;
-    for (;;) {
-        const { done, value } = await reader.read();
-        if (done)
-            break;
-        chunks.push(Buffer.from(value));
-        n += value.length;
-        if (n > max) {
-            cut = true;
-            await reader.cancel().catch(() => undefined);
-            break;
-        }
-    }
-    return { text: Buffer.concat(chunks).subarray(0, max).toString('utf8'), cut };
-}
-/** Container log lines, each cut to MAX_LOG_LINE characters, saying so. */
-function capLogLines(text, max = MAX_LOG_LINE) {
-    return text
-        .split('\n')
-        .map((l) => (l.length > max ? `${l.slice(0, max)}… [${l.length - max} more characters cut]` : l))
-        .join('\n');
-}
-async function httpAttempt(url, probe, timeoutMs) {
-    try {
-        const res = await fetch(url, { signal: AbortSignal.timeout(Math.max(100, timeoutMs)), redirect: 'manual' });
-        const read = await readCapped(res);
-        // A body that goes on past MAX_BODY is judged on its first MAX_BODY bytes.
-        const body = read.text;
-        const excerpt = `${JSON.stringify(body.length > 200 ? `${body.slice(0, 200)}…` : body)}${read.cut ? ` (over ${MAX_BODY / 1024} KiB; the rest was not read)` : ''}`;
-        if (!statusMatches(res.status, probe.status))
-            return { ok: false, detail: `status ${res.status}, body ${excerpt}` };
-        if (probe.body && !body.includes(probe.body))
-            return { ok: false, detail: `status ${res.status}, but the body ${excerpt} lacks ${JSON.stringify(probe.body)}` };
-        return { ok: true, detail: `status ${res.status}` };
-    }
-    catch (err) {
-        const e = err;
-        return { ok: false, detail: e.name === 'TimeoutError' ? 'no answer (request timed out)' : `no answer (${e.cause?.code ?? e.message})` };
-    }
-}
-/**
- * How long a connection must stay open to count. Docker's userland proxy (and rootlesskit's port driver)
- * accept on the published port whatever the container does, then close at once when nothing listens behind.
- */
-const PROXY_HOLD_MS = 50;
-/**
- * A refused TCP connect costs nothing, and a server comes up within tens of milliseconds of its process:
- * the TCP probe polls at most every 50 ms rather than every smoke-interval.
- */
-function pollInterval(probe, intervalMs) {
-    return probe.kind === 'tcp' ? Math.min(intervalMs, 50) : intervalMs;
-}
-/** A TCP connect to the published port that is still open (or has sent data) PROXY_HOLD_MS later. */
-function tcpAttempt(host, port, timeoutMs) {
-    return new Promise((resolve) => {
-        const sock = external_node_net_.connect({ host, port });
-        let timer;
-        const done = (a) => {
-            clearTimeout(timer);
-            sock.removeAllListeners();
-            sock.on('error', () => undefined);
-            sock.destroy();
-            resolve(a);
-        };
-        timer = setTimeout(() => done({ ok: false, detail: 'no answer (connect timed out)' }), Math.max(100, timeoutMs));
-        sock.once('error', (e) => done({ ok: false, detail: `no answer (${e.code ?? e.message})` }));
-        sock.once('connect', () => {
-            clearTimeout(timer);
-            timer = setTimeout(() => done({ ok: true, detail: `port ${port} accepts connections` }), PROXY_HOLD_MS);
-            sock.once('data', () => done({ ok: true, detail: `port ${port} accepts connections and speaks first` }));
-            sock.once('end', () => done({ ok: false, detail: 'connection closed at once (nothing listens in the container yet)' }));
-            sock.once('close', () => done({ ok: false, detail: 'connection closed at once (nothing listens in the container yet)' }));
-        });
-    });
-}
-async function execAttempt(id, argv) {
-    const res = await run('docker', ['exec', id, ...argv], { allowFailure: true });
-    const out = failureTail(res, 2);
-    return res.exitCode === 0
-        ? { ok: true, detail: 'exit code 0' }
-        : { ok: false, detail: `exit code ${res.exitCode}${out ? `: ${out}` : ''}` };
-}
-/** What `docker port` says the probe's port is published at, or why it is not (the container may have exited). */
-async function publishedAt(id, port) {
-    const res = await run('docker', ['port', id, `${port}/tcp`], { allowFailure: true });
-    const addr = parsePortOutput(res.stdout, port);
-    if (addr)
-        return addr;
-    // An exited container has no published ports: report the exit, not the port.
-    const now = await containerState(id);
-    return now.running
-        ? { ok: false, detail: `port ${port} was not published (${(res.stderr || res.stdout).trim()})` }
-        : { ok: false, detail: `the container exited with code ${now.exitCode} (${now.status})` };
-}
-/** One attempt of a probe that is not `alive`; `final` ends the attempts early (no published port). */
-async function attemptOnce(id, probe, addr, timeoutMs) {
-    if (probe.kind === 'cmd' || probe.kind === 'healthcheck')
-        return execAttempt(id, probe.argv);
-    if (!addr.current) {
-        const found = await publishedAt(id, probe.port);
-        if ('ok' in found)
-            return { ...found, final: true };
-        addr.current = found;
-        const target = probe.kind === 'http' ? `http://${found.host}:${found.port}${probe.path}` : `tcp ${found.host}:${found.port}`;
-        output_debug(`smoke ${id.slice(0, 12)}: probing ${target}`);
-    }
-    const { host, port } = addr.current;
-    if (probe.kind === 'tcp')
-        return tcpAttempt(host, port, timeoutMs);
-    return httpAttempt(`http://${host}:${port}${probe.path}`, probe, timeoutMs);
-}
-async function smokePlatform(sr) {
-    const { platform, probe, settings: s } = sr;
-    const result = { platform, passed: false, probe: describeProbe(probe), attempts: 0, ms: null, elapsedMs: 0 };
-    const begun = Date.now();
-    noteContainer();
-    const started = await run('docker', runArgs(sr), { allowFailure: true });
-    if (started.exitCode !== 0) {
-        result.detail = `the container did not start: ${(started.stderr || started.stdout).trim()}`;
-        result.elapsedMs = Date.now() - begun;
-        return result;
-    }
-    const id = started.stdout.trim();
-    const t0 = Date.now();
-    const deadline = t0 + s.timeoutMs;
-    try {
-        const addr = {};
-        let last = { ok: false, detail: 'no attempt finished before the timeout' };
-        for (;;) {
-            // A probe first, the container's state after a failed one (a passing probe needs no second call).
-            if (probe.kind !== 'alive') {
-                result.attempts++;
-                last = await attemptOnce(id, probe, addr, Math.min(2000, deadline - Date.now()));
-                if (last.ok || last.final)
-                    break;
-            }
-            const state = await containerState(id);
-            if (!state.running) {
-                last = { ok: false, detail: `the container exited with code ${state.exitCode} (${state.status})` };
-                break;
-            }
-            if (probe.kind === 'alive' && Date.now() - t0 >= probe.graceMs) {
-                last = { ok: true, detail: 'still running' };
-                result.attempts++;
-                break;
-            }
-            const wait = pollInterval(probe, s.intervalMs);
-            if (Date.now() + wait > deadline) {
-                last = { ok: false, detail: `timed out after ${(s.timeoutMs / 1000).toFixed(1)}s; last attempt: ${last.detail}` };
-                break;
-            }
-            await sleep(wait);
-        }
-        if (last.ok && probe.kind === 'tcp') {
-            // The connection was held open PROXY_HOLD_MS already: that counts toward the settle time.
-            await sleep(Math.max(0, probe.settleMs - PROXY_HOLD_MS));
-            const now = await containerState(id);
-            if (!now.running)
-                last = { ok: false, detail: `port ${probe.port} accepted a connection, then the container exited with code ${now.exitCode}` };
-        }
-        result.passed = last.ok;
-        if (last.ok)
-            result.ms = Date.now() - t0;
-        else {
-            result.detail = last.detail;
-            const logs = await run('docker', ['logs', '--tail', '100', id], { allowFailure: true });
-            result.logs = capLogLines(`${logs.stdout}${logs.stderr}`.trimEnd());
-        }
-        result.elapsedMs = Date.now() - begun;
-        return result;
-    }
-    finally {
-        // The verdict is in; removing the container need not hold up the next phase (see tracked.ts).
-        inBackground(run('docker', ['rm', '--force', '--volumes', id], { allowFailure: true }));
-    }
-}
-/** Removes every container this run labelled (used by main on the way out and by post). */
-async function removeRunContainers(runKey) {
-    const ls = await run('docker', ['ps', '--all', '--quiet', '--filter', `label=${RUN_LABEL}=${runKey}`], { allowFailure: true });
-    const ids = ls.stdout
-        .split('\n')
-        .map((l) => l.trim())
-        .filter(Boolean);
-    if (ids.length > 0)
-        await run('docker', ['rm', '--force', '--volumes', ...ids], { allowFailure: true });
-    return ids.length;
 }
 
 ;// CONCATENATED MODULE: ./src/lifecycle.ts
@@ -45174,6 +44852,17 @@ async function phase(name, fn) {
             info(`${name}: ${((Date.now() - t0) / 1000).toFixed(2)}s`);
         }
     });
+}
+/** Removes every container this run labelled (used by main on the way out and by post). */
+async function removeRunContainers(runKey) {
+    const ls = await run('docker', ['ps', '--all', '--quiet', '--filter', `label=${RUN_LABEL}=${runKey}`], { allowFailure: true });
+    const ids = ls.stdout
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
+    if (ids.length > 0)
+        await run('docker', ['rm', '--force', '--volumes', ...ids], { allowFailure: true });
+    return ids.length;
 }
 
 ;// CONCATENATED MODULE: ./src/context.ts
@@ -45279,9 +44968,9 @@ function classify(eventName, ref, defaultBranch, pullRequest, payload) {
     return { kind: 'other-event', scope: `event-${scopeName(eventName || 'local', false)}` };
 }
 
-;// CONCATENATED MODULE: ./src/cache/keys.ts
-// Cache keys and registry refs. Pure functions of their inputs, so the exact
-// ref scheme documented in the README is what the unit tests pin down.
+;// CONCATENATED MODULE: ./src/settings/names.ts
+// Names the action derives from inputs and the repository: tag-safe slugs, hashes, what is built.
+// Settings, the tags and the cache refs all use them, so they sit at the bottom of the settings layer.
 
 /**
  * A Docker-tag-safe slug ([a-z0-9._-], no leading or trailing "." or "-") of
@@ -45316,107 +45005,6 @@ function platformSlug(platforms) {
  */
 function buildId(repository, context, file, target) {
     return sha(`${repository.toLowerCase()}\n${context}\n${file}\n${target ?? ''}`).slice(0, 8);
-}
-/**
- * GOMODCACHE: the module files and the Go version (shared by whatever builds
- * the same modules). GOCACHE: the Go version, the platform set and what is built.
- */
-function cacheKeys(k) {
-    const go = `${k.goImage}\n${k.goDirective}`;
-    const files = Object.keys(k.moduleFiles)
-        .sort()
-        .map((f) => `${f}\n${sha(k.moduleFiles[f])}`)
-        .join('\n');
-    return {
-        mod: sha(`gomod\n${go}\n${files}`).slice(0, 16),
-        build: sha(`gobuild\n${go}\n${[...k.platforms].sort().join(',')}\n${k.buildId}`).slice(0, 16),
-    };
-}
-function refScheme(settings) {
-    if (!settings.cacheRef)
-        return undefined;
-    return {
-        repository: settings.cacheRef.repository,
-        prefix: settings.cacheRef.tag,
-        platforms: settings.platforms,
-        buildId: settings.buildId,
-        scope: settings.workflow.scope,
-        defaultScope: settings.workflow.defaultScope,
-    };
-}
-function dedupe(c) {
-    const seen = new Set();
-    return c.filter((x) => (seen.has(x.ref) ? false : (seen.add(x.ref), true)));
-}
-/**
- * Every ref is scoped by who wrote it, as actions/cache scopes its entries:
- * a run reads its own scope, then the default branch's, and writes only its
- * own. The default branch (and tags, which build from it) therefore reads
- * only what default-branch runs wrote, never what a branch or a fork's pull
- * request could have planted.
- */
-function scopes(s) {
-    return [...new Set([s.scope, s.defaultScope])];
-}
-/** BuildKit layer cache: `<prefix>-<platforms>-<build id>-<scope>`, read from the run's scope, then the default branch's. */
-function layerCacheRefs(s) {
-    const ref = (scope) => `${s.repository}:${s.prefix}-${platformSlug(s.platforms)}-${s.buildId}-${scope}`;
-    const [own, ...others] = scopes(s);
-    return { write: ref(own), read: [ref(own), ...others.map(ref)] };
-}
-/**
- * Go caches:
- * - mod:   `<prefix>-gomod-<key>-<scope>` (the exact module set), then the newest of this build in
- *          the scope `<prefix>-gomod-<build id>-<scope>`; each in the run's scope, then the default branch's.
- * - build: `<prefix>-gobuild-<key>-<scope>`, then the same key in the default branch's scope.
- */
-function goCacheRefs(s, kind, key) {
-    const t = (tag) => `${s.repository}:${s.prefix}-${tag}`;
-    const [own, ...others] = scopes(s);
-    if (kind === 'mod') {
-        return {
-            write: [t(`gomod-${key}-${own}`), t(`gomod-${s.buildId}-${own}`)],
-            read: dedupe([
-                { ref: t(`gomod-${key}-${own}`), match: 'exact' },
-                ...others.map((o) => ({ ref: t(`gomod-${key}-${o}`), match: 'exact' })),
-                { ref: t(`gomod-${s.buildId}-${own}`), match: 'branch' },
-                ...others.map((o) => ({ ref: t(`gomod-${s.buildId}-${o}`), match: 'default-branch' })),
-            ]),
-        };
-    }
-    return {
-        write: [t(`gobuild-${key}-${own}`)],
-        read: dedupe([
-            { ref: t(`gobuild-${key}-${own}`), match: 'exact' },
-            ...others.map((o) => ({ ref: t(`gobuild-${key}-${o}`), match: 'default-branch' })),
-        ]),
-    };
-}
-/**
- * actions/cache keys for the gha backend. The service scopes entries itself
- * (a run reads its own branch's, then the default branch's; pull requests
- * their own), which is the trust model wanted here.
- */
-// Restore keys match by prefix, newest first. Only a restore of the primary
-// key itself is an exact hit; a prefix match is a fallback.
-function ghaKeys(kind, key, runId) {
-    if (kind === 'mod') {
-        return {
-            write: [`go-buildx-gomod-${key}`],
-            read: [
-                { ref: `go-buildx-gomod-${key}`, match: 'exact' },
-                { ref: 'go-buildx-gomod-', match: 'branch' },
-            ],
-        };
-    }
-    // A GOCACHE grows with every code change, and actions/cache entries are immutable: each save is a new entry.
-    return {
-        write: [`go-buildx-gobuild-${key}-${runId}`],
-        read: [
-            { ref: `go-buildx-gobuild-${key}-${runId}`, match: 'exact' },
-            { ref: `go-buildx-gobuild-${key}-`, match: 'branch' },
-        ],
-    };
 }
 
 ;// CONCATENATED MODULE: ./node_modules/csv-parse/lib/api/CsvError.js
@@ -47459,6 +47047,19 @@ function parseSize(raw) {
         return undefined;
     const bytes = Number(m[1]) * SIZE_UNITS[(m[2] ?? 'b').toLowerCase()];
     return Number.isFinite(bytes) && bytes > 0 ? Math.floor(bytes) : undefined;
+}
+/** A byte count as the log and the summary print it: 1000-based units, as registries and the docker CLI report. */
+function formatBytes(n) {
+    if (n === null)
+        return 'n/a';
+    const units = ['B', 'kB', 'MB', 'GB'];
+    let v = n;
+    let i = 0;
+    while (v >= 1000 && i < units.length - 1) {
+        v /= 1000;
+        i++;
+    }
+    return `${i === 0 ? v : v.toFixed(2)} ${units[i]}`;
 }
 
 // EXTERNAL MODULE: ./node_modules/semver/index.js
@@ -49572,7 +49173,111 @@ function requireBuildxFeatures(settings, version) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/cache/refs.ts
+;// CONCATENATED MODULE: ./src/cacherefs/keys.ts
+
+/**
+ * GOMODCACHE: the module files and the Go version (shared by whatever builds
+ * the same modules). GOCACHE: the Go version, the platform set and what is built.
+ */
+function cacheKeys(k) {
+    const go = `${k.goImage}\n${k.goDirective}`;
+    const files = Object.keys(k.moduleFiles)
+        .sort()
+        .map((f) => `${f}\n${sha(k.moduleFiles[f])}`)
+        .join('\n');
+    return {
+        mod: sha(`gomod\n${go}\n${files}`).slice(0, 16),
+        build: sha(`gobuild\n${go}\n${[...k.platforms].sort().join(',')}\n${k.buildId}`).slice(0, 16),
+    };
+}
+function refScheme(settings) {
+    if (!settings.cacheRef)
+        return undefined;
+    return {
+        repository: settings.cacheRef.repository,
+        prefix: settings.cacheRef.tag,
+        platforms: settings.platforms,
+        buildId: settings.buildId,
+        scope: settings.workflow.scope,
+        defaultScope: settings.workflow.defaultScope,
+    };
+}
+function dedupe(c) {
+    const seen = new Set();
+    return c.filter((x) => (seen.has(x.ref) ? false : (seen.add(x.ref), true)));
+}
+/**
+ * Every ref is scoped by who wrote it, as actions/cache scopes its entries:
+ * a run reads its own scope, then the default branch's, and writes only its
+ * own. The default branch (and tags, which build from it) therefore reads
+ * only what default-branch runs wrote, never what a branch or a fork's pull
+ * request could have planted.
+ */
+function scopes(s) {
+    return [...new Set([s.scope, s.defaultScope])];
+}
+/** BuildKit layer cache: `<prefix>-<platforms>-<build id>-<scope>`, read from the run's scope, then the default branch's. */
+function layerCacheRefs(s) {
+    const ref = (scope) => `${s.repository}:${s.prefix}-${platformSlug(s.platforms)}-${s.buildId}-${scope}`;
+    const [own, ...others] = scopes(s);
+    return { write: ref(own), read: [ref(own), ...others.map(ref)] };
+}
+/**
+ * Go caches:
+ * - mod:   `<prefix>-gomod-<key>-<scope>` (the exact module set), then the newest of this build in
+ *          the scope `<prefix>-gomod-<build id>-<scope>`; each in the run's scope, then the default branch's.
+ * - build: `<prefix>-gobuild-<key>-<scope>`, then the same key in the default branch's scope.
+ */
+function goCacheRefs(s, kind, key) {
+    const t = (tag) => `${s.repository}:${s.prefix}-${tag}`;
+    const [own, ...others] = scopes(s);
+    if (kind === 'mod') {
+        return {
+            write: [t(`gomod-${key}-${own}`), t(`gomod-${s.buildId}-${own}`)],
+            read: dedupe([
+                { ref: t(`gomod-${key}-${own}`), match: 'exact' },
+                ...others.map((o) => ({ ref: t(`gomod-${key}-${o}`), match: 'exact' })),
+                { ref: t(`gomod-${s.buildId}-${own}`), match: 'branch' },
+                ...others.map((o) => ({ ref: t(`gomod-${s.buildId}-${o}`), match: 'default-branch' })),
+            ]),
+        };
+    }
+    return {
+        write: [t(`gobuild-${key}-${own}`)],
+        read: dedupe([
+            { ref: t(`gobuild-${key}-${own}`), match: 'exact' },
+            ...others.map((o) => ({ ref: t(`gobuild-${key}-${o}`), match: 'default-branch' })),
+        ]),
+    };
+}
+/**
+ * actions/cache keys for the gha backend. The service scopes entries itself
+ * (a run reads its own branch's, then the default branch's; pull requests
+ * their own), which is the trust model wanted here.
+ */
+// Restore keys match by prefix, newest first. Only a restore of the primary
+// key itself is an exact hit; a prefix match is a fallback.
+function ghaKeys(kind, key, runId) {
+    if (kind === 'mod') {
+        return {
+            write: [`go-buildx-gomod-${key}`],
+            read: [
+                { ref: `go-buildx-gomod-${key}`, match: 'exact' },
+                { ref: 'go-buildx-gomod-', match: 'branch' },
+            ],
+        };
+    }
+    // A GOCACHE grows with every code change, and actions/cache entries are immutable: each save is a new entry.
+    return {
+        write: [`go-buildx-gobuild-${key}-${runId}`],
+        read: [
+            { ref: `go-buildx-gobuild-${key}-${runId}`, match: 'exact' },
+            { ref: `go-buildx-gobuild-${key}-`, match: 'branch' },
+        ],
+    };
+}
+
+;// CONCATENATED MODULE: ./src/cacherefs/refs.ts
 // The BuildKit layer cache through registry refs. Each job writes its own ref
 // (platform set, what is built, and its scope), so matrix jobs over platforms
 // or services, and branches, stop overwriting each other's cache; it reads
@@ -49964,128 +49669,62 @@ function annotateLint(settings) {
 
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(57075);
-// EXTERNAL MODULE: external "events"
-var external_events_ = __nccwpck_require__(24434);
-// EXTERNAL MODULE: external "node:events"
-var external_node_events_ = __nccwpck_require__(78474);
-// EXTERNAL MODULE: external "buffer"
-var external_buffer_ = __nccwpck_require__(20181);
-// EXTERNAL MODULE: external "zlib"
-var external_zlib_ = __nccwpck_require__(43106);
-var external_zlib_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_zlib_, 2);
-// EXTERNAL MODULE: external "node:assert"
-var external_node_assert_ = __nccwpck_require__(34589);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(51455);
-;// CONCATENATED MODULE: ./node_modules/tar/dist/esm/index.min.js
-var zr=Object.defineProperty;var Ur=(s,t)=>{for(var e in t)zr(s,e,{get:t[e],enumerable:!0})};var Ds=typeof process=="object"&&process?process:{stdout:null,stderr:null},Wr=s=>!!s&&typeof s=="object"&&(s instanceof A||s instanceof external_node_stream_||Gr(s)||Zr(s)),Gr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_.EventEmitter&&typeof s.pipe=="function"&&s.pipe!==external_node_stream_.Writable.prototype.pipe,Zr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_.EventEmitter&&typeof s.write=="function"&&typeof s.end=="function",Q=Symbol("EOF"),J=Symbol("maybeEmitEnd"),nt=Symbol("emittedEnd"),De=Symbol("emittingEnd"),qt=Symbol("emittedError"),Ne=Symbol("closed"),Ns=Symbol("read"),Ae=Symbol("flush"),As=Symbol("flushChunk"),z=Symbol("encoding"),Mt=Symbol("decoder"),g=Symbol("flowing"),Qt=Symbol("paused"),Bt=Symbol("resume"),b=Symbol("buffer"),N=Symbol("pipes"),_=Symbol("bufferLength"),bi=Symbol("bufferPush"),Ie=Symbol("bufferShift"),L=Symbol("objectMode"),S=Symbol("destroyed"),_i=Symbol("error"),Oi=Symbol("emitData"),Is=Symbol("emitEnd"),Ti=Symbol("emitEnd2"),Z=Symbol("async"),xi=Symbol("abort"),Ce=Symbol("aborted"),Jt=Symbol("signal"),Rt=Symbol("dataListeners"),C=Symbol("discarded"),jt=s=>Promise.resolve().then(s),Yr=s=>s(),Kr=s=>s==="end"||s==="finish"||s==="prefinish",Vr=s=>s instanceof ArrayBuffer||!!s&&typeof s=="object"&&s.constructor&&s.constructor.name==="ArrayBuffer"&&s.byteLength>=0,$r=s=>!Buffer.isBuffer(s)&&ArrayBuffer.isView(s),Fe=class{src;dest;opts;ondrain;constructor(t,e,i){this.src=t,this.dest=e,this.opts=i,this.ondrain=()=>t[Bt](),this.dest.on("drain",this.ondrain)}unpipe(){this.dest.removeListener("drain",this.ondrain)}proxyErrors(t){}end(){this.unpipe(),this.opts.end&&this.dest.end()}},Li=class extends Fe{unpipe(){this.src.removeListener("error",this.proxyErrors),super.unpipe()}constructor(t,e,i){super(t,e,i),this.proxyErrors=r=>this.dest.emit("error",r),t.on("error",this.proxyErrors)}},Xr=s=>!!s.objectMode,qr=s=>!s.objectMode&&!!s.encoding&&s.encoding!=="buffer",A=class extends external_node_events_.EventEmitter{[g]=!1;[Qt]=!1;[N]=[];[b]=[];[L];[z];[Z];[Mt];[Q]=!1;[nt]=!1;[De]=!1;[Ne]=!1;[qt]=null;[_]=0;[S]=!1;[Jt];[Ce]=!1;[Rt]=0;[C]=!1;writable=!0;readable=!0;constructor(...t){let e=t[0]||{};if(super(),e.objectMode&&typeof e.encoding=="string")throw new TypeError("Encoding and objectMode may not be used together");Xr(e)?(this[L]=!0,this[z]=null):qr(e)?(this[z]=e.encoding,this[L]=!1):(this[L]=!1,this[z]=null),this[Z]=!!e.async,this[Mt]=this[z]?new external_node_string_decoder_.StringDecoder(this[z]):null,e&&e.debugExposeBuffer===!0&&Object.defineProperty(this,"buffer",{get:()=>this[b]}),e&&e.debugExposePipes===!0&&Object.defineProperty(this,"pipes",{get:()=>this[N]});let{signal:i}=e;i&&(this[Jt]=i,i.aborted?this[xi]():i.addEventListener("abort",()=>this[xi]()))}get bufferLength(){return this[_]}get encoding(){return this[z]}set encoding(t){throw new Error("Encoding must be set at instantiation time")}setEncoding(t){throw new Error("Encoding must be set at instantiation time")}get objectMode(){return this[L]}set objectMode(t){throw new Error("objectMode must be set at instantiation time")}get async(){return this[Z]}set async(t){this[Z]=this[Z]||!!t}[xi](){this[Ce]=!0,this.emit("abort",this[Jt]?.reason),this.destroy(this[Jt]?.reason)}get aborted(){return this[Ce]}set aborted(t){}write(t,e,i){if(this[Ce])return!1;if(this[Q])throw new Error("write after end");if(this[S])return this.emit("error",Object.assign(new Error("Cannot call write after a stream was destroyed"),{code:"ERR_STREAM_DESTROYED"})),!0;typeof e=="function"&&(i=e,e="utf8"),e||(e="utf8");let r=this[Z]?jt:Yr;if(!this[L]&&!Buffer.isBuffer(t)){if($r(t))t=Buffer.from(t.buffer,t.byteOffset,t.byteLength);else if(Vr(t))t=Buffer.from(t);else if(typeof t!="string")throw new Error("Non-contiguous data written to non-objectMode stream")}return this[L]?(this[g]&&this[_]!==0&&this[Ae](!0),this[g]?this.emit("data",t):this[bi](t),this[_]!==0&&this.emit("readable"),i&&r(i),this[g]):t.length?(typeof t=="string"&&!(e===this[z]&&!this[Mt]?.lastNeed)&&(t=Buffer.from(t,e)),Buffer.isBuffer(t)&&this[z]&&(t=this[Mt].write(t)),this[g]&&this[_]!==0&&this[Ae](!0),this[g]?this.emit("data",t):this[bi](t),this[_]!==0&&this.emit("readable"),i&&r(i),this[g]):(this[_]!==0&&this.emit("readable"),i&&r(i),this[g])}read(t){if(this[S])return null;if(this[C]=!1,this[_]===0||t===0||t&&t>this[_])return this[J](),null;this[L]&&(t=null),this[b].length>1&&!this[L]&&(this[b]=[this[z]?this[b].join(""):Buffer.concat(this[b],this[_])]);let e=this[Ns](t||null,this[b][0]);return this[J](),e}[Ns](t,e){if(this[L])this[Ie]();else{let i=e;t===i.length||t===null?this[Ie]():typeof i=="string"?(this[b][0]=i.slice(t),e=i.slice(0,t),this[_]-=t):(this[b][0]=i.subarray(t),e=i.subarray(0,t),this[_]-=t)}return this.emit("data",e),!this[b].length&&!this[Q]&&this.emit("drain"),e}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e="utf8"),t!==void 0&&this.write(t,e),i&&this.once("end",i),this[Q]=!0,this.writable=!1,(this[g]||!this[Qt])&&this[J](),this}[Bt](){this[S]||(!this[Rt]&&!this[N].length&&(this[C]=!0),this[Qt]=!1,this[g]=!0,this.emit("resume"),this[b].length?this[Ae]():this[Q]?this[J]():this.emit("drain"))}resume(){return this[Bt]()}pause(){this[g]=!1,this[Qt]=!0,this[C]=!1}get destroyed(){return this[S]}get flowing(){return this[g]}get paused(){return this[Qt]}[bi](t){this[L]?this[_]+=1:this[_]+=t.length,this[b].push(t)}[Ie](){return this[L]?this[_]-=1:this[_]-=this[b][0].length,this[b].shift()}[Ae](t=!1){do;while(this[As](this[Ie]())&&this[b].length);!t&&!this[b].length&&!this[Q]&&this.emit("drain")}[As](t){return this.emit("data",t),this[g]}pipe(t,e){if(this[S])return t;this[C]=!1;let i=this[nt];return e=e||{},t===Ds.stdout||t===Ds.stderr?e.end=!1:e.end=e.end!==!1,e.proxyErrors=!!e.proxyErrors,i?e.end&&t.end():(this[N].push(e.proxyErrors?new Li(this,t,e):new Fe(this,t,e)),this[Z]?jt(()=>this[Bt]()):this[Bt]()),t}unpipe(t){let e=this[N].find(i=>i.dest===t);e&&(this[N].length===1?(this[g]&&this[Rt]===0&&(this[g]=!1),this[N]=[]):this[N].splice(this[N].indexOf(e),1),e.unpipe())}addListener(t,e){return this.on(t,e)}on(t,e){let i=super.on(t,e);if(t==="data")this[C]=!1,this[Rt]++,!this[N].length&&!this[g]&&this[Bt]();else if(t==="readable"&&this[_]!==0)super.emit("readable");else if(Kr(t)&&this[nt])super.emit(t),this.removeAllListeners(t);else if(t==="error"&&this[qt]){let r=e;this[Z]?jt(()=>r.call(this,this[qt])):r.call(this,this[qt])}return i}removeListener(t,e){return this.off(t,e)}off(t,e){let i=super.off(t,e);return t==="data"&&(this[Rt]=this.listeners("data").length,this[Rt]===0&&!this[C]&&!this[N].length&&(this[g]=!1)),i}removeAllListeners(t){let e=super.removeAllListeners(t);return(t==="data"||t===void 0)&&(this[Rt]=0,!this[C]&&!this[N].length&&(this[g]=!1)),e}get emittedEnd(){return this[nt]}[J](){!this[De]&&!this[nt]&&!this[S]&&this[b].length===0&&this[Q]&&(this[De]=!0,this.emit("end"),this.emit("prefinish"),this.emit("finish"),this[Ne]&&this.emit("close"),this[De]=!1)}emit(t,...e){let i=e[0];if(t!=="error"&&t!=="close"&&t!==S&&this[S])return!1;if(t==="data")return!this[L]&&!i?!1:this[Z]?(jt(()=>this[Oi](i)),!0):this[Oi](i);if(t==="end")return this[Is]();if(t==="close"){if(this[Ne]=!0,!this[nt]&&!this[S])return!1;let n=super.emit("close");return this.removeAllListeners("close"),n}else if(t==="error"){this[qt]=i,super.emit(_i,i);let n=!this[Jt]||this.listeners("error").length?super.emit("error",i):!1;return this[J](),n}else if(t==="resume"){let n=super.emit("resume");return this[J](),n}else if(t==="finish"||t==="prefinish"){let n=super.emit(t);return this.removeAllListeners(t),n}let r=super.emit(t,...e);return this[J](),r}[Oi](t){for(let i of this[N])i.dest.write(t)===!1&&this.pause();let e=this[C]?!1:super.emit("data",t);return this[J](),e}[Is](){return this[nt]?!1:(this[nt]=!0,this.readable=!1,this[Z]?(jt(()=>this[Ti]()),!0):this[Ti]())}[Ti](){if(this[Mt]){let e=this[Mt].end();if(e){for(let i of this[N])i.dest.write(e);this[C]||super.emit("data",e)}}for(let e of this[N])e.end();let t=super.emit("end");return this.removeAllListeners("end"),t}async collect(){let t=Object.assign([],{dataLength:0});this[L]||(t.dataLength=0);let e=this.promise();return this.on("data",i=>{t.push(i),this[L]||(t.dataLength+=i.length)}),await e,t}async concat(){if(this[L])throw new Error("cannot concat in objectMode");let t=await this.collect();return this[z]?t.join(""):Buffer.concat(t,t.dataLength)}async promise(){return new Promise((t,e)=>{this.on(S,()=>e(new Error("stream destroyed"))),this.on("error",i=>e(i)),this.on("end",()=>t())})}[Symbol.asyncIterator](){this[C]=!1;let t=!1,e=async()=>(this.pause(),t=!0,{value:void 0,done:!0});return{next:()=>{if(t)return e();let r=this.read();if(r!==null)return Promise.resolve({done:!1,value:r});if(this[Q])return e();let n,o,h=d=>{this.off("data",a),this.off("end",l),this.off(S,c),e(),o(d)},a=d=>{this.off("error",h),this.off("end",l),this.off(S,c),this.pause(),n({value:d,done:!!this[Q]})},l=()=>{this.off("error",h),this.off("data",a),this.off(S,c),e(),n({done:!0,value:void 0})},c=()=>h(new Error("stream destroyed"));return new Promise((d,y)=>{o=y,n=d,this.once(S,c),this.once("error",h),this.once("end",l),this.once("data",a)})},throw:e,return:e,[Symbol.asyncIterator](){return this},[Symbol.asyncDispose]:async()=>{}}}[Symbol.iterator](){this[C]=!1;let t=!1,e=()=>(this.pause(),this.off(_i,e),this.off(S,e),this.off("end",e),t=!0,{done:!0,value:void 0}),i=()=>{if(t)return e();let r=this.read();return r===null?e():{done:!1,value:r}};return this.once("end",e),this.once(_i,e),this.once(S,e),{next:i,throw:e,return:e,[Symbol.iterator](){return this},[Symbol.dispose]:()=>{}}}destroy(t){if(this[S])return t?this.emit("error",t):this.emit(S),this;this[S]=!0,this[C]=!0,this[b].length=0,this[_]=0;let e=this;return typeof e.close=="function"&&!this[Ne]&&e.close(),t?this.emit("error",t):this.emit(S),this}static get isStream(){return Wr}};var Jr=external_fs_.writev,ht=Symbol("_autoClose"),H=Symbol("_close"),te=Symbol("_ended"),m=Symbol("_fd"),Ni=Symbol("_finished"),tt=Symbol("_flags"),Ai=Symbol("_flush"),ki=Symbol("_handleChunk"),vi=Symbol("_makeBuf"),ie=Symbol("_mode"),ke=Symbol("_needDrain"),Ut=Symbol("_onerror"),Ht=Symbol("_onopen"),Ii=Symbol("_onread"),Pt=Symbol("_onwrite"),at=Symbol("_open"),U=Symbol("_path"),ot=Symbol("_pos"),Y=Symbol("_queue"),zt=Symbol("_read"),Ci=Symbol("_readSize"),j=Symbol("_reading"),ee=Symbol("_remain"),Fi=Symbol("_size"),ve=Symbol("_write"),gt=Symbol("_writing"),Me=Symbol("_defaultFlag"),bt=Symbol("_errored"),_t=class extends A{[bt]=!1;[m];[U];[Ci];[j]=!1;[Fi];[ee];[ht];constructor(t,e){if(e=e||{},super(e),this.readable=!0,this.writable=!1,typeof t!="string")throw new TypeError("path must be a string");this[bt]=!1,this[m]=typeof e.fd=="number"?e.fd:void 0,this[U]=t,this[Ci]=e.readSize||16*1024*1024,this[j]=!1,this[Fi]=typeof e.size=="number"?e.size:1/0,this[ee]=this[Fi],this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0,typeof this[m]=="number"?this[zt]():this[at]()}get fd(){return this[m]}get path(){return this[U]}write(){throw new TypeError("this is a readable stream")}end(){throw new TypeError("this is a readable stream")}[at](){external_fs_.open(this[U],"r",(t,e)=>this[Ht](t,e))}[Ht](t,e){t?this[Ut](t):(this[m]=e,this.emit("open",e),this[zt]())}[vi](){return Buffer.allocUnsafe(Math.min(this[Ci],this[ee]))}[zt](){if(!this[j]){this[j]=!0;let t=this[vi]();if(t.length===0)return process.nextTick(()=>this[Ii](null,0,t));external_fs_.read(this[m],t,0,t.length,null,(e,i,r)=>this[Ii](e,i,r))}}[Ii](t,e,i){this[j]=!1,t?this[Ut](t):this[ki](e,i)&&this[zt]()}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.close(t,e=>e?this.emit("error",e):this.emit("close"))}}[Ut](t){this[j]=!0,this[H](),this.emit("error",t)}[ki](t,e){let i=!1;return this[ee]-=t,t>0&&(i=super.write(t<e.length?e.subarray(0,t):e)),(t===0||this[ee]<=0)&&(i=!1,this[H](),super.end()),i}emit(t,...e){switch(t){case"prefinish":case"finish":return!1;case"drain":return typeof this[m]=="number"&&this[zt](),!1;case"error":return this[bt]?!1:(this[bt]=!0,super.emit(t,...e));default:return super.emit(t,...e)}}},Be=class extends _t{[at](){let t=!0;try{this[Ht](null,external_fs_.openSync(this[U],"r")),t=!1}finally{t&&this[H]()}}[zt](){let t=!0;try{if(!this[j]){this[j]=!0;do{let e=this[vi](),i=e.length===0?0:external_fs_.readSync(this[m],e,0,e.length,null);if(!this[ki](i,e))break}while(!0);this[j]=!1}t=!1}finally{t&&this[H]()}}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.closeSync(t),this.emit("close")}}},et=class extends external_events_{readable=!1;writable=!0;[bt]=!1;[gt]=!1;[te]=!1;[Y]=[];[ke]=!1;[U];[ie];[ht];[m];[Me];[tt];[Ni]=!1;[ot];constructor(t,e){e=e||{},super(e),this[U]=t,this[m]=typeof e.fd=="number"?e.fd:void 0,this[ie]=e.mode===void 0?438:e.mode,this[ot]=typeof e.start=="number"?e.start:void 0,this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0;let i=this[ot]!==void 0?"r+":"w";this[Me]=e.flags===void 0,this[tt]=e.flags===void 0?i:e.flags,this[m]===void 0&&this[at]()}emit(t,...e){if(t==="error"){if(this[bt])return!1;this[bt]=!0}return super.emit(t,...e)}get fd(){return this[m]}get path(){return this[U]}[Ut](t){this[H](),this[gt]=!0,this.emit("error",t)}[at](){external_fs_.open(this[U],this[tt],this[ie],(t,e)=>this[Ht](t,e))}[Ht](t,e){this[Me]&&this[tt]==="r+"&&t&&t.code==="ENOENT"?(this[tt]="w",this[at]()):t?this[Ut](t):(this[m]=e,this.emit("open",e),this[gt]||this[Ai]())}end(t,e){return t&&this.write(t,e),this[te]=!0,!this[gt]&&!this[Y].length&&typeof this[m]=="number"&&this[Pt](null,0),this}write(t,e){return typeof t=="string"&&(t=Buffer.from(t,e)),this[te]?(this.emit("error",new Error("write() after end()")),!1):this[m]===void 0||this[gt]||this[Y].length?(this[Y].push(t),this[ke]=!0,!1):(this[gt]=!0,this[ve](t),!0)}[ve](t){external_fs_.write(this[m],t,0,t.length,this[ot],(e,i)=>this[Pt](e,i))}[Pt](t,e){t?this[Ut](t):(this[ot]!==void 0&&typeof e=="number"&&(this[ot]+=e),this[Y].length?this[Ai]():(this[gt]=!1,this[te]&&!this[Ni]?(this[Ni]=!0,this[H](),this.emit("finish")):this[ke]&&(this[ke]=!1,this.emit("drain"))))}[Ai](){if(this[Y].length===0)this[te]&&this[Pt](null,0);else if(this[Y].length===1)this[ve](this[Y].pop());else{let t=this[Y];this[Y]=[],Jr(this[m],t,this[ot],(e,i)=>this[Pt](e,i))}}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.close(t,e=>e?this.emit("error",e):this.emit("close"))}}},Wt=class extends et{[at](){let t;if(this[Me]&&this[tt]==="r+")try{t=external_fs_.openSync(this[U],this[tt],this[ie])}catch(e){if(e?.code==="ENOENT")return this[tt]="w",this[at]();throw e}else t=external_fs_.openSync(this[U],this[tt],this[ie]);this[Ht](null,t)}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.closeSync(t),this.emit("close")}}[ve](t){let e=!0;try{this[Pt](null,external_fs_.writeSync(this[m],t,0,t.length,this[ot])),e=!1}finally{if(e)try{this[H]()}catch{}}}};var jr=new Map([["C","cwd"],["f","file"],["z","gzip"],["P","preservePaths"],["U","unlink"],["strip-components","strip"],["stripComponents","strip"],["keep-newer","newer"],["keepNewer","newer"],["keep-newer-files","newer"],["keepNewerFiles","newer"],["k","keep"],["keep-existing","keep"],["keepExisting","keep"],["m","noMtime"],["no-mtime","noMtime"],["p","preserveOwner"],["L","follow"],["h","follow"],["onentry","onReadEntry"]]),Fs=s=>!!s.sync&&!!s.file,ks=s=>!s.sync&&!!s.file,vs=s=>!!s.sync&&!s.file,Ms=s=>!s.sync&&!s.file;var Bs=s=>!!s.file;var tn=s=>{let t=jr.get(s);return t||s},se=(s={})=>{if(!s)return{};let t={};for(let[e,i]of Object.entries(s)){let r=tn(e);t[r]=i}return t.chmod===void 0&&t.noChmod===!1&&(t.chmod=!0),delete t.noChmod,t};var K=(s,t,e,i,r)=>Object.assign((n=[],o,h)=>{Array.isArray(n)&&(o=n,n={}),typeof o=="function"&&(h=o,o=void 0),o=o?Array.from(o):[];let a=se(n);if(r?.(a,o),Fs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return s(a,o)}else if(ks(a)){let l=t(a,o);return h?l.then(()=>h(),h):l}else if(vs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return e(a,o)}else if(Ms(a)){if(typeof h=="function")throw new TypeError("callback only supported with file option");return i(a,o)}throw new Error("impossible options??")},{syncFile:s,asyncFile:t,syncNoFile:e,asyncNoFile:i,validate:r});var sn=external_zlib_.constants||{ZLIB_VERNUM:4736},M=Object.freeze(Object.assign(Object.create(null),{Z_NO_FLUSH:0,Z_PARTIAL_FLUSH:1,Z_SYNC_FLUSH:2,Z_FULL_FLUSH:3,Z_FINISH:4,Z_BLOCK:5,Z_OK:0,Z_STREAM_END:1,Z_NEED_DICT:2,Z_ERRNO:-1,Z_STREAM_ERROR:-2,Z_DATA_ERROR:-3,Z_MEM_ERROR:-4,Z_BUF_ERROR:-5,Z_VERSION_ERROR:-6,Z_NO_COMPRESSION:0,Z_BEST_SPEED:1,Z_BEST_COMPRESSION:9,Z_DEFAULT_COMPRESSION:-1,Z_FILTERED:1,Z_HUFFMAN_ONLY:2,Z_RLE:3,Z_FIXED:4,Z_DEFAULT_STRATEGY:0,DEFLATE:1,INFLATE:2,GZIP:3,GUNZIP:4,DEFLATERAW:5,INFLATERAW:6,UNZIP:7,BROTLI_DECODE:8,BROTLI_ENCODE:9,Z_MIN_WINDOWBITS:8,Z_MAX_WINDOWBITS:15,Z_DEFAULT_WINDOWBITS:15,Z_MIN_CHUNK:64,Z_MAX_CHUNK:1/0,Z_DEFAULT_CHUNK:16384,Z_MIN_MEMLEVEL:1,Z_MAX_MEMLEVEL:9,Z_DEFAULT_MEMLEVEL:8,Z_MIN_LEVEL:-1,Z_MAX_LEVEL:9,Z_DEFAULT_LEVEL:-1,BROTLI_OPERATION_PROCESS:0,BROTLI_OPERATION_FLUSH:1,BROTLI_OPERATION_FINISH:2,BROTLI_OPERATION_EMIT_METADATA:3,BROTLI_MODE_GENERIC:0,BROTLI_MODE_TEXT:1,BROTLI_MODE_FONT:2,BROTLI_DEFAULT_MODE:0,BROTLI_MIN_QUALITY:0,BROTLI_MAX_QUALITY:11,BROTLI_DEFAULT_QUALITY:11,BROTLI_MIN_WINDOW_BITS:10,BROTLI_MAX_WINDOW_BITS:24,BROTLI_LARGE_MAX_WINDOW_BITS:30,BROTLI_DEFAULT_WINDOW:22,BROTLI_MIN_INPUT_BLOCK_BITS:16,BROTLI_MAX_INPUT_BLOCK_BITS:24,BROTLI_PARAM_MODE:0,BROTLI_PARAM_QUALITY:1,BROTLI_PARAM_LGWIN:2,BROTLI_PARAM_LGBLOCK:3,BROTLI_PARAM_DISABLE_LITERAL_CONTEXT_MODELING:4,BROTLI_PARAM_SIZE_HINT:5,BROTLI_PARAM_LARGE_WINDOW:6,BROTLI_PARAM_NPOSTFIX:7,BROTLI_PARAM_NDIRECT:8,BROTLI_DECODER_RESULT_ERROR:0,BROTLI_DECODER_RESULT_SUCCESS:1,BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT:2,BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_PARAM_DISABLE_RING_BUFFER_REALLOCATION:0,BROTLI_DECODER_PARAM_LARGE_WINDOW:1,BROTLI_DECODER_NO_ERROR:0,BROTLI_DECODER_SUCCESS:1,BROTLI_DECODER_NEEDS_MORE_INPUT:2,BROTLI_DECODER_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_NIBBLE:-1,BROTLI_DECODER_ERROR_FORMAT_RESERVED:-2,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_META_NIBBLE:-3,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_ALPHABET:-4,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_SAME:-5,BROTLI_DECODER_ERROR_FORMAT_CL_SPACE:-6,BROTLI_DECODER_ERROR_FORMAT_HUFFMAN_SPACE:-7,BROTLI_DECODER_ERROR_FORMAT_CONTEXT_MAP_REPEAT:-8,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_1:-9,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_2:-10,BROTLI_DECODER_ERROR_FORMAT_TRANSFORM:-11,BROTLI_DECODER_ERROR_FORMAT_DICTIONARY:-12,BROTLI_DECODER_ERROR_FORMAT_WINDOW_BITS:-13,BROTLI_DECODER_ERROR_FORMAT_PADDING_1:-14,BROTLI_DECODER_ERROR_FORMAT_PADDING_2:-15,BROTLI_DECODER_ERROR_FORMAT_DISTANCE:-16,BROTLI_DECODER_ERROR_DICTIONARY_NOT_SET:-19,BROTLI_DECODER_ERROR_INVALID_ARGUMENTS:-20,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MODES:-21,BROTLI_DECODER_ERROR_ALLOC_TREE_GROUPS:-22,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MAP:-25,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_1:-26,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_2:-27,BROTLI_DECODER_ERROR_ALLOC_BLOCK_TYPE_TREES:-30,BROTLI_DECODER_ERROR_UNREACHABLE:-31},sn));var rn=external_buffer_.Buffer.concat,zs=Object.getOwnPropertyDescriptor(external_buffer_.Buffer,"concat"),nn=s=>s,Bi=zs?.writable===!0||zs?.set!==void 0?s=>{external_buffer_.Buffer.concat=s?nn:rn}:s=>{},Tt=Symbol("_superWrite"),Gt=class extends Error{code;errno;constructor(t,e){super("zlib: "+t.message,{cause:t}),this.code=t.code,this.errno=t.errno,this.code||(this.code="ZLIB_ERROR"),this.message="zlib: "+t.message,Error.captureStackTrace(this,e??this.constructor)}get name(){return"ZlibError"}},Pi=Symbol("flushFlag"),re=class extends A{#t=!1;#i=!1;#s;#n;#r;#e;#o;get sawError(){return this.#t}get handle(){return this.#e}get flushFlag(){return this.#s}constructor(t,e){if(!t||typeof t!="object")throw new TypeError("invalid options for ZlibBase constructor");if(super(t),this.#s=t.flush??0,this.#n=t.finishFlush??0,this.#r=t.fullFlushFlag??0,typeof external_zlib_namespaceObject[e]!="function")throw new TypeError("Compression method not supported: "+e);try{this.#e=new external_zlib_namespaceObject[e](t)}catch(i){throw new Gt(i,this.constructor)}this.#o=i=>{this.#t||(this.#t=!0,this.close(),this.emit("error",i))},this.#e?.on("error",i=>this.#o(new Gt(i))),this.once("end",()=>this.close)}close(){this.#e&&(this.#e.close(),this.#e=void 0,this.emit("close"))}reset(){if(!this.#t)return external_assert_(this.#e,"zlib binding closed"),this.#e.reset?.()}flush(t){this.ended||(typeof t!="number"&&(t=this.#r),this.write(Object.assign(external_buffer_.Buffer.alloc(0),{[Pi]:t})))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&(e?this.write(t,e):this.write(t)),this.flush(this.#n),this.#i=!0,super.end(i)}get ended(){return this.#i}[Tt](t){return super.write(t)}write(t,e,i){if(typeof e=="function"&&(i=e,e="utf8"),typeof t=="string"&&(t=external_buffer_.Buffer.from(t,e)),this.#t)return;external_assert_(this.#e,"zlib binding closed");let r=this.#e._handle,n=r.close;r.close=()=>{};let o=this.#e.close;this.#e.close=()=>{},Bi(!0);let h;try{let l=typeof t[Pi]=="number"?t[Pi]:this.#s;h=this.#e._processChunk(t,l),Bi(!1)}catch(l){Bi(!1),this.#o(new Gt(l,this.write))}finally{this.#e&&(this.#e._handle=r,r.close=n,this.#e.close=o,this.#e.removeAllListeners("error"))}this.#e&&this.#e.on("error",l=>this.#o(new Gt(l,this.write)));let a;if(h)if(Array.isArray(h)&&h.length>0){let l=h[0];a=this[Tt](external_buffer_.Buffer.from(l));for(let c=1;c<h.length;c++)a=this[Tt](h[c])}else a=this[Tt](external_buffer_.Buffer.from(h));return i&&i(),a}},Pe=class extends re{#t;#i;constructor(t,e){t=t||{},t.flush=t.flush||M.Z_NO_FLUSH,t.finishFlush=t.finishFlush||M.Z_FINISH,t.fullFlushFlag=M.Z_FULL_FLUSH,super(t,e),this.#t=t.level,this.#i=t.strategy}params(t,e){if(!this.sawError){if(!this.handle)throw new Error("cannot switch params when binding is closed");if(!this.handle.params)throw new Error("not supported in this implementation");if(this.#t!==t||this.#i!==e){this.flush(M.Z_SYNC_FLUSH),external_assert_(this.handle,"zlib binding closed");let i=this.handle.flush;this.handle.flush=(r,n)=>{typeof r=="function"&&(n=r,r=this.flushFlag),this.flush(r),n?.()};try{this.handle.params(t,e)}finally{this.handle.flush=i}this.handle&&(this.#t=t,this.#i=e)}}}};var ze=class extends Pe{#t;constructor(t){super(t,"Gzip"),this.#t=t&&!!t.portable}[Tt](t){return this.#t?(this.#t=!1,t[9]=255,super[Tt](t)):super[Tt](t)}};var Ue=class extends Pe{constructor(t){super(t,"Unzip")}},He=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||M.BROTLI_OPERATION_PROCESS,t.finishFlush=t.finishFlush||M.BROTLI_OPERATION_FINISH,t.fullFlushFlag=M.BROTLI_OPERATION_FLUSH,super(t,e)}},We=class extends He{constructor(t){super(t,"BrotliCompress")}},Ge=class extends He{constructor(t){super(t,"BrotliDecompress")}},Ze=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||M.ZSTD_e_continue,t.finishFlush=t.finishFlush||M.ZSTD_e_end,t.fullFlushFlag=M.ZSTD_e_flush,super(t,e)}},Ye=class extends Ze{constructor(t){super(t,"ZstdCompress")}},Ke=class extends Ze{constructor(t){super(t,"ZstdDecompress")}};var Us=(s,t)=>{if(Number.isSafeInteger(s))s<0?an(s,t):hn(s,t);else throw Error("cannot encode number outside of javascript safe integer range");return t},hn=(s,t)=>{t[0]=128;for(var e=t.length;e>1;e--)t[e-1]=s&255,s=Math.floor(s/256)},an=(s,t)=>{t[0]=255;var e=!1;s=s*-1;for(var i=t.length;i>1;i--){var r=s&255;s=Math.floor(s/256),e?t[i-1]=Ws(r):r===0?t[i-1]=0:(e=!0,t[i-1]=Gs(r))}},Hs=s=>{let t=s[0],e=t===128?cn(s.subarray(1,s.length)):t===255?ln(s):null;if(e===null)throw Error("invalid base256 encoding");if(!Number.isSafeInteger(e))throw Error("parsed number outside of javascript safe integer range");return e},ln=s=>{for(var t=s.length,e=0,i=!1,r=t-1;r>-1;r--){var n=Number(s[r]),o;i?o=Ws(n):n===0?o=n:(i=!0,o=Gs(n)),o!==0&&(e-=o*Math.pow(256,t-r-1))}return e},cn=s=>{for(var t=s.length,e=0,i=t-1;i>-1;i--){var r=Number(s[i]);r!==0&&(e+=r*Math.pow(256,t-i-1))}return e},Ws=s=>(255^s)&255,Gs=s=>(255^s)+1&255;var Hi={};Ur(Hi,{code:()=>Ve,isCode:()=>ne,isName:()=>dn,name:()=>oe,normalFsTypes:()=>Ui});var ne=s=>oe.has(s),dn=s=>Ve.has(s),Ui=new Set(["0","","1","2","3","4","5","6","7","D"]),oe=new Map([["0","File"],["","OldFile"],["1","Link"],["2","SymbolicLink"],["3","CharacterDevice"],["4","BlockDevice"],["5","Directory"],["6","FIFO"],["7","ContiguousFile"],["g","GlobalExtendedHeader"],["x","ExtendedHeader"],["A","SolarisACL"],["D","GNUDumpDir"],["I","Inode"],["K","NextFileHasLongLinkpath"],["L","NextFileHasLongPath"],["M","ContinuationFile"],["N","OldGnuLongPath"],["S","SparseFile"],["V","TapeVolumeHeader"],["X","OldExtendedHeader"]]),Ve=new Map(Array.from(oe).map(s=>[s[1],s[0]]));var un=s=>s===void 0||s<0?void 0:s,F=class{cksumValid=!1;needPax=!1;nullBlock=!1;block;path;mode;uid;gid;size;cksum;#t="Unsupported";linkpath;uname;gname;devmaj=0;devmin=0;atime;ctime;mtime;charset;comment;constructor(t,e=0,i,r){Buffer.isBuffer(t)?this.decode(t,e||0,i,r):t&&this.#i(t)}decode(t,e,i,r){if(e||(e=0),!t||!(t.length>=e+512))throw new Error("need 512 bytes for header");let n=xt(t,e+156,1),o=Ui.has(n),h=o?i:void 0,a=o?r:void 0;if(this.path=h?.path??xt(t,e,100),this.mode=h?.mode??a?.mode??lt(t,e+100,8),this.uid=h?.uid??a?.uid??lt(t,e+108,8),this.gid=h?.gid??a?.gid??lt(t,e+116,8),this.size=un(h?.size??a?.size??lt(t,e+124,12)),this.mtime=h?.mtime??a?.mtime??Wi(t,e+136,12),this.cksum=lt(t,e+148,12),a&&this.#i(a,!0),h&&this.#i(h),ne(n)&&(this.#t=n||"0"),this.#t==="0"&&this.path.slice(-1)==="/"&&(this.#t="5"),this.#t==="5"&&(this.size=0),this.linkpath=xt(t,e+157,100),t.subarray(e+257,e+265).toString()==="ustar\x0000")if(this.uname=h?.uname??a?.uname??xt(t,e+265,32),this.gname=h?.gname??a?.gname??xt(t,e+297,32),this.devmaj=h?.devmaj??a?.devmaj??lt(t,e+329,8)??0,this.devmin=h?.devmin??a?.devmin??lt(t,e+337,8)??0,t[e+475]!==0){let c=xt(t,e+345,155);this.path=c+"/"+this.path}else{let c=xt(t,e+345,130);c&&(this.path=c+"/"+this.path),this.atime=i?.atime??r?.atime??Wi(t,e+476,12),this.ctime=i?.ctime??r?.ctime??Wi(t,e+488,12)}let l=256;for(let c=e;c<e+148;c++)l+=t[c];for(let c=e+156;c<e+512;c++)l+=t[c];this.cksumValid=l===this.cksum,this.cksum===void 0&&l===256&&(this.nullBlock=!0)}#i(t,e=!1){Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="size"&&Number(r)<0||i==="path"&&e||i==="linkpath"&&e||i==="global"))))}encode(t,e=0){if(t||(t=this.block=Buffer.alloc(512)),this.#t==="Unsupported"&&(this.#t="0"),!(t.length>=e+512))throw new Error("need 512 bytes for header");let i=this.ctime||this.atime?130:155,r=mn(this.path||"",i),n=r[0],o=r[1];this.needPax=!!r[2],this.needPax=Lt(t,e,100,n)||this.needPax,this.needPax=ct(t,e+100,8,this.mode)||this.needPax,this.needPax=ct(t,e+108,8,this.uid)||this.needPax,this.needPax=ct(t,e+116,8,this.gid)||this.needPax,this.needPax=ct(t,e+124,12,this.size)||this.needPax,this.needPax=Gi(t,e+136,12,this.mtime)||this.needPax,t[e+156]=Number(this.#t.codePointAt(0)),this.needPax=Lt(t,e+157,100,this.linkpath)||this.needPax,t.write("ustar\x0000",e+257,8),this.needPax=Lt(t,e+265,32,this.uname)||this.needPax,this.needPax=Lt(t,e+297,32,this.gname)||this.needPax,this.needPax=ct(t,e+329,8,this.devmaj)||this.needPax,this.needPax=ct(t,e+337,8,this.devmin)||this.needPax,this.needPax=Lt(t,e+345,i,o)||this.needPax,t[e+475]!==0?this.needPax=Lt(t,e+345,155,o)||this.needPax:(this.needPax=Lt(t,e+345,130,o)||this.needPax,this.needPax=Gi(t,e+476,12,this.atime)||this.needPax,this.needPax=Gi(t,e+488,12,this.ctime)||this.needPax);let h=256;for(let a=e;a<e+148;a++)h+=t[a];for(let a=e+156;a<e+512;a++)h+=t[a];return this.cksum=h,ct(t,e+148,8,this.cksum),this.cksumValid=!0,this.needPax}get type(){return this.#t==="Unsupported"?this.#t:oe.get(this.#t)}get typeKey(){return this.#t}set type(t){let e=String(Ve.get(t));if(ne(e)||e==="Unsupported")this.#t=e;else if(ne(t))this.#t=t;else throw new TypeError("invalid entry type: "+t)}},mn=(s,t)=>{let i=s,r="",n,o=external_node_path_.posix.parse(s).root||".";if(Buffer.byteLength(i)<100)n=[i,r,!1];else{r=external_node_path_.posix.dirname(i),i=external_node_path_.posix.basename(i);do Buffer.byteLength(i)<=100&&Buffer.byteLength(r)<=t?n=[i,r,!1]:Buffer.byteLength(i)>100&&Buffer.byteLength(r)<=t?n=[i.slice(0,99),r,!0]:(i=external_node_path_.posix.join(external_node_path_.posix.basename(r),i),r=external_node_path_.posix.dirname(r));while(r!==o&&n===void 0);n||(n=[s.slice(0,99),"",!0])}return n},xt=(s,t,e)=>s.subarray(t,t+e).toString("utf8").replace(/\0.*/,""),Wi=(s,t,e)=>pn(lt(s,t,e)),pn=s=>s===void 0?void 0:new Date(s*1e3),lt=(s,t,e)=>Number(s[t])&128?Hs(s.subarray(t,t+e)):wn(s,t,e),En=s=>isNaN(s)?void 0:s,wn=(s,t,e)=>En(parseInt(s.subarray(t,t+e).toString("utf8").replace(/\0.*$/,"").trim(),8)),Sn={12:8589934591,8:2097151},ct=(s,t,e,i)=>i===void 0?!1:i>Sn[e]||i<0?(Us(i,s.subarray(t,t+e)),!0):(yn(s,t,e,i),!1),yn=(s,t,e,i)=>s.write(Rn(i,e),t,e,"ascii"),Rn=(s,t)=>gn(Math.floor(s).toString(8),t),gn=(s,t)=>(s.length===t-1?s:new Array(t-s.length-1).join("0")+s+" ")+"\0",Gi=(s,t,e,i)=>i===void 0?!1:ct(s,t,e,i.getTime()/1e3),bn=new Array(156).join("\0"),Lt=(s,t,e,i)=>i===void 0?!1:(s.write(i+bn,t,e,"utf8"),i.length!==Buffer.byteLength(i)||i.length>e);var ft=class s{atime;mtime;ctime;charset;comment;gid;uid;gname;uname;linkpath;dev;ino;nlink;path;size;mode;global;constructor(t,e=!1){this.atime=t.atime,this.charset=t.charset,this.comment=t.comment,this.ctime=t.ctime,this.dev=t.dev,this.gid=t.gid,this.global=e,this.gname=t.gname,this.ino=t.ino,this.linkpath=t.linkpath,this.mtime=t.mtime,this.nlink=t.nlink,this.path=t.path,this.size=t.size,this.uid=t.uid,this.uname=t.uname}encode(){let t=this.encodeBody();if(t==="")return Buffer.allocUnsafe(0);let e=Buffer.byteLength(t),i=512*Math.ceil(1+e/512),r=Buffer.allocUnsafe(i);for(let n=0;n<512;n++)r[n]=0;new F({path:("PaxHeader/"+(0,external_node_path_.basename)(this.path??"")).slice(0,99),mode:this.mode||420,uid:this.uid,gid:this.gid,size:e,mtime:this.mtime,type:this.global?"GlobalExtendedHeader":"ExtendedHeader",linkpath:"",uname:this.uname||"",gname:this.gname||"",devmaj:0,devmin:0,atime:this.atime,ctime:this.ctime}).encode(r),r.write(t,512,e,"utf8");for(let n=e+512;n<r.length;n++)r[n]=0;return r}encodeBody(){return this.encodeField("path")+this.encodeField("ctime")+this.encodeField("atime")+this.encodeField("dev")+this.encodeField("ino")+this.encodeField("nlink")+this.encodeField("charset")+this.encodeField("comment")+this.encodeField("gid")+this.encodeField("gname")+this.encodeField("linkpath")+this.encodeField("mtime")+this.encodeField("size")+this.encodeField("uid")+this.encodeField("uname")}encodeField(t){if(this[t]===void 0)return"";let e=this[t],i=e instanceof Date?e.getTime()/1e3:e,r=" "+(t==="dev"||t==="ino"||t==="nlink"?"SCHILY.":"")+t+"="+i+`
-`,n=Buffer.byteLength(r),o=Math.floor(Math.log(n)/Math.log(10))+1;return n+o>=Math.pow(10,o)&&(o+=1),o+n+r}static parse(t,e,i=!1){return new s(On(Tn(t),e),i)}},On=(s,t)=>t?Object.assign({},t,s):s,Tn=s=>s.replace(/\n$/,"").split(`
-`).reduce(xn,Object.create(null)),xn=(s,t)=>{let e=parseInt(t,10);if(e!==Buffer.byteLength(t)+1)return s;t=t.slice((e+" ").length);let i=t.split("="),r=i.shift();if(!r)return s;let n=r.replace(/^SCHILY\.(dev|ino|nlink)/,"$1"),o=i.join("=").replace(/\0.*/,"");switch(n){case"path":case"linkpath":case"type":case"charset":case"comment":case"gname":case"uname":s[n]=o;break;case"ctime":case"atime":case"mtime":s[n]=new Date(Number(o)*1e3);break;case"size":let h=+o;h>=0&&(s[n]=h);break;case"gid":case"uid":case"dev":case"ino":case"nlink":case"mode":s[n]=+o;break}return s};var Ln=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,f=Ln!=="win32"?s=>String(s):s=>String(s).replaceAll(/\\/g,"/");var $e=class extends A{extended;globalExtended;header;startBlockSize;blockRemain;remain;type;meta=!1;ignore=!1;path;mode;uid;gid;uname;gname;size=0;mtime;atime;ctime;linkpath;dev;ino;nlink;invalid=!1;absolute;unsupported=!1;constructor(t,e,i){switch(super({}),this.pause(),this.extended=e,this.globalExtended=i,this.header=t,this.remain=t.size??0,this.startBlockSize=512*Math.ceil(this.remain/512),this.blockRemain=this.startBlockSize,this.type=t.type,this.type){case"File":case"OldFile":case"Link":case"SymbolicLink":case"CharacterDevice":case"BlockDevice":case"Directory":case"FIFO":case"ContiguousFile":case"GNUDumpDir":break;case"NextFileHasLongLinkpath":case"NextFileHasLongPath":case"OldGnuLongPath":case"GlobalExtendedHeader":case"ExtendedHeader":case"OldExtendedHeader":this.meta=!0;break;default:this.ignore=!0}if(!t.path)throw new Error("no path provided for tar.ReadEntry");this.path=f(t.path),this.mode=t.mode,this.mode&&(this.mode=this.mode&4095),this.uid=t.uid,this.gid=t.gid,this.uname=t.uname,this.gname=t.gname,this.size=this.remain,this.mtime=t.mtime,this.atime=t.atime,this.ctime=t.ctime,this.linkpath=t.linkpath?f(t.linkpath):void 0,this.uname=t.uname,this.gname=t.gname,e&&this.#t(e),i&&this.#t(i,!0)}write(t){let e=t.length;if(e>this.blockRemain)throw new Error("writing more to entry than is appropriate");let i=this.remain,r=this.blockRemain;return this.remain=Math.max(0,i-e),this.blockRemain=Math.max(0,r-e),this.ignore?!0:i>=e?super.write(t):super.write(t.subarray(0,i))}#t(t,e=!1){t.path&&(t.path=f(t.path)),t.linkpath&&(t.linkpath=f(t.linkpath)),Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="path"&&e))))}};var Dt=(s,t,e,i={})=>{s.file&&(i.file=s.file),s.cwd&&(i.cwd=s.cwd),i.code=e instanceof Error&&e.code||t,i.tarCode=t,!s.strict&&i.recoverable!==!1?(e instanceof Error&&(i=Object.assign(e,i),e=e.message),s.emit("warn",t,e,i)):e instanceof Error?s.emit("error",Object.assign(e,i)):s.emit("error",Object.assign(new Error(`${t}: ${e}`),i))};var Nn=1024*1024,Xi=Buffer.from([31,139]),qi=Buffer.from([40,181,47,253]),An=Math.max(Xi.length,qi.length),B=Symbol("state"),Nt=Symbol("writeEntry"),it=Symbol("readEntry"),Zi=Symbol("nextEntry"),Zs=Symbol("processEntry"),V=Symbol("extendedHeader"),he=Symbol("globalExtendedHeader"),dt=Symbol("meta"),Ys=Symbol("emitMeta"),p=Symbol("buffer"),st=Symbol("queue"),ut=Symbol("ended"),Yi=Symbol("emittedEnd"),At=Symbol("emit"),w=Symbol("unzip"),Xe=Symbol("consumeChunk"),qe=Symbol("consumeChunkSub"),Ki=Symbol("consumeBody"),Ks=Symbol("consumeMeta"),Vs=Symbol("consumeHeader"),ae=Symbol("consuming"),Vi=Symbol("bufferConcat"),Qe=Symbol("maybeEnd"),Yt=Symbol("writing"),$=Symbol("aborted"),Je=Symbol("onDone"),It=Symbol("sawValidEntry"),je=Symbol("sawNullBlock"),ti=Symbol("sawEOF"),$s=Symbol("closeStream"),In=1e3,le=Symbol("compressedBytesRead"),$i=Symbol("decompressedBytesRead"),Xs=Symbol("checkDecompressionRatio"),Cn=()=>!0,rt=class extends external_events_.EventEmitter{file;strict;maxMetaEntrySize;filter;brotli;zstd;maxDecompressionRatio;writable=!0;readable=!1;[st]=[];[p];[it];[Nt];[B]="begin";[dt]="";[V];[he];[ut]=!1;[w];[$]=!1;[It];[je]=!1;[ti]=!1;[Yt]=!1;[ae]=!1;[Yi]=!1;[le]=0;[$i]=0;constructor(t={}){super(),this.file=t.file||"",this.on(Je,()=>{(this[B]==="begin"||this[It]===!1)&&this.warn("TAR_BAD_ARCHIVE","Unrecognized archive format")}),t.ondone?this.on(Je,t.ondone):this.on(Je,()=>{this.emit("prefinish"),this.emit("finish"),this.emit("end")}),this.strict=!!t.strict,this.maxDecompressionRatio=typeof t.maxDecompressionRatio=="number"?t.maxDecompressionRatio:In,this.maxMetaEntrySize=t.maxMetaEntrySize||Nn,this.filter=typeof t.filter=="function"?t.filter:Cn;let e=t.file&&(t.file.endsWith(".tar.br")||t.file.endsWith(".tbr"));this.brotli=!(t.gzip||t.zstd)&&t.brotli!==void 0?t.brotli:e?void 0:!1;let i=t.file&&(t.file.endsWith(".tar.zst")||t.file.endsWith(".tzst"));this.zstd=!(t.gzip||t.brotli)&&t.zstd!==void 0?t.zstd:i?!0:void 0,this.on("end",()=>this[$s]()),typeof t.onwarn=="function"&&this.on("warn",t.onwarn),typeof t.onReadEntry=="function"&&this.on("entry",t.onReadEntry)}warn(t,e,i={}){Dt(this,t,e,i)}[Vs](t,e){this[It]===void 0&&(this[It]=!1);let i;try{i=new F(t,e,this[V],this[he])}catch(r){return this.warn("TAR_ENTRY_INVALID",r)}if(i.nullBlock)this[je]?(this[ti]=!0,this[B]==="begin"&&(this[B]="header"),this[At]("eof")):(this[je]=!0,this[At]("nullBlock"));else if(this[je]=!1,!i.cksumValid)this.warn("TAR_ENTRY_INVALID","checksum failure",{header:i});else if(!i.path)this.warn("TAR_ENTRY_INVALID","path is required",{header:i});else{let r=i.type;if(/^(Symbolic)?Link$/.test(r)&&!i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath required",{header:i});else if(!/^(Symbolic)?Link$/.test(r)&&!/^(Global)?ExtendedHeader$/.test(r)&&i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath forbidden",{header:i});else{let n=this[Nt]=new $e(i,this[V],this[he]);if(!this[It])if(n.remain){let o=()=>{n.invalid||(this[It]=!0)};n.on("end",o)}else this[It]=!0;n.meta?n.size>this.maxMetaEntrySize?(n.ignore=!0,this[At]("ignoredEntry",n),this[B]="ignore",n.resume()):n.size>0&&(this[dt]="",n.on("data",o=>this[dt]+=o),this[B]="meta"):(this[V]=void 0,n.ignore=n.ignore||!this.filter(n.path,n),n.ignore?(this[At]("ignoredEntry",n),this[B]=n.remain?"ignore":"header",n.resume()):(n.remain?this[B]="body":(this[B]="header",n.end()),this[it]?this[st].push(n):(this[st].push(n),this[Zi]())))}}}[$s](){queueMicrotask(()=>this.emit("close"))}[Zs](t){let e=!0;if(!t)this[it]=void 0,e=!1;else if(Array.isArray(t)){let[i,...r]=t;this.emit(i,...r)}else this[it]=t,this.emit("entry",t),t.emittedEnd||(t.on("end",()=>this[Zi]()),e=!1);return e}[Zi](){do;while(this[Zs](this[st].shift()));if(this[st].length===0){let t=this[it];!t||t.flowing||t.size===t.remain?this[Yt]||this.emit("drain"):t.once("drain",()=>this.emit("drain"))}}[Ki](t,e){let i=this[Nt];if(!i)throw new Error("attempt to consume body without entry??");let r=i.blockRemain??0,n=r>=t.length&&e===0?t:t.subarray(e,e+r);return i.write(n),i.blockRemain||(this[B]="header",this[Nt]=void 0,i.end()),n.length}[Ks](t,e){let i=this[Nt],r=this[Ki](t,e);return!this[Nt]&&i&&this[Ys](i),r}[At](t,e,i){this[st].length===0&&!this[it]?this.emit(t,e,i):this[st].push([t,e,i])}[Ys](t){switch(this[At]("meta",this[dt]),t.type){case"ExtendedHeader":case"OldExtendedHeader":this[V]=ft.parse(this[dt],this[V],!1);break;case"GlobalExtendedHeader":this[he]=ft.parse(this[dt],this[he],!0);break;case"NextFileHasLongPath":case"OldGnuLongPath":{let e=this[V]??Object.create(null);this[V]=e,e.path=this[dt].replace(/\0.*/,"");break}case"NextFileHasLongLinkpath":{let e=this[V]||Object.create(null);this[V]=e,e.linkpath=this[dt].replace(/\0.*/,"");break}default:throw new Error("unknown meta: "+t.type)}}abort(t){if(!this[$]){if(this[w]){let e=this[w];e.write=()=>!0,e.end=()=>e,e.emit=()=>!1,e.destroy?.()}this[$]=!0,this.emit("abort",t),this.warn("TAR_ABORT",t,{recoverable:!1})}}[Xs](t){this[$i]+=t.length;let e=this[$i]/this[le];return e>this.maxDecompressionRatio?(this.abort(new Error(`max decompression ratio exceeded: ${e.toFixed(2)} > ${this.maxDecompressionRatio}`)),!1):!0}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this[$])return i?.(),!1;if((this[w]===void 0||this.brotli===void 0&&this[w]===!1)&&t){if(this[p]&&(t=Buffer.concat([this[p],t]),this[p]=void 0),t.length<An)return this[p]=t,i?.(),!0;for(let a=0;this[w]===void 0&&a<Xi.length;a++)t[a]!==Xi[a]&&(this[w]=!1);let o=!1;if(this[w]===!1&&this.zstd!==!1){o=!0;for(let a=0;a<qi.length;a++)if(t[a]!==qi[a]){o=!1;break}}let h=this.brotli===void 0&&!o;if(this[w]===!1&&h)if(t.length<512)if(this[ut])this.brotli=!0;else return this[p]=t,i?.(),!0;else try{new F(t.subarray(0,512)),this.brotli=!1}catch{this.brotli=!0}if(this[w]===void 0||this[w]===!1&&(this.brotli||o)){let a=this[ut];this[ut]=!1,this[w]=this[w]===void 0?new Ue({}):o?new Ke({}):new Ge({}),this[w].on("data",c=>{this[Xs](c)&&this[Xe](c)}),this[w].on("error",c=>{this[$]||this.abort(c)}),this[w].on("end",()=>{this[ut]=!0,this[Xe]()}),this[Yt]=!0,this[le]+=t.length;let l=!!this[w][a?"end":"write"](t);return this[Yt]=!1,i?.(),l}}this[Yt]=!0,this[w]?(this[le]+=t.length,this[w].write(t)):this[Xe](t),this[Yt]=!1;let n=this[st].length>0?!1:this[it]?this[it].flowing:!0;return!n&&this[st].length===0&&this[it]?.once("drain",()=>this.emit("drain")),i?.(),n}[Vi](t){t&&!this[$]&&(this[p]=this[p]?Buffer.concat([this[p],t]):t)}[Qe](){if(this[ut]&&!this[Yi]&&!this[$]&&!this[ae]){this[Yi]=!0;let t=this[Nt];if(t?.blockRemain){let e=this[p]?this[p].length:0;this.warn("TAR_BAD_ARCHIVE",`Truncated input (needed ${t.blockRemain} more bytes, only ${e} available)`,{entry:t}),this[p]&&t.write(this[p]),t.end()}this[At](Je)}}[Xe](t){if(this[ae]&&t)this[Vi](t);else if(!t&&!this[p])this[Qe]();else if(t){if(this[ae]=!0,this[p]){this[Vi](t);let e=this[p];this[p]=void 0,this[qe](e)}else this[qe](t);for(;this[p]&&this[p]?.length>=512&&!this[$]&&!this[ti];){let e=this[p];this[p]=void 0,this[qe](e)}this[ae]=!1}(!this[p]||this[ut])&&this[Qe]()}[qe](t){let e=0,i=t.length;for(;e+512<=i&&!this[$]&&!this[ti];)switch(this[B]){case"begin":case"header":this[Vs](t,e),e+=512;break;case"ignore":case"body":e+=this[Ki](t,e);break;case"meta":e+=this[Ks](t,e);break;default:throw new Error("invalid state: "+this[B])}e<i&&(this[p]=this[p]?Buffer.concat([t.subarray(e),this[p]]):t.subarray(e))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e)),i&&this.once("finish",i),this[$]||(this[w]?(t&&(this[le]+=t.length,this[w].write(t)),this[w].end()):(this[ut]=!0,(this.brotli===void 0||this.zstd===void 0)&&(t=t||Buffer.alloc(0)),t&&this.write(t),this[Qe]())),this}};var mt=s=>{let t=s.length-1,e=-1;for(;t>-1&&s.charAt(t)==="/";)e=t,t--;return e===-1?s:s.slice(0,e)};var vn=s=>{let t=s.onReadEntry;s.onReadEntry=t?e=>{t(e),e.resume()}:e=>e.resume()},Qi=(s,t)=>{let e=new Map(t.map(o=>[mt(o),!0])),i=s.filter,r=100,n=(o,h="",a=0)=>{if(a>=r)return e.set(o,!1),!1;let l=h||(0,external_path_.parse)(o).root||".",c;if(o===l)c=!1;else{let d=e.get(o);c=d!==void 0?d:n((0,external_path_.dirname)(o),l,a+1)}return e.set(o,c),c};s.filter=i?(o,h)=>i(o,h)&&n(mt(o)):o=>n(mt(o))},Mn=s=>{let t=new rt(s),e=s.file,i;try{i=external_node_fs_.openSync(e,"r");let r=external_node_fs_.fstatSync(i),n=s.maxReadSize||16*1024*1024;if(r.size<n){let o=Buffer.allocUnsafe(r.size),h=external_node_fs_.readSync(i,o,0,r.size,0);t.end(h===o.byteLength?o:o.subarray(0,h))}else{let o=0,h=Buffer.allocUnsafe(n);for(;o<r.size;){let a=external_node_fs_.readSync(i,h,0,n,o);if(a===0)break;o+=a,t.write(h.subarray(0,a))}t.end()}}finally{if(typeof i=="number")try{external_node_fs_.closeSync(i)}catch{}}},Bn=(s,t)=>{let e=new rt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("end",o),external_node_fs_.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},Ct=K(Mn,Bn,s=>new rt(s),s=>new rt(s),(s,t)=>{t?.length&&Qi(s,t),s.noResume||vn(s)});var Ji=(s,t,e)=>(s&=4095,e&&(s=(s|384)&-19),t&&(s&256&&(s|=64),s&32&&(s|=8),s&4&&(s|=1)),s);var{isAbsolute:zn,parse:qs}=external_node_path_.win32,ce=s=>{let t="",e=qs(s);for(;zn(s)||e.root;){let i=s.charAt(0)==="/"&&s.slice(0,4)!=="//?/"?"/":e.root;s=s.slice(i.length),t+=i,e=qs(s)}return[t,s]};var ei=["|","<",">","?",":"],ji=ei.map(s=>String.fromCodePoint(61440+Number(s.codePointAt(0)))),Un=new Map(ei.map((s,t)=>[s,ji[t]])),Hn=new Map(ji.map((s,t)=>[s,ei[t]])),ts=s=>ei.reduce((t,e)=>t.split(e).join(Un.get(e)),s),Qs=s=>ji.reduce((t,e)=>t.split(e).join(Hn.get(e)),s);var rr=(s,t)=>t?(s=f(s).replace(/^\.(\/|$)/,""),mt(t)+"/"+s):f(s),Wn=16*1024*1024,tr=Symbol("process"),er=Symbol("file"),ir=Symbol("directory"),is=Symbol("symlink"),sr=Symbol("hardlink"),fe=Symbol("header"),ii=Symbol("read"),ss=Symbol("lstat"),si=Symbol("onlstat"),rs=Symbol("onread"),ns=Symbol("onreadlink"),index_min_os=Symbol("openfile"),hs=Symbol("onopenfile"),pt=Symbol("close"),ri=Symbol("mode"),as=Symbol("awaitDrain"),es=Symbol("ondrain"),q=Symbol("prefix"),de=class extends A{path;portable;myuid=process.getuid&&process.getuid()||0;myuser=process.env.USER||"";maxReadSize;linkCache;statCache;preservePaths;cwd;strict;mtime;noPax;noMtime;prefix;fd;blockLen=0;blockRemain=0;buf;pos=0;remain=0;length=0;offset=0;win32;absolute;header;type;linkpath;stat;onWriteEntry;#t=!1;constructor(t,e={}){let i=se(e);super(),this.path=f(t),this.portable=!!i.portable,this.maxReadSize=i.maxReadSize||Wn,this.linkCache=i.linkCache||new Map,this.statCache=i.statCache||new Map,this.preservePaths=!!i.preservePaths,this.cwd=f(i.cwd||process.cwd()),this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.mtime=i.mtime,this.prefix=i.prefix?f(i.prefix):void 0,this.onWriteEntry=i.onWriteEntry,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let r=!1;if(!this.preservePaths){let[o,h]=ce(this.path);o&&typeof h=="string"&&(this.path=h,r=o)}this.win32=!!i.win32||process.platform==="win32",this.win32&&(this.path=Qs(this.path.replaceAll(/\\/g,"/")),t=t.replaceAll(/\\/g,"/")),this.absolute=f(i.absolute||external_path_.resolve(this.cwd,t)),this.path===""&&(this.path="./"),r&&this.warn("TAR_ENTRY_INFO",`stripping ${r} from absolute path`,{entry:this,path:r+this.path});let n=this.statCache.get(this.absolute);n?this[si](n):this[ss]()}warn(t,e,i={}){return Dt(this,t,e,i)}emit(t,...e){return t==="error"&&(this.#t=!0),super.emit(t,...e)}[ss](){external_fs_.lstat(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[si](e)})}[si](t){this.statCache.set(this.absolute,t),this.stat=t,t.isFile()||(t.size=0),this.type=Gn(t),this.emit("stat",t),this[tr]()}[tr](){switch(this.type){case"File":return this[er]();case"Directory":return this[ir]();case"SymbolicLink":return this[is]();default:return this.end()}}[ri](t){return Ji(t,this.type==="Directory",this.portable)}[q](t){return rr(t,this.prefix)}[fe](){if(!this.stat)throw new Error("cannot write header before stat");this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.onWriteEntry?.(this),this.header=new F({path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,mode:this[ri](this.stat.mode),uid:this.portable?void 0:this.stat.uid,gid:this.portable?void 0:this.stat.gid,size:this.stat.size,mtime:this.noMtime?void 0:this.mtime||this.stat.mtime,type:this.type==="Unsupported"?void 0:this.type,uname:this.portable?void 0:this.stat.uid===this.myuid?this.myuser:"",atime:this.portable?void 0:this.stat.atime,ctime:this.portable?void 0:this.stat.ctime}),this.header.encode()&&!this.noPax&&super.write(new ft({atime:this.portable?void 0:this.header.atime,ctime:this.portable?void 0:this.header.ctime,gid:this.portable?void 0:this.header.gid,mtime:this.noMtime?void 0:this.mtime||this.header.mtime,path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,size:this.header.size,uid:this.portable?void 0:this.header.uid,uname:this.portable?void 0:this.header.uname,dev:this.portable?void 0:this.stat.dev,ino:this.portable?void 0:this.stat.ino,nlink:this.portable?void 0:this.stat.nlink}).encode());let t=this.header?.block;if(!t)throw new Error("failed to encode header");super.write(t)}[ir](){if(!this.stat)throw new Error("cannot create directory entry without stat");this.path.slice(-1)!=="/"&&(this.path+="/"),this.stat.size=0,this[fe](),this.end()}[is](){external_fs_.readlink(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[ns](e)})}[ns](t){this.linkpath=f(t),this[fe](),this.end()}[sr](t){if(!this.stat)throw new Error("cannot create link entry without stat");this.type="Link",this.linkpath=f(external_path_.relative(this.cwd,t)),this.stat.size=0,this[fe](),this.end()}[er](){if(!this.stat)throw new Error("cannot create file entry without stat");if(this.stat.nlink>1){let t=`${this.stat.dev}:${this.stat.ino}`,e=this.linkCache.get(t);if(e?.indexOf(this.cwd)===0)return this[sr](e);this.linkCache.set(t,this.absolute)}if(this[fe](),this.stat.size===0)return this.end();this[index_min_os]()}[index_min_os](){external_fs_.open(this.absolute,"r",(t,e)=>{if(t)return this.emit("error",t);this[hs](e)})}[hs](t){if(this.fd=t,this.#t)return this[pt]();if(!this.stat)throw new Error("should stat before calling onopenfile");this.blockLen=512*Math.ceil(this.stat.size/512),this.blockRemain=this.blockLen;let e=Math.min(this.blockLen,this.maxReadSize);this.buf=Buffer.allocUnsafe(e),this.offset=0,this.pos=0,this.remain=this.stat.size,this.length=this.buf.length,this[ii]()}[ii](){let{fd:t,buf:e,offset:i,length:r,pos:n}=this;if(t===void 0||e===void 0)throw new Error("cannot read file without first opening");external_fs_.read(t,e,i,r,n,(o,h)=>{if(o)return this[pt](()=>this.emit("error",o));this[rs](h)})}[pt](t=()=>{}){this.fd!==void 0&&external_fs_.close(this.fd,t)}[rs](t){if(t<=0&&this.remain>0){let r=Object.assign(new Error("encountered unexpected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(t>this.remain){let r=Object.assign(new Error("did not encounter expected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(!this.buf)throw new Error("should have created buffer prior to reading");if(t===this.remain)for(let r=t;r<this.length&&t<this.blockRemain;r++)this.buf[r+this.offset]=0,t++,this.remain++;let e=this.offset===0&&t===this.buf.length?this.buf:this.buf.subarray(this.offset,this.offset+t);this.write(e)?this[es]():this[as](()=>this[es]())}[as](t){this.once("drain",t)}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this.blockRemain<t.length){let r=Object.assign(new Error("writing more data than expected"),{path:this.absolute});return this.emit("error",r)}return this.remain-=t.length,this.blockRemain-=t.length,this.pos+=t.length,this.offset+=t.length,super.write(t,null,i)}[es](){if(!this.remain)return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),this[pt](t=>t?this.emit("error",t):this.end());if(!this.buf)throw new Error("buffer lost somehow in ONDRAIN");this.offset>=this.length&&(this.buf=Buffer.allocUnsafe(Math.min(this.blockRemain,this.buf.length)),this.offset=0),this.length=this.buf.length-this.offset,this[ii]()}},ni=class extends de{sync=!0;[ss](){this[si](external_fs_.lstatSync(this.absolute))}[is](){this[ns](external_fs_.readlinkSync(this.absolute))}[index_min_os](){this[hs](external_fs_.openSync(this.absolute,"r"))}[ii](){let t=!0;try{let{fd:e,buf:i,offset:r,length:n,pos:o}=this;if(e===void 0||i===void 0)throw new Error("fd and buf must be set in READ method");let h=external_fs_.readSync(e,i,r,n,o);this[rs](h),t=!1}finally{if(t)try{this[pt](()=>{})}catch{}}}[as](t){t()}[pt](t=()=>{}){this.fd!==void 0&&external_fs_.closeSync(this.fd),t()}},oi=class extends A{blockLen=0;blockRemain=0;buf=0;pos=0;remain=0;length=0;preservePaths;portable;strict;noPax;noMtime;readEntry;type;prefix;path;mode;uid;gid;uname;gname;header;mtime;atime;ctime;linkpath;size;onWriteEntry;warn(t,e,i={}){return Dt(this,t,e,i)}constructor(t,e={}){let i=se(e);super(),this.preservePaths=!!i.preservePaths,this.portable=!!i.portable,this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.onWriteEntry=i.onWriteEntry,this.readEntry=t;let{type:r}=t;if(r==="Unsupported")throw new Error("writing entry that should be ignored");this.type=r,this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.prefix=i.prefix,this.path=f(t.path),this.mode=t.mode!==void 0?this[ri](t.mode):void 0,this.uid=this.portable?void 0:t.uid,this.gid=this.portable?void 0:t.gid,this.uname=this.portable?void 0:t.uname,this.gname=this.portable?void 0:t.gname,this.size=t.size,this.mtime=this.noMtime?void 0:i.mtime||t.mtime,this.atime=this.portable?void 0:t.atime,this.ctime=this.portable?void 0:t.ctime,this.linkpath=t.linkpath!==void 0?f(t.linkpath):void 0,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let n=!1;if(!this.preservePaths){let[h,a]=ce(this.path);h&&typeof a=="string"&&(this.path=a,n=h)}this.remain=t.size,this.blockRemain=t.startBlockSize,this.onWriteEntry?.(this),this.header=new F({path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,mode:this.mode,uid:this.portable?void 0:this.uid,gid:this.portable?void 0:this.gid,size:this.size,mtime:this.noMtime?void 0:this.mtime,type:this.type,uname:this.portable?void 0:this.uname,atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime}),n&&this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute path`,{entry:this,path:n+this.path}),this.header.encode()&&!this.noPax&&super.write(new ft({atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime,gid:this.portable?void 0:this.gid,mtime:this.noMtime?void 0:this.mtime,path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,size:this.size,uid:this.portable?void 0:this.uid,uname:this.portable?void 0:this.uname,dev:this.portable?void 0:this.readEntry.dev,ino:this.portable?void 0:this.readEntry.ino,nlink:this.portable?void 0:this.readEntry.nlink}).encode());let o=this.header?.block;if(!o)throw new Error("failed to encode header");super.write(o),t.pipe(this)}[q](t){return rr(t,this.prefix)}[ri](t){return Ji(t,this.type==="Directory",this.portable)}write(t,e,i){typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8"));let r=t.length;if(r>this.blockRemain)throw new Error("writing more to entry than is appropriate");return this.blockRemain-=r,super.write(t,i)}end(t,e,i){return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e??"utf8")),i&&this.once("finish",i),t?super.end(t,i):super.end(i),this}},Gn=s=>s.isFile()?"File":s.isDirectory()?"Directory":s.isSymbolicLink()?"SymbolicLink":"Unsupported";var hi=class s{tail;head;length=0;static create(t=[]){return new s(t)}constructor(t=[]){for(let e of t)this.push(e)}*[Symbol.iterator](){for(let t=this.head;t;t=t.next)yield t.value}removeNode(t){if(t.list!==this)throw new Error("removing node which does not belong to this list");let e=t.next,i=t.prev;return e&&(e.prev=i),i&&(i.next=e),t===this.head&&(this.head=e),t===this.tail&&(this.tail=i),this.length--,t.next=void 0,t.prev=void 0,t.list=void 0,e}unshiftNode(t){if(t===this.head)return;t.list&&t.list.removeNode(t);let e=this.head;t.list=this,t.next=e,e&&(e.prev=t),this.head=t,this.tail||(this.tail=t),this.length++}pushNode(t){if(t===this.tail)return;t.list&&t.list.removeNode(t);let e=this.tail;t.list=this,t.prev=e,e&&(e.next=t),this.tail=t,this.head||(this.head=t),this.length++}push(...t){for(let e=0,i=t.length;e<i;e++)Yn(this,t[e]);return this.length}unshift(...t){for(var e=0,i=t.length;e<i;e++)Kn(this,t[e]);return this.length}pop(){if(!this.tail)return;let t=this.tail.value,e=this.tail;return this.tail=this.tail.prev,this.tail?this.tail.next=void 0:this.head=void 0,e.list=void 0,this.length--,t}shift(){if(!this.head)return;let t=this.head.value,e=this.head;return this.head=this.head.next,this.head?this.head.prev=void 0:this.tail=void 0,e.list=void 0,this.length--,t}forEach(t,e){e=e||this;for(let i=this.head,r=0;i;r++)t.call(e,i.value,r,this),i=i.next}forEachReverse(t,e){e=e||this;for(let i=this.tail,r=this.length-1;i;r--)t.call(e,i.value,r,this),i=i.prev}get(t){let e=0,i=this.head;for(;i&&e<t;e++)i=i.next;if(e===t&&i)return i.value}getReverse(t){let e=0,i=this.tail;for(;i&&e<t;e++)i=i.prev;if(e===t&&i)return i.value}map(t,e){e=e||this;let i=new s;for(let r=this.head;r;)i.push(t.call(e,r.value,this)),r=r.next;return i}mapReverse(t,e){e=e||this;var i=new s;for(let r=this.tail;r;)i.push(t.call(e,r.value,this)),r=r.prev;return i}reduce(t,e){let i,r=this.head;if(arguments.length>1)i=e;else if(this.head)r=this.head.next,i=this.head.value;else throw new TypeError("Reduce of empty list with no initial value");for(var n=0;r;n++)i=t(i,r.value,n),r=r.next;return i}reduceReverse(t,e){let i,r=this.tail;if(arguments.length>1)i=e;else if(this.tail)r=this.tail.prev,i=this.tail.value;else throw new TypeError("Reduce of empty list with no initial value");for(let n=this.length-1;r;n--)i=t(i,r.value,n),r=r.prev;return i}toArray(){let t=new Array(this.length);for(let e=0,i=this.head;i;e++)t[e]=i.value,i=i.next;return t}toArrayReverse(){let t=new Array(this.length);for(let e=0,i=this.tail;i;e++)t[e]=i.value,i=i.prev;return t}slice(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.head,n=0;for(n=0;r&&n<t;n++)r=r.next;for(;r&&n<e;n++,r=r.next)i.push(r.value);return i}sliceReverse(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.length,n=this.tail;for(;n&&r>e;r--)n=n.prev;for(;n&&r>t;r--,n=n.prev)i.push(n.value);return i}splice(t,e=0,...i){t>this.length&&(t=this.length-1),t<0&&(t=this.length+t);let r=this.head;for(let o=0;r&&o<t;o++)r=r.next;let n=[];for(let o=0;r&&o<e;o++)n.push(r.value),r=this.removeNode(r);r?r!==this.tail&&(r=r.prev):r=this.tail;for(let o of i)r=Zn(this,r,o);return n}reverse(){let t=this.head,e=this.tail;for(let i=t;i;i=i.prev){let r=i.prev;i.prev=i.next,i.next=r}return this.head=e,this.tail=t,this}};function Zn(s,t,e){let i=t,r=t?t.next:s.head,n=new ue(e,i,r,s);return n.next===void 0&&(s.tail=n),n.prev===void 0&&(s.head=n),s.length++,n}function Yn(s,t){s.tail=new ue(t,s.tail,void 0,s),s.head||(s.head=s.tail),s.length++}function Kn(s,t){s.head=new ue(t,void 0,s.head,s),s.tail||(s.tail=s.head),s.length++}var ue=class{list;next;prev;value;constructor(t,e,i,r){this.list=r,this.value=t,e?(e.next=this,this.prev=e):this.prev=void 0,i?(i.prev=this,this.next=i):this.next=void 0}};var pi=class{path;absolute;entry;stat;readdir;pending=!1;pendingLink=!1;ignore=!1;piped=!1;constructor(t,e){this.path=t||"./",this.absolute=e}},nr=Buffer.alloc(1024),li=Symbol("onStat"),me=Symbol("ended"),W=Symbol("queue"),pe=Symbol("pendingLinks"),Et=Symbol("current"),Ft=Symbol("process"),Ee=Symbol("processing"),ai=Symbol("processJob"),G=Symbol("jobs"),ls=Symbol("jobDone"),ci=Symbol("addFSEntry"),or=Symbol("addTarEntry"),ds=Symbol("stat"),us=Symbol("readdir"),fi=Symbol("onreaddir"),di=Symbol("pipe"),hr=Symbol("entry"),cs=Symbol("entryOpt"),ui=Symbol("writeEntryClass"),lr=Symbol("write"),index_min_fs=Symbol("ondrain"),wt=class extends A{sync=!1;opt;cwd;maxReadSize;preservePaths;strict;noPax;prefix;linkCache;statCache;file;portable;zip;readdirCache;noDirRecurse;follow;noMtime;mtime;filter;jobs;[ui];onWriteEntry;[W];[pe]=new Map;[G]=0;[Ee]=!1;[me]=!1;constructor(t={}){if(super(),this.opt=t,this.file=t.file||"",this.cwd=t.cwd||process.cwd(),this.maxReadSize=t.maxReadSize,this.preservePaths=!!t.preservePaths,this.strict=!!t.strict,this.noPax=!!t.noPax,this.prefix=f(t.prefix||""),this.linkCache=t.linkCache||new Map,this.statCache=t.statCache||new Map,this.readdirCache=t.readdirCache||new Map,this.onWriteEntry=t.onWriteEntry,this[ui]=de,typeof t.onwarn=="function"&&this.on("warn",t.onwarn),this.portable=!!t.portable,t.gzip||t.brotli||t.zstd){if((t.gzip?1:0)+(t.brotli?1:0)+(t.zstd?1:0)>1)throw new TypeError("gzip, brotli, zstd are mutually exclusive");if(t.gzip&&(typeof t.gzip!="object"&&(t.gzip={}),this.portable&&(t.gzip.portable=!0),this.zip=new ze(t.gzip)),t.brotli&&(typeof t.brotli!="object"&&(t.brotli={}),this.zip=new We(t.brotli)),t.zstd&&(typeof t.zstd!="object"&&(t.zstd={}),this.zip=new Ye(t.zstd)),!this.zip)throw new Error("impossible");let e=this.zip;e.on("data",i=>super.write(i)),e.on("end",()=>super.end()),e.on("drain",()=>this[index_min_fs]()),this.on("resume",()=>e.resume())}else this.on("drain",this[index_min_fs]);this.noDirRecurse=!!t.noDirRecurse,this.follow=!!t.follow,this.noMtime=!!t.noMtime,t.mtime&&(this.mtime=t.mtime),this.filter=typeof t.filter=="function"?t.filter:()=>!0,this[W]=new hi,this[G]=0,this.jobs=Number(t.jobs)||4,this[Ee]=!1,this[me]=!1}[lr](t){return super.write(t)}add(t){return this.write(t),this}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&this.add(t),this[me]=!0,this[Ft](),i&&i(),this}write(t){if(this[me])throw new Error("write after end");return typeof t=="string"?this[ci](t):this[or](t),this.flowing}[or](t){let e=f(external_path_.resolve(this.cwd,t.path));if(!this.filter(t.path,t))t.resume();else{let i=new pi(t.path,e);i.entry=new oi(t,this[cs](i)),i.entry.on("end",()=>this[ls](i)),this[G]+=1,this[W].push(i)}this[Ft]()}[ci](t){let e=f(external_path_.resolve(this.cwd,t));this[W].push(new pi(t,e)),this[Ft]()}[ds](t){t.pending=!0,this[G]+=1;let e=this.follow?"stat":"lstat";external_fs_[e](t.absolute,(i,r)=>{t.pending=!1,this[G]-=1,i?this.emit("error",i):this[li](t,r)})}[li](t,e){if(this.statCache.set(t.absolute,e),t.stat=e,!this.filter(t.path,e))t.ignore=!0;else if(e.isFile()&&e.nlink>1&&!this.linkCache.get(`${e.dev}:${e.ino}`)&&!this.sync)if(t===this[Et])this[ai](t);else{let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);r?r.push(t):this[pe].set(i,[t]),t.pendingLink=!0,t.pending=!0}this[Ft]()}[us](t){t.pending=!0,this[G]+=1,external_fs_.readdir(t.absolute,(e,i)=>{if(t.pending=!1,this[G]-=1,e)return this.emit("error",e);this[fi](t,i)})}[fi](t,e){this.readdirCache.set(t.absolute,e),t.readdir=e,this[Ft]()}[Ft](){if(!this[Ee]){this[Ee]=!0;for(let t=this[W].head;t&&this[G]<this.jobs;t=t.next)if(this[ai](t.value),t.value.ignore){let e=t.next;this[W].removeNode(t),t.next=e}this[Ee]=!1,this[me]&&this[W].length===0&&this[G]===0&&(this.zip?this.zip.end(nr):(super.write(nr),super.end()))}}get[Et](){return this[W]&&this[W].head&&this[W].head.value}[ls](t){this[W].shift(),this[G]-=1;let{stat:e}=t;if(e&&e.isFile()&&e.nlink>1){let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);if(r){this[pe].delete(i);for(let n of r)n.pending=!1,this[ai](n)}}this[Ft]()}[ai](t){if(t.pending&&t.pendingLink&&t===this[Et]&&(t.pending=!1,t.pendingLink=!1),!t.pending){if(t.entry){t===this[Et]&&!t.piped&&this[di](t);return}if(!t.stat){let e=this.statCache.get(t.absolute);e?this[li](t,e):this[ds](t)}if(t.stat&&!t.ignore){if(!this.noDirRecurse&&t.stat.isDirectory()&&!t.readdir){let e=this.readdirCache.get(t.absolute);if(e?this[fi](t,e):this[us](t),!t.readdir)return}if(t.entry=this[hr](t),!t.entry){t.ignore=!0;return}t===this[Et]&&!t.piped&&this[di](t)}}}[cs](t){return{onwarn:(e,i,r)=>this.warn(e,i,r),noPax:this.noPax,cwd:this.cwd,absolute:t.absolute,preservePaths:this.preservePaths,maxReadSize:this.maxReadSize,strict:this.strict,portable:this.portable,linkCache:this.linkCache,statCache:this.statCache,noMtime:this.noMtime,mtime:this.mtime,prefix:this.prefix,onWriteEntry:this.onWriteEntry}}[hr](t){this[G]+=1;try{return new this[ui](t.path,this[cs](t)).on("end",()=>this[ls](t)).on("error",i=>this.emit("error",i))}catch(e){this.emit("error",e)}}[index_min_fs](){this[Et]&&this[Et].entry&&this[Et].entry.resume()}[di](t){t.piped=!0,t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)});let e=t.entry,i=this.zip;if(!e)throw new Error("cannot pipe without source");i?e.on("data",r=>{i.write(r)||e.pause()}):e.on("data",r=>{super.write(r)||e.pause()})}pause(){return this.zip&&this.zip.pause(),super.pause()}warn(t,e,i={}){Dt(this,t,e,i)}},kt=class extends wt{sync=!0;constructor(t){super(t),this[ui]=ni}pause(){}resume(){}[ds](t){let e=this.follow?"statSync":"lstatSync";this[li](t,external_fs_[e](t.absolute))}[us](t){this[fi](t,external_fs_.readdirSync(t.absolute))}[di](t){let e=t.entry,i=this.zip;if(t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)}),!e)throw new Error("Cannot pipe without source");i?e.on("data",r=>{i.write(r)}):e.on("data",r=>{super[lr](r)})}};var Vn=(s,t)=>{let e=new kt(s),i=new Wt(s.file,{mode:s.mode||438});e.pipe(i),fr(e,t)},$n=(s,t)=>{let e=new wt(s),i=new et(s.file,{mode:s.mode||438});e.pipe(i);let r=new Promise((n,o)=>{i.on("error",o),i.on("close",n),e.on("error",o)});return dr(e,t).catch(n=>e.emit("error",n)),r},fr=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},dr=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>{s.add(i)}}):s.add(e);s.end()},Xn=(s,t)=>{let e=new kt(s);return fr(e,t),e},qn=(s,t)=>{let e=new wt(s);return dr(e,t).catch(i=>e.emit("error",i)),e},Qn=K(Vn,$n,Xn,qn,(s,t)=>{if(!t?.length)throw new TypeError("no paths specified to add to archive")});var Jn=process.env.__FAKE_PLATFORM__||process.platform,Er=Jn==="win32",{O_CREAT:wr,O_NOFOLLOW:ur,O_TRUNC:Sr,O_WRONLY:yr}=external_fs_.constants,Rr=Number(process.env.__FAKE_FS_O_FILENAME__)||external_fs_.constants.UV_FS_O_FILEMAP||0,jn=Er&&!!Rr,to=512*1024,eo=Rr|Sr|wr|yr,mr=!Er&&typeof ur=="number"?ur|Sr|wr|yr:null,ms=mr!==null?()=>mr:jn?s=>s<to?eo:"w":()=>"w";var ps=(s,t,e)=>{try{return external_node_fs_.lchownSync(s,t,e)}catch(i){if(i?.code!=="ENOENT")throw i}},Ei=(s,t,e,i)=>{external_node_fs_.lchown(s,t,e,r=>{i(r&&r?.code!=="ENOENT"?r:null)})},index_min_io=(s,t,e,i,r)=>{if(t.isDirectory())Es(external_node_path_.resolve(s,t.name),e,i,n=>{if(n)return r(n);let o=external_node_path_.resolve(s,t.name);Ei(o,e,i,r)});else{let n=external_node_path_.resolve(s,t.name);Ei(n,e,i,r)}},Es=(s,t,e,i)=>{external_node_fs_.readdir(s,{withFileTypes:!0},(r,n)=>{if(r){if(r.code==="ENOENT")return i();if(r.code!=="ENOTDIR"&&r.code!=="ENOTSUP")return i(r)}if(r||!n.length)return Ei(s,t,e,i);let o=n.length,h=null,a=l=>{if(!h){if(l)return i(h=l);if(--o===0)return Ei(s,t,e,i)}};for(let l of n)index_min_io(s,l,t,e,a)})},so=(s,t,e,i)=>{t.isDirectory()&&ws(external_node_path_.resolve(s,t.name),e,i),ps(external_node_path_.resolve(s,t.name),e,i)},ws=(s,t,e)=>{let i;try{i=external_node_fs_.readdirSync(s,{withFileTypes:!0})}catch(r){let n=r;if(n?.code==="ENOENT")return;if(n?.code==="ENOTDIR"||n?.code==="ENOTSUP")return ps(s,t,e);throw n}for(let r of i)so(s,r,t,e);return ps(s,t,e)};var Se=class extends Error{path;code;syscall="chdir";constructor(t,e){super(`${e}: Cannot cd into '${t}'`),this.path=t,this.code=e}get name(){return"CwdError"}};var St=class extends Error{path;symlink;syscall="symlink";code="TAR_SYMLINK_ERROR";constructor(t,e){super("TAR_SYMLINK_ERROR: Cannot extract through symbolic link"),this.symlink=t,this.path=e}get name(){return"SymlinkError"}};var no=(s,t)=>{external_node_fs_.stat(s,(e,i)=>{(e||!i.isDirectory())&&(e=new Se(s,e?.code||"ENOTDIR")),t(e)})},gr=(s,t,e)=>{s=f(s);let i=t.umask??18,r=t.mode|448,n=(r&i)!==0,o=t.uid,h=t.gid,a=typeof o=="number"&&typeof h=="number"&&(o!==t.processUid||h!==t.processGid),l=t.preserve,c=t.unlink,d=f(t.cwd),y=(E,x)=>{E?e(E):x&&a?Es(x,o,h,Le=>y(Le)):n?external_node_fs_.chmod(s,r,e):e()};if(s===d)return no(s,y);if(l)return promises_.mkdir(s,{mode:r,recursive:!0}).then(E=>y(null,E??void 0),y);let D=f(external_node_path_.relative(d,s)).split("/");Ss(d,D,r,c,d,void 0,y)},Ss=(s,t,e,i,r,n,o)=>{if(t.length===0)return o(null,n);let h=t.shift(),a=f(external_node_path_.resolve(s+"/"+h));external_node_fs_.mkdir(a,e,br(a,t,e,i,r,n,o))},br=(s,t,e,i,r,n,o)=>h=>{h?external_node_fs_.lstat(s,(a,l)=>{if(a)a.path=a.path&&f(a.path),o(a);else if(l.isDirectory())Ss(s,t,e,i,r,n,o);else if(i)external_node_fs_.unlink(s,c=>{if(c)return o(c);external_node_fs_.mkdir(s,e,br(s,t,e,i,r,n,o))});else{if(l.isSymbolicLink())return o(new St(s,s+"/"+t.join("/")));o(h)}}):(n=n||s,Ss(s,t,e,i,r,n,o))},oo=s=>{let t=!1,e;try{t=external_node_fs_.statSync(s).isDirectory()}catch(i){e=i?.code}finally{if(!t)throw new Se(s,e??"ENOTDIR")}},_r=(s,t)=>{s=f(s);let e=t.umask??18,i=t.mode|448,r=(i&e)!==0,n=t.uid,o=t.gid,h=typeof n=="number"&&typeof o=="number"&&(n!==t.processUid||o!==t.processGid),a=t.preserve,l=t.unlink,c=f(t.cwd),d=E=>{E&&h&&ws(E,n,o),r&&external_node_fs_.chmodSync(s,i)};if(s===c)return oo(c),d();if(a)return d(external_node_fs_.mkdirSync(s,{mode:i,recursive:!0})??void 0);let T=f(external_node_path_.relative(c,s)).split("/"),D;for(let E=T.shift(),x=c;E&&(x+="/"+E);E=T.shift()){x=f(external_node_path_.resolve(x));try{external_node_fs_.mkdirSync(x,i),D=D||x}catch{let Le=external_node_fs_.lstatSync(x);if(Le.isDirectory())continue;if(l){external_node_fs_.unlinkSync(x),external_node_fs_.mkdirSync(x,i),D=D||x;continue}else if(Le.isSymbolicLink())return new St(x,x+"/"+T.join("/"))}}return d(D)};var ys=Object.create(null),Or=1e4,Vt=new Set,Tr=s=>{Vt.has(s)?Vt.delete(s):ys[s]=s.normalize("NFD").toLocaleLowerCase("en").toLocaleUpperCase("en"),Vt.add(s);let t=ys[s],e=Vt.size-Or;if(e>Or/10){for(let i of Vt)if(Vt.delete(i),delete ys[i],--e<=0)break}return t};var ho=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,ao=ho==="win32",lo=s=>s.split("/").slice(0,-1).reduce((e,i)=>{let r=e.at(-1);return r!==void 0&&(i=(0,external_node_path_.join)(r,i)),e.push(i||"/"),e},[]),yi=class{#t=new Map;#i=new Map;#s=new Set;reserve(t,e){t=ao?["win32 parallelization disabled"]:t.map(r=>mt((0,external_node_path_.join)(Tr(r))));let i=new Set(t.map(r=>lo(r)).reduce((r,n)=>r.concat(n)));this.#i.set(e,{dirs:i,paths:t});for(let r of t){let n=this.#t.get(r);n?n.push(e):this.#t.set(r,[e])}for(let r of i){let n=this.#t.get(r);if(!n)this.#t.set(r,[new Set([e])]);else{let o=n.at(-1);o instanceof Set?o.add(e):n.push(new Set([e]))}}return this.#r(e)}#n(t){let e=this.#i.get(t);if(!e)throw new Error("function does not have any path reservations");return{paths:e.paths.map(i=>this.#t.get(i)),dirs:[...e.dirs].map(i=>this.#t.get(i))}}check(t){let{paths:e,dirs:i}=this.#n(t);return e.every(r=>r&&r[0]===t)&&i.every(r=>r&&r[0]instanceof Set&&r[0].has(t))}#r(t){return this.#s.has(t)||!this.check(t)?!1:(this.#s.add(t),t(()=>this.#e(t)),!0)}#e(t){if(!this.#s.has(t))return!1;let e=this.#i.get(t);if(!e)throw new Error("invalid reservation");let{paths:i,dirs:r}=e,n=new Set;for(let o of i){let h=this.#t.get(o);if(!h||h?.[0]!==t)continue;let a=h[1];if(!a){this.#t.delete(o);continue}if(h.shift(),typeof a=="function")n.add(a);else for(let l of a)n.add(l)}for(let o of r){let h=this.#t.get(o),a=h?.[0];if(!(!h||!(a instanceof Set)))if(a.size===1&&h.length===1){this.#t.delete(o);continue}else if(a.size===1){h.shift();let l=h[0];typeof l=="function"&&n.add(l)}else a.delete(t)}return this.#s.delete(t),n.forEach(o=>this.#r(o)),!0}};var Lr=()=>process.umask();var Dr=Symbol("onEntry"),_s=Symbol("checkFs"),Nr=Symbol("checkFs2"),Os=Symbol("isReusable"),P=Symbol("makeFs"),Ts=Symbol("file"),xs=Symbol("directory"),gi=Symbol("link"),Ar=Symbol("symlink"),Ir=Symbol("hardlink"),Re=Symbol("ensureNoSymlink"),Cr=Symbol("unsupported"),Fr=Symbol("checkPath"),Rs=Symbol("stripAbsolutePath"),yt=Symbol("mkdir"),O=Symbol("onError"),Ri=Symbol("pending"),kr=Symbol("pend"),$t=Symbol("unpend"),gs=Symbol("ended"),bs=Symbol("maybeClose"),Ls=Symbol("skip"),ge=Symbol("doChown"),be=Symbol("uid"),_e=Symbol("gid"),Oe=Symbol("checkedCwd"),fo=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,Te=fo==="win32",uo=1024,mo=(s,t)=>{if(!Te)return external_node_fs_.unlink(s,t);let e=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_.rename(s,e,i=>{if(i)return t(i);external_node_fs_.unlink(e,t)})},po=s=>{if(!Te)return external_node_fs_.unlinkSync(s);let t=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_.renameSync(s,t),external_node_fs_.unlinkSync(t)},vr=(s,t,e)=>s!==void 0&&s===s>>>0?s:t!==void 0&&t===t>>>0?t:e,Xt=class extends rt{[gs]=!1;[Oe]=!1;[Ri]=0;reservations=new yi;transform;writable=!0;readable=!1;uid;gid;setOwner;preserveOwner;processGid;processUid;maxDepth;forceChown;win32;newer;keep;noMtime;preservePaths;unlink;cwd;strip;processUmask;umask;dmode;fmode;chmod;constructor(t={}){if(t.ondone=()=>{this[gs]=!0,this[bs]()},super(t),this.transform=t.transform,this.chmod=!!t.chmod,typeof t.uid=="number"||typeof t.gid=="number"){if(typeof t.uid!="number"||typeof t.gid!="number")throw new TypeError("cannot set owner without number uid and gid");if(t.preserveOwner)throw new TypeError("cannot preserve owner in archive and also set owner explicitly");this.uid=t.uid,this.gid=t.gid,this.setOwner=!0}else this.uid=void 0,this.gid=void 0,this.setOwner=!1;this.preserveOwner=t.preserveOwner===void 0&&typeof t.uid!="number"?process.getuid?.()===0:!!t.preserveOwner,this.processUid=(this.preserveOwner||this.setOwner)&&process.getuid?process.getuid():void 0,this.processGid=(this.preserveOwner||this.setOwner)&&process.getgid?process.getgid():void 0,this.maxDepth=typeof t.maxDepth=="number"?t.maxDepth:uo,this.forceChown=t.forceChown===!0,this.win32=!!t.win32||Te,this.newer=!!t.newer,this.keep=!!t.keep,this.noMtime=!!t.noMtime,this.preservePaths=!!t.preservePaths,this.unlink=!!t.unlink,this.cwd=f(external_node_path_.resolve(t.cwd||process.cwd())),this.strip=Number(t.strip)||0,this.processUmask=this.chmod?typeof t.processUmask=="number"?t.processUmask:Lr():0,this.umask=typeof t.umask=="number"?t.umask:this.processUmask,this.dmode=t.dmode||511&~this.umask,this.fmode=t.fmode||438&~this.umask,this.on("entry",e=>this[Dr](e))}warn(t,e,i={}){return(t==="TAR_BAD_ARCHIVE"||t==="TAR_ABORT")&&(i.recoverable=!1),super.warn(t,e,i)}[bs](){this[gs]&&this[Ri]===0&&(this.emit("prefinish"),this.emit("finish"),this.emit("end"))}[Rs](t,e){let i=t[e],{type:r}=t;if(!i||this.preservePaths)return!0;let[n,o]=ce(i),h=o.replaceAll(/\\/g,"/").split("/");if(h.includes("..")||Te&&/^[a-z]:\.\.$/i.test(h[0]??"")){if(e==="path"||r==="Link")return this.warn("TAR_ENTRY_ERROR",`${e} contains '..'`,{entry:t,[e]:i}),!1;let a=external_node_path_.posix.dirname(t.path),l=external_node_path_.posix.normalize(external_node_path_.posix.join(a,h.join("/")));if(l.startsWith("../")||l==="..")return this.warn("TAR_ENTRY_ERROR",`${e} escapes extraction directory`,{entry:t,[e]:i}),!1}return n&&(t[e]=String(o),this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute ${e}`,{entry:t,[e]:i})),!0}[Fr](t){let e=f(t.path),i=e.split("/");if(this.strip){if(i.length<this.strip)return!1;if(t.type==="Link"){let r=f(String(t.linkpath)).split("/");if(r.length>=this.strip)t.linkpath=r.slice(this.strip).join("/");else return!1}i.splice(0,this.strip),t.path=i.join("/")}if(isFinite(this.maxDepth)&&i.length>this.maxDepth)return this.warn("TAR_ENTRY_ERROR","path excessively deep",{entry:t,path:e,depth:i.length,maxDepth:this.maxDepth}),!1;if(!this[Rs](t,"path")||!this[Rs](t,"linkpath"))return!1;if(t.absolute=external_node_path_.isAbsolute(t.path)?f(external_node_path_.resolve(t.path)):f(external_node_path_.resolve(this.cwd,t.path)),!this.preservePaths&&typeof t.absolute=="string"&&t.absolute.indexOf(this.cwd+"/")!==0&&t.absolute!==this.cwd)return this.warn("TAR_ENTRY_ERROR","path escaped extraction target",{entry:t,path:f(t.path),resolvedPath:t.absolute,cwd:this.cwd}),!1;if(t.absolute===this.cwd&&t.type!=="Directory"&&t.type!=="GNUDumpDir")return!1;if(this.win32){let{root:r}=external_node_path_.win32.parse(String(t.absolute));t.absolute=r+ts(String(t.absolute).slice(r.length));let{root:n}=external_node_path_.win32.parse(t.path);t.path=n+ts(t.path.slice(n.length))}return!0}[Dr](t){if(!this[Fr](t))return t.resume();switch(external_node_assert_.equal(typeof t.absolute,"string"),t.type){case"Directory":case"GNUDumpDir":t.mode&&(t.mode=t.mode|448);case"File":case"OldFile":case"ContiguousFile":case"Link":case"SymbolicLink":return this[_s](t);default:return this[Cr](t)}}[O](t,e){t.name==="CwdError"?this.emit("error",t):(this.warn("TAR_ENTRY_ERROR",t,{entry:e}),this[$t](),e.resume())}[yt](t,e,i){gr(f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e},i)}[ge](t){return this.forceChown||this.preserveOwner&&(typeof t.uid=="number"&&t.uid!==this.processUid||typeof t.gid=="number"&&t.gid!==this.processGid)||typeof this.uid=="number"&&this.uid!==this.processUid||typeof this.gid=="number"&&this.gid!==this.processGid}[be](t){return vr(this.uid,t.uid,this.processUid)}[_e](t){return vr(this.gid,t.gid,this.processGid)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=new et(String(t.absolute),{flags:ms(t.size),mode:i,autoClose:!1});r.on("error",a=>{r.fd&&external_node_fs_.close(r.fd,()=>{}),r.write=()=>!0,this[O](a,t),e()});let n=1,o=a=>{if(a){r.fd&&external_node_fs_.close(r.fd,()=>{}),this[O](a,t),e();return}--n===0&&r.fd!==void 0&&external_node_fs_.close(r.fd,l=>{l?this[O](l,t):this[$t](),e()})};r.on("finish",()=>{let a=String(t.absolute),l=r.fd;if(typeof l=="number"&&t.mtime&&!this.noMtime){n++;let c=t.atime||new Date,d=t.mtime;external_node_fs_.futimes(l,c,d,y=>y?external_node_fs_.utimes(a,c,d,T=>o(T&&y)):o())}if(typeof l=="number"&&this[ge](t)){n++;let c=this[be](t),d=this[_e](t);typeof c=="number"&&typeof d=="number"&&external_node_fs_.fchown(l,c,d,y=>y?external_node_fs_.chown(a,c,d,T=>o(T&&y)):o())}o()});let h=this.transform&&this.transform(t)||t;h!==t&&(h.on("error",a=>{this[O](a,t),e()}),t.pipe(h)),h.pipe(r)}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode;this[yt](String(t.absolute),i,r=>{if(r){this[O](r,t),e();return}let n=1,o=()=>{--n===0&&(e(),this[$t](),t.resume())};t.mtime&&!this.noMtime&&(n++,external_node_fs_.utimes(String(t.absolute),t.atime||new Date,t.mtime,o)),this[ge](t)&&(n++,external_node_fs_.chown(String(t.absolute),Number(this[be](t)),Number(this[_e](t)),o)),o()})}[Cr](t){t.unsupported=!0,this.warn("TAR_ENTRY_UNSUPPORTED",`unsupported entry type: ${t.type}`,{entry:t}),t.resume()}[Ar](t,e){let i=f(external_node_path_.relative(this.cwd,external_node_path_.resolve(external_node_path_.dirname(String(t.absolute)),String(t.linkpath)))).split("/");this[Re](t,this.cwd,i,()=>this[gi](t,String(t.linkpath),"symlink",e),r=>{this[O](r,t),e()})}[Ir](t,e){let i=f(external_node_path_.resolve(this.cwd,String(t.linkpath))),r=f(String(t.linkpath)).split("/");this[Re](t,this.cwd,r,()=>this[gi](t,i,"link",e),n=>{this[O](n,t),e()})}[Re](t,e,i,r,n){let o=i.shift();if(this.preservePaths||o===void 0)return r();let h=external_node_path_.resolve(e,o);external_node_fs_.lstat(h,(a,l)=>{if(a)return r();if(l?.isSymbolicLink())return n(new St(h,external_node_path_.resolve(h,i.join("/"))));this[Re](t,h,i,r,n)})}[kr](){this[Ri]++}[$t](){this[Ri]--,this[bs]()}[Ls](t){this[$t](),t.resume()}[Os](t,e){return t.type==="File"&&!this.unlink&&e.isFile()&&e.nlink<=1&&!Te}[_s](t){this[kr]();let e=[t.path];t.linkpath&&e.push(t.linkpath),this.reservations.reserve(e,i=>this[Nr](t,i))}[Nr](t,e){let i=h=>{e(h)},r=()=>{this[yt](this.cwd,this.dmode,h=>{if(h){this[O](h,t),i();return}this[Oe]=!0,n()})},n=()=>{if(t.absolute!==this.cwd){let h=f(external_node_path_.dirname(String(t.absolute)));if(h!==this.cwd)return this[yt](h,this.dmode,a=>{if(a){this[O](a,t),i();return}o()})}o()},o=()=>{external_node_fs_.lstat(String(t.absolute),(h,a)=>{if(a&&(this.keep||this.newer&&a.mtime>(t.mtime??a.mtime))){this[Ls](t),i();return}if(h||this[Os](t,a))return this[P](null,t,i);if(a.isDirectory()){if(t.type==="Directory"){let l=this.chmod&&t.mode&&(a.mode&4095)!==t.mode,c=d=>this[P](d??null,t,i);return l?external_node_fs_.chmod(String(t.absolute),Number(t.mode),c):c()}if(t.absolute!==this.cwd)return external_node_fs_.rmdir(String(t.absolute),l=>this[P](l??null,t,i))}if(t.absolute===this.cwd)return this[P](null,t,i);mo(String(t.absolute),l=>this[P](l??null,t,i))})};this[Oe]?n():r()}[P](t,e,i){if(t){this[O](t,e),i();return}switch(e.type){case"File":case"OldFile":case"ContiguousFile":return this[Ts](e,i);case"Link":return this[Ir](e,i);case"SymbolicLink":return this[Ar](e,i);case"Directory":case"GNUDumpDir":return this[xs](e,i)}}[gi](t,e,i,r){external_node_fs_[i](e,String(t.absolute),n=>{n?this[O](n,t):(this[$t](),t.resume()),r()})}},ye=s=>{try{return[null,s()]}catch(t){return[t,null]}},xe=class extends Xt{sync=!0;[P](t,e){return super[P](t,e,()=>{})}[_s](t){if(!this[Oe]){let n=this[yt](this.cwd,this.dmode);if(n)return this[O](n,t);this[Oe]=!0}if(t.absolute!==this.cwd){let n=f(external_node_path_.dirname(String(t.absolute)));if(n!==this.cwd){let o=this[yt](n,this.dmode);if(o)return this[O](o,t)}}let[e,i]=ye(()=>external_node_fs_.lstatSync(String(t.absolute)));if(i&&(this.keep||this.newer&&i.mtime>(t.mtime??i.mtime)))return this[Ls](t);if(e||this[Os](t,i))return this[P](null,t);if(i.isDirectory()){if(t.type==="Directory"){let o=this.chmod&&t.mode&&(i.mode&4095)!==t.mode,[h]=o?ye(()=>{external_node_fs_.chmodSync(String(t.absolute),Number(t.mode))}):[];return this[P](h,t)}let[n]=ye(()=>external_node_fs_.rmdirSync(String(t.absolute)));this[P](n,t)}let[r]=t.absolute===this.cwd?[]:ye(()=>po(String(t.absolute)));this[P](r,t)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=h=>{let a;try{external_node_fs_.closeSync(n)}catch(l){a=l}(h||a)&&this[O](h||a,t),e()},n;try{n=external_node_fs_.openSync(String(t.absolute),ms(t.size),i)}catch(h){return r(h)}let o=this.transform&&this.transform(t)||t;o!==t&&(o.on("error",h=>this[O](h,t)),t.pipe(o)),o.on("data",h=>{try{external_node_fs_.writeSync(n,h,0,h.length)}catch(a){r(a)}}),o.on("end",()=>{let h=null;if(t.mtime&&!this.noMtime){let a=t.atime||new Date,l=t.mtime;try{external_node_fs_.futimesSync(n,a,l)}catch(c){try{external_node_fs_.utimesSync(String(t.absolute),a,l)}catch{h=c}}}if(this[ge](t)){let a=this[be](t),l=this[_e](t);try{external_node_fs_.fchownSync(n,Number(a),Number(l))}catch(c){try{external_node_fs_.chownSync(String(t.absolute),Number(a),Number(l))}catch{h=h||c}}}r(h)})}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode,r=this[yt](String(t.absolute),i);if(r){this[O](r,t),e();return}if(t.mtime&&!this.noMtime)try{external_node_fs_.utimesSync(String(t.absolute),t.atime||new Date,t.mtime)}catch{}if(this[ge](t))try{external_node_fs_.chownSync(String(t.absolute),Number(this[be](t)),Number(this[_e](t)))}catch{}e(),t.resume()}[yt](t,e){try{return _r(f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e})}catch(i){return i}}[Re](t,e,i,r,n){if(this.preservePaths||i.length===0)return r();let o=e;for(let h of i){o=external_node_path_.resolve(o,h);let[a,l]=ye(()=>external_node_fs_.lstatSync(o));if(a)return r();if(l.isSymbolicLink())return n(new St(o,external_node_path_.resolve(e,i.join("/"))))}r()}[gi](t,e,i,r){let n=`${i}Sync`;try{external_node_fs_[n](e,String(t.absolute)),r(),t.resume()}catch(o){return this[O](o,t)}}};var Eo=s=>{let t=new xe(s),e=s.file,i=external_node_fs_.statSync(e),r=s.maxReadSize||16*1024*1024;new Be(e,{readSize:r,size:i.size}).pipe(t)},wo=(s,t)=>{let e=new Xt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("close",o),external_node_fs_.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},So=K(Eo,wo,s=>new xe(s),s=>new Xt(s),(s,t)=>{t?.length&&Qi(s,t)});var yo=(s,t)=>{let e=new kt(s),i=!0,r,n;try{try{r=external_node_fs_.openSync(s.file,"r+")}catch(a){if(a?.code==="ENOENT")r=external_node_fs_.openSync(s.file,"w+");else throw a}let o=external_node_fs_.fstatSync(r),h=Buffer.alloc(512);t:for(n=0;n<o.size;n+=512){for(let c=0,d=0;c<512;c+=d){if(d=external_node_fs_.readSync(r,h,c,h.length-c,n+c),n===0&&h[0]===31&&h[1]===139)throw new Error("cannot append to compressed archives");if(!d)break t}let a=new F(h);if(!a.cksumValid)break;let l=512*Math.ceil((a.size||0)/512);if(n+l+512>o.size)break;n+=l,s.mtimeCache&&a.mtime&&s.mtimeCache.set(String(a.path),a.mtime)}i=!1,Ro(s,e,n,r,t)}finally{if(i)try{external_node_fs_.closeSync(r)}catch{}}},Ro=(s,t,e,i,r)=>{let n=new Wt(s.file,{fd:i,start:e});t.pipe(n),bo(t,r)},go=(s,t)=>{t=Array.from(t);let e=new wt(s),i=(n,o,h)=>{let a=(T,D)=>{T?external_node_fs_.close(n,E=>h(T)):h(null,D)},l=0;if(o===0)return a(null,0);let c=0,d=Buffer.alloc(512),y=(T,D)=>{if(T||D===void 0)return a(T);if(c+=D,c<512&&D)return external_node_fs_.read(n,d,c,d.length-c,l+c,y);if(l===0&&d[0]===31&&d[1]===139)return a(new Error("cannot append to compressed archives"));if(c<512)return a(null,l);let E=new F(d);if(!E.cksumValid)return a(null,l);let x=512*Math.ceil((E.size??0)/512);if(l+x+512>o||(l+=x+512,l>=o))return a(null,l);s.mtimeCache&&E.mtime&&s.mtimeCache.set(String(E.path),E.mtime),c=0,external_node_fs_.read(n,d,0,512,l,y)};external_node_fs_.read(n,d,0,512,l,y)};return new Promise((n,o)=>{e.on("error",o);let h="r+",a=(l,c)=>{if(l&&l.code==="ENOENT"&&h==="r+")return h="w+",external_node_fs_.open(s.file,h,a);if(l||!c)return o(l);external_node_fs_.fstat(c,(d,y)=>{if(d)return external_node_fs_.close(c,()=>o(d));i(c,y.size,(T,D)=>{if(T)return o(T);let E=new et(s.file,{fd:c,start:D});e.pipe(E),E.on("error",o),E.on("close",n),_o(e,t)})})};external_node_fs_.open(s.file,h,a)})},bo=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},_o=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e);s.end()},vt=K(yo,go,()=>{throw new TypeError("file is required")},()=>{throw new TypeError("file is required")},(s,t)=>{if(!Bs(s))throw new TypeError("file is required");if(s.gzip||s.brotli||s.zstd||s.file.endsWith(".br")||s.file.endsWith(".tbr"))throw new TypeError("cannot append to compressed archives");if(!t?.length)throw new TypeError("no paths specified to add/replace")});var Oo=K(vt.syncFile,vt.asyncFile,vt.syncNoFile,vt.asyncNoFile,(s,t=[])=>{vt.validate?.(s,t),To(s)}),To=s=>{let t=s.filter;s.mtimeCache||(s.mtimeCache=new Map),s.filter=t?(e,i)=>t(e,i)&&!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0)):(e,i)=>!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0))};
-//# sourceMappingURL=index.min.js.map
-
-;// CONCATENATED MODULE: ./src/report/unpacked.ts
-// The unpacked size of an image, from its layers: each layer's tar applied in
-// order (whiteouts delete, an opaque directory drops what lower layers put
-// there), then the sizes of what is left added up the way the engine's own
-// directory walk does (regular files and symlinks by their size, a hard link
-// once). Reading the layers `docker save` already wrote costs less than the
-// engine's way: creating a container per platform to ask its SizeRootFs.
+;// CONCATENATED MODULE: ./src/registry/auth.ts
+// Who the registry client is, and to whom it says so: the credentials the docker CLI would use for a host,
+// the challenge a registry answers 401 with, and where credentials may be sent at all.
 
 
-/** A layer's entries (gzip or uncompressed; zstd where this Node's zlib has it). */
-function layerEntries(file) {
-    return new Promise((resolve, reject) => {
-        const out = [];
-        const parser = new rt({
-            strict: true,
-            onReadEntry: (e) => {
-                const size = e.type === 'SymbolicLink' ? Buffer.byteLength(e.linkpath ?? '') : e.size;
-                out.push({ path: e.path, type: e.type, size, ...(e.type === 'Link' ? { linkpath: e.linkpath } : {}) });
-                e.resume();
-            },
-        });
-        parser.on('error', reject);
-        parser.on('end', () => resolve(out));
-        external_node_fs_.createReadStream(file).on('error', reject).pipe(parser);
-    });
-}
-const clean = (p) => p.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
-/** Applies one layer's entries to the tree of the layers below it. */
-function applyLayer(tree, entries) {
-    const dropUnder = (dir) => {
-        for (const k of [...tree.keys()])
-            if (k.startsWith(`${dir}/`))
-                tree.delete(k);
-    };
-    for (const e of entries) {
-        const p = clean(e.path);
-        const slash = p.lastIndexOf('/');
-        const dir = slash < 0 ? '' : p.slice(0, slash);
-        const base = p.slice(slash + 1);
-        if (base === '.wh..wh..opq') {
-            if (dir)
-                dropUnder(dir);
-            else
-                tree.clear();
-            continue;
-        }
-        if (base.startsWith('.wh.')) {
-            const gone = dir ? `${dir}/${base.slice(4)}` : base.slice(4);
-            tree.delete(gone);
-            dropUnder(gone);
-            continue;
-        }
-        if (e.type === 'Directory')
-            continue;
-        if (e.type === 'Link' && e.linkpath !== undefined) {
-            const target = clean(e.linkpath);
-            const t = tree.get(target);
-            tree.set(p, { size: t?.linkTo ? (tree.get(t.linkTo)?.size ?? t.size) : (t?.size ?? 0), linkTo: t?.linkTo ?? target });
-        }
-        else
-            tree.set(p, { size: e.size });
+
+
+/** Credentials the docker CLI would use for a host: config.json auths, or a credential helper. */
+async function credentialsFor(reg) {
+    const dir = process.env.DOCKER_CONFIG || external_node_path_.join(external_node_os_.homedir(), '.docker');
+    let config = {};
+    try {
+        config = JSON.parse(external_node_fs_.readFileSync(external_node_path_.join(dir, 'config.json'), 'utf8'));
     }
-}
-/** The bytes of what the tree holds: each file's data once (a hard link's, when no other name of it is left). */
-function treeBytes(tree) {
-    const counted = new Set();
-    let total = 0;
-    for (const [p, n] of tree) {
-        const inode = n.linkTo && tree.has(n.linkTo) ? n.linkTo : (n.linkTo ?? p);
-        if (counted.has(inode))
-            continue;
-        counted.add(inode);
-        total += n.size;
+    catch {
+        return undefined;
     }
-    return total;
+    const key = reg.authKey;
+    const helper = config.credHelpers?.[key] ?? config.credsStore;
+    if (helper) {
+        const res = await run(`docker-credential-${helper}`, ['get'], { input: key, allowFailure: true });
+        if (res.exitCode === 0) {
+            const c = JSON.parse(res.stdout);
+            return { username: c.Username, password: c.Secret };
+        }
+    }
+    const entry = config.auths?.[key] ?? config.auths?.[`https://${key}`];
+    if (entry?.auth) {
+        const [username, ...rest] = Buffer.from(entry.auth, 'base64').toString('utf8').split(':');
+        return { username, password: rest.join(':') };
+    }
+    return undefined;
 }
-async function unpackedSize(layerFiles) {
-    const tree = new Map();
-    for (const f of layerFiles)
-        applyLayer(tree, await layerEntries(f));
-    return treeBytes(tree);
+/** A `WWW-Authenticate` header: its scheme (lowercase) and its parameters. */
+function parseChallenge(header) {
+    const scheme = (/^\s*(\w+)/.exec(header)?.[1] ?? '').toLowerCase();
+    const params = Object.fromEntries([...header.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1].toLowerCase(), m[2]]));
+    return { scheme, params };
+}
+/**
+ * Whether a password may travel to `url`: over https, or to this machine. A token realm is whatever URL the
+ * registry's challenge names, so a registry (or whoever answers in its place) could otherwise send the
+ * client's credentials to a plain-http host of its choosing.
+ */
+function mayCarryCredentials(url) {
+    if (url.protocol === 'https:')
+        return true;
+    return url.protocol === 'http:' && /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/.test(url.hostname);
+}
+function basicAuthorization(c) {
+    return `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
 }
 
-;// CONCATENATED MODULE: ./src/report/sizes.ts
-// Per-platform image sizes.
-// - compressed: the sum of layers[].size in that platform's manifest, found
-//   through the index. Attestation manifests (platform unknown/unknown) are
-//   skipped.
-// - uncompressed: the unpacked image, from the layers `docker save` wrote
-//   (report/unpacked.ts). Where this Node cannot read them (zstd layers), what
-//   the engine reports: `docker image inspect` cannot do that per platform
-//   before API 1.49, and with the containerd store its .Size is the content
-//   size (moby/moby#43862), so the action creates (never starts) a container
-//   per platform and reads SizeRootFs - SizeRw from `docker container inspect --size`.
-
-
-
-
-
-
-
-
-
+;// CONCATENATED MODULE: ./src/registry/oci.ts
+// The OCI image model the registry client, the caches, the smoke test and the sizes all read: descriptors,
+// indexes, manifests, digests, and the walk from an index to its platform manifests.
 
 const isIndex = (o) => Array.isArray(o.manifests);
 function platformString(p) {
@@ -50121,212 +49760,18 @@ async function platformManifests(root, fetch, fallbackPlatform) {
 function compressedSize(m) {
     return m.layers.reduce((sum, l) => sum + l.size, 0);
 }
-function largestLayers(m, n) {
-    return [...m.layers]
-        .sort((a, b) => b.size - a.size)
-        .slice(0, n)
-        .map((l) => ({ digest: l.digest, size: l.size }));
-}
-/** Parses "SizeRootFs SizeRw" as printed by the inspect template below. */
-function parseContainerSize(text) {
-    const [rootfs, rw] = text.trim().split(/\s+/).map(Number);
-    if (!Number.isFinite(rootfs))
-        return null;
-    return rootfs - (Number.isFinite(rw) ? rw : 0);
-}
-/** The size the engine reports for a platform's unpacked image, or null when it cannot tell. */
-async function engineUncompressedSize(ref, platform, runKey) {
-    const labels = ['--label', `${OWNER_LABEL}=size-probe`, '--label', `${RUN_LABEL}=${runKey}`];
-    noteContainer();
-    const created = await run('docker', ['create', '--pull', 'never', '--platform', platform, ...labels, ref], { allowFailure: true });
-    if (created.exitCode !== 0)
-        return null;
-    const id = created.stdout.trim();
-    try {
-        const res = await run('docker', ['container', 'inspect', '--size', '--format', '{{.SizeRootFs}} {{.SizeRw}}', id], {
-            allowFailure: true,
-        });
-        return res.exitCode === 0 ? parseContainerSize(res.stdout) : null;
-    }
-    finally {
-        // Removing a container takes longer than creating it; the gates go on meanwhile (see tracked.ts).
-        inBackground(run('docker', ['rm', '-f', id], { allowFailure: true }));
-    }
-}
-/** Manifests from an OCI layout directory (`docker save` or a type=oci export, unpacked). */
-function layoutFetcher(dir) {
-    return async (digest) => {
-        const [alg, hex] = digest.split(':');
-        return JSON.parse(external_node_fs_.readFileSync(external_node_path_.join(dir, 'blobs', alg, hex), 'utf8'));
-    };
-}
-/** Indexes and manifests are a few kB; a blob over this is a layer. */
-const JSON_MAX = 4 << 20;
-/**
- * Unpacks an OCI layout tarball in one pass, in this process (a `tar` per member re-read the whole
- * tarball each time): its index and the small blobs (indexes, manifests, configs), or with `all`
- * the layers too.
- */
-async function unpackLayout(tarPath, dir, all) {
-    external_node_fs_.mkdirSync(dir, { recursive: true });
-    await So({
-        file: tarPath,
-        cwd: dir,
-        filter: (p, e) => all || p === 'index.json' || (p.startsWith('blobs/') && (e?.size ?? 0) <= JSON_MAX),
-    });
-}
-/** The platform manifests of an OCI layout tarball (its index and manifests unpacked into `workDir`). */
-async function manifestsFromTar(tarPath, workDir, fallbackPlatform) {
-    await unpackLayout(tarPath, workDir, false);
-    return manifestsFromLayout(workDir, fallbackPlatform);
-}
-function manifestsFromLayout(dir, fallbackPlatform) {
-    const root = JSON.parse(external_node_fs_.readFileSync(external_node_path_.join(dir, 'index.json'), 'utf8'));
-    return platformManifests(root, layoutFetcher(dir), fallbackPlatform);
-}
-/**
- * Manifests of an image in the engine, through `docker save` (no registry, no credentials), and each
- * platform's unpacked size from the layers in the same tarball (null where they cannot be read).
- */
-async function manifestsFromEngine(ref, workDir, fallbackPlatform) {
-    external_node_fs_.mkdirSync(workDir, { recursive: true });
-    const tar = external_node_path_.join(workDir, 'image.tar');
-    await run('docker', ['save', '-o', tar, ref]);
-    try {
-        const layout = external_node_path_.join(workDir, 'layout');
-        await unpackLayout(tar, layout, true);
-        const manifests = await manifestsFromLayout(layout, fallbackPlatform);
-        const unpacked = {};
-        try {
-            for (const m of manifests)
-                unpacked[m.platform] = await unpackedSize(m.manifest.layers.map((l) => external_node_path_.join(layout, 'blobs', ...l.digest.split(':'))));
-        }
-        catch (err) {
-            output_debug(`unpacked sizes from the layers: ${err.message}`);
-        }
-        return { manifests, unpacked };
-    }
-    finally {
-        external_node_fs_.rmSync(tar, { force: true });
-    }
-}
-/** Manifests of an image in a registry, through `buildx imagetools inspect --raw`. */
-async function manifestsFromRegistry(buildx, ref, fallbackPlatform) {
-    const repo = repositoryOf(ref);
-    const raw = async (r) => JSON.parse((await run(...args(buildx, 'imagetools', 'inspect', '--raw', r))).stdout);
-    return platformManifests(await raw(ref), (digest) => raw(`${repo}@${digest}`), fallbackPlatform);
-}
-function summarize(manifests, uncompressed) {
-    const out = {};
-    for (const pm of manifests) {
-        out[pm.platform] = {
-            compressed: compressedSize(pm.manifest),
-            uncompressed: uncompressed[pm.platform] ?? null,
-            layers: pm.manifest.layers.length,
-        };
-    }
-    return out;
-}
-/** The platform whose size `image-size` reports: the runner's own, else the first built. */
-function headlinePlatform(sizes, requested, native) {
-    if (sizes[native])
-        return native;
-    return requested.find((p) => sizes[p]) ?? Object.keys(sizes)[0];
-}
-/** Per-platform sizes of what the build produced, wherever it went. */
-async function measureSizes(buildx, output, ref, digest, tempDir, runKey, 
-/** The platforms built: a build of one platform may be a single manifest, which names none. */
-platforms) {
-    const single = platforms.length === 1 ? platforms[0] : undefined;
-    let manifests;
-    if (output.kind === 'custom' || output.kind === 'none') {
-        info('Image sizes are not measured: the image went where the outputs input says');
-        return undefined;
-    }
-    let unpacked = {};
-    if (output.kind === 'oci')
-        manifests = await manifestsFromTar(output.dest, external_node_path_.join(tempDir, 'sizes'), single);
-    else if (!ref) {
-        warning('No tag and no digest from the build: image sizes are not reported');
-        return undefined;
-    }
-    else if (output.kind === 'engine')
-        ({ manifests, unpacked } = await manifestsFromEngine(ref, external_node_path_.join(tempDir, 'sizes'), single));
-    else
-        manifests = await manifestsFromRegistry(buildx, digest && !ref.includes('@') ? `${repositoryOf(ref)}@${digest}` : ref, single);
-    const uncompressed = {};
-    await Promise.all(manifests.map(async (pm) => {
-        // Layers this Node cannot read (zstd before Node 22.15): the engine's own figure, from a created container.
-        const fromLayers = unpacked[pm.platform];
-        uncompressed[pm.platform] =
-            fromLayers ?? (output.kind === 'engine' && ref ? await engineUncompressedSize(ref, pm.platform, runKey) : null);
-    }));
-    return { sizes: summarize(manifests, uncompressed), manifests };
-}
+/** The OCI digest of some bytes. */
+const sha256 = (data) => `sha256:${(0,external_node_crypto_.createHash)('sha256').update(data).digest('hex')}`;
 
-;// CONCATENATED MODULE: ./src/publish/registry.ts
-// push-by-digest for the docker driver. Moby's BuildKit refuses it ("push-by-
-// digest is currently not implemented for docker driver"), and `docker push`
-// always pushes a tag. So the image the engine holds, once smoke-tested, is
-// uploaded here through the registry API: every blob, then the manifests by
-// digest, children first, and no tag. The pushed digest is the engine's own,
-// so it is exactly the image that was tested.
+;// CONCATENATED MODULE: ./src/registry/client.ts
+// A client of the OCI distribution API (auth, tags, manifests, blobs, referrers): the layer under the caches,
+// the smoke test, the sizes, the push by digest and the signatures, which all speak to registries.
 
 
 
 
 
 
-
-
-/** Everything under a root descriptor, in upload order: blobs, then manifests children-first, the root last. */
-function uploadPlan(rootDigest, read) {
-    const blobs = new Set();
-    const manifests = [];
-    const visit = (digest, mediaType) => {
-        const doc = read(digest);
-        if ('manifests' in doc && Array.isArray(doc.manifests)) {
-            for (const d of doc.manifests)
-                visit(d.digest, d.mediaType ?? '');
-        }
-        else {
-            const m = doc;
-            blobs.add(m.config.digest);
-            for (const l of m.layers ?? [])
-                blobs.add(l.digest);
-        }
-        if (!manifests.some((x) => x.digest === digest))
-            manifests.push({ digest, mediaType: doc.mediaType ?? mediaType });
-    };
-    visit(rootDigest, '');
-    return { blobs: [...blobs], manifests };
-}
-/** Credentials the docker CLI would use for a host: config.json auths, or a credential helper. */
-async function credentialsFor(reg) {
-    const dir = process.env.DOCKER_CONFIG || external_node_path_.join(external_node_os_.homedir(), '.docker');
-    let config = {};
-    try {
-        config = JSON.parse(external_node_fs_.readFileSync(external_node_path_.join(dir, 'config.json'), 'utf8'));
-    }
-    catch {
-        return undefined;
-    }
-    const key = reg.authKey;
-    const helper = config.credHelpers?.[key] ?? config.credsStore;
-    if (helper) {
-        const res = await run(`docker-credential-${helper}`, ['get'], { input: key, allowFailure: true });
-        if (res.exitCode === 0) {
-            const c = JSON.parse(res.stdout);
-            return { username: c.Username, password: c.Secret };
-        }
-    }
-    const entry = config.auths?.[key] ?? config.auths?.[`https://${key}`];
-    if (entry?.auth) {
-        const [username, ...rest] = Buffer.from(entry.auth, 'base64').toString('utf8').split(':');
-        return { username, password: rest.join(':') };
-    }
-    return undefined;
-}
 const REQUEST_TIMEOUT_MS = 5 * 60 * 1000;
 const MANIFEST_TYPES = [
     'application/vnd.oci.image.index.v1+json',
@@ -50359,6 +49804,7 @@ class RegistryClient {
     creds;
     actions;
     token;
+    warnedWithheld = false;
     constructor(reg, creds, 
     /** The token scope's actions; deleting needs `delete` on Docker Hub and distribution's token auth. */
     actions = 'pull,push') {
@@ -50377,32 +49823,47 @@ class RegistryClient {
         }).catch((err) => {
             throw new Error(`${this.reg.host} could not be reached: ${unreachable(err)}`);
         });
-        let res = await send();
-        if (res.status === 401 && !this.token) {
-            await this.authenticate(res.headers.get('www-authenticate') ?? '');
-            res = await send();
-        }
-        return res;
+        const res = await send();
+        if (res.status !== 401)
+            return res;
+        // The first request of a client, or a token that expired in a long run (ghcr.io's and Docker Hub's last
+        // minutes; a large GOCACHE upload can outlast one): authenticate again, then send once more.
+        await res.arrayBuffer().catch(() => undefined);
+        await this.authenticate(res.headers.get('www-authenticate') ?? '');
+        return send();
     }
     /** Basic auth, or the bearer token flow (realm, service, scope) that ghcr.io and Docker Hub use. */
-    async authenticate(challenge) {
-        const basic = this.creds ? `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password}`).toString('base64')}` : undefined;
-        if (/^basic/i.test(challenge)) {
-            this.token = basic;
+    async authenticate(header) {
+        const { scheme, params } = parseChallenge(header);
+        if (scheme === 'basic') {
+            this.token = this.creds && mayCarryCredentials(new URL(this.reg.base)) ? basicAuthorization(this.creds) : undefined;
             return;
         }
-        const params = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
         if (!params.realm)
-            throw new Error(`the registry ${this.reg.host} asked for authentication it did not describe: ${challenge}`);
+            throw new Error(`the registry ${this.reg.host} asked for authentication it did not describe: ${header}`);
         const url = new URL(params.realm);
         if (params.service)
             url.searchParams.set('service', params.service);
         url.searchParams.set('scope', `repository:${this.reg.path}:${this.actions}`);
+        const withheld = this.creds !== undefined && !mayCarryCredentials(url);
+        if (withheld && !this.warnedWithheld) {
+            this.warnedWithheld = true;
+            warning(`The credentials for ${this.reg.host} are not sent to its token service ${url.origin}: it is plain http and not on this machine (only https, or loopback, gets them). Asking for an anonymous token.`);
+        }
+        const basic = this.creds && !withheld ? basicAuthorization(this.creds) : undefined;
         const res = await fetch(url, { headers: basic ? { Authorization: basic } : {}, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
         if (!res.ok)
-            throw new Error(`getting a token from ${url.origin} failed: ${res.status}`);
+            throw new Error(`getting a token from ${url.origin} failed: ${res.status}${withheld ? ' (sent without credentials)' : ''}`);
         const body = (await res.json());
         this.token = `Bearer ${body.token ?? body.access_token}`;
+    }
+    /** Bytes asked for by digest must be the bytes of that digest, whatever answered. */
+    checkDigest(reference, body, what) {
+        if (!/^sha256:[0-9a-f]{64}$/.test(reference))
+            return;
+        const got = sha256(body);
+        if (got !== reference)
+            throw new Error(`${this.reg.host}/${this.reg.path} answered ${what} ${reference} with bytes whose digest is ${got}`);
     }
     url(p) {
         return `${this.reg.base}/v2/${this.reg.path}/${p}`;
@@ -50447,6 +49908,7 @@ class RegistryClient {
         if (!res.ok)
             throw new Error(`reading ${this.reg.host}/${this.reg.path}@${reference} failed: ${res.status}`);
         const body = Buffer.from(await res.arrayBuffer());
+        this.checkDigest(reference, body, 'manifest');
         const mediaType = res.headers.get('content-type') ?? JSON.parse(body.toString('utf8')).mediaType;
         return { body, mediaType };
     }
@@ -50489,7 +49951,9 @@ class RegistryClient {
         const res = await this.request('GET', this.url(`blobs/${digest}`));
         if (!res.ok)
             throw new Error(`reading blob ${digest} of ${this.reg.host}/${this.reg.path} failed: ${res.status}`);
-        return Buffer.from(await res.arrayBuffer());
+        const body = Buffer.from(await res.arrayBuffer());
+        this.checkDigest(digest, body, 'blob');
+        return body;
     }
     /** Starts an upload; the URL to PUT the blob to (the POST also authenticates, so the PUT is sent once). */
     async uploadUrl(digest) {
@@ -50506,24 +49970,36 @@ class RegistryClient {
         if (done.status !== 201)
             throw new Error(`uploading ${digest} failed: ${done.status} ${await done.text()}`);
     }
-    /** Uploads a blob from a file, streamed (a saved Go cache can be hundreds of MB). */
+    /**
+     * Uploads a blob from a file, streamed (a saved Go cache can be hundreds of MB). A stream cannot be sent
+     * twice, so when the token expired during the upload (a 401 at the end), the upload starts over, once,
+     * after a fresh token.
+     */
     async putBlobFile(digest, file) {
-        const location = await this.uploadUrl(digest);
-        const done = await fetch(location, {
-            method: 'PUT',
-            body: external_node_stream_.Readable.toWeb(external_node_fs_.createReadStream(file)),
-            duplex: 'half',
-            signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-            headers: {
-                'Content-Type': 'application/octet-stream',
-                'Content-Length': String(external_node_fs_.statSync(file).size),
-                ...(this.token ? { Authorization: this.token } : {}),
-            },
-        }).catch((err) => {
-            throw new Error(`${this.reg.host} could not be reached: ${unreachable(err)}`);
-        });
-        if (done.status !== 201)
-            throw new Error(`uploading ${digest} failed: ${done.status} ${await done.text()}`);
+        for (let attempt = 1;; attempt++) {
+            const location = await this.uploadUrl(digest);
+            const done = await fetch(location, {
+                method: 'PUT',
+                body: external_node_stream_.Readable.toWeb(external_node_fs_.createReadStream(file)),
+                duplex: 'half',
+                signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+                headers: {
+                    'Content-Type': 'application/octet-stream',
+                    'Content-Length': String(external_node_fs_.statSync(file).size),
+                    ...(this.token ? { Authorization: this.token } : {}),
+                },
+            }).catch((err) => {
+                throw new Error(`${this.reg.host} could not be reached: ${unreachable(err)}`);
+            });
+            if (done.status === 401 && attempt === 1) {
+                await done.arrayBuffer().catch(() => undefined);
+                await this.authenticate(done.headers.get('www-authenticate') ?? '');
+                continue;
+            }
+            if (done.status !== 201)
+                throw new Error(`uploading ${digest} failed: ${done.status} ${await done.text()}`);
+            return;
+        }
     }
     async putManifest(digest, mediaType, data) {
         const res = await this.request('PUT', this.url(`manifests/${digest}`), data, { 'Content-Type': mediaType });
@@ -50545,47 +50021,8 @@ async function registryManifests(tag) {
     const get = async (r) => (await client.manifest(r));
     return platformManifests(await get(reference ?? 'latest'), get);
 }
-/** Uploads the engine's image `ref` to `repository` by digest; returns the root digest. */
-async function pushEngineImageByDigest(ref, repository, workDir) {
-    external_node_fs_.mkdirSync(workDir, { recursive: true });
-    const tar = external_node_path_.join(workDir, 'image.tar');
-    const dir = external_node_path_.join(workDir, 'layout');
-    external_node_fs_.mkdirSync(dir, { recursive: true });
-    try {
-        await run('docker', ['save', '-o', tar, ref]);
-        await run('tar', ['-xf', tar, '-C', dir]);
-    }
-    finally {
-        external_node_fs_.rmSync(tar, { force: true });
-    }
-    const blobPath = (d) => external_node_path_.join(dir, 'blobs', ...d.split(':'));
-    const index = JSON.parse(external_node_fs_.readFileSync(external_node_path_.join(dir, 'index.json'), 'utf8'));
-    const root = index.manifests.find((d) => !isAttestation(d));
-    if (!root)
-        throw new Error(`docker save ${ref} holds no image`);
-    const plan = uploadPlan(root.digest, (d) => JSON.parse(external_node_fs_.readFileSync(blobPath(d), 'utf8')));
-    const client = await registryClient(repository);
-    let uploaded = 0;
-    for (const b of plan.blobs) {
-        if (await client.hasBlob(b))
-            continue;
-        // A platform the engine does not hold (docker save skips it) cannot be pushed.
-        if (!external_node_fs_.existsSync(blobPath(b)))
-            throw new Error(`blob ${b} is not in the engine's copy of ${ref}`);
-        await client.putBlobFile(b, blobPath(b));
-        uploaded++;
-    }
-    for (const m of plan.manifests) {
-        const got = await client.putManifest(m.digest, m.mediaType, external_node_fs_.readFileSync(blobPath(m.digest)));
-        if (got && got !== m.digest)
-            throw new Error(`the registry stored manifest ${m.digest} as ${got}`);
-    }
-    info(`Uploaded ${uploaded} of ${plan.blobs.length} blob(s) and ${plan.manifests.length} manifest(s) to ${repository} by digest`);
-    external_node_fs_.rmSync(dir, { recursive: true, force: true });
-    return root.digest;
-}
 
-;// CONCATENATED MODULE: ./src/publish/tags.ts
+;// CONCATENATED MODULE: ./src/imagebuild/tags.ts
 // Default tags and OCI labels from the workflow context, for users who give
 // an `image` name and no `tags`. Pure functions, and the step that applies them.
 
@@ -50726,7 +50163,7 @@ async function resolveTagsAndLabels(settings) {
     return { settings: { ...settings, tags, labels }, version: plan.version };
 }
 
-;// CONCATENATED MODULE: ./src/build/args.ts
+;// CONCATENATED MODULE: ./src/imagebuild/args.ts
 
 /** Whether a gate (the smoke test, a size budget) must pass before any tag may move. */
 function hasGate(s) {
@@ -50885,7 +50322,7 @@ function flagArgs(f, driver, network) {
     return argv;
 }
 
-;// CONCATENATED MODULE: ./src/build/resolve.ts
+;// CONCATENATED MODULE: ./src/imagebuild/resolve.ts
 // Everything the build needs, computed once from the settings and the
 // builder: the tags, the Dockerfile (the built-in one when there is none), the
 // build args (GOPRIVATE and the built-in Dockerfile's VERSION included), where
@@ -50920,7 +50357,7 @@ async function prepareSettings(input, run) {
 async function resolveBuild(prepared, builder, run) {
     const byDigest = prepared.pushByDigest ? (prepared.image ?? repositoryOf(prepared.tags[0])) : undefined;
     // The docker driver cannot push by digest: the engine keeps the image under a local tag
-    // that is never pushed, and publish/registry.ts uploads it by digest after the smoke test.
+    // that is never pushed, and publish/bydigest.ts uploads it by digest after the smoke test.
     const tags = byDigest && builder.driver === 'docker' ? [`${byDigest}:go-buildx-${run.runKey.slice(0, 8)}`] : prepared.tags;
     if (tags !== prepared.tags)
         saveEngineImage(tags[0]);
@@ -50992,7 +50429,7 @@ function writeSecretFiles(settings, dir) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/build/rawjson.ts
+;// CONCATENATED MODULE: ./src/imagebuild/rawjson.ts
 // Parses `buildx build --progress=rawjson` output: a stream of SolveStatus
 // JSON objects on stderr. Up to buildx 0.14 each object is pretty-printed over
 // many lines, from 0.15 each is on one line, and after a failure plain text
@@ -51182,7 +50619,7 @@ function decodeBase64(data) {
     return data ? Buffer.from(data, 'base64').toString('utf8') : '';
 }
 
-;// CONCATENATED MODULE: ./src/build/progress.ts
+;// CONCATENATED MODULE: ./src/imagebuild/progress.ts
 // Turns the rawjson stream into the log a person reads when a build fails:
 // "#N [stage i/n] STEP", the step's own output, then "#N CACHED", "#N DONE 1.2s"
 // or "#N ERROR: ...". Plain text that follows the JSON (BuildKit's error
@@ -51288,7 +50725,7 @@ function finishWord(v) {
     return s === undefined ? 'DONE' : `DONE ${s.toFixed(1)}s`;
 }
 
-;// CONCATENATED MODULE: ./src/build/metadata.ts
+;// CONCATENATED MODULE: ./src/imagebuild/metadata.ts
 function parseMetadata(text) {
     const raw = JSON.parse(text);
     const str = (k) => (typeof raw[k] === 'string' ? raw[k] : undefined);
@@ -51312,7 +50749,7 @@ function parseMetadata(text) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/build/runner.ts
+;// CONCATENATED MODULE: ./src/imagebuild/runner.ts
 
 
 
@@ -51384,7 +50821,7 @@ async function runBuild(buildx, argv, metadataFile) {
     return { vertices, metadata, seconds };
 }
 
-;// CONCATENATED MODULE: ./src/build/retry.ts
+;// CONCATENATED MODULE: ./src/imagebuild/retry.ts
 // Which build failures are worth a retry. Module downloads fail transiently
 // (a proxy or VCS host answering 5xx, resets, timeouts); a retry re-runs only
 // the failed step, because every step before it is cached. Missing modules
@@ -51613,7 +51050,31 @@ function copiedModuleFiles(text, buildArgs, listDir) {
     return [...out].sort();
 }
 
-;// CONCATENATED MODULE: ./src/cache/scripts.ts
+;// CONCATENATED MODULE: ./src/gocache/saved.ts
+
+const doc = (x) => x;
+function saveGoCacheState(s) {
+    const saved = {
+        builder: s.builder,
+        buildx: s.buildx,
+        plan: doc(s.plan),
+        stats: s.stats && doc(s.stats),
+        history: s.history && doc(s.history),
+    };
+    saveGoCache(saved);
+}
+/** What main saved, back in this folder's types (state checked the HMAC and the outer shape). */
+function goCacheFromSaved(s) {
+    return {
+        builder: s.builder,
+        buildx: s.buildx,
+        plan: s.plan,
+        stats: s.stats,
+        history: s.history,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/gocache/scripts.ts
 // The shell the restore and save helper builds run inside the Go stage's base
 // image: GNU or busybox tools alike (the golang images have GNU tar; Debian's
 // busybox, in the stand-in here, has no `tar -T`, and its xargs garbles long
@@ -51748,7 +51209,7 @@ function layerScript(keep, maxBytes, list) {
 /** Where a save without `tar -T` links what it keeps, inside the mount; never left behind. */
 const STAGE = '.go-buildx-stage';
 
-;// CONCATENATED MODULE: ./src/cache/transfer.ts
+;// CONCATENATED MODULE: ./src/gocache/transfer.ts
 // Go module and build caches live in `RUN --mount=type=cache` mounts, which
 // BuildKit never exports with cache-to (moby/buildkit#1512). They are carried
 // across runs here with two throwaway builds on the same builder:
@@ -51934,7 +51395,7 @@ async function restoreGoCaches(buildx, builder, plan, store, tempDir, looked) {
     }
     return { entries, seconds: (Date.now() - started) / 1000, warnings };
 }
-async function saveGoCache(buildx, builder, plan, entry, store, tempDir) {
+async function transfer_saveGoCache(buildx, builder, plan, entry, store, tempDir) {
     const t0 = Date.now();
     const base = { kind: entry.kind, node: entry.node?.name, refs: entry.write };
     if (!entry.save)
@@ -51970,153 +51431,7 @@ async function saveGoCache(buildx, builder, plan, entry, store, tempDir) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/report/outputs.ts
-
-
-
-
-function setBuildOutputs(builder, stats, metadata) {
-    lib_core.setOutput(Outputs.builder, builder.name);
-    lib_core.setOutput(Outputs.driver, builder.driver);
-    lib_core.setOutput(Outputs.cacheHitRate, formatRate(stats.rate));
-    lib_core.setOutput(Outputs.cacheHits, String(stats.hits));
-    lib_core.setOutput(Outputs.cacheSteps, String(stats.steps));
-    if (metadata) {
-        lib_core.setOutput(Outputs.metadata, JSON.stringify(metadata.raw));
-        if (metadata.digest)
-            lib_core.setOutput(Outputs.digest, metadata.digest);
-        if (metadata.imageId)
-            lib_core.setOutput(Outputs.imageid, metadata.imageId);
-    }
-}
-function setSizeOutputs(sizes, headline) {
-    lib_core.setOutput(Outputs.imageSizes, JSON.stringify(sizes));
-    if (headline && sizes[headline])
-        lib_core.setOutput(Outputs.imageSize, String(sizes[headline].compressed));
-}
-function formatBytes(n) {
-    if (n === null)
-        return 'n/a';
-    const units = ['B', 'kB', 'MB', 'GB'];
-    let v = n;
-    let i = 0;
-    while (v >= 1000 && i < units.length - 1) {
-        v /= 1000;
-        i++;
-    }
-    return `${i === 0 ? v : v.toFixed(2)} ${units[i]}`;
-}
-/**
- * The build's outputs and its cache problems. A ref that does not exist yet
- * is a cold start (info); an import or export that failed is a warning, or an
- * error with cache-strict.
- */
-function reportBuild(builder, result, cacheStrict) {
-    const stats = cacheStats(result.vertices);
-    info(`Built in ${result.seconds.toFixed(1)}s; cache: ${stats.hits}/${stats.steps} Dockerfile steps (${formatRate(stats.rate)}%)`);
-    setBuildOutputs(builder, stats, result.metadata);
-    reportCacheProblems(result.vertices, cacheStrict);
-    return stats;
-}
-/** The layer cache imports and exports that failed on a build's vertices (or only `kind`): warnings, or in strict mode an error. */
-function reportCacheProblems(vertices, cacheStrict, kind) {
-    for (const p of cacheProblems(vertices).filter((x) => !kind || x.kind === kind)) {
-        if (p.missing) {
-            info(`No layer cache yet at ${p.vertex.replace(/^importing cache manifest from /, '')}: a cold start`);
-            continue;
-        }
-        const msg = `Cache ${p.kind} failed (${p.vertex}): ${p.error}`;
-        if (cacheStrict)
-            throw new Error(`${msg} (${Inputs.cacheStrict}: true)`);
-        warning(`${msg}. The build went on${p.kind === 'import' ? ' without that cache' : '; the next run will start colder'}.`);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/publish/referrer.ts
-// Attaching an artifact (a Sigstore bundle) to an image in the registry as an
-// OCI 1.1 referrer: an image manifest whose `subject` is the image and whose
-// `artifactType` says what it carries. A registry without the referrers API
-// (distribution 2.8, which the tests run) is found through the fallback tag
-// `sha256-<hex>`, an index the pusher keeps up to date, as the OCI
-// distribution spec describes; clients such as `gh attestation verify
-// --bundle-from-oci` and oras read either.
-
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
-/** The empty config of an artifact manifest, as the image spec defines it (`{}`). */
-const EMPTY = { mediaType: 'application/vnd.oci.empty.v1+json', data: Buffer.from('{}') };
-const sha256 = (data) => `sha256:${(0,external_node_crypto_.createHash)('sha256').update(data).digest('hex')}`;
-/** The fallback tag under which a registry without the referrers API lists the referrers of `digest`. */
-function fallbackTag(digest) {
-    return digest.replace(':', '-');
-}
-/** An artifact manifest carrying `blob` (of `artifactType`), attached to `subject` when given. */
-function artifactManifest(artifactType, blob, annotations, subject) {
-    const manifest = Buffer.from(JSON.stringify({
-        schemaVersion: 2,
-        mediaType: OCI_MANIFEST,
-        artifactType,
-        config: { mediaType: EMPTY.mediaType, digest: sha256(EMPTY.data), size: EMPTY.data.length },
-        layers: [{ mediaType: artifactType, digest: sha256(blob), size: blob.length }],
-        ...(subject ? { subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size } } : {}),
-        annotations,
-    }));
-    return { manifest, descriptor: { mediaType: OCI_MANIFEST, digest: sha256(manifest), size: manifest.length, artifactType, annotations } };
-}
-/** Pushes `blob` as an artifact (attached to `o.subject`), under `o.tag` or its own digest; returns its descriptor. */
-async function pushArtifact(client, artifactType, blob, annotations, o = {}) {
-    const { manifest, descriptor } = artifactManifest(artifactType, blob, annotations, o.subject);
-    for (const data of [EMPTY.data, blob])
-        if (!(await client.hasBlob(sha256(data))))
-            await client.putBlob(sha256(data), data);
-    await client.putManifest(o.tag ?? descriptor.digest, OCI_MANIFEST, manifest);
-    return descriptor;
-}
-/** The one layer of an artifact manifest; undefined when `reference` does not exist or is no such artifact. */
-async function readArtifact(client, reference, artifactType) {
-    const raw = await client.manifestRaw(reference);
-    if (!raw)
-        return undefined;
-    const m = JSON.parse(raw.body.toString('utf8'));
-    const layer = m.layers?.[0];
-    if (m.artifactType !== artifactType || !layer)
-        return undefined;
-    return client.blob(layer.digest);
-}
-/** The fallback index with `added` listed once (an existing index's other entries kept). */
-function fallbackIndex(existing, added) {
-    const others = (existing?.manifests ?? []).filter((m) => m.digest !== added.digest);
-    return Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [...others, added] }));
-}
-/** Pushes `blob` as a referrer of `subjectDigest`; returns the referrer manifest's digest. */
-async function attachReferrer(client, subjectDigest, artifactType, blob, annotations) {
-    const subject = await client.manifestRaw(subjectDigest);
-    if (!subject)
-        throw new Error(`${subjectDigest} is not in the registry`);
-    const descriptor = await pushArtifact(client, artifactType, blob, annotations, {
-        subject: { mediaType: subject.mediaType, digest: subjectDigest, size: subject.body.length },
-    });
-    if (!(await client.hasReferrersApi(subjectDigest))) {
-        const tag = fallbackTag(subjectDigest);
-        const current = await client.manifestRaw(tag);
-        const existing = current ? JSON.parse(current.body.toString('utf8')) : undefined;
-        await client.putManifest(tag, OCI_INDEX, fallbackIndex(existing, descriptor));
-    }
-    return descriptor.digest;
-}
-/**
- * The referrers of `digest`: through the referrers API where the registry has one, else the fallback tag's
- * index (distribution 2.8, which the tests run). Empty when there are none.
- */
-async function listReferrers(client, digest) {
-    const reference = (await client.hasReferrersApi(digest)) ? undefined : fallbackTag(digest);
-    const raw = reference ? await client.manifestRaw(reference) : await client.referrers(digest);
-    if (!raw)
-        return [];
-    return JSON.parse(raw.body.toString('utf8')).manifests ?? [];
-}
-
-;// CONCATENATED MODULE: ./src/cache/images.ts
+;// CONCATENATED MODULE: ./src/gocache/images.ts
 // Saved Go caches as registry images, read and written through the registry
 // API: found for a restore, read from the OCI layout a save build wrote on the
 // runner, stacked on the restored image, and pushed.
@@ -52205,16 +51520,7 @@ async function pushImage(ref, image, blobPath) {
     return uploaded;
 }
 
-;// CONCATENATED MODULE: ./src/cache/ghaentries.ts
-// actions/cache entries are immutable, so a GOCACHE that changes is saved
-// under a new key on every run that compiled something, and each entry can be
-// as large as go-cache-max-size. Left alone they fill the repository's cache
-// quota (10 GB by default) and GitHub evicts the oldest, module caches and
-// other workflows' caches included. So after a save, the entries it
-// superseded (same key prefix, same ref) are deleted through GitHub's REST
-// API, which keeps one build-cache entry per branch or pull request. That
-// needs `actions: write` for the token; without it the save still counts, and
-// the log says what is left and how to allow the cleanup.
+;// CONCATENATED MODULE: ./src/gocache/ghaentries.ts
 async function call(api, method, p) {
     return fetch(`${api.url.replace(/\/+$/, '')}/repos/${api.repository}/actions/caches${p}`, {
         method,
@@ -52250,7 +51556,7 @@ async function deleteSuperseded(api, ref, prefix, keep) {
     return { deleted };
 }
 
-;// CONCATENATED MODULE: ./src/cache/stores.ts
+;// CONCATENATED MODULE: ./src/gocache/stores.ts
 // Where saved Go caches live: registry images (default) or actions/cache.
 
 
@@ -52440,7 +51746,7 @@ class GhaStore {
 // EXTERNAL MODULE: ./node_modules/@balena/dockerignore/ignore.js
 var ignore = __nccwpck_require__(44158);
 var ignore_default = /*#__PURE__*/__nccwpck_require__.n(ignore);
-;// CONCATENATED MODULE: ./src/cache/fingerprint.ts
+;// CONCATENATED MODULE: ./src/layercache/fingerprint.ts
 // The build's fingerprint: a hash of everything that decides whether a step of
 // the Dockerfile runs again, as far as the runner can see it: the context files
 // BuildKit receives (after .dockerignore), the Dockerfile, the build args, the
@@ -52517,7 +51823,83 @@ function contextFiles(context, patterns) {
     return out;
 }
 
-;// CONCATENATED MODULE: ./src/cache/marker.ts
+;// CONCATENATED MODULE: ./src/registry/referrer.ts
+
+const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+/** The empty config of an artifact manifest, as the image spec defines it (`{}`). */
+const EMPTY = { mediaType: 'application/vnd.oci.empty.v1+json', data: Buffer.from('{}') };
+/** The fallback tag under which a registry without the referrers API lists the referrers of `digest`. */
+function fallbackTag(digest) {
+    return digest.replace(':', '-');
+}
+/** An artifact manifest carrying `blob` (of `artifactType`), attached to `subject` when given. */
+function artifactManifest(artifactType, blob, annotations, subject) {
+    const manifest = Buffer.from(JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST,
+        artifactType,
+        config: { mediaType: EMPTY.mediaType, digest: sha256(EMPTY.data), size: EMPTY.data.length },
+        layers: [{ mediaType: artifactType, digest: sha256(blob), size: blob.length }],
+        ...(subject ? { subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size } } : {}),
+        annotations,
+    }));
+    return { manifest, descriptor: { mediaType: OCI_MANIFEST, digest: sha256(manifest), size: manifest.length, artifactType, annotations } };
+}
+/** Pushes `blob` as an artifact (attached to `o.subject`), under `o.tag` or its own digest; returns its descriptor. */
+async function pushArtifact(client, artifactType, blob, annotations, o = {}) {
+    const { manifest, descriptor } = artifactManifest(artifactType, blob, annotations, o.subject);
+    for (const data of [EMPTY.data, blob])
+        if (!(await client.hasBlob(sha256(data))))
+            await client.putBlob(sha256(data), data);
+    await client.putManifest(o.tag ?? descriptor.digest, OCI_MANIFEST, manifest);
+    return descriptor;
+}
+/** The one layer of an artifact manifest; undefined when `reference` does not exist or is no such artifact. */
+async function readArtifact(client, reference, artifactType) {
+    const raw = await client.manifestRaw(reference);
+    if (!raw)
+        return undefined;
+    const m = JSON.parse(raw.body.toString('utf8'));
+    const layer = m.layers?.[0];
+    if (m.artifactType !== artifactType || !layer)
+        return undefined;
+    return client.blob(layer.digest);
+}
+/** The fallback index with `added` listed once (an existing index's other entries kept). */
+function fallbackIndex(existing, added) {
+    const others = (existing?.manifests ?? []).filter((m) => m.digest !== added.digest);
+    return Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [...others, added] }));
+}
+/** Pushes `blob` as a referrer of `subjectDigest`; returns the referrer manifest's digest. */
+async function attachReferrer(client, subjectDigest, artifactType, blob, annotations) {
+    const subject = await client.manifestRaw(subjectDigest);
+    if (!subject)
+        throw new Error(`${subjectDigest} is not in the registry`);
+    const descriptor = await pushArtifact(client, artifactType, blob, annotations, {
+        subject: { mediaType: subject.mediaType, digest: subjectDigest, size: subject.body.length },
+    });
+    if (!(await client.hasReferrersApi(subjectDigest))) {
+        const tag = fallbackTag(subjectDigest);
+        const current = await client.manifestRaw(tag);
+        const existing = current ? JSON.parse(current.body.toString('utf8')) : undefined;
+        await client.putManifest(tag, OCI_INDEX, fallbackIndex(existing, descriptor));
+    }
+    return descriptor.digest;
+}
+/**
+ * The referrers of `digest`: through the referrers API where the registry has one, else the fallback tag's
+ * index (distribution 2.8, which the tests run). Empty when there are none.
+ */
+async function listReferrers(client, digest) {
+    const reference = (await client.hasReferrersApi(digest)) ? undefined : fallbackTag(digest);
+    const raw = reference ? await client.manifestRaw(reference) : await client.referrers(digest);
+    if (!raw)
+        return [];
+    return JSON.parse(raw.body.toString('utf8')).manifests ?? [];
+}
+
+;// CONCATENATED MODULE: ./src/layercache/marker.ts
 // The fingerprint marker stored next to a layer cache ref: a small artifact
 // under the tag `<layer cache tag>-fp` that says which fingerprint the ref was
 // exported with, and which digest the ref had then. Reading it costs two
@@ -52562,7 +51944,7 @@ async function writeMarker(layerRef, fingerprint) {
     output_debug(`fingerprint ${fingerprint} stored at ${markerRef(layerRef)} for ${cache}`);
 }
 
-;// CONCATENATED MODULE: ./src/cache/skip.ts
+;// CONCATENATED MODULE: ./src/layercache/skip.ts
 // Whether the Go caches need restoring at all. A run whose inputs are those a
 // layer cache ref was exported with will take every step from that ref, so no
 // step mounts the Go caches: restoring them would move tens of megabytes for
@@ -52656,7 +52038,7 @@ async function recordFingerprint(rec, vertices) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/cache/stats.ts
+;// CONCATENATED MODULE: ./src/gocache/stats.ts
 // The Go caches explain themselves (issue 11). A step-level hit rate can read
 // 90% while every package compiles from scratch, so per platform the action
 // reports how long `go build` took against how long it took cold, and what the
@@ -52732,7 +52114,7 @@ async function writeHistory(gobuildRef, history) {
     output_debug(`Go cache history at ${statsRef(gobuildRef)}: ${blob.toString('utf8')}`);
 }
 
-;// CONCATENATED MODULE: ./src/cache/phases.ts
+;// CONCATENATED MODULE: ./src/gocache/phases.ts
 // The Go cache phases as the pipeline sees them: plan (pure, from the
 // settings and the files), restore before the build, decide what to save
 // after it, save in the post step. Every failure here is a warning unless
@@ -52865,7 +52247,7 @@ function describeSave(r, fmt) {
 /** The post step's save: every cache in parallel; each failure is a warning. */
 async function saveGoCaches(buildx, builder, plan, tempDir, cleanup) {
     const store = await storeFor(plan.backend, tempDir, cleanup);
-    return Promise.all(plan.entries.map((e) => saveGoCache(buildx, builder, plan, e, store, tempDir)));
+    return Promise.all(plan.entries.map((e) => transfer_saveGoCache(buildx, builder, plan, e, store, tempDir)));
 }
 /** Restores the Go caches, unless the layer cache this run imports was exported with the same inputs. */
 async function restoreGoStep(settings, buildx, builder, tempDir, 
@@ -52980,7 +52362,27 @@ function goCacheProblem(settings, msg) {
     return undefined;
 }
 
-;// CONCATENATED MODULE: ./src/cache/layerexport.ts
+;// CONCATENATED MODULE: ./src/layercache/problems.ts
+// The layer cache's import and export problems a build reported: a missing ref is a cold start, a failure is a
+// warning (the build goes on), or an error in strict mode.
+
+
+
+/** The layer cache imports and exports that failed on a build's vertices (or only `kind`): warnings, or in strict mode an error. */
+function reportCacheProblems(vertices, cacheStrict, kind) {
+    for (const p of cacheProblems(vertices).filter((x) => !kind || x.kind === kind)) {
+        if (p.missing) {
+            info(`No layer cache yet at ${p.vertex.replace(/^importing cache manifest from /, '')}: a cold start`);
+            continue;
+        }
+        const msg = `Cache ${p.kind} failed (${p.vertex}): ${p.error}`;
+        if (cacheStrict)
+            throw new Error(`${msg} (${Inputs.cacheStrict}: true)`);
+        warning(`${msg}. The build went on${p.kind === 'import' ? ' without that cache' : '; the next run will start colder'}.`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/layercache/layerexport.ts
 // When the action's own layer cache (cache-ref) is exported. Outside strict mode the build leaves that
 // export out and the post step runs it, from the builder's cache: measured on a code-only change here, the
 // export was 0.6-0.8 s of a 7.5 s main step, and the image, the push and the job's next steps do not need
@@ -53040,13 +52442,21 @@ async function afterBuild(buildx, build, plan, vertices, s, check) {
         fingerprint: check?.fingerprint ?? '',
     };
     if (!s.cacheStrict) {
-        saveLayerExport(state);
+        saveLayerExport(toSaved(state));
         info(`Layer cache: ${own.ref} is exported in the post step (${Inputs.cacheStrict}: true exports it here)`);
         return;
     }
     const exported = await exportLayerCache(state, true);
     if (exported)
         inBackground(recordFingerprint(record, exported));
+}
+/** To state.ts's plain types (state sits below this folder and knows none of its types). */
+function toSaved(st) {
+    return { ...st, record: st.record, source: st.source };
+}
+/** What main saved, back in this folder's types (state checked the HMAC and the outer shape). */
+function layerExportFromSaved(s) {
+    return { ...s, record: s.record, source: s.source };
 }
 /**
  * What the fingerprint was computed from, for the post step to check the build context is still the one
@@ -53105,6 +52515,311 @@ async function exportInPost(st) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/report/outputs.ts
+
+
+
+
+
+function setBuildOutputs(builder, stats, metadata) {
+    lib_core.setOutput(Outputs.builder, builder.name);
+    lib_core.setOutput(Outputs.driver, builder.driver);
+    lib_core.setOutput(Outputs.cacheHitRate, formatRate(stats.rate));
+    lib_core.setOutput(Outputs.cacheHits, String(stats.hits));
+    lib_core.setOutput(Outputs.cacheSteps, String(stats.steps));
+    if (metadata) {
+        lib_core.setOutput(Outputs.metadata, JSON.stringify(metadata.raw));
+        if (metadata.digest)
+            lib_core.setOutput(Outputs.digest, metadata.digest);
+        if (metadata.imageId)
+            lib_core.setOutput(Outputs.imageid, metadata.imageId);
+    }
+}
+function setSizeOutputs(sizes, headline) {
+    lib_core.setOutput(Outputs.imageSizes, JSON.stringify(sizes));
+    if (headline && sizes[headline])
+        lib_core.setOutput(Outputs.imageSize, String(sizes[headline].compressed));
+}
+/**
+ * The build's outputs and its cache problems. A ref that does not exist yet
+ * is a cold start (info); an import or export that failed is a warning, or an
+ * error with cache-strict.
+ */
+function reportBuild(builder, result, cacheStrict) {
+    const stats = cacheStats(result.vertices);
+    info(`Built in ${result.seconds.toFixed(1)}s; cache: ${stats.hits}/${stats.steps} Dockerfile steps (${formatRate(stats.rate)}%)`);
+    setBuildOutputs(builder, stats, result.metadata);
+    reportCacheProblems(result.vertices, cacheStrict);
+    return stats;
+}
+
+// EXTERNAL MODULE: external "events"
+var external_events_ = __nccwpck_require__(24434);
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(78474);
+// EXTERNAL MODULE: external "buffer"
+var external_buffer_ = __nccwpck_require__(20181);
+// EXTERNAL MODULE: external "zlib"
+var external_zlib_ = __nccwpck_require__(43106);
+var external_zlib_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_zlib_, 2);
+// EXTERNAL MODULE: external "node:assert"
+var external_node_assert_ = __nccwpck_require__(34589);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(51455);
+;// CONCATENATED MODULE: ./node_modules/tar/dist/esm/index.min.js
+var zr=Object.defineProperty;var Ur=(s,t)=>{for(var e in t)zr(s,e,{get:t[e],enumerable:!0})};var Ds=typeof process=="object"&&process?process:{stdout:null,stderr:null},Wr=s=>!!s&&typeof s=="object"&&(s instanceof A||s instanceof external_node_stream_||Gr(s)||Zr(s)),Gr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_.EventEmitter&&typeof s.pipe=="function"&&s.pipe!==external_node_stream_.Writable.prototype.pipe,Zr=s=>!!s&&typeof s=="object"&&s instanceof external_node_events_.EventEmitter&&typeof s.write=="function"&&typeof s.end=="function",Q=Symbol("EOF"),J=Symbol("maybeEmitEnd"),nt=Symbol("emittedEnd"),De=Symbol("emittingEnd"),qt=Symbol("emittedError"),Ne=Symbol("closed"),Ns=Symbol("read"),Ae=Symbol("flush"),As=Symbol("flushChunk"),z=Symbol("encoding"),Mt=Symbol("decoder"),g=Symbol("flowing"),Qt=Symbol("paused"),Bt=Symbol("resume"),b=Symbol("buffer"),N=Symbol("pipes"),_=Symbol("bufferLength"),bi=Symbol("bufferPush"),Ie=Symbol("bufferShift"),L=Symbol("objectMode"),S=Symbol("destroyed"),_i=Symbol("error"),Oi=Symbol("emitData"),Is=Symbol("emitEnd"),Ti=Symbol("emitEnd2"),Z=Symbol("async"),xi=Symbol("abort"),Ce=Symbol("aborted"),Jt=Symbol("signal"),Rt=Symbol("dataListeners"),C=Symbol("discarded"),jt=s=>Promise.resolve().then(s),Yr=s=>s(),Kr=s=>s==="end"||s==="finish"||s==="prefinish",Vr=s=>s instanceof ArrayBuffer||!!s&&typeof s=="object"&&s.constructor&&s.constructor.name==="ArrayBuffer"&&s.byteLength>=0,$r=s=>!Buffer.isBuffer(s)&&ArrayBuffer.isView(s),Fe=class{src;dest;opts;ondrain;constructor(t,e,i){this.src=t,this.dest=e,this.opts=i,this.ondrain=()=>t[Bt](),this.dest.on("drain",this.ondrain)}unpipe(){this.dest.removeListener("drain",this.ondrain)}proxyErrors(t){}end(){this.unpipe(),this.opts.end&&this.dest.end()}},Li=class extends Fe{unpipe(){this.src.removeListener("error",this.proxyErrors),super.unpipe()}constructor(t,e,i){super(t,e,i),this.proxyErrors=r=>this.dest.emit("error",r),t.on("error",this.proxyErrors)}},Xr=s=>!!s.objectMode,qr=s=>!s.objectMode&&!!s.encoding&&s.encoding!=="buffer",A=class extends external_node_events_.EventEmitter{[g]=!1;[Qt]=!1;[N]=[];[b]=[];[L];[z];[Z];[Mt];[Q]=!1;[nt]=!1;[De]=!1;[Ne]=!1;[qt]=null;[_]=0;[S]=!1;[Jt];[Ce]=!1;[Rt]=0;[C]=!1;writable=!0;readable=!0;constructor(...t){let e=t[0]||{};if(super(),e.objectMode&&typeof e.encoding=="string")throw new TypeError("Encoding and objectMode may not be used together");Xr(e)?(this[L]=!0,this[z]=null):qr(e)?(this[z]=e.encoding,this[L]=!1):(this[L]=!1,this[z]=null),this[Z]=!!e.async,this[Mt]=this[z]?new external_node_string_decoder_.StringDecoder(this[z]):null,e&&e.debugExposeBuffer===!0&&Object.defineProperty(this,"buffer",{get:()=>this[b]}),e&&e.debugExposePipes===!0&&Object.defineProperty(this,"pipes",{get:()=>this[N]});let{signal:i}=e;i&&(this[Jt]=i,i.aborted?this[xi]():i.addEventListener("abort",()=>this[xi]()))}get bufferLength(){return this[_]}get encoding(){return this[z]}set encoding(t){throw new Error("Encoding must be set at instantiation time")}setEncoding(t){throw new Error("Encoding must be set at instantiation time")}get objectMode(){return this[L]}set objectMode(t){throw new Error("objectMode must be set at instantiation time")}get async(){return this[Z]}set async(t){this[Z]=this[Z]||!!t}[xi](){this[Ce]=!0,this.emit("abort",this[Jt]?.reason),this.destroy(this[Jt]?.reason)}get aborted(){return this[Ce]}set aborted(t){}write(t,e,i){if(this[Ce])return!1;if(this[Q])throw new Error("write after end");if(this[S])return this.emit("error",Object.assign(new Error("Cannot call write after a stream was destroyed"),{code:"ERR_STREAM_DESTROYED"})),!0;typeof e=="function"&&(i=e,e="utf8"),e||(e="utf8");let r=this[Z]?jt:Yr;if(!this[L]&&!Buffer.isBuffer(t)){if($r(t))t=Buffer.from(t.buffer,t.byteOffset,t.byteLength);else if(Vr(t))t=Buffer.from(t);else if(typeof t!="string")throw new Error("Non-contiguous data written to non-objectMode stream")}return this[L]?(this[g]&&this[_]!==0&&this[Ae](!0),this[g]?this.emit("data",t):this[bi](t),this[_]!==0&&this.emit("readable"),i&&r(i),this[g]):t.length?(typeof t=="string"&&!(e===this[z]&&!this[Mt]?.lastNeed)&&(t=Buffer.from(t,e)),Buffer.isBuffer(t)&&this[z]&&(t=this[Mt].write(t)),this[g]&&this[_]!==0&&this[Ae](!0),this[g]?this.emit("data",t):this[bi](t),this[_]!==0&&this.emit("readable"),i&&r(i),this[g]):(this[_]!==0&&this.emit("readable"),i&&r(i),this[g])}read(t){if(this[S])return null;if(this[C]=!1,this[_]===0||t===0||t&&t>this[_])return this[J](),null;this[L]&&(t=null),this[b].length>1&&!this[L]&&(this[b]=[this[z]?this[b].join(""):Buffer.concat(this[b],this[_])]);let e=this[Ns](t||null,this[b][0]);return this[J](),e}[Ns](t,e){if(this[L])this[Ie]();else{let i=e;t===i.length||t===null?this[Ie]():typeof i=="string"?(this[b][0]=i.slice(t),e=i.slice(0,t),this[_]-=t):(this[b][0]=i.subarray(t),e=i.subarray(0,t),this[_]-=t)}return this.emit("data",e),!this[b].length&&!this[Q]&&this.emit("drain"),e}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e="utf8"),t!==void 0&&this.write(t,e),i&&this.once("end",i),this[Q]=!0,this.writable=!1,(this[g]||!this[Qt])&&this[J](),this}[Bt](){this[S]||(!this[Rt]&&!this[N].length&&(this[C]=!0),this[Qt]=!1,this[g]=!0,this.emit("resume"),this[b].length?this[Ae]():this[Q]?this[J]():this.emit("drain"))}resume(){return this[Bt]()}pause(){this[g]=!1,this[Qt]=!0,this[C]=!1}get destroyed(){return this[S]}get flowing(){return this[g]}get paused(){return this[Qt]}[bi](t){this[L]?this[_]+=1:this[_]+=t.length,this[b].push(t)}[Ie](){return this[L]?this[_]-=1:this[_]-=this[b][0].length,this[b].shift()}[Ae](t=!1){do;while(this[As](this[Ie]())&&this[b].length);!t&&!this[b].length&&!this[Q]&&this.emit("drain")}[As](t){return this.emit("data",t),this[g]}pipe(t,e){if(this[S])return t;this[C]=!1;let i=this[nt];return e=e||{},t===Ds.stdout||t===Ds.stderr?e.end=!1:e.end=e.end!==!1,e.proxyErrors=!!e.proxyErrors,i?e.end&&t.end():(this[N].push(e.proxyErrors?new Li(this,t,e):new Fe(this,t,e)),this[Z]?jt(()=>this[Bt]()):this[Bt]()),t}unpipe(t){let e=this[N].find(i=>i.dest===t);e&&(this[N].length===1?(this[g]&&this[Rt]===0&&(this[g]=!1),this[N]=[]):this[N].splice(this[N].indexOf(e),1),e.unpipe())}addListener(t,e){return this.on(t,e)}on(t,e){let i=super.on(t,e);if(t==="data")this[C]=!1,this[Rt]++,!this[N].length&&!this[g]&&this[Bt]();else if(t==="readable"&&this[_]!==0)super.emit("readable");else if(Kr(t)&&this[nt])super.emit(t),this.removeAllListeners(t);else if(t==="error"&&this[qt]){let r=e;this[Z]?jt(()=>r.call(this,this[qt])):r.call(this,this[qt])}return i}removeListener(t,e){return this.off(t,e)}off(t,e){let i=super.off(t,e);return t==="data"&&(this[Rt]=this.listeners("data").length,this[Rt]===0&&!this[C]&&!this[N].length&&(this[g]=!1)),i}removeAllListeners(t){let e=super.removeAllListeners(t);return(t==="data"||t===void 0)&&(this[Rt]=0,!this[C]&&!this[N].length&&(this[g]=!1)),e}get emittedEnd(){return this[nt]}[J](){!this[De]&&!this[nt]&&!this[S]&&this[b].length===0&&this[Q]&&(this[De]=!0,this.emit("end"),this.emit("prefinish"),this.emit("finish"),this[Ne]&&this.emit("close"),this[De]=!1)}emit(t,...e){let i=e[0];if(t!=="error"&&t!=="close"&&t!==S&&this[S])return!1;if(t==="data")return!this[L]&&!i?!1:this[Z]?(jt(()=>this[Oi](i)),!0):this[Oi](i);if(t==="end")return this[Is]();if(t==="close"){if(this[Ne]=!0,!this[nt]&&!this[S])return!1;let n=super.emit("close");return this.removeAllListeners("close"),n}else if(t==="error"){this[qt]=i,super.emit(_i,i);let n=!this[Jt]||this.listeners("error").length?super.emit("error",i):!1;return this[J](),n}else if(t==="resume"){let n=super.emit("resume");return this[J](),n}else if(t==="finish"||t==="prefinish"){let n=super.emit(t);return this.removeAllListeners(t),n}let r=super.emit(t,...e);return this[J](),r}[Oi](t){for(let i of this[N])i.dest.write(t)===!1&&this.pause();let e=this[C]?!1:super.emit("data",t);return this[J](),e}[Is](){return this[nt]?!1:(this[nt]=!0,this.readable=!1,this[Z]?(jt(()=>this[Ti]()),!0):this[Ti]())}[Ti](){if(this[Mt]){let e=this[Mt].end();if(e){for(let i of this[N])i.dest.write(e);this[C]||super.emit("data",e)}}for(let e of this[N])e.end();let t=super.emit("end");return this.removeAllListeners("end"),t}async collect(){let t=Object.assign([],{dataLength:0});this[L]||(t.dataLength=0);let e=this.promise();return this.on("data",i=>{t.push(i),this[L]||(t.dataLength+=i.length)}),await e,t}async concat(){if(this[L])throw new Error("cannot concat in objectMode");let t=await this.collect();return this[z]?t.join(""):Buffer.concat(t,t.dataLength)}async promise(){return new Promise((t,e)=>{this.on(S,()=>e(new Error("stream destroyed"))),this.on("error",i=>e(i)),this.on("end",()=>t())})}[Symbol.asyncIterator](){this[C]=!1;let t=!1,e=async()=>(this.pause(),t=!0,{value:void 0,done:!0});return{next:()=>{if(t)return e();let r=this.read();if(r!==null)return Promise.resolve({done:!1,value:r});if(this[Q])return e();let n,o,h=d=>{this.off("data",a),this.off("end",l),this.off(S,c),e(),o(d)},a=d=>{this.off("error",h),this.off("end",l),this.off(S,c),this.pause(),n({value:d,done:!!this[Q]})},l=()=>{this.off("error",h),this.off("data",a),this.off(S,c),e(),n({done:!0,value:void 0})},c=()=>h(new Error("stream destroyed"));return new Promise((d,y)=>{o=y,n=d,this.once(S,c),this.once("error",h),this.once("end",l),this.once("data",a)})},throw:e,return:e,[Symbol.asyncIterator](){return this},[Symbol.asyncDispose]:async()=>{}}}[Symbol.iterator](){this[C]=!1;let t=!1,e=()=>(this.pause(),this.off(_i,e),this.off(S,e),this.off("end",e),t=!0,{done:!0,value:void 0}),i=()=>{if(t)return e();let r=this.read();return r===null?e():{done:!1,value:r}};return this.once("end",e),this.once(_i,e),this.once(S,e),{next:i,throw:e,return:e,[Symbol.iterator](){return this},[Symbol.dispose]:()=>{}}}destroy(t){if(this[S])return t?this.emit("error",t):this.emit(S),this;this[S]=!0,this[C]=!0,this[b].length=0,this[_]=0;let e=this;return typeof e.close=="function"&&!this[Ne]&&e.close(),t?this.emit("error",t):this.emit(S),this}static get isStream(){return Wr}};var Jr=external_fs_.writev,ht=Symbol("_autoClose"),H=Symbol("_close"),te=Symbol("_ended"),m=Symbol("_fd"),Ni=Symbol("_finished"),tt=Symbol("_flags"),Ai=Symbol("_flush"),ki=Symbol("_handleChunk"),vi=Symbol("_makeBuf"),ie=Symbol("_mode"),ke=Symbol("_needDrain"),Ut=Symbol("_onerror"),Ht=Symbol("_onopen"),Ii=Symbol("_onread"),Pt=Symbol("_onwrite"),at=Symbol("_open"),U=Symbol("_path"),ot=Symbol("_pos"),Y=Symbol("_queue"),zt=Symbol("_read"),Ci=Symbol("_readSize"),j=Symbol("_reading"),ee=Symbol("_remain"),Fi=Symbol("_size"),ve=Symbol("_write"),gt=Symbol("_writing"),Me=Symbol("_defaultFlag"),bt=Symbol("_errored"),_t=class extends A{[bt]=!1;[m];[U];[Ci];[j]=!1;[Fi];[ee];[ht];constructor(t,e){if(e=e||{},super(e),this.readable=!0,this.writable=!1,typeof t!="string")throw new TypeError("path must be a string");this[bt]=!1,this[m]=typeof e.fd=="number"?e.fd:void 0,this[U]=t,this[Ci]=e.readSize||16*1024*1024,this[j]=!1,this[Fi]=typeof e.size=="number"?e.size:1/0,this[ee]=this[Fi],this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0,typeof this[m]=="number"?this[zt]():this[at]()}get fd(){return this[m]}get path(){return this[U]}write(){throw new TypeError("this is a readable stream")}end(){throw new TypeError("this is a readable stream")}[at](){external_fs_.open(this[U],"r",(t,e)=>this[Ht](t,e))}[Ht](t,e){t?this[Ut](t):(this[m]=e,this.emit("open",e),this[zt]())}[vi](){return Buffer.allocUnsafe(Math.min(this[Ci],this[ee]))}[zt](){if(!this[j]){this[j]=!0;let t=this[vi]();if(t.length===0)return process.nextTick(()=>this[Ii](null,0,t));external_fs_.read(this[m],t,0,t.length,null,(e,i,r)=>this[Ii](e,i,r))}}[Ii](t,e,i){this[j]=!1,t?this[Ut](t):this[ki](e,i)&&this[zt]()}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.close(t,e=>e?this.emit("error",e):this.emit("close"))}}[Ut](t){this[j]=!0,this[H](),this.emit("error",t)}[ki](t,e){let i=!1;return this[ee]-=t,t>0&&(i=super.write(t<e.length?e.subarray(0,t):e)),(t===0||this[ee]<=0)&&(i=!1,this[H](),super.end()),i}emit(t,...e){switch(t){case"prefinish":case"finish":return!1;case"drain":return typeof this[m]=="number"&&this[zt](),!1;case"error":return this[bt]?!1:(this[bt]=!0,super.emit(t,...e));default:return super.emit(t,...e)}}},Be=class extends _t{[at](){let t=!0;try{this[Ht](null,external_fs_.openSync(this[U],"r")),t=!1}finally{t&&this[H]()}}[zt](){let t=!0;try{if(!this[j]){this[j]=!0;do{let e=this[vi](),i=e.length===0?0:external_fs_.readSync(this[m],e,0,e.length,null);if(!this[ki](i,e))break}while(!0);this[j]=!1}t=!1}finally{t&&this[H]()}}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.closeSync(t),this.emit("close")}}},et=class extends external_events_{readable=!1;writable=!0;[bt]=!1;[gt]=!1;[te]=!1;[Y]=[];[ke]=!1;[U];[ie];[ht];[m];[Me];[tt];[Ni]=!1;[ot];constructor(t,e){e=e||{},super(e),this[U]=t,this[m]=typeof e.fd=="number"?e.fd:void 0,this[ie]=e.mode===void 0?438:e.mode,this[ot]=typeof e.start=="number"?e.start:void 0,this[ht]=typeof e.autoClose=="boolean"?e.autoClose:!0;let i=this[ot]!==void 0?"r+":"w";this[Me]=e.flags===void 0,this[tt]=e.flags===void 0?i:e.flags,this[m]===void 0&&this[at]()}emit(t,...e){if(t==="error"){if(this[bt])return!1;this[bt]=!0}return super.emit(t,...e)}get fd(){return this[m]}get path(){return this[U]}[Ut](t){this[H](),this[gt]=!0,this.emit("error",t)}[at](){external_fs_.open(this[U],this[tt],this[ie],(t,e)=>this[Ht](t,e))}[Ht](t,e){this[Me]&&this[tt]==="r+"&&t&&t.code==="ENOENT"?(this[tt]="w",this[at]()):t?this[Ut](t):(this[m]=e,this.emit("open",e),this[gt]||this[Ai]())}end(t,e){return t&&this.write(t,e),this[te]=!0,!this[gt]&&!this[Y].length&&typeof this[m]=="number"&&this[Pt](null,0),this}write(t,e){return typeof t=="string"&&(t=Buffer.from(t,e)),this[te]?(this.emit("error",new Error("write() after end()")),!1):this[m]===void 0||this[gt]||this[Y].length?(this[Y].push(t),this[ke]=!0,!1):(this[gt]=!0,this[ve](t),!0)}[ve](t){external_fs_.write(this[m],t,0,t.length,this[ot],(e,i)=>this[Pt](e,i))}[Pt](t,e){t?this[Ut](t):(this[ot]!==void 0&&typeof e=="number"&&(this[ot]+=e),this[Y].length?this[Ai]():(this[gt]=!1,this[te]&&!this[Ni]?(this[Ni]=!0,this[H](),this.emit("finish")):this[ke]&&(this[ke]=!1,this.emit("drain"))))}[Ai](){if(this[Y].length===0)this[te]&&this[Pt](null,0);else if(this[Y].length===1)this[ve](this[Y].pop());else{let t=this[Y];this[Y]=[],Jr(this[m],t,this[ot],(e,i)=>this[Pt](e,i))}}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.close(t,e=>e?this.emit("error",e):this.emit("close"))}}},Wt=class extends et{[at](){let t;if(this[Me]&&this[tt]==="r+")try{t=external_fs_.openSync(this[U],this[tt],this[ie])}catch(e){if(e?.code==="ENOENT")return this[tt]="w",this[at]();throw e}else t=external_fs_.openSync(this[U],this[tt],this[ie]);this[Ht](null,t)}[H](){if(this[ht]&&typeof this[m]=="number"){let t=this[m];this[m]=void 0,external_fs_.closeSync(t),this.emit("close")}}[ve](t){let e=!0;try{this[Pt](null,external_fs_.writeSync(this[m],t,0,t.length,this[ot])),e=!1}finally{if(e)try{this[H]()}catch{}}}};var jr=new Map([["C","cwd"],["f","file"],["z","gzip"],["P","preservePaths"],["U","unlink"],["strip-components","strip"],["stripComponents","strip"],["keep-newer","newer"],["keepNewer","newer"],["keep-newer-files","newer"],["keepNewerFiles","newer"],["k","keep"],["keep-existing","keep"],["keepExisting","keep"],["m","noMtime"],["no-mtime","noMtime"],["p","preserveOwner"],["L","follow"],["h","follow"],["onentry","onReadEntry"]]),Fs=s=>!!s.sync&&!!s.file,ks=s=>!s.sync&&!!s.file,vs=s=>!!s.sync&&!s.file,Ms=s=>!s.sync&&!s.file;var Bs=s=>!!s.file;var tn=s=>{let t=jr.get(s);return t||s},se=(s={})=>{if(!s)return{};let t={};for(let[e,i]of Object.entries(s)){let r=tn(e);t[r]=i}return t.chmod===void 0&&t.noChmod===!1&&(t.chmod=!0),delete t.noChmod,t};var K=(s,t,e,i,r)=>Object.assign((n=[],o,h)=>{Array.isArray(n)&&(o=n,n={}),typeof o=="function"&&(h=o,o=void 0),o=o?Array.from(o):[];let a=se(n);if(r?.(a,o),Fs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return s(a,o)}else if(ks(a)){let l=t(a,o);return h?l.then(()=>h(),h):l}else if(vs(a)){if(typeof h=="function")throw new TypeError("callback not supported for sync tar functions");return e(a,o)}else if(Ms(a)){if(typeof h=="function")throw new TypeError("callback only supported with file option");return i(a,o)}throw new Error("impossible options??")},{syncFile:s,asyncFile:t,syncNoFile:e,asyncNoFile:i,validate:r});var sn=external_zlib_.constants||{ZLIB_VERNUM:4736},M=Object.freeze(Object.assign(Object.create(null),{Z_NO_FLUSH:0,Z_PARTIAL_FLUSH:1,Z_SYNC_FLUSH:2,Z_FULL_FLUSH:3,Z_FINISH:4,Z_BLOCK:5,Z_OK:0,Z_STREAM_END:1,Z_NEED_DICT:2,Z_ERRNO:-1,Z_STREAM_ERROR:-2,Z_DATA_ERROR:-3,Z_MEM_ERROR:-4,Z_BUF_ERROR:-5,Z_VERSION_ERROR:-6,Z_NO_COMPRESSION:0,Z_BEST_SPEED:1,Z_BEST_COMPRESSION:9,Z_DEFAULT_COMPRESSION:-1,Z_FILTERED:1,Z_HUFFMAN_ONLY:2,Z_RLE:3,Z_FIXED:4,Z_DEFAULT_STRATEGY:0,DEFLATE:1,INFLATE:2,GZIP:3,GUNZIP:4,DEFLATERAW:5,INFLATERAW:6,UNZIP:7,BROTLI_DECODE:8,BROTLI_ENCODE:9,Z_MIN_WINDOWBITS:8,Z_MAX_WINDOWBITS:15,Z_DEFAULT_WINDOWBITS:15,Z_MIN_CHUNK:64,Z_MAX_CHUNK:1/0,Z_DEFAULT_CHUNK:16384,Z_MIN_MEMLEVEL:1,Z_MAX_MEMLEVEL:9,Z_DEFAULT_MEMLEVEL:8,Z_MIN_LEVEL:-1,Z_MAX_LEVEL:9,Z_DEFAULT_LEVEL:-1,BROTLI_OPERATION_PROCESS:0,BROTLI_OPERATION_FLUSH:1,BROTLI_OPERATION_FINISH:2,BROTLI_OPERATION_EMIT_METADATA:3,BROTLI_MODE_GENERIC:0,BROTLI_MODE_TEXT:1,BROTLI_MODE_FONT:2,BROTLI_DEFAULT_MODE:0,BROTLI_MIN_QUALITY:0,BROTLI_MAX_QUALITY:11,BROTLI_DEFAULT_QUALITY:11,BROTLI_MIN_WINDOW_BITS:10,BROTLI_MAX_WINDOW_BITS:24,BROTLI_LARGE_MAX_WINDOW_BITS:30,BROTLI_DEFAULT_WINDOW:22,BROTLI_MIN_INPUT_BLOCK_BITS:16,BROTLI_MAX_INPUT_BLOCK_BITS:24,BROTLI_PARAM_MODE:0,BROTLI_PARAM_QUALITY:1,BROTLI_PARAM_LGWIN:2,BROTLI_PARAM_LGBLOCK:3,BROTLI_PARAM_DISABLE_LITERAL_CONTEXT_MODELING:4,BROTLI_PARAM_SIZE_HINT:5,BROTLI_PARAM_LARGE_WINDOW:6,BROTLI_PARAM_NPOSTFIX:7,BROTLI_PARAM_NDIRECT:8,BROTLI_DECODER_RESULT_ERROR:0,BROTLI_DECODER_RESULT_SUCCESS:1,BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT:2,BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_PARAM_DISABLE_RING_BUFFER_REALLOCATION:0,BROTLI_DECODER_PARAM_LARGE_WINDOW:1,BROTLI_DECODER_NO_ERROR:0,BROTLI_DECODER_SUCCESS:1,BROTLI_DECODER_NEEDS_MORE_INPUT:2,BROTLI_DECODER_NEEDS_MORE_OUTPUT:3,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_NIBBLE:-1,BROTLI_DECODER_ERROR_FORMAT_RESERVED:-2,BROTLI_DECODER_ERROR_FORMAT_EXUBERANT_META_NIBBLE:-3,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_ALPHABET:-4,BROTLI_DECODER_ERROR_FORMAT_SIMPLE_HUFFMAN_SAME:-5,BROTLI_DECODER_ERROR_FORMAT_CL_SPACE:-6,BROTLI_DECODER_ERROR_FORMAT_HUFFMAN_SPACE:-7,BROTLI_DECODER_ERROR_FORMAT_CONTEXT_MAP_REPEAT:-8,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_1:-9,BROTLI_DECODER_ERROR_FORMAT_BLOCK_LENGTH_2:-10,BROTLI_DECODER_ERROR_FORMAT_TRANSFORM:-11,BROTLI_DECODER_ERROR_FORMAT_DICTIONARY:-12,BROTLI_DECODER_ERROR_FORMAT_WINDOW_BITS:-13,BROTLI_DECODER_ERROR_FORMAT_PADDING_1:-14,BROTLI_DECODER_ERROR_FORMAT_PADDING_2:-15,BROTLI_DECODER_ERROR_FORMAT_DISTANCE:-16,BROTLI_DECODER_ERROR_DICTIONARY_NOT_SET:-19,BROTLI_DECODER_ERROR_INVALID_ARGUMENTS:-20,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MODES:-21,BROTLI_DECODER_ERROR_ALLOC_TREE_GROUPS:-22,BROTLI_DECODER_ERROR_ALLOC_CONTEXT_MAP:-25,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_1:-26,BROTLI_DECODER_ERROR_ALLOC_RING_BUFFER_2:-27,BROTLI_DECODER_ERROR_ALLOC_BLOCK_TYPE_TREES:-30,BROTLI_DECODER_ERROR_UNREACHABLE:-31},sn));var rn=external_buffer_.Buffer.concat,zs=Object.getOwnPropertyDescriptor(external_buffer_.Buffer,"concat"),nn=s=>s,Bi=zs?.writable===!0||zs?.set!==void 0?s=>{external_buffer_.Buffer.concat=s?nn:rn}:s=>{},Tt=Symbol("_superWrite"),Gt=class extends Error{code;errno;constructor(t,e){super("zlib: "+t.message,{cause:t}),this.code=t.code,this.errno=t.errno,this.code||(this.code="ZLIB_ERROR"),this.message="zlib: "+t.message,Error.captureStackTrace(this,e??this.constructor)}get name(){return"ZlibError"}},Pi=Symbol("flushFlag"),re=class extends A{#t=!1;#i=!1;#s;#n;#r;#e;#o;get sawError(){return this.#t}get handle(){return this.#e}get flushFlag(){return this.#s}constructor(t,e){if(!t||typeof t!="object")throw new TypeError("invalid options for ZlibBase constructor");if(super(t),this.#s=t.flush??0,this.#n=t.finishFlush??0,this.#r=t.fullFlushFlag??0,typeof external_zlib_namespaceObject[e]!="function")throw new TypeError("Compression method not supported: "+e);try{this.#e=new external_zlib_namespaceObject[e](t)}catch(i){throw new Gt(i,this.constructor)}this.#o=i=>{this.#t||(this.#t=!0,this.close(),this.emit("error",i))},this.#e?.on("error",i=>this.#o(new Gt(i))),this.once("end",()=>this.close)}close(){this.#e&&(this.#e.close(),this.#e=void 0,this.emit("close"))}reset(){if(!this.#t)return external_assert_(this.#e,"zlib binding closed"),this.#e.reset?.()}flush(t){this.ended||(typeof t!="number"&&(t=this.#r),this.write(Object.assign(external_buffer_.Buffer.alloc(0),{[Pi]:t})))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&(e?this.write(t,e):this.write(t)),this.flush(this.#n),this.#i=!0,super.end(i)}get ended(){return this.#i}[Tt](t){return super.write(t)}write(t,e,i){if(typeof e=="function"&&(i=e,e="utf8"),typeof t=="string"&&(t=external_buffer_.Buffer.from(t,e)),this.#t)return;external_assert_(this.#e,"zlib binding closed");let r=this.#e._handle,n=r.close;r.close=()=>{};let o=this.#e.close;this.#e.close=()=>{},Bi(!0);let h;try{let l=typeof t[Pi]=="number"?t[Pi]:this.#s;h=this.#e._processChunk(t,l),Bi(!1)}catch(l){Bi(!1),this.#o(new Gt(l,this.write))}finally{this.#e&&(this.#e._handle=r,r.close=n,this.#e.close=o,this.#e.removeAllListeners("error"))}this.#e&&this.#e.on("error",l=>this.#o(new Gt(l,this.write)));let a;if(h)if(Array.isArray(h)&&h.length>0){let l=h[0];a=this[Tt](external_buffer_.Buffer.from(l));for(let c=1;c<h.length;c++)a=this[Tt](h[c])}else a=this[Tt](external_buffer_.Buffer.from(h));return i&&i(),a}},Pe=class extends re{#t;#i;constructor(t,e){t=t||{},t.flush=t.flush||M.Z_NO_FLUSH,t.finishFlush=t.finishFlush||M.Z_FINISH,t.fullFlushFlag=M.Z_FULL_FLUSH,super(t,e),this.#t=t.level,this.#i=t.strategy}params(t,e){if(!this.sawError){if(!this.handle)throw new Error("cannot switch params when binding is closed");if(!this.handle.params)throw new Error("not supported in this implementation");if(this.#t!==t||this.#i!==e){this.flush(M.Z_SYNC_FLUSH),external_assert_(this.handle,"zlib binding closed");let i=this.handle.flush;this.handle.flush=(r,n)=>{typeof r=="function"&&(n=r,r=this.flushFlag),this.flush(r),n?.()};try{this.handle.params(t,e)}finally{this.handle.flush=i}this.handle&&(this.#t=t,this.#i=e)}}}};var ze=class extends Pe{#t;constructor(t){super(t,"Gzip"),this.#t=t&&!!t.portable}[Tt](t){return this.#t?(this.#t=!1,t[9]=255,super[Tt](t)):super[Tt](t)}};var Ue=class extends Pe{constructor(t){super(t,"Unzip")}},He=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||M.BROTLI_OPERATION_PROCESS,t.finishFlush=t.finishFlush||M.BROTLI_OPERATION_FINISH,t.fullFlushFlag=M.BROTLI_OPERATION_FLUSH,super(t,e)}},We=class extends He{constructor(t){super(t,"BrotliCompress")}},Ge=class extends He{constructor(t){super(t,"BrotliDecompress")}},Ze=class extends re{constructor(t,e){t=t||{},t.flush=t.flush||M.ZSTD_e_continue,t.finishFlush=t.finishFlush||M.ZSTD_e_end,t.fullFlushFlag=M.ZSTD_e_flush,super(t,e)}},Ye=class extends Ze{constructor(t){super(t,"ZstdCompress")}},Ke=class extends Ze{constructor(t){super(t,"ZstdDecompress")}};var Us=(s,t)=>{if(Number.isSafeInteger(s))s<0?an(s,t):hn(s,t);else throw Error("cannot encode number outside of javascript safe integer range");return t},hn=(s,t)=>{t[0]=128;for(var e=t.length;e>1;e--)t[e-1]=s&255,s=Math.floor(s/256)},an=(s,t)=>{t[0]=255;var e=!1;s=s*-1;for(var i=t.length;i>1;i--){var r=s&255;s=Math.floor(s/256),e?t[i-1]=Ws(r):r===0?t[i-1]=0:(e=!0,t[i-1]=Gs(r))}},Hs=s=>{let t=s[0],e=t===128?cn(s.subarray(1,s.length)):t===255?ln(s):null;if(e===null)throw Error("invalid base256 encoding");if(!Number.isSafeInteger(e))throw Error("parsed number outside of javascript safe integer range");return e},ln=s=>{for(var t=s.length,e=0,i=!1,r=t-1;r>-1;r--){var n=Number(s[r]),o;i?o=Ws(n):n===0?o=n:(i=!0,o=Gs(n)),o!==0&&(e-=o*Math.pow(256,t-r-1))}return e},cn=s=>{for(var t=s.length,e=0,i=t-1;i>-1;i--){var r=Number(s[i]);r!==0&&(e+=r*Math.pow(256,t-i-1))}return e},Ws=s=>(255^s)&255,Gs=s=>(255^s)+1&255;var Hi={};Ur(Hi,{code:()=>Ve,isCode:()=>ne,isName:()=>dn,name:()=>oe,normalFsTypes:()=>Ui});var ne=s=>oe.has(s),dn=s=>Ve.has(s),Ui=new Set(["0","","1","2","3","4","5","6","7","D"]),oe=new Map([["0","File"],["","OldFile"],["1","Link"],["2","SymbolicLink"],["3","CharacterDevice"],["4","BlockDevice"],["5","Directory"],["6","FIFO"],["7","ContiguousFile"],["g","GlobalExtendedHeader"],["x","ExtendedHeader"],["A","SolarisACL"],["D","GNUDumpDir"],["I","Inode"],["K","NextFileHasLongLinkpath"],["L","NextFileHasLongPath"],["M","ContinuationFile"],["N","OldGnuLongPath"],["S","SparseFile"],["V","TapeVolumeHeader"],["X","OldExtendedHeader"]]),Ve=new Map(Array.from(oe).map(s=>[s[1],s[0]]));var un=s=>s===void 0||s<0?void 0:s,F=class{cksumValid=!1;needPax=!1;nullBlock=!1;block;path;mode;uid;gid;size;cksum;#t="Unsupported";linkpath;uname;gname;devmaj=0;devmin=0;atime;ctime;mtime;charset;comment;constructor(t,e=0,i,r){Buffer.isBuffer(t)?this.decode(t,e||0,i,r):t&&this.#i(t)}decode(t,e,i,r){if(e||(e=0),!t||!(t.length>=e+512))throw new Error("need 512 bytes for header");let n=xt(t,e+156,1),o=Ui.has(n),h=o?i:void 0,a=o?r:void 0;if(this.path=h?.path??xt(t,e,100),this.mode=h?.mode??a?.mode??lt(t,e+100,8),this.uid=h?.uid??a?.uid??lt(t,e+108,8),this.gid=h?.gid??a?.gid??lt(t,e+116,8),this.size=un(h?.size??a?.size??lt(t,e+124,12)),this.mtime=h?.mtime??a?.mtime??Wi(t,e+136,12),this.cksum=lt(t,e+148,12),a&&this.#i(a,!0),h&&this.#i(h),ne(n)&&(this.#t=n||"0"),this.#t==="0"&&this.path.slice(-1)==="/"&&(this.#t="5"),this.#t==="5"&&(this.size=0),this.linkpath=xt(t,e+157,100),t.subarray(e+257,e+265).toString()==="ustar\x0000")if(this.uname=h?.uname??a?.uname??xt(t,e+265,32),this.gname=h?.gname??a?.gname??xt(t,e+297,32),this.devmaj=h?.devmaj??a?.devmaj??lt(t,e+329,8)??0,this.devmin=h?.devmin??a?.devmin??lt(t,e+337,8)??0,t[e+475]!==0){let c=xt(t,e+345,155);this.path=c+"/"+this.path}else{let c=xt(t,e+345,130);c&&(this.path=c+"/"+this.path),this.atime=i?.atime??r?.atime??Wi(t,e+476,12),this.ctime=i?.ctime??r?.ctime??Wi(t,e+488,12)}let l=256;for(let c=e;c<e+148;c++)l+=t[c];for(let c=e+156;c<e+512;c++)l+=t[c];this.cksumValid=l===this.cksum,this.cksum===void 0&&l===256&&(this.nullBlock=!0)}#i(t,e=!1){Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="size"&&Number(r)<0||i==="path"&&e||i==="linkpath"&&e||i==="global"))))}encode(t,e=0){if(t||(t=this.block=Buffer.alloc(512)),this.#t==="Unsupported"&&(this.#t="0"),!(t.length>=e+512))throw new Error("need 512 bytes for header");let i=this.ctime||this.atime?130:155,r=mn(this.path||"",i),n=r[0],o=r[1];this.needPax=!!r[2],this.needPax=Lt(t,e,100,n)||this.needPax,this.needPax=ct(t,e+100,8,this.mode)||this.needPax,this.needPax=ct(t,e+108,8,this.uid)||this.needPax,this.needPax=ct(t,e+116,8,this.gid)||this.needPax,this.needPax=ct(t,e+124,12,this.size)||this.needPax,this.needPax=Gi(t,e+136,12,this.mtime)||this.needPax,t[e+156]=Number(this.#t.codePointAt(0)),this.needPax=Lt(t,e+157,100,this.linkpath)||this.needPax,t.write("ustar\x0000",e+257,8),this.needPax=Lt(t,e+265,32,this.uname)||this.needPax,this.needPax=Lt(t,e+297,32,this.gname)||this.needPax,this.needPax=ct(t,e+329,8,this.devmaj)||this.needPax,this.needPax=ct(t,e+337,8,this.devmin)||this.needPax,this.needPax=Lt(t,e+345,i,o)||this.needPax,t[e+475]!==0?this.needPax=Lt(t,e+345,155,o)||this.needPax:(this.needPax=Lt(t,e+345,130,o)||this.needPax,this.needPax=Gi(t,e+476,12,this.atime)||this.needPax,this.needPax=Gi(t,e+488,12,this.ctime)||this.needPax);let h=256;for(let a=e;a<e+148;a++)h+=t[a];for(let a=e+156;a<e+512;a++)h+=t[a];return this.cksum=h,ct(t,e+148,8,this.cksum),this.cksumValid=!0,this.needPax}get type(){return this.#t==="Unsupported"?this.#t:oe.get(this.#t)}get typeKey(){return this.#t}set type(t){let e=String(Ve.get(t));if(ne(e)||e==="Unsupported")this.#t=e;else if(ne(t))this.#t=t;else throw new TypeError("invalid entry type: "+t)}},mn=(s,t)=>{let i=s,r="",n,o=external_node_path_.posix.parse(s).root||".";if(Buffer.byteLength(i)<100)n=[i,r,!1];else{r=external_node_path_.posix.dirname(i),i=external_node_path_.posix.basename(i);do Buffer.byteLength(i)<=100&&Buffer.byteLength(r)<=t?n=[i,r,!1]:Buffer.byteLength(i)>100&&Buffer.byteLength(r)<=t?n=[i.slice(0,99),r,!0]:(i=external_node_path_.posix.join(external_node_path_.posix.basename(r),i),r=external_node_path_.posix.dirname(r));while(r!==o&&n===void 0);n||(n=[s.slice(0,99),"",!0])}return n},xt=(s,t,e)=>s.subarray(t,t+e).toString("utf8").replace(/\0.*/,""),Wi=(s,t,e)=>pn(lt(s,t,e)),pn=s=>s===void 0?void 0:new Date(s*1e3),lt=(s,t,e)=>Number(s[t])&128?Hs(s.subarray(t,t+e)):wn(s,t,e),En=s=>isNaN(s)?void 0:s,wn=(s,t,e)=>En(parseInt(s.subarray(t,t+e).toString("utf8").replace(/\0.*$/,"").trim(),8)),Sn={12:8589934591,8:2097151},ct=(s,t,e,i)=>i===void 0?!1:i>Sn[e]||i<0?(Us(i,s.subarray(t,t+e)),!0):(yn(s,t,e,i),!1),yn=(s,t,e,i)=>s.write(Rn(i,e),t,e,"ascii"),Rn=(s,t)=>gn(Math.floor(s).toString(8),t),gn=(s,t)=>(s.length===t-1?s:new Array(t-s.length-1).join("0")+s+" ")+"\0",Gi=(s,t,e,i)=>i===void 0?!1:ct(s,t,e,i.getTime()/1e3),bn=new Array(156).join("\0"),Lt=(s,t,e,i)=>i===void 0?!1:(s.write(i+bn,t,e,"utf8"),i.length!==Buffer.byteLength(i)||i.length>e);var ft=class s{atime;mtime;ctime;charset;comment;gid;uid;gname;uname;linkpath;dev;ino;nlink;path;size;mode;global;constructor(t,e=!1){this.atime=t.atime,this.charset=t.charset,this.comment=t.comment,this.ctime=t.ctime,this.dev=t.dev,this.gid=t.gid,this.global=e,this.gname=t.gname,this.ino=t.ino,this.linkpath=t.linkpath,this.mtime=t.mtime,this.nlink=t.nlink,this.path=t.path,this.size=t.size,this.uid=t.uid,this.uname=t.uname}encode(){let t=this.encodeBody();if(t==="")return Buffer.allocUnsafe(0);let e=Buffer.byteLength(t),i=512*Math.ceil(1+e/512),r=Buffer.allocUnsafe(i);for(let n=0;n<512;n++)r[n]=0;new F({path:("PaxHeader/"+(0,external_node_path_.basename)(this.path??"")).slice(0,99),mode:this.mode||420,uid:this.uid,gid:this.gid,size:e,mtime:this.mtime,type:this.global?"GlobalExtendedHeader":"ExtendedHeader",linkpath:"",uname:this.uname||"",gname:this.gname||"",devmaj:0,devmin:0,atime:this.atime,ctime:this.ctime}).encode(r),r.write(t,512,e,"utf8");for(let n=e+512;n<r.length;n++)r[n]=0;return r}encodeBody(){return this.encodeField("path")+this.encodeField("ctime")+this.encodeField("atime")+this.encodeField("dev")+this.encodeField("ino")+this.encodeField("nlink")+this.encodeField("charset")+this.encodeField("comment")+this.encodeField("gid")+this.encodeField("gname")+this.encodeField("linkpath")+this.encodeField("mtime")+this.encodeField("size")+this.encodeField("uid")+this.encodeField("uname")}encodeField(t){if(this[t]===void 0)return"";let e=this[t],i=e instanceof Date?e.getTime()/1e3:e,r=" "+(t==="dev"||t==="ino"||t==="nlink"?"SCHILY.":"")+t+"="+i+`
+`,n=Buffer.byteLength(r),o=Math.floor(Math.log(n)/Math.log(10))+1;return n+o>=Math.pow(10,o)&&(o+=1),o+n+r}static parse(t,e,i=!1){return new s(On(Tn(t),e),i)}},On=(s,t)=>t?Object.assign({},t,s):s,Tn=s=>s.replace(/\n$/,"").split(`
+`).reduce(xn,Object.create(null)),xn=(s,t)=>{let e=parseInt(t,10);if(e!==Buffer.byteLength(t)+1)return s;t=t.slice((e+" ").length);let i=t.split("="),r=i.shift();if(!r)return s;let n=r.replace(/^SCHILY\.(dev|ino|nlink)/,"$1"),o=i.join("=").replace(/\0.*/,"");switch(n){case"path":case"linkpath":case"type":case"charset":case"comment":case"gname":case"uname":s[n]=o;break;case"ctime":case"atime":case"mtime":s[n]=new Date(Number(o)*1e3);break;case"size":let h=+o;h>=0&&(s[n]=h);break;case"gid":case"uid":case"dev":case"ino":case"nlink":case"mode":s[n]=+o;break}return s};var Ln=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,f=Ln!=="win32"?s=>String(s):s=>String(s).replaceAll(/\\/g,"/");var $e=class extends A{extended;globalExtended;header;startBlockSize;blockRemain;remain;type;meta=!1;ignore=!1;path;mode;uid;gid;uname;gname;size=0;mtime;atime;ctime;linkpath;dev;ino;nlink;invalid=!1;absolute;unsupported=!1;constructor(t,e,i){switch(super({}),this.pause(),this.extended=e,this.globalExtended=i,this.header=t,this.remain=t.size??0,this.startBlockSize=512*Math.ceil(this.remain/512),this.blockRemain=this.startBlockSize,this.type=t.type,this.type){case"File":case"OldFile":case"Link":case"SymbolicLink":case"CharacterDevice":case"BlockDevice":case"Directory":case"FIFO":case"ContiguousFile":case"GNUDumpDir":break;case"NextFileHasLongLinkpath":case"NextFileHasLongPath":case"OldGnuLongPath":case"GlobalExtendedHeader":case"ExtendedHeader":case"OldExtendedHeader":this.meta=!0;break;default:this.ignore=!0}if(!t.path)throw new Error("no path provided for tar.ReadEntry");this.path=f(t.path),this.mode=t.mode,this.mode&&(this.mode=this.mode&4095),this.uid=t.uid,this.gid=t.gid,this.uname=t.uname,this.gname=t.gname,this.size=this.remain,this.mtime=t.mtime,this.atime=t.atime,this.ctime=t.ctime,this.linkpath=t.linkpath?f(t.linkpath):void 0,this.uname=t.uname,this.gname=t.gname,e&&this.#t(e),i&&this.#t(i,!0)}write(t){let e=t.length;if(e>this.blockRemain)throw new Error("writing more to entry than is appropriate");let i=this.remain,r=this.blockRemain;return this.remain=Math.max(0,i-e),this.blockRemain=Math.max(0,r-e),this.ignore?!0:i>=e?super.write(t):super.write(t.subarray(0,i))}#t(t,e=!1){t.path&&(t.path=f(t.path)),t.linkpath&&(t.linkpath=f(t.linkpath)),Object.assign(this,Object.fromEntries(Object.entries(t).filter(([i,r])=>!(r==null||i==="path"&&e))))}};var Dt=(s,t,e,i={})=>{s.file&&(i.file=s.file),s.cwd&&(i.cwd=s.cwd),i.code=e instanceof Error&&e.code||t,i.tarCode=t,!s.strict&&i.recoverable!==!1?(e instanceof Error&&(i=Object.assign(e,i),e=e.message),s.emit("warn",t,e,i)):e instanceof Error?s.emit("error",Object.assign(e,i)):s.emit("error",Object.assign(new Error(`${t}: ${e}`),i))};var Nn=1024*1024,Xi=Buffer.from([31,139]),qi=Buffer.from([40,181,47,253]),An=Math.max(Xi.length,qi.length),B=Symbol("state"),Nt=Symbol("writeEntry"),it=Symbol("readEntry"),Zi=Symbol("nextEntry"),Zs=Symbol("processEntry"),V=Symbol("extendedHeader"),he=Symbol("globalExtendedHeader"),dt=Symbol("meta"),Ys=Symbol("emitMeta"),p=Symbol("buffer"),st=Symbol("queue"),ut=Symbol("ended"),Yi=Symbol("emittedEnd"),At=Symbol("emit"),w=Symbol("unzip"),Xe=Symbol("consumeChunk"),qe=Symbol("consumeChunkSub"),Ki=Symbol("consumeBody"),Ks=Symbol("consumeMeta"),Vs=Symbol("consumeHeader"),ae=Symbol("consuming"),Vi=Symbol("bufferConcat"),Qe=Symbol("maybeEnd"),Yt=Symbol("writing"),$=Symbol("aborted"),Je=Symbol("onDone"),It=Symbol("sawValidEntry"),je=Symbol("sawNullBlock"),ti=Symbol("sawEOF"),$s=Symbol("closeStream"),In=1e3,le=Symbol("compressedBytesRead"),$i=Symbol("decompressedBytesRead"),Xs=Symbol("checkDecompressionRatio"),Cn=()=>!0,rt=class extends external_events_.EventEmitter{file;strict;maxMetaEntrySize;filter;brotli;zstd;maxDecompressionRatio;writable=!0;readable=!1;[st]=[];[p];[it];[Nt];[B]="begin";[dt]="";[V];[he];[ut]=!1;[w];[$]=!1;[It];[je]=!1;[ti]=!1;[Yt]=!1;[ae]=!1;[Yi]=!1;[le]=0;[$i]=0;constructor(t={}){super(),this.file=t.file||"",this.on(Je,()=>{(this[B]==="begin"||this[It]===!1)&&this.warn("TAR_BAD_ARCHIVE","Unrecognized archive format")}),t.ondone?this.on(Je,t.ondone):this.on(Je,()=>{this.emit("prefinish"),this.emit("finish"),this.emit("end")}),this.strict=!!t.strict,this.maxDecompressionRatio=typeof t.maxDecompressionRatio=="number"?t.maxDecompressionRatio:In,this.maxMetaEntrySize=t.maxMetaEntrySize||Nn,this.filter=typeof t.filter=="function"?t.filter:Cn;let e=t.file&&(t.file.endsWith(".tar.br")||t.file.endsWith(".tbr"));this.brotli=!(t.gzip||t.zstd)&&t.brotli!==void 0?t.brotli:e?void 0:!1;let i=t.file&&(t.file.endsWith(".tar.zst")||t.file.endsWith(".tzst"));this.zstd=!(t.gzip||t.brotli)&&t.zstd!==void 0?t.zstd:i?!0:void 0,this.on("end",()=>this[$s]()),typeof t.onwarn=="function"&&this.on("warn",t.onwarn),typeof t.onReadEntry=="function"&&this.on("entry",t.onReadEntry)}warn(t,e,i={}){Dt(this,t,e,i)}[Vs](t,e){this[It]===void 0&&(this[It]=!1);let i;try{i=new F(t,e,this[V],this[he])}catch(r){return this.warn("TAR_ENTRY_INVALID",r)}if(i.nullBlock)this[je]?(this[ti]=!0,this[B]==="begin"&&(this[B]="header"),this[At]("eof")):(this[je]=!0,this[At]("nullBlock"));else if(this[je]=!1,!i.cksumValid)this.warn("TAR_ENTRY_INVALID","checksum failure",{header:i});else if(!i.path)this.warn("TAR_ENTRY_INVALID","path is required",{header:i});else{let r=i.type;if(/^(Symbolic)?Link$/.test(r)&&!i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath required",{header:i});else if(!/^(Symbolic)?Link$/.test(r)&&!/^(Global)?ExtendedHeader$/.test(r)&&i.linkpath)this.warn("TAR_ENTRY_INVALID","linkpath forbidden",{header:i});else{let n=this[Nt]=new $e(i,this[V],this[he]);if(!this[It])if(n.remain){let o=()=>{n.invalid||(this[It]=!0)};n.on("end",o)}else this[It]=!0;n.meta?n.size>this.maxMetaEntrySize?(n.ignore=!0,this[At]("ignoredEntry",n),this[B]="ignore",n.resume()):n.size>0&&(this[dt]="",n.on("data",o=>this[dt]+=o),this[B]="meta"):(this[V]=void 0,n.ignore=n.ignore||!this.filter(n.path,n),n.ignore?(this[At]("ignoredEntry",n),this[B]=n.remain?"ignore":"header",n.resume()):(n.remain?this[B]="body":(this[B]="header",n.end()),this[it]?this[st].push(n):(this[st].push(n),this[Zi]())))}}}[$s](){queueMicrotask(()=>this.emit("close"))}[Zs](t){let e=!0;if(!t)this[it]=void 0,e=!1;else if(Array.isArray(t)){let[i,...r]=t;this.emit(i,...r)}else this[it]=t,this.emit("entry",t),t.emittedEnd||(t.on("end",()=>this[Zi]()),e=!1);return e}[Zi](){do;while(this[Zs](this[st].shift()));if(this[st].length===0){let t=this[it];!t||t.flowing||t.size===t.remain?this[Yt]||this.emit("drain"):t.once("drain",()=>this.emit("drain"))}}[Ki](t,e){let i=this[Nt];if(!i)throw new Error("attempt to consume body without entry??");let r=i.blockRemain??0,n=r>=t.length&&e===0?t:t.subarray(e,e+r);return i.write(n),i.blockRemain||(this[B]="header",this[Nt]=void 0,i.end()),n.length}[Ks](t,e){let i=this[Nt],r=this[Ki](t,e);return!this[Nt]&&i&&this[Ys](i),r}[At](t,e,i){this[st].length===0&&!this[it]?this.emit(t,e,i):this[st].push([t,e,i])}[Ys](t){switch(this[At]("meta",this[dt]),t.type){case"ExtendedHeader":case"OldExtendedHeader":this[V]=ft.parse(this[dt],this[V],!1);break;case"GlobalExtendedHeader":this[he]=ft.parse(this[dt],this[he],!0);break;case"NextFileHasLongPath":case"OldGnuLongPath":{let e=this[V]??Object.create(null);this[V]=e,e.path=this[dt].replace(/\0.*/,"");break}case"NextFileHasLongLinkpath":{let e=this[V]||Object.create(null);this[V]=e,e.linkpath=this[dt].replace(/\0.*/,"");break}default:throw new Error("unknown meta: "+t.type)}}abort(t){if(!this[$]){if(this[w]){let e=this[w];e.write=()=>!0,e.end=()=>e,e.emit=()=>!1,e.destroy?.()}this[$]=!0,this.emit("abort",t),this.warn("TAR_ABORT",t,{recoverable:!1})}}[Xs](t){this[$i]+=t.length;let e=this[$i]/this[le];return e>this.maxDecompressionRatio?(this.abort(new Error(`max decompression ratio exceeded: ${e.toFixed(2)} > ${this.maxDecompressionRatio}`)),!1):!0}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this[$])return i?.(),!1;if((this[w]===void 0||this.brotli===void 0&&this[w]===!1)&&t){if(this[p]&&(t=Buffer.concat([this[p],t]),this[p]=void 0),t.length<An)return this[p]=t,i?.(),!0;for(let a=0;this[w]===void 0&&a<Xi.length;a++)t[a]!==Xi[a]&&(this[w]=!1);let o=!1;if(this[w]===!1&&this.zstd!==!1){o=!0;for(let a=0;a<qi.length;a++)if(t[a]!==qi[a]){o=!1;break}}let h=this.brotli===void 0&&!o;if(this[w]===!1&&h)if(t.length<512)if(this[ut])this.brotli=!0;else return this[p]=t,i?.(),!0;else try{new F(t.subarray(0,512)),this.brotli=!1}catch{this.brotli=!0}if(this[w]===void 0||this[w]===!1&&(this.brotli||o)){let a=this[ut];this[ut]=!1,this[w]=this[w]===void 0?new Ue({}):o?new Ke({}):new Ge({}),this[w].on("data",c=>{this[Xs](c)&&this[Xe](c)}),this[w].on("error",c=>{this[$]||this.abort(c)}),this[w].on("end",()=>{this[ut]=!0,this[Xe]()}),this[Yt]=!0,this[le]+=t.length;let l=!!this[w][a?"end":"write"](t);return this[Yt]=!1,i?.(),l}}this[Yt]=!0,this[w]?(this[le]+=t.length,this[w].write(t)):this[Xe](t),this[Yt]=!1;let n=this[st].length>0?!1:this[it]?this[it].flowing:!0;return!n&&this[st].length===0&&this[it]?.once("drain",()=>this.emit("drain")),i?.(),n}[Vi](t){t&&!this[$]&&(this[p]=this[p]?Buffer.concat([this[p],t]):t)}[Qe](){if(this[ut]&&!this[Yi]&&!this[$]&&!this[ae]){this[Yi]=!0;let t=this[Nt];if(t?.blockRemain){let e=this[p]?this[p].length:0;this.warn("TAR_BAD_ARCHIVE",`Truncated input (needed ${t.blockRemain} more bytes, only ${e} available)`,{entry:t}),this[p]&&t.write(this[p]),t.end()}this[At](Je)}}[Xe](t){if(this[ae]&&t)this[Vi](t);else if(!t&&!this[p])this[Qe]();else if(t){if(this[ae]=!0,this[p]){this[Vi](t);let e=this[p];this[p]=void 0,this[qe](e)}else this[qe](t);for(;this[p]&&this[p]?.length>=512&&!this[$]&&!this[ti];){let e=this[p];this[p]=void 0,this[qe](e)}this[ae]=!1}(!this[p]||this[ut])&&this[Qe]()}[qe](t){let e=0,i=t.length;for(;e+512<=i&&!this[$]&&!this[ti];)switch(this[B]){case"begin":case"header":this[Vs](t,e),e+=512;break;case"ignore":case"body":e+=this[Ki](t,e);break;case"meta":e+=this[Ks](t,e);break;default:throw new Error("invalid state: "+this[B])}e<i&&(this[p]=this[p]?Buffer.concat([t.subarray(e),this[p]]):t.subarray(e))}end(t,e,i){return typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e)),i&&this.once("finish",i),this[$]||(this[w]?(t&&(this[le]+=t.length,this[w].write(t)),this[w].end()):(this[ut]=!0,(this.brotli===void 0||this.zstd===void 0)&&(t=t||Buffer.alloc(0)),t&&this.write(t),this[Qe]())),this}};var mt=s=>{let t=s.length-1,e=-1;for(;t>-1&&s.charAt(t)==="/";)e=t,t--;return e===-1?s:s.slice(0,e)};var vn=s=>{let t=s.onReadEntry;s.onReadEntry=t?e=>{t(e),e.resume()}:e=>e.resume()},Qi=(s,t)=>{let e=new Map(t.map(o=>[mt(o),!0])),i=s.filter,r=100,n=(o,h="",a=0)=>{if(a>=r)return e.set(o,!1),!1;let l=h||(0,external_path_.parse)(o).root||".",c;if(o===l)c=!1;else{let d=e.get(o);c=d!==void 0?d:n((0,external_path_.dirname)(o),l,a+1)}return e.set(o,c),c};s.filter=i?(o,h)=>i(o,h)&&n(mt(o)):o=>n(mt(o))},Mn=s=>{let t=new rt(s),e=s.file,i;try{i=external_node_fs_.openSync(e,"r");let r=external_node_fs_.fstatSync(i),n=s.maxReadSize||16*1024*1024;if(r.size<n){let o=Buffer.allocUnsafe(r.size),h=external_node_fs_.readSync(i,o,0,r.size,0);t.end(h===o.byteLength?o:o.subarray(0,h))}else{let o=0,h=Buffer.allocUnsafe(n);for(;o<r.size;){let a=external_node_fs_.readSync(i,h,0,n,o);if(a===0)break;o+=a,t.write(h.subarray(0,a))}t.end()}}finally{if(typeof i=="number")try{external_node_fs_.closeSync(i)}catch{}}},Bn=(s,t)=>{let e=new rt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("end",o),external_node_fs_.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},Ct=K(Mn,Bn,s=>new rt(s),s=>new rt(s),(s,t)=>{t?.length&&Qi(s,t),s.noResume||vn(s)});var Ji=(s,t,e)=>(s&=4095,e&&(s=(s|384)&-19),t&&(s&256&&(s|=64),s&32&&(s|=8),s&4&&(s|=1)),s);var{isAbsolute:zn,parse:qs}=external_node_path_.win32,ce=s=>{let t="",e=qs(s);for(;zn(s)||e.root;){let i=s.charAt(0)==="/"&&s.slice(0,4)!=="//?/"?"/":e.root;s=s.slice(i.length),t+=i,e=qs(s)}return[t,s]};var ei=["|","<",">","?",":"],ji=ei.map(s=>String.fromCodePoint(61440+Number(s.codePointAt(0)))),Un=new Map(ei.map((s,t)=>[s,ji[t]])),Hn=new Map(ji.map((s,t)=>[s,ei[t]])),ts=s=>ei.reduce((t,e)=>t.split(e).join(Un.get(e)),s),Qs=s=>ji.reduce((t,e)=>t.split(e).join(Hn.get(e)),s);var rr=(s,t)=>t?(s=f(s).replace(/^\.(\/|$)/,""),mt(t)+"/"+s):f(s),Wn=16*1024*1024,tr=Symbol("process"),er=Symbol("file"),ir=Symbol("directory"),is=Symbol("symlink"),sr=Symbol("hardlink"),fe=Symbol("header"),ii=Symbol("read"),ss=Symbol("lstat"),si=Symbol("onlstat"),rs=Symbol("onread"),ns=Symbol("onreadlink"),index_min_os=Symbol("openfile"),hs=Symbol("onopenfile"),pt=Symbol("close"),ri=Symbol("mode"),as=Symbol("awaitDrain"),es=Symbol("ondrain"),q=Symbol("prefix"),de=class extends A{path;portable;myuid=process.getuid&&process.getuid()||0;myuser=process.env.USER||"";maxReadSize;linkCache;statCache;preservePaths;cwd;strict;mtime;noPax;noMtime;prefix;fd;blockLen=0;blockRemain=0;buf;pos=0;remain=0;length=0;offset=0;win32;absolute;header;type;linkpath;stat;onWriteEntry;#t=!1;constructor(t,e={}){let i=se(e);super(),this.path=f(t),this.portable=!!i.portable,this.maxReadSize=i.maxReadSize||Wn,this.linkCache=i.linkCache||new Map,this.statCache=i.statCache||new Map,this.preservePaths=!!i.preservePaths,this.cwd=f(i.cwd||process.cwd()),this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.mtime=i.mtime,this.prefix=i.prefix?f(i.prefix):void 0,this.onWriteEntry=i.onWriteEntry,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let r=!1;if(!this.preservePaths){let[o,h]=ce(this.path);o&&typeof h=="string"&&(this.path=h,r=o)}this.win32=!!i.win32||process.platform==="win32",this.win32&&(this.path=Qs(this.path.replaceAll(/\\/g,"/")),t=t.replaceAll(/\\/g,"/")),this.absolute=f(i.absolute||external_path_.resolve(this.cwd,t)),this.path===""&&(this.path="./"),r&&this.warn("TAR_ENTRY_INFO",`stripping ${r} from absolute path`,{entry:this,path:r+this.path});let n=this.statCache.get(this.absolute);n?this[si](n):this[ss]()}warn(t,e,i={}){return Dt(this,t,e,i)}emit(t,...e){return t==="error"&&(this.#t=!0),super.emit(t,...e)}[ss](){external_fs_.lstat(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[si](e)})}[si](t){this.statCache.set(this.absolute,t),this.stat=t,t.isFile()||(t.size=0),this.type=Gn(t),this.emit("stat",t),this[tr]()}[tr](){switch(this.type){case"File":return this[er]();case"Directory":return this[ir]();case"SymbolicLink":return this[is]();default:return this.end()}}[ri](t){return Ji(t,this.type==="Directory",this.portable)}[q](t){return rr(t,this.prefix)}[fe](){if(!this.stat)throw new Error("cannot write header before stat");this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.onWriteEntry?.(this),this.header=new F({path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,mode:this[ri](this.stat.mode),uid:this.portable?void 0:this.stat.uid,gid:this.portable?void 0:this.stat.gid,size:this.stat.size,mtime:this.noMtime?void 0:this.mtime||this.stat.mtime,type:this.type==="Unsupported"?void 0:this.type,uname:this.portable?void 0:this.stat.uid===this.myuid?this.myuser:"",atime:this.portable?void 0:this.stat.atime,ctime:this.portable?void 0:this.stat.ctime}),this.header.encode()&&!this.noPax&&super.write(new ft({atime:this.portable?void 0:this.header.atime,ctime:this.portable?void 0:this.header.ctime,gid:this.portable?void 0:this.header.gid,mtime:this.noMtime?void 0:this.mtime||this.header.mtime,path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,size:this.header.size,uid:this.portable?void 0:this.header.uid,uname:this.portable?void 0:this.header.uname,dev:this.portable?void 0:this.stat.dev,ino:this.portable?void 0:this.stat.ino,nlink:this.portable?void 0:this.stat.nlink}).encode());let t=this.header?.block;if(!t)throw new Error("failed to encode header");super.write(t)}[ir](){if(!this.stat)throw new Error("cannot create directory entry without stat");this.path.slice(-1)!=="/"&&(this.path+="/"),this.stat.size=0,this[fe](),this.end()}[is](){external_fs_.readlink(this.absolute,(t,e)=>{if(t)return this.emit("error",t);this[ns](e)})}[ns](t){this.linkpath=f(t),this[fe](),this.end()}[sr](t){if(!this.stat)throw new Error("cannot create link entry without stat");this.type="Link",this.linkpath=f(external_path_.relative(this.cwd,t)),this.stat.size=0,this[fe](),this.end()}[er](){if(!this.stat)throw new Error("cannot create file entry without stat");if(this.stat.nlink>1){let t=`${this.stat.dev}:${this.stat.ino}`,e=this.linkCache.get(t);if(e?.indexOf(this.cwd)===0)return this[sr](e);this.linkCache.set(t,this.absolute)}if(this[fe](),this.stat.size===0)return this.end();this[index_min_os]()}[index_min_os](){external_fs_.open(this.absolute,"r",(t,e)=>{if(t)return this.emit("error",t);this[hs](e)})}[hs](t){if(this.fd=t,this.#t)return this[pt]();if(!this.stat)throw new Error("should stat before calling onopenfile");this.blockLen=512*Math.ceil(this.stat.size/512),this.blockRemain=this.blockLen;let e=Math.min(this.blockLen,this.maxReadSize);this.buf=Buffer.allocUnsafe(e),this.offset=0,this.pos=0,this.remain=this.stat.size,this.length=this.buf.length,this[ii]()}[ii](){let{fd:t,buf:e,offset:i,length:r,pos:n}=this;if(t===void 0||e===void 0)throw new Error("cannot read file without first opening");external_fs_.read(t,e,i,r,n,(o,h)=>{if(o)return this[pt](()=>this.emit("error",o));this[rs](h)})}[pt](t=()=>{}){this.fd!==void 0&&external_fs_.close(this.fd,t)}[rs](t){if(t<=0&&this.remain>0){let r=Object.assign(new Error("encountered unexpected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(t>this.remain){let r=Object.assign(new Error("did not encounter expected EOF"),{path:this.absolute,syscall:"read",code:"EOF"});return this[pt](()=>this.emit("error",r))}if(!this.buf)throw new Error("should have created buffer prior to reading");if(t===this.remain)for(let r=t;r<this.length&&t<this.blockRemain;r++)this.buf[r+this.offset]=0,t++,this.remain++;let e=this.offset===0&&t===this.buf.length?this.buf:this.buf.subarray(this.offset,this.offset+t);this.write(e)?this[es]():this[as](()=>this[es]())}[as](t){this.once("drain",t)}write(t,e,i){if(typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8")),this.blockRemain<t.length){let r=Object.assign(new Error("writing more data than expected"),{path:this.absolute});return this.emit("error",r)}return this.remain-=t.length,this.blockRemain-=t.length,this.pos+=t.length,this.offset+=t.length,super.write(t,null,i)}[es](){if(!this.remain)return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),this[pt](t=>t?this.emit("error",t):this.end());if(!this.buf)throw new Error("buffer lost somehow in ONDRAIN");this.offset>=this.length&&(this.buf=Buffer.allocUnsafe(Math.min(this.blockRemain,this.buf.length)),this.offset=0),this.length=this.buf.length-this.offset,this[ii]()}},ni=class extends de{sync=!0;[ss](){this[si](external_fs_.lstatSync(this.absolute))}[is](){this[ns](external_fs_.readlinkSync(this.absolute))}[index_min_os](){this[hs](external_fs_.openSync(this.absolute,"r"))}[ii](){let t=!0;try{let{fd:e,buf:i,offset:r,length:n,pos:o}=this;if(e===void 0||i===void 0)throw new Error("fd and buf must be set in READ method");let h=external_fs_.readSync(e,i,r,n,o);this[rs](h),t=!1}finally{if(t)try{this[pt](()=>{})}catch{}}}[as](t){t()}[pt](t=()=>{}){this.fd!==void 0&&external_fs_.closeSync(this.fd),t()}},oi=class extends A{blockLen=0;blockRemain=0;buf=0;pos=0;remain=0;length=0;preservePaths;portable;strict;noPax;noMtime;readEntry;type;prefix;path;mode;uid;gid;uname;gname;header;mtime;atime;ctime;linkpath;size;onWriteEntry;warn(t,e,i={}){return Dt(this,t,e,i)}constructor(t,e={}){let i=se(e);super(),this.preservePaths=!!i.preservePaths,this.portable=!!i.portable,this.strict=!!i.strict,this.noPax=!!i.noPax,this.noMtime=!!i.noMtime,this.onWriteEntry=i.onWriteEntry,this.readEntry=t;let{type:r}=t;if(r==="Unsupported")throw new Error("writing entry that should be ignored");this.type=r,this.type==="Directory"&&this.portable&&(this.noMtime=!0),this.prefix=i.prefix,this.path=f(t.path),this.mode=t.mode!==void 0?this[ri](t.mode):void 0,this.uid=this.portable?void 0:t.uid,this.gid=this.portable?void 0:t.gid,this.uname=this.portable?void 0:t.uname,this.gname=this.portable?void 0:t.gname,this.size=t.size,this.mtime=this.noMtime?void 0:i.mtime||t.mtime,this.atime=this.portable?void 0:t.atime,this.ctime=this.portable?void 0:t.ctime,this.linkpath=t.linkpath!==void 0?f(t.linkpath):void 0,typeof i.onwarn=="function"&&this.on("warn",i.onwarn);let n=!1;if(!this.preservePaths){let[h,a]=ce(this.path);h&&typeof a=="string"&&(this.path=a,n=h)}this.remain=t.size,this.blockRemain=t.startBlockSize,this.onWriteEntry?.(this),this.header=new F({path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,mode:this.mode,uid:this.portable?void 0:this.uid,gid:this.portable?void 0:this.gid,size:this.size,mtime:this.noMtime?void 0:this.mtime,type:this.type,uname:this.portable?void 0:this.uname,atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime}),n&&this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute path`,{entry:this,path:n+this.path}),this.header.encode()&&!this.noPax&&super.write(new ft({atime:this.portable?void 0:this.atime,ctime:this.portable?void 0:this.ctime,gid:this.portable?void 0:this.gid,mtime:this.noMtime?void 0:this.mtime,path:this[q](this.path),linkpath:this.type==="Link"&&this.linkpath!==void 0?this[q](this.linkpath):this.linkpath,size:this.size,uid:this.portable?void 0:this.uid,uname:this.portable?void 0:this.uname,dev:this.portable?void 0:this.readEntry.dev,ino:this.portable?void 0:this.readEntry.ino,nlink:this.portable?void 0:this.readEntry.nlink}).encode());let o=this.header?.block;if(!o)throw new Error("failed to encode header");super.write(o),t.pipe(this)}[q](t){return rr(t,this.prefix)}[ri](t){return Ji(t,this.type==="Directory",this.portable)}write(t,e,i){typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,typeof e=="string"?e:"utf8"));let r=t.length;if(r>this.blockRemain)throw new Error("writing more to entry than is appropriate");return this.blockRemain-=r,super.write(t,i)}end(t,e,i){return this.blockRemain&&super.write(Buffer.alloc(this.blockRemain)),typeof t=="function"&&(i=t,e=void 0,t=void 0),typeof e=="function"&&(i=e,e=void 0),typeof t=="string"&&(t=Buffer.from(t,e??"utf8")),i&&this.once("finish",i),t?super.end(t,i):super.end(i),this}},Gn=s=>s.isFile()?"File":s.isDirectory()?"Directory":s.isSymbolicLink()?"SymbolicLink":"Unsupported";var hi=class s{tail;head;length=0;static create(t=[]){return new s(t)}constructor(t=[]){for(let e of t)this.push(e)}*[Symbol.iterator](){for(let t=this.head;t;t=t.next)yield t.value}removeNode(t){if(t.list!==this)throw new Error("removing node which does not belong to this list");let e=t.next,i=t.prev;return e&&(e.prev=i),i&&(i.next=e),t===this.head&&(this.head=e),t===this.tail&&(this.tail=i),this.length--,t.next=void 0,t.prev=void 0,t.list=void 0,e}unshiftNode(t){if(t===this.head)return;t.list&&t.list.removeNode(t);let e=this.head;t.list=this,t.next=e,e&&(e.prev=t),this.head=t,this.tail||(this.tail=t),this.length++}pushNode(t){if(t===this.tail)return;t.list&&t.list.removeNode(t);let e=this.tail;t.list=this,t.prev=e,e&&(e.next=t),this.tail=t,this.head||(this.head=t),this.length++}push(...t){for(let e=0,i=t.length;e<i;e++)Yn(this,t[e]);return this.length}unshift(...t){for(var e=0,i=t.length;e<i;e++)Kn(this,t[e]);return this.length}pop(){if(!this.tail)return;let t=this.tail.value,e=this.tail;return this.tail=this.tail.prev,this.tail?this.tail.next=void 0:this.head=void 0,e.list=void 0,this.length--,t}shift(){if(!this.head)return;let t=this.head.value,e=this.head;return this.head=this.head.next,this.head?this.head.prev=void 0:this.tail=void 0,e.list=void 0,this.length--,t}forEach(t,e){e=e||this;for(let i=this.head,r=0;i;r++)t.call(e,i.value,r,this),i=i.next}forEachReverse(t,e){e=e||this;for(let i=this.tail,r=this.length-1;i;r--)t.call(e,i.value,r,this),i=i.prev}get(t){let e=0,i=this.head;for(;i&&e<t;e++)i=i.next;if(e===t&&i)return i.value}getReverse(t){let e=0,i=this.tail;for(;i&&e<t;e++)i=i.prev;if(e===t&&i)return i.value}map(t,e){e=e||this;let i=new s;for(let r=this.head;r;)i.push(t.call(e,r.value,this)),r=r.next;return i}mapReverse(t,e){e=e||this;var i=new s;for(let r=this.tail;r;)i.push(t.call(e,r.value,this)),r=r.prev;return i}reduce(t,e){let i,r=this.head;if(arguments.length>1)i=e;else if(this.head)r=this.head.next,i=this.head.value;else throw new TypeError("Reduce of empty list with no initial value");for(var n=0;r;n++)i=t(i,r.value,n),r=r.next;return i}reduceReverse(t,e){let i,r=this.tail;if(arguments.length>1)i=e;else if(this.tail)r=this.tail.prev,i=this.tail.value;else throw new TypeError("Reduce of empty list with no initial value");for(let n=this.length-1;r;n--)i=t(i,r.value,n),r=r.prev;return i}toArray(){let t=new Array(this.length);for(let e=0,i=this.head;i;e++)t[e]=i.value,i=i.next;return t}toArrayReverse(){let t=new Array(this.length);for(let e=0,i=this.tail;i;e++)t[e]=i.value,i=i.prev;return t}slice(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.head,n=0;for(n=0;r&&n<t;n++)r=r.next;for(;r&&n<e;n++,r=r.next)i.push(r.value);return i}sliceReverse(t=0,e=this.length){e<0&&(e+=this.length),t<0&&(t+=this.length);let i=new s;if(e<t||e<0)return i;t<0&&(t=0),e>this.length&&(e=this.length);let r=this.length,n=this.tail;for(;n&&r>e;r--)n=n.prev;for(;n&&r>t;r--,n=n.prev)i.push(n.value);return i}splice(t,e=0,...i){t>this.length&&(t=this.length-1),t<0&&(t=this.length+t);let r=this.head;for(let o=0;r&&o<t;o++)r=r.next;let n=[];for(let o=0;r&&o<e;o++)n.push(r.value),r=this.removeNode(r);r?r!==this.tail&&(r=r.prev):r=this.tail;for(let o of i)r=Zn(this,r,o);return n}reverse(){let t=this.head,e=this.tail;for(let i=t;i;i=i.prev){let r=i.prev;i.prev=i.next,i.next=r}return this.head=e,this.tail=t,this}};function Zn(s,t,e){let i=t,r=t?t.next:s.head,n=new ue(e,i,r,s);return n.next===void 0&&(s.tail=n),n.prev===void 0&&(s.head=n),s.length++,n}function Yn(s,t){s.tail=new ue(t,s.tail,void 0,s),s.head||(s.head=s.tail),s.length++}function Kn(s,t){s.head=new ue(t,void 0,s.head,s),s.tail||(s.tail=s.head),s.length++}var ue=class{list;next;prev;value;constructor(t,e,i,r){this.list=r,this.value=t,e?(e.next=this,this.prev=e):this.prev=void 0,i?(i.prev=this,this.next=i):this.next=void 0}};var pi=class{path;absolute;entry;stat;readdir;pending=!1;pendingLink=!1;ignore=!1;piped=!1;constructor(t,e){this.path=t||"./",this.absolute=e}},nr=Buffer.alloc(1024),li=Symbol("onStat"),me=Symbol("ended"),W=Symbol("queue"),pe=Symbol("pendingLinks"),Et=Symbol("current"),Ft=Symbol("process"),Ee=Symbol("processing"),ai=Symbol("processJob"),G=Symbol("jobs"),ls=Symbol("jobDone"),ci=Symbol("addFSEntry"),or=Symbol("addTarEntry"),ds=Symbol("stat"),us=Symbol("readdir"),fi=Symbol("onreaddir"),di=Symbol("pipe"),hr=Symbol("entry"),cs=Symbol("entryOpt"),ui=Symbol("writeEntryClass"),lr=Symbol("write"),index_min_fs=Symbol("ondrain"),wt=class extends A{sync=!1;opt;cwd;maxReadSize;preservePaths;strict;noPax;prefix;linkCache;statCache;file;portable;zip;readdirCache;noDirRecurse;follow;noMtime;mtime;filter;jobs;[ui];onWriteEntry;[W];[pe]=new Map;[G]=0;[Ee]=!1;[me]=!1;constructor(t={}){if(super(),this.opt=t,this.file=t.file||"",this.cwd=t.cwd||process.cwd(),this.maxReadSize=t.maxReadSize,this.preservePaths=!!t.preservePaths,this.strict=!!t.strict,this.noPax=!!t.noPax,this.prefix=f(t.prefix||""),this.linkCache=t.linkCache||new Map,this.statCache=t.statCache||new Map,this.readdirCache=t.readdirCache||new Map,this.onWriteEntry=t.onWriteEntry,this[ui]=de,typeof t.onwarn=="function"&&this.on("warn",t.onwarn),this.portable=!!t.portable,t.gzip||t.brotli||t.zstd){if((t.gzip?1:0)+(t.brotli?1:0)+(t.zstd?1:0)>1)throw new TypeError("gzip, brotli, zstd are mutually exclusive");if(t.gzip&&(typeof t.gzip!="object"&&(t.gzip={}),this.portable&&(t.gzip.portable=!0),this.zip=new ze(t.gzip)),t.brotli&&(typeof t.brotli!="object"&&(t.brotli={}),this.zip=new We(t.brotli)),t.zstd&&(typeof t.zstd!="object"&&(t.zstd={}),this.zip=new Ye(t.zstd)),!this.zip)throw new Error("impossible");let e=this.zip;e.on("data",i=>super.write(i)),e.on("end",()=>super.end()),e.on("drain",()=>this[index_min_fs]()),this.on("resume",()=>e.resume())}else this.on("drain",this[index_min_fs]);this.noDirRecurse=!!t.noDirRecurse,this.follow=!!t.follow,this.noMtime=!!t.noMtime,t.mtime&&(this.mtime=t.mtime),this.filter=typeof t.filter=="function"?t.filter:()=>!0,this[W]=new hi,this[G]=0,this.jobs=Number(t.jobs)||4,this[Ee]=!1,this[me]=!1}[lr](t){return super.write(t)}add(t){return this.write(t),this}end(t,e,i){return typeof t=="function"&&(i=t,t=void 0),typeof e=="function"&&(i=e,e=void 0),t&&this.add(t),this[me]=!0,this[Ft](),i&&i(),this}write(t){if(this[me])throw new Error("write after end");return typeof t=="string"?this[ci](t):this[or](t),this.flowing}[or](t){let e=f(external_path_.resolve(this.cwd,t.path));if(!this.filter(t.path,t))t.resume();else{let i=new pi(t.path,e);i.entry=new oi(t,this[cs](i)),i.entry.on("end",()=>this[ls](i)),this[G]+=1,this[W].push(i)}this[Ft]()}[ci](t){let e=f(external_path_.resolve(this.cwd,t));this[W].push(new pi(t,e)),this[Ft]()}[ds](t){t.pending=!0,this[G]+=1;let e=this.follow?"stat":"lstat";external_fs_[e](t.absolute,(i,r)=>{t.pending=!1,this[G]-=1,i?this.emit("error",i):this[li](t,r)})}[li](t,e){if(this.statCache.set(t.absolute,e),t.stat=e,!this.filter(t.path,e))t.ignore=!0;else if(e.isFile()&&e.nlink>1&&!this.linkCache.get(`${e.dev}:${e.ino}`)&&!this.sync)if(t===this[Et])this[ai](t);else{let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);r?r.push(t):this[pe].set(i,[t]),t.pendingLink=!0,t.pending=!0}this[Ft]()}[us](t){t.pending=!0,this[G]+=1,external_fs_.readdir(t.absolute,(e,i)=>{if(t.pending=!1,this[G]-=1,e)return this.emit("error",e);this[fi](t,i)})}[fi](t,e){this.readdirCache.set(t.absolute,e),t.readdir=e,this[Ft]()}[Ft](){if(!this[Ee]){this[Ee]=!0;for(let t=this[W].head;t&&this[G]<this.jobs;t=t.next)if(this[ai](t.value),t.value.ignore){let e=t.next;this[W].removeNode(t),t.next=e}this[Ee]=!1,this[me]&&this[W].length===0&&this[G]===0&&(this.zip?this.zip.end(nr):(super.write(nr),super.end()))}}get[Et](){return this[W]&&this[W].head&&this[W].head.value}[ls](t){this[W].shift(),this[G]-=1;let{stat:e}=t;if(e&&e.isFile()&&e.nlink>1){let i=`${e.dev}:${e.ino}`,r=this[pe].get(i);if(r){this[pe].delete(i);for(let n of r)n.pending=!1,this[ai](n)}}this[Ft]()}[ai](t){if(t.pending&&t.pendingLink&&t===this[Et]&&(t.pending=!1,t.pendingLink=!1),!t.pending){if(t.entry){t===this[Et]&&!t.piped&&this[di](t);return}if(!t.stat){let e=this.statCache.get(t.absolute);e?this[li](t,e):this[ds](t)}if(t.stat&&!t.ignore){if(!this.noDirRecurse&&t.stat.isDirectory()&&!t.readdir){let e=this.readdirCache.get(t.absolute);if(e?this[fi](t,e):this[us](t),!t.readdir)return}if(t.entry=this[hr](t),!t.entry){t.ignore=!0;return}t===this[Et]&&!t.piped&&this[di](t)}}}[cs](t){return{onwarn:(e,i,r)=>this.warn(e,i,r),noPax:this.noPax,cwd:this.cwd,absolute:t.absolute,preservePaths:this.preservePaths,maxReadSize:this.maxReadSize,strict:this.strict,portable:this.portable,linkCache:this.linkCache,statCache:this.statCache,noMtime:this.noMtime,mtime:this.mtime,prefix:this.prefix,onWriteEntry:this.onWriteEntry}}[hr](t){this[G]+=1;try{return new this[ui](t.path,this[cs](t)).on("end",()=>this[ls](t)).on("error",i=>this.emit("error",i))}catch(e){this.emit("error",e)}}[index_min_fs](){this[Et]&&this[Et].entry&&this[Et].entry.resume()}[di](t){t.piped=!0,t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)});let e=t.entry,i=this.zip;if(!e)throw new Error("cannot pipe without source");i?e.on("data",r=>{i.write(r)||e.pause()}):e.on("data",r=>{super.write(r)||e.pause()})}pause(){return this.zip&&this.zip.pause(),super.pause()}warn(t,e,i={}){Dt(this,t,e,i)}},kt=class extends wt{sync=!0;constructor(t){super(t),this[ui]=ni}pause(){}resume(){}[ds](t){let e=this.follow?"statSync":"lstatSync";this[li](t,external_fs_[e](t.absolute))}[us](t){this[fi](t,external_fs_.readdirSync(t.absolute))}[di](t){let e=t.entry,i=this.zip;if(t.readdir&&t.readdir.forEach(r=>{let n=t.path,o=n==="./"?"":n.replace(/\/*$/,"/");this[ci](o+r)}),!e)throw new Error("Cannot pipe without source");i?e.on("data",r=>{i.write(r)}):e.on("data",r=>{super[lr](r)})}};var Vn=(s,t)=>{let e=new kt(s),i=new Wt(s.file,{mode:s.mode||438});e.pipe(i),fr(e,t)},$n=(s,t)=>{let e=new wt(s),i=new et(s.file,{mode:s.mode||438});e.pipe(i);let r=new Promise((n,o)=>{i.on("error",o),i.on("close",n),e.on("error",o)});return dr(e,t).catch(n=>e.emit("error",n)),r},fr=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},dr=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>{s.add(i)}}):s.add(e);s.end()},Xn=(s,t)=>{let e=new kt(s);return fr(e,t),e},qn=(s,t)=>{let e=new wt(s);return dr(e,t).catch(i=>e.emit("error",i)),e},Qn=K(Vn,$n,Xn,qn,(s,t)=>{if(!t?.length)throw new TypeError("no paths specified to add to archive")});var Jn=process.env.__FAKE_PLATFORM__||process.platform,Er=Jn==="win32",{O_CREAT:wr,O_NOFOLLOW:ur,O_TRUNC:Sr,O_WRONLY:yr}=external_fs_.constants,Rr=Number(process.env.__FAKE_FS_O_FILENAME__)||external_fs_.constants.UV_FS_O_FILEMAP||0,jn=Er&&!!Rr,to=512*1024,eo=Rr|Sr|wr|yr,mr=!Er&&typeof ur=="number"?ur|Sr|wr|yr:null,ms=mr!==null?()=>mr:jn?s=>s<to?eo:"w":()=>"w";var ps=(s,t,e)=>{try{return external_node_fs_.lchownSync(s,t,e)}catch(i){if(i?.code!=="ENOENT")throw i}},Ei=(s,t,e,i)=>{external_node_fs_.lchown(s,t,e,r=>{i(r&&r?.code!=="ENOENT"?r:null)})},index_min_io=(s,t,e,i,r)=>{if(t.isDirectory())Es(external_node_path_.resolve(s,t.name),e,i,n=>{if(n)return r(n);let o=external_node_path_.resolve(s,t.name);Ei(o,e,i,r)});else{let n=external_node_path_.resolve(s,t.name);Ei(n,e,i,r)}},Es=(s,t,e,i)=>{external_node_fs_.readdir(s,{withFileTypes:!0},(r,n)=>{if(r){if(r.code==="ENOENT")return i();if(r.code!=="ENOTDIR"&&r.code!=="ENOTSUP")return i(r)}if(r||!n.length)return Ei(s,t,e,i);let o=n.length,h=null,a=l=>{if(!h){if(l)return i(h=l);if(--o===0)return Ei(s,t,e,i)}};for(let l of n)index_min_io(s,l,t,e,a)})},so=(s,t,e,i)=>{t.isDirectory()&&ws(external_node_path_.resolve(s,t.name),e,i),ps(external_node_path_.resolve(s,t.name),e,i)},ws=(s,t,e)=>{let i;try{i=external_node_fs_.readdirSync(s,{withFileTypes:!0})}catch(r){let n=r;if(n?.code==="ENOENT")return;if(n?.code==="ENOTDIR"||n?.code==="ENOTSUP")return ps(s,t,e);throw n}for(let r of i)so(s,r,t,e);return ps(s,t,e)};var Se=class extends Error{path;code;syscall="chdir";constructor(t,e){super(`${e}: Cannot cd into '${t}'`),this.path=t,this.code=e}get name(){return"CwdError"}};var St=class extends Error{path;symlink;syscall="symlink";code="TAR_SYMLINK_ERROR";constructor(t,e){super("TAR_SYMLINK_ERROR: Cannot extract through symbolic link"),this.symlink=t,this.path=e}get name(){return"SymlinkError"}};var no=(s,t)=>{external_node_fs_.stat(s,(e,i)=>{(e||!i.isDirectory())&&(e=new Se(s,e?.code||"ENOTDIR")),t(e)})},gr=(s,t,e)=>{s=f(s);let i=t.umask??18,r=t.mode|448,n=(r&i)!==0,o=t.uid,h=t.gid,a=typeof o=="number"&&typeof h=="number"&&(o!==t.processUid||h!==t.processGid),l=t.preserve,c=t.unlink,d=f(t.cwd),y=(E,x)=>{E?e(E):x&&a?Es(x,o,h,Le=>y(Le)):n?external_node_fs_.chmod(s,r,e):e()};if(s===d)return no(s,y);if(l)return promises_.mkdir(s,{mode:r,recursive:!0}).then(E=>y(null,E??void 0),y);let D=f(external_node_path_.relative(d,s)).split("/");Ss(d,D,r,c,d,void 0,y)},Ss=(s,t,e,i,r,n,o)=>{if(t.length===0)return o(null,n);let h=t.shift(),a=f(external_node_path_.resolve(s+"/"+h));external_node_fs_.mkdir(a,e,br(a,t,e,i,r,n,o))},br=(s,t,e,i,r,n,o)=>h=>{h?external_node_fs_.lstat(s,(a,l)=>{if(a)a.path=a.path&&f(a.path),o(a);else if(l.isDirectory())Ss(s,t,e,i,r,n,o);else if(i)external_node_fs_.unlink(s,c=>{if(c)return o(c);external_node_fs_.mkdir(s,e,br(s,t,e,i,r,n,o))});else{if(l.isSymbolicLink())return o(new St(s,s+"/"+t.join("/")));o(h)}}):(n=n||s,Ss(s,t,e,i,r,n,o))},oo=s=>{let t=!1,e;try{t=external_node_fs_.statSync(s).isDirectory()}catch(i){e=i?.code}finally{if(!t)throw new Se(s,e??"ENOTDIR")}},_r=(s,t)=>{s=f(s);let e=t.umask??18,i=t.mode|448,r=(i&e)!==0,n=t.uid,o=t.gid,h=typeof n=="number"&&typeof o=="number"&&(n!==t.processUid||o!==t.processGid),a=t.preserve,l=t.unlink,c=f(t.cwd),d=E=>{E&&h&&ws(E,n,o),r&&external_node_fs_.chmodSync(s,i)};if(s===c)return oo(c),d();if(a)return d(external_node_fs_.mkdirSync(s,{mode:i,recursive:!0})??void 0);let T=f(external_node_path_.relative(c,s)).split("/"),D;for(let E=T.shift(),x=c;E&&(x+="/"+E);E=T.shift()){x=f(external_node_path_.resolve(x));try{external_node_fs_.mkdirSync(x,i),D=D||x}catch{let Le=external_node_fs_.lstatSync(x);if(Le.isDirectory())continue;if(l){external_node_fs_.unlinkSync(x),external_node_fs_.mkdirSync(x,i),D=D||x;continue}else if(Le.isSymbolicLink())return new St(x,x+"/"+T.join("/"))}}return d(D)};var ys=Object.create(null),Or=1e4,Vt=new Set,Tr=s=>{Vt.has(s)?Vt.delete(s):ys[s]=s.normalize("NFD").toLocaleLowerCase("en").toLocaleUpperCase("en"),Vt.add(s);let t=ys[s],e=Vt.size-Or;if(e>Or/10){for(let i of Vt)if(Vt.delete(i),delete ys[i],--e<=0)break}return t};var ho=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,ao=ho==="win32",lo=s=>s.split("/").slice(0,-1).reduce((e,i)=>{let r=e.at(-1);return r!==void 0&&(i=(0,external_node_path_.join)(r,i)),e.push(i||"/"),e},[]),yi=class{#t=new Map;#i=new Map;#s=new Set;reserve(t,e){t=ao?["win32 parallelization disabled"]:t.map(r=>mt((0,external_node_path_.join)(Tr(r))));let i=new Set(t.map(r=>lo(r)).reduce((r,n)=>r.concat(n)));this.#i.set(e,{dirs:i,paths:t});for(let r of t){let n=this.#t.get(r);n?n.push(e):this.#t.set(r,[e])}for(let r of i){let n=this.#t.get(r);if(!n)this.#t.set(r,[new Set([e])]);else{let o=n.at(-1);o instanceof Set?o.add(e):n.push(new Set([e]))}}return this.#r(e)}#n(t){let e=this.#i.get(t);if(!e)throw new Error("function does not have any path reservations");return{paths:e.paths.map(i=>this.#t.get(i)),dirs:[...e.dirs].map(i=>this.#t.get(i))}}check(t){let{paths:e,dirs:i}=this.#n(t);return e.every(r=>r&&r[0]===t)&&i.every(r=>r&&r[0]instanceof Set&&r[0].has(t))}#r(t){return this.#s.has(t)||!this.check(t)?!1:(this.#s.add(t),t(()=>this.#e(t)),!0)}#e(t){if(!this.#s.has(t))return!1;let e=this.#i.get(t);if(!e)throw new Error("invalid reservation");let{paths:i,dirs:r}=e,n=new Set;for(let o of i){let h=this.#t.get(o);if(!h||h?.[0]!==t)continue;let a=h[1];if(!a){this.#t.delete(o);continue}if(h.shift(),typeof a=="function")n.add(a);else for(let l of a)n.add(l)}for(let o of r){let h=this.#t.get(o),a=h?.[0];if(!(!h||!(a instanceof Set)))if(a.size===1&&h.length===1){this.#t.delete(o);continue}else if(a.size===1){h.shift();let l=h[0];typeof l=="function"&&n.add(l)}else a.delete(t)}return this.#s.delete(t),n.forEach(o=>this.#r(o)),!0}};var Lr=()=>process.umask();var Dr=Symbol("onEntry"),_s=Symbol("checkFs"),Nr=Symbol("checkFs2"),Os=Symbol("isReusable"),P=Symbol("makeFs"),Ts=Symbol("file"),xs=Symbol("directory"),gi=Symbol("link"),Ar=Symbol("symlink"),Ir=Symbol("hardlink"),Re=Symbol("ensureNoSymlink"),Cr=Symbol("unsupported"),Fr=Symbol("checkPath"),Rs=Symbol("stripAbsolutePath"),yt=Symbol("mkdir"),O=Symbol("onError"),Ri=Symbol("pending"),kr=Symbol("pend"),$t=Symbol("unpend"),gs=Symbol("ended"),bs=Symbol("maybeClose"),Ls=Symbol("skip"),ge=Symbol("doChown"),be=Symbol("uid"),_e=Symbol("gid"),Oe=Symbol("checkedCwd"),fo=process.env.TESTING_TAR_FAKE_PLATFORM||process.platform,Te=fo==="win32",uo=1024,mo=(s,t)=>{if(!Te)return external_node_fs_.unlink(s,t);let e=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_.rename(s,e,i=>{if(i)return t(i);external_node_fs_.unlink(e,t)})},po=s=>{if(!Te)return external_node_fs_.unlinkSync(s);let t=s+".DELETE."+(0,external_node_crypto_.randomBytes)(16).toString("hex");external_node_fs_.renameSync(s,t),external_node_fs_.unlinkSync(t)},vr=(s,t,e)=>s!==void 0&&s===s>>>0?s:t!==void 0&&t===t>>>0?t:e,Xt=class extends rt{[gs]=!1;[Oe]=!1;[Ri]=0;reservations=new yi;transform;writable=!0;readable=!1;uid;gid;setOwner;preserveOwner;processGid;processUid;maxDepth;forceChown;win32;newer;keep;noMtime;preservePaths;unlink;cwd;strip;processUmask;umask;dmode;fmode;chmod;constructor(t={}){if(t.ondone=()=>{this[gs]=!0,this[bs]()},super(t),this.transform=t.transform,this.chmod=!!t.chmod,typeof t.uid=="number"||typeof t.gid=="number"){if(typeof t.uid!="number"||typeof t.gid!="number")throw new TypeError("cannot set owner without number uid and gid");if(t.preserveOwner)throw new TypeError("cannot preserve owner in archive and also set owner explicitly");this.uid=t.uid,this.gid=t.gid,this.setOwner=!0}else this.uid=void 0,this.gid=void 0,this.setOwner=!1;this.preserveOwner=t.preserveOwner===void 0&&typeof t.uid!="number"?process.getuid?.()===0:!!t.preserveOwner,this.processUid=(this.preserveOwner||this.setOwner)&&process.getuid?process.getuid():void 0,this.processGid=(this.preserveOwner||this.setOwner)&&process.getgid?process.getgid():void 0,this.maxDepth=typeof t.maxDepth=="number"?t.maxDepth:uo,this.forceChown=t.forceChown===!0,this.win32=!!t.win32||Te,this.newer=!!t.newer,this.keep=!!t.keep,this.noMtime=!!t.noMtime,this.preservePaths=!!t.preservePaths,this.unlink=!!t.unlink,this.cwd=f(external_node_path_.resolve(t.cwd||process.cwd())),this.strip=Number(t.strip)||0,this.processUmask=this.chmod?typeof t.processUmask=="number"?t.processUmask:Lr():0,this.umask=typeof t.umask=="number"?t.umask:this.processUmask,this.dmode=t.dmode||511&~this.umask,this.fmode=t.fmode||438&~this.umask,this.on("entry",e=>this[Dr](e))}warn(t,e,i={}){return(t==="TAR_BAD_ARCHIVE"||t==="TAR_ABORT")&&(i.recoverable=!1),super.warn(t,e,i)}[bs](){this[gs]&&this[Ri]===0&&(this.emit("prefinish"),this.emit("finish"),this.emit("end"))}[Rs](t,e){let i=t[e],{type:r}=t;if(!i||this.preservePaths)return!0;let[n,o]=ce(i),h=o.replaceAll(/\\/g,"/").split("/");if(h.includes("..")||Te&&/^[a-z]:\.\.$/i.test(h[0]??"")){if(e==="path"||r==="Link")return this.warn("TAR_ENTRY_ERROR",`${e} contains '..'`,{entry:t,[e]:i}),!1;let a=external_node_path_.posix.dirname(t.path),l=external_node_path_.posix.normalize(external_node_path_.posix.join(a,h.join("/")));if(l.startsWith("../")||l==="..")return this.warn("TAR_ENTRY_ERROR",`${e} escapes extraction directory`,{entry:t,[e]:i}),!1}return n&&(t[e]=String(o),this.warn("TAR_ENTRY_INFO",`stripping ${n} from absolute ${e}`,{entry:t,[e]:i})),!0}[Fr](t){let e=f(t.path),i=e.split("/");if(this.strip){if(i.length<this.strip)return!1;if(t.type==="Link"){let r=f(String(t.linkpath)).split("/");if(r.length>=this.strip)t.linkpath=r.slice(this.strip).join("/");else return!1}i.splice(0,this.strip),t.path=i.join("/")}if(isFinite(this.maxDepth)&&i.length>this.maxDepth)return this.warn("TAR_ENTRY_ERROR","path excessively deep",{entry:t,path:e,depth:i.length,maxDepth:this.maxDepth}),!1;if(!this[Rs](t,"path")||!this[Rs](t,"linkpath"))return!1;if(t.absolute=external_node_path_.isAbsolute(t.path)?f(external_node_path_.resolve(t.path)):f(external_node_path_.resolve(this.cwd,t.path)),!this.preservePaths&&typeof t.absolute=="string"&&t.absolute.indexOf(this.cwd+"/")!==0&&t.absolute!==this.cwd)return this.warn("TAR_ENTRY_ERROR","path escaped extraction target",{entry:t,path:f(t.path),resolvedPath:t.absolute,cwd:this.cwd}),!1;if(t.absolute===this.cwd&&t.type!=="Directory"&&t.type!=="GNUDumpDir")return!1;if(this.win32){let{root:r}=external_node_path_.win32.parse(String(t.absolute));t.absolute=r+ts(String(t.absolute).slice(r.length));let{root:n}=external_node_path_.win32.parse(t.path);t.path=n+ts(t.path.slice(n.length))}return!0}[Dr](t){if(!this[Fr](t))return t.resume();switch(external_node_assert_.equal(typeof t.absolute,"string"),t.type){case"Directory":case"GNUDumpDir":t.mode&&(t.mode=t.mode|448);case"File":case"OldFile":case"ContiguousFile":case"Link":case"SymbolicLink":return this[_s](t);default:return this[Cr](t)}}[O](t,e){t.name==="CwdError"?this.emit("error",t):(this.warn("TAR_ENTRY_ERROR",t,{entry:e}),this[$t](),e.resume())}[yt](t,e,i){gr(f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e},i)}[ge](t){return this.forceChown||this.preserveOwner&&(typeof t.uid=="number"&&t.uid!==this.processUid||typeof t.gid=="number"&&t.gid!==this.processGid)||typeof this.uid=="number"&&this.uid!==this.processUid||typeof this.gid=="number"&&this.gid!==this.processGid}[be](t){return vr(this.uid,t.uid,this.processUid)}[_e](t){return vr(this.gid,t.gid,this.processGid)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=new et(String(t.absolute),{flags:ms(t.size),mode:i,autoClose:!1});r.on("error",a=>{r.fd&&external_node_fs_.close(r.fd,()=>{}),r.write=()=>!0,this[O](a,t),e()});let n=1,o=a=>{if(a){r.fd&&external_node_fs_.close(r.fd,()=>{}),this[O](a,t),e();return}--n===0&&r.fd!==void 0&&external_node_fs_.close(r.fd,l=>{l?this[O](l,t):this[$t](),e()})};r.on("finish",()=>{let a=String(t.absolute),l=r.fd;if(typeof l=="number"&&t.mtime&&!this.noMtime){n++;let c=t.atime||new Date,d=t.mtime;external_node_fs_.futimes(l,c,d,y=>y?external_node_fs_.utimes(a,c,d,T=>o(T&&y)):o())}if(typeof l=="number"&&this[ge](t)){n++;let c=this[be](t),d=this[_e](t);typeof c=="number"&&typeof d=="number"&&external_node_fs_.fchown(l,c,d,y=>y?external_node_fs_.chown(a,c,d,T=>o(T&&y)):o())}o()});let h=this.transform&&this.transform(t)||t;h!==t&&(h.on("error",a=>{this[O](a,t),e()}),t.pipe(h)),h.pipe(r)}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode;this[yt](String(t.absolute),i,r=>{if(r){this[O](r,t),e();return}let n=1,o=()=>{--n===0&&(e(),this[$t](),t.resume())};t.mtime&&!this.noMtime&&(n++,external_node_fs_.utimes(String(t.absolute),t.atime||new Date,t.mtime,o)),this[ge](t)&&(n++,external_node_fs_.chown(String(t.absolute),Number(this[be](t)),Number(this[_e](t)),o)),o()})}[Cr](t){t.unsupported=!0,this.warn("TAR_ENTRY_UNSUPPORTED",`unsupported entry type: ${t.type}`,{entry:t}),t.resume()}[Ar](t,e){let i=f(external_node_path_.relative(this.cwd,external_node_path_.resolve(external_node_path_.dirname(String(t.absolute)),String(t.linkpath)))).split("/");this[Re](t,this.cwd,i,()=>this[gi](t,String(t.linkpath),"symlink",e),r=>{this[O](r,t),e()})}[Ir](t,e){let i=f(external_node_path_.resolve(this.cwd,String(t.linkpath))),r=f(String(t.linkpath)).split("/");this[Re](t,this.cwd,r,()=>this[gi](t,i,"link",e),n=>{this[O](n,t),e()})}[Re](t,e,i,r,n){let o=i.shift();if(this.preservePaths||o===void 0)return r();let h=external_node_path_.resolve(e,o);external_node_fs_.lstat(h,(a,l)=>{if(a)return r();if(l?.isSymbolicLink())return n(new St(h,external_node_path_.resolve(h,i.join("/"))));this[Re](t,h,i,r,n)})}[kr](){this[Ri]++}[$t](){this[Ri]--,this[bs]()}[Ls](t){this[$t](),t.resume()}[Os](t,e){return t.type==="File"&&!this.unlink&&e.isFile()&&e.nlink<=1&&!Te}[_s](t){this[kr]();let e=[t.path];t.linkpath&&e.push(t.linkpath),this.reservations.reserve(e,i=>this[Nr](t,i))}[Nr](t,e){let i=h=>{e(h)},r=()=>{this[yt](this.cwd,this.dmode,h=>{if(h){this[O](h,t),i();return}this[Oe]=!0,n()})},n=()=>{if(t.absolute!==this.cwd){let h=f(external_node_path_.dirname(String(t.absolute)));if(h!==this.cwd)return this[yt](h,this.dmode,a=>{if(a){this[O](a,t),i();return}o()})}o()},o=()=>{external_node_fs_.lstat(String(t.absolute),(h,a)=>{if(a&&(this.keep||this.newer&&a.mtime>(t.mtime??a.mtime))){this[Ls](t),i();return}if(h||this[Os](t,a))return this[P](null,t,i);if(a.isDirectory()){if(t.type==="Directory"){let l=this.chmod&&t.mode&&(a.mode&4095)!==t.mode,c=d=>this[P](d??null,t,i);return l?external_node_fs_.chmod(String(t.absolute),Number(t.mode),c):c()}if(t.absolute!==this.cwd)return external_node_fs_.rmdir(String(t.absolute),l=>this[P](l??null,t,i))}if(t.absolute===this.cwd)return this[P](null,t,i);mo(String(t.absolute),l=>this[P](l??null,t,i))})};this[Oe]?n():r()}[P](t,e,i){if(t){this[O](t,e),i();return}switch(e.type){case"File":case"OldFile":case"ContiguousFile":return this[Ts](e,i);case"Link":return this[Ir](e,i);case"SymbolicLink":return this[Ar](e,i);case"Directory":case"GNUDumpDir":return this[xs](e,i)}}[gi](t,e,i,r){external_node_fs_[i](e,String(t.absolute),n=>{n?this[O](n,t):(this[$t](),t.resume()),r()})}},ye=s=>{try{return[null,s()]}catch(t){return[t,null]}},xe=class extends Xt{sync=!0;[P](t,e){return super[P](t,e,()=>{})}[_s](t){if(!this[Oe]){let n=this[yt](this.cwd,this.dmode);if(n)return this[O](n,t);this[Oe]=!0}if(t.absolute!==this.cwd){let n=f(external_node_path_.dirname(String(t.absolute)));if(n!==this.cwd){let o=this[yt](n,this.dmode);if(o)return this[O](o,t)}}let[e,i]=ye(()=>external_node_fs_.lstatSync(String(t.absolute)));if(i&&(this.keep||this.newer&&i.mtime>(t.mtime??i.mtime)))return this[Ls](t);if(e||this[Os](t,i))return this[P](null,t);if(i.isDirectory()){if(t.type==="Directory"){let o=this.chmod&&t.mode&&(i.mode&4095)!==t.mode,[h]=o?ye(()=>{external_node_fs_.chmodSync(String(t.absolute),Number(t.mode))}):[];return this[P](h,t)}let[n]=ye(()=>external_node_fs_.rmdirSync(String(t.absolute)));this[P](n,t)}let[r]=t.absolute===this.cwd?[]:ye(()=>po(String(t.absolute)));this[P](r,t)}[Ts](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.fmode,r=h=>{let a;try{external_node_fs_.closeSync(n)}catch(l){a=l}(h||a)&&this[O](h||a,t),e()},n;try{n=external_node_fs_.openSync(String(t.absolute),ms(t.size),i)}catch(h){return r(h)}let o=this.transform&&this.transform(t)||t;o!==t&&(o.on("error",h=>this[O](h,t)),t.pipe(o)),o.on("data",h=>{try{external_node_fs_.writeSync(n,h,0,h.length)}catch(a){r(a)}}),o.on("end",()=>{let h=null;if(t.mtime&&!this.noMtime){let a=t.atime||new Date,l=t.mtime;try{external_node_fs_.futimesSync(n,a,l)}catch(c){try{external_node_fs_.utimesSync(String(t.absolute),a,l)}catch{h=c}}}if(this[ge](t)){let a=this[be](t),l=this[_e](t);try{external_node_fs_.fchownSync(n,Number(a),Number(l))}catch(c){try{external_node_fs_.chownSync(String(t.absolute),Number(a),Number(l))}catch{h=h||c}}}r(h)})}[xs](t,e){let i=typeof t.mode=="number"?t.mode&4095:this.dmode,r=this[yt](String(t.absolute),i);if(r){this[O](r,t),e();return}if(t.mtime&&!this.noMtime)try{external_node_fs_.utimesSync(String(t.absolute),t.atime||new Date,t.mtime)}catch{}if(this[ge](t))try{external_node_fs_.chownSync(String(t.absolute),Number(this[be](t)),Number(this[_e](t)))}catch{}e(),t.resume()}[yt](t,e){try{return _r(f(t),{uid:this.uid,gid:this.gid,processUid:this.processUid,processGid:this.processGid,umask:this.processUmask,preserve:this.preservePaths,unlink:this.unlink,cwd:this.cwd,mode:e})}catch(i){return i}}[Re](t,e,i,r,n){if(this.preservePaths||i.length===0)return r();let o=e;for(let h of i){o=external_node_path_.resolve(o,h);let[a,l]=ye(()=>external_node_fs_.lstatSync(o));if(a)return r();if(l.isSymbolicLink())return n(new St(o,external_node_path_.resolve(e,i.join("/"))))}r()}[gi](t,e,i,r){let n=`${i}Sync`;try{external_node_fs_[n](e,String(t.absolute)),r(),t.resume()}catch(o){return this[O](o,t)}}};var Eo=s=>{let t=new xe(s),e=s.file,i=external_node_fs_.statSync(e),r=s.maxReadSize||16*1024*1024;new Be(e,{readSize:r,size:i.size}).pipe(t)},wo=(s,t)=>{let e=new Xt(s),i=s.maxReadSize||16*1024*1024,r=s.file;return new Promise((o,h)=>{e.on("error",h),e.on("close",o),external_node_fs_.stat(r,(a,l)=>{if(a)h(a);else{let c=new _t(r,{readSize:i,size:l.size});c.on("error",h),c.pipe(e)}})})},So=K(Eo,wo,s=>new xe(s),s=>new Xt(s),(s,t)=>{t?.length&&Qi(s,t)});var yo=(s,t)=>{let e=new kt(s),i=!0,r,n;try{try{r=external_node_fs_.openSync(s.file,"r+")}catch(a){if(a?.code==="ENOENT")r=external_node_fs_.openSync(s.file,"w+");else throw a}let o=external_node_fs_.fstatSync(r),h=Buffer.alloc(512);t:for(n=0;n<o.size;n+=512){for(let c=0,d=0;c<512;c+=d){if(d=external_node_fs_.readSync(r,h,c,h.length-c,n+c),n===0&&h[0]===31&&h[1]===139)throw new Error("cannot append to compressed archives");if(!d)break t}let a=new F(h);if(!a.cksumValid)break;let l=512*Math.ceil((a.size||0)/512);if(n+l+512>o.size)break;n+=l,s.mtimeCache&&a.mtime&&s.mtimeCache.set(String(a.path),a.mtime)}i=!1,Ro(s,e,n,r,t)}finally{if(i)try{external_node_fs_.closeSync(r)}catch{}}},Ro=(s,t,e,i,r)=>{let n=new Wt(s.file,{fd:i,start:e});t.pipe(n),bo(t,r)},go=(s,t)=>{t=Array.from(t);let e=new wt(s),i=(n,o,h)=>{let a=(T,D)=>{T?external_node_fs_.close(n,E=>h(T)):h(null,D)},l=0;if(o===0)return a(null,0);let c=0,d=Buffer.alloc(512),y=(T,D)=>{if(T||D===void 0)return a(T);if(c+=D,c<512&&D)return external_node_fs_.read(n,d,c,d.length-c,l+c,y);if(l===0&&d[0]===31&&d[1]===139)return a(new Error("cannot append to compressed archives"));if(c<512)return a(null,l);let E=new F(d);if(!E.cksumValid)return a(null,l);let x=512*Math.ceil((E.size??0)/512);if(l+x+512>o||(l+=x+512,l>=o))return a(null,l);s.mtimeCache&&E.mtime&&s.mtimeCache.set(String(E.path),E.mtime),c=0,external_node_fs_.read(n,d,0,512,l,y)};external_node_fs_.read(n,d,0,512,l,y)};return new Promise((n,o)=>{e.on("error",o);let h="r+",a=(l,c)=>{if(l&&l.code==="ENOENT"&&h==="r+")return h="w+",external_node_fs_.open(s.file,h,a);if(l||!c)return o(l);external_node_fs_.fstat(c,(d,y)=>{if(d)return external_node_fs_.close(c,()=>o(d));i(c,y.size,(T,D)=>{if(T)return o(T);let E=new et(s.file,{fd:c,start:D});e.pipe(E),E.on("error",o),E.on("close",n),_o(e,t)})})};external_node_fs_.open(s.file,h,a)})},bo=(s,t)=>{t.forEach(e=>{e.charAt(0)==="@"?Ct({file:external_node_path_.resolve(s.cwd,e.slice(1)),sync:!0,noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e)}),s.end()},_o=async(s,t)=>{for(let e of t)e.charAt(0)==="@"?await Ct({file:external_node_path_.resolve(String(s.cwd),e.slice(1)),noResume:!0,onReadEntry:i=>s.add(i)}):s.add(e);s.end()},vt=K(yo,go,()=>{throw new TypeError("file is required")},()=>{throw new TypeError("file is required")},(s,t)=>{if(!Bs(s))throw new TypeError("file is required");if(s.gzip||s.brotli||s.zstd||s.file.endsWith(".br")||s.file.endsWith(".tbr"))throw new TypeError("cannot append to compressed archives");if(!t?.length)throw new TypeError("no paths specified to add/replace")});var Oo=K(vt.syncFile,vt.asyncFile,vt.syncNoFile,vt.asyncNoFile,(s,t=[])=>{vt.validate?.(s,t),To(s)}),To=s=>{let t=s.filter;s.mtimeCache||(s.mtimeCache=new Map),s.filter=t?(e,i)=>t(e,i)&&!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0)):(e,i)=>!((s.mtimeCache?.get(e)??i.mtime??0)>(i.mtime??0))};
+//# sourceMappingURL=index.min.js.map
+
+;// CONCATENATED MODULE: ./src/report/unpacked.ts
+// The unpacked size of an image, from its layers: each layer's tar applied in
+// order (whiteouts delete, an opaque directory drops what lower layers put
+// there), then the sizes of what is left added up the way the engine's own
+// directory walk does (regular files and symlinks by their size, a hard link
+// once). Reading the layers `docker save` already wrote costs less than the
+// engine's way: creating a container per platform to ask its SizeRootFs.
+
+
+/** A layer's entries (gzip or uncompressed; zstd where this Node's zlib has it). */
+function layerEntries(file) {
+    return new Promise((resolve, reject) => {
+        const out = [];
+        const parser = new rt({
+            strict: true,
+            onReadEntry: (e) => {
+                const size = e.type === 'SymbolicLink' ? Buffer.byteLength(e.linkpath ?? '') : e.size;
+                out.push({ path: e.path, type: e.type, size, ...(e.type === 'Link' ? { linkpath: e.linkpath } : {}) });
+                e.resume();
+            },
+        });
+        parser.on('error', reject);
+        parser.on('end', () => resolve(out));
+        external_node_fs_.createReadStream(file).on('error', reject).pipe(parser);
+    });
+}
+const clean = (p) => p.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+/** Applies one layer's entries to the tree of the layers below it. */
+function applyLayer(tree, entries) {
+    const dropUnder = (dir) => {
+        for (const k of [...tree.keys()])
+            if (k.startsWith(`${dir}/`))
+                tree.delete(k);
+    };
+    for (const e of entries) {
+        const p = clean(e.path);
+        const slash = p.lastIndexOf('/');
+        const dir = slash < 0 ? '' : p.slice(0, slash);
+        const base = p.slice(slash + 1);
+        if (base === '.wh..wh..opq') {
+            if (dir)
+                dropUnder(dir);
+            else
+                tree.clear();
+            continue;
+        }
+        if (base.startsWith('.wh.')) {
+            const gone = dir ? `${dir}/${base.slice(4)}` : base.slice(4);
+            tree.delete(gone);
+            dropUnder(gone);
+            continue;
+        }
+        if (e.type === 'Directory')
+            continue;
+        if (e.type === 'Link' && e.linkpath !== undefined) {
+            const target = clean(e.linkpath);
+            const t = tree.get(target);
+            tree.set(p, { size: t?.linkTo ? (tree.get(t.linkTo)?.size ?? t.size) : (t?.size ?? 0), linkTo: t?.linkTo ?? target });
+        }
+        else
+            tree.set(p, { size: e.size });
+    }
+}
+/** The bytes of what the tree holds: each file's data once (a hard link's, when no other name of it is left). */
+function treeBytes(tree) {
+    const counted = new Set();
+    let total = 0;
+    for (const [p, n] of tree) {
+        const inode = n.linkTo && tree.has(n.linkTo) ? n.linkTo : (n.linkTo ?? p);
+        if (counted.has(inode))
+            continue;
+        counted.add(inode);
+        total += n.size;
+    }
+    return total;
+}
+async function unpackedSize(layerFiles) {
+    const tree = new Map();
+    for (const f of layerFiles)
+        applyLayer(tree, await layerEntries(f));
+    return treeBytes(tree);
+}
+
+;// CONCATENATED MODULE: ./src/report/sizes.ts
+// Per-platform image sizes.
+// - compressed: the sum of layers[].size in that platform's manifest, found
+//   through the index. Attestation manifests (platform unknown/unknown) are
+//   skipped.
+// - uncompressed: the unpacked image, from the layers `docker save` wrote
+//   (report/unpacked.ts). Where this Node cannot read them (zstd layers), what
+//   the engine reports: `docker image inspect` cannot do that per platform
+//   before API 1.49, and with the containerd store its .Size is the content
+//   size (moby/moby#43862), so the action creates (never starts) a container
+//   per platform and reads SizeRootFs - SizeRw from `docker container inspect --size`.
+
+
+
+
+
+
+
+
+
+
+
+function largestLayers(m, n) {
+    return [...m.layers]
+        .sort((a, b) => b.size - a.size)
+        .slice(0, n)
+        .map((l) => ({ digest: l.digest, size: l.size }));
+}
+/** Parses "SizeRootFs SizeRw" as printed by the inspect template below. */
+function parseContainerSize(text) {
+    const [rootfs, rw] = text.trim().split(/\s+/).map(Number);
+    if (!Number.isFinite(rootfs))
+        return null;
+    return rootfs - (Number.isFinite(rw) ? rw : 0);
+}
+/** The size the engine reports for a platform's unpacked image, or null when it cannot tell. */
+async function engineUncompressedSize(ref, platform, runKey) {
+    const labels = ['--label', `${OWNER_LABEL}=size-probe`, '--label', `${RUN_LABEL}=${runKey}`];
+    noteContainer();
+    const created = await run('docker', ['create', '--pull', 'never', '--platform', platform, ...labels, ref], { allowFailure: true });
+    if (created.exitCode !== 0)
+        return null;
+    const id = created.stdout.trim();
+    try {
+        const res = await run('docker', ['container', 'inspect', '--size', '--format', '{{.SizeRootFs}} {{.SizeRw}}', id], {
+            allowFailure: true,
+        });
+        return res.exitCode === 0 ? parseContainerSize(res.stdout) : null;
+    }
+    finally {
+        // Removing a container takes longer than creating it; the gates go on meanwhile (see tracked.ts).
+        inBackground(run('docker', ['rm', '-f', id], { allowFailure: true }));
+    }
+}
+/** Manifests from an OCI layout directory (`docker save` or a type=oci export, unpacked). */
+function layoutFetcher(dir) {
+    return async (digest) => {
+        const [alg, hex] = digest.split(':');
+        return JSON.parse(external_node_fs_.readFileSync(external_node_path_.join(dir, 'blobs', alg, hex), 'utf8'));
+    };
+}
+/** Indexes and manifests are a few kB; a blob over this is a layer. */
+const JSON_MAX = 4 << 20;
+/**
+ * Unpacks an OCI layout tarball in one pass, in this process (a `tar` per member re-read the whole
+ * tarball each time): its index and the small blobs (indexes, manifests, configs), or with `all`
+ * the layers too.
+ */
+async function unpackLayout(tarPath, dir, all) {
+    external_node_fs_.mkdirSync(dir, { recursive: true });
+    await So({
+        file: tarPath,
+        cwd: dir,
+        filter: (p, e) => all || p === 'index.json' || (p.startsWith('blobs/') && (e?.size ?? 0) <= JSON_MAX),
+    });
+}
+/** The platform manifests of an OCI layout tarball (its index and manifests unpacked into `workDir`). */
+async function manifestsFromTar(tarPath, workDir, fallbackPlatform) {
+    await unpackLayout(tarPath, workDir, false);
+    return manifestsFromLayout(workDir, fallbackPlatform);
+}
+function manifestsFromLayout(dir, fallbackPlatform) {
+    const root = JSON.parse(external_node_fs_.readFileSync(external_node_path_.join(dir, 'index.json'), 'utf8'));
+    return platformManifests(root, layoutFetcher(dir), fallbackPlatform);
+}
+/**
+ * Manifests of an image in the engine, through `docker save` (no registry, no credentials), and each
+ * platform's unpacked size from the layers in the same tarball (null where they cannot be read).
+ */
+async function manifestsFromEngine(ref, workDir, fallbackPlatform) {
+    external_node_fs_.mkdirSync(workDir, { recursive: true });
+    const tar = external_node_path_.join(workDir, 'image.tar');
+    await run('docker', ['save', '-o', tar, ref]);
+    try {
+        const layout = external_node_path_.join(workDir, 'layout');
+        await unpackLayout(tar, layout, true);
+        const manifests = await manifestsFromLayout(layout, fallbackPlatform);
+        const unpacked = {};
+        try {
+            for (const m of manifests)
+                unpacked[m.platform] = await unpackedSize(m.manifest.layers.map((l) => external_node_path_.join(layout, 'blobs', ...l.digest.split(':'))));
+        }
+        catch (err) {
+            output_debug(`unpacked sizes from the layers: ${err.message}`);
+        }
+        return { manifests, unpacked };
+    }
+    finally {
+        external_node_fs_.rmSync(tar, { force: true });
+    }
+}
+/** Manifests of an image in a registry, through `buildx imagetools inspect --raw`. */
+async function manifestsFromRegistry(buildx, ref, fallbackPlatform) {
+    const repo = repositoryOf(ref);
+    const raw = async (r) => JSON.parse((await run(...args(buildx, 'imagetools', 'inspect', '--raw', r))).stdout);
+    return platformManifests(await raw(ref), (digest) => raw(`${repo}@${digest}`), fallbackPlatform);
+}
+function summarize(manifests, uncompressed) {
+    const out = {};
+    for (const pm of manifests) {
+        out[pm.platform] = {
+            compressed: compressedSize(pm.manifest),
+            uncompressed: uncompressed[pm.platform] ?? null,
+            layers: pm.manifest.layers.length,
+        };
+    }
+    return out;
+}
+/** The platform whose size `image-size` reports: the runner's own, else the first built. */
+function headlinePlatform(sizes, requested, native) {
+    if (sizes[native])
+        return native;
+    return requested.find((p) => sizes[p]) ?? Object.keys(sizes)[0];
+}
+/** Per-platform sizes of what the build produced, wherever it went. */
+async function measureSizes(buildx, output, ref, digest, tempDir, runKey, 
+/** The platforms built: a build of one platform may be a single manifest, which names none. */
+platforms) {
+    const single = platforms.length === 1 ? platforms[0] : undefined;
+    let manifests;
+    if (output.kind === 'custom' || output.kind === 'none') {
+        info('Image sizes are not measured: the image went where the outputs input says');
+        return undefined;
+    }
+    let unpacked = {};
+    if (output.kind === 'oci')
+        manifests = await manifestsFromTar(output.dest, external_node_path_.join(tempDir, 'sizes'), single);
+    else if (!ref) {
+        warning('No tag and no digest from the build: image sizes are not reported');
+        return undefined;
+    }
+    else if (output.kind === 'engine')
+        ({ manifests, unpacked } = await manifestsFromEngine(ref, external_node_path_.join(tempDir, 'sizes'), single));
+    else
+        manifests = await manifestsFromRegistry(buildx, digest && !ref.includes('@') ? `${repositoryOf(ref)}@${digest}` : ref, single);
+    const uncompressed = {};
+    await Promise.all(manifests.map(async (pm) => {
+        // Layers this Node cannot read (zstd before Node 22.15): the engine's own figure, from a created container.
+        const fromLayers = unpacked[pm.platform];
+        uncompressed[pm.platform] =
+            fromLayers ?? (output.kind === 'engine' && ref ? await engineUncompressedSize(ref, pm.platform, runKey) : null);
+    }));
+    return { sizes: summarize(manifests, uncompressed), manifests };
+}
+
 ;// CONCATENATED MODULE: ./src/report/budget.ts
 
 
@@ -53135,6 +52850,7 @@ function budgetMessage(violations, budget) {
 // The sizes phase: per-platform sizes of what was built (a warning when they
 // cannot be read), then the size budget, a gate: over it, or unknown with a
 // budget set, nothing is pushed.
+
 
 
 
@@ -53365,6 +53081,320 @@ function previousSizes(push, tags) {
         output_debug(`no previous image at ${tags[0]}: ${err.message}`);
         return undefined;
     });
+}
+
+;// CONCATENATED MODULE: ./src/smoke/probe.ts
+/**
+ * After a TCP probe connects, the container must still run this much later: a server that accepts and
+ * then crashes (a panic in the first request's setup, a failed migration) fails instead of passing.
+ */
+const TCP_SETTLE_MS = 200;
+/** The Config of the first image in `docker image inspect` output. */
+function parseImageConfig(inspectJson) {
+    const [img] = JSON.parse(inspectJson);
+    const cfg = img?.Config ?? {};
+    const exposedPorts = Object.keys(cfg.ExposedPorts ?? {})
+        .filter((k) => k.endsWith('/tcp') || !k.includes('/'))
+        .map((k) => Number(k.split('/')[0]))
+        .filter((n) => Number.isInteger(n));
+    const test = cfg.Healthcheck?.Test;
+    return { exposedPorts, healthcheck: test && test.length > 0 && test[0] !== 'NONE' ? test : undefined, user: cfg.User || undefined };
+}
+/** The argv that runs a HEALTHCHECK test inside the container. */
+function healthcheckArgv(test) {
+    if (test[0] === 'CMD')
+        return test.slice(1);
+    if (test[0] === 'CMD-SHELL')
+        return ['/bin/sh', '-c', test.slice(1).join(' ')];
+    return undefined;
+}
+/** health-cmd: a JSON array is exec form; anything else runs through /bin/sh -c. */
+function commandArgv(cmd) {
+    if (cmd.trim().startsWith('[')) {
+        try {
+            const parsed = JSON.parse(cmd);
+            if (Array.isArray(parsed) && parsed.every((a) => typeof a === 'string') && parsed.length > 0)
+                return parsed;
+        }
+        catch {
+            // not JSON: shell form
+        }
+    }
+    return ['/bin/sh', '-c', cmd];
+}
+function defaultPort(config) {
+    return config && config.exposedPorts.length === 1 ? config.exposedPorts[0] : 8080;
+}
+function chooseProbe(s, config) {
+    if (s.healthPath) {
+        return { kind: 'http', path: s.healthPath, port: s.healthPort ?? defaultPort(config), status: s.healthStatus, body: s.healthBody };
+    }
+    if (s.healthCmd)
+        return { kind: 'cmd', argv: commandArgv(s.healthCmd) };
+    const hc = config?.healthcheck ? healthcheckArgv(config.healthcheck) : undefined;
+    if (hc)
+        return { kind: 'healthcheck', argv: hc };
+    // A listening port says more than "still running after smoke-grace", and sooner.
+    const port = s.healthPort ?? [...(config?.exposedPorts ?? [])].sort((a, b) => a - b)[0];
+    if (port !== undefined)
+        return { kind: 'tcp', port, settleMs: TCP_SETTLE_MS };
+    return { kind: 'alive', graceMs: s.graceMs };
+}
+function describeProbe(p) {
+    switch (p.kind) {
+        case 'http':
+            return `http GET ${p.path} on port ${p.port}`;
+        case 'cmd':
+            return `health-cmd ${JSON.stringify(p.argv)}`;
+        case 'healthcheck':
+            return `HEALTHCHECK ${JSON.stringify(p.argv)}`;
+        case 'tcp':
+            return `tcp connect to port ${p.port}, still running ${p.settleMs} ms after it accepted`;
+        case 'alive':
+            return `stays up for ${p.graceMs / 1000}s`;
+    }
+}
+function statusMatches(status, ranges) {
+    return ranges.some(([lo, hi]) => status >= lo && status <= hi);
+}
+/** The loopback address from `docker port ID PORT/tcp` (or the full `docker port ID` listing). */
+function parsePortOutput(text, port) {
+    for (const line of text.split('\n')) {
+        const m = /^(?:(\d+)\/tcp -> )?(127\.0\.0\.1|\[::1\]|0\.0\.0\.0):(\d+)$/.exec(line.trim());
+        if (!m)
+            continue;
+        if (port !== undefined && m[1] !== undefined && Number(m[1]) !== port)
+            continue;
+        return { host: m[2] === '0.0.0.0' ? '127.0.0.1' : m[2], port: Number(m[3]) };
+    }
+    return undefined;
+}
+
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(77030);
+;// CONCATENATED MODULE: ./src/smoke/container.ts
+// Runs one platform's container and probes it until it is healthy, it fails,
+// or smoke-timeout runs out. The container is always removed.
+
+
+
+
+
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+function runArgs({ ref, platform, probe, settings: s, runKey, pull }) {
+    const argv = [
+        'run',
+        '--detach',
+        '--platform',
+        platform,
+        '--pull',
+        pull,
+        '--label',
+        `${OWNER_LABEL}=smoke`,
+        '--label',
+        `${RUN_LABEL}=${runKey}`,
+    ];
+    // Loopback only, on a port the engine picks, so parallel jobs never collide.
+    if (probe.kind === 'http' || probe.kind === 'tcp')
+        argv.push('--publish', `127.0.0.1::${probe.port}`);
+    for (const e of s.env)
+        argv.push('--env', e);
+    argv.push(ref, ...s.args);
+    return argv;
+}
+async function containerState(id) {
+    const res = await run('docker', ['inspect', '--format', '{{.State.Status}} {{.State.Running}} {{.State.ExitCode}}', id], {
+        allowFailure: true,
+    });
+    const [status, running, code] = res.stdout.trim().split(' ');
+    return { status: status ?? 'unknown', running: running === 'true', exitCode: Number(code ?? -1) };
+}
+/** What is read of a probe's answer, and of each container log line (trust, round 2, item 13). */
+const MAX_BODY = 64 * 1024;
+const MAX_LOG_LINE = 2000;
+/** At most `max` bytes of a response body, and whether there was more (the rest is not read). */
+async function readCapped(res, max = MAX_BODY) {
+    if (!res.body)
+        return { text: '', cut: false };
+    const reader = res.body.getReader();
+    const chunks = [];
+    let n = 0;
+    let cut = false;
+    for (;;) {
+        const { done, value } = await reader.read();
+        if (done)
+            break;
+        chunks.push(Buffer.from(value));
+        n += value.length;
+        if (n > max) {
+            cut = true;
+            await reader.cancel().catch(() => undefined);
+            break;
+        }
+    }
+    return { text: Buffer.concat(chunks).subarray(0, max).toString('utf8'), cut };
+}
+/** Container log lines, each cut to MAX_LOG_LINE characters, saying so. */
+function capLogLines(text, max = MAX_LOG_LINE) {
+    return text
+        .split('\n')
+        .map((l) => (l.length > max ? `${l.slice(0, max)}… [${l.length - max} more characters cut]` : l))
+        .join('\n');
+}
+async function httpAttempt(url, probe, timeoutMs) {
+    try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(Math.max(100, timeoutMs)), redirect: 'manual' });
+        const read = await readCapped(res);
+        // A body that goes on past MAX_BODY is judged on its first MAX_BODY bytes.
+        const body = read.text;
+        const excerpt = `${JSON.stringify(body.length > 200 ? `${body.slice(0, 200)}…` : body)}${read.cut ? ` (over ${MAX_BODY / 1024} KiB; the rest was not read)` : ''}`;
+        if (!statusMatches(res.status, probe.status))
+            return { ok: false, detail: `status ${res.status}, body ${excerpt}` };
+        if (probe.body && !body.includes(probe.body))
+            return { ok: false, detail: `status ${res.status}, but the body ${excerpt} lacks ${JSON.stringify(probe.body)}` };
+        return { ok: true, detail: `status ${res.status}` };
+    }
+    catch (err) {
+        const e = err;
+        return { ok: false, detail: e.name === 'TimeoutError' ? 'no answer (request timed out)' : `no answer (${e.cause?.code ?? e.message})` };
+    }
+}
+/**
+ * How long a connection must stay open to count. Docker's userland proxy (and rootlesskit's port driver)
+ * accept on the published port whatever the container does, then close at once when nothing listens behind.
+ */
+const PROXY_HOLD_MS = 50;
+/**
+ * A refused TCP connect costs nothing, and a server comes up within tens of milliseconds of its process:
+ * the TCP probe polls at most every 50 ms rather than every smoke-interval.
+ */
+function pollInterval(probe, intervalMs) {
+    return probe.kind === 'tcp' ? Math.min(intervalMs, 50) : intervalMs;
+}
+/** A TCP connect to the published port that is still open (or has sent data) PROXY_HOLD_MS later. */
+function tcpAttempt(host, port, timeoutMs) {
+    return new Promise((resolve) => {
+        const sock = external_node_net_.connect({ host, port });
+        let timer;
+        const done = (a) => {
+            clearTimeout(timer);
+            sock.removeAllListeners();
+            sock.on('error', () => undefined);
+            sock.destroy();
+            resolve(a);
+        };
+        timer = setTimeout(() => done({ ok: false, detail: 'no answer (connect timed out)' }), Math.max(100, timeoutMs));
+        sock.once('error', (e) => done({ ok: false, detail: `no answer (${e.code ?? e.message})` }));
+        sock.once('connect', () => {
+            clearTimeout(timer);
+            timer = setTimeout(() => done({ ok: true, detail: `port ${port} accepts connections` }), PROXY_HOLD_MS);
+            sock.once('data', () => done({ ok: true, detail: `port ${port} accepts connections and speaks first` }));
+            sock.once('end', () => done({ ok: false, detail: 'connection closed at once (nothing listens in the container yet)' }));
+            sock.once('close', () => done({ ok: false, detail: 'connection closed at once (nothing listens in the container yet)' }));
+        });
+    });
+}
+async function execAttempt(id, argv) {
+    const res = await run('docker', ['exec', id, ...argv], { allowFailure: true });
+    const out = failureTail(res, 2);
+    return res.exitCode === 0
+        ? { ok: true, detail: 'exit code 0' }
+        : { ok: false, detail: `exit code ${res.exitCode}${out ? `: ${out}` : ''}` };
+}
+/** What `docker port` says the probe's port is published at, or why it is not (the container may have exited). */
+async function publishedAt(id, port) {
+    const res = await run('docker', ['port', id, `${port}/tcp`], { allowFailure: true });
+    const addr = parsePortOutput(res.stdout, port);
+    if (addr)
+        return addr;
+    // An exited container has no published ports: report the exit, not the port.
+    const now = await containerState(id);
+    return now.running
+        ? { ok: false, detail: `port ${port} was not published (${(res.stderr || res.stdout).trim()})` }
+        : { ok: false, detail: `the container exited with code ${now.exitCode} (${now.status})` };
+}
+/** One attempt of a probe that is not `alive`; `final` ends the attempts early (no published port). */
+async function attemptOnce(id, probe, addr, timeoutMs) {
+    if (probe.kind === 'cmd' || probe.kind === 'healthcheck')
+        return execAttempt(id, probe.argv);
+    if (!addr.current) {
+        const found = await publishedAt(id, probe.port);
+        if ('ok' in found)
+            return { ...found, final: true };
+        addr.current = found;
+        const target = probe.kind === 'http' ? `http://${found.host}:${found.port}${probe.path}` : `tcp ${found.host}:${found.port}`;
+        output_debug(`smoke ${id.slice(0, 12)}: probing ${target}`);
+    }
+    const { host, port } = addr.current;
+    if (probe.kind === 'tcp')
+        return tcpAttempt(host, port, timeoutMs);
+    return httpAttempt(`http://${host}:${port}${probe.path}`, probe, timeoutMs);
+}
+async function smokePlatform(sr) {
+    const { platform, probe, settings: s } = sr;
+    const result = { platform, passed: false, probe: describeProbe(probe), attempts: 0, ms: null, elapsedMs: 0 };
+    const begun = Date.now();
+    noteContainer();
+    const started = await run('docker', runArgs(sr), { allowFailure: true });
+    if (started.exitCode !== 0) {
+        result.detail = `the container did not start: ${(started.stderr || started.stdout).trim()}`;
+        result.elapsedMs = Date.now() - begun;
+        return result;
+    }
+    const id = started.stdout.trim();
+    const t0 = Date.now();
+    const deadline = t0 + s.timeoutMs;
+    try {
+        const addr = {};
+        let last = { ok: false, detail: 'no attempt finished before the timeout' };
+        for (;;) {
+            // A probe first, the container's state after a failed one (a passing probe needs no second call).
+            if (probe.kind !== 'alive') {
+                result.attempts++;
+                last = await attemptOnce(id, probe, addr, Math.min(2000, deadline - Date.now()));
+                if (last.ok || last.final)
+                    break;
+            }
+            const state = await containerState(id);
+            if (!state.running) {
+                last = { ok: false, detail: `the container exited with code ${state.exitCode} (${state.status})` };
+                break;
+            }
+            if (probe.kind === 'alive' && Date.now() - t0 >= probe.graceMs) {
+                last = { ok: true, detail: 'still running' };
+                result.attempts++;
+                break;
+            }
+            const wait = pollInterval(probe, s.intervalMs);
+            if (Date.now() + wait > deadline) {
+                last = { ok: false, detail: `timed out after ${(s.timeoutMs / 1000).toFixed(1)}s; last attempt: ${last.detail}` };
+                break;
+            }
+            await sleep(wait);
+        }
+        if (last.ok && probe.kind === 'tcp') {
+            // The connection was held open PROXY_HOLD_MS already: that counts toward the settle time.
+            await sleep(Math.max(0, probe.settleMs - PROXY_HOLD_MS));
+            const now = await containerState(id);
+            if (!now.running)
+                last = { ok: false, detail: `port ${probe.port} accepted a connection, then the container exited with code ${now.exitCode}` };
+        }
+        result.passed = last.ok;
+        if (last.ok)
+            result.ms = Date.now() - t0;
+        else {
+            result.detail = last.detail;
+            const logs = await run('docker', ['logs', '--tail', '100', id], { allowFailure: true });
+            result.logs = capLogLines(`${logs.stdout}${logs.stderr}`.trimEnd());
+        }
+        result.elapsedMs = Date.now() - begun;
+        return result;
+    }
+    finally {
+        // The verdict is in; removing the container need not hold up the next phase (see tracked.ts).
+        inBackground(run('docker', ['rm', '--force', '--volumes', id], { allowFailure: true }));
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/smoke/test.ts
@@ -54013,6 +54043,81 @@ async function tagStaged(buildx, source, tags, expectedDigest) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/publish/bydigest.ts
+// push-by-digest for the docker driver. Moby's BuildKit refuses it ("push-by-
+// digest is currently not implemented for docker driver"), and `docker push`
+// always pushes a tag. So the image the engine holds, once smoke-tested, is
+// uploaded here through the registry API: every blob, then the manifests by
+// digest, children first, and no tag. The pushed digest is the engine's own,
+// so it is exactly the image that was tested.
+
+
+
+
+
+
+/** Everything under a root descriptor, in upload order: blobs, then manifests children-first, the root last. */
+function uploadPlan(rootDigest, read) {
+    const blobs = new Set();
+    const manifests = [];
+    const visit = (digest, mediaType) => {
+        const doc = read(digest);
+        if ('manifests' in doc && Array.isArray(doc.manifests)) {
+            for (const d of doc.manifests)
+                visit(d.digest, d.mediaType ?? '');
+        }
+        else {
+            const m = doc;
+            blobs.add(m.config.digest);
+            for (const l of m.layers ?? [])
+                blobs.add(l.digest);
+        }
+        if (!manifests.some((x) => x.digest === digest))
+            manifests.push({ digest, mediaType: doc.mediaType ?? mediaType });
+    };
+    visit(rootDigest, '');
+    return { blobs: [...blobs], manifests };
+}
+/** Uploads the engine's image `ref` to `repository` by digest; returns the root digest. */
+async function pushEngineImageByDigest(ref, repository, workDir) {
+    external_node_fs_.mkdirSync(workDir, { recursive: true });
+    const tar = external_node_path_.join(workDir, 'image.tar');
+    const dir = external_node_path_.join(workDir, 'layout');
+    external_node_fs_.mkdirSync(dir, { recursive: true });
+    try {
+        await run('docker', ['save', '-o', tar, ref]);
+        await run('tar', ['-xf', tar, '-C', dir]);
+    }
+    finally {
+        external_node_fs_.rmSync(tar, { force: true });
+    }
+    const blobPath = (d) => external_node_path_.join(dir, 'blobs', ...d.split(':'));
+    const index = JSON.parse(external_node_fs_.readFileSync(external_node_path_.join(dir, 'index.json'), 'utf8'));
+    const root = index.manifests.find((d) => !isAttestation(d));
+    if (!root)
+        throw new Error(`docker save ${ref} holds no image`);
+    const plan = uploadPlan(root.digest, (d) => JSON.parse(external_node_fs_.readFileSync(blobPath(d), 'utf8')));
+    const client = await registryClient(repository);
+    let uploaded = 0;
+    for (const b of plan.blobs) {
+        if (await client.hasBlob(b))
+            continue;
+        // A platform the engine does not hold (docker save skips it) cannot be pushed.
+        if (!external_node_fs_.existsSync(blobPath(b)))
+            throw new Error(`blob ${b} is not in the engine's copy of ${ref}`);
+        await client.putBlobFile(b, blobPath(b));
+        uploaded++;
+    }
+    for (const m of plan.manifests) {
+        const got = await client.putManifest(m.digest, m.mediaType, external_node_fs_.readFileSync(blobPath(m.digest)));
+        if (got && got !== m.digest)
+            throw new Error(`the registry stored manifest ${m.digest} as ${got}`);
+    }
+    info(`Uploaded ${uploaded} of ${plan.blobs.length} blob(s) and ${plan.manifests.length} manifest(s) to ${repository} by digest`);
+    external_node_fs_.rmSync(dir, { recursive: true, force: true });
+    return root.digest;
+}
+
 ;// CONCATENATED MODULE: ./src/publish/publish.ts
 // The push phase, after every gate passed. Four ways, by where the image is:
 // - in the engine, pushed by digest (docker driver, push-by-digest): uploaded
@@ -54073,9 +54178,151 @@ async function publish(build, buildx, digest, tempDir) {
     return digest;
 }
 
-;// CONCATENATED MODULE: ./src/publish/merge.ts
+;// CONCATENATED MODULE: ./src/publish/withdraw.ts
+// A gate that fails after BuildKit staged the image by digest (docker-container
+// with a smoke test or a size budget) must not leave that image pullable: it is
+// the one image that is known to be bad. So the staged manifests are deleted
+// where the registry allows it, and where it does not, the log says exactly
+// what is left behind. This never fails the step: the gate's own error does.
+
+
+/** Runs the gates; when one throws and the image was staged by digest, withdraws it, then rethrows. */
+async function withdrawOnFailure(output, digest, gates) {
+    try {
+        return await gates();
+    }
+    catch (err) {
+        if (output.kind === 'stage' && digest)
+            await withdrawStaged(output.repository, digest);
+        throw err;
+    }
+}
+/** Deletes a staged image (the index, then each manifest it lists); warns with what is left when it cannot. */
+async function withdrawStaged(repository, digest) {
+    const ref = `${repository}@${digest}`;
+    try {
+        const client = await registryClient(repository, 'pull,push,delete');
+        const children = ((await client.manifest(digest)).manifests ?? []).map((m) => m.digest);
+        // The index first: once it is gone nothing names the children, and a refusal there leaves the whole image as it was.
+        const results = [];
+        for (const d of [digest, ...children]) {
+            const r = await client.deleteManifest(d);
+            if (!r.deleted && r.status !== 404) {
+                warning(`The image that failed its gate stays in the registry, untagged but pullable as ${ref}: ` +
+                    `the registry refused to delete ${d} (${r.status}${r.detail ? ` ${r.detail}` : ''}). ` +
+                    "Delete it with the registry's own tools (for ghcr.io, the package's versions page or GitHub's packages API).");
+                return 'left';
+            }
+            results.push(d);
+        }
+        info(`Deleted the staged image ${ref} (${results.length} manifest(s)), since a gate failed`);
+        return 'deleted';
+    }
+    catch (err) {
+        warning(`The image that failed its gate stays in the registry, untagged but pullable as ${ref}: ${err.message}`);
+        return 'left';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/release.ts
+// The main step after the build: the build's outputs and the caches it leaves to post, then the gates (size
+// budget, smoke test), and only when they pass the push, the summary and the proofs. An orchestrator, beside
+// main.ts: it calls the phases and holds no logic of its own.
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** What follows a successful build. */
+async function release(b) {
+    const { build, buildx, builder, result, go } = b;
+    const s = build.settings;
+    await afterBuild(buildx, build, b.layerExport, result.vertices, s, go.fingerprint);
+    const goStats = go.plan ? await recordGoSaves(go.plan, result.vertices, s, builder, buildx) : undefined;
+    const stats = reportBuild(builder, result, s.cacheStrict);
+    if (build.output.kind === 'none') {
+        // call: check, outline, …: the build printed its answer; there is no image to test or push.
+        info(`${Inputs.call}: ${s.flags.call} builds no image: no sizes, no smoke test, nothing pushed`);
+        lib_core.setOutput(Outputs.pushed, 'false');
+        return;
+    }
+    await testAndRelease({
+        s,
+        build,
+        buildx,
+        builder,
+        run: b.run,
+        unemulated: b.unemulated,
+        result,
+        stats,
+        goStats,
+        digest: result.metadata?.digest,
+    });
+}
+/** The gates (size budget, smoke test), then the push, the summary and the proofs. */
+async function testAndRelease({ s, build, buildx, builder, run, unemulated, result, stats, goStats, digest }) {
+    const ref = build.refToTest(digest);
+    const previous = previousSizes(s.push, s.tags);
+    const summary = (measured, smoke) => summarySafely({
+        ...s,
+        digest,
+        stats,
+        vertices: result.vertices,
+        buildSeconds: result.seconds,
+        sizes: measured?.sizes,
+        smoke,
+        goCache: goStats,
+        nodes: platformNodes(builder, s.platforms),
+    }, previous);
+    const readSizes = () => readImageSizes(buildx, build.output, ref, digest, run, s.platforms);
+    const sizesPhase = (reading) => phase('Image sizes', async () => reportImageSizes(await reading, s.platforms));
+    // Without a budget the sizes gate nothing: they are read beside the push, which leaves the image they read alone.
+    const beside = sizesBesidePush(s, build);
+    // The gates. A failure here deletes an image BuildKit already staged by digest.
+    const smoke = await withdrawOnFailure(build.output, digest, async () => {
+        const measured = beside ? undefined : await sizesPhase(readSizes());
+        enforceBudget(s.maxImageSize, measured, s.platforms); // nothing is pushed over budget
+        const smoke = s.smoke.enabled
+            ? await phase('Smoke test', () => runSmoke(s.smoke, build.output, ref, run.runKey, unemulated))
+            : undefined;
+        if (smoke && !smoke.passed) {
+            await summary(measured ?? (await sizesPhase(readSizes())), smoke);
+            throw new SmokeError(failureMessage(smoke));
+        }
+        if (!beside)
+            await summary(measured, smoke);
+        return smoke;
+    });
+    // What the registry holds is what gets signed: the build's digest, but for the classic store's image ID.
+    let published = digest;
+    if (beside) {
+        const reading = readSizes();
+        try {
+            published = await publish(build, buildx, digest, run.tempDir);
+        }
+        finally {
+            await summary(await sizesPhase(reading), smoke);
+        }
+    }
+    else if (s.push)
+        published = await publish(build, buildx, digest, run.tempDir);
+    lib_core.setOutput(Outputs.pushed, String(s.push));
+    await proveAfterPush(s, published, smoke, run.tempDir, build.byDigest);
+}
+
+;// CONCATENATED MODULE: ./src/merge.ts
 // merge: true — the last job of a matrix: no build, one multi-platform index
 // made with `buildx imagetools create` from the digests the build jobs pushed.
+
 
 
 
@@ -54151,64 +54398,9 @@ async function mergeDigests(input, tempDir) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/publish/withdraw.ts
-// A gate that fails after BuildKit staged the image by digest (docker-container
-// with a smoke test or a size budget) must not leave that image pullable: it is
-// the one image that is known to be bad. So the staged manifests are deleted
-// where the registry allows it, and where it does not, the log says exactly
-// what is left behind. This never fails the step: the gate's own error does.
-
-
-/** Runs the gates; when one throws and the image was staged by digest, withdraws it, then rethrows. */
-async function withdrawOnFailure(output, digest, gates) {
-    try {
-        return await gates();
-    }
-    catch (err) {
-        if (output.kind === 'stage' && digest)
-            await withdrawStaged(output.repository, digest);
-        throw err;
-    }
-}
-/** Deletes a staged image (the index, then each manifest it lists); warns with what is left when it cannot. */
-async function withdrawStaged(repository, digest) {
-    const ref = `${repository}@${digest}`;
-    try {
-        const client = await registryClient(repository, 'pull,push,delete');
-        const children = ((await client.manifest(digest)).manifests ?? []).map((m) => m.digest);
-        // The index first: once it is gone nothing names the children, and a refusal there leaves the whole image as it was.
-        const results = [];
-        for (const d of [digest, ...children]) {
-            const r = await client.deleteManifest(d);
-            if (!r.deleted && r.status !== 404) {
-                warning(`The image that failed its gate stays in the registry, untagged but pullable as ${ref}: ` +
-                    `the registry refused to delete ${d} (${r.status}${r.detail ? ` ${r.detail}` : ''}). ` +
-                    "Delete it with the registry's own tools (for ghcr.io, the package's versions page or GitHub's packages API).");
-                return 'left';
-            }
-            results.push(d);
-        }
-        info(`Deleted the staged image ${ref} (${results.length} manifest(s)), since a gate failed`);
-        return 'deleted';
-    }
-    catch (err) {
-        warning(`The image that failed its gate stays in the registry, untagged but pullable as ${ref}: ${err.message}`);
-        return 'left';
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/main.ts
 // The pipeline as the README's "What one step does" tells it. Only bad inputs, the build, the gates
 // (size budget, smoke test) and the push fail the step; optional parts warn unless asked to be strict.
-
-
-
-
-
-
-
-
-
 
 
 
@@ -54227,6 +54419,7 @@ async function main() {
     try {
         const settings = settingsFromInputs();
         run = startRun();
+        // The merge job is a peer of the pipeline: it makes the index from digests the build jobs pushed.
         await (settings.merge ? mergeDigests(settings, run.tempDir) : pipeline(settings, run));
     }
     catch (err) {
@@ -54237,6 +54430,7 @@ async function main() {
             await endRun(run);
     }
 }
+/** Setup, resolve, restore and build; then release.ts: the gates, the push, the summary and the proofs. */
 async function pipeline(input, run) {
     const prepared = await prepareSettings(input, run);
     // Inputs and the registry are all the fingerprint check needs: it runs beside the builder setup.
@@ -54247,71 +54441,12 @@ async function pipeline(input, run) {
     const go = await phase('Restore Go caches', () => restoreGoStep(s, buildx, builder, run.tempDir, fingerprint));
     const layerExport = layerExportPlan(build, go.fingerprint, s.cacheStrict);
     const result = await phase(`Build ${s.platforms.join(', ')}`, () => buildWithRetries(buildx, layerExport.argv, build.metadataFile, s).finally(build.disposeSecrets));
-    await afterBuild(buildx, build, layerExport, result.vertices, s, go.fingerprint);
-    const goStats = go.plan ? await recordGoSaves(go.plan, result.vertices, s, builder, buildx) : undefined;
-    const stats = reportBuild(builder, result, s.cacheStrict);
-    const digest = result.metadata?.digest;
-    if (build.output.kind === 'none') {
-        // call: check, outline, …: the build printed its answer; there is no image to test or push.
-        info(`${Inputs.call}: ${s.flags.call} builds no image: no sizes, no smoke test, nothing pushed`);
-        lib_core.setOutput(Outputs.pushed, 'false');
-        return;
-    }
-    await testAndRelease({ s, build, buildx, builder, run, unemulated, result, stats, goStats, digest });
-}
-/** The gates (size budget, smoke test), then the push, the summary and the proofs. */
-async function testAndRelease({ s, build, buildx, builder, run, unemulated, result, stats, goStats, digest }) {
-    const ref = build.refToTest(digest);
-    const previous = previousSizes(s.push, s.tags);
-    const summary = (measured, smoke) => summarySafely({
-        ...s,
-        digest,
-        stats,
-        vertices: result.vertices,
-        buildSeconds: result.seconds,
-        sizes: measured?.sizes,
-        smoke,
-        goCache: goStats,
-        nodes: platformNodes(builder, s.platforms),
-    }, previous);
-    const readSizes = () => readImageSizes(buildx, build.output, ref, digest, run, s.platforms);
-    const sizesPhase = (reading) => phase('Image sizes', async () => reportImageSizes(await reading, s.platforms));
-    // Without a budget the sizes gate nothing: they are read beside the push, which leaves the image they read alone.
-    const beside = sizesBesidePush(s, build);
-    // The gates. A failure here deletes an image BuildKit already staged by digest.
-    const smoke = await withdrawOnFailure(build.output, digest, async () => {
-        const measured = beside ? undefined : await sizesPhase(readSizes());
-        enforceBudget(s.maxImageSize, measured, s.platforms); // nothing is pushed over budget
-        const smoke = s.smoke.enabled
-            ? await phase('Smoke test', () => runSmoke(s.smoke, build.output, ref, run.runKey, unemulated))
-            : undefined;
-        if (smoke && !smoke.passed) {
-            await summary(measured ?? (await sizesPhase(readSizes())), smoke);
-            throw new SmokeError(failureMessage(smoke));
-        }
-        if (!beside)
-            await summary(measured, smoke);
-        return smoke;
-    });
-    // What the registry holds is what gets signed: the build's digest, but for the classic store's image ID.
-    let published = digest;
-    if (beside) {
-        const reading = readSizes();
-        try {
-            published = await publish(build, buildx, digest, run.tempDir);
-        }
-        finally {
-            await summary(await sizesPhase(reading), smoke);
-        }
-    }
-    else if (s.push)
-        published = await publish(build, buildx, digest, run.tempDir);
-    lib_core.setOutput(Outputs.pushed, String(s.push));
-    await proveAfterPush(s, published, smoke, run.tempDir, build.byDigest);
+    await release({ build, buildx, builder, run, unemulated, go, layerExport, result });
 }
 
 ;// CONCATENATED MODULE: ./src/post.ts
 // The post step: removes what main created. It never fails the job.
+
 
 
 
@@ -54352,11 +54487,12 @@ async function cleanUp(state) {
     }
     // Before the builder goes: the build's cache and the Go cache mounts live in it.
     if (state.layerExport)
-        await exportInPost(state.layerExport);
-    if (state.goCache && state.goCache.plan.entries.some((e) => e.save)) {
+        await exportInPost(layerExportFromSaved(state.layerExport));
+    const goCache = state.goCache && goCacheFromSaved(state.goCache);
+    if (goCache && goCache.plan.entries.some((e) => e.save)) {
         await group('Save Go caches', async () => {
             try {
-                const { plan, builder, buildx } = state.goCache;
+                const { plan, builder, buildx } = goCache;
                 const t0 = Date.now();
                 // The token is read here, in the step that uses it, rather than carried in the saved state.
                 const cleanup = plan.backend === 'gha' ? { api: githubApiFromInputs(), ref: process.env.GITHUB_REF ?? '' } : undefined;
@@ -54368,7 +54504,7 @@ async function cleanUp(state) {
                     else
                         info(line);
                 }
-                await extendHistory(state.goCache, reports);
+                await extendHistory(goCache, reports);
                 info(`Go cache save took ${((Date.now() - t0) / 1000).toFixed(1)}s`);
             }
             catch (err) {
@@ -54376,8 +54512,8 @@ async function cleanUp(state) {
             }
         });
     }
-    else if (state.goCache) {
-        for (const e of state.goCache.plan.entries)
+    else if (goCache) {
+        for (const e of goCache.plan.entries)
             info(`Go cache ${e.kind}: not saved (${e.skipReason ?? 'nothing to save'})`);
     }
     try {
@@ -54394,7 +54530,7 @@ async function cleanUp(state) {
     try {
         if (state.tempDir)
             external_node_fs_.rmSync(state.tempDir, { recursive: true, force: true });
-        if (state.goCache?.plan.backend === 'gha')
+        if (goCache?.plan.backend === 'gha')
             external_node_fs_.rmSync(ghaRoot(), { recursive: true, force: true });
     }
     catch (err) {

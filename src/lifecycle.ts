@@ -8,9 +8,9 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { signalChildren } from './exec.js';
+import { run as exec, signalChildren } from './exec.js';
 import { recordedSecretFiles, saveRunKey, saveTempDir } from './state.js';
-import { removeRunContainers } from './smoke/container.js';
+import { RUN_LABEL } from './constants.js';
 import { containersNoted, settleBackground } from './tracked.js';
 
 export interface Run {
@@ -63,4 +63,15 @@ export async function phase<T>(name: string, fn: () => Promise<T>): Promise<T> {
       out.info(`${name}: ${((Date.now() - t0) / 1000).toFixed(2)}s`);
     }
   });
+}
+
+/** Removes every container this run labelled (used by main on the way out and by post). */
+export async function removeRunContainers(runKey: string): Promise<number> {
+  const ls = await exec('docker', ['ps', '--all', '--quiet', '--filter', `label=${RUN_LABEL}=${runKey}`], { allowFailure: true });
+  const ids = ls.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  if (ids.length > 0) await exec('docker', ['rm', '--force', '--volumes', ...ids], { allowFailure: true });
+  return ids.length;
 }

@@ -2,15 +2,16 @@
 import * as out from './output.js';
 import * as fs from 'node:fs';
 import { loadState, type PostState, removeStateKey } from './state.js';
-import { nextHistory, writeHistory } from './cache/stats.js';
-import type { SaveReport } from './cache/transfer.js';
+import { nextHistory, writeHistory } from './gocache/stats.js';
+import type { SaveReport } from './gocache/transfer.js';
 import { run } from './exec.js';
 import { removeBuilder } from './buildx/builder.js';
-import { removeRunContainers } from './smoke/container.js';
-import { describeSave, ghaRoot, saveGoCaches } from './cache/phases.js';
-import { formatBytes } from './report/outputs.js';
+import { removeRunContainers } from './lifecycle.js';
+import { describeSave, ghaRoot, saveGoCaches } from './gocache/phases.js';
+import { formatBytes } from './settings/values.js';
 import { githubApiFromInputs } from './settings/parse.js';
-import { exportInPost } from './cache/layerexport.js';
+import { exportInPost, layerExportFromSaved } from './layercache/layerexport.js';
+import { goCacheFromSaved, type GoCacheState } from './gocache/saved.js';
 
 export async function post(): Promise<void> {
   try {
@@ -35,11 +36,12 @@ async function cleanUp(state: PostState): Promise<void> {
     out.warning(`Cleanup of containers failed: ${(err as Error).message}`);
   }
   // Before the builder goes: the build's cache and the Go cache mounts live in it.
-  if (state.layerExport) await exportInPost(state.layerExport);
-  if (state.goCache && state.goCache.plan.entries.some((e) => e.save)) {
+  if (state.layerExport) await exportInPost(layerExportFromSaved(state.layerExport));
+  const goCache = state.goCache && goCacheFromSaved(state.goCache);
+  if (goCache && goCache.plan.entries.some((e) => e.save)) {
     await out.group('Save Go caches', async () => {
       try {
-        const { plan, builder, buildx } = state.goCache!;
+        const { plan, builder, buildx } = goCache;
         const t0 = Date.now();
         // The token is read here, in the step that uses it, rather than carried in the saved state.
         const cleanup = plan.backend === 'gha' ? { api: githubApiFromInputs(), ref: process.env.GITHUB_REF ?? '' } : undefined;
@@ -49,14 +51,14 @@ async function cleanUp(state: PostState): Promise<void> {
           if (r.error) out.warning(line);
           else out.info(line);
         }
-        await extendHistory(state.goCache!, reports);
+        await extendHistory(goCache, reports);
         out.info(`Go cache save took ${((Date.now() - t0) / 1000).toFixed(1)}s`);
       } catch (err) {
         out.warning(`Saving the Go caches failed: ${(err as Error).message}`);
       }
     });
-  } else if (state.goCache) {
-    for (const e of state.goCache.plan.entries) out.info(`Go cache ${e.kind}: not saved (${e.skipReason ?? 'nothing to save'})`);
+  } else if (goCache) {
+    for (const e of goCache.plan.entries) out.info(`Go cache ${e.kind}: not saved (${e.skipReason ?? 'nothing to save'})`);
   }
   try {
     if (state.createdBuilder && state.buildx) {
@@ -69,14 +71,14 @@ async function cleanUp(state: PostState): Promise<void> {
   for (const ref of state.engineImages) await run('docker', ['image', 'rm', ref], { allowFailure: true }).catch(() => undefined);
   try {
     if (state.tempDir) fs.rmSync(state.tempDir, { recursive: true, force: true });
-    if (state.goCache?.plan.backend === 'gha') fs.rmSync(ghaRoot(), { recursive: true, force: true });
+    if (goCache?.plan.backend === 'gha') fs.rmSync(ghaRoot(), { recursive: true, force: true });
   } catch (err) {
     out.warning(`Cleanup of ${state.tempDir} failed: ${(err as Error).message}`);
   }
 }
 
 /** After a GOCACHE save to the registry: the cold times and this run's cost, beside it. A failure is only logged. */
-async function extendHistory(g: NonNullable<PostState['goCache']>, reports: SaveReport[]): Promise<void> {
+async function extendHistory(g: GoCacheState, reports: SaveReport[]): Promise<void> {
   const entry = g.plan.entries.find((e) => e.kind === 'build' && !e.node);
   const saved = reports.find((r) => r.kind === 'build' && !r.node && r.saved);
   if (!g.stats || !entry || !saved || g.plan.backend !== 'registry') return;

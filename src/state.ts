@@ -12,25 +12,24 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as core from '@actions/core';
+//
+// It sits under every folder that saves state, so it holds plain data types of its own and imports none of
+// theirs: each folder converts its values to and from these (gocache/saved.ts, layercache/layerexport.ts).
 import { State } from './constants.js';
-import type { GoCachePlan } from './cache/transfer.js';
-import type { GoCacheHistory, GoCacheStats } from './cache/stats.js';
-import type { BuildxCommand } from './buildx/command.js';
-import type { FingerprintRecord, FingerprintSource } from './cache/skip.js';
 
 export interface PostState {
   isPost: boolean;
   /** A builder this action created, to be removed in post. */
   createdBuilder?: string;
-  buildx?: BuildxCommand;
+  buildx?: SavedCommand;
   /** A temporary directory this action created (secrets, metadata), to be removed in post. */
   tempDir?: string;
   /** Label value on every container this run started; post removes strays by it. */
   runKey?: string;
   /** The Go caches to save, and the builder that holds them. */
-  goCache?: GoCacheState;
+  goCache?: SavedGoCache;
   /** The action's own layer cache export, left to the post step. */
-  layerExport?: LayerExportState;
+  layerExport?: SavedLayerExport;
   /** Images the action put into the engine (a local tag for push-by-digest, a staged image pulled for the smoke test); post removes them. */
   engineImages: string[];
   /** Secret files main wrote outside the temp dir's secrets folder (a signing key): post removes them. */
@@ -39,27 +38,35 @@ export interface PostState {
   problems: string[];
 }
 
-export interface GoCacheState {
-  plan: GoCachePlan;
-  builder: string;
-  buildx: BuildxCommand;
-  /** What the caches did in this build, and the history the post step extends after its save. */
-  stats?: GoCacheStats;
-  history?: GoCacheHistory;
+/** A JSON object as saved: only the folder that wrote it knows more of its shape. */
+export type SavedDoc = { [key: string]: unknown };
+
+/** How main ran buildx: `docker buildx`, or a standalone buildx binary at an absolute path. */
+export interface SavedCommand {
+  cmd: string;
+  prefix: string[];
 }
 
-export interface LayerExportState {
-  buildx: BuildxCommand;
+/** The Go caches to save (gocache/saved.ts converts). */
+export interface SavedGoCache {
+  builder: string;
+  buildx: SavedCommand;
+  plan: SavedDoc & { entries: SavedDoc[] };
+  stats?: SavedDoc;
+  history?: SavedDoc;
+}
+
+/** The layer cache export left to post (layercache/layerexport.ts converts). */
+export interface SavedLayerExport {
+  buildx: SavedCommand;
   /** The layer cache ref it writes. */
   ref: string;
   /** `buildx build` argv of the export alone (cacheonly output, no secrets), and its metadata file. */
   argv: string[];
   metadataFile: string;
-  /** Stored beside the ref once the export worked. */
-  record?: FingerprintRecord;
-  /** The build's fingerprint, and what it was computed from: post exports only while the context still gives it. */
   fingerprint: string;
-  source: FingerprintSource;
+  record?: SavedDoc;
+  source: SavedDoc;
 }
 
 /** Where main keeps the key of this step's state: per job (RUNNER_TEMP) and per step (GITHUB_ACTION). */
@@ -121,7 +128,7 @@ export function markMain(): void {
   core.saveState(State.isPost, 'true');
 }
 
-export function saveCreatedBuilder(name: string, buildx: BuildxCommand): void {
+export function saveCreatedBuilder(name: string, buildx: SavedCommand): void {
   save(State.createdBuilder, name);
   save(State.buildxCommand, JSON.stringify(buildx));
 }
@@ -134,11 +141,11 @@ export function saveRunKey(key: string): void {
   save(State.runKey, key);
 }
 
-export function saveGoCacheState(s: GoCacheState): void {
+export function saveGoCache(s: SavedGoCache): void {
   save(State.goCachePlan, JSON.stringify(s));
 }
 
-export function saveLayerExport(s: LayerExportState): void {
+export function saveLayerExport(s: SavedLayerExport): void {
   save(State.layerExport, JSON.stringify(s));
 }
 
@@ -164,8 +171,8 @@ export function recordedSecretFiles(): string[] {
 }
 
 /** Only where main runs buildx: the docker CLI plugin, or a standalone buildx binary at an absolute path. */
-function isBuildxCommand(x: unknown): x is BuildxCommand {
-  const b = x as BuildxCommand;
+function isBuildxCommand(x: unknown): x is SavedCommand {
+  const b = x as SavedCommand;
   if (!b || typeof b.cmd !== 'string' || !Array.isArray(b.prefix)) return false;
   if (b.cmd === 'docker') return b.prefix.length === 1 && b.prefix[0] === 'buildx';
   return path.isAbsolute(b.cmd) && path.basename(b.cmd) === 'buildx' && b.prefix.length === 0;
@@ -197,14 +204,14 @@ export function loadState(read: (name: string) => string = core.getState, keyFil
     return undefined;
   };
   const strings = (x: unknown) => Array.isArray(x) && x.every((s) => typeof s === 'string');
-  const buildx = json<BuildxCommand>(State.buildxCommand, isBuildxCommand);
-  const goCache = json<GoCacheState>(
+  const buildx = json<SavedCommand>(State.buildxCommand, isBuildxCommand);
+  const goCache = json<SavedGoCache>(
     State.goCachePlan,
-    (x) => isBuildxCommand((x as GoCacheState)?.buildx) && Array.isArray((x as GoCacheState).plan?.entries),
+    (x) => isBuildxCommand((x as SavedGoCache)?.buildx) && Array.isArray((x as SavedGoCache).plan?.entries),
   );
-  const layerExport = json<LayerExportState>(
+  const layerExport = json<SavedLayerExport>(
     State.layerExport,
-    (x) => isBuildxCommand((x as LayerExportState)?.buildx) && strings((x as LayerExportState).argv),
+    (x) => isBuildxCommand((x as SavedLayerExport)?.buildx) && strings((x as SavedLayerExport).argv),
   );
   return {
     isPost: read(State.isPost) === 'true',

@@ -12,9 +12,9 @@ import { goGetArgs, type GoProxy, startGoProxy } from '../../scripts/goproxy.mjs
 import { engineUp, prune, registryManifest, registryTags, sh, shAsync, stepDurations, uniqueRepo, workspace } from './engine.js';
 import { runnerInputs } from '../unit/helpers.js';
 import { parseSettings } from '../../src/settings/parse.js';
-import { layerCacheRefs, refScheme } from '../../src/cache/keys.js';
-import { writeMarker } from '../../src/cache/marker.js';
-import { buildFingerprint } from '../../src/cache/skip.js';
+import { layerCacheRefs, refScheme } from '../../src/cacherefs/keys.js';
+import { writeMarker } from '../../src/layercache/marker.js';
+import { buildFingerprint } from '../../src/layercache/skip.js';
 
 describe.runIf(engineUp)('Go module and build caches survive a fresh builder through the registry (real engine)', () => {
   let proxy: GoProxy;
@@ -433,9 +433,9 @@ describe.runIf(engineUp)('go-cache-backend: gha, up to the @actions/cache calls 
     );
 
   it('saves to and restores from actions/cache, and a fresh builder then downloads nothing', async () => {
-    const { planGoCache } = await import('../../src/cache/phases.js');
-    const { restoreGoCaches, saveGoCache } = await import('../../src/cache/transfer.js');
-    const { GhaStore } = await import('../../src/cache/stores.js');
+    const { planGoCache } = await import('../../src/gocache/phases.js');
+    const { restoreGoCaches, saveGoCache } = await import('../../src/gocache/transfer.js');
+    const { GhaStore } = await import('../../src/gocache/stores.js');
     const { parseSettings } = await import('../../src/settings/parse.js');
     const inputs: Record<string, string> = { platforms: 'linux/amd64', 'go-cache-backend': 'gha', 'build-args': 'GOSUMDB=off' };
     const settings = parseSettings(runnerInputs(inputs), {

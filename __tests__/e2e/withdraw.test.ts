@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { registryClient } from '../../src/publish/registry.js';
+import { registryClient } from '../../src/registry/client.js';
 import { withdrawOnFailure, withdrawStaged } from '../../src/publish/withdraw.js';
 import { engineUp, startRegistry, stopRegistry, uniqueRepo } from './engine.js';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { buildArgs, chooseOutput, hasGate, ownExportSplit, type BuildPlan } from '../../src/build/args.js';
+import { buildArgs, chooseOutput, hasGate, ownExportSplit, type BuildPlan } from '../../src/imagebuild/args.js';
 import { workflowContext } from '../../src/context.js';
-import { buildId } from '../../src/cache/keys.js';
-import { cacheEntries } from '../../src/cache/refs.js';
+import { buildId } from '../../src/settings/names.js';
+import { cacheEntries } from '../../src/cacherefs/refs.js';
 import { appendNodeArgs, createBuilderArgs, type CreateOptions } from '../../src/buildx/builder.js';
 import type { BuildFlags } from '../../src/settings/types.js';
 

@@ -2,7 +2,8 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { budgetMessage, budgetViolations } from '../../src/report/budget.js';
 import { sizesBesidePush } from '../../src/report/measure.js';
-import { layoutFetcher, type OciIndex, platformManifests, summarize } from '../../src/report/sizes.js';
+import { layoutFetcher, summarize } from '../../src/report/sizes.js';
+import { type OciIndex, platformManifests } from '../../src/registry/oci.js';
 import { parseSize } from '../../src/settings/values.js';
 import { FIXTURES, fixture } from './helpers.js';
 

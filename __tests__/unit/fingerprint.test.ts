@@ -3,9 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { contextFiles, dockerignoreText, type FingerprintInputs, fingerprintOf, ignorePatterns } from '../../src/cache/fingerprint.js';
-import { layerExportPlan } from '../../src/cache/layerexport.js';
-import { startFingerprintCheck } from '../../src/cache/skip.js';
+import { contextFiles, dockerignoreText, type FingerprintInputs, fingerprintOf, ignorePatterns } from '../../src/layercache/fingerprint.js';
+import { layerExportPlan } from '../../src/layercache/layerexport.js';
+import { startFingerprintCheck } from '../../src/layercache/skip.js';
 import { parseSettings } from '../../src/settings/parse.js';
 import { fixture, runnerInputs } from './helpers.js';
 

@@ -5,7 +5,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deleteSuperseded } from '../../src/cache/ghaentries.js';
+import { deleteSuperseded } from '../../src/gocache/ghaentries.js';
 import { fixture } from './helpers.js';
 
 interface Seen {

@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findGoCacheMounts } from '../../src/dockerfile/gomounts.js';
 import { buildArgMap, instructions, substitute } from '../../src/dockerfile/reader.js';
-import { buildId, type Candidate, cacheKeys, ghaKeys, goCacheRefs, layerCacheRefs, platformSlug, slug } from '../../src/cache/keys.js';
+import { type Candidate, cacheKeys, ghaKeys, goCacheRefs, layerCacheRefs } from '../../src/cacherefs/keys.js';
+import { buildId, platformSlug, slug } from '../../src/settings/names.js';
 import { goDirective, moduleFiles, workUses } from '../../src/gomod.js';
 import {
   decideSaves,
@@ -15,16 +16,23 @@ import {
   parseStats,
   ociOutput,
   restoreDockerfile,
-} from '../../src/cache/transfer.js';
-import { ageRestored, extractSaved, MAX_LAYERS, RESTORED_MARK, saveScript } from '../../src/cache/scripts.js';
+} from '../../src/gocache/transfer.js';
+import { ageRestored, extractSaved, MAX_LAYERS, RESTORED_MARK, saveScript } from '../../src/gocache/scripts.js';
 import { execFileSync } from 'node:child_process';
-import { planGoCacheForNodes } from '../../src/cache/phases.js';
-import { computeStats, type GoCacheHistory, type GoCacheStats, goBuildSeconds, losingStreak, nextHistory } from '../../src/cache/stats.js';
+import { planGoCacheForNodes } from '../../src/gocache/phases.js';
+import {
+  computeStats,
+  type GoCacheHistory,
+  type GoCacheStats,
+  goBuildSeconds,
+  losingStreak,
+  nextHistory,
+} from '../../src/gocache/stats.js';
 import { goCacheLines } from '../../src/report/summary.js';
 import { parseInspect } from '../../src/buildx/builder.js';
-import { parseStepName, stepPlatform } from '../../src/build/rawjson.js';
+import { parseStepName, stepPlatform } from '../../src/imagebuild/rawjson.js';
 import { parseSettings } from '../../src/settings/parse.js';
-import { GhaStore } from '../../src/cache/stores.js';
+import { GhaStore } from '../../src/gocache/stores.js';
 import { isMissingRef } from '../../src/ref.js';
 import { FIXTURES, fixture, runnerInputs, vertices } from './helpers.js';
 

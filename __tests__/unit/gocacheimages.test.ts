@@ -4,10 +4,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Image, readLayout, stackLayer } from '../../src/cache/images.js';
-import { sha256 } from '../../src/publish/referrer.js';
-import { describeSave } from '../../src/cache/phases.js';
-import { formatBytes } from '../../src/report/outputs.js';
+import { type Image, readLayout, stackLayer } from '../../src/gocache/images.js';
+import { sha256 } from '../../src/registry/oci.js';
+import { describeSave } from '../../src/gocache/phases.js';
+import { formatBytes } from '../../src/settings/values.js';
 import { FIXTURES } from './helpers.js';
 
 const layoutDir = path.join(FIXTURES, 'gocache-save-layout');

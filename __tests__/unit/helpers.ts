@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeAll, type MergedVertex, VertexTable } from '../../src/build/rawjson.js';
+import { decodeAll, type MergedVertex, VertexTable } from '../../src/imagebuild/rawjson.js';
 import { actionDefaults } from '../../scripts/run-action.mjs';
 
 export const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { branchTag, defaultTags, mergeLabels, ociLabels, tagSlug } from '../../src/publish/tags.js';
+import { branchTag, defaultTags, mergeLabels, ociLabels, tagSlug } from '../../src/imagebuild/tags.js';
 import { workflowContext } from '../../src/context.js';
 import { FIXTURES } from './helpers.js';
 

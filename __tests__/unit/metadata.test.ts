@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseMetadata } from '../../src/build/metadata.js';
+import { parseMetadata } from '../../src/imagebuild/metadata.js';
 import { fixture } from './helpers.js';
 
 describe('metadata file', () => {

@@ -190,7 +190,7 @@ describe('reads from the image and the build are bounded, and say when they are 
     expect(out[1]).toBe(`${'y'.repeat(MAX_LOG_LINE)}… [5 more characters cut]`);
   });
   it('a build step that prints without newlines is printed in bounded lines', async () => {
-    const { ProgressPrinter, MAX_LINE } = await import('../../src/build/progress.js');
+    const { ProgressPrinter, MAX_LINE } = await import('../../src/imagebuild/progress.js');
     const printed: string[] = [];
     const p = new ProgressPrinter((l) => printed.push(l));
     const v = 'sha256:' + 'a'.repeat(64);

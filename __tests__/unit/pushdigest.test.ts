@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { credentialsFor, uploadPlan } from '../../src/publish/registry.js';
+import { credentialsFor } from '../../src/registry/auth.js';
+import { uploadPlan } from '../../src/publish/bydigest.js';
 import { registryOf } from '../../src/ref.js';
 import { FIXTURES } from './helpers.js';
 

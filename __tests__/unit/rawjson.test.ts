@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildFailure, failedStepOf } from '../../src/build/runner.js';
+import { buildFailure, failedStepOf } from '../../src/imagebuild/runner.js';
 import {
   cacheProblems,
   cacheStats,
@@ -9,8 +9,8 @@ import {
   RawJsonDecoder,
   type StreamItem,
   VertexTable,
-} from '../../src/build/rawjson.js';
-import { ProgressPrinter } from '../../src/build/progress.js';
+} from '../../src/imagebuild/rawjson.js';
+import { ProgressPrinter } from '../../src/imagebuild/progress.js';
 import { fixture } from './helpers.js';
 
 function table(items: StreamItem[]): VertexTable {

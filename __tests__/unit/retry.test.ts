@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ProgressPrinter } from '../../src/build/progress.js';
-import { backoffSeconds, classifyFailure } from '../../src/build/retry.js';
-import { type FailedStep, failedStepOf } from '../../src/build/runner.js';
+import { ProgressPrinter } from '../../src/imagebuild/progress.js';
+import { backoffSeconds, classifyFailure } from '../../src/imagebuild/retry.js';
+import { type FailedStep, failedStepOf } from '../../src/imagebuild/runner.js';
 import { parseSettings } from '../../src/settings/parse.js';
 import { fixture, runnerInputs } from './helpers.js';
 

@@ -11,7 +11,8 @@ import {
 } from '../../src/sign/cosign.js';
 import { isHttpRegistry, smokePredicate } from '../../src/sign/sign.js';
 import { attestationUrl, provenanceSubjects } from '../../src/sign/provenance.js';
-import { artifactManifest, fallbackIndex, fallbackTag, sha256 } from '../../src/publish/referrer.js';
+import { artifactManifest, fallbackIndex, fallbackTag } from '../../src/registry/referrer.js';
+import { sha256 } from '../../src/registry/oci.js';
 import { parseSettings } from '../../src/settings/parse.js';
 import { fixture, runnerInputs } from './helpers.js';
 import * as path from 'node:path';

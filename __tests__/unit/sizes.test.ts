@@ -4,18 +4,8 @@ import * as path from 'node:path';
 import { create } from 'tar';
 import { describe, expect, it } from 'vitest';
 import { applyLayer, layerEntries, type Node, treeBytes, unpackedSize } from '../../src/report/unpacked.js';
-import {
-  compressedSize,
-  headlinePlatform,
-  largestLayers,
-  layoutFetcher,
-  manifestsFromTar,
-  type OciIndex,
-  type OciManifest,
-  parseContainerSize,
-  platformManifests,
-  summarize,
-} from '../../src/report/sizes.js';
+import { headlinePlatform, largestLayers, layoutFetcher, manifestsFromTar, parseContainerSize, summarize } from '../../src/report/sizes.js';
+import { compressedSize, type OciIndex, type OciManifest, platformManifests } from '../../src/registry/oci.js';
 import { FIXTURES, fixture } from './helpers.js';
 
 const index = JSON.parse(fixture('imagetools-index-raw.json')) as OciIndex;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mermaidTimeline, perPlatform, summaryMarkdown, summaryRows } from '../../src/report/summary.js';
-import { stepPlatform } from '../../src/build/rawjson.js';
-import { mergeArgv, mergeSources } from '../../src/publish/merge.js';
+import { stepPlatform } from '../../src/imagebuild/rawjson.js';
+import { mergeArgv, mergeSources } from '../../src/merge.js';
 import { vertices } from './helpers.js';
 
 const platforms = ['linux/amd64', 'linux/arm64'];

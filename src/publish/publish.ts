@@ -10,9 +10,9 @@ import * as core from '@actions/core';
 import { Outputs } from '../constants.js';
 import { run } from '../exec.js';
 import type { BuildxCommand } from '../buildx/command.js';
-import type { ResolvedBuild } from '../build/resolve.js';
+import type { ResolvedBuild } from '../imagebuild/resolve.js';
 import { configDigest, pushTags, tagStaged } from './push.js';
-import { pushEngineImageByDigest } from './registry.js';
+import { pushEngineImageByDigest } from './bydigest.js';
 import { settleBackground } from '../tracked.js';
 import { phase } from '../lifecycle.js';
 

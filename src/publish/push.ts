@@ -5,7 +5,7 @@ import * as crypto from 'node:crypto';
 import * as out from '../output.js';
 import { failureTail, run } from '../exec.js';
 import { args, type BuildxCommand } from '../buildx/command.js';
-import { registryClient } from './registry.js';
+import { registryClient } from '../registry/client.js';
 import { repositoryOf, splitRef } from '../ref.js';
 import { Inputs } from '../constants.js';
 

@@ -4,8 +4,8 @@
 // where the registry allows it, and where it does not, the log says exactly
 // what is left behind. This never fails the step: the gate's own error does.
 import * as out from '../output.js';
-import type { OutputMode } from '../build/args.js';
-import { registryClient } from './registry.js';
+import type { OutputMode } from '../imagebuild/args.js';
+import { registryClient } from '../registry/client.js';
 
 /** Runs the gates; when one throws and the image was staged by digest, withdraws it, then rethrows. */
 export async function withdrawOnFailure<T>(output: OutputMode, digest: string | undefined, gates: () => Promise<T>): Promise<T> {

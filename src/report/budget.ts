@@ -1,8 +1,9 @@
 // The size budget: checked after the build and before the smoke test and the
 // push, so an image over budget is never pushed.
-import type { ImageSizes, PlatformManifest } from './sizes.js';
+import type { ImageSizes } from './sizes.js';
+import type { PlatformManifest } from '../registry/oci.js';
 import { largestLayers } from './sizes.js';
-import { formatBytes } from './outputs.js';
+import { formatBytes } from '../settings/values.js';
 
 export interface BudgetViolation {
   platform: string;

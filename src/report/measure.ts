@@ -4,12 +4,14 @@
 import * as out from '../output.js';
 import { Inputs } from '../constants.js';
 import type { BuildxCommand } from '../buildx/command.js';
-import type { OutputMode } from '../build/args.js';
+import type { OutputMode } from '../imagebuild/args.js';
 import type { Run } from '../lifecycle.js';
 import type { Settings } from '../settings/types.js';
 import { nativePlatform } from '../setup/qemu.js';
-import { headlinePlatform, type ImageSizes, measureSizes, type PlatformManifest } from './sizes.js';
-import { formatBytes, setSizeOutputs } from './outputs.js';
+import { headlinePlatform, type ImageSizes, measureSizes } from './sizes.js';
+import { type PlatformManifest } from '../registry/oci.js';
+import { setSizeOutputs } from './outputs.js';
+import { formatBytes } from '../settings/values.js';
 import { budgetMessage, budgetViolations, unmeasured, unmeasuredMessage } from './budget.js';
 
 export interface Measured {

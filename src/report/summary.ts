@@ -4,13 +4,14 @@
 // pointed at before. A failure here is only a warning.
 import * as out from '../output.js';
 import * as core from '@actions/core';
-import type { CacheStats, MergedVertex } from '../build/rawjson.js';
-import { durationSeconds, formatRate, parseStepName, stepPlatform } from '../build/rawjson.js';
+import type { CacheStats, MergedVertex } from '../imagebuild/rawjson.js';
+import { durationSeconds, formatRate, parseStepName, stepPlatform } from '../imagebuild/rawjson.js';
 import type { SmokeReport } from '../smoke/test.js';
-import { type ImageSizes, type PlatformManifest, summarize } from './sizes.js';
-import { registryManifests } from '../publish/registry.js';
-import { formatBytes } from './outputs.js';
-import type { GoCacheStats } from '../cache/stats.js';
+import { type ImageSizes, summarize } from './sizes.js';
+import { type PlatformManifest } from '../registry/oci.js';
+import { registryManifests } from '../registry/client.js';
+import { formatBytes } from '../settings/values.js';
+import type { GoCacheStats } from '../gocache/stats.js';
 
 export interface SummaryData {
   platforms: string[];

@@ -6,9 +6,9 @@ import * as path from 'node:path';
 import * as core from '@actions/core';
 import { DEFAULT_BUILDKIT_IMAGE, DEFAULT_QEMU_IMAGE, Inputs } from '../constants.js';
 import { workflowContext } from '../context.js';
-import { buildId } from '../cache/keys.js';
+import { buildId } from './names.js';
 import type { Mask, Reader, Settings } from './types.js';
-import type { GitHubApi } from '../cache/ghaentries.js';
+import type { GitHubApi } from './types.js';
 import { optional, parseBool, parseChoice, parseCount, parseKeyValues, parseList } from './values.js';
 import {
   parseBuildxDownloadUrl,

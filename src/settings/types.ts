@@ -212,3 +212,10 @@ export const KNOWN_PLATFORMS = [
 ] as const;
 
 export const DEFAULT_PLATFORMS = 'linux/amd64,linux/arm64';
+
+/** Where the REST API is and who may call it: the runner's GITHUB_API_URL and GITHUB_REPOSITORY, and a token. */
+export interface GitHubApi {
+  url: string;
+  repository: string;
+  token: string;
+}

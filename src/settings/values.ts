@@ -141,3 +141,16 @@ export function parseSize(raw: string): number | undefined {
   const bytes = Number(m[1]) * SIZE_UNITS[(m[2] ?? 'b').toLowerCase()];
   return Number.isFinite(bytes) && bytes > 0 ? Math.floor(bytes) : undefined;
 }
+
+/** A byte count as the log and the summary print it: 1000-based units, as registries and the docker CLI report. */
+export function formatBytes(n: number | null): string {
+  if (n === null) return 'n/a';
+  const units = ['B', 'kB', 'MB', 'GB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(2)} ${units[i]}`;
+}

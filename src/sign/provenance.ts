@@ -7,8 +7,8 @@
 import * as out from '../output.js';
 import type { Subject } from '@actions/attest';
 import { repositoryOf } from '../ref.js';
-import { indexAndImages, registryClient } from '../publish/registry.js';
-import { attachReferrer } from '../publish/referrer.js';
+import { indexAndImages, registryClient } from '../registry/client.js';
+import { attachReferrer } from '../registry/referrer.js';
 
 const SLSA_PROVENANCE_V1 = 'https://slsa.dev/provenance/v1';
 /** What actions/attest-build-provenance names a bundle layer when it pushes one; gh looks for this prefix. */

@@ -11,8 +11,8 @@ import { failureTail, run } from '../exec.js';
 import { repositoryOf, registryOf } from '../ref.js';
 import type { SigningSettings } from '../settings/types.js';
 import type { SmokeReport } from '../smoke/test.js';
-import { indexAndImages, registryClient } from '../publish/registry.js';
-import { listReferrers } from '../publish/referrer.js';
+import { indexAndImages, registryClient } from '../registry/client.js';
+import { listReferrers } from '../registry/referrer.js';
 import { saveSecretFile } from '../state.js';
 import { attestArgv, type Cosign, type CosignTarget, resolveCosign, signArgv, signatureRef, signingConfigArgv } from './cosign.js';
 

@@ -260,14 +260,3 @@ export async function smokePlatform(sr: SmokeRun): Promise<PlatformSmoke> {
     inBackground(run('docker', ['rm', '--force', '--volumes', id], { allowFailure: true }));
   }
 }
-
-/** Removes every container this run labelled (used by main on the way out and by post). */
-export async function removeRunContainers(runKey: string): Promise<number> {
-  const ls = await run('docker', ['ps', '--all', '--quiet', '--filter', `label=${RUN_LABEL}=${runKey}`], { allowFailure: true });
-  const ids = ls.stdout
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
-  if (ids.length > 0) await run('docker', ['rm', '--force', '--volumes', ...ids], { allowFailure: true });
-  return ids.length;
-}

@@ -7,14 +7,14 @@ import { run } from '../exec.js';
 import type { SmokeSettings } from '../settings/types.js';
 import { archOf } from '../setup/qemu.js';
 import { saveEngineImage } from '../state.js';
-import type { OutputMode } from '../build/args.js';
+import type { OutputMode } from '../imagebuild/args.js';
 import { Inputs, Outputs } from '../constants.js';
 import { chooseProbe, describeProbe, type ImageConfig, parseImageConfig } from './probe.js';
 import { type PlatformSmoke, smokePlatform } from './container.js';
 import { settleBackground } from '../tracked.js';
 import { repositoryOf } from '../ref.js';
-import { registryClient } from '../publish/registry.js';
-import { type OciIndex, type OciManifest, platformManifests } from '../report/sizes.js';
+import { registryClient } from '../registry/client.js';
+import { type OciIndex, type OciManifest, platformManifests } from '../registry/oci.js';
 
 export interface SmokeReport {
   passed: boolean;

@@ -1,19 +1,20 @@
 // merge: true — the last job of a matrix: no build, one multi-platform index
 // made with `buildx imagetools create` from the digests the build jobs pushed.
-import * as out from '../output.js';
+import * as out from './output.js';
 import * as core from '@actions/core';
-import { publishProofs, wantsProofs } from '../sign/proofs.js';
-import { Outputs } from '../constants.js';
-import { failureTail, run } from '../exec.js';
-import type { Settings } from '../settings/types.js';
-import { repositoryOf } from '../ref.js';
-import { args } from '../buildx/command.js';
-import { resolveBuildx } from '../buildx/install.js';
-import { manifestsFromRegistry, summarize } from '../report/sizes.js';
-import { formatBytes, setSizeOutputs } from '../report/outputs.js';
-import { writeMergeSummary } from '../report/summary.js';
-import { resolveTagsAndLabels } from './tags.js';
-import { digestInRegistry, dryRunDigest } from './push.js';
+import { publishProofs, wantsProofs } from './sign/proofs.js';
+import { Outputs } from './constants.js';
+import { failureTail, run } from './exec.js';
+import type { Settings } from './settings/types.js';
+import { repositoryOf } from './ref.js';
+import { args } from './buildx/command.js';
+import { resolveBuildx } from './buildx/install.js';
+import { manifestsFromRegistry, summarize } from './report/sizes.js';
+import { setSizeOutputs } from './report/outputs.js';
+import { formatBytes } from './settings/values.js';
+import { writeMergeSummary } from './report/summary.js';
+import { resolveTagsAndLabels } from './imagebuild/tags.js';
+import { digestInRegistry, dryRunDigest } from './publish/push.js';
 
 /** repo@sha256:… for each digest; a bare digest lives in the image's repository. */
 export function mergeSources(digests: string[], repository: string): string[] {

@@ -12,10 +12,10 @@ import type { Builder } from '../buildx/builder.js';
 import { repositoryOf } from '../ref.js';
 import { saveEngineImage } from '../state.js';
 import { type Run, secretsDir } from '../lifecycle.js';
-import { cacheEntries } from '../cache/refs.js';
+import { cacheEntries } from '../cacherefs/refs.js';
 import { useBuiltinDockerfile } from '../dockerfile/builtin.js';
 import { annotateLint } from '../dockerfile/lint.js';
-import { resolveTagsAndLabels } from '../publish/tags.js';
+import { resolveTagsAndLabels } from './tags.js';
 import { buildArgs, chooseOutput, hasGate, type OutputMode, ownExportSplit } from './args.js';
 
 export interface ResolvedBuild {
@@ -26,7 +26,7 @@ export interface ResolvedBuild {
   argv: string[];
   /**
    * When the action exports a layer cache of its own: the ref, the argv without that export (a run whose
-   * fingerprint matched that ref), and the argv that exports it alone (cache/layerexport.ts).
+   * fingerprint matched that ref), and the argv that exports it alone (layercache/layerexport.ts).
    */
   ownCache?: { ref: string; argvKeeping: string[]; exportArgv: string[]; exportMetadataFile: string };
   metadataFile: string;
@@ -56,7 +56,7 @@ export async function prepareSettings(input: Settings, run: Pick<Run, 'tempDir'>
 export async function resolveBuild(prepared: Settings, builder: Builder, run: Run): Promise<ResolvedBuild> {
   const byDigest = prepared.pushByDigest ? (prepared.image ?? repositoryOf(prepared.tags[0])) : undefined;
   // The docker driver cannot push by digest: the engine keeps the image under a local tag
-  // that is never pushed, and publish/registry.ts uploads it by digest after the smoke test.
+  // that is never pushed, and publish/bydigest.ts uploads it by digest after the smoke test.
   const tags = byDigest && builder.driver === 'docker' ? [`${byDigest}:go-buildx-${run.runKey.slice(0, 8)}`] : prepared.tags;
   if (tags !== prepared.tags) saveEngineImage(tags[0]);
   const settings: Settings = { ...prepared, tags, ...(builder.exportsCache === false ? noExports(prepared) : {}) };

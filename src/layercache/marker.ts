@@ -4,8 +4,8 @@
 // small registry requests per candidate ref, no layer.
 import * as out from '../output.js';
 import { splitRef } from '../ref.js';
-import { registryClient } from '../publish/registry.js';
-import { pushArtifact, readArtifact } from '../publish/referrer.js';
+import { registryClient } from '../registry/client.js';
+import { pushArtifact, readArtifact } from '../registry/referrer.js';
 
 const MARKER_TYPE = 'application/vnd.go-buildx-action.fingerprint.v1+json';
 

@@ -2,7 +2,7 @@
 import type { ConcreteDriver } from '../buildx/builder.js';
 import type { Settings } from '../settings/types.js';
 import { repositoryOf } from '../ref.js';
-import type { CacheEntries } from '../cache/refs.js';
+import type { CacheEntries } from '../cacherefs/refs.js';
 import type { BuildFlags } from '../settings/types.js';
 
 /**

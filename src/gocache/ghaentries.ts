@@ -7,13 +7,7 @@
 // API, which keeps one build-cache entry per branch or pull request. That
 // needs `actions: write` for the token; without it the save still counts, and
 // the log says what is left and how to allow the cleanup.
-
-/** Where the REST API is and who may call it: the runner's GITHUB_API_URL and GITHUB_REPOSITORY, and a token. */
-export interface GitHubApi {
-  url: string;
-  repository: string;
-  token: string;
-}
+import type { GitHubApi } from '../settings/types.js';
 
 /** One entry of `GET /repos/{owner}/{repo}/actions/caches`. */
 interface CacheEntry {

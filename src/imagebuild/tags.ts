@@ -4,11 +4,11 @@ import * as out from '../output.js';
 import * as core from '@actions/core';
 import * as semver from 'semver';
 import { Inputs, Outputs } from '../constants.js';
-import { registryTags } from './registry.js';
+import { registryTags } from '../registry/client.js';
 import { run } from '../exec.js';
 import { InputError, type Settings } from '../settings/types.js';
 import { branchOfRef, type WorkflowContext } from '../context.js';
-import { slug } from '../cache/keys.js';
+import { slug } from '../settings/names.js';
 
 /** A Docker tag (at most 128 characters) from a branch or git tag name. */
 export const tagSlug = (s: string): string => slug(s, 128);

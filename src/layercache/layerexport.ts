@@ -11,17 +11,18 @@
 import * as out from '../output.js';
 import { Inputs } from '../constants.js';
 import type { BuildxCommand } from '../buildx/command.js';
-import { cacheStats, type MergedVertex } from '../build/rawjson.js';
-import { reportCacheProblems } from '../report/outputs.js';
-import { runBuild } from '../build/runner.js';
-import type { ResolvedBuild } from '../build/resolve.js';
+import { cacheStats, type MergedVertex } from '../imagebuild/rawjson.js';
+import { reportCacheProblems } from './problems.js';
+import { runBuild } from '../imagebuild/runner.js';
+import type { ResolvedBuild } from '../imagebuild/resolve.js';
 import { phase } from '../lifecycle.js';
 import { inBackground } from '../tracked.js';
-import { saveLayerExport, type LayerExportState } from '../state.js';
+import { type SavedDoc, saveLayerExport, type SavedLayerExport } from '../state.js';
 import {
   buildFingerprint,
   type FingerprintCheck,
   fingerprintRecord,
+  type FingerprintRecord,
   type FingerprintSource,
   recordFingerprint,
   type SkipSettings,
@@ -85,12 +86,36 @@ export async function afterBuild(
     fingerprint: check?.fingerprint ?? '',
   };
   if (!s.cacheStrict) {
-    saveLayerExport(state);
+    saveLayerExport(toSaved(state));
     out.info(`Layer cache: ${own.ref} is exported in the post step (${Inputs.cacheStrict}: true exports it here)`);
     return;
   }
   const exported = await exportLayerCache(state, true);
   if (exported) inBackground(recordFingerprint(record, exported));
+}
+
+export interface LayerExportState {
+  buildx: BuildxCommand;
+  /** The layer cache ref it writes. */
+  ref: string;
+  /** `buildx build` argv of the export alone (cacheonly output, no secrets), and its metadata file. */
+  argv: string[];
+  metadataFile: string;
+  /** Stored beside the ref once the export worked. */
+  record?: FingerprintRecord;
+  /** The build's fingerprint, and what it was computed from: post exports only while the context still gives it. */
+  fingerprint: string;
+  source: FingerprintSource;
+}
+
+/** To state.ts's plain types (state sits below this folder and knows none of its types). */
+function toSaved(st: LayerExportState): SavedLayerExport {
+  return { ...st, record: st.record as unknown as SavedDoc | undefined, source: st.source as unknown as SavedDoc };
+}
+
+/** What main saved, back in this folder's types (state checked the HMAC and the outer shape). */
+export function layerExportFromSaved(s: SavedLayerExport): LayerExportState {
+  return { ...s, record: s.record as unknown as FingerprintRecord | undefined, source: s.source as unknown as FingerprintSource };
 }
 
 /**

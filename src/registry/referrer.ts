@@ -5,8 +5,8 @@
 // `sha256-<hex>`, an index the pusher keeps up to date, as the OCI
 // distribution spec describes; clients such as `gh attestation verify
 // --bundle-from-oci` and oras read either.
-import { createHash } from 'node:crypto';
-import type { RegistryClient } from './registry.js';
+import type { RegistryClient } from './client.js';
+import { sha256 } from './oci.js';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -20,8 +20,6 @@ export interface Descriptor {
   artifactType?: string;
   annotations?: Record<string, string>;
 }
-
-export const sha256 = (data: Buffer): string => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 
 /** The fallback tag under which a registry without the referrers API lists the referrers of `digest`. */
 export function fallbackTag(digest: string): string {

@@ -12,11 +12,11 @@ import type { BuildxCommand } from '../buildx/command.js';
 import { type InspectNode, nodeForPlatform } from '../buildx/builder.js';
 import { copiedModuleFiles, findGoCacheMounts } from '../dockerfile/gomounts.js';
 import { buildArgMap } from '../dockerfile/reader.js';
-import { cacheKeys, ghaKeys, goCacheRefs, refScheme } from './keys.js';
+import { cacheKeys, ghaKeys, goCacheRefs, refScheme } from '../cacherefs/keys.js';
 import { goDirective, moduleFiles } from '../gomod.js';
-import { saveAllowed } from './refs.js';
-import { saveGoCacheState } from '../state.js';
-import type { MergedVertex } from '../build/rawjson.js';
+import { saveAllowed } from '../cacherefs/refs.js';
+import { saveGoCacheState } from './saved.js';
+import type { MergedVertex } from '../imagebuild/rawjson.js';
 import {
   decideSaves,
   type GoCachePlan,
@@ -29,9 +29,9 @@ import {
   saveGoCache,
 } from './transfer.js';
 import { Inputs, Outputs } from '../constants.js';
-import { formatBytes } from '../report/outputs.js';
+import { formatBytes } from '../settings/values.js';
 import { actionsCacheClient, GhaStore, RegistryStore } from './stores.js';
-import { checkFingerprint, type FingerprintCheck } from './skip.js';
+import { checkFingerprint, type FingerprintCheck } from '../layercache/skip.js';
 import { computeStats, type GoCacheHistory, type GoCacheStats, goBuildSeconds, losingStreak, readHistory } from './stats.js';
 
 export function planGoCache(

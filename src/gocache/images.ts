@@ -4,9 +4,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { splitRef } from '../ref.js';
-import { registryClient } from '../publish/registry.js';
-import { sha256 } from '../publish/referrer.js';
-import { compressedSize, isAttestation, type OciIndex, type OciManifest } from '../report/sizes.js';
+import { registryClient } from '../registry/client.js';
+import { sha256 } from '../registry/oci.js';
+import { compressedSize, isAttestation, type OciIndex, type OciManifest } from '../registry/oci.js';
 
 /** The parts of an image config a stacked layer changes. */
 export interface ImageConfig {

@@ -3,13 +3,14 @@ import * as out from '../output.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { repositoryOf } from '../ref.js';
-import { compressedSize } from '../report/sizes.js';
+import { compressedSize } from '../registry/oci.js';
 import { type GoCacheStore, KIND_LABEL, ociOutput, type PlanEntry, type Restored, type SaveStats } from './transfer.js';
 import { findImage, type Image, pushImage, readImage, readLayout, stackLayer } from './images.js';
-import { registryClient } from '../publish/registry.js';
+import { registryClient } from '../registry/client.js';
 import { TAR_NAME } from './scripts.js';
-import { deleteSuperseded, type GitHubApi } from './ghaentries.js';
-import { formatBytes } from '../report/outputs.js';
+import { deleteSuperseded } from './ghaentries.js';
+import type { GitHubApi } from '../settings/types.js';
+import { formatBytes } from '../settings/values.js';
 
 /**
  * Registry images. The save build writes an OCI layout on the runner and this store pushes it: the

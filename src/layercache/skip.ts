@@ -8,11 +8,11 @@
 import * as out from '../output.js';
 import * as fs from 'node:fs';
 import type { Settings } from '../settings/types.js';
-import { cacheProblems, type MergedVertex } from '../build/rawjson.js';
+import { cacheProblems, type MergedVertex } from '../imagebuild/rawjson.js';
 import { contextFiles, dockerignoreText, fingerprintOf, ignorePatterns } from './fingerprint.js';
-import { layerCacheRefs, refScheme } from './keys.js';
+import { layerCacheRefs, refScheme } from '../cacherefs/keys.js';
 import { markerMatches, writeMarker } from './marker.js';
-import { saveAllowed } from './refs.js';
+import { saveAllowed } from '../cacherefs/refs.js';
 import { findGoCacheMounts } from '../dockerfile/gomounts.js';
 import { buildArgMap } from '../dockerfile/reader.js';
 

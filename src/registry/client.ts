@@ -1,15 +1,9 @@
-// push-by-digest for the docker driver. Moby's BuildKit refuses it ("push-by-
-// digest is currently not implemented for docker driver"), and `docker push`
-// always pushes a tag. So the image the engine holds, once smoke-tested, is
-// uploaded here through the registry API: every blob, then the manifests by
-// digest, children first, and no tag. The pushed digest is the engine's own,
-// so it is exactly the image that was tested.
+// A client of the OCI distribution API (auth, tags, manifests, blobs, referrers): the layer under the caches,
+// the smoke test, the sizes, the push by digest and the signatures, which all speak to registries.
 import * as out from '../output.js';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { run } from '../exec.js';
+import { basicAuthorization, type Credentials, credentialsFor, mayCarryCredentials, parseChallenge } from './auth.js';
 import {
   isAttestation,
   type OciDescriptor,
@@ -17,61 +11,9 @@ import {
   type OciManifest,
   type PlatformManifest,
   platformManifests,
-} from '../report/sizes.js';
+  sha256,
+} from './oci.js';
 import { type Registry, registryOf, splitRef } from '../ref.js';
-
-/** Everything under a root descriptor, in upload order: blobs, then manifests children-first, the root last. */
-export function uploadPlan(
-  rootDigest: string,
-  read: (digest: string) => OciIndex | OciManifest,
-): { blobs: string[]; manifests: { digest: string; mediaType: string }[] } {
-  const blobs = new Set<string>();
-  const manifests: { digest: string; mediaType: string }[] = [];
-  const visit = (digest: string, mediaType: string) => {
-    const doc = read(digest);
-    if ('manifests' in doc && Array.isArray(doc.manifests)) {
-      for (const d of doc.manifests) visit(d.digest, d.mediaType ?? '');
-    } else {
-      const m = doc as OciManifest;
-      blobs.add(m.config.digest);
-      for (const l of m.layers ?? []) blobs.add(l.digest);
-    }
-    if (!manifests.some((x) => x.digest === digest))
-      manifests.push({ digest, mediaType: (doc as { mediaType?: string }).mediaType ?? mediaType });
-  };
-  visit(rootDigest, '');
-  return { blobs: [...blobs], manifests };
-}
-
-/** Credentials the docker CLI would use for a host: config.json auths, or a credential helper. */
-export async function credentialsFor(reg: Pick<Registry, 'authKey'>): Promise<{ username: string; password: string } | undefined> {
-  const dir = process.env.DOCKER_CONFIG || path.join(os.homedir(), '.docker');
-  let config: {
-    auths?: Record<string, { auth?: string; identitytoken?: string }>;
-    credsStore?: string;
-    credHelpers?: Record<string, string>;
-  } = {};
-  try {
-    config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
-  } catch {
-    return undefined;
-  }
-  const key = reg.authKey;
-  const helper = config.credHelpers?.[key] ?? config.credsStore;
-  if (helper) {
-    const res = await run(`docker-credential-${helper}`, ['get'], { input: key, allowFailure: true });
-    if (res.exitCode === 0) {
-      const c = JSON.parse(res.stdout) as { Username: string; Secret: string };
-      return { username: c.Username, password: c.Secret };
-    }
-  }
-  const entry = config.auths?.[key] ?? config.auths?.[`https://${key}`];
-  if (entry?.auth) {
-    const [username, ...rest] = Buffer.from(entry.auth, 'base64').toString('utf8').split(':');
-    return { username, password: rest.join(':') };
-  }
-  return undefined;
-}
 
 const REQUEST_TIMEOUT_MS = 5 * 60 * 1000;
 const MANIFEST_TYPES = [
@@ -105,9 +47,10 @@ export async function registryTags(repository: string): Promise<string[]> {
 
 export class RegistryClient {
   private token?: string;
+  private warnedWithheld = false;
   constructor(
     private readonly reg: Registry,
-    private readonly creds?: { username: string; password: string },
+    private readonly creds?: Credentials,
     /** The token scope's actions; deleting needs `delete` on Docker Hub and distribution's token auth. */
     private readonly actions = 'pull,push',
   ) {}
@@ -124,30 +67,47 @@ export class RegistryClient {
       }).catch((err: Error) => {
         throw new Error(`${this.reg.host} could not be reached: ${unreachable(err)}`);
       });
-    let res = await send();
-    if (res.status === 401 && !this.token) {
-      await this.authenticate(res.headers.get('www-authenticate') ?? '');
-      res = await send();
-    }
-    return res;
+    const res = await send();
+    if (res.status !== 401) return res;
+    // The first request of a client, or a token that expired in a long run (ghcr.io's and Docker Hub's last
+    // minutes; a large GOCACHE upload can outlast one): authenticate again, then send once more.
+    await res.arrayBuffer().catch(() => undefined);
+    await this.authenticate(res.headers.get('www-authenticate') ?? '');
+    return send();
   }
 
   /** Basic auth, or the bearer token flow (realm, service, scope) that ghcr.io and Docker Hub use. */
-  private async authenticate(challenge: string): Promise<void> {
-    const basic = this.creds ? `Basic ${Buffer.from(`${this.creds.username}:${this.creds.password}`).toString('base64')}` : undefined;
-    if (/^basic/i.test(challenge)) {
-      this.token = basic;
+  private async authenticate(header: string): Promise<void> {
+    const { scheme, params } = parseChallenge(header);
+    if (scheme === 'basic') {
+      this.token = this.creds && mayCarryCredentials(new URL(this.reg.base)) ? basicAuthorization(this.creds) : undefined;
       return;
     }
-    const params = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (!params.realm) throw new Error(`the registry ${this.reg.host} asked for authentication it did not describe: ${challenge}`);
+    if (!params.realm) throw new Error(`the registry ${this.reg.host} asked for authentication it did not describe: ${header}`);
     const url = new URL(params.realm);
     if (params.service) url.searchParams.set('service', params.service);
     url.searchParams.set('scope', `repository:${this.reg.path}:${this.actions}`);
+    const withheld = this.creds !== undefined && !mayCarryCredentials(url);
+    if (withheld && !this.warnedWithheld) {
+      this.warnedWithheld = true;
+      out.warning(
+        `The credentials for ${this.reg.host} are not sent to its token service ${url.origin}: it is plain http and not on this machine (only https, or loopback, gets them). Asking for an anonymous token.`,
+      );
+    }
+    const basic = this.creds && !withheld ? basicAuthorization(this.creds) : undefined;
     const res = await fetch(url, { headers: basic ? { Authorization: basic } : {}, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-    if (!res.ok) throw new Error(`getting a token from ${url.origin} failed: ${res.status}`);
+    if (!res.ok)
+      throw new Error(`getting a token from ${url.origin} failed: ${res.status}${withheld ? ' (sent without credentials)' : ''}`);
     const body = (await res.json()) as { token?: string; access_token?: string };
     this.token = `Bearer ${body.token ?? body.access_token}`;
+  }
+
+  /** Bytes asked for by digest must be the bytes of that digest, whatever answered. */
+  private checkDigest(reference: string, body: Buffer, what: string): void {
+    if (!/^sha256:[0-9a-f]{64}$/.test(reference)) return;
+    const got = sha256(body);
+    if (got !== reference)
+      throw new Error(`${this.reg.host}/${this.reg.path} answered ${what} ${reference} with bytes whose digest is ${got}`);
   }
 
   private url(p: string): string {
@@ -190,6 +150,7 @@ export class RegistryClient {
     if (res.status === 404) return undefined;
     if (!res.ok) throw new Error(`reading ${this.reg.host}/${this.reg.path}@${reference} failed: ${res.status}`);
     const body = Buffer.from(await res.arrayBuffer());
+    this.checkDigest(reference, body, 'manifest');
     const mediaType = res.headers.get('content-type') ?? (JSON.parse(body.toString('utf8')) as { mediaType: string }).mediaType;
     return { body, mediaType };
   }
@@ -236,7 +197,9 @@ export class RegistryClient {
   async blob(digest: string): Promise<Buffer> {
     const res = await this.request('GET', this.url(`blobs/${digest}`));
     if (!res.ok) throw new Error(`reading blob ${digest} of ${this.reg.host}/${this.reg.path} failed: ${res.status}`);
-    return Buffer.from(await res.arrayBuffer());
+    const body = Buffer.from(await res.arrayBuffer());
+    this.checkDigest(digest, body, 'blob');
+    return body;
   }
 
   /** Starts an upload; the URL to PUT the blob to (the POST also authenticates, so the PUT is sent once). */
@@ -254,23 +217,35 @@ export class RegistryClient {
     if (done.status !== 201) throw new Error(`uploading ${digest} failed: ${done.status} ${await done.text()}`);
   }
 
-  /** Uploads a blob from a file, streamed (a saved Go cache can be hundreds of MB). */
+  /**
+   * Uploads a blob from a file, streamed (a saved Go cache can be hundreds of MB). A stream cannot be sent
+   * twice, so when the token expired during the upload (a 401 at the end), the upload starts over, once,
+   * after a fresh token.
+   */
   async putBlobFile(digest: string, file: string): Promise<void> {
-    const location = await this.uploadUrl(digest);
-    const done = await fetch(location, {
-      method: 'PUT',
-      body: Readable.toWeb(fs.createReadStream(file)) as ReadableStream<Uint8Array>,
-      duplex: 'half',
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      headers: {
-        'Content-Type': 'application/octet-stream',
-        'Content-Length': String(fs.statSync(file).size),
-        ...(this.token ? { Authorization: this.token } : {}),
-      },
-    } as RequestInit).catch((err: Error) => {
-      throw new Error(`${this.reg.host} could not be reached: ${unreachable(err)}`);
-    });
-    if (done.status !== 201) throw new Error(`uploading ${digest} failed: ${done.status} ${await done.text()}`);
+    for (let attempt = 1; ; attempt++) {
+      const location = await this.uploadUrl(digest);
+      const done = await fetch(location, {
+        method: 'PUT',
+        body: Readable.toWeb(fs.createReadStream(file)) as ReadableStream<Uint8Array>,
+        duplex: 'half',
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        headers: {
+          'Content-Type': 'application/octet-stream',
+          'Content-Length': String(fs.statSync(file).size),
+          ...(this.token ? { Authorization: this.token } : {}),
+        },
+      } as RequestInit).catch((err: Error) => {
+        throw new Error(`${this.reg.host} could not be reached: ${unreachable(err)}`);
+      });
+      if (done.status === 401 && attempt === 1) {
+        await done.arrayBuffer().catch(() => undefined);
+        await this.authenticate(done.headers.get('www-authenticate') ?? '');
+        continue;
+      }
+      if (done.status !== 201) throw new Error(`uploading ${digest} failed: ${done.status} ${await done.text()}`);
+      return;
+    }
   }
 
   async putManifest(digest: string, mediaType: string, data: Buffer): Promise<string | null> {
@@ -293,39 +268,4 @@ export async function registryManifests(tag: string): Promise<PlatformManifest[]
   const client = await registryClient(repository, 'pull');
   const get = async (r: string) => (await client.manifest(r)) as unknown as OciIndex | OciManifest;
   return platformManifests(await get(reference ?? 'latest'), get);
-}
-
-/** Uploads the engine's image `ref` to `repository` by digest; returns the root digest. */
-export async function pushEngineImageByDigest(ref: string, repository: string, workDir: string): Promise<string> {
-  fs.mkdirSync(workDir, { recursive: true });
-  const tar = path.join(workDir, 'image.tar');
-  const dir = path.join(workDir, 'layout');
-  fs.mkdirSync(dir, { recursive: true });
-  try {
-    await run('docker', ['save', '-o', tar, ref]);
-    await run('tar', ['-xf', tar, '-C', dir]);
-  } finally {
-    fs.rmSync(tar, { force: true });
-  }
-  const blobPath = (d: string) => path.join(dir, 'blobs', ...d.split(':'));
-  const index = JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8')) as OciIndex;
-  const root = index.manifests.find((d) => !isAttestation(d));
-  if (!root) throw new Error(`docker save ${ref} holds no image`);
-  const plan = uploadPlan(root.digest, (d) => JSON.parse(fs.readFileSync(blobPath(d), 'utf8')) as OciIndex | OciManifest);
-  const client = await registryClient(repository);
-  let uploaded = 0;
-  for (const b of plan.blobs) {
-    if (await client.hasBlob(b)) continue;
-    // A platform the engine does not hold (docker save skips it) cannot be pushed.
-    if (!fs.existsSync(blobPath(b))) throw new Error(`blob ${b} is not in the engine's copy of ${ref}`);
-    await client.putBlobFile(b, blobPath(b));
-    uploaded++;
-  }
-  for (const m of plan.manifests) {
-    const got = await client.putManifest(m.digest, m.mediaType, fs.readFileSync(blobPath(m.digest)));
-    if (got && got !== m.digest) throw new Error(`the registry stored manifest ${m.digest} as ${got}`);
-  }
-  out.info(`Uploaded ${uploaded} of ${plan.blobs.length} blob(s) and ${plan.manifests.length} manifest(s) to ${repository} by digest`);
-  fs.rmSync(dir, { recursive: true, force: true });
-  return root.digest;
 }

@@ -15,7 +15,7 @@ import dockerignoreModule from '@balena/dockerignore';
 
 // The package is CommonJS (`module.exports = factory`) typed as an ES default export.
 const dockerignore = dockerignoreModule as unknown as typeof dockerignoreModule.default;
-import { sha } from './keys.js';
+import { sha } from '../settings/names.js';
 
 export interface FingerprintInputs {
   dockerfile: string;

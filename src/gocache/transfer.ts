@@ -18,10 +18,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { failureTail, run } from '../exec.js';
 import { args, type BuildxCommand } from '../buildx/command.js';
-import { type MergedVertex, parseStepName, stepPlatform } from '../build/rawjson.js';
+import { type MergedVertex, parseStepName, stepPlatform } from '../imagebuild/rawjson.js';
 import { type CacheMount, type GoCacheKind } from '../dockerfile/gomounts.js';
 import { ageRestored, extractSaved, saveScript } from './scripts.js';
-import type { Candidate, Match } from './keys.js';
+import type { Candidate, Match } from '../cacherefs/keys.js';
 
 export const KIND_LABEL: Record<GoCacheKind, string> = { mod: 'GOMODCACHE', build: 'GOCACHE' };
 

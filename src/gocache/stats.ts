@@ -5,11 +5,11 @@
 // small artifact beside the saved GOCACHE (`<ref>-stats`, registry backend),
 // which the post step updates after each save.
 import * as out from '../output.js';
-import { durationSeconds, type MergedVertex, parseStepName, stepPlatform } from '../build/rawjson.js';
+import { durationSeconds, type MergedVertex, parseStepName, stepPlatform } from '../imagebuild/rawjson.js';
 import type { CacheMount } from '../dockerfile/gomounts.js';
 import { splitRef } from '../ref.js';
-import { registryClient } from '../publish/registry.js';
-import { pushArtifact, readArtifact } from '../publish/referrer.js';
+import { registryClient } from '../registry/client.js';
+import { pushArtifact, readArtifact } from '../registry/referrer.js';
 import { mountsCache } from './transfer.js';
 
 const STATS_TYPE = 'application/vnd.go-buildx-action.gocache-stats.v1+json';
