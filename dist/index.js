@@ -44265,6 +44265,8 @@ const Inputs = {
     smokeInterval: 'smoke-interval',
     smokeEnv: 'smoke-env',
     smokeArgs: 'smoke-args',
+    smokeNetwork: 'smoke-network',
+    smokeAddHosts: 'smoke-add-hosts',
     smokePlatforms: 'smoke-platforms',
     smokeStrict: 'smoke-strict',
     retries: 'retries',
@@ -44949,6 +44951,9 @@ function workflowContext(env = process.env) {
         defaultScope: scopeName(defaultBranch, false),
         trusted: kind === 'default-branch',
         runId: `${env.GITHUB_RUN_ID ?? Date.now()}-${env.GITHUB_RUN_ATTEMPT ?? '1'}`,
+        runUrl: env.GITHUB_RUN_ID && env.GITHUB_REPOSITORY
+            ? `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}/attempts/${env.GITHUB_RUN_ATTEMPT ?? '1'}`
+            : undefined,
     };
 }
 /** The trust model: what a run is, and the scope it writes. */
@@ -47083,6 +47088,14 @@ function splitRef(ref) {
         return { repository: ref.slice(0, colon), tag: ref.slice(colon + 1) };
     return { repository: ref };
 }
+/**
+ * The repository part of a reference lowercased, the tag kept as written: `ghcr.io/${{ github.repository }}`
+ * holds the owner's capitals, registries refuse them, and GitHub expressions have no lower().
+ */
+function lowercaseRepository(ref) {
+    const { repository, tag } = splitRef(ref);
+    return tag === undefined ? repository.toLowerCase() : `${repository.toLowerCase()}:${tag}`;
+}
 /** The repository of an image reference: host and path, without tag or digest. */
 function repositoryOf(ref) {
     return splitRef(ref.replace(/@sha256:[a-f0-9]{64}$/, '')).repository;
@@ -47188,6 +47201,7 @@ function goDirective(goMod) {
 
 
 
+
 function parsePlatforms(read) {
     const raw = read(Inputs.platforms).trim() || DEFAULT_PLATFORMS;
     const entries = parseList(raw, { commas: true });
@@ -47208,14 +47222,22 @@ function parsePlatforms(read) {
     }
     return entries;
 }
+/** A reference with its repository lowercased, and one info line when that changed it. */
+function lowercased(name, raw) {
+    const fixed = lowercaseRepository(raw);
+    if (fixed !== raw)
+        info(`${name}: ${raw} is pushed as ${fixed} (registries take lowercase repository names; the tag is kept as written)`);
+    return fixed;
+}
 function parseTags(read) {
     const tags = parseList(read(Inputs.tags), { commas: true });
-    for (const t of tags) {
+    return tags.map((raw) => {
+        const t = lowercased(Inputs.tags, raw);
         if (t === '' || !isValidImageRef(t)) {
-            throw new InputError(Inputs.tags, t, 'is not a valid image reference', 'lowercase [host[:port]/]name[:tag], e.g. ghcr.io/acme/app:1.2.3');
+            throw new InputError(Inputs.tags, t, 'is not a valid image reference', '[host[:port]/]name[:tag], e.g. ghcr.io/acme/app:1.2.3');
         }
-    }
-    return tags;
+        return t;
+    });
 }
 function parseSecrets(read, mask) {
     const entries = parseList(read(Inputs.secrets), { commas: false });
@@ -47239,56 +47261,15 @@ function parseSecrets(read, mask) {
     });
 }
 function parseCacheRef(read) {
-    const raw = optional(read, Inputs.cacheRef);
-    if (raw === undefined)
+    const given = optional(read, Inputs.cacheRef);
+    if (given === undefined)
         return undefined;
+    const raw = given.includes('@') ? given : lowercased(Inputs.cacheRef, given);
     if (raw.includes('@') || !isValidImageRef(raw)) {
-        throw new InputError(Inputs.cacheRef, raw, 'is not a valid registry reference', 'lowercase [host[:port]/]name[:tag] without a digest, e.g. ghcr.io/acme/app-cache');
+        throw new InputError(Inputs.cacheRef, given, 'is not a valid registry reference', '[host[:port]/]name[:tag] without a digest, e.g. ghcr.io/acme/app-cache');
     }
     const { repository, tag } = splitRef(raw);
     return { repository, tag: tag ?? DEFAULT_CACHE_TAG };
-}
-function parseSmoke(read, platforms) {
-    const healthPath = optional(read, Inputs.healthPath);
-    if (healthPath !== undefined && !/^\/[^\s]*$/.test(healthPath)) {
-        throw new InputError(Inputs.healthPath, healthPath, 'is not an absolute URL path', 'a path starting with "/", e.g. /healthz');
-    }
-    const smokePlatformsRaw = read(Inputs.smokePlatforms).trim();
-    let smokePlatforms;
-    if (smokePlatformsRaw !== '') {
-        smokePlatforms = parseList(smokePlatformsRaw, { commas: true });
-        for (const p of smokePlatforms) {
-            if (!platforms.includes(p)) {
-                throw new InputError(Inputs.smokePlatforms, p || smokePlatformsRaw, 'is not one of the built platforms', platforms.join(', '));
-            }
-        }
-    }
-    const timeoutMs = parseDuration(read, Inputs.smokeTimeout, '30s');
-    if (timeoutMs <= 0)
-        throw new InputError(Inputs.smokeTimeout, read(Inputs.smokeTimeout), 'must be more than zero', 'a duration such as 30s');
-    const intervalMs = parseDuration(read, Inputs.smokeInterval, '250ms');
-    if (intervalMs < 10)
-        throw new InputError(Inputs.smokeInterval, read(Inputs.smokeInterval), 'is below 10 ms', 'at least 10ms');
-    // Before bare numbers were seconds everywhere, this input's were milliseconds: `250` now reads as
-    // 250 s, which no timeout allows, so say which unit to write rather than probe once and time out.
-    if (intervalMs > timeoutMs) {
-        throw new InputError(Inputs.smokeInterval, read(Inputs.smokeInterval), `is longer than smoke-timeout (${timeoutMs / 1000}s); a bare number is seconds`, 'a duration up to smoke-timeout with its unit, e.g. 250ms');
-    }
-    return {
-        enabled: parseBool(read, Inputs.smokeTest, true),
-        healthPath,
-        healthPort: parsePort(read, Inputs.healthPort),
-        healthStatus: parseStatus(read, Inputs.healthStatus),
-        healthBody: optional(read, Inputs.healthBody),
-        healthCmd: optional(read, Inputs.healthCmd),
-        graceMs: parseDuration(read, Inputs.smokeGrace, '3s'),
-        timeoutMs,
-        intervalMs,
-        env: parseKeyValues(read, Inputs.smokeEnv, false),
-        args: parseList(read(Inputs.smokeArgs), { commas: false }),
-        platforms: smokePlatforms ?? platforms,
-        strict: parseBool(read, Inputs.smokeStrict, false),
-    };
 }
 function parseLint(read) {
     const raw = read(Inputs.lint).trim();
@@ -47506,6 +47487,79 @@ function parseSource(read, workspace, merge) {
     return { workspace, context, file, zeroConfig };
 }
 
+;// CONCATENATED MODULE: ./src/settings/smokeinputs.ts
+// The smoke test's inputs: what to probe, how long, on which platforms, and the container's environment,
+// arguments, network and hosts.
+
+
+
+function parseSmoke(read, platforms) {
+    const healthPath = optional(read, Inputs.healthPath);
+    if (healthPath !== undefined && !/^\/[^\s]*$/.test(healthPath)) {
+        throw new InputError(Inputs.healthPath, healthPath, 'is not an absolute URL path', 'a path starting with "/", e.g. /healthz');
+    }
+    const smokePlatformsRaw = read(Inputs.smokePlatforms).trim();
+    let smokePlatforms;
+    if (smokePlatformsRaw !== '') {
+        smokePlatforms = parseList(smokePlatformsRaw, { commas: true });
+        for (const p of smokePlatforms) {
+            if (!platforms.includes(p)) {
+                throw new InputError(Inputs.smokePlatforms, p || smokePlatformsRaw, 'is not one of the built platforms', platforms.join(', '));
+            }
+        }
+    }
+    const timeoutMs = parseDuration(read, Inputs.smokeTimeout, '30s');
+    if (timeoutMs <= 0)
+        throw new InputError(Inputs.smokeTimeout, read(Inputs.smokeTimeout), 'must be more than zero', 'a duration such as 30s');
+    const intervalMs = parseDuration(read, Inputs.smokeInterval, '250ms');
+    if (intervalMs < 10)
+        throw new InputError(Inputs.smokeInterval, read(Inputs.smokeInterval), 'is below 10 ms', 'at least 10ms');
+    // Before bare numbers were seconds everywhere, this input's were milliseconds: `250` now reads as
+    // 250 s, which no timeout allows, so say which unit to write rather than probe once and time out.
+    if (intervalMs > timeoutMs) {
+        throw new InputError(Inputs.smokeInterval, read(Inputs.smokeInterval), `is longer than smoke-timeout (${timeoutMs / 1000}s); a bare number is seconds`, 'a duration up to smoke-timeout with its unit, e.g. 250ms');
+    }
+    return {
+        enabled: parseBool(read, Inputs.smokeTest, true),
+        healthPath,
+        healthPort: parsePort(read, Inputs.healthPort),
+        healthStatus: parseStatus(read, Inputs.healthStatus),
+        healthBody: optional(read, Inputs.healthBody),
+        healthCmd: optional(read, Inputs.healthCmd),
+        graceMs: parseDuration(read, Inputs.smokeGrace, '3s'),
+        timeoutMs,
+        intervalMs,
+        env: parseKeyValues(read, Inputs.smokeEnv, false),
+        args: parseList(read(Inputs.smokeArgs), { commas: false }),
+        network: parseSmokeNetwork(read),
+        addHosts: parseSmokeAddHosts(read),
+        platforms: smokePlatforms ?? platforms,
+        strict: parseBool(read, Inputs.smokeStrict, false),
+    };
+}
+/** A docker network name (what `docker network create` takes), or host. */
+function parseSmokeNetwork(read) {
+    const raw = optional(read, Inputs.smokeNetwork);
+    if (raw !== undefined && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/.test(raw)) {
+        throw new InputError(Inputs.smokeNetwork, raw, 'is not a network name', "host, or a network's name such as ${{ job.services.postgres.network }}");
+    }
+    return raw;
+}
+const IPV4 = /^(\d{1,3})(\.\d{1,3}){3}$/;
+/** host:ip or host=ip, one per line or comma; ip is IPv4, IPv6 or host-gateway. Returned as host:ip. */
+function parseSmokeAddHosts(read) {
+    return parseList(read(Inputs.smokeAddHosts), { commas: true })
+        .filter((e) => e !== '')
+        .map((e) => {
+        const m = /^([a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?)[=:](.+)$/.exec(e);
+        const ip = m?.[3];
+        if (!m || !(ip === 'host-gateway' || IPV4.test(ip) || (ip.includes(':') && /^[0-9a-fA-F:.]+$/.test(ip)))) {
+            throw new InputError(Inputs.smokeAddHosts, e, 'is not host:ip', 'host:ip or host=ip, e.g. db:10.0.0.5 or db=host-gateway');
+        }
+        return `${m[1]}:${ip}`;
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/settings/buildflags.ts
 // docker/build-push-action's remaining inputs, with its names, list syntax
 // and meaning, so that a workflow moves over without changing a line. Most
@@ -47715,6 +47769,8 @@ function parseSigning(read, mask) {
 // has to change.
 
 
+
+
 function checkPublishing(p) {
     const named = p.tags.length > 0 || p.image !== undefined;
     if (p.push && !named) {
@@ -47779,12 +47835,55 @@ function checkSigning(s, p, smokeEnabled = true) {
         }
     }
 }
+/** The attributes docker's push-by-digest recipe writes in `outputs`, and nothing else. */
+const RECIPE_ATTRS = new Set(['type', 'name', 'push', 'push-by-digest', 'name-canonical']);
+/**
+ * Docker's "distribute the build across runners" recipe pushes by digest through `outputs`
+ * (`type=image,name=…,push-by-digest=true,name-canonical=true,push=true`). Taken as it is, BuildKit would
+ * push the digest before the smoke test, so it runs as this action's push-by-digest, which tests the image
+ * first. The repository is the output's `name`, else `image`, else the first tag's. Any other attribute
+ * keeps `outputs` as written (the user's outputs decide, and nothing is tested).
+ */
+function outputsAsPushByDigest(outputs, p) {
+    if (outputs.length !== 1)
+        return { publishing: p, outputs };
+    // The list parser has already unquoted `"name=a,b"`: a part with no `=` continues the value before it.
+    const attrs = new Map();
+    let last;
+    for (const part of parseList(outputs[0], { commas: true })) {
+        const eq = part.indexOf('=');
+        if (eq === -1 && last !== undefined)
+            attrs.set(last, `${attrs.get(last)},${part}`);
+        else
+            attrs.set((last = eq === -1 ? part : part.slice(0, eq)), eq === -1 ? '' : part.slice(eq + 1));
+    }
+    const recipe = ['image', 'registry'].includes(attrs.get('type') ?? '') &&
+        attrs.get('push-by-digest') === 'true' &&
+        (attrs.get('push') === 'true' || attrs.get('type') === 'registry') &&
+        [...attrs.keys()].every((k) => RECIPE_ATTRS.has(k));
+    if (!recipe)
+        return { publishing: p, outputs };
+    const named = attrs.get('name')?.split(',')[0] || p.image || (p.tags[0] && repositoryOf(p.tags[0]));
+    if (!named) {
+        throw new InputError(Inputs.outputs, outputs[0], 'pushes by digest but names no repository', 'name=<repository> in outputs, or image');
+    }
+    const image = lowercaseRepository(repositoryOf(named));
+    const publishing = { ...p, image, push: true, pushByDigest: true };
+    checkPublishing(publishing);
+    return {
+        publishing,
+        outputs: [],
+        note: `${Inputs.outputs}: ${outputs[0]} is docker's push-by-digest recipe: it runs as ${Inputs.pushByDigest}: true to ${image}, so the digest is smoke-tested before it is pushed`,
+    };
+}
 
 ;// CONCATENATED MODULE: ./src/settings/parse.ts
 // Parses and validates every input once. Nothing else in the action reads
 // inputs: the rest of the code receives a typed Settings object. Every error
 // names the input, the value given and what is accepted, and is thrown before
 // anything starts, so bad input never pushes anything.
+
+
 
 
 
@@ -47825,8 +47924,12 @@ function parseSettings(read, env = process.env, mask = () => undefined) {
     const goNetrc = parseNetrc(read, mask);
     const signing = parseSigning(read, mask);
     const workspace = external_node_path_.resolve(env.GITHUB_WORKSPACE || process.cwd());
-    const flags = parseBuildFlags(read, env, workspace, mask);
-    const publishing = parsePublishing(read);
+    const written = parseBuildFlags(read, env, workspace, mask);
+    const recipe = outputsAsPushByDigest(written.outputs, parsePublishing(read));
+    if (recipe.note)
+        info(recipe.note);
+    const flags = { ...written, outputs: recipe.outputs };
+    const publishing = recipe.publishing;
     const source = parseSource(read, workspace, publishing.merge);
     const target = parseName(read, Inputs.target, 'stage name', 'the name of a stage in the Dockerfile');
     const platforms = parsePlatforms(read);
@@ -48950,14 +49053,33 @@ async function resolveBuildx(settings) {
 
 
 
+
 /** `docker info --format '{{json .DriverStatus}}'` → is this the containerd image store? */
 function isContainerdStore(driverStatusJson) {
     const pairs = JSON.parse(driverStatusJson || 'null');
     return (pairs ?? []).some(([k, v]) => k === 'driver-type' && v === 'io.containerd.snapshotter.v1');
 }
-function chooseDriver(requested, containerdStore) {
+/**
+ * The inputs given that only a BuildKit the action creates can take (setup-buildx's driver-opts and
+ * buildkitd config). The engine's own BuildKit (driver: docker) takes none of them.
+ */
+function containerOnlyInputs(o) {
+    return [
+        ...(o.driverOpts.length > 0 ? [Inputs.driverOpts] : []),
+        ...(o.buildkitdConfig ? [Inputs.buildkitdConfig] : []),
+        ...(o.buildkitdConfigInline ? [Inputs.buildkitdConfigInline] : []),
+    ];
+}
+/**
+ * driver: auto is docker on a containerd-store engine, else docker-container, and docker-container whenever
+ * an input only a BuildKit container takes is given (setup-buildx's default driver, which those who move
+ * from it configure).
+ */
+function chooseDriver(requested, containerdStore, containerOnly = []) {
     if (requested !== 'auto')
         return requested;
+    if (containerOnly.length > 0)
+        return 'docker-container';
     return containerdStore ? 'docker' : 'docker-container';
 }
 function fields(block) {
@@ -49087,8 +49209,17 @@ async function prepareBuilder(settings, buildx, record, tempDir, facts = engineF
     }
     const engine = await facts;
     const containerd = isContainerdStore(engine.driverStatus);
-    const driver = chooseDriver(settings.driver, containerd);
-    info(`Engine image store: ${containerd ? 'containerd' : 'classic'}; driver: ${driver}${settings.driver === 'auto' ? ' (auto)' : ''}`);
+    const containerOnly = containerOnlyInputs(settings.builderOptions);
+    const driver = chooseDriver(settings.driver, containerd, containerOnly);
+    const why = settings.driver !== 'auto'
+        ? ''
+        : containerOnly.length > 0
+            ? ` (auto: ${containerOnly.join(', ')} given, which only a BuildKit container takes)`
+            : ' (auto)';
+    info(`Engine image store: ${containerd ? 'containerd' : 'classic'}; driver: ${driver}${why}`);
+    if (driver === 'docker' && containerOnly.length > 0) {
+        warning(`${containerOnly.join(', ')} ignored: driver: docker builds with the engine's own BuildKit, which takes none of them (driver: docker-container or auto does)`);
+    }
     if (driver === 'docker') {
         if (!containerd) {
             warning('driver: docker without the containerd image store cannot export caches or keep multi-platform images: no layer cache is exported and the Go caches are not carried; consider driver: docker-container');
@@ -49553,10 +49684,166 @@ function useBuiltinDockerfile(settings, tempDir, version) {
     return { ...settings, file, buildArgs: [...settings.buildArgs, ...extra] };
 }
 
+;// CONCATENATED MODULE: ./src/dockerfile/gomounts.ts
+// Finds the Go module and build cache mounts in a Dockerfile: the
+// `RUN --mount=type=cache,...` flags, with the stage they are in and that
+// stage's base image. Pure: text in, description out.
+
+const MODULE_FILE = /^go\.(mod|sum|work|work\.sum)$/;
+/** Options of one --mount flag: "type=cache,id=x,target=/y" → map. */
+function mountOptions(spec) {
+    const out = new Map();
+    for (const part of spec.split(',')) {
+        const eq = part.indexOf('=');
+        if (eq === -1)
+            out.set(part.trim().toLowerCase(), 'true');
+        else
+            out.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1).trim());
+    }
+    return out;
+}
+/**
+ * What kind of Go cache a mount target is: the stage's GOMODCACHE/GOCACHE if
+ * set, else the Go defaults ($GOPATH/pkg/mod, ~/.cache/go-build).
+ */
+function gomounts_classify(target, vars) {
+    const clean = target.replace(/\/+$/, '');
+    if (vars.GOMODCACHE && clean === vars.GOMODCACHE.replace(/\/+$/, ''))
+        return 'mod';
+    if (vars.GOCACHE && clean === vars.GOCACHE.replace(/\/+$/, ''))
+        return 'build';
+    if (clean.endsWith('/pkg/mod'))
+        return 'mod';
+    if (clean.endsWith('/go-build'))
+        return 'build';
+    return undefined;
+}
+/** One `--mount=` flag of a RUN, when it is a Go cache mount: its options, target, id and kind. */
+function goCacheMountOf(spec, vars, explicit) {
+    const opts = mountOptions(spec.replace(/^"(.*)"$/, '$1'));
+    if (opts.get('type') !== 'cache')
+        return undefined;
+    const rawTarget = opts.get('target') ?? opts.get('dst') ?? opts.get('destination');
+    if (!rawTarget)
+        return undefined;
+    const target = substitute(rawTarget, vars);
+    const id = substitute(opts.get('id') ?? rawTarget, vars);
+    let kind;
+    if (explicit?.mod !== undefined || explicit?.build !== undefined) {
+        if (explicit.mod === target || explicit.mod === id)
+            kind = 'mod';
+        else if (explicit.build === target || explicit.build === id)
+            kind = 'build';
+    }
+    else {
+        kind = gomounts_classify(target, vars);
+    }
+    return kind ? { opts, rawTarget, target, id, kind } : undefined;
+}
+/** The Go cache kinds one RUN instruction mounts (its `rest`, with the ARG and ENV values in effect). */
+function goCacheKindsOfRun(rest, vars, explicit) {
+    return [...rest.matchAll(/--mount=(\S+)/g)].map((m) => goCacheMountOf(m[1], vars, explicit)?.kind).filter((k) => !!k);
+}
+/**
+ * explicit: mount targets or ids named by the go-cache-mounts input, which
+ * replace the guess from paths.
+ */
+function findGoCacheMounts(text, buildArgs, explicit) {
+    const byId = new Map();
+    const skipped = [];
+    for (const stage of stages(text, buildArgs)) {
+        for (const ins of stage.ins) {
+            if (ins.keyword !== 'RUN')
+                continue;
+            for (const m of ins.rest.matchAll(/--mount=(\S+)/g)) {
+                const found = goCacheMountOf(m[1], ins.vars, explicit);
+                if (!found)
+                    continue;
+                const { opts, rawTarget, target, id, kind } = found;
+                if (/\$/.test(id) || /\$/.test(target)) {
+                    skipped.push({ target: rawTarget, line: ins.line, reason: 'its id or target depends on a variable only known per platform' });
+                    continue;
+                }
+                if (opts.has('from') || opts.has('source')) {
+                    skipped.push({ target, line: ins.line, reason: 'it is seeded from another stage (from=)' });
+                    continue;
+                }
+                if (byId.has(id))
+                    continue;
+                const kept = [...opts.entries()]
+                    .filter(([k]) => !['from', 'source', 'src'].includes(k))
+                    .map(([k, v]) => `${k}=${k === 'id' ? id : k === 'target' || k === 'dst' || k === 'destination' ? target : v}`)
+                    .join(',');
+                byId.set(id, { kind, id, target, options: kept, line: ins.line, stageBase: stage.image });
+            }
+        }
+    }
+    // One mount per kind: the first one found.
+    const mounts = [];
+    for (const kind of ['mod', 'build']) {
+        const first = [...byId.values()].find((x) => x.kind === kind);
+        if (first)
+            mounts.push(first);
+    }
+    return { mounts, skipped };
+}
+/** The source arguments of a COPY/ADD (shell or JSON form), without flags and the destination. */
+function copySources(rest) {
+    const flagsOff = rest.replace(/^(\s*--\S+)+\s*/, '');
+    let words;
+    if (flagsOff.trim().startsWith('[')) {
+        try {
+            words = JSON.parse(flagsOff);
+        }
+        catch {
+            return [];
+        }
+    }
+    else {
+        words = flagsOff.split(/\s+/).filter(Boolean);
+    }
+    return words.slice(0, -1);
+}
+/** A glob of one path segment (*, ?) as a regular expression. */
+function segmentRe(glob) {
+    return new RegExp(`^${glob
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\?/g, '[^/]')}$`);
+}
+/**
+ * The go.mod, go.sum, go.work and go.work.sum files the Dockerfile copies from
+ * the build context (COPY without --from), as context-relative paths that
+ * match `existing` — e.g. svc/go.sum in a monorepo built from the root. Globs
+ * in the file name (go.sum*, go.*) are expanded against the names listDir
+ * gives for that directory of the context.
+ */
+function copiedModuleFiles(text, buildArgs, listDir) {
+    const out = new Set();
+    for (const stage of stages(text, buildArgs)) {
+        for (const ins of stage.ins) {
+            if ((ins.keyword !== 'COPY' && ins.keyword !== 'ADD') || /--from=/.test(ins.rest))
+                continue;
+            for (const raw of copySources(substitute(ins.rest, ins.vars))) {
+                const src = raw.replace(/^\.\//, '').replace(/^\/+/, '');
+                const dir = src.includes('/') ? src.slice(0, src.lastIndexOf('/') + 1) : '';
+                const re = segmentRe(src.slice(dir.length));
+                if (dir.split('/').includes('..'))
+                    continue;
+                for (const name of listDir(dir))
+                    if (MODULE_FILE.test(name) && re.test(name))
+                        out.add(`${dir}${name}`);
+            }
+        }
+    }
+    return [...out].sort();
+}
+
 ;// CONCATENATED MODULE: ./src/dockerfile/lint.ts
 // A Dockerfile lint for the pitfalls that make Go images slow to build, big,
 // or unsafe. lintDockerfile is pure (text in, findings out); annotateLint
 // turns the findings into annotations on the Dockerfile's lines.
+
 
 
 
@@ -49578,8 +49865,10 @@ function lintDockerfile(text, o) {
         add('no-dockerignore', 1, 'No .dockerignore: .git, build output and local secrets are sent to the builder and can invalidate COPY . . on every run');
     }
     const names = new Set(all.map((s) => s.name).filter(Boolean));
-    for (const s of all)
+    for (const s of all) {
         lintStage(s, names, add);
+        lintGoCacheMounts(s, o.goCacheMounts, add);
+    }
     const builders = all.filter((s) => s.ins.some((i) => i.keyword === 'RUN' && isGoBuild(i.text)));
     if (o.multiPlatform) {
         for (const b of builders) {
@@ -49612,6 +49901,23 @@ function lintStage(s, stageNames, add) {
         }
         if (i.keyword === 'RUN' && isGoBuild(i.text))
             lintGoBuild(`${i.text} ${s.vars.GOFLAGS ?? ''}`, i.line, add);
+    }
+}
+/**
+ * A RUN that compiles or downloads modules without the Go cache it needs mounted: the caches this action
+ * carries across runs cannot reach it, so it compiles, or downloads, from nothing on every runner.
+ */
+function lintGoCacheMounts(s, explicit, add) {
+    for (const i of s.ins) {
+        if (i.keyword !== 'RUN')
+            continue;
+        const kinds = goCacheKindsOfRun(i.rest, i.vars, explicit);
+        if (isGoBuild(i.text) && !kinds.includes('build')) {
+            add('no-go-cache-mount', i.line, 'go build without a cache mount on GOCACHE: the Go build cache this action restores never reaches it, so every runner compiles from nothing. Add --mount=type=cache,target=/root/.cache/go-build (and /go/pkg/mod)');
+        }
+        else if (/\bgo\s+mod\s+download\b/.test(i.text) && !kinds.includes('mod')) {
+            add('no-go-cache-mount', i.line, 'go mod download without a cache mount on GOMODCACHE: the module cache this action restores never reaches it, so every runner downloads every module. Add --mount=type=cache,target=/go/pkg/mod');
+        }
     }
 }
 function lintGoBuild(run, line, add) {
@@ -49654,6 +49960,7 @@ function annotateLint(settings) {
         multiPlatform: settings.platforms.length > 1,
         hasDockerignore: dockerignore,
         buildArgs: buildArgMap(settings.buildArgs),
+        goCacheMounts: settings.goCache.mounts,
     });
     lib_core.setOutput(Outputs.lintFindings, JSON.stringify(findings));
     const file = external_node_path_.relative(settings.workspace, settings.file);
@@ -49791,9 +50098,9 @@ function unreachable(err) {
     return cause?.message ?? err.message;
 }
 /** A client for `repository` with the credentials the docker CLI would use. */
-async function registryClient(repository, actions = 'pull,push') {
+async function registryClient(repository, actions = 'pull,push', timeoutMs = REQUEST_TIMEOUT_MS) {
     const reg = registryOf(repository);
-    return new RegistryClient(reg, await credentialsFor(reg), actions);
+    return new RegistryClient(reg, await credentialsFor(reg), actions, timeoutMs);
 }
 /** The tags already in a repository. */
 async function registryTags(repository) {
@@ -49803,14 +50110,18 @@ class RegistryClient {
     reg;
     creds;
     actions;
+    timeoutMs;
     token;
     warnedWithheld = false;
     constructor(reg, creds, 
     /** The token scope's actions; deleting needs `delete` on Docker Hub and distribution's token auth. */
-    actions = 'pull,push') {
+    actions = 'pull,push', 
+    /** Per request; a probe that only saves time (the fingerprint's base digests) gives up sooner than a push. */
+    timeoutMs = REQUEST_TIMEOUT_MS) {
         this.reg = reg;
         this.creds = creds;
         this.actions = actions;
+        this.timeoutMs = timeoutMs;
     }
     async request(method, url, body, headers = {}) {
         const send = () => fetch(url, {
@@ -49818,7 +50129,7 @@ class RegistryClient {
             body: body ? new Uint8Array(body) : undefined,
             redirect: 'follow',
             // A registry that stops answering must fail the push, not hang the job.
-            signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+            signal: AbortSignal.timeout(this.timeoutMs),
             headers: { ...headers, ...(this.token ? { Authorization: this.token } : {}) },
         }).catch((err) => {
             throw new Error(`${this.reg.host} could not be reached: ${unreachable(err)}`);
@@ -49851,7 +50162,7 @@ class RegistryClient {
             warning(`The credentials for ${this.reg.host} are not sent to its token service ${url.origin}: it is plain http and not on this machine (only https, or loopback, gets them). Asking for an anonymous token.`);
         }
         const basic = this.creds && !withheld ? basicAuthorization(this.creds) : undefined;
-        const res = await fetch(url, { headers: basic ? { Authorization: basic } : {}, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+        const res = await fetch(url, { headers: basic ? { Authorization: basic } : {}, signal: AbortSignal.timeout(this.timeoutMs) });
         if (!res.ok)
             throw new Error(`getting a token from ${url.origin} failed: ${res.status}${withheld ? ' (sent without credentials)' : ''}`);
         const body = (await res.json());
@@ -50321,6 +50632,24 @@ function flagArgs(f, driver, network) {
         argv.push('--ulimit', u);
     return argv;
 }
+/**
+ * The provenance when the input is empty, as docker/build-push-action sets it (src/context.ts getAttestArgs):
+ * `mode=max` for a public repository, `mode=min,inline-only=true` for a private one (buildx's own default),
+ * each with `builder-id` set to the run's URL. None when `attests` names provenance, with `call` (no image), when the image goes to
+ * the docker exporter (`load`, or an `outputs` of type docker), or on a builder that cannot attach
+ * attestations (the docker driver on the classic image store).
+ */
+function defaultProvenance(s, canAttest) {
+    if (s.provenance !== undefined)
+        return s.provenance;
+    const f = s.flags;
+    if (!canAttest || f.call || f.load || f.outputs.some((o) => /(^|,)type=docker(,|$)/.test(o)))
+        return undefined;
+    if (f.attests.some((a) => /(^|,)type=provenance(,|$)/.test(a)))
+        return undefined;
+    const mode = s.workflow.payload.repository?.private ? 'mode=min,inline-only=true' : 'mode=max';
+    return s.workflow.runUrl ? `${mode},builder-id=${s.workflow.runUrl}` : mode;
+}
 
 ;// CONCATENATED MODULE: ./src/imagebuild/resolve.ts
 // Everything the build needs, computed once from the settings and the
@@ -50361,7 +50690,12 @@ async function resolveBuild(prepared, builder, run) {
     const tags = byDigest && builder.driver === 'docker' ? [`${byDigest}:go-buildx-${run.runKey.slice(0, 8)}`] : prepared.tags;
     if (tags !== prepared.tags)
         saveEngineImage(tags[0]);
-    const settings = { ...prepared, tags, ...(builder.exportsCache === false ? noExports(prepared) : {}) };
+    const settings = {
+        ...prepared,
+        tags,
+        provenance: defaultProvenance(prepared, builder.exportsCache !== false),
+        ...(builder.exportsCache === false ? noExports(prepared) : {}),
+    };
     const output = chooseOutput(builder.driver, settings.push, hasGate(settings), tags, external_node_path_.join(run.tempDir, 'image-oci.tar'), byDigest, settings.flags);
     const metadataFile = external_node_path_.join(run.tempDir, 'metadata.json');
     const cache = cacheEntries(settings, builder.exportsCache !== false);
@@ -50903,151 +51237,6 @@ async function buildWithRetries(buildx, argv, metadataFile, settings) {
             await new Promise((r) => setTimeout(r, wait * 1000));
         }
     }
-}
-
-;// CONCATENATED MODULE: ./src/dockerfile/gomounts.ts
-// Finds the Go module and build cache mounts in a Dockerfile: the
-// `RUN --mount=type=cache,...` flags, with the stage they are in and that
-// stage's base image. Pure: text in, description out.
-
-const MODULE_FILE = /^go\.(mod|sum|work|work\.sum)$/;
-/** Options of one --mount flag: "type=cache,id=x,target=/y" → map. */
-function mountOptions(spec) {
-    const out = new Map();
-    for (const part of spec.split(',')) {
-        const eq = part.indexOf('=');
-        if (eq === -1)
-            out.set(part.trim().toLowerCase(), 'true');
-        else
-            out.set(part.slice(0, eq).trim().toLowerCase(), part.slice(eq + 1).trim());
-    }
-    return out;
-}
-/**
- * What kind of Go cache a mount target is: the stage's GOMODCACHE/GOCACHE if
- * set, else the Go defaults ($GOPATH/pkg/mod, ~/.cache/go-build).
- */
-function gomounts_classify(target, vars) {
-    const clean = target.replace(/\/+$/, '');
-    if (vars.GOMODCACHE && clean === vars.GOMODCACHE.replace(/\/+$/, ''))
-        return 'mod';
-    if (vars.GOCACHE && clean === vars.GOCACHE.replace(/\/+$/, ''))
-        return 'build';
-    if (clean.endsWith('/pkg/mod'))
-        return 'mod';
-    if (clean.endsWith('/go-build'))
-        return 'build';
-    return undefined;
-}
-/**
- * explicit: mount targets or ids named by the go-cache-mounts input, which
- * replace the guess from paths.
- */
-function findGoCacheMounts(text, buildArgs, explicit) {
-    const byId = new Map();
-    const skipped = [];
-    for (const stage of stages(text, buildArgs)) {
-        for (const ins of stage.ins) {
-            if (ins.keyword !== 'RUN')
-                continue;
-            for (const m of ins.rest.matchAll(/--mount=(\S+)/g)) {
-                const opts = mountOptions(m[1].replace(/^"(.*)"$/, '$1'));
-                if (opts.get('type') !== 'cache')
-                    continue;
-                const rawTarget = opts.get('target') ?? opts.get('dst') ?? opts.get('destination');
-                if (!rawTarget)
-                    continue;
-                const target = substitute(rawTarget, ins.vars);
-                const id = substitute(opts.get('id') ?? rawTarget, ins.vars);
-                let kind;
-                if (explicit?.mod !== undefined || explicit?.build !== undefined) {
-                    if (explicit.mod === target || explicit.mod === id)
-                        kind = 'mod';
-                    else if (explicit.build === target || explicit.build === id)
-                        kind = 'build';
-                }
-                else {
-                    kind = gomounts_classify(target, ins.vars);
-                }
-                if (!kind)
-                    continue;
-                if (/\$/.test(id) || /\$/.test(target)) {
-                    skipped.push({ target: rawTarget, line: ins.line, reason: 'its id or target depends on a variable only known per platform' });
-                    continue;
-                }
-                if (opts.has('from') || opts.has('source')) {
-                    skipped.push({ target, line: ins.line, reason: 'it is seeded from another stage (from=)' });
-                    continue;
-                }
-                if (byId.has(id))
-                    continue;
-                const kept = [...opts.entries()]
-                    .filter(([k]) => !['from', 'source', 'src'].includes(k))
-                    .map(([k, v]) => `${k}=${k === 'id' ? id : k === 'target' || k === 'dst' || k === 'destination' ? target : v}`)
-                    .join(',');
-                byId.set(id, { kind, id, target, options: kept, line: ins.line, stageBase: stage.image });
-            }
-        }
-    }
-    // One mount per kind: the first one found.
-    const mounts = [];
-    for (const kind of ['mod', 'build']) {
-        const first = [...byId.values()].find((x) => x.kind === kind);
-        if (first)
-            mounts.push(first);
-    }
-    return { mounts, skipped };
-}
-/** The source arguments of a COPY/ADD (shell or JSON form), without flags and the destination. */
-function copySources(rest) {
-    const flagsOff = rest.replace(/^(\s*--\S+)+\s*/, '');
-    let words;
-    if (flagsOff.trim().startsWith('[')) {
-        try {
-            words = JSON.parse(flagsOff);
-        }
-        catch {
-            return [];
-        }
-    }
-    else {
-        words = flagsOff.split(/\s+/).filter(Boolean);
-    }
-    return words.slice(0, -1);
-}
-/** A glob of one path segment (*, ?) as a regular expression. */
-function segmentRe(glob) {
-    return new RegExp(`^${glob
-        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*/g, '[^/]*')
-        .replace(/\?/g, '[^/]')}$`);
-}
-/**
- * The go.mod, go.sum, go.work and go.work.sum files the Dockerfile copies from
- * the build context (COPY without --from), as context-relative paths that
- * match `existing` — e.g. svc/go.sum in a monorepo built from the root. Globs
- * in the file name (go.sum*, go.*) are expanded against the names listDir
- * gives for that directory of the context.
- */
-function copiedModuleFiles(text, buildArgs, listDir) {
-    const out = new Set();
-    for (const stage of stages(text, buildArgs)) {
-        for (const ins of stage.ins) {
-            if ((ins.keyword !== 'COPY' && ins.keyword !== 'ADD') || /--from=/.test(ins.rest))
-                continue;
-            for (const raw of copySources(substitute(ins.rest, ins.vars))) {
-                const src = raw.replace(/^\.\//, '').replace(/^\/+/, '');
-                const dir = src.includes('/') ? src.slice(0, src.lastIndexOf('/') + 1) : '';
-                const re = segmentRe(src.slice(dir.length));
-                if (dir.split('/').includes('..'))
-                    continue;
-                for (const name of listDir(dir))
-                    if (MODULE_FILE.test(name) && re.test(name))
-                        out.add(`${dir}${name}`);
-            }
-        }
-    }
-    return [...out].sort();
 }
 
 ;// CONCATENATED MODULE: ./src/gocache/saved.ts
@@ -51756,8 +51945,8 @@ var ignore_default = /*#__PURE__*/__nccwpck_require__.n(ignore);
 // ref still has that digest, every step comes from the layer cache, no step
 // mounts the Go caches, and restoring them would only cost time.
 //
-// Not seen: a base image whose tag moved. Then steps run with empty Go caches:
-// slower, never wrong.
+// The images it builds from are in it too (layercache/basedigests.ts): their registry digests and the
+// engine's image IDs, so a base-image bump or a nightly rebuild of the base restores the Go caches.
 
 
 
@@ -51770,12 +51959,13 @@ function fingerprintOf(i) {
         .sort()
         .map((f) => `${f}\0${i.files[f]}`);
     return sha([
-        'go-buildx-fingerprint/v1',
+        'go-buildx-fingerprint/v2',
         sha(i.dockerfile),
         JSON.stringify(i.buildArgs),
         i.target ?? '',
         JSON.stringify([...i.platforms].sort()),
         JSON.stringify(i.buildContexts),
+        JSON.stringify([...i.bases].sort()),
         ...files,
     ].join('\n')).slice(0, 32);
 }
@@ -51944,14 +52134,115 @@ async function writeMarker(layerRef, fingerprint) {
     output_debug(`fingerprint ${fingerprint} stored at ${markerRef(layerRef)} for ${cache}`);
 }
 
+;// CONCATENATED MODULE: ./src/dockerfile/bases.ts
+// The images a Dockerfile builds from: each FROM that is not an earlier stage or scratch, and each
+// `COPY --from=` and `RUN --mount=…,from=` that names an image rather than a stage. When one of them moves
+// (a base-image bump, a nightly rebuild), steps run again, so the build fingerprint must see it.
+
+const isStageRef = (name, earlier) => /^\d+$/.test(name) || earlier.some((s) => s.name !== undefined && s.name.toLowerCase() === name.toLowerCase());
+/** Pure: the external images of a Dockerfile, with `buildArgs` substituted. */
+function externalImages(text, buildArgs) {
+    const all = stages(text, buildArgs);
+    const found = new Set();
+    all.forEach((st, i) => {
+        const earlier = all.slice(0, i);
+        if (!isStageRef(st.base, earlier))
+            found.add(st.base);
+        for (const ins of st.ins) {
+            const froms = [];
+            if (ins.keyword === 'COPY')
+                froms.push(...[...ins.rest.matchAll(/--from=(\S+)/g)].map((m) => m[1]));
+            if (ins.keyword === 'RUN')
+                for (const m of ins.rest.matchAll(/--mount=(\S+)/g))
+                    froms.push(...[...m[1].matchAll(/(?:^|,)from=([^,]+)/g)].map((x) => x[1]));
+            for (const f of froms) {
+                const ref = substitute(f.replace(/^"(.*)"$/, '$1'), ins.vars);
+                if (!isStageRef(ref, all.slice(0, i + 1)))
+                    found.add(ref);
+            }
+        }
+    });
+    found.delete('scratch');
+    const images = [...found].sort();
+    return { images: images.filter((r) => !r.includes('$')), unresolved: images.filter((r) => r.includes('$')) };
+}
+
+;// CONCATENATED MODULE: ./src/layercache/basedigests.ts
+// What each image the Dockerfile builds from is right now, for the build fingerprint: the digest its
+// registry gives for the tag (one HEAD each; Docker Hub names through the engine's registry mirrors first,
+// as the engine pulls them), and the engine's own image ID when it holds that tag (the docker driver builds
+// from its own copy). An image whose digest cannot be read makes the fingerprint unknown: no skip, which is
+// slower and never wrong.
+
+
+
+
+/** A probe only saves time: it gives up long before a push would. */
+const PROBE_TIMEOUT_MS = 10_000;
+/** The engine's docker.io mirrors (`registry-mirrors` in daemon.json), as registry bases. */
+async function engineMirrors() {
+    const res = await run('docker', ['info', '--format', '{{json .RegistryConfig.Mirrors}}'], { allowFailure: true });
+    try {
+        const list = JSON.parse(res.stdout.trim() || 'null');
+        return (list ?? []).map((m) => new URL(m).origin);
+    }
+    catch {
+        return [];
+    }
+}
+async function registryDigest(ref, mirrors) {
+    const { repository, tag } = splitRef(ref);
+    const reg = registryOf(repository);
+    const candidates = reg.host === DOCKER_HUB_HOST
+        ? [...mirrors.map((m) => ({ ...reg, host: new URL(m).host, base: m, authKey: new URL(m).host })), reg]
+        : [reg];
+    const why = [];
+    for (const r of candidates) {
+        try {
+            const client = new RegistryClient(r, await credentialsFor(r), 'pull', PROBE_TIMEOUT_MS);
+            const digest = await client.manifestDigest(tag ?? 'latest');
+            if (digest)
+                return digest;
+            why.push(`${r.host}: not found`);
+        }
+        catch (err) {
+            why.push(err.message);
+        }
+    }
+    throw new Error(why.join('; '));
+}
+async function localId(ref) {
+    const res = await run('docker', ['image', 'inspect', '--format', '{{.Id}}', ref], { allowFailure: true });
+    return res.exitCode === 0 ? res.stdout.trim() || undefined : undefined;
+}
+/** Each image's digest and local ID, side by side. A reference pinned by digest is its own answer. */
+async function baseDigests(images, mirrors = engineMirrors()) {
+    return Promise.all(images.map(async (ref) => {
+        const pinned = /@(sha256:[a-f0-9]{64})$/.exec(ref)?.[1];
+        if (pinned)
+            return { ref, digest: pinned };
+        const [digest, local] = await Promise.all([
+            mirrors
+                .then((m) => registryDigest(ref, m))
+                .then((d) => ({ d }), (err) => ({ problem: err.message })),
+            localId(ref),
+        ]);
+        return { ref, local, ...('d' in digest ? { digest: digest.d } : { problem: digest.problem }) };
+    }));
+}
+/** The lines the fingerprint takes in: what each image is, or that it is unknown. */
+function baseLines(bases) {
+    return bases.map((b) => `${b.ref} ${b.digest ?? '?'} ${b.local ?? '-'}`).sort();
+}
+
 ;// CONCATENATED MODULE: ./src/layercache/skip.ts
 // Whether the Go caches need restoring at all. A run whose inputs are those a
 // layer cache ref was exported with will take every step from that ref, so no
 // step mounts the Go caches: restoring them would move tens of megabytes for
 // nothing (issue 11: a no-change run was 6-9x slower than a plain cache).
-// If a step runs after all (the ref's layers were pruned, a base image tag
-// moved), it runs with empty Go caches: slower, never wrong, and its caches are
-// saved as usual.
+// The fingerprint covers the images the build starts from, and `pull: true` never skips (it may bring a
+// newer base whatever the registry said a moment ago). If a step runs after all (the ref's layers were
+// pruned), it runs with empty Go caches: slower, never wrong, and its caches are saved as usual.
 
 
 
@@ -51961,15 +52252,30 @@ async function writeMarker(layerRef, fingerprint) {
 
 
 
-function buildFingerprint(s) {
+
+
+/** The files of the context BuildKit receives (after .dockerignore), with their content hashes. */
+function sentFiles(s) {
+    return contextFiles(s.context, ignorePatterns(dockerignoreText(s.context, s.file)));
+}
+function buildFingerprint(s, files = sentFiles(s)) {
     return fingerprintOf({
         dockerfile: external_node_fs_.readFileSync(s.file, 'utf8'),
         buildArgs: s.buildArgs,
         target: s.target,
         platforms: s.platforms,
         buildContexts: s.flags.buildContexts,
-        files: contextFiles(s.context, ignorePatterns(dockerignoreText(s.context, s.file))),
+        files,
+        bases: s.bases,
     });
+}
+/** The images the Dockerfile builds from, resolved now: their lines, and those whose digest is unknown. */
+async function resolveBases(s) {
+    const external = externalImages(external_node_fs_.readFileSync(s.file, 'utf8'), buildArgMap(s.buildArgs));
+    const bases = await baseDigests(external.images);
+    const unresolved = external.unresolved.map((ref) => ({ ref, problem: 'a variable nothing sets' }));
+    const unknown = [...bases.filter((b) => !b.digest), ...unresolved].map((b) => `${b.ref}: ${b.problem}`);
+    return { lines: [...baseLines(bases), ...unresolved.map((u) => `${u.ref} ? -`)], unknown };
 }
 /** The fingerprint, and whether a layer cache ref this run imports was exported with it; undefined without cache-ref. */
 async function checkFingerprint(s) {
@@ -51977,20 +52283,30 @@ async function checkFingerprint(s) {
     if (!scheme)
         return undefined;
     const t0 = Date.now();
-    const fingerprint = buildFingerprint(s);
-    const details = [`build fingerprint ${fingerprint} (${Date.now() - t0} ms)`];
+    // The registry requests go out first; the context walk runs while they are answered.
+    const resolving = resolveBases(s);
+    resolving.catch(() => undefined);
+    const files = sentFiles(s);
+    const { lines: bases, unknown } = await resolving;
+    const fingerprint = buildFingerprint({ ...s, bases }, files);
+    const details = [`build fingerprint ${fingerprint} (${Date.now() - t0} ms)`, ...bases.map((b) => `fingerprint base: ${b}`)];
+    const fp = { fingerprint, bases, details };
     if (s.flags.noCache || s.flags.noCacheFilters.length > 0)
-        return { fingerprint, reason: 'no-cache makes steps run again', details };
+        return { ...fp, reason: 'no-cache makes steps run again' };
     // mode=min exports only the final stage: the stage that runs go build is never in the layer cache.
     if (s.cacheMode !== 'max')
-        return { fingerprint, reason: 'cache-mode: min leaves the Go stage out of the layer cache', details };
+        return { ...fp, reason: 'cache-mode: min leaves the Go stage out of the layer cache' };
+    if (s.flags.pull)
+        return { ...fp, reason: 'pull: true may bring newer base images, so steps may run again' };
+    if (unknown.length > 0)
+        return { ...fp, reason: `what the build starts from is not known (${unknown.join('; ')})` };
     const refs = layerCacheRefs(scheme).read;
     const checks = await Promise.all(refs.map((r) => markerMatches(r, fingerprint).catch((err) => ({ match: false, why: `${r}: ${err.message}` }))));
     const hit = checks.findIndex((c) => c.match);
     details.push(...checks.map((c) => `fingerprint: ${c.why}`));
     if (hit >= 0)
-        return { fingerprint, matched: refs[hit], reason: checks[hit].why, details };
-    return { fingerprint, reason: checks.map((c) => c.why).join('; '), details };
+        return { ...fp, matched: refs[hit], reason: checks[hit].why };
+    return { ...fp, reason: checks.map((c) => c.why).join('; ') };
 }
 /**
  * The check started while the builder is set up (it needs only the inputs and the registry), when the
@@ -52437,7 +52753,7 @@ async function afterBuild(buildx, build, plan, vertices, s, check) {
         argv: own.exportArgv,
         metadataFile: own.exportMetadataFile,
         record,
-        source: fingerprintSource(s),
+        source: fingerprintSource(s, check?.bases ?? []),
         // layerExportPlan leaves the export to after the build only with a fingerprint.
         fingerprint: check?.fingerprint ?? '',
     };
@@ -52462,8 +52778,9 @@ function layerExportFromSaved(s) {
  * What the fingerprint was computed from, for the post step to check the build context is still the one
  * built. Only these fields go into the saved state: the settings also hold the secrets.
  */
-function fingerprintSource(s) {
+function fingerprintSource(s, bases) {
     return {
+        bases,
         file: s.file,
         context: s.context,
         buildArgs: s.buildArgs,
@@ -52498,17 +52815,23 @@ async function exportLayerCache(st, strict) {
         return exported;
     });
 }
-/** The post step's export, unless the build context changed since the build (a later step edited the workspace). Never throws. */
+/**
+ * The post step's export. Never throws. When a later step wrote into the build context (a coverage file,
+ * generated code, a downloaded artifact), the export still runs: skipping it left the next run an old layer
+ * cache. The steps that read what changed run again inside it, with the builder's warm Go cache mounts, so
+ * the ref holds the context as it is now, and its marker says so.
+ */
 async function exportInPost(st) {
     try {
         const now = buildFingerprint(st.source);
+        let record = st.record;
         if (now !== st.fingerprint) {
-            warning(`The layer cache was not exported to ${st.ref}: the build context changed after the build (fingerprint ${st.fingerprint}, now ${now}), so an export now would not hold what was built.`);
-            return;
+            info(`The build context changed after the build (fingerprint ${st.fingerprint}, now ${now}): the export runs again the steps that read what changed, and ${st.ref} is marked with the context as it is now`);
+            record = record && { ...record, fingerprint: now, matched: undefined };
         }
         const exported = await exportLayerCache(st, false);
         if (exported)
-            await recordFingerprint(st.record, exported);
+            await recordFingerprint(record, exported);
     }
     catch (err) {
         warning(`Exporting the layer cache failed: ${err.message}`);
@@ -53195,8 +53518,13 @@ function runArgs({ ref, platform, probe, settings: s, runKey, pull }) {
         '--label',
         `${RUN_LABEL}=${runKey}`,
     ];
-    // Loopback only, on a port the engine picks, so parallel jobs never collide.
-    if (probe.kind === 'http' || probe.kind === 'tcp')
+    if (s.network)
+        argv.push('--network', s.network);
+    for (const h of s.addHosts)
+        argv.push('--add-host', h);
+    // Loopback only, on a port the engine picks, so parallel jobs never collide. On the host's network the
+    // container's port is the host's own (and platforms run one after the other).
+    if ((probe.kind === 'http' || probe.kind === 'tcp') && s.network !== 'host')
         argv.push('--publish', `127.0.0.1::${probe.port}`);
     for (const e of s.env)
         argv.push('--env', e);
@@ -53315,11 +53643,11 @@ async function publishedAt(id, port) {
         : { ok: false, detail: `the container exited with code ${now.exitCode} (${now.status})` };
 }
 /** One attempt of a probe that is not `alive`; `final` ends the attempts early (no published port). */
-async function attemptOnce(id, probe, addr, timeoutMs) {
+async function attemptOnce(id, probe, addr, timeoutMs, hostNetwork) {
     if (probe.kind === 'cmd' || probe.kind === 'healthcheck')
         return execAttempt(id, probe.argv);
     if (!addr.current) {
-        const found = await publishedAt(id, probe.port);
+        const found = hostNetwork ? { host: '127.0.0.1', port: probe.port } : await publishedAt(id, probe.port);
         if ('ok' in found)
             return { ...found, final: true };
         addr.current = found;
@@ -53352,7 +53680,7 @@ async function smokePlatform(sr) {
             // A probe first, the container's state after a failed one (a passing probe needs no second call).
             if (probe.kind !== 'alive') {
                 result.attempts++;
-                last = await attemptOnce(id, probe, addr, Math.min(2000, deadline - Date.now()));
+                last = await attemptOnce(id, probe, addr, Math.min(2000, deadline - Date.now()), s.network === 'host');
                 if (last.ok || last.final)
                     break;
             }
@@ -53464,8 +53792,15 @@ refFor = () => ref) {
         warning(msg);
         results[p] = { platform: p, passed: false, skipped: true, probe: 'none', attempts: 0, ms: null, elapsedMs: 0, detail: 'no emulator' };
     }
-    // Platforms run side by side: each container has its own random loopback port.
-    const done = await Promise.all(runnable.map((platform) => smokePlatform({ ref: refFor(platform), platform, probe, settings: s, runKey, pull })));
+    // Platforms run side by side: each container has its own random loopback port. On the host's network they
+    // would share the port, so they run one after the other.
+    const one = (platform) => smokePlatform({ ref: refFor(platform), platform, probe, settings: s, runKey, pull });
+    const done = [];
+    if (s.network === 'host')
+        for (const p of runnable)
+            done.push(await one(p));
+    else
+        done.push(...(await Promise.all(runnable.map(one))));
     for (const r of done) {
         results[r.platform] = r;
         if (r.passed)

@@ -66,6 +66,8 @@ export const Inputs = {
   smokeInterval: 'smoke-interval',
   smokeEnv: 'smoke-env',
   smokeArgs: 'smoke-args',
+  smokeNetwork: 'smoke-network',
+  smokeAddHosts: 'smoke-add-hosts',
   smokePlatforms: 'smoke-platforms',
   smokeStrict: 'smoke-strict',
   retries: 'retries',

@@ -27,6 +27,7 @@ export interface EventPayload {
     description?: string | null;
     default_branch?: string;
     license?: { spdx_id?: string } | null;
+    private?: boolean;
   };
   number?: number;
   pull_request?: { number?: number; head?: { ref?: string; sha?: string } };
@@ -65,6 +66,8 @@ export interface WorkflowContext {
   trusted: boolean;
   /** Unique per run attempt. */
   runId: string;
+  /** This run attempt's page, as build-push-action names the builder in provenance; undefined outside a runner. */
+  runUrl?: string;
 }
 
 const PR_EVENTS = new Set(['pull_request', 'pull_request_target', 'pull_request_review', 'pull_request_review_comment']);
@@ -132,6 +135,10 @@ export function workflowContext(env: NodeJS.ProcessEnv = process.env): WorkflowC
     defaultScope: scopeName(defaultBranch, false),
     trusted: kind === 'default-branch',
     runId: `${env.GITHUB_RUN_ID ?? Date.now()}-${env.GITHUB_RUN_ATTEMPT ?? '1'}`,
+    runUrl:
+      env.GITHUB_RUN_ID && env.GITHUB_REPOSITORY
+        ? `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}/attempts/${env.GITHUB_RUN_ATTEMPT ?? '1'}`
+        : undefined,
   };
 }
 

@@ -18,6 +18,15 @@ export function splitRef(ref: string): { repository: string; tag?: string } {
   return { repository: ref };
 }
 
+/**
+ * The repository part of a reference lowercased, the tag kept as written: `ghcr.io/${{ github.repository }}`
+ * holds the owner's capitals, registries refuse them, and GitHub expressions have no lower().
+ */
+export function lowercaseRepository(ref: string): string {
+  const { repository, tag } = splitRef(ref);
+  return tag === undefined ? repository.toLowerCase() : `${repository.toLowerCase()}:${tag}`;
+}
+
 /** The repository of an image reference: host and path, without tag or digest. */
 export function repositoryOf(ref: string): string {
   return splitRef(ref.replace(/@sha256:[a-f0-9]{64}$/, '')).repository;

@@ -109,12 +109,44 @@ describe.runIf(engineUp)("docker/build-push-action's inputs, swapped in unchange
     expect(await registryTags(repo)).toEqual([]);
   });
 
+  it("docker's distribute-across-runners recipe, outputs as written: run as push-by-digest, smoke-tested before the digest reaches the registry, no tag", async () => {
+    const repo = uniqueRepo('recipe');
+    const r = await runAction(
+      { platforms: 'linux/amd64', outputs: `type=image,"name=${repo}",push-by-digest=true,name-canonical=true,push=true` },
+      { workspace: workspace('example') },
+    );
+    expect(r.exitCode, r.log).toBe(0);
+    expect(r.log).toContain(`is docker's push-by-digest recipe: it runs as push-by-digest: true to ${repo}`);
+    expect(r.outputs['smoke-passed']).toBe('true');
+    const digest = r.outputs.digest;
+    expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(await registryManifest(repo, digest)).toBeDefined();
+    expect(await registryTags(repo)).toEqual([]);
+  });
+
   it('call: check on the primary engine (buildx 0.29): the check runs, nothing is built, measured or pushed', async () => {
     const r = await runAction({ platforms: 'linux/amd64', call: 'check' }, { workspace: workspace('example') });
     expect(r.exitCode, r.log).toBe(0);
     expect(r.log).toContain('Check complete, no warnings found.');
     expect(r.log).toContain('call: check builds no image: no sizes, no smoke test, nothing pushed');
     expect(r.outputs.pushed).toBe('false');
+  });
+
+  it('a Dockerfile with no Go cache mounts: a warning annotation on each such RUN line says the Go caches cannot help it', async () => {
+    const ws = workspace('example');
+    const file = path.join(ws, 'Dockerfile');
+    // The example without its cache mounts, as many Dockerfiles are written.
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/--mount=type=cache,\S+\s*(\\\n\s*)?/g, ''));
+    const r = await runAction({ platforms: 'linux/amd64', call: 'check', 'cache-ref': uniqueRepo('nomounts-cache') }, { workspace: ws });
+    expect(r.exitCode, r.log).toBe(0);
+    const findings = JSON.parse(r.outputs['lint-findings']).filter((f: { rule: string }) => f.rule === 'no-go-cache-mount');
+    expect(findings.map((f: { message: string }) => f.message.split(':')[0])).toEqual([
+      'go mod download without a cache mount on GOMODCACHE',
+      'go build without a cache mount on GOCACHE',
+    ]);
+    for (const f of findings) {
+      expect(r.log).toContain(`::warning title=Dockerfile lint no-go-cache-mount,file=Dockerfile,line=${f.line}::`);
+    }
   });
 });
 
@@ -138,6 +170,26 @@ describe.runIf(engineUp)("docker/setup-buildx-action's builder options, against 
     const name = r.saved.createdBuilder;
     expect(r.post.log).toContain(`Removing builder ${name}`);
     expect(sh('docker', ['buildx', 'ls'])).not.toContain(name);
+  });
+
+  it('driver auto with driver-opts and buildkitd-config-inline on a containerd-store engine: docker-container, which takes them (not the docker driver, which would drop them)', async () => {
+    const image = `${uniqueRepo('no-buildkit')}:1`;
+    const r = await runAction(
+      {
+        platforms: 'linux/amd64',
+        'driver-opts': `image=${image}\nnetwork=host`,
+        'buildkitd-config-inline': '[registry."localhost:5000"]\n  http = true',
+      },
+      { workspace: workspace('example') },
+    );
+    expect(r.log).toContain(
+      'driver: docker-container (auto: driver-opts, buildkitd-config-inline given, which only a BuildKit container takes)',
+    );
+    expect(r.log).toContain(`"--driver","docker-container"`);
+    expect(r.log).toContain(`"--driver-opt","image=${image}","--driver-opt","network=host","--buildkitd-config"`);
+    // The BuildKit image named is not there: the step fails on it, and post removes the builder.
+    expect(r.exitCode).toBe(1);
+    expect(sh('docker', ['buildx', 'ls'])).not.toContain(r.saved.createdBuilder);
   });
 
   it('docker-container with driver-opts and buildkitd-config-inline: the real buildx takes them; a BuildKit image that is not there fails on the image', async () => {

@@ -12,6 +12,7 @@ import {
   exampleWorkspace,
   leftoverContainers,
   prune,
+  registryBlob,
   registryManifest,
   registryTags,
   secretScan,
@@ -264,5 +265,27 @@ describe.runIf(engineUp)('faults, private modules and cancellation (real engine)
     expect(attManifest!.body.layers.map((l: any) => l.annotations?.['in-toto.io/predicate-type'])).toContain(
       'https://slsa.dev/provenance/v0.2',
     );
+
+    // Empty, in a public repository (the captured payload says so): build-push-action's default, mode=max
+    // with the run as builder-id.
+    const dflt = await runAction(
+      { tags: `${image}:default`, push: 'true', platforms: 'linux/amd64', 'smoke-test': 'false' },
+      { workspace: ex },
+    );
+    expect(dflt.exitCode, dflt.log).toBe(0);
+    const runUrl = /"--provenance=mode=max,builder-id=(https:\/\/github\.com\/[^/]+\/[^/]+\/actions\/runs\/\d+\/attempts\/\d+)"/.exec(
+      dflt.log,
+    )?.[1];
+    expect(runUrl, dflt.log).toBeDefined();
+    const dIdx = await registryManifest(image, 'default');
+    const dAtt = (dIdx!.body.manifests as any[]).find((m) => m.annotations?.['vnd.docker.reference.type'] === 'attestation-manifest');
+    const dAttManifest = await registryManifest(image, dAtt.digest);
+    const layer = dAttManifest!.body.layers.find(
+      (l: any) => l.annotations?.['in-toto.io/predicate-type'] === 'https://slsa.dev/provenance/v0.2',
+    );
+    const statement = JSON.parse((await registryBlob(image, layer.digest)).toString('utf8'));
+    expect(statement.predicate.builder.id).toBe(runUrl);
+    // mode=max records the build's definition; mode=min does not.
+    expect(statement.predicate.buildConfig).toBeDefined();
   });
 });

@@ -6,6 +6,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAction } from '../../scripts/run-action.mjs';
 import { goGetArgs, type GoProxy, startGoProxy } from '../../scripts/goproxy.mjs';
@@ -14,7 +15,7 @@ import { runnerInputs } from '../unit/helpers.js';
 import { parseSettings } from '../../src/settings/parse.js';
 import { layerCacheRefs, refScheme } from '../../src/cacherefs/keys.js';
 import { writeMarker } from '../../src/layercache/marker.js';
-import { buildFingerprint } from '../../src/layercache/skip.js';
+import { checkFingerprint } from '../../src/layercache/skip.js';
 
 describe.runIf(engineUp)('Go module and build caches survive a fresh builder through the registry (real engine)', () => {
   let proxy: GoProxy;
@@ -27,11 +28,20 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
   const savedMB = (postLog: string) => Number(/GOCACHE: saved ([\d.]+) MB/.exec(postLog)?.[1] ?? NaN);
   const restoredTag = (ref: string) => ref.slice(ref.lastIndexOf(':') + 1);
 
+  // The builder stage starts from a base of this test's own, so that it can be bumped (issue 26).
+  const base = `${uniqueRepo('base')}:1.24`;
   beforeAll(async () => {
     proxy = await startGoProxy();
     ws = workspace('__tests__/e2e/goservice');
+    sh('docker', ['tag', 'golang:1.24', base]);
+    sh('docker', ['push', '-q', base]);
+    const dockerfile = path.join(ws, 'Dockerfile');
+    fs.writeFileSync(dockerfile, fs.readFileSync(dockerfile, 'utf8').replace(' golang:1.24 AS builder', ` ${base} AS builder`));
   });
-  afterAll(() => proxy?.close());
+  afterAll(() => {
+    proxy?.close();
+    spawnSync('docker', ['image', 'rm', base]);
+  });
 
   const inputs = () => ({
     tags: `${image}:t`,
@@ -50,6 +60,15 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
   const ownCacheTo = /"--cache-to","type=registry,ref=[^"]*buildcache-linux-amd64_linux-arm64-/;
   /** The post step's layer cache export: its log group. */
   const postExport = (postLog: string) => postLog.split('::group::Export the layer cache')[1]?.split('::endgroup::')[0];
+  /** The settings a run of build() parses, for the fingerprint check (it reads the registry and the engine, as the action does). */
+  const settingsFor = () =>
+    parseSettings(runnerInputs(inputs()), {
+      GITHUB_WORKSPACE: ws,
+      GITHUB_EVENT_NAME: 'push',
+      GITHUB_REPOSITORY: 'acme/hello',
+      GITHUB_REF: 'refs/heads/main',
+      GITHUB_RUN_ID: '1',
+    });
 
   it('cold: every module downloaded once; the post step saves both caches', async () => {
     prune();
@@ -261,7 +280,7 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
       GITHUB_RUN_ID: '1',
     });
     const layerRef = layerCacheRefs(refScheme(settings)!).write;
-    await writeMarker(layerRef, buildFingerprint(settings));
+    await writeMarker(layerRef, (await checkFingerprint(settings))!.fingerprint);
     prune();
     proxy.reset();
     const r = await build();
@@ -290,7 +309,7 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
     expect(JSON.parse(again.outputs['go-cache-restored'])).toMatchObject({ skipped: 'fingerprint' });
   });
 
-  it('a later step of the job edits the build context: post does not export a layer cache of files it never built', async () => {
+  it('a later step of the job edits the build context: post still exports, and marks the ref with the context as it is now', async () => {
     fs.appendFileSync(path.join(ws, 'main.go'), '\n// built by main\n');
     prune();
     const tag = await layerTag();
@@ -299,13 +318,87 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
     const r = await build({}, {}, { beforePost: () => fs.appendFileSync(path.join(ws, 'main.go'), '\n// written after the build\n') });
     expect(r.exitCode, r.log).toBe(0);
     expect(r.post.exitCode).toBe(0);
-    expect(r.post.log).toMatch(
-      /::warning::The layer cache was not exported to \S+: the build context changed after the build \(fingerprint [0-9a-f]{32}, now [0-9a-f]{32}\)/,
-    );
-    expect(postExport(r.post.log)).toBeUndefined();
-    expect((await registryManifest(cacheRef, tag))!.digest).toBe(before);
+    expect(r.post.log).toMatch(/The build context changed after the build \(fingerprint [0-9a-f]{32}, now [0-9a-f]{32}\)/);
+    expect(r.post.log).not.toMatch(/::warning::/);
+    expect(postExport(r.post.log), r.post.log).toBeDefined();
+    expect((await registryManifest(cacheRef, tag))!.digest).not.toBe(before);
+    // The marker names the context as it is now: a run on it finds every step in the ref.
+    expect((await checkFingerprint(settingsFor()))?.matched).toBe(`${cacheRef}:${tag}`);
     // The Go caches are still saved: what the build compiled is valid whatever the workspace holds now.
     expect(r.post.log).toMatch(/GOCACHE: saved /);
+  });
+
+  it('pull: true never skips the Go caches, even when the fingerprint matches', async () => {
+    // The previous test left a ref whose fingerprint is this workspace's: without pull, this run would skip.
+    expect((await checkFingerprint(settingsFor()))?.matched).toBeDefined();
+    prune();
+    proxy.reset();
+    const r = await build({ pull: 'true' });
+    expect(r.exitCode, r.log).toBe(0);
+    expect(r.log).toMatch(/pull: true may bring newer base images, so steps may run again/);
+    const restored = JSON.parse(r.outputs['go-cache-restored']);
+    expect(restored.skipped).toBeUndefined();
+    expect(restored.mod).not.toBeNull();
+    expect(restored.build).not.toBeNull();
+    expect(proxy.stats().zipDownloads).toBe(0);
+  });
+
+  it('a coverage file written by a later step: post still exports, and the next code change is as fast (0 downloads, go mod download cached)', async () => {
+    fs.appendFileSync(path.join(ws, 'main.go'), '\n// before the tests\n');
+    prune();
+    const tag = await layerTag();
+    const before = (await registryManifest(cacheRef, tag))!.digest;
+    const coverage = path.join(ws, 'coverage.out');
+    const r = await build(
+      {},
+      {},
+      { beforePost: () => fs.writeFileSync(coverage, 'mode: set\nexample.com/goservice/main.go:1.1,2.2 1 1\n') },
+    );
+    expect(r.exitCode, r.log).toBe(0);
+    expect(postExport(r.post.log), r.post.log).toBeDefined();
+    expect((await registryManifest(cacheRef, tag))!.digest).not.toBe(before);
+    // The next run is a fresh checkout: no coverage file, one more code change.
+    fs.rmSync(coverage);
+    fs.appendFileSync(path.join(ws, 'main.go'), '\n// the next commit\n');
+    prune();
+    proxy.reset();
+    const next = await build();
+    expect(next.exitCode, next.log).toBe(0);
+    const download = /^#(\d+) \[[^\]]*\] RUN .*go mod download/m.exec(next.log);
+    expect(download, next.log).not.toBeNull();
+    expect(next.log).toMatch(new RegExp(`^#${download![1]} CACHED$`, 'm'));
+    expect(proxy.stats().zipDownloads).toBe(0);
+  });
+
+  it('a base-image bump (its digest changes, nothing else): the Go caches are restored, 0 downloads, and the image is rebuilt on the new base', async () => {
+    // No change first: the fingerprint matches, and the Go caches are skipped.
+    prune();
+    const same = await build();
+    expect(same.exitCode, same.log).toBe(0);
+    expect(JSON.parse(same.outputs['go-cache-restored'])).toMatchObject({ skipped: 'fingerprint' });
+    // The base moves: one more layer, pushed under the same tag, as a nightly rebuild of golang:1.24 would.
+    const was = (await registryManifest(base.slice(0, base.lastIndexOf(':')), '1.24'))!.digest;
+    const bumped = spawnSync('docker', ['build', '-q', '-t', base, '-'], {
+      input: `FROM ${base}\nRUN echo bumped >/etc/gba-bump\n`,
+      encoding: 'utf8',
+    });
+    expect(bumped.status, bumped.stderr).toBe(0);
+    sh('docker', ['push', '-q', base]);
+    expect((await registryManifest(base.slice(0, base.lastIndexOf(':')), '1.24'))!.digest).not.toBe(was);
+    prune();
+    proxy.reset();
+    const r = await build();
+    expect(r.exitCode, r.log).toBe(0);
+    const restored = JSON.parse(r.outputs['go-cache-restored']);
+    expect(restored.skipped).toBeUndefined();
+    expect(restored.mod).not.toBeNull();
+    expect(restored.build).not.toBeNull();
+    expect(proxy.stats().zipDownloads).toBe(0);
+    // Rebuilt on the new base: the builder stage's steps ran again (none CACHED), go mod download included.
+    const download = /^#(\d+) \[[^\]]*\] RUN .*go mod download/m.exec(r.log);
+    expect(download, r.log).not.toBeNull();
+    expect(r.log).not.toMatch(new RegExp(`^#${download![1]} CACHED$`, 'm'));
+    expect(r.outputs['cache-hit-rate']).not.toBe('100.0');
   });
 });
 

@@ -126,6 +126,7 @@ describe.runIf(engineUp)('README workflows run as written, under their events (m
       'A service in a monorepo',
       'Private modules over netrc',
       'Private modules over ssh',
+      'A service that needs its database at boot',
       'Release pipeline: sign what passed, and attest that it passed',
     ]);
     for (const s of snippets) {

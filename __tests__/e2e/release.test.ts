@@ -161,7 +161,7 @@ describe.runIf(engineUp)('lint annotations (real engine)', () => {
     expect(strict.log).toMatch(
       /^::error title=Dockerfile lint copy-before-download,file=Dockerfile,line=3::COPY \. \. before go mod download/m,
     );
-    expect(strict.log).toMatch(/^::error::10 Dockerfile lint finding\(s\) with lint: strict; nothing was built or pushed/m);
+    expect(strict.log).toMatch(/^::error::12 Dockerfile lint finding\(s\) with lint: strict; nothing was built or pushed/m);
     expect(strict.log).not.toContain('buildx build argv');
     expect(await registryTags(image)).toEqual([]);
   });

@@ -1,10 +1,11 @@
 // Issue 4: the smoke test runs on every platform's container before anything
 // is pushed, against the real engine (arm64 under QEMU).
 import * as fs from 'node:fs';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runAction } from '../../scripts/run-action.mjs';
 import { OWNER_LABEL } from '../../src/constants.js';
-import { engineUp, exampleWorkspace, leftoverContainers, registryManifest, registryTags, uniqueRepo, workspace } from './engine.js';
+import { engineUp, exampleWorkspace, leftoverContainers, registryManifest, registryTags, sh, uniqueRepo, workspace } from './engine.js';
 
 function fixtureWorkspace(): string {
   return workspace('__tests__/e2e/smoke-fixture');
@@ -279,5 +280,89 @@ describe.runIf(engineUp)('smoke test before push (real engine)', () => {
     expect(all).toHaveLength(4);
     expect(new Set(all).size).toBe(4);
     expect((await registryTags(image)).sort()).toEqual(['a', 'b']);
+  });
+});
+
+describe.runIf(engineUp)('a service that needs a dependency at boot (real engine): smoke-network and smoke-add-hosts', () => {
+  // The dependency: a container on a network of the test's own, answering as "db" (any TCP server will do:
+  // the fixture itself in mode ok), as a job's `services:` container answers by its id on the job's network.
+  const net = `gba-smoke-${Date.now().toString(36)}`;
+  let db = '';
+  let dbIp = '';
+  const inputs = (repo: string, extra: Record<string, string>) => ({
+    tags: `${repo}:1`,
+    push: 'true',
+    platforms: 'linux/amd64',
+    'build-args': 'MODE=needs-db',
+    'health-path': '/healthz',
+    'smoke-timeout': '4s',
+    ...extra,
+  });
+  beforeAll(async () => {
+    sh('docker', ['network', 'create', net]);
+    const dbRepo = uniqueRepo('smoke-db');
+    const built = await runAction(
+      { tags: `${dbRepo}:1`, push: 'true', platforms: 'linux/amd64', 'smoke-test': 'false' },
+      { workspace: workspace('__tests__/e2e/smoke-fixture') },
+    );
+    expect(built.exitCode, built.log).toBe(0);
+    db = sh('docker', ['run', '--detach', '--network', net, '--network-alias', 'db', `${dbRepo}:1`]).trim();
+    dbIp = sh('docker', ['inspect', '--format', `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, db]).trim();
+  });
+  afterAll(() => {
+    if (db) spawnSync('docker', ['rm', '--force', db]);
+    spawnSync('docker', ['network', 'rm', net]);
+  });
+
+  it('without smoke-network it never becomes healthy: the step fails, saying why, and nothing is pushed', async () => {
+    const repo = uniqueRepo('needs-db');
+    const r = await runAction(inputs(repo, { 'smoke-env': 'DATABASE_ADDR=db:8080' }), {
+      workspace: workspace('__tests__/e2e/smoke-fixture'),
+    });
+    expect(r.exitCode).toBe(1);
+    expect(r.log).toMatch(/::error::.*linux\/amd64: probe .* failed after \d+ attempt\(s\)/);
+    expect(r.log).toContain('healthz: cannot reach the database at "db:8080"');
+    expect(await registryTags(repo)).toEqual([]);
+  });
+
+  it("with smoke-network (the dependency's network) it reaches db by name, passes, and is pushed", async () => {
+    const repo = uniqueRepo('needs-db');
+    const r = await runAction(inputs(repo, { 'smoke-env': 'DATABASE_ADDR=db:8080', 'smoke-network': net }), {
+      workspace: workspace('__tests__/e2e/smoke-fixture'),
+    });
+    expect(r.exitCode, r.log).toBe(0);
+    expect(r.log).toContain(`"--network","${net}"`);
+    expect(r.outputs['smoke-passed']).toBe('true');
+    expect(await registryTags(repo)).toEqual(['1']);
+  });
+
+  it('with smoke-add-hosts it reaches the dependency by an added name, on the default bridge', async () => {
+    // The default bridge cannot reach the test's network, so connect the dependency to it too.
+    sh('docker', ['network', 'connect', 'bridge', db]);
+    const bridgeIp = sh('docker', ['inspect', '--format', '{{.NetworkSettings.Networks.bridge.IPAddress}}', db]).trim();
+    expect(bridgeIp).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    expect(dbIp).not.toBe('');
+    const repo = uniqueRepo('needs-db');
+    const r = await runAction(
+      inputs(repo, { 'smoke-env': 'DATABASE_ADDR=database.internal:8080', 'smoke-add-hosts': `database.internal=${bridgeIp}` }),
+      {
+        workspace: workspace('__tests__/e2e/smoke-fixture'),
+      },
+    );
+    expect(r.exitCode, r.log).toBe(0);
+    expect(r.log).toContain(`"--add-host","database.internal:${bridgeIp}"`);
+    expect(r.outputs['smoke-passed']).toBe('true');
+  });
+
+  it('smoke-network: host: the probe reaches the container on loopback; both platforms pass, so they ran one after the other (side by side, the second could not bind 8080)', async () => {
+    const repo = uniqueRepo('hostnet');
+    const r = await runAction(
+      { tags: `${repo}:1`, push: 'true', platforms: 'linux/amd64,linux/arm64', 'health-path': '/healthz', 'smoke-network': 'host' },
+      { workspace: workspace('__tests__/e2e/smoke-fixture') },
+    );
+    expect(r.exitCode, r.log).toBe(0);
+    expect(r.log).not.toMatch(/"--publish"/);
+    const smoke = JSON.parse(r.outputs['smoke-result']);
+    expect(Object.values(smoke).every((p: any) => p.passed)).toBe(true);
   });
 });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runAction } from '../../scripts/run-action.mjs';
 import { PLUGIN } from '../../src/buildx/command.js';
 import { tagStaged } from '../../src/publish/push.js';
-import { engineUp, exampleWorkspace, registryManifest, sh, stagedSingleManifest, uniqueRepo } from './engine.js';
+import { engineUp, exampleWorkspace, registryManifest, registryTags, sh, stagedSingleManifest, uniqueRepo } from './engine.js';
 
 describe.runIf(engineUp)('only the tested digest is tagged (real engine, registry and buildx)', () => {
   it('item 8: another job re-tags the user tag on the shared engine after the build: the tested image is what is pushed', async () => {
@@ -57,5 +57,25 @@ describe.runIf(engineUp)('only the tested digest is tagged (real engine, registr
     expect(r.post.log).toMatch(/::warning::Post step: layerExport is not what main saved/);
     expect(r.post.log).not.toMatch(/Removing builder default/);
     expect(sh('docker', ['buildx', 'ls'])).toMatch(/^default/m);
+  });
+});
+
+describe.runIf(engineUp)('a repository with capitals, as ${{ github.repository }} gives it (real engine and registry)', () => {
+  it('tags and cache-ref are pushed under the lowercased repository, the tag as written, with an info line each', async () => {
+    const repo = uniqueRepo('upper');
+    const cacheRepo = uniqueRepo('upper-cache');
+    // The owner part as GitHub spells it: Acme.
+    const mixed = repo.replace('/upper', '/Acme/Upper');
+    const mixedCache = cacheRepo.replace('/upper-cache', '/Acme/Upper-Cache');
+    const r = await runAction(
+      { tags: `${mixed}:V1`, platforms: 'linux/amd64', 'cache-ref': mixedCache, 'smoke-test': 'false' },
+      { workspace: exampleWorkspace() },
+    );
+    expect(r.exitCode, r.log).toBe(0);
+    expect(r.post.exitCode).toBe(0);
+    expect(r.log).toContain(`tags: ${mixed}:V1 is pushed as ${mixed.toLowerCase()}:V1`);
+    expect(r.log).toContain(`cache-ref: ${mixedCache} is pushed as ${mixedCache.toLowerCase()}`);
+    expect(await registryManifest(mixed.toLowerCase(), 'V1')).toBeDefined();
+    expect((await registryTags(mixedCache.toLowerCase())).length).toBeGreaterThan(0);
   });
 });

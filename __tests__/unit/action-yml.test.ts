@@ -174,3 +174,100 @@ describe('defaults agree: action.yml, the settings, the README', () => {
     for (const name of [Inputs.smokeGrace, Inputs.smokeTimeout, Inputs.smokeInterval]) expect(ACTION_DEFAULTS[name]).toMatch(/^\d+(ms|s)$/);
   });
 });
+
+// The README's migration table, true by construction: every input and output of the docker actions a team moves
+// from (their action.yml files at the latest release of each major, captured in the fixture) has exactly one
+// row, and each row's status is checked against this action's action.yml.
+describe('the migration table agrees with action.yml and the upstream actions', () => {
+  const readme = fs.readFileSync(path.join(FIXTURES, '..', '..', 'README.md'), 'utf8');
+  const upstream = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'upstream-actions.json'), 'utf8')) as Record<
+    string,
+    { inputs: Record<string, string | null>; outputs: string[] }
+  >;
+  const section = readme.slice(
+    readme.indexOf('## Migrating from the docker actions'),
+    readme.indexOf('\n## ', readme.indexOf('## Migrating') + 5),
+  );
+  const rows = section
+    .split('\n')
+    .filter((l) => l.startsWith('|') && !/^\|\s*-/.test(l) && !/^\|\s*action\s*\|/.test(l))
+    .map((l) => {
+      const [action, kind, names, here, why] = l
+        .split('|')
+        .slice(1, 6)
+        .map((c) => c.trim());
+      const [repo, ...majors] = action.split(/[\s,]+/);
+      return { line: l, repo, majors, kind, names: [...names.matchAll(/`([a-z-]+)`/g)].map((m) => m[1]), here, why };
+    });
+  const norm = (v: string | null | undefined) => v ?? '';
+  const ours = (kind: string, name: string) => (kind === 'input' ? name in action.inputs : name in action.outputs);
+
+  it('has one row, and one only, for every input and output of each upstream release', () => {
+    const missing: string[] = [];
+    const twice: string[] = [];
+    for (const [key, def] of Object.entries(upstream)) {
+      const [repo, version] = key.split('@');
+      const major = version.split('.')[0];
+      for (const [kind, names] of [
+        ['input', Object.keys(def.inputs)],
+        ['output', def.outputs],
+      ] as const) {
+        for (const name of names) {
+          const hits = rows.filter((r) => r.repo === repo && r.majors.includes(major) && r.kind === kind && r.names.includes(name));
+          if (hits.length === 0) missing.push(`${key} ${kind} ${name}`);
+          if (hits.length > 1) twice.push(`${key} ${kind} ${name}`);
+        }
+      }
+    }
+    expect(missing).toEqual([]);
+    expect(twice).toEqual([]);
+  });
+
+  it('names nothing an upstream release it lists does not have', () => {
+    const stale = rows.flatMap((r) =>
+      r.names
+        .filter(
+          (n) =>
+            !r.majors.some((m) =>
+              Object.entries(upstream).some(
+                ([k, d]) => k.startsWith(`${r.repo}@${m}.`) && (r.kind === 'input' ? n in d.inputs : d.outputs.includes(n)),
+              ),
+            ),
+        )
+        .map((n) => `${r.repo} ${r.majors.join(',')} ${r.kind} ${n}`),
+    );
+    expect(stale).toEqual([]);
+  });
+
+  it('gives each row exactly one status, and each status is true of action.yml', () => {
+    const wrong: string[] = [];
+    for (const r of rows) {
+      const renamed = /^renamed to `([a-z-]+)`$/.exec(r.here)?.[1];
+      if (!['same', 'different default', 'not supported'].includes(r.here) && !renamed) wrong.push(`${r.line}: unknown status "${r.here}"`);
+      for (const n of r.names) {
+        const upstreamDefaults = Object.entries(upstream)
+          .filter(([k, d]) => r.majors.some((m) => k.startsWith(`${r.repo}@${m}.`)) && r.kind === 'input' && n in d.inputs)
+          .map(([, d]) => norm(d.inputs[n]));
+        const mine = r.kind === 'input' && n in action.inputs ? norm(action.inputs[n].default) : undefined;
+        if (r.here === 'same') {
+          if (!ours(r.kind, n)) wrong.push(`${n}: "same", but action.yml has no ${r.kind} ${n}`);
+          else if (r.kind === 'input' && upstreamDefaults.some((d) => d !== mine))
+            wrong.push(`${n}: "same", but its default here is "${mine}"`);
+        } else if (r.here === 'different default') {
+          if (r.kind !== 'input' || mine === undefined) wrong.push(`${n}: "different default", but action.yml has no input ${n}`);
+          else if (upstreamDefaults.every((d) => d === mine)) wrong.push(`${n}: "different default", but the default is the same`);
+          else if (!r.why.includes(`\`${mine}\``))
+            wrong.push(`${n}: "different default" must name this action's default \`${mine}\` in why`);
+        } else if (renamed) {
+          if (!ours(r.kind, renamed)) wrong.push(`${n}: renamed to ${renamed}, which action.yml does not have as an ${r.kind}`);
+        } else if (r.here === 'not supported') {
+          if (!r.why) wrong.push(`${n}: "not supported" needs a why`);
+          // A name this action also has, for something else, says so.
+          else if (ours(r.kind, n) && !r.why.includes(`\`${n}\``))
+            wrong.push(`${n}: not supported, yet action.yml has an ${r.kind} ${n}: the why must say what it is here`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+});

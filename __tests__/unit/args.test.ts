@@ -1,5 +1,9 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildArgs, chooseOutput, hasGate, ownExportSplit, type BuildPlan } from '../../src/imagebuild/args.js';
+import { buildArgs, chooseOutput, defaultProvenance, hasGate, ownExportSplit, type BuildPlan } from '../../src/imagebuild/args.js';
+import { fixture } from './helpers.js';
 import { workflowContext } from '../../src/context.js';
 import { buildId } from '../../src/settings/names.js';
 import { cacheEntries } from '../../src/cacherefs/refs.js';
@@ -631,5 +635,38 @@ describe('buildx create argv', () => {
     ],
   ])('append: %s', (_n, a, want) => {
     expect(appendNodeArgs(...a)).toEqual(want);
+  });
+});
+
+describe("provenance when the input is empty: build-push-action's default", () => {
+  // The captured push payload says "private": false; the same payload with true plays a private repository.
+  const ctx = (priv: boolean) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-event-'));
+    const payload = JSON.parse(fixture('events/push.payload.json'));
+    fs.writeFileSync(path.join(dir, 'event.json'), JSON.stringify({ ...payload, repository: { ...payload.repository, private: priv } }));
+    return workflowContext({
+      GITHUB_EVENT_PATH: path.join(dir, 'event.json'),
+      GITHUB_EVENT_NAME: 'push',
+      GITHUB_REF: 'refs/heads/main',
+      GITHUB_REPOSITORY: 'acme/api',
+      GITHUB_RUN_ID: '42',
+      GITHUB_RUN_ATTEMPT: '2',
+      GITHUB_SERVER_URL: 'https://github.com',
+    });
+  };
+  const run = 'https://github.com/acme/api/actions/runs/42/attempts/2';
+  it.each<[string, { provenance?: string; flags?: Partial<BuildFlags>; priv?: boolean; canAttest?: boolean }, string | undefined]>([
+    ['public repository: mode=max, the run as builder-id', {}, `mode=max,builder-id=${run}`],
+    ['private repository: buildx default, inline-only', { priv: true }, `mode=min,inline-only=true,builder-id=${run}`],
+    ['the input wins', { provenance: 'false' }, 'false'],
+    ['the input wins, with its own mode', { provenance: 'mode=min' }, 'mode=min'],
+    ['attests names provenance: none added', { flags: { attests: ['type=provenance,mode=max'] } }, undefined],
+    ['load (the docker exporter): none', { flags: { load: true } }, undefined],
+    ['outputs of type docker: none', { flags: { outputs: ['type=docker,dest=/tmp/i.tar'] } }, undefined],
+    ['call: no image, none', { flags: { call: 'check' } }, undefined],
+    ['a builder that cannot attach attestations (classic store, docker driver): none', { canAttest: false }, undefined],
+  ])('%s', (_n, c, want) => {
+    const s = { provenance: c.provenance, flags: { ...NO_FLAGS, ...c.flags }, workflow: ctx(c.priv ?? false) };
+    expect(defaultProvenance(s, c.canAttest ?? true)).toBe(want);
   });
 });

@@ -7,7 +7,8 @@ import { contextFiles, dockerignoreText, type FingerprintInputs, fingerprintOf, 
 import { layerExportPlan } from '../../src/layercache/layerexport.js';
 import { startFingerprintCheck } from '../../src/layercache/skip.js';
 import { parseSettings } from '../../src/settings/parse.js';
-import { fixture, runnerInputs } from './helpers.js';
+import { externalImages } from '../../src/dockerfile/bases.js';
+import { FIXTURES, fixture, runnerInputs } from './helpers.js';
 
 function context(files: Record<string, string>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-fp-'));
@@ -25,6 +26,7 @@ describe('build fingerprint', () => {
     platforms: ['linux/amd64', 'linux/arm64'],
     buildContexts: [],
     files: { 'a.go': 'x', 'b.go': 'y' },
+    bases: ['golang:1.24 sha256:aa -'],
   };
 
   it('does not depend on the order of platforms or files; does on everything else', () => {
@@ -38,6 +40,9 @@ describe('build fingerprint', () => {
       { buildContexts: ['x=docker-image://alpine'] },
       { files: { 'a.go': 'x', 'b.go': 'z' } },
       { files: { 'a.go': 'x' } },
+      // A base-image bump, or the engine's own copy of the tag replaced.
+      { bases: ['golang:1.24 sha256:bb -'] },
+      { bases: ['golang:1.24 sha256:aa sha256:cc'] },
     ]) {
       expect(fingerprintOf({ ...base, ...other }), JSON.stringify(other)).not.toBe(fp);
     }
@@ -79,16 +84,21 @@ describe('when the own layer cache export runs', () => {
     argv: ['full'],
     ownCache: { ref: 'r/c:x-main', argvKeeping: ['keeping'], exportArgv: ['export'], exportMetadataFile: '/m' },
   };
-  const mine = { fingerprint: 'f', matched: 'r/c:x-main', reason: '' };
-  const other = { fingerprint: 'f', matched: 'r/c:x-dev', reason: '' };
+  const mine = { fingerprint: 'f', bases: [], matched: 'r/c:x-main', reason: '' };
+  const other = { fingerprint: 'f', bases: [], matched: 'r/c:x-dev', reason: '' };
   it.each([
     ['the ref it writes matched: left out, run after only if a step ran', mine, false, { argv: ['keeping'], after: true, matched: true }],
     ['the same in strict mode (it then runs in main)', mine, true, { argv: ['keeping'], after: true, matched: true }],
     // A branch that matched the default branch's ref still writes its own.
     ['another ref matched: left out, to post', other, false, { argv: ['keeping'], after: true, matched: false }],
     ['another ref matched, strict: in the build', other, true, { argv: ['full'], after: false, matched: false }],
-    ['no match: to post', { fingerprint: 'f', reason: 'changed' }, false, { argv: ['keeping'], after: true, matched: false }],
-    ['no match, strict: in the build', { fingerprint: 'f', reason: 'changed' }, true, { argv: ['full'], after: false, matched: false }],
+    ['no match: to post', { fingerprint: 'f', bases: [], reason: 'changed' }, false, { argv: ['keeping'], after: true, matched: false }],
+    [
+      'no match, strict: in the build',
+      { fingerprint: 'f', bases: [], reason: 'changed' },
+      true,
+      { argv: ['full'], after: false, matched: false },
+    ],
     // No Go caches, so no fingerprint: post could not tell whether a later step changed the context.
     ['no fingerprint: in the build', undefined, false, { argv: ['full'], after: false, matched: false }],
   ])('%s', (_n, check, strict, plan) => {
@@ -119,5 +129,38 @@ describe('the fingerprint check started beside the builder setup', () => {
     expect(check).toMatchObject({ fingerprint: expect.stringMatching(/^[0-9a-f]{32}$/) });
     expect(check).not.toHaveProperty('matched');
     expect((check as { reason: string }).reason).toMatch(/127\.0\.0\.1:1/);
+  });
+});
+
+describe('the images a Dockerfile builds from (their digests go into the fingerprint)', () => {
+  it('the example and the fixtures: each FROM image once, stages and scratch left out', () => {
+    expect(externalImages(fs.readFileSync(path.join(FIXTURES, '..', '..', 'example', 'Dockerfile'), 'utf8'), {})).toEqual({
+      images: ['golang:1.24'],
+      unresolved: [],
+    });
+    expect(externalImages(fixture('dockerfiles/goservice.Dockerfile'), {}).images.length).toBeGreaterThan(0);
+  });
+
+  it('ARGs substituted (build args over defaults), COPY --from and RUN --mount from= images, stage names case-insensitive', () => {
+    const text = [
+      'ARG GO=1.24',
+      'ARG BASE',
+      'FROM --platform=$BUILDPLATFORM golang:${GO} AS Build',
+      'COPY --from=ghcr.io/acme/tools:1 /bin/x /bin/x',
+      'RUN --mount=type=bind,from=alpine:3.20,source=/etc,target=/mnt go build',
+      'RUN --mount=type=cache,target=/go/pkg/mod,from=build go build',
+      'FROM build AS test',
+      'FROM ${BASE}',
+      'COPY --from=BUILD /out /out',
+      'COPY --from=0 /out /out2',
+      'FROM scratch',
+    ].join('\n');
+    expect(externalImages(text, {})).toEqual({ images: ['alpine:3.20', 'ghcr.io/acme/tools:1', 'golang:1.24'], unresolved: ['${BASE}'] });
+    expect(externalImages(text, { GO: '1.25', BASE: 'gcr.io/distroless/static:nonroot' }).images).toEqual([
+      'alpine:3.20',
+      'gcr.io/distroless/static:nonroot',
+      'ghcr.io/acme/tools:1',
+      'golang:1.25',
+    ]);
   });
 });

@@ -16,8 +16,10 @@ describe('Dockerfile lint', () => {
       [1, 'no-dockerignore'],
       [1, 'unpinned-base'],
       [3, 'copy-before-download'],
+      [4, 'no-go-cache-mount'],
       [5, 'go-build-flags'],
       [5, 'go-build-flags'],
+      [5, 'no-go-cache-mount'],
       [7, 'unpinned-base'],
       [8, 'add-local'],
       [10, 'cgo-static'],
@@ -28,7 +30,8 @@ describe('Dockerfile lint', () => {
   });
 
   it('USER root is reported at its line; a :nonroot base needs no USER; one platform needs no $BUILDPLATFORM', () => {
-    const text = 'FROM golang:1.24 AS b\nENV CGO_ENABLED=0\nRUN go build -trimpath -ldflags="-s -w" -o /a .\nFROM scratch\nUSER root\n';
+    const text =
+      'FROM golang:1.24 AS b\nENV CGO_ENABLED=0\nRUN --mount=type=cache,target=/root/.cache/go-build go build -trimpath -ldflags="-s -w" -o /a .\nFROM scratch\nUSER root\n';
     expect(lintDockerfile(text, opts).map((x) => [x.line, x.rule])).toEqual([
       [1, 'builder-platform'],
       [5, 'root-user'],
@@ -39,6 +42,35 @@ describe('Dockerfile lint', () => {
         multiPlatform: false,
       }),
     ).toEqual([]);
+  });
+
+  it('a go build or go mod download with no Go cache mount is a finding: the caches this action carries cannot reach it', () => {
+    const text = [
+      'FROM --platform=$BUILDPLATFORM golang:1.24 AS b',
+      'ENV CGO_ENABLED=0',
+      'COPY go.mod go.sum ./',
+      'RUN go mod download',
+      'COPY . .',
+      'RUN --mount=type=cache,target=/go/pkg/mod go build -trimpath -ldflags="-s -w" -o /a .',
+      'FROM scratch',
+      'COPY --from=b /a /a',
+      'USER 65532',
+    ].join('\n');
+    const f = lintDockerfile(text, opts);
+    expect(f.map((x) => [x.line, x.rule])).toEqual([
+      [4, 'no-go-cache-mount'],
+      [6, 'no-go-cache-mount'],
+    ]);
+    expect(f[0].message).toMatch(/^go mod download without a cache mount on GOMODCACHE/);
+    expect(f[1].message).toMatch(/^go build without a cache mount on GOCACHE/);
+    // Mounts named by go-cache-mounts count, whatever their paths.
+    const named = text
+      .replace('RUN go mod download', 'RUN --mount=type=cache,id=mods,target=/cache/m go mod download')
+      .replace(
+        '--mount=type=cache,target=/go/pkg/mod go build',
+        '--mount=type=cache,id=mods,target=/cache/m --mount=type=cache,id=objs,target=/cache/b go build',
+      );
+    expect(lintDockerfile(named, { ...opts, goCacheMounts: { mod: 'mods', build: 'objs' } })).toEqual([]);
   });
 
   it.each([

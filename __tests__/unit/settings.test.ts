@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { InputError } from '../../src/settings/types.js';
 import { parseList } from '../../src/settings/values.js';
 import { parseSettings } from '../../src/settings/parse.js';
@@ -101,13 +101,13 @@ const BAD: [string, string, RegExp, Record<string, string>?][] = [
   ['platforms', 'windows/amd64', /not a known platform/],
   ['platforms', 'linux/arm64,linux/arm64', /listed twice/],
   ['platforms', 'amd64', /not a known platform/],
-  ['cache-ref', 'GHCR.io/Acme/Cache', /"cache-ref" is invalid: "GHCR\.io\/Acme\/Cache" is not a valid registry reference/],
-  ['cache-ref', 'ghcr.io/acme/Cache', /not a valid registry reference/],
+  ['cache-ref', 'GHCR.io/Acme/my cache', /"cache-ref" is invalid: "GHCR\.io\/Acme\/my cache" is not a valid registry reference/],
+  ['cache-ref', 'ghcr.io/acme/cache:bad tag', /not a valid registry reference/],
   ['cache-ref', 'ghcr.io/acme/cache@sha256:' + 'a'.repeat(64), /without a digest/],
   ['cache-ref', 'ghcr.io/acme/my cache', /not a valid registry reference/],
   ['cache-ref', 'ghcr.io//cache', /not a valid registry reference/],
   ['tags', 'ghcr.io/acme/app:my tag', /"tags" is invalid: "ghcr\.io\/acme\/app:my tag" is not a valid image reference/],
-  ['tags', 'ghcr.io/acme/App:1', /not a valid image reference/],
+  ['tags', 'ghcr.io/acme//app:1', /not a valid image reference/],
   ['tags', 'ghcr.io/acme/app:,x', /not a valid image reference/],
   ['push', 'yes-please', /"push" is invalid: "yes-please" is not a boolean\. Accepted: true or false/],
   ['push', 'true', /needs at least one entry in "tags"/],
@@ -348,6 +348,49 @@ describe('workspace paths', () => {
   });
   it('an image name is lowercased, as docker/metadata-action does', () => {
     expect(parse({ image: 'ghcr.io/Acme/API' }).image).toBe('ghcr.io/acme/api');
+  });
+  it.each([
+    [
+      'docker docs, name= quoted',
+      { outputs: 'type=image,"name=ghcr.io/Acme/App",push-by-digest=true,name-canonical=true,push=true' },
+      'ghcr.io/acme/app',
+    ],
+    [
+      'build-push-action test, two names',
+      {
+        outputs:
+          'type=image,"name=localhost:5000/name/app:latest,localhost:5000/name/app:foo",push-by-digest=true,name-canonical=true,push=true',
+      },
+      'localhost:5000/name/app',
+    ],
+    [
+      'older docs: the repository in tags',
+      { outputs: 'type=image,push-by-digest=true,name-canonical=true,push=true', tags: 'ghcr.io/acme/app' },
+      'ghcr.io/acme/app',
+    ],
+    ['type=registry implies push', { outputs: 'type=registry,push-by-digest=true', image: 'ghcr.io/acme/app' }, 'ghcr.io/acme/app'],
+  ])("docker's push-by-digest recipe in outputs (%s) runs as push-by-digest, so the digest is smoke-tested first", (_n, inputs, image) => {
+    const s = parse(inputs);
+    expect(s).toMatchObject({ pushByDigest: true, push: true, image });
+    expect(s.flags.outputs).toEqual([]);
+  });
+  it('outputs with attributes beyond the recipe stay as written; the recipe without a repository is refused, naming outputs', () => {
+    const keep = 'type=image,name=ghcr.io/acme/app,push-by-digest=true,push=true,compression=zstd';
+    expect(parse({ outputs: keep })).toMatchObject({ pushByDigest: false, flags: { outputs: [keep] } });
+    expect(() => parse({ outputs: 'type=image,push-by-digest=true,push=true' })).toThrow(
+      /"outputs" is invalid: "type=image,push-by-digest=true,push=true" pushes by digest but names no repository\. Accepted: name=<repository> in outputs, or image/,
+    );
+  });
+  it('tags and cache-ref: the repository part lowercased with an info line each, the tag kept as written', () => {
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const s = parse({ tags: 'ghcr.io/Acme/API:V1.2.3\nghcr.io/acme/api:latest', 'cache-ref': 'ghcr.io/Acme/API-cache:Build' });
+    const printed = stdout.mock.calls.map((c) => String(c[0])).join('');
+    stdout.mockRestore();
+    expect(s.tags).toEqual(['ghcr.io/acme/api:V1.2.3', 'ghcr.io/acme/api:latest']);
+    expect(s.cacheRef).toEqual({ repository: 'ghcr.io/acme/api-cache', tag: 'Build' });
+    expect(printed).toContain('tags: ghcr.io/Acme/API:V1.2.3 is pushed as ghcr.io/acme/api:V1.2.3');
+    expect(printed).toContain('cache-ref: ghcr.io/Acme/API-cache:Build is pushed as ghcr.io/acme/api-cache:Build');
+    expect(printed).not.toContain('ghcr.io/acme/api:latest is pushed');
   });
 });
 

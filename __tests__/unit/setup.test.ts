@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseDriver, isContainerdStore, nodeForPlatform, parseInspect } from '../../src/buildx/builder.js';
+import { chooseDriver, containerOnlyInputs, isContainerdStore, nodeForPlatform, parseInspect } from '../../src/buildx/builder.js';
 import { buildxDownloadUrl, parseBuildxVersion } from '../../src/buildx/install.js';
 import { emulatorsNeeded, nativePlatform } from '../../src/setup/qemu.js';
 import { isTransientPushError, parsePushDigest } from '../../src/publish/push.js';
@@ -23,6 +23,17 @@ describe('engine and builder detection', () => {
     ['docker-container', true, 'docker-container'],
   ] as const)('driver %s with containerd store=%s → %s', (req, store, want) => {
     expect(chooseDriver(req, store)).toBe(want);
+  });
+
+  it.each([
+    ['driver-opts', { driverOpts: ['network=host'] }, ['driver-opts']],
+    ['buildkitd-config', { driverOpts: [], buildkitdConfig: '/w/buildkitd.toml' }, ['buildkitd-config']],
+    ['buildkitd-config-inline', { driverOpts: [], buildkitdConfigInline: '[worker.oci]\n' }, ['buildkitd-config-inline']],
+  ])('auto with %s on a containerd store → docker-container (setup-buildx users configure its BuildKit)', (_n, o, names) => {
+    expect(containerOnlyInputs(o)).toEqual(names);
+    expect(chooseDriver('auto', true, containerOnlyInputs(o))).toBe('docker-container');
+    // Asked for by name, docker stays docker (and the setup warns that they are ignored).
+    expect(chooseDriver('docker', true, containerOnlyInputs(o))).toBe('docker');
   });
 
   it('parses buildx inspect of the engine builder', () => {

@@ -13,7 +13,8 @@ import * as net from 'node:net';
 import { parseDuration, parseStatus } from '../../src/settings/values.js';
 import { parseSettings } from '../../src/settings/parse.js';
 import { type SmokeSettings } from '../../src/settings/types.js';
-import { fixture, runnerInputs } from './helpers.js';
+import { FIXTURES, fixture, runnerInputs } from './helpers.js';
+import * as path from 'node:path';
 
 const base: SmokeSettings = {
   enabled: true,
@@ -23,6 +24,7 @@ const base: SmokeSettings = {
   intervalMs: 250,
   env: [],
   args: [],
+  addHosts: [],
   platforms: ['linux/amd64'],
   strict: false,
 };
@@ -155,6 +157,36 @@ describe('docker run argv', () => {
         pull: 'missing',
       }),
     ).not.toContain('--publish');
+  });
+
+  it('smoke-network and smoke-add-hosts: the network joined, the hosts added; on the host network nothing is published', () => {
+    const probe = { kind: 'http' as const, path: '/healthz', port: 8080, status: [[200, 299]] as [number, number][] };
+    const argv = (settings: SmokeSettings) =>
+      runArgs({ ref: 'r/a:1', platform: 'linux/amd64', probe, settings, runKey: 'k', pull: 'never' });
+    const joined = argv({ ...base, network: 'github_network_1a2b', addHosts: ['db:10.0.0.5', 'cache:host-gateway'] });
+    expect(joined.join(' ')).toContain(
+      '--network github_network_1a2b --add-host db:10.0.0.5 --add-host cache:host-gateway --publish 127.0.0.1::8080',
+    );
+    const host = argv({ ...base, network: 'host' });
+    expect(host.join(' ')).toContain('--network host');
+    expect(host).not.toContain('--publish');
+  });
+
+  it.each([
+    [{ 'smoke-network': '${{ job.services.postgres.network }}' }, /"smoke-network" is invalid: .* is not a network name/],
+    [{ 'smoke-network': 'my net' }, /"smoke-network" is invalid: "my net" is not a network name/],
+    [{ 'smoke-add-hosts': 'db' }, /"smoke-add-hosts" is invalid: "db" is not host:ip\. Accepted: host:ip or host=ip/],
+    [{ 'smoke-add-hosts': 'db:not-an-ip' }, /"smoke-add-hosts" is invalid: "db:not-an-ip" is not host:ip/],
+  ])('%j is refused, naming the input', (inputs, message) => {
+    expect(() => parseSettings(runnerInputs(inputs), { GITHUB_WORKSPACE: path.join(FIXTURES, '..', '..', 'example') })).toThrow(message);
+  });
+
+  it('smoke-add-hosts takes both spellings and commas; smoke-network a name or host', () => {
+    const s = parseSettings(runnerInputs({ 'smoke-add-hosts': 'db=10.0.0.5, cache:host-gateway\nv6:fd00::1', 'smoke-network': 'host' }), {
+      GITHUB_WORKSPACE: path.join(FIXTURES, '..', '..', 'example'),
+    });
+    expect(s.smoke.addHosts).toEqual(['db:10.0.0.5', 'cache:host-gateway', 'v6:fd00::1']);
+    expect(s.smoke.network).toBe('host');
   });
 });
 

@@ -5,6 +5,7 @@
 import * as out from '../output.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Inputs } from '../constants.js';
 import { run } from '../exec.js';
 import type { BuilderNode, Settings } from '../settings/types.js';
 import { args, type BuildxCommand } from './command.js';
@@ -34,8 +35,28 @@ export function isContainerdStore(driverStatusJson: string): boolean {
   return (pairs ?? []).some(([k, v]) => k === 'driver-type' && v === 'io.containerd.snapshotter.v1');
 }
 
-export function chooseDriver(requested: Settings['driver'], containerdStore: boolean): ConcreteDriver {
+/**
+ * The inputs given that only a BuildKit the action creates can take (setup-buildx's driver-opts and
+ * buildkitd config). The engine's own BuildKit (driver: docker) takes none of them.
+ */
+export function containerOnlyInputs(
+  o: Pick<Settings['builderOptions'], 'driverOpts' | 'buildkitdConfig' | 'buildkitdConfigInline'>,
+): string[] {
+  return [
+    ...(o.driverOpts.length > 0 ? [Inputs.driverOpts] : []),
+    ...(o.buildkitdConfig ? [Inputs.buildkitdConfig] : []),
+    ...(o.buildkitdConfigInline ? [Inputs.buildkitdConfigInline] : []),
+  ];
+}
+
+/**
+ * driver: auto is docker on a containerd-store engine, else docker-container, and docker-container whenever
+ * an input only a BuildKit container takes is given (setup-buildx's default driver, which those who move
+ * from it configure).
+ */
+export function chooseDriver(requested: Settings['driver'], containerdStore: boolean, containerOnly: string[] = []): ConcreteDriver {
   if (requested !== 'auto') return requested;
+  if (containerOnly.length > 0) return 'docker-container';
   return containerdStore ? 'docker' : 'docker-container';
 }
 
@@ -209,8 +230,20 @@ export async function prepareBuilder(
   }
   const engine = await facts;
   const containerd = isContainerdStore(engine.driverStatus);
-  const driver = chooseDriver(settings.driver, containerd);
-  out.info(`Engine image store: ${containerd ? 'containerd' : 'classic'}; driver: ${driver}${settings.driver === 'auto' ? ' (auto)' : ''}`);
+  const containerOnly = containerOnlyInputs(settings.builderOptions);
+  const driver = chooseDriver(settings.driver, containerd, containerOnly);
+  const why =
+    settings.driver !== 'auto'
+      ? ''
+      : containerOnly.length > 0
+        ? ` (auto: ${containerOnly.join(', ')} given, which only a BuildKit container takes)`
+        : ' (auto)';
+  out.info(`Engine image store: ${containerd ? 'containerd' : 'classic'}; driver: ${driver}${why}`);
+  if (driver === 'docker' && containerOnly.length > 0) {
+    out.warning(
+      `${containerOnly.join(', ')} ignored: driver: docker builds with the engine's own BuildKit, which takes none of them (driver: docker-container or auto does)`,
+    );
+  }
   if (driver === 'docker') {
     if (!containerd) {
       out.warning(

@@ -51,6 +51,37 @@ function classify(target: string, vars: Record<string, string>): GoCacheKind | u
   return undefined;
 }
 
+/** One `--mount=` flag of a RUN, when it is a Go cache mount: its options, target, id and kind. */
+function goCacheMountOf(
+  spec: string,
+  vars: Record<string, string>,
+  explicit?: Partial<Record<GoCacheKind, string>>,
+): { opts: Map<string, string>; rawTarget: string; target: string; id: string; kind: GoCacheKind } | undefined {
+  const opts = mountOptions(spec.replace(/^"(.*)"$/, '$1'));
+  if (opts.get('type') !== 'cache') return undefined;
+  const rawTarget = opts.get('target') ?? opts.get('dst') ?? opts.get('destination');
+  if (!rawTarget) return undefined;
+  const target = substitute(rawTarget, vars);
+  const id = substitute(opts.get('id') ?? rawTarget, vars);
+  let kind: GoCacheKind | undefined;
+  if (explicit?.mod !== undefined || explicit?.build !== undefined) {
+    if (explicit.mod === target || explicit.mod === id) kind = 'mod';
+    else if (explicit.build === target || explicit.build === id) kind = 'build';
+  } else {
+    kind = classify(target, vars);
+  }
+  return kind ? { opts, rawTarget, target, id, kind } : undefined;
+}
+
+/** The Go cache kinds one RUN instruction mounts (its `rest`, with the ARG and ENV values in effect). */
+export function goCacheKindsOfRun(
+  rest: string,
+  vars: Record<string, string>,
+  explicit?: Partial<Record<GoCacheKind, string>>,
+): GoCacheKind[] {
+  return [...rest.matchAll(/--mount=(\S+)/g)].map((m) => goCacheMountOf(m[1], vars, explicit)?.kind).filter((k): k is GoCacheKind => !!k);
+}
+
 /**
  * explicit: mount targets or ids named by the go-cache-mounts input, which
  * replace the guess from paths.
@@ -66,20 +97,9 @@ export function findGoCacheMounts(
     for (const ins of stage.ins) {
       if (ins.keyword !== 'RUN') continue;
       for (const m of ins.rest.matchAll(/--mount=(\S+)/g)) {
-        const opts = mountOptions(m[1].replace(/^"(.*)"$/, '$1'));
-        if (opts.get('type') !== 'cache') continue;
-        const rawTarget = opts.get('target') ?? opts.get('dst') ?? opts.get('destination');
-        if (!rawTarget) continue;
-        const target = substitute(rawTarget, ins.vars);
-        const id = substitute(opts.get('id') ?? rawTarget, ins.vars);
-        let kind: GoCacheKind | undefined;
-        if (explicit?.mod !== undefined || explicit?.build !== undefined) {
-          if (explicit.mod === target || explicit.mod === id) kind = 'mod';
-          else if (explicit.build === target || explicit.build === id) kind = 'build';
-        } else {
-          kind = classify(target, ins.vars);
-        }
-        if (!kind) continue;
+        const found = goCacheMountOf(m[1], ins.vars, explicit);
+        if (!found) continue;
+        const { opts, rawTarget, target, id, kind } = found;
         if (/\$/.test(id) || /\$/.test(target)) {
           skipped.push({ target: rawTarget, line: ins.line, reason: 'its id or target depends on a variable only known per platform' });
           continue;

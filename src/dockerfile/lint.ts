@@ -8,6 +8,7 @@ import * as core from '@actions/core';
 import { Inputs, Outputs } from '../constants.js';
 import type { Settings } from '../settings/types.js';
 import { buildArgMap, type Stage, type StageInstruction, stages, substitute } from './reader.js';
+import { type GoCacheKind, goCacheKindsOfRun } from './gomounts.js';
 
 export interface Finding {
   rule: string;
@@ -20,6 +21,8 @@ export interface LintOptions {
   /** A .dockerignore (or <Dockerfile>.dockerignore) is in place. */
   hasDockerignore: boolean;
   buildArgs: Record<string, string>;
+  /** go-cache-mounts: the mount targets or ids that are the Go caches, when the paths are not Go's defaults. */
+  goCacheMounts?: Partial<Record<GoCacheKind, string>>;
 }
 
 const STATIC_BASE = /^(scratch|gcr\.io\/distroless\/static[^:@]*)(?:[:@].*)?$/;
@@ -46,7 +49,10 @@ export function lintDockerfile(text: string, o: LintOptions): Finding[] {
     );
   }
   const names = new Set(all.map((s) => s.name).filter(Boolean));
-  for (const s of all) lintStage(s, names, add);
+  for (const s of all) {
+    lintStage(s, names, add);
+    lintGoCacheMounts(s, o.goCacheMounts, add);
+  }
   const builders = all.filter((s) => s.ins.some((i) => i.keyword === 'RUN' && isGoBuild(i.text)));
   if (o.multiPlatform) {
     for (const b of builders) {
@@ -90,6 +96,30 @@ function lintStage(s: LintStage, stageNames: Set<string | undefined>, add: Add):
       add('add-local', i.line, 'ADD for local files: use COPY, which does only that (ADD also unpacks archives and fetches URLs)');
     }
     if (i.keyword === 'RUN' && isGoBuild(i.text)) lintGoBuild(`${i.text} ${s.vars.GOFLAGS ?? ''}`, i.line, add);
+  }
+}
+
+/**
+ * A RUN that compiles or downloads modules without the Go cache it needs mounted: the caches this action
+ * carries across runs cannot reach it, so it compiles, or downloads, from nothing on every runner.
+ */
+function lintGoCacheMounts(s: LintStage, explicit: LintOptions['goCacheMounts'], add: Add): void {
+  for (const i of s.ins) {
+    if (i.keyword !== 'RUN') continue;
+    const kinds = goCacheKindsOfRun(i.rest, i.vars, explicit);
+    if (isGoBuild(i.text) && !kinds.includes('build')) {
+      add(
+        'no-go-cache-mount',
+        i.line,
+        'go build without a cache mount on GOCACHE: the Go build cache this action restores never reaches it, so every runner compiles from nothing. Add --mount=type=cache,target=/root/.cache/go-build (and /go/pkg/mod)',
+      );
+    } else if (/\bgo\s+mod\s+download\b/.test(i.text) && !kinds.includes('mod')) {
+      add(
+        'no-go-cache-mount',
+        i.line,
+        'go mod download without a cache mount on GOMODCACHE: the module cache this action restores never reaches it, so every runner downloads every module. Add --mount=type=cache,target=/go/pkg/mod',
+      );
+    }
   }
 }
 
@@ -144,6 +174,7 @@ export function annotateLint(settings: Settings): void {
     multiPlatform: settings.platforms.length > 1,
     hasDockerignore: dockerignore,
     buildArgs: buildArgMap(settings.buildArgs),
+    goCacheMounts: settings.goCache.mounts,
   });
   core.setOutput(Outputs.lintFindings, JSON.stringify(findings));
   const file = path.relative(settings.workspace, settings.file);

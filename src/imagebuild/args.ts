@@ -177,3 +177,19 @@ function flagArgs(f: BuildFlags, driver: string, network: string | undefined): s
   for (const u of f.ulimit) argv.push('--ulimit', u);
   return argv;
 }
+
+/**
+ * The provenance when the input is empty, as docker/build-push-action sets it (src/context.ts getAttestArgs):
+ * `mode=max` for a public repository, `mode=min,inline-only=true` for a private one (buildx's own default),
+ * each with `builder-id` set to the run's URL. None when `attests` names provenance, with `call` (no image), when the image goes to
+ * the docker exporter (`load`, or an `outputs` of type docker), or on a builder that cannot attach
+ * attestations (the docker driver on the classic image store).
+ */
+export function defaultProvenance(s: Pick<Settings, 'provenance' | 'flags' | 'workflow'>, canAttest: boolean): string | undefined {
+  if (s.provenance !== undefined) return s.provenance;
+  const f = s.flags;
+  if (!canAttest || f.call || f.load || f.outputs.some((o) => /(^|,)type=docker(,|$)/.test(o))) return undefined;
+  if (f.attests.some((a) => /(^|,)type=provenance(,|$)/.test(a))) return undefined;
+  const mode = s.workflow.payload.repository?.private ? 'mode=min,inline-only=true' : 'mode=max';
+  return s.workflow.runUrl ? `${mode},builder-id=${s.workflow.runUrl}` : mode;
+}

@@ -16,7 +16,7 @@ import { cacheEntries } from '../cacherefs/refs.js';
 import { useBuiltinDockerfile } from '../dockerfile/builtin.js';
 import { annotateLint } from '../dockerfile/lint.js';
 import { resolveTagsAndLabels } from './tags.js';
-import { buildArgs, chooseOutput, hasGate, type OutputMode, ownExportSplit } from './args.js';
+import { buildArgs, chooseOutput, defaultProvenance, hasGate, type OutputMode, ownExportSplit } from './args.js';
 
 export interface ResolvedBuild {
   settings: Settings;
@@ -59,7 +59,12 @@ export async function resolveBuild(prepared: Settings, builder: Builder, run: Ru
   // that is never pushed, and publish/bydigest.ts uploads it by digest after the smoke test.
   const tags = byDigest && builder.driver === 'docker' ? [`${byDigest}:go-buildx-${run.runKey.slice(0, 8)}`] : prepared.tags;
   if (tags !== prepared.tags) saveEngineImage(tags[0]);
-  const settings: Settings = { ...prepared, tags, ...(builder.exportsCache === false ? noExports(prepared) : {}) };
+  const settings: Settings = {
+    ...prepared,
+    tags,
+    provenance: defaultProvenance(prepared, builder.exportsCache !== false),
+    ...(builder.exportsCache === false ? noExports(prepared) : {}),
+  };
 
   const output = chooseOutput(
     builder.driver,

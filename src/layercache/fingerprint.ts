@@ -7,8 +7,8 @@
 // ref still has that digest, every step comes from the layer cache, no step
 // mounts the Go caches, and restoring them would only cost time.
 //
-// Not seen: a base image whose tag moved. Then steps run with empty Go caches:
-// slower, never wrong.
+// The images it builds from are in it too (layercache/basedigests.ts): their registry digests and the
+// engine's image IDs, so a base-image bump or a nightly rebuild of the base restores the Go caches.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import dockerignoreModule from '@balena/dockerignore';
@@ -25,6 +25,8 @@ export interface FingerprintInputs {
   buildContexts: string[];
   /** relative path → content hash (or link target) of each file the context sends. */
   files: Record<string, string>;
+  /** What each image the Dockerfile builds from is (basedigests.ts baseLines). */
+  bases: string[];
 }
 
 /** Pure: the fingerprint of the inputs (order of platforms and files does not matter; of build args it does). */
@@ -34,12 +36,13 @@ export function fingerprintOf(i: FingerprintInputs): string {
     .map((f) => `${f}\0${i.files[f]}`);
   return sha(
     [
-      'go-buildx-fingerprint/v1',
+      'go-buildx-fingerprint/v2',
       sha(i.dockerfile),
       JSON.stringify(i.buildArgs),
       i.target ?? '',
       JSON.stringify([...i.platforms].sort()),
       JSON.stringify(i.buildContexts),
+      JSON.stringify([...i.bases].sort()),
       ...files,
     ].join('\n'),
   ).slice(0, 32);

@@ -81,7 +81,7 @@ export async function afterBuild(
     argv: own.exportArgv,
     metadataFile: own.exportMetadataFile,
     record,
-    source: fingerprintSource(s),
+    source: fingerprintSource(s, check?.bases ?? []),
     // layerExportPlan leaves the export to after the build only with a fingerprint.
     fingerprint: check?.fingerprint ?? '',
   };
@@ -122,8 +122,9 @@ export function layerExportFromSaved(s: SavedLayerExport): LayerExportState {
  * What the fingerprint was computed from, for the post step to check the build context is still the one
  * built. Only these fields go into the saved state: the settings also hold the secrets.
  */
-function fingerprintSource(s: FingerprintSource): FingerprintSource {
+function fingerprintSource(s: Omit<FingerprintSource, 'bases'>, bases: string[]): FingerprintSource {
   return {
+    bases,
     file: s.file,
     context: s.context,
     buildArgs: s.buildArgs,
@@ -157,18 +158,24 @@ async function exportLayerCache(st: LayerExportState, strict: boolean): Promise<
   });
 }
 
-/** The post step's export, unless the build context changed since the build (a later step edited the workspace). Never throws. */
+/**
+ * The post step's export. Never throws. When a later step wrote into the build context (a coverage file,
+ * generated code, a downloaded artifact), the export still runs: skipping it left the next run an old layer
+ * cache. The steps that read what changed run again inside it, with the builder's warm Go cache mounts, so
+ * the ref holds the context as it is now, and its marker says so.
+ */
 export async function exportInPost(st: LayerExportState): Promise<void> {
   try {
     const now = buildFingerprint(st.source);
+    let record = st.record;
     if (now !== st.fingerprint) {
-      out.warning(
-        `The layer cache was not exported to ${st.ref}: the build context changed after the build (fingerprint ${st.fingerprint}, now ${now}), so an export now would not hold what was built.`,
+      out.info(
+        `The build context changed after the build (fingerprint ${st.fingerprint}, now ${now}): the export runs again the steps that read what changed, and ${st.ref} is marked with the context as it is now`,
       );
-      return;
+      record = record && { ...record, fingerprint: now, matched: undefined };
     }
     const exported = await exportLayerCache(st, false);
-    if (exported) await recordFingerprint(st.record, exported);
+    if (exported) await recordFingerprint(record, exported);
   } catch (err) {
     out.warning(`Exporting the layer cache failed: ${(err as Error).message}`);
   }

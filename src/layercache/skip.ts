@@ -2,9 +2,9 @@
 // layer cache ref was exported with will take every step from that ref, so no
 // step mounts the Go caches: restoring them would move tens of megabytes for
 // nothing (issue 11: a no-change run was 6-9x slower than a plain cache).
-// If a step runs after all (the ref's layers were pruned, a base image tag
-// moved), it runs with empty Go caches: slower, never wrong, and its caches are
-// saved as usual.
+// The fingerprint covers the images the build starts from, and `pull: true` never skips (it may bring a
+// newer base whatever the registry said a moment ago). If a step runs after all (the ref's layers were
+// pruned), it runs with empty Go caches: slower, never wrong, and its caches are saved as usual.
 import * as out from '../output.js';
 import * as fs from 'node:fs';
 import type { Settings } from '../settings/types.js';
@@ -15,15 +15,18 @@ import { markerMatches, writeMarker } from './marker.js';
 import { saveAllowed } from '../cacherefs/refs.js';
 import { findGoCacheMounts } from '../dockerfile/gomounts.js';
 import { buildArgMap } from '../dockerfile/reader.js';
+import { externalImages } from '../dockerfile/bases.js';
+import { baseDigests, baseLines } from './basedigests.js';
 
 export type SkipSettings = Pick<
   Settings,
   'file' | 'context' | 'buildArgs' | 'target' | 'platforms' | 'flags' | 'cacheRef' | 'cacheMode' | 'workflow' | 'buildId' | 'saveOn'
 >;
 
-/** What the fingerprint is computed from. */
+/** What the fingerprint is computed from: the settings, and what each image the build starts from was. */
 export type FingerprintSource = Pick<Settings, 'file' | 'context' | 'buildArgs' | 'target' | 'platforms'> & {
   flags: Pick<Settings['flags'], 'buildContexts'>;
+  bases: string[];
 };
 
 /** The fingerprint to store after the export, and the ref it goes beside. */
@@ -36,6 +39,8 @@ export interface FingerprintRecord {
 
 export interface FingerprintCheck {
   fingerprint: string;
+  /** The base image lines it was computed with (post computes the context's part again, not these). */
+  bases: string[];
   /** The layer cache ref whose stored fingerprint is this run's, when one is. */
   matched?: string;
   /** Why the Go caches are (not) skipped, for the log. */
@@ -44,15 +49,30 @@ export interface FingerprintCheck {
   details?: string[];
 }
 
-export function buildFingerprint(s: FingerprintSource): string {
+/** The files of the context BuildKit receives (after .dockerignore), with their content hashes. */
+function sentFiles(s: Pick<Settings, 'context' | 'file'>): Record<string, string> {
+  return contextFiles(s.context, ignorePatterns(dockerignoreText(s.context, s.file)));
+}
+
+export function buildFingerprint(s: FingerprintSource, files = sentFiles(s)): string {
   return fingerprintOf({
     dockerfile: fs.readFileSync(s.file, 'utf8'),
     buildArgs: s.buildArgs,
     target: s.target,
     platforms: s.platforms,
     buildContexts: s.flags.buildContexts,
-    files: contextFiles(s.context, ignorePatterns(dockerignoreText(s.context, s.file))),
+    files,
+    bases: s.bases,
   });
+}
+
+/** The images the Dockerfile builds from, resolved now: their lines, and those whose digest is unknown. */
+async function resolveBases(s: Pick<Settings, 'file' | 'buildArgs'>): Promise<{ lines: string[]; unknown: string[] }> {
+  const external = externalImages(fs.readFileSync(s.file, 'utf8'), buildArgMap(s.buildArgs));
+  const bases = await baseDigests(external.images);
+  const unresolved = external.unresolved.map((ref) => ({ ref, problem: 'a variable nothing sets' }));
+  const unknown = [...bases.filter((b) => !b.digest), ...unresolved].map((b) => `${b.ref}: ${b.problem}`);
+  return { lines: [...baseLines(bases), ...unresolved.map((u) => `${u.ref} ? -`)], unknown };
 }
 
 /** The fingerprint, and whether a layer cache ref this run imports was exported with it; undefined without cache-ref. */
@@ -60,19 +80,27 @@ export async function checkFingerprint(s: SkipSettings): Promise<FingerprintChec
   const scheme = refScheme(s);
   if (!scheme) return undefined;
   const t0 = Date.now();
-  const fingerprint = buildFingerprint(s);
-  const details = [`build fingerprint ${fingerprint} (${Date.now() - t0} ms)`];
-  if (s.flags.noCache || s.flags.noCacheFilters.length > 0) return { fingerprint, reason: 'no-cache makes steps run again', details };
+  // The registry requests go out first; the context walk runs while they are answered.
+  const resolving = resolveBases(s);
+  resolving.catch(() => undefined);
+  const files = sentFiles(s);
+  const { lines: bases, unknown } = await resolving;
+  const fingerprint = buildFingerprint({ ...s, bases }, files);
+  const details = [`build fingerprint ${fingerprint} (${Date.now() - t0} ms)`, ...bases.map((b) => `fingerprint base: ${b}`)];
+  const fp = { fingerprint, bases, details };
+  if (s.flags.noCache || s.flags.noCacheFilters.length > 0) return { ...fp, reason: 'no-cache makes steps run again' };
   // mode=min exports only the final stage: the stage that runs go build is never in the layer cache.
-  if (s.cacheMode !== 'max') return { fingerprint, reason: 'cache-mode: min leaves the Go stage out of the layer cache', details };
+  if (s.cacheMode !== 'max') return { ...fp, reason: 'cache-mode: min leaves the Go stage out of the layer cache' };
+  if (s.flags.pull) return { ...fp, reason: 'pull: true may bring newer base images, so steps may run again' };
+  if (unknown.length > 0) return { ...fp, reason: `what the build starts from is not known (${unknown.join('; ')})` };
   const refs = layerCacheRefs(scheme).read;
   const checks = await Promise.all(
     refs.map((r) => markerMatches(r, fingerprint).catch((err: Error) => ({ match: false, why: `${r}: ${err.message}` }))),
   );
   const hit = checks.findIndex((c) => c.match);
   details.push(...checks.map((c) => `fingerprint: ${c.why}`));
-  if (hit >= 0) return { fingerprint, matched: refs[hit], reason: checks[hit].why, details };
-  return { fingerprint, reason: checks.map((c) => c.why).join('; '), details };
+  if (hit >= 0) return { ...fp, matched: refs[hit], reason: checks[hit].why };
+  return { ...fp, reason: checks.map((c) => c.why).join('; ') };
 }
 
 /**

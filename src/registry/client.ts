@@ -35,9 +35,9 @@ export function unreachable(err: Error): string {
 }
 
 /** A client for `repository` with the credentials the docker CLI would use. */
-export async function registryClient(repository: string, actions = 'pull,push'): Promise<RegistryClient> {
+export async function registryClient(repository: string, actions = 'pull,push', timeoutMs = REQUEST_TIMEOUT_MS): Promise<RegistryClient> {
   const reg = registryOf(repository);
-  return new RegistryClient(reg, await credentialsFor(reg), actions);
+  return new RegistryClient(reg, await credentialsFor(reg), actions, timeoutMs);
 }
 
 /** The tags already in a repository. */
@@ -53,6 +53,8 @@ export class RegistryClient {
     private readonly creds?: Credentials,
     /** The token scope's actions; deleting needs `delete` on Docker Hub and distribution's token auth. */
     private readonly actions = 'pull,push',
+    /** Per request; a probe that only saves time (the fingerprint's base digests) gives up sooner than a push. */
+    private readonly timeoutMs = REQUEST_TIMEOUT_MS,
   ) {}
 
   private async request(method: string, url: string, body?: Buffer, headers: Record<string, string> = {}): Promise<Response> {
@@ -62,7 +64,7 @@ export class RegistryClient {
         body: body ? new Uint8Array(body) : undefined,
         redirect: 'follow',
         // A registry that stops answering must fail the push, not hang the job.
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        signal: AbortSignal.timeout(this.timeoutMs),
         headers: { ...headers, ...(this.token ? { Authorization: this.token } : {}) },
       }).catch((err: Error) => {
         throw new Error(`${this.reg.host} could not be reached: ${unreachable(err)}`);
@@ -95,7 +97,7 @@ export class RegistryClient {
       );
     }
     const basic = this.creds && !withheld ? basicAuthorization(this.creds) : undefined;
-    const res = await fetch(url, { headers: basic ? { Authorization: basic } : {}, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    const res = await fetch(url, { headers: basic ? { Authorization: basic } : {}, signal: AbortSignal.timeout(this.timeoutMs) });
     if (!res.ok)
       throw new Error(`getting a token from ${url.origin} failed: ${res.status}${withheld ? ' (sent without credentials)' : ''}`);
     const body = (await res.json()) as { token?: string; access_token?: string };

@@ -1,11 +1,12 @@
 // One parser per input (or per small group of inputs that form one value):
 // each reads its input, validates it, and throws an InputError naming the
 // input, the value and what is accepted. Rules between inputs are in rules.ts.
+import * as out from '../output.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as semver from 'semver';
 import { DEFAULT_BUILDX_DOWNLOAD_URL, DEFAULT_CACHE_TAG, Inputs, MIN_BUILDX_VERSION } from '../constants.js';
-import { isValidImageRef, splitRef } from '../ref.js';
+import { isValidImageRef, lowercaseRepository, splitRef } from '../ref.js';
 import { goVersionFromMod } from '../gomod.js';
 import {
   type GoCacheSettings,
@@ -17,22 +18,9 @@ import {
   type Reader,
   type Secret,
   type Settings,
-  type SmokeSettings,
   type ZeroConfigOptions,
 } from './types.js';
-import {
-  isSecureUrl,
-  maskValue,
-  optional,
-  parseBool,
-  parseChoice,
-  parseDuration,
-  parseKeyValues,
-  parseList,
-  parsePort,
-  parseSize,
-  parseStatus,
-} from './values.js';
+import { isSecureUrl, maskValue, optional, parseBool, parseChoice, parseList, parseSize } from './values.js';
 
 export function parsePlatforms(read: Reader): string[] {
   const raw = read(Inputs.platforms).trim() || DEFAULT_PLATFORMS;
@@ -59,19 +47,23 @@ export function parsePlatforms(read: Reader): string[] {
   return entries;
 }
 
+/** A reference with its repository lowercased, and one info line when that changed it. */
+function lowercased(name: string, raw: string): string {
+  const fixed = lowercaseRepository(raw);
+  if (fixed !== raw)
+    out.info(`${name}: ${raw} is pushed as ${fixed} (registries take lowercase repository names; the tag is kept as written)`);
+  return fixed;
+}
+
 export function parseTags(read: Reader): string[] {
   const tags = parseList(read(Inputs.tags), { commas: true });
-  for (const t of tags) {
+  return tags.map((raw) => {
+    const t = lowercased(Inputs.tags, raw);
     if (t === '' || !isValidImageRef(t)) {
-      throw new InputError(
-        Inputs.tags,
-        t,
-        'is not a valid image reference',
-        'lowercase [host[:port]/]name[:tag], e.g. ghcr.io/acme/app:1.2.3',
-      );
+      throw new InputError(Inputs.tags, t, 'is not a valid image reference', '[host[:port]/]name[:tag], e.g. ghcr.io/acme/app:1.2.3');
     }
-  }
-  return tags;
+    return t;
+  });
 }
 
 export function parseSecrets(read: Reader, mask: Mask): Secret[] {
@@ -106,65 +98,19 @@ export function parseSecrets(read: Reader, mask: Mask): Secret[] {
 }
 
 export function parseCacheRef(read: Reader): ImageRef | undefined {
-  const raw = optional(read, Inputs.cacheRef);
-  if (raw === undefined) return undefined;
+  const given = optional(read, Inputs.cacheRef);
+  if (given === undefined) return undefined;
+  const raw = given.includes('@') ? given : lowercased(Inputs.cacheRef, given);
   if (raw.includes('@') || !isValidImageRef(raw)) {
     throw new InputError(
       Inputs.cacheRef,
-      raw,
+      given,
       'is not a valid registry reference',
-      'lowercase [host[:port]/]name[:tag] without a digest, e.g. ghcr.io/acme/app-cache',
+      '[host[:port]/]name[:tag] without a digest, e.g. ghcr.io/acme/app-cache',
     );
   }
   const { repository, tag } = splitRef(raw);
   return { repository, tag: tag ?? DEFAULT_CACHE_TAG };
-}
-
-export function parseSmoke(read: Reader, platforms: string[]): SmokeSettings {
-  const healthPath = optional(read, Inputs.healthPath);
-  if (healthPath !== undefined && !/^\/[^\s]*$/.test(healthPath)) {
-    throw new InputError(Inputs.healthPath, healthPath, 'is not an absolute URL path', 'a path starting with "/", e.g. /healthz');
-  }
-  const smokePlatformsRaw = read(Inputs.smokePlatforms).trim();
-  let smokePlatforms: string[] | undefined;
-  if (smokePlatformsRaw !== '') {
-    smokePlatforms = parseList(smokePlatformsRaw, { commas: true });
-    for (const p of smokePlatforms) {
-      if (!platforms.includes(p)) {
-        throw new InputError(Inputs.smokePlatforms, p || smokePlatformsRaw, 'is not one of the built platforms', platforms.join(', '));
-      }
-    }
-  }
-  const timeoutMs = parseDuration(read, Inputs.smokeTimeout, '30s');
-  if (timeoutMs <= 0)
-    throw new InputError(Inputs.smokeTimeout, read(Inputs.smokeTimeout), 'must be more than zero', 'a duration such as 30s');
-  const intervalMs = parseDuration(read, Inputs.smokeInterval, '250ms');
-  if (intervalMs < 10) throw new InputError(Inputs.smokeInterval, read(Inputs.smokeInterval), 'is below 10 ms', 'at least 10ms');
-  // Before bare numbers were seconds everywhere, this input's were milliseconds: `250` now reads as
-  // 250 s, which no timeout allows, so say which unit to write rather than probe once and time out.
-  if (intervalMs > timeoutMs) {
-    throw new InputError(
-      Inputs.smokeInterval,
-      read(Inputs.smokeInterval),
-      `is longer than smoke-timeout (${timeoutMs / 1000}s); a bare number is seconds`,
-      'a duration up to smoke-timeout with its unit, e.g. 250ms',
-    );
-  }
-  return {
-    enabled: parseBool(read, Inputs.smokeTest, true),
-    healthPath,
-    healthPort: parsePort(read, Inputs.healthPort),
-    healthStatus: parseStatus(read, Inputs.healthStatus),
-    healthBody: optional(read, Inputs.healthBody),
-    healthCmd: optional(read, Inputs.healthCmd),
-    graceMs: parseDuration(read, Inputs.smokeGrace, '3s'),
-    timeoutMs,
-    intervalMs,
-    env: parseKeyValues(read, Inputs.smokeEnv, false),
-    args: parseList(read(Inputs.smokeArgs), { commas: false }),
-    platforms: smokePlatforms ?? platforms,
-    strict: parseBool(read, Inputs.smokeStrict, false),
-  };
 }
 
 export function parseLint(read: Reader): Settings['lint'] {

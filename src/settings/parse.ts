@@ -2,6 +2,7 @@
 // inputs: the rest of the code receives a typed Settings object. Every error
 // names the input, the value given and what is accepted, and is thrown before
 // anything starts, so bad input never pushes anything.
+import * as out from '../output.js';
 import * as path from 'node:path';
 import * as core from '@actions/core';
 import { DEFAULT_BUILDKIT_IMAGE, DEFAULT_QEMU_IMAGE, Inputs } from '../constants.js';
@@ -25,14 +26,14 @@ import {
   parseNetrc,
   parsePlatforms,
   parseSecrets,
-  parseSmoke,
   parseTags,
 } from './inputs.js';
 import { parseSource } from './paths.js';
+import { parseSmoke } from './smokeinputs.js';
 import { parseBuildFlags } from './buildflags.js';
 import { parseBuilderOptions } from './nodes.js';
 import { parseSigning } from './signing.js';
-import { checkOutputs, checkPublishing, checkSigning, type Publishing } from './rules.js';
+import { checkOutputs, checkPublishing, checkSigning, outputsAsPushByDigest, type Publishing } from './rules.js';
 
 /** The settings from the action's own inputs; secret inputs are masked before anything is checked or could be printed. */
 export function settingsFromInputs(): Settings {
@@ -71,8 +72,11 @@ export function parseSettings(read: Reader, env: NodeJS.ProcessEnv = process.env
   const goNetrc = parseNetrc(read, mask);
   const signing = parseSigning(read, mask);
   const workspace = path.resolve(env.GITHUB_WORKSPACE || process.cwd());
-  const flags = parseBuildFlags(read, env, workspace, mask);
-  const publishing = parsePublishing(read);
+  const written = parseBuildFlags(read, env, workspace, mask);
+  const recipe = outputsAsPushByDigest(written.outputs, parsePublishing(read));
+  if (recipe.note) out.info(recipe.note);
+  const flags = { ...written, outputs: recipe.outputs };
+  const publishing = recipe.publishing;
   const source = parseSource(read, workspace, publishing.merge);
   const target = parseName(read, Inputs.target, 'stage name', 'the name of a stage in the Dockerfile');
   const platforms = parsePlatforms(read);

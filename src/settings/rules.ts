@@ -2,7 +2,9 @@
 // that cannot work together. Each throws an InputError naming the input that
 // has to change.
 import { Inputs } from '../constants.js';
+import { lowercaseRepository, repositoryOf } from '../ref.js';
 import { InputError } from './types.js';
+import { parseList } from './values.js';
 
 export interface Publishing {
   tags: string[];
@@ -141,4 +143,44 @@ export function checkSigning(
       );
     }
   }
+}
+
+/** The attributes docker's push-by-digest recipe writes in `outputs`, and nothing else. */
+const RECIPE_ATTRS = new Set(['type', 'name', 'push', 'push-by-digest', 'name-canonical']);
+
+/**
+ * Docker's "distribute the build across runners" recipe pushes by digest through `outputs`
+ * (`type=image,name=…,push-by-digest=true,name-canonical=true,push=true`). Taken as it is, BuildKit would
+ * push the digest before the smoke test, so it runs as this action's push-by-digest, which tests the image
+ * first. The repository is the output's `name`, else `image`, else the first tag's. Any other attribute
+ * keeps `outputs` as written (the user's outputs decide, and nothing is tested).
+ */
+export function outputsAsPushByDigest(outputs: string[], p: Publishing): { publishing: Publishing; outputs: string[]; note?: string } {
+  if (outputs.length !== 1) return { publishing: p, outputs };
+  // The list parser has already unquoted `"name=a,b"`: a part with no `=` continues the value before it.
+  const attrs = new Map<string, string>();
+  let last: string | undefined;
+  for (const part of parseList(outputs[0], { commas: true })) {
+    const eq = part.indexOf('=');
+    if (eq === -1 && last !== undefined) attrs.set(last, `${attrs.get(last)},${part}`);
+    else attrs.set((last = eq === -1 ? part : part.slice(0, eq)), eq === -1 ? '' : part.slice(eq + 1));
+  }
+  const recipe =
+    ['image', 'registry'].includes(attrs.get('type') ?? '') &&
+    attrs.get('push-by-digest') === 'true' &&
+    (attrs.get('push') === 'true' || attrs.get('type') === 'registry') &&
+    [...attrs.keys()].every((k) => RECIPE_ATTRS.has(k));
+  if (!recipe) return { publishing: p, outputs };
+  const named = attrs.get('name')?.split(',')[0] || p.image || (p.tags[0] && repositoryOf(p.tags[0]));
+  if (!named) {
+    throw new InputError(Inputs.outputs, outputs[0], 'pushes by digest but names no repository', 'name=<repository> in outputs, or image');
+  }
+  const image = lowercaseRepository(repositoryOf(named));
+  const publishing = { ...p, image, push: true, pushByDigest: true };
+  checkPublishing(publishing);
+  return {
+    publishing,
+    outputs: [],
+    note: `${Inputs.outputs}: ${outputs[0]} is docker's push-by-digest recipe: it runs as ${Inputs.pushByDigest}: true to ${image}, so the digest is smoke-tested before it is pushed`,
+  };
 }

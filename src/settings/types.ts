@@ -88,6 +88,10 @@ export interface SmokeSettings {
   intervalMs: number;
   env: string[];
   args: string[];
+  /** smoke-network: a network name, or `host` (then the probe reaches the container's own port on loopback). */
+  network?: string;
+  /** smoke-add-hosts, as `host:ip`. */
+  addHosts: string[];
   /** The platforms to test: smoke-platforms, else every built platform. */
   platforms: string[];
   strict: boolean;

@@ -50,8 +50,11 @@ export function runArgs({ ref, platform, probe, settings: s, runKey, pull }: Smo
     '--label',
     `${RUN_LABEL}=${runKey}`,
   ];
-  // Loopback only, on a port the engine picks, so parallel jobs never collide.
-  if (probe.kind === 'http' || probe.kind === 'tcp') argv.push('--publish', `127.0.0.1::${probe.port}`);
+  if (s.network) argv.push('--network', s.network);
+  for (const h of s.addHosts) argv.push('--add-host', h);
+  // Loopback only, on a port the engine picks, so parallel jobs never collide. On the host's network the
+  // container's port is the host's own (and platforms run one after the other).
+  if ((probe.kind === 'http' || probe.kind === 'tcp') && s.network !== 'host') argv.push('--publish', `127.0.0.1::${probe.port}`);
   for (const e of s.env) argv.push('--env', e);
   argv.push(ref, ...s.args);
   return argv;
@@ -184,10 +187,11 @@ async function attemptOnce(
   probe: Exclude<Probe, { kind: 'alive' }>,
   addr: { current?: { host: string; port: number } },
   timeoutMs: number,
+  hostNetwork: boolean,
 ): Promise<Attempt & { final?: boolean }> {
   if (probe.kind === 'cmd' || probe.kind === 'healthcheck') return execAttempt(id, probe.argv);
   if (!addr.current) {
-    const found = await publishedAt(id, probe.port);
+    const found = hostNetwork ? { host: '127.0.0.1', port: probe.port } : await publishedAt(id, probe.port);
     if ('ok' in found) return { ...found, final: true };
     addr.current = found;
     const target = probe.kind === 'http' ? `http://${found.host}:${found.port}${probe.path}` : `tcp ${found.host}:${found.port}`;
@@ -219,7 +223,7 @@ export async function smokePlatform(sr: SmokeRun): Promise<PlatformSmoke> {
       // A probe first, the container's state after a failed one (a passing probe needs no second call).
       if (probe.kind !== 'alive') {
         result.attempts++;
-        last = await attemptOnce(id, probe, addr, Math.min(2000, deadline - Date.now()));
+        last = await attemptOnce(id, probe, addr, Math.min(2000, deadline - Date.now()), s.network === 'host');
         if (last.ok || last.final) break;
       }
       const state = await containerState(id);

@@ -82,10 +82,12 @@ export async function smokeTest(
     results[p] = { platform: p, passed: false, skipped: true, probe: 'none', attempts: 0, ms: null, elapsedMs: 0, detail: 'no emulator' };
   }
 
-  // Platforms run side by side: each container has its own random loopback port.
-  const done = await Promise.all(
-    runnable.map((platform) => smokePlatform({ ref: refFor(platform), platform, probe, settings: s, runKey, pull })),
-  );
+  // Platforms run side by side: each container has its own random loopback port. On the host's network they
+  // would share the port, so they run one after the other.
+  const one = (platform: string) => smokePlatform({ ref: refFor(platform), platform, probe, settings: s, runKey, pull });
+  const done: PlatformSmoke[] = [];
+  if (s.network === 'host') for (const p of runnable) done.push(await one(p));
+  else done.push(...(await Promise.all(runnable.map(one))));
   for (const r of done) {
     results[r.platform] = r;
     if (r.passed) out.info(`${r.platform}: passed (${r.probe}) after ${r.attempts} attempt(s), healthy in ${r.ms} ms`);

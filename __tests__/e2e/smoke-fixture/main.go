@@ -1,9 +1,12 @@
 // A service that misbehaves on purpose, for the smoke-test e2e tests.
-// The behaviour is stamped at build time: -X main.mode=ok|500|exit|silent|late.
+// The behaviour is stamped at build time: -X main.mode=ok|500|exit|silent|late|needs-db.
+// needs-db is healthy only while it can open a TCP connection to $DATABASE_ADDR (host:port), as a service
+// that needs its database at boot.
 package main
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"time"
@@ -32,6 +35,16 @@ func main() {
 		}()
 	}
 	http.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		if mode == "needs-db" {
+			addr := os.Getenv("DATABASE_ADDR")
+			conn, err := net.DialTimeout("tcp", addr, time.Second)
+			if err != nil {
+				fmt.Printf("healthz: cannot reach the database at %q: %v\n", addr, err)
+				http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+				return
+			}
+			conn.Close()
+		}
 		if mode == "500" {
 			fmt.Println("healthz: database unreachable")
 			http.Error(w, "database unreachable", http.StatusInternalServerError)
