@@ -51514,9 +51514,25 @@ function decideSaves(plan, vertices, saveAllowed) {
             (!e.node || e.node.platforms.includes(stepPlatform(parseStepName(v.name)?.label ?? '') ?? '')));
         if (!ran)
             return { ...e, save: false, skipReason: 'no step that uses it ran' };
+        if (e.kind === 'mod' && !wholeModuleSet(vertices, e.mount)) {
+            // Its exact key promises the whole module set, and only the download step fetches that: what go build
+            // fetched alone goes under the build's tag, never the exact key (an actions/cache entry has only that).
+            const partial = e.write.slice(1);
+            if (partial.length === 0)
+                return { ...e, save: false, skipReason: 'go mod download came from the layer cache: go build fetched only part of the module set' };
+            return { ...e, write: partial, save: true, skipReason: undefined };
+        }
         return { ...e, save: true, skipReason: undefined };
     });
     return { ...plan, entries };
+}
+/**
+ * Whether this build filled the module cache with the whole module set: its `go mod download` step ran, or
+ * it has none (then the steps that mount the cache fetch what the build needs, every time alike).
+ */
+function wholeModuleSet(vertices, mount) {
+    const downloads = vertices.filter((v) => mountsCache(v.name, mount) && /\bgo\s+mod\s+download\b/.test(v.name ?? ''));
+    return downloads.length === 0 || downloads.some((v) => !v.cached && v.completed);
 }
 /** True for a RUN step whose name shows this cache mount. */
 function mountsCache(name, mount) {
@@ -52600,8 +52616,9 @@ early) {
         lib_core.setOutput(Outputs.goCacheRestored, JSON.stringify({ mod: null, build: null, seconds, skipped: 'fingerprint' }));
         return { plan: { ...planned.plan, restoreSeconds: seconds, skipped: 'fingerprint' }, fingerprint };
     }
+    // Why the caches are restored, in the log: the reason quotes refs and registry answers, untrusted text.
     if (fingerprint)
-        output_debug(`fingerprint ${fingerprint.fingerprint}: ${fingerprint.reason}`);
+        info(`Go caches restored: ${fingerprint.reason} (fingerprint ${fingerprint.fingerprint})`);
     return { plan: await restorePlanned(settings, buildx, builder, planned.plan, tempDir, looked), fingerprint };
 }
 async function restorePlanned(settings, buildx, builder, plan, tempDir, looked) {
@@ -52918,7 +52935,27 @@ function layerEntries(file) {
         });
         parser.on('error', reject);
         parser.on('end', () => resolve(out));
-        external_node_fs_.createReadStream(file).on('error', reject).pipe(parser);
+        // Fed by hand, not piped: tar throws from write() on a compression this Node's zlib lacks (zstd before
+        // Node 22.15), and a throw inside a pipe's data handler would crash the action instead of rejecting here.
+        const input = external_node_fs_.createReadStream(file);
+        input.on('error', reject);
+        input.on('data', (chunk) => {
+            try {
+                parser.write(chunk);
+            }
+            catch (err) {
+                input.destroy();
+                reject(err);
+            }
+        });
+        input.on('end', () => {
+            try {
+                parser.end();
+            }
+            catch (err) {
+                reject(err);
+            }
+        });
     });
 }
 const clean = (p) => p.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
@@ -53585,7 +53622,9 @@ async function httpAttempt(url, probe, timeoutMs) {
     }
     catch (err) {
         const e = err;
-        return { ok: false, detail: e.name === 'TimeoutError' ? 'no answer (request timed out)' : `no answer (${e.cause?.code ?? e.message})` };
+        if (e.name === 'TimeoutError')
+            return { ok: false, detail: 'no answer (request timed out)' };
+        return { ok: false, detail: `no answer (${e.cause?.code ?? e.message})`, noAnswer: true };
     }
 }
 /**
@@ -53595,10 +53634,11 @@ async function httpAttempt(url, probe, timeoutMs) {
 const PROXY_HOLD_MS = 50;
 /**
  * A refused TCP connect costs nothing, and a server comes up within tens of milliseconds of its process:
- * the TCP probe polls at most every 50 ms rather than every smoke-interval.
+ * the TCP probe, and an HTTP probe that no server answered yet, poll at most every 50 ms rather than every
+ * smoke-interval. An HTTP answer that fails the check waits smoke-interval, so a slow app is not hammered.
  */
-function pollInterval(probe, intervalMs) {
-    return probe.kind === 'tcp' ? Math.min(intervalMs, 50) : intervalMs;
+function pollInterval(probe, intervalMs, last) {
+    return probe.kind === 'tcp' || last?.noAnswer ? Math.min(intervalMs, 50) : intervalMs;
 }
 /** A TCP connect to the published port that is still open (or has sent data) PROXY_HOLD_MS later. */
 function tcpAttempt(host, port, timeoutMs) {
@@ -53694,7 +53734,7 @@ async function smokePlatform(sr) {
                 result.attempts++;
                 break;
             }
-            const wait = pollInterval(probe, s.intervalMs);
+            const wait = pollInterval(probe, s.intervalMs, last);
             if (Date.now() + wait > deadline) {
                 last = { ok: false, detail: `timed out after ${(s.timeoutMs / 1000).toFixed(1)}s; last attempt: ${last.detail}` };
                 break;

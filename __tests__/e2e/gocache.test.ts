@@ -92,6 +92,15 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
     expect(tags.filter((t) => /^buildcache-gomod-([0-9a-f]{16}|[0-9a-f]{8})-main$/.test(t)).length).toBe(2);
     expect(tags.filter((t) => /^buildcache-gobuild-[0-9a-f]{16}-main$/.test(t)).length).toBe(1);
     expect(tags.some((t) => /^buildcache-linux-amd64_linux-arm64-[0-9a-f]{8}-main$/.test(t))).toBe(true);
+    // The README's registry footprint: six tags for the scope, and nothing else.
+    expect(tags.map((t) => t.replace(/[0-9a-f]{16}/g, '<key>').replace(/-[0-9a-f]{8}-/g, '-<build>-')).sort()).toEqual([
+      'buildcache-gobuild-<key>-main',
+      'buildcache-gobuild-<key>-main-stats',
+      'buildcache-gomod-<build>-main',
+      'buildcache-gomod-<key>-main',
+      'buildcache-linux-amd64_linux-arm64-<build>-main',
+      'buildcache-linux-amd64_linux-arm64-<build>-main-fp',
+    ]);
     coldGoBuild = stepDurations(r.log, /go build/);
     expect(coldGoBuild.length).toBe(2);
     coldGoCache = savedMB(r.post.log);
@@ -190,8 +199,15 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
     prune();
     const tag = await layerTag();
     const before = (await registryManifest(cacheRef, tag))!.digest;
+    const digests = async () =>
+      Object.fromEntries(
+        await Promise.all((await registryTags(cacheRef)).map(async (t) => [t, (await registryManifest(cacheRef, t))!.digest])),
+      );
+    const everyTag = await digests();
     const r = await build();
     expect(r.exitCode, r.log).toBe(0);
+    // The registry footprint of a run with no change: no tag written or moved.
+    expect(await digests()).toEqual(everyTag);
     // The layer cache already holds every step: it is not exported again, in main or post (a re-export of a
     // fully cached build left a layer of the Go stage out here), and its tag does not move.
     expect(r.log).toContain('so it is not exported again');

@@ -68,7 +68,7 @@ describe.runIf(engineUp)('a repository with capitals, as ${{ github.repository }
     const mixed = repo.replace('/upper', '/Acme/Upper');
     const mixedCache = cacheRepo.replace('/upper-cache', '/Acme/Upper-Cache');
     const r = await runAction(
-      { tags: `${mixed}:V1`, platforms: 'linux/amd64', 'cache-ref': mixedCache, 'smoke-test': 'false' },
+      { tags: `${mixed}:V1`, push: 'true', platforms: 'linux/amd64', 'cache-ref': mixedCache, 'smoke-test': 'false' },
       { workspace: exampleWorkspace() },
     );
     expect(r.exitCode, r.log).toBe(0);

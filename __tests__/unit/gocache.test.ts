@@ -503,7 +503,7 @@ describe('what to save, from the build that just ran (captured rawjson of the ex
       mount: m,
       key: 'k',
       read: [],
-      write: [],
+      write: m.kind === 'mod' ? ['c:gomod-k-main', 'c:gomod-b-main'] : ['c:gobuild-k-main'],
       save: false,
       restored: match ? { ref: 'r', match, bytes: 1 } : undefined,
     })),
@@ -527,6 +527,24 @@ describe('what to save, from the build that just ran (captured rawjson of the ex
     ['nothing restored and everything CACHED: nothing', 'rawjson-warm.txt', undefined, [false, false]],
   ] as const)('%s', (_n, fx, match, want) => {
     expect(decideSaves(plan(match), vertices(fx), { ok: true }).entries.map((e) => e.save)).toEqual(want);
+  });
+
+  it('the module cache goes under its exact key only when go mod download ran: go build alone fetches part of the set', () => {
+    // rawjson-cold: go mod download ran, so the whole set is there; rawjson-change: it came from the layer cache.
+    const cold = decideSaves(plan(), vertices('rawjson-cold.txt'), { ok: true }).entries[0];
+    expect([cold.save, cold.write]).toEqual([true, ['c:gomod-k-main', 'c:gomod-b-main']]);
+    const change = decideSaves(plan('branch'), vertices('rawjson-change.txt'), { ok: true }).entries[0];
+    expect([change.save, change.write]).toEqual([true, ['c:gomod-b-main']]);
+    // actions/cache has only the exact key: nothing is saved rather than a partial set under it.
+    const gha = decideSaves(
+      { ...plan('branch'), entries: plan('branch').entries.map((e) => ({ ...e, write: e.write.slice(0, 1) })) },
+      vertices('rawjson-change.txt'),
+      { ok: true },
+    ).entries[0];
+    expect([gha.save, gha.skipReason]).toEqual([
+      false,
+      'go mod download came from the layer cache: go build fetched only part of the module set',
+    ]);
   });
 
   it('save-on forbids it: nothing, with the reason', () => {

@@ -2,11 +2,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { InputError } from '../../src/settings/types.js';
+import { InputError, type Settings } from '../../src/settings/types.js';
 import { parseList } from '../../src/settings/values.js';
 import { parseSettings } from '../../src/settings/parse.js';
 import { repositoryOf } from '../../src/ref.js';
-import { ACTION_DEFAULTS, runnerInputs } from './helpers.js';
+import { ACTION_DEFAULTS, FIXTURES, runnerInputs } from './helpers.js';
 
 let ws: string;
 beforeAll(() => {
@@ -449,5 +449,55 @@ describe('no Dockerfile and a go.mod: the built-in Dockerfile', () => {
 
   it('a Dockerfile in the context, or a file input, is used as it is', () => {
     expect(parse({ context: 'svc' }).zeroConfig).toBeUndefined();
+  });
+});
+
+describe("the README's word on which list inputs split on commas", () => {
+  const readme = fs.readFileSync(path.join(FIXTURES, '..', '..', 'README.md'), 'utf8');
+  const para = readme.slice(readme.indexOf('Lists are parsed as CSV'), readme.indexOf('Durations take a unit'));
+  const named = (after: string, before: string) =>
+    [...para.slice(para.indexOf(after), para.indexOf(before, para.indexOf(after))).matchAll(/`([a-z-]+)`/g)].map((m) => m[1]);
+  const commas = named('These split', 'These take one entry');
+  const lines = named('These take one entry', '\u0000');
+  // Each input, a value with one comma, and where the parsed entries land.
+  const cases: Record<string, [Record<string, string>, (s: Settings) => unknown[]]> = {
+    platforms: [{ platforms: 'linux/amd64,linux/arm64' }, (s) => s.platforms],
+    tags: [{ tags: 'ghcr.io/a/b:1,ghcr.io/a/b:2' }, (s) => s.tags],
+    digests: [{ merge: 'true', tags: 'ghcr.io/a/b:1', digests: `sha256:${'a'.repeat(64)},sha256:${'b'.repeat(64)}` }, (s) => s.digests],
+    'add-hosts': [{ 'add-hosts': 'a:10.0.0.1,b:10.0.0.2' }, (s) => s.flags.addHosts],
+    allow: [{ allow: 'network.host,security.insecure' }, (s) => s.flags.allow],
+    'no-cache-filters': [{ 'no-cache-filters': 'a,b' }, (s) => s.flags.noCacheFilters],
+    'go-private': [{ 'go-private': 'a.example.com,b.example.com' }, (s) => (s.goPrivate ?? '').split(',')],
+    'go-cache-mounts': [
+      { 'go-cache-mounts': 'mod=gomod,build=gobuild', 'cache-ref': 'ghcr.io/a/c' },
+      (s) => Object.keys(s.goCache.mounts ?? {}),
+    ],
+    'smoke-platforms': [{ 'smoke-platforms': 'linux/amd64,linux/arm64' }, (s) => s.smoke.platforms],
+    'smoke-add-hosts': [{ 'smoke-add-hosts': 'a:10.0.0.1,b:10.0.0.2' }, (s) => s.smoke.addHosts],
+    'build-args': [{ 'build-args': 'A=1,2' }, (s) => s.buildArgs],
+    labels: [{ labels: 'a=1,2' }, (s) => s.labels],
+    secrets: [{ secrets: 'id=1,2' }, (s) => s.secrets],
+    annotations: [{ annotations: 'a=1,2' }, (s) => s.flags.annotations],
+    attests: [{ attests: 'type=sbom,generator=x' }, (s) => s.flags.attests],
+    'build-contexts': [{ 'build-contexts': 'a=docker-image://alpine:3,b' }, (s) => s.flags.buildContexts],
+    'cache-from': [{ 'cache-from': 'type=registry,ref=ghcr.io/a/c' }, (s) => s.cacheFrom],
+    'cache-to': [{ 'cache-to': 'type=registry,ref=ghcr.io/a/c' }, (s) => s.cacheTo],
+    'driver-opts': [
+      { 'driver-opts': 'image=moby/buildkit:v0.20,network=host', driver: 'docker-container' },
+      (s) => s.builderOptions.driverOpts,
+    ],
+    outputs: [{ outputs: 'type=local,dest=out' }, (s) => s.flags.outputs],
+    'smoke-env': [{ 'smoke-env': 'A=1,2' }, (s) => s.smoke.env],
+    'smoke-args': [{ 'smoke-args': '-x,y' }, (s) => s.smoke.args],
+    ssh: [{ ssh: 'default,other' }, (s) => s.flags.ssh],
+    ulimit: [{ ulimit: 'nofile=1024:1024,x' }, (s) => s.flags.ulimit],
+  };
+  it('names every list input once, and each is tested below', () => {
+    expect([...commas, ...lines].sort()).toEqual(Object.keys(cases).sort());
+  });
+  it.each(Object.keys(cases))('%s splits as the README says', (name) => {
+    const [inputs, entries] = cases[name];
+    const s = parse(inputs);
+    expect(entries(s), name).toHaveLength(commas.includes(name) ? 2 : 1);
   });
 });

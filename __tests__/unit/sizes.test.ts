@@ -1,3 +1,4 @@
+import * as zlib from 'node:zlib';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -95,6 +96,15 @@ describe('unpacked size from layers', () => {
     ]);
     // The hard link shares a's data: counted once.
     expect(await unpackedSize([layer(1)])).toBe(7 + 4 + 12 + 6 + 5);
+  });
+  it('a zstd layer: read where this Node has zstd, else a rejection the caller falls back from, never a crash', async () => {
+    const zst = path.join(FIXTURES, 'layers', 'whiteouts-1.tar.zst');
+    if (typeof (zlib as { createZstdDecompress?: unknown }).createZstdDecompress === 'function') {
+      expect(await unpackedSize([zst])).toBe(7 + 4 + 12 + 6 + 5);
+    } else {
+      await expect(layerEntries(zst)).rejects.toThrow(/zstd/i);
+      await expect(unpackedSize([zst])).rejects.toThrow(/zstd/i);
+    }
   });
   it("applies the second layer's whiteouts; the hard link keeps the data of the name it outlived", async () => {
     // left: keep/hard (a's 4 bytes), keep/soft (12), opaque/e (9)

@@ -8,7 +8,7 @@ import {
   parsePortOutput,
   statusMatches,
 } from '../../src/smoke/probe.js';
-import { runArgs, tcpAttempt } from '../../src/smoke/container.js';
+import { pollInterval, runArgs, tcpAttempt } from '../../src/smoke/container.js';
 import * as net from 'node:net';
 import { parseDuration, parseStatus } from '../../src/settings/values.js';
 import { parseSettings } from '../../src/settings/parse.js';
@@ -113,6 +113,18 @@ describe('docker port output', () => {
     expect(parsePortOutput(text, 9090)).toEqual({ host: '127.0.0.1', port: 32769 });
     expect(parsePortOutput('127.0.0.1:32770\n', 8080)).toEqual({ host: '127.0.0.1', port: 32770 });
     expect(parsePortOutput("Error: No public port '8081/tcp' published for abc", 8081)).toBeUndefined();
+  });
+});
+
+describe('how soon the next attempt comes', () => {
+  const http = { kind: 'http' as const, path: '/healthz', port: 8080, status: [[200, 299]] as [number, number][] };
+  it('while no server answers: every 50 ms at most; an answer that fails the check: smoke-interval', () => {
+    expect(pollInterval(http, 250, { noAnswer: true })).toBe(50);
+    expect(pollInterval(http, 250, {})).toBe(250);
+    expect(pollInterval(http, 250)).toBe(250);
+    expect(pollInterval({ kind: 'tcp', port: 8080, settleMs: 200 }, 250)).toBe(50);
+    // Never longer than asked for.
+    expect(pollInterval(http, 20, { noAnswer: true })).toBe(20);
   });
 });
 

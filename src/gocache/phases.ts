@@ -206,7 +206,8 @@ export async function restoreGoStep(
     core.setOutput(Outputs.goCacheRestored, JSON.stringify({ mod: null, build: null, seconds, skipped: 'fingerprint' }));
     return { plan: { ...planned.plan, restoreSeconds: seconds, skipped: 'fingerprint' }, fingerprint };
   }
-  if (fingerprint) out.debug(`fingerprint ${fingerprint.fingerprint}: ${fingerprint.reason}`);
+  // Why the caches are restored, in the log: the reason quotes refs and registry answers, untrusted text.
+  if (fingerprint) out.info(`Go caches restored: ${fingerprint.reason} (fingerprint ${fingerprint.fingerprint})`);
   return { plan: await restorePlanned(settings, buildx, builder, planned.plan, tempDir, looked), fingerprint };
 }
 

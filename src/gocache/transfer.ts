@@ -189,9 +189,26 @@ export function decideSaves(plan: GoCachePlan, vertices: MergedVertex[], saveAll
         (!e.node || e.node.platforms.includes(stepPlatform(parseStepName(v.name)?.label ?? '') ?? '')),
     );
     if (!ran) return { ...e, save: false, skipReason: 'no step that uses it ran' };
+    if (e.kind === 'mod' && !wholeModuleSet(vertices, e.mount)) {
+      // Its exact key promises the whole module set, and only the download step fetches that: what go build
+      // fetched alone goes under the build's tag, never the exact key (an actions/cache entry has only that).
+      const partial = e.write.slice(1);
+      if (partial.length === 0)
+        return { ...e, save: false, skipReason: 'go mod download came from the layer cache: go build fetched only part of the module set' };
+      return { ...e, write: partial, save: true, skipReason: undefined };
+    }
     return { ...e, save: true, skipReason: undefined };
   });
   return { ...plan, entries };
+}
+
+/**
+ * Whether this build filled the module cache with the whole module set: its `go mod download` step ran, or
+ * it has none (then the steps that mount the cache fetch what the build needs, every time alike).
+ */
+export function wholeModuleSet(vertices: MergedVertex[], mount: CacheMount): boolean {
+  const downloads = vertices.filter((v) => mountsCache(v.name, mount) && /\bgo\s+mod\s+download\b/.test(v.name ?? ''));
+  return downloads.length === 0 || downloads.some((v) => !v.cached && v.completed);
 }
 
 /** True for a RUN step whose name shows this cache mount. */

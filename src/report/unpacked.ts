@@ -29,7 +29,25 @@ export function layerEntries(file: string): Promise<LayerEntry[]> {
     });
     parser.on('error', reject);
     parser.on('end', () => resolve(out));
-    fs.createReadStream(file).on('error', reject).pipe(parser);
+    // Fed by hand, not piped: tar throws from write() on a compression this Node's zlib lacks (zstd before
+    // Node 22.15), and a throw inside a pipe's data handler would crash the action instead of rejecting here.
+    const input = fs.createReadStream(file);
+    input.on('error', reject);
+    input.on('data', (chunk) => {
+      try {
+        parser.write(chunk);
+      } catch (err) {
+        input.destroy();
+        reject(err as Error);
+      }
+    });
+    input.on('end', () => {
+      try {
+        parser.end();
+      } catch (err) {
+        reject(err as Error);
+      }
+    });
   });
 }
 

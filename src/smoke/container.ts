@@ -63,6 +63,8 @@ export function runArgs({ ref, platform, probe, settings: s, runKey, pull }: Smo
 interface Attempt {
   ok: boolean;
   detail: string;
+  /** Nothing answered yet (refused or reset: the server is not up): the next attempt comes sooner. */
+  noAnswer?: boolean;
 }
 
 async function containerState(id: string): Promise<{ running: boolean; exitCode: number; status: string }> {
@@ -119,7 +121,8 @@ async function httpAttempt(url: string, probe: Extract<Probe, { kind: 'http' }>,
     return { ok: true, detail: `status ${res.status}` };
   } catch (err) {
     const e = err as Error & { cause?: { code?: string } };
-    return { ok: false, detail: e.name === 'TimeoutError' ? 'no answer (request timed out)' : `no answer (${e.cause?.code ?? e.message})` };
+    if (e.name === 'TimeoutError') return { ok: false, detail: 'no answer (request timed out)' };
+    return { ok: false, detail: `no answer (${e.cause?.code ?? e.message})`, noAnswer: true };
   }
 }
 
@@ -131,10 +134,11 @@ const PROXY_HOLD_MS = 50;
 
 /**
  * A refused TCP connect costs nothing, and a server comes up within tens of milliseconds of its process:
- * the TCP probe polls at most every 50 ms rather than every smoke-interval.
+ * the TCP probe, and an HTTP probe that no server answered yet, poll at most every 50 ms rather than every
+ * smoke-interval. An HTTP answer that fails the check waits smoke-interval, so a slow app is not hammered.
  */
-export function pollInterval(probe: Probe, intervalMs: number): number {
-  return probe.kind === 'tcp' ? Math.min(intervalMs, 50) : intervalMs;
+export function pollInterval(probe: Probe, intervalMs: number, last?: { noAnswer?: boolean }): number {
+  return probe.kind === 'tcp' || last?.noAnswer ? Math.min(intervalMs, 50) : intervalMs;
 }
 
 /** A TCP connect to the published port that is still open (or has sent data) PROXY_HOLD_MS later. */
@@ -236,7 +240,7 @@ export async function smokePlatform(sr: SmokeRun): Promise<PlatformSmoke> {
         result.attempts++;
         break;
       }
-      const wait = pollInterval(probe, s.intervalMs);
+      const wait = pollInterval(probe, s.intervalMs, last);
       if (Date.now() + wait > deadline) {
         last = { ok: false, detail: `timed out after ${(s.timeoutMs / 1000).toFixed(1)}s; last attempt: ${last.detail}` };
         break;
