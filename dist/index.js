@@ -49043,11 +49043,36 @@ async function resolveBuildx(settings) {
     return install(PINNED_BUILDX_VERSION, settings.buildxDownloadUrl, false);
 }
 
+;// CONCATENATED MODULE: ./src/engine.ts
+// What the engine says of itself, asked once per run: one `docker info` for every part that needs it (the
+// image store for the builder choice, the registry mirrors for the fingerprint's base digests). Each docker
+// CLI start costs tens of milliseconds of CPU, on the critical path of a run that changes nothing.
+
+/** Parses the one line `docker info` prints with engineInfo's format. */
+function parseEngineInfo(line) {
+    const [status = 'null', mirrorsJson = 'null'] = line.trim().split('\t');
+    let mirrors = [];
+    try {
+        mirrors = (JSON.parse(mirrorsJson) ?? []).map((m) => new URL(m).origin);
+    }
+    catch {
+        mirrors = [];
+    }
+    return { driverStatus: status, mirrors };
+}
+let asked;
+/** The engine's info, from one `docker info` per process; a failure rejects every caller. */
+function engineInfo() {
+    asked ??= run('docker', ['info', '--format', '{{json .DriverStatus}}\t{{json .RegistryConfig.Mirrors}}']).then((r) => parseEngineInfo(r.stdout));
+    return asked;
+}
+
 ;// CONCATENATED MODULE: ./src/buildx/builder.ts
 // Chooses and prepares the builder. With the containerd image store the
 // engine's own builder (docker driver) can build multi-platform images, keep
 // them in the engine for the smoke test, and export registry cache, so `auto`
 // uses it. Otherwise it creates a docker-container builder.
+
 
 
 
@@ -49190,19 +49215,31 @@ async function inspect(buildx, name) {
     return parseInspect(res.stdout);
 }
 /** Asked before buildx is resolved, so that both run at once. */
-async function engineFacts() {
-    const [status, ctx] = await Promise.all([
-        run('docker', ['info', '--format', '{{json .DriverStatus}}']),
-        run('docker', ['context', 'show'], { allowFailure: true }),
-    ]);
-    return { driverStatus: status.stdout.trim(), context: ctx.stdout.trim() || 'default' };
+function engineFacts() {
+    return startEngineProbe(false).facts;
+}
+/**
+ * The engine's facts, and, when the docker driver may be the one (`earlyInspect`), the inspect of the
+ * context's builder started as soon as the context is known: beside `docker info` and the buildx lookup
+ * rather than after them (0.2 s of a no-change run here). Unused when another driver is chosen.
+ */
+function startEngineProbe(earlyInspect) {
+    const context = run('docker', ['context', 'show'], { allowFailure: true }).then((r) => r.stdout.trim() || 'default');
+    const facts = Promise.all([engineInfo(), context]).then(([info, ctx]) => ({ driverStatus: info.driverStatus, context: ctx }));
+    const engineBuilder = earlyInspect ? context.then((ctx) => inspect(PLUGIN, ctx)) : undefined;
+    // Awaited (or dropped) later: until then a failure must not be an unhandled rejection.
+    facts.catch(() => undefined);
+    engineBuilder?.catch(() => undefined);
+    return { facts, engineBuilder };
 }
 /**
  * record: called with the name of a builder this action is about to create,
  * before `buildx create` runs, so the post step removes it even when create
  * or bootstrap fails half-way.
  */
-async function prepareBuilder(settings, buildx, record, tempDir, facts = engineFacts()) {
+async function prepareBuilder(settings, buildx, record, tempDir, facts = engineFacts(), 
+/** The context's builder, inspected early through the docker CLI plugin (startEngineProbe). */
+engineBuilder) {
     if (settings.builder) {
         const info = await inspect(buildx, settings.builder);
         return { ...info, name: info.name || settings.builder, created: false };
@@ -49224,7 +49261,9 @@ async function prepareBuilder(settings, buildx, record, tempDir, facts = engineF
         if (!containerd) {
             warning('driver: docker without the containerd image store cannot export caches or keep multi-platform images: no layer cache is exported and the Go caches are not carried; consider driver: docker-container');
         }
-        return { ...(await inspect(buildx, engine.context)), name: engine.context, created: false, exportsCache: containerd };
+        const early = engineBuilder && buildx.cmd === PLUGIN.cmd && buildx.prefix.join(' ') === PLUGIN.prefix.join(' ');
+        const info = early ? await engineBuilder.catch(() => inspect(buildx, engine.context)) : await inspect(buildx, engine.context);
+        return { ...info, name: engine.context, created: false, exportsCache: containerd };
     }
     const name = builderName(settings.workflow.runId);
     const o = settings.builderOptions;
@@ -49270,22 +49309,17 @@ async function removeBuilder(buildx, name) {
 
 /** `--call` came with buildx 0.15. */
 const CALL_MIN_BUILDX = '0.15.0';
-/**
- * `beside`: work that needs neither buildx nor the builder (the fingerprint check), started once buildx is
- * known, to run beside QEMU and the builder's creation and bootstrap (seconds with docker-container, and a
- * pull of BuildKit on a new runner) rather than after them.
- */
-async function setupBuildx(settings, tempDir, beside) {
+async function setupBuildx(settings, tempDir) {
     // A failure here surfaces where prepareBuilder awaits it; until then it must not be an unhandled rejection.
-    const facts = settings.builder ? undefined : engineFacts();
-    facts?.catch(() => undefined);
+    // The docker driver may be the one: no builder named, and nothing only a BuildKit container takes.
+    const maybeDocker = settings.driver === 'docker' || (settings.driver === 'auto' && containerOnlyInputs(settings.builderOptions).length === 0);
+    const probe = settings.builder ? undefined : startEngineProbe(maybeDocker);
     const bx = await resolveBuildx(settings);
     info(`buildx ${bx.version}${bx.installed ? ` (installed at ${bx.command.cmd})` : ''}`);
     requireBuildxFeatures(settings, bx.version);
-    beside?.();
     // Smoke-tested platforms are a subset of the built ones (settings check that).
     const unemulated = await ensureQemu(settings.platforms, settings.qemuImage);
-    const builder = await prepareBuilder(settings, bx.command, (name) => saveCreatedBuilder(name, bx.command), tempDir, facts);
+    const builder = await prepareBuilder(settings, bx.command, (name) => saveCreatedBuilder(name, bx.command), tempDir, probe?.facts, probe?.engineBuilder);
     info(`builder ${builder.name} (driver ${builder.driver}, BuildKit ${builder.buildkitVersion ?? 'unknown'}), platforms ${builder.platforms.join(', ')}`);
     // With several nodes, say which one builds which platform (buildx sends each to the first node that lists it).
     if (builder.nodes.length > 1) {
@@ -52193,18 +52227,12 @@ function externalImages(text, buildArgs) {
 
 
 
+
 /** A probe only saves time: it gives up long before a push would. */
 const PROBE_TIMEOUT_MS = 10_000;
-/** The engine's docker.io mirrors (`registry-mirrors` in daemon.json), as registry bases. */
+/** The engine's docker.io mirrors (`registry-mirrors` in daemon.json), as registry bases; none when it cannot tell. */
 async function engineMirrors() {
-    const res = await run('docker', ['info', '--format', '{{json .RegistryConfig.Mirrors}}'], { allowFailure: true });
-    try {
-        const list = JSON.parse(res.stdout.trim() || 'null');
-        return (list ?? []).map((m) => new URL(m).origin);
-    }
-    catch {
-        return [];
-    }
+    return (await engineInfo().catch(() => ({ mirrors: [] }))).mirrors;
 }
 async function registryDigest(ref, mirrors) {
     const { repository, tag } = splitRef(ref);
@@ -54808,9 +54836,10 @@ async function main() {
 /** Setup, resolve, restore and build; then release.ts: the gates, the push, the summary and the proofs. */
 async function pipeline(input, run) {
     const prepared = await prepareSettings(input, run);
-    // Inputs and the registry are all the fingerprint check needs: it runs beside the builder setup.
-    let fingerprint;
-    const { buildx, builder, unemulated } = await phase('Set up Buildx', () => setupBuildx(prepared, run.tempDir, () => (fingerprint = startFingerprintCheck(prepared))));
+    // Inputs, the engine and the registry are all the fingerprint check needs: it runs beside the whole setup
+    // (it never rejects: a failure is a warning where the restore reads it).
+    const fingerprint = startFingerprintCheck(prepared);
+    const { buildx, builder, unemulated } = await phase('Set up Buildx', () => setupBuildx(prepared, run.tempDir));
     const build = await resolveBuild(prepared, builder, run);
     const s = build.settings;
     const go = await phase('Restore Go caches', () => restoreGoStep(s, buildx, builder, run.tempDir, fingerprint));

@@ -32,11 +32,10 @@ export async function main(): Promise<void> {
 /** Setup, resolve, restore and build; then release.ts: the gates, the push, the summary and the proofs. */
 async function pipeline(input: Settings, run: Run): Promise<void> {
   const prepared = await prepareSettings(input, run);
-  // Inputs and the registry are all the fingerprint check needs: it runs beside the builder setup.
-  let fingerprint: ReturnType<typeof startFingerprintCheck> | undefined;
-  const { buildx, builder, unemulated } = await phase('Set up Buildx', () =>
-    setupBuildx(prepared, run.tempDir, () => (fingerprint = startFingerprintCheck(prepared))),
-  );
+  // Inputs, the engine and the registry are all the fingerprint check needs: it runs beside the whole setup
+  // (it never rejects: a failure is a warning where the restore reads it).
+  const fingerprint = startFingerprintCheck(prepared);
+  const { buildx, builder, unemulated } = await phase('Set up Buildx', () => setupBuildx(prepared, run.tempDir));
   const build = await resolveBuild(prepared, builder, run);
   const s = build.settings;
   const go = await phase('Restore Go caches', () => restoreGoStep(s, buildx, builder, run.tempDir, fingerprint));

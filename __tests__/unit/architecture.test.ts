@@ -38,7 +38,7 @@ function importsOf(f: string): string[] {
 const LAYERS: string[][] = [
   ['constants', 'output', 'context', 'tracked', 'gomod'],
   ['exec', 'ref', 'state'],
-  ['lifecycle'],
+  ['lifecycle', 'engine'],
   ['registry'],
   ['settings'],
   ['setup', 'dockerfile'],

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseEngineInfo } from '../../src/engine.js';
 import { chooseDriver, containerOnlyInputs, isContainerdStore, nodeForPlatform, parseInspect } from '../../src/buildx/builder.js';
 import { buildxDownloadUrl, parseBuildxVersion } from '../../src/buildx/install.js';
 import { emulatorsNeeded, nativePlatform } from '../../src/setup/qemu.js';
@@ -147,4 +148,16 @@ describe('docker push failures (captured: distribution 2.8 answering a tag read 
   const errors = JSON.parse(fixture('docker-push-errors.json')) as { transient: string[]; permanent: string[] };
   it.each(errors.transient)('worth another try: %s', (line) => expect(isTransientPushError(line)).toBe(true));
   it.each(errors.permanent)('fails at once: %s', (line) => expect(isTransientPushError(line)).toBe(false));
+});
+
+describe("the engine's info, asked once (captured: Docker 28.5 with the containerd store and a mirror)", () => {
+  it('reads the image store and the mirrors from one docker info line', () => {
+    const info = parseEngineInfo(fixture('docker-info-engine.txt'));
+    expect(isContainerdStore(info.driverStatus)).toBe(true);
+    expect(info.mirrors).toEqual(['http://localhost:5000']);
+  });
+  it('an engine without mirrors, or output it cannot read: no mirrors', () => {
+    expect(parseEngineInfo('[["driver-type","io.containerd.snapshotter.v1"]]\tnull').mirrors).toEqual([]);
+    expect(parseEngineInfo('garbage').mirrors).toEqual([]);
+  });
 });

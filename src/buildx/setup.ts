@@ -8,7 +8,7 @@ import { saveCreatedBuilder } from '../state.js';
 import { ensureQemu } from '../setup/qemu.js';
 import type { BuildxCommand } from './command.js';
 import { resolveBuildx } from './install.js';
-import { type Builder, engineFacts, nodeForPlatform, prepareBuilder } from './builder.js';
+import { type Builder, containerOnlyInputs, nodeForPlatform, prepareBuilder, startEngineProbe } from './builder.js';
 
 export interface BuildxSetup {
   buildx: BuildxCommand;
@@ -20,22 +20,25 @@ export interface BuildxSetup {
 /** `--call` came with buildx 0.15. */
 const CALL_MIN_BUILDX = '0.15.0';
 
-/**
- * `beside`: work that needs neither buildx nor the builder (the fingerprint check), started once buildx is
- * known, to run beside QEMU and the builder's creation and bootstrap (seconds with docker-container, and a
- * pull of BuildKit on a new runner) rather than after them.
- */
-export async function setupBuildx(settings: Settings, tempDir: string, beside?: () => void): Promise<BuildxSetup> {
+export async function setupBuildx(settings: Settings, tempDir: string): Promise<BuildxSetup> {
   // A failure here surfaces where prepareBuilder awaits it; until then it must not be an unhandled rejection.
-  const facts = settings.builder ? undefined : engineFacts();
-  facts?.catch(() => undefined);
+  // The docker driver may be the one: no builder named, and nothing only a BuildKit container takes.
+  const maybeDocker =
+    settings.driver === 'docker' || (settings.driver === 'auto' && containerOnlyInputs(settings.builderOptions).length === 0);
+  const probe = settings.builder ? undefined : startEngineProbe(maybeDocker);
   const bx = await resolveBuildx(settings);
   out.info(`buildx ${bx.version}${bx.installed ? ` (installed at ${bx.command.cmd})` : ''}`);
   requireBuildxFeatures(settings, bx.version);
-  beside?.();
   // Smoke-tested platforms are a subset of the built ones (settings check that).
   const unemulated = await ensureQemu(settings.platforms, settings.qemuImage);
-  const builder = await prepareBuilder(settings, bx.command, (name) => saveCreatedBuilder(name, bx.command), tempDir, facts);
+  const builder = await prepareBuilder(
+    settings,
+    bx.command,
+    (name) => saveCreatedBuilder(name, bx.command),
+    tempDir,
+    probe?.facts,
+    probe?.engineBuilder,
+  );
   out.info(
     `builder ${builder.name} (driver ${builder.driver}, BuildKit ${builder.buildkitVersion ?? 'unknown'}), platforms ${builder.platforms.join(', ')}`,
   );

@@ -4,6 +4,7 @@
 // from its own copy). An image whose digest cannot be read makes the fingerprint unknown: no skip, which is
 // slower and never wrong.
 import { run } from '../exec.js';
+import { engineInfo } from '../engine.js';
 import { DOCKER_HUB_HOST, registryOf, splitRef } from '../ref.js';
 import { credentialsFor } from '../registry/auth.js';
 import { RegistryClient } from '../registry/client.js';
@@ -21,15 +22,9 @@ export interface BaseDigest {
 /** A probe only saves time: it gives up long before a push would. */
 const PROBE_TIMEOUT_MS = 10_000;
 
-/** The engine's docker.io mirrors (`registry-mirrors` in daemon.json), as registry bases. */
+/** The engine's docker.io mirrors (`registry-mirrors` in daemon.json), as registry bases; none when it cannot tell. */
 export async function engineMirrors(): Promise<string[]> {
-  const res = await run('docker', ['info', '--format', '{{json .RegistryConfig.Mirrors}}'], { allowFailure: true });
-  try {
-    const list = JSON.parse(res.stdout.trim() || 'null') as string[] | null;
-    return (list ?? []).map((m) => new URL(m).origin);
-  } catch {
-    return [];
-  }
+  return (await engineInfo().catch(() => ({ mirrors: [] as string[] }))).mirrors;
 }
 
 async function registryDigest(ref: string, mirrors: string[]): Promise<string> {
