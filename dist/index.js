@@ -47723,7 +47723,8 @@ function parseBuilderOptions(read, driver, workspace) {
         throw new InputError(Inputs.endpoint, '', 'is needed with driver: remote', 'the BuildKit address, e.g. tcp://buildkitd.internal:1234');
     }
     const append = parseAppend(read(Inputs.append));
-    if (append.length > 0 && (driver === 'auto' || driver === 'docker')) {
+    // With driver: auto, appended nodes choose docker-container (buildx/builder.ts containerOnlyInputs).
+    if (append.length > 0 && driver === 'docker') {
         throw new InputError(Inputs.append, `<${append.length} node(s)>`, `needs a builder that takes nodes, not driver: ${driver}`, 'driver: docker-container, remote or kubernetes');
     }
     const driverOpts = parseList(read(Inputs.driverOpts), { commas: false });
@@ -49085,11 +49086,13 @@ function isContainerdStore(driverStatusJson) {
     return (pairs ?? []).some(([k, v]) => k === 'driver-type' && v === 'io.containerd.snapshotter.v1');
 }
 /**
- * The inputs given that only a BuildKit the action creates can take (setup-buildx's driver-opts and
- * buildkitd config). The engine's own BuildKit (driver: docker) takes none of them.
+ * The inputs given that only a BuildKit the action creates can take (setup-buildx's driver-opts, buildkitd
+ * config and appended nodes). The engine's own BuildKit (driver: docker) takes none of them: with driver:
+ * docker the settings refuse them (settings/nodes.ts).
  */
 function containerOnlyInputs(o) {
     return [
+        ...((o.append?.length ?? 0) > 0 ? [Inputs.append] : []),
         ...(o.driverOpts.length > 0 ? [Inputs.driverOpts] : []),
         ...(o.buildkitdConfig ? [Inputs.buildkitdConfig] : []),
         ...(o.buildkitdConfigInline ? [Inputs.buildkitdConfigInline] : []),
@@ -49254,9 +49257,6 @@ engineBuilder) {
             ? ` (auto: ${containerOnly.join(', ')} given, which only a BuildKit container takes)`
             : ' (auto)';
     info(`Engine image store: ${containerd ? 'containerd' : 'classic'}; driver: ${driver}${why}`);
-    if (driver === 'docker' && containerOnly.length > 0) {
-        warning(`${containerOnly.join(', ')} ignored: driver: docker builds with the engine's own BuildKit, which takes none of them (driver: docker-container or auto does)`);
-    }
     if (driver === 'docker') {
         if (!containerd) {
             warning('driver: docker without the containerd image store cannot export caches or keep multi-platform images: no layer cache is exported and the Go caches are not carried; consider driver: docker-container');

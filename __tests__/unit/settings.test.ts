@@ -115,7 +115,12 @@ const BAD: [string, string, RegExp, Record<string, string>?][] = [
   ['cache-mode', 'maximum', /"cache-mode" is invalid: "maximum" is not a known value\. Accepted: min, max/],
   ['driver', 'podman', /"driver" is invalid: "podman" is not a known value\. Accepted: auto, docker, docker-container, remote, kubernetes/],
   ['endpoint', '', /"endpoint" is invalid: "" is needed with driver: remote\. Accepted: the BuildKit address/, { driver: 'remote' }],
-  ['append', '- endpoint: tcp://arm:1234', /"append" is invalid: .* needs a builder that takes nodes, not driver: auto/],
+  [
+    'append',
+    '- endpoint: tcp://arm:1234',
+    /"append" is invalid: .* needs a builder that takes nodes, not driver: docker/,
+    { driver: 'docker' },
+  ],
   ['append', 'name: arm', /"append" is invalid: "name: arm" is not a list/, { driver: 'remote', endpoint: 'tcp://a:1' }],
   [
     'append',

@@ -30,10 +30,11 @@ describe('engine and builder detection', () => {
     ['driver-opts', { driverOpts: ['network=host'] }, ['driver-opts']],
     ['buildkitd-config', { driverOpts: [], buildkitdConfig: '/w/buildkitd.toml' }, ['buildkitd-config']],
     ['buildkitd-config-inline', { driverOpts: [], buildkitdConfigInline: '[worker.oci]\n' }, ['buildkitd-config-inline']],
+    ['append', { driverOpts: [], append: [{ endpoint: 'tcp://arm:1234', platforms: ['linux/arm64'], driverOpts: [] }] }, ['append']],
   ])('auto with %s on a containerd store → docker-container (setup-buildx users configure its BuildKit)', (_n, o, names) => {
     expect(containerOnlyInputs(o)).toEqual(names);
     expect(chooseDriver('auto', true, containerOnlyInputs(o))).toBe('docker-container');
-    // Asked for by name, docker stays docker (and the setup warns that they are ignored).
+    // Asked for by name, docker stays docker (the settings refuse these inputs with it).
     expect(chooseDriver('docker', true, containerOnlyInputs(o))).toBe('docker');
   });
 

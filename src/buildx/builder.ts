@@ -37,13 +37,16 @@ export function isContainerdStore(driverStatusJson: string): boolean {
 }
 
 /**
- * The inputs given that only a BuildKit the action creates can take (setup-buildx's driver-opts and
- * buildkitd config). The engine's own BuildKit (driver: docker) takes none of them.
+ * The inputs given that only a BuildKit the action creates can take (setup-buildx's driver-opts, buildkitd
+ * config and appended nodes). The engine's own BuildKit (driver: docker) takes none of them: with driver:
+ * docker the settings refuse them (settings/nodes.ts).
  */
 export function containerOnlyInputs(
-  o: Pick<Settings['builderOptions'], 'driverOpts' | 'buildkitdConfig' | 'buildkitdConfigInline'>,
+  o: Pick<Settings['builderOptions'], 'driverOpts' | 'buildkitdConfig' | 'buildkitdConfigInline'> &
+    Partial<Pick<Settings['builderOptions'], 'append'>>,
 ): string[] {
   return [
+    ...((o.append?.length ?? 0) > 0 ? [Inputs.append] : []),
     ...(o.driverOpts.length > 0 ? [Inputs.driverOpts] : []),
     ...(o.buildkitdConfig ? [Inputs.buildkitdConfig] : []),
     ...(o.buildkitdConfigInline ? [Inputs.buildkitdConfigInline] : []),
@@ -253,11 +256,6 @@ export async function prepareBuilder(
         ? ` (auto: ${containerOnly.join(', ')} given, which only a BuildKit container takes)`
         : ' (auto)';
   out.info(`Engine image store: ${containerd ? 'containerd' : 'classic'}; driver: ${driver}${why}`);
-  if (driver === 'docker' && containerOnly.length > 0) {
-    out.warning(
-      `${containerOnly.join(', ')} ignored: driver: docker builds with the engine's own BuildKit, which takes none of them (driver: docker-container or auto does)`,
-    );
-  }
   if (driver === 'docker') {
     if (!containerd) {
       out.warning(

@@ -74,7 +74,8 @@ export function parseBuilderOptions(read: Reader, driver: Driver, workspace: str
     throw new InputError(Inputs.endpoint, '', 'is needed with driver: remote', 'the BuildKit address, e.g. tcp://buildkitd.internal:1234');
   }
   const append = parseAppend(read(Inputs.append));
-  if (append.length > 0 && (driver === 'auto' || driver === 'docker')) {
+  // With driver: auto, appended nodes choose docker-container (buildx/builder.ts containerOnlyInputs).
+  if (append.length > 0 && driver === 'docker') {
     throw new InputError(
       Inputs.append,
       `<${append.length} node(s)>`,
