@@ -49251,9 +49251,10 @@ engineBuilder) {
     const containerd = isContainerdStore(engine.driverStatus);
     const containerOnly = containerOnlyInputs(settings.builderOptions);
     const driver = chooseDriver(settings.driver, containerd, containerOnly);
+    // The inputs are named only where they changed the choice: on the classic store auto is docker-container anyway.
     const why = settings.driver !== 'auto'
         ? ''
-        : containerOnly.length > 0
+        : containerOnly.length > 0 && containerd
             ? ` (auto: ${containerOnly.join(', ')} given, which only a BuildKit container takes)`
             : ' (auto)';
     info(`Engine image store: ${containerd ? 'containerd' : 'classic'}; driver: ${driver}${why}`);
