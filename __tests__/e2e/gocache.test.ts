@@ -60,6 +60,22 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
   const ownCacheTo = /"--cache-to","type=registry,ref=[^"]*buildcache-linux-amd64_linux-arm64-/;
   /** The post step's layer cache export: its log group. */
   const postExport = (postLog: string) => postLog.split('::group::Export the layer cache')[1]?.split('::endgroup::')[0];
+  /** The BuildKit step number of `go mod download` in a build's log. */
+  const downloadStep = (log: string) => {
+    const m = /^#(\d+) \[[^\]]*\] RUN .*go mod download/m.exec(log);
+    expect(m, log).not.toBeNull();
+    return m![1];
+  };
+  /** A code change on a pruned builder: `go mod download` comes from the layer cache, and no module is downloaded. */
+  const nextCodeChangeIsWarm = async (comment: string) => {
+    fs.appendFileSync(path.join(ws, 'main.go'), `\n// ${comment}\n`);
+    prune();
+    proxy.reset();
+    const next = await build();
+    expect(next.exitCode, next.log).toBe(0);
+    expect(next.log).toMatch(new RegExp(`^#${downloadStep(next.log)} CACHED$`, 'm'));
+    expect(proxy.stats().zipDownloads).toBe(0);
+  };
   /** The settings a run of build() parses, for the fingerprint check (it reads the registry and the engine, as the action does). */
   const settingsFor = () =>
     parseSettings(runnerInputs(inputs()), {
@@ -233,15 +249,7 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
     expect(stats.restore).toMatchObject({ bytes: 0, skipped: 'fingerprint' });
 
     // So a code change next takes every step before COPY . from the layer cache, go mod download included.
-    fs.appendFileSync(path.join(ws, 'main.go'), '\n// a change after a run that changed nothing\n');
-    prune();
-    proxy.reset();
-    const next = await build();
-    expect(next.exitCode, next.log).toBe(0);
-    const download = /^#(\d+) \[[^\]]*\] RUN .*go mod download/m.exec(next.log);
-    expect(download, next.log).not.toBeNull();
-    expect(next.log).toMatch(new RegExp(`^#${download![1]} CACHED$`, 'm'));
-    expect(proxy.stats().zipDownloads).toBe(0);
+    await nextCodeChangeIsWarm('a change after a run that changed nothing');
   });
 
   it('go.sum change: only the new module is downloaded', async () => {
@@ -375,15 +383,7 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
     expect((await registryManifest(cacheRef, tag))!.digest).not.toBe(before);
     // The next run is a fresh checkout: no coverage file, one more code change.
     fs.rmSync(coverage);
-    fs.appendFileSync(path.join(ws, 'main.go'), '\n// the next commit\n');
-    prune();
-    proxy.reset();
-    const next = await build();
-    expect(next.exitCode, next.log).toBe(0);
-    const download = /^#(\d+) \[[^\]]*\] RUN .*go mod download/m.exec(next.log);
-    expect(download, next.log).not.toBeNull();
-    expect(next.log).toMatch(new RegExp(`^#${download![1]} CACHED$`, 'm'));
-    expect(proxy.stats().zipDownloads).toBe(0);
+    await nextCodeChangeIsWarm('the next commit');
   });
 
   it('a base-image bump (its digest changes, nothing else): the Go caches are restored, 0 downloads, and the image is rebuilt on the new base', async () => {
@@ -411,9 +411,7 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
     expect(restored.build).not.toBeNull();
     expect(proxy.stats().zipDownloads).toBe(0);
     // Rebuilt on the new base: the builder stage's steps ran again (none CACHED), go mod download included.
-    const download = /^#(\d+) \[[^\]]*\] RUN .*go mod download/m.exec(r.log);
-    expect(download, r.log).not.toBeNull();
-    expect(r.log).not.toMatch(new RegExp(`^#${download![1]} CACHED$`, 'm'));
+    expect(r.log).not.toMatch(new RegExp(`^#${downloadStep(r.log)} CACHED$`, 'm'));
     expect(r.outputs['cache-hit-rate']).not.toBe('100.0');
   });
 });
