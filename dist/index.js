@@ -44290,6 +44290,12 @@ const Inputs = {
     cgo: 'cgo',
     printDockerfile: 'print-dockerfile',
     lint: 'lint',
+    cleanup: 'cache-cleanup',
+    cleanupScopes: 'cache-cleanup-scopes',
+    cleanupOlderThan: 'cache-cleanup-older-than',
+    cleanupUntagged: 'cache-cleanup-untagged',
+    cleanupApi: 'cache-cleanup-api',
+    cleanupDryRun: 'cache-cleanup-dry-run',
 };
 const Outputs = {
     signatures: 'signatures',
@@ -44313,6 +44319,7 @@ const Outputs = {
     goCacheSavedSeconds: 'go-cache-saved-seconds',
     tags: 'tags',
     lintFindings: 'lint-findings',
+    cleanupResult: 'cache-cleanup-result',
 };
 const State = {
     isPost: 'isPost',
@@ -44363,6 +44370,15 @@ const DEFAULT_QEMU_IMAGE = 'docker.io/tonistiigi/binfmt:qemu-v10.2.3@sha256:400a
 const DEFAULT_CACHE_TAG = 'buildcache';
 /** BuildKit secret id that carries go-netrc; mount it at /root/.netrc in the Dockerfile. */
 const NETRC_SECRET_ID = 'netrc';
+/**
+ * Annotations on every manifest the action writes into the cache repository itself (fingerprints, Go cache
+ * images, their stats): when it was written and by which repository. `cache-cleanup` reads them to tell a scope's
+ * last write and whose it is, since the registry API has no dates.
+ */
+const CacheAnnotations = {
+    created: 'org.opencontainers.image.created',
+    repository: 'dev.go-buildx-action.repository',
+};
 /** Label on every container and builder the action starts, so strays can be found. */
 const OWNER_LABEL = 'io.github.go-buildx-action';
 /** Label carrying the run key, so the post step removes exactly this run's strays. */
@@ -44885,8 +44901,10 @@ async function removeRunContainers(runKey) {
 //   unless save-on: any-event says so;
 // - a scope is the name itself when that is already a tag-safe slug; any other
 //   name (`Main`, `main-`, `feature/x`) and any branch that looks like another
-//   kind of scope (`pr-7`, `tag-v1`) gets `..` and 8 hex digits of its SHA-256.
-//   Git refs cannot hold `..`, so no branch or tag name is another's scope.
+//   kind of scope (`pr-7`, `tag-v1`), or that ends like a tag beside a cache
+//   (`main-fp`, `x-stats`), gets `..` and 8 hex digits of its SHA-256.
+//   Git refs cannot hold `..`, so no branch or tag name is another's scope,
+//   and no scope's cache tag is another scope's fingerprint or stats tag.
 
 
 const PR_EVENTS = new Set(['pull_request', 'pull_request_target', 'pull_request_review', 'pull_request_review_comment']);
@@ -44897,12 +44915,17 @@ const REF_EVENTS = new Set(['push', 'schedule', 'workflow_dispatch', 'release', 
 const SAFE_TAG_PART = /^[a-z0-9](?:[a-z0-9._-]{0,46}[a-z0-9])?$/;
 const RESERVED = /^(pr|tag|event)-/;
 /**
+ * The suffixes of the tags beside a cache tag (layercache/marker.ts `-fp`, gocache/stats.ts `-stats`): a
+ * scope `main-fp` would make the layer cache tag of a branch the default branch's fingerprint tag.
+ */
+const SIDE_TAG = /-(fp|stats)$/;
+/**
  * A branch or tag name as a part of a cache tag: the name itself when it is already safe (lowercase
  * a-z0-9._-, at most 48 characters) and not shaped like another kind of scope; else a slug of it, "..",
  * and 8 hex digits of the name's SHA-256, so two names never share a scope.
  */
 function scopeName(name, reserved = true) {
-    if (SAFE_TAG_PART.test(name) && !(reserved && RESERVED.test(name)) && !name.includes('..'))
+    if (SAFE_TAG_PART.test(name) && !(reserved && RESERVED.test(name)) && !SIDE_TAG.test(name) && !name.includes('..'))
         return name;
     const slug = name
         .toLowerCase()
@@ -44971,6 +44994,21 @@ function classify(eventName, ref, defaultBranch, pullRequest, payload) {
         return { kind: 'tag', scope: `tag-${scopeName(ref.slice('refs/tags/'.length), false)}` };
     }
     return { kind: 'other-event', scope: `event-${scopeName(eventName || 'local', false)}` };
+}
+/**
+ * The scope a run's event has just ended, whose caches nothing reads any more: a closed pull request's
+ * `pr-<n>`, a deleted branch's or tag's. Undefined for every other event.
+ */
+function endedScope(w) {
+    if ((w.eventName === 'pull_request' || w.eventName === 'pull_request_target') && w.payload.action === 'closed')
+        return w.pullRequest !== undefined ? `pr-${w.pullRequest}` : undefined;
+    if (w.eventName === 'delete' && w.payload.ref) {
+        if (w.payload.ref_type === 'branch')
+            return scopeName(w.payload.ref);
+        if (w.payload.ref_type === 'tag')
+            return `tag-${scopeName(w.payload.ref, false)}`;
+    }
+    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/settings/names.ts
@@ -46990,17 +47028,18 @@ function maskValue(mask, value) {
                 mask(l);
 }
 /**
- * A duration: "30s", "1.5s", "250ms", or a bare number, which is seconds for
- * every duration input (one unit for all, so no input has to be looked up).
+ * A duration in milliseconds: "30s", "1.5s", "250ms", "90m", "36h", "14d", or a bare number, which is
+ * seconds for every duration input (one unit for all, so no input has to be looked up).
  */
 function parseDuration(read, name, dflt) {
     const raw = read(name).trim() || dflt;
-    const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(raw);
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(raw);
     if (!m) {
-        throw new InputError(name, raw, 'is not a duration', `a number with "s" or "ms", e.g. ${dflt}; a bare number is seconds`);
+        throw new InputError(name, raw, 'is not a duration', `a number with ms, s, m, h or d, e.g. ${dflt}; a bare number is seconds`);
     }
-    return Math.round(Number(m[1]) * (m[2] === 'ms' ? 1 : 1000));
+    return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 's']);
 }
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 function parseCount(read, name, dflt, max) {
     const raw = read(name).trim();
     if (raw === '')
@@ -49340,6 +49379,9 @@ function requireBuildxFeatures(settings, version) {
 }
 
 ;// CONCATENATED MODULE: ./src/cacherefs/keys.ts
+// Cache keys and registry refs. Pure functions of their inputs, so the exact
+// ref scheme documented in the README is what the unit tests pin down.
+
 
 /**
  * GOMODCACHE: the module files and the Go version (shared by whatever builds
@@ -49440,6 +49482,13 @@ function ghaKeys(kind, key, runId) {
             { ref: `go-buildx-gobuild-${key}-${runId}`, match: 'exact' },
             { ref: `go-buildx-gobuild-${key}-`, match: 'branch' },
         ],
+    };
+}
+/** The annotations of a manifest the action writes into the cache repository (see CacheAnnotations). */
+function cacheAnnotations(env = process.env, now = new Date()) {
+    return {
+        [CacheAnnotations.created]: now.toISOString(),
+        ...(env.GITHUB_REPOSITORY ? { [CacheAnnotations.repository]: env.GITHUB_REPOSITORY.toLowerCase() } : {}),
     };
 }
 
@@ -51735,6 +51784,11 @@ function stackLayer(base, top) {
     };
     return { manifest, manifestBytes: Buffer.from(JSON.stringify(manifest)), config, configBytes };
 }
+/** `image` with `annotations` added to its manifest (who wrote it and when, for the cleanup). */
+function annotated(image, annotations) {
+    const manifest = { ...image.manifest, annotations: { ...image.manifest.annotations, ...annotations } };
+    return { ...image, manifest, manifestBytes: Buffer.from(JSON.stringify(manifest)) };
+}
 /**
  * Pushes `image` under the tag `ref`: the blobs the repository lacks (from the layout on disk; the
  * config from memory), then the manifest. Returns the bytes uploaded.
@@ -51798,6 +51852,7 @@ async function deleteSuperseded(api, ref, prefix, keep) {
 
 ;// CONCATENATED MODULE: ./src/gocache/stores.ts
 // Where saved Go caches live: registry images (default) or actions/cache.
+
 
 
 
@@ -51879,6 +51934,8 @@ class RegistryStore {
                     throw new Error('the save stacked a layer, but no restored image is known');
                 image = stackLayer(await this.base({ ...restored, digest: restored.digest }), layout.image);
             }
+            // Once for every tag, so that the tags of one save (gomod's two) share one manifest.
+            image = annotated(image, cacheAnnotations());
             let uploaded = 0;
             for (const ref of entry.write)
                 uploaded += await pushImage(ref, image, layout.blobPath);
@@ -52149,6 +52206,7 @@ async function listReferrers(client, digest) {
 
 
 
+
 const MARKER_TYPE = 'application/vnd.go-buildx-action.fingerprint.v1+json';
 /** The marker's tag beside a layer cache ref. */
 function markerRef(layerRef) {
@@ -52181,7 +52239,7 @@ async function writeMarker(layerRef, fingerprint) {
     if (!cache)
         throw new Error(`${layerRef} is not in the registry after the export`);
     const blob = Buffer.from(JSON.stringify({ fingerprint, cache }));
-    await pushArtifact(client, MARKER_TYPE, blob, { 'org.opencontainers.image.title': 'go-buildx-action fingerprint' }, { tag: splitRef(markerRef(layerRef)).tag });
+    await pushArtifact(client, MARKER_TYPE, blob, { 'org.opencontainers.image.title': 'go-buildx-action fingerprint', ...cacheAnnotations() }, { tag: splitRef(markerRef(layerRef)).tag });
     output_debug(`fingerprint ${fingerprint} stored at ${markerRef(layerRef)} for ${cache}`);
 }
 
@@ -52412,6 +52470,7 @@ async function recordFingerprint(rec, vertices) {
 
 
 
+
 const STATS_TYPE = 'application/vnd.go-buildx-action.gocache-stats.v1+json';
 /** How many runs' costs are kept, and how many losing runs in a row earn a warning. */
 const STREAK = 3;
@@ -52471,7 +52530,7 @@ async function readHistory(gobuildRef) {
 async function writeHistory(gobuildRef, history) {
     const { repository, tag } = splitRef(statsRef(gobuildRef));
     const blob = Buffer.from(JSON.stringify(history));
-    await pushArtifact(await registryClient(repository), STATS_TYPE, blob, {}, { tag });
+    await pushArtifact(await registryClient(repository), STATS_TYPE, blob, cacheAnnotations(), { tag });
     output_debug(`Go cache history at ${statsRef(gobuildRef)}: ${blob.toString('utf8')}`);
 }
 
@@ -54802,9 +54861,513 @@ async function mergeDigests(input, tempDir) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/settings/cleanup.ts
+// The inputs of `cache-cleanup: true`, the mode that deletes cache scopes instead of building. Parsed apart from
+// the build's settings: a cleanup job has no checkout, so nothing here may look for a Dockerfile.
+
+
+
+
+
+
+
+/** A scope as it appears in cache tags: `main`, `pr-7`, `tag-v1.2.3`, `feature-x..217d2bf5`. */
+const SCOPE = /^[a-z0-9](?:[a-z0-9._-]{0,95}[a-z0-9])?$/;
+/** The cleanup settings, or undefined when `cache-cleanup` is not true (the action builds). */
+function parseCleanup(read, env, mask) {
+    if (!parseBool(read, Inputs.cleanup, false))
+        return undefined;
+    const github = parseGitHubApi(read, env, mask);
+    const cacheRef = parseCacheRef(read);
+    if (!cacheRef) {
+        throw new InputError(Inputs.cacheRef, '', 'is empty, and cache-cleanup: true deletes from it', 'the cache-ref the build jobs use');
+    }
+    const workflow = workflowContext(env);
+    const given = parseList(read(Inputs.cleanupScopes), { commas: true });
+    for (const s of given) {
+        if (!SCOPE.test(s)) {
+            throw new InputError(Inputs.cleanupScopes, s, 'is not a cache scope', 'scopes as they appear in cache tags: pr-7, tag-v1.2.3, a branch scope such as main or feature-x..217d2bf5');
+        }
+    }
+    const ended = endedScope(workflow);
+    const olderThan = read(Inputs.cleanupOlderThan).trim();
+    const olderThanMs = olderThan === '0' || olderThan === 'off' ? undefined : parseDuration(read, Inputs.cleanupOlderThan, '14d');
+    return {
+        cacheRef,
+        scopes: given.length > 0 ? given : ended ? [ended] : [],
+        olderThanMs,
+        untagged: parseBool(read, Inputs.cleanupUntagged, true),
+        api: parseChoice(read, Inputs.cleanupApi, ['auto', 'github-packages', 'registry'], 'auto'),
+        dryRun: parseBool(read, Inputs.cleanupDryRun, false),
+        strict: parseBool(read, Inputs.cacheStrict, false),
+        github,
+        workflow,
+    };
+}
+/** The cleanup settings from the action's own inputs (the token masked first); undefined when the action builds. */
+function cleanupFromInputs() {
+    return parseCleanup((name) => lib_core.getInput(name), process.env, (value) => lib_core.setSecret(value));
+}
+
+;// CONCATENATED MODULE: ./src/cleanup/packages.ts
+class PackagesError extends Error {
+    status;
+    constructor(message, status) {
+        super(message);
+        this.status = status;
+    }
+}
+/** `ghcr.io/acme/app/cache` → owner `acme`, package `app/cache`, as the Packages API names them. */
+function packageOf(registryPath) {
+    const [owner, ...rest] = registryPath.split('/');
+    return { owner, name: rest.join('/') };
+}
+/** The next page from a Link header (`<url>; rel="next"`). */
+function nextPage(link) {
+    return /<([^>]+)>;\s*rel="next"/.exec(link ?? '')?.[1];
+}
+class PackagesApi {
+    api;
+    pkg;
+    /** `orgs/<owner>` or `users/<owner>`, found on the first list. */
+    base;
+    constructor(api, pkg) {
+        this.api = api;
+        this.pkg = pkg;
+    }
+    async call(method, url) {
+        return fetch(url, {
+            method,
+            signal: AbortSignal.timeout(60_000),
+            headers: {
+                Accept: 'application/vnd.github+json',
+                Authorization: `Bearer ${this.api.token}`,
+                'X-GitHub-Api-Version': '2022-11-28',
+            },
+        });
+    }
+    async fail(res, what) {
+        const body = (await res.text()).slice(0, 300);
+        let message = body;
+        try {
+            message = JSON.parse(body).message ?? body;
+        }
+        catch {
+            // not JSON: the text as it came
+        }
+        const hint = res.status === 403 || res.status === 401
+            ? ': the token may not manage this package. The job needs `permissions: packages: write`, and the package ' +
+                "must give this repository the Admin role (the package's settings, Manage Actions access)"
+            : '';
+        throw new PackagesError(`${what} ${this.pkg.owner}/${this.pkg.name} failed: ${res.status} ${message}${hint}`, res.status);
+    }
+    /** Every version of the package: an organization's, else a user's. */
+    async versions() {
+        const name = encodeURIComponent(this.pkg.name);
+        const bases = this.base ? [this.base] : [`orgs/${this.pkg.owner}`, `users/${this.pkg.owner}`];
+        for (const base of bases) {
+            const out = [];
+            let url = `${this.api.url}/${base}/packages/container/${name}/versions?per_page=100`;
+            let first = true;
+            while (url) {
+                const res = await this.call('GET', url);
+                // An organization's path answers 404 for a user's package: try the user's.
+                if (first && res.status === 404 && base !== bases[bases.length - 1]) {
+                    await res.arrayBuffer();
+                    break;
+                }
+                if (!res.ok)
+                    await this.fail(res, 'listing the versions of');
+                first = false;
+                for (const v of (await res.json())) {
+                    out.push({ id: v.id, digest: v.name, tags: v.metadata?.container?.tags ?? [], created: new Date(v.updated_at ?? v.created_at) });
+                }
+                url = nextPage(res.headers.get('link'));
+            }
+            if (!first) {
+                this.base = base;
+                return out;
+            }
+        }
+        return [];
+    }
+    async deleteVersion(id) {
+        if (!this.base)
+            await this.versions();
+        const name = encodeURIComponent(this.pkg.name);
+        const res = await this.call('DELETE', `${this.api.url}/${this.base}/packages/container/${name}/versions/${id}`);
+        if (res.status === 404)
+            return;
+        if (!res.ok)
+            await this.fail(res, `deleting version ${id} of`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/cleanup/select.ts
+/** Who wrote a tag and when, from its own record, or for a layer cache from its fingerprint. */
+function writer(t, byTag) {
+    const r = t.recordTag === t.tag ? t : byTag.get(t.recordTag);
+    return { created: r?.created, repository: r?.repository };
+}
+const DAY = 86_400_000;
+const age = (ms) => (ms >= DAY ? `${Math.floor(ms / DAY)} day(s)` : `${Math.floor(ms / 3_600_000)} hour(s)`);
+function selectTags(tags, rules) {
+    const byTag = new Map(tags.map((t) => [t.tag, t]));
+    const own = (t) => {
+        const r = writer(t, byTag).repository;
+        return r === undefined ? 'unknown' : r === rules.repository ? 'own' : r;
+    };
+    // A scope's last write by this repository, from the records it left.
+    const lastWrite = new Map();
+    for (const t of tags) {
+        const w = writer(t, byTag);
+        if (w.repository !== rules.repository || !w.created)
+            continue;
+        lastWrite.set(t.scope, Math.max(lastWrite.get(t.scope) ?? 0, w.created.getTime()));
+    }
+    const scopes = new Map();
+    for (const s of rules.scopes)
+        scopes.set(s, 'asked for');
+    if (rules.olderThanMs !== undefined) {
+        for (const [scope, at] of lastWrite) {
+            if (scopes.has(scope) || rules.keepScopes.includes(scope))
+                continue;
+            const idle = rules.now.getTime() - at;
+            if (idle > rules.olderThanMs)
+                scopes.set(scope, `last written ${age(idle)} ago`);
+        }
+    }
+    const del = [];
+    const kept = [];
+    for (const t of tags) {
+        const why = scopes.get(t.scope);
+        if (why === undefined)
+            continue;
+        const o = own(t);
+        if (o === 'own' || (o === 'unknown' && why === 'asked for'))
+            del.push(t);
+        else if (o === 'unknown')
+            kept.push({
+                tag: t.tag,
+                why: 'it has no record of who wrote it (an older version of the action); name its scope in cache-cleanup-scopes',
+            });
+        else
+            kept.push({ tag: t.tag, why: `${o} wrote it` });
+    }
+    const deleting = new Set(del.map((t) => t.tag));
+    const shared = new Map();
+    for (const t of tags)
+        if (!deleting.has(t.tag))
+            for (const d of del)
+                if (d.digest === t.digest)
+                    shared.set(d.digest, t.tag);
+    const chosen = [...scopes].filter(([s]) => del.some((t) => t.scope === s)).map(([scope, why]) => ({ scope, why }));
+    return { delete: del, kept, scopes: chosen, shared };
+}
+/**
+ * Untagged versions to delete: manifests the cache's own overwrites left (the action's annotated artifacts
+ * and images, and BuildKit's cache manifests), older than `graceMs` so that a job that resolved the tag a
+ * moment before still reads them. Anything else untagged (an image's platform manifests, signatures) stays.
+ */
+function selectUntagged(versions, isCache, now, graceMs) {
+    return versions.filter((v) => v.tags.length === 0 && now.getTime() - v.created.getTime() > graceMs && isCache(v.digest));
+}
+
+;// CONCATENATED MODULE: ./src/cleanup/cachetags.ts
+// Which cache tag is which: the tags cacherefs/keys.ts writes, read back from a tag list. A tag that does not
+// parse is not the action's under this prefix, and the cleanup never touches it.
+//
+//   <prefix>-<platforms>-<build id>-<scope>          the BuildKit layer cache
+//   <prefix>-<platforms>-<build id>-<scope>-fp       its fingerprint (layercache/marker.ts)
+//   <prefix>-gomod-<module key|build id>-<scope>     GOMODCACHE
+//   <prefix>-gobuild-<key>-<scope>                   GOCACHE
+//   <prefix>-gobuild-<key>-<scope>-stats             its history (gocache/stats.ts)
+//
+// No scope ends in -fp or -stats (context.ts scopeName), so the suffixes are never part of a scope.
+
+/** platformSlug(): `linux-amd64_linux-arm64`, `linux-arm-v7`, or `p` and 12 hex digits for a long set. */
+const PLATFORMS = '(?:p[0-9a-f]{12}|[a-z0-9]+-[a-z0-9]+(?:-v[0-9]+)?(?:_[a-z0-9]+-[a-z0-9]+(?:-v[0-9]+)?)*)';
+const cachetags_SCOPE = '([a-z0-9][a-z0-9._-]*?)';
+const cachetags_escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+function parseCacheTag(prefix, tag) {
+    if (!tag.startsWith(`${prefix}-`))
+        return undefined;
+    const p = cachetags_escape(prefix);
+    const go = new RegExp(`^${p}-(gomod|gobuild)-(?:[0-9a-f]{16}|[0-9a-f]{8})-${cachetags_SCOPE}(-stats)?$`).exec(tag);
+    if (go) {
+        const stats = go[3] !== undefined;
+        if (stats && go[1] !== 'gobuild')
+            return undefined;
+        return { tag, kind: stats ? 'stats' : go[1], scope: go[2], recordTag: tag };
+    }
+    const layer = new RegExp(`^${p}-${PLATFORMS}-[0-9a-f]{8}-${cachetags_SCOPE}(-fp)?$`).exec(tag);
+    if (!layer)
+        return undefined;
+    if (layer[2] !== undefined)
+        return { tag, kind: 'fingerprint', scope: layer[1], recordTag: tag };
+    return { tag, kind: 'layer', scope: layer[1], recordTag: `${tag}-fp` };
+}
+/** A cache tag with its digest and, from its manifest when read, who wrote it and when. */
+function tagRecord(t, digest, manifest) {
+    const a = manifest?.annotations ?? {};
+    const created = a[CacheAnnotations.created] ? new Date(a[CacheAnnotations.created]) : undefined;
+    return {
+        ...t,
+        digest,
+        ...(created && !Number.isNaN(created.getTime()) ? { created } : {}),
+        ...(a[CacheAnnotations.repository] ? { repository: a[CacheAnnotations.repository] } : {}),
+    };
+}
+const BUILDKIT_CACHE_CONFIG = 'application/vnd.buildkit.cacheconfig.v0';
+const OWN_ARTIFACTS = /^application\/vnd\.go-buildx-action\./;
+/**
+ * Whether a manifest is one the cache wrote: the action's annotated ones, its artifacts, or BuildKit's cache
+ * (whose config is BuildKit's cache config). An image's platform manifest or a signature is none of these.
+ */
+function isCacheManifest(m) {
+    return (m.annotations?.[CacheAnnotations.created] !== undefined ||
+        OWN_ARTIFACTS.test(m.artifactType ?? '') ||
+        m.config?.mediaType === BUILDKIT_CACHE_CONFIG);
+}
+
+;// CONCATENATED MODULE: ./src/cleanup/run.ts
+// `cache-cleanup: true`: deletes whole cache scopes from the cache-ref repository (a closed pull request's, a
+// deleted branch's, those this repository has not written for a while), and on ghcr.io the untagged versions
+// the cache's overwrites left. Where the registry refuses, the log says what is left and why; that is a
+// warning unless cache-strict.
+
+
+
+
+
+
+
+
+
+
+
+/** What a placeholder that takes a tag away from a shared manifest carries (see pointAway). */
+const PLACEHOLDER_TYPE = 'application/vnd.go-buildx-action.deleted-tag.v1+json';
+/** An untagged version younger than this may still be read by a job that resolved its tag just before. */
+const UNTAGGED_GRACE_MS = 24 * 3_600_000;
+/** Untagged manifests read per run to tell cache manifests from anything else; the rest wait for the next run. */
+const UNTAGGED_PER_RUN = 500;
+/** ghcr.io, and a GitHub Enterprise Server's `containers.<host>`: their deletes go through the Packages API. */
+function backendFor(s) {
+    if (s.api !== 'auto')
+        return s.api;
+    const host = registryOf(s.cacheRef.repository).host;
+    const server = new URL(s.workflow.serverUrl).host;
+    return host === 'ghcr.io' || host === `containers.${server}` ? 'github-packages' : 'registry';
+}
+async function pool(items, n, fn) {
+    const results = new Array(items.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < items.length) {
+            const i = next++;
+            results[i] = await fn(items[i]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+    return results;
+}
+/** Each cache tag with its digest, and for the tags the action writes itself, who wrote it and when. */
+async function readTags(client, prefix) {
+    const parsed = (await client.tags()).map((t) => parseCacheTag(prefix, t)).filter((t) => t !== undefined);
+    const records = await pool(parsed, 8, async (t) => {
+        if (t.kind === 'layer') {
+            const digest = await client.manifestDigest(t.tag);
+            return digest ? tagRecord(t, digest) : undefined;
+        }
+        const raw = await client.manifestRaw(t.tag);
+        if (!raw)
+            return undefined;
+        return tagRecord(t, sha256(raw.body), JSON.parse(raw.body.toString('utf8')));
+    });
+    return records.filter((r) => r !== undefined);
+}
+async function isCacheDigest(client, digest) {
+    const raw = await client.manifestRaw(digest);
+    return raw !== undefined && isCacheManifest(JSON.parse(raw.body.toString('utf8')));
+}
+async function cleanupCache(s, now = new Date()) {
+    const { repository, tag: prefix } = s.cacheRef;
+    const backend = backendFor(s);
+    const client = await registryClient(repository, 'pull,push,delete');
+    const records = await readTags(client, prefix);
+    const selection = selectTags(records, {
+        scopes: s.scopes,
+        olderThanMs: s.olderThanMs,
+        now,
+        keepScopes: [s.workflow.defaultScope],
+        repository: s.workflow.repository.toLowerCase(),
+    });
+    output_debug(`cleanup of ${repository} (${prefix}-…, ${backend}): ${records.length} cache tag(s), rules ${JSON.stringify(s.scopes)} older than ${s.olderThanMs ?? 'off'} ms`);
+    const result = {
+        backend,
+        scopes: selection.scopes,
+        deleted: [],
+        untagged: 0,
+        kept: selection.kept,
+        dryRun: s.dryRun,
+        problems: [],
+    };
+    describe(repository, records.length, selection, s.dryRun);
+    if (backend === 'registry')
+        await deleteThroughRegistry(client, selection, result);
+    else
+        await deleteThroughPackages(client, s, selection, result, now);
+    return result;
+}
+function describe(repository, total, sel, dryRun) {
+    const verb = dryRun ? 'would delete' : 'deletes';
+    if (sel.scopes.length === 0)
+        info(`${repository}: ${total} cache tag(s); no scope to delete`);
+    for (const { scope, why } of sel.scopes) {
+        const tags = sel.delete.filter((t) => t.scope === scope).map((t) => t.tag);
+        info(`Scope ${scope} (${why}): ${verb} ${tags.length} tag(s): ${tags.join(', ')}`);
+    }
+    for (const k of sel.kept)
+        info(`Kept ${k.tag}: ${k.why}`);
+}
+/**
+ * Removes a tag alone, leaving the manifest it names, which a kept tag also names (scopes whose layer caches
+ * are identical share one manifest). Distribution answers a DELETE of a tag with 400 DIGEST_INVALID, and
+ * OCI 1.1's tag delete is not everywhere, so the tag is pointed at a placeholder of its own, which is then
+ * deleted by digest. Returns the placeholder's digest.
+ */
+async function pointAway(client, tag) {
+    const blob = Buffer.from(JSON.stringify({ deleted: tag, at: new Date().toISOString() }));
+    return (await pushArtifact(client, PLACEHOLDER_TYPE, blob, cacheAnnotations(), { tag })).digest;
+}
+const NOTHING = `sha256:${'0'.repeat(64)}`;
+/** False, with the problem recorded, when the registry answered that it does not delete at all. */
+function deletesAllowed(r, result) {
+    if (r.status !== 405 && !/UNSUPPORTED/.test(r.detail))
+        return true;
+    result.problems.push(`the registry refuses deletes (${r.status}${r.detail ? ` ${r.detail}` : ''}); nothing was deleted. ` +
+        'Turn deletes on (distribution: storage.delete.enabled), or use its own retention policy');
+    return false;
+}
+/** Distribution and most registries: the manifest DELETE, which takes every tag naming that manifest. */
+async function deleteThroughRegistry(client, sel, result) {
+    // Whether deletes are on, before any tag is pointed away: a manifest that is not there answers 404 where
+    // they are, and 405 where they are not.
+    if (sel.delete.length > 0 && !result.dryRun && !deletesAllowed(await client.deleteManifest(NOTHING), result))
+        return;
+    for (const [digest, tags] of groupByDigest(sel.delete)) {
+        if (result.dryRun) {
+            result.deleted.push(...tags);
+            continue;
+        }
+        const keptTag = sel.shared.get(digest);
+        const targets = keptTag
+            ? await Promise.all(tags.map(async (t) => ({ digest: await pointAway(client, t), tags: [t] })))
+            : [{ digest, tags }];
+        for (const target of targets) {
+            const r = await client.deleteManifest(target.digest);
+            if (r.deleted || r.status === 404) {
+                result.deleted.push(...target.tags);
+                continue;
+            }
+            if (!deletesAllowed(r, result))
+                return;
+            result.problems.push(`${target.tags.join(', ')} stay: the registry answered ${r.status} ${r.detail}`);
+        }
+    }
+}
+function groupByDigest(tags) {
+    const m = new Map();
+    for (const t of tags)
+        m.set(t.digest, [...(m.get(t.digest) ?? []), t.tag]);
+    return m;
+}
+/** ghcr.io: a version is a manifest with all its tags, deleted through the Packages API. */
+async function deleteThroughPackages(client, s, sel, result, now) {
+    if (!s.github) {
+        result.problems.push('github-token is empty, and deleting from GitHub Packages needs it');
+        return;
+    }
+    const api = new PackagesApi(s.github, packageOf(registryOf(s.cacheRef.repository).path));
+    const versions = await api.versions();
+    const byDigest = new Map(versions.map((v) => [v.digest, v]));
+    const deleting = new Set(sel.delete.map((t) => t.tag));
+    const chosen = [];
+    const alone = [];
+    for (const [digest, tags] of groupByDigest(sel.delete)) {
+        const v = byDigest.get(digest);
+        if (!v)
+            continue;
+        // A version that a kept tag also names: only these tags go (pointAway), the version stays.
+        if (v.tags.some((t) => !deleting.has(t)))
+            alone.push(...tags);
+        else
+            chosen.push(v);
+    }
+    if (alone.length > 0 && !s.dryRun) {
+        const placeholders = new Set(await Promise.all(alone.map((t) => pointAway(client, t))));
+        chosen.push(...(await api.versions()).filter((v) => placeholders.has(v.digest)).map((v) => ({ ...v, tags: v.tags })));
+    }
+    else if (alone.length > 0)
+        result.deleted.push(...alone);
+    let untagged = [];
+    if (s.untagged) {
+        const candidates = selectUntagged(versions, () => true, now, UNTAGGED_GRACE_MS).slice(0, UNTAGGED_PER_RUN);
+        const isCache = await pool(candidates, 8, (v) => isCacheDigest(client, v.digest).catch(() => false));
+        untagged = candidates.filter((_, i) => isCache[i]);
+        info(`${untagged.length} untagged version(s) older than a day that the cache's overwrites left ${s.dryRun ? 'would be' : 'are'} deleted`);
+    }
+    if (s.dryRun) {
+        result.deleted.push(...chosen.flatMap((v) => v.tags));
+        result.untagged = untagged.length;
+        return;
+    }
+    for (const v of [...chosen, ...untagged]) {
+        try {
+            await api.deleteVersion(v.id);
+        }
+        catch (err) {
+            result.problems.push(`${err.message}; what was not deleted yet stays`);
+            return;
+        }
+        if (v.tags.length > 0)
+            result.deleted.push(...v.tags);
+        else
+            result.untagged++;
+    }
+}
+/**
+ * The cleanup mode's step: the deletion in a group, its result as the `cache-cleanup-result` output, and what is
+ * left as a warning (an error with cache-strict: true).
+ */
+async function runCleanup(s) {
+    const result = await group(`Clean up ${s.cacheRef.repository}`, async () => {
+        try {
+            return await cleanupCache(s);
+        }
+        catch (err) {
+            return { ...run_EMPTY, backend: backendFor(s), dryRun: s.dryRun, problems: [err.message] };
+        }
+    });
+    lib_core.setOutput(Outputs.cleanupResult, JSON.stringify(result));
+    const done = result.dryRun ? 'would delete' : 'deleted';
+    info(`Cleanup of ${s.cacheRef.repository} (${result.backend}): ${done} ${result.deleted.length} tag(s) in ${result.scopes.length} scope(s)` +
+        (result.backend === 'github-packages' ? ` and ${result.untagged} untagged version(s)` : ''));
+    if (result.problems.length === 0)
+        return;
+    const text = `The cleanup left part of what it chose: ${result.problems.join('; ')}`;
+    if (s.strict)
+        throw new Error(`${text} (cache-strict: true)`);
+    warning(text);
+}
+const run_EMPTY = { scopes: [], deleted: [], untagged: 0, kept: [] };
+
 ;// CONCATENATED MODULE: ./src/main.ts
 // The pipeline as the README's "What one step does" tells it. Only bad inputs, the build, the gates
 // (size budget, smoke test) and the push fail the step; optional parts warn unless asked to be strict.
+
+
 
 
 
@@ -54821,6 +55384,10 @@ async function main() {
     markMain();
     let run;
     try {
+        // The cleanup mode reads only its own inputs: its job has no checkout to find a Dockerfile in.
+        const cleanup = cleanupFromInputs();
+        if (cleanup)
+            return await runCleanup(cleanup);
         const settings = settingsFromInputs();
         run = startRun();
         // The merge job is a peer of the pipeline: it makes the index from digests the build jobs pushed.

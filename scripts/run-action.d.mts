@@ -15,9 +15,10 @@ export interface WorkflowCommand {
 export type EventSpec =
   | { kind: 'push'; branch?: string }
   | { kind: 'tag'; tag?: string }
-  | { kind: 'pull_request'; number?: number; headRef?: string; fork?: boolean }
+  | { kind: 'pull_request'; number?: number; headRef?: string; fork?: boolean; action?: string }
   | { kind: 'workflow_dispatch'; branch?: string }
-  | { kind: 'pull_request_target'; number?: number; headRef?: string; fork?: boolean }
+  | { kind: 'pull_request_target'; number?: number; headRef?: string; fork?: boolean; action?: string }
+  | { kind: 'delete'; ref?: string; refType?: 'branch' | 'tag' }
   | { kind: 'issue_comment'; number?: number; onPullRequest?: boolean }
   | { kind: 'workflow_run' | 'repository_dispatch' | 'schedule' }
   | { kind: 'merge_group'; number?: number; base?: string };

@@ -19,9 +19,10 @@ const HEAD_SHA = 'ec26c3e57ca3a959ca5aad62de7213c562f8c821';
 /**
  * @typedef {{ kind: 'push', branch?: string }
  *   | { kind: 'tag', tag?: string }
- *   | { kind: 'pull_request', number?: number, headRef?: string, fork?: boolean }
+ *   | { kind: 'pull_request', number?: number, headRef?: string, fork?: boolean, action?: string }
  *   | { kind: 'workflow_dispatch', branch?: string }
- *   | { kind: 'pull_request_target', number?: number, headRef?: string, fork?: boolean }
+ *   | { kind: 'pull_request_target', number?: number, headRef?: string, fork?: boolean, action?: string }
+ *   | { kind: 'delete', ref?: string, refType?: 'branch' | 'tag' }
  *   | { kind: 'issue_comment', number?: number, onPullRequest?: boolean }
  *   | { kind: 'workflow_run' | 'repository_dispatch' | 'schedule' }
  *   | { kind: 'merge_group', number?: number, base?: string }} EventSpec
@@ -76,6 +77,8 @@ export function eventOf(spec) {
       : base;
     const payload = {
       ...p,
+      // The sample is a synchronize; a closed pull request (merged or not) says closed.
+      ...(spec.action ? { action: spec.action } : {}),
       number,
       repository: base,
       pull_request: {
@@ -176,6 +179,11 @@ export function eventOf(spec) {
     return onDefault('repository_dispatch', { action: 'deploy', branch: DEFAULT_BRANCH, client_payload: {} });
   }
   if (spec.kind === 'schedule') return onDefault('schedule', { schedule: '17 3 * * *' });
+  // A deleted branch or tag: the run is on the default branch, and the payload names what went.
+  if (spec.kind === 'delete') {
+    const p = sample('delete.payload.json');
+    return onDefault('delete', { ref: spec.ref ?? 'feature/login', ref_type: spec.refType ?? 'branch', pusher_type: p.pusher_type });
+  }
   if (spec.kind === 'merge_group') {
     const number = spec.number ?? 7;
     const base = spec.base ?? DEFAULT_BRANCH;

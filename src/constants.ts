@@ -91,6 +91,12 @@ export const Inputs = {
   cgo: 'cgo',
   printDockerfile: 'print-dockerfile',
   lint: 'lint',
+  cleanup: 'cache-cleanup',
+  cleanupScopes: 'cache-cleanup-scopes',
+  cleanupOlderThan: 'cache-cleanup-older-than',
+  cleanupUntagged: 'cache-cleanup-untagged',
+  cleanupApi: 'cache-cleanup-api',
+  cleanupDryRun: 'cache-cleanup-dry-run',
 } as const;
 
 export const Outputs = {
@@ -115,6 +121,7 @@ export const Outputs = {
   goCacheSavedSeconds: 'go-cache-saved-seconds',
   tags: 'tags',
   lintFindings: 'lint-findings',
+  cleanupResult: 'cache-cleanup-result',
 } as const;
 
 export const State = {
@@ -168,6 +175,15 @@ export const DEFAULT_QEMU_IMAGE =
 export const DEFAULT_CACHE_TAG = 'buildcache';
 /** BuildKit secret id that carries go-netrc; mount it at /root/.netrc in the Dockerfile. */
 export const NETRC_SECRET_ID = 'netrc';
+/**
+ * Annotations on every manifest the action writes into the cache repository itself (fingerprints, Go cache
+ * images, their stats): when it was written and by which repository. `cache-cleanup` reads them to tell a scope's
+ * last write and whose it is, since the registry API has no dates.
+ */
+export const CacheAnnotations = {
+  created: 'org.opencontainers.image.created',
+  repository: 'dev.go-buildx-action.repository',
+} as const;
 /** Label on every container and builder the action starts, so strays can be found. */
 export const OWNER_LABEL = 'io.github.go-buildx-action';
 /** Label carrying the run key, so the post step removes exactly this run's strays. */

@@ -15,8 +15,10 @@
 //   unless save-on: any-event says so;
 // - a scope is the name itself when that is already a tag-safe slug; any other
 //   name (`Main`, `main-`, `feature/x`) and any branch that looks like another
-//   kind of scope (`pr-7`, `tag-v1`) gets `..` and 8 hex digits of its SHA-256.
-//   Git refs cannot hold `..`, so no branch or tag name is another's scope.
+//   kind of scope (`pr-7`, `tag-v1`), or that ends like a tag beside a cache
+//   (`main-fp`, `x-stats`), gets `..` and 8 hex digits of its SHA-256.
+//   Git refs cannot hold `..`, so no branch or tag name is another's scope,
+//   and no scope's cache tag is another scope's fingerprint or stats tag.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 
@@ -35,6 +37,11 @@ export interface EventPayload {
   /** issue_comment: the issue, which has `pull_request` when it is one. */
   issue?: { number?: number; pull_request?: object | null };
   merge_group?: { base_ref?: string; head_ref?: string };
+  /** pull_request*: opened, synchronize, closed, … */
+  action?: string;
+  /** delete (and create): the branch or tag name, and which it is. */
+  ref?: string;
+  ref_type?: string;
 }
 
 /** What a run is, for the caches: which scope it writes, and whether it is the default branch's. */
@@ -78,6 +85,11 @@ const REF_EVENTS = new Set(['push', 'schedule', 'workflow_dispatch', 'release', 
 
 const SAFE_TAG_PART = /^[a-z0-9](?:[a-z0-9._-]{0,46}[a-z0-9])?$/;
 const RESERVED = /^(pr|tag|event)-/;
+/**
+ * The suffixes of the tags beside a cache tag (layercache/marker.ts `-fp`, gocache/stats.ts `-stats`): a
+ * scope `main-fp` would make the layer cache tag of a branch the default branch's fingerprint tag.
+ */
+const SIDE_TAG = /-(fp|stats)$/;
 
 /**
  * A branch or tag name as a part of a cache tag: the name itself when it is already safe (lowercase
@@ -85,7 +97,7 @@ const RESERVED = /^(pr|tag|event)-/;
  * and 8 hex digits of the name's SHA-256, so two names never share a scope.
  */
 export function scopeName(name: string, reserved = true): string {
-  if (SAFE_TAG_PART.test(name) && !(reserved && RESERVED.test(name)) && !name.includes('..')) return name;
+  if (SAFE_TAG_PART.test(name) && !(reserved && RESERVED.test(name)) && !SIDE_TAG.test(name) && !name.includes('..')) return name;
   const slug =
     name
       .toLowerCase()
@@ -160,4 +172,18 @@ export function classify(
     return { kind: 'tag', scope: `tag-${scopeName(ref.slice('refs/tags/'.length), false)}` };
   }
   return { kind: 'other-event', scope: `event-${scopeName(eventName || 'local', false)}` };
+}
+
+/**
+ * The scope a run's event has just ended, whose caches nothing reads any more: a closed pull request's
+ * `pr-<n>`, a deleted branch's or tag's. Undefined for every other event.
+ */
+export function endedScope(w: Pick<WorkflowContext, 'eventName' | 'payload' | 'pullRequest'>): string | undefined {
+  if ((w.eventName === 'pull_request' || w.eventName === 'pull_request_target') && w.payload.action === 'closed')
+    return w.pullRequest !== undefined ? `pr-${w.pullRequest}` : undefined;
+  if (w.eventName === 'delete' && w.payload.ref) {
+    if (w.payload.ref_type === 'branch') return scopeName(w.payload.ref);
+    if (w.payload.ref_type === 'tag') return `tag-${scopeName(w.payload.ref, false)}`;
+  }
+  return undefined;
 }

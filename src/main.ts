@@ -13,11 +13,16 @@ import { layerExportPlan } from './layercache/layerexport.js';
 import { startFingerprintCheck } from './layercache/skip.js';
 import { release } from './release.js';
 import { mergeDigests } from './merge.js';
+import { cleanupFromInputs } from './settings/cleanup.js';
+import { runCleanup } from './cleanup/run.js';
 
 export async function main(): Promise<void> {
   markMain();
   let run: Run | undefined;
   try {
+    // The cleanup mode reads only its own inputs: its job has no checkout to find a Dockerfile in.
+    const cleanup = cleanupFromInputs();
+    if (cleanup) return await runCleanup(cleanup);
     const settings = settingsFromInputs();
     run = startRun();
     // The merge job is a peer of the pipeline: it makes the index from digests the build jobs pushed.

@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { ROOT, runAction } from '../../scripts/run-action.mjs';
 import { eventOf } from '../../scripts/runner-events.mjs';
+import { workflowContext } from '../../src/context.js';
 import { copyInto, engineUp, registryTags, REGISTRY, workspace } from './engine.js';
 
 const ACTION = /(^|\/)go-buildx-action@/;
@@ -32,7 +33,13 @@ interface Workflow {
   on?: string | string[] | Record<string, { tags?: string[] } | null>;
   jobs?: Record<string, Job>;
 }
-type EventSpec = { kind: 'push' } | { kind: 'tag'; tag: string } | { kind: 'pull_request'; fork: boolean };
+type EventSpec =
+  | { kind: 'push' }
+  | { kind: 'tag'; tag: string }
+  | { kind: 'pull_request'; fork: boolean }
+  | { kind: 'pull_request_target'; fork: boolean; action: string; number: number }
+  | { kind: 'delete'; ref: string; refType: 'branch' }
+  | { kind: 'schedule' };
 
 /** Every yaml block of the README that uses the action, with the heading it sits under. */
 function readmeSnippets(text: string): { title: string; yaml: string; onGitHub?: string }[] {
@@ -63,6 +70,10 @@ function eventsOf(wf: Workflow): EventSpec[] {
   }
   // A fork's pull request: the harder case (read-only token, a head branch that may be called main).
   if (names.includes('pull_request')) out.push({ kind: 'pull_request', fork: true });
+  // The cleanup recipe's events: a fork's pull request closed, a branch deleted, the nightly schedule.
+  if (names.includes('pull_request_target')) out.push({ kind: 'pull_request_target', fork: true, action: 'closed', number: 7 });
+  if (names.includes('delete')) out.push({ kind: 'delete', ref: 'feature/login', refType: 'branch' });
+  if (names.includes('schedule')) out.push({ kind: 'schedule' });
   if (out.length === 0) throw new Error(`the README workflow runs on ${JSON.stringify(on)}, which this test cannot raise`);
   return out;
 }
@@ -112,6 +123,31 @@ function sshAgent(): string {
   return sock;
 }
 
+/**
+ * Before the cleanup recipe runs under an event that ends a scope (a closed pull request, a deleted
+ * branch): a build of the example in that scope writes its caches, as the pull request's or branch's own runs did.
+ */
+async function seedEndedScope(
+  cacheRef: string,
+  event: EventSpec,
+  ws: string,
+): Promise<{ repository: string; scope: string; tags: number } | undefined> {
+  const seed =
+    event.kind === 'pull_request_target'
+      ? ({ kind: 'pull_request', number: event.number, fork: true } as const)
+      : event.kind === 'delete'
+        ? ({ kind: 'push', branch: event.ref } as const)
+        : undefined;
+  if (!seed) return undefined;
+  const built = await runAction({ 'cache-ref': cacheRef }, { workspace: ws, event: seed });
+  expect(built.exitCode, built.log).toBe(0);
+  const repository = cacheRef.replace(/:[^/]*$/, '');
+  const scope = workflowContext({ ...eventOf(seed).env, GITHUB_EVENT_PATH: '' }).scope;
+  const tags = (await registryTags(repository)).filter((t) => t.includes(`-${scope}`)).length;
+  expect(tags, `the build of ${scope} wrote its caches (at least the layer cache and its fingerprint)`).toBeGreaterThanOrEqual(2);
+  return { repository, scope, tags };
+}
+
 describe.runIf(engineUp)('README workflows run as written, under their events (mapped to the local registry)', () => {
   const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
   const snippets = readmeSnippets(readme);
@@ -128,6 +164,7 @@ describe.runIf(engineUp)('README workflows run as written, under their events (m
       'Private modules over ssh',
       'A service that needs its database at boot',
       'Release pipeline: sign what passed, and attest that it passed',
+      "Recipe: delete a pull request's caches when it closes, and stale scopes every night",
     ]);
     for (const s of snippets) {
       const wf = YAML.parse(s.yaml) as Workflow & { permissions?: unknown };
@@ -139,7 +176,10 @@ describe.runIf(engineUp)('README workflows run as written, under their events (m
         if (action === -1) continue;
         expect(uses.indexOf('docker/login-action@v3'), `${s.title}/${name}: logs in before the action`).toBeGreaterThan(-1);
         expect(uses.indexOf('docker/login-action@v3')).toBeLessThan(action);
-        expect(uses.includes('actions/checkout@v4') || name === 'merge', `${s.title}/${name}: checks out`).toBe(true);
+        // The merge job and the cleanup read no source.
+        const cleanup = job.steps?.[action]?.with?.['cache-cleanup'] === true;
+        expect(uses.includes('actions/checkout@v4') || name === 'merge' || cleanup, `${s.title}/${name}: checks out`).toBe(true);
+        if (cleanup) expect(uses.includes('actions/checkout@v4'), `${s.title}/${name}: checks out nothing`).toBe(false);
       }
     }
   });
@@ -207,7 +247,14 @@ describe.runIf(engineUp)('README workflows run as written, under their events (m
           if (inputs.context && !fs.existsSync(path.join(ws, inputs.context))) copyInto(ws, 'example', inputs.context);
           // The ssh recipe forwards the agent an earlier step started (webfactory/ssh-agent): one with a key in it.
           const env = inputs.ssh === 'default' ? { SSH_AUTH_SOCK: sshAgent() } : undefined;
+          // The cleanup recipe's promise: the scope the event ended is gone. A build of that scope writes it first.
+          const ended = inputs['cache-cleanup'] === 'true' ? await seedEndedScope(inputs['cache-ref'], event, ws) : undefined;
           const r = await runAction(inputs, { workspace: ws, event, env });
+          if (ended) {
+            const left = (await registryTags(ended.repository)).filter((t) => t.includes(`-${ended.scope}`));
+            expect(left, `${ended.scope} after the cleanup\n${r.log}`).toEqual([]);
+            expect((JSON.parse(r.outputs['cache-cleanup-result']) as { deleted: string[] }).deleted.length).toBe(ended.tags);
+          }
           expect(r.exitCode, `${jobName}[${index}] ${JSON.stringify(inputs)}\n${r.log}`).toBe(0);
           ran++;
           if (step.id) stepOutputs[step.id] = r.outputs;

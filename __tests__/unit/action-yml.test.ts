@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import { DEFAULT_QEMU_IMAGE, Inputs, Outputs, PINNED_BUILDX_VERSION } from '../../src/constants.js';
 import { isValidImageRef } from '../../src/ref.js';
 import { parseSettings } from '../../src/settings/parse.js';
+import { parseCleanup } from '../../src/settings/cleanup.js';
 import { ACTION_DEFAULTS, FIXTURES, runnerInputs } from './helpers.js';
 
 const action = parse(fs.readFileSync(path.join(FIXTURES, '..', '..', 'action.yml'), 'utf8')) as {
@@ -97,7 +98,32 @@ describe('action.yml', () => {
         { GITHUB_WORKSPACE: ws, GITHUB_REPOSITORY: 'acme/hello' },
       );
     }
+    // The cleanup mode reads its own inputs, and only those (its job has no checkout).
+    const cleanupAsked = new Set<string>();
+    const cleanupRead = runnerInputs({ 'cache-cleanup': 'true', 'cache-ref': 'ghcr.io/acme/api-cache' });
+    parseCleanup(
+      (name) => {
+        cleanupAsked.add(name);
+        return cleanupRead(name);
+      },
+      { GITHUB_REPOSITORY: 'acme/hello' },
+      () => undefined,
+    );
+    for (const n of cleanupAsked) asked.add(n);
     expect(Object.keys(action.inputs).filter((n) => !asked.has(n))).toEqual([]);
+    expect([...cleanupAsked].sort()).toEqual(
+      [
+        'cache-ref',
+        'cache-strict',
+        'cache-cleanup',
+        'cache-cleanup-api',
+        'cache-cleanup-dry-run',
+        'cache-cleanup-older-than',
+        'cache-cleanup-scopes',
+        'cache-cleanup-untagged',
+        'github-token',
+      ].sort(),
+    );
   });
 });
 
@@ -121,6 +147,20 @@ describe('defaults agree: action.yml, the settings, the README', () => {
         signing: { ...fromDefaults.signing, githubToken: 'job token' },
       });
     }
+  });
+
+  it('the cleanup settings parsed from every action.yml default equal those parsed from empty inputs', () => {
+    const given = { 'cache-cleanup': 'true', 'cache-ref': 'ghcr.io/acme/api-cache' };
+    const withRepo = { ...env, GITHUB_REPOSITORY: 'acme/hello' };
+    const fromDefaults = parseCleanup(runnerInputs(given), withRepo, () => undefined);
+    const fromEmpty = parseCleanup(
+      (name) => given[name as keyof typeof given] ?? '',
+      withRepo,
+      () => undefined,
+    );
+    expect(fromDefaults?.github?.token).toMatch(/^ghs_/);
+    expect({ ...fromEmpty, github: 'job token' }).toEqual({ ...fromDefaults, github: 'job token' });
+    expect(fromDefaults?.olderThanMs).toBe(14 * 86_400_000);
   });
 
   /** Rows of the README's input tables (header `| input | default | … |`): the input names and the default cell. */

@@ -48,7 +48,7 @@ const LAYERS: string[][] = [
   ['layercache'],
   ['gocache'],
   ['smoke'],
-  ['report', 'publish', 'sign'],
+  ['report', 'publish', 'sign', 'cleanup'],
   ['release', 'merge'],
   ['main', 'post'],
   ['index'],

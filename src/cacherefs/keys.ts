@@ -1,5 +1,6 @@
 // Cache keys and registry refs. Pure functions of their inputs, so the exact
 // ref scheme documented in the README is what the unit tests pin down.
+import { CacheAnnotations } from '../constants.js';
 import type { GoCacheKind } from '../dockerfile/gomounts.js';
 import type { Settings } from '../settings/types.js';
 import { platformSlug, sha } from '../settings/names.js';
@@ -143,5 +144,13 @@ export function ghaKeys(kind: GoCacheKind, key: string, runId: string): { write:
       { ref: `go-buildx-gobuild-${key}-${runId}`, match: 'exact' },
       { ref: `go-buildx-gobuild-${key}-`, match: 'branch' },
     ],
+  };
+}
+
+/** The annotations of a manifest the action writes into the cache repository (see CacheAnnotations). */
+export function cacheAnnotations(env: NodeJS.ProcessEnv = process.env, now = new Date()): Record<string, string> {
+  return {
+    [CacheAnnotations.created]: now.toISOString(),
+    ...(env.GITHUB_REPOSITORY ? { [CacheAnnotations.repository]: env.GITHUB_REPOSITORY.toLowerCase() } : {}),
   };
 }

@@ -76,6 +76,12 @@ export function stackLayer(base: Image, top: Image): Image {
   return { manifest, manifestBytes: Buffer.from(JSON.stringify(manifest)), config, configBytes };
 }
 
+/** `image` with `annotations` added to its manifest (who wrote it and when, for the cleanup). */
+export function annotated(image: Image, annotations: Record<string, string>): Image {
+  const manifest: OciManifest = { ...image.manifest, annotations: { ...image.manifest.annotations, ...annotations } };
+  return { ...image, manifest, manifestBytes: Buffer.from(JSON.stringify(manifest)) };
+}
+
 /**
  * Pushes `image` under the tag `ref`: the blobs the repository lacks (from the layout on disk; the
  * config from memory), then the manifest. Returns the bytes uploaded.

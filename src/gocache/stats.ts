@@ -10,6 +10,7 @@ import type { CacheMount } from '../dockerfile/gomounts.js';
 import { splitRef } from '../ref.js';
 import { registryClient } from '../registry/client.js';
 import { pushArtifact, readArtifact } from '../registry/referrer.js';
+import { cacheAnnotations } from '../cacherefs/keys.js';
 import { mountsCache } from './transfer.js';
 
 const STATS_TYPE = 'application/vnd.go-buildx-action.gocache-stats.v1+json';
@@ -106,6 +107,6 @@ export async function readHistory(gobuildRef: string): Promise<GoCacheHistory | 
 export async function writeHistory(gobuildRef: string, history: GoCacheHistory): Promise<void> {
   const { repository, tag } = splitRef(statsRef(gobuildRef));
   const blob = Buffer.from(JSON.stringify(history));
-  await pushArtifact(await registryClient(repository), STATS_TYPE, blob, {}, { tag });
+  await pushArtifact(await registryClient(repository), STATS_TYPE, blob, cacheAnnotations(), { tag });
   out.debug(`Go cache history at ${statsRef(gobuildRef)}: ${blob.toString('utf8')}`);
 }

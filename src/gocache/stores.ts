@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import { repositoryOf } from '../ref.js';
 import { compressedSize } from '../registry/oci.js';
 import { type GoCacheStore, KIND_LABEL, ociOutput, type PlanEntry, type Restored, type SaveStats } from './transfer.js';
-import { findImage, type Image, pushImage, readImage, readLayout, stackLayer } from './images.js';
+import { annotated, findImage, type Image, pushImage, readImage, readLayout, stackLayer } from './images.js';
+import { cacheAnnotations } from '../cacherefs/keys.js';
 import { registryClient } from '../registry/client.js';
 import { TAR_NAME } from './scripts.js';
 import { deleteSuperseded } from './ghaentries.js';
@@ -88,6 +89,8 @@ export class RegistryStore implements GoCacheStore {
         if (!restored?.digest) throw new Error('the save stacked a layer, but no restored image is known');
         image = stackLayer(await this.base({ ...restored, digest: restored.digest }), layout.image);
       }
+      // Once for every tag, so that the tags of one save (gomod's two) share one manifest.
+      image = annotated(image, cacheAnnotations());
       let uploaded = 0;
       for (const ref of entry.write) uploaded += await pushImage(ref, image, layout.blobPath);
       return { stored: compressedSize(image.manifest), uploaded };

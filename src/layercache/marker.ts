@@ -6,6 +6,7 @@ import * as out from '../output.js';
 import { splitRef } from '../ref.js';
 import { registryClient } from '../registry/client.js';
 import { pushArtifact, readArtifact } from '../registry/referrer.js';
+import { cacheAnnotations } from '../cacherefs/keys.js';
 
 const MARKER_TYPE = 'application/vnd.go-buildx-action.fingerprint.v1+json';
 
@@ -47,7 +48,7 @@ export async function writeMarker(layerRef: string, fingerprint: string): Promis
     client,
     MARKER_TYPE,
     blob,
-    { 'org.opencontainers.image.title': 'go-buildx-action fingerprint' },
+    { 'org.opencontainers.image.title': 'go-buildx-action fingerprint', ...cacheAnnotations() },
     { tag: splitRef(markerRef(layerRef)).tag },
   );
   out.debug(`fingerprint ${fingerprint} stored at ${markerRef(layerRef)} for ${cache}`);

@@ -17,8 +17,10 @@ export interface OciIndex {
 
 export interface OciManifest {
   mediaType?: string;
+  artifactType?: string;
   config: OciDescriptor;
   layers: OciDescriptor[];
+  annotations?: Record<string, string>;
 }
 
 export interface PlatformManifest {

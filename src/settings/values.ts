@@ -81,17 +81,19 @@ export function maskValue(mask: Mask, value: string): void {
 }
 
 /**
- * A duration: "30s", "1.5s", "250ms", or a bare number, which is seconds for
- * every duration input (one unit for all, so no input has to be looked up).
+ * A duration in milliseconds: "30s", "1.5s", "250ms", "90m", "36h", "14d", or a bare number, which is
+ * seconds for every duration input (one unit for all, so no input has to be looked up).
  */
 export function parseDuration(read: Reader, name: string, dflt: string): number {
   const raw = read(name).trim() || dflt;
-  const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(raw);
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(raw);
   if (!m) {
-    throw new InputError(name, raw, 'is not a duration', `a number with "s" or "ms", e.g. ${dflt}; a bare number is seconds`);
+    throw new InputError(name, raw, 'is not a duration', `a number with ms, s, m, h or d, e.g. ${dflt}; a bare number is seconds`);
   }
-  return Math.round(Number(m[1]) * (m[2] === 'ms' ? 1 : 1000));
+  return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 's']);
 }
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 export function parseCount(read: Reader, name: string, dflt: number, max: number): number {
   const raw = read(name).trim();
