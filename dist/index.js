@@ -55194,7 +55194,9 @@ async function isCacheDigest(client, digest) {
 async function cleanupCache(s, now = new Date()) {
     const { repository, tag: prefix } = s.cacheRef;
     const backend = backendFor(s);
-    const client = await registryClient(repository, 'pull,push,delete');
+    // Deleting is the registry API's only on the registry backend; ghcr.io's token service is asked for no more
+    // than it grants (the Packages API deletes there).
+    const client = await registryClient(repository, backend === 'registry' ? 'pull,push,delete' : 'pull,push');
     const records = await readTags(client, prefix);
     const selection = selectTags(records, {
         scopes: s.scopes,
@@ -55297,8 +55299,10 @@ async function deleteThroughPackages(client, s, sel, result, now) {
     const alone = [];
     for (const [digest, tags] of groupByDigest(sel.delete)) {
         const v = byDigest.get(digest);
-        if (!v)
+        if (!v) {
+            result.problems.push(`${tags.join(', ')} stay: the Packages API lists no version ${digest}`);
             continue;
+        }
         // A version that a kept tag also names: only these tags go (pointAway), the version stays.
         if (v.tags.some((t) => !deleting.has(t)))
             alone.push(...tags);
@@ -55307,7 +55311,7 @@ async function deleteThroughPackages(client, s, sel, result, now) {
     }
     if (alone.length > 0 && !s.dryRun) {
         const placeholders = new Set(await Promise.all(alone.map((t) => pointAway(client, t))));
-        chosen.push(...(await api.versions()).filter((v) => placeholders.has(v.digest)).map((v) => ({ ...v, tags: v.tags })));
+        chosen.push(...(await api.versions()).filter((v) => placeholders.has(v.digest)));
     }
     else if (alone.length > 0)
         result.deleted.push(...alone);
@@ -55354,12 +55358,36 @@ async function runCleanup(s) {
     const done = result.dryRun ? 'would delete' : 'deleted';
     info(`Cleanup of ${s.cacheRef.repository} (${result.backend}): ${done} ${result.deleted.length} tag(s) in ${result.scopes.length} scope(s)` +
         (result.backend === 'github-packages' ? ` and ${result.untagged} untagged version(s)` : ''));
+    try {
+        await lib_core.summary.addRaw(run_summaryMarkdown(s.cacheRef.repository, result)).write();
+    }
+    catch (err) {
+        warning(`The job summary could not be written: ${err.message}`);
+    }
     if (result.problems.length === 0)
         return;
     const text = `The cleanup left part of what it chose: ${result.problems.join('; ')}`;
     if (s.strict)
         throw new Error(`${text} (cache-strict: true)`);
     warning(text);
+}
+/** The job summary: each scope, why it went, how many tags; what stayed and why. Tags are [a-z0-9._-] only. */
+function run_summaryMarkdown(repository, r) {
+    const verb = r.dryRun ? 'would delete' : 'deleted';
+    const rows = r.scopes.map(({ scope, why }) => `| \`${scope}\` | ${why} | ${r.deleted.filter((t) => t.endsWith(`-${scope}`) || t.includes(`-${scope}-`)).length} |`);
+    return [
+        `### go-buildx-action: cache cleanup of \`${repository}\``,
+        '',
+        `Through ${r.backend === 'registry' ? "the registry's manifest DELETE" : 'the GitHub Packages API'}: ${verb} ${r.deleted.length} tag(s)` +
+            (r.backend === 'github-packages' ? ` and ${r.untagged} untagged version(s)` : '') +
+            '.',
+        '',
+        ...(rows.length > 0 ? ['| scope | why | tags |', '| --- | --- | --- |', ...rows, ''] : ['No scope to delete.', '']),
+        ...(r.kept.length > 0
+            ? [`Kept: ${r.kept.length} tag(s) of those scopes (another repository's, or with no record of who wrote them).`, '']
+            : []),
+        ...(r.problems.length > 0 ? ['Left behind:', '', ...r.problems.map((p) => `- ${p.replace(/</g, '&lt;')}`), ''] : []),
+    ].join('\n');
 }
 const run_EMPTY = { scopes: [], deleted: [], untagged: 0, kept: [] };
 

@@ -97,6 +97,7 @@ describe.runIf(engineUp)('cache-cleanup: true deletes cache scopes (real registr
     const dst = await registryClient(repo, 'pull');
     for (const t of left) expect(await dst.manifestDigest(t), t).toBe(await src.manifestDigest(t));
     expect(resultOf(r)).toMatchObject({ backend: 'registry', scopes: [{ scope: 'pr-7', why: 'asked for' }], problems: [] });
+    expect(r.summary).toContain(`| \`pr-7\` | asked for | ${ofScope(written, 'pr-7').length} |`);
   }, 300_000);
 
   it('by age: a schedule deletes the scopes not written for cache-cleanup-older-than, never the default branch', async () => {

@@ -193,9 +193,15 @@ describe.runIf(engineUp)('README workflows run as written, under their events (m
         .flatMap((j) => j.steps ?? [])
         .find((st) => ACTION.test(st.uses ?? ''));
       const there = (job!.steps ?? []).find((st) => st.uses === './');
-      for (const k of Object.keys(recipe?.with ?? {}).filter((k) => !['image', 'cache-ref'].includes(k))) {
+      // The same inputs with the same values, except where the places differ: the registry (a service
+      // container there) and the remote nodes' endpoints and TLS files, which only the recipe's runners have.
+      const placeBound = ['image', 'cache-ref', 'append'];
+      for (const [k, v] of Object.entries(recipe?.with ?? {}).filter(([k]) => !placeBound.includes(k))) {
         expect(there?.with, `${s.title}: e2e.yml ${s.onGitHub} sets ${k}`).toHaveProperty(k);
+        expect(String(there?.with?.[k]), `${s.title}: e2e.yml ${s.onGitHub} sets ${k} as the recipe does`).toBe(String(v));
       }
+      if (recipe?.with && 'append' in recipe.with)
+        expect(there?.with, `${s.title}: e2e.yml ${s.onGitHub} sets append`).toHaveProperty('append');
     }
   });
 

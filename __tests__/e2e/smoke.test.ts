@@ -316,7 +316,7 @@ describe.runIf(engineUp)('a service that needs a dependency at boot (real engine
 
   it('without smoke-network it never becomes healthy: the step fails, saying why, and nothing is pushed', async () => {
     const repo = uniqueRepo('needs-db');
-    const r = await runAction(inputs(repo, { 'smoke-env': 'DATABASE_ADDR=db:8080' }), {
+    const r = await runAction(inputs(repo, { 'smoke-env': 'DATABASE_URL=postgres://postgres:smoke@db:8080/postgres?sslmode=disable' }), {
       workspace: workspace('__tests__/e2e/smoke-fixture'),
     });
     expect(r.exitCode).toBe(1);
@@ -327,7 +327,7 @@ describe.runIf(engineUp)('a service that needs a dependency at boot (real engine
 
   it("with smoke-network (the dependency's network) it reaches db by name, passes, and is pushed", async () => {
     const repo = uniqueRepo('needs-db');
-    const r = await runAction(inputs(repo, { 'smoke-env': 'DATABASE_ADDR=db:8080', 'smoke-network': net }), {
+    const r = await runAction(inputs(repo, { 'smoke-env': 'DATABASE_URL=postgres://postgres:smoke@db:8080/postgres?sslmode=disable', 'smoke-network': net }), {
       workspace: workspace('__tests__/e2e/smoke-fixture'),
     });
     expect(r.exitCode, r.log).toBe(0);
@@ -344,7 +344,7 @@ describe.runIf(engineUp)('a service that needs a dependency at boot (real engine
     expect(dbIp).not.toBe('');
     const repo = uniqueRepo('needs-db');
     const r = await runAction(
-      inputs(repo, { 'smoke-env': 'DATABASE_ADDR=database.internal:8080', 'smoke-add-hosts': `database.internal=${bridgeIp}` }),
+      inputs(repo, { 'smoke-env': 'DATABASE_URL=postgres://postgres:smoke@database.internal:8080/postgres?sslmode=disable', 'smoke-add-hosts': `database.internal=${bridgeIp}` }),
       {
         workspace: workspace('__tests__/e2e/smoke-fixture'),
       },

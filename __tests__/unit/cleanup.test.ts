@@ -1,13 +1,14 @@
 // The cleanup's choices, on the tags and manifests of real runs (fixtures/cleanup/cache-tags.json, recorded by
 // scripts/capture-cache-tags.mjs: the example built for main, a fork's pull request #7 and feature/login).
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { eventOf } from '../../scripts/runner-events.mjs';
 import { endedScope, scopeName, workflowContext } from '../../src/context.js';
 import { isCacheManifest, parseCacheTag, tagRecord, type TagRecord } from '../../src/cleanup/cachetags.js';
 import { selectTags, selectUntagged } from '../../src/cleanup/select.js';
-import { backendFor } from '../../src/cleanup/run.js';
+import { backendFor, summaryMarkdown } from '../../src/cleanup/run.js';
 import { nextPage, packageOf } from '../../src/cleanup/packages.js';
 import { parseCleanup } from '../../src/settings/cleanup.js';
 import type { OciManifest } from '../../src/registry/oci.js';
@@ -143,9 +144,11 @@ describe('which scopes go', () => {
 });
 
 describe('the scope an event ended', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-ev-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
   const ctx = (spec: Parameters<typeof eventOf>[0]) => {
     const { payload, env } = eventOf(spec);
-    const file = path.join(fs.mkdtempSync('/tmp/gba-ev-'), 'event.json');
+    const file = path.join(dir, 'event.json');
     fs.writeFileSync(file, JSON.stringify(payload));
     return workflowContext({ ...env, GITHUB_EVENT_PATH: file });
   };
@@ -201,5 +204,24 @@ describe('cleanup settings', () => {
       'https://api.github.com/orgs/acme/packages/container/x/versions?page=2',
     );
     expect(nextPage(null)).toBeUndefined();
+  });
+});
+
+describe('the job summary of a cleanup', () => {
+  it('names each scope, why, and its tags; what stayed', () => {
+    const sel = selectTags(records(), { ...rules, scopes: ['pr-7'], olderThanMs: HOUR });
+    const md = summaryMarkdown(captured.repository, {
+      backend: 'github-packages',
+      scopes: sel.scopes,
+      deleted: sel.delete.map((t) => t.tag),
+      untagged: 3,
+      kept: [],
+      dryRun: false,
+      problems: ['deleting version 1 of acme/x failed: 403 <b>no</b>'],
+    });
+    expect(md).toContain('Through the GitHub Packages API: deleted 4 tag(s) and 3 untagged version(s).');
+    expect(md).toContain('| `pr-7` | asked for | 2 |');
+    expect(md).toContain(`| \`${FEATURE}\` | last written 2 hour(s) ago | 2 |`);
+    expect(md).toContain('- deleting version 1 of acme/x failed: 403 &lt;b>no&lt;/b>');
   });
 });

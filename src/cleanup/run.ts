@@ -79,7 +79,9 @@ async function isCacheDigest(client: RegistryClient, digest: string): Promise<bo
 export async function cleanupCache(s: CleanupSettings, now = new Date()): Promise<CleanupResult> {
   const { repository, tag: prefix } = s.cacheRef;
   const backend = backendFor(s);
-  const client = await registryClient(repository, 'pull,push,delete');
+  // Deleting is the registry API's only on the registry backend; ghcr.io's token service is asked for no more
+  // than it grants (the Packages API deletes there).
+  const client = await registryClient(repository, backend === 'registry' ? 'pull,push,delete' : 'pull,push');
   const records = await readTags(client, prefix);
   const selection = selectTags(records, {
     scopes: s.scopes,
@@ -191,14 +193,17 @@ async function deleteThroughPackages(
   const alone: string[] = [];
   for (const [digest, tags] of groupByDigest(sel.delete)) {
     const v = byDigest.get(digest);
-    if (!v) continue;
+    if (!v) {
+      result.problems.push(`${tags.join(', ')} stay: the Packages API lists no version ${digest}`);
+      continue;
+    }
     // A version that a kept tag also names: only these tags go (pointAway), the version stays.
     if (v.tags.some((t) => !deleting.has(t))) alone.push(...tags);
     else chosen.push(v);
   }
   if (alone.length > 0 && !s.dryRun) {
     const placeholders = new Set(await Promise.all(alone.map((t) => pointAway(client, t))));
-    chosen.push(...(await api.versions()).filter((v) => placeholders.has(v.digest)).map((v) => ({ ...v, tags: v.tags })));
+    chosen.push(...(await api.versions()).filter((v) => placeholders.has(v.digest)));
   } else if (alone.length > 0) result.deleted.push(...alone);
   let untagged: PackageVersion[] = [];
   if (s.untagged) {
@@ -244,10 +249,37 @@ export async function runCleanup(s: CleanupSettings): Promise<void> {
     `Cleanup of ${s.cacheRef.repository} (${result.backend}): ${done} ${result.deleted.length} tag(s) in ${result.scopes.length} scope(s)` +
       (result.backend === 'github-packages' ? ` and ${result.untagged} untagged version(s)` : ''),
   );
+  try {
+    await core.summary.addRaw(summaryMarkdown(s.cacheRef.repository, result)).write();
+  } catch (err) {
+    out.warning(`The job summary could not be written: ${(err as Error).message}`);
+  }
   if (result.problems.length === 0) return;
   const text = `The cleanup left part of what it chose: ${result.problems.join('; ')}`;
   if (s.strict) throw new Error(`${text} (cache-strict: true)`);
   out.warning(text);
+}
+
+/** The job summary: each scope, why it went, how many tags; what stayed and why. Tags are [a-z0-9._-] only. */
+export function summaryMarkdown(repository: string, r: CleanupResult): string {
+  const verb = r.dryRun ? 'would delete' : 'deleted';
+  const rows = r.scopes.map(
+    ({ scope, why }) =>
+      `| \`${scope}\` | ${why} | ${r.deleted.filter((t) => t.endsWith(`-${scope}`) || t.includes(`-${scope}-`)).length} |`,
+  );
+  return [
+    `### go-buildx-action: cache cleanup of \`${repository}\``,
+    '',
+    `Through ${r.backend === 'registry' ? "the registry's manifest DELETE" : 'the GitHub Packages API'}: ${verb} ${r.deleted.length} tag(s)` +
+      (r.backend === 'github-packages' ? ` and ${r.untagged} untagged version(s)` : '') +
+      '.',
+    '',
+    ...(rows.length > 0 ? ['| scope | why | tags |', '| --- | --- | --- |', ...rows, ''] : ['No scope to delete.', '']),
+    ...(r.kept.length > 0
+      ? [`Kept: ${r.kept.length} tag(s) of those scopes (another repository's, or with no record of who wrote them).`, '']
+      : []),
+    ...(r.problems.length > 0 ? ['Left behind:', '', ...r.problems.map((p) => `- ${p.replace(/</g, '&lt;')}`), ''] : []),
+  ].join('\n');
 }
 
 const EMPTY: Omit<CleanupResult, 'backend' | 'dryRun' | 'problems'> = { scopes: [], deleted: [], untagged: 0, kept: [] };

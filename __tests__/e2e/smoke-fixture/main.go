@@ -1,13 +1,14 @@
 // A service that misbehaves on purpose, for the smoke-test e2e tests.
 // The behaviour is stamped at build time: -X main.mode=ok|500|exit|silent|late|needs-db.
-// needs-db is healthy only while it can open a TCP connection to $DATABASE_ADDR (host:port), as a service
-// that needs its database at boot.
+// needs-db is healthy only while it can open a TCP connection to the host of $DATABASE_URL
+// (postgres://user:pass@host:port/db), as a service that needs its database at boot.
 package main
 
 import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"time"
 )
@@ -36,7 +37,11 @@ func main() {
 	}
 	http.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		if mode == "needs-db" {
-			addr := os.Getenv("DATABASE_ADDR")
+			u, err := url.Parse(os.Getenv("DATABASE_URL"))
+			addr := ""
+			if err == nil {
+				addr = u.Host
+			}
 			conn, err := net.DialTimeout("tcp", addr, time.Second)
 			if err != nil {
 				fmt.Printf("healthz: cannot reach the database at %q: %v\n", addr, err)
