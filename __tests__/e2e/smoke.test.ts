@@ -327,9 +327,12 @@ describe.runIf(engineUp)('a service that needs a dependency at boot (real engine
 
   it("with smoke-network (the dependency's network) it reaches db by name, passes, and is pushed", async () => {
     const repo = uniqueRepo('needs-db');
-    const r = await runAction(inputs(repo, { 'smoke-env': 'DATABASE_URL=postgres://postgres:smoke@db:8080/postgres?sslmode=disable', 'smoke-network': net }), {
-      workspace: workspace('__tests__/e2e/smoke-fixture'),
-    });
+    const r = await runAction(
+      inputs(repo, { 'smoke-env': 'DATABASE_URL=postgres://postgres:smoke@db:8080/postgres?sslmode=disable', 'smoke-network': net }),
+      {
+        workspace: workspace('__tests__/e2e/smoke-fixture'),
+      },
+    );
     expect(r.exitCode, r.log).toBe(0);
     expect(r.log).toContain(`"--network","${net}"`);
     expect(r.outputs['smoke-passed']).toBe('true');
@@ -344,7 +347,10 @@ describe.runIf(engineUp)('a service that needs a dependency at boot (real engine
     expect(dbIp).not.toBe('');
     const repo = uniqueRepo('needs-db');
     const r = await runAction(
-      inputs(repo, { 'smoke-env': 'DATABASE_URL=postgres://postgres:smoke@database.internal:8080/postgres?sslmode=disable', 'smoke-add-hosts': `database.internal=${bridgeIp}` }),
+      inputs(repo, {
+        'smoke-env': 'DATABASE_URL=postgres://postgres:smoke@database.internal:8080/postgres?sslmode=disable',
+        'smoke-add-hosts': `database.internal=${bridgeIp}`,
+      }),
       {
         workspace: workspace('__tests__/e2e/smoke-fixture'),
       },
