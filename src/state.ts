@@ -170,12 +170,15 @@ export function recordedSecretFiles(): string[] {
   return [...secretFiles];
 }
 
-/** Only where main runs buildx: the docker CLI plugin, or a standalone buildx binary at an absolute path. */
+/**
+ * Only where main runs buildx: the docker CLI plugin, the plugin's own binary (`docker-buildx`, run on its
+ * own), or a standalone buildx binary from the tool cache, each at an absolute path.
+ */
 function isBuildxCommand(x: unknown): x is SavedCommand {
   const b = x as SavedCommand;
   if (!b || typeof b.cmd !== 'string' || !Array.isArray(b.prefix)) return false;
   if (b.cmd === 'docker') return b.prefix.length === 1 && b.prefix[0] === 'buildx';
-  return path.isAbsolute(b.cmd) && path.basename(b.cmd) === 'buildx' && b.prefix.length === 0;
+  return path.isAbsolute(b.cmd) && ['buildx', 'docker-buildx'].includes(path.basename(b.cmd)) && b.prefix.length === 0;
 }
 
 export function loadState(read: (name: string) => string = core.getState, keyFile = stateKeyFile()): PostState {

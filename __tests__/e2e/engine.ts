@@ -286,3 +286,13 @@ export async function stagedSingleManifest(): Promise<{ source: string; digest: 
   const digest = staged!.body.manifests ? staged!.body.manifests[0].digest : staged!.digest;
   return { source: `${repo}@${digest}`, digest, repo };
 }
+
+/**
+ * The debug lines of the buildx runs of `sub` (build, inspect, …) in a log: through the docker CLI
+ * (`"docker","buildx",sub`) or the plugin's binary run on its own (`".../docker-buildx",sub`, what the action
+ * runs when it finds the plugin), or a standalone buildx from the tool cache.
+ */
+export function buildxExecs(log: string, sub: string): string[] {
+  const start = new RegExp(`^::debug::exec: \\[(?:"docker","buildx"|"[^"]*(?:docker-buildx|/buildx)"),"${sub}"`);
+  return log.split('\n').filter((l) => start.test(l));
+}

@@ -10,7 +10,18 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAction } from '../../scripts/run-action.mjs';
 import { goGetArgs, type GoProxy, startGoProxy } from '../../scripts/goproxy.mjs';
-import { engineUp, prune, registryManifest, registryTags, sh, shAsync, stepDurations, uniqueRepo, workspace } from './engine.js';
+import {
+  buildxExecs,
+  engineUp,
+  prune,
+  registryManifest,
+  registryTags,
+  sh,
+  shAsync,
+  stepDurations,
+  uniqueRepo,
+  workspace,
+} from './engine.js';
 import { runnerInputs } from '../unit/helpers.js';
 import { parseSettings } from '../../src/settings/parse.js';
 import { layerCacheRefs, refScheme } from '../../src/cacherefs/keys.js';
@@ -55,8 +66,7 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
     runAction({ ...inputs(), ...extra }, { workspace: ws, env: { GITHUB_REF: 'refs/heads/main', ...env }, ...opts });
   const layerTag = async () => (await registryTags(cacheRef)).find((t) => /^buildcache-linux-amd64_linux-arm64-[0-9a-f]{8}-main$/.test(t))!;
   /** The main build's argv, from its debug line (the build that writes the metadata file the action reads). */
-  const mainBuilds = (log: string) =>
-    log.split('\n').filter((l) => l.startsWith('::debug::exec: ["docker","buildx","build"') && l.includes('/metadata.json"'));
+  const mainBuilds = (log: string) => buildxExecs(log, 'build').filter((l) => l.includes('/metadata.json"'));
   const ownCacheTo = /"--cache-to","type=registry,ref=[^"]*buildcache-linux-amd64_linux-arm64-/;
   /** The post step's layer cache export: its log group. */
   const postExport = (postLog: string) => postLog.split('::group::Export the layer cache')[1]?.split('::endgroup::')[0];

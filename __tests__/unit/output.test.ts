@@ -160,6 +160,33 @@ describe('the state main hands to post (trust, round 2, item 2)', () => {
     ]);
     expect(verifiedState('x', signed('x', 'v'), undefined).problem).toMatch(/key of this step is missing/);
   });
+
+  it('buildx as main runs it: the plugin through docker, the plugin binary on its own, a tool-cache buildx; nothing else', async () => {
+    const { loadState } = await load();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-state-'));
+    const keyFile = path.join(dir, 'k.key');
+    const key = Buffer.alloc(32, 9);
+    fs.writeFileSync(keyFile, key);
+    const signed = (name: string, v: string) =>
+      JSON.stringify({ v, mac: crypto.createHmac('sha256', key).update(`${name}\0${v}`).digest('hex') });
+    const loaded = (cmd: unknown) =>
+      loadState((n) => (n === 'buildxCommand' ? signed(n, JSON.stringify(cmd)) : n === 'isPost' ? 'true' : ''), keyFile).buildx;
+    for (const ok of [
+      { cmd: 'docker', prefix: ['buildx'] },
+      { cmd: '/usr/local/lib/docker/cli-plugins/docker-buildx', prefix: [] },
+      { cmd: '/opt/hostedtoolcache/buildx/0.19.3/x64/buildx', prefix: [] },
+    ]) {
+      expect(loaded(ok)).toEqual(ok);
+    }
+    for (const bad of [
+      { cmd: 'docker-buildx', prefix: [] },
+      { cmd: '/bin/sh', prefix: ['-c'] },
+      { cmd: '/usr/local/lib/docker/cli-plugins/docker-buildx', prefix: ['rm'] },
+    ]) {
+      expect(loaded(bad)).toBeUndefined();
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 });
 
 describe('reads from the image and the build are bounded, and say when they are cut (trust, round 2, item 13)', () => {

@@ -1,4 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { installedPlugin, PLUGIN } from '../../src/buildx/command.js';
 import { parseEngineInfo } from '../../src/engine.js';
 import { chooseDriver, containerOnlyInputs, isContainerdStore, nodeForPlatform, parseInspect } from '../../src/buildx/builder.js';
 import { buildxDownloadUrl, parseBuildxVersion } from '../../src/buildx/install.js';
@@ -93,6 +97,40 @@ describe('engine and builder detection', () => {
     const fixedFirst = [{ ...nodes[0], fixed: ['linux/amd64'] }, nodes[1]];
     expect(nodeForPlatform(fixedFirst, 'linux/arm64', both)?.name).toBe('arm');
     expect(nodeForPlatform(fixedFirst, 'linux/amd64', both)?.name).toBe('runner');
+  });
+});
+
+describe('the buildx plugin, run as its own binary', () => {
+  const made: string[] = [];
+  const dir = () => {
+    made.push(fs.mkdtempSync(path.join(os.tmpdir(), 'gba-plugins-')));
+    return made[made.length - 1];
+  };
+  afterAll(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+  const plugin = (d: string) => {
+    fs.mkdirSync(d, { recursive: true });
+    fs.writeFileSync(path.join(d, 'docker-buildx'), '#!/bin/sh\n', { mode: 0o755 });
+    return path.join(d, 'docker-buildx');
+  };
+  it("the user's cli-plugins folder first, then the system's, in the docker CLI's order", () => {
+    const config = dir();
+    const system = [dir(), dir()];
+    expect(installedPlugin({ DOCKER_CONFIG: config }, system)).toEqual(PLUGIN);
+    const second = plugin(system[1]);
+    expect(installedPlugin({ DOCKER_CONFIG: config }, system)).toEqual({ cmd: second, prefix: [] });
+    const first = plugin(system[0]);
+    expect(installedPlugin({ DOCKER_CONFIG: config }, system)).toEqual({ cmd: first, prefix: [] });
+    const own = plugin(path.join(config, 'cli-plugins'));
+    expect(installedPlugin({ DOCKER_CONFIG: config }, system)).toEqual({ cmd: own, prefix: [] });
+  });
+  it('a file that cannot run, or a config with extra plugin folders: the docker CLI decides (docker buildx)', () => {
+    const config = dir();
+    const bin = plugin(path.join(config, 'cli-plugins'));
+    fs.chmodSync(bin, 0o644);
+    expect(installedPlugin({ DOCKER_CONFIG: config }, [])).toEqual(PLUGIN);
+    fs.chmodSync(bin, 0o755);
+    fs.writeFileSync(path.join(config, 'config.json'), JSON.stringify({ cliPluginsExtraDirs: ['/opt/plugins'] }));
+    expect(installedPlugin({ DOCKER_CONFIG: config }, [])).toEqual(PLUGIN);
   });
 });
 

@@ -9,7 +9,7 @@ import { Inputs } from '../constants.js';
 import { run } from '../exec.js';
 import { engineInfo } from '../engine.js';
 import type { BuilderNode, Settings } from '../settings/types.js';
-import { args, type BuildxCommand, PLUGIN } from './command.js';
+import { args, type BuildxCommand, installedPlugin } from './command.js';
 
 export type ConcreteDriver = Exclude<Settings['driver'], 'auto'>;
 
@@ -220,7 +220,8 @@ export function engineFacts(): Promise<EngineFacts> {
 export function startEngineProbe(earlyInspect: boolean): { facts: Promise<EngineFacts>; engineBuilder?: Promise<InspectResult> } {
   const context = run('docker', ['context', 'show'], { allowFailure: true }).then((r) => r.stdout.trim() || 'default');
   const facts = Promise.all([engineInfo(), context]).then(([info, ctx]) => ({ driverStatus: info.driverStatus, context: ctx }));
-  const engineBuilder = earlyInspect ? context.then((ctx) => inspect(PLUGIN, ctx)) : undefined;
+  const plugin = installedPlugin();
+  const engineBuilder = earlyInspect ? context.then((ctx) => inspect(plugin, ctx)) : undefined;
   // Awaited (or dropped) later: until then a failure must not be an unhandled rejection.
   facts.catch(() => undefined);
   engineBuilder?.catch(() => undefined);
@@ -263,7 +264,8 @@ export async function prepareBuilder(
         'driver: docker without the containerd image store cannot export caches or keep multi-platform images: no layer cache is exported and the Go caches are not carried; consider driver: docker-container',
       );
     }
-    const early = engineBuilder && buildx.cmd === PLUGIN.cmd && buildx.prefix.join(' ') === PLUGIN.prefix.join(' ');
+    const plugin = installedPlugin();
+    const early = engineBuilder && buildx.cmd === plugin.cmd && buildx.prefix.join(' ') === plugin.prefix.join(' ');
     const info = early ? await engineBuilder.catch(() => inspect(buildx, engine.context)) : await inspect(buildx, engine.context);
     return { ...info, name: engine.context, created: false, exportsCache: containerd };
   }

@@ -10,7 +10,7 @@ import * as semver from 'semver';
 import { run } from '../exec.js';
 import { Inputs, MIN_BUILDX_VERSION, PINNED_BUILDX_SHA256, PINNED_BUILDX_VERSION } from '../constants.js';
 import { InputError, type Settings } from '../settings/types.js';
-import { args, type BuildxCommand, PLUGIN } from './command.js';
+import { args, type BuildxCommand, installedPlugin } from './command.js';
 
 export interface ResolvedBuildx {
   command: BuildxCommand;
@@ -91,8 +91,9 @@ async function install(version: string, baseUrl: string, requested: boolean): Pr
 
 export async function resolveBuildx(settings: Settings): Promise<ResolvedBuildx> {
   if (settings.buildxVersion) return install(settings.buildxVersion, settings.buildxDownloadUrl, true);
-  const found = await versionOf(PLUGIN);
-  if (found && semver.gte(found, MIN_BUILDX_VERSION)) return { command: PLUGIN, version: found, installed: false };
+  const plugin = installedPlugin();
+  const found = await versionOf(plugin);
+  if (found && semver.gte(found, MIN_BUILDX_VERSION)) return { command: plugin, version: found, installed: false };
   out.info(
     found
       ? `Installed buildx ${found} is older than ${MIN_BUILDX_VERSION}; installing ${PINNED_BUILDX_VERSION}`
