@@ -55097,7 +55097,7 @@ function selectTags(tags, rules) {
         else if (o === 'unknown')
             kept.push({
                 tag: t.tag,
-                why: 'it has no record of who wrote it (an older version of the action); name its scope in cache-cleanup-scopes',
+                why: 'it has no record of who wrote it (written before the action recorded its writer); name its scope in cache-cleanup-scopes',
             });
         else
             kept.push({ tag: t.tag, why: `${o} wrote it` });
@@ -55113,12 +55113,12 @@ function selectTags(tags, rules) {
     return { delete: del, kept, scopes: chosen, shared };
 }
 /**
- * Untagged versions to delete: manifests the cache's own overwrites left (the action's annotated artifacts
- * and images, and BuildKit's cache manifests), older than `graceMs` so that a job that resolved the tag a
- * moment before still reads them. Anything else untagged (an image's platform manifests, signatures) stays.
+ * The untagged versions that may go, older than `graceMs` so that a job that resolved the tag a moment before
+ * still reads them. Of these only the cache's own manifests are deleted (cachetags.ts isCacheManifest, read by
+ * the caller): an image's platform manifests and signatures are untagged too, and stay.
  */
-function selectUntagged(versions, isCache, now, graceMs) {
-    return versions.filter((v) => v.tags.length === 0 && now.getTime() - v.created.getTime() > graceMs && isCache(v.digest));
+function untaggedCandidates(versions, now, graceMs) {
+    return versions.filter((v) => v.tags.length === 0 && now.getTime() - v.created.getTime() > graceMs);
 }
 
 ;// CONCATENATED MODULE: ./src/cleanup/cachetags.ts
@@ -55365,7 +55365,7 @@ async function deleteThroughPackages(client, s, sel, result, now) {
         result.deleted.push(...alone);
     let untagged = [];
     if (s.untagged) {
-        const candidates = selectUntagged(versions, () => true, now, UNTAGGED_GRACE_MS).slice(0, UNTAGGED_PER_RUN);
+        const candidates = untaggedCandidates(versions, now, UNTAGGED_GRACE_MS).slice(0, UNTAGGED_PER_RUN);
         const isCache = await pool(candidates, 8, (v) => isCacheDigest(client, v.digest).catch(() => false));
         untagged = candidates.filter((_, i) => isCache[i]);
         info(`${untagged.length} untagged version(s) older than a day that the cache's overwrites left ${s.dryRun ? 'would be' : 'are'} deleted`);

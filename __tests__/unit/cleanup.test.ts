@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { eventOf } from '../../scripts/runner-events.mjs';
 import { endedScope, scopeName, workflowContext } from '../../src/context.js';
 import { isCacheManifest, parseCacheTag, tagRecord, type TagRecord } from '../../src/cleanup/cachetags.js';
-import { selectTags, selectUntagged } from '../../src/cleanup/select.js';
+import { selectTags, untaggedCandidates } from '../../src/cleanup/select.js';
 import { backendFor, summaryMarkdown } from '../../src/cleanup/run.js';
 import { nextPage, packageOf } from '../../src/cleanup/packages.js';
 import { parseCleanup } from '../../src/settings/cleanup.js';
@@ -130,7 +130,7 @@ describe('which scopes go', () => {
     expect(s.shared.get(main.digest)).toBe(main.tag);
   });
 
-  it('untagged versions: only cache manifests older than the grace', () => {
+  it('untagged versions: only those older than the grace are candidates', () => {
     const now = new Date('2026-12-05T12:00:00Z');
     const v = (id: number, tags: string[], hoursAgo: number) => ({
       id,
@@ -139,7 +139,7 @@ describe('which scopes go', () => {
       created: new Date(now.getTime() - hoursAgo * HOUR),
     });
     const versions = [v(1, [], 30), v(2, [], 2), v(3, ['buildcache-x'], 30), v(4, [], 48)];
-    expect(selectUntagged(versions, (d) => d !== 'sha256:4', now, 24 * HOUR).map((x) => x.id)).toEqual([1]);
+    expect(untaggedCandidates(versions, now, 24 * HOUR).map((x) => x.id)).toEqual([1, 4]);
   });
 });
 

@@ -13,7 +13,7 @@ import { cacheAnnotations } from '../cacherefs/keys.js';
 import type { OciManifest } from '../registry/oci.js';
 import type { CleanupSettings } from '../settings/cleanup.js';
 import { PackagesApi, packageOf } from './packages.js';
-import { type Kept, type PackageVersion, selectTags, selectUntagged, type Selection } from './select.js';
+import { type Kept, type PackageVersion, selectTags, type Selection, untaggedCandidates } from './select.js';
 import { isCacheManifest, parseCacheTag, tagRecord, type TagRecord } from './cachetags.js';
 
 /** What a placeholder that takes a tag away from a shared manifest carries (see pointAway). */
@@ -207,7 +207,7 @@ async function deleteThroughPackages(
   } else if (alone.length > 0) result.deleted.push(...alone);
   let untagged: PackageVersion[] = [];
   if (s.untagged) {
-    const candidates = selectUntagged(versions, () => true, now, UNTAGGED_GRACE_MS).slice(0, UNTAGGED_PER_RUN);
+    const candidates = untaggedCandidates(versions, now, UNTAGGED_GRACE_MS).slice(0, UNTAGGED_PER_RUN);
     const isCache = await pool(candidates, 8, (v) => isCacheDigest(client, v.digest).catch(() => false));
     untagged = candidates.filter((_, i) => isCache[i]);
     out.info(

@@ -69,7 +69,7 @@ export function selectTags(tags: TagRecord[], rules: CleanupRules): Selection {
     else if (o === 'unknown')
       kept.push({
         tag: t.tag,
-        why: 'it has no record of who wrote it (an older version of the action); name its scope in cache-cleanup-scopes',
+        why: 'it has no record of who wrote it (written before the action recorded its writer); name its scope in cache-cleanup-scopes',
       });
     else kept.push({ tag: t.tag, why: `${o} wrote it` });
   }
@@ -89,15 +89,10 @@ export interface PackageVersion {
 }
 
 /**
- * Untagged versions to delete: manifests the cache's own overwrites left (the action's annotated artifacts
- * and images, and BuildKit's cache manifests), older than `graceMs` so that a job that resolved the tag a
- * moment before still reads them. Anything else untagged (an image's platform manifests, signatures) stays.
+ * The untagged versions that may go, older than `graceMs` so that a job that resolved the tag a moment before
+ * still reads them. Of these only the cache's own manifests are deleted (cachetags.ts isCacheManifest, read by
+ * the caller): an image's platform manifests and signatures are untagged too, and stay.
  */
-export function selectUntagged(
-  versions: PackageVersion[],
-  isCache: (digest: string) => boolean,
-  now: Date,
-  graceMs: number,
-): PackageVersion[] {
-  return versions.filter((v) => v.tags.length === 0 && now.getTime() - v.created.getTime() > graceMs && isCache(v.digest));
+export function untaggedCandidates(versions: PackageVersion[], now: Date, graceMs: number): PackageVersion[] {
+  return versions.filter((v) => v.tags.length === 0 && now.getTime() - v.created.getTime() > graceMs);
 }
