@@ -130,15 +130,20 @@ describe('src/output.ts: the only printer', () => {
 describe('the state main hands to post (trust, round 2, item 2)', () => {
   // Imported lazily: state.ts reads the environment for its key file.
   const load = async () => import('../../src/state.js');
-
-  it('a value main saved verifies; a planted one (any name, any shape) is dropped with a problem, never thrown', async () => {
-    const { loadState, verifiedState } = await load();
+  /** A step's key file, and what main's save would write under a name with that key. */
+  const keyed = (fill: number) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-state-'));
     const keyFile = path.join(dir, 'k.key');
-    const key = Buffer.alloc(32, 7);
+    const key = Buffer.alloc(32, fill);
     fs.writeFileSync(keyFile, key);
     const signed = (name: string, v: string) =>
       JSON.stringify({ v, mac: crypto.createHmac('sha256', key).update(`${name}\0${v}`).digest('hex') });
+    return { dir, keyFile, signed };
+  };
+
+  it('a value main saved verifies; a planted one (any name, any shape) is dropped with a problem, never thrown', async () => {
+    const { loadState, verifiedState } = await load();
+    const { keyFile, signed } = keyed(7);
     const state: Record<string, string> = {
       isPost: 'true',
       tempDir: signed('tempDir', '/tmp/go-buildx-abc'),
@@ -163,12 +168,7 @@ describe('the state main hands to post (trust, round 2, item 2)', () => {
 
   it('buildx as main runs it: the plugin through docker, the plugin binary on its own, a tool-cache buildx; nothing else', async () => {
     const { loadState } = await load();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-state-'));
-    const keyFile = path.join(dir, 'k.key');
-    const key = Buffer.alloc(32, 9);
-    fs.writeFileSync(keyFile, key);
-    const signed = (name: string, v: string) =>
-      JSON.stringify({ v, mac: crypto.createHmac('sha256', key).update(`${name}\0${v}`).digest('hex') });
+    const { dir, keyFile, signed } = keyed(9);
     const loaded = (cmd: unknown) =>
       loadState((n) => (n === 'buildxCommand' ? signed(n, JSON.stringify(cmd)) : n === 'isPost' ? 'true' : ''), keyFile).buildx;
     for (const ok of [
