@@ -108,6 +108,16 @@ function definedEnv(): Record<string, string> {
   return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
+/**
+ * Starts a command that outlives the action: no pipes, not waited for, its result unread. Only for work
+ * whose end something else makes sure of (a removal the post step checks). A shell starts it in the
+ * background with its streams on /dev/null and exits at once; the command's words are the shell's
+ * arguments, never part of its script.
+ */
+export async function startDetached(cmd: string, args: string[]): Promise<void> {
+  await run('sh', ['-c', '"$@" </dev/null >/dev/null 2>&1 &', 'sh', cmd, ...args], { allowFailure: true });
+}
+
 export async function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   const display = [cmd, ...args].join(' ');
   out.debug(`exec: ${JSON.stringify([cmd, ...args])}`);

@@ -6,7 +6,7 @@ import { nextHistory, writeHistory } from './gocache/stats.js';
 import type { SaveReport } from './gocache/transfer.js';
 import { run } from './exec.js';
 import { removeBuilder } from './buildx/builder.js';
-import { removeRunContainers } from './lifecycle.js';
+import { sweepRunContainers } from './lifecycle.js';
 import { describeSave, ghaRoot, saveGoCaches } from './gocache/phases.js';
 import { formatBytes } from './settings/values.js';
 import { githubApiFromInputs } from './settings/parse.js';
@@ -29,7 +29,7 @@ async function cleanUp(state: PostState): Promise<void> {
   for (const f of state.secretFiles) fs.rmSync(f, { force: true });
   try {
     if (state.runKey) {
-      const n = await removeRunContainers(state.runKey);
+      const n = await sweepRunContainers(state.runKey);
       if (n > 0) out.info(`Removed ${n} leftover container(s) of this run`);
     }
   } catch (err) {

@@ -1,11 +1,15 @@
 // What the run must finish or remove before it ends. Work that need not hold
-// up the pipeline (removing a container the size probe created) runs in the
-// background, but must be over before anything that depends on it: the push,
-// which may untag the image those containers use, and the end of main. And
-// whether the run labelled any container at all, so that main's last step
-// does not list containers when it started none.
+// up the pipeline (recording a fingerprint) runs in the background, but must
+// be over before the end of main. The containers the run is done with (the
+// smoke test's, the size probe's) wait in a list: whatever needs them gone
+// (untagging the image they use) removes them first, and main hands the rest
+// to a removal that outlives it. And whether the run may have left a labelled
+// container behind, so that main's last step lists containers only when one of
+// them may still be there.
 const pending = new Set<Promise<unknown>>();
-let labelled = false;
+const done: string[] = [];
+let started = 0;
+let removed = 0;
 
 /** Runs `p` without waiting for it; its failure is ignored (the callers pass allowFailure work). */
 export function inBackground(p: Promise<unknown>): void {
@@ -20,9 +24,28 @@ export async function settleBackground(): Promise<void> {
 
 /** Called before starting a container with the run's label. */
 export function noteContainer(): void {
-  labelled = true;
+  started++;
 }
 
-export function containersNoted(): boolean {
-  return labelled;
+/** A container the run is done with, to be removed later (the id `docker run`/`docker create` printed). */
+export function doneWith(id: string): void {
+  done.push(id);
+}
+
+/** The containers the run is done with and has not removed yet; the list is emptied. */
+export function takeDone(): string[] {
+  return done.splice(0);
+}
+
+/** Called once `n` of them are removed, or handed to a removal that post makes sure of. */
+export function noteRemoved(n = 1): void {
+  removed += n;
+}
+
+/**
+ * Whether a container the run labelled may still be there: one whose start failed half way (created, never
+ * removed), or whose removal failed or was never confirmed.
+ */
+export function containersLeft(): boolean {
+  return started > removed;
 }

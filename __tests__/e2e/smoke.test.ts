@@ -364,11 +364,20 @@ describe.runIf(engineUp)('a service that needs a dependency at boot (real engine
     const repo = uniqueRepo('hostnet');
     const r = await runAction(
       { tags: `${repo}:1`, push: 'true', platforms: 'linux/amd64,linux/arm64', 'health-path': '/healthz', 'smoke-network': 'host' },
-      { workspace: workspace('__tests__/e2e/smoke-fixture') },
+      { workspace: workspace('__tests__/e2e/smoke-fixture'), env: { RUNNER_DEBUG: '1' } },
     );
     expect(r.exitCode, r.log).toBe(0);
     expect(r.log).not.toMatch(/"--publish"/);
     const smoke = JSON.parse(r.outputs['smoke-result']);
     expect(Object.values(smoke).every((p: any) => p.passed)).toBe(true);
+    // The first platform's container is gone before the second starts: still running, it would hold 8080
+    // and answer the second platform's probe (whose own container could not bind it).
+    const lines = r.log.split('\n');
+    const started = lines.findIndex((l) => /::debug::exec: \["docker","run",.*"linux\/arm64"/.test(l));
+    const firstId = /probing http:\/\/127\.0\.0\.1:8080/.test(r.log) ? /smoke ([0-9a-f]{12}): probing/.exec(r.log)?.[1] : undefined;
+    expect(firstId, r.log).toBeTruthy();
+    const removed = lines.findIndex((l) => l.includes('"docker","rm","--force","--volumes"') && l.includes(firstId!));
+    expect(removed, r.log).toBeGreaterThan(-1);
+    expect(removed, 'the amd64 container was removed before the arm64 one started').toBeLessThan(started);
   });
 });

@@ -2,8 +2,10 @@
 // the failure tail, a missing command, stdin, and the cancellation path that
 // finds our children by parent pid because the library does not hand them out.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { childPids, ExecError, run, signalChildren } from '../../src/exec.js';
+import { childPids, ExecError, run, signalChildren, startDetached } from '../../src/exec.js';
 
 describe('run (on @actions/exec)', () => {
   it('captures stdout and stderr whole, multi-byte characters included', async () => {
@@ -53,5 +55,20 @@ describe('run (on @actions/exec)', () => {
     const r = await pending;
     expect(r.exitCode).toBe(143);
     expect(childPids()).not.toContain(pids[0]);
+  });
+});
+
+describe('startDetached', () => {
+  it('returns while the command still runs, which then finishes on its own; its words are never shell script', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-detached-'));
+    const done = path.join(dir, 'done');
+    const t0 = Date.now();
+    await startDetached('sh', ['-c', 'sleep 0.5; echo "$1" > "$2"', 'sh', 'x; touch injected', done]);
+    expect(Date.now() - t0, 'not waited for').toBeLessThan(400);
+    expect(fs.existsSync(done)).toBe(false);
+    for (let i = 0; i < 50 && !fs.existsSync(done); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(fs.readFileSync(done, 'utf8')).toBe('x; touch injected\n');
+    expect(fs.existsSync(path.join(process.cwd(), 'injected'))).toBe(false);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });

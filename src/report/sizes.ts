@@ -13,7 +13,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { extract, type ReadEntry } from 'tar';
 import { run } from '../exec.js';
-import { inBackground, noteContainer } from '../tracked.js';
+import { noteContainer } from '../tracked.js';
+import { removeContainerLater } from '../lifecycle.js';
 import { unpackedSize } from './unpacked.js';
 import { OWNER_LABEL, RUN_LABEL } from '../constants.js';
 import type { OutputMode } from '../imagebuild/args.js';
@@ -61,8 +62,8 @@ export async function engineUncompressedSize(ref: string, platform: string, runK
     });
     return res.exitCode === 0 ? parseContainerSize(res.stdout) : null;
   } finally {
-    // Removing a container takes longer than creating it; the gates go on meanwhile (see tracked.ts).
-    inBackground(run('docker', ['rm', '-f', id], { allowFailure: true }));
+    // Removing a container takes longer than creating it; the gates go on meanwhile.
+    removeContainerLater(id);
   }
 }
 

@@ -6,6 +6,7 @@ import { failureTail, run } from '../exec.js';
 import { OWNER_LABEL, RUN_LABEL } from '../constants.js';
 import type { SmokeSettings } from '../settings/types.js';
 import { inBackground, noteContainer } from '../tracked.js';
+import { removeContainerLater } from '../lifecycle.js';
 import { describeProbe, parsePortOutput, type Probe, statusMatches } from './probe.js';
 
 export interface PlatformSmoke {
@@ -67,12 +68,47 @@ interface Attempt {
   noAnswer?: boolean;
 }
 
-async function containerState(id: string): Promise<{ running: boolean; exitCode: number; status: string }> {
+interface ContainerState {
+  running: boolean;
+  exitCode: number;
+  status: string;
+}
+
+async function containerState(id: string): Promise<ContainerState> {
   const res = await run('docker', ['inspect', '--format', '{{.State.Status}} {{.State.Running}} {{.State.ExitCode}}', id], {
     allowFailure: true,
   });
   const [status, running, code] = res.stdout.trim().split(' ');
   return { status: status ?? 'unknown', running: running === 'true', exitCode: Number(code ?? -1) };
+}
+
+/** Checks of the container's state at most this often while a probe is failing. */
+const STATE_EVERY_MS = 100;
+
+/**
+ * The container's state, checked beside the probe rather than between its attempts: a `docker inspect`
+ * takes 30-80 ms here, longer than the pause between two attempts on a port nothing answers yet, and the
+ * emulated platform's server comes up while it runs. `latest` gives the last state seen and starts the
+ * next check when none is under way (and the last one began STATE_EVERY_MS ago); an exited container is
+ * then seen one check later.
+ */
+function stateWatch(id: string): { latest(): ContainerState | undefined; settled(): Promise<void> } {
+  let seen: ContainerState | undefined;
+  let inFlight: Promise<void> | undefined;
+  let began = 0;
+  return {
+    latest() {
+      if (!inFlight && Date.now() - began >= STATE_EVERY_MS) {
+        began = Date.now();
+        inFlight = containerState(id).then((st) => {
+          seen = st;
+          inFlight = undefined;
+        });
+      }
+      return seen;
+    },
+    settled: () => inFlight ?? Promise.resolve(),
+  };
 }
 
 /** What is read of a probe's answer, and of each container log line (trust, round 2, item 13). */
@@ -220,18 +256,20 @@ export async function smokePlatform(sr: SmokeRun): Promise<PlatformSmoke> {
   const id = started.stdout.trim();
   const t0 = Date.now();
   const deadline = t0 + s.timeoutMs;
+  const watch = stateWatch(id);
   try {
     const addr: { current?: { host: string; port: number } } = {};
     let last: Attempt & { final?: boolean } = { ok: false, detail: 'no attempt finished before the timeout' };
     for (;;) {
-      // A probe first, the container's state after a failed one (a passing probe needs no second call).
+      // A probe first; after a failed one, the container's state (a passing probe needs no other call). The
+      // `alive` probe is that state, so it waits for it; the others read the last state seen (stateWatch).
       if (probe.kind !== 'alive') {
         result.attempts++;
         last = await attemptOnce(id, probe, addr, Math.min(2000, deadline - Date.now()), s.network === 'host');
         if (last.ok || last.final) break;
       }
-      const state = await containerState(id);
-      if (!state.running) {
+      const state = probe.kind === 'alive' ? await containerState(id) : watch.latest();
+      if (state && !state.running) {
         last = { ok: false, detail: `the container exited with code ${state.exitCode} (${state.status})` };
         break;
       }
@@ -264,7 +302,8 @@ export async function smokePlatform(sr: SmokeRun): Promise<PlatformSmoke> {
     result.elapsedMs = Date.now() - begun;
     return result;
   } finally {
-    // The verdict is in; removing the container need not hold up the next phase (see tracked.ts).
-    inBackground(run('docker', ['rm', '--force', '--volumes', id], { allowFailure: true }));
+    // The verdict is in; removing the container need not hold up the next phase.
+    inBackground(watch.settled());
+    removeContainerLater(id);
   }
 }

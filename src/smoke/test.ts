@@ -11,8 +11,8 @@ import type { OutputMode } from '../imagebuild/args.js';
 import { Inputs, Outputs } from '../constants.js';
 import { chooseProbe, describeProbe, type ImageConfig, parseImageConfig } from './probe.js';
 import { type PlatformSmoke, smokePlatform } from './container.js';
-import { settleBackground } from '../tracked.js';
 import { repositoryOf } from '../ref.js';
+import { removeDoneContainers } from '../lifecycle.js';
 import { registryClient } from '../registry/client.js';
 import { type OciIndex, type OciManifest, platformManifests } from '../registry/oci.js';
 
@@ -83,10 +83,15 @@ export async function smokeTest(
   }
 
   // Platforms run side by side: each container has its own random loopback port. On the host's network they
-  // would share the port, so they run one after the other.
+  // would share the port, so they run one after the other, each container removed before the next starts: a
+  // container still running would answer the next platform's probe.
   const one = (platform: string) => smokePlatform({ ref: refFor(platform), platform, probe, settings: s, runKey, pull });
   const done: PlatformSmoke[] = [];
-  if (s.network === 'host') for (const p of runnable) done.push(await one(p));
+  if (s.network === 'host')
+    for (const p of runnable) {
+      done.push(await one(p));
+      await removeDoneContainers();
+    }
   else done.push(...(await Promise.all(runnable.map(one))));
   for (const r of done) {
     results[r.platform] = r;
@@ -165,7 +170,7 @@ export async function runSmoke(
       report = await smokeTest(ref, s, runKey, 'missing', unemulated, (p) => refs[p] ?? ref);
     } finally {
       // Its containers must be gone before the image can go.
-      await settleBackground();
+      await removeDoneContainers();
       await run('docker', ['image', 'rm', ...new Set(Object.values(refs))], { allowFailure: true });
     }
   }
