@@ -52344,24 +52344,30 @@ const MARKER_TYPE = 'application/vnd.go-buildx-action.fingerprint.v1+json';
 function markerRef(layerRef) {
     return `${layerRef}-fp`;
 }
-/** Whether `layerRef` still holds the layer cache that `fingerprint` was exported to. */
-async function markerMatches(layerRef, fingerprint) {
+/** Reads a ref's digest and its marker (two small requests); needs no fingerprint, so it can start first. */
+async function readMarker(layerRef) {
     const { repository, tag } = splitRef(layerRef);
     const client = await registryClient(repository, 'pull');
     const [current, blob] = await Promise.all([
         client.manifestDigest(tag ?? 'latest'),
         readArtifact(client, splitRef(markerRef(layerRef)).tag ?? '', MARKER_TYPE),
     ]);
-    if (!current)
+    return { current, ...(blob ? { record: JSON.parse(blob.toString('utf8')) } : {}) };
+}
+/** Whether `layerRef` still holds the layer cache that `fingerprint` was exported to. */
+function markerVerdict(layerRef, state, fingerprint) {
+    if (!state.current)
         return { match: false, why: `${layerRef} does not exist` };
-    if (!blob)
+    if (!state.record)
         return { match: false, why: `${layerRef} has no fingerprint` };
-    const record = JSON.parse(blob.toString('utf8'));
-    if (record.fingerprint !== fingerprint)
+    if (state.record.fingerprint !== fingerprint)
         return { match: false, why: `${layerRef} was written by other inputs` };
-    if (record.cache !== current)
+    if (state.record.cache !== state.current)
         return { match: false, why: `${layerRef} was rewritten since its fingerprint was stored` };
     return { match: true, why: `${layerRef} was exported with these inputs` };
+}
+async function markerMatches(layerRef, fingerprint) {
+    return markerVerdict(layerRef, await readMarker(layerRef), fingerprint);
 }
 /** After an export: records the fingerprint with the digest the ref has now. */
 async function writeMarker(layerRef, fingerprint) {
@@ -52518,7 +52524,13 @@ async function checkFingerprint(s) {
     if (!scheme)
         return undefined;
     const t0 = Date.now();
-    // The registry requests go out first; the context walk runs while they are answered.
+    const early = skipRuledOut(s);
+    // The registry requests go out first, the markers too: they need no fingerprint (each is a round trip,
+    // 50-150 ms on a hosted registry). The context walk runs while they are answered.
+    const refs = layerCacheRefs(scheme).read;
+    const reading = early
+        ? []
+        : refs.map((r) => readMarker(r).then((state) => ({ state }), (err) => ({ why: `${r}: ${err.message}` })));
     const resolving = resolveBases(s);
     resolving.catch(() => undefined);
     const files = sentFiles(s);
@@ -52526,22 +52538,26 @@ async function checkFingerprint(s) {
     const fingerprint = buildFingerprint({ ...s, bases }, files);
     const details = [`build fingerprint ${fingerprint} (${Date.now() - t0} ms)`, ...bases.map((b) => `fingerprint base: ${b}`)];
     const fp = { fingerprint, bases, details };
-    if (s.flags.noCache || s.flags.noCacheFilters.length > 0)
-        return { ...fp, reason: 'no-cache makes steps run again' };
-    // mode=min exports only the final stage: the stage that runs go build is never in the layer cache.
-    if (s.cacheMode !== 'max')
-        return { ...fp, reason: 'cache-mode: min leaves the Go stage out of the layer cache' };
-    if (s.flags.pull)
-        return { ...fp, reason: 'pull: true may bring newer base images, so steps may run again' };
+    if (early)
+        return { ...fp, reason: early };
     if (unknown.length > 0)
         return { ...fp, reason: `what the build starts from is not known (${unknown.join('; ')})` };
-    const refs = layerCacheRefs(scheme).read;
-    const checks = await Promise.all(refs.map((r) => markerMatches(r, fingerprint).catch((err) => ({ match: false, why: `${r}: ${err.message}` }))));
+    const checks = (await Promise.all(reading)).map((x, i) => 'state' in x ? markerVerdict(refs[i], x.state, fingerprint) : { match: false, why: x.why });
     const hit = checks.findIndex((c) => c.match);
     details.push(...checks.map((c) => `fingerprint: ${c.why}`));
     if (hit >= 0)
         return { ...fp, matched: refs[hit], reason: checks[hit].why };
     return { ...fp, reason: checks.map((c) => c.why).join('; ') };
+}
+/** Why no run with these settings can skip the Go caches, whatever the fingerprint; undefined when one may. */
+function skipRuledOut(s) {
+    if (s.flags.noCache || s.flags.noCacheFilters.length > 0)
+        return 'no-cache makes steps run again';
+    if (s.cacheMode !== 'max')
+        return 'cache-mode: min leaves the Go stage out of the layer cache';
+    if (s.flags.pull)
+        return 'pull: true may bring newer base images, so steps may run again';
+    return undefined;
 }
 /**
  * The check started while the builder is set up (it needs only the inputs and the registry), when the

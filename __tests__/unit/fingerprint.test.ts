@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { contextFiles, dockerignoreText, type FingerprintInputs, fingerprintOf, ignorePatterns } from '../../src/layercache/fingerprint.js';
 import { layerExportPlan } from '../../src/layercache/layerexport.js';
 import { startFingerprintCheck } from '../../src/layercache/skip.js';
+import { markerVerdict } from '../../src/layercache/marker.js';
 import { parseSettings } from '../../src/settings/parse.js';
 import { externalImages } from '../../src/dockerfile/bases.js';
 import { FIXTURES, fixture, runnerInputs } from './helpers.js';
@@ -162,5 +163,22 @@ describe('the images a Dockerfile builds from (their digests go into the fingerp
       'ghcr.io/acme/tools:1',
       'golang:1.25',
     ]);
+  });
+});
+
+describe('markerVerdict: a layer cache ref and the marker beside it, read before the fingerprint is known', () => {
+  const ref = 'ghcr.io/acme/cache:buildcache-linux-amd64-216f15a4-main';
+  const cache = `sha256:${'a'.repeat(64)}`;
+  it.each([
+    [{}, false, 'does not exist'],
+    [{ current: cache }, false, 'has no fingerprint'],
+    [{ current: cache, record: { fingerprint: 'other', cache } }, false, 'was written by other inputs'],
+    [{ current: cache, record: { fingerprint: 'fp1', cache: `sha256:${'b'.repeat(64)}` } }, false, 'was rewritten since'],
+    [{ current: cache, record: { fingerprint: 'fp1', cache } }, true, 'was exported with these inputs'],
+  ])('%j: match %s (%s)', (state, match, why) => {
+    const v = markerVerdict(ref, state, 'fp1');
+    expect(v.match).toBe(match);
+    expect(v.why.startsWith(`${ref} `), 'names the ref').toBe(true);
+    expect(v.why).toContain(why);
   });
 });

@@ -21,20 +21,34 @@ export function markerRef(layerRef: string): string {
   return `${layerRef}-fp`;
 }
 
-/** Whether `layerRef` still holds the layer cache that `fingerprint` was exported to. */
-export async function markerMatches(layerRef: string, fingerprint: string): Promise<{ match: boolean; why: string }> {
+/** What the registry holds for a layer cache ref: the ref's digest now, and the marker beside it. */
+export interface MarkerState {
+  current?: string;
+  record?: MarkerRecord;
+}
+
+/** Reads a ref's digest and its marker (two small requests); needs no fingerprint, so it can start first. */
+export async function readMarker(layerRef: string): Promise<MarkerState> {
   const { repository, tag } = splitRef(layerRef);
   const client = await registryClient(repository, 'pull');
   const [current, blob] = await Promise.all([
     client.manifestDigest(tag ?? 'latest'),
     readArtifact(client, splitRef(markerRef(layerRef)).tag ?? '', MARKER_TYPE),
   ]);
-  if (!current) return { match: false, why: `${layerRef} does not exist` };
-  if (!blob) return { match: false, why: `${layerRef} has no fingerprint` };
-  const record = JSON.parse(blob.toString('utf8')) as MarkerRecord;
-  if (record.fingerprint !== fingerprint) return { match: false, why: `${layerRef} was written by other inputs` };
-  if (record.cache !== current) return { match: false, why: `${layerRef} was rewritten since its fingerprint was stored` };
+  return { current, ...(blob ? { record: JSON.parse(blob.toString('utf8')) as MarkerRecord } : {}) };
+}
+
+/** Whether `layerRef` still holds the layer cache that `fingerprint` was exported to. */
+export function markerVerdict(layerRef: string, state: MarkerState, fingerprint: string): { match: boolean; why: string } {
+  if (!state.current) return { match: false, why: `${layerRef} does not exist` };
+  if (!state.record) return { match: false, why: `${layerRef} has no fingerprint` };
+  if (state.record.fingerprint !== fingerprint) return { match: false, why: `${layerRef} was written by other inputs` };
+  if (state.record.cache !== state.current) return { match: false, why: `${layerRef} was rewritten since its fingerprint was stored` };
   return { match: true, why: `${layerRef} was exported with these inputs` };
+}
+
+export async function markerMatches(layerRef: string, fingerprint: string): Promise<{ match: boolean; why: string }> {
+  return markerVerdict(layerRef, await readMarker(layerRef), fingerprint);
 }
 
 /** After an export: records the fingerprint with the digest the ref has now. */

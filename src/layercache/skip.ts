@@ -11,7 +11,7 @@ import type { Settings } from '../settings/types.js';
 import { cacheProblems, type MergedVertex } from '../imagebuild/rawjson.js';
 import { contextFiles, dockerignoreText, fingerprintOf, ignorePatterns } from './fingerprint.js';
 import { layerCacheRefs, refScheme } from '../cacherefs/keys.js';
-import { markerMatches, writeMarker } from './marker.js';
+import { type MarkerState, markerMatches, markerVerdict, readMarker, writeMarker } from './marker.js';
 import { saveAllowed } from '../cacherefs/refs.js';
 import { findGoCacheMounts } from '../dockerfile/gomounts.js';
 import { buildArgMap } from '../dockerfile/reader.js';
@@ -80,7 +80,18 @@ export async function checkFingerprint(s: SkipSettings): Promise<FingerprintChec
   const scheme = refScheme(s);
   if (!scheme) return undefined;
   const t0 = Date.now();
-  // The registry requests go out first; the context walk runs while they are answered.
+  const early = skipRuledOut(s);
+  // The registry requests go out first, the markers too: they need no fingerprint (each is a round trip,
+  // 50-150 ms on a hosted registry). The context walk runs while they are answered.
+  const refs = layerCacheRefs(scheme).read;
+  const reading = early
+    ? []
+    : refs.map((r) =>
+        readMarker(r).then(
+          (state): { state: MarkerState } => ({ state }),
+          (err: Error) => ({ why: `${r}: ${err.message}` }),
+        ),
+      );
   const resolving = resolveBases(s);
   resolving.catch(() => undefined);
   const files = sentFiles(s);
@@ -88,19 +99,23 @@ export async function checkFingerprint(s: SkipSettings): Promise<FingerprintChec
   const fingerprint = buildFingerprint({ ...s, bases }, files);
   const details = [`build fingerprint ${fingerprint} (${Date.now() - t0} ms)`, ...bases.map((b) => `fingerprint base: ${b}`)];
   const fp = { fingerprint, bases, details };
-  if (s.flags.noCache || s.flags.noCacheFilters.length > 0) return { ...fp, reason: 'no-cache makes steps run again' };
-  // mode=min exports only the final stage: the stage that runs go build is never in the layer cache.
-  if (s.cacheMode !== 'max') return { ...fp, reason: 'cache-mode: min leaves the Go stage out of the layer cache' };
-  if (s.flags.pull) return { ...fp, reason: 'pull: true may bring newer base images, so steps may run again' };
+  if (early) return { ...fp, reason: early };
   if (unknown.length > 0) return { ...fp, reason: `what the build starts from is not known (${unknown.join('; ')})` };
-  const refs = layerCacheRefs(scheme).read;
-  const checks = await Promise.all(
-    refs.map((r) => markerMatches(r, fingerprint).catch((err: Error) => ({ match: false, why: `${r}: ${err.message}` }))),
+  const checks = (await Promise.all(reading)).map((x, i) =>
+    'state' in x ? markerVerdict(refs[i], x.state, fingerprint) : { match: false, why: x.why },
   );
   const hit = checks.findIndex((c) => c.match);
   details.push(...checks.map((c) => `fingerprint: ${c.why}`));
   if (hit >= 0) return { ...fp, matched: refs[hit], reason: checks[hit].why };
   return { ...fp, reason: checks.map((c) => c.why).join('; ') };
+}
+
+/** Why no run with these settings can skip the Go caches, whatever the fingerprint; undefined when one may. */
+function skipRuledOut(s: SkipSettings): string | undefined {
+  if (s.flags.noCache || s.flags.noCacheFilters.length > 0) return 'no-cache makes steps run again';
+  if (s.cacheMode !== 'max') return 'cache-mode: min leaves the Go stage out of the layer cache';
+  if (s.flags.pull) return 'pull: true may bring newer base images, so steps may run again';
+  return undefined;
 }
 
 /**
