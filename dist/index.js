@@ -53157,10 +53157,22 @@ var zr=Object.defineProperty;var Ur=(s,t)=>{for(var e in t)zr(s,e,{get:t[e],enum
 // engine's way: creating a container per platform to ask its SizeRootFs.
 
 
-/** A layer's entries (gzip or uncompressed; zstd where this Node's zlib has it). */
-function layerEntries(file) {
+/**
+ * A layer's entries from its bytes (gzip or uncompressed; zstd where this Node's zlib has it). After a
+ * failure the rest of the bytes are read and dropped (`stop` may end the reading sooner), so that an outer
+ * tarball being read goes on.
+ */
+function layerEntriesOf(input, stop = () => undefined) {
     return new Promise((resolve, reject) => {
         const out = [];
+        let failed = false;
+        const fail = (err) => {
+            if (failed)
+                return;
+            failed = true;
+            stop();
+            reject(err);
+        };
         const parser = new rt({
             strict: true,
             onReadEntry: (e) => {
@@ -53169,30 +53181,37 @@ function layerEntries(file) {
                 e.resume();
             },
         });
-        parser.on('error', reject);
+        parser.on('error', fail);
         parser.on('end', () => resolve(out));
         // Fed by hand, not piped: tar throws from write() on a compression this Node's zlib lacks (zstd before
         // Node 22.15), and a throw inside a pipe's data handler would crash the action instead of rejecting here.
-        const input = external_node_fs_.createReadStream(file);
-        input.on('error', reject);
+        input.on('error', fail);
         input.on('data', (chunk) => {
+            if (failed)
+                return;
             try {
                 parser.write(chunk);
             }
             catch (err) {
-                input.destroy();
-                reject(err);
+                fail(err);
             }
         });
         input.on('end', () => {
+            if (failed)
+                return;
             try {
                 parser.end();
             }
             catch (err) {
-                reject(err);
+                fail(err);
             }
         });
     });
+}
+/** A layer's entries, from its file. */
+function layerEntries(file) {
+    const input = fs.createReadStream(file);
+    return layerEntriesOf(input, () => input.destroy());
 }
 const clean = (p) => p.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
 /** Applies one layer's entries to the tree of the layers below it. */
@@ -53245,9 +53264,13 @@ function treeBytes(tree) {
     return total;
 }
 async function unpackedSize(layerFiles) {
+    return unpackedSizeOf(await Promise.all(layerFiles.map((f) => layerEntries(f))));
+}
+/** The unpacked size of layers whose entries are read already, lowest first. */
+function unpackedSizeOf(layers) {
     const tree = new Map();
-    for (const f of layerFiles)
-        applyLayer(tree, await layerEntries(f));
+    for (const entries of layers)
+        applyLayer(tree, entries);
     return treeBytes(tree);
 }
 
@@ -53262,6 +53285,7 @@ async function unpackedSize(layerFiles) {
 //   before API 1.49, and with the containerd store its .Size is the content
 //   size (moby/moby#43862), so the action creates (never starts) a container
 //   per platform and reads SizeRootFs - SizeRw from `docker container inspect --size`.
+
 
 
 
@@ -53315,27 +53339,90 @@ function layoutFetcher(dir) {
 }
 /** Indexes and manifests are a few kB; a blob over this is a layer. */
 const JSON_MAX = 4 << 20;
-/**
- * Unpacks an OCI layout tarball in one pass, in this process (a `tar` per member re-read the whole
- * tarball each time): its index and the small blobs (indexes, manifests, configs), or with `all`
- * the layers too.
- */
-async function unpackLayout(tarPath, dir, all) {
+/** Unpacks an OCI layout tarball's index and small blobs (indexes, manifests, configs), in one pass, in this process. */
+async function unpackLayout(tarPath, dir) {
     external_node_fs_.mkdirSync(dir, { recursive: true });
     await So({
         file: tarPath,
         cwd: dir,
-        filter: (p, e) => all || p === 'index.json' || (p.startsWith('blobs/') && (e?.size ?? 0) <= JSON_MAX),
+        filter: (p, e) => p === 'index.json' || (p.startsWith('blobs/') && (e?.size ?? 0) <= JSON_MAX),
     });
 }
 /** The platform manifests of an OCI layout tarball (its index and manifests unpacked into `workDir`). */
 async function manifestsFromTar(tarPath, workDir, fallbackPlatform) {
-    await unpackLayout(tarPath, workDir, false);
-    return manifestsFromLayout(workDir, fallbackPlatform);
+    await unpackLayout(tarPath, workDir);
+    const root = JSON.parse(external_node_fs_.readFileSync(external_node_path_.join(workDir, 'index.json'), 'utf8'));
+    return platformManifests(root, layoutFetcher(workDir), fallbackPlatform);
 }
-function manifestsFromLayout(dir, fallbackPlatform) {
-    const root = JSON.parse(external_node_fs_.readFileSync(external_node_path_.join(dir, 'index.json'), 'utf8'));
-    return platformManifests(root, layoutFetcher(dir), fallbackPlatform);
+function collect(e) {
+    return new Promise((resolve, reject) => {
+        const chunks = [];
+        e.on('data', (c) => chunks.push(c));
+        e.on('end', () => resolve(Buffer.concat(chunks)));
+        e.on('error', reject);
+    });
+}
+/**
+ * Reads `docker save`'s tarball once: the layers are parsed as they go by, never written out and read
+ * again (which cost a second pass over every layer).
+ */
+async function scanSavedImage(tarPath) {
+    const small = new Map();
+    const layers = new Map();
+    let index;
+    await new Promise((resolve, reject) => {
+        const parser = new rt({
+            onReadEntry: (e) => {
+                const m = /^blobs\/([a-z0-9]+)\/([a-f0-9]+)$/.exec(e.path);
+                if (e.path === 'index.json')
+                    index = collect(e);
+                else if (m && e.type === 'File' && e.size <= JSON_MAX)
+                    small.set(`${m[1]}:${m[2]}`, collect(e));
+                else if (m && e.type === 'File') {
+                    const bytes = new external_node_stream_.PassThrough();
+                    e.pipe(bytes);
+                    const entries = layerEntriesOf(bytes);
+                    entries.catch(() => undefined);
+                    layers.set(`${m[1]}:${m[2]}`, entries);
+                }
+                else
+                    e.resume();
+            },
+        });
+        parser.on('error', reject);
+        parser.on('end', resolve);
+        const input = external_node_fs_.createReadStream(tarPath);
+        input.on('error', reject);
+        input.pipe(parser);
+    });
+    if (!index)
+        throw new Error('the saved image has no index.json');
+    const blobs = new Map();
+    for (const [d, b] of small)
+        blobs.set(d, await b);
+    return { index: JSON.parse((await index).toString('utf8')), blobs, layers };
+}
+/** A layer's entries: parsed as the scan went by, or (a layer small enough to be kept whole) from its bytes. */
+function layerOf(saved, digest) {
+    const parsed = saved.layers.get(digest);
+    if (parsed)
+        return parsed;
+    const blob = saved.blobs.get(digest);
+    if (!blob)
+        return Promise.reject(new Error(`layer ${digest} is not in the saved image`));
+    return layerEntriesOf(external_node_stream_.Readable.from([blob]));
+}
+/** Each platform's unpacked size from the saved layers; none at all when a layer cannot be read (zstd before Node 22.15). */
+async function unpackedSizes(saved, manifests) {
+    const unpacked = {};
+    try {
+        for (const m of manifests)
+            unpacked[m.platform] = unpackedSizeOf(await Promise.all(m.manifest.layers.map((l) => layerOf(saved, l.digest))));
+    }
+    catch (err) {
+        output_debug(`unpacked sizes from the layers: ${err.message}`);
+    }
+    return unpacked;
 }
 /**
  * Manifests of an image in the engine, through `docker save` (no registry, no credentials), and each
@@ -53346,18 +53433,15 @@ async function manifestsFromEngine(ref, workDir, fallbackPlatform) {
     const tar = external_node_path_.join(workDir, 'image.tar');
     await run('docker', ['save', '-o', tar, ref]);
     try {
-        const layout = external_node_path_.join(workDir, 'layout');
-        await unpackLayout(tar, layout, true);
-        const manifests = await manifestsFromLayout(layout, fallbackPlatform);
-        const unpacked = {};
-        try {
-            for (const m of manifests)
-                unpacked[m.platform] = await unpackedSize(m.manifest.layers.map((l) => external_node_path_.join(layout, 'blobs', ...l.digest.split(':'))));
-        }
-        catch (err) {
-            output_debug(`unpacked sizes from the layers: ${err.message}`);
-        }
-        return { manifests, unpacked };
+        const saved = await scanSavedImage(tar);
+        const fetch = async (digest) => {
+            const blob = saved.blobs.get(digest);
+            if (!blob)
+                throw new Error(`${digest} is not in the saved image`);
+            return JSON.parse(blob.toString('utf8'));
+        };
+        const manifests = await platformManifests(saved.index, fetch, fallbackPlatform);
+        return { manifests, unpacked: await unpackedSizes(saved, manifests) };
     }
     finally {
         external_node_fs_.rmSync(tar, { force: true });
@@ -54586,26 +54670,30 @@ async function configDigest(repository, digest) {
     }
 }
 /**
- * `docker push` of each tag, through the run's own local tag: the image is checked to be the one built
- * before anything is pushed, and each user tag is pointed at it right before its push, so a job sharing
- * the engine that re-tagged the name meanwhile cannot swap the image (trust, round 2, item 8). Returns the
- * digest the registry has.
+ * `docker push` of each tag: each user tag is pointed at the image right before its push, by the image's
+ * ID (or, when the build reported none, the run's own local tag), so a job sharing the engine that
+ * re-tagged the name meanwhile cannot swap the image (trust, round 2, item 8). Returns the digest the
+ * registry has.
  *
  * Like is compared with like: the containerd image store names the image by its manifest (or index)
  * digest, which the push must reproduce; the classic store names it by its image ID, the config digest,
  * and the push then creates a manifest whose config must be that image (trust, round 2, item 4).
  */
 async function pushTags(tags, expectedDigest, localRef) {
-    if (localRef && expectedDigest) {
-        const id = (await run('docker', ['image', 'inspect', '--format', '{{.Id}}', localRef], { allowFailure: true })).stdout.trim();
-        if (id !== expectedDigest) {
-            throw new Error(`The engine's ${localRef} is ${id || 'gone'}, not the image that was built and tested (${expectedDigest}); nothing was pushed`);
-        }
-    }
+    // Each tag is made from the image's ID itself when the build named it: content-addressed, so no job sharing
+    // the engine can swap what it names, and no `docker image inspect` of the run's own name is needed first.
+    const source = localRef && expectedDigest ? expectedDigest : localRef;
     let pushed;
     for (const tag of tags) {
-        if (localRef)
-            await run('docker', ['tag', localRef, tag]);
+        if (source) {
+            const tagged = await run('docker', ['tag', source, tag], { allowFailure: true });
+            if (tagged.exitCode !== 0) {
+                const why = failureTail(tagged);
+                throw new Error(source === expectedDigest && /no such image|not found/i.test(why)
+                    ? `The engine no longer holds the image that was built and tested (${expectedDigest}); nothing was pushed`
+                    : `Tagging ${tag} failed: ${why}`);
+            }
+        }
         const res = await pushWithRetries(tag);
         // The CLI's own line when it has one; the registry's answer when it does not (other CLI versions word it differently).
         const digest = parsePushDigest(res.stdout) ?? (await digestInRegistry(tag));

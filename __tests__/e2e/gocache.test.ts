@@ -535,6 +535,8 @@ describe.runIf(engineUp)('go-cache-backend: gha, up to the @actions/cache calls 
   afterAll(() => {
     proxy?.close();
     apiServer?.close();
+    // The stand-in cache's entries: about 400 MB each run.
+    fs.rmSync(store, { recursive: true, force: true });
   });
 
   const build = () =>

@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import * as zlib from 'node:zlib';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -5,7 +6,16 @@ import * as path from 'node:path';
 import { create } from 'tar';
 import { describe, expect, it } from 'vitest';
 import { applyLayer, layerEntries, type Node, treeBytes, unpackedSize } from '../../src/report/unpacked.js';
-import { headlinePlatform, largestLayers, layoutFetcher, manifestsFromTar, parseContainerSize, summarize } from '../../src/report/sizes.js';
+import {
+  headlinePlatform,
+  largestLayers,
+  layoutFetcher,
+  manifestsFromTar,
+  parseContainerSize,
+  scanSavedImage,
+  summarize,
+  unpackedSizes,
+} from '../../src/report/sizes.js';
 import { compressedSize, type OciIndex, type OciManifest, platformManifests } from '../../src/registry/oci.js';
 import { FIXTURES, fixture } from './helpers.js';
 
@@ -62,6 +72,61 @@ describe('sizes from a docker save OCI layout', () => {
     expect(pms).toEqual(direct);
     expect(pms.map((p) => p.platform)).toEqual(['linux/amd64', 'linux/arm64']);
     expect(fs.existsSync(path.join(out, layer))).toBe(false);
+    fs.rmSync(work, { recursive: true, force: true });
+  });
+});
+
+describe('scanSavedImage: docker save read in one pass', () => {
+  it('keeps the JSON blobs, parses the layers as they go by (a big one and the small ones alike), and writes nothing', async () => {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-scan-'));
+    const layout = path.join(work, 'layout');
+    fs.mkdirSync(path.join(layout, 'blobs', 'sha256'), { recursive: true });
+    const put = (bytes: Buffer) => {
+      const hex = crypto.createHash('sha256').update(bytes).digest('hex');
+      fs.writeFileSync(path.join(layout, 'blobs', 'sha256', hex), bytes);
+      return { digest: `sha256:${hex}`, size: bytes.length };
+    };
+    // The captured layers (fixtures/layers), and one over the 4 MiB a JSON blob may have: a tar of one file.
+    const l1 = put(fs.readFileSync(path.join(FIXTURES, 'layers', 'whiteouts-1.tar.gz')));
+    const l2 = put(fs.readFileSync(path.join(FIXTURES, 'layers', 'whiteouts-2.tar.gz')));
+    const bigDir = path.join(work, 'big');
+    fs.mkdirSync(path.join(bigDir, 'data'), { recursive: true });
+    fs.writeFileSync(path.join(bigDir, 'data', 'blob'), Buffer.alloc(5 << 20, 1));
+    await create({ file: path.join(work, 'big.tar'), cwd: bigDir }, ['data/blob']);
+    const l3 = put(fs.readFileSync(path.join(work, 'big.tar')));
+    const config = put(Buffer.from('{"architecture":"amd64","os":"linux"}'));
+    const layer = (l: { digest: string; size: number }) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...l });
+    const manifest = put(
+      Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: 'application/vnd.oci.image.manifest.v1+json',
+          config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+          layers: [layer(l1), layer(l2), { ...layer(l3), mediaType: 'application/vnd.oci.image.layer.v1.tar' }],
+        }),
+      ),
+    );
+    const index = {
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        { mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, platform: { architecture: 'amd64', os: 'linux' } },
+      ],
+    };
+    fs.writeFileSync(path.join(layout, 'index.json'), JSON.stringify(index));
+    const tarball = path.join(work, 'image.tar');
+    await create({ file: tarball, cwd: layout }, ['index.json', 'blobs']);
+
+    const saved = await scanSavedImage(tarball);
+    expect(saved.index).toEqual(index);
+    expect([...saved.blobs.keys()].sort()).toEqual([l1.digest, l2.digest, config.digest, manifest.digest].sort());
+    expect([...saved.layers.keys()], 'only the big layer is parsed on the way').toEqual([l3.digest]);
+    expect((await saved.layers.get(l3.digest))!.map((e) => [e.path, e.size])).toEqual([['data/blob', 5 << 20]]);
+    expect(fs.readdirSync(work).sort()).toEqual(['big', 'big.tar', 'image.tar', 'layout']);
+    // The small layers from their kept bytes, the big one from the pass: the second layer's whiteouts
+    // leave keep/hard (4), keep/soft (12) and opaque/e (9), as in the file-based test below.
+    const manifests = await platformManifests(saved.index, async (d) => JSON.parse(saved.blobs.get(d)!.toString('utf8')) as OciManifest);
+    expect(await unpackedSizes(saved, manifests)).toEqual({ 'linux/amd64': 4 + 12 + 9 + (5 << 20) });
     fs.rmSync(work, { recursive: true, force: true });
   });
 });

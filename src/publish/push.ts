@@ -57,27 +57,32 @@ export async function configDigest(repository: string, digest: string): Promise<
 }
 
 /**
- * `docker push` of each tag, through the run's own local tag: the image is checked to be the one built
- * before anything is pushed, and each user tag is pointed at it right before its push, so a job sharing
- * the engine that re-tagged the name meanwhile cannot swap the image (trust, round 2, item 8). Returns the
- * digest the registry has.
+ * `docker push` of each tag: each user tag is pointed at the image right before its push, by the image's
+ * ID (or, when the build reported none, the run's own local tag), so a job sharing the engine that
+ * re-tagged the name meanwhile cannot swap the image (trust, round 2, item 8). Returns the digest the
+ * registry has.
  *
  * Like is compared with like: the containerd image store names the image by its manifest (or index)
  * digest, which the push must reproduce; the classic store names it by its image ID, the config digest,
  * and the push then creates a manifest whose config must be that image (trust, round 2, item 4).
  */
 export async function pushTags(tags: string[], expectedDigest: string | undefined, localRef?: string): Promise<string | undefined> {
-  if (localRef && expectedDigest) {
-    const id = (await run('docker', ['image', 'inspect', '--format', '{{.Id}}', localRef], { allowFailure: true })).stdout.trim();
-    if (id !== expectedDigest) {
-      throw new Error(
-        `The engine's ${localRef} is ${id || 'gone'}, not the image that was built and tested (${expectedDigest}); nothing was pushed`,
-      );
-    }
-  }
+  // Each tag is made from the image's ID itself when the build named it: content-addressed, so no job sharing
+  // the engine can swap what it names, and no `docker image inspect` of the run's own name is needed first.
+  const source = localRef && expectedDigest ? expectedDigest : localRef;
   let pushed: string | undefined;
   for (const tag of tags) {
-    if (localRef) await run('docker', ['tag', localRef, tag]);
+    if (source) {
+      const tagged = await run('docker', ['tag', source, tag], { allowFailure: true });
+      if (tagged.exitCode !== 0) {
+        const why = failureTail(tagged);
+        throw new Error(
+          source === expectedDigest && /no such image|not found/i.test(why)
+            ? `The engine no longer holds the image that was built and tested (${expectedDigest}); nothing was pushed`
+            : `Tagging ${tag} failed: ${why}`,
+        );
+      }
+    }
     const res = await pushWithRetries(tag);
     // The CLI's own line when it has one; the registry's answer when it does not (other CLI versions word it differently).
     const digest = parsePushDigest(res.stdout) ?? (await digestInRegistry(tag));

@@ -11,11 +11,12 @@
 import * as out from '../output.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { extract, type ReadEntry } from 'tar';
+import { PassThrough, Readable } from 'node:stream';
+import { extract, Parser, type ReadEntry } from 'tar';
 import { run } from '../exec.js';
 import { noteContainer } from '../tracked.js';
 import { removeContainerLater } from '../lifecycle.js';
-import { unpackedSize } from './unpacked.js';
+import { type LayerEntry, layerEntriesOf, unpackedSizeOf } from './unpacked.js';
 import { OWNER_LABEL, RUN_LABEL } from '../constants.js';
 import type { OutputMode } from '../imagebuild/args.js';
 import { repositoryOf } from '../ref.js';
@@ -78,29 +79,93 @@ export function layoutFetcher(dir: string): (digest: string) => Promise<OciIndex
 /** Indexes and manifests are a few kB; a blob over this is a layer. */
 const JSON_MAX = 4 << 20;
 
-/**
- * Unpacks an OCI layout tarball in one pass, in this process (a `tar` per member re-read the whole
- * tarball each time): its index and the small blobs (indexes, manifests, configs), or with `all`
- * the layers too.
- */
-export async function unpackLayout(tarPath: string, dir: string, all: boolean): Promise<void> {
+/** Unpacks an OCI layout tarball's index and small blobs (indexes, manifests, configs), in one pass, in this process. */
+export async function unpackLayout(tarPath: string, dir: string): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
   await extract({
     file: tarPath,
     cwd: dir,
-    filter: (p: string, e?: ReadEntry | fs.Stats) => all || p === 'index.json' || (p.startsWith('blobs/') && (e?.size ?? 0) <= JSON_MAX),
+    filter: (p: string, e?: ReadEntry | fs.Stats) => p === 'index.json' || (p.startsWith('blobs/') && (e?.size ?? 0) <= JSON_MAX),
   });
 }
 
 /** The platform manifests of an OCI layout tarball (its index and manifests unpacked into `workDir`). */
 export async function manifestsFromTar(tarPath: string, workDir: string, fallbackPlatform?: string): Promise<PlatformManifest[]> {
-  await unpackLayout(tarPath, workDir, false);
-  return manifestsFromLayout(workDir, fallbackPlatform);
+  await unpackLayout(tarPath, workDir);
+  const root = JSON.parse(fs.readFileSync(path.join(workDir, 'index.json'), 'utf8')) as OciIndex;
+  return platformManifests(root, layoutFetcher(workDir), fallbackPlatform);
 }
 
-function manifestsFromLayout(dir: string, fallbackPlatform?: string): Promise<PlatformManifest[]> {
-  const root = JSON.parse(fs.readFileSync(path.join(dir, 'index.json'), 'utf8')) as OciIndex;
-  return platformManifests(root, layoutFetcher(dir), fallbackPlatform);
+/** What one pass over `docker save`'s tarball reads: its index, its small blobs, and each layer's entries. */
+export interface SavedImage {
+  index: OciIndex;
+  blobs: Map<string, Buffer>;
+  layers: Map<string, Promise<LayerEntry[]>>;
+}
+
+function collect(e: ReadEntry): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    e.on('data', (c: Buffer) => chunks.push(c));
+    e.on('end', () => resolve(Buffer.concat(chunks)));
+    e.on('error', reject);
+  });
+}
+
+/**
+ * Reads `docker save`'s tarball once: the layers are parsed as they go by, never written out and read
+ * again (which cost a second pass over every layer).
+ */
+export async function scanSavedImage(tarPath: string): Promise<SavedImage> {
+  const small = new Map<string, Promise<Buffer>>();
+  const layers = new Map<string, Promise<LayerEntry[]>>();
+  let index: Promise<Buffer> | undefined;
+  await new Promise<void>((resolve, reject) => {
+    const parser = new Parser({
+      onReadEntry: (e: ReadEntry) => {
+        const m = /^blobs\/([a-z0-9]+)\/([a-f0-9]+)$/.exec(e.path);
+        if (e.path === 'index.json') index = collect(e);
+        else if (m && e.type === 'File' && e.size <= JSON_MAX) small.set(`${m[1]}:${m[2]}`, collect(e));
+        else if (m && e.type === 'File') {
+          const bytes = new PassThrough();
+          e.pipe(bytes);
+          const entries = layerEntriesOf(bytes);
+          entries.catch(() => undefined);
+          layers.set(`${m[1]}:${m[2]}`, entries);
+        } else e.resume();
+      },
+    });
+    parser.on('error', reject);
+    parser.on('end', resolve);
+    const input = fs.createReadStream(tarPath);
+    input.on('error', reject);
+    input.pipe(parser);
+  });
+  if (!index) throw new Error('the saved image has no index.json');
+  const blobs = new Map<string, Buffer>();
+  for (const [d, b] of small) blobs.set(d, await b);
+  return { index: JSON.parse((await index).toString('utf8')) as OciIndex, blobs, layers };
+}
+
+/** A layer's entries: parsed as the scan went by, or (a layer small enough to be kept whole) from its bytes. */
+function layerOf(saved: SavedImage, digest: string): Promise<LayerEntry[]> {
+  const parsed = saved.layers.get(digest);
+  if (parsed) return parsed;
+  const blob = saved.blobs.get(digest);
+  if (!blob) return Promise.reject(new Error(`layer ${digest} is not in the saved image`));
+  return layerEntriesOf(Readable.from([blob]));
+}
+
+/** Each platform's unpacked size from the saved layers; none at all when a layer cannot be read (zstd before Node 22.15). */
+export async function unpackedSizes(saved: SavedImage, manifests: PlatformManifest[]): Promise<Record<string, number | null>> {
+  const unpacked: Record<string, number | null> = {};
+  try {
+    for (const m of manifests)
+      unpacked[m.platform] = unpackedSizeOf(await Promise.all(m.manifest.layers.map((l) => layerOf(saved, l.digest))));
+  } catch (err) {
+    out.debug(`unpacked sizes from the layers: ${(err as Error).message}`);
+  }
+  return unpacked;
 }
 
 /**
@@ -116,17 +181,14 @@ export async function manifestsFromEngine(
   const tar = path.join(workDir, 'image.tar');
   await run('docker', ['save', '-o', tar, ref]);
   try {
-    const layout = path.join(workDir, 'layout');
-    await unpackLayout(tar, layout, true);
-    const manifests = await manifestsFromLayout(layout, fallbackPlatform);
-    const unpacked: Record<string, number | null> = {};
-    try {
-      for (const m of manifests)
-        unpacked[m.platform] = await unpackedSize(m.manifest.layers.map((l) => path.join(layout, 'blobs', ...l.digest.split(':'))));
-    } catch (err) {
-      out.debug(`unpacked sizes from the layers: ${(err as Error).message}`);
-    }
-    return { manifests, unpacked };
+    const saved = await scanSavedImage(tar);
+    const fetch = async (digest: string) => {
+      const blob = saved.blobs.get(digest);
+      if (!blob) throw new Error(`${digest} is not in the saved image`);
+      return JSON.parse(blob.toString('utf8')) as OciIndex | OciManifest;
+    };
+    const manifests = await platformManifests(saved.index, fetch, fallbackPlatform);
+    return { manifests, unpacked: await unpackedSizes(saved, manifests) };
   } finally {
     fs.rmSync(tar, { force: true });
   }

@@ -5,6 +5,7 @@
 // once). Reading the layers `docker save` already wrote costs less than the
 // engine's way: creating a container per platform to ask its SizeRootFs.
 import * as fs from 'node:fs';
+import type { Readable } from 'node:stream';
 import { Parser, type ReadEntry } from 'tar';
 
 export interface LayerEntry {
@@ -15,10 +16,21 @@ export interface LayerEntry {
   linkpath?: string;
 }
 
-/** A layer's entries (gzip or uncompressed; zstd where this Node's zlib has it). */
-export function layerEntries(file: string): Promise<LayerEntry[]> {
+/**
+ * A layer's entries from its bytes (gzip or uncompressed; zstd where this Node's zlib has it). After a
+ * failure the rest of the bytes are read and dropped (`stop` may end the reading sooner), so that an outer
+ * tarball being read goes on.
+ */
+export function layerEntriesOf(input: Readable, stop: () => void = () => undefined): Promise<LayerEntry[]> {
   return new Promise((resolve, reject) => {
     const out: LayerEntry[] = [];
+    let failed = false;
+    const fail = (err: Error) => {
+      if (failed) return;
+      failed = true;
+      stop();
+      reject(err);
+    };
     const parser = new Parser({
       strict: true,
       onReadEntry: (e: ReadEntry) => {
@@ -27,28 +39,34 @@ export function layerEntries(file: string): Promise<LayerEntry[]> {
         e.resume();
       },
     });
-    parser.on('error', reject);
+    parser.on('error', fail);
     parser.on('end', () => resolve(out));
     // Fed by hand, not piped: tar throws from write() on a compression this Node's zlib lacks (zstd before
     // Node 22.15), and a throw inside a pipe's data handler would crash the action instead of rejecting here.
-    const input = fs.createReadStream(file);
-    input.on('error', reject);
-    input.on('data', (chunk) => {
+    input.on('error', fail);
+    input.on('data', (chunk: Buffer) => {
+      if (failed) return;
       try {
         parser.write(chunk);
       } catch (err) {
-        input.destroy();
-        reject(err as Error);
+        fail(err as Error);
       }
     });
     input.on('end', () => {
+      if (failed) return;
       try {
         parser.end();
       } catch (err) {
-        reject(err as Error);
+        fail(err as Error);
       }
     });
   });
+}
+
+/** A layer's entries, from its file. */
+export function layerEntries(file: string): Promise<LayerEntry[]> {
+  const input = fs.createReadStream(file);
+  return layerEntriesOf(input, () => input.destroy());
 }
 
 const clean = (p: string) => p.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
@@ -100,7 +118,12 @@ export function treeBytes(tree: Map<string, Node>): number {
 }
 
 export async function unpackedSize(layerFiles: string[]): Promise<number> {
+  return unpackedSizeOf(await Promise.all(layerFiles.map((f) => layerEntries(f))));
+}
+
+/** The unpacked size of layers whose entries are read already, lowest first. */
+export function unpackedSizeOf(layers: LayerEntry[][]): number {
   const tree = new Map<string, Node>();
-  for (const f of layerFiles) applyLayer(tree, await layerEntries(f));
+  for (const entries of layers) applyLayer(tree, entries);
   return treeBytes(tree);
 }
