@@ -44823,7 +44823,10 @@ async function settleBackground() {
 function noteContainer() {
     started++;
 }
-/** A container the run is done with, to be removed later (the id `docker run`/`docker create` printed). */
+/**
+ * A container the run is done with (the id `docker run`/`docker create` printed): removed when something needs
+ * it gone (lifecycle.ts removeDoneContainers), else as main ends (endRun).
+ */
 function doneWith(id) {
     done.push(id);
 }
@@ -44900,10 +44903,6 @@ async function endRun(run) {
     // to the removal above, there is nothing to find.
     if (containersLeft())
         await removeRunContainers(run.runKey).catch(() => undefined);
-}
-/** A container the run is done with: removed when something needs it gone, or as main ends (endRun). */
-function removeContainerLater(id) {
-    doneWith(id);
 }
 /**
  * Removes the containers the run is done with, now: before their image is untagged (a container, even one
@@ -53263,9 +53262,6 @@ function treeBytes(tree) {
     }
     return total;
 }
-async function unpackedSize(layerFiles) {
-    return unpackedSizeOf(await Promise.all(layerFiles.map((f) => layerEntries(f))));
-}
 /** The unpacked size of layers whose entries are read already, lowest first. */
 function unpackedSizeOf(layers) {
     const tree = new Map();
@@ -53285,7 +53281,6 @@ function unpackedSizeOf(layers) {
 //   before API 1.49, and with the containerd store its .Size is the content
 //   size (moby/moby#43862), so the action creates (never starts) a container
 //   per platform and reads SizeRootFs - SizeRw from `docker container inspect --size`.
-
 
 
 
@@ -53327,7 +53322,7 @@ async function engineUncompressedSize(ref, platform, runKey) {
     }
     finally {
         // Removing a container takes longer than creating it; the gates go on meanwhile.
-        removeContainerLater(id);
+        doneWith(id);
     }
 }
 /** Manifests from an OCI layout directory (`docker save` or a type=oci export, unpacked). */
@@ -53862,7 +53857,6 @@ var external_node_net_ = __nccwpck_require__(77030);
 
 
 
-
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function runArgs({ ref, platform, probe, settings: s, runKey, pull }) {
     const argv = [
@@ -54113,7 +54107,7 @@ async function smokePlatform(sr) {
     finally {
         // The verdict is in; removing the container need not hold up the next phase.
         inBackground(watch.settled());
-        removeContainerLater(id);
+        doneWith(id);
     }
 }
 

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { run as exec, signalChildren, startDetached } from './exec.js';
 import { recordedSecretFiles, saveRunKey, saveTempDir } from './state.js';
 import { RUN_LABEL } from './constants.js';
-import { containersLeft, doneWith, noteRemoved, settleBackground, takeDone } from './tracked.js';
+import { containersLeft, noteRemoved, settleBackground, takeDone } from './tracked.js';
 
 export interface Run {
   tempDir: string;
@@ -61,11 +61,6 @@ export async function endRun(run: Run): Promise<void> {
   // Listing the run's containers costs a docker call (0.02-0.1 s here); when each one was removed or handed
   // to the removal above, there is nothing to find.
   if (containersLeft()) await removeRunContainers(run.runKey).catch(() => undefined);
-}
-
-/** A container the run is done with: removed when something needs it gone, or as main ends (endRun). */
-export function removeContainerLater(id: string): void {
-  doneWith(id);
 }
 
 /**

@@ -27,7 +27,10 @@ export function noteContainer(): void {
   started++;
 }
 
-/** A container the run is done with, to be removed later (the id `docker run`/`docker create` printed). */
+/**
+ * A container the run is done with (the id `docker run`/`docker create` printed): removed when something needs
+ * it gone (lifecycle.ts removeDoneContainers), else as main ends (endRun).
+ */
 export function doneWith(id: string): void {
   done.push(id);
 }

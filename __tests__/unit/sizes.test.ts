@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { create } from 'tar';
 import { describe, expect, it } from 'vitest';
-import { applyLayer, layerEntries, type Node, treeBytes, unpackedSize } from '../../src/report/unpacked.js';
+import { applyLayer, layerEntries, type Node, treeBytes, unpackedSizeOf } from '../../src/report/unpacked.js';
 import {
   headlinePlatform,
   largestLayers,
@@ -148,6 +148,7 @@ describe('helpers', () => {
 
 // Unpacked sizes from the layers (captured: __tests__/fixtures/layers/README.md says how).
 describe('unpacked size from layers', () => {
+  const unpackedSize = async (files: string[]) => unpackedSizeOf(await Promise.all(files.map((f) => layerEntries(f))));
   const layer = (n: number) => path.join(FIXTURES, 'layers', `whiteouts-${n}.tar.gz`);
   it('reads a real layer: files, a hard link, a symlink', async () => {
     const entries = await layerEntries(layer(1));

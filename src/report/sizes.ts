@@ -14,8 +14,7 @@ import * as path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { extract, Parser, type ReadEntry } from 'tar';
 import { run } from '../exec.js';
-import { noteContainer } from '../tracked.js';
-import { removeContainerLater } from '../lifecycle.js';
+import { doneWith, noteContainer } from '../tracked.js';
 import { type LayerEntry, layerEntriesOf, unpackedSizeOf } from './unpacked.js';
 import { OWNER_LABEL, RUN_LABEL } from '../constants.js';
 import type { OutputMode } from '../imagebuild/args.js';
@@ -64,7 +63,7 @@ export async function engineUncompressedSize(ref: string, platform: string, runK
     return res.exitCode === 0 ? parseContainerSize(res.stdout) : null;
   } finally {
     // Removing a container takes longer than creating it; the gates go on meanwhile.
-    removeContainerLater(id);
+    doneWith(id);
   }
 }
 

@@ -117,10 +117,6 @@ export function treeBytes(tree: Map<string, Node>): number {
   return total;
 }
 
-export async function unpackedSize(layerFiles: string[]): Promise<number> {
-  return unpackedSizeOf(await Promise.all(layerFiles.map((f) => layerEntries(f))));
-}
-
 /** The unpacked size of layers whose entries are read already, lowest first. */
 export function unpackedSizeOf(layers: LayerEntry[][]): number {
   const tree = new Map<string, Node>();

@@ -5,8 +5,7 @@ import * as net from 'node:net';
 import { failureTail, run } from '../exec.js';
 import { OWNER_LABEL, RUN_LABEL } from '../constants.js';
 import type { SmokeSettings } from '../settings/types.js';
-import { inBackground, noteContainer } from '../tracked.js';
-import { removeContainerLater } from '../lifecycle.js';
+import { doneWith, inBackground, noteContainer } from '../tracked.js';
 import { describeProbe, parsePortOutput, type Probe, statusMatches } from './probe.js';
 
 export interface PlatformSmoke {
@@ -304,6 +303,6 @@ export async function smokePlatform(sr: SmokeRun): Promise<PlatformSmoke> {
   } finally {
     // The verdict is in; removing the container need not hold up the next phase.
     inBackground(watch.settled());
-    removeContainerLater(id);
+    doneWith(id);
   }
 }
