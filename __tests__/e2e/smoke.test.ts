@@ -362,6 +362,7 @@ describe.runIf(engineUp)('a service that needs a dependency at boot (real engine
 
   it('smoke-network: host: the probe reaches the container on loopback; both platforms pass, so they ran one after the other (side by side, the second could not bind 8080)', async () => {
     const repo = uniqueRepo('hostnet');
+    const since = Math.floor(Date.now() / 1000) - 1;
     const r = await runAction(
       { tags: `${repo}:1`, push: 'true', platforms: 'linux/amd64,linux/arm64', 'health-path': '/healthz', 'smoke-network': 'host' },
       { workspace: workspace('__tests__/e2e/smoke-fixture'), env: { RUNNER_DEBUG: '1' } },
@@ -370,14 +371,35 @@ describe.runIf(engineUp)('a service that needs a dependency at boot (real engine
     expect(r.log).not.toMatch(/"--publish"/);
     const smoke = JSON.parse(r.outputs['smoke-result']);
     expect(Object.values(smoke).every((p: any) => p.passed)).toBe(true);
-    // The first platform's container is gone before the second starts: still running, it would hold 8080
-    // and answer the second platform's probe (whose own container could not bind it).
-    const lines = r.log.split('\n');
-    const started = lines.findIndex((l) => /::debug::exec: \["docker","run",.*"linux\/arm64"/.test(l));
-    const firstId = /probing http:\/\/127\.0\.0\.1:8080/.test(r.log) ? /smoke ([0-9a-f]{12}): probing/.exec(r.log)?.[1] : undefined;
+    // The first platform's container is gone before the second is created: still running, it would hold 8080
+    // and answer the second platform's probe (whose own container could not bind it). The engine's own
+    // events tell when each container was destroyed and created; the log only tells when a command began.
+    const events = sh('docker', [
+      'events',
+      '--since',
+      String(since),
+      '--until',
+      String(Math.ceil(Date.now() / 1000)),
+      '--filter',
+      `label=${OWNER_LABEL}.run=${r.saved.runKey}`,
+      '--filter',
+      'type=container',
+      '--format',
+      '{{.Action}} {{.Actor.ID}} {{.TimeNano}}',
+    ])
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '))
+      .map(([action, id, t]) => ({ action, id, t: BigInt(t) }));
+    const firstId = /smoke ([0-9a-f]{12}): probing http:\/\/127\.0\.0\.1:8080/.exec(r.log)?.[1];
     expect(firstId, r.log).toBeTruthy();
-    const removed = lines.findIndex((l) => l.includes('"docker","rm","--force","--volumes"') && l.includes(firstId!));
-    expect(removed, r.log).toBeGreaterThan(-1);
-    expect(removed, 'the amd64 container was removed before the arm64 one started').toBeLessThan(started);
+    const destroyed = events.find((e) => e.action === 'destroy' && e.id.startsWith(firstId!));
+    const second = events.find((e) => e.action === 'create' && !e.id.startsWith(firstId!));
+    expect(
+      destroyed,
+      JSON.stringify(events, (_, v) => (typeof v === 'bigint' ? String(v) : v)),
+    ).toBeDefined();
+    expect(second).toBeDefined();
+    expect(destroyed!.t < second!.t, 'the amd64 container was destroyed before the arm64 one was created').toBe(true);
   });
 });
