@@ -134,6 +134,7 @@ export const State = {
   layerExport: 'layerExport',
   engineImages: 'engineImages',
   secretFiles: 'secretFiles',
+  sizeMemo: 'sizeMemo',
 } as const;
 
 /** Pinned buildx installed when none is found (rawjson progress needs >= 0.12). */

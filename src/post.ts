@@ -12,6 +12,7 @@ import { formatBytes } from './settings/values.js';
 import { githubApiFromInputs } from './settings/parse.js';
 import { exportInPost, layerExportFromSaved } from './layercache/layerexport.js';
 import { goCacheFromSaved, type GoCacheState } from './gocache/saved.js';
+import { sizeMemoOf } from './layercache/marker.js';
 
 export async function post(): Promise<void> {
   try {
@@ -36,7 +37,7 @@ async function cleanUp(state: PostState): Promise<void> {
     out.warning(`Cleanup of containers failed: ${(err as Error).message}`);
   }
   // Before the builder goes: the build's cache and the Go cache mounts live in it.
-  if (state.layerExport) await exportInPost(layerExportFromSaved(state.layerExport));
+  if (state.layerExport) await exportInPost(layerExportFromSaved(state.layerExport), sizeMemoOf(state.sizeMemo));
   const goCache = state.goCache && goCacheFromSaved(state.goCache);
   if (goCache && goCache.plan.entries.some((e) => e.save)) {
     await out.group('Save Go caches', async () => {

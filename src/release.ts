@@ -14,7 +14,17 @@ import type { GoCacheStats } from './gocache/stats.js';
 import { type GoRestore, recordGoSaves } from './gocache/phases.js';
 import { afterBuild, type LayerExportPlan } from './layercache/layerexport.js';
 import { reportBuild } from './report/outputs.js';
-import { enforceBudget, type Measured, readImageSizes, reportImageSizes, sizesBesidePush, type SizesRead } from './report/measure.js';
+import {
+  enforceBudget,
+  type Measured,
+  readImageSizes,
+  readRecordedSizes,
+  recordUsable,
+  reportImageSizes,
+  sizesBesidePush,
+  type SizesRead,
+} from './report/measure.js';
+import type { SizeMemo } from './layercache/marker.js';
 import { previousSizes, summarySafely } from './report/summary.js';
 import { failureMessage, runSmoke, SmokeError, type SmokeReport } from './smoke/test.js';
 import { proveAfterPush } from './sign/proofs.js';
@@ -58,6 +68,7 @@ export async function release(b: BuiltImage): Promise<void> {
     stats,
     goStats,
     digest: result.metadata?.digest,
+    recordedSizes: go.fingerprint?.sizes,
   });
 }
 
@@ -72,10 +83,24 @@ interface Built {
   stats: CacheStats;
   goStats?: GoCacheStats;
   digest?: string;
+  /** The unpacked sizes the matching fingerprint's marker recorded, by layers. */
+  recordedSizes?: SizeMemo;
 }
 
 /** The gates (size budget, smoke test), then the push, the summary and the proofs. */
-async function testAndRelease({ s, build, buildx, builder, run, unemulated, result, stats, goStats, digest }: Built): Promise<void> {
+async function testAndRelease({
+  s,
+  build,
+  buildx,
+  builder,
+  run,
+  unemulated,
+  result,
+  stats,
+  goStats,
+  digest,
+  recordedSizes,
+}: Built): Promise<void> {
   const ref = build.refToTest(digest);
   const previous = previousSizes(s.push, s.tags);
   const summary = (measured: Measured | undefined, smoke: SmokeReport | undefined) =>
@@ -114,11 +139,14 @@ async function testAndRelease({ s, build, buildx, builder, run, unemulated, resu
   // What the registry holds is what gets signed: the build's digest, but for the classic store's image ID.
   let published = digest;
   if (beside) {
-    const reading = readSizes();
+    // Sizes recorded for the layers this run reused are checked against the manifests once they are pushed.
+    const recorded = recordUsable(recordedSizes, build.output, s.tags);
+    const reading = recorded ? undefined : readSizes();
     try {
       published = await publish(build, buildx, digest, run.tempDir);
     } finally {
-      await summary(await sizesPhase(reading), smoke);
+      const read = reading ?? (recorded && published ? readRecordedSizes(recorded, s.tags[0], published, readSizes) : readSizes());
+      await summary(await sizesPhase(read), smoke);
     }
   } else if (s.push) published = await publish(build, buildx, digest, run.tempDir);
   core.setOutput(Outputs.pushed, String(s.push));

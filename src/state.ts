@@ -34,6 +34,8 @@ export interface PostState {
   engineImages: string[];
   /** Secret files main wrote outside the temp dir's secrets folder (a signing key): post removes them. */
   secretFiles: string[];
+  /** The image's unpacked sizes by layers, for the fingerprint marker the post step's export writes (layercache/marker.ts checks the shape). */
+  sizeMemo?: SavedDoc[];
   /** State values that were present but could not be verified or read; post warns and goes on. */
   problems: string[];
 }
@@ -149,6 +151,10 @@ export function saveLayerExport(s: SavedLayerExport): void {
   save(State.layerExport, JSON.stringify(s));
 }
 
+export function saveSizeMemo(memo: SavedDoc[]): void {
+  save(State.sizeMemo, JSON.stringify(memo));
+}
+
 const engineImages: string[] = [];
 
 /** Records an image the action is about to put into the engine, before it does, so post removes it whatever happens. */
@@ -226,6 +232,7 @@ export function loadState(read: (name: string) => string = core.getState, keyFil
     layerExport,
     engineImages: json<string[]>(State.engineImages, strings) ?? [],
     secretFiles: json<string[]>(State.secretFiles, strings) ?? [],
+    sizeMemo: json<SavedDoc[]>(State.sizeMemo, Array.isArray),
     problems,
   };
 }

@@ -26,6 +26,7 @@ import { runnerInputs } from '../unit/helpers.js';
 import { parseSettings } from '../../src/settings/parse.js';
 import { layerCacheRefs, refScheme } from '../../src/cacherefs/keys.js';
 import { writeMarker } from '../../src/layercache/marker.js';
+import { manifestsFromEngine, summarize } from '../../src/report/sizes.js';
 import { checkFingerprint } from '../../src/layercache/skip.js';
 
 describe.runIf(engineUp)('Go module and build caches survive a fresh builder through the registry (real engine)', () => {
@@ -230,7 +231,8 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
         await Promise.all((await registryTags(cacheRef)).map(async (t) => [t, (await registryManifest(cacheRef, t))!.digest])),
       );
     const everyTag = await digests();
-    const r = await build();
+    // Pushed (the runs before were not), which the image sizes below need; the cache repository is the same.
+    const r = await build({ push: 'true' });
     expect(r.exitCode, r.log).toBe(0);
     // The registry footprint of a run with no change: no tag written or moved.
     expect(await digests()).toEqual(everyTag);
@@ -257,6 +259,34 @@ describe.runIf(engineUp)('Go module and build caches survive a fresh builder thr
       'linux/arm64': { goBuildSeconds: null, coldSeconds: null, savedSeconds: null },
     });
     expect(stats.restore).toMatchObject({ bytes: 0, skipped: 'fingerprint' });
+
+    // The image sizes: the last code change's marker recorded them for the layers it built, which this run
+    // built again, so after the push they come from there (checked against the manifests it pushed), not from
+    // `docker save`. They are what reading the image back gives.
+    const fromEngine = async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-sizes-'));
+      const { manifests, unpacked } = await manifestsFromEngine(`${image}:t`, dir);
+      fs.rmSync(dir, { recursive: true, force: true });
+      return summarize(manifests, unpacked);
+    };
+    expect(r.log).toContain('Unpacked sizes: the layer cache recorded them for these very layers');
+    expect(r.log).not.toContain('"docker","save"');
+    const real = await fromEngine();
+    expect(Object.keys(real).sort()).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(JSON.parse(r.outputs['image-sizes'])).toEqual(real);
+    // A record for other layers (forged here, as a tampered or stale marker would be) is not used: the image is
+    // read back from the engine, and the sizes are the real ones.
+    const settings = settingsFor();
+    await writeMarker(layerCacheRefs(refScheme(settings)!).write, (await checkFingerprint(settings))!.fingerprint, [
+      { layers: Object.values(real).map(() => `sha256:${'0'.repeat(64)}`), unpacked: 1 },
+    ]);
+    prune();
+    const forged = await build({ push: 'true' });
+    expect(forged.exitCode, forged.log).toBe(0);
+    expect(JSON.parse(forged.outputs['go-cache-restored'])).toMatchObject({ skipped: 'fingerprint' });
+    expect(forged.log).not.toContain('Unpacked sizes: the layer cache recorded them');
+    expect(forged.log).toContain('"docker","save"');
+    expect(JSON.parse(forged.outputs['image-sizes'])).toEqual(real);
 
     // So a code change next takes every step before COPY . from the layer cache, go mod download included.
     await nextCodeChangeIsWarm('a change after a run that changed nothing');

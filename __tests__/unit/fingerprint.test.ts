@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { contextFiles, dockerignoreText, type FingerprintInputs, fingerprintOf, ignorePatterns } from '../../src/layercache/fingerprint.js';
 import { layerExportPlan } from '../../src/layercache/layerexport.js';
 import { startFingerprintCheck } from '../../src/layercache/skip.js';
-import { markerVerdict } from '../../src/layercache/marker.js';
+import { markerVerdict, sizeMemoOf } from '../../src/layercache/marker.js';
 import { parseSettings } from '../../src/settings/parse.js';
 import { externalImages } from '../../src/dockerfile/bases.js';
 import { FIXTURES, fixture, runnerInputs } from './helpers.js';
@@ -180,5 +180,40 @@ describe('markerVerdict: a layer cache ref and the marker beside it, read before
     expect(v.match).toBe(match);
     expect(v.why.startsWith(`${ref} `), 'names the ref').toBe(true);
     expect(v.why).toContain(why);
+  });
+});
+
+describe('sizeMemoOf: the sizes a marker recorded, read from a registry nobody vouches for', () => {
+  const d = (c: string) => `sha256:${c.repeat(64)}`;
+  it('keeps the well-formed entries as they are', () => {
+    const memo = [
+      { layers: [d('a'), d('b')], unpacked: 13525233 },
+      { layers: [d('a'), d('c')], unpacked: 0 },
+    ];
+    expect(sizeMemoOf(memo)).toEqual(memo);
+    expect(sizeMemoOf(JSON.parse(JSON.stringify(memo)))).toEqual(memo);
+  });
+  it('drops every entry that is not layers by sha256 digest with a whole, non-negative size', () => {
+    const good = { layers: [d('a')], unpacked: 5 };
+    const bad: unknown[] = [
+      null,
+      'x',
+      { layers: [], unpacked: 1 },
+      { layers: ['sha256:short'], unpacked: 1 },
+      { layers: [d('A')], unpacked: 1 },
+      { layers: [`${d('a')}\n::error::x`], unpacked: 1 },
+      { layers: [d('a')], unpacked: -1 },
+      { layers: [d('a')], unpacked: 1.5 },
+      { layers: [d('a')], unpacked: '5' },
+      { layers: d('a'), unpacked: 5 },
+      { unpacked: 5 },
+    ];
+    expect(sizeMemoOf([...bad, good])).toEqual([good]);
+    expect(sizeMemoOf(bad)).toBeUndefined();
+    expect(sizeMemoOf(undefined)).toBeUndefined();
+    expect(sizeMemoOf({ layers: [d('a')], unpacked: 5 })).toBeUndefined();
+  });
+  it('extra fields do not travel on', () => {
+    expect(sizeMemoOf([{ layers: [d('a')], unpacked: 5, note: '::warning::x' }])).toEqual([{ layers: [d('a')], unpacked: 5 }]);
   });
 });

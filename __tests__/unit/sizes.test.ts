@@ -13,6 +13,8 @@ import {
   manifestsFromTar,
   parseContainerSize,
   scanSavedImage,
+  sizeMemoFrom,
+  sizesFromMemo,
   summarize,
   unpackedSizes,
 } from '../../src/report/sizes.js';
@@ -128,6 +130,43 @@ describe('scanSavedImage: docker save read in one pass', () => {
     const manifests = await platformManifests(saved.index, async (d) => JSON.parse(saved.blobs.get(d)!.toString('utf8')) as OciManifest);
     expect(await unpackedSizes(saved, manifests)).toEqual({ 'linux/amd64': 4 + 12 + 9 + (5 << 20) });
     fs.rmSync(work, { recursive: true, force: true });
+  });
+});
+
+describe('sizes recorded by layers (the memo in the fingerprint marker)', () => {
+  // The manifests docker save wrote for the example (captured).
+  const manifestsAt = () =>
+    platformManifests(
+      JSON.parse(fixture('oci-layout-hello/index.json')) as OciIndex,
+      layoutFetcher(path.join(FIXTURES, 'oci-layout-hello')),
+    );
+
+  it('a memo of measured sizes gives the same sizes back for the same layers, and nothing for others', async () => {
+    const pms = await manifestsAt();
+    const measured = summarize(pms, { 'linux/amd64': 6537216, 'linux/arm64': 6291456 });
+    const memo = sizeMemoFrom(pms, measured);
+    expect(memo).toEqual([
+      { layers: pms[0].manifest.layers.map((l) => l.digest), unpacked: 6537216 },
+      { layers: pms[1].manifest.layers.map((l) => l.digest), unpacked: 6291456 },
+    ]);
+    expect(sizesFromMemo(pms, memo)).toEqual(measured);
+    // One layer of one platform is another (a code change): the memo says nothing for that image.
+    const changed = structuredClone(pms);
+    changed[1].manifest.layers[1] = { ...changed[1].manifest.layers[1], digest: `sha256:${'e'.repeat(64)}` };
+    expect(sizesFromMemo(changed, memo)).toBeUndefined();
+    // The same layers in another order are other content.
+    const swapped = structuredClone(pms);
+    swapped[0].manifest.layers.reverse();
+    expect(sizesFromMemo(swapped, memo)).toBeUndefined();
+    expect(sizesFromMemo([], memo)).toBeUndefined();
+  });
+
+  it('a platform whose unpacked size was not known is left out of the memo, so an image with it is read again', async () => {
+    const pms = await manifestsAt();
+    const memo = sizeMemoFrom(pms, summarize(pms, { 'linux/amd64': 6537216 }));
+    expect(memo).toHaveLength(1);
+    expect(sizesFromMemo(pms, memo)).toBeUndefined();
+    expect(sizesFromMemo([pms[0]], memo)).toEqual({ 'linux/amd64': { compressed: 202 + 2693279, uncompressed: 6537216, layers: 2 } });
   });
 });
 

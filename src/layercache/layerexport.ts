@@ -27,6 +27,7 @@ import {
   recordFingerprint,
   type SkipSettings,
 } from './skip.js';
+import type { SizeMemo } from './marker.js';
 
 export interface LayerExportPlan {
   /** The argv the build runs with. */
@@ -164,7 +165,7 @@ async function exportLayerCache(st: LayerExportState, strict: boolean): Promise<
  * cache. The steps that read what changed run again inside it, with the builder's warm Go cache mounts, so
  * the ref holds the context as it is now, and its marker says so.
  */
-export async function exportInPost(st: LayerExportState): Promise<void> {
+export async function exportInPost(st: LayerExportState, sizes?: SizeMemo): Promise<void> {
   try {
     const now = buildFingerprint(st.source);
     let record = st.record;
@@ -175,7 +176,7 @@ export async function exportInPost(st: LayerExportState): Promise<void> {
       record = record && { ...record, fingerprint: now, matched: undefined };
     }
     const exported = await exportLayerCache(st, false);
-    if (exported) await recordFingerprint(record, exported);
+    if (exported) await recordFingerprint(record, exported, sizes);
   } catch (err) {
     out.warning(`Exporting the layer cache failed: ${(err as Error).message}`);
   }

@@ -14,6 +14,44 @@ export interface MarkerRecord {
   fingerprint: string;
   /** The digest of the layer cache manifest the fingerprint was exported with. */
   cache: string;
+  /** The unpacked sizes of the image built with that export, by its layers (absent in older markers). */
+  sizes?: SizeMemo;
+}
+
+/**
+ * An image's unpacked size by its layers: the same layers (by digest, in order) unpack to the same size,
+ * whatever config points at them. A run whose fingerprint matches builds the layers the marker's run built,
+ * so it can take their size from here instead of reading them back with `docker save`; it checks the
+ * layers it pushed first (report/sizes.ts sizesFromMemo).
+ */
+export interface LayerSizes {
+  layers: string[];
+  unpacked: number;
+}
+export type SizeMemo = LayerSizes[];
+
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+/**
+ * A size memo from JSON nobody vouches for (a marker in the registry, the saved state): its well-formed
+ * entries only, at most one per platform a build could have; undefined when there is none.
+ */
+export function sizeMemoOf(x: unknown): SizeMemo | undefined {
+  if (!Array.isArray(x)) return undefined;
+  const ok = x
+    .filter(
+      (e: Partial<LayerSizes> | null): e is LayerSizes =>
+        !!e &&
+        Array.isArray(e.layers) &&
+        e.layers.length > 0 &&
+        e.layers.length <= 500 &&
+        e.layers.every((d: unknown) => typeof d === 'string' && DIGEST.test(d)) &&
+        Number.isSafeInteger(e.unpacked) &&
+        (e.unpacked ?? -1) >= 0,
+    )
+    .slice(0, 64)
+    .map((e) => ({ layers: [...e.layers], unpacked: e.unpacked }));
+  return ok.length > 0 ? ok : undefined;
 }
 
 /** The marker's tag beside a layer cache ref. */
@@ -35,7 +73,11 @@ export async function readMarker(layerRef: string): Promise<MarkerState> {
     client.manifestDigest(tag ?? 'latest'),
     readArtifact(client, splitRef(markerRef(layerRef)).tag ?? '', MARKER_TYPE),
   ]);
-  return { current, ...(blob ? { record: JSON.parse(blob.toString('utf8')) as MarkerRecord } : {}) };
+  if (!blob) return { current };
+  const raw = JSON.parse(blob.toString('utf8')) as Partial<MarkerRecord>;
+  const record: MarkerRecord = { fingerprint: String(raw.fingerprint ?? ''), cache: String(raw.cache ?? '') };
+  const sizes = sizeMemoOf(raw.sizes);
+  return { current, record: sizes ? { ...record, sizes } : record };
 }
 
 /** Whether `layerRef` still holds the layer cache that `fingerprint` was exported to. */
@@ -51,13 +93,13 @@ export async function markerMatches(layerRef: string, fingerprint: string): Prom
   return markerVerdict(layerRef, await readMarker(layerRef), fingerprint);
 }
 
-/** After an export: records the fingerprint with the digest the ref has now. */
-export async function writeMarker(layerRef: string, fingerprint: string): Promise<void> {
+/** After an export: records the fingerprint with the digest the ref has now (and the image's sizes, when known). */
+export async function writeMarker(layerRef: string, fingerprint: string, sizes?: SizeMemo): Promise<void> {
   const { repository, tag } = splitRef(layerRef);
   const client = await registryClient(repository);
   const cache = await client.manifestDigest(tag ?? 'latest');
   if (!cache) throw new Error(`${layerRef} is not in the registry after the export`);
-  const blob = Buffer.from(JSON.stringify({ fingerprint, cache } satisfies MarkerRecord));
+  const blob = Buffer.from(JSON.stringify({ fingerprint, cache, ...(sizes ? { sizes } : {}) } satisfies MarkerRecord));
   await pushArtifact(
     client,
     MARKER_TYPE,

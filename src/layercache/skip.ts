@@ -11,7 +11,7 @@ import type { Settings } from '../settings/types.js';
 import { cacheProblems, type MergedVertex } from '../imagebuild/rawjson.js';
 import { contextFiles, dockerignoreText, fingerprintOf, ignorePatterns } from './fingerprint.js';
 import { layerCacheRefs, refScheme } from '../cacherefs/keys.js';
-import { type MarkerState, markerMatches, markerVerdict, readMarker, writeMarker } from './marker.js';
+import { type MarkerState, markerMatches, markerVerdict, readMarker, type SizeMemo, writeMarker } from './marker.js';
 import { saveAllowed } from '../cacherefs/refs.js';
 import { findGoCacheMounts } from '../dockerfile/gomounts.js';
 import { buildArgMap } from '../dockerfile/reader.js';
@@ -43,6 +43,8 @@ export interface FingerprintCheck {
   bases: string[];
   /** The layer cache ref whose stored fingerprint is this run's, when one is. */
   matched?: string;
+  /** What that ref's marker recorded of the image built with it: its unpacked sizes by layers. */
+  sizes?: SizeMemo;
   /** Why the Go caches are (not) skipped, for the log. */
   reason: string;
   /** Debug lines, printed by the phase that uses the check (it may run beside another phase). */
@@ -101,12 +103,15 @@ export async function checkFingerprint(s: SkipSettings): Promise<FingerprintChec
   const fp = { fingerprint, bases, details };
   if (early) return { ...fp, reason: early };
   if (unknown.length > 0) return { ...fp, reason: `what the build starts from is not known (${unknown.join('; ')})` };
-  const checks = (await Promise.all(reading)).map((x, i) =>
-    'state' in x ? markerVerdict(refs[i], x.state, fingerprint) : { match: false, why: x.why },
-  );
+  const states = await Promise.all(reading);
+  const checks = states.map((x, i) => ('state' in x ? markerVerdict(refs[i], x.state, fingerprint) : { match: false, why: x.why }));
   const hit = checks.findIndex((c) => c.match);
   details.push(...checks.map((c) => `fingerprint: ${c.why}`));
-  if (hit >= 0) return { ...fp, matched: refs[hit], reason: checks[hit].why };
+  if (hit >= 0) {
+    const found = states[hit];
+    const sizes = 'state' in found ? found.state.record?.sizes : undefined;
+    return { ...fp, matched: refs[hit], reason: checks[hit].why, ...(sizes ? { sizes } : {}) };
+  }
   return { ...fp, reason: checks.map((c) => c.why).join('; ') };
 }
 
@@ -148,13 +153,18 @@ export function fingerprintRecord(check: FingerprintCheck | undefined, s: SkipSe
  * After the export: stores the fingerprint beside the ref it wrote, unless the export failed. A failure
  * is a warning; it only costs the next run a restore.
  */
-export async function recordFingerprint(rec: FingerprintRecord | undefined, vertices: MergedVertex[]): Promise<void> {
+export async function recordFingerprint(
+  rec: FingerprintRecord | undefined,
+  vertices: MergedVertex[],
+  /** The image's unpacked sizes by layers, when main measured them before this runs (the post step's export). */
+  sizes?: SizeMemo,
+): Promise<void> {
   if (!rec) return;
   if (cacheProblems(vertices).some((p) => p.kind === 'export')) return;
   try {
     // Unchanged inputs and the ref unchanged since: the stored marker is still true.
     if (rec.matched === rec.write && (await markerMatches(rec.write, rec.fingerprint)).match) return;
-    await writeMarker(rec.write, rec.fingerprint);
+    await writeMarker(rec.write, rec.fingerprint, sizes);
   } catch (err) {
     out.warning(
       `Could not store the build's fingerprint beside ${rec.write}: ${(err as Error).message}. The next run restores the Go caches.`,

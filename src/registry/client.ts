@@ -267,7 +267,12 @@ export async function indexAndImages(repository: string, digest: string): Promis
 /** A tag's platform manifests through the registry API (no process to start, unlike imagetools). */
 export async function registryManifests(tag: string): Promise<PlatformManifest[]> {
   const { repository, tag: reference } = splitRef(tag);
+  return manifestsAt(repository, reference ?? 'latest');
+}
+
+/** The platform manifests of what `reference` (a tag or a digest) names in `repository`. */
+export async function manifestsAt(repository: string, reference: string): Promise<PlatformManifest[]> {
   const client = await registryClient(repository, 'pull');
   const get = async (r: string) => (await client.manifest(r)) as unknown as OciIndex | OciManifest;
-  return platformManifests(await get(reference ?? 'latest'), get);
+  return platformManifests(await get(reference), get);
 }

@@ -20,6 +20,7 @@ import { OWNER_LABEL, RUN_LABEL } from '../constants.js';
 import type { OutputMode } from '../imagebuild/args.js';
 import { repositoryOf } from '../ref.js';
 import { args, type BuildxCommand } from '../buildx/command.js';
+import type { SizeMemo } from '../layercache/marker.js';
 import { compressedSize, type OciIndex, type OciManifest, type PlatformManifest, platformManifests } from '../registry/oci.js';
 
 export interface PlatformSize {
@@ -199,6 +200,30 @@ export async function manifestsFromRegistry(buildx: BuildxCommand, ref: string, 
   const raw = async (r: string) =>
     JSON.parse((await run(...args(buildx, 'imagetools', 'inspect', '--raw', r))).stdout) as OciIndex | OciManifest;
   return platformManifests(await raw(ref), (digest) => raw(`${repo}@${digest}`), fallbackPlatform);
+}
+
+/** What a size memo keeps of measured sizes: each platform's layers, with its unpacked size where that is known. */
+export function sizeMemoFrom(manifests: PlatformManifest[], sizes: ImageSizes): SizeMemo {
+  return manifests.flatMap((pm) => {
+    const unpacked = sizes[pm.platform]?.uncompressed;
+    return unpacked === null || unpacked === undefined ? [] : [{ layers: pm.manifest.layers.map((l) => l.digest), unpacked }];
+  });
+}
+
+/**
+ * The sizes of what was pushed, from its manifests, with each platform's unpacked size from a memo of the
+ * very same layers (by digest, in order); undefined unless every platform's layers are in the memo.
+ */
+export function sizesFromMemo(manifests: PlatformManifest[], memo: SizeMemo): ImageSizes | undefined {
+  if (manifests.length === 0) return undefined;
+  const unpacked: Record<string, number> = {};
+  for (const pm of manifests) {
+    const layers = pm.manifest.layers.map((l) => l.digest).join(' ');
+    const hit = memo.find((m) => m.layers.join(' ') === layers);
+    if (!hit) return undefined;
+    unpacked[pm.platform] = hit.unpacked;
+  }
+  return summarize(manifests, unpacked);
 }
 
 export function summarize(manifests: PlatformManifest[], uncompressed: Record<string, number | null>): ImageSizes {
