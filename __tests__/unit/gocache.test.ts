@@ -17,7 +17,7 @@ import {
   ociOutput,
   restoreDockerfile,
 } from '../../src/gocache/transfer.js';
-import { ageRestored, extractSaved, MAX_LAYERS, RESTORED_MARK, saveScript } from '../../src/gocache/scripts.js';
+import { ageRestored, extractSaved, MAX_LAYERS, RESTORED_MARK, saveScript, writebackBeside } from '../../src/gocache/scripts.js';
 import { execFileSync } from 'node:child_process';
 import { planGoCacheForNodes } from '../../src/gocache/phases.js';
 import {
@@ -234,14 +234,86 @@ describe('restore and save builds', () => {
         '    --mount=type=cache,id=gobuild,target=/root/.cache/go-build \\',
         '    --mount=type=bind,from=go-buildx-build,target=/.go-buildx-restore/build \\',
         '    : "$GO_BUILDX_NONCE" && ' +
-          extractSaved('mod', '/.go-buildx-restore/mod', '/go/pkg/mod') +
-          ' && ' +
-          extractSaved('build', '/.go-buildx-restore/build', '/root/.cache/go-build') +
-          ' && ' +
-          ageRestored('/root/.cache/go-build', '/.go-buildx-restore/build'),
+          writebackBeside(
+            '/go/pkg/mod',
+            extractSaved('mod', '/.go-buildx-restore/mod', '/go/pkg/mod') +
+              ' && ' +
+              extractSaved('build', '/.go-buildx-restore/build', '/root/.cache/go-build') +
+              ' && ' +
+              ageRestored('/root/.cache/go-build', '/.go-buildx-restore/build'),
+          ),
         '',
       ].join('\n'),
     );
+  });
+
+  // Run for real with the system's sh, and a `sync` on PATH that logs its arguments instead of syncing.
+  describe('the restore writes back beside its work (writebackBeside, run)', () => {
+    const runWith = (syncScript: string, body: string) => {
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-writeback-'));
+      const bin = path.join(root, 'bin');
+      fs.mkdirSync(bin);
+      const log = path.join(root, 'sync.log');
+      fs.writeFileSync(path.join(bin, 'sync'), `#!/bin/sh\necho "$*" >>${log}\n${syncScript}\n`, { mode: 0o755 });
+      let status = 0;
+      let stdout = '';
+      try {
+        stdout = execFileSync('sh', ['-c', writebackBeside('/the cache', body)], {
+          encoding: 'utf8',
+          env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+        });
+      } catch (err) {
+        status = (err as { status: number }).status;
+        stdout = (err as { stdout: string }).stdout;
+      }
+      const calls = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : []);
+      return { status, stdout, calls };
+    };
+    // Gone, or a zombie its new parent has not reaped yet (an orphan here is reparented to PID 1).
+    const gone = (pid: number) => {
+      try {
+        return fs
+          .readFileSync(`/proc/${pid}/stat`, 'utf8')
+          .replace(/^.*\) /s, '')
+          .startsWith('Z');
+      } catch {
+        return true;
+      }
+    };
+    const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+    it('syncs that file system while the work runs, then stops: the work decides the exit status', async () => {
+      const r = runWith('exit 0', 'sleep 0.35 && echo "loop $wb"');
+      expect(r.status).toBe(0);
+      const pid = Number(/^loop (\d+)$/m.exec(r.stdout)?.[1]);
+      expect(pid).toBeGreaterThan(0);
+      // About every 0.1 s for 0.35 s; each call names the file system of the cache.
+      expect(r.calls().length).toBeGreaterThanOrEqual(2);
+      expect(new Set(r.calls())).toEqual(new Set(['-f /the cache']));
+      await settle(200);
+      expect(gone(pid)).toBe(true);
+      const after = r.calls().length;
+      await settle(300);
+      expect(r.calls().length).toBe(after);
+    });
+
+    it('a sync without -f: plain sync instead', () => {
+      const r = runWith('[ "$1" = -f ] && exit 1; exit 0', 'sleep 0.25');
+      expect(r.status).toBe(0);
+      expect(r.calls()).toContain('-f /the cache');
+      expect(r.calls()).toContain('');
+    });
+
+    it('a failing work fails the script, and the loop ends with the shell', async () => {
+      const r = runWith('exit 0', 'echo "loop $wb" && sleep 0.15 && exit 3');
+      expect(r.status).toBe(3);
+      const pid = Number(/^loop (\d+)$/m.exec(r.stdout)?.[1]);
+      await settle(400);
+      expect(gone(pid)).toBe(true);
+      const after = r.calls().length;
+      await settle(300);
+      expect(r.calls().length).toBe(after);
+    });
   });
 
   it('save: module cache keeps only cache/download, in a one-layer image', () => {

@@ -20,7 +20,7 @@ import { failureTail, run } from '../exec.js';
 import { args, type BuildxCommand } from '../buildx/command.js';
 import { type MergedVertex, parseStepName, stepPlatform } from '../imagebuild/rawjson.js';
 import { type CacheMount, type GoCacheKind } from '../dockerfile/gomounts.js';
-import { ageRestored, extractSaved, saveScript } from './scripts.js';
+import { ageRestored, extractSaved, saveScript, writebackBeside } from './scripts.js';
 import type { Candidate, Match } from '../cacherefs/keys.js';
 
 export const KIND_LABEL: Record<GoCacheKind, string> = { mod: 'GOMODCACHE', build: 'GOCACHE' };
@@ -85,7 +85,7 @@ export function restoreDockerfile(helperImage: string, sources: Source[]): strin
   return [
     `FROM --platform=$BUILDPLATFORM ${helperImage}`,
     'ARG GO_BUILDX_NONCE',
-    `RUN ${mounts.join(' \\\n    ')} \\\n    : "$GO_BUILDX_NONCE" && ${cmds.join(' && ')}`,
+    `RUN ${mounts.join(' \\\n    ')} \\\n    : "$GO_BUILDX_NONCE" && ${writebackBeside(sources[0].entry.mount.target, cmds.join(' && '))}`,
     '',
   ].join('\n');
 }
