@@ -17,7 +17,17 @@ import {
   ociOutput,
   restoreDockerfile,
 } from '../../src/gocache/transfer.js';
-import { ageRestored, extractSaved, MAX_LAYERS, RESTORED_MARK, saveScript, writebackBeside } from '../../src/gocache/scripts.js';
+import {
+  ageRestored,
+  BUILD_PARTS,
+  extractSaved,
+  isSavedPart,
+  MAX_LAYERS,
+  RESTORED_MARK,
+  saveScript,
+  TAR_NAME,
+  writebackBeside,
+} from '../../src/gocache/scripts.js';
 import { execFileSync } from 'node:child_process';
 import { planGoCacheForNodes } from '../../src/gocache/phases.js';
 import {
@@ -339,13 +349,18 @@ describe('restore and save builds', () => {
       fs.writeFileSync(path.join(cache, 'README'), 'cache');
       return { root, cache };
     };
+    // Every file of every tarball the save wrote (a full GOCACHE save is split in parts), and which tarball.
+    const tarred = (dir: string) => {
+      const where: Record<string, string> = {};
+      for (const name of fs.readdirSync(dir)) {
+        for (const l of sh(`tar -tf ${path.join(dir, name)}`).split('\n')) if (l && !l.endsWith('/')) where[l] = name;
+      }
+      return where;
+    };
     const save = (root: string, cache: string, cap = 1_000_000) => {
       const out = sh(saveScript('build', cache, cap, path.join(root, 'out'), root));
-      const listed = sh(`tar -tf ${path.join(root, 'out', 'gobuild.tar')}`)
-        .split('\n')
-        .filter((l) => l && !l.endsWith('/'))
-        .sort();
-      return { stats: parseStats(out), listed };
+      const where = tarred(path.join(root, 'out'));
+      return { stats: parseStats(out), listed: Object.keys(where).sort(), where };
     };
     const goUses = (cache: string, f: string, secondsFromNow = 0) => {
       const t = Date.now() / 1000 + secondsFromNow;
@@ -381,6 +396,37 @@ describe('restore and save builds', () => {
       noTarT = '';
     });
 
+    it.each([
+      ['tar -T', ''],
+      ['hard links', '1'],
+    ])(`a full save is ${BUILD_PARTS} tarballs, by the first hex digit of the entry's directory (%s)`, (_how, flag) => {
+      noTarT = flag;
+      const { root, cache } = setup();
+      for (const f of ['0a/0a05-d', '5b/5b06-d', '9c/9c07-d', 'fe/fe08-d']) {
+        fs.mkdirSync(path.join(cache, path.dirname(f)), { recursive: true });
+        fs.writeFileSync(path.join(cache, f), 'z');
+      }
+      const { where } = save(root, cache);
+      expect(where).toEqual({
+        './0a/0a05-d': 'gobuild.tar',
+        './README': 'gobuild.tar',
+        './trim.txt': 'gobuild.tar',
+        './5b/5b06-d': 'gobuild.part1.tar',
+        './9c/9c07-d': 'gobuild.part2.tar',
+        './aa/aa01-a': 'gobuild.part2.tar',
+        './aa/aa01-d': 'gobuild.part2.tar',
+        './bb/bb02-a': 'gobuild.part2.tar',
+        './bb/bb02-d': 'gobuild.part2.tar',
+        './cc/cc03-a': 'gobuild.part3.tar',
+        './cc/cc03-d': 'gobuild.part3.tar',
+        './fe/fe08-d': 'gobuild.part3.tar',
+      });
+      expect(fs.readdirSync(path.join(root, 'out')).every((n) => isSavedPart('build', n))).toBe(true);
+      // Nothing left in the mount: no stage of any part.
+      expect(fs.readdirSync(cache).filter((n) => n.startsWith('.go-buildx'))).toEqual([]);
+      noTarT = '';
+    });
+
     it('without a restore (a cold run) keeps everything', () => {
       noTarT = '';
       const { root, cache } = setup();
@@ -392,12 +438,10 @@ describe('restore and save builds', () => {
     // A save that may stack a layer on the restored copy (the registry backend).
     const saveLayered = (root: string, cache: string, cap = 1_000_000) => {
       const out = sh(saveScript('build', cache, cap, path.join(root, 'out'), root, true));
-      const [name] = fs.readdirSync(path.join(root, 'out'));
-      const listed = sh(`tar -tf ${path.join(root, 'out', name)}`)
-        .split('\n')
-        .filter((l) => l && !l.endsWith('/'))
-        .sort();
-      return { stats: parseStats(out), listed, name };
+      // A stacked layer is one tarball; a full save is named by its first part.
+      const names = fs.readdirSync(path.join(root, 'out'));
+      const name = names.length === 1 ? names[0] : TAR_NAME.build;
+      return { stats: parseStats(out), listed: Object.keys(tarred(path.join(root, 'out'))).sort(), name, names };
     };
     const usesAll = (cache: string) => {
       for (const f of ['aa/aa01-a', 'aa/aa01-d', 'bb/bb02-a', 'bb/bb02-d', 'cc/cc03-a', 'cc/cc03-d']) goUses(cache, f);
@@ -441,11 +485,13 @@ describe('restore and save builds', () => {
       expect(saveLayered(cold.root, cold.cache)).toMatchObject({ name: 'gobuild.tar', stats: { mode: 'full', savedBytes: 6015 } });
     });
 
-    it('the restore extracts the base and every stacked layer, oldest first, and counts them in the mark', () => {
+    it('the restore extracts the parts and every stacked layer after them, oldest first, and counts the layers in the mark', () => {
       const { root, cache } = setup();
       const src = path.join(root, 'src');
       fs.mkdirSync(src);
-      sh(`cd ${cache} && tar -cf ${src}/gobuild.tar ./aa ./trim.txt`);
+      sh(
+        `cd ${cache} && tar -cf ${src}/gobuild.tar ./trim.txt && tar -cf ${src}/gobuild.part2.tar ./aa/aa01-a && tar -cf ${src}/gobuild.part3.tar ./aa/aa01-d`,
+      );
       fs.writeFileSync(path.join(cache, 'trim.txt'), '1800000000');
       sh(`cd ${cache} && tar -cf ${src}/gobuild.01.tar ./bb ./trim.txt`);
       const target = path.join(root, 'restored');
@@ -461,6 +507,19 @@ describe('restore and save builds', () => {
         '1000 ./bb/bb02-a',
         '1000 ./bb/bb02-d',
       ]);
+    });
+
+    it('a part that cannot be read fails the restore', () => {
+      const { root } = setup();
+      const src = path.join(root, 'src');
+      fs.mkdirSync(src);
+      sh(`cd ${root} && tar -cf ${src}/gobuild.tar ./go-build/trim.txt`);
+      fs.writeFileSync(path.join(src, 'gobuild.part1.tar'), 'not a tarball');
+      const target = path.join(root, 'restored');
+      fs.mkdirSync(target);
+      expect(() => sh(`${extractSaved('build', src, target)} && echo restored`)).toThrow();
+      fs.rmSync(path.join(src, 'gobuild.part1.tar'));
+      expect(sh(`${extractSaved('build', src, target)} && echo restored`).trim()).toBe('restored');
     });
 
     it('over go-cache-max-size keeps the newest of what the run used', () => {
@@ -664,6 +723,24 @@ describe('q. actions/cache backend', () => {
     const mk = ghaKeys('mod', 'k1', '7-1');
     expect((await store('go-buildx-gomod-k1', 1).find(entry(mod, mk.read, mk.write)))?.restored.match).toBe('exact');
     expect((await store('go-buildx-gomod-k0', 1).find(entry(mod, mk.read, mk.write)))?.restored.match).toBe('branch');
+  });
+  it('a GOCACHE saved in parts: what was restored counts every part', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-gha-unit-'));
+    const parts = { 'gobuild.tar': 10, 'gobuild.part1.tar': 200, 'gobuild.part3.tar': 3000, 'other.txt': 40000 };
+    const gha = new GhaStore(
+      {
+        async restoreCache(paths) {
+          for (const [name, size] of Object.entries(parts)) fs.writeFileSync(path.join(paths[0], name), 'x'.repeat(size));
+          return 'go-buildx-gobuild-k2-7-1';
+        },
+        async saveCache() {
+          return 1;
+        },
+      },
+      root,
+    );
+    const keys = ghaKeys('build', 'k2', '7-1');
+    expect((await gha.find(entry(build, keys.read, keys.write)))?.restored.bytes).toBe(3210);
   });
 });
 

@@ -8,7 +8,7 @@ import { type GoCacheStore, KIND_LABEL, ociOutput, type PlanEntry, type Restored
 import { annotated, findImage, type Image, pushImage, readImage, readLayout, stackLayer } from './images.js';
 import { cacheAnnotations } from '../cacherefs/keys.js';
 import { registryClient } from '../registry/client.js';
-import { TAR_NAME } from './scripts.js';
+import { isSavedPart, TAR_NAME } from './scripts.js';
 import { deleteSuperseded } from './ghaentries.js';
 import type { GitHubApi } from '../settings/types.js';
 import { formatBytes } from '../settings/values.js';
@@ -119,6 +119,14 @@ export async function actionsCacheClient(): Promise<CacheClient> {
  * actions/cache: restored into a local directory that the restore build reads
  * as a named build context; saved from a type=local export of the save build.
  */
+/** Bytes of the saved copy in `dir`: its tarball, or every part of a full GOCACHE save. */
+function savedBytes(dir: string, kind: PlanEntry['kind']): number {
+  return fs
+    .readdirSync(dir)
+    .filter((name) => isSavedPart(kind, name))
+    .reduce((n, name) => n + fs.statSync(path.join(dir, name)).size, 0);
+}
+
 export class GhaStore implements GoCacheStore {
   /**
    * root: a fixed directory. actions/cache versions entries by their paths,
@@ -149,7 +157,7 @@ export class GhaStore implements GoCacheStore {
       entry.read[entry.read.length - 1];
     const name = `go-buildx-${entry.kind}`;
     return {
-      restored: { ref: hit, match: c.match, bytes: fs.statSync(tar).size },
+      restored: { ref: hit, match: c.match, bytes: savedBytes(workDir, entry.kind) },
       source: { entry, from: name, buildContext: { name, dir: workDir } },
     };
   }
@@ -170,7 +178,7 @@ export class GhaStore implements GoCacheStore {
       const id = await this.client.saveCache([this.dir(entry)], entry.write[0]);
       if (id === -1)
         throw new Error(`actions/cache did not store ${entry.write[0]} (another job is saving that key, or this job may not write caches)`);
-      const bytes = fs.statSync(path.join(this.dir(entry), TAR_NAME[entry.kind])).size;
+      const bytes = savedBytes(this.dir(entry), entry.kind);
       if (entry.kind === 'build') await this.dropSuperseded(entry);
       return { stored: bytes };
     } finally {
