@@ -79,7 +79,7 @@ export function ageRestored(target: string, src?: string): string {
  * until the script ends. Why: the RUN's root file system is an overlay, and unmounting an overlay syncs the
  * file system under it (the kernel's ovl_sync_fs, skipped only on a `volatile` mount, which neither dockerd
  * nor BuildKit sets: moby/buildkit#5366). The step then ends by waiting for every byte the restore wrote, and
- * the image unpacked before it, to reach the disk: 0.3-0.5 s after the script here, and more on a slower
+ * the image unpacked before it, to reach the disk: 0.5-0.6 s after the script here, and more on a slower
  * disk. Written back while tar still runs, that wait is mostly gone. `sync -f` (syncfs of that one file
  * system: GNU coreutils 8.24+, busybox) falls back to `sync`, and a `sleep` without fractions to whole
  * seconds. The loop stops with the shell that started it (`kill -0 $$`), and is stopped when `body` ends.
