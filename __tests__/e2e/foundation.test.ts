@@ -68,7 +68,7 @@ describe.runIf(engineUp)('foundation: build, cache, push, outputs (real engine)'
         const rootfs = Number(sh('docker', ['container', 'inspect', '--size', '--format', '{{.SizeRootFs}}', id]).trim());
         expect(Math.abs(sizes[p.platform].uncompressed - rootfs) / rootfs, `${p.platform}: vs SizeRootFs ${rootfs}`).toBeLessThan(0.02);
       } finally {
-        sh('docker', ['rm', '-f', id]);
+        sh('docker', ['rm', '--force', '--volumes', id]);
       }
     }
     expect(Number(r.outputs['image-size'])).toBe(sizes['linux/amd64'].compressed);
@@ -123,7 +123,7 @@ describe.runIf(engineUp)('foundation: build, cache, push, outputs (real engine)'
         expect(binary).toBeGreaterThan(1_000_000);
         expect(sizes[platform].uncompressed, platform).toBeLessThanOrEqual(1.05 * binary);
       } finally {
-        sh('docker', ['rm', '-f', id]);
+        sh('docker', ['rm', '--force', '--volumes', id]);
       }
     }
   });

@@ -310,7 +310,7 @@ describe.runIf(engineUp)('a service that needs a dependency at boot (real engine
     dbIp = sh('docker', ['inspect', '--format', `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, db]).trim();
   });
   afterAll(() => {
-    if (db) spawnSync('docker', ['rm', '--force', db]);
+    if (db) spawnSync('docker', ['rm', '--force', '--volumes', db]);
     spawnSync('docker', ['network', 'rm', net]);
   });
 
