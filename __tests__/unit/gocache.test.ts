@@ -724,6 +724,19 @@ describe('q. actions/cache backend', () => {
     expect((await store('go-buildx-gomod-k1', 1).find(entry(mod, mk.read, mk.write)))?.restored.match).toBe('exact');
     expect((await store('go-buildx-gomod-k0', 1).find(entry(mod, mk.read, mk.write)))?.restored.match).toBe('branch');
   });
+  it.each([
+    ['gobuild.tar', 'build', true],
+    ['gobuild.part1.tar', 'build', true],
+    ['gobuild.part12.tar', 'build', true],
+    ['gobuild.01.tar', 'build', false],
+    ['gobuild.part.tar', 'build', false],
+    ['gobuild.partx.tar', 'build', false],
+    ['gobuild.part1.tar.tmp', 'build', false],
+    ['gomod.tar', 'build', false],
+    ['gomod.tar', 'mod', true],
+  ] as const)('%s is a part of a full %s save: %s', (name, kind, part) => {
+    expect(isSavedPart(kind, name)).toBe(part);
+  });
   it('a GOCACHE saved in parts: what was restored counts every part', async () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gba-gha-unit-'));
     const parts = { 'gobuild.tar': 10, 'gobuild.part1.tar': 200, 'gobuild.part3.tar': 3000, 'other.txt': 40000 };

@@ -115,10 +115,6 @@ export async function actionsCacheClient(): Promise<CacheClient> {
   return { restoreCache: (p, k, r) => cache.restoreCache(p, k, r), saveCache: (p, k) => cache.saveCache(p, k) };
 }
 
-/**
- * actions/cache: restored into a local directory that the restore build reads
- * as a named build context; saved from a type=local export of the save build.
- */
 /** Bytes of the saved copy in `dir`: its tarball, or every part of a full GOCACHE save. */
 function savedBytes(dir: string, kind: PlanEntry['kind']): number {
   return fs
@@ -127,6 +123,10 @@ function savedBytes(dir: string, kind: PlanEntry['kind']): number {
     .reduce((n, name) => n + fs.statSync(path.join(dir, name)).size, 0);
 }
 
+/**
+ * actions/cache: restored into a local directory that the restore build reads
+ * as a named build context; saved from a type=local export of the save build.
+ */
 export class GhaStore implements GoCacheStore {
   /**
    * root: a fixed directory. actions/cache versions entries by their paths,
