@@ -291,20 +291,24 @@ describe('restore and save builds', () => {
       }
     };
     const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-    it('syncs that file system while the work runs, then stops: the work decides the exit status', async () => {
-      const r = runWith('exit 0', 'sleep 0.35 && echo "loop $wb"');
-      expect(r.status).toBe(0);
+    // The loop (whose pid the work printed as "loop <pid>") is gone within `ms`, and syncs no more after.
+    const expectStopped = async (r: ReturnType<typeof runWith>, ms: number) => {
       const pid = Number(/^loop (\d+)$/m.exec(r.stdout)?.[1]);
       expect(pid).toBeGreaterThan(0);
-      // About every 0.1 s for 0.35 s; each call names the file system of the cache.
-      expect(r.calls().length).toBeGreaterThanOrEqual(2);
-      expect(new Set(r.calls())).toEqual(new Set(['-f /the cache']));
-      await settle(200);
+      await settle(ms);
       expect(gone(pid)).toBe(true);
       const after = r.calls().length;
       await settle(300);
       expect(r.calls().length).toBe(after);
+    };
+
+    it('syncs that file system while the work runs, then stops: the work decides the exit status', async () => {
+      const r = runWith('exit 0', 'sleep 0.35 && echo "loop $wb"');
+      expect(r.status).toBe(0);
+      // About every 0.1 s for 0.35 s; each call names the file system of the cache.
+      expect(r.calls().length).toBeGreaterThanOrEqual(2);
+      expect(new Set(r.calls())).toEqual(new Set(['-f /the cache']));
+      await expectStopped(r, 200);
     });
 
     it('a sync without -f: plain sync instead', () => {
@@ -317,12 +321,7 @@ describe('restore and save builds', () => {
     it('a failing work fails the script, and the loop ends with the shell', async () => {
       const r = runWith('exit 0', 'echo "loop $wb" && sleep 0.15 && exit 3');
       expect(r.status).toBe(3);
-      const pid = Number(/^loop (\d+)$/m.exec(r.stdout)?.[1]);
-      await settle(400);
-      expect(gone(pid)).toBe(true);
-      const after = r.calls().length;
-      await settle(300);
-      expect(r.calls().length).toBe(after);
+      await expectStopped(r, 400);
     });
   });
 
