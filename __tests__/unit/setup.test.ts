@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { installedPlugin, PLUGIN } from '../../src/buildx/command.js';
-import { parseEngineInfo } from '../../src/engine.js';
+import { contextFromConfig, engineInfoFromApi, engineSocket, parseEngineInfo } from '../../src/engine.js';
 import { chooseDriver, containerOnlyInputs, isContainerdStore, nodeForPlatform, parseInspect } from '../../src/buildx/builder.js';
 import { buildxDownloadUrl, parseBuildxVersion } from '../../src/buildx/install.js';
 import { emulatorsNeeded, nativePlatform } from '../../src/setup/qemu.js';
@@ -198,5 +198,52 @@ describe("the engine's info, asked once (captured: Docker 28.5 with the containe
   it('an engine without mirrors, or output it cannot read: no mirrors', () => {
     expect(parseEngineInfo('[["driver-type","io.containerd.snapshotter.v1"]]\tnull').mirrors).toEqual([]);
     expect(parseEngineInfo('garbage').mirrors).toEqual([]);
+  });
+});
+
+describe("the engine's info from its API (captured GET /info: Docker 28.5 with the containerd store, Docker 26.1 with the classic one, both with a mirror)", () => {
+  it.each([
+    ['docker-api-info-containerd.json', 'docker-info-engine.txt', true],
+    ['docker-api-info-classic.json', 'docker-info-classic.txt', false],
+  ])('%s gives what docker info printed for the same engine (%s)', (api, cli, containerd) => {
+    const info = engineInfoFromApi(fixture(api));
+    expect(info).toEqual(parseEngineInfo(fixture(cli)));
+    expect(isContainerdStore(info.driverStatus)).toBe(containerd);
+    expect(info.mirrors).toEqual(['http://localhost:5000']);
+  });
+  it('an engine without mirrors or registry config: none', () => {
+    expect(engineInfoFromApi('{"DriverStatus":null,"RegistryConfig":null}')).toEqual({ driverStatus: 'null', mirrors: [] });
+  });
+  it('a body that is not JSON throws (the caller then asks docker info)', () => {
+    expect(() => engineInfoFromApi('<html>')).toThrow();
+  });
+});
+
+describe("the CLI's current context, by docker/cli's rules (resolveContextName)", () => {
+  it.each([
+    ['nothing set, no config file', {}, undefined, 'default'],
+    ['an empty config file', {}, '', 'default'],
+    ['a config without currentContext', {}, '{"auths":{}}', 'default'],
+    ["the config's currentContext", {}, '{"currentContext":"remote"}', 'remote'],
+    ['DOCKER_CONTEXT over the config', { DOCKER_CONTEXT: 'ci' }, '{"currentContext":"remote"}', 'ci'],
+    ['DOCKER_HOST over DOCKER_CONTEXT: the default context', { DOCKER_HOST: 'unix:///x.sock', DOCKER_CONTEXT: 'ci' }, undefined, 'default'],
+    ['an empty DOCKER_HOST counts as unset', { DOCKER_HOST: '', DOCKER_CONTEXT: 'ci' }, undefined, 'ci'],
+    ['a config that is not JSON: unknown, ask the CLI', {}, '{nope', undefined],
+  ])('%s', (_, env, config, want) => {
+    expect(contextFromConfig(env, config)).toBe(want);
+  });
+});
+
+describe('the engine socket asked directly', () => {
+  it.each([
+    ['the default context, DOCKER_HOST unset', {}, 'default', 'linux', '/var/run/docker.sock'],
+    ['a unix DOCKER_HOST', { DOCKER_HOST: 'unix:///run/leg/docker.sock' }, 'default', 'linux', '/run/leg/docker.sock'],
+    ['a tcp DOCKER_HOST: the CLI', { DOCKER_HOST: 'tcp://127.0.0.1:2376' }, 'default', 'linux', undefined],
+    ['an ssh DOCKER_HOST: the CLI', { DOCKER_HOST: 'ssh://me@host' }, 'default', 'linux', undefined],
+    ['a named context: the CLI', {}, 'remote', 'linux', undefined],
+    ['Windows (a named pipe): the CLI', {}, 'default', 'win32', undefined],
+    ['an empty unix:// host: the CLI', { DOCKER_HOST: 'unix://' }, 'default', 'linux', undefined],
+  ] as const)('%s', (_, env, context, platform, want) => {
+    expect(engineSocket(env, context, platform)).toBe(want);
   });
 });

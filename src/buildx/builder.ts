@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Inputs } from '../constants.js';
 import { run } from '../exec.js';
-import { engineInfo } from '../engine.js';
+import { currentContext, engineInfo } from '../engine.js';
 import type { BuilderNode, Settings } from '../settings/types.js';
 import { args, type BuildxCommand, installedPlugin } from './command.js';
 
@@ -30,7 +30,7 @@ export interface Builder {
   exportsCache?: boolean;
 }
 
-/** `docker info --format '{{json .DriverStatus}}'` → is this the containerd image store? */
+/** The engine's `.DriverStatus` (engine.ts), as JSON → is this the containerd image store? */
 export function isContainerdStore(driverStatusJson: string): boolean {
   const pairs = JSON.parse(driverStatusJson || 'null') as [string, string][] | null;
   return (pairs ?? []).some(([k, v]) => k === 'driver-type' && v === 'io.containerd.snapshotter.v1');
@@ -214,11 +214,11 @@ export function engineFacts(): Promise<EngineFacts> {
 
 /**
  * The engine's facts, and, when the docker driver may be the one (`earlyInspect`), the inspect of the
- * context's builder started as soon as the context is known: beside `docker info` and the buildx lookup
+ * context's builder started as soon as the context is known: beside the engine's info and the buildx lookup
  * rather than after them (0.2 s of a no-change run here). Unused when another driver is chosen.
  */
 export function startEngineProbe(earlyInspect: boolean): { facts: Promise<EngineFacts>; engineBuilder?: Promise<InspectResult> } {
-  const context = run('docker', ['context', 'show'], { allowFailure: true }).then((r) => r.stdout.trim() || 'default');
+  const context = currentContext();
   const facts = Promise.all([engineInfo(), context]).then(([info, ctx]) => ({ driverStatus: info.driverStatus, context: ctx }));
   const plugin = installedPlugin();
   const engineBuilder = earlyInspect ? context.then((ctx) => inspect(plugin, ctx)) : undefined;
