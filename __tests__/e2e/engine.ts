@@ -296,3 +296,14 @@ export function buildxExecs(log: string, sub: string): string[] {
   const start = new RegExp(`^::debug::exec: \\[(?:"docker","buildx"|"[^"]*(?:docker-buildx|/buildx)"),"${sub}"`);
   return log.split('\n').filter((l) => start.test(l));
 }
+
+/**
+ * Whether a run read the image sizes beside its smoke test: `docker save` started before the smoke phase
+ * ended, and the sizes phase ended after it (read first, they end before the smoke test starts).
+ */
+export function sizesReadBesideSmoke(log: string): boolean {
+  const save = log.indexOf('::debug::exec: ["docker","save"');
+  const smokeEnd = log.search(/^Smoke test: [\d.]+s$/m);
+  const sizesEnd = log.search(/^Image sizes: [\d.]+s$/m);
+  return save >= 0 && smokeEnd > save && sizesEnd > smokeEnd;
+}

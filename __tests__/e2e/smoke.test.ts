@@ -5,7 +5,17 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runAction } from '../../scripts/run-action.mjs';
 import { OWNER_LABEL } from '../../src/constants.js';
-import { engineUp, exampleWorkspace, leftoverContainers, registryManifest, registryTags, sh, uniqueRepo, workspace } from './engine.js';
+import {
+  engineUp,
+  exampleWorkspace,
+  leftoverContainers,
+  registryManifest,
+  registryTags,
+  sh,
+  sizesReadBesideSmoke,
+  uniqueRepo,
+  workspace,
+} from './engine.js';
 
 function fixtureWorkspace(): string {
   return workspace('__tests__/e2e/smoke-fixture');
@@ -172,6 +182,9 @@ describe.runIf(engineUp)('smoke test before push (real engine)', () => {
     );
     expect(r.exitCode).toBe(1);
     expect(r.outputs['smoke-passed']).toBe('false');
+    // With no push and no budget the sizes are read beside the smoke test, and a failed test still reports them.
+    expect(sizesReadBesideSmoke(r.log), r.log).toBe(true);
+    expect(JSON.parse(r.outputs['image-sizes'])['linux/amd64'].compressed).toBeGreaterThan(0);
   });
 
   it('smoke-env and smoke-args reach the container; health-cmd runs inside it', async () => {
