@@ -49075,6 +49075,144 @@ async function verifyCached(file, r) {
     output_debug(`${r.what} in the tool cache: sha256 ${got} matches ${from}`);
 }
 
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(37067);
+;// CONCATENATED MODULE: ./src/engine.ts
+// What the engine and the docker CLI say of themselves, asked once per run: the engine's info for every part
+// that needs it (the image store for the builder choice, the registry mirrors for the fingerprint's base
+// digests), and the CLI's current context (the docker driver's builder is named after it).
+//
+// Both sit on the critical path of a run that changes nothing, and both are cheaper than the CLI commands
+// that answer them:
+// - `docker info` runs every CLI plugin to list it (`docker-buildx docker-cli-plugin-metadata`, and
+//   compose's on GitHub's runners) whatever `--format` asks for: 74 ms alone here, 0.25-0.3 s beside the
+//   setup's other commands on two cores. The engine's own `GET /info` answers in 15 ms. It is asked directly
+//   when the CLI would talk to a local socket (the default context, `DOCKER_HOST` unset or `unix://`), and
+//   `docker info` stays the answer everywhere else (a named context, tcp or ssh hosts, TLS) and whenever the
+//   socket does not answer.
+// - `docker context show` follows fixed rules over the environment and the CLI's config file (docker/cli
+//   `cli/command/cli.go` resolveContextName), which are read here; the CLI is asked only when that file
+//   cannot be read.
+
+
+
+
+
+
+function mirrorOrigins(list) {
+    try {
+        return (list ?? []).map((m) => new URL(m).origin);
+    }
+    catch {
+        return [];
+    }
+}
+/** Parses the one line `docker info` prints with engineInfo's format. */
+function parseEngineInfo(line) {
+    const [status = 'null', mirrorsJson = 'null'] = line.trim().split('\t');
+    let mirrors = null;
+    try {
+        mirrors = JSON.parse(mirrorsJson);
+    }
+    catch {
+        mirrors = null;
+    }
+    return { driverStatus: status, mirrors: mirrorOrigins(mirrors) };
+}
+/** The same facts from the body of the engine API's `GET /info`. */
+function engineInfoFromApi(body) {
+    const info = JSON.parse(body);
+    return { driverStatus: JSON.stringify(info.DriverStatus ?? null), mirrors: mirrorOrigins(info.RegistryConfig?.Mirrors ?? null) };
+}
+/**
+ * The CLI's current context from its environment and the text of its config file (undefined when there is
+ * none), by the CLI's rules: `DOCKER_HOST` means the default context, then `DOCKER_CONTEXT`, then the file's
+ * `currentContext`. Undefined when the file is not JSON, which the CLI itself refuses.
+ */
+function contextFromConfig(env, configText) {
+    if (env.DOCKER_HOST)
+        return 'default';
+    if (env.DOCKER_CONTEXT)
+        return env.DOCKER_CONTEXT;
+    if (configText === undefined || configText.trim() === '')
+        return 'default';
+    try {
+        const cfg = JSON.parse(configText);
+        return typeof cfg?.currentContext === 'string' && cfg.currentContext ? cfg.currentContext : 'default';
+    }
+    catch {
+        return undefined;
+    }
+}
+/** The engine socket the CLI talks to, when it is a local one; undefined for anything this action leaves to the CLI. */
+function engineSocket(env, context, platform = process.platform) {
+    if (context !== 'default' || platform === 'win32')
+        return undefined;
+    const host = env.DOCKER_HOST || 'unix:///var/run/docker.sock';
+    return host.startsWith('unix://') && host.length > 'unix://'.length ? host.slice('unix://'.length) : undefined;
+}
+/** The docker CLI's config folder, where the CLI looks for it. */
+function dockerConfigDir(env = process.env) {
+    return env.DOCKER_CONFIG || external_node_path_.join(external_node_os_.homedir(), '.docker');
+}
+/** The text of the CLI's `config.json`: undefined when there is none, null when it cannot be read. */
+function readCliConfig(env = process.env) {
+    try {
+        return external_node_fs_.readFileSync(external_node_path_.join(dockerConfigDir(env), 'config.json'), 'utf8');
+    }
+    catch (err) {
+        return err.code === 'ENOENT' ? undefined : null;
+    }
+}
+let contextAsked;
+/** The CLI's current context, as `docker context show` prints it; the CLI is asked only when its config cannot be read. */
+function currentContext() {
+    contextAsked ??= (async () => {
+        const text = readCliConfig();
+        const known = text === null ? undefined : contextFromConfig(process.env, text);
+        if (known !== undefined)
+            return known;
+        const res = await run('docker', ['context', 'show'], { allowFailure: true });
+        return res.stdout.trim() || 'default';
+    })();
+    return contextAsked;
+}
+/** Bounded: a socket that does not answer soon leaves the question to `docker info`. */
+const API_TIMEOUT_MS = 5_000;
+function apiGet(socketPath, urlPath) {
+    return new Promise((resolve, reject) => {
+        const req = external_node_http_.get({ socketPath, path: urlPath, timeout: API_TIMEOUT_MS }, (res) => {
+            const chunks = [];
+            res.on('data', (c) => chunks.push(c));
+            res.on('end', () => res.statusCode === 200 ? resolve(Buffer.concat(chunks).toString('utf8')) : reject(new Error(`HTTP ${res.statusCode}`)));
+            res.on('error', reject);
+        });
+        req.on('timeout', () => req.destroy(new Error(`no answer in ${API_TIMEOUT_MS} ms`)));
+        req.on('error', reject);
+    });
+}
+async function askEngine() {
+    const socket = engineSocket(process.env, await currentContext());
+    if (socket) {
+        try {
+            const info = engineInfoFromApi(await apiGet(socket, '/info'));
+            output_debug(`engine info from its API at ${socket}`);
+            return info;
+        }
+        catch (err) {
+            output_debug(`engine API at ${socket}: ${err.message}; asking docker info`);
+        }
+    }
+    const res = await run('docker', ['info', '--format', '{{json .DriverStatus}}\t{{json .RegistryConfig.Mirrors}}']);
+    return parseEngineInfo(res.stdout);
+}
+let asked;
+/** The engine's info, asked once per process; a failure rejects every caller. */
+function engineInfo() {
+    asked ??= askEngine();
+    return asked;
+}
+
 ;// CONCATENATED MODULE: ./src/buildx/command.ts
 // How buildx is invoked: as the docker CLI plugin, or as a standalone binary
 // from the tool cache. Every buildx argv goes through args().
@@ -49097,17 +49235,11 @@ const SYSTEM_PLUGIN_DIRS = [
  * `docker buildx` where the CLI could look elsewhere (a config with cliPluginsExtraDirs) or finds none.
  */
 function installedPlugin(env = process.env, system = SYSTEM_PLUGIN_DIRS) {
-    const configDir = env.DOCKER_CONFIG || external_node_path_.join(external_node_os_.homedir(), '.docker');
     // The user's folder first, as the CLI looks.
-    const dirs = [external_node_path_.join(configDir, 'cli-plugins'), ...system];
-    try {
-        const config = external_node_fs_.readFileSync(external_node_path_.join(configDir, 'config.json'), 'utf8');
-        if (config.includes('cliPluginsExtraDirs'))
-            return PLUGIN;
-    }
-    catch {
-        // no config: the default dirs are all there is
-    }
+    const dirs = [external_node_path_.join(dockerConfigDir(env), 'cli-plugins'), ...system];
+    // No config: the default dirs are all there is.
+    if (readCliConfig(env)?.includes('cliPluginsExtraDirs'))
+        return PLUGIN;
     for (const dir of dirs) {
         const bin = external_node_path_.join(dir, 'docker-buildx');
         try {
@@ -49215,141 +49347,6 @@ async function resolveBuildx(settings) {
         ? `Installed buildx ${found} is older than ${MIN_BUILDX_VERSION}; installing ${PINNED_BUILDX_VERSION}`
         : `No buildx found; installing ${PINNED_BUILDX_VERSION}`);
     return install(PINNED_BUILDX_VERSION, settings.buildxDownloadUrl, false);
-}
-
-// EXTERNAL MODULE: external "node:http"
-var external_node_http_ = __nccwpck_require__(37067);
-;// CONCATENATED MODULE: ./src/engine.ts
-// What the engine and the docker CLI say of themselves, asked once per run: the engine's info for every part
-// that needs it (the image store for the builder choice, the registry mirrors for the fingerprint's base
-// digests), and the CLI's current context (the docker driver's builder is named after it).
-//
-// Both sit on the critical path of a run that changes nothing, and both are cheaper than the CLI commands
-// that answer them:
-// - `docker info` runs every CLI plugin to list it (`docker-buildx docker-cli-plugin-metadata`, and
-//   compose's on GitHub's runners) whatever `--format` asks for: 74 ms alone here, 0.25-0.3 s beside the
-//   setup's other commands on two cores. The engine's own `GET /info` answers in 15 ms. It is asked directly
-//   when the CLI would talk to a local socket (the default context, `DOCKER_HOST` unset or `unix://`), and
-//   `docker info` stays the answer everywhere else (a named context, tcp or ssh hosts, TLS) and whenever the
-//   socket does not answer.
-// - `docker context show` follows fixed rules over the environment and the CLI's config file (docker/cli
-//   `cli/command/cli.go` resolveContextName), which are read here; the CLI is asked only when that file
-//   cannot be read.
-
-
-
-
-
-
-function mirrorOrigins(list) {
-    try {
-        return (list ?? []).map((m) => new URL(m).origin);
-    }
-    catch {
-        return [];
-    }
-}
-/** Parses the one line `docker info` prints with engineInfo's format. */
-function parseEngineInfo(line) {
-    const [status = 'null', mirrorsJson = 'null'] = line.trim().split('\t');
-    let mirrors = null;
-    try {
-        mirrors = JSON.parse(mirrorsJson);
-    }
-    catch {
-        mirrors = null;
-    }
-    return { driverStatus: status, mirrors: mirrorOrigins(mirrors) };
-}
-/** The same facts from the body of the engine API's `GET /info`. */
-function engineInfoFromApi(body) {
-    const info = JSON.parse(body);
-    return { driverStatus: JSON.stringify(info.DriverStatus ?? null), mirrors: mirrorOrigins(info.RegistryConfig?.Mirrors ?? null) };
-}
-/**
- * The CLI's current context from its environment and the text of its config file (undefined when there is
- * none), by the CLI's rules: `DOCKER_HOST` means the default context, then `DOCKER_CONTEXT`, then the file's
- * `currentContext`. Undefined when the file is not JSON, which the CLI itself refuses.
- */
-function contextFromConfig(env, configText) {
-    if (env.DOCKER_HOST)
-        return 'default';
-    if (env.DOCKER_CONTEXT)
-        return env.DOCKER_CONTEXT;
-    if (configText === undefined || configText.trim() === '')
-        return 'default';
-    try {
-        const cfg = JSON.parse(configText);
-        return typeof cfg?.currentContext === 'string' && cfg.currentContext ? cfg.currentContext : 'default';
-    }
-    catch {
-        return undefined;
-    }
-}
-/** The engine socket the CLI talks to, when it is a local one; undefined for anything this action leaves to the CLI. */
-function engineSocket(env, context, platform = process.platform) {
-    if (context !== 'default' || platform === 'win32')
-        return undefined;
-    const host = env.DOCKER_HOST || 'unix:///var/run/docker.sock';
-    return host.startsWith('unix://') && host.length > 'unix://'.length ? host.slice('unix://'.length) : undefined;
-}
-/** The CLI's config file: its text, undefined when there is none, null when it cannot be read. */
-function readConfig(env) {
-    const file = external_node_path_.join(env.DOCKER_CONFIG || external_node_path_.join(external_node_os_.homedir(), '.docker'), 'config.json');
-    try {
-        return external_node_fs_.readFileSync(file, 'utf8');
-    }
-    catch (err) {
-        return err.code === 'ENOENT' ? undefined : null;
-    }
-}
-let contextAsked;
-/** The CLI's current context, as `docker context show` prints it; the CLI is asked only when its config cannot be read. */
-function currentContext() {
-    contextAsked ??= (async () => {
-        const text = readConfig(process.env);
-        const known = text === null ? undefined : contextFromConfig(process.env, text);
-        if (known !== undefined)
-            return known;
-        const res = await run('docker', ['context', 'show'], { allowFailure: true });
-        return res.stdout.trim() || 'default';
-    })();
-    return contextAsked;
-}
-/** Bounded: a socket that does not answer soon leaves the question to `docker info`. */
-const API_TIMEOUT_MS = 5_000;
-function apiGet(socketPath, urlPath) {
-    return new Promise((resolve, reject) => {
-        const req = external_node_http_.get({ socketPath, path: urlPath, timeout: API_TIMEOUT_MS }, (res) => {
-            const chunks = [];
-            res.on('data', (c) => chunks.push(c));
-            res.on('end', () => res.statusCode === 200 ? resolve(Buffer.concat(chunks).toString('utf8')) : reject(new Error(`HTTP ${res.statusCode}`)));
-            res.on('error', reject);
-        });
-        req.on('timeout', () => req.destroy(new Error(`no answer in ${API_TIMEOUT_MS} ms`)));
-        req.on('error', reject);
-    });
-}
-async function askEngine() {
-    const socket = engineSocket(process.env, await currentContext());
-    if (socket) {
-        try {
-            const info = engineInfoFromApi(await apiGet(socket, '/info'));
-            output_debug(`engine info from its API at ${socket}`);
-            return info;
-        }
-        catch (err) {
-            output_debug(`engine API at ${socket}: ${err.message}; asking docker info`);
-        }
-    }
-    const res = await run('docker', ['info', '--format', '{{json .DriverStatus}}\t{{json .RegistryConfig.Mirrors}}']);
-    return parseEngineInfo(res.stdout);
-}
-let asked;
-/** The engine's info, asked once per process; a failure rejects every caller. */
-function engineInfo() {
-    asked ??= askEngine();
-    return asked;
 }
 
 ;// CONCATENATED MODULE: ./src/buildx/builder.ts
@@ -50312,14 +50309,11 @@ var external_node_stream_ = __nccwpck_require__(57075);
 // the challenge a registry answers 401 with, and where credentials may be sent at all.
 
 
-
-
 /** Credentials the docker CLI would use for a host: config.json auths, or a credential helper. */
 async function credentialsFor(reg) {
-    const dir = process.env.DOCKER_CONFIG || external_node_path_.join(external_node_os_.homedir(), '.docker');
     let config = {};
     try {
-        config = JSON.parse(external_node_fs_.readFileSync(external_node_path_.join(dir, 'config.json'), 'utf8'));
+        config = JSON.parse(readCliConfig() ?? '');
     }
     catch {
         return undefined;

@@ -77,11 +77,15 @@ export function engineSocket(env: NodeJS.ProcessEnv, context: string, platform: 
   return host.startsWith('unix://') && host.length > 'unix://'.length ? host.slice('unix://'.length) : undefined;
 }
 
-/** The CLI's config file: its text, undefined when there is none, null when it cannot be read. */
-function readConfig(env: NodeJS.ProcessEnv): string | undefined | null {
-  const file = path.join(env.DOCKER_CONFIG || path.join(os.homedir(), '.docker'), 'config.json');
+/** The docker CLI's config folder, where the CLI looks for it. */
+export function dockerConfigDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.DOCKER_CONFIG || path.join(os.homedir(), '.docker');
+}
+
+/** The text of the CLI's `config.json`: undefined when there is none, null when it cannot be read. */
+export function readCliConfig(env: NodeJS.ProcessEnv = process.env): string | undefined | null {
   try {
-    return fs.readFileSync(file, 'utf8');
+    return fs.readFileSync(path.join(dockerConfigDir(env), 'config.json'), 'utf8');
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : null;
   }
@@ -92,7 +96,7 @@ let contextAsked: Promise<string> | undefined;
 /** The CLI's current context, as `docker context show` prints it; the CLI is asked only when its config cannot be read. */
 export function currentContext(): Promise<string> {
   contextAsked ??= (async () => {
-    const text = readConfig(process.env);
+    const text = readCliConfig();
     const known = text === null ? undefined : contextFromConfig(process.env, text);
     if (known !== undefined) return known;
     const res = await run('docker', ['context', 'show'], { allowFailure: true });

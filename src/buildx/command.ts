@@ -1,8 +1,8 @@
 // How buildx is invoked: as the docker CLI plugin, or as a standalone binary
 // from the tool cache. Every buildx argv goes through args().
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { dockerConfigDir, readCliConfig } from '../engine.js';
 
 export interface BuildxCommand {
   /** "docker" for the CLI plugin, or the path of a standalone buildx binary */
@@ -29,15 +29,10 @@ export const SYSTEM_PLUGIN_DIRS = [
  * `docker buildx` where the CLI could look elsewhere (a config with cliPluginsExtraDirs) or finds none.
  */
 export function installedPlugin(env: NodeJS.ProcessEnv = process.env, system = SYSTEM_PLUGIN_DIRS): BuildxCommand {
-  const configDir = env.DOCKER_CONFIG || path.join(os.homedir(), '.docker');
   // The user's folder first, as the CLI looks.
-  const dirs = [path.join(configDir, 'cli-plugins'), ...system];
-  try {
-    const config = fs.readFileSync(path.join(configDir, 'config.json'), 'utf8');
-    if (config.includes('cliPluginsExtraDirs')) return PLUGIN;
-  } catch {
-    // no config: the default dirs are all there is
-  }
+  const dirs = [path.join(dockerConfigDir(env), 'cli-plugins'), ...system];
+  // No config: the default dirs are all there is.
+  if (readCliConfig(env)?.includes('cliPluginsExtraDirs')) return PLUGIN;
   for (const dir of dirs) {
     const bin = path.join(dir, 'docker-buildx');
     try {

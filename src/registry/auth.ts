@@ -1,9 +1,7 @@
 // Who the registry client is, and to whom it says so: the credentials the docker CLI would use for a host,
 // the challenge a registry answers 401 with, and where credentials may be sent at all.
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { run } from '../exec.js';
+import { readCliConfig } from '../engine.js';
 import type { Registry } from '../ref.js';
 
 export interface Credentials {
@@ -13,14 +11,13 @@ export interface Credentials {
 
 /** Credentials the docker CLI would use for a host: config.json auths, or a credential helper. */
 export async function credentialsFor(reg: Pick<Registry, 'authKey'>): Promise<{ username: string; password: string } | undefined> {
-  const dir = process.env.DOCKER_CONFIG || path.join(os.homedir(), '.docker');
   let config: {
     auths?: Record<string, { auth?: string; identitytoken?: string }>;
     credsStore?: string;
     credHelpers?: Record<string, string>;
   } = {};
   try {
-    config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    config = JSON.parse(readCliConfig() ?? '');
   } catch {
     return undefined;
   }
