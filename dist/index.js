@@ -49099,9 +49099,10 @@ var external_node_http_ = __nccwpck_require__(37067);
 
 
 
+/** The mirrors as origins; none when what the engine gave cannot be read as a list of URLs. */
 function mirrorOrigins(list) {
     try {
-        return (list ?? []).map((m) => new URL(m).origin);
+        return (list() ?? []).map((m) => new URL(m).origin);
     }
     catch {
         return [];
@@ -49110,19 +49111,12 @@ function mirrorOrigins(list) {
 /** Parses the one line `docker info` prints with engineInfo's format. */
 function parseEngineInfo(line) {
     const [status = 'null', mirrorsJson = 'null'] = line.trim().split('\t');
-    let mirrors = null;
-    try {
-        mirrors = JSON.parse(mirrorsJson);
-    }
-    catch {
-        mirrors = null;
-    }
-    return { driverStatus: status, mirrors: mirrorOrigins(mirrors) };
+    return { driverStatus: status, mirrors: mirrorOrigins(() => JSON.parse(mirrorsJson)) };
 }
 /** The same facts from the body of the engine API's `GET /info`. */
 function engineInfoFromApi(body) {
     const info = JSON.parse(body);
-    return { driverStatus: JSON.stringify(info.DriverStatus ?? null), mirrors: mirrorOrigins(info.RegistryConfig?.Mirrors ?? null) };
+    return { driverStatus: JSON.stringify(info.DriverStatus ?? null), mirrors: mirrorOrigins(() => info.RegistryConfig?.Mirrors) };
 }
 /**
  * The CLI's current context from its environment and the text of its config file (undefined when there is

@@ -229,7 +229,7 @@ async function actionRun(ws, proxy, extra = {}, opts = {}) {
  * Both arms, case by case: the two runs of a case back to back, each on its own workspace and cache. The
  * machine's speed moves by tens of percent within minutes here, and a ratio of two runs minutes apart (every
  * case of arm 1, then every case of arm 2, as before) carried that drift: in one such run a plain cold build
- * took 37.4 s, and the action's 40.5 s four minutes later.
+ * took 37.4 s, and the action's 40.5 s about three minutes later.
  */
 async function bothArms(proxy) {
   const ws1 = workspace('arm1');

@@ -27,9 +27,10 @@ export interface EngineInfo {
   mirrors: string[];
 }
 
-function mirrorOrigins(list: unknown): string[] {
+/** The mirrors as origins; none when what the engine gave cannot be read as a list of URLs. */
+function mirrorOrigins(list: () => unknown): string[] {
   try {
-    return ((list as string[] | null) ?? []).map((m) => new URL(m).origin);
+    return ((list() as string[] | null) ?? []).map((m) => new URL(m).origin);
   } catch {
     return [];
   }
@@ -38,19 +39,13 @@ function mirrorOrigins(list: unknown): string[] {
 /** Parses the one line `docker info` prints with engineInfo's format. */
 export function parseEngineInfo(line: string): EngineInfo {
   const [status = 'null', mirrorsJson = 'null'] = line.trim().split('\t');
-  let mirrors: unknown = null;
-  try {
-    mirrors = JSON.parse(mirrorsJson);
-  } catch {
-    mirrors = null;
-  }
-  return { driverStatus: status, mirrors: mirrorOrigins(mirrors) };
+  return { driverStatus: status, mirrors: mirrorOrigins(() => JSON.parse(mirrorsJson)) };
 }
 
 /** The same facts from the body of the engine API's `GET /info`. */
 export function engineInfoFromApi(body: string): EngineInfo {
   const info = JSON.parse(body) as { DriverStatus?: unknown; RegistryConfig?: { Mirrors?: unknown } | null };
-  return { driverStatus: JSON.stringify(info.DriverStatus ?? null), mirrors: mirrorOrigins(info.RegistryConfig?.Mirrors ?? null) };
+  return { driverStatus: JSON.stringify(info.DriverStatus ?? null), mirrors: mirrorOrigins(() => info.RegistryConfig?.Mirrors) };
 }
 
 /**
