@@ -45087,19 +45087,39 @@ function classify(eventName, ref, defaultBranch, pullRequest, payload) {
     return { kind: 'other-event', scope: `event-${scopeName(eventName || 'local', false)}` };
 }
 /**
- * The scope a run's event has just ended, whose caches nothing reads any more: a closed pull request's
- * `pr-<n>`, a deleted branch's or tag's. Undefined for every other event.
+ * What a run's event has just ended, whose caches nothing reads any more: a closed pull request, a deleted
+ * branch or tag. Its scope in cache tags, and its git ref exactly (the scope may be a slug of it), which is
+ * how GitHub's cache service keys the actions/cache entries its runs wrote (`refs/pull/<n>/merge` for a pull
+ * request). Undefined for every other event.
  */
-function endedScope(w) {
+function ended(w) {
     if ((w.eventName === 'pull_request' || w.eventName === 'pull_request_target') && w.payload.action === 'closed')
-        return w.pullRequest !== undefined ? `pr-${w.pullRequest}` : undefined;
+        return w.pullRequest !== undefined ? { scope: `pr-${w.pullRequest}`, ref: `refs/pull/${w.pullRequest}/merge` } : undefined;
     if (w.eventName === 'delete' && w.payload.ref) {
+        const name = w.payload.ref;
         if (w.payload.ref_type === 'branch')
-            return scopeName(w.payload.ref);
+            return { scope: scopeName(name), ref: `refs/heads/${name}` };
         if (w.payload.ref_type === 'tag')
-            return `tag-${scopeName(w.payload.ref, false)}`;
+            return { scope: `tag-${scopeName(name, false)}`, ref: `refs/tags/${name}` };
     }
     return undefined;
+}
+/** The scope of `ended`. */
+function endedScope(w) {
+    return ended(w)?.scope;
+}
+/**
+ * The git ref whose actions/cache entries a scope's runs wrote, for a scope named in cache-cleanup-scopes.
+ * Undefined where the scope is a slug (the name it came from cannot be read back) or an `event-…` scope
+ * (those runs have the default branch's ref, whose entries are not theirs alone).
+ */
+function refOfScope(scope) {
+    if (scope.includes('..') || scope.startsWith('event-'))
+        return undefined;
+    const pr = /^pr-(\d+)$/.exec(scope);
+    if (pr)
+        return `refs/pull/${pr[1]}/merge`;
+    return scope.startsWith('tag-') ? `refs/tags/${scope.slice('tag-'.length)}` : `refs/heads/${scope}`;
 }
 
 ;// CONCATENATED MODULE: ./src/settings/names.ts
@@ -47430,12 +47450,16 @@ function parseZeroConfig(read, context) {
     }
     return { goVersion, goMain, cgo, baseImage: base === 'static' ? undefined : base, ldflags: read(Inputs.ldflags).trim() };
 }
+/** Where the Go caches are stored; the cleanup reads it too, to delete actions/cache entries. */
+function parseGoCacheBackend(read) {
+    return parseChoice(read, Inputs.goCacheBackend, ['registry', 'gha'], 'registry');
+}
 function parseGoCache(read, cacheRef, noCache = false) {
     // The runner passes go-cache: true whether or not the workflow set it, so
     // true means "carry the Go caches when there is a store for them": with the
     // registry backend and no cache-ref they are off, and the plan says why.
     const wanted = parseBool(read, Inputs.goCache, true);
-    const backend = parseChoice(read, Inputs.goCacheBackend, ['registry', 'gha'], 'registry');
+    const backend = parseGoCacheBackend(read);
     // no-cache asks for a build from nothing: restoring the Go caches would undo that, and saving
     // what such a build left is no better than the cache it replaced.
     const off = !wanted
@@ -49696,6 +49720,8 @@ function goCacheRefs(s, kind, key) {
         ]),
     };
 }
+/** What every actions/cache key the action saves starts with; cache-cleanup deletes a scope's entries by it. */
+const GHA_KEY_PREFIX = 'go-buildx-';
 /**
  * actions/cache keys for the gha backend. The service scopes entries itself
  * (a run reads its own branch's, then the default branch's; pull requests
@@ -49706,19 +49732,19 @@ function goCacheRefs(s, kind, key) {
 function ghaKeys(kind, key, runId) {
     if (kind === 'mod') {
         return {
-            write: [`go-buildx-gomod-${key}`],
+            write: [`${GHA_KEY_PREFIX}gomod-${key}`],
             read: [
-                { ref: `go-buildx-gomod-${key}`, match: 'exact' },
-                { ref: 'go-buildx-gomod-', match: 'branch' },
+                { ref: `${GHA_KEY_PREFIX}gomod-${key}`, match: 'exact' },
+                { ref: `${GHA_KEY_PREFIX}gomod-`, match: 'branch' },
             ],
         };
     }
     // A GOCACHE grows with every code change, and actions/cache entries are immutable: each save is a new entry.
     return {
-        write: [`go-buildx-gobuild-${key}-${runId}`],
+        write: [`${GHA_KEY_PREFIX}gobuild-${key}-${runId}`],
         read: [
-            { ref: `go-buildx-gobuild-${key}-${runId}`, match: 'exact' },
-            { ref: `go-buildx-gobuild-${key}-`, match: 'branch' },
+            { ref: `${GHA_KEY_PREFIX}gobuild-${key}-${runId}`, match: 'exact' },
+            { ref: `${GHA_KEY_PREFIX}gobuild-${key}-`, match: 'branch' },
         ],
     };
 }
@@ -52141,23 +52167,38 @@ async function failure(res, what) {
     const hint = res.status === 403 || res.status === 404 ? '; the job needs `permissions: actions: write`' : '';
     return new Error(`${what} failed: ${res.status}${body ? ` ${body}` : ''}${hint}`);
 }
-/** Deletes every entry of `ref` whose key starts with `prefix`, except `keep`. */
-async function deleteSuperseded(api, ref, prefix, keep) {
-    const q = new URLSearchParams({ key: prefix, ref, per_page: '100' });
-    const res = await call(api, 'GET', `?${q}`);
-    if (!res.ok)
-        throw await failure(res, 'listing the cache entries');
-    const { actions_caches: entries } = (await res.json());
-    // The key parameter matches by prefix; the check is repeated so that nothing else is ever deleted.
-    const old = entries.filter((e) => e.key.startsWith(prefix) && e.key !== keep && e.ref === ref);
+/** What GitHub answers per page at most; a full page means there may be another. */
+const PER_PAGE = 100;
+/** Every entry of `ref` whose key starts with `prefix`, all pages of them. */
+async function listEntries(api, ref, prefix) {
+    const all = [];
+    for (let page = 1;; page++) {
+        const q = new URLSearchParams({ key: prefix, ref, per_page: String(PER_PAGE), ...(page > 1 ? { page: String(page) } : {}) });
+        const res = await call(api, 'GET', `?${q}`);
+        if (!res.ok)
+            throw await failure(res, 'listing the cache entries');
+        const { actions_caches: entries } = (await res.json());
+        // The key parameter matches by prefix; the check is repeated so that nothing else is ever deleted.
+        all.push(...entries.filter((e) => e.key.startsWith(prefix) && e.ref === ref));
+        if (entries.length < PER_PAGE)
+            return all;
+    }
+}
+/** Deletes the entries; one that is already gone (404) counts as deleted. */
+async function deleteEntries(api, entries) {
     const deleted = [];
-    for (const e of old) {
+    for (const e of entries) {
         const del = await call(api, 'DELETE', `/${e.id}`);
         if (del.status !== 204 && del.status !== 404)
             throw await failure(del, `deleting the cache entry ${e.key}`);
         deleted.push({ key: e.key, bytes: e.size_in_bytes });
     }
-    return { deleted };
+    return deleted;
+}
+/** Deletes every entry of `ref` whose key starts with `prefix`, except `keep`. */
+async function deleteSuperseded(api, ref, prefix, keep) {
+    const old = (await listEntries(api, ref, prefix)).filter((e) => e.key !== keep);
+    return { deleted: await deleteEntries(api, old) };
 }
 
 ;// CONCATENATED MODULE: ./src/gocache/stores.ts
@@ -55442,12 +55483,12 @@ function parseCleanup(read, env, mask) {
             throw new InputError(Inputs.cleanupScopes, s, 'is not a cache scope', 'scopes as they appear in cache tags: pr-7, tag-v1.2.3, a branch scope such as main or feature-x..217d2bf5');
         }
     }
-    const ended = endedScope(workflow);
+    const end = ended(workflow);
     const olderThan = read(Inputs.cleanupOlderThan).trim();
     const olderThanMs = olderThan === '0' || olderThan === 'off' ? undefined : parseDuration(read, Inputs.cleanupOlderThan, '14d');
     return {
         cacheRef,
-        scopes: given.length > 0 ? given : ended ? [ended] : [],
+        scopes: given.length > 0 ? given : end ? [end.scope] : [],
         olderThanMs,
         untagged: parseBool(read, Inputs.cleanupUntagged, true),
         api: parseChoice(read, Inputs.cleanupApi, ['auto', 'github-packages', 'registry'], 'auto'),
@@ -55455,7 +55496,18 @@ function parseCleanup(read, env, mask) {
         strict: parseBool(read, Inputs.cacheStrict, false),
         github,
         workflow,
+        gha: parseGoCacheBackend(read) === 'gha' ? ghaRefs(given, end) : undefined,
     };
+}
+/** The refs of the scopes asked for, else of the scope the event ended (exact, even where its scope is a slug). */
+function ghaRefs(given, end) {
+    if (given.length === 0)
+        return { refs: end ? [end] : [], unmapped: [] };
+    const refs = given.flatMap((scope) => {
+        const ref = refOfScope(scope);
+        return ref ? [{ scope, ref }] : [];
+    });
+    return { refs, unmapped: given.filter((scope) => refOfScope(scope) === undefined) };
 }
 /** The cleanup settings from the action's own inputs (the token masked first); undefined when the action builds. */
 function cleanupFromInputs() {
@@ -55683,11 +55735,55 @@ function isCacheManifest(m) {
         m.config?.mediaType === BUILDKIT_CACHE_CONFIG);
 }
 
+;// CONCATENATED MODULE: ./src/cleanup/gha.ts
+// With `go-cache-backend: gha` the Go caches of a scope are actions/cache entries, not tags, and the
+// cleanup deletes those of the chosen scopes too: GitHub keeps a closed pull request's entries until they go
+// unused for 7 days, and they count against the repository's 10 GB until then. GitHub keys each entry by the
+// ref of the run that saved it (`refs/pull/<n>/merge` for a pull request), so a scope's entries are the ones
+// of its ref whose keys start with the action's own prefix; another workflow's entries are never touched.
+// The age rule is left to GitHub's own eviction.
+
+
+
+const mb = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
+/** Deletes (or, with dry run, lists) each chosen scope's entries. What could not be done is in `problems`. */
+async function cleanupGhaEntries(s) {
+    const deleted = [];
+    const problems = [];
+    if (!s.gha)
+        return { deleted, problems };
+    for (const scope of s.gha.unmapped) {
+        info(`actions/cache: scope ${scope} names no git ref the action can know (a slug, or another event's), so its entries are left to GitHub's eviction`);
+    }
+    if (s.gha.refs.length === 0)
+        return { deleted, problems };
+    if (!s.github)
+        return { deleted, problems: ['actions/cache entries: no github-token to list them with'] };
+    const verb = s.dryRun ? 'would delete' : 'deletes';
+    for (const { scope, ref } of s.gha.refs) {
+        try {
+            const entries = await listEntries(s.github, ref, GHA_KEY_PREFIX);
+            const bytes = entries.reduce((n, e) => n + e.size_in_bytes, 0);
+            info(`actions/cache, scope ${scope} (${ref}): ${verb} ${entries.length} entr(ies), ${mb(bytes)}: ${entries.map((e) => e.key).join(', ')}`);
+            // One at a time, so that what was deleted before a refusal is still reported.
+            for (const e of entries) {
+                const gone = s.dryRun ? [{ key: e.key, bytes: e.size_in_bytes }] : await deleteEntries(s.github, [e]);
+                deleted.push(...gone.map((g) => ({ scope, ref, ...g })));
+            }
+        }
+        catch (err) {
+            problems.push(`actions/cache entries of ${ref}: ${err.message}`);
+        }
+    }
+    return { deleted, problems };
+}
+
 ;// CONCATENATED MODULE: ./src/cleanup/run.ts
 // `cache-cleanup: true`: deletes whole cache scopes from the cache-ref repository (a closed pull request's, a
 // deleted branch's, those this repository has not written for a while), and on ghcr.io the untagged versions
 // the cache's overwrites left. Where the registry refuses, the log says what is left and why; that is a
 // warning unless cache-strict.
+
 
 
 
@@ -55767,6 +55863,7 @@ async function cleanupCache(s, now = new Date()) {
         kept: selection.kept,
         dryRun: s.dryRun,
         problems: [],
+        ghaEntries: [],
     };
     describe(repository, records.length, selection, s.dryRun);
     if (backend === 'registry')
@@ -55900,17 +55997,22 @@ async function deleteThroughPackages(client, s, sel, result, now) {
  */
 async function runCleanup(s) {
     const result = await group(`Clean up ${s.cacheRef.repository}`, async () => {
+        let r;
         try {
-            return await cleanupCache(s);
+            r = await cleanupCache(s);
         }
         catch (err) {
-            return { ...run_EMPTY, backend: backendFor(s), dryRun: s.dryRun, problems: [err.message] };
+            r = { ...run_EMPTY, backend: backendFor(s), dryRun: s.dryRun, problems: [err.message] };
         }
+        // The registry's failure does not keep the actions/cache entries: they are another store.
+        const gha = await cleanupGhaEntries(s);
+        return { ...r, ghaEntries: gha.deleted, problems: [...r.problems, ...gha.problems] };
     });
     lib_core.setOutput(Outputs.cleanupResult, JSON.stringify(result));
     const done = result.dryRun ? 'would delete' : 'deleted';
     info(`Cleanup of ${s.cacheRef.repository} (${result.backend}): ${done} ${result.deleted.length} tag(s) in ${result.scopes.length} scope(s)` +
-        (result.backend === 'github-packages' ? ` and ${result.untagged} untagged version(s)` : ''));
+        (result.backend === 'github-packages' ? ` and ${result.untagged} untagged version(s)` : '') +
+        (s.gha ? `; actions/cache: ${done} ${result.ghaEntries.length} entr(ies)` : ''));
     try {
         await lib_core.summary.addRaw(run_summaryMarkdown(s.cacheRef.repository, result)).write();
     }
@@ -55939,10 +56041,16 @@ function run_summaryMarkdown(repository, r) {
         ...(r.kept.length > 0
             ? [`Kept: ${r.kept.length} tag(s) of those scopes (another repository's, or with no record of who wrote them).`, '']
             : []),
+        ...(r.ghaEntries.length > 0
+            ? [
+                `actions/cache: ${verb} ${r.ghaEntries.length} entr(ies), ${(r.ghaEntries.reduce((n, e) => n + e.bytes, 0) / 1e6).toFixed(1)} MB, in scope(s) ${[...new Set(r.ghaEntries.map((e) => `\`${e.scope}\``))].join(', ')}.`,
+                '',
+            ]
+            : []),
         ...(r.problems.length > 0 ? ['Left behind:', '', ...r.problems.map((p) => `- ${p.replace(/</g, '&lt;')}`), ''] : []),
     ].join('\n');
 }
-const run_EMPTY = { scopes: [], deleted: [], untagged: 0, kept: [] };
+const run_EMPTY = { scopes: [], deleted: [], untagged: 0, kept: [], ghaEntries: [] };
 
 ;// CONCATENATED MODULE: ./src/main.ts
 // The pipeline as the README's "What one step does" tells it. Only bad inputs, the build, the gates

@@ -175,15 +175,35 @@ export function classify(
 }
 
 /**
- * The scope a run's event has just ended, whose caches nothing reads any more: a closed pull request's
- * `pr-<n>`, a deleted branch's or tag's. Undefined for every other event.
+ * What a run's event has just ended, whose caches nothing reads any more: a closed pull request, a deleted
+ * branch or tag. Its scope in cache tags, and its git ref exactly (the scope may be a slug of it), which is
+ * how GitHub's cache service keys the actions/cache entries its runs wrote (`refs/pull/<n>/merge` for a pull
+ * request). Undefined for every other event.
  */
-export function endedScope(w: Pick<WorkflowContext, 'eventName' | 'payload' | 'pullRequest'>): string | undefined {
+export function ended(w: Pick<WorkflowContext, 'eventName' | 'payload' | 'pullRequest'>): { scope: string; ref: string } | undefined {
   if ((w.eventName === 'pull_request' || w.eventName === 'pull_request_target') && w.payload.action === 'closed')
-    return w.pullRequest !== undefined ? `pr-${w.pullRequest}` : undefined;
+    return w.pullRequest !== undefined ? { scope: `pr-${w.pullRequest}`, ref: `refs/pull/${w.pullRequest}/merge` } : undefined;
   if (w.eventName === 'delete' && w.payload.ref) {
-    if (w.payload.ref_type === 'branch') return scopeName(w.payload.ref);
-    if (w.payload.ref_type === 'tag') return `tag-${scopeName(w.payload.ref, false)}`;
+    const name = w.payload.ref;
+    if (w.payload.ref_type === 'branch') return { scope: scopeName(name), ref: `refs/heads/${name}` };
+    if (w.payload.ref_type === 'tag') return { scope: `tag-${scopeName(name, false)}`, ref: `refs/tags/${name}` };
   }
   return undefined;
+}
+
+/** The scope of `ended`. */
+export function endedScope(w: Pick<WorkflowContext, 'eventName' | 'payload' | 'pullRequest'>): string | undefined {
+  return ended(w)?.scope;
+}
+
+/**
+ * The git ref whose actions/cache entries a scope's runs wrote, for a scope named in cache-cleanup-scopes.
+ * Undefined where the scope is a slug (the name it came from cannot be read back) or an `event-…` scope
+ * (those runs have the default branch's ref, whose entries are not theirs alone).
+ */
+export function refOfScope(scope: string): string | undefined {
+  if (scope.includes('..') || scope.startsWith('event-')) return undefined;
+  const pr = /^pr-(\d+)$/.exec(scope);
+  if (pr) return `refs/pull/${pr[1]}/merge`;
+  return scope.startsWith('tag-') ? `refs/tags/${scope.slice('tag-'.length)}` : `refs/heads/${scope}`;
 }

@@ -2,16 +2,18 @@
 // example (the default branch, a fork's pull request #7, the branch feature/login), then deleted
 // - from a distribution registry that allows deletes, for a closed pull request and by age;
 // - from one that refuses deletes: a warning, or with cache-strict a failed step, and nothing gone;
-// - through a stand-in of GitHub's Packages API over a third registry: versions, untagged ones, the 403.
+// - through a stand-in of GitHub's Packages API over a third registry: versions, untagged ones, the 403;
+// - with go-cache-backend: gha, the scope's actions/cache entries too, through a stand-in of that REST API.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runAction } from '../../scripts/run-action.mjs';
 import { scopeName } from '../../src/context.js';
 import { registryClient } from '../../src/registry/client.js';
 import { pushArtifact } from '../../src/registry/referrer.js';
 import { buildxExecs, engineUp, registryTags, startRegistry, stopRegistry, uniqueRepo, workspace } from './engine.js';
 import { startPackagesStandIn, type StandIn } from './packages-standin.js';
+import { type CachesStandIn, startCachesStandIn } from './actions-caches-standin.js';
 
 const FEATURE = scopeName('feature/login');
 const ofScope = (tags: string[], scope: string) =>
@@ -23,10 +25,17 @@ interface Result {
   untagged: number;
   kept: { tag: string; why: string }[];
   problems: string[];
+  ghaEntries: { scope: string; ref: string; key: string; bytes: number }[];
 }
 /** Tags of a repository on any of the test registries. */
 const tagsOf = async (repo: string) => (await registryClient(repo, 'pull')).tags();
 const resultOf = (r: { outputs: Record<string, string> }) => JSON.parse(r.outputs['cache-cleanup-result']) as Result;
+/** Every warning the runner took from the step, one per line. */
+const warningsOf = (r: { commands: { name: string; message: string }[] }) =>
+  r.commands
+    .filter((c) => c.name === 'warning')
+    .map((c) => c.message)
+    .join('\n');
 
 /** Copies tags (manifest and blobs) between registries, as `crane copy` would. */
 async function copyTags(from: string, to: string, tags: string[]): Promise<void> {
@@ -138,12 +147,7 @@ describe.runIf(engineUp)('cache-cleanup: true deletes cache scopes (real registr
     const event = { kind: 'pull_request_target', action: 'closed', number: 7, fork: true } as const;
     const r = await runAction({ 'cache-cleanup': 'true', 'cache-ref': repo }, { event });
     expect(r.exitCode, r.log).toBe(0);
-    expect(
-      r.commands
-        .filter((c) => c.name === 'warning')
-        .map((c) => c.message)
-        .join('\n'),
-    ).toMatch(
+    expect(warningsOf(r)).toMatch(
       /The cleanup left part of what it chose: the registry refuses deletes \(405 .*UNSUPPORTED.*\); nothing was deleted\. Turn deletes on \(distribution: storage\.delete\.enabled\)/,
     );
     expect((await tagsOf(repo)).sort()).toEqual([...written].sort());
@@ -194,10 +198,7 @@ describe.runIf(engineUp)('cache-cleanup: true deletes cache scopes (real registr
         { event, env: { GITHUB_API_URL: api.url } },
       );
       expect(r.exitCode, r.log).toBe(0);
-      const warned = r.commands
-        .filter((c) => c.name === 'warning')
-        .map((c) => c.message)
-        .join('\n');
+      const warned = warningsOf(r);
       expect(warned).toContain('listing the versions of acme/hello-cache failed: 403 Resource not accessible by integration');
       expect(warned).toContain('`permissions: packages: write`');
       expect(warned).toContain('Admin role');
@@ -231,5 +232,80 @@ describe.runIf(engineUp)('cache-cleanup: true deletes cache scopes (real registr
       ).toBe(true);
       expect(api.calls.filter((c) => c.startsWith('DELETE ')).length).toBe(prDigests.size + 1);
     }, 120_000);
+  });
+  describe("go-cache-backend: gha: the scope's actions/cache entries go too (a stand-in of the REST API)", () => {
+    const token = 'ghs_actions_write';
+    const event = { kind: 'pull_request_target', action: 'closed', number: 7, fork: true } as const;
+    const entries = [
+      { ref: 'refs/pull/7/merge', key: 'go-buildx-gomod-9a5dbb213ca13334', size_in_bytes: 14_290_000 },
+      { ref: 'refs/pull/7/merge', key: 'go-buildx-gobuild-2e30661bd351124b-41-1', size_in_bytes: 72_360_000 },
+      // Another workflow's entry of the same pull request, and the default branch's own: never touched.
+      { ref: 'refs/pull/7/merge', key: 'node-modules-linux-5f1c', size_in_bytes: 50_000_000 },
+      { ref: 'refs/heads/main', key: 'go-buildx-gomod-9a5dbb213ca13334', size_in_bytes: 14_290_000 },
+      { ref: 'refs/heads/main', key: 'go-buildx-gobuild-2e30661bd351124b-40-1', size_in_bytes: 72_000_000 },
+    ];
+    let api: CachesStandIn | undefined;
+    const start = async () => (api = await startCachesStandIn({ repository: 'acme/hello', token, entries }));
+    afterEach(async () => {
+      await api?.close();
+      api = undefined;
+    });
+
+    it('a closed pull request: its go-buildx- entries go (a dry run first lists them), the rest stay', async () => {
+      const a = await start();
+      const repo = uniqueRepo('gha-closed-pr');
+      await copyTags(source, repo, written);
+      const inputs = { 'cache-cleanup': 'true', 'cache-ref': repo, 'go-cache-backend': 'gha', 'github-token': token };
+      const dry = await runAction({ ...inputs, 'cache-cleanup-dry-run': 'true' }, { event, env: { GITHUB_API_URL: a.url } });
+      expect(dry.exitCode, dry.log).toBe(0);
+      expect(resultOf(dry).ghaEntries.map((e) => e.key)).toEqual(entries.slice(0, 2).map((e) => e.key));
+      expect(a.entries(), 'a dry run deletes nothing').toHaveLength(entries.length);
+      expect(dry.log).toContain('actions/cache, scope pr-7 (refs/pull/7/merge): would delete 2 entr(ies), 86.7 MB');
+
+      const r = await runAction(inputs, { event, env: { GITHUB_API_URL: a.url } });
+      expect(r.exitCode, r.log).toBe(0);
+      expect(r.post.exitCode).toBe(0);
+      expect(a.entries().map((e) => `${e.ref} ${e.key}`)).toEqual(entries.slice(2).map((e) => `${e.ref} ${e.key}`));
+      const result = resultOf(r);
+      expect(result.problems).toEqual([]);
+      expect(result.ghaEntries).toEqual(
+        entries.slice(0, 2).map((e) => ({ scope: 'pr-7', ref: e.ref, key: e.key, bytes: e.size_in_bytes })),
+      );
+      expect(a.calls.filter((c) => c.startsWith('GET '))).toEqual(
+        Array(2).fill('GET /repos/acme/hello/actions/caches?key=go-buildx-&ref=refs%2Fpull%2F7%2Fmerge&per_page=100'),
+      );
+      expect(r.summary).toContain('actions/cache: deleted 2 entr(ies), 86.7 MB, in scope(s) `pr-7`.');
+      // The registry's scope went as without the gha backend.
+      expect(ofScope(await registryTags(repo), 'pr-7')).toEqual([]);
+    }, 300_000);
+
+    it('without actions: write (403): a warning that names the permission, nothing gone; cache-strict fails the step', async () => {
+      const a = await start();
+      const repo = uniqueRepo('gha-403');
+      await copyTags(source, repo, written);
+      const inputs = { 'cache-cleanup': 'true', 'cache-ref': repo, 'go-cache-backend': 'gha', 'github-token': 'ghs_read_only' };
+      const r = await runAction(inputs, { event, env: { GITHUB_API_URL: a.url } });
+      expect(r.exitCode, r.log).toBe(0);
+      const warned = warningsOf(r);
+      expect(warned).toContain('actions/cache entries of refs/pull/7/merge: listing the cache entries failed: 403');
+      expect(warned).toContain('`permissions: actions: write`');
+      expect(a.entries()).toHaveLength(entries.length);
+      const strict = await runAction({ ...inputs, 'cache-strict': 'true' }, { event, env: { GITHUB_API_URL: a.url } });
+      expect(strict.exitCode).toBe(1);
+      expect(strict.post.exitCode).toBe(0);
+    }, 300_000);
+
+    it('without go-cache-backend: gha, the cleanup never asks for the entries', async () => {
+      const a = await start();
+      const repo = uniqueRepo('gha-off');
+      await copyTags(source, repo, written);
+      const r = await runAction(
+        { 'cache-cleanup': 'true', 'cache-ref': repo, 'github-token': token },
+        { event, env: { GITHUB_API_URL: a.url } },
+      );
+      expect(r.exitCode, r.log).toBe(0);
+      expect(a.calls).toEqual([]);
+      expect(resultOf(r).ghaEntries).toEqual([]);
+    }, 300_000);
   });
 });

@@ -122,6 +122,8 @@ describe('action.yml', () => {
         'cache-cleanup-scopes',
         'cache-cleanup-untagged',
         'github-token',
+        // Whether the scopes' actions/cache entries go too.
+        'go-cache-backend',
       ].sort(),
     );
   });

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventOf } from '../../scripts/runner-events.mjs';
-import { endedScope, scopeName, workflowContext } from '../../src/context.js';
+import { ended, endedScope, refOfScope, scopeName, workflowContext } from '../../src/context.js';
 import { isCacheManifest, parseCacheTag, tagRecord, type TagRecord } from '../../src/cleanup/cachetags.js';
 import { selectTags, untaggedCandidates } from '../../src/cleanup/select.js';
 import { backendFor, summaryMarkdown } from '../../src/cleanup/run.js';
@@ -160,6 +160,21 @@ describe('the scope an event ended', () => {
     [{ kind: 'delete', ref: 'v1.2.3', refType: 'tag' } as const, 'tag-v1.2.3'],
     [{ kind: 'schedule' } as const, undefined],
   ])('%j → %s', (spec, scope) => expect(endedScope(ctx(spec))).toBe(scope));
+  // GitHub's cache service keys an entry by the saving run's GITHUB_REF: refs/pull/<n>/merge for a pull request.
+  it.each([
+    [{ kind: 'pull_request_target', action: 'closed', number: 7, fork: true } as const, 'refs/pull/7/merge'],
+    [{ kind: 'delete', ref: 'feature/login', refType: 'branch' } as const, 'refs/heads/feature/login'],
+    [{ kind: 'delete', ref: 'v1.2.3', refType: 'tag' } as const, 'refs/tags/v1.2.3'],
+    [{ kind: 'push' } as const, undefined],
+  ])('%j ended the ref %s', (spec, ref) => expect(ended(ctx(spec))?.ref).toBe(ref));
+  it.each([
+    ['pr-7', 'refs/pull/7/merge'],
+    ['main', 'refs/heads/main'],
+    ['release-1.2', 'refs/heads/release-1.2'],
+    ['tag-v1.2.3', 'refs/tags/v1.2.3'],
+    [FEATURE, undefined],
+    ['event-workflow_run', undefined],
+  ])('the scope %s was written by runs of %s', (scope, ref) => expect(refOfScope(scope)).toBe(ref));
 });
 
 describe('cleanup settings', () => {
@@ -190,6 +205,21 @@ describe('cleanup settings', () => {
     expect(parse({ 'cache-ref': 'r/c', 'cache-cleanup-older-than': '0' })?.olderThanMs).toBeUndefined();
     expect(parse({ 'cache-ref': 'r/c', 'cache-cleanup-scopes': 'pr-7\ntag-v1.2.3' })?.scopes).toEqual(['pr-7', 'tag-v1.2.3']);
   });
+  it('go-cache-backend: gha adds the actions/cache entries: the named scopes refs, or the ended one exactly', () => {
+    expect(parse({ 'cache-ref': 'r/c' })?.gha).toBeUndefined();
+    expect(parse({ 'cache-ref': 'r/c', 'go-cache-backend': 'gha', 'cache-cleanup-scopes': `pr-7,${FEATURE},tag-v1.2.3` })?.gha).toEqual({
+      refs: [
+        { scope: 'pr-7', ref: 'refs/pull/7/merge' },
+        { scope: 'tag-v1.2.3', ref: 'refs/tags/v1.2.3' },
+      ],
+      unmapped: [FEATURE],
+    });
+    // No event ended a scope here, and no scope was named: nothing to delete.
+    expect(parse({ 'cache-ref': 'r/c', 'go-cache-backend': 'gha' })?.gha).toEqual({ refs: [], unmapped: [] });
+    expect(() => parse({ 'cache-ref': 'r/c', 'go-cache-backend': 'actions' })).toThrow(
+      /Input "go-cache-backend" is invalid: "actions" is not a known value\. Accepted: registry, gha/,
+    );
+  });
   it.each([
     ['ghcr.io/acme/hello-cache', 'https://github.com', 'auto', 'github-packages'],
     ['containers.ghe.example.com/acme/hello-cache', 'https://ghe.example.com', 'auto', 'github-packages'],
@@ -218,10 +248,15 @@ describe('the job summary of a cleanup', () => {
       kept: [],
       dryRun: false,
       problems: ['deleting version 1 of acme/x failed: 403 <b>no</b>'],
+      ghaEntries: [
+        { scope: 'pr-7', ref: 'refs/pull/7/merge', key: 'go-buildx-gomod-9a5dbb213ca13334', bytes: 14_290_000 },
+        { scope: 'pr-7', ref: 'refs/pull/7/merge', key: 'go-buildx-gobuild-2e30661bd351124b-43-1', bytes: 72_360_000 },
+      ],
     });
     expect(md).toContain('Through the GitHub Packages API: deleted 4 tag(s) and 3 untagged version(s).');
     expect(md).toContain('| `pr-7` | asked for | 2 |');
     expect(md).toContain(`| \`${FEATURE}\` | last written 2 hour(s) ago | 2 |`);
     expect(md).toContain('- deleting version 1 of acme/x failed: 403 &lt;b>no&lt;/b>');
+    expect(md).toContain('actions/cache: deleted 2 entr(ies), 86.7 MB, in scope(s) `pr-7`.');
   });
 });

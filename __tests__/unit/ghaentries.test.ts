@@ -5,7 +5,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deleteSuperseded } from '../../src/gocache/ghaentries.js';
+import { deleteSuperseded, listEntries } from '../../src/gocache/ghaentries.js';
 import { fixture } from './helpers.js';
 
 interface Seen {
@@ -51,6 +51,23 @@ describe('deleting the build-cache entries a save superseded', () => {
     expect(got.deleted).toEqual([
       { key: `${prefix}9120001-1`, bytes: 61234567 },
       { key: `${prefix}9120002-1`, bytes: 62911234 },
+    ]);
+  });
+
+  it('lists every page: a full page of 100 means another is asked for', async () => {
+    // The documented entry shape, from the fixture, repeated with other ids and keys.
+    const one = (JSON.parse(fixture('github-actions-caches.json')) as { actions_caches: Record<string, unknown>[] }).actions_caches[0];
+    const entries = Array.from({ length: 101 }, (_, i) => ({ ...one, id: 5000 + i, key: `go-buildx-gomod-${i}` }));
+    const server = await api((r) => {
+      const page = Number(new URL(r.url, 'http://x').searchParams.get('page') ?? '1');
+      return { status: 200, body: JSON.stringify({ total_count: 101, actions_caches: entries.slice((page - 1) * 100, page * 100) }) };
+    });
+    close = server.close;
+    const got = await listEntries({ url: server.url, repository: 'acme/hello', token: 'ghs_test' }, 'refs/heads/main', 'go-buildx-');
+    expect(got.map((e) => e.id)).toEqual(entries.map((e) => e.id));
+    expect(server.seen.map((s) => s.url)).toEqual([
+      '/repos/acme/hello/actions/caches?key=go-buildx-&ref=refs%2Fheads%2Fmain&per_page=100',
+      '/repos/acme/hello/actions/caches?key=go-buildx-&ref=refs%2Fheads%2Fmain&per_page=100&page=2',
     ]);
   });
 

@@ -120,6 +120,9 @@ export function goCacheRefs(s: RefScheme, kind: GoCacheKind, key: string): { wri
   };
 }
 
+/** What every actions/cache key the action saves starts with; cache-cleanup deletes a scope's entries by it. */
+export const GHA_KEY_PREFIX = 'go-buildx-';
+
 /**
  * actions/cache keys for the gha backend. The service scopes entries itself
  * (a run reads its own branch's, then the default branch's; pull requests
@@ -130,19 +133,19 @@ export function goCacheRefs(s: RefScheme, kind: GoCacheKind, key: string): { wri
 export function ghaKeys(kind: GoCacheKind, key: string, runId: string): { write: string[]; read: Candidate[] } {
   if (kind === 'mod') {
     return {
-      write: [`go-buildx-gomod-${key}`],
+      write: [`${GHA_KEY_PREFIX}gomod-${key}`],
       read: [
-        { ref: `go-buildx-gomod-${key}`, match: 'exact' },
-        { ref: 'go-buildx-gomod-', match: 'branch' },
+        { ref: `${GHA_KEY_PREFIX}gomod-${key}`, match: 'exact' },
+        { ref: `${GHA_KEY_PREFIX}gomod-`, match: 'branch' },
       ],
     };
   }
   // A GOCACHE grows with every code change, and actions/cache entries are immutable: each save is a new entry.
   return {
-    write: [`go-buildx-gobuild-${key}-${runId}`],
+    write: [`${GHA_KEY_PREFIX}gobuild-${key}-${runId}`],
     read: [
-      { ref: `go-buildx-gobuild-${key}-${runId}`, match: 'exact' },
-      { ref: `go-buildx-gobuild-${key}-`, match: 'branch' },
+      { ref: `${GHA_KEY_PREFIX}gobuild-${key}-${runId}`, match: 'exact' },
+      { ref: `${GHA_KEY_PREFIX}gobuild-${key}-`, match: 'branch' },
     ],
   };
 }

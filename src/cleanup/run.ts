@@ -15,6 +15,7 @@ import type { CleanupSettings } from '../settings/cleanup.js';
 import { PackagesApi, packageOf } from './packages.js';
 import { type Kept, type PackageVersion, selectTags, type Selection, untaggedCandidates } from './select.js';
 import { isCacheManifest, parseCacheTag, tagRecord, type TagRecord } from './cachetags.js';
+import { cleanupGhaEntries, type GhaDeleted } from './gha.js';
 
 /** What a placeholder that takes a tag away from a shared manifest carries (see pointAway). */
 const PLACEHOLDER_TYPE = 'application/vnd.go-buildx-action.deleted-tag.v1+json';
@@ -33,6 +34,8 @@ export interface CleanupResult {
   dryRun: boolean;
   /** Why some of what was chosen is still there. */
   problems: string[];
+  /** actions/cache entries deleted (or, with dry run, that would be), with go-cache-backend: gha. */
+  ghaEntries: GhaDeleted[];
 }
 
 /** ghcr.io, and a GitHub Enterprise Server's `containers.<host>`: their deletes go through the Packages API. */
@@ -101,6 +104,7 @@ export async function cleanupCache(s: CleanupSettings, now = new Date()): Promis
     kept: selection.kept,
     dryRun: s.dryRun,
     problems: [],
+    ghaEntries: [],
   };
   describe(repository, records.length, selection, s.dryRun);
   if (backend === 'registry') await deleteThroughRegistry(client, selection, result);
@@ -237,17 +241,22 @@ async function deleteThroughPackages(
  */
 export async function runCleanup(s: CleanupSettings): Promise<void> {
   const result = await out.group(`Clean up ${s.cacheRef.repository}`, async () => {
+    let r: CleanupResult;
     try {
-      return await cleanupCache(s);
+      r = await cleanupCache(s);
     } catch (err) {
-      return { ...EMPTY, backend: backendFor(s), dryRun: s.dryRun, problems: [(err as Error).message] };
+      r = { ...EMPTY, backend: backendFor(s), dryRun: s.dryRun, problems: [(err as Error).message] };
     }
+    // The registry's failure does not keep the actions/cache entries: they are another store.
+    const gha = await cleanupGhaEntries(s);
+    return { ...r, ghaEntries: gha.deleted, problems: [...r.problems, ...gha.problems] };
   });
   core.setOutput(Outputs.cleanupResult, JSON.stringify(result));
   const done = result.dryRun ? 'would delete' : 'deleted';
   out.info(
     `Cleanup of ${s.cacheRef.repository} (${result.backend}): ${done} ${result.deleted.length} tag(s) in ${result.scopes.length} scope(s)` +
-      (result.backend === 'github-packages' ? ` and ${result.untagged} untagged version(s)` : ''),
+      (result.backend === 'github-packages' ? ` and ${result.untagged} untagged version(s)` : '') +
+      (s.gha ? `; actions/cache: ${done} ${result.ghaEntries.length} entr(ies)` : ''),
   );
   try {
     await core.summary.addRaw(summaryMarkdown(s.cacheRef.repository, result)).write();
@@ -278,8 +287,14 @@ export function summaryMarkdown(repository: string, r: CleanupResult): string {
     ...(r.kept.length > 0
       ? [`Kept: ${r.kept.length} tag(s) of those scopes (another repository's, or with no record of who wrote them).`, '']
       : []),
+    ...(r.ghaEntries.length > 0
+      ? [
+          `actions/cache: ${verb} ${r.ghaEntries.length} entr(ies), ${(r.ghaEntries.reduce((n, e) => n + e.bytes, 0) / 1e6).toFixed(1)} MB, in scope(s) ${[...new Set(r.ghaEntries.map((e) => `\`${e.scope}\``))].join(', ')}.`,
+          '',
+        ]
+      : []),
     ...(r.problems.length > 0 ? ['Left behind:', '', ...r.problems.map((p) => `- ${p.replace(/</g, '&lt;')}`), ''] : []),
   ].join('\n');
 }
 
-const EMPTY: Omit<CleanupResult, 'backend' | 'dryRun' | 'problems'> = { scopes: [], deleted: [], untagged: 0, kept: [] };
+const EMPTY: Omit<CleanupResult, 'backend' | 'dryRun' | 'problems'> = { scopes: [], deleted: [], untagged: 0, kept: [], ghaEntries: [] };

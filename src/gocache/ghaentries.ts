@@ -10,7 +10,7 @@
 import type { GitHubApi } from '../settings/types.js';
 
 /** One entry of `GET /repos/{owner}/{repo}/actions/caches`. */
-interface CacheEntry {
+export interface CacheEntry {
   id: number;
   key: string;
   ref: string;
@@ -39,19 +39,36 @@ async function failure(res: Response, what: string): Promise<Error> {
   return new Error(`${what} failed: ${res.status}${body ? ` ${body}` : ''}${hint}`);
 }
 
-/** Deletes every entry of `ref` whose key starts with `prefix`, except `keep`. */
-export async function deleteSuperseded(api: GitHubApi, ref: string, prefix: string, keep: string): Promise<Superseded> {
-  const q = new URLSearchParams({ key: prefix, ref, per_page: '100' });
-  const res = await call(api, 'GET', `?${q}`);
-  if (!res.ok) throw await failure(res, 'listing the cache entries');
-  const { actions_caches: entries } = (await res.json()) as { actions_caches: CacheEntry[] };
-  // The key parameter matches by prefix; the check is repeated so that nothing else is ever deleted.
-  const old = entries.filter((e) => e.key.startsWith(prefix) && e.key !== keep && e.ref === ref);
+/** What GitHub answers per page at most; a full page means there may be another. */
+const PER_PAGE = 100;
+
+/** Every entry of `ref` whose key starts with `prefix`, all pages of them. */
+export async function listEntries(api: GitHubApi, ref: string, prefix: string): Promise<CacheEntry[]> {
+  const all: CacheEntry[] = [];
+  for (let page = 1; ; page++) {
+    const q = new URLSearchParams({ key: prefix, ref, per_page: String(PER_PAGE), ...(page > 1 ? { page: String(page) } : {}) });
+    const res = await call(api, 'GET', `?${q}`);
+    if (!res.ok) throw await failure(res, 'listing the cache entries');
+    const { actions_caches: entries } = (await res.json()) as { actions_caches: CacheEntry[] };
+    // The key parameter matches by prefix; the check is repeated so that nothing else is ever deleted.
+    all.push(...entries.filter((e) => e.key.startsWith(prefix) && e.ref === ref));
+    if (entries.length < PER_PAGE) return all;
+  }
+}
+
+/** Deletes the entries; one that is already gone (404) counts as deleted. */
+export async function deleteEntries(api: GitHubApi, entries: CacheEntry[]): Promise<Superseded['deleted']> {
   const deleted: Superseded['deleted'] = [];
-  for (const e of old) {
+  for (const e of entries) {
     const del = await call(api, 'DELETE', `/${e.id}`);
     if (del.status !== 204 && del.status !== 404) throw await failure(del, `deleting the cache entry ${e.key}`);
     deleted.push({ key: e.key, bytes: e.size_in_bytes });
   }
-  return { deleted };
+  return deleted;
+}
+
+/** Deletes every entry of `ref` whose key starts with `prefix`, except `keep`. */
+export async function deleteSuperseded(api: GitHubApi, ref: string, prefix: string, keep: string): Promise<Superseded> {
+  const old = (await listEntries(api, ref, prefix)).filter((e) => e.key !== keep);
+  return { deleted: await deleteEntries(api, old) };
 }

@@ -2,8 +2,8 @@
 // the build's settings: a cleanup job has no checkout, so nothing here may look for a Dockerfile.
 import * as core from '@actions/core';
 import { Inputs } from '../constants.js';
-import { endedScope, type WorkflowContext, workflowContext } from '../context.js';
-import { parseCacheRef } from './inputs.js';
+import { ended, refOfScope, type WorkflowContext, workflowContext } from '../context.js';
+import { parseCacheRef, parseGoCacheBackend } from './inputs.js';
 import { parseGitHubApi } from './parse.js';
 import { InputError, type GitHubApi, type ImageRef, type Mask, type Reader } from './types.js';
 import { parseBool, parseChoice, parseDuration, parseList } from './values.js';
@@ -23,6 +23,11 @@ export interface CleanupSettings {
   strict: boolean;
   github?: GitHubApi;
   workflow: WorkflowContext;
+  /**
+   * With go-cache-backend: gha, the actions/cache entries to delete as well: those of each chosen scope's git
+   * ref (the age rule is GitHub's own eviction). `unmapped`: chosen scopes whose ref cannot be known.
+   */
+  gha?: { refs: { scope: string; ref: string }[]; unmapped: string[] };
 }
 
 /** A scope as it appears in cache tags: `main`, `pr-7`, `tag-v1.2.3`, `feature-x..217d2bf5`. */
@@ -48,12 +53,12 @@ export function parseCleanup(read: Reader, env: NodeJS.ProcessEnv, mask: Mask): 
       );
     }
   }
-  const ended = endedScope(workflow);
+  const end = ended(workflow);
   const olderThan = read(Inputs.cleanupOlderThan).trim();
   const olderThanMs = olderThan === '0' || olderThan === 'off' ? undefined : parseDuration(read, Inputs.cleanupOlderThan, '14d');
   return {
     cacheRef,
-    scopes: given.length > 0 ? given : ended ? [ended] : [],
+    scopes: given.length > 0 ? given : end ? [end.scope] : [],
     olderThanMs,
     untagged: parseBool(read, Inputs.cleanupUntagged, true),
     api: parseChoice(read, Inputs.cleanupApi, ['auto', 'github-packages', 'registry'] as const, 'auto'),
@@ -61,7 +66,18 @@ export function parseCleanup(read: Reader, env: NodeJS.ProcessEnv, mask: Mask): 
     strict: parseBool(read, Inputs.cacheStrict, false),
     github,
     workflow,
+    gha: parseGoCacheBackend(read) === 'gha' ? ghaRefs(given, end) : undefined,
   };
+}
+
+/** The refs of the scopes asked for, else of the scope the event ended (exact, even where its scope is a slug). */
+function ghaRefs(given: string[], end: { scope: string; ref: string } | undefined): NonNullable<CleanupSettings['gha']> {
+  if (given.length === 0) return { refs: end ? [end] : [], unmapped: [] };
+  const refs = given.flatMap((scope) => {
+    const ref = refOfScope(scope);
+    return ref ? [{ scope, ref }] : [];
+  });
+  return { refs, unmapped: given.filter((scope) => refOfScope(scope) === undefined) };
 }
 
 /** The cleanup settings from the action's own inputs (the token masked first); undefined when the action builds. */

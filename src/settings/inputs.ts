@@ -157,12 +157,17 @@ export function parseZeroConfig(read: Reader, context: string): ZeroConfigOption
   return { goVersion, goMain, cgo, baseImage: base === 'static' ? undefined : base, ldflags: read(Inputs.ldflags).trim() };
 }
 
+/** Where the Go caches are stored; the cleanup reads it too, to delete actions/cache entries. */
+export function parseGoCacheBackend(read: Reader): 'registry' | 'gha' {
+  return parseChoice(read, Inputs.goCacheBackend, ['registry', 'gha'] as const, 'registry');
+}
+
 export function parseGoCache(read: Reader, cacheRef: ImageRef | undefined, noCache = false): GoCacheSettings {
   // The runner passes go-cache: true whether or not the workflow set it, so
   // true means "carry the Go caches when there is a store for them": with the
   // registry backend and no cache-ref they are off, and the plan says why.
   const wanted = parseBool(read, Inputs.goCache, true);
-  const backend = parseChoice(read, Inputs.goCacheBackend, ['registry', 'gha'] as const, 'registry');
+  const backend = parseGoCacheBackend(read);
   // no-cache asks for a build from nothing: restoring the Go caches would undo that, and saving
   // what such a build left is no better than the cache it replaced.
   const off = !wanted
