@@ -45104,10 +45104,6 @@ function ended(w) {
     }
     return undefined;
 }
-/** The scope of `ended`. */
-function endedScope(w) {
-    return ended(w)?.scope;
-}
 /**
  * The git ref whose actions/cache entries a scope's runs wrote, for a scope named in cache-cleanup-scopes.
  * Undefined where the scope is a slug (the name it came from cannot be read back) or an `event-…` scope

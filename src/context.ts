@@ -191,11 +191,6 @@ export function ended(w: Pick<WorkflowContext, 'eventName' | 'payload' | 'pullRe
   return undefined;
 }
 
-/** The scope of `ended`. */
-export function endedScope(w: Pick<WorkflowContext, 'eventName' | 'payload' | 'pullRequest'>): string | undefined {
-  return ended(w)?.scope;
-}
-
 /**
  * The git ref whose actions/cache entries a scope's runs wrote, for a scope named in cache-cleanup-scopes.
  * Undefined where the scope is a slug (the name it came from cannot be read back) or an `event-…` scope

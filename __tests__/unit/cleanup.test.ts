@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eventOf } from '../../scripts/runner-events.mjs';
-import { ended, endedScope, refOfScope, scopeName, workflowContext } from '../../src/context.js';
+import { ended, refOfScope, scopeName, workflowContext } from '../../src/context.js';
 import { isCacheManifest, parseCacheTag, tagRecord, type TagRecord } from '../../src/cleanup/cachetags.js';
 import { selectTags, untaggedCandidates } from '../../src/cleanup/select.js';
 import { backendFor, summaryMarkdown } from '../../src/cleanup/run.js';
@@ -159,7 +159,7 @@ describe('the scope an event ended', () => {
     [{ kind: 'delete', ref: 'feature/login', refType: 'branch' } as const, FEATURE],
     [{ kind: 'delete', ref: 'v1.2.3', refType: 'tag' } as const, 'tag-v1.2.3'],
     [{ kind: 'schedule' } as const, undefined],
-  ])('%j → %s', (spec, scope) => expect(endedScope(ctx(spec))).toBe(scope));
+  ])('%j → %s', (spec, scope) => expect(ended(ctx(spec))?.scope).toBe(scope));
   // GitHub's cache service keys an entry by the saving run's GITHUB_REF: refs/pull/<n>/merge for a pull request.
   it.each([
     [{ kind: 'pull_request_target', action: 'closed', number: 7, fork: true } as const, 'refs/pull/7/merge'],

@@ -6,7 +6,8 @@
 // superseded (same key prefix, same ref) are deleted through GitHub's REST
 // API, which keeps one build-cache entry per branch or pull request. That
 // needs `actions: write` for the token; without it the save still counts, and
-// the log says what is left and how to allow the cleanup.
+// the log says what is left and how to allow the cleanup. cache-cleanup deletes a whole scope's entries
+// through the same calls (cleanup/gha.ts).
 import type { GitHubApi } from '../settings/types.js';
 
 /** One entry of `GET /repos/{owner}/{repo}/actions/caches`. */
