@@ -49100,7 +49100,8 @@ var external_node_http_ = __nccwpck_require__(37067);
 ;// CONCATENATED MODULE: ./src/engine.ts
 // What the engine and the docker CLI say of themselves, asked once per run: the engine's info for every part
 // that needs it (the image store for the builder choice, the registry mirrors for the fingerprint's base
-// digests), and the CLI's current context (the docker driver's builder is named after it).
+// digests, the insecure registries for signing), and the CLI's current context (the docker driver's builder is
+// named after it).
 //
 // Both sit on the critical path of a run that changes nothing, and both are cheaper than the CLI commands
 // that answer them:
@@ -49119,6 +49120,8 @@ var external_node_http_ = __nccwpck_require__(37067);
 
 
 
+/** The format engineInfo gives `docker info` where it cannot ask the engine's API. */
+const DOCKER_INFO_FORMAT = '{{json .DriverStatus}}\t{{json .RegistryConfig.Mirrors}}\t{{json .RegistryConfig.IndexConfigs}}';
 /** The mirrors as origins; none when what the engine gave cannot be read as a list of URLs. */
 function mirrorOrigins(list) {
     try {
@@ -49128,15 +49131,34 @@ function mirrorOrigins(list) {
         return [];
     }
 }
-/** Parses the one line `docker info` prints with engineInfo's format. */
+/** The index configs' names the engine does not reach over TLS; none when they cannot be read. */
+function insecureOf(configs) {
+    try {
+        return Object.entries(configs() ?? {})
+            .filter(([, c]) => c?.Secure === false)
+            .map(([name]) => name);
+    }
+    catch {
+        return [];
+    }
+}
+/** Parses the one line `docker info` prints with DOCKER_INFO_FORMAT. */
 function parseEngineInfo(line) {
-    const [status = 'null', mirrorsJson = 'null'] = line.trim().split('\t');
-    return { driverStatus: status, mirrors: mirrorOrigins(() => JSON.parse(mirrorsJson)) };
+    const [status = 'null', mirrorsJson = 'null', indexJson = 'null'] = line.trim().split('\t');
+    return {
+        driverStatus: status,
+        mirrors: mirrorOrigins(() => JSON.parse(mirrorsJson)),
+        insecureRegistries: insecureOf(() => JSON.parse(indexJson)),
+    };
 }
 /** The same facts from the body of the engine API's `GET /info`. */
 function engineInfoFromApi(body) {
     const info = JSON.parse(body);
-    return { driverStatus: JSON.stringify(info.DriverStatus ?? null), mirrors: mirrorOrigins(() => info.RegistryConfig?.Mirrors) };
+    return {
+        driverStatus: JSON.stringify(info.DriverStatus ?? null),
+        mirrors: mirrorOrigins(() => info.RegistryConfig?.Mirrors),
+        insecureRegistries: insecureOf(() => info.RegistryConfig?.IndexConfigs),
+    };
 }
 /**
  * The CLI's current context from its environment and the text of its config file (undefined when there is
@@ -49217,7 +49239,7 @@ async function askEngine() {
             output_debug(`engine API at ${socket}: ${err.message}; asking docker info`);
         }
     }
-    const res = await run('docker', ['info', '--format', '{{json .DriverStatus}}\t{{json .RegistryConfig.Mirrors}}']);
+    const res = await run('docker', ['info', '--format', DOCKER_INFO_FORMAT]);
     return parseEngineInfo(res.stdout);
 }
 let asked;
@@ -54752,6 +54774,7 @@ function signatureRef(repository, digest, suffix = 'sig') {
 
 
 
+
 /**
  * The smoke-test predicate: per built platform whether it ran (`skipped`), the probe, the verdict, the
  * attempts and the time to healthy. The top-level `passed` is true only when every built platform ran and
@@ -54774,13 +54797,10 @@ function isHttpRegistry(repository, insecure) {
     const reg = registryOf(repository);
     return reg.base.startsWith('http:') || insecure.includes(reg.host);
 }
+/** The engine's insecure registries, from the info setup already asked for; none when the engine did not answer. */
 async function insecureRegistries() {
-    const res = await run('docker', ['info', '--format', '{{json .RegistryConfig.IndexConfigs}}'], { allowFailure: true });
     try {
-        const configs = JSON.parse(res.stdout);
-        return Object.entries(configs)
-            .filter(([, c]) => c.Secure === false)
-            .map(([name]) => name);
+        return (await engineInfo()).insecureRegistries;
     }
     catch {
         return [];

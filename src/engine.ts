@@ -1,6 +1,7 @@
 // What the engine and the docker CLI say of themselves, asked once per run: the engine's info for every part
 // that needs it (the image store for the builder choice, the registry mirrors for the fingerprint's base
-// digests), and the CLI's current context (the docker driver's builder is named after it).
+// digests, the insecure registries for signing), and the CLI's current context (the docker driver's builder is
+// named after it).
 //
 // Both sit on the critical path of a run that changes nothing, and both are cheaper than the CLI commands
 // that answer them:
@@ -25,7 +26,12 @@ export interface EngineInfo {
   driverStatus: string;
   /** `.RegistryConfig.Mirrors`: the engine's docker.io mirrors, as origins. */
   mirrors: string[];
+  /** `.RegistryConfig.IndexConfigs` marked `Secure: false`: the registries the engine reaches over plain HTTP. */
+  insecureRegistries: string[];
 }
+
+/** The format engineInfo gives `docker info` where it cannot ask the engine's API. */
+export const DOCKER_INFO_FORMAT = '{{json .DriverStatus}}\t{{json .RegistryConfig.Mirrors}}\t{{json .RegistryConfig.IndexConfigs}}';
 
 /** The mirrors as origins; none when what the engine gave cannot be read as a list of URLs. */
 function mirrorOrigins(list: () => unknown): string[] {
@@ -36,16 +42,35 @@ function mirrorOrigins(list: () => unknown): string[] {
   }
 }
 
-/** Parses the one line `docker info` prints with engineInfo's format. */
+/** The index configs' names the engine does not reach over TLS; none when they cannot be read. */
+function insecureOf(configs: () => unknown): string[] {
+  try {
+    return Object.entries((configs() as Record<string, { Secure?: unknown } | null> | null) ?? {})
+      .filter(([, c]) => c?.Secure === false)
+      .map(([name]) => name);
+  } catch {
+    return [];
+  }
+}
+
+/** Parses the one line `docker info` prints with DOCKER_INFO_FORMAT. */
 export function parseEngineInfo(line: string): EngineInfo {
-  const [status = 'null', mirrorsJson = 'null'] = line.trim().split('\t');
-  return { driverStatus: status, mirrors: mirrorOrigins(() => JSON.parse(mirrorsJson)) };
+  const [status = 'null', mirrorsJson = 'null', indexJson = 'null'] = line.trim().split('\t');
+  return {
+    driverStatus: status,
+    mirrors: mirrorOrigins(() => JSON.parse(mirrorsJson)),
+    insecureRegistries: insecureOf(() => JSON.parse(indexJson)),
+  };
 }
 
 /** The same facts from the body of the engine API's `GET /info`. */
 export function engineInfoFromApi(body: string): EngineInfo {
-  const info = JSON.parse(body) as { DriverStatus?: unknown; RegistryConfig?: { Mirrors?: unknown } | null };
-  return { driverStatus: JSON.stringify(info.DriverStatus ?? null), mirrors: mirrorOrigins(() => info.RegistryConfig?.Mirrors) };
+  const info = JSON.parse(body) as { DriverStatus?: unknown; RegistryConfig?: { Mirrors?: unknown; IndexConfigs?: unknown } | null };
+  return {
+    driverStatus: JSON.stringify(info.DriverStatus ?? null),
+    mirrors: mirrorOrigins(() => info.RegistryConfig?.Mirrors),
+    insecureRegistries: insecureOf(() => info.RegistryConfig?.IndexConfigs),
+  };
 }
 
 /**
@@ -129,7 +154,7 @@ async function askEngine(): Promise<EngineInfo> {
       out.debug(`engine API at ${socket}: ${(err as Error).message}; asking docker info`);
     }
   }
-  const res = await run('docker', ['info', '--format', '{{json .DriverStatus}}\t{{json .RegistryConfig.Mirrors}}']);
+  const res = await run('docker', ['info', '--format', DOCKER_INFO_FORMAT]);
   return parseEngineInfo(res.stdout);
 }
 

@@ -9,10 +9,8 @@ import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAction } from '../../scripts/run-action.mjs';
-import { contextFromConfig, engineInfoFromApi, engineSocket, parseEngineInfo } from '../../src/engine.js';
+import { contextFromConfig, DOCKER_INFO_FORMAT, engineInfoFromApi, engineSocket, parseEngineInfo } from '../../src/engine.js';
 import { engineUp, legsAllowed, startLeg, uniqueRepo, workspace } from './engine.js';
-
-const FORMAT = '{{json .DriverStatus}}\t{{json .RegistryConfig.Mirrors}}';
 
 function apiInfo(socketPath: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -34,7 +32,7 @@ describe.runIf(engineUp)("the engine API's /info and `docker info` agree", () =>
     const socket = engineSocket({}, 'default');
     expect(socket).toBe('/var/run/docker.sock');
     const viaApi = engineInfoFromApi(await apiInfo(socket!));
-    expect(viaApi).toEqual(parseEngineInfo(docker(['info', '--format', FORMAT])));
+    expect(viaApi).toEqual(parseEngineInfo(docker(['info', '--format', DOCKER_INFO_FORMAT])));
     expect(viaApi.driverStatus).toContain('io.containerd.snapshotter.v1');
   });
 
@@ -43,7 +41,7 @@ describe.runIf(engineUp)("the engine API's /info and `docker info` agree", () =>
     const socket = engineSocket(env, contextFromConfig(env, undefined)!);
     expect(socket).toBe(env.DOCKER_HOST.replace('unix://', ''));
     const viaApi = engineInfoFromApi(await apiInfo(socket!));
-    expect(viaApi).toEqual(parseEngineInfo(docker(['info', '--format', FORMAT], env)));
+    expect(viaApi).toEqual(parseEngineInfo(docker(['info', '--format', DOCKER_INFO_FORMAT], env)));
     expect(viaApi.driverStatus).not.toContain('io.containerd.snapshotter.v1');
   });
 });

@@ -190,14 +190,28 @@ describe('docker push failures (captured: distribution 2.8 answering a tag read 
 });
 
 describe("the engine's info, asked once (captured: Docker 28.5 with the containerd store and a mirror)", () => {
-  it('reads the image store and the mirrors from one docker info line', () => {
+  it('reads the image store, the mirrors and the insecure registries from one docker info line', () => {
     const info = parseEngineInfo(fixture('docker-info-engine.txt'));
     expect(isContainerdStore(info.driverStatus)).toBe(true);
     expect(info.mirrors).toEqual(['http://localhost:5000']);
+    // docker.io is the one index config the engine reaches over TLS (Secure: true).
+    expect(info.insecureRegistries).toEqual([
+      '127.0.0.1:5000',
+      '127.0.0.1:5001',
+      '127.0.0.1:5002',
+      'localhost:5000',
+      'localhost:5001',
+      'localhost:5002',
+    ]);
   });
-  it('an engine without mirrors, or output it cannot read: no mirrors', () => {
-    expect(parseEngineInfo('[["driver-type","io.containerd.snapshotter.v1"]]\tnull').mirrors).toEqual([]);
-    expect(parseEngineInfo('garbage').mirrors).toEqual([]);
+  it('an engine without mirrors, or output it cannot read: no mirrors and no insecure registries', () => {
+    expect(parseEngineInfo('[["driver-type","io.containerd.snapshotter.v1"]]\tnull\tnull')).toMatchObject({
+      mirrors: [],
+      insecureRegistries: [],
+    });
+    // A line in the format before the insecure registries were asked for.
+    expect(parseEngineInfo('[["driver-type","io.containerd.snapshotter.v1"]]\tnull').insecureRegistries).toEqual([]);
+    expect(parseEngineInfo('garbage')).toMatchObject({ mirrors: [], insecureRegistries: [] });
   });
 });
 
@@ -210,9 +224,15 @@ describe("the engine's info from its API (captured GET /info: Docker 28.5 with t
     expect(info).toEqual(parseEngineInfo(fixture(cli)));
     expect(isContainerdStore(info.driverStatus)).toBe(containerd);
     expect(info.mirrors).toEqual(['http://localhost:5000']);
+    expect(info.insecureRegistries).toContain('localhost:5000');
+    expect(info.insecureRegistries).not.toContain('docker.io');
   });
   it('an engine without mirrors or registry config: none', () => {
-    expect(engineInfoFromApi('{"DriverStatus":null,"RegistryConfig":null}')).toEqual({ driverStatus: 'null', mirrors: [] });
+    expect(engineInfoFromApi('{"DriverStatus":null,"RegistryConfig":null}')).toEqual({
+      driverStatus: 'null',
+      mirrors: [],
+      insecureRegistries: [],
+    });
   });
   it('a body that is not JSON throws (the caller then asks docker info)', () => {
     expect(() => engineInfoFromApi('<html>')).toThrow();

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as core from '@actions/core';
 import { Outputs, SMOKE_PREDICATE_TYPE } from '../constants.js';
+import { engineInfo } from '../engine.js';
 import { failureTail, run } from '../exec.js';
 import { repositoryOf, registryOf } from '../ref.js';
 import type { SigningSettings } from '../settings/types.js';
@@ -40,13 +41,10 @@ export function isHttpRegistry(repository: string, insecure: string[]): boolean 
   return reg.base.startsWith('http:') || insecure.includes(reg.host);
 }
 
+/** The engine's insecure registries, from the info setup already asked for; none when the engine did not answer. */
 async function insecureRegistries(): Promise<string[]> {
-  const res = await run('docker', ['info', '--format', '{{json .RegistryConfig.IndexConfigs}}'], { allowFailure: true });
   try {
-    const configs = JSON.parse(res.stdout) as Record<string, { Secure?: boolean }>;
-    return Object.entries(configs)
-      .filter(([, c]) => c.Secure === false)
-      .map(([name]) => name);
+    return (await engineInfo()).insecureRegistries;
   } catch {
     return [];
   }
