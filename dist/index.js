@@ -55519,11 +55519,15 @@ function parseCleanup(read, env, mask) {
 function ghaRefs(given, end) {
     if (given.length === 0)
         return { refs: end ? [end] : [], unmapped: [] };
-    const refs = given.flatMap((scope) => {
+    const gha = { refs: [], unmapped: [] };
+    for (const scope of given) {
         const ref = refOfScope(scope);
-        return ref ? [{ scope, ref }] : [];
-    });
-    return { refs, unmapped: given.filter((scope) => refOfScope(scope) === undefined) };
+        if (ref)
+            gha.refs.push({ scope, ref });
+        else
+            gha.unmapped.push(scope);
+    }
+    return gha;
 }
 /** The cleanup settings from the action's own inputs (the token masked first); undefined when the action builds. */
 function cleanupFromInputs() {
@@ -55761,7 +55765,7 @@ function isCacheManifest(m) {
 
 
 
-const mb = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
+
 /** Deletes (or, with dry run, lists) each chosen scope's entries. What could not be done is in `problems`. */
 async function cleanupGhaEntries(s) {
     const deleted = [];
@@ -55780,11 +55784,12 @@ async function cleanupGhaEntries(s) {
         try {
             const entries = await listEntries(s.github, ref, GHA_KEY_PREFIX);
             const bytes = entries.reduce((n, e) => n + e.size_in_bytes, 0);
-            info(`actions/cache, scope ${scope} (${ref}): ${verb} ${entries.length} entr(ies), ${mb(bytes)}: ${entries.map((e) => e.key).join(', ')}`);
+            info(`actions/cache, scope ${scope} (${ref}): ${verb} ${entries.length} entr(ies), ${formatBytes(bytes)}: ${entries.map((e) => e.key).join(', ')}`);
             // One at a time, so that what was deleted before a refusal is still reported.
             for (const e of entries) {
-                const gone = s.dryRun ? [{ key: e.key, bytes: e.size_in_bytes }] : await deleteEntries(s.github, [e]);
-                deleted.push(...gone.map((g) => ({ scope, ref, ...g })));
+                if (!s.dryRun)
+                    await deleteEntries(s.github, [e]);
+                deleted.push({ scope, ref, key: e.key, bytes: e.size_in_bytes });
             }
         }
         catch (err) {
@@ -55799,6 +55804,7 @@ async function cleanupGhaEntries(s) {
 // deleted branch's, those this repository has not written for a while), and on ghcr.io the untagged versions
 // the cache's overwrites left. Where the registry refuses, the log says what is left and why; that is a
 // warning unless cache-strict.
+
 
 
 
@@ -56059,7 +56065,7 @@ function run_summaryMarkdown(repository, r) {
             : []),
         ...(r.ghaEntries.length > 0
             ? [
-                `actions/cache: ${verb} ${r.ghaEntries.length} entr(ies), ${(r.ghaEntries.reduce((n, e) => n + e.bytes, 0) / 1e6).toFixed(1)} MB, in scope(s) ${[...new Set(r.ghaEntries.map((e) => `\`${e.scope}\``))].join(', ')}.`,
+                `actions/cache: ${verb} ${r.ghaEntries.length} entr(ies), ${formatBytes(r.ghaEntries.reduce((n, e) => n + e.bytes, 0))}, in scope(s) ${[...new Set(r.ghaEntries.map((e) => `\`${e.scope}\``))].join(', ')}.`,
                 '',
             ]
             : []),

@@ -4,13 +4,7 @@
 // fixtures/github-actions-caches.json's). A token other than the one given answers 403, as GitHub does without
 // `actions: write`.
 import * as http from 'node:http';
-
-export interface CacheEntry {
-  id: number;
-  ref: string;
-  key: string;
-  size_in_bytes: number;
-}
+import type { CacheEntry } from '../../src/gocache/ghaentries.js';
 
 export interface CachesStandIn {
   url: string;

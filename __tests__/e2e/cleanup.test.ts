@@ -260,7 +260,7 @@ describe.runIf(engineUp)('cache-cleanup: true deletes cache scopes (real registr
       expect(dry.exitCode, dry.log).toBe(0);
       expect(resultOf(dry).ghaEntries.map((e) => e.key)).toEqual(entries.slice(0, 2).map((e) => e.key));
       expect(a.entries(), 'a dry run deletes nothing').toHaveLength(entries.length);
-      expect(dry.log).toContain('actions/cache, scope pr-7 (refs/pull/7/merge): would delete 2 entr(ies), 86.7 MB');
+      expect(dry.log).toContain('actions/cache, scope pr-7 (refs/pull/7/merge): would delete 2 entr(ies), 86.65 MB');
 
       const r = await runAction(inputs, { event, env: { GITHUB_API_URL: a.url } });
       expect(r.exitCode, r.log).toBe(0);
@@ -274,7 +274,7 @@ describe.runIf(engineUp)('cache-cleanup: true deletes cache scopes (real registr
       expect(a.calls.filter((c) => c.startsWith('GET '))).toEqual(
         Array(2).fill('GET /repos/acme/hello/actions/caches?key=go-buildx-&ref=refs%2Fpull%2F7%2Fmerge&per_page=100'),
       );
-      expect(r.summary).toContain('actions/cache: deleted 2 entr(ies), 86.7 MB, in scope(s) `pr-7`.');
+      expect(r.summary).toContain('actions/cache: deleted 2 entr(ies), 86.65 MB, in scope(s) `pr-7`.');
       // The registry's scope went as without the gha backend.
       expect(ofScope(await registryTags(repo), 'pr-7')).toEqual([]);
     }, 300_000);

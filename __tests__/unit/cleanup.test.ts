@@ -257,6 +257,6 @@ describe('the job summary of a cleanup', () => {
     expect(md).toContain('| `pr-7` | asked for | 2 |');
     expect(md).toContain(`| \`${FEATURE}\` | last written 2 hour(s) ago | 2 |`);
     expect(md).toContain('- deleting version 1 of acme/x failed: 403 &lt;b>no&lt;/b>');
-    expect(md).toContain('actions/cache: deleted 2 entr(ies), 86.7 MB, in scope(s) `pr-7`.');
+    expect(md).toContain('actions/cache: deleted 2 entr(ies), 86.65 MB, in scope(s) `pr-7`.');
   });
 });

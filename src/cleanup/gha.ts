@@ -8,6 +8,7 @@ import * as out from '../output.js';
 import { GHA_KEY_PREFIX } from '../cacherefs/keys.js';
 import { deleteEntries, listEntries } from '../gocache/ghaentries.js';
 import type { CleanupSettings } from '../settings/cleanup.js';
+import { formatBytes } from '../settings/values.js';
 
 export interface GhaDeleted {
   scope: string;
@@ -15,8 +16,6 @@ export interface GhaDeleted {
   key: string;
   bytes: number;
 }
-
-const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
 /** Deletes (or, with dry run, lists) each chosen scope's entries. What could not be done is in `problems`. */
 export async function cleanupGhaEntries(s: CleanupSettings): Promise<{ deleted: GhaDeleted[]; problems: string[] }> {
@@ -36,12 +35,12 @@ export async function cleanupGhaEntries(s: CleanupSettings): Promise<{ deleted: 
       const entries = await listEntries(s.github, ref, GHA_KEY_PREFIX);
       const bytes = entries.reduce((n, e) => n + e.size_in_bytes, 0);
       out.info(
-        `actions/cache, scope ${scope} (${ref}): ${verb} ${entries.length} entr(ies), ${mb(bytes)}: ${entries.map((e) => e.key).join(', ')}`,
+        `actions/cache, scope ${scope} (${ref}): ${verb} ${entries.length} entr(ies), ${formatBytes(bytes)}: ${entries.map((e) => e.key).join(', ')}`,
       );
       // One at a time, so that what was deleted before a refusal is still reported.
       for (const e of entries) {
-        const gone = s.dryRun ? [{ key: e.key, bytes: e.size_in_bytes }] : await deleteEntries(s.github, [e]);
-        deleted.push(...gone.map((g) => ({ scope, ref, ...g })));
+        if (!s.dryRun) await deleteEntries(s.github, [e]);
+        deleted.push({ scope, ref, key: e.key, bytes: e.size_in_bytes });
       }
     } catch (err) {
       problems.push(`actions/cache entries of ${ref}: ${(err as Error).message}`);

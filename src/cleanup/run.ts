@@ -12,6 +12,7 @@ import { pushArtifact } from '../registry/referrer.js';
 import { cacheAnnotations } from '../cacherefs/keys.js';
 import type { OciManifest } from '../registry/oci.js';
 import type { CleanupSettings } from '../settings/cleanup.js';
+import { formatBytes } from '../settings/values.js';
 import { PackagesApi, packageOf } from './packages.js';
 import { type Kept, type PackageVersion, selectTags, type Selection, untaggedCandidates } from './select.js';
 import { isCacheManifest, parseCacheTag, tagRecord, type TagRecord } from './cachetags.js';
@@ -289,7 +290,7 @@ export function summaryMarkdown(repository: string, r: CleanupResult): string {
       : []),
     ...(r.ghaEntries.length > 0
       ? [
-          `actions/cache: ${verb} ${r.ghaEntries.length} entr(ies), ${(r.ghaEntries.reduce((n, e) => n + e.bytes, 0) / 1e6).toFixed(1)} MB, in scope(s) ${[...new Set(r.ghaEntries.map((e) => `\`${e.scope}\``))].join(', ')}.`,
+          `actions/cache: ${verb} ${r.ghaEntries.length} entr(ies), ${formatBytes(r.ghaEntries.reduce((n, e) => n + e.bytes, 0))}, in scope(s) ${[...new Set(r.ghaEntries.map((e) => `\`${e.scope}\``))].join(', ')}.`,
           '',
         ]
       : []),

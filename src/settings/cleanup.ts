@@ -73,11 +73,13 @@ export function parseCleanup(read: Reader, env: NodeJS.ProcessEnv, mask: Mask): 
 /** The refs of the scopes asked for, else of the scope the event ended (exact, even where its scope is a slug). */
 function ghaRefs(given: string[], end: { scope: string; ref: string } | undefined): NonNullable<CleanupSettings['gha']> {
   if (given.length === 0) return { refs: end ? [end] : [], unmapped: [] };
-  const refs = given.flatMap((scope) => {
+  const gha: NonNullable<CleanupSettings['gha']> = { refs: [], unmapped: [] };
+  for (const scope of given) {
     const ref = refOfScope(scope);
-    return ref ? [{ scope, ref }] : [];
-  });
-  return { refs, unmapped: given.filter((scope) => refOfScope(scope) === undefined) };
+    if (ref) gha.refs.push({ scope, ref });
+    else gha.unmapped.push(scope);
+  }
+  return gha;
 }
 
 /** The cleanup settings from the action's own inputs (the token masked first); undefined when the action builds. */
